@@ -1,0 +1,201 @@
+import cors from "@fastify/cors";
+import multipart from "@fastify/multipart";
+import fastifyStatic from "@fastify/static";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
+import { createDiskStorage } from "./adapters/storage/disk.js";
+import type { Storage } from "./adapters/storage/storage.js";
+import type { Config } from "./config.js";
+import type { Db } from "./db/client.js";
+import { ServiceUnavailableError } from "./lib/errors.js";
+import { uuidv7Hex } from "./lib/ids.js";
+import { systemClock, type Clock } from "./lib/time.js";
+import { createCredentialsService } from "./modules/auth/credentials.service.js";
+import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
+import { healthRoutes } from "./modules/health/health.routes.js";
+import { keysRoutes } from "./modules/keys/keys.routes.js";
+import { createKeysService } from "./modules/keys/keys.service.js";
+import { createMediaService } from "./modules/media/media.service.js";
+import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
+import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
+import authPlugin from "./plugins/auth.js";
+import errorHandler from "./plugins/error-handler.js";
+import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
+import openapi from "./plugins/openapi.js";
+import { createRateLimiter } from "./plugins/rate-limit.js";
+
+export const VERSION = "0.1.0";
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Db;
+  /** The JWT signing secret (config's, or the one generated and kept under DATA_DIR). */
+  jwtSecret: string;
+  logger?: Logger;
+  storage?: Storage;
+  rateLimitStore?: RateLimitStore;
+  clock?: Clock;
+}
+
+export interface AppServices {
+  platforms: PlatformsService;
+  tokens: TokenService;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  auth: unknown;
+  hidden: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    services: AppServices;
+    /** Every route the app serves, for introspection (the OpenAPI coverage and security suites). */
+    routeCatalog: readonly RouteInfo[];
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const REDACT = [
+  "req.headers.authorization",
+  "req.headers.api_key",
+  "req.headers.cookie",
+  "*.token",
+  "*.refreshToken",
+  "*.apiKey",
+  "*.api_key",
+  "*.secret",
+  "*.password",
+];
+
+/** The composition root: builds a ready-to-listen app from its dependencies. Only server.ts listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    ...(deps.logger
+      ? { loggerInstance: deps.logger as FastifyBaseLogger }
+      : { logger: { level: config.logLevel, redact: { paths: REDACT, censor: "[redacted]" } } }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestTimeout: config.requestTimeout,
+    logController: new LogController({ requestIdLogLabel: "request_id" }),
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  const routeCatalog: RouteInfo[] = [];
+  app.decorate("routeCatalog", routeCatalog);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("request-id", request.id);
+  });
+
+  // ── adapters and services ────────────────────────────────────────────────
+  const storage = deps.storage ?? createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl });
+  const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
+  const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
+  const credentials = createCredentialsService({ db, tokens });
+  const keys = createKeysService({ db });
+  const media = createMediaService({ db, storage });
+  const platforms = createPlatformsService({ db, keys, media });
+  app.decorate("services", { platforms, tokens });
+
+  // ── infrastructure plugins ───────────────────────────────────────────────
+  await app.register(errorHandler);
+  await app.register(cors, {
+    origin: corsOrigin(config.cors.origins, platforms, clock),
+    methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["authorization", "api_key", "mode", "content-type", "idempotency-key", "x-request-id"],
+    exposedHeaders: ["request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after", "idempotent-replayed"],
+    credentials: false,
+    maxAge: 600,
+  });
+  await app.register(multipart, { limits: { fileSize: config.uploadLimit, files: 1, fields: 10, parts: 11 } });
+  if (storage.kind === "disk") {
+    await fs.mkdir(path.join(config.dataDir, "media"), { recursive: true });
+    await app.register(fastifyStatic, { root: path.join(config.dataDir, "media"), prefix: "/media/", decorateReply: false, index: false });
+  }
+  await app.register(authPlugin, {
+    credentials,
+    limiter: createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds }),
+    limits: { perCredential: config.rateLimit.max, perAddress: config.rateLimit.ipMax },
+  });
+  await app.register(idempotency, { db });
+  await app.register(openapi, { version: VERSION, publicUrl: config.publicUrl });
+  // Registered last among the hooks so it sees each route's final config (auth defaults included).
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === "HEAD" || method === "OPTIONS") continue;
+      routeCatalog.push({ method, url: route.url, auth: route.config?.auth, hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide) });
+    }
+  });
+
+  // ── routes ───────────────────────────────────────────────────────────────
+  let shuttingDown = false;
+  app.addHook("preClose", async () => {
+    shuttingDown = true;
+  });
+  await app.register(healthRoutes, {
+    startedAt: clock.now(),
+    isShuttingDown: () => shuttingDown,
+    pingDatabase: async () => {
+      try {
+        await db.$queryRaw`SELECT 1`;
+      } catch (err) {
+        throw new ServiceUnavailableError("The database does not answer.", "database_unavailable");
+      }
+    },
+  });
+  await app.register(
+    async (v1) => {
+      await v1.register(platformsRoutes, { platforms });
+      await v1.register(keysRoutes, { keys });
+    },
+    { prefix: "/v1" },
+  );
+
+  // Expired idempotency records are swept hourly; any node may do it.
+  const sweeper = setInterval(() => {
+    sweepIdempotencyRecords(db, clock.now()).catch((err) => app.log.warn({ err }, "idempotency sweep failed"));
+  }, 60 * 60 * 1000);
+  sweeper.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sweeper);
+    await rateLimitStore.close();
+  });
+
+  return app;
+}
+
+/** CORS: configured origins, plus each platform's own `url` and domains (cached for a minute). */
+function corsOrigin(configured: readonly string[], platforms: Pick<PlatformsService, "isKnownOrigin">, clock: Clock) {
+  const fixed = new Set(configured);
+  const cache = new Map<string, { allowed: boolean; until: number }>();
+  return (origin: string | undefined, callback: (err: Error | null, allow: boolean) => void) => {
+    if (!origin) return callback(null, true); // not a browser request
+    if (fixed.has("*") || fixed.has(origin)) return callback(null, true);
+    const now = clock.now().getTime();
+    const cached = cache.get(origin);
+    if (cached && cached.until > now) return callback(null, cached.allowed);
+    platforms.isKnownOrigin(origin).then(
+      (allowed) => {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(origin, { allowed, until: now + 60_000 });
+        callback(null, allowed);
+      },
+      () => callback(null, false),
+    );
+  };
+}

@@ -1,0 +1,135 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The one place that reads the environment. `loadConfig(process.env)` parses it once, derives the
+ * flags the app needs and freezes the result; a missing or malformed variable stops the boot with
+ * a message naming it. Every variable here is in `.env.example` and the README's table.
+ */
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes"));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const optionalUrl = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(", ")})` },
+  );
+
+const envSchema = z.object({
+  PORT: int(5000, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? "0.0.0.0"),
+  PUBLIC_URL: optionalUrl(["http:", "https:"]),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional().default("info"),
+  DATA_DIR: optionalString.transform((v) => path.resolve(v ?? "./.data")),
+  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+  DATABASE_POOL_SIZE: int(10, 1, 500),
+  EMBEDDED_PG_PORT: int(54329, 1, 65535),
+  JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
+  ACCESS_TOKEN_TTL: int(900, 60, 86_400),
+  REFRESH_TOKEN_TTL: int(30 * 86_400, 3_600, 365 * 86_400),
+  CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(",").map((o) => o.trim()).filter(Boolean) : [])),
+  TRUST_PROXY: bool(false),
+  BODY_LIMIT: int(1_048_576, 1_024, 100 * 1_048_576),
+  UPLOAD_LIMIT: int(5 * 1_048_576, 1_024, 100 * 1_048_576),
+  RATE_LIMIT_MAX: int(600, 1, 10_000_000),
+  RATE_LIMIT_IP_MAX: int(300, 1, 10_000_000),
+  RATE_LIMIT_WINDOW: int(60, 1, 86_400),
+  REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+  SEED_DEMO_PLATFORM: bool(true),
+  SHUTDOWN_TIMEOUT: int(10_000, 0, 600_000),
+  REQUEST_TIMEOUT: int(30_000, 1_000, 600_000),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  dataDir: string;
+  database: { url: string | undefined; poolSize: number; embeddedPort: number };
+  auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number };
+  cors: { origins: string[] };
+  trustProxy: boolean;
+  bodyLimit: number;
+  uploadLimit: number;
+  rateLimit: { max: number; ipMax: number; windowSeconds: number; store: "redis" | "memory"; redisUrl: string | undefined };
+  seedDemoPlatform: boolean;
+  shutdownTimeout: number;
+  requestTimeout: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
+    auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL },
+    cors: { origins: e.CORS_ORIGINS },
+    trustProxy: e.TRUST_PROXY,
+    bodyLimit: e.BODY_LIMIT,
+    uploadLimit: e.UPLOAD_LIMIT,
+    rateLimit: {
+      max: e.RATE_LIMIT_MAX,
+      ipMax: e.RATE_LIMIT_IP_MAX,
+      windowSeconds: e.RATE_LIMIT_WINDOW,
+      store: e.REDIS_URL ? "redis" : "memory",
+      redisUrl: e.REDIS_URL,
+    },
+    seedDemoPlatform: e.SEED_DEMO_PLATFORM,
+    shutdownTimeout: e.SHUTDOWN_TIMEOUT,
+    requestTimeout: e.REQUEST_TIMEOUT,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const v of Object.values(value)) if (v && typeof v === "object") deepFreeze(v as object);
+  return Object.freeze(value);
+}

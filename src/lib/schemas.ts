@@ -1,0 +1,44 @@
+import { z } from "zod";
+
+/** Zod building blocks shared by the resource schemas. */
+
+export const apiDate = z.string().describe("UTC date, YYYY-MM-DDTHH:MM:SSZ");
+
+export const modeSchema = z.enum(["test", "live"]);
+
+/** Integer minor units (cents); decimals and negatives are refused. */
+export const money = z.number().int("must be an integer number of cents").min(0).max(100_000_000_000);
+
+export const currencyCode = z
+  .string()
+  .regex(/^[a-z]{3}$/, "must be a lower-case ISO 4217 code such as usd")
+  .describe("Lower-case ISO 4217 currency code");
+
+/** A percentage from 0 to 100 with at most two decimals (2.5 = 2.5 %). */
+export const percent = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, "must have at most two decimals");
+
+export const httpUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL");
+
+/** A host name, optionally with a port: `market.example.com`, `localhost:3000`. */
+export const domainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}(:|$))([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/, "must be a host name such as market.example.com");
+
+export const idParam = (name: string) => z.string().min(1).max(100).describe(`The ${name} id`);

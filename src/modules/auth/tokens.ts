@@ -1,0 +1,47 @@
+import { createSigner, createVerifier, TokenError } from "fast-jwt";
+import type { Mode, Role } from "../../generated/prisma/enums.js";
+import { AuthenticationError } from "../../lib/errors.js";
+
+/**
+ * Short-lived user access tokens (HS256 JWTs): `sub` the user, `pid` the platform, `mode`, `role`.
+ * fast-jwt is the engine behind @fastify/jwt; used directly so token handling is a plain service,
+ * independent of the Fastify instance and of Authorization headers that carry `cndl_` keys.
+ */
+export interface AccessClaims {
+  sub: string;
+  pid: string;
+  mode: Mode;
+  role: Role;
+  typ: "access";
+}
+
+export interface TokenService {
+  signAccess(input: { userId: string; platformId: string; mode: Mode; role: Role }): { token: string; expiresIn: number };
+  verifyAccess(token: string): AccessClaims;
+}
+
+export function createTokenService(options: { secret: string; accessTokenTtl: number }): TokenService {
+  const sign = createSigner({ key: options.secret, algorithm: "HS256", expiresIn: options.accessTokenTtl * 1000 });
+  const verify = createVerifier({ key: options.secret, algorithms: ["HS256"], cache: 1000 });
+  return {
+    signAccess({ userId, platformId, mode, role }) {
+      const token = sign({ sub: userId, pid: platformId, mode, role, typ: "access" });
+      return { token, expiresIn: options.accessTokenTtl };
+    },
+    verifyAccess(token) {
+      let claims: Partial<AccessClaims>;
+      try {
+        claims = verify(token) as Partial<AccessClaims>;
+      } catch (err) {
+        if (err instanceof TokenError && err.code === TokenError.codes.expired) {
+          throw new AuthenticationError("The access token has expired. Refresh the session.", "token_expired");
+        }
+        throw new AuthenticationError("The access token is invalid.", "token_invalid");
+      }
+      if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.pid !== "string") {
+        throw new AuthenticationError("The access token is invalid.", "token_invalid");
+      }
+      return claims as AccessClaims;
+    },
+  };
+}

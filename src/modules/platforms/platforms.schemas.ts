@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { apiDate, currencyCode, domainName, httpUrl, idParam, modeSchema, percent } from "../../lib/schemas.js";
+
+export const platformSchema = z
+  .object({
+    id: z.string(),
+    mode: modeSchema,
+    created: apiDate,
+    updated: apiDate,
+    name: z.string(),
+    admins: z.array(z.string()).describe("Ids of the platform's owners and admins"),
+    description: z.string().nullable(),
+    logo: z.string().nullable(),
+    url: z.string().nullable(),
+    platformFee: z.number().describe("The platform's fee, in percent (2.5 = 2.5 %)"),
+    activeSubscription: z.string().nullable(),
+    domains: z.array(z.string()),
+    waitlistEnabled: z.boolean(),
+    currency: z.string(),
+  })
+  .meta({ id: "Platform" });
+
+export const membershipSchema = z
+  .object({
+    user_id: z.string(),
+    role: z.enum(["owner", "admin", "editor", "member"]),
+    joined: apiDate,
+  })
+  .meta({ id: "Membership" });
+
+export const communityMemberSchema = platformSchema.extend({ membership: membershipSchema }).meta({ id: "PlatformMembership" });
+
+export const platformIdParams = z.object({ id: idParam("platform") }).strict();
+export const domainParams = z.object({ domain: z.string().min(1).max(260) }).strict();
+export const communityParams = z.object({ user_id: idParam("user") }).strict();
+
+export const updatePlatformBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(5000).nullable().optional(),
+    platformFee: percent.optional().describe("Percent, 0 to 100, at most two decimals"),
+    url: httpUrl.nullable().optional(),
+    logo: httpUrl.nullable().optional(),
+    domains: z.array(domainName).max(20).optional().describe("Replaces the platform's domains"),
+    waitlistEnabled: z.boolean().optional(),
+    currency: currencyCode.optional(),
+  })
+  .strict();
+
+export type UpdatePlatformInput = z.infer<typeof updatePlatformBody>;
+
+/** JSON form of `POST /platforms/:id/image`; the multipart form sends the file in the field `media`. */
+export const platformImageBody = z.object({ media_id: z.string().min(1).max(100) }).strict().optional();

@@ -1,0 +1,179 @@
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import type { Platform } from "../../generated/prisma/client.js";
+import type { Mode } from "../../generated/prisma/enums.js";
+import { ConflictError, NotFoundError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { bpsToPercent, percentToBps } from "../../lib/money.js";
+import { toApiDate } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
+import type { KeysService } from "../keys/keys.service.js";
+import type { MediaService } from "../media/media.service.js";
+import type { UpdatePlatformInput } from "./platforms.schemas.js";
+
+const platformInclude = {
+  domains: { select: { domain: true }, orderBy: { created: "asc" } },
+  memberships: { where: { role: { in: ["owner", "admin"] } }, select: { userId: true }, orderBy: { created: "asc" } },
+} satisfies Prisma.PlatformInclude;
+
+type PlatformView = Prisma.PlatformGetPayload<{ include: typeof platformInclude }>;
+
+export function toPlatformResponse(p: PlatformView) {
+  return {
+    id: p.id,
+    mode: p.mode,
+    created: toApiDate(p.created),
+    updated: toApiDate(p.updated),
+    name: p.name,
+    admins: p.memberships.map((m) => m.userId),
+    description: p.description,
+    logo: p.logo,
+    url: p.url,
+    platformFee: bpsToPercent(p.platformFeeBps),
+    activeSubscription: p.activeSubscription,
+    domains: p.domains.map((d) => d.domain),
+    waitlistEnabled: p.waitlistEnabled,
+    currency: p.currency,
+  };
+}
+
+/** A platform's own id in a path: any other id is answered 404, like any other platform's object. */
+export function assertOwnPlatform(auth: AuthContext, id: string): void {
+  if (id !== auth.platformId) throw new NotFoundError("platform", id, "id");
+}
+
+export interface CreatePlatformInput {
+  name: string;
+  mode: Mode;
+  domain?: string;
+  feePercent?: number;
+  description?: string;
+  url?: string;
+}
+
+function domainConflict(err: unknown): never {
+  if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
+    throw new ConflictError("domain_taken", "One of these domains already belongs to another platform.", "domains");
+  }
+  throw err;
+}
+
+export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "issue">; media: Pick<MediaService, "store" | "retrieve"> }) {
+  const { db, keys, media } = deps;
+
+  async function insertPlatform(tx: Prisma.TransactionClient, input: CreatePlatformInput): Promise<{ id: string; secret: string }> {
+    const id = newId("platform");
+    await tx.platform.create({
+      data: {
+        id,
+        mode: input.mode,
+        name: input.name,
+        description: input.description ?? null,
+        url: input.url ?? null,
+        platformFeeBps: input.feePercent === undefined ? 0 : percentToBps(input.feePercent),
+        ...(input.domain ? { domains: { create: { domain: input.domain.toLowerCase(), mode: input.mode } } } : {}),
+      },
+    });
+    const { secret } = await keys.issue(tx, { platformId: id, mode: input.mode }, "Default key");
+    return { id, secret };
+  }
+
+  async function view(id: string, mode: Mode): Promise<PlatformView> {
+    const platform = await db.platform.findFirst({ where: { id, mode }, include: platformInclude });
+    if (!platform) throw new NotFoundError("platform", id, "id");
+    return platform;
+  }
+
+  return {
+    /** A new platform and its first API key (the CLI). */
+    async create(input: CreatePlatformInput): Promise<{ platform: PlatformView; apiKey: string }> {
+      const { id, secret } = await db.$transaction((tx) => insertPlatform(tx, input)).catch(domainConflict);
+      return { platform: await view(id, input.mode), apiKey: secret };
+    },
+
+    /**
+     * The demo platform of a fresh install: created only while there is no platform at all. A
+     * transaction-scoped advisory lock makes two nodes booting on one empty database create one.
+     */
+    async createIfNone(input: CreatePlatformInput): Promise<{ platform: PlatformView; apiKey: string } | null> {
+      const created = await db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
+        if ((await tx.platform.count()) > 0) return null;
+        return insertPlatform(tx, input);
+      });
+      return created && { platform: await view(created.id, input.mode), apiKey: created.secret };
+    },
+
+    retrieve(auth: AuthContext): Promise<PlatformView> {
+      return view(auth.platformId, auth.mode);
+    },
+
+    async retrieveByDomain(domain: string): Promise<PlatformView> {
+      const row = await db.platformDomain.findUnique({ where: { domain: domain.trim().toLowerCase() }, select: { platformId: true, mode: true } });
+      if (!row) throw new NotFoundError("platform with domain", domain, "domain");
+      return view(row.platformId, row.mode);
+    },
+
+    async update(auth: AuthContext, id: string, input: UpdatePlatformInput): Promise<PlatformView> {
+      assertOwnPlatform(auth, id);
+      const { domains, platformFee, ...fields } = input;
+      await db
+        .$transaction(async (tx) => {
+          await tx.platform.update({
+            where: { id: auth.platformId },
+            data: { ...fields, ...(platformFee === undefined ? {} : { platformFeeBps: percentToBps(platformFee) }) },
+          });
+          if (domains) {
+            const unique = [...new Set(domains)];
+            await tx.platformDomain.deleteMany({ where: { platformId: auth.platformId } });
+            await tx.platformDomain.createMany({ data: unique.map((domain) => ({ domain, platformId: auth.platformId, mode: auth.mode })) });
+          }
+        })
+        .catch(domainConflict);
+      return view(auth.platformId, auth.mode);
+    },
+
+    /** Sets the logo from an uploaded file, or from media uploaded earlier (`media_id`). */
+    async setImage(auth: AuthContext, id: string, source: { file: { data: Buffer; filename?: string } } | { mediaId: string }): Promise<PlatformView> {
+      assertOwnPlatform(auth, id);
+      const tenant = { platformId: auth.platformId, mode: auth.mode };
+      const stored =
+        "file" in source
+          ? await media.store({ ...tenant, userId: auth.user?.id ?? null, filename: source.file.filename, data: source.file.data })
+          : await media.retrieve({ ...tenant, id: source.mediaId });
+      await db.platform.update({ where: { id: auth.platformId }, data: { logo: stored.url } });
+      return view(auth.platformId, auth.mode);
+    },
+
+    async membership(auth: AuthContext, userId: string) {
+      const user = await db.user.findFirst({
+        where: { id: userId, platformId: auth.platformId, mode: auth.mode, deleted: null },
+        select: { id: true, membership: true },
+      });
+      if (!user?.membership) throw new NotFoundError("member of this platform", userId, "user_id");
+      const platform = await view(auth.platformId, auth.mode);
+      return { platform, membership: { user_id: user.id, role: user.membership.role, joined: toApiDate(user.membership.created) } };
+    },
+
+    /** Browser origins allowed by CORS: each platform's `url` and domains. */
+    async isKnownOrigin(origin: string): Promise<boolean> {
+      let url: URL;
+      try {
+        url = new URL(origin);
+      } catch {
+        return false;
+      }
+      const host = url.host.toLowerCase();
+      const exact = `${url.protocol}//${host}`;
+      const hit = await db.platform.findFirst({
+        where: {
+          OR: [{ url: exact }, { url: { startsWith: `${exact}/` } }, { domains: { some: { domain: { in: [host, url.hostname.toLowerCase()] } } } }],
+        },
+        select: { id: true },
+      });
+      return hit !== null;
+    },
+  };
+}
+
+export type PlatformsService = ReturnType<typeof createPlatformsService>;

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { Mode, Role } from "../generated/prisma/enums.js";
+import type { Platform } from "../generated/prisma/client.js";
+import { AuthenticationError, PermissionError } from "../lib/errors.js";
+import { roleAtLeast } from "../lib/roles.js";
+import type { CredentialsService } from "../modules/auth/credentials.service.js";
+import type { RateLimiter } from "./rate-limit.js";
+
+/**
+ * Who is calling (DESIGN.md §4), decided once per request before anything else runs.
+ *
+ * - A platform key (`Authorization: Bearer cndl_…`, or the SDK's `api_key` + `mode` headers) acts
+ *   with owner rights on its platform; a user token sent with it names the signed-in user.
+ * - A user token alone acts with the user's role.
+ * - Each route declares `config.auth`: `"public"`, or `{ role?, user? }` (`user: true` for the
+ *   `/auth` routes of the signed-in user). A route that declares nothing needs credentials.
+ */
+export type RouteAuth = "public" | { role?: Role; user?: boolean };
+
+export interface AuthContext {
+  platform: Platform;
+  platformId: string;
+  mode: Mode;
+  via: "api_key" | "user";
+  apiKeyId: string | null;
+  /** The signed-in user, when a user token was sent. */
+  user: { id: string; role: Role } | null;
+  /** The rights this request acts with. */
+  role: Role;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+    /** false for infrastructure routes (health, docs) that are never rate limited. */
+    rateLimit?: boolean;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export interface AuthPluginOptions {
+  credentials: CredentialsService;
+  limiter: RateLimiter;
+  limits: { perCredential: number; perAddress: number };
+}
+
+interface Presented {
+  key?: string;
+  token?: string;
+  mode?: string;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function presentedCredentials(request: FastifyRequest): Presented {
+  const authorization = header(request, "authorization");
+  const apiKey = header(request, "api_key")?.trim();
+  const mode = header(request, "mode")?.trim();
+  let bearer: string | undefined;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw new AuthenticationError("The Authorization header must be `Bearer <key or token>`.", "authorization_malformed");
+    bearer = match[1];
+  }
+  const bearerIsKey = bearer?.startsWith("cndl_") ?? false;
+  if (apiKey && bearerIsKey && apiKey !== bearer) {
+    throw new AuthenticationError("Two different API keys were sent (api_key header and Authorization).", "conflicting_credentials");
+  }
+  if (mode !== undefined && mode !== "test" && mode !== "live") {
+    throw new AuthenticationError("The mode header must be `test` or `live`.", "mode_invalid");
+  }
+  return { key: apiKey || (bearerIsKey ? bearer : undefined), token: bearerIsKey ? undefined : bearer, mode };
+}
+
+const clientAddress = (request: FastifyRequest) => `ip:${request.ip}`;
+
+async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
+  const { credentials, limiter, limits } = options;
+  app.decorateRequest("auth", null);
+
+  // Fail closed: an API route that forgets to declare its access needs credentials. Routes
+  // outside /v1 (health, docs, media files) are public unless they say otherwise.
+  app.addHook("onRoute", (route) => {
+    const fallback: RouteAuth = route.url.startsWith("/v1/") ? {} : "public";
+    route.config = { ...(route.config ?? {}), auth: route.config?.auth ?? fallback } as typeof route.config;
+  });
+
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const config = request.routeOptions.config;
+    const limited = config.rateLimit !== false;
+    const routeAuth: RouteAuth = config.auth ?? "public";
+
+    let context: AuthContext | null;
+    try {
+      context = await resolve(request);
+    } catch (err) {
+      // Failed attempts count against the caller's address, which caps key and token guessing.
+      if (limited) await limiter.consume(request, reply, clientAddress(request), limits.perAddress);
+      throw err;
+    }
+
+    if (limited) {
+      if (context) {
+        const bucket = context.user ? `user:${context.user.id}` : `key:${context.apiKeyId}`;
+        await limiter.consume(request, reply, bucket, limits.perCredential);
+      } else {
+        await limiter.consume(request, reply, clientAddress(request), limits.perAddress);
+      }
+    }
+    request.auth = context;
+
+    if (routeAuth === "public") return;
+    if (!context) {
+      throw new AuthenticationError(
+        "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token.",
+        "credentials_missing",
+      );
+    }
+    if (routeAuth.user && !context.user) {
+      throw new AuthenticationError("This route acts for a signed-in user: send the user's token as `Authorization: Bearer <token>`.", "user_token_required");
+    }
+    if (routeAuth.role && !roleAtLeast(context.role, routeAuth.role)) {
+      throw new PermissionError(`This needs the ${routeAuth.role} role or higher on the platform.`, "insufficient_role");
+    }
+  });
+
+  async function resolve(request: FastifyRequest): Promise<AuthContext | null> {
+    const presented = presentedCredentials(request);
+    if (!presented.key && !presented.token) return null;
+
+    const key = presented.key ? await credentials.authenticateKey(presented.key, presented.mode) : undefined;
+    const user = presented.token ? await credentials.authenticateUser(presented.token) : undefined;
+    if (key && user && key.platform.id !== user.platform.id) {
+      throw new AuthenticationError("The user token belongs to another platform than the API key.", "platform_mismatch");
+    }
+    const platform = key?.platform ?? user!.platform;
+    if (!key && presented.mode !== undefined && presented.mode !== platform.mode) {
+      throw new AuthenticationError(`The mode header (${presented.mode}) does not match the platform's mode (${platform.mode}).`, "mode_mismatch");
+    }
+    return {
+      platform,
+      platformId: platform.id,
+      mode: platform.mode,
+      via: key ? "api_key" : "user",
+      apiKeyId: key?.apiKeyId ?? null,
+      user: user ? { id: user.userId, role: user.role } : null,
+      role: key ? "owner" : user!.role,
+    };
+  }
+}
+
+export default fp(authPlugin, { name: "auth" });
+
+/** The request's auth context on a route that requires credentials. */
+export function requireAuth(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw new AuthenticationError("No credentials.", "credentials_missing");
+  return request.auth;
+}
+
+/** The signed-in user on an `/auth` route. */
+export function requireUser(request: FastifyRequest): AuthContext & { user: { id: string; role: Role } } {
+  const auth = requireAuth(request);
+  if (!auth.user) throw new AuthenticationError("This route needs a user token.", "user_token_required");
+  return auth as AuthContext & { user: { id: string; role: Role } };
+}

@@ -1,0 +1,221 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { AppError, type ErrorType } from "../lib/errors.js";
+
+/**
+ * One error envelope for every failure (DESIGN.md §5):
+ * `{ "error": { "type", "code", "message", "param"?, "request_id" } }`.
+ * 4xx answers say what was wrong with the request; 5xx answers never carry internal detail.
+ */
+
+export const errorEnvelopeSchema = z
+  .object({
+    error: z
+      .object({
+        type: z.string(),
+        code: z.string(),
+        message: z.string(),
+        param: z.string().optional(),
+        request_id: z.string(),
+      })
+      .catchall(z.unknown()),
+  })
+  .meta({ id: "Error" });
+
+/** Fields clients may read in our objects but never write; sending one is a 400 naming it. */
+export const SERVER_OWNED_FIELDS = new Set([
+  "id",
+  "platform_id",
+  "mode",
+  "created",
+  "updated",
+  "admins",
+  "activeSubscription",
+  "stripeConnectId",
+  "stripeCustomerId",
+  "chargesEnabled",
+  "detailsSubmitted",
+  "authenticated",
+  "scheduledDeletion",
+  "paymentMethods",
+  "isAvailableInStock",
+  "subTotal",
+  "total",
+  "status",
+  "sent",
+  "lastSent",
+  "paid",
+  "lastPaymentAttempt",
+  "amountPaid",
+  "amountReceived",
+  "baseAmountDue",
+  "baseAmountOwed",
+  "stripeChargeId",
+  "role",
+  "position",
+  "granted",
+  "secret",
+  "last4",
+  "lastUsed",
+  "revoked",
+]);
+
+interface Envelope {
+  status: number;
+  type: ErrorType;
+  code: string;
+  message: string;
+  param?: string;
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+type ValidationIssue = { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> };
+
+function pathToParam(instancePath: string): string {
+  return instancePath
+    .split("/")
+    .filter((p) => p.length > 0)
+    .join(".");
+}
+
+function fromValidation(issues: ValidationIssue[], context: string | undefined): Envelope {
+  const issue = issues[0]!;
+  const base = pathToParam(issue.instancePath);
+  const where = context === "querystring" ? "query parameter" : context === "params" ? "path parameter" : context === "headers" ? "header" : "field";
+  if (issue.keyword === "unrecognized_keys") {
+    const keys = (issue.params.keys as string[] | undefined) ?? [];
+    const key = keys[0] ?? "";
+    const param = base ? `${base}.${key}` : key;
+    if (SERVER_OWNED_FIELDS.has(key) && context === "body") {
+      return { status: 400, type: "invalid_request_error", code: "parameter_not_writable", param, message: `\`${param}\` is set by the server and cannot be written.` };
+    }
+    return { status: 400, type: "invalid_request_error", code: "parameter_unknown", param, message: `Unknown ${where} \`${param}\`.` };
+  }
+  const missing = issue.keyword === "invalid_type" && /received undefined/.test(issue.message ?? "");
+  if (!base && context === "body") {
+    return { status: 400, type: "invalid_request_error", code: "body_invalid", message: `The request body is invalid: ${issue.message ?? "not an object"}.` };
+  }
+  return {
+    status: 400,
+    type: "invalid_request_error",
+    code: missing ? "parameter_missing" : "parameter_invalid",
+    param: base || undefined,
+    message: missing ? `Missing required ${where} \`${base}\`.` : `Invalid ${where} \`${base}\`: ${issue.message ?? "invalid value"}.`,
+  };
+}
+
+const FASTIFY_CODES: Record<string, Omit<Envelope, "message"> & { message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, type: "invalid_request_error", code: "payload_too_large" },
+  FST_REQ_FILE_TOO_LARGE: { status: 413, type: "invalid_request_error", code: "payload_too_large", message: "The uploaded file is too large." },
+  FST_PARTS_LIMIT: { status: 413, type: "invalid_request_error", code: "payload_too_large", message: "Too many parts in the upload." },
+  FST_FILES_LIMIT: { status: 413, type: "invalid_request_error", code: "payload_too_large", message: "Send one file per upload." },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, type: "invalid_request_error", code: "unsupported_media_type" },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, type: "invalid_request_error", code: "unsupported_media_type", message: "Send the file as multipart/form-data." },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is empty but its Content-Type is application/json." },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is not valid JSON." },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "Content-Length does not match the body." },
+  FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 500, type: "api_error", code: "internal_error" },
+};
+
+/** Failures of the database connection itself: the client did nothing wrong, retrying may work. */
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
+  const code = e?.code ?? "";
+  if (["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  if (e?.name === "DriverAdapterError" || e?.name === "PrismaClientInitializationError") {
+    const msg = String(e.message ?? "");
+    if (/ECONNREFUSED|ECONNRESET|terminat|timeout|Connection|connect/i.test(msg)) return true;
+  }
+  return e?.cause !== undefined && e.cause !== err ? isDatabaseUnavailable(e.cause) : false;
+}
+
+function fromPrisma(err: { code?: string; meta?: Record<string, unknown> }): Envelope | undefined {
+  switch (err.code) {
+    case "P2002": {
+      const target = err.meta?.target;
+      const fields = Array.isArray(target) ? target.filter((f) => f !== "platform_id" && f !== "platformId") : [];
+      return {
+        status: 409,
+        type: "invalid_request_error",
+        code: "resource_already_exists",
+        param: fields[0] ? String(fields[0]) : undefined,
+        message: fields.length ? `Another object already uses this ${fields.join(", ")}.` : "This object conflicts with an existing one.",
+      };
+    }
+    case "P2025":
+      return { status: 404, type: "invalid_request_error", code: "resource_missing", message: "No such object." };
+    case "P2034":
+      return { status: 409, type: "invalid_request_error", code: "concurrent_update", message: "The object changed while this request ran. Retry it." };
+    default:
+      return undefined;
+  }
+}
+
+export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
+  if (err instanceof AppError) {
+    return { status: err.status, type: err.type, code: err.code, message: err.message, param: err.param, extra: err.extra, headers: err.headers };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    return fromValidation(err.validation as unknown as ValidationIssue[], (err as FastifyError).validationContext);
+  }
+  const ferr = err as FastifyError & { code?: string; meta?: Record<string, unknown> };
+  if (typeof ferr?.code === "string" && ferr.code.startsWith("P")) {
+    const prisma = fromPrisma(ferr);
+    if (prisma) return prisma;
+  }
+  if (isDatabaseUnavailable(err)) {
+    return { status: 503, type: "api_error", code: "database_unavailable", message: "The database is unavailable. Retry shortly.", headers: { "retry-after": "1" } };
+  }
+  const known = typeof ferr?.code === "string" ? FASTIFY_CODES[ferr.code] : undefined;
+  if (known) return { ...known, message: known.message ?? ferr.message };
+  if (!isResponseSerializationError(ferr as never) && typeof ferr?.statusCode === "number" && ferr.statusCode >= 400 && ferr.statusCode < 500) {
+    return { status: ferr.statusCode, type: "invalid_request_error", code: "invalid_request", message: ferr.message };
+  }
+  void request;
+  return { status: 500, type: "api_error", code: "internal_error", message: "An unexpected error occurred. It has been logged; retry later or contact support with the request id." };
+}
+
+export function sendError(reply: FastifyReply, envelope: Envelope): FastifyReply {
+  if (envelope.headers) for (const [k, v] of Object.entries(envelope.headers)) reply.header(k, v);
+  return reply
+    .code(envelope.status)
+    .type("application/json; charset=utf-8")
+    .send(
+      JSON.stringify({
+        error: {
+          type: envelope.type,
+          code: envelope.code,
+          message: envelope.message,
+          ...(envelope.param ? { param: envelope.param } : {}),
+          ...envelope.extra,
+          request_id: String(reply.request.id),
+        },
+      }),
+    );
+}
+
+async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((err, request, reply) => {
+    const envelope = toEnvelope(err, request);
+    if (envelope.status >= 500) {
+      request.log.error({ err }, "request failed");
+    } else {
+      request.log.info({ code: envelope.code, status: envelope.status }, envelope.message);
+    }
+    return sendError(reply, envelope);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, {
+      status: 404,
+      type: "invalid_request_error",
+      code: "route_not_found",
+      message: `Unrecognized request URL (${request.method} ${request.url.split("?")[0]}).`,
+    }),
+  );
+}
+
+export default fp(errorHandlerPlugin, { name: "error-handler" });

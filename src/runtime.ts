@@ -1,0 +1,70 @@
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import { RedisRateLimitStore } from "./adapters/rate-limit/redis.js";
+import type { RateLimitStore } from "./adapters/rate-limit/store.js";
+import { buildApp } from "./app.js";
+import type { Config } from "./config.js";
+import { createPrisma, type Db } from "./db/client.js";
+import { openDatabase, type DatabaseHandle } from "./db/database.js";
+import { resolveJwtSecret } from "./secrets.js";
+
+/**
+ * Everything a running node needs, started in order and stopped in reverse: database (embedded or
+ * external, migrated), Prisma, the rate-limit store, and the app. Used by server.ts and the CLIs.
+ */
+export interface Runtime {
+  app: FastifyInstance;
+  db: Db;
+  database: DatabaseHandle;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Readonly<Config>, options: { stderr?: boolean } = {}): Logger {
+  return pino(
+    {
+    level: config.logLevel,
+    redact: {
+      paths: ["req.headers.authorization", "req.headers.api_key", "req.headers.cookie", "*.token", "*.refreshToken", "*.apiKey", "*.api_key", "*.secret", "*.password"],
+      censor: "[redacted]",
+    },
+  },
+    pino.destination(options.stderr ? 2 : 1),
+  );
+}
+
+export async function startRuntime(config: Readonly<Config>, logger: Logger = createLogger(config)): Promise<Runtime> {
+  const database = await openDatabase(config, (message) => logger.info(message));
+  const db = createPrisma(database.url, config.database.poolSize);
+  let rateLimitStore: RateLimitStore | undefined;
+  try {
+    const jwt = await resolveJwtSecret(config.auth.jwtSecret, config.dataDir);
+    if (jwt.source === "generated") logger.info(`generated a JWT signing secret in ${config.dataDir}/jwt-secret (set JWT_SECRET to choose one)`);
+    if (config.rateLimit.redisUrl) {
+      const redis = new RedisRateLimitStore(config.rateLimit.redisUrl);
+      await redis.connect();
+      rateLimitStore = redis;
+      logger.info("rate limits: shared through Redis");
+    } else {
+      logger.info("rate limits: in-process (set REDIS_URL to share them between nodes)");
+    }
+    const app = await buildApp({ config, db, jwtSecret: jwt.secret, logger, rateLimitStore });
+    await app.ready();
+    return {
+      app,
+      db,
+      database,
+      logger,
+      close: async () => {
+        await app.close();
+        await db.$disconnect();
+        await database.stop();
+      },
+    };
+  } catch (err) {
+    await rateLimitStore?.close();
+    await db.$disconnect();
+    await database.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
+import { buildApp } from "../../src/app.js";
+import { loadConfig, type Config, type Env } from "../../src/config.js";
+import { createPrisma, type Db } from "../../src/db/client.js";
+import type { Mode, Role } from "../../src/generated/prisma/enums.js";
+import { newId } from "../../src/lib/ids.js";
+import { createTestDatabase } from "./database.js";
+
+export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+export interface TestPlatform {
+  id: string;
+  mode: Mode;
+  apiKey: string;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  role: Role;
+  token: string;
+}
+
+export interface TestContext {
+  app: FastifyInstance;
+  db: Db;
+  config: Readonly<Config>;
+  dataDir: string;
+  databaseUrl: string;
+  /** A platform with its first API key. */
+  createPlatform(input?: { name?: string; mode?: Mode; domain?: string; feePercent?: number; url?: string }): Promise<TestPlatform>;
+  /** A user with a membership on the platform, and an access token for them. */
+  createUser(platform: TestPlatform, role?: Role, email?: string): Promise<TestUser>;
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The real app on a database of its own (cloned from the migrated template). */
+export async function createTestContext(env: Env = {}, deps: { rateLimitStore?: RateLimitStore } = {}): Promise<TestContext> {
+  const database = await createTestDatabase();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "candle-test-"));
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    JWT_SECRET: TEST_JWT_SECRET,
+    SEED_DEMO_PLATFORM: "false",
+    RATE_LIMIT_MAX: "100000",
+    RATE_LIMIT_IP_MAX: "100000",
+    DATABASE_POOL_SIZE: "5",
+    ...env,
+  });
+  const db = createPrisma(database.url, config.database.poolSize);
+  const app = await buildApp({ config, db, jwtSecret: TEST_JWT_SECRET, rateLimitStore: deps.rateLimitStore });
+  await app.ready();
+  let counter = 0;
+
+  return {
+    app,
+    db,
+    config,
+    dataDir,
+    databaseUrl: database.url,
+    async createPlatform(input = {}) {
+      counter += 1;
+      const { platform, apiKey } = await app.services.platforms.create({
+        name: input.name ?? `Platform ${counter}`,
+        mode: input.mode ?? "test",
+        domain: input.domain,
+        feePercent: input.feePercent,
+        url: input.url,
+      });
+      return { id: platform.id, mode: platform.mode, apiKey };
+    },
+    async createUser(platform, role = "member", email) {
+      counter += 1;
+      const id = newId("user");
+      const address = email ?? `user${counter}-${id.slice(-6)}@example.com`;
+      await db.user.create({
+        data: {
+          id,
+          platformId: platform.id,
+          mode: platform.mode,
+          email: address,
+          membership: { create: { id: newId("membership"), platformId: platform.id, mode: platform.mode, role } },
+        },
+      });
+      const { token } = app.services.tokens.signAccess({ userId: id, platformId: platform.id, mode: platform.mode, role });
+      return { id, email: address, role, token };
+    },
+    request: (options) => app.inject(options),
+    async close() {
+      await app.close();
+      await db.$disconnect();
+      await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function bearer(secret: string): Record<string, string> {
+  return { authorization: `Bearer ${secret}` };
+}
+
+export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
+  return response.json() as T;
+}
