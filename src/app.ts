@@ -24,6 +24,7 @@ import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import authPlugin from "./plugins/auth.js";
 import errorHandler from "./plugins/error-handler.js";
+import inputGuard from "./plugins/input-guard.js";
 import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
 import openapi from "./plugins/openapi.js";
 import { createRateLimiter } from "./plugins/rate-limit.js";
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
+  await app.register(inputGuard);
   await app.register(cors, {
     origin: corsOrigin(config.cors.origins, platforms, clock),
     methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -17,7 +17,19 @@ import pg from "pg";
 // Prisma Migrate's advisory lock id, so our migrator and `prisma migrate deploy` exclude each other.
 const MIGRATION_LOCK_ID = 72707369;
 
-export const DEFAULT_MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
+/** `prisma/migrations` of the project this file belongs to, from src/ (tsx) or from dist/ (built). */
+function findMigrationsDir(): string {
+  let dir = import.meta.dirname;
+  while (true) {
+    const candidate = path.join(dir, "prisma", "migrations");
+    if (existsSync(path.join(dir, "package.json")) && existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(import.meta.dirname, "../../prisma/migrations");
+    dir = parent;
+  }
+}
+
+export const DEFAULT_MIGRATIONS_DIR = findMigrationsDir();
 
 export interface Migration {
   name: string;

@@ -42,3 +42,6 @@ export const domainName = z
   .regex(/^(?=.{1,253}(:|$))([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/, "must be a host name such as market.example.com");
 
 export const idParam = (name: string) => z.string().min(1).max(100).describe(`The ${name} id`);
+
+/** A body that may be left out entirely (Fastify hands an absent body to the validator as null). */
+export const optionalBody = <T extends z.ZodType>(schema: T) => schema.nullish();

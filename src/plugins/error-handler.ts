@@ -132,16 +132,28 @@ function isDatabaseUnavailable(err: unknown): boolean {
   return e?.cause !== undefined && e.cause !== err ? isDatabaseUnavailable(e.cause) : false;
 }
 
-function fromPrisma(err: { code?: string; meta?: Record<string, unknown> }): Envelope | undefined {
+/** The PostgreSQL SQLSTATE behind a Prisma / driver-adapter error, when there is one. */
+function postgresCode(err: unknown): string | undefined {
+  const e = err as { name?: string; cause?: { originalCode?: string }; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  return e?.cause?.originalCode ?? e?.meta?.driverAdapterError?.cause?.originalCode;
+}
+
+function uniqueFields(err: { meta?: Record<string, unknown> }): string[] {
+  const target = err.meta?.target;
+  if (Array.isArray(target)) return target.map(String);
+  const cause = (err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause;
+  return cause?.constraint?.fields?.map((f) => f.replace(/"/g, "")) ?? [];
+}
+
+function fromDatabase(err: { code?: string; meta?: Record<string, unknown> }): Envelope | undefined {
   switch (err.code) {
     case "P2002": {
-      const target = err.meta?.target;
-      const fields = Array.isArray(target) ? target.filter((f) => f !== "platform_id" && f !== "platformId") : [];
+      const fields = uniqueFields(err).filter((f) => f !== "platform_id" && f !== "platformId");
       return {
         status: 409,
         type: "invalid_request_error",
         code: "resource_already_exists",
-        param: fields[0] ? String(fields[0]) : undefined,
+        param: fields[0],
         message: fields.length ? `Another object already uses this ${fields.join(", ")}.` : "This object conflicts with an existing one.",
       };
     }
@@ -149,9 +161,20 @@ function fromPrisma(err: { code?: string; meta?: Record<string, unknown> }): Env
       return { status: 404, type: "invalid_request_error", code: "resource_missing", message: "No such object." };
     case "P2034":
       return { status: 409, type: "invalid_request_error", code: "concurrent_update", message: "The object changed while this request ran. Retry it." };
-    default:
-      return undefined;
   }
+  switch (postgresCode(err)) {
+    case "40001":
+    case "40P01":
+      return { status: 409, type: "invalid_request_error", code: "concurrent_update", message: "The object changed while this request ran. Retry it." };
+    // Values the schema let through but PostgreSQL cannot store (encoding, size, range).
+    case "22021":
+    case "22P05":
+    case "22001":
+    case "22003":
+    case "54000":
+      return { status: 400, type: "invalid_request_error", code: "parameter_invalid", message: "A value in the request cannot be stored: check its characters and size." };
+  }
+  return undefined;
 }
 
 export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
@@ -162,10 +185,8 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
     return fromValidation(err.validation as unknown as ValidationIssue[], (err as FastifyError).validationContext);
   }
   const ferr = err as FastifyError & { code?: string; meta?: Record<string, unknown> };
-  if (typeof ferr?.code === "string" && ferr.code.startsWith("P")) {
-    const prisma = fromPrisma(ferr);
-    if (prisma) return prisma;
-  }
+  const database = fromDatabase(ferr);
+  if (database) return database;
   if (isDatabaseUnavailable(err)) {
     return { status: 503, type: "api_error", code: "database_unavailable", message: "The database is unavailable. Retry shortly.", headers: { "retry-after": "1" } };
   }

@@ -39,9 +39,14 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-/** The real app on a database of its own (cloned from the migrated template). */
-export async function createTestContext(env: Env = {}, deps: { rateLimitStore?: RateLimitStore } = {}): Promise<TestContext> {
-  const database = await createTestDatabase();
+/**
+ * The real app on a database of its own (cloned from the migrated template) — or on `sharedDatabaseUrl`,
+ * to run a second node against another context's database.
+ */
+export async function createTestContext(env: Env = {}, deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string } = {}): Promise<TestContext> {
+  const database = deps.sharedDatabaseUrl
+    ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
+    : await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "candle-test-"));
   const config = loadConfig({
     DATABASE_URL: database.url,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { listOf, pageParams } from "../../lib/pagination.js";
-import { apiDate, idParam, modeSchema } from "../../lib/schemas.js";
+import { apiDate, idParam, modeSchema, optionalBody } from "../../lib/schemas.js";
 
 export const apiKeySchema = z
   .object({
@@ -26,6 +26,6 @@ export const keyParams = z.object({ id: idParam("platform"), key_id: idParam("AP
 
 export const listKeysQuery = z.object({ ...pageParams, "filter[revoked]": z.enum(["true", "false"]).optional() }).strict();
 
-export const createKeyBody = z.object({ name: z.string().trim().min(1).max(100).optional() }).strict().optional();
+export const createKeyBody = optionalBody(z.object({ name: z.string().trim().min(1).max(100).optional() }).strict());
 
 export const keyListSchema = listOf(apiKeySchema);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiDate, currencyCode, domainName, httpUrl, idParam, modeSchema, percent } from "../../lib/schemas.js";
+import { apiDate, currencyCode, domainName, httpUrl, idParam, modeSchema, optionalBody, percent } from "../../lib/schemas.js";
 
 export const platformSchema = z
   .object({
@@ -50,4 +50,4 @@ export const updatePlatformBody = z
 export type UpdatePlatformInput = z.infer<typeof updatePlatformBody>;
 
 /** JSON form of `POST /platforms/:id/image`; the multipart form sends the file in the field `media`. */
-export const platformImageBody = z.object({ media_id: z.string().min(1).max(100) }).strict().optional();
+export const platformImageBody = optionalBody(z.object({ media_id: z.string().min(1).max(100) }).strict());

@@ -1,0 +1,64 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("loadConfig", () => {
+  it("has working defaults for a bare environment", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 5000,
+      host: "0.0.0.0",
+      publicUrl: "http://localhost:5000",
+      dataDir: path.resolve(".data"),
+      database: { url: undefined, poolSize: 10, embeddedPort: 54329 },
+      rateLimit: { store: "memory" },
+      seedDemoPlatform: true,
+    });
+  });
+
+  it("is frozen, deeply", () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it("derives values from what is set", () => {
+    const config = loadConfig({ PORT: "8080", REDIS_URL: "redis://cache:6379", CORS_ORIGINS: "https://a.test, https://b.test", SEED_DEMO_PLATFORM: "false" });
+    expect(config.publicUrl).toBe("http://localhost:8080");
+    expect(config.rateLimit).toMatchObject({ store: "redis", redisUrl: "redis://cache:6379" });
+    expect(config.cors.origins).toEqual(["https://a.test", "https://b.test"]);
+    expect(config.seedDemoPlatform).toBe(false);
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://x@y/z" }, "DATABASE_URL"],
+    [{ DATABASE_URL: "not a url" }, "DATABASE_URL"],
+    [{ JWT_SECRET: "short" }, "JWT_SECRET"],
+    [{ REDIS_URL: "http://cache" }, "REDIS_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ SEED_DEMO_PLATFORM: "maybe" }, "SEED_DEMO_PLATFORM"],
+    [{ RATE_LIMIT_MAX: "0" }, "RATE_LIMIT_MAX"],
+    [{ PUBLIC_URL: "ftp://files" }, "PUBLIC_URL"],
+  ])("stops on %j, naming %s", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as ConfigError).problems.join("\n")).toContain(name);
+    }
+  });
+
+  it("reports every problem at once", () => {
+    try {
+      loadConfig({ PORT: "x", JWT_SECRET: "y" });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});
