@@ -1,0 +1,32 @@
+/**
+ * Fees and contract rebalancing: pure, all-integer (cents and basis points), no I/O.
+ * See DESIGN.md §6 for the rules.
+ */
+export { allocateLargestRemainder } from "./allocate.js";
+export { FeeRuleError, type FeeParty, type FeeRuleCode } from "./errors.js";
+export { estimateFees, type FeeEstimate, type FeeEstimateInput } from "./estimate.js";
+export {
+  DEFAULT_CANDLE_BPS,
+  DEFAULT_STRIPE_FIXED_CENTS,
+  DEFAULT_STRIPE_PERCENT_BPS,
+  applyBps,
+  grossUpForStripe,
+  resolveRates,
+  stripeActualFee,
+  type FeeRates,
+  type ResolvedFeeRates,
+} from "./rates.js";
+export {
+  rebalanceContract,
+  type BuyerFigures,
+  type BuyerParty,
+  type ContractFeeInput,
+  type ContractFigures,
+  type ContractItemTotal,
+  type CustomFee,
+  type FeeInclusion,
+  type FeeRow,
+  type FeeType,
+  type SellerFigures,
+  type SellerParty,
+} from "./rebalance.js";
