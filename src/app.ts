@@ -6,15 +6,24 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
+import type { TaskList } from "graphile-worker";
+import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
+import { createOutboxMailer } from "./adapters/mailer/outbox.js";
+import { createSmtpMailer } from "./adapters/mailer/smtp.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
+import { createS3Storage } from "./adapters/storage/s3.js";
 import type { Storage } from "./adapters/storage/storage.js";
+import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { systemClock, type Clock } from "./lib/time.js";
+import { authRoutes } from "./modules/auth/auth.routes.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
+import { createOtpService } from "./modules/auth/otp.service.js";
+import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
@@ -22,6 +31,12 @@ import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
+import { usersRoutes } from "./modules/users/users.routes.js";
+import { createUsersService, type UsersService } from "./modules/users/users.service.js";
+import { utilsRoutes } from "./modules/utils/utils.routes.js";
+import { createUtilsService } from "./modules/utils/utils.service.js";
+import { waitlistsRoutes } from "./modules/waitlists/waitlists.routes.js";
+import { createWaitlistsService } from "./modules/waitlists/waitlists.service.js";
 import authPlugin from "./plugins/auth.js";
 import errorHandler from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
@@ -36,15 +51,22 @@ export interface AppDeps {
   db: Db;
   /** The JWT signing secret (config's, or the one generated and kept under DATA_DIR). */
   jwtSecret: string;
+  /** Where the job worker connects (the same database as `db`); no worker runs without it. */
+  databaseUrl?: string;
   logger?: Logger;
   storage?: Storage;
+  mailer?: Mailer;
   rateLimitStore?: RateLimitStore;
   clock?: Clock;
 }
 
 export interface AppServices {
   platforms: PlatformsService;
+  users: UsersService;
   tokens: TokenService;
+  mailer: Mailer;
+  /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
+  tasks: TaskList;
 }
 
 export interface RouteInfo {
@@ -104,14 +126,41 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // ── adapters and services ────────────────────────────────────────────────
-  const storage = deps.storage ?? createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl });
+  const storage =
+    deps.storage ??
+    (config.storage.kind === "s3"
+      ? createS3Storage(config.storage)
+      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl }));
+  const mailer =
+    deps.mailer ??
+    (config.mail.smtpUrl
+      ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+      : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: app.log }));
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
+  const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
   const credentials = createCredentialsService({ db, tokens });
   const keys = createKeysService({ db });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media });
-  app.decorate("services", { platforms, tokens });
+  const users = createUsersService({ db, media, clock });
+  const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
+  const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
+  const waitlists = createWaitlistsService({ db, clock });
+  const utils = createUtilsService({ db });
+
+  const tasks: TaskList = {
+    "send-email": async (payload) => {
+      await mailer.send(payload as EmailMessage);
+    },
+    "erase-due-users": async () => {
+      while ((await users.eraseDueUsers(100)) === 100);
+    },
+    "sweep-idempotency": async () => {
+      await sweepIdempotencyRecords(db, clock.now());
+    },
+  };
+  app.decorate("services", { platforms, users, tokens, mailer, tasks });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -131,7 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   await app.register(authPlugin, {
     credentials,
-    limiter: createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds }),
+    limiter,
     limits: { perCredential: config.rateLimit.max, perAddress: config.rateLimit.ipMax },
   });
   await app.register(idempotency, { db });
@@ -162,20 +211,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
+      await v1.register(authRoutes, {
+        otp,
+        sessions,
+        platforms,
+        limiter,
+        limits: { perEmail: config.otp.perEmail, perAddress: config.otp.perAddress, windowSeconds: config.otp.windowSeconds },
+      });
       await v1.register(platformsRoutes, { platforms });
       await v1.register(keysRoutes, { keys });
+      await v1.register(usersRoutes, { users });
+      await v1.register(waitlistsRoutes, { waitlists, platforms });
+      await v1.register(utilsRoutes, { utils, media, platforms });
     },
     { prefix: "/v1" },
   );
 
-  // Expired idempotency records are swept hourly; any node may do it.
-  const sweeper = setInterval(() => {
-    sweepIdempotencyRecords(db, clock.now()).catch((err) => app.log.warn({ err }, "idempotency sweep failed"));
-  }, 60 * 60 * 1000);
-  sweeper.unref();
+  // ── background work ──────────────────────────────────────────────────────
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  if (config.jobs.worker && deps.databaseUrl) {
+    const connectionString = deps.databaseUrl;
+    app.addHook("onReady", async () => {
+      worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger: app.log as unknown as Logger });
+    });
+  }
   app.addHook("onClose", async () => {
-    clearInterval(sweeper);
+    await worker?.stop();
     await rateLimitStore.close();
+    await mailer.close();
   });
 
   return app;

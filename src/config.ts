@@ -45,7 +45,8 @@ const optionalUrl = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(", ")})` },
   );
 
-const envSchema = z.object({
+const envSchema = z
+  .object({
   PORT: int(5000, 0, 65535),
   HOST: optionalString.transform((v) => v ?? "0.0.0.0"),
   PUBLIC_URL: optionalUrl(["http:", "https:"]),
@@ -66,9 +67,31 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW: int(60, 1, 86_400),
   REDIS_URL: optionalUrl(["redis:", "rediss:"]),
   SEED_DEMO_PLATFORM: bool(true),
+  SMTP_URL: optionalUrl(["smtp:", "smtps:"]),
+  MAIL_FROM: optionalString.transform((v) => v ?? '"Candle" <no-reply@localhost>'),
+  OTP_EMAIL_MAX: int(5, 1, 1_000_000),
+  OTP_IP_MAX: int(30, 1, 1_000_000),
+  OTP_WINDOW: int(900, 1, 86_400),
+  JOBS_WORKER: bool(true),
+  JOBS_CONCURRENCY: int(5, 1, 100),
+  S3_BUCKET: optionalString,
+  S3_REGION: optionalString.transform((v) => v ?? "us-east-1"),
+  S3_ENDPOINT: optionalUrl(["http:", "https:"]),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_PUBLIC_URL: optionalUrl(["http:", "https:"]),
+  S3_FORCE_PATH_STYLE: bool(false),
   SHUTDOWN_TIMEOUT: int(10_000, 0, 600_000),
   REQUEST_TIMEOUT: int(30_000, 1_000, 600_000),
-});
+  })
+  .superRefine((e, ctx) => {
+    if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: "custom", path: [e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
+    }
+    if (!e.S3_BUCKET && (e.S3_ENDPOINT || e.S3_ACCESS_KEY_ID || e.S3_PUBLIC_URL)) {
+      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when other S3_* variables are set" });
+    }
+  });
 
 export type Env = Record<string, string | undefined>;
 
@@ -86,6 +109,12 @@ export interface Config {
   uploadLimit: number;
   rateLimit: { max: number; ipMax: number; windowSeconds: number; store: "redis" | "memory"; redisUrl: string | undefined };
   seedDemoPlatform: boolean;
+  mail: { transport: "smtp" | "outbox"; smtpUrl: string | undefined; from: string };
+  otp: { perEmail: number; perAddress: number; windowSeconds: number };
+  jobs: { worker: boolean; concurrency: number };
+  storage:
+    | { kind: "disk" }
+    | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; publicUrl?: string; forcePathStyle: boolean };
   shutdownTimeout: number;
   requestTimeout: number;
 }
@@ -123,6 +152,21 @@ export function loadConfig(env: Env): Readonly<Config> {
       redisUrl: e.REDIS_URL,
     },
     seedDemoPlatform: e.SEED_DEMO_PLATFORM,
+    mail: { transport: e.SMTP_URL ? "smtp" : "outbox", smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    otp: { perEmail: e.OTP_EMAIL_MAX, perAddress: e.OTP_IP_MAX, windowSeconds: e.OTP_WINDOW },
+    jobs: { worker: e.JOBS_WORKER, concurrency: e.JOBS_CONCURRENCY },
+    storage: e.S3_BUCKET
+      ? {
+          kind: "s3",
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION,
+          endpoint: e.S3_ENDPOINT,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          publicUrl: e.S3_PUBLIC_URL,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : { kind: "disk" },
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,
     requestTimeout: e.REQUEST_TIMEOUT,
   };

@@ -6,6 +6,7 @@ import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
+import { migrateJobQueue } from "./jobs/worker.js";
 import { resolveJwtSecret } from "./secrets.js";
 
 /**
@@ -48,7 +49,9 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     } else {
       logger.info("rate limits: in-process (set REDIS_URL to share them between nodes)");
     }
-    const app = await buildApp({ config, db, jwtSecret: jwt.secret, logger, rateLimitStore });
+    await migrateJobQueue(database.url, logger);
+    logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (logged, and written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
+    const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     await app.ready();
     return {
       app,

@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { migrate } from "../src/db/migrator.js";
+import { migrateJobQueue } from "../src/jobs/worker.js";
 import { scratchOnServer, startScratchPostgres, type ScratchPostgres } from "../scripts/lib/scratch-postgres.js";
 
 /**
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject) {
   await scratch.dropDatabase(templateDb);
   const url = await scratch.createDatabase(templateDb);
   await migrate({ connectionString: url });
+  await migrateJobQueue(url, { debug() {}, info() {}, warn() {}, error: console.error });
   project.provide("pgAdminUrl", scratch.handle.adminUrl);
   project.provide("templateDb", templateDb);
   return async () => {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { uniqueViolation } from "../db/errors.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 
 /**
@@ -53,7 +54,6 @@ export const SERVER_OWNED_FIELDS = new Set([
   "baseAmountDue",
   "baseAmountOwed",
   "stripeChargeId",
-  "role",
   "position",
   "granted",
   "secret",
@@ -83,7 +83,8 @@ function pathToParam(instancePath: string): string {
 
 function fromValidation(issues: ValidationIssue[], context: string | undefined): Envelope {
   const issue = issues[0]!;
-  const base = pathToParam(issue.instancePath);
+  // A query parameter is named as sent (`filter[role]`), not down to the element of its value.
+  const base = context === "querystring" ? (pathToParam(issue.instancePath).split(".")[0] ?? "") : pathToParam(issue.instancePath);
   const where = context === "querystring" ? "query parameter" : context === "params" ? "path parameter" : context === "headers" ? "header" : "field";
   if (issue.keyword === "unrecognized_keys") {
     const keys = (issue.params.keys as string[] | undefined) ?? [];
@@ -138,17 +139,10 @@ function postgresCode(err: unknown): string | undefined {
   return e?.cause?.originalCode ?? e?.meta?.driverAdapterError?.cause?.originalCode;
 }
 
-function uniqueFields(err: { meta?: Record<string, unknown> }): string[] {
-  const target = err.meta?.target;
-  if (Array.isArray(target)) return target.map(String);
-  const cause = (err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause;
-  return cause?.constraint?.fields?.map((f) => f.replace(/"/g, "")) ?? [];
-}
-
 function fromDatabase(err: { code?: string; meta?: Record<string, unknown> }): Envelope | undefined {
   switch (err.code) {
     case "P2002": {
-      const fields = uniqueFields(err).filter((f) => f !== "platform_id" && f !== "platformId");
+      const fields = (uniqueViolation(err) ?? []).filter((f) => f !== "platform_id" && f !== "platformId");
       return {
         status: 409,
         type: "invalid_request_error",

@@ -8,16 +8,16 @@ import { RateLimitError } from "../lib/errors.js";
  * client address before that — so guessing keys is limited per address.
  */
 export interface RateLimiter {
-  consume(request: FastifyRequest, reply: FastifyReply, bucket: string, max: number): Promise<void>;
+  /** Counts one request in `bucket`; 429 past `max` per window (the configured one, unless given). */
+  consume(request: FastifyRequest, reply: FastifyReply, bucket: string, max: number, windowSeconds?: number): Promise<void>;
 }
 
 export function createRateLimiter(options: { store: RateLimitStore; windowSeconds: number }): RateLimiter {
-  const windowMs = options.windowSeconds * 1000;
   return {
-    async consume(request, reply, bucket, max) {
+    async consume(request, reply, bucket, max, windowSeconds = options.windowSeconds) {
       let hit;
       try {
-        hit = await options.store.hit(bucket, windowMs);
+        hit = await options.store.hit(`${bucket}:${windowSeconds}`, windowSeconds * 1000);
       } catch (err) {
         // A rate-limit store outage must not take the API down with it: let the request through.
         request.log.error({ err }, "rate-limit store unavailable; request not counted");

@@ -2,7 +2,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Mailer } from "../../src/adapters/mailer/mailer.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
+import type { Clock } from "../../src/lib/time.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
@@ -43,7 +45,10 @@ export interface TestContext {
  * The real app on a database of its own (cloned from the migrated template) — or on `sharedDatabaseUrl`,
  * to run a second node against another context's database.
  */
-export async function createTestContext(env: Env = {}, deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string } = {}): Promise<TestContext> {
+export async function createTestContext(
+  env: Env = {},
+  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock } = {},
+): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
     ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
     : await createTestDatabase();
@@ -57,10 +62,21 @@ export async function createTestContext(env: Env = {}, deps: { rateLimitStore?: 
     RATE_LIMIT_MAX: "100000",
     RATE_LIMIT_IP_MAX: "100000",
     DATABASE_POOL_SIZE: "5",
+    // Files that need the job worker (emails, scheduled work) turn it on.
+    JOBS_WORKER: "false",
+    JOBS_CONCURRENCY: "2",
     ...env,
   });
   const db = createPrisma(database.url, config.database.poolSize);
-  const app = await buildApp({ config, db, jwtSecret: TEST_JWT_SECRET, rateLimitStore: deps.rateLimitStore });
+  const app = await buildApp({
+    config,
+    db,
+    jwtSecret: TEST_JWT_SECRET,
+    databaseUrl: database.url,
+    rateLimitStore: deps.rateLimitStore,
+    mailer: deps.mailer,
+    clock: deps.clock,
+  });
   await app.ready();
   let counter = 0;
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { ValidationError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
 import { requireAuth } from "../../plugins/auth.js";
+import { imageSource } from "../media/upload.js";
 import {
   communityMemberSchema,
   communityParams,
@@ -71,18 +71,7 @@ export const platformsRoutes: FastifyPluginAsyncZod<{ platforms: PlatformsServic
       },
       config: { auth: { role: "admin" } },
     },
-    async (request) => {
-      const auth = requireAuth(request);
-      if (request.isMultipart()) {
-        const file = await request.file();
-        if (!file || file.fieldname !== "media") throw new ValidationError("Send the image in the multipart field `media`.", "media", "parameter_missing");
-        const data = await file.toBuffer();
-        return toPlatformResponse(await platforms.setImage(auth, request.params.id, { file: { data, filename: file.filename } }));
-      }
-      const mediaId = request.body?.media_id;
-      if (!mediaId) throw new ValidationError("Send `media_id`, or the image as multipart/form-data in the field `media`.", "media_id", "parameter_missing");
-      return toPlatformResponse(await platforms.setImage(auth, request.params.id, { mediaId }));
-    },
+    async (request) => toPlatformResponse(await platforms.setImage(requireAuth(request), request.params.id, await imageSource(request, request.body))),
   );
 
   app.get(

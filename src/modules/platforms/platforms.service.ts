@@ -2,13 +2,14 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
-import { ConflictError, NotFoundError } from "../../lib/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { bpsToPercent, percentToBps } from "../../lib/money.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { KeysService } from "../keys/keys.service.js";
 import type { MediaService } from "../media/media.service.js";
+import type { ImageSource } from "../media/upload.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
 
 const platformInclude = {
@@ -134,7 +135,7 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
     },
 
     /** Sets the logo from an uploaded file, or from media uploaded earlier (`media_id`). */
-    async setImage(auth: AuthContext, id: string, source: { file: { data: Buffer; filename?: string } } | { mediaId: string }): Promise<PlatformView> {
+    async setImage(auth: AuthContext, id: string, source: ImageSource): Promise<PlatformView> {
       assertOwnPlatform(auth, id);
       const tenant = { platformId: auth.platformId, mode: auth.mode };
       const stored =
@@ -153,6 +154,23 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
       if (!user?.membership) throw new NotFoundError("member of this platform", userId, "user_id");
       const platform = await view(auth.platformId, auth.mode);
       return { platform, membership: { user_id: user.id, role: user.membership.role, joined: toApiDate(user.membership.created) } };
+    },
+
+    /**
+     * The platform a public route acts on: the one of the credentials sent, else the body's
+     * `platform_id` (DESIGN.md §4). Both sent and different: 404, like any other platform's id.
+     */
+    async resolvePublic(auth: AuthContext | null, platformId: string | undefined): Promise<Platform> {
+      if (auth) {
+        if (platformId !== undefined && platformId !== auth.platformId) throw new NotFoundError("platform", platformId, "platform_id");
+        return auth.platform;
+      }
+      if (!platformId) {
+        throw new ValidationError("Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id", "parameter_missing");
+      }
+      const platform = await db.platform.findUnique({ where: { id: platformId } });
+      if (!platform) throw new NotFoundError("platform", platformId, "platform_id");
+      return platform;
     },
 
     /** Browser origins allowed by CORS: each platform's `url` and domains. */

@@ -1,0 +1,45 @@
+import { Logger as GraphileLogger, run, runMigrations, type Runner, type TaskList } from "graphile-worker";
+import type { Logger } from "pino";
+
+/**
+ * The worker: runs in the API process by default (JOBS_WORKER=true), and any number of nodes may run
+ * one — graphile-worker hands each job to one of them, and runs each crontab entry once per tick
+ * across all of them.
+ */
+
+// Hourly housekeeping, spread over the hour.
+export const CRONTAB = ["5 * * * * erase-due-users", "35 * * * * sweep-idempotency"].join("\n");
+
+function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {
+  return new GraphileLogger((scope) => (level, message, meta) => {
+    const fields = { job: scope.taskIdentifier, jobId: scope.jobId, ...(meta ?? {}) };
+    if (level === "error") logger.error(fields, message);
+    else if (level === "warning") logger.warn(fields, message);
+    else if (level === "info") logger.debug(fields, message);
+    else logger.debug(fields, message);
+  });
+}
+
+/** Installs or upgrades graphile-worker's own schema (`graphile_worker`); safe on every boot. */
+export async function migrateJobQueue(connectionString: string, logger: Pick<Logger, "debug" | "info" | "warn" | "error">): Promise<void> {
+  await runMigrations({ connectionString, logger: graphileLogger(logger) });
+}
+
+export async function startWorker(options: {
+  connectionString: string;
+  tasks: TaskList;
+  concurrency: number;
+  crontab?: string;
+  logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
+}): Promise<Runner> {
+  return run({
+    connectionString: options.connectionString,
+    taskList: options.tasks,
+    concurrency: options.concurrency,
+    crontab: options.crontab ?? CRONTAB,
+    // The process's own shutdown stops the worker, after the HTTP server drained.
+    noHandleSignals: true,
+    pollInterval: 2_000,
+    logger: graphileLogger(options.logger),
+  });
+}

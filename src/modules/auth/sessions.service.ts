@@ -1,0 +1,85 @@
+import type { Db, Prisma } from "../../db/client.js";
+import type { Platform } from "../../generated/prisma/client.js";
+import { randomBase62, sha256Hex } from "../../lib/crypto.js";
+import { AuthenticationError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import type { Clock } from "../../lib/time.js";
+import type { UsersService, UserView } from "../users/users.service.js";
+import type { TokenService } from "./tokens.js";
+
+/**
+ * Sessions: a short-lived access token plus an opaque, single-use refresh token. Each refresh
+ * rotates the refresh token within its family (one sign-in); presenting a token that was already
+ * rotated means it leaked, so the whole family is revoked and everyone holding it must sign in again.
+ */
+export interface Session {
+  token: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: UserView;
+}
+
+export function createSessionsService(deps: {
+  db: Db;
+  tokens: Pick<TokenService, "signAccess">;
+  users: Pick<UsersService, "view">;
+  clock: Clock;
+  refreshTokenTtl: number;
+}) {
+  const { db, tokens, users, clock } = deps;
+
+  async function newRefreshToken(tx: Prisma.TransactionClient, user: { id: string; platformId: string; mode: Platform["mode"] }, familyId: string): Promise<string> {
+    const secret = randomBase62(64);
+    await tx.refreshToken.create({
+      data: {
+        id: newId("refreshToken"),
+        platformId: user.platformId,
+        mode: user.mode,
+        userId: user.id,
+        familyId,
+        tokenHash: sha256Hex(secret),
+        expires: new Date(clock.now().getTime() + deps.refreshTokenTtl * 1000),
+      },
+    });
+    return secret;
+  }
+
+  function accessToken(user: UserView) {
+    return tokens.signAccess({ userId: user.id, platformId: user.platformId, mode: user.mode, role: user.membership?.role ?? "member" });
+  }
+
+  return {
+    /** A new session (a new family) for a user who just proved who they are. */
+    async start(tx: Prisma.TransactionClient, user: UserView): Promise<Session> {
+      const refreshToken = await newRefreshToken(tx, user, newId("refreshToken"));
+      const { token, expiresIn } = accessToken(user);
+      return { token, refreshToken, expiresIn, user };
+    },
+
+    async refresh(refreshToken: string, platformId: string | null): Promise<Session> {
+      const now = clock.now();
+      return db.$transaction(async (tx) => {
+        const row = await tx.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) } });
+        if (!row || (platformId !== null && row.platformId !== platformId)) {
+          throw new AuthenticationError("The refresh token is not valid.", "refresh_token_invalid");
+        }
+        if (row.revoked) throw new AuthenticationError("This session was revoked. Sign in again.", "refresh_token_revoked");
+        // Claim the token: only one of two concurrent refreshes can rotate it.
+        const claimed = await tx.refreshToken.updateMany({ where: { id: row.id, rotated: null, revoked: null }, data: { rotated: now } });
+        if (claimed.count === 0) {
+          await db.refreshToken.updateMany({ where: { familyId: row.familyId, revoked: null }, data: { revoked: now } });
+          throw new AuthenticationError("This refresh token was already used. The session is revoked for safety: sign in again.", "refresh_token_reused");
+        }
+        if (row.expires <= now) throw new AuthenticationError("The refresh token has expired. Sign in again.", "refresh_token_expired");
+        const user = await users.view({ platformId: row.platformId, mode: row.mode }, row.userId, tx).catch(() => {
+          throw new AuthenticationError("The session's user no longer exists.", "refresh_token_invalid");
+        });
+        const next = await newRefreshToken(tx, user, row.familyId);
+        const { token, expiresIn } = accessToken(user);
+        return { token, refreshToken: next, expiresIn, user };
+      });
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

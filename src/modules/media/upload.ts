@@ -1,0 +1,20 @@
+import type { FastifyRequest } from "fastify";
+import { ValidationError } from "../../lib/errors.js";
+
+export type ImageSource = { file: { data: Buffer; filename?: string } } | { mediaId: string };
+
+/** The file sent as multipart/form-data in the field `media` (the official SDK's field name). */
+export async function readMediaField(request: FastifyRequest): Promise<{ data: Buffer; filename?: string }> {
+  const file = await request.file();
+  if (!file || file.fieldname !== "media") throw new ValidationError("Send the file as multipart/form-data in the field `media`.", "media", "parameter_missing");
+  return { data: await file.toBuffer(), filename: file.filename };
+}
+
+/** An image either uploaded in this request (field `media`) or named by `{ media_id }` of an earlier upload. */
+export async function imageSource(request: FastifyRequest, body: { media_id?: string } | null | undefined): Promise<ImageSource> {
+  if (request.isMultipart()) return { file: await readMediaField(request) };
+  if (!body?.media_id) {
+    throw new ValidationError("Send `media_id` (from POST /v1/utils/media/upload), or the image as multipart/form-data in the field `media`.", "media_id", "parameter_missing");
+  }
+  return { mediaId: body.media_id };
+}

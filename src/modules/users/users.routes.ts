@@ -1,0 +1,215 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { errors } from "../../lib/route.js";
+import { requireAuth, requireUser } from "../../plugins/auth.js";
+import { imageSource } from "../media/upload.js";
+import {
+  createUserBody,
+  imageBody,
+  linkBody,
+  listUsersQuery,
+  selfLinkParams,
+  updateSelfBody,
+  updateUserBody,
+  userLinkParams,
+  userListSchema,
+  userParams,
+  userSchema,
+} from "./users.schemas.js";
+import { toUserResponse, type UsersService } from "./users.service.js";
+
+const tags = ["Users"];
+const self = { auth: { user: true } } as const;
+const admin = { auth: { role: "admin" } } as const;
+
+export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async (app, { users }) => {
+  // ── the signed-in user ──────────────────────────────────────────────────
+  app.get(
+    "/users/auth",
+    { schema: { operationId: "retrieveSignedInUser", tags, summary: "The signed-in user", response: { 200: userSchema, ...errors(401) } }, config: self },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.retrieve(auth, auth.user.id));
+    },
+  );
+
+  app.put(
+    "/users/auth",
+    {
+      schema: {
+        operationId: "modifySignedInUser",
+        tags,
+        summary: "Modify the signed-in user",
+        description: "`email` is proven by signing in and `role` is given by an owner, so neither can be changed here.",
+        body: updateSelfBody,
+        response: { 200: userSchema, ...errors(400, 401, 409) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.update(auth, auth.user.id, request.body));
+    },
+  );
+
+  app.delete(
+    "/users/auth",
+    {
+      schema: {
+        operationId: "scheduleSignedInUserDeletion",
+        tags,
+        summary: "Schedule the signed-in user for deletion in 30 days",
+        description: "Signing in again before `scheduledDeletion` cancels it. Then personal data is erased; money records are kept.",
+        response: { 200: userSchema, ...errors(401) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.scheduleDeletion(auth, auth.user.id));
+    },
+  );
+
+  app.post(
+    "/users/auth/image",
+    {
+      schema: {
+        operationId: "addSignedInUserImage",
+        tags,
+        summary: "Set the signed-in user's image",
+        description: "JSON `{ media_id }` of an upload, or the image itself as multipart field `media`.",
+        body: imageBody,
+        response: { 200: userSchema, ...errors(400, 401, 404, 413, 415) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.setImage(auth, auth.user.id, await imageSource(request, request.body)));
+    },
+  );
+
+  app.post(
+    "/users/auth/link",
+    {
+      schema: { operationId: "addSignedInUserLink", tags, summary: "Add a link to the signed-in user", body: linkBody, response: { 200: userSchema, ...errors(400, 401, 422) } },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.addLink(auth, auth.user.id, request.body));
+    },
+  );
+
+  app.delete(
+    "/users/auth/link/:link_id",
+    {
+      schema: { operationId: "removeSignedInUserLink", tags, summary: "Remove a link of the signed-in user", params: selfLinkParams, response: { 200: userSchema, ...errors(401, 404) } },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.removeLink(auth, auth.user.id, request.params.link_id));
+    },
+  );
+
+  // ── users of the platform (API key or admin) ─────────────────────────────
+  app.post(
+    "/users",
+    {
+      schema: {
+        operationId: "createUser",
+        tags,
+        summary: "Create a user",
+        description: "A role other than `member` needs an owner (or the platform key).",
+        body: createUserBody,
+        response: { 201: userSchema, ...errors(400, 401, 403, 409) },
+      },
+      config: admin,
+    },
+    async (request, reply) => reply.code(201).send(toUserResponse(await users.create(requireAuth(request), request.body))),
+  );
+
+  app.get(
+    "/users",
+    {
+      schema: { operationId: "listUsers", tags, summary: "List users", querystring: listUsersQuery, response: { 200: userListSchema, ...errors(400, 401, 403) } },
+      config: admin,
+    },
+    async (request) => {
+      const page = await users.list(requireAuth(request), request.query);
+      return { data: page.data.map(toUserResponse), meta: page.meta };
+    },
+  );
+
+  app.get(
+    "/users/:id",
+    { schema: { operationId: "retrieveUser", tags, summary: "Retrieve a user", params: userParams, response: { 200: userSchema, ...errors(401, 403, 404) } }, config: admin },
+    async (request) => toUserResponse(await users.retrieve(requireAuth(request), request.params.id)),
+  );
+
+  app.put(
+    "/users/:id",
+    {
+      schema: {
+        operationId: "modifyUser",
+        tags,
+        summary: "Modify a user",
+        description: "Changing `role` needs an owner (or the platform key).",
+        params: userParams,
+        body: updateUserBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.update(requireAuth(request), request.params.id, request.body)),
+  );
+
+  app.delete(
+    "/users/:id",
+    {
+      schema: {
+        operationId: "scheduleUserDeletion",
+        tags,
+        summary: "Schedule a user for deletion in 30 days",
+        params: userParams,
+        response: { 200: userSchema, ...errors(401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.scheduleDeletion(requireAuth(request), request.params.id)),
+  );
+
+  app.post(
+    "/users/:id/image",
+    {
+      schema: {
+        operationId: "addUserImage",
+        tags,
+        summary: "Set a user's image",
+        params: userParams,
+        body: imageBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 413, 415) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.setImage(requireAuth(request), request.params.id, await imageSource(request, request.body))),
+  );
+
+  app.post(
+    "/users/:id/link",
+    {
+      schema: { operationId: "addUserLink", tags, summary: "Add a link to a user", params: userParams, body: linkBody, response: { 200: userSchema, ...errors(400, 401, 403, 404, 422) } },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.addLink(requireAuth(request), request.params.id, request.body)),
+  );
+
+  app.delete(
+    "/users/:id/link/:link_id",
+    {
+      schema: { operationId: "removeUserLink", tags, summary: "Remove a link of a user", params: userLinkParams, response: { 200: userSchema, ...errors(401, 403, 404) } },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.removeLink(requireAuth(request), request.params.id, request.params.link_id)),
+  );
+};

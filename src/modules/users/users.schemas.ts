@@ -1,0 +1,116 @@
+import { IANAZone } from "luxon";
+import { z } from "zod";
+import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { apiDate, httpUrl, idParam, modeSchema, optionalBody } from "../../lib/schemas.js";
+
+/** Usernames: 3–30 lower-case letters, digits and `_`, starting with a letter or digit. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_]{2,29}$/;
+
+export const emailAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email("must be an email address"));
+
+export const username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(USERNAME_PATTERN, "must be 3 to 30 lower-case letters, digits or _, starting with a letter or digit");
+
+export const timezone = z
+  .string()
+  .max(64)
+  .refine((tz) => IANAZone.isValidZone(tz), "must be an IANA time zone such as America/New_York");
+
+const roleSchema = z.enum(["owner", "admin", "editor", "member"]);
+
+export const linkSchema = z.object({ id: z.string(), label: z.string(), url: z.string() }).meta({ id: "UserLink" });
+
+export const paymentMethodSchema = z
+  .object({
+    id: z.string(),
+    stripePaymentMethodId: z.string(),
+    type: z.enum(["card", "us_bank_account"]),
+    isDefault: z.boolean(),
+    brand: z.string().nullable(),
+    last4: z.string().nullable(),
+    accountHolderType: z.string().nullable(),
+    expMonth: z.number().int().nullable(),
+    expYear: z.number().int().nullable(),
+    funding: z.string().nullable(),
+  })
+  .meta({ id: "PaymentMethod" });
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    platform_id: z.string(),
+    mode: modeSchema,
+    email: z.string().nullable(),
+    username: z.string().nullable(),
+    bio: z.string().nullable(),
+    name: z.string().nullable(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    image: z.string().nullable(),
+    stripeConnectId: z.string().nullable(),
+    chargesEnabled: z.boolean(),
+    detailsSubmitted: z.boolean(),
+    timezone: z.string(),
+    stripeCustomerId: z.string().nullable(),
+    authenticated: apiDate.nullable().describe("Last sign-in"),
+    links: z.array(linkSchema),
+    paymentMethods: z.array(paymentMethodSchema),
+    scheduledDeletion: apiDate.nullable(),
+    role: roleSchema.describe("The user's role on the platform"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "User" });
+
+const profileFields = {
+  username: username.nullable().optional(),
+  bio: z.string().max(2000).nullable().optional(),
+  name: z.string().trim().max(200).nullable().optional(),
+  firstName: z.string().trim().max(100).nullable().optional(),
+  lastName: z.string().trim().max(100).nullable().optional(),
+  image: httpUrl.nullable().optional(),
+  timezone: timezone.optional(),
+};
+
+/** What the signed-in user may change about themself (email is proven by sign-in; role by an owner). */
+export const updateSelfBody = z.object(profileFields).strict();
+
+/** What an admin may change (`role`: owners only). */
+export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional() }).strict();
+
+export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional() }).strict();
+
+export const userParams = z.object({ id: idParam("user") }).strict();
+export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
+export const selfLinkParams = z.object({ link_id: idParam("link") }).strict();
+
+export const linkBody = z.object({ label: z.string().trim().min(1).max(100), url: httpUrl }).strict();
+
+export const imageBody = optionalBody(z.object({ media_id: z.string().min(1).max(100) }).strict());
+
+export const listUsersQuery = z
+  .object({
+    ...pageParams,
+    search: z.string().trim().min(1).max(200).optional().describe("Matches email, username or name (case-insensitive, substring)"),
+    sort: sortParam(["created", "name", "username", "email", "authenticated"], "-created"),
+    "filter[role]": csv(roleSchema).optional(),
+    "filter[email]": csv(emailAddress).optional(),
+    "filter[username]": csv(z.string().toLowerCase()).optional(),
+    "filter[scheduledDeletion]": z.enum(["true", "false"]).optional().describe("true: only users scheduled for deletion"),
+  })
+  .strict();
+
+export type ListUsersQuery = z.infer<typeof listUsersQuery>;
+export type UpdateSelfInput = z.infer<typeof updateSelfBody>;
+export type UpdateUserInput = z.infer<typeof updateUserBody>;
+export type CreateUserInput = z.infer<typeof createUserBody>;
+
+export const userListSchema = listOf(userSchema);

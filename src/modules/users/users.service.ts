@@ -1,0 +1,294 @@
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import { uniqueViolation } from "../../db/errors.js";
+import type { Platform } from "../../generated/prisma/client.js";
+import type { Mode, Role } from "../../generated/prisma/enums.js";
+import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { toApiDate, type Clock } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
+import type { MediaService } from "../media/media.service.js";
+import type { ImageSource } from "../media/upload.js";
+import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
+
+export const DELETION_GRACE_DAYS = 30;
+export const MAX_LINKS = 20;
+
+const userInclude = {
+  links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
+  paymentMethods: { orderBy: [{ created: "asc" }, { id: "asc" }] },
+  membership: { select: { role: true } },
+} satisfies Prisma.UserInclude;
+
+export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }>;
+
+export interface Tenant {
+  platformId: string;
+  mode: Mode;
+}
+
+export function toUserResponse(u: UserView) {
+  return {
+    id: u.id,
+    platform_id: u.platformId,
+    mode: u.mode,
+    email: u.email,
+    username: u.username,
+    bio: u.bio,
+    name: u.name,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    image: u.image,
+    stripeConnectId: u.stripeConnectId,
+    chargesEnabled: u.chargesEnabled,
+    detailsSubmitted: u.detailsSubmitted,
+    timezone: u.timezone,
+    stripeCustomerId: u.stripeCustomerId,
+    authenticated: toApiDate(u.authenticated),
+    links: u.links.map((l) => ({ id: l.id, label: l.label, url: l.url })),
+    paymentMethods: u.paymentMethods.map((pm) => ({
+      id: pm.id,
+      stripePaymentMethodId: pm.stripePaymentMethodId,
+      type: pm.type,
+      isDefault: pm.isDefault,
+      brand: pm.brand,
+      last4: pm.last4,
+      accountHolderType: pm.accountHolderType,
+      expMonth: pm.expMonth,
+      expYear: pm.expYear,
+      funding: pm.funding,
+    })),
+    scheduledDeletion: toApiDate(u.scheduledDeletion),
+    role: u.membership?.role ?? "member",
+    created: toApiDate(u.created),
+    updated: toApiDate(u.updated),
+  };
+}
+
+/** Unique-constraint failures on users, said in the client's terms. */
+function userConflict(err: unknown): never {
+  const fields = uniqueViolation(err);
+  if (fields?.includes("email")) throw new ConflictError("email_taken", "Another user of this platform has this email.", "email");
+  if (fields?.includes("username")) throw new ConflictError("username_taken", "Another user of this platform has this username.", "username");
+  throw err;
+}
+
+export class WaitlistNotGrantedError extends PermissionError {
+  constructor() {
+    super("This marketplace is invite-only for now: join the waitlist, and sign in once you have been granted access.", "waitlist_not_granted");
+  }
+}
+
+export function createUsersService(deps: { db: Db; media: Pick<MediaService, "store" | "retrieve">; clock: Clock }) {
+  const { db, media, clock } = deps;
+
+  async function view(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<UserView> {
+    const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
+    if (!user) throw new NotFoundError("user", id, "id");
+    return user;
+  }
+
+  function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
+    if (role && role !== "member" && auth.role !== "owner") {
+      throw new PermissionError("Only an owner can give a role other than member.", "insufficient_role");
+    }
+  }
+
+  return {
+    view,
+
+    /**
+     * The user an email signs in as (created on first sign-in, as a member), with a pending deletion
+     * cancelled and `authenticated` set. A new user must have been granted access while the
+     * platform's waitlist is on.
+     */
+    async signIn(tx: Prisma.TransactionClient, platform: Platform, email: string): Promise<UserView> {
+      const tenant = { platformId: platform.id, mode: platform.mode };
+      const now = clock.now();
+      const existing = await tx.user.findFirst({ where: { ...tenant, email, deleted: null }, select: { id: true } });
+      if (existing) {
+        await tx.user.update({ where: { id: existing.id }, data: { authenticated: now, scheduledDeletion: null } });
+        return view(tenant, existing.id, tx);
+      }
+      if (platform.waitlistEnabled) {
+        const entry = await tx.waitlistEntry.findUnique({ where: { platformId_email: { platformId: platform.id, email } }, select: { granted: true } });
+        if (!entry?.granted) throw new WaitlistNotGrantedError();
+      }
+      const id = newId("user");
+      await tx.user.create({
+        data: {
+          id,
+          ...tenant,
+          email,
+          authenticated: now,
+          membership: { create: { id: newId("membership"), ...tenant, role: "member" } },
+        },
+      });
+      return view(tenant, id, tx);
+    },
+
+    async create(auth: AuthContext, input: CreateUserInput): Promise<UserView> {
+      assertMayGrant(auth, input.role);
+      const { role, ...fields } = input;
+      const id = newId("user");
+      await db.user
+        .create({
+          data: {
+            id,
+            platformId: auth.platformId,
+            mode: auth.mode,
+            ...fields,
+            membership: { create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, role: role ?? "member" } },
+          },
+        })
+        .catch(userConflict);
+      return view(auth, id);
+    },
+
+    retrieve: (tenant: Tenant, id: string) => view(tenant, id),
+
+    async list(tenant: Tenant, query: ListUsersQuery): Promise<Page<UserView>> {
+      const where: Prisma.UserWhereInput = {
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        deleted: null,
+        ...(query.search
+          ? {
+              OR: [
+                { email: { contains: query.search, mode: "insensitive" } },
+                { username: { contains: query.search, mode: "insensitive" } },
+                { name: { contains: query.search, mode: "insensitive" } },
+              ],
+            }
+          : {}),
+        ...(query["filter[role]"] ? { membership: { role: { in: query["filter[role]"] } } } : {}),
+        ...(query["filter[email]"] ? { email: { in: query["filter[email]"] } } : {}),
+        ...(query["filter[username]"] ? { username: { in: query["filter[username]"] } } : {}),
+        ...(query["filter[scheduledDeletion]"] === undefined
+          ? {}
+          : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
+      };
+      const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
+      const orderBy: Prisma.UserOrderByWithRelationInput[] = [
+        field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } },
+        { id: direction },
+      ];
+      const [total, data] = await db.$transaction([
+        db.user.count({ where }),
+        db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) }),
+      ]);
+      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+    },
+
+    /** `self`: the signed-in user changing their own profile (no email or role). */
+    async update(auth: AuthContext, id: string, input: UpdateUserInput | UpdateSelfInput): Promise<UserView> {
+      const current = await view(auth, id);
+      const { role, ...fields } = input as UpdateUserInput;
+      if (role !== undefined && role !== (current.membership?.role ?? "member")) {
+        if (auth.role !== "owner") throw new PermissionError("Only an owner can change roles.", "insufficient_role");
+      }
+      await db
+        .$transaction(async (tx) => {
+          await tx.user.update({ where: { id: current.id }, data: fields });
+          if (role !== undefined) {
+            await tx.membership.upsert({
+              where: { userId: current.id },
+              update: { role },
+              create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, userId: current.id, role },
+            });
+          }
+        })
+        .catch(userConflict);
+      return view(auth, id);
+    },
+
+    /** Deletion 30 days from now; signing in before then cancels it. Asking again keeps the first date. */
+    async scheduleDeletion(tenant: Tenant, id: string): Promise<UserView> {
+      const current = await view(tenant, id);
+      if (!current.scheduledDeletion) {
+        const when = new Date(clock.now().getTime() + DELETION_GRACE_DAYS * 86_400_000);
+        await db.user.updateMany({ where: { id: current.id, scheduledDeletion: null }, data: { scheduledDeletion: when } });
+      }
+      return view(tenant, id);
+    },
+
+    async setImage(auth: AuthContext, id: string, source: ImageSource): Promise<UserView> {
+      await view(auth, id);
+      const tenant = { platformId: auth.platformId, mode: auth.mode };
+      const stored =
+        "file" in source
+          ? await media.store({ ...tenant, userId: id, filename: source.file.filename, data: source.file.data })
+          : await media.retrieve({ ...tenant, id: source.mediaId });
+      await db.user.update({ where: { id }, data: { image: stored.url } });
+      return view(auth, id);
+    },
+
+    async addLink(tenant: Tenant, userId: string, link: { label: string; url: string }): Promise<UserView> {
+      await db.$transaction(async (tx) => {
+        // Lock the user row so parallel additions cannot pass the cap together.
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM users WHERE id = ${userId} AND platform_id = ${tenant.platformId} AND deleted IS NULL FOR UPDATE`;
+        if (locked.length === 0) throw new NotFoundError("user", userId, "id");
+        const count = await tx.userLink.count({ where: { userId } });
+        if (count >= MAX_LINKS) throw new UnprocessableError("too_many_links", `A user can have at most ${MAX_LINKS} links.`, "url");
+        await tx.userLink.create({ data: { id: newId("link"), platformId: tenant.platformId, mode: tenant.mode, userId, label: link.label, url: link.url } });
+      });
+      return view(tenant, userId);
+    },
+
+    async removeLink(tenant: Tenant, userId: string, linkId: string): Promise<UserView> {
+      await view(tenant, userId);
+      const { count } = await db.userLink.deleteMany({ where: { id: linkId, userId, platformId: tenant.platformId } });
+      if (count === 0) throw new NotFoundError("link", linkId, "link_id");
+      return view(tenant, userId);
+    },
+
+    /**
+     * Erases the personal data of users whose deletion fell due. Money records (contracts,
+     * transactions, subscriptions' history) keep the user's id; the person behind it is gone.
+     */
+    async eraseDueUsers(limit = 100): Promise<number> {
+      const now = clock.now();
+      const due = await db.user.findMany({ where: { scheduledDeletion: { lte: now }, deleted: null }, select: { id: true, email: true, platformId: true }, take: limit });
+      for (const user of due) {
+        await db.$transaction(async (tx) => {
+          // Re-check under lock: a sign-in may have cancelled the deletion meanwhile.
+          const still = await tx.$queryRaw<{ id: string }[]>`
+            SELECT id FROM users WHERE id = ${user.id} AND deleted IS NULL AND scheduled_deletion <= ${now} FOR UPDATE`;
+          if (still.length === 0) return;
+          await tx.userLink.deleteMany({ where: { userId: user.id } });
+          await tx.paymentMethod.deleteMany({ where: { userId: user.id } });
+          await tx.refreshToken.deleteMany({ where: { userId: user.id } });
+          await tx.cart.deleteMany({ where: { userId: user.id } });
+          await tx.calendar.deleteMany({ where: { userId: user.id } });
+          await tx.membership.deleteMany({ where: { userId: user.id } });
+          if (user.email) {
+            await tx.otpCode.deleteMany({ where: { platformId: user.platformId, email: user.email } });
+            await tx.waitlistEntry.deleteMany({ where: { platformId: user.platformId, email: user.email } });
+          }
+          await tx.product.updateMany({ where: { userId: user.id, archived: null }, data: { isEnabled: false, archived: now } });
+          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, ended: now } });
+          await tx.user.update({
+            where: { id: user.id },
+            data: {
+              email: null,
+              username: null,
+              bio: null,
+              name: null,
+              firstName: null,
+              lastName: null,
+              image: null,
+              payoutSchedule: Prisma.DbNull,
+              authenticated: null,
+              deleted: now,
+            },
+          });
+        });
+      }
+      return due.length;
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { errors } from "../../lib/route.js";
+import { requireAuth } from "../../plugins/auth.js";
+import type { PlatformsService } from "../platforms/platforms.service.js";
+import {
+  joinWaitlistBody,
+  listWaitlistQuery,
+  waitlistCountSchema,
+  waitlistEntrySchema,
+  waitlistListSchema,
+  waitlistParams,
+} from "./waitlists.schemas.js";
+import { toWaitlistEntryResponse, type WaitlistsService } from "./waitlists.service.js";
+
+const tags = ["Waitlists"];
+const admin = { auth: { role: "admin" } } as const;
+
+export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsService; platforms: Pick<PlatformsService, "resolvePublic"> }> = async (
+  app,
+  { waitlists, platforms },
+) => {
+  app.post(
+    "/waitlists",
+    {
+      schema: {
+        operationId: "joinWaitlist",
+        tags,
+        summary: "Join the platform's waitlist (public)",
+        description: "Idempotent per email: joining again answers the existing entry (200) instead of a new one (201).",
+        body: joinWaitlistBody,
+        response: { 200: waitlistEntrySchema, 201: waitlistEntrySchema, ...errors(400, 404, 429) },
+      },
+      config: { auth: "public" },
+    },
+    async (request, reply) => {
+      const platform = await platforms.resolvePublic(request.auth, request.body.platform_id);
+      const { entry, created } = await waitlists.join(platform, request.body);
+      return reply.code(created ? 201 : 200).send(toWaitlistEntryResponse(entry));
+    },
+  );
+
+  app.get(
+    "/waitlists",
+    { schema: { operationId: "listWaitlist", tags, summary: "List the waitlist", querystring: listWaitlistQuery, response: { 200: waitlistListSchema, ...errors(400, 401, 403) } }, config: admin },
+    async (request) => {
+      const page = await waitlists.list(requireAuth(request), request.query);
+      return { data: page.data.map(toWaitlistEntryResponse), meta: page.meta };
+    },
+  );
+
+  app.get(
+    "/waitlists/count",
+    { schema: { operationId: "countWaitlist", tags, summary: "Count everyone on the waitlist", response: { 200: waitlistCountSchema, ...errors(401, 403) } }, config: admin },
+    async (request) => waitlists.count(requireAuth(request)),
+  );
+
+  app.post(
+    "/waitlists/:id/grant",
+    {
+      schema: {
+        operationId: "grantWaitlistEntry",
+        tags,
+        summary: "Grant access to a waitlist entry (emails the person)",
+        params: waitlistParams,
+        response: { 200: waitlistEntrySchema, ...errors(401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toWaitlistEntryResponse(await waitlists.grant(requireAuth(request).platform, request.params.id)),
+  );
+
+  app.delete(
+    "/waitlists/:id/remove",
+    {
+      schema: {
+        operationId: "removeWaitlistEntry",
+        tags,
+        summary: "Remove someone from the waitlist",
+        params: waitlistParams,
+        response: { 200: waitlistEntrySchema, ...errors(401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toWaitlistEntryResponse(await waitlists.remove(requireAuth(request), request.params.id)),
+  );
+};

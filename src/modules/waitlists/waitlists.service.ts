@@ -1,0 +1,128 @@
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import type { Platform } from "../../generated/prisma/client.js";
+import type { Mode } from "../../generated/prisma/enums.js";
+import { enqueue } from "../../jobs/queue.js";
+import { NotFoundError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
+import { toApiDate, type Clock } from "../../lib/time.js";
+import { waitlistGrantedEmail } from "../auth/emails.js";
+import type { ListWaitlistQuery } from "./waitlists.schemas.js";
+
+/**
+ * Waitlists. `position` is never stored: it is each entry's rank by order of joining (a sequence)
+ * among the entries still on the list, so concurrent joins and removals cannot leave gaps or ties.
+ */
+export interface Tenant {
+  platformId: string;
+  mode: Mode;
+}
+
+interface EntryRow {
+  id: string;
+  platform_id: string;
+  email: string;
+  name: string | null;
+  granted: Date | null;
+  created: Date;
+  position: bigint;
+}
+
+export type WaitlistEntryView = Omit<EntryRow, "position"> & { position: number };
+
+export function toWaitlistEntryResponse(e: WaitlistEntryView) {
+  return { id: e.id, platform_id: e.platform_id, email: e.email, name: e.name, position: e.position, granted: toApiDate(e.granted), created: toApiDate(e.created) };
+}
+
+const toView = (row: EntryRow): WaitlistEntryView => ({ ...row, position: Number(row.position) });
+
+export function createWaitlistsService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
+
+  async function ranked(tenant: Tenant, filter: Prisma.Sql, order: Prisma.Sql, limit: number, offset: number): Promise<WaitlistEntryView[]> {
+    const rows = await db.$queryRaw<EntryRow[]>`
+      SELECT * FROM (
+        SELECT id, platform_id, email, name, granted, created, seq,
+               row_number() OVER (ORDER BY seq) AS position
+        FROM waitlist_entries
+        WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode"
+      ) ranked
+      WHERE ${filter}
+      ORDER BY ${order}
+      LIMIT ${limit} OFFSET ${offset}`;
+    return rows.map(toView);
+  }
+
+  async function one(tenant: Tenant, id: string): Promise<WaitlistEntryView> {
+    const [entry] = await ranked(tenant, Prisma.sql`id = ${id}`, Prisma.sql`seq`, 1, 0);
+    if (!entry) throw new NotFoundError("waitlist entry", id, "id");
+    return entry;
+  }
+
+  return {
+    /** Joining twice with one email keeps the first place (and answers `created: false`). */
+    async join(platform: Platform, input: { email: string; name?: string }): Promise<{ entry: WaitlistEntryView; created: boolean }> {
+      const tenant = { platformId: platform.id, mode: platform.mode };
+      const id = newId("waitlist");
+      const inserted = await db.waitlistEntry.createMany({
+        data: [{ id, ...tenant, email: input.email, name: input.name ?? null }],
+        skipDuplicates: true,
+      });
+      if (inserted.count === 1) return { entry: await one(tenant, id), created: true };
+      const existing = await db.waitlistEntry.findUniqueOrThrow({ where: { platformId_email: { platformId: platform.id, email: input.email } }, select: { id: true } });
+      return { entry: await one(tenant, existing.id), created: false };
+    },
+
+    async list(tenant: Tenant, query: ListWaitlistQuery): Promise<Page<WaitlistEntryView>> {
+      const conditions: Prisma.Sql[] = [Prisma.sql`TRUE`];
+      if (query.search) {
+        const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        conditions.push(Prisma.sql`(email ILIKE ${pattern} OR name ILIKE ${pattern})`);
+      }
+      if (query["filter[granted]"] === "true") conditions.push(Prisma.sql`granted IS NOT NULL`);
+      if (query["filter[granted]"] === "false") conditions.push(Prisma.sql`granted IS NULL`);
+      const filter = Prisma.join(conditions, " AND ");
+      const { field, direction } = parseSort<"position" | "created">(query.sort);
+      const dir = direction === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
+      const order = field === "created" ? Prisma.sql`created ${dir}, seq ${dir}` : Prisma.sql`seq ${dir}`;
+      const [data, [{ total }]] = await Promise.all([
+        ranked(tenant, filter, order, query.per_page, (query.page - 1) * query.per_page),
+        db.$queryRaw<[{ total: bigint }]>`
+          SELECT count(*) AS total FROM waitlist_entries
+          WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND ${filter}`,
+      ]);
+      return { data, meta: pageMeta(Number(total), query.page, query.per_page, data.length) };
+    },
+
+    async count(tenant: Tenant): Promise<{ count: number; waiting: number; granted: number }> {
+      const [count, granted] = await Promise.all([
+        db.waitlistEntry.count({ where: { platformId: tenant.platformId, mode: tenant.mode } }),
+        db.waitlistEntry.count({ where: { platformId: tenant.platformId, mode: tenant.mode, granted: { not: null } } }),
+      ]);
+      return { count, waiting: count - granted, granted };
+    },
+
+    /** Grants access and emails the person — once: granting again changes nothing and sends nothing. */
+    async grant(platform: Platform, id: string): Promise<WaitlistEntryView> {
+      const tenant = { platformId: platform.id, mode: platform.mode };
+      await db.$transaction(async (tx) => {
+        const entry = await tx.waitlistEntry.findFirst({ where: { id, ...tenant } });
+        if (!entry) throw new NotFoundError("waitlist entry", id, "id");
+        const updated = await tx.waitlistEntry.updateMany({ where: { id, granted: null }, data: { granted: clock.now() } });
+        if (updated.count === 1) await enqueue(tx, "send-email", waitlistGrantedEmail(entry.email, platform.name, platform.url));
+      });
+      return one(tenant, id);
+    },
+
+    /** Removes the entry; everyone after it moves up one place. Answers the entry as it was. */
+    async remove(tenant: Tenant, id: string): Promise<WaitlistEntryView> {
+      const entry = await one(tenant, id);
+      const { count } = await db.waitlistEntry.deleteMany({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+      if (count === 0) throw new NotFoundError("waitlist entry", id, "id");
+      return entry;
+    },
+  };
+}
+
+export type WaitlistsService = ReturnType<typeof createWaitlistsService>;
