@@ -9,7 +9,7 @@ export interface ReceivedEmail {
 }
 
 /** A real SMTP server on loopback that keeps every message it receives. */
-export async function startSmtpServer(): Promise<{
+export async function startSmtpServer(fixedPort?: number): Promise<{
   url: string;
   messages: ReceivedEmail[];
   waitFor(to: string, predicate?: (m: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>;
@@ -38,7 +38,7 @@ export async function startSmtpServer(): Promise<{
       });
     },
   });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     url: `smtp://127.0.0.1:${port}`,
