@@ -101,6 +101,26 @@ describe("POST /v1/auth/otp/email", () => {
   });
 });
 
+describe("per-client limit on sign-in codes", () => {
+  it("is 429 once one client address asked for OTP_IP_MAX codes, whatever the emails", async () => {
+    const limited = await createTestContext({ OTP_IP_MAX: "2" });
+    try {
+      const p = await limited.createPlatform();
+      const ask = (email: string) =>
+        limited.request({ method: "POST", url: "/v1/auth/otp/email", headers: bearer(p.apiKey), payload: { email }, remoteAddress: "198.51.100.4" });
+      expect((await ask("a@example.com")).statusCode).toBe(200);
+      expect((await ask("b@example.com")).statusCode).toBe(200);
+      const third = await ask("c@example.com");
+      expect(third.statusCode).toBe(429);
+      expect(await limited.db.otpCode.count({ where: { email: "c@example.com" } })).toBe(0);
+      const elsewhere = await limited.request({ method: "POST", url: "/v1/auth/otp/email", headers: bearer(p.apiKey), payload: { email: "c@example.com" }, remoteAddress: "198.51.100.5" });
+      expect(elsewhere.statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("POST /v1/auth/otp/verify", () => {
   it("signs a new user up as a member and returns token, refreshToken, expiresIn and user", async () => {
     const email = freshEmail();
