@@ -6,6 +6,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
+import { createPaymentsGateway, isOfflineGateway } from "./adapters/payments/from-config.js";
+import type { PaymentsGateway } from "./adapters/payments/gateway.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
 import type { Storage } from "./adapters/storage/storage.js";
@@ -20,6 +22,7 @@ import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
+import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import authPlugin from "./plugins/auth.js";
@@ -39,12 +42,15 @@ export interface AppDeps {
   logger?: Logger;
   storage?: Storage;
   rateLimitStore?: RateLimitStore;
+  /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
+  payments?: PaymentsGateway;
   clock?: Clock;
 }
 
 export interface AppServices {
   platforms: PlatformsService;
   tokens: TokenService;
+  payments: PaymentsGateway;
 }
 
 export interface RouteInfo {
@@ -111,7 +117,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = createKeysService({ db });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media });
-  app.decorate("services", { platforms, tokens });
+  const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
+  app.decorate("services", { platforms, tokens, payments });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -160,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
+  if (isOfflineGateway(payments)) await app.register(offlineConnectRoutes, { gateway: payments });
   await app.register(
     async (v1) => {
       await v1.register(platformsRoutes, { platforms });
