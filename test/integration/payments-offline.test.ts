@@ -7,6 +7,7 @@ import { createOfflineGateway, type OfflinePaymentsGateway } from "../../src/ada
 import { OFFLINE_WEBHOOK_SECRET } from "../../src/config.js";
 import errorHandler from "../../src/plugins/error-handler.js";
 import { createTestContext, type TestContext } from "../helpers/app.js";
+import { failure } from "../helpers/failure.js";
 
 let t: TestContext;
 let payments: OfflinePaymentsGateway;
@@ -19,16 +20,6 @@ beforeAll(async () => {
   payments = t.app.services.payments as OfflinePaymentsGateway;
 });
 afterAll(() => t.close());
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function customer(email = `buyer${++n}@example.com`) {
   return payments.createCustomer({ email, metadata: {}, idempotencyKey: key("customer") });

@@ -16,6 +16,7 @@ import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import { createStripeGateway } from "../../src/adapters/payments/stripe.js";
 import errorHandler from "../../src/plugins/error-handler.js";
 import { createTestContext } from "../helpers/app.js";
+import { failure } from "../helpers/failure.js";
 import { closedPort, startStripeStandIn, stripeObjects as so, type RecordedRequest, type StripeStandIn } from "../helpers/stripe-stand-in.js";
 
 const SECRET_KEY = "sk_test_standin0123456789";
@@ -31,15 +32,6 @@ beforeAll(async () => {
 });
 afterAll(() => standIn.close());
 beforeEach(() => standIn.reset());
-
-async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error("expected the call to fail");
-}
 
 function only(): RecordedRequest {
   expect(standIn.requests).toHaveLength(1);
