@@ -10,6 +10,8 @@ import type { TaskList } from "graphile-worker";
 import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
 import { createOutboxMailer } from "./adapters/mailer/outbox.js";
 import { createSmtpMailer } from "./adapters/mailer/smtp.js";
+import { createPaymentsGateway, isOfflineGateway } from "./adapters/payments/from-config.js";
+import type { PaymentsGateway } from "./adapters/payments/gateway.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
 import { createS3Storage } from "./adapters/storage/s3.js";
@@ -29,6 +31,7 @@ import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
+import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
@@ -57,6 +60,8 @@ export interface AppDeps {
   storage?: Storage;
   mailer?: Mailer;
   rateLimitStore?: RateLimitStore;
+  /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
+  payments?: PaymentsGateway;
   clock?: Clock;
 }
 
@@ -67,6 +72,7 @@ export interface AppServices {
   mailer: Mailer;
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
   tasks: TaskList;
+  payments: PaymentsGateway;
 }
 
 export interface RouteInfo {
@@ -143,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = createKeysService({ db });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media });
+  const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
   const users = createUsersService({ db, media, clock });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
@@ -160,7 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await sweepIdempotencyRecords(db, clock.now());
     },
   };
-  app.decorate("services", { platforms, users, tokens, mailer, tasks });
+  app.decorate("services", { platforms, users, tokens, mailer, tasks, payments });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -209,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
+  if (isOfflineGateway(payments)) await app.register(offlineConnectRoutes, { gateway: payments });
   await app.register(
     async (v1) => {
       await v1.register(authRoutes, {

@@ -83,6 +83,10 @@ const envSchema = z
   S3_FORCE_PATH_STYLE: bool(false),
   SHUTDOWN_TIMEOUT: int(10_000, 0, 600_000),
   REQUEST_TIMEOUT: int(30_000, 1_000, 600_000),
+  STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
+    message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
+  }),
+  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^whsec_\S+$/.test(v), { message: "must be a webhook signing secret (whsec_…)" }),
   })
   .superRefine((e, ctx) => {
     if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
@@ -92,6 +96,17 @@ const envSchema = z
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when other S3_* variables are set" });
     }
   });
+
+/**
+ * The offline simulator's webhook signing secret when STRIPE_WEBHOOK_SECRET is unset (documented
+ * in the README): offline there is nothing to keep secret, and tests and tools can sign with it.
+ */
+export const OFFLINE_WEBHOOK_SECRET = "whsec_candle_offline_development_secret";
+
+/** Stripe when a secret key is set; otherwise the offline simulator (DESIGN.md §7). */
+export type PaymentsConfig =
+  | { kind: "stripe"; secretKey: string; webhookSecret: string | undefined; livemode: boolean }
+  | { kind: "offline"; webhookSecret: string; webhookSecretSource: "config" | "default" };
 
 export type Env = Record<string, string | undefined>;
 
@@ -117,6 +132,7 @@ export interface Config {
     | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; publicUrl?: string; forcePathStyle: boolean };
   shutdownTimeout: number;
   requestTimeout: number;
+  payments: PaymentsConfig;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +185,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       : { kind: "disk" },
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,
     requestTimeout: e.REQUEST_TIMEOUT,
+    payments: e.STRIPE_SECRET_KEY
+      ? { kind: "stripe", secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, livemode: /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY) }
+      : { kind: "offline", webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? OFFLINE_WEBHOOK_SECRET, webhookSecretSource: e.STRIPE_WEBHOOK_SECRET ? "config" : "default" },
   };
   return deepFreeze(config);
 }

@@ -52,6 +52,7 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     await migrateJobQueue(database.url, logger);
     logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (logged, and written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
+    logger.info(describePayments(config));
     await app.ready();
     return {
       app,
@@ -70,4 +71,15 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     await database.stop();
     throw err;
   }
+}
+
+/** The boot line that says which payments gateway is active. */
+export function describePayments(config: Readonly<Config>): string {
+  const p = config.payments;
+  if (p.kind === "stripe") {
+    return `payments: Stripe (${p.livemode ? "live" : "test"} mode)${p.webhookSecret ? "" : "; STRIPE_WEBHOOK_SECRET is unset, so webhooks are refused"}`;
+  }
+  return `payments: offline simulator, Stripe test-mode semantics (set STRIPE_SECRET_KEY to use Stripe); webhooks are verified with ${
+    p.webhookSecretSource === "config" ? "STRIPE_WEBHOOK_SECRET" : "the development secret"
+  }`;
 }

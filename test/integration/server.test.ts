@@ -76,6 +76,7 @@ describe("npm start with the embedded database", () => {
     try {
       await server.waitFor(/Server listening/, 90_000);
       expect(server.output()).not.toMatch(/API key \(shown once\)/);
+      expect(server.output()).toContain("payments: offline simulator");
       expect((await api("/v1/platforms", demoKey)).status).toBe(200);
       expect((await api("/v1/platforms/domains/acme.test")).status).toBe(200);
       server.child.kill("SIGTERM");

@@ -1,0 +1,145 @@
+/**
+ * The payments port (DESIGN.md §2): everything the API asks of Stripe, in our own words. Two
+ * implementations — `stripe.ts` (the `stripe` SDK) and `offline.ts` (a simulator persisted in our
+ * database, with Stripe test-mode semantics) — are chosen by config (`config.payments.kind`).
+ *
+ * Rules every caller relies on:
+ * - Every call that creates something takes an `idempotencyKey`, derived by the caller from our own
+ *   ids (e.g. `charge:<buyer id>:<attempt>`), so a retry never charges, pays or refunds twice. The
+ *   same key with the same request returns the first result (or the first decline) again; the same
+ *   key with another request is a `PaymentsIdempotencyError`.
+ * - Failures are the errors of `errors.ts`: `CardError` (402) for a decline,
+ *   `PaymentsRequestError` (400/404) for a refused request, 5xx ones when Stripe is unreachable.
+ * - Amounts are integers in the currency's minor unit; currencies are lower-case ISO 4217 codes.
+ * - Webhooks are only verified here; acting on one means re-reading its object with a
+ *   `retrieve…` method first (STYLE.md item 10).
+ */
+
+export type Metadata = Record<string, string>;
+
+export interface PaymentMethodDetails {
+  /** The attached PaymentMethod's own id (attaching the test token `pm_card_visa` yields a new `pm_…`). */
+  id: string;
+  type: "card" | "us_bank_account";
+  /** Card brand (`visa`, `mastercard`, …), or the bank's name for a bank account. */
+  brand: string | null;
+  last4: string;
+  expMonth: number | null;
+  expYear: number | null;
+  /** `credit`, `debit`, `prepaid` or `unknown` for cards; null for bank accounts. */
+  funding: string | null;
+  /** `individual` or `company` for bank accounts; null for cards. */
+  accountHolderType: string | null;
+}
+
+export interface PaymentMethodInfo extends PaymentMethodDetails {
+  /** The customer it is attached to; null once detached. */
+  customerId: string | null;
+}
+
+export type PaymentIntentStatus =
+  | "succeeded"
+  | "processing"
+  | "requires_payment_method"
+  | "requires_confirmation"
+  | "requires_action"
+  | "requires_capture"
+  | "canceled";
+
+export interface PaymentIntent {
+  id: string;
+  status: PaymentIntentStatus;
+  amount: number;
+  currency: string;
+  /** The latest charge (`ch_…`): the successful one, or the failed one after a decline. */
+  chargeId: string | null;
+  customerId: string | null;
+  paymentMethodId: string | null;
+  /** Why the latest attempt failed, with Stripe's codes. */
+  lastPaymentError: { code: string; declineCode: string | null; message: string } | null;
+  metadata: Metadata;
+}
+
+export interface PayoutSchedule {
+  interval: string;
+  delayDays: number;
+  weeklyAnchor?: string;
+  monthlyAnchor?: number;
+}
+
+export interface ConnectAccount {
+  id: string;
+  chargesEnabled: boolean;
+  detailsSubmitted: boolean;
+  payoutSchedule: PayoutSchedule | null;
+  bankLast4: string | null;
+}
+
+export interface Refund {
+  id: string;
+  status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+  amount: number;
+}
+
+export interface WebhookEvent {
+  id: string;
+  type: string;
+  /** `data.object.id`: the object to re-read before acting. */
+  objectId: string | null;
+  livemode: boolean;
+}
+
+export interface PaymentsGateway {
+  readonly kind: "stripe" | "offline";
+
+  createCustomer(input: { email: string; name?: string | null; metadata: Metadata; idempotencyKey: string }): Promise<{ id: string }>;
+  /** A SetupIntent for saving a payment method client-side (Stripe.js), for later off-session use. */
+  createSetupIntent(input: { customerId: string; idempotencyKey: string }): Promise<{ id: string; clientSecret: string }>;
+
+  attachPaymentMethod(input: { customerId: string; paymentMethodId: string; idempotencyKey: string }): Promise<PaymentMethodDetails>;
+  retrievePaymentMethod(paymentMethodId: string): Promise<PaymentMethodInfo>;
+  detachPaymentMethod(input: { paymentMethodId: string }): Promise<void>;
+  /** The customer's default for invoices and off-session payments. */
+  setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
+
+  /** An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`). */
+  createPaymentIntent(input: {
+    amount: number;
+    currency: string;
+    customerId: string;
+    paymentMethodId: string;
+    transferGroup?: string;
+    metadata: Metadata;
+    idempotencyKey: string;
+  }): Promise<PaymentIntent>;
+  retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
+
+  /** A Connect Express account for a seller. */
+  createConnectAccount(input: { email: string; metadata: Metadata; idempotencyKey: string }): Promise<{ id: string }>;
+  /** A short-lived onboarding link; Stripe sends the seller to `returnUrl` when done, `refreshUrl` when the link is stale. */
+  createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
+  retrieveAccount(accountId: string): Promise<ConnectAccount>;
+
+  /** Moves funds to a connected account; `sourceTransaction` (a `ch_…`) ties it to the charge that funds it. */
+  createTransfer(input: {
+    amount: number;
+    currency: string;
+    destination: string;
+    transferGroup?: string;
+    sourceTransaction?: string;
+    metadata: Metadata;
+    idempotencyKey: string;
+  }): Promise<{ id: string }>;
+  /** Refunds part (`amount`) or, without `amount`, the rest of a payment. */
+  createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Refund>;
+  createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
+
+  /**
+   * Checks a webhook's `Stripe-Signature` (HMAC-SHA256 of `"<t>.<raw body>"` with the webhook
+   * secret; at most 5 minutes old) and returns what the event names. Throws `WebhookSignatureError`.
+   */
+  verifyWebhook(rawBody: string | Buffer, signatureHeader: string): Promise<WebhookEvent>;
+}
+
+/** How old a webhook's signature timestamp may be, as Stripe's SDK checks it. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
