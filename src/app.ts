@@ -23,6 +23,8 @@ import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { systemClock, type Clock } from "./lib/time.js";
 import { authRoutes } from "./modules/auth/auth.routes.js";
+import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
+import { createCalendarsService } from "./modules/calendars/calendars.service.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
@@ -155,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
+  const calendars = createCalendarsService({ db, clock });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -231,6 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(usersRoutes, { users });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
+      await v1.register(calendarsRoutes, { calendars, users });
     },
     { prefix: "/v1" },
   );

@@ -81,7 +81,23 @@ function pathToParam(instancePath: string): string {
     .join(".");
 }
 
-function fromValidation(issues: ValidationIssue[], context: string | undefined): Envelope {
+/**
+ * Whether the client left out the field at a validation issue's path: its parent object was sent
+ * but the field was not. (A body reshaped before validation — a bare array wrapped as an object —
+ * has no such parent, and its issues read as invalid rather than missing.)
+ */
+function isLeftOut(request: FastifyRequest, context: string | undefined, instancePath: string): boolean {
+  const segments = instancePath.split("/").filter((p) => p.length > 0);
+  if (segments.length === 0) return false;
+  let parent: unknown = context === "querystring" ? request.query : context === "params" ? request.params : context === "headers" ? request.headers : request.body;
+  for (const segment of segments.slice(0, -1)) {
+    if (parent === null || typeof parent !== "object") return false;
+    parent = (parent as Record<string, unknown>)[segment];
+  }
+  return parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[segments.at(-1)!] === undefined;
+}
+
+function fromValidation(issues: ValidationIssue[], context: string | undefined, request: FastifyRequest): Envelope {
   const issue = issues[0]!;
   // A query parameter is named as sent (`filter[role]`), not down to the element of its value.
   const base = context === "querystring" ? (pathToParam(issue.instancePath).split(".")[0] ?? "") : pathToParam(issue.instancePath);
@@ -95,7 +111,8 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
     }
     return { status: 400, type: "invalid_request_error", code: "parameter_unknown", param, message: `Unknown ${where} \`${param}\`.` };
   }
-  const missing = issue.keyword === "invalid_type" && /received undefined/.test(issue.message ?? "");
+  // Judged from what was sent, not from the wording of the schema's message.
+  const missing = isLeftOut(request, context, issue.instancePath);
   if (!base && context === "body") {
     return { status: 400, type: "invalid_request_error", code: "body_invalid", message: `The request body is invalid: ${issue.message ?? "not an object"}.` };
   }
@@ -176,7 +193,7 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
     return { status: err.status, type: err.type, code: err.code, message: err.message, param: err.param, extra: err.extra, headers: err.headers };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    return fromValidation(err.validation as unknown as ValidationIssue[], (err as FastifyError).validationContext);
+    return fromValidation(err.validation as unknown as ValidationIssue[], (err as FastifyError).validationContext, request);
   }
   const ferr = err as FastifyError & { code?: string; meta?: Record<string, unknown> };
   const database = fromDatabase(ferr);
@@ -189,7 +206,6 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
   if (!isResponseSerializationError(ferr as never) && typeof ferr?.statusCode === "number" && ferr.statusCode >= 400 && ferr.statusCode < 500) {
     return { status: ferr.statusCode, type: "invalid_request_error", code: "invalid_request", message: ferr.message };
   }
-  void request;
   return { status: 500, type: "api_error", code: "internal_error", message: "An unexpected error occurred. It has been logged; retry later or contact support with the request id." };
 }
 

@@ -1,0 +1,182 @@
+import { z } from "zod";
+import { DAYS, normalizeTime } from "../../domain/calendar/availability.js";
+import { apiDate, idParam } from "../../lib/schemas.js";
+import { emailAddress, timezone } from "../users/users.schemas.js";
+
+const time = z
+  .string()
+  .transform((value, ctx) => {
+    const normalized = normalizeTime(value);
+    if (normalized === null) {
+      ctx.addIssue({ code: "custom", message: "must be a time HH:MM or HH:MM:SS (24:00 only as an end)" });
+      return z.NEVER;
+    }
+    return normalized;
+  });
+
+const localDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "must be a real date");
+
+/** One entry: a weekly range, a date's range, or a closed date. */
+export const availabilityEntryInput = z
+  .object({
+    dayOfWeek: z.enum(DAYS).optional(),
+    overrideDate: localDate.optional().describe("A local date whose ranges replace the weekday's"),
+    startTime: time.optional(),
+    endTime: time.optional(),
+    isUnavailable: z.boolean().optional().describe("With overrideDate and no times: the date is closed"),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if ((e.dayOfWeek === undefined) === (e.overrideDate === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["dayOfWeek"], message: "give either dayOfWeek or overrideDate" });
+    }
+    if (e.isUnavailable && e.dayOfWeek !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["isUnavailable"], message: "only a date (overrideDate) can be closed" });
+    }
+    if (!e.isUnavailable && e.startTime === undefined) ctx.addIssue({ code: "custom", path: ["startTime"], message: "is required for a time range" });
+    if (!e.isUnavailable && e.endTime === undefined) ctx.addIssue({ code: "custom", path: ["endTime"], message: "is required for a time range" });
+  });
+
+/** The whole list, wrapped as `{ availability: [...] }` or sent as a bare array (the starter app's way). */
+export const setAvailabilityBody = z.preprocess(
+  (body) => (Array.isArray(body) ? { availability: body } : body),
+  z.object({ availability: z.array(availabilityEntryInput).max(500) }).strict(),
+);
+
+export type AvailabilityEntryInput = z.infer<typeof availabilityEntryInput>;
+
+export const availabilitySchema = z
+  .object({
+    id: z.string(),
+    dayOfWeek: z.enum(DAYS).nullable(),
+    overrideDate: z.string().nullable(),
+    startTime: z.string().nullable(),
+    endTime: z.string().nullable(),
+    isUnavailable: z.boolean(),
+  })
+  .meta({ id: "Availability" });
+
+const responseStatus = z.enum(["accepted", "declined", "needsAction", "tentative"]);
+
+export const attendeeSchema = z
+  .object({ user_id: z.string().nullable(), email: z.string().nullable(), name: z.string().nullable(), responseStatus })
+  .meta({ id: "Attendee" });
+
+export const calendarEventSchema = z
+  .object({
+    id: z.string(),
+    calendar_id: z.string(),
+    user_id: z.string(),
+    title: z.string().nullable(),
+    description: z.string().nullable(),
+    location: z.string().nullable(),
+    color: z.string().nullable(),
+    eventStart: apiDate,
+    eventEnd: apiDate,
+    isUnavailable: z.boolean(),
+    cancelled: z.boolean(),
+    booked: z.boolean(),
+    confirmed: z.boolean(),
+    attendees: z.array(attendeeSchema),
+    subscription_id: z.string().nullable(),
+    contract_id: z.string().nullable(),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "CalendarEvent" });
+
+export const calendarSchema = z
+  .object({
+    id: z.string(),
+    platform_id: z.string(),
+    user_id: z.string(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    googleCalendarIds: z.array(z.string()),
+    timezone: z.string().describe("The owner's time zone, in which availability is read"),
+    availability: z.array(availabilitySchema),
+    events: z.array(calendarEventSchema),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "Calendar" });
+
+const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" }).transform((v) => new Date(v));
+
+const attendeeInput = z
+  .object({
+    user_id: z.string().min(1).max(100).optional(),
+    email: emailAddress.optional(),
+    name: z.string().trim().max(200).optional(),
+    responseStatus: responseStatus.optional(),
+  })
+  .strict();
+
+const eventFields = {
+  title: z.string().trim().max(500).nullable().optional(),
+  description: z.string().max(10_000).nullable().optional(),
+  location: z.string().max(1000).nullable().optional(),
+  color: z.string().max(32).nullable().optional(),
+  isUnavailable: z.boolean().optional().describe("Blocks time off; may lie outside availability"),
+  booked: z.boolean().optional(),
+  confirmed: z.boolean().optional(),
+  attendees: z.array(attendeeInput).max(100).optional(),
+};
+
+export const createEventBody = z.object({ ...eventFields, eventStart: instant, eventEnd: instant }).strict();
+export const updateEventBody = z.object({ ...eventFields, eventStart: instant.optional(), eventEnd: instant.optional(), cancelled: z.boolean().optional() }).strict();
+export type CreateEventInput = z.infer<typeof createEventBody>;
+export type UpdateEventInput = z.infer<typeof updateEventBody>;
+
+export const eventParams = z.object({ event_id: idParam("event") }).strict();
+export const userParams = z.object({ user_id: idParam("user") }).strict();
+
+export const calendarWindowQuery = z
+  .object({
+    from: instant.optional().describe("Events ending after this instant (default: 7 days ago)"),
+    to: instant.optional().describe("Events starting before this instant (default: 90 days ahead)"),
+  })
+  .strict();
+
+export const slotsQuery = z
+  .object({
+    from: instant.optional().describe("Default: now"),
+    to: instant.optional().describe("Default: 14 days after `from`; at most 62 days after it"),
+    duration: z.coerce.number().int().min(5).max(1440).describe("Slot length, minutes"),
+    step: z.coerce.number().int().min(5).max(1440).optional().describe("Minutes between slot starts (default: duration)"),
+    timezone: timezone.optional().describe("Time zone of the answer (default: the owner's)"),
+  })
+  .strict();
+
+export const slotsSchema = z
+  .object({
+    user_id: z.string(),
+    timezone: z.string(),
+    duration: z.number().int(),
+    slots: z.array(z.object({ start: z.string().describe("Local, with offset"), end: z.string(), startUtc: apiDate, endUtc: apiDate })),
+  })
+  .meta({ id: "FreeSlots" });
+
+export const localtimeQuery = z
+  .object({
+    date: instant.describe("The UTC instant to convert"),
+    timezone: timezone.optional().describe("Default: the signed-in user's time zone"),
+  })
+  .strict();
+
+export const localtimeSchema = z
+  .object({
+    date: apiDate,
+    timezone: z.string(),
+    local: z.string().describe("ISO 8601 local date-time with offset"),
+    localDate: z.string(),
+    localTime: z.string(),
+    offset: z.string(),
+    offsetMinutes: z.number().int(),
+    abbreviation: z.string(),
+  })
+  .meta({ id: "LocalTime" });
+
