@@ -32,6 +32,8 @@ import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
 import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
+import { paymentMethodsRoutes } from "./modules/payment-methods/payment-methods.routes.js";
+import { createPaymentMethodsService } from "./modules/payment-methods/payment-methods.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
@@ -153,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const users = createUsersService({ db, media, clock });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
+  const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
 
@@ -229,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(platformsRoutes, { platforms });
       await v1.register(keysRoutes, { keys });
       await v1.register(usersRoutes, { users });
+      await v1.register(paymentMethodsRoutes, { paymentMethods });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
     },
