@@ -27,6 +27,8 @@ import { createCredentialsService } from "./modules/auth/credentials.service.js"
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
+import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
+import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
@@ -156,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
+  const bankAccounts = createBankAccountsService({ db, payments, users });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
 
@@ -233,6 +236,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(keysRoutes, { keys });
       await v1.register(usersRoutes, { users });
       await v1.register(paymentMethodsRoutes, { paymentMethods });
+      await v1.register(bankAccountsRoutes, { bankAccounts });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
     },
