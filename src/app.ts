@@ -38,6 +38,8 @@ import { paymentMethodsRoutes } from "./modules/payment-methods/payment-methods.
 import { createPaymentMethodsService } from "./modules/payment-methods/payment-methods.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
+import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
+import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
 import { utilsRoutes } from "./modules/utils/utils.routes.js";
@@ -159,6 +161,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users });
+  const stripeWebhooks = createStripeWebhooksService({
+    db,
+    payments,
+    bankAccounts,
+    paymentMethods,
+    // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
+    onPaymentOutcome: [],
+    clock,
+    log: app.log,
+  });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
 
@@ -171,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
+      await stripeWebhooks.sweep(clock.now());
     },
   };
   app.decorate("services", { platforms, users, tokens, mailer, tasks, payments });
@@ -237,6 +250,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(usersRoutes, { users });
       await v1.register(paymentMethodsRoutes, { paymentMethods });
       await v1.register(bankAccountsRoutes, { bankAccounts });
+      await v1.register(stripeWebhooksRoutes, { webhooks: stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
     },
