@@ -26,7 +26,7 @@ function withAttached(user: UserView, paymentMethodId: string) {
 
 const attachDescription =
   "Attaches a PaymentMethod confirmed client-side by Stripe.js — or a Stripe test token such as `pm_card_visa` — to the user's Stripe customer, creating the customer on first use. " +
-  "The user's first payment method becomes the default. Attaching the same id again changes nothing. " +
+  "The user's first payment method becomes the default. Attaching a payment method the user already has changes nothing (nor does repeating a test token's attach within 24 h). " +
   "Answers the user, with `paymentMethod` the attached one.";
 
 const clientSecretDescription =
