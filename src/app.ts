@@ -168,6 +168,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     paymentMethods,
     // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
     onPaymentOutcome: [],
+    // The offline simulator plays Stripe's test mode.
+    livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
     log: app.log,
   });

@@ -160,6 +160,15 @@ describe("account.updated", () => {
     expect(me.bankAccount).toEqual({ id: account, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: { interval: "weekly", delayDays: 7, weeklyAnchor: "friday" }, last4: "1116" });
   });
 
+  it("ignores an event of live mode: the offline simulator is Stripe's test mode", async () => {
+    const user = await t.createUser(acme);
+    const account = (await t.request({ method: "POST", url: "/v1/users/auth/bank_account", headers: bearer(user.token) })).json().stripeConnectId;
+    await t.db.simAccount.update({ where: { id: account }, data: { chargesEnabled: true, detailsSubmitted: true } });
+    const live = JSON.stringify({ ...JSON.parse(stripeEvent("account.updated", { id: account, object: "account" })), livemode: true });
+    expect((await delivered(live)).status).toBe("ignored");
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ chargesEnabled: false, detailsSubmitted: false });
+  });
+
   it("changes nothing for an account that is no user's", async () => {
     const { id } = await gateway.createConnectAccount({ email: "nobody@example.com", metadata: {}, idempotencyKey: `test:acct:${eventId()}` });
     expect((await delivered(stripeEvent("account.updated", { id, object: "account" }))).status).toBe("processed");
@@ -310,6 +319,7 @@ describe("payment_intent.succeeded / payment_failed", () => {
       payments: gateway,
       bankAccounts: createBankAccountsService({ db: t.db, payments: gateway, users }),
       paymentMethods,
+      livemode: false,
       clock: { now: () => new Date() },
       log: t.app.log,
       onPaymentOutcome: [

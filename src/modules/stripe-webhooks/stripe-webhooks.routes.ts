@@ -35,7 +35,7 @@ export const stripeWebhooksRoutes: FastifyPluginAsyncZod<{ webhooks: StripeWebho
           "The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; " +
           "its object is re-read from Stripe before anything changes. Acted on: " +
           HANDLED_EVENT_TYPES.map((t) => `\`${t}\``).join(", ") +
-          "; other types are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.",
+          "; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.",
         response: { 200: receiptSchema, ...errors(400, 502, 503, 504) },
       },
       // Public, and not rate limited: Stripe's retries must get through; the signature is what authenticates.

@@ -55,10 +55,15 @@ export function createStripeWebhooksService(deps: {
   bankAccounts: Pick<BankAccountsService, "recordAccount">;
   paymentMethods: Pick<PaymentMethodsService, "reconcile" | "pushDefaults">;
   onPaymentOutcome?: readonly PaymentOutcomeHandler[];
+  /**
+   * Whether the gateway works on Stripe's live data. A Connect endpoint receives both live and test
+   * events; the other mode's objects are not ours to act on.
+   */
+  livemode: boolean;
   clock: Clock;
   log: Pick<FastifyBaseLogger, "info">;
 }) {
-  const { db, payments, bankAccounts, paymentMethods, clock, log } = deps;
+  const { db, payments, bankAccounts, paymentMethods, livemode, clock, log } = deps;
   const outcomeHandlers = deps.onPaymentOutcome ?? [];
 
   async function paymentMethodEffect(paymentMethodId: string): Promise<Effect> {
@@ -128,7 +133,9 @@ export function createStripeWebhooksService(deps: {
       if (await db.stripeEvent.findUnique({ where: { id: event.id }, select: { id: true } })) return answer("duplicate");
 
       let effect: Effect | null = null;
-      if (isHandled(event.type) && event.objectId) {
+      if (event.livemode !== livemode) {
+        log.info({ stripeEvent: event.id, livemode: event.livemode }, "webhook for the other Stripe mode; ignored");
+      } else if (isHandled(event.type) && event.objectId) {
         try {
           effect = await handlers[event.type]({ ...event, objectId: event.objectId });
         } catch (err) {
