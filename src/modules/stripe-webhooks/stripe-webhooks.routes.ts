@@ -31,7 +31,7 @@ export const stripeWebhooksRoutes: FastifyPluginAsyncZod<{ webhooks: StripeWebho
         tags: ["Webhooks"],
         summary: "Receive a Stripe webhook event",
         description:
-          "For Stripe only: point a Stripe webhook endpoint here, with `STRIPE_WEBHOOK_SECRET` set to its signing secret. " +
+          "For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. " +
           "The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; " +
           "its object is re-read from Stripe before anything changes. Acted on: " +
           HANDLED_EVENT_TYPES.map((t) => `\`${t}\``).join(", ") +
