@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Mailer } from "../../src/adapters/mailer/mailer.js";
+import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
 import type { Clock } from "../../src/lib/time.js";
 import { buildApp } from "../../src/app.js";
@@ -47,7 +48,7 @@ export interface TestContext {
  */
 export async function createTestContext(
   env: Env = {},
-  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock } = {},
+  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock; payments?: PaymentsGateway } = {},
 ): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
     ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
@@ -76,6 +77,7 @@ export async function createTestContext(
     rateLimitStore: deps.rateLimitStore,
     mailer: deps.mailer,
     clock: deps.clock,
+    payments: deps.payments,
   });
   await app.ready();
   let counter = 0;
