@@ -14,6 +14,7 @@ import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit
 import { createDiskStorage } from "./adapters/storage/disk.js";
 import { createS3Storage } from "./adapters/storage/s3.js";
 import type { Storage } from "./adapters/storage/storage.js";
+import { createUploadSigner } from "./adapters/storage/upload-signer.js";
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
@@ -30,6 +31,10 @@ import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
+import { createProductImagesService } from "./modules/products/product-images.service.js";
+import { productsRoutes } from "./modules/products/products.routes.js";
+import { createProductsService, type ProductsService } from "./modules/products/products.service.js";
+import { uploadsRoutes } from "./modules/uploads/uploads.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
@@ -63,6 +68,7 @@ export interface AppDeps {
 export interface AppServices {
   platforms: PlatformsService;
   users: UsersService;
+  products: ProductsService;
   tokens: TokenService;
   mailer: Mailer;
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
@@ -126,11 +132,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // ── adapters and services ────────────────────────────────────────────────
+  // Pre-signed upload URLs on our own server when there is no bucket to sign them (disk storage).
+  const uploadSigner = createUploadSigner({ secret: deps.jwtSecret, baseUrl: `${config.publicUrl}/v1/uploads`, clock });
   const storage =
     deps.storage ??
     (config.storage.kind === "s3"
       ? createS3Storage(config.storage)
-      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl }));
+      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl, uploads: uploadSigner }));
   const mailer =
     deps.mailer ??
     (config.mail.smtpUrl
@@ -148,6 +156,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
+  const products = createProductsService({ db, clock });
+  const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -160,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await sweepIdempotencyRecords(db, clock.now());
     },
   };
-  app.decorate("services", { platforms, users, tokens, mailer, tasks });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -223,6 +233,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(usersRoutes, { users });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
+      await v1.register(productsRoutes, { products, images: productImages });
+      if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
     },
     { prefix: "/v1" },
   );
