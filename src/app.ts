@@ -22,6 +22,8 @@ import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { systemClock, type Clock } from "./lib/time.js";
 import { authRoutes } from "./modules/auth/auth.routes.js";
+import { cartsRoutes } from "./modules/carts/carts.routes.js";
+import { createCartsService } from "./modules/carts/carts.service.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
@@ -158,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const utils = createUtilsService({ db });
   const products = createProductsService({ db, clock });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
+  const carts = createCartsService({ db, clock });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -234,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
       await v1.register(productsRoutes, { products, images: productImages });
+      await v1.register(cartsRoutes, { carts });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
     },
     { prefix: "/v1" },

@@ -323,6 +323,18 @@ describe("DELETE /v1/products/:id", () => {
     expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) })).statusCode).toBe(404);
   });
 
+  it("is 409 while a cart holds it (or one of its variants): archive instead", async () => {
+    const p = await product({ quantity: 5 });
+    const v = await product({ parent_product_id: p.id });
+    await t.request({ method: "POST", url: `/v1/carts/auth/product/${p.id}`, headers: bearer(buyer.token), payload: { quantity: 1, variant: v.id } });
+    const res = await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: "product_in_cart", param: "id" });
+    expect((await t.request({ method: "POST", url: `/v1/products/${p.id}/archive`, headers: bearer(seller.token) })).statusCode).toBe(200);
+    await t.request({ method: "DELETE", url: "/v1/carts/auth", headers: bearer(buyer.token) });
+    expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) })).statusCode).toBe(200);
+  });
+
   it("is 409 while an open contract names it, but not once the contract is paid or void", async () => {
     const p = await product();
     const contractId = newId("contract");
