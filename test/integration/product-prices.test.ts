@@ -103,6 +103,29 @@ describe("seasonal prices", () => {
     expect(overlapping.statusCode).toBe(409);
   });
 
+  it("show in lists too, with the effective price at `at`, for variants as well", async () => {
+    const parent = await product({ category: "Seasonal list" });
+    const variant = await product({ parent_product_id: parent.id, price: 500 });
+    await addSeason(parent.id, { seasonStart: "2026-12-01T00:00:00Z", seasonEnd: "2027-01-01T00:00:00Z", price: 20000 });
+    await addSeason(variant.id, { seasonStart: "2026-12-01T00:00:00Z", seasonEnd: "2027-01-01T00:00:00Z", price: 900 });
+    await useSeasons(parent.id, true);
+    await useSeasons(variant.id, true);
+    const list = async (at: string) => {
+      const res = await t.request({ method: "GET", url: `/v1/products?filter[category]=Seasonal%20list&at=${at}`, headers: as(member) });
+      expect(res.statusCode).toBe(200);
+      return res.json().data[0];
+    };
+    const december = await list("2026-12-24T12:00:00Z");
+    expect(december).toMatchObject({ id: parent.id, effectivePrice: 20000, seasonalPrices: [{ seasonStart: "2026-12-01T00:00:00Z", seasonEnd: "2027-01-01T00:00:00Z", price: 20000 }] });
+    expect(december.variants[0]).toMatchObject({ id: variant.id, effectivePrice: 900, seasonalPrices: [{ price: 900 }] });
+    const newYear = await list("2027-01-01T00:00:00Z");
+    expect(newYear.effectivePrice).toBe(10000);
+    expect(newYear.variants[0].effectivePrice).toBe(500);
+    // The list and the product itself say the same.
+    const single = (await t.request({ method: "GET", url: `/v1/products/${parent.id}?at=2026-12-24T12:00:00Z`, headers: as(member) })).json();
+    expect(december).toEqual(single);
+  });
+
   it("never overlap (409 season_overlap), but may touch", async () => {
     const p = await product();
     expect((await addSeason(p.id, { seasonStart: "2026-07-01T00:00:00Z", seasonEnd: "2026-08-01T00:00:00Z", price: 1 })).statusCode).toBe(200);

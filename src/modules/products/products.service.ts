@@ -4,11 +4,12 @@ import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
-import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { effectivePrice, overlaps } from "./pricing.js";
+import { listProducts } from "./products.list.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
 
 export const MAX_SEASONAL_PRICES = 100;
@@ -28,15 +29,18 @@ export const productInclude = {
   variants: { where: { archived: null }, orderBy: [{ created: "asc" }, { id: "asc" }], include: { seasonalPrices: { orderBy: seasonOrder } } },
 } satisfies Prisma.ProductInclude;
 
-export type ProductView = Prisma.ProductGetPayload<{ include: typeof productInclude }>;
-type PricedProduct = Product & { seasonalPrices: SeasonalPrice[] };
+/** What the product object is made from: the row, its seasons and (on a parent) its variants. */
+export type SeasonView = Pick<SeasonalPrice, "id" | "seasonStart" | "seasonEnd" | "price">;
+export type ProductCoreView = Product & { seasonalPrices: SeasonView[] };
+export type ProductView = ProductCoreView & { variants: ProductCoreView[] };
+type PricedProduct = ProductCoreView;
 
 /** In stock and for sale: enabled, not archived, and unlimited or with units left. */
 export function isAvailableInStock(p: Pick<Product, "isEnabled" | "archived" | "quantity">): boolean {
   return p.isEnabled && p.archived === null && (p.quantity === null || p.quantity > 0);
 }
 
-export function toSeasonalPriceResponse(s: SeasonalPrice) {
+export function toSeasonalPriceResponse(s: SeasonView) {
   return { id: s.id, seasonStart: toApiDate(s.seasonStart), seasonEnd: toApiDate(s.seasonEnd), price: s.price };
 }
 
@@ -153,38 +157,9 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     return parent;
   }
 
-  function listWhere(tenant: Tenant, query: ListProductsQuery, sellerId?: string): Prisma.ProductWhereInput {
-    const gte = query["filter[price][gte]"];
-    const lte = query["filter[price][lte]"];
-    // Prisma passes `contains` into LIKE as is: its wildcards must be escaped to match literally.
-    const search = query.search?.replace(/[\\%_]/g, (c) => `\\${c}`);
-    return {
-      platformId: tenant.platformId,
-      mode: tenant.mode,
-      parentProductId: query["filter[parent_product_id]"] ?? null,
-      archived: query["filter[archived]"] === "true" ? { not: null } : null,
-      ...(sellerId ? { userId: sellerId } : {}),
-      ...(query["filter[user_id]"] ? { AND: [{ userId: { in: query["filter[user_id]"] } }] } : {}),
-      ...(query["filter[category]"] ? { category: { in: query["filter[category]"] } } : {}),
-      ...(query["filter[subcategory]"] ? { subcategory: { in: query["filter[subcategory]"] } } : {}),
-      ...(query["filter[tags]"] ? { tags: { hasSome: query["filter[tags]"] } } : {}),
-      ...(query["filter[type]"] ? { type: { in: query["filter[type]"] } } : {}),
-      ...(query["filter[isEnabled]"] ? { isEnabled: query["filter[isEnabled]"] === "true" } : {}),
-      ...(gte !== undefined || lte !== undefined ? { price: { ...(gte !== undefined ? { gte } : {}), ...(lte !== undefined ? { lte } : {}) } } : {}),
-      ...(search
-        ? { OR: [{ name: { contains: search, mode: "insensitive" } }, { description: { contains: search, mode: "insensitive" } }] }
-        : {}),
-    };
-  }
-
   async function list(tenant: Tenant, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
-    const where = listWhere(tenant, query, sellerId);
-    const { field, direction } = parseSort<"price" | "created" | "name">(query.sort);
-    const orderBy: Prisma.ProductOrderByWithRelationInput[] = [{ [field]: direction }, { id: direction }];
-    const [total, data] = await db.$transaction([
-      db.product.count({ where }),
-      db.product.findMany({ where, include: productInclude, orderBy, ...pageWindow(query.page, query.per_page) }),
-    ]);
+    const sort = parseSort<"price" | "created" | "name">(query.sort);
+    const { total, data } = await listProducts(db, { platformId: tenant.platformId, mode: tenant.mode, sellerId }, query, sort);
     return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
   }
 
