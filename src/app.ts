@@ -9,10 +9,8 @@ import type { Logger } from "pino";
 import type { TaskList } from "graphile-worker";
 import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
 import { createOutboxMailer } from "./adapters/mailer/outbox.js";
-import { createSmtpMailer } from "./adapters/mailer/smtp.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
-import { createS3Storage } from "./adapters/storage/s3.js";
 import type { Storage } from "./adapters/storage/storage.js";
 import { createUploadSigner } from "./adapters/storage/upload-signer.js";
 import { startWorker } from "./jobs/worker.js";
@@ -136,15 +134,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ── adapters and services ────────────────────────────────────────────────
   // Pre-signed upload URLs on our own server when there is no bucket to sign them (disk storage).
   const uploadSigner = createUploadSigner({ secret: deps.jwtSecret, baseUrl: `${config.publicUrl}/v1/uploads`, clock });
+  // The S3 and SMTP clients are loaded only when configured: together they are ~40 MB of a node's memory.
   const storage =
     deps.storage ??
     (config.storage.kind === "s3"
-      ? createS3Storage(config.storage)
+      ? (await import("./adapters/storage/s3.js")).createS3Storage(config.storage)
       : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl, uploads: uploadSigner }));
   const mailer =
     deps.mailer ??
     (config.mail.smtpUrl
-      ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+      ? (await import("./adapters/mailer/smtp.js")).createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
       : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: app.log }));
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
