@@ -10,9 +10,9 @@ import type { ProductCoreView, ProductView } from "./products.service.js";
  * Why not Prisma's query builder here: this is the catalogue's hot path, and with the `client`
  * engine Prisma compiles every query in Wasm on every call (and each call costs ~0.4 ms of CPU
  * besides). Under load, `findMany` + `count` with the seasonal-price and variant includes spent
- * ~30 % of the API's CPU compiling, and `npm run bench` measured list-products at 0.13× the bare
- * Fastify + pg baseline, 2.5 ms of server CPU per request. This single statement (with the raw key
- * lookup in credentials.service.ts) brought it to ~1.2 ms and 0.5× (bench/RESULTS.md).
+ * ~30 % of the API's CPU compiling: `npm run bench` measured list-products at 0.13× the bare
+ * Fastify + pg baseline, 5.1 ms of server CPU per request. This single statement (with the raw key
+ * lookup in credentials.service.ts) brought it to 1.1–1.2 ms and 0.5× (bench/RESULTS.md).
  * It returns the total and the page, each product with its seasonal prices and variants nested,
  * as one JSON text. Every filter is a bound parameter; sort columns come from a fixed list.
  */
