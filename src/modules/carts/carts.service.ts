@@ -101,7 +101,7 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM products WHERE platform_id = ${buyer.platformId} AND mode = ${buyer.mode}::"Mode" AND ${where} FOR SHARE`;
     if (rows.length === 0) throw new NotFoundError(param === "variant" ? "variant of this product" : "product", id, param);
-    return tx.product.findUniqueOrThrow({ where: { id: rows[0]!.id } });
+    return tx.product.findUniqueOrThrow({ where: { id: rows[0]!.id, platformId: buyer.platformId } });
   }
 
   return {
@@ -134,7 +134,7 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
         if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
         if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "product_id");
 
-        const lines = await tx.cartItem.findMany({ where: { cartId }, include: { product: { select: { currency: true } } } });
+        const lines = await tx.cartItem.findMany({ where: { cartId, platformId: buyer.platformId }, include: { product: { select: { currency: true } } } });
         if (lines.some((l) => l.product.currency !== item.currency)) {
           throw new UnprocessableError("currency_mismatch", `${name} is priced in ${item.currency}, and this cart holds items in ${lines[0]!.product.currency}: a cart has one currency.`, "product_id");
         }
@@ -151,7 +151,7 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
           if (same.quantity + input.quantity > MAX_LINE_QUANTITY) {
             throw new UnprocessableError("quantity_too_large", `A cart line holds at most ${MAX_LINE_QUANTITY} units.`, "quantity");
           }
-          await tx.cartItem.update({ where: { id: same.id }, data: { quantity: same.quantity + input.quantity } });
+          await tx.cartItem.update({ where: { id: same.id, cartId }, data: { quantity: same.quantity + input.quantity } });
         } else {
           if (lines.length >= MAX_CART_LINES) throw new UnprocessableError("cart_full", `A cart holds at most ${MAX_CART_LINES} lines.`, "product_id");
           await tx.cartItem.create({
@@ -168,7 +168,7 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
             },
           });
         }
-        await tx.cart.update({ where: { id: cartId }, data: { updated: clock.now() } });
+        await tx.cart.update({ where: { id: cartId, platformId: buyer.platformId }, data: { updated: clock.now() } });
       });
       return view(buyer);
     },

@@ -119,7 +119,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM products WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
     if (rows.length === 0) throw new NotFoundError("product", id, "id");
-    return tx.product.findUniqueOrThrow({ where: { id } });
+    return tx.product.findUniqueOrThrow({ where: { id, platformId: tenant.platformId } });
   }
 
   /** A product the caller may change, locked for the transaction. */
@@ -166,7 +166,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
   async function setFlag(auth: AuthContext, id: string, data: Prisma.ProductUpdateInput, onlyIf?: Prisma.ProductWhereInput): Promise<ProductView> {
     await db.$transaction(async (tx) => {
       await lockManageable(tx, auth, id);
-      await tx.product.updateMany({ where: { id, ...onlyIf }, data: data as Prisma.ProductUpdateManyMutationInput });
+      await tx.product.updateMany({ where: { id, platformId: auth.platformId, ...onlyIf }, data: data as Prisma.ProductUpdateManyMutationInput });
     });
     return view(auth, id);
   }
@@ -258,7 +258,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         if (parent_product_id !== undefined && parent_product_id !== current.parentProductId) {
           if (parent_product_id !== null) {
             const parent = await parentFor(tx, auth, parent_product_id, id);
-            if ((await tx.product.count({ where: { parentProductId: id } })) > 0) {
+            if ((await tx.product.count({ where: { parentProductId: id, platformId: auth.platformId } })) > 0) {
               throw new UnprocessableError("nested_variant", "This product has variants of its own, so it cannot become a variant.", "parent_product_id");
             }
             if (parent.userId !== sellerId) {
@@ -272,9 +272,9 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         if (sellerId !== current.userId) {
           data.userId = sellerId;
           // A parent's variants follow it to its new seller.
-          await tx.product.updateMany({ where: { parentProductId: id }, data: { userId: sellerId } });
+          await tx.product.updateMany({ where: { parentProductId: id, platformId: auth.platformId }, data: { userId: sellerId } });
         }
-        await tx.product.update({ where: { id }, data });
+        await tx.product.update({ where: { id, platformId: auth.platformId }, data });
       });
       return view(auth, id);
     },
@@ -287,9 +287,9 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
       return db.$transaction(async (tx) => {
         await lockManageable(tx, auth, id);
         const before = await view(auth, id, tx);
-        const variants = await tx.product.findMany({ where: { parentProductId: id }, select: { id: true } });
+        const variants = await tx.product.findMany({ where: { parentProductId: id, platformId: auth.platformId }, select: { id: true } });
         const ids = [id, ...variants.map((v) => v.id)];
-        if ((await tx.cartItem.count({ where: { productId: { in: ids } } })) > 0) {
+        if ((await tx.cartItem.count({ where: { productId: { in: ids }, platformId: auth.platformId } })) > 0) {
           throw new ConflictError("product_in_cart", `${id} (or one of its variants) is in a cart. Archive it instead: archived products cannot be bought.`, "id");
         }
         const inContract = await tx.contractItem.count({
@@ -298,7 +298,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         if (inContract > 0) {
           throw new ConflictError("product_in_open_contract", `${id} (or one of its variants) is on an open contract. Archive it instead.`, "id");
         }
-        await tx.product.delete({ where: { id } });
+        await tx.product.delete({ where: { id, platformId: auth.platformId } });
         return before;
       });
     },
@@ -318,7 +318,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     async addSeasonalPrice(auth: AuthContext, id: string, input: AddSeasonalPriceInput): Promise<ProductView> {
       await db.$transaction(async (tx) => {
         await lockManageable(tx, auth, id);
-        const existing = await tx.seasonalPrice.findMany({ where: { productId: id }, orderBy: seasonOrder });
+        const existing = await tx.seasonalPrice.findMany({ where: { productId: id, platformId: auth.platformId }, orderBy: seasonOrder });
         const clash = existing.find((s) => overlaps(s, input));
         if (clash) {
           throw new ConflictError(
@@ -333,7 +333,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         await tx.seasonalPrice.create({
           data: { id: newId("seasonalPrice"), platformId: auth.platformId, mode: auth.mode, productId: id, seasonStart: input.seasonStart, seasonEnd: input.seasonEnd, price: input.price },
         });
-        await tx.product.update({ where: { id }, data: { updated: clock.now() } });
+        await tx.product.update({ where: { id, platformId: auth.platformId }, data: { updated: clock.now() } });
       });
       return view(auth, id);
     },
@@ -343,7 +343,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         await lockManageable(tx, auth, id);
         const { count } = await tx.seasonalPrice.deleteMany({ where: { id: priceId, productId: id, platformId: auth.platformId } });
         if (count === 0) throw new NotFoundError("seasonal price", priceId, "price_id");
-        await tx.product.update({ where: { id }, data: { updated: clock.now() } });
+        await tx.product.update({ where: { id, platformId: auth.platformId }, data: { updated: clock.now() } });
       });
       return view(auth, id);
     },
