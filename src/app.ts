@@ -9,13 +9,12 @@ import type { Logger } from "pino";
 import type { TaskList } from "graphile-worker";
 import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
 import { createOutboxMailer } from "./adapters/mailer/outbox.js";
-import { createSmtpMailer } from "./adapters/mailer/smtp.js";
 import { createPaymentsGateway, isOfflineGateway } from "./adapters/payments/from-config.js";
 import type { PaymentsGateway } from "./adapters/payments/gateway.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
-import { createS3Storage } from "./adapters/storage/s3.js";
 import type { Storage } from "./adapters/storage/storage.js";
+import { createUploadSigner } from "./adapters/storage/upload-signer.js";
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
@@ -25,6 +24,8 @@ import { systemClock, type Clock } from "./lib/time.js";
 import { authRoutes } from "./modules/auth/auth.routes.js";
 import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
 import { createCalendarsService } from "./modules/calendars/calendars.service.js";
+import { cartsRoutes } from "./modules/carts/carts.routes.js";
+import { createCartsService } from "./modules/carts/carts.service.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
@@ -39,6 +40,10 @@ import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.
 import { paymentMethodsRoutes } from "./modules/payment-methods/payment-methods.routes.js";
 import { createPaymentMethodsService } from "./modules/payment-methods/payment-methods.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
+import { createProductImagesService } from "./modules/products/product-images.service.js";
+import { productsRoutes } from "./modules/products/products.routes.js";
+import { createProductsService, type ProductsService } from "./modules/products/products.service.js";
+import { uploadsRoutes } from "./modules/uploads/uploads.routes.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
 import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
@@ -76,6 +81,7 @@ export interface AppDeps {
 export interface AppServices {
   platforms: PlatformsService;
   users: UsersService;
+  products: ProductsService;
   tokens: TokenService;
   mailer: Mailer;
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
@@ -140,15 +146,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // ── adapters and services ────────────────────────────────────────────────
+  // Pre-signed upload URLs on our own server when there is no bucket to sign them (disk storage).
+  const uploadSigner = createUploadSigner({ secret: deps.jwtSecret, baseUrl: `${config.publicUrl}/v1/uploads`, clock });
+  // The S3 and SMTP clients are loaded only when configured: together they are ~40 MB of a node's memory.
   const storage =
     deps.storage ??
     (config.storage.kind === "s3"
-      ? createS3Storage(config.storage)
-      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl }));
+      ? (await import("./adapters/storage/s3.js")).createS3Storage(config.storage)
+      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl, uploads: uploadSigner }));
   const mailer =
     deps.mailer ??
     (config.mail.smtpUrl
-      ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+      ? (await import("./adapters/mailer/smtp.js")).createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
       : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: app.log }));
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
@@ -178,6 +187,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
   const calendars = createCalendarsService({ db, clock });
+  const products = createProductsService({ db, clock });
+  const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
+  const carts = createCartsService({ db, clock });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -191,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await stripeWebhooks.sweep(clock.now());
     },
   };
-  app.decorate("services", { platforms, users, tokens, mailer, tasks, payments });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -259,6 +271,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
       await v1.register(calendarsRoutes, { calendars, users });
+      await v1.register(productsRoutes, { products, images: productImages });
+      await v1.register(cartsRoutes, { carts });
+      if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
     },
     { prefix: "/v1" },
   );

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
-import { RedisRateLimitStore } from "./adapters/rate-limit/redis.js";
 import type { RateLimitStore } from "./adapters/rate-limit/store.js";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
@@ -42,6 +41,8 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     const jwt = await resolveJwtSecret(config.auth.jwtSecret, config.dataDir);
     if (jwt.source === "generated") logger.info(`generated a JWT signing secret in ${config.dataDir}/jwt-secret (set JWT_SECRET to choose one)`);
     if (config.rateLimit.redisUrl) {
+      // Loaded only when configured (ioredis is ~25 MB of a node's memory).
+      const { RedisRateLimitStore } = await import("./adapters/rate-limit/redis.js");
       const redis = new RedisRateLimitStore(config.rateLimit.redisUrl);
       await redis.connect();
       rateLimitStore = redis;

@@ -45,3 +45,16 @@ export const idParam = (name: string) => z.string().min(1).max(100).describe(`Th
 
 /** A body that may be left out entirely (Fastify hands an absent body to the validator as null). */
 export const optionalBody = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+/**
+ * An instant a client sends: ISO 8601 with `Z` or an offset (`2026-03-08T07:00:00Z`,
+ * `2026-03-08T02:00:00-05:00`), in whole seconds; stored and answered in UTC.
+ */
+export const instant = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time with Z or an offset, e.g. 2026-03-08T07:00:00Z" })
+  .transform((v) => new Date(v))
+  .refine((d) => d.getUTCMilliseconds() === 0, "must be in whole seconds")
+  .refine((d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999, "must be between 1970 and 9999");
+
+/** The largest value of a PostgreSQL `integer` column. */
+export const MAX_INT4 = 2_147_483_647;

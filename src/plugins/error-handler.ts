@@ -42,6 +42,10 @@ export const SERVER_OWNED_FIELDS = new Set([
   "scheduledDeletion",
   "paymentMethods",
   "isAvailableInStock",
+  "effectivePrice",
+  "archived",
+  "variants",
+  "cart_id",
   "subTotal",
   "total",
   "status",
@@ -139,10 +143,14 @@ const FASTIFY_CODES: Record<string, Omit<Envelope, "message"> & { message?: stri
 };
 
 /** Failures of the database connection itself: the client did nothing wrong, retrying may work. */
+const UNREACHABLE_KINDS = ["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"];
+
 function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
+  const e = err as { code?: string; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
   const code = e?.code ?? "";
   if (["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  // $queryRaw reports connection failures as P2010 ("raw query failed") with the driver's reason.
+  if (UNREACHABLE_KINDS.includes(e?.meta?.driverAdapterError?.cause?.kind ?? "")) return true;
   if (e?.name === "DriverAdapterError" || e?.name === "PrismaClientInitializationError") {
     const msg = String(e.message ?? "");
     if (/ECONNREFUSED|ECONNRESET|terminat|timeout|Connection|connect/i.test(msg)) return true;

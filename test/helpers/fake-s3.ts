@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 export interface S3Request {
   method: string;
   path: string;
+  /** The request target as sent, query string included (pre-signed URLs carry their signature there). */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
@@ -21,7 +23,7 @@ export async function startFakeS3(): Promise<{ endpoint: string; requests: S3Req
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const path = decodeURIComponent((req.url ?? "").split("?")[0]!);
-      requests.push({ method: req.method ?? "", path, headers: req.headers, body });
+      requests.push({ method: req.method ?? "", path, url: req.url ?? "", headers: req.headers, body });
       if (req.method === "PUT") {
         objects.set(path, body);
         res.writeHead(200, { etag: '"etag"' }).end();
@@ -30,8 +32,12 @@ export async function startFakeS3(): Promise<{ endpoint: string; requests: S3Req
         res.writeHead(204).end();
       } else if (req.method === "HEAD" || req.method === "GET") {
         const object = objects.get(path);
+        const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
         if (!object) res.writeHead(404).end();
-        else res.writeHead(200, { "content-length": String(object.length) }).end(req.method === "GET" ? object : undefined);
+        else if (range && req.method === "GET") {
+          const part = object.subarray(Number(range[1]), Number(range[2]) + 1);
+          res.writeHead(206, { "content-length": String(part.length), "content-range": `bytes ${range[1]}-${Number(range[1]) + part.length - 1}/${object.length}` }).end(part);
+        } else res.writeHead(200, { "content-length": String(object.length) }).end(req.method === "GET" ? object : undefined);
       } else {
         res.writeHead(405).end();
       }

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from "fastify";
+import type pg from "pg";
+import type { BenchData } from "../seed.js";
+
+/** One request shape autocannon repeats. */
+export interface RequestSpec {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export type Target = "api" | "baseline";
+
+/**
+ * A bench scenario: the request the API answers, and the same work done by hand on the bare
+ * Fastify + pg baseline (same rows, same JSON). To add one, write a module exporting a Scenario and
+ * list it in `index.ts`; `seed.ts` holds the data set they share.
+ */
+export interface Scenario {
+  name: string;
+  /** What the table says about it. */
+  description: string;
+  /** Reads must reach this fraction of the baseline's requests/s (DESIGN.md §10). */
+  minRatio: number;
+  request(data: BenchData, target: Target): RequestSpec;
+  /** Registers the baseline's route(s) for this scenario. */
+  baseline(app: FastifyInstance, pool: pg.Pool, data: BenchData): void;
+  /**
+   * Whether the two answers say the same thing (default: deep-equal JSON bodies). Checked once
+   * before measuring, so the baseline cannot get faster by doing less.
+   */
+  sameAnswer?(api: unknown, baseline: unknown): boolean;
+}

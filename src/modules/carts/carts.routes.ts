@@ -1,0 +1,70 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { errors } from "../../lib/route.js";
+import { requireUser } from "../../plugins/auth.js";
+import { noBody } from "../products/products.schemas.js";
+import { addToCartBody, addToCartParams, cartItemParams, cartSchema } from "./carts.schemas.js";
+import { toCartResponse, type CartsService } from "./carts.service.js";
+
+const tags = ["Carts"];
+const self = { auth: { user: true } } as const;
+
+/** The signed-in user's cart (a user token is required, alone or with the platform key). */
+export const cartsRoutes: FastifyPluginAsyncZod<{ carts: CartsService }> = async (app, { carts }) => {
+  app.post(
+    "/carts/auth/product/:product_id",
+    {
+      schema: {
+        operationId: "addProductToCart",
+        tags,
+        summary: "Add a product to the signed-in user's cart",
+        description:
+          "Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; " +
+          "422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's.",
+        params: addToCartParams,
+        body: addToCartBody,
+        response: { 200: cartSchema, ...errors(400, 401, 404, 409, 422) },
+      },
+      config: self,
+    },
+    async (request) => toCartResponse(await carts.add(requireUser(request), request.params.product_id, request.body), carts.now()),
+  );
+
+  app.get(
+    "/carts/auth",
+    {
+      schema: {
+        operationId: "retrieveCart",
+        tags,
+        summary: "The signed-in user's cart: items at their current prices, per-seller subtotals, total",
+        response: { 200: cartSchema, ...errors(401) },
+      },
+      config: self,
+    },
+    async (request) => toCartResponse(await carts.retrieve(requireUser(request)), carts.now()),
+  );
+
+  app.delete(
+    "/carts/auth/item/:cart_item_id",
+    {
+      schema: {
+        operationId: "removeCartItem",
+        tags,
+        summary: "Remove an item from the signed-in user's cart",
+        params: cartItemParams,
+        body: noBody,
+        response: { 200: cartSchema, ...errors(400, 401, 404) },
+      },
+      config: self,
+    },
+    async (request) => toCartResponse(await carts.removeItem(requireUser(request), request.params.cart_item_id), carts.now()),
+  );
+
+  app.delete(
+    "/carts/auth",
+    {
+      schema: { operationId: "clearCart", tags, summary: "Empty the signed-in user's cart", body: noBody, response: { 200: cartSchema, ...errors(400, 401) } },
+      config: self,
+    },
+    async (request) => toCartResponse(await carts.clear(requireUser(request)), carts.now()),
+  );
+};

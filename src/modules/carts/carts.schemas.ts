@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { apiDate, idParam, instant, modeSchema } from "../../lib/schemas.js";
+
+export const MAX_LINE_QUANTITY = 10_000;
+export const MAX_CART_LINES = 100;
+
+export const cartItemSchema = z
+  .object({
+    id: z.string(),
+    cart_id: z.string(),
+    type: z.enum(["product", "service"]),
+    quantity: z.number().int(),
+    startDate: apiDate.nullable(),
+    endDate: apiDate.nullable(),
+    price: z.number().int().describe("Unit price in cents in force at `startDate` (or now, without dates)"),
+    total: z.number().int().describe("price × quantity, in cents"),
+    currency: z.string(),
+    product_id: z.string().describe("The product (or variant) in the cart"),
+    parent_product_id: z.string().nullable().describe("The parent, when the item is a variant"),
+    name: z.string(),
+    image: z.string().nullable(),
+    user_id: z.string().describe("The seller"),
+    isAvailable: z.boolean().describe("Still for sale, with this quantity in stock"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "CartItem" });
+
+export const cartSchema = z
+  .object({
+    id: z.string(),
+    platform_id: z.string(),
+    mode: modeSchema,
+    user_id: z.string().describe("The buyer"),
+    items: z.array(cartItemSchema),
+    sellers: z.array(z.object({ user_id: z.string(), subTotal: z.number().int() })).describe("Per-seller subtotals, in cents"),
+    total: z.number().int().describe("In cents"),
+    currency: z.string().describe("One currency per cart: its items' (the platform's while empty)"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "Cart" });
+
+export const addToCartParams = z.object({ product_id: idParam("product") }).strict();
+export const cartItemParams = z.object({ cart_item_id: idParam("cart item") }).strict();
+
+export const addToCartBody = z
+  .object({
+    quantity: z.number().int("must be an integer").min(1).max(MAX_LINE_QUANTITY),
+    variant: z.string().min(1).max(100).optional().describe("The id of one of the product's variants: the variant goes in the cart"),
+    startDate: instant.optional().describe("For bookings and rentals; prices the item at this instant"),
+    endDate: instant.optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.endDate !== undefined && b.startDate === undefined) ctx.addIssue({ code: "custom", path: ["startDate"], message: "is required with endDate" });
+    // Object-level checks also run when a field failed: only compare values that parsed.
+    if (b.endDate instanceof Date && b.startDate instanceof Date && b.endDate.getTime() <= b.startDate.getTime()) ctx.addIssue({ code: "custom", path: ["endDate"], message: "must be after startDate" });
+  });
+
+export type AddToCartInput = z.infer<typeof addToCartBody>;

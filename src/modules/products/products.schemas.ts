@@ -1,0 +1,182 @@
+import { z } from "zod";
+import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money, optionalBody } from "../../lib/schemas.js";
+
+export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
+export const PRODUCT_TYPES = ["product", "service"] as const;
+export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
+
+const cycleSchema = z.enum(CYCLES);
+const productTypeSchema = z.enum(PRODUCT_TYPES);
+/** Unit price in cents, stored in a PostgreSQL integer. */
+const unitPrice = money.max(MAX_INT4);
+
+export const seasonalPriceSchema = z
+  .object({
+    id: z.string(),
+    seasonStart: apiDate.describe("First instant of the season (inclusive), UTC"),
+    seasonEnd: apiDate.describe("End of the season (exclusive), UTC"),
+    price: z.number().int().describe("Unit price in cents during the season"),
+  })
+  .meta({ id: "SeasonalPrice" });
+
+const productFields = {
+  id: z.string(),
+  platform_id: z.string(),
+  mode: modeSchema,
+  user_id: z.string().describe("The seller"),
+  parent_product_id: z.string().nullable().describe("Set on a variant: its parent product"),
+  type: productTypeSchema,
+  name: z.string(),
+  description: z.string().nullable(),
+  image: z.string().nullable(),
+  quantity: z.number().int().nullable().describe("Units in stock; null means unlimited"),
+  isAvailableInStock: z.boolean().describe("Enabled, not archived, and quantity null or above 0"),
+  isEnabled: z.boolean(),
+  archived: apiDate.nullable().describe("When the product was archived; archived products are hidden from lists and cannot be bought"),
+  category: z.string().nullable(),
+  subcategory: z.string().nullable(),
+  tags: z.array(z.string()),
+  price: z.number().int().describe("Unit price in cents"),
+  currency: z.string(),
+  cycle: cycleSchema.nullable().describe("Billing cycle of a recurring product"),
+  useSeasonalPrices: z.boolean(),
+  effectivePrice: z.number().int().describe("The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price`"),
+  seasonalPrices: z.array(seasonalPriceSchema),
+  created: apiDate,
+  updated: apiDate,
+};
+
+export const variantSchema = z.object(productFields).meta({ id: "ProductVariant" });
+
+export const productSchema = z
+  .object({ ...productFields, variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)") })
+  .meta({ id: "Product" });
+
+export const productListSchema = listOf(productSchema);
+
+const writableFields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(10_000).nullable().optional(),
+  image: httpUrl.nullable().optional(),
+  quantity: z.number().int("must be an integer").min(0).max(MAX_INT4).nullable().optional().describe("Units in stock; null means unlimited"),
+  isEnabled: z.boolean().optional(),
+  category: z.string().trim().min(1).max(100).nullable().optional(),
+  subcategory: z.string().trim().min(1).max(100).nullable().optional(),
+  tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+  price: unitPrice.describe("Unit price in cents"),
+  currency: currencyCode.optional().describe("Defaults to the platform's currency (the parent's, for a variant)"),
+  type: productTypeSchema.optional(),
+  cycle: cycleSchema.nullable().optional(),
+  useSeasonalPrices: z.boolean().optional(),
+  user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
+  parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
+};
+
+export const createProductBody = z.object(writableFields).strict();
+
+export const updateProductBody = z
+  .object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() })
+  .strict();
+
+export type CreateProductInput = z.infer<typeof createProductBody>;
+export type UpdateProductInput = z.infer<typeof updateProductBody>;
+
+export const productParams = z.object({ id: idParam("product") }).strict();
+export const userProductsParams = z.object({ user_id: idParam("user") }).strict();
+export const seasonalPriceParams = z.object({ id: idParam("product"), price_id: idParam("seasonal price") }).strict();
+
+export const atQuery = z
+  .object({ at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now") })
+  .strict();
+
+const bool = z.enum(["true", "false"]);
+const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
+
+export const listProductsQuery = z
+  .object({
+    ...pageParams,
+    search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
+    sort: sortParam(["price", "created", "name"], "-created"),
+    "filter[category]": csv(z.string().max(100)).optional(),
+    "filter[subcategory]": csv(z.string().max(100)).optional(),
+    "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
+    "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
+    "filter[isEnabled]": bool.optional(),
+    "filter[archived]": bool.optional().describe("true: only archived products; default false: only those not archived"),
+    "filter[type]": csv(productTypeSchema).optional(),
+    "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
+    "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
+    "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
+    at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const gte = q["filter[price][gte]"];
+    const lte = q["filter[price][lte]"];
+    // Object-level checks also run when a field failed: only compare values that parsed.
+    if (typeof gte === "number" && typeof lte === "number" && gte > lte) {
+      ctx.addIssue({ code: "custom", path: ["filter[price][lte]"], message: "must not be below filter[price][gte]" });
+    }
+  });
+
+export type ListProductsQuery = z.infer<typeof listProductsQuery>;
+
+export const categoriesSchema = z
+  .object({
+    data: z.array(
+      z.object({
+        category: z.string(),
+        count: z.number().int().describe("Listed products (not archived, not variants) in the category"),
+        subcategories: z.array(z.object({ subcategory: z.string(), count: z.number().int() })),
+      }),
+    ),
+  })
+  .meta({ id: "ProductCategories" });
+
+export const productPricesSchema = z
+  .object({
+    product_id: z.string(),
+    price: z.number().int(),
+    currency: z.string(),
+    cycle: cycleSchema.nullable(),
+    useSeasonalPrices: z.boolean(),
+    effectivePrice: z.number().int(),
+    seasonalPrices: z.array(seasonalPriceSchema),
+  })
+  .meta({ id: "ProductPrices" });
+
+export const addSeasonalPriceBody = z
+  .object({
+    seasonStart: instant.describe("First instant of the season (inclusive)"),
+    seasonEnd: instant.describe("End of the season (exclusive)"),
+    price: unitPrice.describe("Unit price in cents during the season"),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    // Object-level checks also run when a field failed: only compare values that parsed.
+    if (b.seasonStart instanceof Date && b.seasonEnd instanceof Date && b.seasonEnd.getTime() <= b.seasonStart.getTime()) ctx.addIssue({ code: "custom", path: ["seasonEnd"], message: "must be after seasonStart" });
+  });
+
+export type AddSeasonalPriceInput = z.infer<typeof addSeasonalPriceBody>;
+
+export const seasonalPriceUsageBody = z.object({ useSeasonalPrices: z.boolean() }).strict();
+
+/** Routes that take no body accept none (or an empty object), so nothing is silently ignored. */
+export const noBody = optionalBody(z.object({}).strict());
+
+export const imageUploadBody = z.object({ contentType: z.enum(IMAGE_TYPES).describe("The type of the image you will upload") }).strict();
+
+export const imageUploadSchema = z
+  .object({
+    url: z.string().describe("PUT the image's bytes here before `expiresAt`"),
+    method: z.literal("PUT"),
+    headers: z.record(z.string(), z.string()).describe("Send these headers with the upload, exactly"),
+    expiresAt: apiDate,
+    expiresIn: z.number().int().describe("Seconds the URL stays valid"),
+    key: z.string().describe("Where the image will be stored; pass it to the confirm call"),
+    confirm: z.object({ method: z.literal("POST"), url: z.string() }).describe("Call after uploading: sets the product's image once the upload is there"),
+  })
+  .meta({ id: "ProductImageUpload" });
+
+export const confirmImageBody = z.object({ key: z.string().min(1).max(500) }).strict();
