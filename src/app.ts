@@ -35,6 +35,9 @@ import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
 import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
+import { createAnalyticsService } from "./modules/transactions/analytics.service.js";
+import { transactionsRoutes } from "./modules/transactions/transactions.routes.js";
+import { createTransactionsService, type TransactionsService } from "./modules/transactions/transactions.service.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
@@ -75,6 +78,7 @@ export interface AppServices {
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
   tasks: TaskList;
   payments: PaymentsGateway;
+  transactions: TransactionsService;
 }
 
 export interface RouteInfo {
@@ -158,6 +162,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
   const calendars = createCalendarsService({ db, clock });
+  const transactions = createTransactionsService({ db, payments, clock });
+  const analytics = createAnalyticsService({ db, clock });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -169,8 +175,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
     },
+    "complete-refund": async (payload) => {
+      await transactions.resumeRefund((payload as { refundId: string }).refundId);
+    },
   };
-  app.decorate("services", { platforms, users, tokens, mailer, tasks, payments });
+  app.decorate("services", { platforms, users, tokens, mailer, tasks, payments, transactions });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -235,6 +244,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
       await v1.register(calendarsRoutes, { calendars, users });
+      await v1.register(transactionsRoutes, { transactions, analytics });
     },
     { prefix: "/v1" },
   );

@@ -3,8 +3,10 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Mailer } from "../../src/adapters/mailer/mailer.js";
+import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
-import type { Clock } from "../../src/lib/time.js";
+import { systemClock, type Clock } from "../../src/lib/time.js";
+import { createPaymentsGateway } from "../../src/adapters/payments/from-config.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
@@ -47,7 +49,14 @@ export interface TestContext {
  */
 export async function createTestContext(
   env: Env = {},
-  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock } = {},
+  deps: {
+    rateLimitStore?: RateLimitStore;
+    sharedDatabaseUrl?: string;
+    mailer?: Mailer;
+    clock?: Clock;
+    /** Wraps the payments gateway the app would use (the offline simulator on this database), e.g. to make it fail. */
+    payments?: (gateway: PaymentsGateway) => PaymentsGateway;
+  } = {},
 ): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
     ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
@@ -68,6 +77,7 @@ export async function createTestContext(
     ...env,
   });
   const db = createPrisma(database.url, config.database.poolSize);
+  const payments = deps.payments?.(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }));
   const app = await buildApp({
     config,
     db,
@@ -76,6 +86,7 @@ export async function createTestContext(
     rateLimitStore: deps.rateLimitStore,
     mailer: deps.mailer,
     clock: deps.clock,
+    payments,
   });
   await app.ready();
   let counter = 0;
