@@ -6,7 +6,7 @@ ALTER TABLE "transactions" ADD COLUMN     "stripe_payment_intent_id" TEXT,
 ADD COLUMN     "transfer_group" TEXT;
 
 -- CreateIndex
-CREATE INDEX "contracts_paid_totals_idx" ON "contracts"("platform_id", "mode", "status", "paid", "currency", "total");
+CREATE INDEX "contracts_paid_totals_idx" ON "contracts"("platform_id", "mode", "status", "currency", "total", "paid");
 
 -- CreateIndex
 CREATE INDEX "transactions_flows_idx" ON "transactions"("platform_id", "mode", "type", "status", "created", "currency", "amount", "buyer_user_id", "seller_user_id");
