@@ -47,7 +47,7 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
     },
   );
 
-  // ── metrics (static paths: registered before `/transactions/:id` would matter, and they win over it) ──
+  // ── metrics (static paths win over `/transactions/:id`) ──────────────────
   app.get(
     "/transactions/volume",
     {

@@ -114,7 +114,7 @@ export interface SettlementMovements extends Tenant {
  * Σ incoming = Σ outgoing + Σ fees for its transfer group; refunds rely on that and refuse to
  * split a refund over a group that does not balance (yet).
  *
- * Returns the group's transactions as stored, the ones written before included.
+ * Returns the group's charges, transfers and fees as stored, those written by earlier calls included.
  */
 export async function recordSettlementTransactions(tx: Tx, input: SettlementMovements): Promise<Transaction[]> {
   const common = {
