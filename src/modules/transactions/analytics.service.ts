@@ -12,8 +12,8 @@ import type { Tenant } from "./transactions.service.js";
  * The transactions analytics. Every figure is computed by PostgreSQL — sums, counts, buckets
  * (`date_trunc` in UTC), zero-filled series (`generate_series`), the median (`percentile_cont`) —
  * over succeeded transactions only; JavaScript only rounds, with the exact helpers of
- * `domain/fees`. The queries read `transactions_flows_idx` (platform, mode, type, status, created,
- * currency, amount, buyer, seller) and `contracts_paid_totals_idx` alone (index-only scans).
+ * `domain/fees`. The queries read `transactions_flows_idx` (platform, mode, type, status, currency,
+ * created, amount, buyer, seller) and `contracts_paid_totals_idx` alone (index-only scans).
  *
  * Periods are `[from, to)`; either end may be left open. Buckets start at 00:00 UTC: days, ISO
  * weeks from Monday, calendar months.
@@ -33,7 +33,10 @@ export const MAX_BUCKETS = 3700;
 
 const BUCKET_STEP: Readonly<Record<Interval, string>> = { day: "1 day", week: "7 days", month: "1 month" };
 
-const UNBOUNDED = { from: new Date(Date.UTC(1, 0, 1)), to: new Date(Date.UTC(9999, 0, 1)) };
+/** `created` (or another date column) within the period; an open end costs nothing per row. */
+function within(column: Prisma.Sql, q: { from?: Date; to?: Date }): Prisma.Sql {
+  return Prisma.sql`${q.from ? Prisma.sql`AND ${column} >= ${q.from}` : Prisma.empty} ${q.to ? Prisma.sql`AND ${column} < ${q.to}` : Prisma.empty}`;
+}
 
 function toNumber(value: bigint | number | null): number {
   const n = Number(value ?? 0);
@@ -57,8 +60,6 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
 
   async function flow(tenant: Tenant, kind: FlowKind, q: FlowQuery, userId?: string) {
     const { pay, refund, party } = FLOWS[kind];
-    const from = q.from ?? UNBOUNDED.from;
-    const to = q.to ?? UNBOUNDED.to;
     const unit = q.interval;
     const rows = await db.$queryRaw<FlowRow[]>`
       WITH flows AS (
@@ -70,7 +71,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
         FROM transactions
         WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND status = 'succeeded'
           AND type IN (${pay}::"TransactionType", ${refund}::"TransactionType")
-          AND created >= ${from} AND created < ${to}
+          ${within(Prisma.sql`created`, q)}
           ${userId ? Prisma.sql`AND ${party} = ${userId}` : Prisma.empty}
           ${q.currency ? Prisma.sql`AND currency = ${q.currency}` : Prisma.empty}
         GROUP BY 1, 2
@@ -125,11 +126,10 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
              count(*) FILTER (WHERE type = ${pay}::"TransactionType") AS count
       FROM transactions
       WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND status = 'succeeded'
-        AND type IN (${pay}::"TransactionType", ${refund}::"TransactionType")
-        AND created >= ${q.from ?? UNBOUNDED.from} AND created < ${q.to ?? UNBOUNDED.to}
-        AND currency = ${currency} AND ${party} IS NOT NULL
+        AND type IN (${pay}::"TransactionType", ${refund}::"TransactionType") AND currency = ${currency}
+        ${within(Prisma.sql`created`, q)}
       GROUP BY 1
-      HAVING COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0) > 0
+      HAVING ${party} IS NOT NULL AND COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0) > 0
       ORDER BY COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0) DESC, 1
       LIMIT ${q.limit}`;
     return {
@@ -173,7 +173,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
         SELECT currency, count(*) AS count, sum(total)::bigint AS sum, percentile_cont(0.5) WITHIN GROUP (ORDER BY total) AS median
         FROM contracts
         WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND status = 'paid'
-          AND paid >= ${q.from ?? UNBOUNDED.from} AND paid < ${q.to ?? UNBOUNDED.to}
+          ${within(Prisma.sql`paid`, q)}
         GROUP BY currency
         ORDER BY currency`;
       return {
