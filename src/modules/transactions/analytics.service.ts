@@ -56,12 +56,22 @@ interface FlowRow {
 export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
+  /**
+   * Runs one analytics query with JIT compilation off. The planner over-estimates the zero-filled
+   * series (it cannot size a generate_series of timestamps), which passes `jit_above_cost` on
+   * servers built with LLVM (the postgres:18 image): compiling then costs more than the query.
+   */
+  async function query<T>(sql: Prisma.Sql): Promise<T> {
+    const [, rows] = await db.$transaction([db.$executeRaw`SET LOCAL jit = off`, db.$queryRaw<T>(sql)]);
+    return rows;
+  }
+
   const periodEcho = (q: PeriodQuery) => ({ from: toApiDate(q.from ?? null), to: toApiDate(q.to ?? null) });
 
   async function flow(tenant: Tenant, kind: FlowKind, q: FlowQuery, userId?: string) {
     const { pay, refund, party } = FLOWS[kind];
     const unit = q.interval;
-    const rows = await db.$queryRaw<FlowRow[]>`
+    const rows = await query<FlowRow[]>(Prisma.sql`
       WITH flows AS (
         SELECT date_trunc(${unit}, created AT TIME ZONE 'UTC') AS bucket, currency,
                COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0)::bigint AS gross,
@@ -95,7 +105,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
       SELECT NULL, c.currency, COALESCE(sum(f.gross), 0)::bigint, COALESCE(sum(f.refunded), 0)::bigint, COALESCE(sum(f.count), 0)::bigint, COALESCE(sum(f.refund_count), 0)::bigint
       FROM currencies c LEFT JOIN flows f ON f.currency = c.currency
       GROUP BY c.currency
-      ORDER BY 1 NULLS FIRST, 2`;
+      ORDER BY 1 NULLS FIRST, 2`);
 
     const totals = rows.filter((r) => r.bucket === null).map((r) => ({ currency: r.currency, ...figures(r) }));
     const series = rows
@@ -119,7 +129,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
   async function top(tenant: Tenant & { currency: string }, kind: FlowKind, q: TopQuery) {
     const { pay, refund, party } = FLOWS[kind];
     const currency = q.currency ?? tenant.currency;
-    const rows = await db.$queryRaw<{ user_id: string; gross: bigint; refunded: bigint; count: bigint }[]>`
+    const rows = await query<{ user_id: string; gross: bigint; refunded: bigint; count: bigint }[]>(Prisma.sql`
       SELECT ${party} AS user_id,
              COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0)::bigint AS gross,
              COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0)::bigint AS refunded,
@@ -131,7 +141,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
       GROUP BY 1
       HAVING ${party} IS NOT NULL AND COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0) > 0
       ORDER BY COALESCE(sum(amount) FILTER (WHERE type = ${pay}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${refund}::"TransactionType"), 0) DESC, 1
-      LIMIT ${q.limit}`;
+      LIMIT ${q.limit}`);
     return {
       ...periodEcho(q),
       currency,
@@ -169,13 +179,13 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
      * summed, its average and its median.
      */
     async cartValue(tenant: Tenant, q: PeriodQuery) {
-      const rows = await db.$queryRaw<{ currency: string; count: bigint; sum: bigint; median: number }[]>`
+      const rows = await query<{ currency: string; count: bigint; sum: bigint; median: number }[]>(Prisma.sql`
         SELECT currency, count(*) AS count, sum(total)::bigint AS sum, percentile_cont(0.5) WITHIN GROUP (ORDER BY total) AS median
         FROM contracts
         WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND status = 'paid'
           ${within(Prisma.sql`paid`, q)}
         GROUP BY currency
-        ORDER BY currency`;
+        ORDER BY currency`);
       return {
         ...periodEcho(q),
         totals: rows.map((r) => ({
@@ -191,7 +201,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
     /** MRR and ARR now, from the subscriptions that are active and not paused (domain/fees/metrics.ts defines the figures). */
     async recurring(tenant: Tenant) {
       const f = MONTHLY_FACTORS;
-      const rows = await db.$queryRaw<{ currency: string; subscriptions: bigint; scaled: Prisma.Decimal | bigint | string }[]>`
+      const rows = await query<{ currency: string; subscriptions: bigint; scaled: string }[]>(Prisma.sql`
         SELECT currency, count(*) AS subscriptions,
                sum(price::bigint * CASE cycle
                  WHEN 'hourly' THEN ${f.hourly}::bigint WHEN 'daily' THEN ${f.daily}::bigint WHEN 'weekly' THEN ${f.weekly}::bigint
@@ -199,7 +209,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
         FROM subscriptions
         WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND is_active AND NOT is_paused AND ended IS NULL
         GROUP BY currency
-        ORDER BY currency`;
+        ORDER BY currency`);
       return {
         as_of: toApiDate(clock.now()),
         totals: rows.map((r) => {
