@@ -29,16 +29,22 @@ import { createCredentialsService } from "./modules/auth/credentials.service.js"
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
+import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
+import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
 import { createMediaService } from "./modules/media/media.service.js";
 import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
+import { paymentMethodsRoutes } from "./modules/payment-methods/payment-methods.routes.js";
+import { createPaymentMethodsService } from "./modules/payment-methods/payment-methods.service.js";
 import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
 import { createAnalyticsService } from "./modules/transactions/analytics.service.js";
 import { transactionsRoutes } from "./modules/transactions/transactions.routes.js";
 import { createTransactionsService, type TransactionsService } from "./modules/transactions/transactions.service.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
+import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
+import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
 import { utilsRoutes } from "./modules/utils/utils.routes.js";
@@ -159,6 +165,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const users = createUsersService({ db, media, clock });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
+  const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
+  const bankAccounts = createBankAccountsService({ db, payments, users });
+  const stripeWebhooks = createStripeWebhooksService({
+    db,
+    payments,
+    bankAccounts,
+    paymentMethods,
+    // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
+    onPaymentOutcome: [],
+    // The offline simulator plays Stripe's test mode.
+    livemode: config.payments.kind === "stripe" && config.payments.livemode,
+    clock,
+    log: app.log,
+  });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
   const calendars = createCalendarsService({ db, clock });
@@ -174,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
+      await stripeWebhooks.sweep(clock.now());
     },
     "complete-refund": async (payload) => {
       await transactions.resumeRefund((payload as { refundId: string }).refundId);
@@ -241,6 +262,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(platformsRoutes, { platforms });
       await v1.register(keysRoutes, { keys });
       await v1.register(usersRoutes, { users });
+      await v1.register(paymentMethodsRoutes, { paymentMethods });
+      await v1.register(bankAccountsRoutes, { bankAccounts });
+      await v1.register(stripeWebhooksRoutes, { webhooks: stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
       await v1.register(calendarsRoutes, { calendars, users });

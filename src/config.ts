@@ -86,7 +86,10 @@ const envSchema = z
   STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
     message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
   }),
-  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^whsec_\S+$/.test(v), { message: "must be a webhook signing secret (whsec_…)" }),
+  // One secret per Stripe endpoint: a Connect platform has two (its own account's events, and its connected accounts').
+  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^whsec_[^\s,]+(,\s*whsec_[^\s,]+)*$/.test(v), {
+    message: "must be a webhook signing secret (whsec_…), or several separated by commas",
+  }),
   })
   .superRefine((e, ctx) => {
     if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {

@@ -1,4 +1,5 @@
-import { Logger as GraphileLogger, run, runMigrations, type Runner, type TaskList } from "graphile-worker";
+import { Logger as GraphileLogger, run, runMigrations, type TaskList } from "graphile-worker";
+import pg from "pg";
 import type { Logger } from "pino";
 
 /**
@@ -25,21 +26,44 @@ export async function migrateJobQueue(connectionString: string, logger: Pick<Log
   await runMigrations({ connectionString, logger: graphileLogger(logger) });
 }
 
+export interface Worker {
+  /** Stops taking jobs, waits for the running ones, and closes the worker's connections. */
+  stop(): Promise<void>;
+}
+
 export async function startWorker(options: {
   connectionString: string;
   tasks: TaskList;
   concurrency: number;
   crontab?: string;
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
-}): Promise<Runner> {
-  return run({
-    connectionString: options.connectionString,
-    taskList: options.tasks,
-    concurrency: options.concurrency,
-    crontab: options.crontab ?? CRONTAB,
-    // The process's own shutdown stops the worker, after the HTTP server drained.
-    noHandleSignals: true,
-    pollInterval: 2_000,
-    logger: graphileLogger(options.logger),
-  });
+}): Promise<Worker> {
+  // Our own pool rather than graphile-worker's: when its runner stops it ends its pool without
+  // waiting and removes the pool's error handlers, so a connection still closing when the
+  // database shuts down next raised an unhandled 'error' and the process exited 1.
+  const pgPool = new pg.Pool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2) });
+  const onError = (err: Error) => options.logger.warn({ err }, "job queue connection error");
+  pgPool.on("error", onError);
+  pgPool.on("connect", (client) => client.on("error", onError));
+  try {
+    const runner = await run({
+      pgPool,
+      taskList: options.tasks,
+      concurrency: options.concurrency,
+      crontab: options.crontab ?? CRONTAB,
+      // The process's own shutdown stops the worker, after the HTTP server drained.
+      noHandleSignals: true,
+      pollInterval: 2_000,
+      logger: graphileLogger(options.logger),
+    });
+    return {
+      async stop() {
+        await runner.stop();
+        await pgPool.end();
+      },
+    };
+  } catch (err) {
+    await pgPool.end();
+    throw err;
+  }
 }

@@ -295,6 +295,21 @@ const scenarios: Scenario[] = [
       { error: { class: "WebhookSignatureError", status: 400, type: "invalid_request_error", code: "webhook_timestamp_too_old", param: "Stripe-Signature" } },
     ],
   },
+  {
+    name: "a SetupIntent reads back unconfirmed, with its customer",
+    script(stripe) {
+      stripe.on("POST", "/v1/customers", { body: so.customer("cus_A", "buyer@example.com") });
+      stripe.on("POST", "/v1/setup_intents", { body: so.setupIntent("seti_A", "cus_A") });
+      stripe.on("GET", "/v1/setup_intents/seti_A", { body: { ...so.setupIntent("seti_A", "cus_A"), payment_method: null } });
+    },
+    async run(gateway) {
+      const customer = await gateway.createCustomer({ email: "buyer@example.com", metadata: {}, idempotencyKey: key() });
+      const setup = await gateway.createSetupIntent({ customerId: customer.id, idempotencyKey: key() });
+      const read = await gateway.retrieveSetupIntent(setup.id);
+      return [observable(read), read.id === setup.id && read.customerId === customer.id];
+    },
+    expected: [{ id: "seti_…", status: "requires_payment_method", customerId: "cus_…", paymentMethodId: null }, true],
+  },
 ];
 
 describe("both gateways keep the same contract", () => {

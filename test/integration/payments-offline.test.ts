@@ -525,6 +525,14 @@ describe("webhook signatures", () => {
     expect(await failure(payments.verifyWebhook("{}", sign("{}")))).toMatchObject({ status: 400, code: "webhook_payload_invalid" });
   });
 
+  it("accepts a payload signed with any of several configured secrets (an account and a Connect endpoint)", async () => {
+    const both = createOfflineGateway({ db: t.db, publicUrl: t.config.publicUrl, webhookSecret: "whsec_account, whsec_connect" });
+    expect(await both.verifyWebhook(event, sign(event, "whsec_account"))).toMatchObject({ id: "evt_1" });
+    expect(await both.verifyWebhook(event, sign(event, "whsec_connect"))).toMatchObject({ id: "evt_1" });
+    expect(await failure(both.verifyWebhook(event, sign(event, "whsec_other")))).toMatchObject({ status: 400, code: "webhook_signature_invalid" });
+    expect(await failure(both.verifyWebhook(event, sign(event, "whsec_connect", now() - 600)))).toMatchObject({ status: 400, code: "webhook_timestamp_too_old" });
+  });
+
   it("uses STRIPE_WEBHOOK_SECRET when one is configured", async () => {
     const configured = createOfflineGateway({ db: t.db, publicUrl: t.config.publicUrl, webhookSecret: "whsec_configured" });
     expect(await configured.verifyWebhook(event, sign(event, "whsec_configured"))).toMatchObject({ id: "evt_1" });

@@ -28,7 +28,15 @@ describe("payments configuration", () => {
     });
   });
 
+  it("takes several webhook secrets, one per Stripe endpoint (the platform's own, and Connect's)", () => {
+    expect(loadConfig({ STRIPE_SECRET_KEY: "sk_test_51Abc", STRIPE_WEBHOOK_SECRET: "whsec_account,whsec_connect" }).payments).toMatchObject({
+      webhookSecret: "whsec_account,whsec_connect",
+    });
+  });
+
   it.each([
+    [{ STRIPE_WEBHOOK_SECRET: "whsec_a,secret" }, "STRIPE_WEBHOOK_SECRET"],
+    [{ STRIPE_WEBHOOK_SECRET: "whsec_a," }, "STRIPE_WEBHOOK_SECRET"],
     [{ STRIPE_SECRET_KEY: "pk_test_51Abc" }, "STRIPE_SECRET_KEY"],
     [{ STRIPE_SECRET_KEY: "sk_test_" }, "STRIPE_SECRET_KEY"],
     [{ STRIPE_SECRET_KEY: "sk_test_abc def" }, "STRIPE_SECRET_KEY"],

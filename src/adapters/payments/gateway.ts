@@ -60,6 +60,16 @@ export interface PaymentIntent {
   metadata: Metadata;
 }
 
+export type SetupIntentStatus = "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "canceled" | "succeeded";
+
+export interface SetupIntent {
+  id: string;
+  status: SetupIntentStatus;
+  customerId: string | null;
+  /** The payment method it saved (attached to `customerId`), once confirmed. */
+  paymentMethodId: string | null;
+}
+
 export interface PayoutSchedule {
   interval: string;
   delayDays: number;
@@ -95,6 +105,7 @@ export interface PaymentsGateway {
   createCustomer(input: { email: string; name?: string | null; metadata: Metadata; idempotencyKey: string }): Promise<{ id: string }>;
   /** A SetupIntent for saving a payment method client-side (Stripe.js), for later off-session use. */
   createSetupIntent(input: { customerId: string; idempotencyKey: string }): Promise<{ id: string; clientSecret: string }>;
+  retrieveSetupIntent(setupIntentId: string): Promise<SetupIntent>;
 
   attachPaymentMethod(input: { customerId: string; paymentMethodId: string; idempotencyKey: string }): Promise<PaymentMethodDetails>;
   retrievePaymentMethod(paymentMethodId: string): Promise<PaymentMethodInfo>;

@@ -1,9 +1,9 @@
 import type { Db } from "../../db/client.js";
-import type { Prisma, SimPaymentIntent, SimPaymentMethod } from "../../generated/prisma/client.js";
+import type { Prisma, SimPaymentIntent, SimPaymentMethod, SimSetupIntent } from "../../generated/prisma/client.js";
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "./errors.js";
-import type { Metadata, PaymentIntent, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway } from "./gateway.js";
+import type { Metadata, PaymentIntent, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, SetupIntent, SetupIntentStatus } from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 /**
@@ -19,6 +19,8 @@ import { verifyStripeWebhook } from "./webhooks.js";
  * - Connect onboarding happens on our own server: the account link points at
  *   `/offline/connect/onboard/<account>?token=…` (offline-connect.routes.ts), where
  *   `completeOnboarding` enables the account.
+ * - What Stripe.js does in a browser with a SetupIntent's client secret (`confirmCardSetup`) is
+ *   `confirmSetupIntent`, served at `/offline/setup_intents/<id>/confirm`.
  * - Webhook signatures are checked exactly as Stripe's SDK checks them, with the configured secret.
  */
 
@@ -30,6 +32,12 @@ export interface OfflinePaymentsGateway extends PaymentsGateway {
    * live link of this account.
    */
   completeOnboarding(input: { accountId: string; token: string }): Promise<{ returnUrl: string } | null>;
+  /**
+   * Stripe.js's `confirmCardSetup`: saves `paymentMethod` (a test token, or a payment method
+   * already attached to the intent's customer) on the intent's customer and marks the intent
+   * `succeeded`. Null when the client secret is not this intent's.
+   */
+  confirmSetupIntent(input: { setupIntentId: string; clientSecret: string; paymentMethod: string }): Promise<SetupIntent | null>;
 }
 
 export interface OfflineGatewayOptions {
@@ -184,6 +192,40 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
           data: { id, customerId, clientSecret: `${id}_secret_${randomBase62(25)}`, status: "requires_payment_method", created: now },
         });
         return { id: intent.id, clientSecret: intent.clientSecret };
+      }),
+
+    retrieveSetupIntent: async (setupIntentId) => {
+      const intent = await db.simSetupIntent.findUnique({ where: { id: setupIntentId } });
+      if (!intent) throw missing("setup_intent", setupIntentId);
+      return toSetupIntent(intent);
+    },
+
+    confirmSetupIntent: ({ setupIntentId, clientSecret, paymentMethod }) =>
+      db.$transaction(async (tx) => {
+        const now = clock.now();
+        const intent = await tx.simSetupIntent.findUnique({ where: { id: setupIntentId } });
+        if (!intent || intent.clientSecret !== clientSecret) return null;
+        let pm: SimPaymentMethod | null;
+        const test = TEST_PAYMENT_METHODS[paymentMethod];
+        if (test) {
+          const { decline: _decline, ...details } = test;
+          pm = await tx.simPaymentMethod.create({ data: { id: stripeId("pm"), customerId: intent.customerId, token: paymentMethod, ...details, created: now } });
+        } else {
+          pm = await tx.simPaymentMethod.findUnique({ where: { id: paymentMethod } });
+          if (!pm) throw missing("PaymentMethod", paymentMethod, "payment_method");
+          if (pm.detached || pm.customerId === null) throw detachedPaymentMethod();
+          if (pm.customerId !== intent.customerId) {
+            throw new PaymentsRequestError("payment_method_unexpected_state", "The payment method you provided has already been attached to a customer.", {
+              param: "payment_method",
+            });
+          }
+        }
+        // Conditional, so of two confirmations racing one wins and the other's payment method is rolled back.
+        const confirmed = await tx.simSetupIntent.updateMany({ where: { id: intent.id, status: "requires_payment_method" }, data: { status: "succeeded", paymentMethodId: pm.id } });
+        if (confirmed.count !== 1) {
+          throw new PaymentsRequestError("setup_intent_unexpected_state", "You cannot confirm this SetupIntent because it has already succeeded.");
+        }
+        return { id: intent.id, status: "succeeded" as const, customerId: intent.customerId, paymentMethodId: pm.id };
       }),
 
     attachPaymentMethod: ({ customerId, paymentMethodId, idempotencyKey }) =>
@@ -458,6 +500,10 @@ function toDetails(pm: SimPaymentMethod): PaymentMethodDetails {
     funding: pm.funding,
     accountHolderType: pm.accountHolderType,
   };
+}
+
+function toSetupIntent(intent: SimSetupIntent): SetupIntent {
+  return { id: intent.id, status: intent.status as SetupIntentStatus, customerId: intent.customerId, paymentMethodId: intent.paymentMethodId };
 }
 
 function toPaymentIntent(intent: SimPaymentIntent): PaymentIntent {

@@ -1,7 +1,16 @@
 import Stripe from "stripe";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { PaymentsRequestError, fromStripeError } from "./errors.js";
-import type { ConnectAccount, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund } from "./gateway.js";
+import type {
+  ConnectAccount,
+  PaymentIntent,
+  PaymentIntentStatus,
+  PaymentMethodDetails,
+  PaymentMethodInfo,
+  PaymentsGateway,
+  Refund,
+  SetupIntentStatus,
+} from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 export interface StripeGatewayOptions {
@@ -48,6 +57,12 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
       call(async () => {
         const intent = await stripe.setupIntents.create({ customer: customerId, usage: "off_session" }, { idempotencyKey });
         return { id: intent.id, clientSecret: intent.client_secret! };
+      }),
+
+    retrieveSetupIntent: (setupIntentId) =>
+      call(async () => {
+        const intent = await stripe.setupIntents.retrieve(setupIntentId);
+        return { id: intent.id, status: intent.status as SetupIntentStatus, customerId: idOf(intent.customer), paymentMethodId: idOf(intent.payment_method) };
       }),
 
     attachPaymentMethod: ({ customerId, paymentMethodId, idempotencyKey }) =>

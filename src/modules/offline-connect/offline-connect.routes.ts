@@ -5,13 +5,20 @@ import { NotFoundError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
 
 /**
- * Stripe's hosted Connect onboarding, as the offline simulator plays it. Only registered when the
- * payments gateway is offline. The account link (`createAccountLink`) points here with a
- * single-use token; visiting it enables the account — charges, details, a payout schedule and a
- * test bank account — and sends the seller on to the link's `returnUrl`, as Stripe would after a
- * completed onboarding. An unknown, spent or expired token is a 404.
+ * What Stripe does in the seller's and buyer's browser, as the offline simulator plays it. Only
+ * registered when the payments gateway is offline; hidden from the API docs.
+ *
+ * - Hosted Connect onboarding: the account link (`createAccountLink`) points here with a
+ *   single-use token; visiting it enables the account — charges, details, a payout schedule and a
+ *   test bank account — and sends the seller on to the link's `returnUrl`, as Stripe would after a
+ *   completed onboarding. An unknown, spent or expired token is a 404.
+ * - Stripe.js's `confirmCardSetup`: a SetupIntent's client secret and a test payment method
+ *   (`pm_card_visa` …) save the card on the intent's customer, and the intent succeeds.
  */
-export const offlineConnectRoutes: FastifyPluginAsyncZod<{ gateway: Pick<OfflinePaymentsGateway, "completeOnboarding"> }> = async (app, { gateway }) => {
+export const offlineConnectRoutes: FastifyPluginAsyncZod<{ gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent"> }> = async (
+  app,
+  { gateway },
+) => {
   app.get(
     "/offline/connect/onboard/:accountId",
     {
@@ -33,6 +40,31 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{ gateway: Pick<Offline
       reply.header("cache-control", "no-store");
       if (!done) throw new NotFoundError("onboarding link", undefined, "token");
       return reply.redirect(done.returnUrl, 302);
+    },
+  );
+
+  app.post(
+    "/offline/setup_intents/:setupIntentId/confirm",
+    {
+      schema: {
+        operationId: "offlineConfirmSetupIntent",
+        tags: ["Offline payments"],
+        summary: "Confirm a SetupIntent with a test payment method, as Stripe.js would (offline payments only)",
+        hide: true,
+        params: z.object({ setupIntentId: z.string().max(255) }),
+        body: z.object({ client_secret: z.string().min(1).max(255), payment_method: z.string().min(1).max(255) }).strict(),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("setup_intent"), status: z.string(), customer: z.string().nullable(), payment_method: z.string().nullable() }),
+          ...errors(400, 404),
+        },
+      },
+      config: { auth: "public" },
+    },
+    async (request) => {
+      const { client_secret, payment_method } = request.body;
+      const intent = await gateway.confirmSetupIntent({ setupIntentId: request.params.setupIntentId, clientSecret: client_secret, paymentMethod: payment_method });
+      if (!intent) throw new NotFoundError("setup intent", undefined, "client_secret");
+      return { id: intent.id, object: "setup_intent" as const, status: intent.status, customer: intent.customerId, payment_method: intent.paymentMethodId };
     },
   );
 };

@@ -280,6 +280,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               lastName: null,
               image: null,
               payoutSchedule: Prisma.DbNull,
+              bankLast4: null,
               authenticated: null,
               deleted: now,
             },

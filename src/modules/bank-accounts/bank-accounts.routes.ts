@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { errors } from "../../lib/route.js";
+import { requireAuth, requireUser } from "../../plugins/auth.js";
+import { userParams } from "../users/users.schemas.js";
+import { toUserResponse, type UserView } from "../users/users.service.js";
+import { connectBankAccountBody, userWithAccountLinkSchema, userWithBankAccountSchema } from "./bank-accounts.schemas.js";
+import { toBankAccountResponse, type BankAccountsService } from "./bank-accounts.service.js";
+
+const tags = ["Bank accounts"];
+const self = { auth: { user: true } } as const;
+const admin = { auth: { role: "admin" } } as const;
+
+// Gateway failures: a refused request (400), Stripe unreachable (502), too slow (504), rate limited (503).
+const gatewayErrors = [400, 502, 503, 504] as const;
+
+const connectDescription =
+  "Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): " +
+  "send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.";
+
+const statusDescription =
+  "Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); " +
+  "the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.";
+
+function withBankAccount(user: UserView) {
+  return { ...toUserResponse(user), bankAccount: toBankAccountResponse(user) };
+}
+
+export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccountsService }> = async (app, { bankAccounts }) => {
+  app.post(
+    "/users/auth/bank_account",
+    {
+      schema: {
+        operationId: "connectSignedInUserBankAccount",
+        tags,
+        summary: "Connect the signed-in user's bank account (Stripe Connect onboarding)",
+        description: connectDescription,
+        body: connectBankAccountBody,
+        response: { 200: userWithAccountLinkSchema, ...errors(401, 409, ...gatewayErrors) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      const { user, link } = await bankAccounts.connect({
+        tenant: auth,
+        platformUrl: auth.platform.url,
+        userId: auth.user.id,
+        returnUrl: request.body?.return_url,
+        refreshUrl: request.body?.refresh_url,
+      });
+      return { ...withBankAccount(user), ...link };
+    },
+  );
+
+  app.get(
+    "/users/auth/bank_account",
+    {
+      schema: {
+        operationId: "retrieveSignedInUserBankAccount",
+        tags,
+        summary: "The signed-in user's bank account",
+        description: statusDescription,
+        response: { 200: userWithBankAccountSchema, ...errors(401, 409, ...gatewayErrors) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return withBankAccount(await bankAccounts.status({ tenant: auth, userId: auth.user.id, self: true }));
+    },
+  );
+
+  app.post(
+    "/users/:id/bank_account",
+    {
+      schema: {
+        operationId: "connectUserBankAccount",
+        tags,
+        summary: "Connect a user's bank account (Stripe Connect onboarding)",
+        description: connectDescription,
+        params: userParams,
+        body: connectBankAccountBody,
+        response: { 200: userWithAccountLinkSchema, ...errors(401, 403, 404, 409, ...gatewayErrors) },
+      },
+      config: admin,
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const { user, link } = await bankAccounts.connect({
+        tenant: auth,
+        platformUrl: auth.platform.url,
+        userId: request.params.id,
+        returnUrl: request.body?.return_url,
+        refreshUrl: request.body?.refresh_url,
+      });
+      return { ...withBankAccount(user), ...link };
+    },
+  );
+
+  app.get(
+    "/users/:id/bank_account",
+    {
+      schema: {
+        operationId: "retrieveUserBankAccount",
+        tags,
+        summary: "A user's bank account",
+        description: statusDescription,
+        params: userParams,
+        response: { 200: userWithBankAccountSchema, ...errors(401, 403, 404, 409, ...gatewayErrors) },
+      },
+      config: admin,
+    },
+    async (request) => withBankAccount(await bankAccounts.status({ tenant: requireAuth(request), userId: request.params.id, self: false })),
+  );
+};

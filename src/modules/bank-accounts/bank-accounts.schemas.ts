@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { apiDate, httpUrl, optionalBody } from "../../lib/schemas.js";
+import { userSchema } from "../users/users.schemas.js";
+
+export const payoutScheduleSchema = z
+  .object({
+    interval: z.string().describe("`manual`, `daily`, `weekly` or `monthly`"),
+    delayDays: z.number().int().describe("Days between a charge and its payout"),
+    weeklyAnchor: z.string().optional().describe("Day of the week of weekly payouts"),
+    monthlyAnchor: z.number().int().optional().describe("Day of the month of monthly payouts"),
+  })
+  .meta({ id: "PayoutSchedule" });
+
+export const bankAccountSchema = z
+  .object({
+    id: z.string().describe("The Stripe Connect account (`acct_…`); also the user's `stripeConnectId`"),
+    chargesEnabled: z.boolean(),
+    detailsSubmitted: z.boolean(),
+    payoutSchedule: payoutScheduleSchema.nullable(),
+    last4: z.string().nullable().describe("Last 4 digits of the account's bank account for payouts"),
+  })
+  .meta({ id: "BankAccount" });
+
+export const userWithBankAccountSchema = userSchema.extend({ bankAccount: bankAccountSchema }).meta({ id: "UserWithBankAccount" });
+
+export const userWithAccountLinkSchema = userSchema
+  .extend({
+    bankAccount: bankAccountSchema,
+    url: z.string().describe("Stripe's onboarding page for the user: send them there"),
+    expiresAt: apiDate.describe("When the link stops working (minutes from now); ask for a new one after that"),
+  })
+  .meta({ id: "UserWithAccountLink" });
+
+export const connectBankAccountBody = optionalBody(
+  z
+    .object({
+      return_url: httpUrl.optional().describe("Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`"),
+      refresh_url: httpUrl
+        .optional()
+        .describe("Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`"),
+    })
+    .strict(),
+);
+
+export type ConnectBankAccountInput = NonNullable<z.infer<typeof connectBankAccountBody>>;

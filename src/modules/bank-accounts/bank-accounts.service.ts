@@ -1,0 +1,151 @@
+import type { ConnectAccount, PaymentsGateway } from "../../adapters/payments/gateway.js";
+import { Prisma, type Db } from "../../db/client.js";
+import { lockUserRow } from "../../db/locks.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
+import { toApiDate } from "../../lib/time.js";
+import type { Tenant, UserView, UsersService } from "../users/users.service.js";
+
+/**
+ * A seller's bank account: a Stripe Connect Express account that Stripe onboards (identity, bank
+ * details) on its own pages. We keep the account id and what Stripe last said of it on the user —
+ * `chargesEnabled`, `detailsSubmitted`, the payout schedule and the bank's last 4 — refreshed when
+ * the account is read here and when Stripe sends `account.updated`.
+ */
+
+/** The payout schedule as stored on the user: Stripe's own shape. */
+type StoredPayoutSchedule = {
+  interval: string;
+  delay_days: number;
+  weekly_anchor?: string;
+  monthly_anchor?: number;
+};
+
+export function toBankAccountResponse(user: UserView) {
+  const schedule = user.payoutSchedule as StoredPayoutSchedule | null;
+  return {
+    id: user.stripeConnectId ?? "",
+    chargesEnabled: user.chargesEnabled,
+    detailsSubmitted: user.detailsSubmitted,
+    payoutSchedule: schedule
+      ? {
+          interval: schedule.interval,
+          delayDays: schedule.delay_days,
+          ...(schedule.weekly_anchor ? { weeklyAnchor: schedule.weekly_anchor } : {}),
+          ...(schedule.monthly_anchor ? { monthlyAnchor: schedule.monthly_anchor } : {}),
+        }
+      : null,
+    last4: user.bankLast4,
+  };
+}
+
+function storedSchedule(account: ConnectAccount): StoredPayoutSchedule | null {
+  const s = account.payoutSchedule;
+  if (!s) return null;
+  return {
+    interval: s.interval,
+    delay_days: s.delayDays,
+    ...(s.weeklyAnchor ? { weekly_anchor: s.weeklyAnchor } : {}),
+    ...(s.monthlyAnchor ? { monthly_anchor: s.monthlyAnchor } : {}),
+  };
+}
+
+/** `base` with one query parameter added, or null without a base. */
+function withQuery(base: string | null, name: string, value: string): string | null {
+  if (!base) return null;
+  try {
+    const url = new URL(base);
+    url.searchParams.set(name, value);
+    return url.toString();
+  } catch {
+    return null;
+  }
+}
+
+type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount">;
+
+export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view"> }) {
+  const { db, payments, users } = deps;
+
+  /** Writes what the gateway says of an account onto its user(s), where it changed. */
+  async function recordAccount(tx: Prisma.TransactionClient, account: ConnectAccount): Promise<void> {
+    const owners = await tx.user.findMany({
+      where: { stripeConnectId: account.id, deleted: null },
+      select: { id: true, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: true, bankLast4: true },
+    });
+    const schedule = storedSchedule(account);
+    for (const owner of owners) {
+      const same =
+        owner.chargesEnabled === account.chargesEnabled &&
+        owner.detailsSubmitted === account.detailsSubmitted &&
+        owner.bankLast4 === account.bankLast4 &&
+        JSON.stringify(owner.payoutSchedule ?? null) === JSON.stringify(schedule);
+      if (same) continue;
+      await tx.user.update({
+        where: { id: owner.id },
+        data: {
+          chargesEnabled: account.chargesEnabled,
+          detailsSubmitted: account.detailsSubmitted,
+          bankLast4: account.bankLast4,
+          payoutSchedule: schedule ?? Prisma.DbNull,
+        },
+      });
+    }
+  }
+
+  return {
+    recordAccount,
+
+    /**
+     * Creates the user's Connect account on first use and answers a fresh onboarding link. The
+     * account is created under a key derived from the user, so parallel first calls (and a retry
+     * after a crash before the id was saved) make one account; the user's row is locked to save it.
+     */
+    async connect(input: {
+      tenant: Tenant;
+      platformUrl: string | null;
+      userId: string;
+      returnUrl?: string;
+      refreshUrl?: string;
+    }): Promise<{ user: UserView; link: { url: string; expiresAt: string } }> {
+      const returnUrl = input.returnUrl ?? withQuery(input.platformUrl, "stripe_connect", "return");
+      if (!returnUrl) {
+        throw new ValidationError("Send `return_url`: the platform has no `url` to send the user back to after onboarding.", "return_url", "parameter_missing");
+      }
+      const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? returnUrl;
+
+      const user = await users.view(input.tenant, input.userId);
+      let accountId = user.stripeConnectId;
+      if (!accountId) {
+        if (!user.email) throw new ConflictError("email_missing", "Stripe needs an email address for the account: give the user an email first.", "email");
+        const created = await payments.createConnectAccount({
+          email: user.email,
+          metadata: { user_id: user.id, platform_id: user.platformId, mode: user.mode },
+          idempotencyKey: `connect-account:${user.id}`,
+        });
+        accountId = await db.$transaction(async (tx) => {
+          const locked = await lockUserRow(tx, user.id);
+          if (!locked) throw new NotFoundError("user", input.userId, "id");
+          if (locked.stripe_connect_id) return locked.stripe_connect_id;
+          await tx.user.update({ where: { id: user.id }, data: { stripeConnectId: created.id } });
+          return created.id;
+        });
+      }
+      const link = await payments.createAccountLink({ accountId, refreshUrl, returnUrl });
+      return { user: await users.view(input.tenant, user.id), link: { url: link.url, expiresAt: toApiDate(link.expiresAt) } };
+    },
+
+    /** The account as the gateway has it now; the user's columns follow. 409 before `connect`. */
+    async status(input: { tenant: Tenant; userId: string; self: boolean }): Promise<UserView> {
+      const user = await users.view(input.tenant, input.userId);
+      if (!user.stripeConnectId) {
+        const where = input.self ? "POST /v1/users/auth/bank_account" : `POST /v1/users/${user.id}/bank_account`;
+        throw new ConflictError("bank_account_missing", `The user has no bank account yet: call ${where} first, and send the user to the onboarding link it answers.`);
+      }
+      const account = await payments.retrieveAccount(user.stripeConnectId);
+      await db.$transaction((tx) => recordAccount(tx, account));
+      return users.view(input.tenant, user.id);
+    },
+  };
+}
+
+export type BankAccountsService = ReturnType<typeof createBankAccountsService>;

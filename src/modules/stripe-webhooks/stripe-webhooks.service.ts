@@ -1,0 +1,182 @@
+import type { FastifyBaseLogger } from "fastify";
+import { PaymentsRequestError } from "../../adapters/payments/errors.js";
+import type { PaymentIntent, PaymentsGateway, WebhookEvent } from "../../adapters/payments/gateway.js";
+import type { Db, Prisma } from "../../db/client.js";
+import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
+import type { Clock } from "../../lib/time.js";
+import type { BankAccountsService } from "../bank-accounts/bank-accounts.service.js";
+import type { PaymentMethodsService } from "../payment-methods/payment-methods.service.js";
+
+/**
+ * `POST /v1/webhooks/stripe`: Stripe tells us something changed; we check that it was Stripe
+ * (the signature), re-read the object from the gateway rather than trust the payload (STYLE.md
+ * item 10), and bring our rows in line with it.
+ *
+ * Each event is acted on once: its id is written to `stripe_events` in the same transaction as its
+ * effects. Of two deliveries racing, the second's insert waits for the first's transaction and then
+ * finds the row (a duplicate); a delivery whose processing failed leaves no row, answers 5xx, and
+ * Stripe's retry processes it. Since we always act on the object as it is now, events arriving out
+ * of order do no harm.
+ */
+
+/**
+ * The extension point for contract settlement: called, inside the webhook's transaction, with the
+ * recorded state of a PaymentIntent each time Stripe reports it succeeded or failed. Settlement
+ * finds its own records through `outcome.metadata` (the ids it put on the intent) and
+ * `outcome.chargeId`, and updates them in `tx`, so they commit together with the event.
+ */
+export type PaymentOutcomeHandler = (outcome: PaymentIntentOutcome, tx: Prisma.TransactionClient) => Promise<void>;
+
+export type WebhookStatus = "processed" | "ignored" | "duplicate";
+
+type Gateway = Pick<PaymentsGateway, "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent">;
+
+/** What an event does, once its object was re-read: the database part, and what to do after it committed. */
+interface Effect {
+  apply(tx: Prisma.TransactionClient): Promise<(() => Promise<void>) | void>;
+}
+
+/** Kept well beyond Stripe's 3 days of retries. */
+export const STRIPE_EVENT_RETENTION_DAYS = 30;
+
+export const HANDLED_EVENT_TYPES = [
+  "account.updated",
+  "payment_method.attached",
+  "payment_method.detached",
+  "payment_method.updated",
+  "setup_intent.succeeded",
+  "payment_intent.succeeded",
+  "payment_intent.payment_failed",
+] as const;
+
+export function createStripeWebhooksService(deps: {
+  db: Db;
+  payments: Gateway;
+  bankAccounts: Pick<BankAccountsService, "recordAccount">;
+  paymentMethods: Pick<PaymentMethodsService, "reconcile" | "pushDefaults">;
+  onPaymentOutcome?: readonly PaymentOutcomeHandler[];
+  /**
+   * Whether the gateway works on Stripe's live data. A Connect endpoint receives both live and test
+   * events; the other mode's objects are not ours to act on.
+   */
+  livemode: boolean;
+  clock: Clock;
+  log: Pick<FastifyBaseLogger, "info">;
+}) {
+  const { db, payments, bankAccounts, paymentMethods, livemode, clock, log } = deps;
+  const outcomeHandlers = deps.onPaymentOutcome ?? [];
+
+  async function paymentMethodEffect(paymentMethodId: string): Promise<Effect> {
+    const pm = await payments.retrievePaymentMethod(paymentMethodId);
+    return {
+      async apply(tx) {
+        const changed = await paymentMethods.reconcile(tx, pm);
+        if (changed.length > 0) return () => paymentMethods.pushDefaults(changed);
+      },
+    };
+  }
+
+  async function paymentIntentEffect(paymentIntentId: string, livemode: boolean): Promise<Effect> {
+    const intent = await payments.retrievePaymentIntent(paymentIntentId);
+    return {
+      async apply(tx) {
+        const owner = await buyerOf(tx, intent);
+        const data = {
+          platformId: owner?.platformId ?? null,
+          mode: owner?.mode ?? null,
+          userId: owner?.id ?? null,
+          customerId: intent.customerId,
+          paymentMethodId: intent.paymentMethodId,
+          chargeId: intent.chargeId,
+          status: intent.status,
+          amount: intent.amount,
+          currency: intent.currency,
+          errorCode: intent.lastPaymentError?.code ?? null,
+          declineCode: intent.lastPaymentError?.declineCode ?? null,
+          errorMessage: intent.lastPaymentError?.message ?? null,
+          metadata: intent.metadata,
+          livemode,
+        };
+        const outcome = await tx.paymentIntentOutcome.upsert({ where: { id: intent.id }, create: { id: intent.id, ...data }, update: data });
+        for (const handler of outcomeHandlers) await handler(outcome, tx);
+      },
+    };
+  }
+
+  /** The re-read of each event type we act on; null when there is nothing to do. */
+  const handlers: Record<(typeof HANDLED_EVENT_TYPES)[number], (event: WebhookEvent & { objectId: string }) => Promise<Effect | null>> = {
+    "account.updated": async ({ objectId }) => {
+      const account = await payments.retrieveAccount(objectId);
+      return { apply: (tx) => bankAccounts.recordAccount(tx, account) };
+    },
+    "payment_method.attached": ({ objectId }) => paymentMethodEffect(objectId),
+    "payment_method.detached": ({ objectId }) => paymentMethodEffect(objectId),
+    "payment_method.updated": ({ objectId }) => paymentMethodEffect(objectId),
+    "setup_intent.succeeded": async ({ objectId }) => {
+      const intent = await payments.retrieveSetupIntent(objectId);
+      if (intent.status !== "succeeded" || !intent.paymentMethodId) return null;
+      return paymentMethodEffect(intent.paymentMethodId);
+    },
+    "payment_intent.succeeded": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
+    "payment_intent.payment_failed": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
+  };
+
+  function isHandled(type: string): type is keyof typeof handlers {
+    return Object.hasOwn(handlers, type);
+  }
+
+  return {
+    /** Verifies, de-duplicates and acts on one delivery. Throws (4xx/5xx) only when Stripe should not, or should retry. */
+    async receive(input: { rawBody: Buffer; signature: string }): Promise<{ id: string; type: string; status: WebhookStatus }> {
+      const event = await payments.verifyWebhook(input.rawBody, input.signature);
+      const answer = (status: WebhookStatus) => ({ id: event.id, type: event.type, status });
+      if (await db.stripeEvent.findUnique({ where: { id: event.id }, select: { id: true } })) return answer("duplicate");
+
+      let effect: Effect | null = null;
+      if (event.livemode !== livemode) {
+        log.info({ stripeEvent: event.id, livemode: event.livemode }, "webhook for the other Stripe mode; ignored");
+      } else if (isHandled(event.type) && event.objectId) {
+        try {
+          effect = await handlers[event.type]({ ...event, objectId: event.objectId });
+        } catch (err) {
+          // The object is gone at Stripe (or never was ours to read): nothing to act on. Anything else
+          // (Stripe unreachable) fails the delivery, and Stripe retries it.
+          if (!(err instanceof PaymentsRequestError && err.status === 404)) throw err;
+          log.info({ stripeEvent: event.id, objectId: event.objectId }, "webhook object no longer exists at the gateway; ignored");
+        }
+      }
+
+      const result = await db.$transaction(async (tx) => {
+        const claimed = await tx.stripeEvent.createMany({
+          data: [{ id: event.id, type: event.type, objectId: event.objectId, livemode: event.livemode, outcome: effect ? "processed" : "ignored", received: clock.now() }],
+          skipDuplicates: true,
+        });
+        if (claimed.count === 0) return { status: "duplicate" as const };
+        const after = effect ? await effect.apply(tx) : undefined;
+        return { status: effect ? ("processed" as const) : ("ignored" as const), after };
+      });
+      if ("after" in result && result.after) await result.after();
+      return answer(result.status);
+    },
+
+    /** Forgets events older than the retention; Stripe stops retrying after 3 days. */
+    async sweep(now: Date): Promise<number> {
+      const { count } = await db.stripeEvent.deleteMany({ where: { received: { lt: new Date(now.getTime() - STRIPE_EVENT_RETENTION_DAYS * 86_400_000) } } });
+      return count;
+    },
+  };
+
+  /** The buyer of a PaymentIntent: the user named in its metadata, else the user of its customer. */
+  async function buyerOf(tx: Prisma.TransactionClient, intent: PaymentIntent) {
+    const select = { id: true, platformId: true, mode: true } as const;
+    const named = intent.metadata.user_id;
+    if (named) {
+      const user = await tx.user.findFirst({ where: { id: named, ...(intent.metadata.platform_id ? { platformId: intent.metadata.platform_id } : {}) }, select });
+      if (user) return user;
+    }
+    if (!intent.customerId) return null;
+    return tx.user.findFirst({ where: { stripeCustomerId: intent.customerId }, select, orderBy: { created: "asc" } });
+  }
+}
+
+export type StripeWebhooksService = ReturnType<typeof createStripeWebhooksService>;
