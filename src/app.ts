@@ -44,6 +44,9 @@ import { createProductImagesService } from "./modules/products/product-images.se
 import { productsRoutes } from "./modules/products/products.routes.js";
 import { createProductsService, type ProductsService } from "./modules/products/products.service.js";
 import { uploadsRoutes } from "./modules/uploads/uploads.routes.js";
+import { createAnalyticsService } from "./modules/transactions/analytics.service.js";
+import { transactionsRoutes } from "./modules/transactions/transactions.routes.js";
+import { createTransactionsService, type TransactionsService } from "./modules/transactions/transactions.service.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
 import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
@@ -87,6 +90,7 @@ export interface AppServices {
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
   tasks: TaskList;
   payments: PaymentsGateway;
+  transactions: TransactionsService;
 }
 
 export interface RouteInfo {
@@ -190,6 +194,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const products = createProductsService({ db, clock });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock });
+  const transactions = createTransactionsService({ db, payments, clock });
+  const analytics = createAnalyticsService({ db, clock });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -202,8 +208,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await sweepIdempotencyRecords(db, clock.now());
       await stripeWebhooks.sweep(clock.now());
     },
+    "complete-refund": async (payload) => {
+      await transactions.resumeRefund((payload as { refundId: string }).refundId);
+    },
   };
-  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -274,6 +283,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(productsRoutes, { products, images: productImages });
       await v1.register(cartsRoutes, { carts });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
+      await v1.register(transactionsRoutes, { transactions, analytics });
     },
     { prefix: "/v1" },
   );

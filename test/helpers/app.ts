@@ -5,12 +5,13 @@ import path from "node:path";
 import type { Mailer } from "../../src/adapters/mailer/mailer.js";
 import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
-import type { Clock } from "../../src/lib/time.js";
+import { createPaymentsGateway } from "../../src/adapters/payments/from-config.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
 import type { Mode, Role } from "../../src/generated/prisma/enums.js";
 import { newId } from "../../src/lib/ids.js";
+import { systemClock, type Clock } from "../../src/lib/time.js";
 import { createTestDatabase } from "./database.js";
 
 export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123456789";
@@ -48,7 +49,14 @@ export interface TestContext {
  */
 export async function createTestContext(
   env: Env = {},
-  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock; payments?: PaymentsGateway } = {},
+  deps: {
+    rateLimitStore?: RateLimitStore;
+    sharedDatabaseUrl?: string;
+    mailer?: Mailer;
+    clock?: Clock;
+    /** The payments gateway; or a wrapper of the one the app would use (the offline simulator on this database), e.g. to make it fail. */
+    payments?: PaymentsGateway | ((gateway: PaymentsGateway) => PaymentsGateway);
+  } = {},
 ): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
     ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
@@ -69,6 +77,10 @@ export async function createTestContext(
     ...env,
   });
   const db = createPrisma(database.url, config.database.poolSize);
+  const payments =
+    typeof deps.payments === "function"
+      ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }))
+      : deps.payments;
   const app = await buildApp({
     config,
     db,
@@ -77,7 +89,7 @@ export async function createTestContext(
     rateLimitStore: deps.rateLimitStore,
     mailer: deps.mailer,
     clock: deps.clock,
-    payments: deps.payments,
+    payments,
   });
   await app.ready();
   let counter = 0;

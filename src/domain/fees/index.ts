@@ -30,3 +30,15 @@ export {
   type SellerFigures,
   type SellerParty,
 } from "./rebalance.js";
+export { allocateRefund, refundableAmount } from "./refunds.js";
+export {
+  MONTHLY_DENOMINATOR,
+  MONTHLY_FACTORS,
+  annualRecurringRevenue,
+  averageCents,
+  divideRoundHalfUp,
+  medianCents,
+  monthlyRecurringRevenue,
+  mrrFromScaledSum,
+  type RecurringCycle,
+} from "./metrics.js";

@@ -1,0 +1,499 @@
+import type { PaymentsGateway } from "../../adapters/payments/gateway.js";
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import { allocateRefund, refundableAmount } from "../../domain/fees/index.js";
+import type { Transaction } from "../../generated/prisma/client.js";
+import type { Mode, TransactionStatus, TransactionType } from "../../generated/prisma/enums.js";
+import { AppError, ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { toApiDate, type Clock } from "../../lib/time.js";
+import { enqueue } from "../../jobs/queue.js";
+import type { ApiTransactionType, ListTransactionsQuery, RefundInput } from "./transactions.schemas.js";
+
+export interface Tenant {
+  platformId: string;
+  mode: Mode;
+}
+
+type Tx = Prisma.TransactionClient;
+
+// ── types: the API's names (`fee:candle`) and the client's enum names (`fee_candle`) ──────────────
+
+const DB_TYPE: Readonly<Record<ApiTransactionType, TransactionType>> = {
+  incoming: "incoming",
+  outgoing: "outgoing",
+  "fee:candle": "fee_candle",
+  "fee:platform": "fee_platform",
+  "fee:stripe": "fee_stripe",
+  "incoming:refund": "incoming_refund",
+  "outgoing:refund": "outgoing_refund",
+  "fee:candle:refund": "fee_candle_refund",
+  "fee:platform:refund": "fee_platform_refund",
+  "fee:stripe:refund": "fee_stripe_refund",
+};
+const API_TYPE = Object.fromEntries(Object.entries(DB_TYPE).map(([api, db]) => [db, api])) as Readonly<Record<TransactionType, ApiTransactionType>>;
+
+export const toDbType = (type: ApiTransactionType): TransactionType => DB_TYPE[type];
+
+export function toTransactionResponse(t: Transaction) {
+  return {
+    id: t.id,
+    platform_id: t.platformId,
+    mode: t.mode,
+    contract_id: t.contractId,
+    subscription_id: t.subscriptionId,
+    buyer_user_id: t.buyerUserId,
+    seller_user_id: t.sellerUserId,
+    amount: t.amount,
+    amountRefunded: t.amountRefunded,
+    currency: t.currency,
+    stripeChargeId: t.stripeChargeId,
+    stripePaymentIntentId: t.stripePaymentIntentId,
+    stripeTransferId: t.stripeTransferId,
+    stripeRefundId: t.stripeRefundId,
+    type: API_TYPE[t.type],
+    status: t.status,
+    refund_of: t.refundOfId,
+    transfer_group: t.transferGroup,
+    description: t.description,
+    created: toApiDate(t.created),
+    updated: toApiDate(t.updated),
+  };
+}
+
+// ── what settlement writes ───────────────────────────────────────────────────────────────────────
+
+/** The fee transactions of a settlement, in the order refunds split over them (after the transfers). */
+const FEE_TYPES = ["fee_stripe", "fee_candle", "fee_platform"] as const satisfies readonly TransactionType[];
+const POOL_TYPES: readonly TransactionType[] = ["outgoing", ...FEE_TYPES];
+
+export interface SettlementMovements extends Tenant {
+  contractId: string;
+  /** Set for a subscription's renewal. */
+  subscriptionId?: string | null;
+  currency: string;
+  /**
+   * Names one settlement: every charge, transfer and fee it writes carries it (also pass it to
+   * Stripe as `transfer_group`). The contract's id for its settlement, and e.g.
+   * `<subscription id>:<period start>` for a renewal. A refund of one of its charges reverses
+   * the transfers and fees of this group.
+   */
+  transferGroup: string;
+  /** One `incoming` per buyer charged. */
+  charges?: readonly {
+    buyerUserId: string;
+    amount: number;
+    stripeChargeId: string;
+    stripePaymentIntentId: string;
+    /** Default `settle:<transferGroup>:charge:<buyerUserId>`. */
+    idempotencyKey?: string;
+  }[];
+  /** One `outgoing` per seller paid. */
+  transfers?: readonly {
+    sellerUserId: string;
+    amount: number;
+    stripeTransferId: string;
+    /** Default `settle:<transferGroup>:transfer:<sellerUserId>`. */
+    idempotencyKey?: string;
+  }[];
+  /**
+   * The settlement's fees by who keeps them: what Stripe took, Candle's fee, and the platform's
+   * (its `platform:base` fee plus custom fees, which the platform keeps). Zero fees write nothing.
+   * Keys `settle:<transferGroup>:fee:stripe|candle|platform`.
+   */
+  fees?: { stripe?: number; candle?: number; platform?: number };
+  description?: string;
+}
+
+/**
+ * Writes a settlement's transactions (status `succeeded`) inside the caller's database
+ * transaction. Settlement calls it as money moves — after each charge, after the transfers, with
+ * the fees — or once with everything. Each movement has an idempotency key, so writing a
+ * movement again (a retried or resumed settlement) changes nothing. When a settlement is complete,
+ * Σ incoming = Σ outgoing + Σ fees for its transfer group; refunds rely on that and refuse to
+ * split a refund over a group that does not balance (yet).
+ *
+ * Returns the group's charges, transfers and fees as stored, those written by earlier calls included.
+ */
+export async function recordSettlementTransactions(tx: Tx, input: SettlementMovements): Promise<Transaction[]> {
+  const common = {
+    platformId: input.platformId,
+    mode: input.mode,
+    contractId: input.contractId,
+    subscriptionId: input.subscriptionId ?? null,
+    currency: input.currency,
+    transferGroup: input.transferGroup,
+    status: "succeeded" as const,
+    description: input.description ?? null,
+  };
+  const key = (suffix: string) => `settle:${input.transferGroup}:${suffix}`;
+  const rows: Prisma.TransactionCreateManyInput[] = [];
+  for (const c of input.charges ?? []) {
+    if (positiveCents(c.amount, "charge")) {
+      rows.push({
+        ...common,
+        id: newId("transaction"),
+        type: "incoming",
+        buyerUserId: c.buyerUserId,
+        amount: c.amount,
+        stripeChargeId: c.stripeChargeId,
+        stripePaymentIntentId: c.stripePaymentIntentId,
+        idempotencyKey: c.idempotencyKey ?? key(`charge:${c.buyerUserId}`),
+      });
+    }
+  }
+  for (const t of input.transfers ?? []) {
+    if (positiveCents(t.amount, "transfer")) {
+      rows.push({
+        ...common,
+        id: newId("transaction"),
+        type: "outgoing",
+        sellerUserId: t.sellerUserId,
+        amount: t.amount,
+        stripeTransferId: t.stripeTransferId,
+        idempotencyKey: t.idempotencyKey ?? key(`transfer:${t.sellerUserId}`),
+      });
+    }
+  }
+  const fees = input.fees ?? {};
+  for (const [name, type] of [["stripe", "fee_stripe"], ["candle", "fee_candle"], ["platform", "fee_platform"]] as const) {
+    const amount = fees[name] ?? 0;
+    if (positiveCents(amount, `${name} fee`)) rows.push({ ...common, id: newId("transaction"), type, amount, idempotencyKey: key(`fee:${name}`) });
+  }
+  if (rows.length > 0) await tx.transaction.createMany({ data: rows, skipDuplicates: true });
+  return tx.transaction.findMany({
+    where: { platformId: input.platformId, mode: input.mode, transferGroup: input.transferGroup, type: { in: ["incoming", ...POOL_TYPES] } },
+    orderBy: [{ created: "asc" }, { id: "asc" }],
+  });
+}
+
+function positiveCents(amount: number, what: string): boolean {
+  if (!Number.isSafeInteger(amount) || amount < 0) throw new RangeError(`A ${what} is a non-negative integer number of cents, got ${amount}.`);
+  return amount > 0;
+}
+
+/** The books of one settlement: Σ incoming against Σ outgoing + Σ fees, and the same for its refunds. */
+export async function settlementBooks(db: Db | Tx, tenant: Tenant, transferGroup: string) {
+  const [row] = await db.$queryRaw<[{ incoming: bigint; paid_out: bigint; refunded: bigint; reversed: bigint }]>`
+    SELECT COALESCE(sum(amount) FILTER (WHERE type = 'incoming'), 0)::bigint AS incoming,
+           COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing', 'fee:stripe', 'fee:candle', 'fee:platform')), 0)::bigint AS paid_out,
+           COALESCE(sum(amount) FILTER (WHERE type = 'incoming:refund'), 0)::bigint AS refunded,
+           COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing:refund', 'fee:stripe:refund', 'fee:candle:refund', 'fee:platform:refund')), 0)::bigint AS reversed
+    FROM transactions
+    WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND transfer_group = ${transferGroup} AND status = 'succeeded'`;
+  const figures = { incoming: Number(row.incoming), paidOut: Number(row.paid_out), refunded: Number(row.refunded), reversed: Number(row.reversed) };
+  return { ...figures, balanced: figures.incoming === figures.paidOut && figures.refunded === figures.reversed };
+}
+
+// ── the service ──────────────────────────────────────────────────────────────────────────────────
+
+/** When a refund's gateway calls did not finish in the request, the job finishes them this much later. */
+export const REFUND_RESUME_DELAY_MS = 60_000;
+
+const REFUND_OF: Readonly<Record<string, TransactionType>> = {
+  outgoing: "outgoing_refund",
+  fee_candle: "fee_candle_refund",
+  fee_platform: "fee_platform_refund",
+  // Stripe keeps its fee when a charge is refunded: the platform gives that share back instead.
+  fee_stripe: "fee_platform_refund",
+};
+
+const STRIPE_FEE_ABSORBED = "Stripe keeps its fee on a refunded charge: the platform absorbs this share of it.";
+
+export interface RefundOutcome {
+  transaction: Transaction;
+  refunds: Transaction[];
+  /** False while a gateway call is still to be made (a job finishes it). */
+  complete: boolean;
+  /** Why it is not complete: the gateway failure that may pass. */
+  pendingError?: unknown;
+}
+
+/** A gateway failure that retrying with the same idempotency key cannot change. */
+function isDefinitive(err: unknown): boolean {
+  if (!(err instanceof AppError) || err.status >= 500) return false;
+  // Stripe's 409 says the same key is still being worked on: the other attempt decides.
+  return !(err.type === "idempotency_error" && err.status === 409);
+}
+
+export function createTransactionsService(deps: { db: Db; payments: Pick<PaymentsGateway, "createRefund" | "createTransferReversal">; clock: Clock }) {
+  const { db, payments, clock } = deps;
+
+  async function retrieve(tenant: Tenant, id: string): Promise<Transaction> {
+    const found = await db.transaction.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+    if (!found) throw new NotFoundError("transaction", id, "id");
+    return found;
+  }
+
+  /** The refund's rows: its `incoming:refund` first, then the reversals and fee refunds in the order they were split. */
+  async function refundRows(client: Db | Tx, refundId: string): Promise<Transaction[]> {
+    const head = await client.transaction.findUniqueOrThrow({ where: { id: refundId } });
+    const rest = await client.transaction.findMany({
+      where: { platformId: head.platformId, transferGroup: head.transferGroup, contractId: head.contractId, idempotencyKey: { startsWith: `refund:${refundId}:` } },
+      orderBy: { idempotencyKey: "asc" },
+    });
+    return [head, ...rest];
+  }
+
+  /**
+   * Step 1, in one database transaction: checks the charge, splits the amount over its
+   * settlement's transfers and fees, writes the `:refund` transactions as `processing` and counts
+   * them in `amountRefunded` at once — under row locks on the charge and on its settlement's
+   * transactions, so concurrent refunds queue and can never pass the amount captured. A job is
+   * queued to finish the refund should this process stop before step 2 does.
+   */
+  async function reserveRefund(tenant: Tenant, id: string, input: RefundInput): Promise<string> {
+    return db.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM transactions WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
+      if (locked.length === 0) throw new NotFoundError("transaction", id, "id");
+      const charge = await tx.transaction.findUniqueOrThrow({ where: { id } });
+      if (charge.type !== "incoming") {
+        throw new ConflictError("transaction_not_refundable", `Only incoming transactions (charges) can be refunded; ${id} is ${API_TYPE[charge.type]}.`, "id");
+      }
+      if (charge.status !== "succeeded") {
+        throw new ConflictError("transaction_not_refundable", `Only a succeeded charge can be refunded; ${id} is ${charge.status}.`, "id");
+      }
+      if (!charge.stripePaymentIntentId || (!charge.transferGroup && !charge.contractId)) {
+        throw new ConflictError("transaction_not_refundable", `${id} was not recorded by a settlement (no payment intent or settlement to reverse).`, "id");
+      }
+
+      const refundable = refundableAmount(charge.amount, charge.amountRefunded);
+      const amount = input.amount ?? refundable;
+      if (refundable === 0) {
+        throw new UnprocessableError("charge_already_refunded", `${id} is refunded in full already: ${charge.amountRefunded} of ${charge.amount} ${charge.currency} cents.`, "amount", {
+          amount_captured: charge.amount,
+          amount_refunded: charge.amountRefunded,
+          amount_refundable: 0,
+        });
+      }
+      if (amount > refundable) {
+        throw new UnprocessableError(
+          "amount_too_large",
+          `Refund amount (${amount}) is greater than what is left to refund of ${id}: ${refundable} of the ${charge.amount} captured (${charge.amountRefunded} refunded already), in ${charge.currency} cents.`,
+          "amount",
+          { amount_requested: amount, amount_captured: charge.amount, amount_refunded: charge.amountRefunded, amount_refundable: refundable },
+        );
+      }
+
+      // The settlement's transfers and fees, locked in id order (as every refund locks them).
+      const group = { platformId: tenant.platformId, mode: tenant.mode, transferGroup: charge.transferGroup, contractId: charge.contractId };
+      const poolIds = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM transactions
+        WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode"
+          AND transfer_group IS NOT DISTINCT FROM ${charge.transferGroup} AND contract_id IS NOT DISTINCT FROM ${charge.contractId}
+          AND type IN ('outgoing', 'fee:stripe', 'fee:candle', 'fee:platform') AND status = 'succeeded'
+        ORDER BY id FOR UPDATE`;
+      const unordered = await tx.transaction.findMany({ where: { id: { in: poolIds.map((r) => r.id) } } });
+      const pool = unordered.sort((a, b) => POOL_TYPES.indexOf(a.type) - POOL_TYPES.indexOf(b.type) || a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
+      const charged = await tx.transaction.aggregate({ where: { ...group, type: "incoming", status: "succeeded" }, _sum: { amount: true } });
+      const paidOut = pool.reduce((sum, t) => sum + t.amount, 0);
+      if (paidOut !== (charged._sum.amount ?? 0) || pool.some((t) => t.type === "outgoing" && !t.stripeTransferId)) {
+        throw new ConflictError(
+          "settlement_incomplete",
+          `The settlement of ${id} is not complete: its transfers and fees come to ${paidOut} of the ${charged._sum.amount ?? 0} charged. Refund it once the settlement is paid.`,
+          "id",
+        );
+      }
+
+      const shares = allocateRefund(amount, pool.map((t) => t.amount - t.amountRefunded));
+      const refundId = newId("transaction");
+      const base = { platformId: tenant.platformId, mode: tenant.mode, contractId: charge.contractId, subscriptionId: charge.subscriptionId, transferGroup: charge.transferGroup, currency: charge.currency, status: "processing" as const };
+      const rows: Prisma.TransactionCreateManyInput[] = [
+        {
+          ...base,
+          id: refundId,
+          type: "incoming_refund",
+          buyerUserId: charge.buyerUserId,
+          amount,
+          stripeChargeId: charge.stripeChargeId,
+          stripePaymentIntentId: charge.stripePaymentIntentId,
+          refundOfId: charge.id,
+          description: input.description ?? null,
+          idempotencyKey: `refund:${refundId}`,
+        },
+      ];
+      pool.forEach((t, i) => {
+        const share = shares[i]!;
+        if (share === 0) return;
+        rows.push({
+          ...base,
+          id: newId("transaction"),
+          type: REFUND_OF[t.type]!,
+          sellerUserId: t.sellerUserId,
+          amount: share,
+          stripeTransferId: t.stripeTransferId,
+          refundOfId: t.id,
+          description: t.type === "fee_stripe" ? STRIPE_FEE_ABSORBED : null,
+          // Zero-padded position: the refund's rows read back in the order they were split.
+          idempotencyKey: `refund:${refundId}:${String(i).padStart(4, "0")}:${t.id}`,
+        });
+      });
+      await tx.transaction.createMany({ data: rows });
+      await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: amount } } });
+      for (const [i, t] of pool.entries()) {
+        if (shares[i]! > 0) await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } });
+      }
+      await enqueue(tx, "complete-refund", { refundId }, { runAt: new Date(clock.now().getTime() + REFUND_RESUME_DELAY_MS), jobKey: `complete-refund:${refundId}` });
+      return refundId;
+    });
+  }
+
+  /** Marks processing rows as they ended; a row another attempt already settled is left alone. */
+  async function settle(tx: Tx, id: string, status: TransactionStatus, data: Prisma.TransactionUpdateManyMutationInput = {}): Promise<boolean> {
+    const { count } = await tx.transaction.updateMany({ where: { id, status: "processing" }, data: { ...data, status } });
+    return count === 1;
+  }
+
+  /**
+   * Fails processing rows and gives their amounts back to what they were refunding, so that can be
+   * refunded again. The charge first, then the settlement's rows in id order: the order
+   * `reserveRefund` locks them in, so the two cannot deadlock.
+   */
+  async function failRows(tx: Tx, rows: readonly Transaction[], data: Prisma.TransactionUpdateManyMutationInput = {}): Promise<void> {
+    const failed: Transaction[] = [];
+    for (const row of rows) if (await settle(tx, row.id, "failed", row.type === "incoming_refund" ? data : {})) failed.push(row);
+    const order = (t: Transaction) => (t.type === "incoming_refund" ? "" : t.refundOfId!);
+    for (const row of failed.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
+      await tx.transaction.update({ where: { id: row.refundOfId! }, data: { amountRefunded: { decrement: row.amount } } });
+    }
+  }
+
+  /**
+   * Step 2, the gateway, with idempotency keys made of our own ids (`refund:<id>`,
+   * `reversal:<id>`), so running it again — the request, then the job, or the job twice — never
+   * refunds or reverses twice. The buyer is refunded first; until that succeeds nothing else
+   * moves. A refusal of the refund fails the whole refund and releases its amounts; a refused
+   * reversal leaves that seller's share with the platform (a `fee:platform:refund` says so, and
+   * the books stay balanced). Failures that may pass (Stripe unreachable, timeouts) leave the rows
+   * `processing` and are thrown: the job retries with the same keys.
+   */
+  async function completeRefund(refundId: string): Promise<void> {
+    const [head, ...rest] = await refundRows(db, refundId);
+    if (!head) return;
+    if (head.status === "processing") {
+      let outcome: Awaited<ReturnType<typeof payments.createRefund>>;
+      try {
+        outcome = await payments.createRefund({
+          paymentIntentId: head.stripePaymentIntentId!,
+          amount: head.amount,
+          metadata: { platform_id: head.platformId, transaction_id: head.refundOfId!, refund_transaction_id: head.id },
+          idempotencyKey: `refund:${head.id}`,
+        });
+      } catch (err) {
+        if (isDefinitive(err)) await db.$transaction((tx) => failRows(tx, [head, ...rest], { description: failureNote(head.description, err) }));
+        throw err;
+      }
+      if (outcome.status === "failed" || outcome.status === "canceled") {
+        await db.$transaction((tx) => failRows(tx, [head, ...rest], { stripeRefundId: outcome.id }));
+        throw new ConflictError("refund_failed", `The payment processor did not refund the charge (refund ${outcome.id} is ${outcome.status}).`, "id");
+      }
+      await db.$transaction(async (tx) => {
+        if (!(await settle(tx, head.id, "succeeded", { stripeRefundId: outcome.id }))) return;
+        // Fees are our own books: they are given back as soon as the buyer has the money.
+        for (const row of rest) if (row.type !== "outgoing_refund") await settle(tx, row.id, "succeeded");
+      });
+    } else if (head.status !== "succeeded") {
+      return;
+    }
+
+    let pending: unknown;
+    for (const row of rest) {
+      if (row.type !== "outgoing_refund" || row.status !== "processing") continue;
+      try {
+        const reversal = await payments.createTransferReversal({ transferId: row.stripeTransferId!, amount: row.amount, idempotencyKey: `reversal:${row.id}` });
+        await db.$transaction((tx) => settle(tx, row.id, "succeeded", { stripeRefundId: reversal.id }));
+      } catch (err) {
+        if (!isDefinitive(err)) {
+          pending ??= err;
+          continue;
+        }
+        await db.$transaction(async (tx) => {
+          if (!(await settle(tx, row.id, "failed", { description: failureNote(row.description, err) }))) return;
+          // The seller keeps the share; the platform gives it back instead, so refundOf's amountRefunded stays.
+          await tx.transaction.create({
+            data: {
+              id: newId("transaction"),
+              platformId: row.platformId,
+              mode: row.mode,
+              contractId: row.contractId,
+              subscriptionId: row.subscriptionId,
+              transferGroup: row.transferGroup,
+              currency: row.currency,
+              type: "fee_platform_refund",
+              status: "succeeded",
+              amount: row.amount,
+              refundOfId: row.refundOfId,
+              description: `The seller's transfer could not be reversed (${(err as Error).message}): the platform absorbs this share.`,
+              idempotencyKey: `${row.idempotencyKey}:absorbed`,
+            },
+          });
+        });
+      }
+    }
+    if (pending) throw pending;
+  }
+
+  return {
+    retrieve,
+
+    async list(tenant: Tenant, query: ListTransactionsQuery): Promise<Page<Transaction>> {
+      const where: Prisma.TransactionWhereInput = {
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        ...(query["filter[type]"] ? { type: { in: query["filter[type]"].map(toDbType) } } : {}),
+        ...(query["filter[status]"] ? { status: { in: query["filter[status]"] } } : {}),
+        ...(query["filter[buyer_user_id]"] ? { buyerUserId: { in: query["filter[buyer_user_id]"] } } : {}),
+        ...(query["filter[seller_user_id]"] ? { sellerUserId: { in: query["filter[seller_user_id]"] } } : {}),
+        ...(query["filter[contract_id]"] ? { contractId: { in: query["filter[contract_id]"] } } : {}),
+        ...(query["filter[subscription_id]"] ? { subscriptionId: { in: query["filter[subscription_id]"] } } : {}),
+        ...(query["filter[refund_of]"] ? { refundOfId: { in: query["filter[refund_of]"] } } : {}),
+        ...(query["filter[currency]"] ? { currency: { in: query["filter[currency]"] } } : {}),
+        ...(query.from || query.to ? { created: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } : {}),
+      };
+      const { field, direction } = parseSort<"created" | "amount">(query.sort);
+      const orderBy: Prisma.TransactionOrderByWithRelationInput[] = [{ [field]: direction }, { id: direction }];
+      const [total, data] = await db.$transaction([
+        db.transaction.count({ where }),
+        db.transaction.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }),
+      ]);
+      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+    },
+
+    /**
+     * Refunds an `incoming` transaction (default: all of it that is left) and reverses its
+     * settlement in proportion. Answers the charge and the refund's transactions; `complete` is
+     * false when the gateway could not be reached and a job will finish the refund.
+     */
+    async refund(tenant: Tenant, id: string, input: RefundInput): Promise<RefundOutcome> {
+      const refundId = await reserveRefund(tenant, id, input);
+      let pendingError: unknown;
+      try {
+        await completeRefund(refundId);
+      } catch (err) {
+        // Answering 5xx now would invite a retry, and a second refund: the job finishes this one.
+        if (isDefinitive(err)) throw err;
+        pendingError = err;
+      }
+      const [transaction, refunds] = await Promise.all([retrieve(tenant, id), refundRows(db, refundId)]);
+      return { transaction, refunds, complete: refunds.every((r) => r.status !== "processing"), pendingError };
+    },
+
+    /** The `complete-refund` job: finishes a refund left processing; a refusal has been recorded, so it is not retried. */
+    async resumeRefund(refundId: string): Promise<void> {
+      try {
+        await completeRefund(refundId);
+      } catch (err) {
+        if (!isDefinitive(err)) throw err;
+      }
+    },
+  };
+}
+
+function failureNote(description: string | null, err: unknown): string {
+  const note = `Failed: ${(err as Error).message}`;
+  return description ? `${description} — ${note}` : note;
+}
+
+export type TransactionsService = ReturnType<typeof createTransactionsService>;
