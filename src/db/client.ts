@@ -12,6 +12,10 @@ export function createPrisma(connectionString: string, poolSize: number): Prisma
     // Fail fast when the database is unreachable instead of queueing requests for ever.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // JIT compilation pays off for long analytical scans, not for an API's short queries; and the
+    // planner over-estimates zero-filled generate_series (analytics), which would trigger a compile
+    // costing more than the query on servers built with LLVM (the postgres:18 image).
+    options: "-c jit=off",
   });
   return new PrismaClient({ adapter });
 }

@@ -46,7 +46,7 @@ export function createKeysService(deps: { db: Db }) {
         mode: tenant.mode,
         ...(query.revoked === undefined ? {} : { revoked: query.revoked ? { not: null } : null }),
       };
-      const [total, data] = await db.$transaction([
+      const [total, data] = await Promise.all([
         db.apiKey.count({ where }),
         db.apiKey.findMany({ where, orderBy: [{ created: "desc" }, { id: "desc" }], ...pageWindow(query.page, query.per_page) }),
       ]);

@@ -56,14 +56,9 @@ interface FlowRow {
 export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
-  /**
-   * Runs one analytics query with JIT compilation off. The planner over-estimates the zero-filled
-   * series (it cannot size a generate_series of timestamps), which passes `jit_above_cost` on
-   * servers built with LLVM (the postgres:18 image): compiling then costs more than the query.
-   */
+  /** JIT is off for every connection of the app (see src/db/client.ts), which these queries need. */
   async function query<T>(sql: Prisma.Sql): Promise<T> {
-    const [, rows] = await db.$transaction([db.$executeRaw`SET LOCAL jit = off`, db.$queryRaw<T>(sql)]);
-    return rows;
+    return db.$queryRaw<T>(sql);
   }
 
   const periodEcho = (q: PeriodQuery) => ({ from: toApiDate(q.from ?? null), to: toApiDate(q.to ?? null) });

@@ -174,7 +174,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
         field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } },
         { id: direction },
       ];
-      const [total, data] = await db.$transaction([
+      const [total, data] = await Promise.all([
         db.user.count({ where }),
         db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) }),
       ]);
