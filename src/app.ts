@@ -14,6 +14,8 @@ import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit
 import { createDiskStorage } from "./adapters/storage/disk.js";
 import { createS3Storage } from "./adapters/storage/s3.js";
 import type { Storage } from "./adapters/storage/storage.js";
+import { createHttpSender } from "./adapters/webhooks/http-sender.js";
+import { systemResolver, type HostResolver } from "./adapters/webhooks/public-address.js";
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
@@ -25,6 +27,8 @@ import { createCredentialsService } from "./modules/auth/credentials.service.js"
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
+import { eventsRoutes } from "./modules/events/events.routes.js";
+import { createEventsService } from "./modules/events/events.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
@@ -37,6 +41,9 @@ import { utilsRoutes } from "./modules/utils/utils.routes.js";
 import { createUtilsService } from "./modules/utils/utils.service.js";
 import { waitlistsRoutes } from "./modules/waitlists/waitlists.routes.js";
 import { createWaitlistsService } from "./modules/waitlists/waitlists.service.js";
+import { createDeliveryService } from "./modules/webhooks/delivery.service.js";
+import { webhooksRoutes } from "./modules/webhooks/webhooks.routes.js";
+import { createWebhooksService } from "./modules/webhooks/webhooks.service.js";
 import authPlugin from "./plugins/auth.js";
 import errorHandler from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
@@ -58,6 +65,8 @@ export interface AppDeps {
   mailer?: Mailer;
   rateLimitStore?: RateLimitStore;
   clock?: Clock;
+  /** Resolves webhook hosts for the public-address checks (the system resolver by default). */
+  resolveHost?: HostResolver;
 }
 
 export interface AppServices {
@@ -148,6 +157,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db });
+  const events = createEventsService({ db });
+  const resolveHost = deps.resolveHost ?? systemResolver;
+  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost });
+  const deliveries = createDeliveryService({
+    db,
+    clock,
+    send: createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+    retryBaseSeconds: config.webhooks.retryBase,
+    timeoutMs: config.webhooks.timeout,
+  });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -158,6 +177,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
+    },
+    "deliver-webhooks": async (payload, helpers) => {
+      await deliveries.flush((payload as { endpointId: string }).endpointId, helpers.abortSignal);
+    },
+    "sweep-webhooks": async () => {
+      await deliveries.sweep();
     },
   };
   app.decorate("services", { platforms, users, tokens, mailer, tasks });
@@ -223,6 +248,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(usersRoutes, { users });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
+      await v1.register(eventsRoutes, { events });
+      await v1.register(webhooksRoutes, { webhooks });
     },
     { prefix: "/v1" },
   );
