@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Mailer } from "../../src/adapters/mailer/mailer.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
 import type { Clock } from "../../src/lib/time.js";
+import type { HostResolver } from "../../src/adapters/webhooks/public-address.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
@@ -47,7 +48,7 @@ export interface TestContext {
  */
 export async function createTestContext(
   env: Env = {},
-  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock } = {},
+  deps: { rateLimitStore?: RateLimitStore; sharedDatabaseUrl?: string; mailer?: Mailer; clock?: Clock; resolveHost?: HostResolver } = {},
 ): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
     ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
@@ -76,6 +77,7 @@ export async function createTestContext(
     rateLimitStore: deps.rateLimitStore,
     mailer: deps.mailer,
     clock: deps.clock,
+    resolveHost: deps.resolveHost,
   });
   await app.ready();
   let counter = 0;
