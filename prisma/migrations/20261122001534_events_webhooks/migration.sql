@@ -2,6 +2,9 @@
 DROP INDEX "webhook_deliveries_endpoint_id_status_created_idx";
 
 -- AlterTable
+ALTER TABLE "events" ALTER COLUMN "data" SET DATA TYPE JSON;
+
+-- AlterTable
 ALTER TABLE "webhook_endpoints" ADD COLUMN     "delivery_lease_token" TEXT,
 ADD COLUMN     "delivery_lease_until" TIMESTAMPTZ(3),
 ADD COLUMN     "name" TEXT;
