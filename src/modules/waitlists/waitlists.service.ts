@@ -80,20 +80,18 @@ export function createWaitlistsService(deps: { db: Db; clock: Clock }) {
     async join(platform: Platform, input: { email: string; name?: string }, requestId?: string): Promise<{ entry: WaitlistEntryView; created: boolean }> {
       const tenant = { platformId: platform.id, mode: platform.mode, requestId };
       const id = newId("waitlist");
-      const joined = await db.$transaction(async (tx) => {
-        // Joins of one platform take turns, so the position this one reads in its transaction (and
-        // records in its event) already counts every earlier join.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`waitlist:${platform.id}`}))`;
-        const inserted = await tx.waitlistEntry.createMany({
+      const inserted = await db.$transaction(async (tx) => {
+        const { count } = await tx.waitlistEntry.createMany({
           data: [{ id, platformId: platform.id, mode: platform.mode, email: input.email, name: input.name ?? null }],
           skipDuplicates: true,
         });
-        if (inserted.count === 0) return null;
-        const entry = await one(tenant, id, tx);
-        await recordChange(tx, tenant, "waitlist_entry.created", entry);
-        return entry;
+        // The event's `position` is the one this transaction sees; joins committing at the same
+        // moment are not counted yet (positions move anyway as people join and leave). Joins are not
+        // serialised to make it exact: a launch-day rush must not queue on one lock.
+        if (count === 1) await recordChange(tx, tenant, "waitlist_entry.created", await one(tenant, id, tx));
+        return count === 1;
       });
-      if (joined) return { entry: joined, created: true };
+      if (inserted) return { entry: await one(tenant, id), created: true };
       const existing = await db.waitlistEntry.findUniqueOrThrow({ where: { platformId_email: { platformId: platform.id, email: input.email } }, select: { id: true } });
       return { entry: await one(tenant, existing.id), created: false };
     },
