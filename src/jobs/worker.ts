@@ -1,4 +1,5 @@
-import { Logger as GraphileLogger, run, runMigrations, type Runner, type TaskList } from "graphile-worker";
+import { Logger as GraphileLogger, run, runMigrations, type TaskList } from "graphile-worker";
+import pg from "pg";
 import type { Logger } from "pino";
 
 /**
@@ -25,21 +26,45 @@ export async function migrateJobQueue(connectionString: string, logger: Pick<Log
   await runMigrations({ connectionString, logger: graphileLogger(logger) });
 }
 
+export interface Worker {
+  /** Stops taking jobs, waits for the running ones, and closes the worker's connections. */
+  stop(): Promise<void>;
+}
+
 export async function startWorker(options: {
   connectionString: string;
   tasks: TaskList;
   concurrency: number;
   crontab?: string;
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
-}): Promise<Runner> {
-  return run({
-    connectionString: options.connectionString,
-    taskList: options.tasks,
-    concurrency: options.concurrency,
-    crontab: options.crontab ?? CRONTAB,
-    // The process's own shutdown stops the worker, after the HTTP server drained.
-    noHandleSignals: true,
-    pollInterval: 2_000,
-    logger: graphileLogger(options.logger),
-  });
+}): Promise<Worker> {
+  // Our own pool, closed (and waited for) after the runner stops. A pool graphile-worker makes
+  // itself is ended without waiting, after its error handlers are gone: a database stopped right
+  // after the worker (the embedded one, at shutdown) then kills a connection still hanging up, and
+  // its unhandled error crashes the process.
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2) });
+  const onError = (err: Error) => options.logger.warn({ err }, "job queue database connection error");
+  pool.on("error", onError);
+  pool.on("connect", (client) => client.on("error", onError));
+  try {
+    const runner = await run({
+      pgPool: pool,
+      taskList: options.tasks,
+      concurrency: options.concurrency,
+      crontab: options.crontab ?? CRONTAB,
+      // The process's own shutdown stops the worker, after the HTTP server drained.
+      noHandleSignals: true,
+      pollInterval: 2_000,
+      logger: graphileLogger(options.logger),
+    });
+    return {
+      async stop() {
+        await runner.stop();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
 }
