@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/scratch-postgres.js";
 import { bearer, createTestContext, TEST_JWT_SECRET, type TestContext, type TestPlatform } from "../helpers/app.js";
@@ -26,8 +27,27 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const c of contexts.splice(0)) await c.close();
   await receiver.close();
+  await connectionsClosed(database.url);
   await database.drop();
 });
+
+/**
+ * Closed pools finish hanging up in the background; dropping the database (WITH FORCE) under a
+ * connection still hanging up makes its client emit an error nobody listens to any more.
+ */
+async function connectionsClosed(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await expect
+      .poll(async () => (await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")).rows[0].n, {
+        timeout: 10_000,
+      })
+      .toBe(0);
+  } finally {
+    await client.end();
+  }
+}
 
 async function node(env: Record<string, string>): Promise<TestContext> {
   const c = await createTestContext({ ...ENV, ...env }, { sharedDatabaseUrl: database.url });
