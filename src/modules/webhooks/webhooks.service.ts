@@ -76,6 +76,14 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
 
   const source = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode, requestId: auth.requestId });
 
+  /**
+   * Locks the platform's endpoints in id order — the order recordEvent locks them in — before one
+   * of them is changed, so a change racing an event on the same platform waits instead of deadlocking.
+   */
+  async function lockEndpoints(tx: Prisma.TransactionClient, auth: AuthContext): Promise<void> {
+    await tx.$queryRaw`SELECT id FROM webhook_endpoints WHERE platform_id = ${auth.platformId} AND mode = ${auth.mode}::"Mode" ORDER BY id FOR UPDATE`;
+  }
+
   return {
     async create(auth: AuthContext, input: CreateWebhookInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
       await assertDeliverable(input.url);
@@ -120,6 +128,7 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
     async update(auth: AuthContext, id: string, input: UpdateWebhookInput): Promise<WebhookEndpoint> {
       if (input.url !== undefined) await assertDeliverable(input.url);
       return db.$transaction(async (tx) => {
+        await lockEndpoints(tx, auth);
         const current = await find(tx, auth, id);
         const updated = await tx.webhookEndpoint.update({ where: { id: current.id }, data: input });
         if (!current.isEnabled && updated.isEnabled) {
@@ -133,6 +142,7 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
     /** Deletes the endpoint and its deliveries; answers it as it was. */
     async remove(auth: AuthContext, id: string): Promise<WebhookEndpoint> {
       return db.$transaction(async (tx) => {
+        await lockEndpoints(tx, auth);
         const current = await find(tx, auth, id);
         await tx.webhookEndpoint.delete({ where: { id: current.id } });
         await recordEvent(tx, { ...source(auth), type: "webhook_endpoint.deleted", object: toWebhookEndpointResponse(current) });
