@@ -72,6 +72,16 @@ export async function recordEvent(tx: Prisma.TransactionClient, input: RecordEve
   return { id };
 }
 
+/**
+ * Records several events in order, for a transaction that changes several objects: collect them
+ * as the changes are written, and record them together once the writes are done (`recordEvent`'s
+ * rule — last in the transaction — so its endpoint locks are never held while other rows are
+ * locked).
+ */
+export async function recordEvents(tx: Prisma.TransactionClient, inputs: readonly RecordEventInput[]): Promise<void> {
+  for (const input of inputs) await recordEvent(tx, input);
+}
+
 /** The event as `GET /v1/events/:id` answers it — and as webhook deliveries post it. */
 export function toEventResponse(e: Event) {
   return {
