@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import { uniqueViolation } from "../../db/errors.js";
-import type { Platform } from "../../generated/prisma/client.js";
+import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
 import type { Mode, Role } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
@@ -32,6 +32,23 @@ export interface Tenant {
   requestId?: string;
 }
 
+/** A payment method as the user's `paymentMethods` list it — and as its events hold it. */
+export function toPaymentMethodResponse(pm: PaymentMethod) {
+  return {
+    id: pm.id,
+    user_id: pm.userId,
+    stripePaymentMethodId: pm.stripePaymentMethodId,
+    type: pm.type,
+    isDefault: pm.isDefault,
+    brand: pm.brand,
+    last4: pm.last4,
+    accountHolderType: pm.accountHolderType,
+    expMonth: pm.expMonth,
+    expYear: pm.expYear,
+    funding: pm.funding,
+  };
+}
+
 export function toUserResponse(u: UserView) {
   return {
     id: u.id,
@@ -51,18 +68,7 @@ export function toUserResponse(u: UserView) {
     stripeCustomerId: u.stripeCustomerId,
     authenticated: toApiDate(u.authenticated),
     links: u.links.map((l) => ({ id: l.id, label: l.label, url: l.url })),
-    paymentMethods: u.paymentMethods.map((pm) => ({
-      id: pm.id,
-      stripePaymentMethodId: pm.stripePaymentMethodId,
-      type: pm.type,
-      isDefault: pm.isDefault,
-      brand: pm.brand,
-      last4: pm.last4,
-      accountHolderType: pm.accountHolderType,
-      expMonth: pm.expMonth,
-      expYear: pm.expYear,
-      funding: pm.funding,
-    })),
+    paymentMethods: u.paymentMethods.map(toPaymentMethodResponse),
     scheduledDeletion: toApiDate(u.scheduledDeletion),
     role: u.membership?.role ?? "member",
     created: toApiDate(u.created),
