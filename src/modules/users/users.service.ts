@@ -9,13 +9,25 @@ import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 
 export const DELETION_GRACE_DAYS = 30;
 export const MAX_LINKS = 20;
+
+/**
+ * What erasing a user scrubs from the events of the objects that were theirs (each names its
+ * `user_id`): the fields that describe the person — cards, bank, what their calendar said.
+ */
+const ERASED_FIELDS: Readonly<Record<string, Record<string, null | []>>> = {
+  payment_method: { brand: null, last4: null, expMonth: null, expYear: null, funding: null, accountHolderType: null },
+  bank_account: { last4: null },
+  calendar: { name: null, description: null, events: [] },
+  calendar_event: { title: null, description: null, location: null, attendees: [] },
+};
+const TYPES_OF_THEIR_OBJECTS = EVENT_TYPES.filter((type) => Object.hasOwn(ERASED_FIELDS, EVENT_TYPE_LIST[type].object));
 
 const userInclude = {
   links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
@@ -318,6 +330,11 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
           });
           const erased = toUserResponse(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
           await tx.event.updateMany({ where: { objectId: user.id }, data: { data: erased } });
+          // Nor the events of what was theirs: saved cards, the bank account, the calendar.
+          await tx.$executeRaw`
+            UPDATE events SET data = (data::jsonb || (${JSON.stringify(ERASED_FIELDS)}::jsonb -> object_type))::json
+            WHERE platform_id = ${user.platformId} AND mode = ${user.mode}::"Mode" AND type = ANY(${TYPES_OF_THEIR_OBJECTS}::text[])
+              AND data->>'user_id' = ${user.id}`;
           await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
         });
       }
