@@ -369,6 +369,69 @@ describe("changes: items, buyers, sellers, fee inclusion, modify", () => {
   });
 });
 
+describe("every change route", () => {
+  /** Each route that changes a contract, with a body that would succeed on `c` (made by alice, bought by bob, sold by sam). */
+  function changes(c: Json): [("POST" | "PUT" | "DELETE"), string, Json | undefined][] {
+    const custom = c.fees.find((f: Json) => f.type === "custom");
+    return [
+      ["PUT", `/${c.id}`, { includeStripeFees: true }],
+      ["POST", `/${c.id}/item`, { user_id: sam.id, price: 100 }],
+      ["DELETE", `/${c.id}/item/${c.items[0].id}`, undefined],
+      ["POST", `/${c.id}/buyer`, { user_id: carol.id }],
+      ["PUT", `/${c.id}/buyer/${bob.id}/due`, { dueAmount: null }],
+      ["DELETE", `/${c.id}/buyer/${bob.id}`, undefined],
+      ["POST", `/${c.id}/seller`, { user_id: wes.id }],
+      ["PUT", `/${c.id}/seller/${sam.id}/owed`, { owedAmount: null }],
+      ["POST", `/${c.id}/fee`, { amount: 100 }],
+      ["PUT", `/${c.id}/fee/${custom.id}`, { amount: 200 }],
+      ["DELETE", `/${c.id}/fee/${custom.id}`, undefined],
+      ["PUT", `/${c.id}/fee_inclusion`, { feeInclusion: true }],
+    ];
+  }
+  const fresh = async () => simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], fees: [{ amount: 300 }] }, as(alice));
+
+  it("succeed for the creator (a seller's pay: that seller or an editor), and keep the invariants", async () => {
+    for (const [method, url, payload] of changes(await fresh())) okContract(await call(method, url, payload, as(url.includes("/owed") ? editor : alice)));
+  });
+
+  it("403 for the contract's buyers and sellers, 404 for members not on it, nothing changed", async () => {
+    const c = await fresh();
+    for (const [method, url, payload] of changes(c)) {
+      expect(failed(await call(method, url, payload, as(bob)), 403).code, `${method} ${url}`).toBe("not_contract_creator");
+      failed(await call(method, url, payload, as(sam)), 403);
+      failed(await call(method, url, payload, as(olly)), 404);
+    }
+    expect(okContract(await get(c.id))).toEqual(c);
+  });
+
+  it("409 contract_locked once the contract is void (or paid: contracts-settlement.test.ts)", async () => {
+    const c = await fresh();
+    okContract(await call("POST", `/${c.id}/send`));
+    okContract(await call("DELETE", `/${c.id}`));
+    for (const [method, url, payload] of changes(c)) expect(failed(await call(method, url, payload), 409).code, `${method} ${url}`).toBe("contract_locked");
+  });
+
+  it("400 for a path id too long to be one", async () => {
+    const long = `inv_${"0".repeat(120)}`;
+    for (const [method, url, payload] of changes(await fresh())) expect((await call(method, url.replace(/inv_[0-9a-f]{32}/, long), payload)).statusCode).toBe(400);
+    expect((await get(long)).statusCode).toBe(400);
+  });
+
+  it("sync: 422 when pins no longer add up under new rates", async () => {
+    const c = await fresh();
+    okContract(await call("PUT", `/${c.id}/fee_inclusion`, { feeInclusion: true }));
+    const pinned = okContract(await call("PUT", `/${c.id}/buyer/${bob.id}/due`, { dueAmount: (await get(c.id)).json().total }));
+    await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { platformFee: 5 } });
+    try {
+      const error = failed(await call("GET", `/${c.id}/sync`), 422, "pinned_amounts_below_total");
+      expect(error.gap_cents).toBeGreaterThan(0);
+      expect(okContract(await get(c.id))).toEqual(pinned);
+    } finally {
+      await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { platformFee: 2.5 } });
+    }
+  });
+});
+
 describe("access", () => {
   it("members read the contracts they created or are on; anyone else gets 404", async () => {
     const c = await simple(10000, {}, as(alice));
