@@ -10,6 +10,7 @@ import {
   contractParams,
   contractSchema,
   createContractBody,
+  type ContractResponse,
   customFeeBody,
   dueBody,
   feeInclusionBody,
@@ -142,7 +143,11 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
       },
       config: signedIn,
     },
-    async (request) => contracts.retrieve(requireAuth(request), request.params.id),
+    async (request, reply) => {
+      const json = await contracts.retrieve(requireAuth(request), request.params.id);
+      // JSON text built by PostgreSQL field by field (contracts.view.ts): sent as it is, not parsed and re-serialized.
+      return reply.type("application/json; charset=utf-8").send(json as unknown as ContractResponse);
+    },
   );
 
   app.put(

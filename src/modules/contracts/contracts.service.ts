@@ -42,7 +42,7 @@ import {
   type BaseRates,
   type ContractState,
 } from "./contracts.state.js";
-import { contractView, listContracts, type Tenant } from "./contracts.view.js";
+import { contractView, contractViewText, listContracts, type Tenant } from "./contracts.view.js";
 
 /**
  * Contracts (DESIGN.md §6, §8; notes/contracts-spec.md): invoices with several buyers and sellers.
@@ -58,14 +58,6 @@ import { contractView, listContracts, type Tenant } from "./contracts.view.js";
 type Tx = Prisma.TransactionClient;
 
 const tenantOf = (auth: AuthContext): Tenant => ({ platformId: auth.platformId, mode: auth.mode });
-
-/** A view's parties in the shape the access rules read. */
-const partiesOf = (c: ContractResponse) => ({
-  id: c.id,
-  userId: c.user_id,
-  buyers: c.buyers.map((b) => ({ userId: b.user_id })),
-  sellers: c.sellers.map((s) => ({ userId: s.user_id })),
-});
 
 export function createContractsService(deps: { db: Db; clock: Clock; rates: BaseRates }) {
   const { db, clock, rates } = deps;
@@ -310,10 +302,12 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
   }
 
   return {
-    async retrieve(auth: AuthContext, id: string): Promise<ContractResponse> {
-      const contract = await view(db, tenantOf(auth), id);
-      assertReadable(auth, partiesOf(contract));
-      return contract;
+    /** The contract object as JSON text (see contractViewText): the route sends it as it is. */
+    async retrieve(auth: AuthContext, id: string): Promise<string> {
+      const found = await contractViewText(db, tenantOf(auth), id);
+      if (!found) throw new NotFoundError("contract", id, "id");
+      assertReadable(auth, { id, userId: found.userId, buyers: found.buyers.map((userId) => ({ userId })), sellers: found.sellers.map((userId) => ({ userId })) });
+      return found.json;
     },
 
     /** Every contract of the platform (editors and the key). */
