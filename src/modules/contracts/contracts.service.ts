@@ -27,7 +27,6 @@ import {
   type SellerInput,
 } from "./contracts.schemas.js";
 import {
-  DB_FEE_TYPE,
   MAX_CONTRACT_TOTAL,
   assertManageable,
   assertReadable,
@@ -56,6 +55,27 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
  */
 
 type Tx = Prisma.TransactionClient;
+
+/** A cart line with what a contract needs of its product (fromCart reads them in one statement). */
+interface CartLine {
+  productId: string;
+  quantity: number;
+  startDate: string | null;
+  endDate: string | null;
+  sellerId: string;
+  sellerEmail: string | null;
+  sellerName: string | null;
+  type: ItemType;
+  name: string;
+  price: number;
+  currency: string;
+  stock: number | null;
+  isEnabled: boolean;
+  archived: boolean;
+  useSeasonalPrices: boolean;
+  seasons: { seasonStart: string; seasonEnd: string; price: number }[] | null;
+  parentOk: boolean;
+}
 
 const tenantOf = (auth: AuthContext): Tenant => ({ platformId: auth.platformId, mode: auth.mode });
 
@@ -364,150 +384,122 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
      */
     async fromCart(auth: AuthContext, cartId: string, input: FromCartInput): Promise<ContractResponse> {
       const tenant = tenantOf(auth);
+      // Plain SQL throughout: checkout is a hot write, and each Prisma call (a nested create most of
+      // all) is compiled on every call — the query-builder version cost ~11 ms of CPU per contract
+      // (bench/RESULTS.md).
       return db.$transaction(async (tx) => {
-        const [cart] = await tx.$queryRaw<{ id: string; user_id: string }[]>`
-          SELECT id, user_id FROM carts WHERE id = ${cartId} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
+        const [cart] = await tx.$queryRaw<{ id: string; user_id: string; email: string | null; name: string | null }[]>`
+          SELECT c.id, c.user_id, u.email, u.name FROM carts c JOIN users u ON u.id = c.user_id AND u.deleted IS NULL
+          WHERE c.id = ${cartId} AND c.platform_id = ${tenant.platformId} AND c.mode = ${tenant.mode}::"Mode" FOR UPDATE OF c`;
         // A member's own cart only; anyone else's is not there for them.
         if (!cart || (!isEditor(auth) && cart.user_id !== auth.user?.id)) throw new NotFoundError("cart", cartId, "cart_id");
-        const lines = await tx.cartItem.findMany({
-          where: { cartId: cart.id, platformId: tenant.platformId },
-          orderBy: [{ created: "asc" }, { id: "asc" }],
-          include: { product: { include: { seasonalPrices: { orderBy: [{ seasonStart: "asc" }, { id: "asc" }] }, parent: { select: { isEnabled: true, archived: true } } } } },
-        });
+        const [read] = await tx.$queryRaw<{ lines: string }[]>`
+          SELECT coalesce(json_agg(json_build_object(
+            'productId', p.id, 'quantity', ci.quantity, 'startDate', ci.start_date, 'endDate', ci.end_date,
+            'sellerId', p.user_id, 'sellerEmail', su.email, 'sellerName', su.name, 'type', p.type, 'name', p.name, 'price', p.price,
+            'currency', p.currency, 'stock', p.quantity, 'isEnabled', p.is_enabled, 'archived', p.archived IS NOT NULL,
+            'useSeasonalPrices', p.use_seasonal_prices,
+            'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
+            'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true)
+          ) ORDER BY ci.created, ci.id), '[]')::text AS lines
+          FROM cart_items ci
+          JOIN products p ON p.id = ci.product_id
+          JOIN users su ON su.id = p.user_id
+          LEFT JOIN products pp ON pp.id = p.parent_product_id
+          WHERE ci.cart_id = ${cart.id} AND ci.platform_id = ${tenant.platformId}`;
+        const lines = JSON.parse(read!.lines) as CartLine[];
         if (lines.length === 0) throw new UnprocessableError("cart_empty", `Cart ${cart.id} is empty: add products first.`, "cart_id");
-        const buyer = await resolveUser(tx, tenant, cart.user_id, "cart_id");
         for (const line of lines) {
-          assertForSale(line.product);
-          if (line.product.userId === buyer.id) {
-            throw new UnprocessableError("own_product", `${line.product.name} (${line.product.id}) is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
-          }
+          const name = `${line.name} (${line.productId})`;
+          if (line.archived || !line.parentOk) throw new ConflictError(line.archived ? "product_archived" : "product_disabled", `${name} is ${line.archived ? "archived" : "disabled"} and cannot be bought.`, "product_id");
+          if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
+          if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
         }
 
         // Take the stock, product by product in id order (two carts never lock in opposite orders).
-        const wanted = new Map<string, { product: (typeof lines)[number]["product"]; units: number }>();
+        const wanted = new Map<string, { line: CartLine; units: number }>();
         for (const line of lines) {
-          const entry = wanted.get(line.productId) ?? { product: line.product, units: 0 };
+          const entry = wanted.get(line.productId) ?? { line, units: 0 };
           entry.units += line.quantity;
           wanted.set(line.productId, entry);
         }
         const limited = new Set<string>();
-        for (const [productId, { product, units }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          let isLimited = product.quantity !== null;
-          if (!isLimited) {
+        for (const [productId, { line, units }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          if (line.stock === null) {
             // Unlimited when the cart was read: a share lock keeps it so until this commits.
             const [row] = await tx.$queryRaw<{ quantity: number | null }[]>`SELECT quantity FROM products WHERE id = ${productId} FOR SHARE`;
-            isLimited = row?.quantity !== null && row?.quantity !== undefined;
+            if (row?.quantity === null || row?.quantity === undefined) continue;
           }
-          if (!isLimited) continue;
           const taken = await tx.$executeRaw`
             UPDATE products SET quantity = quantity - ${units}, updated = now()
             WHERE id = ${productId} AND quantity IS NOT NULL AND quantity >= ${units}`;
           if (taken === 0) {
             const [row] = await tx.$queryRaw<{ quantity: number | null }[]>`SELECT quantity FROM products WHERE id = ${productId}`;
             if (row && row.quantity === null) continue;
-            throw stockError(product, row?.quantity ?? 0, units);
+            throw stockError({ id: productId, name: line.name }, row?.quantity ?? 0, units);
           }
           limited.add(productId);
         }
 
         const now = clock.now();
-        const id = newId("contract");
-        const currency = lines[0]!.product.currency;
         const items = lines.map((line) => {
-          const p = line.product;
-          const price = effectivePrice(p, p.seasonalPrices, line.startDate ?? now);
-          return {
-            id: newId("contractItem"),
-            ...tenant,
-            userId: p.userId,
-            type: p.type,
-            productId: p.id,
-            startDate: line.startDate,
-            endDate: line.endDate,
-            quantity: line.quantity,
-            price,
-            total: price * line.quantity,
-            description: p.name,
-            reserved: limited.has(p.id) ? line.quantity : 0,
-          };
+          const seasons = (line.seasons ?? []).map((season) => ({ seasonStart: new Date(season.seasonStart), seasonEnd: new Date(season.seasonEnd), price: season.price }));
+          const price = effectivePrice(line, seasons, line.startDate ? new Date(line.startDate) : now);
+          return { id: newId("contractItem"), line, userId: line.sellerId, price, total: price * line.quantity, reserved: limited.has(line.productId) ? line.quantity : 0 };
         });
-        const sellerIds = [...new Set(items.map((item) => item.userId))];
-        const sellers = await tx.user.findMany({ where: { id: { in: sellerIds }, platformId: tenant.platformId }, select: { id: true, email: true, name: true } });
-        const byId = new Map(sellers.map((s) => [s.id, s]));
+        const sellers = [...new Map(lines.map((line) => [line.sellerId, line])).values()];
         const flags = inclusion(input);
         const figures = computeFigures(
           {
             items,
             fees: [],
-            buyers: [{ userId: buyer.id, pinned: false, amountDue: 0 }],
-            sellers: sellerIds.map((userId) => ({ userId, pinned: false, amountOwed: 0 })),
+            buyers: [{ userId: cart.user_id, pinned: false, amountDue: 0 }],
+            sellers: sellers.map((line) => ({ userId: line.sellerId, pinned: false, amountOwed: 0 })),
             ...flags,
           },
           rates,
           auth.platform.platformFeeBps,
         );
-        await tx.contract.create({
-          data: {
-            id,
-            ...tenant,
-            userId: buyer.id,
-            cartId: cart.id,
-            notes: input.notes ?? null,
-            due: input.due ?? null,
-            currency,
-            subTotal: figures.subTotal,
-            total: figures.total,
-            ...flags,
-            items: { createMany: { data: items } },
-            buyers: {
-              createMany: {
-                data: [
-                  {
-                    id: newId("buyer"),
-                    ...tenant,
-                    userId: buyer.id,
-                    email: buyer.email,
-                    name: buyer.name,
-                    position: 0,
-                    baseAmountDue: figures.buyers[0]!.baseAmountDue,
-                    amountDue: figures.buyers[0]!.amountDue,
-                  },
-                ],
-              },
-            },
-            sellers: {
-              createMany: {
-                data: figures.sellers.map((s, position) => ({
-                  id: newId("seller"),
-                  ...tenant,
-                  userId: s.userId,
-                  email: byId.get(s.userId)?.email ?? null,
-                  name: byId.get(s.userId)?.name ?? null,
-                  position,
-                  baseAmountOwed: s.baseAmountOwed,
-                  amountOwed: s.amountOwed,
-                })),
-              },
-            },
-            fees: {
-              createMany: {
-                data: figures.fees
-                  .filter((fee) => fee.type !== "custom")
-                  .map((fee) => ({
-                    id: newId("fee"),
-                    ...tenant,
-                    type: DB_FEE_TYPE[fee.type],
-                    amount: fee.amount,
-                    payer: (fee.type === "stripe:cc" ? flags.includeStripeFees : fee.type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees)
-                      ? ("buyers" as const)
-                      : ("sellers" as const),
-                  })),
-              },
-            },
-          },
-          select: { id: true },
-        });
-        await tx.cartItem.deleteMany({ where: { cartId: cart.id, platformId: tenant.platformId } });
+        const bears = (type: string) =>
+          (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees) ? "buyers" : "sellers";
+        const fees = figures.fees.filter((fee) => fee.type !== "custom");
+        const id = newId("contract");
+        const { platformId, mode } = tenant;
+        // The contract, its items, buyer, sellers and fees, and the emptied cart: one statement.
+        await tx.$executeRaw`
+          WITH contract AS (
+            INSERT INTO contracts (id, platform_id, mode, user_id, cart_id, notes, due, currency, sub_total, total,
+                                   include_stripe_fees, include_candle_fees, include_platform_fees, updated)
+            VALUES (${id}, ${platformId}, ${mode}::"Mode", ${cart.user_id}, ${cart.id}, ${input.notes ?? null}, ${input.due ?? null}, ${lines[0]!.currency},
+                    ${figures.subTotal}, ${figures.total}, ${flags.includeStripeFees}, ${flags.includeCandleFees}, ${flags.includePlatformFees}, now())
+          ), items AS (
+            INSERT INTO contract_items (id, platform_id, mode, contract_id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, updated)
+            SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.type::"ItemType", t.product_id, t.start_date, t.end_date, t.quantity, t.price, t.total, t.description, t.reserved, now()
+            FROM unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => i.userId)}::text[], ${items.map((i) => i.line.type)}::text[],
+                        ${items.map((i) => i.line.productId)}::text[], ${items.map((i) => i.line.startDate)}::timestamptz[], ${items.map((i) => i.line.endDate)}::timestamptz[],
+                        ${items.map((i) => i.line.quantity)}::int[], ${items.map((i) => i.price)}::int[], ${items.map((i) => i.total)}::int[],
+                        ${items.map((i) => i.line.name)}::text[], ${items.map((i) => i.reserved)}::int[])
+              AS t(id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved)
+          ), buyer AS (
+            INSERT INTO contract_buyers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_due, amount_due, position, updated)
+            VALUES (${newId("buyer")}, ${platformId}, ${mode}::"Mode", ${id}, ${cart.user_id}, ${cart.email}, ${cart.name},
+                    ${figures.buyers[0]!.baseAmountDue}, ${figures.buyers[0]!.amountDue}, 0, now())
+          ), sellers AS (
+            INSERT INTO contract_sellers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_owed, amount_owed, position, updated)
+            SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.email, t.name, t.base, t.owed, t.position, now()
+            FROM unnest(${figures.sellers.map(() => newId("seller"))}::text[], ${figures.sellers.map((s) => s.userId)}::text[],
+                        ${sellers.map((line) => line.sellerEmail)}::text[], ${sellers.map((line) => line.sellerName)}::text[],
+                        ${figures.sellers.map((s) => s.baseAmountOwed)}::int[], ${figures.sellers.map((s) => s.amountOwed)}::int[],
+                        ${figures.sellers.map((_, i) => i)}::int[])
+              AS t(id, user_id, email, name, base, owed, position)
+          ), fees AS (
+            INSERT INTO contract_fees (id, platform_id, mode, contract_id, type, amount, payer, updated)
+            SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.type::"FeeType", t.amount, t.payer::"FeePayer", now()
+            FROM unnest(${fees.map(() => newId("fee"))}::text[], ${fees.map((fee) => fee.type)}::text[], ${fees.map((fee) => fee.amount)}::int[],
+                        ${fees.map((fee) => bears(fee.type))}::text[])
+              AS t(id, type, amount, payer)
+          )
+          DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
         return view(tx, tenant, id);
       });
     },
