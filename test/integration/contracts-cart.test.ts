@@ -49,8 +49,13 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     await add(buyer, bowl.id, { quantity: 3 });
     const cart = await add(buyer, rug.id, { quantity: 1, startDate: "2030-07-01T00:00:00Z", endDate: "2030-07-08T00:00:00Z" });
 
-    const c = okContract(await fromCart(cart.id, as(buyer), { notes: "Thanks!", includeStripeFees: true }), 201);
-    expect(c).toMatchObject({ cart_id: cart.id, user_id: buyer.id, status: "draft", notes: "Thanks!", currency: "usd", includeStripeFees: true, includeCandleFees: false });
+    const c = okContract(await fromCart(cart.id, as(buyer), { notes: "Thanks!", due: "2030-06-20T12:00:00+02:00", includeStripeFees: true }), 201);
+    expect(c).toMatchObject({ cart_id: cart.id, user_id: buyer.id, status: "draft", notes: "Thanks!", due: "2030-06-20T10:00:00Z", currency: "usd", includeStripeFees: true, includeCandleFees: false });
+    expect(c.fees.map((f: Json) => [f.type, f.payer])).toEqual([
+      ["stripe:cc", "buyers"],
+      ["candle:base", "sellers"],
+      ["platform:base", "sellers"],
+    ]);
     expect(c.items.map((i: Json) => [i.product_id, i.user_id, i.type, i.quantity, i.price, i.total, i.description, i.startDate])).toEqual([
       [bowl.id, potter.id, "product", 3, 3000, 9000, "Bowl", null],
       [rug.id, weaver.id, "service", 1, 15000, 15000, "Rug", "2030-07-01T00:00:00Z"],
