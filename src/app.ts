@@ -28,6 +28,9 @@ import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
 import { createCalendarsService } from "./modules/calendars/calendars.service.js";
 import { cartsRoutes } from "./modules/carts/carts.routes.js";
 import { createCartsService } from "./modules/carts/carts.service.js";
+import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
+import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
+import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
@@ -100,6 +103,8 @@ export interface AppServices {
   tasks: TaskList;
   payments: PaymentsGateway;
   transactions: TransactionsService;
+  contracts: ContractsService;
+  settlement: ContractSettlement;
 }
 
 export interface RouteInfo {
@@ -185,20 +190,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users });
+  const contracts = createContractsService({ db, clock, rates: config.fees });
+  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
     bankAccounts,
     paymentMethods,
     // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
-    onPaymentOutcome: [],
+    onPaymentOutcome: [settlement.onPaymentOutcome],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
     log: app.log,
   });
   const waitlists = createWaitlistsService({ db, clock });
-  const utils = createUtilsService({ db });
+  const utils = createUtilsService({ db, rates: config.fees });
   const calendars = createCalendarsService({ db, clock });
   const products = createProductsService({ db, clock });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
@@ -236,8 +243,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "sweep-webhooks": async () => {
       await deliveries.sweep();
     },
+    "settle-contract": async (payload) => {
+      await settlement.resume(payload as SettleContractJob);
+    },
   };
-  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -307,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(calendarsRoutes, { calendars, users });
       await v1.register(productsRoutes, { products, images: productImages });
       await v1.register(cartsRoutes, { carts });
+      await v1.register(contractsRoutes, { contracts, settlement });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions, analytics });
       await v1.register(eventsRoutes, { events });

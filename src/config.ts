@@ -27,6 +27,22 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** A percentage with at most two decimals (2.9), as integer basis points (290). */
+const percentBps = (fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      const bps = Math.round(n * 100);
+      if (!Number.isFinite(n) || n < 0 || n > max || Math.abs(bps - n * 100) > 1e-6) {
+        ctx.addIssue({ code: "custom", message: `must be a percentage from 0 to ${max} with at most two decimals` });
+        return z.NEVER;
+      }
+      return bps;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -86,6 +102,10 @@ const envSchema = z
   S3_FORCE_PATH_STYLE: bool(false),
   SHUTDOWN_TIMEOUT: int(10_000, 0, 600_000),
   REQUEST_TIMEOUT: int(30_000, 1_000, 600_000),
+  STRIPE_FEE_PERCENT: percentBps(290, 99.99),
+  STRIPE_FEE_FIXED: int(30, 0, 10_000),
+  CANDLE_FEE_PERCENT: percentBps(100, 100),
+  CONTRACT_SETTLEMENT_LEASE: int(60, 5, 3_600),
   STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
     message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
   }),
@@ -141,6 +161,9 @@ export interface Config {
   shutdownTimeout: number;
   requestTimeout: number;
   payments: PaymentsConfig;
+  /** Fee rates every contract is priced with (the platform's own fee is per platform). */
+  fees: { stripePercentBps: number; stripeFixedCents: number; candleBps: number };
+  contracts: { settlementLeaseSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -197,6 +220,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     payments: e.STRIPE_SECRET_KEY
       ? { kind: "stripe", secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, livemode: /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY) }
       : { kind: "offline", webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? OFFLINE_WEBHOOK_SECRET, webhookSecretSource: e.STRIPE_WEBHOOK_SECRET ? "config" : "default" },
+    fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
+    contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
   };
   return deepFreeze(config);
 }
