@@ -64,7 +64,7 @@ export const EVENT_TYPE_LIST = {
   "subscription.renewed": { object: "subscription", description: "A renewal was charged and its sellers paid; the object is in its new period." },
   "subscription.renewal_failed": {
     object: "subscription",
-    description: "A renewal was declined (or could not be attempted); `failedAttempts` counts them, `nextRenewal` says when it is retried.",
+    description: "A renewal was declined (or could not be attempted); `failedAttempts` counts them, `nextAttempt` says when it is retried.",
   },
   "subscription.renewal_skipped": { object: "subscription", description: "A cycle fell due while the subscription was paused: not charged, the period moved on." },
   "subscription.past_due": { object: "subscription", description: "The last retry of a renewal failed: `pastDue`, no more automatic charges; the buyer was emailed." },

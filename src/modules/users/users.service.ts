@@ -12,6 +12,7 @@ import { recordEvent } from "../events/events.service.js";
 import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
+import { recordSubscriptionEvent } from "../subscriptions/subscriptions.view.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 
 export const DELETION_GRACE_DAYS = 30;
@@ -311,7 +312,8 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               WHERE object_id = ANY(${entries.map((e) => e.id)}::text[])`;
           }
           await tx.product.updateMany({ where: { userId: user.id, archived: null }, data: { isEnabled: false, archived: now } });
-          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, ended: now } });
+          const ending = await tx.subscription.findMany({ where: { userId: user.id, ended: null, incomplete: false }, select: { id: true } });
+          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, isPaused: false, ended: now, nextAttemptAt: null } });
           await tx.user.update({
             where: { id: user.id },
             data: {
@@ -335,6 +337,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
             UPDATE events SET data = (data::jsonb || (${JSON.stringify(ERASED_FIELDS)}::jsonb -> object_type))::json
             WHERE platform_id = ${user.platformId} AND mode = ${user.mode}::"Mode" AND type = ANY(${TYPES_OF_THEIR_OBJECTS}::text[])
               AND data->>'user_id' = ${user.id}`;
+          for (const s of ending) await recordSubscriptionEvent(tx, s.id, "subscription.ended", null);
           await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
         });
       }
