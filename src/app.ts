@@ -32,6 +32,8 @@ import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
 import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
 import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
+import { KeyCache } from "./modules/auth/key-cache.js";
+import { startInvalidationListener, type InvalidationListener } from "./db/invalidation.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
@@ -185,10 +187,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
-  const credentials = createCredentialsService({ db, tokens });
-  const keys = createKeysService({ db });
+  const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
+  const invalidate = (message: string) => keyCache.invalidate(message);
+  const credentials = createCredentialsService({ db, tokens, keyCache });
+  const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
-  const platforms = createPlatformsService({ db, keys, media });
+  const platforms = createPlatformsService({ db, keys, media, invalidate });
   const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
   const users = createUsersService({ db, media, clock });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
@@ -356,7 +360,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger: app.log as unknown as Logger });
     });
   }
+  // Key lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
+  let invalidations: InvalidationListener | undefined;
+  if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
+    const connectionString = deps.databaseUrl;
+    app.addHook("onReady", async () => {
+      invalidations = startInvalidationListener({
+        connectionString,
+        onMessage: (message) => keyCache.invalidate(message),
+        onConnected: () => keyCache.setLive(true),
+        onDisconnected: () => keyCache.setLive(false),
+        logger: app.log as unknown as Logger,
+      });
+    });
+  }
   app.addHook("onClose", async () => {
+    await invalidations?.stop();
     await worker?.stop();
     await rateLimitStore.close();
     await mailer.close();

@@ -96,6 +96,7 @@ const envSchema = z
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
   ACCESS_TOKEN_TTL: int(900, 60, 86_400),
   REFRESH_TOKEN_TTL: int(30 * 86_400, 3_600, 365 * 86_400),
+  AUTH_CACHE_TTL: int(30, 0, 3_600),
   CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(",").map((o) => o.trim()).filter(Boolean) : [])),
   TRUST_PROXY: bool(false),
   BODY_LIMIT: int(1_048_576, 1_024, 100 * 1_048_576),
@@ -166,7 +167,7 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   dataDir: string;
   database: { url: string | undefined; poolSize: number; embeddedPort: number };
-  auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number };
+  auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
   trustProxy: boolean;
   bodyLimit: number;
@@ -211,7 +212,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
-    auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL },
+    auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
     trustProxy: e.TRUST_PROXY,
     bodyLimit: e.BODY_LIMIT,

@@ -9,7 +9,9 @@ import type { RequestSpec, Scenario, Target } from "./scenario.js";
  * variants, own product, stock, currency) and answers the whole cart.
  *
  * The baseline does the same in one pg transaction (create the cart if needed, lock it, read the
- * product with a share lock, check it, add or merge the line) and answers the same cart JSON; the
+ * product with a share lock, check it, add or merge the line, read the cart and record it as a
+ * `cart.updated` event — the insert, and the look-up of subscribed webhook endpoints, of which the
+ * bench has none) and answers the same cart JSON; the
  * shopper comes in an `x-user-id` header (no auth). Its shoppers are others, adding the same
  * products in the same order, so both servers do the same work.
  */
@@ -168,7 +170,7 @@ export const addToCart: Scenario = {
       const productId = (request.params as { product_id: string }).product_id;
       const quantity = (request.body as { quantity: number }).quantity;
       const client = await db.connect();
-      let cartId: string;
+      let cart: ReturnType<typeof toCart>;
       try {
         await client.query("BEGIN");
         await client.query(`INSERT INTO carts (id, platform_id, mode, user_id, updated) VALUES ($1, $2, 'test', $3, now()) ON CONFLICT (user_id) DO NOTHING`, [
@@ -176,7 +178,7 @@ export const addToCart: Scenario = {
           data.platformId,
           userId,
         ]);
-        cartId = (await client.query<{ id: string }>(`SELECT id FROM carts WHERE user_id = $1 AND platform_id = $2 FOR UPDATE`, [userId, data.platformId])).rows[0]!.id;
+        const cartId = (await client.query<{ id: string }>(`SELECT id FROM carts WHERE user_id = $1 AND platform_id = $2 FOR UPDATE`, [userId, data.platformId])).rows[0]!.id;
         const product = (
           await client.query<{ id: string; user_id: string; currency: string; quantity: number | null; is_enabled: boolean; archived: Date | null; type: string; variants: number }>(
             `SELECT p.id, p.user_id, p.currency, p.quantity, p.is_enabled, p.archived, p.type,
@@ -214,6 +216,17 @@ export const addToCart: Scenario = {
           ]);
         }
         await client.query(`UPDATE carts SET updated = now() WHERE id = $1`, [cartId]);
+        cart = toCart((await client.query(CART_SQL, [cartId])).rows[0], "usd");
+        await client.query(`INSERT INTO events (id, platform_id, mode, type, object_id, object_type, data) VALUES ($1, $2, 'test', 'cart.updated', $3, 'cart', $4::json)`, [
+          `evt_${uuidv7Hex()}`,
+          data.platformId,
+          cartId,
+          JSON.stringify(cart),
+        ]);
+        await client.query(
+          `SELECT id FROM webhook_endpoints WHERE platform_id = $1 AND mode = 'test' AND is_enabled AND events && ARRAY['cart.updated', '*']::text[] ORDER BY id FOR UPDATE`,
+          [data.platformId],
+        );
         await client.query("COMMIT");
       } catch (err) {
         await client.query("ROLLBACK");
@@ -222,8 +235,7 @@ export const addToCart: Scenario = {
       } finally {
         client.release();
       }
-      const { rows } = await db.query(CART_SQL, [cartId]);
-      return toCart(rows[0], "usd");
+      return cart;
     });
   },
 };
