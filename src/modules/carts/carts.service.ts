@@ -1,13 +1,14 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Product } from "../../generated/prisma/client.js";
+import type { ItemType, Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
-import { effectivePrice } from "../products/pricing.js";
+import { effectivePrice, type Season } from "../products/pricing.js";
 import { isAvailableInStock } from "../products/products.service.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
@@ -22,21 +23,111 @@ import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.
  */
 type Buyer = AuthContext & { user: { id: string } };
 
-const cartInclude = {
-  items: {
-    orderBy: [{ created: "asc" }, { id: "asc" }],
-    include: {
-      product: {
-        include: {
-          seasonalPrices: { orderBy: [{ seasonStart: "asc" }, { id: "asc" }] },
-          parent: { select: { isEnabled: true, archived: true } },
-        },
-      },
-    },
-  },
-} satisfies Prisma.CartInclude;
+/** A cart line with what its rendering needs of the product (and of its parent, for a variant). */
+export interface CartLineView {
+  id: string;
+  cartId: string;
+  type: ItemType;
+  quantity: number;
+  startDate: Date | null;
+  endDate: Date | null;
+  created: Date;
+  updated: Date;
+  product: {
+    id: string;
+    userId: string;
+    parentProductId: string | null;
+    name: string;
+    image: string | null;
+    currency: string;
+    isEnabled: boolean;
+    archived: Date | null;
+    quantity: number | null;
+    price: number;
+    useSeasonalPrices: boolean;
+    seasonalPrices: Season[];
+    parent: { isEnabled: boolean; archived: Date | null } | null;
+  };
+}
 
-export type CartView = Prisma.CartGetPayload<{ include: typeof cartInclude }> & { currency: string };
+export interface CartView {
+  id: string;
+  platformId: string;
+  mode: Mode;
+  userId: string;
+  created: Date;
+  updated: Date;
+  items: CartLineView[];
+  currency: string;
+}
+
+/**
+ * The cart with its lines, their products, seasons and parents, as one JSON text built by
+ * PostgreSQL: every change answers (and records) the cart, and Prisma's nested `include` was five
+ * queries compiled in Wasm on each call (bench/RESULTS.md, add-to-cart).
+ */
+const CART_JSON = Prisma.sql`json_build_object(
+  'id', c.id, 'platformId', c.platform_id, 'mode', c.mode, 'userId', c.user_id, 'created', c.created, 'updated', c.updated,
+  'items', coalesce((
+    SELECT json_agg(json_build_object(
+      'id', i.id, 'cartId', i.cart_id, 'type', i.type, 'quantity', i.quantity, 'startDate', i.start_date, 'endDate', i.end_date,
+      'created', i.created, 'updated', i.updated,
+      'product', json_build_object(
+        'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
+        'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
+        'useSeasonalPrices', p.use_seasonal_prices,
+        'seasonalPrices', coalesce((
+          SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
+          FROM seasonal_prices s WHERE s.product_id = p.id), '[]'),
+        'parent', (SELECT json_build_object('isEnabled', pp.is_enabled, 'archived', pp.archived) FROM products pp WHERE pp.id = p.parent_product_id)
+      )
+    ) ORDER BY i.created, i.id)
+    FROM cart_items i JOIN products p ON p.id = i.product_id WHERE i.cart_id = c.id), '[]')
+)`;
+
+const toDate = (v: string | null): Date | null => (v === null ? null : new Date(v));
+
+/** Dates arrive from the JSON text as strings: back to the instants they were. */
+function parseCart(text: string, fallbackCurrency: string): CartView {
+  const raw = JSON.parse(text);
+  const items: CartLineView[] = raw.items.map((i: any) => ({
+    ...i,
+    startDate: toDate(i.startDate),
+    endDate: toDate(i.endDate),
+    created: new Date(i.created),
+    updated: new Date(i.updated),
+    product: {
+      ...i.product,
+      archived: toDate(i.product.archived),
+      seasonalPrices: i.product.seasonalPrices.map((s: any) => ({ price: s.price, seasonStart: new Date(s.seasonStart), seasonEnd: new Date(s.seasonEnd) })),
+      parent: i.product.parent && { isEnabled: i.product.parent.isEnabled, archived: toDate(i.product.parent.archived) },
+    },
+  }));
+  return {
+    id: raw.id,
+    platformId: raw.platformId,
+    mode: raw.mode,
+    userId: raw.userId,
+    created: new Date(raw.created),
+    updated: new Date(raw.updated),
+    items,
+    currency: items[0]?.product.currency ?? fallbackCurrency,
+  };
+}
+
+/** What adding needs of a product, read under a share lock. */
+interface ProductRow {
+  id: string;
+  userId: string;
+  parentProductId: string | null;
+  name: string;
+  type: ItemType;
+  currency: string;
+  isEnabled: boolean;
+  archived: Date | null;
+  quantity: number | null;
+  hasVariants: boolean;
+}
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
 
@@ -90,17 +181,20 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
   async function ensureCart(client: Db | Prisma.TransactionClient, buyer: Buyer): Promise<void> {
-    await client.cart.createMany({
-      data: [{ id: newId("cart"), platformId: buyer.platformId, mode: buyer.mode, userId: buyer.user.id }],
-      skipDuplicates: true,
-    });
+    await client.$executeRaw`
+      INSERT INTO carts (id, platform_id, mode, user_id, created, updated)
+      VALUES (${newId("cart")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${buyer.user.id}, now(), now())
+      ON CONFLICT (user_id) DO NOTHING`;
   }
 
   /** The buyer's cart; `ensured`: the caller has already made sure it exists (in this transaction). */
   async function view(buyer: Buyer, client: Db | Prisma.TransactionClient = db, ensured = false): Promise<CartView> {
     if (!ensured) await ensureCart(client, buyer);
-    const cart = await client.cart.findFirstOrThrow({ where: { userId: buyer.user.id, platformId: buyer.platformId, mode: buyer.mode }, include: cartInclude });
-    return { ...cart, currency: cart.items[0]?.product.currency ?? buyer.platform.currency };
+    const [row] = await client.$queryRaw<{ cart: string }[]>`
+      SELECT ${CART_JSON}::text AS cart FROM carts c
+      WHERE c.user_id = ${buyer.user.id} AND c.platform_id = ${buyer.platformId} AND c.mode = ${buyer.mode}::"Mode"`;
+    if (!row) throw new Error(`cart of ${buyer.user.id} vanished inside its transaction`);
+    return parseCart(row.cart, buyer.platform.currency);
   }
 
   /** The cart as it is now in `tx`, recorded as the event of the change just made (last in the transaction). */
@@ -117,12 +211,19 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     return cart?.id ?? null;
   }
 
+  async function touchCart(tx: Prisma.TransactionClient, cartId: string): Promise<void> {
+    await tx.$executeRaw`UPDATE carts SET updated = ${clock.now()} WHERE id = ${cartId}`;
+  }
+
   /** A product of the buyer's platform, locked against changes (and deletion) until the add commits. */
-  async function productForShare(tx: Prisma.TransactionClient, buyer: Buyer, where: Prisma.Sql, param: string, id: string): Promise<Product> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM products WHERE platform_id = ${buyer.platformId} AND mode = ${buyer.mode}::"Mode" AND ${where} FOR SHARE`;
+  async function productForShare(tx: Prisma.TransactionClient, buyer: Buyer, where: Prisma.Sql, param: string, id: string): Promise<ProductRow> {
+    const rows = await tx.$queryRaw<ProductRow[]>`
+      SELECT id, user_id AS "userId", parent_product_id AS "parentProductId", name, type::text AS type, currency,
+             is_enabled AS "isEnabled", archived, quantity,
+             EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
+      FROM products WHERE platform_id = ${buyer.platformId} AND mode = ${buyer.mode}::"Mode" AND ${where} FOR SHARE`;
     if (rows.length === 0) throw new NotFoundError(param === "variant" ? "variant of this product" : "product", id, param);
-    return tx.product.findUniqueOrThrow({ where: { id: rows[0]!.id, platformId: buyer.platformId } });
+    return rows[0]!;
   }
 
   return {
@@ -137,13 +238,13 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
 
         const product = await productForShare(tx, buyer, Prisma.sql`id = ${productId}`, "product_id", productId);
         let item = product;
-        let parent: Product | null = null;
+        let parent: ProductRow | null = null;
         if (input.variant !== undefined) {
           item = await productForShare(tx, buyer, Prisma.sql`id = ${input.variant} AND parent_product_id = ${product.id}`, "variant", input.variant);
           parent = product;
         } else if (product.parentProductId !== null) {
           parent = await productForShare(tx, buyer, Prisma.sql`id = ${product.parentProductId}`, "product_id", product.parentProductId);
-        } else if ((await tx.product.count({ where: { parentProductId: product.id, archived: null } })) > 0) {
+        } else if (product.hasVariants) {
           throw new UnprocessableError("variant_required", `${product.id} comes in variants: say which one with \`variant\`.`, "variant");
         }
 
@@ -153,9 +254,13 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
         if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
         if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "product_id");
 
-        const lines = await tx.cartItem.findMany({ where: { cartId, platformId: buyer.platformId }, include: { product: { select: { currency: true } } } });
-        if (lines.some((l) => l.product.currency !== item.currency)) {
-          throw new UnprocessableError("currency_mismatch", `${name} is priced in ${item.currency}, and this cart holds items in ${lines[0]!.product.currency}: a cart has one currency.`, "product_id");
+        const lines = await tx.$queryRaw<{ id: string; productId: string; quantity: number; startDate: Date | null; endDate: Date | null; currency: string }[]>`
+          SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", p.currency
+          FROM cart_items i JOIN products p ON p.id = i.product_id
+          WHERE i.cart_id = ${cartId} AND i.platform_id = ${buyer.platformId}
+          ORDER BY i.created, i.id`;
+        if (lines.some((l) => l.currency !== item.currency)) {
+          throw new UnprocessableError("currency_mismatch", `${name} is priced in ${item.currency}, and this cart holds items in ${lines[0]!.currency}: a cart has one currency.`, "product_id");
         }
         const held = lines.filter((l) => l.productId === item.id).reduce((sum, l) => sum + l.quantity, 0);
         if (item.quantity !== null && held + input.quantity > item.quantity) {
@@ -170,24 +275,15 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
           if (same.quantity + input.quantity > MAX_LINE_QUANTITY) {
             throw new UnprocessableError("quantity_too_large", `A cart line holds at most ${MAX_LINE_QUANTITY} units.`, "quantity");
           }
-          await tx.cartItem.update({ where: { id: same.id, cartId }, data: { quantity: same.quantity + input.quantity } });
+          await tx.$executeRaw`UPDATE cart_items SET quantity = ${same.quantity + input.quantity}, updated = now() WHERE id = ${same.id} AND cart_id = ${cartId}`;
         } else {
           if (lines.length >= MAX_CART_LINES) throw new UnprocessableError("cart_full", `A cart holds at most ${MAX_CART_LINES} lines.`, "product_id");
-          await tx.cartItem.create({
-            data: {
-              id: newId("cartItem"),
-              platformId: buyer.platformId,
-              mode: buyer.mode,
-              cartId,
-              productId: item.id,
-              type: item.type,
-              quantity: input.quantity,
-              startDate: input.startDate ?? null,
-              endDate: input.endDate ?? null,
-            },
-          });
+          await tx.$executeRaw`
+            INSERT INTO cart_items (id, platform_id, mode, cart_id, product_id, type, quantity, start_date, end_date, created, updated)
+            VALUES (${newId("cartItem")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${cartId}, ${item.id}, ${item.type}::"ItemType",
+                    ${input.quantity}, ${input.startDate ?? null}::timestamptz, ${input.endDate ?? null}::timestamptz, now(), now())`;
         }
-        await tx.cart.update({ where: { id: cartId, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        await touchCart(tx, cartId);
         return changed(tx, buyer, "cart.updated");
       });
     },
@@ -195,9 +291,9 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     async removeItem(buyer: Buyer, itemId: string): Promise<CartView> {
       return db.$transaction(async (tx) => {
         const cartId = await lockCart(tx, buyer);
-        const { count } = cartId ? await tx.cartItem.deleteMany({ where: { id: itemId, cartId, platformId: buyer.platformId } }) : { count: 0 };
+        const count = cartId ? await tx.$executeRaw`DELETE FROM cart_items WHERE id = ${itemId} AND cart_id = ${cartId} AND platform_id = ${buyer.platformId}` : 0;
         if (count === 0) throw new NotFoundError("item in your cart", itemId, "cart_item_id");
-        await tx.cart.update({ where: { id: cartId!, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        await touchCart(tx, cartId!);
         return changed(tx, buyer, "cart.updated");
       });
     },
@@ -206,9 +302,9 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     async clear(buyer: Buyer): Promise<CartView> {
       return db.$transaction(async (tx) => {
         const cartId = await lockCart(tx, buyer);
-        const { count } = cartId ? await tx.cartItem.deleteMany({ where: { cartId, platformId: buyer.platformId } }) : { count: 0 };
+        const count = cartId ? await tx.$executeRaw`DELETE FROM cart_items WHERE cart_id = ${cartId} AND platform_id = ${buyer.platformId}` : 0;
         if (count === 0) return view(buyer, tx);
-        await tx.cart.update({ where: { id: cartId!, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        await touchCart(tx, cartId!);
         return changed(tx, buyer, "cart.cleared");
       });
     },

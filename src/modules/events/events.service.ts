@@ -43,18 +43,12 @@ export const deliveryJobKey = (endpointId: string) => `deliver-webhooks:${endpoi
  */
 export async function recordEvent(tx: Prisma.TransactionClient, input: RecordEventInput): Promise<{ id: string }> {
   const id = newId("event");
-  await tx.event.create({
-    data: {
-      id,
-      platformId: input.platformId,
-      mode: input.mode,
-      type: input.type,
-      objectId: input.object.id,
-      objectType: EVENT_TYPE_LIST[input.type].object,
-      data: input.object as Prisma.InputJsonValue,
-      requestId: input.requestId ?? null,
-    },
-  });
+  // Plain SQL: every write of the API records an event, and the query builder's create cost a Wasm
+  // compilation of the whole object on each one (bench/RESULTS.md, add-to-cart).
+  await tx.$executeRaw`
+    INSERT INTO events (id, platform_id, mode, type, object_id, object_type, data, request_id)
+    VALUES (${id}, ${input.platformId}, ${input.mode}::"Mode", ${input.type}, ${input.object.id}, ${EVENT_TYPE_LIST[input.type].object},
+            ${JSON.stringify(input.object)}::json, ${input.requestId ?? null})`;
   const endpoints = await tx.$queryRaw<{ id: string }[]>`
     SELECT id FROM webhook_endpoints
     WHERE platform_id = ${input.platformId} AND mode = ${input.mode}::"Mode" AND is_enabled
