@@ -346,6 +346,22 @@ describe("carts", () => {
     expect(await typesAbout(cleared.json().id)).toEqual(["cart.updated", "cart.updated", "cart.cleared"]);
   });
 
+  it("a cart turned into a contract: cart.cleared with the empty cart, then contract.created", async () => {
+    const seller = await t.createUser(acme);
+    const buyer = await t.createUser(acme);
+    const cart = (await add(buyer, (await product(seller, { quantity: 3 })).id, { quantity: 2 })).json();
+    const made = await t.request({ method: "POST", url: `/v1/contracts/cart/${cart.id}`, headers: as(buyer) });
+    expect(made.statusCode, made.body).toBe(201);
+    const recorded = await eventsOf(made);
+    expect(recorded.map((e) => [e.type, e.object_id])).toEqual([
+      ["cart.cleared", cart.id],
+      ["contract.created", made.json().id],
+    ]);
+    expect(recorded[0]!.data.object).toMatchObject({ id: cart.id, user_id: buyer.id, items: [], sellers: [], total: 0 });
+    expect(recorded[0]!.data.object).toEqual(await cartOf(buyer));
+    expect(recorded[1]!.data.object).toEqual(made.json());
+  });
+
   it("records nothing for a change refused", async () => {
     const seller = await t.createUser(acme);
     const buyer = await t.createUser(acme);

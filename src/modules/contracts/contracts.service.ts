@@ -11,6 +11,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
 import { effectivePrice } from "../products/pricing.js";
+import { toCartResponse } from "../carts/carts.service.js";
 import { contractEmail } from "./contracts.emails.js";
 import {
   MAX_CUSTOM_FEES,
@@ -512,6 +513,11 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
               AS t(id, type, amount, payer)
           )
           DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
+        // The cart was emptied: its event, as the carts module records a DELETE /carts/auth.
+        const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
+          UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;
+        const emptyCart = { id: cart.id, platformId, mode, userId: cart.user_id, created: emptied!.created, updated: emptied!.updated, items: [], currency: auth.platform.currency };
+        await recordEvent(tx, { platformId, mode, requestId: auth.requestId, type: "cart.cleared", object: toCartResponse(emptyCart, now) });
         return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
       });
     },
