@@ -92,6 +92,7 @@ const envSchema = z
   DATA_DIR: optionalString.transform((v) => path.resolve(v ?? "./.data")),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATABASE_POOL_SIZE: int(10, 1, 500),
+  DATABASE_TRANSACTION_TIMEOUT: int(10_000, 1_000, 300_000),
   EMBEDDED_PG_PORT: int(54329, 1, 65535),
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
   ACCESS_TOKEN_TTL: int(900, 60, 86_400),
@@ -166,7 +167,7 @@ export interface Config {
   publicUrl: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   dataDir: string;
-  database: { url: string | undefined; poolSize: number; embeddedPort: number };
+  database: { url: string | undefined; poolSize: number; transactionTimeout: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
   trustProxy: boolean;
@@ -211,7 +212,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionTimeout: e.DATABASE_TRANSACTION_TIMEOUT, embeddedPort: e.EMBEDDED_PG_PORT },
     auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
     trustProxy: e.TRUST_PROXY,

@@ -35,7 +35,7 @@ export function createLogger(config: Readonly<Config>, options: { stderr?: boole
 
 export async function startRuntime(config: Readonly<Config>, logger: Logger = createLogger(config)): Promise<Runtime> {
   const database = await openDatabase(config, (message) => logger.info(message));
-  const db = createPrisma(database.url, config.database.poolSize);
+  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout);
   let rateLimitStore: RateLimitStore | undefined;
   try {
     const jwt = await resolveJwtSecret(config.auth.jwtSecret, config.dataDir);

@@ -5,7 +5,7 @@ export type Db = PrismaClient;
 export { Prisma } from "../generated/prisma/client.js";
 
 /** Prisma with the `pg` driver adapter: no engine binary, a plain `pg` pool underneath. */
-export function createPrisma(connectionString: string, poolSize: number): PrismaClient {
+export function createPrisma(connectionString: string, poolSize: number, transactionTimeoutMs = 10_000): PrismaClient {
   const adapter = new PrismaPg({
     connectionString,
     max: poolSize,
@@ -17,5 +17,7 @@ export function createPrisma(connectionString: string, poolSize: number): Prisma
     // costing more than the query on servers built with LLVM (the postgres:18 image).
     options: "-c jit=off",
   });
-  return new PrismaClient({ adapter });
+  // Prisma's defaults (2 s to get a connection, 5 s to run) fail a transaction that merely queued
+  // behind others under load; past this it fails with P2028, answered 503 database_busy.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
 }

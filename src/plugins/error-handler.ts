@@ -186,6 +186,15 @@ function fromDatabase(err: { code?: string; meta?: Record<string, unknown> }): E
     }
     case "P2025":
       return { status: 404, type: "invalid_request_error", code: "resource_missing", message: "No such object." };
+    case "P2028":
+      // The transaction waited too long for a connection, or ran past its time (locks held by others).
+      return {
+        status: 503,
+        type: "api_error",
+        code: "database_busy",
+        message: "The database is too busy to complete this request in time; nothing was changed. Retry shortly.",
+        headers: { "retry-after": "1" },
+      };
     case "P2034":
       return { status: 409, type: "invalid_request_error", code: "concurrent_update", message: "The object changed while this request ran. Retry it." };
   }

@@ -79,7 +79,7 @@ export async function createTestContext(
     JOBS_CONCURRENCY: "2",
     ...env,
   });
-  const db = createPrisma(database.url, config.database.poolSize);
+  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout);
   const payments =
     typeof deps.payments === "function"
       ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }))

@@ -96,8 +96,8 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     const carts: Json[] = [];
     for (const b of buyers) carts.push(await add(b, scarce.id));
     const answers = await Promise.all(buyers.map((b, i) => fromCart(carts[i]!.id, as(b))));
-    expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(3);
-    expect(answers.filter((a) => a.statusCode === 409)).toHaveLength(7);
+    expect(answers.filter((a) => a.statusCode === 201), answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n")).toHaveLength(3);
+    expect(answers.filter((a) => a.statusCode === 409), answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n")).toHaveLength(7);
     expect(await stock(scarce.id)).toBe(0);
     expect(await t.db.contractItem.aggregate({ where: { productId: scarce.id }, _sum: { reserved: true, quantity: true } })).toEqual({ _sum: { reserved: 3, quantity: 3 } });
   });

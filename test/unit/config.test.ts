@@ -56,6 +56,8 @@ describe("loadConfig", () => {
     [{ PORT: "70000" }, "PORT"],
     [{ DATABASE_URL: "mysql://x@y/z" }, "DATABASE_URL"],
     [{ DATABASE_URL: "not a url" }, "DATABASE_URL"],
+    [{ DATABASE_TRANSACTION_TIMEOUT: "500" }, "DATABASE_TRANSACTION_TIMEOUT"],
+    [{ DATABASE_TRANSACTION_TIMEOUT: "soon" }, "DATABASE_TRANSACTION_TIMEOUT"],
     [{ JWT_SECRET: "short" }, "JWT_SECRET"],
     [{ REDIS_URL: "http://cache" }, "REDIS_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
