@@ -57,7 +57,7 @@ import { createUtilsService } from "./modules/utils/utils.service.js";
 import { waitlistsRoutes } from "./modules/waitlists/waitlists.routes.js";
 import { createWaitlistsService } from "./modules/waitlists/waitlists.service.js";
 import authPlugin from "./plugins/auth.js";
-import errorHandler from "./plugins/error-handler.js";
+import errorHandler, { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
 import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
 import openapi from "./plugins/openapi.js";
@@ -139,6 +139,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

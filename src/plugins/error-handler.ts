@@ -1,9 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { uniqueViolation } from "../db/errors.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
+import { uuidv7Hex } from "../lib/ids.js";
 
 /**
  * One error envelope for every failure (DESIGN.md §5):
@@ -140,6 +143,9 @@ const FASTIFY_CODES: Record<string, Omit<Envelope, "message"> & { message?: stri
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is not valid JSON." },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "Content-Length does not match the body." },
   FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 500, type: "api_error", code: "internal_error" },
+  // Raised by the router, before any route or hook runs (see `frameworkErrors` in app.ts).
+  FST_ERR_BAD_URL: { status: 400, type: "invalid_request_error", code: "url_invalid", message: "The URL is not valid: check its percent-encoding." },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, type: "invalid_request_error", code: "url_too_long", message: "A path parameter of the URL is too long." },
 };
 
 /** Failures of the database connection itself: the client did nothing wrong, retrying may work. */
@@ -258,3 +264,39 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
 }
 
 export default fp(errorHandlerPlugin, { name: "error-handler" });
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them
+ * (headers over 16 KB, malformed HTTP, a client too slow to send its request). There is no request
+ * yet, so the answer is written on the socket by hand — in the envelope, with an id of its own.
+ */
+export function clientErrorHandler(this: { log: { debug(obj: unknown, msg: string): void } }, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "headers_too_large", "The request's headers (URL included) are too large."]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "request_timeout", "The request was not received in time."]
+        : [400, "request_malformed", "The request is not valid HTTP."];
+  this.log.debug({ err }, "client error");
+  if (socket.writable) {
+    const requestId = `req_${uuidv7Hex()}`;
+    const body = JSON.stringify({ error: { type: "invalid_request_error", code, message, request_id: requestId } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+/**
+ * Fastify's `frameworkErrors`: failures its router meets before the request reaches a route (a
+ * malformed percent-encoding, an over-long path parameter). Without it they are answered in
+ * Fastify's own shape, outside the envelope, and without the request id.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header("request-id", request.id);
+  request.log.info({ code: err.code }, err.message);
+  return sendError(reply, toEnvelope(err, request));
+}

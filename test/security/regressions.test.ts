@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { rawRequest } from "../helpers/http-client.js";
 
 /**
  * Bugs the security suite and the fuzzer found, each pinned by the smallest request that showed it.
@@ -45,5 +46,29 @@ describe("write routes that take no body refuse one instead of ignoring it", () 
     const user = await t.createUser(acme);
     expect((await t.request({ method: "POST", url: `/v1/users/${user.id}/client_secret`, headers: bearer(acme.apiKey) })).statusCode).toBe(200);
     expect((await t.request({ method: "POST", url: `/v1/users/${user.id}/client_secret`, headers: bearer(acme.apiKey), payload: {} })).statusCode).toBe(200);
+  });
+});
+
+describe("URLs the router cannot read are answered in the envelope", () => {
+  it("a malformed percent-encoding is a 400 url_invalid, with the request id", async () => {
+    const res = await t.request({ method: "GET", url: "/v1/users/%E0%A4%A", headers: bearer(acme.apiKey) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "url_invalid", request_id: res.headers["request-id"] });
+  });
+
+  it("an over-long path parameter is a 414 url_too_long, with the request id", async () => {
+    const res = await t.request({ method: "GET", url: `/v1/users/${"x".repeat(1_000)}`, headers: bearer(acme.apiKey) });
+    expect(res.statusCode).toBe(414);
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "url_too_long", request_id: res.headers["request-id"] });
+  });
+});
+
+describe("requests Node's HTTP parser refuses are answered in the envelope", () => {
+  it("headers over 16 KB are a 431 headers_too_large", async () => {
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (t.app.server.address() as { port: number }).port;
+    const res = await rawRequest(port, { method: "GET", path: `/v1/platforms?q=${"x".repeat(20_000)}`, headers: bearer(acme.apiKey) });
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.body).error).toMatchObject({ type: "invalid_request_error", code: "headers_too_large", request_id: res.headers["request-id"] });
   });
 });
