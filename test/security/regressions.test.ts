@@ -72,3 +72,11 @@ describe("requests Node's HTTP parser refuses are answered in the envelope", () 
     expect(JSON.parse(res.body).error).toMatchObject({ type: "invalid_request_error", code: "headers_too_large", request_id: res.headers["request-id"] });
   });
 });
+
+describe("a malformed period is a 400 naming it, never a 500", () => {
+  it.each(["/v1/transactions", "/v1/transactions/volume", "/v1/transactions/top/spenders", "/v1/transactions/cart_value"])("%s?from=junk&to=…", async (url) => {
+    const res = await t.request({ method: "GET", url: `${url}?from=junk&to=2027-01-01T00:00:00Z`, headers: bearer(acme.apiKey) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "from" });
+  });
+});
