@@ -80,3 +80,47 @@ describe("a malformed period is a 400 naming it, never a 500", () => {
     expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "from" });
   });
 });
+
+describe("text PostgreSQL cannot store, and absurd nesting, are refused up front", () => {
+  it("an unpaired surrogate in a JSON field is a 400 naming the field, not a 500 from the database", async () => {
+    const user = await t.createUser(acme);
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/users/auth/link",
+      headers: { ...bearer(user.token), "content-type": "application/json" },
+      payload: '{"label":"\\ud800","url":"https://example.com"}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "label" });
+    expect(await t.db.userLink.count({ where: { userId: user.id } })).toBe(0);
+  });
+
+  it("a properly paired surrogate (an emoji, escaped) is accepted", async () => {
+    const user = await t.createUser(acme);
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/users/auth/link",
+      headers: { ...bearer(user.token), "content-type": "application/json" },
+      payload: '{"label":"\\ud83d\\ude00 shop","url":"https://example.com"}',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().links[0].label).toBe("😀 shop");
+  });
+
+  it("an unpaired surrogate in a path parameter is a 400, not a 500", async () => {
+    const res = await t.request({ method: "POST", url: `/v1/users/${encodeURIComponent("x")}%ED%A0%80/image`, headers: bearer(acme.apiKey), payload: { media_id: "m" } });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it("a JSON body nested thousands deep is a 400, also where no schema would stop it (idempotency hashes the body)", async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}`;
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/utils/media/upload",
+      headers: { ...bearer(acme.apiKey), "content-type": "application/json", "idempotency-key": "deep-1" },
+      payload: deep,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe("body_invalid");
+  });
+});
