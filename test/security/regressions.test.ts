@@ -124,3 +124,17 @@ describe("text PostgreSQL cannot store, and absurd nesting, are refused up front
     expect(res.json().error.code).toBe("body_invalid");
   });
 });
+
+describe("a multipart body the parser cannot read is the client's error", () => {
+  it("a multipart Content-Type without a boundary is a 400, not a 500", async () => {
+    const user = await t.createUser(acme);
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/users/auth/image",
+      headers: { ...bearer(user.token), "content-type": "multipart/form-data" },
+      payload: '{"media_id":"x"}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "body_invalid", param: "media" });
+  });
+});
