@@ -152,12 +152,13 @@ const NASTY_STRINGS = [
   "{}",
 ];
 
-export const nastyString = (): fc.Arbitrary<string> =>
+/** Strings that break things: unicode oddities, injection-looking text, long runs (up to `longest`). */
+export const nastyString = (longest = 70_000): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
     { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 70_000 }).map((n) => "x".repeat(n)) },
+    { weight: 1, arbitrary: fc.integer({ min: Math.min(1_000, longest), max: longest }).map((n) => "x".repeat(n)) },
   );
 
 export const nastyNumber = (): fc.Arbitrary<number> =>
