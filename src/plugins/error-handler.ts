@@ -151,10 +151,16 @@ const FASTIFY_CODES: Record<string, Omit<Envelope, "message"> & { message?: stri
 /** Failures of the database connection itself: the client did nothing wrong, retrying may work. */
 const UNREACHABLE_KINDS = ["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"];
 
+/** SQLSTATEs of a server going away or refusing connections: connection exceptions (08…), shutdowns, too many connections. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
   const code = e?.code ?? "";
   if (["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  // A query cut short by the server shutting down comes back as a failed query (P2010, or a
+  // driver-adapter error) carrying PostgreSQL's code, e.g. 57P01 "terminating connection due to administrator command".
+  if (UNAVAILABLE_SQLSTATE.test(postgresCode(err) ?? "")) return true;
   // $queryRaw reports connection failures as P2010 ("raw query failed") with the driver's reason.
   if (UNREACHABLE_KINDS.includes(e?.meta?.driverAdapterError?.cause?.kind ?? "")) return true;
   if (e?.name === "DriverAdapterError" || e?.name === "PrismaClientInitializationError") {
