@@ -3,23 +3,32 @@ import type { Db } from "../../src/db/client.js";
 /**
  * A fingerprint of every row of every table of the application's schema (Prisma's migration table
  * aside), and of the jobs queued: equal fingerprints before and after a request prove it changed
- * nothing. (`last_used` and `updated` of API keys are left out: authenticating refreshes them now and then.)
+ * nothing. (`last_used` and `updated` of API keys are left out: authenticating refreshes them now
+ * and then.) One statement, built once per database from its catalog.
  */
-export async function databaseDigest(db: Db): Promise<Record<string, string>> {
+const statements = new WeakMap<Db, Promise<string>>();
+
+async function digestStatement(db: Db): Promise<string> {
   const tables = await db.$queryRaw<{ name: string }[]>`
-    SELECT quote_ident(table_name) AS name FROM information_schema.tables
+    SELECT table_name::text AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
     ORDER BY table_name`;
-  const digest: Record<string, string> = {};
-  for (const { name } of tables) {
-    const [row] = await db.$queryRawUnsafe<{ md5: string | null; n: bigint }[]>(
-      `SELECT md5(string_agg(r, '|' ORDER BY r)) AS md5, count(*) AS n FROM (SELECT (to_jsonb(t) - ${name === "api_keys" ? "ARRAY['last_used', 'updated']" : "'last_used'"})::text AS r FROM ${name} t) rows`,
-    );
-    digest[name] = `${row?.n ?? 0}:${row?.md5 ?? ""}`;
+  const parts = tables.map(({ name }) => {
+    const ignored = name === "api_keys" ? "ARRAY['last_used', 'updated']" : "'last_used'";
+    return `SELECT '${name}'::text AS name, (SELECT count(*) || ':' || coalesce(md5(string_agg(r, '|' ORDER BY r)), '')
+      FROM (SELECT (to_jsonb(t) - ${ignored})::text AS r FROM "${name}" t) x) AS digest`;
+  });
+  parts.push(`SELECT 'graphile_worker.jobs', (SELECT count(*) || ':' || coalesce(md5(string_agg(r, '|' ORDER BY r)), '')
+    FROM (SELECT task_id || ':' || coalesce(key, '') || ':' || coalesce(payload::text, '') AS r FROM graphile_worker._private_jobs) x)`);
+  return parts.join("\nUNION ALL\n");
+}
+
+export async function databaseDigest(db: Db): Promise<Record<string, string>> {
+  let statement = statements.get(db);
+  if (!statement) {
+    statement = digestStatement(db);
+    statements.set(db, statement);
   }
-  const [jobs] = await db.$queryRaw<{ md5: string | null; n: bigint }[]>`
-    SELECT md5(string_agg(r, '|' ORDER BY r)) AS md5, count(*) AS n
-    FROM (SELECT task_id || ':' || coalesce(key, '') || ':' || coalesce(payload::text, '') AS r FROM graphile_worker._private_jobs) queued`;
-  digest["graphile_worker.jobs"] = `${jobs?.n ?? 0}:${jobs?.md5 ?? ""}`;
-  return digest;
+  const rows = await db.$queryRawUnsafe<{ name: string; digest: string }[]>(await statement);
+  return Object.fromEntries(rows.map((r) => [r.name, r.digest]));
 }
