@@ -15,6 +15,8 @@ import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit
 import { createDiskStorage } from "./adapters/storage/disk.js";
 import type { Storage } from "./adapters/storage/storage.js";
 import { createUploadSigner } from "./adapters/storage/upload-signer.js";
+import { createHttpSender } from "./adapters/webhooks/http-sender.js";
+import { systemResolver, type HostResolver } from "./adapters/webhooks/public-address.js";
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
@@ -32,6 +34,8 @@ import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
 import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
 import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
+import { eventsRoutes } from "./modules/events/events.routes.js";
+import { createEventsService } from "./modules/events/events.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
@@ -56,6 +60,9 @@ import { utilsRoutes } from "./modules/utils/utils.routes.js";
 import { createUtilsService } from "./modules/utils/utils.service.js";
 import { waitlistsRoutes } from "./modules/waitlists/waitlists.routes.js";
 import { createWaitlistsService } from "./modules/waitlists/waitlists.service.js";
+import { createDeliveryService } from "./modules/webhooks/delivery.service.js";
+import { webhooksRoutes } from "./modules/webhooks/webhooks.routes.js";
+import { createWebhooksService } from "./modules/webhooks/webhooks.service.js";
 import authPlugin from "./plugins/auth.js";
 import errorHandler, { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
@@ -79,6 +86,8 @@ export interface AppDeps {
   /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
   payments?: PaymentsGateway;
   clock?: Clock;
+  /** Resolves webhook hosts for the public-address checks (the system resolver by default). */
+  resolveHost?: HostResolver;
 }
 
 export interface AppServices {
@@ -198,6 +207,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const carts = createCartsService({ db, clock });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
+  const events = createEventsService({ db });
+  const resolveHost = deps.resolveHost ?? systemResolver;
+  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost });
+  const deliveries = createDeliveryService({
+    db,
+    clock,
+    send: createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+    retryBaseSeconds: config.webhooks.retryBase,
+    timeoutMs: config.webhooks.timeout,
+  });
 
   const tasks: TaskList = {
     "send-email": async (payload) => {
@@ -212,6 +231,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     "complete-refund": async (payload) => {
       await transactions.resumeRefund((payload as { refundId: string }).refundId);
+    },
+    "deliver-webhooks": async (payload, helpers) => {
+      await deliveries.flush((payload as { endpointId: string }).endpointId, helpers.abortSignal);
+    },
+    "sweep-webhooks": async () => {
+      await deliveries.sweep();
     },
   };
   app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions });
@@ -286,6 +311,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(cartsRoutes, { carts });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions, analytics });
+      await v1.register(eventsRoutes, { events });
+      await v1.register(webhooksRoutes, { webhooks });
     },
     { prefix: "/v1" },
   );

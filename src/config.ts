@@ -74,6 +74,9 @@ const envSchema = z
   OTP_WINDOW: int(900, 1, 86_400),
   JOBS_WORKER: bool(true),
   JOBS_CONCURRENCY: int(5, 1, 100),
+  WEBHOOKS_ALLOW_PRIVATE: bool(false),
+  WEBHOOK_TIMEOUT: int(10_000, 1_000, 60_000),
+  WEBHOOK_RETRY_BASE: int(30, 1, 3_600),
   S3_BUCKET: optionalString,
   S3_REGION: optionalString.transform((v) => v ?? "us-east-1"),
   S3_ENDPOINT: optionalUrl(["http:", "https:"]),
@@ -130,6 +133,8 @@ export interface Config {
   mail: { transport: "smtp" | "outbox"; smtpUrl: string | undefined; from: string };
   otp: { perEmail: number; perAddress: number; windowSeconds: number };
   jobs: { worker: boolean; concurrency: number };
+  /** Outgoing webhooks: `timeout` in ms; `retryBase` (s) is the first retry's delay, doubled after each failure. */
+  webhooks: { allowPrivate: boolean; timeout: number; retryBase: number };
   storage:
     | { kind: "disk" }
     | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; publicUrl?: string; forcePathStyle: boolean };
@@ -174,6 +179,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     mail: { transport: e.SMTP_URL ? "smtp" : "outbox", smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     otp: { perEmail: e.OTP_EMAIL_MAX, perAddress: e.OTP_IP_MAX, windowSeconds: e.OTP_WINDOW },
     jobs: { worker: e.JOBS_WORKER, concurrency: e.JOBS_CONCURRENCY },
+    webhooks: { allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE, timeout: e.WEBHOOK_TIMEOUT, retryBase: e.WEBHOOK_RETRY_BASE },
     storage: e.S3_BUCKET
       ? {
           kind: "s3",

@@ -28,6 +28,8 @@ export interface AuthContext {
   user: { id: string; role: Role } | null;
   /** The rights this request acts with. */
   role: Role;
+  /** The request's id, recorded on the events its changes cause. */
+  requestId: string;
 }
 
 declare module "fastify" {
@@ -151,6 +153,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       apiKeyId: key?.apiKeyId ?? null,
       user: user ? { id: user.userId, role: user.role } : null,
       role: key ? "owner" : user!.role,
+      requestId: request.id,
     };
   }
 }

@@ -6,6 +6,7 @@ import type { Mailer } from "../../src/adapters/mailer/mailer.js";
 import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
 import { createPaymentsGateway } from "../../src/adapters/payments/from-config.js";
+import type { HostResolver } from "../../src/adapters/webhooks/public-address.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
@@ -56,6 +57,8 @@ export async function createTestContext(
     clock?: Clock;
     /** The payments gateway; or a wrapper of the one the app would use (the offline simulator on this database), e.g. to make it fail. */
     payments?: PaymentsGateway | ((gateway: PaymentsGateway) => PaymentsGateway);
+    /** How webhook hosts resolve (tests point public-looking names at loopback receivers). */
+    resolveHost?: HostResolver;
   } = {},
 ): Promise<TestContext> {
   const database = deps.sharedDatabaseUrl
@@ -90,6 +93,7 @@ export async function createTestContext(
     mailer: deps.mailer,
     clock: deps.clock,
     payments,
+    resolveHost: deps.resolveHost,
   });
   await app.ready();
   let counter = 0;

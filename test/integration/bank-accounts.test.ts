@@ -47,7 +47,7 @@ describe("POST /v1/users/auth/bank_account", () => {
     const body = res.json();
     expect(body).toMatchObject({ id: user.id, chargesEnabled: false, detailsSubmitted: false });
     expect(body.stripeConnectId).toMatch(/^acct_/);
-    expect(body.bankAccount).toEqual({ id: body.stripeConnectId, chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, last4: null });
+    expect(body.bankAccount).toEqual({ id: body.stripeConnectId, user_id: body.id, chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, last4: null });
     expect(body.url).toMatch(new RegExp(`^${t.config.publicUrl}/offline/connect/onboard/${body.stripeConnectId}\\?token=`));
     const expiresIn = new Date(body.expiresAt).getTime() - Date.now();
     expect(expiresIn).toBeGreaterThan(4 * 60_000);
@@ -138,6 +138,7 @@ describe("GET /v1/users/auth/bank_account", () => {
     expect(after.json()).toMatchObject({ id: user.id, chargesEnabled: true, detailsSubmitted: true });
     expect(after.json().bankAccount).toEqual({
       id: after.json().stripeConnectId,
+      user_id: after.json().id,
       chargesEnabled: true,
       detailsSubmitted: true,
       payoutSchedule: { interval: "daily", delayDays: 2 },

@@ -110,6 +110,7 @@ describe("POST /v1/users/auth/payment_methods", () => {
     expect(body.stripeCustomerId).toMatch(/^cus_/);
     expect(body.paymentMethod).toEqual({
       id: expect.stringMatching(/^pmeth_[0-9a-f]{32}$/),
+      user_id: user.id,
       stripePaymentMethodId: expect.stringMatching(/^pm_[A-Za-z0-9]{24}$/),
       type: "card",
       isDefault: true,

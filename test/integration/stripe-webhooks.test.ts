@@ -157,7 +157,7 @@ describe("account.updated", () => {
       bankLast4: "1116",
     });
     const me = (await t.request({ method: "GET", url: "/v1/users/auth/bank_account", headers: bearer(user.token) })).json();
-    expect(me.bankAccount).toEqual({ id: account, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: { interval: "weekly", delayDays: 7, weeklyAnchor: "friday" }, last4: "1116" });
+    expect(me.bankAccount).toEqual({ id: account, user_id: user.id, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: { interval: "weekly", delayDays: 7, weeklyAnchor: "friday" }, last4: "1116" });
   });
 
   it("ignores an event of live mode: the offline simulator is Stripe's test mode", async () => {

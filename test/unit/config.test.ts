@@ -13,6 +13,7 @@ describe("loadConfig", () => {
       database: { url: undefined, poolSize: 10, embeddedPort: 54329 },
       rateLimit: { store: "memory" },
       seedDemoPlatform: true,
+      webhooks: { allowPrivate: false, timeout: 10_000, retryBase: 30 },
     });
   });
 
@@ -44,6 +45,9 @@ describe("loadConfig", () => {
     [{ SEED_DEMO_PLATFORM: "maybe" }, "SEED_DEMO_PLATFORM"],
     [{ RATE_LIMIT_MAX: "0" }, "RATE_LIMIT_MAX"],
     [{ PUBLIC_URL: "ftp://files" }, "PUBLIC_URL"],
+    [{ WEBHOOKS_ALLOW_PRIVATE: "sometimes" }, "WEBHOOKS_ALLOW_PRIVATE"],
+    [{ WEBHOOK_TIMEOUT: "500" }, "WEBHOOK_TIMEOUT"],
+    [{ WEBHOOK_RETRY_BASE: "0" }, "WEBHOOK_RETRY_BASE"],
   ])("stops on %j, naming %s", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

@@ -68,7 +68,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
         throw new ValidationError("Missing required field `email`.", "email", "parameter_missing");
       }
       const platform = await platforms.resolvePublic(request.auth, platform_id);
-      return toSessionResponse(await otp.verify(platform, email, token));
+      return toSessionResponse(await otp.verify(platform, email, token, request.id));
     },
   );
 

@@ -64,7 +64,7 @@ export function createOtpService(deps: {
       return { expiresIn: OTP_TTL_SECONDS };
     },
 
-    async verify(platform: Platform, email: string, code: string): Promise<Session> {
+    async verify(platform: Platform, email: string, code: string, requestId?: string): Promise<Session> {
       const now = clock.now();
       const current = await db.otpCode.findFirst({
         where: { platformId: platform.id, email, consumed: null, expires: { gt: now } },
@@ -87,7 +87,7 @@ export function createOtpService(deps: {
           data: { consumed: now },
         });
         if (consumed.count === 0) throw new AuthenticationError("This code was already used. Ask for a new code.", "otp_invalid");
-        const user = await users.signIn(tx, platform, email);
+        const user = await users.signIn(tx, platform, email, requestId);
         return sessions.start(tx, user);
       });
     },

@@ -14,6 +14,7 @@ export const payoutScheduleSchema = z
 export const bankAccountSchema = z
   .object({
     id: z.string().describe("The Stripe Connect account (`acct_…`); also the user's `stripeConnectId`"),
+    user_id: z.string().describe("The user whose account it is"),
     chargesEnabled: z.boolean(),
     detailsSubmitted: z.boolean(),
     payoutSchedule: payoutScheduleSchema.nullable(),

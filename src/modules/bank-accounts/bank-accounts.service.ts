@@ -1,8 +1,10 @@
 import type { ConnectAccount, PaymentsGateway } from "../../adapters/payments/gateway.js";
 import { Prisma, type Db } from "../../db/client.js";
 import { lockUserRow } from "../../db/locks.js";
+import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
+import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
 import type { Tenant, UserView, UsersService } from "../users/users.service.js";
 
 /**
@@ -10,6 +12,10 @@ import type { Tenant, UserView, UsersService } from "../users/users.service.js";
  * details) on its own pages. We keep the account id and what Stripe last said of it on the user —
  * `chargesEnabled`, `detailsSubmitted`, the payout schedule and the bank's last 4 — refreshed when
  * the account is read here and when Stripe sends `account.updated`.
+ *
+ * Events (object: the bank account, which names its `user_id`): `bank_account.created` when the
+ * account is created, `bank_account.updated` when what Stripe says of it changed — recorded in the
+ * transaction that writes it, a request's or the Stripe webhook's.
  */
 
 /** The payout schedule as stored on the user: Stripe's own shape. */
@@ -20,10 +26,13 @@ type StoredPayoutSchedule = {
   monthly_anchor?: number;
 };
 
-export function toBankAccountResponse(user: UserView) {
+type BankAccountFields = Pick<User, "id" | "stripeConnectId" | "chargesEnabled" | "detailsSubmitted" | "payoutSchedule" | "bankLast4">;
+
+export function toBankAccountResponse(user: BankAccountFields) {
   const schedule = user.payoutSchedule as StoredPayoutSchedule | null;
   return {
     id: user.stripeConnectId ?? "",
+    user_id: user.id,
     chargesEnabled: user.chargesEnabled,
     detailsSubmitted: user.detailsSubmitted,
     payoutSchedule: schedule
@@ -66,13 +75,18 @@ type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink
 export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view"> }) {
   const { db, payments, users } = deps;
 
-  /** Writes what the gateway says of an account onto its user(s), where it changed. */
-  async function recordAccount(tx: Prisma.TransactionClient, account: ConnectAccount): Promise<void> {
+  /**
+   * Writes what the gateway says of an account onto its user(s), where it changed, and records
+   * their `bank_account.updated` events last.
+   */
+  async function recordAccount(tx: Prisma.TransactionClient, account: ConnectAccount, requestId?: string): Promise<void> {
     const owners = await tx.user.findMany({
       where: { stripeConnectId: account.id, deleted: null },
       select: { id: true, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: true, bankLast4: true },
+      orderBy: { id: "asc" },
     });
     const schedule = storedSchedule(account);
+    const events: RecordEventInput[] = [];
     for (const owner of owners) {
       const same =
         owner.chargesEnabled === account.chargesEnabled &&
@@ -80,7 +94,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         owner.bankLast4 === account.bankLast4 &&
         JSON.stringify(owner.payoutSchedule ?? null) === JSON.stringify(schedule);
       if (same) continue;
-      await tx.user.update({
+      const updated = await tx.user.update({
         where: { id: owner.id },
         data: {
           chargesEnabled: account.chargesEnabled,
@@ -89,7 +103,9 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
           payoutSchedule: schedule ?? Prisma.DbNull,
         },
       });
+      events.push({ platformId: updated.platformId, mode: updated.mode, requestId, type: "bank_account.updated", object: toBankAccountResponse(updated) });
     }
+    await recordEvents(tx, events);
   }
 
   return {
@@ -126,7 +142,14 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
           const locked = await lockUserRow(tx, user.id);
           if (!locked) throw new NotFoundError("user", input.userId, "id");
           if (locked.stripe_connect_id) return locked.stripe_connect_id;
-          await tx.user.update({ where: { id: user.id }, data: { stripeConnectId: created.id } });
+          const updated = await tx.user.update({ where: { id: user.id }, data: { stripeConnectId: created.id } });
+          await recordEvent(tx, {
+            platformId: updated.platformId,
+            mode: updated.mode,
+            requestId: input.tenant.requestId,
+            type: "bank_account.created",
+            object: toBankAccountResponse(updated),
+          });
           return created.id;
         });
       }
@@ -142,7 +165,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         throw new ConflictError("bank_account_missing", `The user has no bank account yet: call ${where} first, and send the user to the onboarding link it answers.`);
       }
       const account = await payments.retrieveAccount(user.stripeConnectId);
-      await db.$transaction((tx) => recordAccount(tx, account));
+      await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId));
       return users.view(input.tenant, user.id);
     },
   };

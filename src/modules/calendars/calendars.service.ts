@@ -15,12 +15,19 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
+import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import type { AvailabilityEntryInput, CreateEventInput, UpdateEventInput } from "./calendars.schemas.js";
 
 export interface Tenant {
   platformId: string;
   mode: Mode;
+  /** The request making the change, for its event. */
+  requestId?: string;
 }
+
+type Client = Db | Prisma.TransactionClient;
+const inTransaction = (client: Client): client is Prisma.TransactionClient => !("$transaction" in client);
 
 const DAY_MS = 86_400_000;
 const MAX_EVENT_MS = 31 * DAY_MS;
@@ -94,31 +101,54 @@ const attendeesOrdered = { attendees: { orderBy: [{ created: "asc" as const }, {
 export function createCalendarsService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
-  /** The user's calendar, created on first use; 404 for a user of another platform. */
-  async function ensureCalendar(tenant: Tenant, userId: string, client: Db | Prisma.TransactionClient = db): Promise<Calendar & { timezone: string }> {
+  const eventOfChange = (tenant: Tenant, type: EventType, object: RecordEventInput["object"]): RecordEventInput => ({
+    platformId: tenant.platformId,
+    mode: tenant.mode,
+    requestId: tenant.requestId,
+    type,
+    object,
+  });
+
+  /**
+   * The user's calendar, created on first use with a `calendar.created` event — added to `events`
+   * when given, for the caller to record once its transaction's writes are done, else recorded at
+   * once; 404 for a user of another platform.
+   */
+  async function ensureCalendar(tenant: Tenant, userId: string, client: Client = db, events?: RecordEventInput[]): Promise<Calendar & { timezone: string }> {
     const user = await client.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { timezone: true } });
     if (!user) throw new NotFoundError("user", userId, "user_id");
-    const calendar = await client.calendar.upsert({
-      where: { userId },
-      create: { id: newId("calendar"), platformId: tenant.platformId, mode: tenant.mode, userId },
-      update: {},
-    });
+    const existing = await client.calendar.findUnique({ where: { userId } });
+    if (existing) return { ...existing, timezone: user.timezone };
+    const create = async (tx: Prisma.TransactionClient, pending: RecordEventInput[]) => {
+      // A parallel first use may create it first: then this one records nothing.
+      const { count } = await tx.calendar.createMany({ data: [{ id: newId("calendar"), platformId: tenant.platformId, mode: tenant.mode, userId }], skipDuplicates: true });
+      const calendar = await tx.calendar.findUniqueOrThrow({ where: { userId } });
+      if (count === 1) pending.push(eventOfChange(tenant, "calendar.created", toCalendarResponse({ ...calendar, timezone: user.timezone, availability: [], events: [] })));
+      return calendar;
+    };
+    const createAndRecord = async (tx: Prisma.TransactionClient) => {
+      const pending: RecordEventInput[] = [];
+      const created = await create(tx, pending);
+      await recordEvents(tx, pending);
+      return created;
+    };
+    const calendar = !inTransaction(client) ? await db.$transaction(createAndRecord) : events ? await create(client, events) : await createAndRecord(client);
     return { ...calendar, timezone: user.timezone };
   }
 
-  async function view(tenant: Tenant, userId: string, window: { from: Date; to: Date } | null): Promise<CalendarView> {
-    const calendar = await ensureCalendar(tenant, userId);
-    const [availability, events] = await Promise.all([
-      db.availability.findMany({ where: { calendarId: calendar.id }, orderBy: [{ overrideDate: { sort: "asc", nulls: "first" } }, { created: "asc" }, { id: "asc" }] }),
+  async function view(tenant: Tenant, userId: string, window: { from: Date; to: Date } | null, client: Client = db, events?: RecordEventInput[]): Promise<CalendarView> {
+    const calendar = await ensureCalendar(tenant, userId, client, events);
+    const [availability, calendarEvents] = await Promise.all([
+      client.availability.findMany({ where: { calendarId: calendar.id }, orderBy: [{ overrideDate: { sort: "asc", nulls: "first" } }, { created: "asc" }, { id: "asc" }] }),
       window
-        ? db.calendarEvent.findMany({
+        ? client.calendarEvent.findMany({
             where: { calendarId: calendar.id, eventEnd: { gt: window.from }, eventStart: { lt: window.to } },
             include: attendeesOrdered,
             orderBy: [{ eventStart: "asc" }, { id: "asc" }],
           })
         : Promise.resolve([] as EventView[]),
     ]);
-    return { ...calendar, availability, events };
+    return { ...calendar, availability, events: calendarEvents };
   }
 
   /**
@@ -143,8 +173,8 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
     if (clash) throw new ConflictError("slot_taken", `The time overlaps another event (${clash.id}).`, "eventStart");
   }
 
-  async function lockCalendar(tx: Prisma.TransactionClient, tenant: Tenant, userId: string) {
-    const calendar = await ensureCalendar(tenant, userId, tx);
+  async function lockCalendar(tx: Prisma.TransactionClient, tenant: Tenant, userId: string, events: RecordEventInput[]) {
+    const calendar = await ensureCalendar(tenant, userId, tx, events);
     await tx.$queryRaw`SELECT id FROM calendars WHERE id = ${calendar.id} FOR UPDATE`;
     return calendar;
   }
@@ -203,8 +233,9 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
       );
       const [problem] = findAvailabilityProblems(entries);
       if (problem) throw new ValidationError(`Availability entry ${problem.index}: ${problem.field} ${problem.message}.`, `availability.${problem.index}.${problem.field}`);
-      await db.$transaction(async (tx) => {
-        const calendar = await lockCalendar(tx, tenant, userId);
+      return db.$transaction(async (tx) => {
+        const events: RecordEventInput[] = [];
+        const calendar = await lockCalendar(tx, tenant, userId, events);
         await tx.availability.deleteMany({ where: { calendarId: calendar.id } });
         await tx.availability.createMany({
           data: entries.map((e) => ({
@@ -220,28 +251,36 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
           })),
         });
         await tx.calendar.update({ where: { id: calendar.id }, data: { updated: clock.now() } });
+        const after = await view(tenant, userId, null, tx, events);
+        events.push(eventOfChange(tenant, "calendar.availability_updated", toCalendarResponse(after)));
+        await recordEvents(tx, events);
+        return after;
       });
-      return view(tenant, userId, null);
     },
 
     retrieveEvent: (tenant: Tenant, userId: string, eventId: string) => eventOf(tenant, userId, eventId),
 
     async createEvent(tenant: Tenant, userId: string, input: CreateEventInput): Promise<EventView> {
       const id = newId("calendarEvent");
-      await db.$transaction(async (tx) => {
-        const calendar = await lockCalendar(tx, tenant, userId);
+      return db.$transaction(async (tx) => {
+        const events: RecordEventInput[] = [];
+        const calendar = await lockCalendar(tx, tenant, userId, events);
         await assertBookable(tx, calendar, input.eventStart, input.eventEnd, input.isUnavailable ?? false);
         const { attendees = [], ...fields } = input;
         await tx.calendarEvent.create({ data: { id, platformId: tenant.platformId, mode: tenant.mode, calendarId: calendar.id, userId, ...fields } });
         const rows = await attendeeRows(tx, tenant, id, attendees);
         if (rows.length) await tx.eventAttendee.createMany({ data: rows });
+        const created = await eventOf(tenant, userId, id, tx);
+        events.push(eventOfChange(tenant, "calendar_event.created", toEventResponse(created)));
+        await recordEvents(tx, events);
+        return created;
       });
-      return eventOf(tenant, userId, id);
     },
 
     async updateEvent(tenant: Tenant, userId: string, eventId: string, input: UpdateEventInput): Promise<EventView> {
-      await db.$transaction(async (tx) => {
-        const calendar = await lockCalendar(tx, tenant, userId);
+      return db.$transaction(async (tx) => {
+        const events: RecordEventInput[] = [];
+        const calendar = await lockCalendar(tx, tenant, userId, events);
         const current = await eventOf(tenant, userId, eventId, tx);
         const start = input.eventStart ?? current.eventStart;
         const end = input.eventEnd ?? current.eventEnd;
@@ -259,18 +298,26 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
           const rows = await attendeeRows(tx, tenant, eventId, attendees);
           if (rows.length) await tx.eventAttendee.createMany({ data: rows });
         }
+        const updated = await eventOf(tenant, userId, eventId, tx);
+        events.push(eventOfChange(tenant, "calendar_event.updated", toEventResponse(updated)));
+        await recordEvents(tx, events);
+        return updated;
       });
-      return eventOf(tenant, userId, eventId);
     },
 
-    /** Removes an event the user made; events a subscription made are managed through it (409). */
+    /** Removes an event the user made; events a subscription made are managed through it (409). Answers it as it was. */
     async deleteEvent(tenant: Tenant, userId: string, eventId: string): Promise<EventView> {
-      const event = await eventOf(tenant, userId, eventId);
-      if (event.subscriptionId) {
-        throw new ConflictError("subscription_event", "This event belongs to a subscription; manage it through the subscription.", "event_id");
-      }
-      await db.calendarEvent.delete({ where: { id: event.id } });
-      return event;
+      return db.$transaction(async (tx) => {
+        const event = await eventOf(tenant, userId, eventId, tx);
+        if (event.subscriptionId) {
+          throw new ConflictError("subscription_event", "This event belongs to a subscription; manage it through the subscription.", "event_id");
+        }
+        // A parallel removal may have taken it meanwhile: then this one is a 404 and records nothing.
+        const { count } = await tx.calendarEvent.deleteMany({ where: { id: event.id } });
+        if (count === 0) throw new NotFoundError("event", eventId, "event_id");
+        await recordEvent(tx, eventOfChange(tenant, "calendar_event.deleted", toEventResponse(event)));
+        return event;
+      });
     },
 
     async slots(tenant: Tenant, userId: string, query: { from?: Date; to?: Date; duration: number; step?: number; timezone?: string }) {

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
+import { recordEvent } from "../events/events.service.js";
 
 /**
  * Platform API keys. Only a sha256 of the key is stored (keys are 40 random base62 characters, so
@@ -15,11 +16,11 @@ import { toApiDate } from "../../lib/time.js";
  */
 const SECRET_LENGTH = 40;
 
-type Tx = Prisma.TransactionClient | Db;
-
 export interface Tenant {
   platformId: string;
   mode: Mode;
+  /** The request making the change, for its event. */
+  requestId?: string;
 }
 
 export function generateApiKey(mode: Mode): string {
@@ -29,11 +30,12 @@ export function generateApiKey(mode: Mode): string {
 export function createKeysService(deps: { db: Db }) {
   const { db } = deps;
 
-  async function issue(tx: Tx, tenant: Tenant, name?: string | null): Promise<{ key: ApiKey; secret: string }> {
+  async function issue(tx: Prisma.TransactionClient, tenant: Tenant, name?: string | null): Promise<{ key: ApiKey; secret: string }> {
     const secret = generateApiKey(tenant.mode);
     const key = await tx.apiKey.create({
       data: { id: newId("apiKey"), platformId: tenant.platformId, mode: tenant.mode, name: name ?? null, hash: sha256Hex(secret), last4: secret.slice(-4) },
     });
+    await recordEvent(tx, { ...eventSource(tenant), type: "api_key.created", object: toApiKeyResponse(key) });
     return { key, secret };
   }
 
@@ -54,7 +56,7 @@ export function createKeysService(deps: { db: Db }) {
     },
 
     create(tenant: Tenant, input: { name?: string }): Promise<{ key: ApiKey; secret: string }> {
-      return issue(db, tenant, input.name);
+      return db.$transaction((tx) => issue(tx, tenant, input.name));
     },
 
     /** Revokes a key at once. The platform's last active key cannot be revoked: it would lock the platform out. */
@@ -69,13 +71,17 @@ export function createKeysService(deps: { db: Db }) {
         if (active.length <= 1) {
           throw new ConflictError("last_active_key", "This is the platform's last active key. Create another key before revoking it.", "key_id");
         }
-        return tx.apiKey.update({ where: { id: key.id }, data: { revoked: new Date() } });
+        const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revoked: new Date() } });
+        await recordEvent(tx, { ...eventSource(tenant), type: "api_key.revoked", object: toApiKeyResponse(revoked) });
+        return revoked;
       });
     },
   };
 }
 
 export type KeysService = ReturnType<typeof createKeysService>;
+
+const eventSource = (t: Tenant) => ({ platformId: t.platformId, mode: t.mode, requestId: t.requestId });
 
 export function toApiKeyResponse(key: ApiKey) {
   return {

@@ -7,7 +7,9 @@ import type { PaymentMethod } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
-import type { Tenant, UserView, UsersService } from "../users/users.service.js";
+import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
+import { toPaymentMethodResponse, toUserResponse, type Tenant, type UserView, type UsersService } from "../users/users.service.js";
 
 /**
  * A user's Stripe customer and the payment methods saved on it.
@@ -19,6 +21,11 @@ import type { Tenant, UserView, UsersService } from "../users/users.service.js";
  * pooled connection for its whole duration. Instead, two requests that race are made to agree by
  * the gateway's idempotency keys (derived from our ids, so both get the same customer) and by
  * locking the user's row when the outcome is written (one default, one customer id).
+ *
+ * Events (object: the payment method, which names its `user_id`): `payment_method.attached`,
+ * `.updated` (its details changed at Stripe), `.default_changed` (it became the default in place of
+ * another) and `.detached` (as it was) — recorded in the transaction that changes our rows, whether
+ * a request or a Stripe webhook changed them. Creating the customer is a `user.updated`.
  */
 
 type Gateway = Pick<
@@ -30,6 +37,11 @@ interface Owner {
   id: string;
   platformId: string;
   mode: Mode;
+}
+
+/** A change to one payment method, for the events its transaction records once its writes are done. */
+function change(type: EventType, row: PaymentMethod, requestId: string | undefined): RecordEventInput {
+  return { platformId: row.platformId, mode: row.mode, requestId, type, object: toPaymentMethodResponse(row) };
 }
 
 // A payment method attached, detached and attached again within Stripe's 24 h key memory needs one
@@ -56,6 +68,8 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
       if (!locked) throw new NotFoundError("user", userId, "id");
       if (locked.stripe_customer_id) return locked.stripe_customer_id;
       await tx.user.update({ where: { id: user.id }, data: { stripeCustomerId: created.id } });
+      const after = await users.view(tenant, user.id, tx);
+      await recordEvent(tx, { platformId: user.platformId, mode: user.mode, requestId: tenant.requestId, type: "user.updated", object: toUserResponse(after) });
       return created.id;
     });
     return { user: { ...user, stripeCustomerId: customerId }, customerId };
@@ -79,8 +93,17 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
     throw new ConflictError("payment_method_attach_loop", "This payment method was attached and removed too often today. Use a new one.", "payment_method");
   }
 
-  /** Our row for a payment method attached to the owner's customer; the first one becomes the default. */
-  async function record(tx: Prisma.TransactionClient, owner: Owner, pm: PaymentMethodDetails): Promise<{ row: PaymentMethod; madeDefault: boolean }> {
+  /**
+   * Our row for a payment method attached to the owner's customer; the first one becomes the
+   * default. Adds its event (attached, or updated when its details changed) to `events`.
+   */
+  async function record(
+    tx: Prisma.TransactionClient,
+    owner: Owner,
+    pm: PaymentMethodDetails,
+    events: RecordEventInput[],
+    requestId?: string,
+  ): Promise<{ row: PaymentMethod; madeDefault: boolean }> {
     await lockUserRow(tx, owner.id);
     const fields = {
       type: pm.type,
@@ -94,26 +117,40 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
     const existing = await tx.paymentMethod.findUnique({ where: { userId_stripePaymentMethodId: { userId: owner.id, stripePaymentMethodId: pm.id } } });
     if (existing) {
       const changed = (Object.keys(fields) as (keyof typeof fields)[]).some((k) => existing[k] !== fields[k]);
-      const row = changed ? await tx.paymentMethod.update({ where: { id: existing.id }, data: fields }) : existing;
+      if (!changed) return { row: existing, madeDefault: false };
+      const row = await tx.paymentMethod.update({ where: { id: existing.id }, data: fields });
+      events.push(change("payment_method.updated", row, requestId));
       return { row, madeDefault: false };
     }
     const hasDefault = (await tx.paymentMethod.count({ where: { userId: owner.id, isDefault: true } })) > 0;
     const row = await tx.paymentMethod.create({
       data: { id: newId("paymentMethod"), platformId: owner.platformId, mode: owner.mode, userId: owner.id, stripePaymentMethodId: pm.id, isDefault: !hasDefault, ...fields },
     });
+    events.push(change("payment_method.attached", row, requestId));
     return { row, madeDefault: !hasDefault };
   }
 
-  /** Removes our row; when it was the default, the most recently added other one takes over. */
-  async function forget(tx: Prisma.TransactionClient, userId: string, rowId: string): Promise<{ removed: boolean; promoted: boolean }> {
+  /**
+   * Removes our row; when it was the default, the most recently added other one takes over. Adds
+   * the events (detached, as it was; default_changed for the one taking over) to `events`.
+   */
+  async function forget(
+    tx: Prisma.TransactionClient,
+    userId: string,
+    rowId: string,
+    events: RecordEventInput[],
+    requestId?: string,
+  ): Promise<{ removed: boolean; promoted: boolean }> {
     await lockUserRow(tx, userId);
     const row = await tx.paymentMethod.findFirst({ where: { id: rowId, userId } });
     if (!row) return { removed: false, promoted: false };
     await tx.paymentMethod.delete({ where: { id: row.id } });
+    events.push(change("payment_method.detached", row, requestId));
     if (!row.isDefault) return { removed: true, promoted: false };
     const next = await tx.paymentMethod.findFirst({ where: { userId }, orderBy: [{ created: "desc" }, { id: "desc" }] });
     if (!next) return { removed: true, promoted: false };
-    await tx.paymentMethod.update({ where: { id: next.id }, data: { isDefault: true } });
+    const promoted = await tx.paymentMethod.update({ where: { id: next.id }, data: { isDefault: true } });
+    events.push(change("payment_method.default_changed", promoted, requestId));
     return { removed: true, promoted: true };
   }
 
@@ -129,8 +166,8 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
    * Makes the customer's default at the gateway match ours. Re-reads ours after each push, so when
    * another request changed the default meanwhile, the last push is of the final one.
    */
-  async function pushDefault(userId: string, alreadyPushed: string | null = null): Promise<void> {
-    let pushed = alreadyPushed;
+  async function pushDefault(userId: string): Promise<void> {
+    let pushed: string | null = null;
     for (let round = 0; round < 3; round += 1) {
       const user = await db.user.findUnique({
         where: { id: userId },
@@ -168,7 +205,12 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
     async attach(input: { tenant: Tenant; userId: string; paymentMethod: string }): Promise<{ user: UserView; paymentMethodId: string }> {
       const { user, customerId } = await ensureCustomer(input.tenant, input.userId);
       const pm = await attachToCustomer(customerId, input.paymentMethod);
-      const { row, madeDefault } = await db.$transaction((tx) => record(tx, user, pm));
+      const { row, madeDefault } = await db.$transaction(async (tx) => {
+        const events: RecordEventInput[] = [];
+        const recorded = await record(tx, user, pm, events, input.tenant.requestId);
+        await recordEvents(tx, events);
+        return recorded;
+      });
       if (madeDefault) await pushDefaultQuietly(user.id);
       return { user: await users.view(input.tenant, user.id), paymentMethodId: row.id };
     },
@@ -178,7 +220,12 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
       const user = await users.view(input.tenant, input.userId);
       const row = await findPaymentMethod(input.tenant, user.id, input.paymentMethodRef);
       if (user.stripeCustomerId) await detachAtGateway(row.stripePaymentMethodId, user.stripeCustomerId);
-      const { removed, promoted } = await db.$transaction((tx) => forget(tx, user.id, row.id));
+      const { removed, promoted } = await db.$transaction(async (tx) => {
+        const events: RecordEventInput[] = [];
+        const forgotten = await forget(tx, user.id, row.id, events, input.tenant.requestId);
+        await recordEvents(tx, events);
+        return forgotten;
+      });
       if (!removed) throw new NotFoundError("payment method", input.paymentMethodRef, "payment_method_id");
       if (promoted) await pushDefaultQuietly(user.id);
       return users.view(input.tenant, user.id);
@@ -194,31 +241,38 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
         const current = await tx.paymentMethod.findFirst({ where: { id: row.id, userId: user.id } });
         if (!current) throw new NotFoundError("payment method", input.paymentMethodRef, "payment_method_id");
         await tx.paymentMethod.updateMany({ where: { userId: user.id, isDefault: true, id: { not: row.id } }, data: { isDefault: false } });
-        if (!current.isDefault) await tx.paymentMethod.update({ where: { id: row.id }, data: { isDefault: true } });
+        if (current.isDefault) return;
+        const made = await tx.paymentMethod.update({ where: { id: row.id }, data: { isDefault: true } });
+        await recordEvent(tx, change("payment_method.default_changed", made, input.tenant.requestId));
       });
-      // Another request may have set another default between our push and our commit.
-      if (user.stripeCustomerId) await pushDefault(user.id, row.stripePaymentMethodId);
+      // Pushed again after our commit, even when it is what we pushed before it: another request
+      // may have pushed its own after ours and committed before us, leaving the gateway on it. The
+      // last request to commit pushes last.
+      if (user.stripeCustomerId) await pushDefault(user.id);
       return users.view(input.tenant, user.id);
     },
 
     /**
      * For webhooks: brings our rows in line with a payment method as the gateway has it now —
-     * recorded for the user whose customer it is attached to, forgotten by any other. Returns the
+     * recorded for the user whose customer it is attached to, forgotten by any other — and records
+     * the events of what changed, last, in the webhook's transaction. Returns the
      * users whose default changed, for `pushDefaults` once the transaction committed.
      */
     async reconcile(tx: Prisma.TransactionClient, pm: PaymentMethodInfo): Promise<string[]> {
       const changed: string[] = [];
+      const events: RecordEventInput[] = [];
       const rows = await tx.paymentMethod.findMany({ where: { stripePaymentMethodId: pm.id }, select: { id: true, userId: true, user: { select: { stripeCustomerId: true } } } });
       for (const row of rows) {
         if (row.user.stripeCustomerId === pm.customerId) continue;
-        if ((await forget(tx, row.userId, row.id)).promoted) changed.push(row.userId);
+        if ((await forget(tx, row.userId, row.id, events)).promoted) changed.push(row.userId);
       }
       if (pm.customerId) {
         const owners = await tx.user.findMany({ where: { stripeCustomerId: pm.customerId, deleted: null }, select: { id: true, platformId: true, mode: true }, orderBy: { id: "asc" } });
         for (const owner of owners) {
-          if ((await record(tx, owner, pm)).madeDefault) changed.push(owner.id);
+          if ((await record(tx, owner, pm, events)).madeDefault) changed.push(owner.id);
         }
       }
+      await recordEvents(tx, events);
       return changed;
     },
 

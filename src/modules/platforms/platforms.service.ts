@@ -7,6 +7,7 @@ import { newId } from "../../lib/ids.js";
 import { bpsToPercent, percentToBps } from "../../lib/money.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvent } from "../events/events.service.js";
 import type { KeysService } from "../keys/keys.service.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
@@ -75,13 +76,21 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
         ...(input.domain ? { domains: { create: { domain: input.domain.toLowerCase(), mode: input.mode } } } : {}),
       },
     });
+    await recordEvent(tx, { platformId: id, mode: input.mode, type: "platform.created", object: toPlatformResponse(await view(id, input.mode, tx)) });
     const { secret } = await keys.issue(tx, { platformId: id, mode: input.mode }, "Default key");
     return { id, secret };
   }
 
-  async function view(id: string, mode: Mode): Promise<PlatformView> {
-    const platform = await db.platform.findFirst({ where: { id, mode }, include: platformInclude });
+  async function view(id: string, mode: Mode, client: Db | Prisma.TransactionClient = db): Promise<PlatformView> {
+    const platform = await client.platform.findFirst({ where: { id, mode }, include: platformInclude });
     if (!platform) throw new NotFoundError("platform", id, "id");
+    return platform;
+  }
+
+  /** The platform after a change, with its `platform.updated` event. */
+  async function updated(tx: Prisma.TransactionClient, auth: AuthContext): Promise<PlatformView> {
+    const platform = await view(auth.platformId, auth.mode, tx);
+    await recordEvent(tx, { platformId: auth.platformId, mode: auth.mode, requestId: auth.requestId, type: "platform.updated", object: toPlatformResponse(platform) });
     return platform;
   }
 
@@ -118,7 +127,7 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
     async update(auth: AuthContext, id: string, input: UpdatePlatformInput): Promise<PlatformView> {
       assertOwnPlatform(auth, id);
       const { domains, platformFee, ...fields } = input;
-      await db
+      return db
         .$transaction(async (tx) => {
           await tx.platform.update({
             where: { id: auth.platformId },
@@ -129,9 +138,9 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
             await tx.platformDomain.deleteMany({ where: { platformId: auth.platformId } });
             await tx.platformDomain.createMany({ data: unique.map((domain) => ({ domain, platformId: auth.platformId, mode: auth.mode })) });
           }
+          return updated(tx, auth);
         })
         .catch(domainConflict);
-      return view(auth.platformId, auth.mode);
     },
 
     /** Sets the logo from an uploaded file, or from media uploaded earlier (`media_id`). */
@@ -142,8 +151,10 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
         "file" in source
           ? await media.store({ ...tenant, userId: auth.user?.id ?? null, filename: source.file.filename, data: source.file.data })
           : await media.retrieve({ ...tenant, id: source.mediaId });
-      await db.platform.update({ where: { id: auth.platformId }, data: { logo: stored.url } });
-      return view(auth.platformId, auth.mode);
+      return db.$transaction(async (tx) => {
+        await tx.platform.update({ where: { id: auth.platformId }, data: { logo: stored.url } });
+        return updated(tx, auth);
+      });
     },
 
     async membership(auth: AuthContext, userId: string) {

@@ -17,6 +17,10 @@ import type { PaymentMethodsService } from "../payment-methods/payment-methods.s
  * finds the row (a duplicate); a delivery whose processing failed leaves no row, answers 5xx, and
  * Stripe's retry processes it. Since we always act on the object as it is now, events arriving out
  * of order do no harm.
+ *
+ * The events of what an effect changes (`bank_account.updated`, `payment_method.*`, and whatever
+ * the payment outcome handlers record, e.g. `transaction.created`) are recorded by the services
+ * doing it, in this same transaction: they exist exactly when the Stripe event counts as handled.
  */
 
 /**

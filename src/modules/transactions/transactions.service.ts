@@ -9,11 +9,15 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import { enqueue } from "../../jobs/queue.js";
+import { recordEvents, type RecordEventInput } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import type { ApiTransactionType, ListTransactionsQuery, RefundInput } from "./transactions.schemas.js";
 
 export interface Tenant {
   platformId: string;
   mode: Mode;
+  /** The request making the change, for its events. */
+  requestId?: string | null;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -60,6 +64,11 @@ export function toTransactionResponse(t: Transaction) {
     created: toApiDate(t.created),
     updated: toApiDate(t.updated),
   };
+}
+
+/** A transaction's event: the row as the API renders it after the change. */
+function transactionEvent(type: EventType, row: Transaction, requestId: string | null | undefined): RecordEventInput {
+  return { platformId: row.platformId, mode: row.mode, requestId, type, object: toTransactionResponse(row) };
 }
 
 // ── what settlement writes ───────────────────────────────────────────────────────────────────────
@@ -114,6 +123,11 @@ export interface SettlementMovements extends Tenant {
  * Σ incoming = Σ outgoing + Σ fees for its transfer group; refunds rely on that and refuse to
  * split a refund over a group that does not balance (yet).
  *
+ * Records a `transaction.created` event for each row it writes (none for a movement written
+ * before), so it commits with the rows. Like `recordEvent`, call it after the settlement's other
+ * writes that lock rows, so the events' locks come last in the transaction; `requestId` names the
+ * request that settled, when one did.
+ *
  * Returns the group's charges, transfers and fees as stored, those written by earlier calls included.
  */
 export async function recordSettlementTransactions(tx: Tx, input: SettlementMovements): Promise<Transaction[]> {
@@ -161,7 +175,12 @@ export async function recordSettlementTransactions(tx: Tx, input: SettlementMove
     const amount = fees[name] ?? 0;
     if (positiveCents(amount, `${name} fee`)) rows.push({ ...common, id: newId("transaction"), type, amount, idempotencyKey: key(`fee:${name}`) });
   }
-  if (rows.length > 0) await tx.transaction.createMany({ data: rows, skipDuplicates: true });
+  if (rows.length > 0) {
+    const written = await tx.transaction.createManyAndReturn({ data: rows, skipDuplicates: true });
+    const order = new Map(rows.map((r, i) => [r.id, i]));
+    written.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    await recordEvents(tx, written.map((row) => transactionEvent("transaction.created", row, input.requestId)));
+  }
   return tx.transaction.findMany({
     where: { platformId: input.platformId, mode: input.mode, transferGroup: input.transferGroup, type: { in: ["incoming", ...POOL_TYPES] } },
     orderBy: [{ created: "asc" }, { id: "asc" }],
@@ -241,7 +260,9 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
    * settlement's transfers and fees, writes the `:refund` transactions as `processing` and counts
    * them in `amountRefunded` at once — under row locks on the charge and on its settlement's
    * transactions, so concurrent refunds queue and can never pass the amount captured. A job is
-   * queued to finish the refund should this process stop before step 2 does.
+   * queued to finish the refund should this process stop before step 2 does. Events: a
+   * `transaction.created` per row written, then a `transaction.updated` for the charge and for
+   * each transfer or fee whose `amountRefunded` grew.
    */
   async function reserveRefund(tenant: Tenant, id: string, input: RefundInput): Promise<string> {
     return db.$transaction(async (tx) => {
@@ -330,20 +351,47 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
           idempotencyKey: `refund:${refundId}:${String(i).padStart(4, "0")}:${t.id}`,
         });
       });
-      await tx.transaction.createMany({ data: rows });
-      await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: amount } } });
+      const written = await tx.transaction.createManyAndReturn({ data: rows });
+      const order = new Map(rows.map((r, i) => [r.id, i]));
+      written.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      const refunded = [await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: amount } } })];
       for (const [i, t] of pool.entries()) {
-        if (shares[i]! > 0) await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } });
+        if (shares[i]! > 0) refunded.push(await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } }));
       }
       await enqueue(tx, "complete-refund", { refundId }, { runAt: new Date(clock.now().getTime() + REFUND_RESUME_DELAY_MS), jobKey: `complete-refund:${refundId}` });
+      await recordEvents(tx, [
+        ...written.map((row) => transactionEvent("transaction.created", row, tenant.requestId)),
+        ...refunded.map((row) => transactionEvent("transaction.updated", row, tenant.requestId)),
+      ]);
       return refundId;
     });
   }
 
-  /** Marks processing rows as they ended; a row another attempt already settled is left alone. */
-  async function settle(tx: Tx, id: string, status: TransactionStatus, data: Prisma.TransactionUpdateManyMutationInput = {}): Promise<boolean> {
-    const { count } = await tx.transaction.updateMany({ where: { id, status: "processing" }, data: { ...data, status } });
-    return count === 1;
+  /**
+   * Marks a processing row as it ended; a row another attempt already settled is left alone (false).
+   * Adds its `transaction.updated` to `events`.
+   */
+  async function settle(
+    tx: Tx,
+    events: RecordEventInput[],
+    requestId: string | null | undefined,
+    id: string,
+    status: TransactionStatus,
+    data: Prisma.TransactionUpdateManyMutationInput = {},
+  ): Promise<boolean> {
+    const [row] = await tx.transaction.updateManyAndReturn({ where: { id, status: "processing" }, data: { ...data, status } });
+    if (row) events.push(transactionEvent("transaction.updated", row, requestId));
+    return row !== undefined;
+  }
+
+  /** One database transaction of step 2: `work` adds the events of its changes, recorded last. */
+  function step<T>(work: (tx: Tx, events: RecordEventInput[]) => Promise<T>): Promise<T> {
+    return db.$transaction(async (tx) => {
+      const events: RecordEventInput[] = [];
+      const result = await work(tx, events);
+      await recordEvents(tx, events);
+      return result;
+    });
   }
 
   /**
@@ -351,12 +399,19 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
    * refunded again. The charge first, then the settlement's rows in id order: the order
    * `reserveRefund` locks them in, so the two cannot deadlock.
    */
-  async function failRows(tx: Tx, rows: readonly Transaction[], data: Prisma.TransactionUpdateManyMutationInput = {}): Promise<void> {
+  async function failRows(
+    tx: Tx,
+    events: RecordEventInput[],
+    requestId: string | null | undefined,
+    rows: readonly Transaction[],
+    data: Prisma.TransactionUpdateManyMutationInput = {},
+  ): Promise<void> {
     const failed: Transaction[] = [];
-    for (const row of rows) if (await settle(tx, row.id, "failed", row.type === "incoming_refund" ? data : {})) failed.push(row);
+    for (const row of rows) if (await settle(tx, events, requestId, row.id, "failed", row.type === "incoming_refund" ? data : {})) failed.push(row);
     const order = (t: Transaction) => (t.type === "incoming_refund" ? "" : t.refundOfId!);
     for (const row of failed.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
-      await tx.transaction.update({ where: { id: row.refundOfId! }, data: { amountRefunded: { decrement: row.amount } } });
+      const released = await tx.transaction.update({ where: { id: row.refundOfId! }, data: { amountRefunded: { decrement: row.amount } } });
+      events.push(transactionEvent("transaction.updated", released, requestId));
     }
   }
 
@@ -368,8 +423,11 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
    * reversal leaves that seller's share with the platform (a `fee:platform:refund` says so, and
    * the books stay balanced). Failures that may pass (Stripe unreachable, timeouts) leave the rows
    * `processing` and are thrown: the job retries with the same keys.
+   *
+   * Each row that settles gets a `transaction.updated` (and each amount given back to what it was
+   * refunding, another); an absorbed share's `fee:platform:refund` a `transaction.created`.
    */
-  async function completeRefund(refundId: string): Promise<void> {
+  async function completeRefund(refundId: string, requestId?: string | null): Promise<void> {
     const [head, ...rest] = await refundRows(db, refundId);
     if (!head) return;
     if (head.status === "processing") {
@@ -382,17 +440,17 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
           idempotencyKey: `refund:${head.id}`,
         });
       } catch (err) {
-        if (isDefinitive(err)) await db.$transaction((tx) => failRows(tx, [head, ...rest], { description: failureNote(head.description, err) }));
+        if (isDefinitive(err)) await step((tx, events) => failRows(tx, events, requestId, [head, ...rest], { description: failureNote(head.description, err) }));
         throw err;
       }
       if (outcome.status === "failed" || outcome.status === "canceled") {
-        await db.$transaction((tx) => failRows(tx, [head, ...rest], { stripeRefundId: outcome.id }));
+        await step((tx, events) => failRows(tx, events, requestId, [head, ...rest], { stripeRefundId: outcome.id }));
         throw new ConflictError("refund_failed", `The payment processor did not refund the charge (refund ${outcome.id} is ${outcome.status}).`, "id");
       }
-      await db.$transaction(async (tx) => {
-        if (!(await settle(tx, head.id, "succeeded", { stripeRefundId: outcome.id }))) return;
+      await step(async (tx, events) => {
+        if (!(await settle(tx, events, requestId, head.id, "succeeded", { stripeRefundId: outcome.id }))) return;
         // Fees are our own books: they are given back as soon as the buyer has the money.
-        for (const row of rest) if (row.type !== "outgoing_refund") await settle(tx, row.id, "succeeded");
+        for (const row of rest) if (row.type !== "outgoing_refund") await settle(tx, events, requestId, row.id, "succeeded");
       });
     } else if (head.status !== "succeeded") {
       return;
@@ -403,16 +461,16 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
       if (row.type !== "outgoing_refund" || row.status !== "processing") continue;
       try {
         const reversal = await payments.createTransferReversal({ transferId: row.stripeTransferId!, amount: row.amount, idempotencyKey: `reversal:${row.id}` });
-        await db.$transaction((tx) => settle(tx, row.id, "succeeded", { stripeRefundId: reversal.id }));
+        await step((tx, events) => settle(tx, events, requestId, row.id, "succeeded", { stripeRefundId: reversal.id }));
       } catch (err) {
         if (!isDefinitive(err)) {
           pending ??= err;
           continue;
         }
-        await db.$transaction(async (tx) => {
-          if (!(await settle(tx, row.id, "failed", { description: failureNote(row.description, err) }))) return;
+        await step(async (tx, events) => {
+          if (!(await settle(tx, events, requestId, row.id, "failed", { description: failureNote(row.description, err) }))) return;
           // The seller keeps the share; the platform gives it back instead, so refundOf's amountRefunded stays.
-          await tx.transaction.create({
+          const absorbed = await tx.transaction.create({
             data: {
               id: newId("transaction"),
               platformId: row.platformId,
@@ -429,6 +487,7 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
               idempotencyKey: `${row.idempotencyKey}:absorbed`,
             },
           });
+          events.push(transactionEvent("transaction.created", absorbed, requestId));
         });
       }
     }
@@ -470,7 +529,7 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
       const refundId = await reserveRefund(tenant, id, input);
       let pendingError: unknown;
       try {
-        await completeRefund(refundId);
+        await completeRefund(refundId, tenant.requestId);
       } catch (err) {
         // Answering 5xx now would invite a retry, and a second refund: the job finishes this one.
         if (isDefinitive(err)) throw err;

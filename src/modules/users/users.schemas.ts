@@ -31,6 +31,7 @@ export const linkSchema = z.object({ id: z.string(), label: z.string(), url: z.s
 export const paymentMethodSchema = z
   .object({
     id: z.string(),
+    user_id: z.string().describe("The user it is saved for"),
     stripePaymentMethodId: z.string(),
     type: z.enum(["card", "us_bank_account"]),
     isDefault: z.boolean(),

@@ -1,19 +1,33 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import { uniqueViolation } from "../../db/errors.js";
-import type { Platform } from "../../generated/prisma/client.js";
+import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
 import type { Mode, Role } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvent } from "../events/events.service.js";
+import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 
 export const DELETION_GRACE_DAYS = 30;
 export const MAX_LINKS = 20;
+
+/**
+ * What erasing a user scrubs from the events of the objects that were theirs (each names its
+ * `user_id`): the fields that describe the person — cards, bank, what their calendar said.
+ */
+const ERASED_FIELDS: Readonly<Record<string, Record<string, null | []>>> = {
+  payment_method: { brand: null, last4: null, expMonth: null, expYear: null, funding: null, accountHolderType: null },
+  bank_account: { last4: null },
+  calendar: { name: null, description: null, events: [] },
+  calendar_event: { title: null, description: null, location: null, attendees: [] },
+};
+const TYPES_OF_THEIR_OBJECTS = EVENT_TYPES.filter((type) => Object.hasOwn(ERASED_FIELDS, EVENT_TYPE_LIST[type].object));
 
 const userInclude = {
   links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
@@ -26,6 +40,25 @@ export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }>;
 export interface Tenant {
   platformId: string;
   mode: Mode;
+  /** The request making the change, for its event. */
+  requestId?: string;
+}
+
+/** A payment method as the user's `paymentMethods` list it — and as its events hold it. */
+export function toPaymentMethodResponse(pm: PaymentMethod) {
+  return {
+    id: pm.id,
+    user_id: pm.userId,
+    stripePaymentMethodId: pm.stripePaymentMethodId,
+    type: pm.type,
+    isDefault: pm.isDefault,
+    brand: pm.brand,
+    last4: pm.last4,
+    accountHolderType: pm.accountHolderType,
+    expMonth: pm.expMonth,
+    expYear: pm.expYear,
+    funding: pm.funding,
+  };
 }
 
 export function toUserResponse(u: UserView) {
@@ -47,18 +80,7 @@ export function toUserResponse(u: UserView) {
     stripeCustomerId: u.stripeCustomerId,
     authenticated: toApiDate(u.authenticated),
     links: u.links.map((l) => ({ id: l.id, label: l.label, url: l.url })),
-    paymentMethods: u.paymentMethods.map((pm) => ({
-      id: pm.id,
-      stripePaymentMethodId: pm.stripePaymentMethodId,
-      type: pm.type,
-      isDefault: pm.isDefault,
-      brand: pm.brand,
-      last4: pm.last4,
-      accountHolderType: pm.accountHolderType,
-      expMonth: pm.expMonth,
-      expYear: pm.expYear,
-      funding: pm.funding,
-    })),
+    paymentMethods: u.paymentMethods.map(toPaymentMethodResponse),
     scheduledDeletion: toApiDate(u.scheduledDeletion),
     role: u.membership?.role ?? "member",
     created: toApiDate(u.created),
@@ -89,6 +111,13 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
     return user;
   }
 
+  /** The user as it is now in `tx`, recorded as the event of the change just made. */
+  async function changed(tx: Prisma.TransactionClient, tenant: Tenant, id: string, type: EventType): Promise<UserView> {
+    const user = await view(tenant, id, tx);
+    await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId: tenant.requestId, type, object: toUserResponse(user) });
+    return user;
+  }
+
   function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
     if (role && role !== "member" && auth.role !== "owner") {
       throw new PermissionError("Only an owner can give a role other than member.", "insufficient_role");
@@ -103,13 +132,14 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
      * cancelled and `authenticated` set. A new user must have been granted access while the
      * platform's waitlist is on.
      */
-    async signIn(tx: Prisma.TransactionClient, platform: Platform, email: string): Promise<UserView> {
-      const tenant = { platformId: platform.id, mode: platform.mode };
+    async signIn(tx: Prisma.TransactionClient, platform: Platform, email: string, requestId?: string): Promise<UserView> {
+      const tenant = { platformId: platform.id, mode: platform.mode, requestId };
       const now = clock.now();
-      const existing = await tx.user.findFirst({ where: { ...tenant, email, deleted: null }, select: { id: true } });
+      const existing = await tx.user.findFirst({ where: { platformId: platform.id, mode: platform.mode, email, deleted: null }, select: { id: true, scheduledDeletion: true } });
       if (existing) {
         await tx.user.update({ where: { id: existing.id }, data: { authenticated: now, scheduledDeletion: null } });
-        return view(tenant, existing.id, tx);
+        // A sign-in alone is activity, not a change worth an event; cancelling a deletion is.
+        return existing.scheduledDeletion ? changed(tx, tenant, existing.id, "user.updated") : view(tenant, existing.id, tx);
       }
       if (platform.waitlistEnabled) {
         const entry = await tx.waitlistEntry.findUnique({ where: { platformId_email: { platformId: platform.id, email } }, select: { granted: true } });
@@ -119,31 +149,34 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
       await tx.user.create({
         data: {
           id,
-          ...tenant,
+          platformId: platform.id,
+          mode: platform.mode,
           email,
           authenticated: now,
-          membership: { create: { id: newId("membership"), ...tenant, role: "member" } },
+          membership: { create: { id: newId("membership"), platformId: platform.id, mode: platform.mode, role: "member" } },
         },
       });
-      return view(tenant, id, tx);
+      return changed(tx, tenant, id, "user.created");
     },
 
     async create(auth: AuthContext, input: CreateUserInput): Promise<UserView> {
       assertMayGrant(auth, input.role);
       const { role, ...fields } = input;
       const id = newId("user");
-      await db.user
-        .create({
-          data: {
-            id,
-            platformId: auth.platformId,
-            mode: auth.mode,
-            ...fields,
-            membership: { create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, role: role ?? "member" } },
-          },
+      return db
+        .$transaction(async (tx) => {
+          await tx.user.create({
+            data: {
+              id,
+              platformId: auth.platformId,
+              mode: auth.mode,
+              ...fields,
+              membership: { create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, role: role ?? "member" } },
+            },
+          });
+          return changed(tx, auth, id, "user.created");
         })
         .catch(userConflict);
-      return view(auth, id);
     },
 
     retrieve: (tenant: Tenant, id: string) => view(tenant, id),
@@ -188,7 +221,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
       if (role !== undefined && role !== (current.membership?.role ?? "member")) {
         if (auth.role !== "owner") throw new PermissionError("Only an owner can change roles.", "insufficient_role");
       }
-      await db
+      return db
         .$transaction(async (tx) => {
           await tx.user.update({ where: { id: current.id }, data: fields });
           if (role !== undefined) {
@@ -198,19 +231,20 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, userId: current.id, role },
             });
           }
+          return changed(tx, auth, current.id, "user.updated");
         })
         .catch(userConflict);
-      return view(auth, id);
     },
 
     /** Deletion 30 days from now; signing in before then cancels it. Asking again keeps the first date. */
     async scheduleDeletion(tenant: Tenant, id: string): Promise<UserView> {
       const current = await view(tenant, id);
-      if (!current.scheduledDeletion) {
-        const when = new Date(clock.now().getTime() + DELETION_GRACE_DAYS * 86_400_000);
-        await db.user.updateMany({ where: { id: current.id, scheduledDeletion: null }, data: { scheduledDeletion: when } });
-      }
-      return view(tenant, id);
+      if (current.scheduledDeletion) return current;
+      const when = new Date(clock.now().getTime() + DELETION_GRACE_DAYS * 86_400_000);
+      return db.$transaction(async (tx) => {
+        const { count } = await tx.user.updateMany({ where: { id: current.id, scheduledDeletion: null, deleted: null }, data: { scheduledDeletion: when } });
+        return count === 1 ? changed(tx, tenant, current.id, "user.deletion_scheduled") : view(tenant, current.id, tx);
+      });
     },
 
     async setImage(auth: AuthContext, id: string, source: ImageSource): Promise<UserView> {
@@ -220,12 +254,14 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
         "file" in source
           ? await media.store({ ...tenant, userId: id, filename: source.file.filename, data: source.file.data })
           : await media.retrieve({ ...tenant, id: source.mediaId });
-      await db.user.update({ where: { id }, data: { image: stored.url } });
-      return view(auth, id);
+      return db.$transaction(async (tx) => {
+        await tx.user.update({ where: { id }, data: { image: stored.url } });
+        return changed(tx, auth, id, "user.updated");
+      });
     },
 
     async addLink(tenant: Tenant, userId: string, link: { label: string; url: string }): Promise<UserView> {
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         // Lock the user row so parallel additions cannot pass the cap together.
         const locked = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM users WHERE id = ${userId} AND platform_id = ${tenant.platformId} AND deleted IS NULL FOR UPDATE`;
@@ -233,15 +269,17 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
         const count = await tx.userLink.count({ where: { userId } });
         if (count >= MAX_LINKS) throw new UnprocessableError("too_many_links", `A user can have at most ${MAX_LINKS} links.`, "url");
         await tx.userLink.create({ data: { id: newId("link"), platformId: tenant.platformId, mode: tenant.mode, userId, label: link.label, url: link.url } });
+        return changed(tx, tenant, userId, "user.updated");
       });
-      return view(tenant, userId);
     },
 
     async removeLink(tenant: Tenant, userId: string, linkId: string): Promise<UserView> {
       await view(tenant, userId);
-      const { count } = await db.userLink.deleteMany({ where: { id: linkId, userId, platformId: tenant.platformId } });
-      if (count === 0) throw new NotFoundError("link", linkId, "link_id");
-      return view(tenant, userId);
+      return db.$transaction(async (tx) => {
+        const { count } = await tx.userLink.deleteMany({ where: { id: linkId, userId, platformId: tenant.platformId } });
+        if (count === 0) throw new NotFoundError("link", linkId, "link_id");
+        return changed(tx, tenant, userId, "user.updated");
+      });
     },
 
     /**
@@ -250,7 +288,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
      */
     async eraseDueUsers(limit = 100): Promise<number> {
       const now = clock.now();
-      const due = await db.user.findMany({ where: { scheduledDeletion: { lte: now }, deleted: null }, select: { id: true, email: true, platformId: true }, take: limit });
+      const due = await db.user.findMany({ where: { scheduledDeletion: { lte: now }, deleted: null }, select: { id: true, email: true, platformId: true, mode: true }, take: limit });
       for (const user of due) {
         await db.$transaction(async (tx) => {
           // Re-check under lock: a sign-in may have cancelled the deletion meanwhile.
@@ -265,7 +303,12 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
           await tx.membership.deleteMany({ where: { userId: user.id } });
           if (user.email) {
             await tx.otpCode.deleteMany({ where: { platformId: user.platformId, email: user.email } });
+            const entries = await tx.waitlistEntry.findMany({ where: { platformId: user.platformId, email: user.email }, select: { id: true } });
             await tx.waitlistEntry.deleteMany({ where: { platformId: user.platformId, email: user.email } });
+            // The events feed keeps no copy of the person either.
+            await tx.$executeRaw`
+              UPDATE events SET data = (data::jsonb || jsonb_build_object('email', NULL, 'name', NULL))::json
+              WHERE object_id = ANY(${entries.map((e) => e.id)}::text[])`;
           }
           await tx.product.updateMany({ where: { userId: user.id, archived: null }, data: { isEnabled: false, archived: now } });
           await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, ended: now } });
@@ -285,6 +328,14 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               deleted: now,
             },
           });
+          const erased = toUserResponse(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
+          await tx.event.updateMany({ where: { objectId: user.id }, data: { data: erased } });
+          // Nor the events of what was theirs: saved cards, the bank account, the calendar.
+          await tx.$executeRaw`
+            UPDATE events SET data = (data::jsonb || (${JSON.stringify(ERASED_FIELDS)}::jsonb -> object_type))::json
+            WHERE platform_id = ${user.platformId} AND mode = ${user.mode}::"Mode" AND type = ANY(${TYPES_OF_THEIR_OBJECTS}::text[])
+              AND data->>'user_id' = ${user.id}`;
+          await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
         });
       }
       return due.length;

@@ -35,7 +35,7 @@ export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsServic
     },
     async (request, reply) => {
       const platform = await platforms.resolvePublic(request.auth, request.body.platform_id);
-      const { entry, created } = await waitlists.join(platform, request.body);
+      const { entry, created } = await waitlists.join(platform, request.body, request.id);
       return reply.code(created ? 201 : 200).send(toWaitlistEntryResponse(entry));
     },
   );
@@ -68,7 +68,10 @@ export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsServic
       },
       config: admin,
     },
-    async (request) => toWaitlistEntryResponse(await waitlists.grant(requireAuth(request).platform, request.params.id)),
+    async (request) => {
+      const auth = requireAuth(request);
+      return toWaitlistEntryResponse(await waitlists.grant(auth.platform, request.params.id, auth.requestId));
+    },
   );
 
   app.delete(

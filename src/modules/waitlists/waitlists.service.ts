@@ -8,6 +8,8 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import { waitlistGrantedEmail } from "../auth/emails.js";
+import { recordEvent } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import type { ListWaitlistQuery } from "./waitlists.schemas.js";
 
 /**
@@ -17,6 +19,8 @@ import type { ListWaitlistQuery } from "./waitlists.schemas.js";
 export interface Tenant {
   platformId: string;
   mode: Mode;
+  /** The request making the change, for its event. */
+  requestId?: string;
 }
 
 interface EntryRow {
@@ -40,8 +44,15 @@ const toView = (row: EntryRow): WaitlistEntryView => ({ ...row, position: Number
 export function createWaitlistsService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
-  async function ranked(tenant: Tenant, filter: Prisma.Sql, order: Prisma.Sql, limit: number, offset: number): Promise<WaitlistEntryView[]> {
-    const rows = await db.$queryRaw<EntryRow[]>`
+  async function ranked(
+    tenant: Tenant,
+    filter: Prisma.Sql,
+    order: Prisma.Sql,
+    limit: number,
+    offset: number,
+    client: Db | Prisma.TransactionClient = db,
+  ): Promise<WaitlistEntryView[]> {
+    const rows = await client.$queryRaw<EntryRow[]>`
       SELECT * FROM (
         SELECT id, platform_id, email, name, granted, created, seq,
                row_number() OVER (ORDER BY seq) AS position
@@ -54,22 +65,33 @@ export function createWaitlistsService(deps: { db: Db; clock: Clock }) {
     return rows.map(toView);
   }
 
-  async function one(tenant: Tenant, id: string): Promise<WaitlistEntryView> {
-    const [entry] = await ranked(tenant, Prisma.sql`id = ${id}`, Prisma.sql`seq`, 1, 0);
+  async function one(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<WaitlistEntryView> {
+    const [entry] = await ranked(tenant, Prisma.sql`id = ${id}`, Prisma.sql`seq`, 1, 0, client);
     if (!entry) throw new NotFoundError("waitlist entry", id, "id");
     return entry;
   }
 
+  async function recordChange(tx: Prisma.TransactionClient, tenant: Tenant, type: EventType, entry: WaitlistEntryView): Promise<void> {
+    await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId: tenant.requestId, type, object: toWaitlistEntryResponse(entry) });
+  }
+
   return {
     /** Joining twice with one email keeps the first place (and answers `created: false`). */
-    async join(platform: Platform, input: { email: string; name?: string }): Promise<{ entry: WaitlistEntryView; created: boolean }> {
-      const tenant = { platformId: platform.id, mode: platform.mode };
+    async join(platform: Platform, input: { email: string; name?: string }, requestId?: string): Promise<{ entry: WaitlistEntryView; created: boolean }> {
+      const tenant = { platformId: platform.id, mode: platform.mode, requestId };
       const id = newId("waitlist");
-      const inserted = await db.waitlistEntry.createMany({
-        data: [{ id, ...tenant, email: input.email, name: input.name ?? null }],
-        skipDuplicates: true,
+      const inserted = await db.$transaction(async (tx) => {
+        const { count } = await tx.waitlistEntry.createMany({
+          data: [{ id, platformId: platform.id, mode: platform.mode, email: input.email, name: input.name ?? null }],
+          skipDuplicates: true,
+        });
+        // The event's `position` is the one this transaction sees; joins committing at the same
+        // moment are not counted yet (positions move anyway as people join and leave). Joins are not
+        // serialised to make it exact: a launch-day rush must not queue on one lock.
+        if (count === 1) await recordChange(tx, tenant, "waitlist_entry.created", await one(tenant, id, tx));
+        return count === 1;
       });
-      if (inserted.count === 1) return { entry: await one(tenant, id), created: true };
+      if (inserted) return { entry: await one(tenant, id), created: true };
       const existing = await db.waitlistEntry.findUniqueOrThrow({ where: { platformId_email: { platformId: platform.id, email: input.email } }, select: { id: true } });
       return { entry: await one(tenant, existing.id), created: false };
     },
@@ -104,23 +126,30 @@ export function createWaitlistsService(deps: { db: Db; clock: Clock }) {
     },
 
     /** Grants access and emails the person — once: granting again changes nothing and sends nothing. */
-    async grant(platform: Platform, id: string): Promise<WaitlistEntryView> {
-      const tenant = { platformId: platform.id, mode: platform.mode };
-      await db.$transaction(async (tx) => {
-        const entry = await tx.waitlistEntry.findFirst({ where: { id, ...tenant } });
+    async grant(platform: Platform, id: string, requestId?: string): Promise<WaitlistEntryView> {
+      const tenant = { platformId: platform.id, mode: platform.mode, requestId };
+      return db.$transaction(async (tx) => {
+        const entry = await tx.waitlistEntry.findFirst({ where: { id, platformId: platform.id, mode: platform.mode } });
         if (!entry) throw new NotFoundError("waitlist entry", id, "id");
         const updated = await tx.waitlistEntry.updateMany({ where: { id, granted: null }, data: { granted: clock.now() } });
-        if (updated.count === 1) await enqueue(tx, "send-email", waitlistGrantedEmail(entry.email, platform.name, platform.url));
+        const view = await one(tenant, id, tx);
+        if (updated.count === 1) {
+          await enqueue(tx, "send-email", waitlistGrantedEmail(entry.email, platform.name, platform.url));
+          await recordChange(tx, tenant, "waitlist_entry.granted", view);
+        }
+        return view;
       });
-      return one(tenant, id);
     },
 
     /** Removes the entry; everyone after it moves up one place. Answers the entry as it was. */
     async remove(tenant: Tenant, id: string): Promise<WaitlistEntryView> {
-      const entry = await one(tenant, id);
-      const { count } = await db.waitlistEntry.deleteMany({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
-      if (count === 0) throw new NotFoundError("waitlist entry", id, "id");
-      return entry;
+      return db.$transaction(async (tx) => {
+        const entry = await one(tenant, id, tx);
+        const { count } = await tx.waitlistEntry.deleteMany({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+        if (count === 0) throw new NotFoundError("waitlist entry", id, "id");
+        await recordChange(tx, tenant, "waitlist_entry.removed", entry);
+        return entry;
+      });
     },
   };
 }

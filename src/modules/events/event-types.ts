@@ -1,0 +1,64 @@
+/**
+ * Every event type the API records, with the kind of object its `data.object` holds. Modules that
+ * add state changes (products, carts, contracts, subscriptions, transactions) add their types here;
+ * the events filter, the webhook subscriptions and the docs all read this one list.
+ */
+export const EVENT_TYPE_LIST = {
+  "platform.created": { object: "platform", description: "A platform was created (the CLI, or the demo seed)." },
+  "platform.updated": { object: "platform", description: "The platform's settings or logo changed." },
+  "api_key.created": { object: "api_key", description: "An API key was created (never with its secret)." },
+  "api_key.revoked": { object: "api_key", description: "An API key was revoked." },
+  "user.created": { object: "user", description: "A user was created by an admin, or signed in for the first time." },
+  "user.updated": {
+    object: "user",
+    description:
+      "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), or signing in cancelled a scheduled deletion.",
+  },
+  "user.deletion_scheduled": { object: "user", description: "A user was scheduled for deletion (`scheduledDeletion`)." },
+  "user.deleted": { object: "user", description: "A user's personal data was erased; the object is what remains." },
+  "waitlist_entry.created": { object: "waitlist_entry", description: "Someone joined the waitlist." },
+  "waitlist_entry.granted": { object: "waitlist_entry", description: "A waitlist entry was granted access." },
+  "waitlist_entry.removed": { object: "waitlist_entry", description: "A waitlist entry was removed; the object is the entry as it was." },
+  "calendar.created": { object: "calendar", description: "A user's calendar was created (on its first use); the object has no events." },
+  "calendar.availability_updated": {
+    object: "calendar",
+    description: "A user's availability was replaced (the whole list); the object is the calendar with its new availability, without events.",
+  },
+  "calendar_event.created": { object: "calendar_event", description: "An event was added to a user's calendar." },
+  "calendar_event.updated": { object: "calendar_event", description: "A calendar event changed: moved, cancelled or revived, its details or attendees." },
+  "calendar_event.deleted": { object: "calendar_event", description: "A calendar event was removed; the object is the event as it was." },
+  "payment_method.attached": {
+    object: "payment_method",
+    description: "A payment method was saved for a user (through the API, or attached at Stripe); a user's first one is their default.",
+  },
+  "payment_method.updated": { object: "payment_method", description: "A payment method's details (expiry, brand, …) changed at Stripe." },
+  "payment_method.default_changed": {
+    object: "payment_method",
+    description: "A payment method became its user's default (the one that was the default no longer is), other than by being attached as the first.",
+  },
+  "payment_method.detached": {
+    object: "payment_method",
+    description: "A payment method was removed from its user (through the API, or detached at Stripe); the object is as it was.",
+  },
+  "bank_account.created": { object: "bank_account", description: "A user's Stripe Connect account was created (`stripeConnectId`), before onboarding." },
+  "bank_account.updated": {
+    object: "bank_account",
+    description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
+  },
+  "transaction.created": { object: "transaction", description: "A transaction was written: a settlement's charge, transfer or fee, or a refund's `:refund` row." },
+  "transaction.updated": {
+    object: "transaction",
+    description: "A transaction's `status` settled (a refund's rows: processing → succeeded or failed) or its `amountRefunded` changed.",
+  },
+  "webhook_endpoint.created": { object: "webhook_endpoint", description: "A webhook endpoint was created (never with its secret)." },
+  "webhook_endpoint.updated": { object: "webhook_endpoint", description: "A webhook endpoint changed (URL, events, enabled, …)." },
+  "webhook_endpoint.deleted": { object: "webhook_endpoint", description: "A webhook endpoint was deleted; the object is the endpoint as it was." },
+} as const satisfies Record<string, { object: string; description: string }>;
+
+export type EventType = keyof typeof EVENT_TYPE_LIST;
+export type EventObjectType = (typeof EVENT_TYPE_LIST)[EventType]["object"];
+
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_LIST) as [EventType, ...EventType[]];
+
+/** What a webhook endpoint may subscribe to: an event type, or `*` for every type. */
+export const WILDCARD_EVENT = "*";

@@ -1,0 +1,128 @@
+import type { Db, Prisma } from "../../db/client.js";
+import type { Event } from "../../generated/prisma/client.js";
+import type { Mode } from "../../generated/prisma/enums.js";
+import { enqueue } from "../../jobs/queue.js";
+import { NotFoundError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
+import { toApiDate } from "../../lib/time.js";
+import { EVENT_TYPE_LIST, WILDCARD_EVENT, type EventType } from "./event-types.js";
+import type { ListEventsQuery } from "./events.schemas.js";
+
+export interface Tenant {
+  platformId: string;
+  mode: Mode;
+}
+
+/** Where a change happened: the tenant, and the API request that made it (none for jobs). */
+export interface EventSource extends Tenant {
+  requestId?: string | null;
+}
+
+/** An object as the API renders it. */
+export type EventObject = { id: string } & Record<string, unknown>;
+
+export interface RecordEventInput extends EventSource {
+  type: EventType;
+  object: EventObject;
+}
+
+/** The job that sends an endpoint's pending deliveries; one per endpoint at a time (its key). */
+export const deliveryJobKey = (endpointId: string) => `deliver-webhooks:${endpointId}`;
+
+/**
+ * Records an event inside the caller's transaction, with the webhook deliveries it causes and the
+ * jobs that send them: all of it exists exactly when the change commits.
+ *
+ * Call it last in the transaction, once the change is written, with the object rendered as the API
+ * answers it after the change. Ordering: the subscribed endpoints' rows are locked (in id order)
+ * before the deliveries are inserted, so two transactions that both feed an endpoint take their
+ * delivery `seq` in the order they commit — the delivery job sends each endpoint's deliveries in
+ * `seq` order. The lock is only taken on platforms that have subscribed endpoints, and is held only
+ * from here to the commit.
+ */
+export async function recordEvent(tx: Prisma.TransactionClient, input: RecordEventInput): Promise<{ id: string }> {
+  const id = newId("event");
+  await tx.event.create({
+    data: {
+      id,
+      platformId: input.platformId,
+      mode: input.mode,
+      type: input.type,
+      objectId: input.object.id,
+      objectType: EVENT_TYPE_LIST[input.type].object,
+      data: input.object as Prisma.InputJsonValue,
+      requestId: input.requestId ?? null,
+    },
+  });
+  const endpoints = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM webhook_endpoints
+    WHERE platform_id = ${input.platformId} AND mode = ${input.mode}::"Mode" AND is_enabled
+      AND events && ARRAY[${input.type}, ${WILDCARD_EVENT}]::text[]
+    ORDER BY id
+    FOR UPDATE`;
+  if (endpoints.length > 0) {
+    await tx.webhookDelivery.createMany({
+      data: endpoints.map((endpoint) => ({ id: newId("webhookDelivery"), platformId: input.platformId, mode: input.mode, endpointId: endpoint.id, eventId: id })),
+    });
+    for (const endpoint of endpoints) {
+      await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
+    }
+  }
+  return { id };
+}
+
+/**
+ * Records several events in order, for a transaction that changes several objects: collect them
+ * as the changes are written, and record them together once the writes are done (`recordEvent`'s
+ * rule — last in the transaction — so its endpoint locks are never held while other rows are
+ * locked).
+ */
+export async function recordEvents(tx: Prisma.TransactionClient, inputs: readonly RecordEventInput[]): Promise<void> {
+  for (const input of inputs) await recordEvent(tx, input);
+}
+
+/** The event as `GET /v1/events/:id` answers it — and as webhook deliveries post it. */
+export function toEventResponse(e: Event) {
+  return {
+    id: e.id,
+    platform_id: e.platformId,
+    mode: e.mode,
+    type: e.type,
+    object_type: e.objectType,
+    object_id: e.objectId,
+    data: { object: e.data as Record<string, unknown> },
+    request_id: e.requestId,
+    created: toApiDate(e.created),
+  };
+}
+
+export function createEventsService(deps: { db: Db }) {
+  const { db } = deps;
+
+  return {
+    /** Newest first. */
+    async list(tenant: Tenant, query: ListEventsQuery): Promise<Page<Event>> {
+      const where: Prisma.EventWhereInput = {
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        ...(query["filter[type]"] ? { type: { in: query["filter[type]"] } } : {}),
+        ...(query["filter[object_id]"] ? { objectId: { in: query["filter[object_id]"] } } : {}),
+        ...(query.since ? { created: { gte: query.since } } : {}),
+      };
+      const [total, data] = await db.$transaction([
+        db.event.count({ where }),
+        db.event.findMany({ where, orderBy: [{ created: "desc" }, { id: "desc" }], ...pageWindow(query.page, query.per_page) }),
+      ]);
+      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+    },
+
+    async retrieve(tenant: Tenant, id: string): Promise<Event> {
+      const event = await db.event.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+      if (!event) throw new NotFoundError("event", id, "id");
+      return event;
+    },
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;
