@@ -27,6 +27,8 @@ export const OBJECT_KINDS = [
   "seasonalPrice",
   "cartItem",
   "transaction",
+  "event",
+  "webhookEndpoint",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -120,6 +122,15 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       const cart = await call(t, { method: "POST", url: `/v1/carts/auth/product/${productId}`, headers: self, payload: { quantity: 1, variant: variantId } });
       return cart.items.find((i: { product_id: string }) => i.product_id === variantId).id;
     },
+    // Every change records an event; the platform's newest will do.
+    event: async () => {
+      await world.id("product");
+      const events = await call(t, { method: "GET", url: "/v1/events?per_page=1", headers: key });
+      return events.data[0].id;
+    },
+    // Needs WEBHOOKS_ALLOW_PRIVATE=true where nothing resolves public host names (tests have no DNS).
+    webhookEndpoint: async () =>
+      (await call(t, { method: "POST", url: "/v1/webhooks", headers: key, payload: { url: `https://hooks.example.com/${next()}`, events: ["*"] } })).id,
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;

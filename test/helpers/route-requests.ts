@@ -16,6 +16,8 @@ const ID_UNDER: Record<string, ObjectKind> = {
   waitlists: "waitlistEntry",
   products: "product",
   transactions: "transaction",
+  events: "event",
+  webhooks: "webhookEndpoint",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */
@@ -31,6 +33,7 @@ const NAMED_KINDS: Record<string, ObjectKind> = {
   media_id: "media",
   parent_product_id: "product",
   transaction_id: "transaction",
+  webhook_id: "webhookEndpoint",
 };
 
 /**
@@ -40,8 +43,6 @@ const NAMED_KINDS: Record<string, ObjectKind> = {
 const ID_UNDER_WITHOUT_FIXTURE: Record<string, string> = {
   contracts: "contract",
   subscriptions: "subscription",
-  events: "event",
-  webhooks: "webhook endpoint",
 };
 const NAMED_WITHOUT_FIXTURE: Record<string, string> = {
   contract_id: "contract",
@@ -50,8 +51,6 @@ const NAMED_WITHOUT_FIXTURE: Record<string, string> = {
   seller_id: "contract seller",
   item_id: "contract item",
   fee_id: "contract fee",
-  webhook_id: "webhook endpoint",
-  endpoint_id: "webhook endpoint",
   delivery_id: "webhook delivery",
 };
 

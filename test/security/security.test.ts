@@ -29,7 +29,8 @@ import { sampleOf } from "../helpers/schema-samples.js";
  * test/helpers/route-requests.ts, and the last block keeps those lists honest.
  */
 
-const t = await createTestContext();
+// Fixtures include a webhook endpoint: its host name need not resolve (these machines have no DNS).
+const t = await createTestContext({ WEBHOOKS_ALLOW_PRIVATE: "true" });
 const { routes } = await loadRouteModels(t.app);
 
 let A: PlatformWorld; // the other platform, whose objects B must never reach
