@@ -19,8 +19,9 @@ import { loadRouteModels } from "../helpers/route-model.js";
  * in the envelope, and keeps running.
  *
  * `npm test` runs FUZZ_RUNS (default 25) requests per route from a fixed seed; `npm run fuzz` runs
- * more (FUZZ_RUNS, default 400). A failure prints the seed and path that replay it:
- * FUZZ_SEED=<seed> FUZZ_PATH=<path> npm run fuzz -- -t "<route>".
+ * more (FUZZ_RUNS, default 400). Each route's seed derives from FUZZ_SEED and the route, so a
+ * failure replays with the run's FUZZ_SEED and the path fast-check printed:
+ * FUZZ_SEED=<the run's seed> FUZZ_PATH=<path> npm run fuzz -- -t "<route>".
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
