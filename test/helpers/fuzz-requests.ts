@@ -233,6 +233,7 @@ export function fuzzRequestArb(route: RouteModel, subjects: FuzzSubjects): fc.Ar
   const credentials = fc.oneof(
     { weight: 14, arbitrary: fc.constant({ label: "its caller", headers: { authorization: `Bearer ${needsUser ? own.users.member.token : own.platform.apiKey}` } }) },
     { weight: 2, arbitrary: fc.constant({ label: "owner token", headers: { authorization: `Bearer ${own.users.owner.token}` } }) },
+    { weight: 2, arbitrary: fc.constant({ label: "member token", headers: { authorization: `Bearer ${own.users.member.token}` } }) },
     { weight: 2, arbitrary: fc.constant({ label: "SDK key + user", headers: { api_key: own.platform.apiKey, mode: "test", authorization: `Bearer ${own.users.member.token}` } }) },
     { weight: 1, arbitrary: fc.constant({ label: "none", headers: {} as Record<string, string> }) },
     { weight: 1, arbitrary: nastyString(300).map((s) => ({ label: "junk credentials", headers: { authorization: `Bearer ${s.replace(/[^\x21-\x7e]/g, "x") || "x"}` } })) },

@@ -21,12 +21,14 @@ import { loadRouteModels } from "../helpers/route-model.js";
  * `npm test` runs FUZZ_RUNS (default 25) requests per route from a fixed seed; `npm run fuzz` runs
  * more (FUZZ_RUNS, default 400). Each route's seed derives from FUZZ_SEED and the route, so a
  * failure replays with the run's FUZZ_SEED and the path fast-check printed:
- * FUZZ_SEED=<the run's seed> FUZZ_PATH=<path> npm run fuzz -- -t "<route>".
+ * FUZZ_SEED=<the run's seed> FUZZ_PATH=<path> npm run fuzz -- -t "<route>". FUZZ_PARALLEL=n sends
+ * each request n times at once, to shake out races between identical requests.
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_122);
 const REPLAY_PATH = process.env.FUZZ_PATH;
+const PARALLEL = Number(process.env.FUZZ_PARALLEL ?? 1);
 const TIME_LIMIT_MS = 2_000;
 const BODY_LIMIT = 1_048_576;
 
@@ -102,7 +104,12 @@ function describeRequest(req: FuzzRequest): string {
   return `${req.method} ${clip(req.path, 200)} [${req.label}] headers=${clip(JSON.stringify(req.headers), 200)} body=${clip(req.body)}`;
 }
 
+/** Sends the request (FUZZ_PARALLEL copies at once: races between identical requests) and checks every answer. */
 async function check(req: FuzzRequest): Promise<void> {
+  await Promise.all(Array.from({ length: PARALLEL }, () => checkOne(req)));
+}
+
+async function checkOne(req: FuzzRequest): Promise<void> {
   let res;
   try {
     res = await rawRequest(port, { method: req.method, path: req.path, headers: req.headers, body: req.body, timeoutMs: 15_000 });
@@ -136,7 +143,11 @@ function seedFor(routeId: string): number {
   return (SEED ^ createHash("sha256").update(routeId).digest().readInt32BE(0)) | 0;
 }
 
-describe(`fuzzing every route (${RUNS} requests each, seed ${SEED})`, () => {
+// FUZZ_CONCURRENT=1 fuzzes the routes side by side (vitest's maxConcurrency at once), so requests to
+// different routes race each other too (a product deleted while it is added to a cart, …).
+const fuzzRoutes = process.env.FUZZ_CONCURRENT ? describe.concurrent : describe;
+
+fuzzRoutes(`fuzzing every route (${RUNS} requests each, seed ${SEED}${PARALLEL > 1 ? `, ${PARALLEL} at once` : ""})`, () => {
   for (const route of routes) {
     it(
       route.id,
@@ -152,7 +163,9 @@ describe(`fuzzing every route (${RUNS} requests each, seed ${SEED})`, () => {
       Math.max(120_000, RUNS * 1_000),
     );
   }
+});
 
+describe("after fuzzing", () => {
   it("leaves the server running and ready", async () => {
     expect(server.child.exitCode).toBeNull();
     const ready = await rawRequest(port, { method: "GET", path: "/ready" });
