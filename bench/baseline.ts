@@ -1,13 +1,15 @@
 /**
  * The baseline: a bare Fastify + pg server doing each scenario's work by hand (no auth, no
- * validation, no ORM). Started by run.ts as its own process; `BENCH_DATA` carries the seeded ids.
+ * validation, no ORM). Started by run.ts as its own process; the file at `BENCH_DATA_FILE` carries
+ * the seeded ids (too many for an environment variable).
  */
 import Fastify from "fastify";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import type { BenchData } from "./seed.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
-const data = JSON.parse(process.env.BENCH_DATA!) as BenchData;
+const data = JSON.parse(readFileSync(process.env.BENCH_DATA_FILE!, "utf8")) as BenchData;
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
 const app = Fastify({ logger: false });
 app.get("/health", async () => ({ ok: true }));

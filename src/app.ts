@@ -28,7 +28,12 @@ import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
 import { createCalendarsService } from "./modules/calendars/calendars.service.js";
 import { cartsRoutes } from "./modules/carts/carts.routes.js";
 import { createCartsService } from "./modules/carts/carts.service.js";
+import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
+import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
+import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
+import { KeyCache } from "./modules/auth/key-cache.js";
+import { startInvalidationListener, type InvalidationListener } from "./db/invalidation.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
@@ -100,6 +105,8 @@ export interface AppServices {
   tasks: TaskList;
   payments: PaymentsGateway;
   transactions: TransactionsService;
+  contracts: ContractsService;
+  settlement: ContractSettlement;
 }
 
 export interface RouteInfo {
@@ -177,30 +184,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
-  const credentials = createCredentialsService({ db, tokens });
-  const keys = createKeysService({ db });
+  const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
+  const invalidate = (message: string) => keyCache.invalidate(message);
+  const credentials = createCredentialsService({ db, tokens, keyCache });
+  const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
-  const platforms = createPlatformsService({ db, keys, media });
+  const platforms = createPlatformsService({ db, keys, media, invalidate });
   const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
   const users = createUsersService({ db, media, clock });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users });
+  const contracts = createContractsService({ db, clock, rates: config.fees });
+  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
     bankAccounts,
     paymentMethods,
     // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
-    onPaymentOutcome: [],
+    onPaymentOutcome: [settlement.onPaymentOutcome],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
     log: app.log,
   });
   const waitlists = createWaitlistsService({ db, clock });
-  const utils = createUtilsService({ db });
+  const utils = createUtilsService({ db, rates: config.fees });
   const calendars = createCalendarsService({ db, clock });
   const products = createProductsService({ db, clock });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
@@ -238,8 +249,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "sweep-webhooks": async () => {
       await deliveries.sweep();
     },
+    "settle-contract": async (payload) => {
+      await settlement.resume(payload as SettleContractJob);
+    },
   };
-  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -309,6 +323,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(calendarsRoutes, { calendars, users });
       await v1.register(productsRoutes, { products, images: productImages });
       await v1.register(cartsRoutes, { carts });
+      await v1.register(contractsRoutes, { contracts, settlement });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions, analytics });
       await v1.register(eventsRoutes, { events });
@@ -325,7 +340,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger: app.log as unknown as Logger });
     });
   }
+  // Key lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
+  let invalidations: InvalidationListener | undefined;
+  if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
+    const connectionString = deps.databaseUrl;
+    app.addHook("onReady", async () => {
+      invalidations = startInvalidationListener({
+        connectionString,
+        onMessage: (message) => keyCache.invalidate(message),
+        onConnected: () => keyCache.setLive(true),
+        onDisconnected: () => keyCache.setLive(false),
+        logger: app.log as unknown as Logger,
+      });
+    });
+  }
   app.addHook("onClose", async () => {
+    await invalidations?.stop();
     await worker?.stop();
     await rateLimitStore.close();
     await mailer.close();

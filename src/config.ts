@@ -27,6 +27,22 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** A percentage with at most two decimals (2.9), as integer basis points (290). */
+const percentBps = (fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      const bps = Math.round(n * 100);
+      if (!Number.isFinite(n) || n < 0 || n > max || Math.abs(bps - n * 100) > 1e-6) {
+        ctx.addIssue({ code: "custom", message: `must be a percentage from 0 to ${max} with at most two decimals` });
+        return z.NEVER;
+      }
+      return bps;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -58,6 +74,7 @@ const envSchema = z
   JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
   ACCESS_TOKEN_TTL: int(900, 60, 86_400),
   REFRESH_TOKEN_TTL: int(30 * 86_400, 3_600, 365 * 86_400),
+  AUTH_CACHE_TTL: int(30, 0, 3_600),
   CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(",").map((o) => o.trim()).filter(Boolean) : [])),
   TRUST_PROXY: bool(false),
   BODY_LIMIT: int(1_048_576, 1_024, 100 * 1_048_576),
@@ -86,6 +103,10 @@ const envSchema = z
   S3_FORCE_PATH_STYLE: bool(false),
   SHUTDOWN_TIMEOUT: int(10_000, 0, 600_000),
   REQUEST_TIMEOUT: int(30_000, 1_000, 600_000),
+  STRIPE_FEE_PERCENT: percentBps(290, 99.99),
+  STRIPE_FEE_FIXED: int(30, 0, 10_000),
+  CANDLE_FEE_PERCENT: percentBps(100, 100),
+  CONTRACT_SETTLEMENT_LEASE: int(60, 5, 3_600),
   STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
     message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
   }),
@@ -123,7 +144,7 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   dataDir: string;
   database: { url: string | undefined; poolSize: number; embeddedPort: number };
-  auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number };
+  auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
   trustProxy: boolean;
   bodyLimit: number;
@@ -141,6 +162,9 @@ export interface Config {
   shutdownTimeout: number;
   requestTimeout: number;
   payments: PaymentsConfig;
+  /** Fee rates every contract is priced with (the platform's own fee is per platform). */
+  fees: { stripePercentBps: number; stripeFixedCents: number; candleBps: number };
+  contracts: { settlementLeaseSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -163,7 +187,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
-    auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL },
+    auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
     trustProxy: e.TRUST_PROXY,
     bodyLimit: e.BODY_LIMIT,
@@ -197,6 +221,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     payments: e.STRIPE_SECRET_KEY
       ? { kind: "stripe", secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, livemode: /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY) }
       : { kind: "offline", webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? OFFLINE_WEBHOOK_SECRET, webhookSecretSource: e.STRIPE_WEBHOOK_SECRET ? "config" : "default" },
+    fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
+    contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
   };
   return deepFreeze(config);
 }

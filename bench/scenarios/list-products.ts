@@ -98,6 +98,7 @@ const COUNT_SQL = `
 export const listProducts: Scenario = {
   name: "list-products",
   description: "GET /v1/products?per_page=20&filter[category]=…&sort=-price",
+  kind: "read",
   minRatio: 0.4,
   request(data) {
     const query = new URLSearchParams({ per_page: String(PER_PAGE), "filter[category]": data.category, sort: "-price" });

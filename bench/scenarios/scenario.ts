@@ -21,9 +21,20 @@ export interface Scenario {
   name: string;
   /** What the table says about it. */
   description: string;
-  /** Reads must reach this fraction of the baseline's requests/s (DESIGN.md §10). */
+  /** Reads must reach `minRatio` of the baseline's requests/s (DESIGN.md §10); writes are measured and reported. */
+  kind: "read" | "write";
   minRatio: number;
+  /** What the seed must hold for it (beyond the catalogue). */
+  needs?: { contracts?: boolean; carts?: boolean; shoppers?: boolean };
+  /** The request whose answers are compared before measuring; without a pool, the one repeated. */
   request(data: BenchData, target: Target): RequestSpec;
+  /**
+   * Requests handed out in turn (across all connections) instead of repeating one; the first must
+   * be `request`'s. Reads cycle through theirs (many contracts rather than one hot row); a write
+   * that works once per row (a cart becomes a contract) is `consumable`: nothing is handed out twice.
+   */
+  pool?(data: BenchData, target: Target): RequestSpec[];
+  consumable?: boolean;
   /** Registers the baseline's route(s) for this scenario. */
   baseline(app: FastifyInstance, pool: pg.Pool, data: BenchData): void;
   /**

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seed } from "../../bench/seed.js";
 import { seedTransactions } from "../../bench/seed-transactions.js";
-import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { TEST_JWT_SECRET, bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { expectInvariants, type Json } from "../helpers/contracts.js";
+import { createTokenService } from "../../src/modules/auth/tokens.js";
 
 /** The benchmark's seed: exactly the rows asked for, books that balance, figures the API can read. */
 let t: TestContext;
@@ -32,5 +35,36 @@ describe("bench/seed-transactions.ts", () => {
     const volume = await t.request({ method: "GET", url: "/v1/transactions/volume?interval=month", headers: bearer(platform.apiKey) });
     expect(volume.statusCode).toBe(200);
     expect(volume.json().count).toBe(await t.db.transaction.count({ where: { platformId: platform.id, type: "incoming", status: "succeeded" } }));
+  });
+});
+
+describe("bench/seed.ts", () => {
+  it("seeds contracts the API reads with every invariant holding, carts it turns into contracts, and shoppers who can fill carts", async () => {
+    const data = await seed(t.databaseUrl, { products: 2_000, sellers: 40, seed: 7, contracts: 300, carts: 20, shoppers: 5 });
+    const key = bearer(data.apiKey);
+    expect(await t.db.contract.count({ where: { platformId: data.platformId } })).toBe(300);
+    for (const id of data.contractIds.slice(0, 40)) {
+      const res = await t.request({ method: "GET", url: `/v1/contracts/${id}`, headers: key });
+      expect(res.statusCode, res.body).toBe(200);
+      expectInvariants(res.json());
+    }
+    const statuses = await t.db.contract.groupBy({ by: ["status"], where: { platformId: data.platformId }, _count: true });
+    expect(statuses.map((s) => s.status).sort()).toEqual(["draft", "open", "paid", "void"]);
+
+    // Cart i of the API and of the baseline hold the same lines, and each becomes a contract.
+    expect(data.carts.api).toHaveLength(20);
+    const lines = async (cartId: string) =>
+      (await t.db.cartItem.findMany({ where: { cartId }, orderBy: [{ created: "asc" }, { id: "asc" }] })).map((l) => [l.productId, l.quantity]);
+    for (let i = 0; i < 20; i += 1) expect(await lines(data.carts.api[i]!)).toEqual(await lines(data.carts.baseline[i]!));
+    const made = await t.request({ method: "POST", url: `/v1/contracts/cart/${data.carts.api[0]}`, headers: key });
+    expect(made.statusCode, made.body).toBe(201);
+    expectInvariants(made.json() as Json);
+
+    const tokens = createTokenService({ secret: TEST_JWT_SECRET, accessTokenTtl: 600 });
+    const shopper = data.shoppers.api[0]!;
+    const token = tokens.signAccess({ userId: shopper, platformId: data.platformId, mode: "test", role: "member" }).token;
+    const added = await t.request({ method: "POST", url: `/v1/carts/auth/product/${data.shopProducts[0]}`, headers: bearer(token), payload: { quantity: 1 } });
+    expect(added.statusCode, added.body).toBe(200);
+    expect(data.shopProducts.length).toBeGreaterThan(50);
   });
 });

@@ -17,6 +17,14 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads fee rates as basis points and cents, and the settlement lease in seconds", () => {
+    expect(loadConfig({})).toMatchObject({ fees: { stripePercentBps: 290, stripeFixedCents: 30, candleBps: 100 }, contracts: { settlementLeaseSeconds: 60 } });
+    expect(loadConfig({ STRIPE_FEE_PERCENT: "3.4", STRIPE_FEE_FIXED: "25", CANDLE_FEE_PERCENT: "0", CONTRACT_SETTLEMENT_LEASE: "120" })).toMatchObject({
+      fees: { stripePercentBps: 340, stripeFixedCents: 25, candleBps: 0 },
+      contracts: { settlementLeaseSeconds: 120 },
+    });
+  });
+
   it("is frozen, deeply", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -48,6 +56,11 @@ describe("loadConfig", () => {
     [{ WEBHOOKS_ALLOW_PRIVATE: "sometimes" }, "WEBHOOKS_ALLOW_PRIVATE"],
     [{ WEBHOOK_TIMEOUT: "500" }, "WEBHOOK_TIMEOUT"],
     [{ WEBHOOK_RETRY_BASE: "0" }, "WEBHOOK_RETRY_BASE"],
+    [{ STRIPE_FEE_PERCENT: "2.999" }, "STRIPE_FEE_PERCENT"],
+    [{ STRIPE_FEE_PERCENT: "100" }, "STRIPE_FEE_PERCENT"],
+    [{ STRIPE_FEE_FIXED: "0.3" }, "STRIPE_FEE_FIXED"],
+    [{ CANDLE_FEE_PERCENT: "-1" }, "CANDLE_FEE_PERCENT"],
+    [{ CONTRACT_SETTLEMENT_LEASE: "1" }, "CONTRACT_SETTLEMENT_LEASE"],
   ])("stops on %j, naming %s", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

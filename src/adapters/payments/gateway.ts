@@ -154,3 +154,17 @@ export interface PaymentsGateway {
 
 /** How old a webhook's signature timestamp may be, as Stripe's SDK checks it. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** Stripe's minimum charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts), for the common ones. */
+const MINIMUM_CHARGE: Readonly<Record<string, number>> = { usd: 50, eur: 50, cad: 50, aud: 50, chf: 50, nzd: 50, sgd: 50, gbp: 30, jpy: 50 };
+
+/**
+ * The smallest amount Stripe charges in `currency` (minor units), where we know it: the simulator
+ * refuses smaller charges as Stripe does, and settlement checks it before charging anyone.
+ */
+export function minimumChargeAmount(currency: string): number | undefined {
+  return MINIMUM_CHARGE[currency];
+}
+
+/** The largest amount Stripe charges or transfers at once, in minor units (999 999.99 in two-decimal currencies). */
+export const MAXIMUM_AMOUNT = 99_999_999;

@@ -3,7 +3,7 @@ import type { Prisma, SimPaymentIntent, SimPaymentMethod, SimSetupIntent } from 
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "./errors.js";
-import type { Metadata, PaymentIntent, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, SetupIntent, SetupIntentStatus } from "./gateway.js";
+import { MAXIMUM_AMOUNT, minimumChargeAmount, type Metadata, type PaymentIntent, type PaymentMethodDetails, type PaymentMethodInfo, type PaymentsGateway, type SetupIntent, type SetupIntentStatus } from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 /**
@@ -107,9 +107,6 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_usBankAccount_success: bankAccount,
 };
 
-/** Stripe's minimum charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts), for the common ones. */
-const MINIMUM_CHARGE: Readonly<Record<string, number>> = { usd: 50, eur: 50, cad: 50, aud: 50, chf: 50, nzd: 50, sgd: 50, gbp: 30, jpy: 50 };
-const MAXIMUM_AMOUNT = 99_999_999;
 const ACCOUNT_LINK_TTL_MS = 5 * 60 * 1000;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 // A retry waits here for the first request with its key to finish; give it room.
@@ -285,7 +282,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
         async (tx, now): Promise<PaymentIntent> => {
           assertCurrency(currency);
           assertAmount(amount);
-          const minimum = MINIMUM_CHARGE[currency];
+          const minimum = minimumChargeAmount(currency);
           if (minimum !== undefined && amount < minimum) {
             throw new PaymentsRequestError("amount_too_small", `Amount must be at least ${minimum} ${currency} (minor units).`, { param: "amount" });
           }

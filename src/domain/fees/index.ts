@@ -31,6 +31,7 @@ export {
   type SellerParty,
 } from "./rebalance.js";
 export { allocateRefund, refundableAmount } from "./refunds.js";
+export { feesByCollector, type FeesByCollector, type StoredFee } from "./settlement.js";
 export {
   MONTHLY_DENOMINATOR,
   MONTHLY_FACTORS,

@@ -4,6 +4,7 @@ import type { Mode, Role } from "../../generated/prisma/enums.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { sha256Hex } from "../../lib/crypto.js";
 import { AuthenticationError } from "../../lib/errors.js";
+import type { CachedKey, KeyCache } from "./key-cache.js";
 import type { TokenService } from "./tokens.js";
 
 /** `cndl_<mode>_<secret>`: the official SDK splits keys on `_`, so the secret has none. */
@@ -69,8 +70,22 @@ function toPlatform(row: PlatformRow): Platform {
 // lastUsed is informative; writing it on every request would turn every read into a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenService, "verifyAccess"> }): CredentialsService {
-  const { db, tokens } = deps;
+export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenService, "verifyAccess">; keyCache?: KeyCache }): CredentialsService {
+  const { db, tokens, keyCache } = deps;
+
+  async function lookUpKey(hash: string): Promise<CachedKey | undefined> {
+    const cached = keyCache?.get(hash);
+    if (cached) return cached;
+    const [row] = await db.$queryRaw<(PlatformRow & { key_id: string; key_mode: Mode; revoked: Date | null; last_used: Date | null })[]>`
+      SELECT k.id AS key_id, k.mode::text AS key_mode, k.revoked, k.last_used, ${PLATFORM_COLUMNS}
+      FROM api_keys k JOIN platforms p ON p.id = k.platform_id
+      WHERE k.hash = ${hash}`;
+    if (!row) return undefined;
+    const key: CachedKey = { apiKeyId: row.key_id, hash, keyMode: row.key_mode, revoked: row.revoked, lastUsed: row.last_used, platform: toPlatform(row) };
+    keyCache?.set(key);
+    return key;
+  }
+
   return {
     async authenticateKey(secret, mode) {
       const match = API_KEY_PATTERN.exec(secret);
@@ -79,16 +94,15 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
       if (mode !== undefined && mode !== keyMode) {
         throw new AuthenticationError(`The mode header (${mode}) does not match the key's mode (${keyMode}).`, "mode_mismatch");
       }
-      const [key] = await db.$queryRaw<(PlatformRow & { key_id: string; key_mode: Mode; revoked: Date | null; last_used: Date | null })[]>`
-        SELECT k.id AS key_id, k.mode::text AS key_mode, k.revoked, k.last_used, ${PLATFORM_COLUMNS}
-        FROM api_keys k JOIN platforms p ON p.id = k.platform_id
-        WHERE k.hash = ${sha256Hex(secret)}`;
-      if (!key || key.key_mode !== keyMode || key.mode !== keyMode) throw new AuthenticationError("Invalid API key.", "api_key_invalid");
+      const key = await lookUpKey(sha256Hex(secret));
+      if (!key || key.keyMode !== keyMode || key.platform.mode !== keyMode) throw new AuthenticationError("Invalid API key.", "api_key_invalid");
       if (key.revoked) throw new AuthenticationError("This API key has been revoked.", "api_key_revoked");
-      if (!key.last_used || Date.now() - key.last_used.getTime() > LAST_USED_RESOLUTION_MS) {
-        db.apiKey.update({ where: { id: key.key_id }, data: { lastUsed: new Date() } }).catch(() => {});
+      const now = new Date();
+      if (!key.lastUsed || now.getTime() - key.lastUsed.getTime() > LAST_USED_RESOLUTION_MS) {
+        key.lastUsed = now;
+        db.apiKey.update({ where: { id: key.apiKeyId }, data: { lastUsed: now } }).catch(() => {});
       }
-      return { apiKeyId: key.key_id, platform: toPlatform(key) };
+      return { apiKeyId: key.apiKeyId, platform: key.platform };
     },
 
     async authenticateUser(token) {

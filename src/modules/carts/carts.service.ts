@@ -5,6 +5,8 @@ import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/erro
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvent } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import { effectivePrice } from "../products/pricing.js";
 import { isAvailableInStock } from "../products/products.service.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
@@ -13,6 +15,10 @@ import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.
  * Carts: one per user, created on first use. A cart does not reserve stock (that is the contract's
  * job), but what one cart holds of a product never exceeds its stock: adds lock the cart row, so
  * parallel adds of one buyer are checked one after the other.
+ *
+ * Every change locks the cart row and records its event (`cart.updated`, `cart.cleared`) with the
+ * cart as `GET /v1/carts/auth` renders it after the change, in the change's transaction. Creating
+ * the cart on first use — a read may do it — records nothing.
  */
 type Buyer = AuthContext & { user: { id: string } };
 
@@ -90,10 +96,25 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     });
   }
 
-  async function view(buyer: Buyer, client: Db | Prisma.TransactionClient = db): Promise<CartView> {
-    await ensureCart(client, buyer);
+  /** The buyer's cart; `ensured`: the caller has already made sure it exists (in this transaction). */
+  async function view(buyer: Buyer, client: Db | Prisma.TransactionClient = db, ensured = false): Promise<CartView> {
+    if (!ensured) await ensureCart(client, buyer);
     const cart = await client.cart.findFirstOrThrow({ where: { userId: buyer.user.id, platformId: buyer.platformId, mode: buyer.mode }, include: cartInclude });
     return { ...cart, currency: cart.items[0]?.product.currency ?? buyer.platform.currency };
+  }
+
+  /** The cart as it is now in `tx`, recorded as the event of the change just made (last in the transaction). */
+  async function changed(tx: Prisma.TransactionClient, buyer: Buyer, type: EventType): Promise<CartView> {
+    const cart = await view(buyer, tx, true);
+    await recordEvent(tx, { platformId: buyer.platformId, mode: buyer.mode, requestId: buyer.requestId, type, object: toCartResponse(cart, clock.now()) });
+    return cart;
+  }
+
+  /** Locks the buyer's cart row for the rest of the transaction; null when they have no cart yet. */
+  async function lockCart(tx: Prisma.TransactionClient, buyer: Buyer): Promise<string | null> {
+    const [cart] = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM carts WHERE user_id = ${buyer.user.id} AND platform_id = ${buyer.platformId} FOR UPDATE`;
+    return cart?.id ?? null;
   }
 
   /** A product of the buyer's platform, locked against changes (and deletion) until the add commits. */
@@ -110,11 +131,9 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
     now: () => clock.now(),
 
     async add(buyer: Buyer, productId: string, input: AddToCartInput): Promise<CartView> {
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         await ensureCart(tx, buyer);
-        const [cart] = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM carts WHERE user_id = ${buyer.user.id} AND platform_id = ${buyer.platformId} FOR UPDATE`;
-        const cartId = cart!.id;
+        const cartId = (await lockCart(tx, buyer))!;
 
         const product = await productForShare(tx, buyer, Prisma.sql`id = ${productId}`, "product_id", productId);
         let item = product;
@@ -169,19 +188,29 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
           });
         }
         await tx.cart.update({ where: { id: cartId, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        return changed(tx, buyer, "cart.updated");
       });
-      return view(buyer);
     },
 
     async removeItem(buyer: Buyer, itemId: string): Promise<CartView> {
-      const { count } = await db.cartItem.deleteMany({ where: { id: itemId, platformId: buyer.platformId, cart: { userId: buyer.user.id } } });
-      if (count === 0) throw new NotFoundError("item in your cart", itemId, "cart_item_id");
-      return view(buyer);
+      return db.$transaction(async (tx) => {
+        const cartId = await lockCart(tx, buyer);
+        const { count } = cartId ? await tx.cartItem.deleteMany({ where: { id: itemId, cartId, platformId: buyer.platformId } }) : { count: 0 };
+        if (count === 0) throw new NotFoundError("item in your cart", itemId, "cart_item_id");
+        await tx.cart.update({ where: { id: cartId!, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        return changed(tx, buyer, "cart.updated");
+      });
     },
 
+    /** Empties the cart; `cart.cleared` only when there was something to remove. */
     async clear(buyer: Buyer): Promise<CartView> {
-      await db.cartItem.deleteMany({ where: { platformId: buyer.platformId, cart: { userId: buyer.user.id } } });
-      return view(buyer);
+      return db.$transaction(async (tx) => {
+        const cartId = await lockCart(tx, buyer);
+        const { count } = cartId ? await tx.cartItem.deleteMany({ where: { cartId, platformId: buyer.platformId } }) : { count: 0 };
+        if (count === 0) return view(buyer, tx);
+        await tx.cart.update({ where: { id: cartId!, platformId: buyer.platformId }, data: { updated: clock.now() } });
+        return changed(tx, buyer, "cart.cleared");
+      });
     },
   };
 }

@@ -45,6 +45,30 @@ export const EVENT_TYPE_LIST = {
     object: "bank_account",
     description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
   },
+  "product.created": { object: "product", description: "A product (or a variant) was created; the object is the product with its seasonal prices and variants." },
+  "product.updated": {
+    object: "product",
+    description:
+      "A product's fields changed (`PUT`/`PATCH`: name, price, stock `quantity`, …), its seller (a parent's variants each record their own), its seasonal price usage, or its image.",
+  },
+  "product.enabled": { object: "product", description: "A disabled product was enabled (`isEnabled: true`); not recorded when it already was." },
+  "product.disabled": { object: "product", description: "An enabled product was disabled (`isEnabled: false`); not recorded when it already was." },
+  "product.archived": {
+    object: "product",
+    description: "A product was archived (`archived` set, once): by its seller or an editor, or because its seller's account was erased (then also disabled).",
+  },
+  "product.unarchived": { object: "product", description: "An archived product was unarchived (`archived: null`)." },
+  "product.deleted": {
+    object: "product",
+    description: "A product was deleted, with its seasonal prices; the object is the product as it was. Deleting a parent records one for each of its variants too.",
+  },
+  "product.price_added": { object: "product", description: "A seasonal price was added; the object is the product after the change, its `seasonalPrices` holding the new one." },
+  "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
+  "cart.updated": {
+    object: "cart",
+    description: "An item was added to a user's cart (a new line, or more units on a line it had), or a line was removed; the object is the cart as `GET /v1/carts/auth` renders it.",
+  },
+  "cart.cleared": { object: "cart", description: "A user emptied their cart (not recorded when it was empty already); the object is the empty cart." },
   "transaction.created": { object: "transaction", description: "A transaction was written: a settlement's charge, transfer or fee, or a refund's `:refund` row." },
   "transaction.updated": {
     object: "transaction",

@@ -2,6 +2,7 @@ import type { Db } from "../../db/client.js";
 import type { ApiKey } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import type { Prisma } from "../../db/client.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
@@ -27,8 +28,9 @@ export function generateApiKey(mode: Mode): string {
   return `cndl_${mode}_${randomBase62(SECRET_LENGTH)}`;
 }
 
-export function createKeysService(deps: { db: Db }) {
+export function createKeysService(deps: { db: Db; /** Evicts this node's cached copy of a key (other nodes hear the NOTIFY). */ invalidate?: (message: string) => void }) {
   const { db } = deps;
+  const invalidateLocally = deps.invalidate ?? (() => {});
 
   async function issue(tx: Prisma.TransactionClient, tenant: Tenant, name?: string | null): Promise<{ key: ApiKey; secret: string }> {
     const secret = generateApiKey(tenant.mode);
@@ -60,8 +62,9 @@ export function createKeysService(deps: { db: Db }) {
     },
 
     /** Revokes a key at once. The platform's last active key cannot be revoked: it would lock the platform out. */
+    /** Revokes a key; every node stops accepting it when the revocation commits (NOTIFY). */
     async revoke(tenant: Tenant, keyId: string): Promise<ApiKey> {
-      return db.$transaction(async (tx) => {
+      const revoked = await db.$transaction(async (tx) => {
         // Lock the platform's keys so two revocations cannot each leave the other as "the last one".
         const active = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM api_keys WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND revoked IS NULL FOR UPDATE`;
@@ -72,9 +75,12 @@ export function createKeysService(deps: { db: Db }) {
           throw new ConflictError("last_active_key", "This is the platform's last active key. Create another key before revoking it.", "key_id");
         }
         const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revoked: new Date() } });
+        await notifyInvalidation(tx, `key:${key.hash}`);
         await recordEvent(tx, { ...eventSource(tenant), type: "api_key.revoked", object: toApiKeyResponse(revoked) });
         return revoked;
       });
+      invalidateLocally(`key:${revoked.hash}`);
+      return revoked;
     },
   };
 }

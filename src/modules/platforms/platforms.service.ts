@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
@@ -60,8 +61,15 @@ function domainConflict(err: unknown): never {
   throw err;
 }
 
-export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "issue">; media: Pick<MediaService, "store" | "retrieve"> }) {
+export function createPlatformsService(deps: {
+  db: Db;
+  keys: Pick<KeysService, "issue">;
+  media: Pick<MediaService, "store" | "retrieve">;
+  /** Evicts this node's cached copies of a platform (other nodes hear the NOTIFY). */
+  invalidate?: (message: string) => void;
+}) {
   const { db, keys, media } = deps;
+  const invalidateLocally = deps.invalidate ?? (() => {});
 
   async function insertPlatform(tx: Prisma.TransactionClient, input: CreatePlatformInput): Promise<{ id: string; secret: string }> {
     const id = newId("platform");
@@ -88,8 +96,10 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
   }
 
   /** The platform after a change, with its `platform.updated` event. */
+  /** The platform after a change: its event, and word to every node's key cache (at commit). */
   async function updated(tx: Prisma.TransactionClient, auth: AuthContext): Promise<PlatformView> {
     const platform = await view(auth.platformId, auth.mode, tx);
+    await notifyInvalidation(tx, `platform:${auth.platformId}`);
     await recordEvent(tx, { platformId: auth.platformId, mode: auth.mode, requestId: auth.requestId, type: "platform.updated", object: toPlatformResponse(platform) });
     return platform;
   }
@@ -127,7 +137,7 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
     async update(auth: AuthContext, id: string, input: UpdatePlatformInput): Promise<PlatformView> {
       assertOwnPlatform(auth, id);
       const { domains, platformFee, ...fields } = input;
-      return db
+      const result = await db
         .$transaction(async (tx) => {
           await tx.platform.update({
             where: { id: auth.platformId },
@@ -141,6 +151,8 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
           return updated(tx, auth);
         })
         .catch(domainConflict);
+      invalidateLocally(`platform:${auth.platformId}`);
+      return result;
     },
 
     /** Sets the logo from an uploaded file, or from media uploaded earlier (`media_id`). */
@@ -151,10 +163,12 @@ export function createPlatformsService(deps: { db: Db; keys: Pick<KeysService, "
         "file" in source
           ? await media.store({ ...tenant, userId: auth.user?.id ?? null, filename: source.file.filename, data: source.file.data })
           : await media.retrieve({ ...tenant, id: source.mediaId });
-      return db.$transaction(async (tx) => {
+      const result = await db.$transaction(async (tx) => {
         await tx.platform.update({ where: { id: auth.platformId }, data: { logo: stored.url } });
         return updated(tx, auth);
       });
+      invalidateLocally(`platform:${auth.platformId}`);
+      return result;
     },
 
     async membership(auth: AuthContext, userId: string) {

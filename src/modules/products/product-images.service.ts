@@ -4,6 +4,7 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import type { EventSource } from "../events/events.service.js";
 import { sniffImage } from "../media/media.service.js";
 import type { IMAGE_TYPES } from "./products.schemas.js";
 import { assertMayManage, type ProductsService, type ProductView } from "./products.service.js";
@@ -35,22 +36,36 @@ function parseKey(key: string): { platformId: string; productId: string; ext: st
 export function createProductImagesService(deps: {
   db: Db;
   storage: Storage;
-  products: Pick<ProductsService, "view">;
+  products: Pick<ProductsService, "view" | "changed">;
   uploadLimit: number;
   publicUrl: string;
 }) {
   const { db, storage, products, uploadLimit, publicUrl } = deps;
 
-  /** Records the stored image (once per key) and makes it the product's image. */
-  async function attach(product: { id: string; platformId: string; mode: Mode; userId: string }, key: string, type: string, size: number): Promise<void> {
+  /**
+   * Records the stored image (once per key) and makes it the product's image, with a
+   * `product.updated` event when the image changed (setting the same one again records nothing).
+   */
+  async function attach(
+    product: { id: string; platformId: string; mode: Mode; userId: string },
+    key: string,
+    type: string,
+    size: number,
+    requestId: string | undefined,
+  ): Promise<ProductView> {
     const url = storage.urlFor(key);
-    await db.$transaction(async (tx) => {
+    const source: EventSource = { platformId: product.platformId, mode: product.mode, requestId };
+    return db.$transaction(async (tx) => {
       await tx.media.createMany({
         data: [{ id: newId("media"), platformId: product.platformId, mode: product.mode, userId: product.userId, storageKey: key, url, type, size }],
         skipDuplicates: true,
       });
-      const { count } = await tx.product.updateMany({ where: { id: product.id, platformId: product.platformId }, data: { image: url } });
-      if (count === 0) throw new NotFoundError("product", product.id, "id");
+      const [current] = await tx.$queryRaw<{ image: string | null }[]>`
+        SELECT image FROM products WHERE id = ${product.id} AND platform_id = ${product.platformId} FOR UPDATE`;
+      if (!current) throw new NotFoundError("product", product.id, "id");
+      if (current.image === url) return products.view(source, product.id, tx);
+      await tx.product.update({ where: { id: product.id, platformId: product.platformId }, data: { image: url } });
+      return products.changed(tx, source, product.id, "product.updated");
     });
   }
 
@@ -72,7 +87,7 @@ export function createProductImagesService(deps: {
      * The bytes of a signed upload to our own server (disk storage); the signature was checked.
      * They must be an image of the type that was signed for.
      */
-    async receive(key: string, contentType: string, data: Buffer): Promise<{ key: string; url: string; type: string; size: number }> {
+    async receive(key: string, contentType: string, data: Buffer, requestId?: string): Promise<{ key: string; url: string; type: string; size: number }> {
       const parsed = parseKey(key);
       if (!parsed) throw new NotFoundError("upload", key);
       if (data.length === 0) throw new ValidationError("The upload is empty: send the image's bytes as the request body.", "body", "parameter_missing");
@@ -83,7 +98,7 @@ export function createProductImagesService(deps: {
       const product = await db.product.findFirst({ where: { id: parsed.productId, platformId: parsed.platformId }, select: { id: true, platformId: true, mode: true, userId: true } });
       if (!product) throw new NotFoundError("product", parsed.productId);
       await storage.put(key, data, kind.type);
-      await attach(product, key, kind.type, data.length);
+      await attach(product, key, kind.type, data.length, requestId);
       return { key, url: storage.urlFor(key), type: kind.type, size: data.length };
     },
 
@@ -110,8 +125,7 @@ export function createProductImagesService(deps: {
         await storage.delete(key);
         throw new UnsupportedMediaTypeError("The uploaded file is not the image type it was signed for; it has been deleted.", "key");
       }
-      await attach(product, key, kind.type, stored.size);
-      return products.view(auth, productId);
+      return attach(product, key, kind.type, stored.size, auth.requestId);
     },
   };
 }

@@ -8,6 +8,8 @@ import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvents, type EventSource, type RecordEventInput } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import { effectivePrice, overlaps } from "./pricing.js";
 import { listProducts } from "./products.list.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
@@ -100,6 +102,14 @@ export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" |
   throw new PermissionError(`Only the seller of ${product.id}, an editor or the platform key can change it.`, "not_product_seller");
 }
 
+/** A variant rendered on its own (a variant has no variants). */
+const asProduct = (variant: ProductCoreView): ProductView => ({ ...variant, variants: [] });
+
+/** The event of a change to `product`, holding it as the API renders it at `at`. */
+export function productEvent(source: EventSource, type: EventType, product: ProductView, at: Date): RecordEventInput {
+  return { platformId: source.platformId, mode: source.mode, requestId: source.requestId, type, object: toProductResponse(product, at) };
+}
+
 /** The fields a client actually sent (an absent optional field must not overwrite a default). */
 function sent<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -112,6 +122,26 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     const product = await client.product.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, include: productInclude });
     if (!product) throw new NotFoundError("product", id, "id");
     return product;
+  }
+
+  /**
+   * The product as it is now in `tx`, recorded as the event of the change just made — followed by
+   * `also` (events of other products the change touched). Call it last in the transaction.
+   */
+  async function changed(tx: Prisma.TransactionClient, source: EventSource, id: string, type: EventType, also: RecordEventInput[] = []): Promise<ProductView> {
+    const product = await view(source, id, tx);
+    await recordEvents(tx, [productEvent(source, type, product, clock.now()), ...also]);
+    return product;
+  }
+
+  /** A parent's variants, all of them (archived ones too), each as a product of its own. */
+  async function variantsOf(tx: Prisma.TransactionClient, tenant: Tenant, id: string): Promise<ProductView[]> {
+    const variants = await tx.product.findMany({
+      where: { parentProductId: id, platformId: tenant.platformId, mode: tenant.mode },
+      include: { seasonalPrices: { orderBy: seasonOrder } },
+      orderBy: [{ created: "asc" }, { id: "asc" }],
+    });
+    return variants.map(asProduct);
   }
 
   /** Locks the product row for the rest of the transaction, so checks and writes on it do not race. */
@@ -163,24 +193,29 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
   }
 
-  async function setFlag(auth: AuthContext, id: string, data: Prisma.ProductUpdateInput, onlyIf?: Prisma.ProductWhereInput): Promise<ProductView> {
-    await db.$transaction(async (tx) => {
+  /**
+   * Sets a flag when `onlyIf` says it is not set yet, and records `type` then; setting it again
+   * changes nothing and records nothing.
+   */
+  async function setFlag(auth: AuthContext, id: string, data: Prisma.ProductUpdateManyMutationInput, onlyIf: Prisma.ProductWhereInput, type: EventType): Promise<ProductView> {
+    return db.$transaction(async (tx) => {
       await lockManageable(tx, auth, id);
-      await tx.product.updateMany({ where: { id, platformId: auth.platformId, ...onlyIf }, data: data as Prisma.ProductUpdateManyMutationInput });
+      const { count } = await tx.product.updateMany({ where: { id, platformId: auth.platformId, ...onlyIf }, data });
+      return count === 1 ? changed(tx, auth, id, type) : view(auth, id, tx);
     });
-    return view(auth, id);
   }
 
   return {
     view,
     lock,
     list,
+    changed,
 
     now: () => clock.now(),
 
     async create(auth: AuthContext, input: CreateProductInput): Promise<ProductView> {
       const id = newId("product");
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         const { user_id, parent_product_id, ...rest } = input;
         const fields = sent(rest);
         let sellerId = sellerFor(auth, user_id);
@@ -212,8 +247,8 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
             tags: fields.tags ? [...new Set(fields.tags)] : [],
           },
         });
+        return changed(tx, auth, id, "product.created");
       });
-      return view(auth, id);
     },
 
     retrieve: (tenant: Tenant, id: string) => view(tenant, id),
@@ -244,7 +279,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     },
 
     async update(auth: AuthContext, id: string, input: UpdateProductInput): Promise<ProductView> {
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         const current = await lockManageable(tx, auth, id);
         const { user_id, parent_product_id, ...rest } = input;
         const fields = sent(rest);
@@ -275,8 +310,11 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
           await tx.product.updateMany({ where: { parentProductId: id, platformId: auth.platformId }, data: { userId: sellerId } });
         }
         await tx.product.update({ where: { id, platformId: auth.platformId }, data });
+        // Variants that followed their parent to its new seller changed too.
+        const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
+        const now = clock.now();
+        return changed(tx, auth, id, "product.updated", followers.map((v) => productEvent(auth, "product.updated", v, now)));
       });
-      return view(auth, id);
     },
 
     /**
@@ -287,7 +325,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
       return db.$transaction(async (tx) => {
         await lockManageable(tx, auth, id);
         const before = await view(auth, id, tx);
-        const variants = await tx.product.findMany({ where: { parentProductId: id, platformId: auth.platformId }, select: { id: true } });
+        const variants = await variantsOf(tx, auth, id);
         const ids = [id, ...variants.map((v) => v.id)];
         if ((await tx.cartItem.count({ where: { productId: { in: ids }, platformId: auth.platformId } })) > 0) {
           throw new ConflictError("product_in_cart", `${id} (or one of its variants) is in a cart. Archive it instead: archived products cannot be bought.`, "id");
@@ -299,24 +337,30 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
           throw new ConflictError("product_in_open_contract", `${id} (or one of its variants) is on an open contract. Archive it instead.`, "id");
         }
         await tx.product.delete({ where: { id, platformId: auth.platformId } });
+        const now = clock.now();
+        await recordEvents(tx, [before, ...variants].map((p) => productEvent(auth, "product.deleted", p, now)));
         return before;
       });
     },
 
-    setEnabled: (auth: AuthContext, id: string, isEnabled: boolean) => setFlag(auth, id, { isEnabled }),
+    setEnabled: (auth: AuthContext, id: string, isEnabled: boolean) =>
+      setFlag(auth, id, { isEnabled }, { isEnabled: !isEnabled }, isEnabled ? "product.enabled" : "product.disabled"),
 
     /** Archiving keeps the first archive date; unarchiving clears it. */
     setArchived: (auth: AuthContext, id: string, archived: boolean) =>
-      archived ? setFlag(auth, id, { archived: clock.now() }, { archived: null }) : setFlag(auth, id, { archived: null }),
+      archived
+        ? setFlag(auth, id, { archived: clock.now() }, { archived: null }, "product.archived")
+        : setFlag(auth, id, { archived: null }, { archived: { not: null } }, "product.unarchived"),
 
-    setSeasonalPriceUsage: (auth: AuthContext, id: string, useSeasonalPrices: boolean) => setFlag(auth, id, { useSeasonalPrices }),
+    setSeasonalPriceUsage: (auth: AuthContext, id: string, useSeasonalPrices: boolean) =>
+      setFlag(auth, id, { useSeasonalPrices }, { useSeasonalPrices: !useSeasonalPrices }, "product.updated"),
 
     /**
      * Adds a season. The product row is locked first, so two seasons added at once are checked one
      * after the other and cannot both slip in overlapping.
      */
     async addSeasonalPrice(auth: AuthContext, id: string, input: AddSeasonalPriceInput): Promise<ProductView> {
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         await lockManageable(tx, auth, id);
         const existing = await tx.seasonalPrice.findMany({ where: { productId: id, platformId: auth.platformId }, orderBy: seasonOrder });
         const clash = existing.find((s) => overlaps(s, input));
@@ -334,24 +378,18 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
           data: { id: newId("seasonalPrice"), platformId: auth.platformId, mode: auth.mode, productId: id, seasonStart: input.seasonStart, seasonEnd: input.seasonEnd, price: input.price },
         });
         await tx.product.update({ where: { id, platformId: auth.platformId }, data: { updated: clock.now() } });
+        return changed(tx, auth, id, "product.price_added");
       });
-      return view(auth, id);
     },
 
     async removeSeasonalPrice(auth: AuthContext, id: string, priceId: string): Promise<ProductView> {
-      await db.$transaction(async (tx) => {
+      return db.$transaction(async (tx) => {
         await lockManageable(tx, auth, id);
         const { count } = await tx.seasonalPrice.deleteMany({ where: { id: priceId, productId: id, platformId: auth.platformId } });
         if (count === 0) throw new NotFoundError("seasonal price", priceId, "price_id");
         await tx.product.update({ where: { id, platformId: auth.platformId }, data: { updated: clock.now() } });
+        return changed(tx, auth, id, "product.price_removed");
       });
-      return view(auth, id);
-    },
-
-    /** Sets the image once an upload has landed (see product-images.service.ts). */
-    async setImage(tenant: Tenant, id: string, url: string): Promise<void> {
-      const { count } = await db.product.updateMany({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, data: { image: url } });
-      if (count === 0) throw new NotFoundError("product", id, "id");
     },
   };
 }

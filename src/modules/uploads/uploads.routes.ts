@@ -55,7 +55,7 @@ export const uploadsRoutes: FastifyPluginAsyncZod<{ signer: UploadSigner; produc
       if (verdict === "expired") throw new GoneError("upload_url_expired", "This upload URL has expired: ask for a new one.");
       const body = request.body;
       if (!Buffer.isBuffer(body)) throw new ValidationError("Send the file's bytes as the request body.", "body", "parameter_missing");
-      return productImages.receive(key, contentType, body);
+      return productImages.receive(key, contentType, body, request.id);
     },
   );
 };

@@ -8,10 +8,11 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvent } from "../events/events.service.js";
+import { recordEvent, recordEvents } from "../events/events.service.js";
 import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
+import { productEvent, productInclude } from "../products/products.service.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 
 export const DELETION_GRACE_DAYS = 30;
@@ -19,13 +20,15 @@ export const MAX_LINKS = 20;
 
 /**
  * What erasing a user scrubs from the events of the objects that were theirs (each names its
- * `user_id`): the fields that describe the person — cards, bank, what their calendar said.
+ * `user_id`): the fields that describe the person — cards, bank, what their calendar said, what
+ * they were about to buy (their cart is deleted; its events keep an empty one).
  */
-const ERASED_FIELDS: Readonly<Record<string, Record<string, null | []>>> = {
+const ERASED_FIELDS: Readonly<Record<string, Record<string, null | [] | 0>>> = {
   payment_method: { brand: null, last4: null, expMonth: null, expYear: null, funding: null, accountHolderType: null },
   bank_account: { last4: null },
   calendar: { name: null, description: null, events: [] },
   calendar_event: { title: null, description: null, location: null, attendees: [] },
+  cart: { items: [], sellers: [], total: 0 },
 };
 const TYPES_OF_THEIR_OBJECTS = EVENT_TYPES.filter((type) => Object.hasOwn(ERASED_FIELDS, EVENT_TYPE_LIST[type].object));
 
@@ -310,7 +313,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               UPDATE events SET data = (data::jsonb || jsonb_build_object('email', NULL, 'name', NULL))::json
               WHERE object_id = ANY(${entries.map((e) => e.id)}::text[])`;
           }
-          await tx.product.updateMany({ where: { userId: user.id, archived: null }, data: { isEnabled: false, archived: now } });
+          // What they sold is withdrawn (kept for the contracts that name it): each product.archived.
+          const withdrawn = await tx.$queryRaw<{ id: string }[]>`
+            UPDATE products SET is_enabled = false, archived = ${now}, updated = ${now} WHERE user_id = ${user.id} AND archived IS NULL RETURNING id`;
           await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, ended: now } });
           await tx.user.update({
             where: { id: user.id },
@@ -335,7 +340,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
             UPDATE events SET data = (data::jsonb || (${JSON.stringify(ERASED_FIELDS)}::jsonb -> object_type))::json
             WHERE platform_id = ${user.platformId} AND mode = ${user.mode}::"Mode" AND type = ANY(${TYPES_OF_THEIR_OBJECTS}::text[])
               AND data->>'user_id' = ${user.id}`;
-          await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
+          const archived = await tx.product.findMany({ where: { id: { in: withdrawn.map((p) => p.id) } }, include: productInclude, orderBy: [{ created: "asc" }, { id: "asc" }] });
+          const source = { platformId: user.platformId, mode: user.mode };
+          await recordEvents(tx, [...archived.map((p) => productEvent(source, "product.archived", p, now)), { ...source, type: "user.deleted", object: erased }]);
         });
       }
       return due.length;

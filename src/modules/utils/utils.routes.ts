@@ -4,6 +4,7 @@ import { requireAuth } from "../../plugins/auth.js";
 import { toMediaResponse, type MediaService } from "../media/media.service.js";
 import { readMediaField } from "../media/upload.js";
 import type { PlatformsService } from "../platforms/platforms.service.js";
+import { estimateFeeBody, feeEstimateSchema } from "../contracts/contracts.schemas.js";
 import { generatedUsernameSchema, generateUsernameBody, mediaSchema } from "./utils.schemas.js";
 import type { UtilsService } from "./utils.service.js";
 
@@ -36,6 +37,29 @@ export const utilsRoutes: FastifyPluginAsyncZod<{ utils: UtilsService; media: Me
       },
     );
   }
+
+  app.post(
+    "/utils/estimate/fee",
+    {
+      schema: {
+        operationId: "estimateFee",
+        tags,
+        summary: "Estimate the fees of a sale (public)",
+        description:
+          "`{ amount }` in cents: what a buyer pays and a seller receives for a one-buyer, one-seller contract of that amount, with the Stripe, Candle and platform fees — computed by the same code that prices contracts. " +
+          "The platform (for its fee) comes from the key when one is sent, else from `platform_id`; with neither, there is no platform fee. " +
+          "Fee inclusion as on a contract: `feeInclusion` for all three, or each include…Fees flag (default: the seller bears every fee). 422 `amount_too_small` when the seller's fees exceed the amount.",
+        body: estimateFeeBody,
+        response: { 200: feeEstimateSchema, ...errors(400, 404, 422, 429) },
+      },
+      config: { auth: "public" },
+    },
+    async (request) => {
+      const { platform_id: platformId, ...input } = request.body;
+      const platform = request.auth || platformId !== undefined ? await platforms.resolvePublic(request.auth, platformId) : null;
+      return utils.estimateFee(platform, input);
+    },
+  );
 
   app.post(
     "/utils/media/upload",

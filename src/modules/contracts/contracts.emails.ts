@@ -1,0 +1,47 @@
+import type { EmailMessage } from "../../adapters/mailer/mailer.js";
+import type { ContractResponse } from "./contracts.schemas.js";
+
+const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
+
+/** "123.45 USD" (two-decimal currencies) or "12345 JPY". */
+export function formatMoney(cents: number, currency: string): string {
+  const amount = ZERO_DECIMAL.has(currency) ? String(cents) : `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+  return `${amount} ${currency.toUpperCase()}`;
+}
+
+/** The contract as one buyer receives it: the items, what they owe, and when. */
+export function contractEmail(input: { to: string; platformName: string; contract: ContractResponse; buyerUserId: string; url: string | null }): EmailMessage {
+  const { contract } = input;
+  const buyer = contract.buyers.find((b) => b.user_id === input.buyerUserId)!;
+  const money = (cents: number) => formatMoney(cents, contract.currency);
+  const lines = contract.items.map(
+    (item) => `- ${item.description ?? item.product_id ?? item.type}: ${item.quantity} × ${money(item.price)} = ${money(item.total)}`,
+  );
+  const fees = contract.fees.filter((fee) => fee.payer === "buyers" && fee.type !== "custom").map((fee) => `- ${feeName(fee.type)}: ${money(fee.amount)}`);
+  const custom = contract.fees.filter((fee) => fee.type === "custom" && fee.payer === "buyers").map((fee) => `- ${fee.description ?? "Fee"}: ${money(fee.amount)}`);
+  const left = buyer.amountDue - buyer.amountPaid;
+  const text = [
+    `${input.platformName} sent you contract ${contract.id}.`,
+    "",
+    "Items:",
+    ...(lines.length ? lines : ["- (none)"]),
+    ...(custom.length ? ["", "Fees:", ...custom] : []),
+    ...(fees.length ? ["", "Processing fees included:", ...fees] : []),
+    "",
+    `Contract total: ${money(contract.total)}`,
+    `Your amount due: ${money(buyer.amountDue)}${buyer.amountPaid > 0 ? ` (paid ${money(buyer.amountPaid)}, ${money(left)} left)` : ""}`,
+    contract.due ? `Due: ${contract.due}` : "No due date.",
+    ...(contract.notes ? ["", contract.notes] : []),
+    ...(input.url ? ["", `Review and pay at ${input.url}`] : []),
+    "",
+  ].join("\n");
+  return {
+    to: input.to,
+    subject: `${input.platformName}: ${money(left)} due${contract.due ? ` by ${contract.due.slice(0, 10)}` : ""} (contract ${contract.id})`,
+    text,
+  };
+}
+
+function feeName(type: string): string {
+  return type.startsWith("stripe:") ? "Payment processing" : type === "candle:base" ? "Service fee" : "Platform fee";
+}
