@@ -29,6 +29,12 @@ export const OBJECT_KINDS = [
   "transaction",
   "event",
   "webhookEndpoint",
+  "cart",
+  "contract",
+  "contractItem",
+  "contractBuyer",
+  "contractSeller",
+  "contractFee",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -36,6 +42,8 @@ export type ObjectKind = (typeof OBJECT_KINDS)[number];
 const DEPENDENTS: Partial<Record<ObjectKind, ObjectKind[]>> = {
   product: ["productVariant", "seasonalPrice", "cartItem"],
   productVariant: ["cartItem"],
+  cart: ["cartItem"],
+  contract: ["contractItem", "contractBuyer", "contractSeller", "contractFee"],
 };
 
 export interface PlatformWorld {
@@ -131,11 +139,35 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     // Needs WEBHOOKS_ALLOW_PRIVATE=true where nothing resolves public host names (tests have no DNS).
     webhookEndpoint: async () =>
       (await call(t, { method: "POST", url: "/v1/webhooks", headers: key, payload: { url: `https://hooks.example.com/${next()}`, events: ["*"] } })).id,
+    // The member's cart (made on first use).
+    cart: async () => (await call(t, { method: "GET", url: "/v1/carts/auth", headers: self })).id,
+    // A draft contract created by the owner: the editor sells a custom line to the member, with a custom fee.
+    contract: async () =>
+      (
+        await call(t, {
+          method: "POST",
+          url: "/v1/contracts",
+          headers: key,
+          payload: {
+            user_id: users.owner.id,
+            items: [{ user_id: users.editor.id, price: 5_000, description: `Fixture work ${next()}` }],
+            buyers: [{ user_id: users.member.id }],
+            fees: [{ amount: 100, description: "Fixture fee" }],
+          },
+        })
+      ).id,
+    contractItem: async () => (await contractNow()).items[0].id,
+    // Buyer and seller path ids are user ids.
+    contractBuyer: async () => (await contractNow()).buyers[0].user_id,
+    contractSeller: async () => (await contractNow()).sellers[0].user_id,
+    contractFee: async () => (await contractNow()).fees.find((f: { type: string }) => f.type === "custom").id,
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
     },
   };
+
+  const contractNow = async () => call(t, { method: "GET", url: `/v1/contracts/${await world.id("contract")}`, headers: key });
 
   const world: PlatformWorld = {
     platform,
