@@ -59,6 +59,9 @@ import { createTransactionsService, type TransactionsService } from "./modules/t
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
 import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
+import { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./modules/subscriptions/subscriptions.billing.js";
+import { subscriptionsRoutes } from "./modules/subscriptions/subscriptions.routes.js";
+import { createSubscriptionsService, type SubscriptionsService } from "./modules/subscriptions/subscriptions.service.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
 import { utilsRoutes } from "./modules/utils/utils.routes.js";
@@ -107,6 +110,8 @@ export interface AppServices {
   transactions: TransactionsService;
   contracts: ContractsService;
   settlement: ContractSettlement;
+  subscriptions: SubscriptionsService;
+  billing: SubscriptionBilling;
 }
 
 export interface RouteInfo {
@@ -198,13 +203,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const bankAccounts = createBankAccountsService({ db, payments, users });
   const contracts = createContractsService({ db, clock, rates: config.fees });
   const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log });
+  // Subscriptions' charges run through the settlement engine too, with the same lease.
+  const billing = createSubscriptionBilling({
+    db,
+    payments,
+    clock,
+    leaseSeconds: config.contracts.settlementLeaseSeconds,
+    retrySchedule: config.subscriptions.retrySchedule,
+    log: app.log,
+  });
+  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
     bankAccounts,
     paymentMethods,
-    // Contract settlement registers its PaymentOutcomeHandler here, to learn how its charges ended.
-    onPaymentOutcome: [settlement.onPaymentOutcome],
+    // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
+    onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
@@ -252,8 +267,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "settle-contract": async (payload) => {
       await settlement.resume(payload as SettleContractJob);
     },
+    "renew-subscriptions": async () => {
+      await billing.sweep();
+    },
+    "renew-subscription": async (payload) => {
+      await billing.bringUpToDate(payload as RenewSubscriptionJob);
+    },
   };
-  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement });
+  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);
@@ -324,6 +345,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(productsRoutes, { products, images: productImages });
       await v1.register(cartsRoutes, { carts });
       await v1.register(contractsRoutes, { contracts, settlement });
+      await v1.register(subscriptionsRoutes, { subscriptions });
       if (storage.kind === "disk") await v1.register(uploadsRoutes, { signer: uploadSigner, productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions, analytics });
       await v1.register(eventsRoutes, { events });

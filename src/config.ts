@@ -43,6 +43,28 @@ const percentBps = (fallback: number, max: number) =>
       return bps;
     });
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** Delays like `1h,6h,24h` (s, m, h or d; a bare number is seconds) as seconds; `none` for no delays. */
+const durationList = (fallback: number[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      if (v.trim() === "none") return [];
+      const parts = v.split(",").map((p) => p.trim());
+      const seconds = parts.map((p) => {
+        const match = /^(\d{1,7})([smhd]?)$/.exec(p);
+        return match ? Number(match[1]) * DURATION_UNITS[match[2] || "s"]! : NaN;
+      });
+      if (parts.length > 10 || seconds.some((n) => !Number.isInteger(n) || n < 1 || n > 30 * 86_400)) {
+        ctx.addIssue({ code: "custom", message: "must be up to 10 delays such as 1h,6h,24h (s, m, h or d; from 1 s to 30 d), or none" });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -107,6 +129,7 @@ const envSchema = z
   STRIPE_FEE_FIXED: int(30, 0, 10_000),
   CANDLE_FEE_PERCENT: percentBps(100, 100),
   CONTRACT_SETTLEMENT_LEASE: int(60, 5, 3_600),
+  SUBSCRIPTION_RETRY_SCHEDULE: durationList([3_600, 21_600, 86_400]),
   STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
     message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
   }),
@@ -165,6 +188,8 @@ export interface Config {
   /** Fee rates every contract is priced with (the platform's own fee is per platform). */
   fees: { stripePercentBps: number; stripeFixedCents: number; candleBps: number };
   contracts: { settlementLeaseSeconds: number };
+  /** A declined renewal is retried after each of these delays (s) in turn; when the last retry fails too, the subscription is past due. */
+  subscriptions: { retrySchedule: number[] };
 }
 
 export class ConfigError extends Error {
@@ -223,6 +248,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       : { kind: "offline", webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? OFFLINE_WEBHOOK_SECRET, webhookSecretSource: e.STRIPE_WEBHOOK_SECRET ? "config" : "default" },
     fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
     contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
+    subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE },
   };
   return deepFreeze(config);
 }

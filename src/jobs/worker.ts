@@ -8,8 +8,9 @@ import type { Logger } from "pino";
  * across all of them.
  */
 
-// Hourly housekeeping, spread over the hour; every minute, webhook runs lost with a killed worker.
-export const CRONTAB = ["5 * * * * erase-due-users", "35 * * * * sweep-idempotency", "* * * * * sweep-webhooks"].join("\n");
+// Hourly housekeeping, spread over the hour; every minute, webhook runs lost with a killed worker and
+// subscriptions with something due (renewals, retries, pauses running out).
+export const CRONTAB = ["5 * * * * erase-due-users", "35 * * * * sweep-idempotency", "* * * * * sweep-webhooks", "* * * * * renew-subscriptions"].join("\n");
 
 function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {
   return new GraphileLogger((scope) => (level, message, meta) => {

@@ -25,6 +25,7 @@ export const ID_PREFIXES = {
   seller: "seller",
   fee: "fee",
   subscription: "subs",
+  subscriptionCharge: "subch",
   calendar: "cal",
   availability: "avail",
   calendarEvent: "calev",

@@ -67,6 +67,14 @@ export const SERVER_OWNED_FIELDS = new Set([
   "last4",
   "lastUsed",
   "revoked",
+  "isActive",
+  "isPaused",
+  "pausedAt",
+  "ended",
+  "pastDue",
+  "failedAttempts",
+  "currentPeriodStart",
+  "currentPeriodEnd",
 ]);
 
 interface Envelope {

@@ -25,6 +25,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads the subscription retry schedule as seconds", () => {
+    expect(loadConfig({}).subscriptions.retrySchedule).toEqual([3_600, 21_600, 86_400]);
+    expect(loadConfig({ SUBSCRIPTION_RETRY_SCHEDULE: "30m, 2h,1d,90" }).subscriptions.retrySchedule).toEqual([1_800, 7_200, 86_400, 90]);
+    expect(loadConfig({ SUBSCRIPTION_RETRY_SCHEDULE: "none" }).subscriptions.retrySchedule).toEqual([]);
+    for (const bad of ["1w", "0", "-1h", "1h,,2h", "31d", "soon"]) {
+      expect(() => loadConfig({ SUBSCRIPTION_RETRY_SCHEDULE: bad }), bad).toThrow(/SUBSCRIPTION_RETRY_SCHEDULE/);
+    }
+  });
+
   it("is frozen, deeply", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

@@ -43,3 +43,4 @@ export {
   mrrFromScaledSum,
   type RecurringCycle,
 } from "./metrics.js";
+export { subscriptionTerms, type SubscriptionTerms } from "./subscription.js";

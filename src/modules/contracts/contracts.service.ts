@@ -8,6 +8,8 @@ import { newId } from "../../lib/ids.js";
 import type { Page } from "../../lib/pagination.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvent } from "../events/events.service.js";
+import type { EventType } from "../events/event-types.js";
 import { effectivePrice } from "../products/pricing.js";
 import { contractEmail } from "./contracts.emails.js";
 import {
@@ -52,6 +54,10 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
  * refused (422) with nothing written. Items, parties and fees change only while nothing is paid.
  * A contract's items hold their products' stock: taken when added, given back when removed or when
  * the unpaid contract is deleted or voided.
+ *
+ * Every change records its event last in its transaction, with the contract as answered:
+ * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`
+ * (settlement records `contract.payment_failed` and `contract.paid`).
  */
 
 type Tx = Prisma.TransactionClient;
@@ -88,6 +94,12 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     return contract;
   }
 
+  /** Records the change's event (last in its transaction) and answers the contract it holds. */
+  async function recorded(tx: Tx, auth: AuthContext, type: EventType, contract: ContractResponse): Promise<ContractResponse> {
+    await recordEvent(tx, { platformId: auth.platformId, mode: auth.mode, requestId: auth.requestId, type, object: contract });
+    return contract;
+  }
+
   /**
    * One change to a contract: lock it, check the caller may change it and that nothing is paid,
    * apply the change, rebalance, and answer the contract — all in one transaction.
@@ -99,7 +111,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       assertUnlocked(c);
       await apply(tx, c);
       await rebalanceAndStore(tx, await loadState(tx, id), rates);
-      return view(tx, tenantOf(auth), id);
+      return recorded(tx, auth, "contract.updated", await view(tx, tenantOf(auth), id));
     });
   }
 
@@ -372,7 +384,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         for (const item of input.items ?? []) await insertItem(tx, auth, c, item);
         for (const fee of input.fees ?? []) await insertFee(tx, auth, c, fee);
         await rebalanceAndStore(tx, await loadState(tx, id), rates);
-        return view(tx, tenant, id);
+        return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
       });
     },
 
@@ -500,7 +512,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
               AS t(id, type, amount, payer)
           )
           DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
-        return view(tx, tenant, id);
+        return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
       });
     },
 
@@ -535,7 +547,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           },
         });
         if (isUnlocked(c)) await rebalanceAndStore(tx, await loadState(tx, id), rates);
-        return view(tx, tenant, id);
+        return recorded(tx, auth, "contract.updated", await view(tx, tenant, id));
       });
     },
 
@@ -550,15 +562,19 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         assertManageable(auth, c);
         if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_void", `${c.id} is already ${c.status}.`, "id");
         assertUnlocked(c);
+        // Subscriptions keep their contract (their terms and history point at it).
+        if ((await tx.subscription.count({ where: { contractId: c.id } })) > 0) {
+          throw new ConflictError("contract_has_subscriptions", `${c.id} has subscriptions: it is kept for them, and cannot be deleted or voided.`, "id");
+        }
         await releaseStock(tx, c.items);
         if (c.status === "draft") {
           const before = await view(tx, tenant, id);
           await tx.contract.delete({ where: { id: c.id } });
-          return before;
+          return recorded(tx, auth, "contract.deleted", before);
         }
         await tx.contractItem.updateMany({ where: { contractId: c.id }, data: { reserved: 0 } });
         await tx.contract.update({ where: { id: c.id }, data: { status: "void" } });
-        return view(tx, tenant, id);
+        return recorded(tx, auth, "contract.voided", await view(tx, tenant, id));
       });
     },
 
@@ -639,8 +655,12 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       return db.$transaction(async (tx) => {
         const c = await lockContract(tx, tenant, id);
         assertReadable(auth, c);
-        if (isUnlocked(c)) await rebalanceAndStore(tx, c, rates);
-        return view(tx, tenant, id);
+        if (!isUnlocked(c)) return view(tx, tenant, id);
+        const before = await view(tx, tenant, id);
+        await rebalanceAndStore(tx, c, rates);
+        const after = await view(tx, tenant, id);
+        // Only when the figures moved (the rates changed since): a sync that changes nothing is no event.
+        return JSON.stringify(after) === JSON.stringify(before) ? after : recorded(tx, auth, "contract.updated", after);
       });
     },
 
@@ -675,7 +695,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           const message = contractEmail({ to, platformName: auth.platform.name, contract, buyerUserId: buyer.userId, url: auth.platform.url });
           await enqueue(tx, "send-email", message, { maxAttempts: 10 });
         }
-        return contract;
+        return recorded(tx, auth, "contract.sent", contract);
       });
     },
 

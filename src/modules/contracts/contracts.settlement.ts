@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import { CardError, PaymentsRequestError } from "../../adapters/payments/errors.js";
+import type { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import { MAXIMUM_AMOUNT, minimumChargeAmount, type PaymentIntent, type PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
 import { feesByCollector } from "../../domain/fees/index.js";
@@ -10,16 +10,19 @@ import { randomBase62 } from "../../lib/crypto.js";
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { recordEvent } from "../events/events.service.js";
 import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
 import type { ContractResponse } from "./contracts.schemas.js";
 import { API_FEE_TYPE, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
 import { contractView, type Tenant } from "./contracts.view.js";
+import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlement.engine.js";
 
 /**
  * Settlement (`PUT /contracts/:id/settle`): charge each buyer's default payment method for what
  * they owe, then pay each seller what they are owed to their Connect account, writing one
  * transaction per movement. Money moves at Stripe and is recorded here, and the two cannot share a
- * transaction, so (STYLE.md item 9) the work is a sequence of steps, each safe to repeat:
+ * transaction, so (STYLE.md item 9) the work is a sequence of steps, each safe to repeat — run by
+ * the settlement engine (`settlement.engine.ts`, which subscriptions' charges run through too):
  *
  * 1. Claim (one DB transaction, under the contract's row lock): check everything that could stop
  *    the settlement before anyone is charged, fix the payment method of each pending charge
@@ -38,6 +41,10 @@ import { contractView, type Tenant } from "./contracts.view.js";
  *
  * Every record is conditional and every transaction row has an idempotency key, so a step run
  * twice (a resumed settlement, a webhook reporting the same charge) records once.
+ *
+ * Events: a decline records `contract.payment_failed` (once, whoever saw it first: the settler or
+ * the webhook), the end `contract.paid`; in between, each charge and transfer records its
+ * `transaction.created`. Taking and renewing the lease (`processing`) records nothing.
  */
 
 type Tx = Prisma.TransactionClient;
@@ -51,18 +58,13 @@ export interface SettlementResult {
   complete: boolean;
 }
 
-interface Charge {
+interface Charge extends EngineCharge {
   buyerUserId: string;
-  amount: number;
-  customerId: string;
-  paymentMethodId: string;
   attempt: number;
 }
 
-interface Transfer {
+interface Transfer extends EngineTransfer {
   sellerUserId: string;
-  amount: number;
-  destination: string;
   attempt: number;
 }
 
@@ -72,6 +74,8 @@ interface Plan extends Tenant {
   leaseId: string;
   charges: Charge[];
   transfers: Transfer[];
+  /** The request settling, for the events (null for the job). */
+  requestId: string | null;
 }
 
 /** How long after a lease would expire the resume job looks at the contract. */
@@ -81,11 +85,6 @@ export const chargeKey = (contractId: string, buyerUserId: string, attempt: numb
 /** The spec's key for the first transfer; a transfer Stripe refused (and so never made) is retried under a new one. */
 export const transferKey = (contractId: string, sellerUserId: string, attempt: number) =>
   attempt === 0 ? `contract:${contractId}:seller:${sellerUserId}:transfer` : `contract:${contractId}:seller:${sellerUserId}:transfer:attempt:${attempt}`;
-
-/** A failure after which the same request can never succeed: the attempt is over (a decline, a refused request). */
-function isDefinitive(err: unknown): err is AppError {
-  return err instanceof CardError || err instanceof PaymentsRequestError;
-}
 
 export interface SettleContractJob {
   contractId: string;
@@ -125,6 +124,10 @@ export function createContractSettlement(deps: {
       if (settler.kind === "request") assertMaySettle(settler.auth, c);
       if (c.status === "paid") throw new ConflictError("already_paid", `${c.id} is already paid.`, "id");
       if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_not_payable", `${c.id} is ${c.status}: it cannot be settled.`, "id");
+      // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
+      if (c.status !== "processing" && (await tx.subscription.count({ where: { contractId: c.id, ended: null } })) > 0) {
+        throw new ConflictError("contract_has_subscriptions", `${c.id} is billed by its subscriptions: it is not settled on its own.`, "id");
+      }
       const now = clock.now();
       if (c.settlementLockedUntil && c.settlementLockedUntil.getTime() > now.getTime()) {
         if (settler.kind === "job") {
@@ -188,13 +191,23 @@ export function createContractSettlement(deps: {
         if (b.attemptPaymentMethodId === null) {
           await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId } });
         }
-        charges.push({ buyerUserId: b.userId, amount: left, customerId: user.stripeCustomerId, paymentMethodId, attempt: b.attempts });
+        charges.push({
+          buyerUserId: b.userId,
+          amount: left,
+          customerId: user.stripeCustomerId,
+          paymentMethodId,
+          attempt: b.attempts,
+          idempotencyKey: chargeKey(c.id, b.userId, b.attempts),
+          metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
+        });
       }
-      const transfers = owed.map((s) => ({
+      const transfers: Transfer[] = owed.map((s) => ({
         sellerUserId: s.userId,
         amount: s.amountOwed - s.amountReceived,
         destination: userOf(s.userId)!.stripeConnectId!,
         attempt: s.transferAttempts,
+        idempotencyKey: transferKey(c.id, s.userId, s.transferAttempts),
+        metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: s.userId },
       }));
 
       const leaseId = randomBase62(24);
@@ -202,7 +215,7 @@ export function createContractSettlement(deps: {
       await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
       // Should this settler die, the job resumes after the lease expired.
       await queueResume(tx, tenant, c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
-      return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers };
+      return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, requestId: settler.kind === "request" ? settler.auth.requestId : null };
     });
   }
 
@@ -228,7 +241,13 @@ export function createContractSettlement(deps: {
    * resumed settler, the webhook): the buyer's amountPaid and Stripe ids, and the `incoming`
    * transaction keyed by the PaymentIntent.
    */
-  async function markBuyerPaid(tx: Tx, c: ContractState, buyerUserId: string, intent: Pick<PaymentIntent, "id" | "chargeId" | "amount" | "currency">): Promise<boolean> {
+  async function markBuyerPaid(
+    tx: Tx,
+    c: ContractState,
+    buyerUserId: string,
+    intent: Pick<PaymentIntent, "id" | "chargeId" | "amount" | "currency">,
+    requestId: string | null,
+  ): Promise<boolean> {
     const buyer = c.buyers.find((b) => b.userId === buyerUserId);
     if (!buyer) {
       log.error({ contractId: c.id, buyerUserId, paymentIntentId: intent.id }, "a charge succeeded for someone who is no longer a buyer of the contract: refund it");
@@ -256,6 +275,7 @@ export function createContractSettlement(deps: {
     await recordSettlementTransactions(tx, {
       platformId: c.platformId,
       mode: c.mode,
+      requestId,
       contractId: c.id,
       currency: c.currency,
       transferGroup: c.id,
@@ -270,7 +290,7 @@ export function createContractSettlement(deps: {
     await db.$transaction(async (tx) => {
       await lockContract(tx, plan, plan.contractId);
       const now = clock.now();
-      await tx.contractBuyer.updateMany({
+      const ended = await tx.contractBuyer.updateMany({
         where: { contractId: plan.contractId, userId: charge.buyerUserId, attempts: charge.attempt, amountPaid: 0 },
         data: { attempts: charge.attempt + 1, attemptPaymentMethodId: null, lastPaymentAttempt: now },
       });
@@ -279,73 +299,33 @@ export function createContractSettlement(deps: {
         where: { id: plan.contractId, settlementLeaseId: plan.leaseId },
         data: { status: "open", settlementLeaseId: null, settlementLockedUntil: null },
       });
+      // Once per attempt: the webhook may have reported this decline first.
+      if (ended.count > 0) await recordContractEvent(tx, plan, plan.contractId, "contract.payment_failed", plan.requestId);
     });
   }
 
-  async function charge(plan: Plan, charge: Charge): Promise<"paid" | "pending"> {
-    await renewLease(plan);
-    let intent: PaymentIntent;
-    try {
-      intent = await payments.createPaymentIntent({
-        amount: charge.amount,
-        currency: plan.currency,
-        customerId: charge.customerId,
-        paymentMethodId: charge.paymentMethodId,
-        transferGroup: plan.contractId,
-        metadata: { contract_id: plan.contractId, platform_id: plan.platformId, mode: plan.mode, user_id: charge.buyerUserId, attempt: String(charge.attempt) },
-        idempotencyKey: chargeKey(plan.contractId, charge.buyerUserId, charge.attempt),
-      });
-    } catch (err) {
-      if (isDefinitive(err)) await recordFailedCharge(plan, charge);
-      // Otherwise the outcome is unknown (Stripe unreachable, too slow): the contract stays
-      // `processing`, and the next settle repeats the attempt under the same key.
-      else await releaseLease(plan);
-      throw err;
-    }
-    if (intent.status !== "succeeded") {
-      // A bank debit takes days: the payment_intent.succeeded webhook records it and resumes.
-      await releaseLease(plan);
-      return "pending";
-    }
-    await db.$transaction(async (tx) => {
-      const c = await lockContract(tx, plan, plan.contractId);
-      await markBuyerPaid(tx, c, charge.buyerUserId, intent);
-    });
-    return "paid";
+  async function recordContractEvent(tx: Tx, tenant: Tenant, id: string, type: "contract.payment_failed" | "contract.paid", requestId: string | null): Promise<void> {
+    const object = await contractView(tx, tenant, id);
+    if (object) await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId, type, object });
   }
 
   // ── 3. transfers ──────────────────────────────────────────────────────────────────────────────
 
-  async function transfer(plan: Plan, t: Transfer, sourceTransaction: string | undefined): Promise<void> {
-    await renewLease(plan);
-    let made: { id: string };
-    try {
-      made = await payments.createTransfer({
-        amount: t.amount,
-        currency: plan.currency,
-        destination: t.destination,
-        transferGroup: plan.contractId,
-        ...(sourceTransaction ? { sourceTransaction } : {}),
-        metadata: { contract_id: plan.contractId, platform_id: plan.platformId, mode: plan.mode, user_id: t.sellerUserId },
-        idempotencyKey: transferKey(plan.contractId, t.sellerUserId, t.attempt),
-      });
-    } catch (err) {
-      if (err instanceof PaymentsRequestError) {
-        // Stripe refused it, so nothing moved: the next try is a new transfer under a new key.
-        await db.contractSeller.updateMany({
-          where: { contractId: plan.contractId, userId: t.sellerUserId, transferAttempts: t.attempt, amountReceived: 0 },
-          data: { transferAttempts: t.attempt + 1 },
-        });
-        await releaseLease(plan);
-        throw new ConflictError(
-          "seller_not_ready",
-          `The transfer to seller ${t.sellerUserId} was refused (${err.code}: ${err.message}). The buyers' payments are kept; settle again once the seller's account can receive transfers.`,
-          "sellers",
-        );
-      }
-      await releaseLease(plan);
-      throw err;
-    }
+  /** Stripe refused a transfer, so nothing moved: the next try is a new transfer under a new key. */
+  async function recordRefusedTransfer(plan: Plan, t: Transfer, err: PaymentsRequestError): Promise<Error> {
+    await db.contractSeller.updateMany({
+      where: { contractId: plan.contractId, userId: t.sellerUserId, transferAttempts: t.attempt, amountReceived: 0 },
+      data: { transferAttempts: t.attempt + 1 },
+    });
+    await releaseLease(plan);
+    return new ConflictError(
+      "seller_not_ready",
+      `The transfer to seller ${t.sellerUserId} was refused (${err.code}: ${err.message}). The buyers' payments are kept; settle again once the seller's account can receive transfers.`,
+      "sellers",
+    );
+  }
+
+  async function recordTransfer(plan: Plan, t: Transfer, made: { id: string }): Promise<void> {
     await db.$transaction(async (tx) => {
       const c = await lockContract(tx, plan, plan.contractId);
       const seller = c.sellers.find((s) => s.userId === t.sellerUserId);
@@ -354,6 +334,7 @@ export function createContractSettlement(deps: {
       await recordSettlementTransactions(tx, {
         platformId: c.platformId,
         mode: c.mode,
+        requestId: plan.requestId,
         contractId: c.id,
         currency: c.currency,
         transferGroup: c.id,
@@ -372,31 +353,46 @@ export function createContractSettlement(deps: {
         throw new Error(`settlement of ${c.id} reached its end with money still to move`);
       }
       const fees = feesByCollector(c.fees.map((fee) => ({ type: API_FEE_TYPE[fee.type], amount: fee.amount })));
-      await recordSettlementTransactions(tx, { platformId: c.platformId, mode: c.mode, contractId: c.id, currency: c.currency, transferGroup: c.id, fees });
+      await recordSettlementTransactions(tx, { platformId: c.platformId, mode: c.mode, requestId: plan.requestId, contractId: c.id, currency: c.currency, transferGroup: c.id, fees });
       const books = await settlementBooks(tx, plan, c.id);
       if (!books.balanced || books.incoming !== c.total) {
         // Never mark paid books that do not add up: roll back and leave it `processing` for a person to look at.
         throw new Error(`the books of ${c.id} do not balance: incoming ${books.incoming}, paid out ${books.paidOut}, total ${c.total}`);
       }
       await tx.contract.update({ where: { id: c.id }, data: { status: "paid", paid: clock.now(), settlementLeaseId: null, settlementLockedUntil: null } });
+      await recordContractEvent(tx, plan, c.id, "contract.paid", plan.requestId);
     });
   }
 
   async function settle(tenant: Tenant, id: string, settler: Settler): Promise<SettlementResult | null> {
     const plan = await claim(tenant, id, settler);
     if (!plan) return null;
-    for (const c of plan.charges) {
-      if ((await charge(plan, c)) === "pending") return { contract: await view(tenant, id), complete: false };
-    }
-    // Transfers need every buyer's money; with one buyer, the transfers draw on that charge
-    // (`source_transaction`), which Stripe allows before the funds are available.
-    const buyers = await db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, amountPaid: true, stripeChargeId: true } });
-    if (buyers.some((b) => b.amountPaid < b.amountDue)) throw new Error(`settlement of ${id} came to its transfers with buyers still owing`);
-    const paying = buyers.filter((b) => b.amountDue > 0);
-    const source = paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
-    for (const t of plan.transfers) await transfer(plan, t, source);
-    await finish(plan);
-    return { contract: await view(tenant, id), complete: true };
+    const outcome = await runSettlement(payments, {
+      currency: plan.currency,
+      transferGroup: plan.contractId,
+      charges: plan.charges,
+      transfers: plan.transfers,
+      renewLease: () => renewLease(plan),
+      releaseLease: () => releaseLease(plan),
+      chargeFailed: (charge) => recordFailedCharge(plan, charge),
+      chargeSucceeded: (charge, intent) =>
+        db.$transaction(async (tx) => {
+          const c = await lockContract(tx, plan, plan.contractId);
+          await markBuyerPaid(tx, c, charge.buyerUserId, intent, plan.requestId);
+        }),
+      // Transfers need every buyer's money; with one buyer, the transfers draw on that charge
+      // (`source_transaction`), which Stripe allows before the funds are available.
+      transferSource: async () => {
+        const buyers = await db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, amountPaid: true, stripeChargeId: true } });
+        if (buyers.some((b) => b.amountPaid < b.amountDue)) throw new Error(`settlement of ${id} came to its transfers with buyers still owing`);
+        const paying = buyers.filter((b) => b.amountDue > 0);
+        return paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
+      },
+      transferRefused: (t, err) => recordRefusedTransfer(plan, t, err),
+      transferMade: (t, made) => recordTransfer(plan, t, made),
+      finish: () => finish(plan),
+    });
+    return { contract: await view(tenant, id), complete: outcome === "complete" };
   }
 
   return {
@@ -443,7 +439,7 @@ export function createContractSettlement(deps: {
       if (rows.length === 0) return;
       const c = await loadState(tx, contractId);
       if (outcome.status === "succeeded") {
-        const recorded = await markBuyerPaid(tx, c, buyerUserId, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount, currency: outcome.currency });
+        const recorded = await markBuyerPaid(tx, c, buyerUserId, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount, currency: outcome.currency }, null);
         if (recorded && c.status !== "paid" && c.buyers.every((b) => b.amountPaid >= b.amountDue)) await queueResume(tx, tenant, c.id, clock.now());
         return;
       }
@@ -460,6 +456,7 @@ export function createContractSettlement(deps: {
         // No settler at work: the contract is open to be settled again.
         const settling = c.settlementLockedUntil !== null && c.settlementLockedUntil.getTime() > now.getTime();
         if (c.status === "processing" && !settling) await tx.contract.update({ where: { id: c.id }, data: { status: "open", settlementLeaseId: null, settlementLockedUntil: null } });
+        await recordContractEvent(tx, tenant, c.id, "contract.payment_failed", null);
       }
     },
   };

@@ -12,6 +12,7 @@ import { recordEvent, recordEvents } from "../events/events.service.js";
 import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ImageSource } from "../media/upload.js";
+import { recordSubscriptionEvent } from "../subscriptions/subscriptions.view.js";
 import { productEvent, productInclude } from "../products/products.service.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 
@@ -316,7 +317,8 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
           // What they sold is withdrawn (kept for the contracts that name it): each product.archived.
           const withdrawn = await tx.$queryRaw<{ id: string }[]>`
             UPDATE products SET is_enabled = false, archived = ${now}, updated = ${now} WHERE user_id = ${user.id} AND archived IS NULL RETURNING id`;
-          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, ended: now } });
+          const ending = await tx.subscription.findMany({ where: { userId: user.id, ended: null, incomplete: false }, select: { id: true } });
+          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, isPaused: false, ended: now, nextAttemptAt: null } });
           await tx.user.update({
             where: { id: user.id },
             data: {
@@ -342,7 +344,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               AND data->>'user_id' = ${user.id}`;
           const archived = await tx.product.findMany({ where: { id: { in: withdrawn.map((p) => p.id) } }, include: productInclude, orderBy: [{ created: "asc" }, { id: "asc" }] });
           const source = { platformId: user.platformId, mode: user.mode };
-          await recordEvents(tx, [...archived.map((p) => productEvent(source, "product.archived", p, now)), { ...source, type: "user.deleted", object: erased }]);
+          await recordEvents(tx, archived.map((p) => productEvent(source, "product.archived", p, now)));
+          for (const s of ending) await recordSubscriptionEvent(tx, s.id, "subscription.ended", null);
+          await recordEvent(tx, { ...source, type: "user.deleted", object: erased });
         });
       }
       return due.length;

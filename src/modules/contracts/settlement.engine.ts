@@ -1,0 +1,123 @@
+import { CardError, PaymentsRequestError } from "../../adapters/payments/errors.js";
+import type { Metadata, PaymentIntent, PaymentsGateway } from "../../adapters/payments/gateway.js";
+import type { AppError } from "../../lib/errors.js";
+
+/**
+ * The one path money moves through: a settlement charges its payers, then transfers its payees'
+ * shares, then finishes (fees, books, status). Contract settlement (`contracts.settlement.ts`) and
+ * subscription charges (`subscriptions.billing.ts` — a subscription's first cycle and every renewal)
+ * both run here; what differs is only how each records its steps, which they hand in as `steps`.
+ *
+ * The rules (STYLE.md item 9): no database transaction is open during a gateway call; the lease is
+ * renewed before each call, so a settler that lost it (another took over after it lapsed) stops;
+ * every call carries an idempotency key the caller derives from its own ids, so repeating a step
+ * after a crash or a lost answer repeats the first result instead of moving money again; each
+ * outcome is recorded in its own transaction as soon as it is known.
+ */
+
+export interface EngineCharge {
+  amount: number;
+  customerId: string;
+  paymentMethodId: string;
+  idempotencyKey: string;
+  metadata: Metadata;
+}
+
+export interface EngineTransfer {
+  amount: number;
+  destination: string;
+  idempotencyKey: string;
+  metadata: Metadata;
+}
+
+export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfer> {
+  currency: string;
+  /** Stripe's `transfer_group` of every charge and transfer (and the transactions' group). */
+  transferGroup: string;
+  /** Charges still to make, in order. */
+  charges: readonly C[];
+  /** Transfers still to make, in order, once every charge is in. */
+  transfers: readonly T[];
+  /** Extends the lease before a gateway call; throws when it was lost. */
+  renewLease(): Promise<void>;
+  /** Lets the next settler start at once (the outcome of the last call is unknown, or it is pending). */
+  releaseLease(): Promise<void>;
+  /** A decline (or a request Stripe refused): the attempt is over. The engine rethrows `err` after. */
+  chargeFailed(charge: C, err: AppError): Promise<void>;
+  /** Records a successful charge. */
+  chargeSucceeded(charge: C, intent: PaymentIntent): Promise<void>;
+  /** Before the transfers: checks every payer has paid, and names the charge they may draw on (`source_transaction`). */
+  transferSource(): Promise<string | undefined>;
+  /** Stripe refused a transfer (so none was made): record it and answer the error to throw. */
+  transferRefused(transfer: T, err: PaymentsRequestError): Promise<Error>;
+  /** Records a transfer. */
+  transferMade(transfer: T, made: { id: string }): Promise<void>;
+  /** Fees, the books, the final status — and the lease's release. */
+  finish(): Promise<void>;
+}
+
+/** A failure after which the same request can never succeed: the attempt is over (a decline, a refused request). */
+export function isDefinitive(err: unknown): err is AppError {
+  return err instanceof CardError || err instanceof PaymentsRequestError;
+}
+
+/**
+ * Runs a settlement's remaining steps. `"pending"` when a charge is still processing at Stripe (a
+ * bank debit): its webhook carries on. Gateway failures are rethrown after they were recorded.
+ */
+export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">,
+  steps: SettlementSteps<C, T>,
+): Promise<"complete" | "pending"> {
+  for (const charge of steps.charges) {
+    await steps.renewLease();
+    let intent: PaymentIntent;
+    try {
+      intent = await payments.createPaymentIntent({
+        amount: charge.amount,
+        currency: steps.currency,
+        customerId: charge.customerId,
+        paymentMethodId: charge.paymentMethodId,
+        transferGroup: steps.transferGroup,
+        metadata: charge.metadata,
+        idempotencyKey: charge.idempotencyKey,
+      });
+    } catch (err) {
+      if (isDefinitive(err)) await steps.chargeFailed(charge, err);
+      // Otherwise the outcome is unknown (Stripe unreachable, too slow): the next settler repeats
+      // the attempt under the same key.
+      else await steps.releaseLease();
+      throw err;
+    }
+    if (intent.status !== "succeeded") {
+      // A bank debit takes days: the payment_intent.succeeded webhook records it and resumes.
+      await steps.releaseLease();
+      return "pending";
+    }
+    await steps.chargeSucceeded(charge, intent);
+  }
+  const source = await steps.transferSource();
+  for (const transfer of steps.transfers) {
+    await steps.renewLease();
+    let made: { id: string };
+    try {
+      made = await payments.createTransfer({
+        amount: transfer.amount,
+        currency: steps.currency,
+        destination: transfer.destination,
+        transferGroup: steps.transferGroup,
+        ...(source ? { sourceTransaction: source } : {}),
+        metadata: transfer.metadata,
+        idempotencyKey: transfer.idempotencyKey,
+      });
+    } catch (err) {
+      // Stripe refused it, so nothing moved: the next try is a new transfer under a new key.
+      if (err instanceof PaymentsRequestError) throw await steps.transferRefused(transfer, err);
+      await steps.releaseLease();
+      throw err;
+    }
+    await steps.transferMade(transfer, made);
+  }
+  await steps.finish();
+  return "complete";
+}

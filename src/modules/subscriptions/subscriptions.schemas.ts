@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { apiDate, idParam, instant, modeSchema, optionalBody } from "../../lib/schemas.js";
+import { CYCLES } from "../../domain/subscriptions/periods.js";
+
+// ── the subscription object (reference/000 "Subscriptions") ─────────────────────────────────────
+
+export const cycleSchema = z.enum(CYCLES);
+
+export const subscriptionSchema = z
+  .object({
+    id: z.string(),
+    platform_id: z.string(),
+    user_id: z.string().describe("The subscriber: a buyer of the contract"),
+    service_id: z.string().nullable().describe("The contract's first product"),
+    price: z.number().int().describe("What the subscriber pays each cycle, in cents (their amountDue on the contract)"),
+    isActive: z.boolean().describe("False once ended"),
+    isPaused: z.boolean(),
+    pausedAt: apiDate.nullable().describe("When the latest pause began"),
+    pausedUntil: apiDate.nullable().describe("When the latest pause ends by itself (null: until resumed)"),
+    cycle: cycleSchema,
+    startDate: apiDate.describe("The billing anchor: period n starts n cycles after it"),
+    ended: apiDate.nullable(),
+    mode: modeSchema,
+    contract_id: z.string(),
+    currency: z.string(),
+    currentPeriodStart: apiDate.describe("The period paid for (or skipped while paused) most recently"),
+    currentPeriodEnd: apiDate.describe("When the next cycle is due"),
+    pastDue: z.boolean().describe("Every retry of a renewal failed: no more automatic charges until the subscriber resumes it"),
+    failedAttempts: z.number().int().describe("Declined attempts of the renewal now due"),
+    nextAttempt: apiDate.nullable().describe("When the next charge is attempted: the period's end, or a retry after a decline; null when ended or past due"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "Subscription" });
+
+export type SubscriptionResponse = z.infer<typeof subscriptionSchema>;
+
+export const subscriptionListSchema = listOf(subscriptionSchema);
+
+// ── requests ─────────────────────────────────────────────────────────────────────────────────────
+
+export const contractParams = z.object({ contract_id: idParam("contract") }).strict();
+export const subscriptionParams = z.object({ id: idParam("subscription") }).strict();
+export const userParams = z.object({ user_id: idParam("user") }).strict();
+
+export const subscribeBody = optionalBody(
+  z
+    .object({
+      cycle: cycleSchema.optional().describe("Default: the contract's first product's cycle, else monthly"),
+    })
+    .strict(),
+);
+
+export const pauseBody = optionalBody(
+  z
+    .object({
+      pausedUntil: instant.nullish().describe("When the subscription resumes by itself (in the future); leave out to pause until resumed"),
+    })
+    .strict(),
+);
+
+export const noBody = optionalBody(z.object({}).strict());
+
+export const listSubscriptionsQuery = z
+  .object({
+    ...pageParams,
+    sort: sortParam(["created", "startDate"], "-created"),
+    "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
+    "filter[isPaused]": z.enum(["true", "false"]).optional(),
+  })
+  .strict();
+
+export type ListSubscriptionsQuery = z.infer<typeof listSubscriptionsQuery>;
+export type SubscribeInput = NonNullable<z.infer<typeof subscribeBody>>;
+export type PauseInput = NonNullable<z.infer<typeof pauseBody>>;

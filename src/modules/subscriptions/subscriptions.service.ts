@@ -1,0 +1,208 @@
+import type { Db, Prisma } from "../../db/client.js";
+import { feesByCollector, subscriptionTerms } from "../../domain/fees/index.js";
+import { periodBoundary, type Cycle } from "../../domain/subscriptions/periods.js";
+import type { Subscription } from "../../generated/prisma/client.js";
+import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { roleAtLeast } from "../../lib/roles.js";
+import type { Clock } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
+import { API_FEE_TYPE, assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates } from "../contracts/contracts.state.js";
+import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
+import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
+import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
+
+/**
+ * Subscriptions (DESIGN.md §8): a buyer of a contract pays their share of it every cycle.
+ * active ⇄ paused (`pausedUntil` resumes by itself) → ended; past due when every retry of a
+ * renewal failed (the subscriber resumes it to pay). Charging is subscriptions.billing.ts.
+ *
+ * Who: the subscriber subscribes, resumes and ends (the `/auth` routes); the platform key or an
+ * admin pauses; reading is for the key, admins, the subscriber and the contract's sellers (anyone
+ * else: 404). Every change records its event last in its transaction.
+ */
+
+type Tx = Prisma.TransactionClient;
+type SignedIn = AuthContext & { user: { id: string } };
+
+const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });
+const isAdmin = (auth: AuthContext) => roleAtLeast(auth.role, "admin");
+
+export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: BaseRates; billing: SubscriptionBilling }) {
+  const { db, clock, rates, billing } = deps;
+
+  /** May the caller see this subscription: the key, an admin, the subscriber, or a seller of its contract. */
+  async function mayRead(client: Db | Tx, auth: AuthContext, sub: Subscription): Promise<boolean> {
+    if (isAdmin(auth)) return true;
+    if (!auth.user) return false;
+    if (auth.user.id === sub.userId) return true;
+    return (await client.contractSeller.count({ where: { contractId: sub.contractId, userId: auth.user.id } })) > 0;
+  }
+
+  /** The subscription, locked, for a change: 404 when the caller may not see it (or it is not there yet). */
+  async function lockForChange(tx: Tx, auth: AuthContext, id: string): Promise<Subscription> {
+    const sub = await lockSubscription(tx, tenantOf(auth), id);
+    if (!sub || sub.incomplete || !(await mayRead(tx, auth, sub))) throw new NotFoundError("subscription", id, "id");
+    return sub;
+  }
+
+  /** The `/auth` routes act on the signed-in user's own subscriptions. */
+  function assertSubscriber(auth: SignedIn, sub: Subscription): void {
+    if (sub.userId !== auth.user.id) throw new PermissionError(`Only the subscriber of ${sub.id} can do this.`, "not_subscriber");
+  }
+
+  const assertNotEnded = (sub: Subscription) => {
+    if (sub.ended) throw new ConflictError("subscription_ended", `${sub.id} ended on ${sub.ended.toISOString()}.`, "id");
+  };
+
+  async function view(id: string): Promise<SubscriptionResponse> {
+    return toSubscriptionResponse(await db.subscription.findUniqueOrThrow({ where: { id } }));
+  }
+
+  return {
+    /**
+     * `POST /subscriptions/auth/contract/:contract_id`: the signed-in buyer subscribes; the first
+     * cycle is charged at once through the settlement engine. A decline answers 402 and leaves no
+     * subscription behind.
+     */
+    async subscribe(auth: SignedIn, contractId: string, input: SubscribeInput): Promise<{ subscription: SubscriptionResponse; complete: boolean }> {
+      const tenant = tenantOf(auth);
+      const plan = await db.$transaction(async (tx) => {
+        let c = await lockContract(tx, tenant, contractId);
+        assertReadable(auth, c);
+        if (!c.buyers.some((b) => b.userId === auth.user.id)) {
+          throw new PermissionError(`Only a buyer of ${c.id} can subscribe to it.`, "not_contract_buyer");
+        }
+        if (!isUnlocked(c)) {
+          throw new ConflictError("contract_not_subscribable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is subscribed to.`, "contract_id");
+        }
+        const live = await tx.subscription.findFirst({ where: { contractId: c.id, userId: auth.user.id, ended: null }, select: { id: true } });
+        if (live) throw new ConflictError("already_subscribed", `${auth.user.id} already subscribes to ${c.id} (${live.id}).`, "contract_id");
+        // The figures follow the current rates until the subscription fixes them.
+        await rebalanceAndStore(tx, c, rates);
+        c = await loadState(tx, c.id);
+        if (c.sellers.length === 0 || c.total <= 0) {
+          throw new UnprocessableError("contract_incomplete", `${c.id} has ${c.sellers.length === 0 ? "no seller" : "nothing to pay"}: a subscription needs a seller and a positive total.`, c.sellers.length === 0 ? "sellers" : "items");
+        }
+        const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;
+        const terms = subscriptionTerms({
+          amount: buyer.amountDue,
+          sellers: c.sellers.map((s) => ({ userId: s.userId, amountOwed: s.amountOwed })),
+          fees: feesByCollector(c.fees.map((fee) => ({ type: API_FEE_TYPE[fee.type], amount: fee.amount }))),
+        });
+        const serviceId = c.items.find((item) => item.productId !== null)?.productId ?? null;
+        const product = serviceId ? await tx.product.findUnique({ where: { id: serviceId }, select: { cycle: true } }) : null;
+        const cycle: Cycle = input.cycle ?? product?.cycle ?? "monthly";
+        const draft = { id: newId("subscription"), userId: auth.user.id, platformId: c.platformId, price: buyer.amountDue, currency: c.currency, terms: storedTerms(terms) };
+        const inputs = await billing.assertChargeable(tx, { ...draft, terms: draft.terms as unknown as Prisma.JsonValue });
+        const now = clock.now();
+        const start = new Date(Math.floor(now.getTime() / 1000) * 1000);
+        const sub = await tx.subscription.create({
+          data: {
+            ...draft,
+            terms: draft.terms as unknown as Prisma.InputJsonValue,
+            mode: c.mode,
+            contractId: c.id,
+            serviceId,
+            cycle,
+            incomplete: true,
+            isActive: false,
+            startDate: start,
+            periodIndex: 0,
+            currentPeriodStart: start,
+            currentPeriodEnd: periodBoundary(start, cycle, 1),
+          },
+        });
+        const row = await billing.openPeriod(tx, sub, 0);
+        const planned = await billing.claim(tx, sub, row, inputs, auth.requestId);
+        if (!planned) throw new Error(`the first charge of ${sub.id} could not be planned`);
+        return planned;
+      });
+      const outcome = await billing.execute(plan);
+      return { subscription: await view(plan.subscriptionId), complete: outcome === "complete" };
+    },
+
+    async retrieve(auth: AuthContext, id: string): Promise<SubscriptionResponse> {
+      const sub = await db.subscription.findFirst({ where: { id, ...tenantOf(auth), incomplete: false } });
+      if (!sub || !(await mayRead(db, auth, sub))) throw new NotFoundError("subscription", id, "id");
+      return toSubscriptionResponse(sub);
+    },
+
+    /** A user's subscriptions: the key and admins for anyone, a user for themself. */
+    async listForUser(auth: AuthContext, userId: string, query: ListSubscriptionsQuery): Promise<Page<SubscriptionResponse>> {
+      const tenant = tenantOf(auth);
+      const user = await db.user.findFirst({ where: { id: userId, ...tenant }, select: { id: true } });
+      if (!user) throw new NotFoundError("user", userId, "user_id");
+      if (!isAdmin(auth) && auth.user?.id !== userId) throw new PermissionError("A member lists only their own subscriptions.", "insufficient_role");
+      const where: Prisma.SubscriptionWhereInput = {
+        ...tenant,
+        userId,
+        incomplete: false,
+        ...(query["filter[isActive]"] ? { isActive: query["filter[isActive]"] === "true" } : {}),
+        ...(query["filter[isPaused]"] ? { isPaused: query["filter[isPaused]"] === "true" } : {}),
+      };
+      const sort = parseSort<"created" | "startDate">(query.sort);
+      const [total, rows] = await db.$transaction([
+        db.subscription.count({ where }),
+        db.subscription.findMany({ where, orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }], ...pageWindow(query.page, query.per_page) }),
+      ]);
+      return { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) };
+    },
+
+    /** `PUT /subscriptions/:id/pause` (key or admin): its cycles are not charged until it resumes. */
+    async pause(auth: AuthContext, id: string, input: PauseInput): Promise<SubscriptionResponse> {
+      const now = clock.now();
+      if (input.pausedUntil && input.pausedUntil.getTime() <= now.getTime()) throw new ValidationError("pausedUntil must be in the future.", "pausedUntil");
+      return db.$transaction(async (tx) => {
+        const sub = await lockForChange(tx, auth, id);
+        assertNotEnded(sub);
+        if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
+        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null } });
+        return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
+      });
+    },
+
+    /**
+     * `PUT /subscriptions/auth/:id/resume` (the subscriber): a paused subscription resumes (the next
+     * cycle is charged when it falls due); a past-due one pays the period it is in now, at once —
+     * 402 on a decline, and it stays past due.
+     */
+    async resume(auth: SignedIn, id: string): Promise<SubscriptionResponse> {
+      const plan = await db.$transaction(async (tx) => {
+        const sub = await lockForChange(tx, auth, id);
+        assertSubscriber(auth, sub);
+        assertNotEnded(sub);
+        if (sub.isPaused) {
+          await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: false } });
+          await recordSubscriptionEvent(tx, sub.id, "subscription.resumed", auth.requestId);
+          return null;
+        }
+        if (!sub.pastDue) throw new ConflictError("subscription_not_paused", `${sub.id} is active: it is neither paused nor past due.`, "id");
+        return billing.planRecovery(tx, sub, auth.requestId);
+      });
+      if (plan) await billing.execute(plan);
+      return view(id);
+    },
+
+    /** `DELETE /subscriptions/auth/:id` (the subscriber): `ended`, `isActive` false, nothing charged after. */
+    async end(auth: SignedIn, id: string): Promise<SubscriptionResponse> {
+      return db.$transaction(async (tx) => {
+        const sub = await lockForChange(tx, auth, id);
+        assertSubscriber(auth, sub);
+        assertNotEnded(sub);
+        const open = await tx.subscriptionCharge.findFirst({ where: { subscriptionId: sub.id, status: "open" } });
+        // A charge already under way (its outcome unknown) is finished — the money may have moved — but nothing new starts.
+        const underway = open !== null && (open.attemptPaymentMethodId !== null || open.stripePaymentIntentId !== null);
+        if (open && !underway) await tx.subscriptionCharge.update({ where: { id: open.id }, data: { status: "void", leaseId: null, lockedUntil: null } });
+        await tx.subscription.update({
+          where: { id: sub.id },
+          data: { ended: clock.now(), isActive: false, isPaused: false, ...(underway ? {} : { nextAttemptAt: null }) },
+        });
+        return recordSubscriptionEvent(tx, sub.id, "subscription.ended", auth.requestId);
+      });
+    },
+  };
+}
+
+export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>;
