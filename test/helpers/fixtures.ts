@@ -35,6 +35,7 @@ export const OBJECT_KINDS = [
   "contractBuyer",
   "contractSeller",
   "contractFee",
+  "subscription",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -77,6 +78,18 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
   const self = bearer(users.member.token);
   const made = new Map<ObjectKind, Promise<string>>();
   let availabilityOpen = false;
+  let sellerOnboarded: Promise<void> | undefined;
+
+  /** The editor sells: a Connect account that can receive transfers, through the offline onboarding page. */
+  const onboardEditor = async () => {
+    const created = await call(t, { method: "POST", url: `/v1/users/${users.editor.id}/bank_account`, headers: key, payload: { return_url: "https://market.example/payouts" } });
+    const link = new URL(created.url as string);
+    const page = await t.request({ method: "GET", url: `${link.pathname}${link.search}` });
+    if (page.statusCode !== 302) throw new Error(`fixture onboarding page answered ${page.statusCode}: ${page.body}`);
+    // Reading the account back records what Stripe now says of it (chargesEnabled).
+    const account = await call(t, { method: "GET", url: `/v1/users/${users.editor.id}/bank_account`, headers: key });
+    if (account.chargesEnabled !== true) throw new Error(`fixture seller not enabled: ${JSON.stringify(account)}`);
+  };
 
   const makers: Record<ObjectKind, () => Promise<string>> = {
     platform: async () => platform.id,
@@ -161,6 +174,21 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     contractBuyer: async () => (await contractNow()).buyers[0].user_id,
     contractSeller: async () => (await contractNow()).sellers[0].user_id,
     contractFee: async () => (await contractNow()).fees.find((f: { type: string }) => f.type === "custom").id,
+    // The member subscribes to a contract of its own (a subscription ties its contract up), paying with a
+    // default test card, the editor selling.
+    subscription: async () => {
+      sellerOnboarded ??= onboardEditor();
+      await sellerOnboarded;
+      const card = await world.id("paymentMethod");
+      await call(t, { method: "PUT", url: `/v1/users/${users.member.id}/payment_methods/${card}/default`, headers: key });
+      const contract = await call(t, {
+        method: "POST",
+        url: "/v1/contracts",
+        headers: key,
+        payload: { user_id: users.owner.id, items: [{ user_id: users.editor.id, price: 5_000, description: `Fixture plan ${next()}` }], buyers: [{ user_id: users.member.id }] },
+      });
+      return (await call(t, { method: "POST", url: `/v1/subscriptions/auth/contract/${contract.id}`, headers: self })).id;
+    },
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
