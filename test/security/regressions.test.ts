@@ -81,6 +81,23 @@ describe("a malformed period is a 400 naming it, never a 500", () => {
   });
 });
 
+describe("a malformed due-date filter on the contract lists is a 400 naming it, never a 500", () => {
+  it.each(["/v1/contracts", "/v1/contracts/user/:user_id/buyer", "/v1/contracts/user/:user_id/seller"])("%s?filter[due][gte]=junk&filter[due][lte]=…", async (route) => {
+    const user = await t.createUser(acme);
+    const url = `${route.replace(":user_id", user.id)}?filter%5Bdue%5D%5Bgte%5D=junk&filter%5Bdue%5D%5Blte%5D=2028-03-03T10%3A00%3A00Z`;
+    const res = await t.request({ method: "GET", url, headers: bearer(acme.apiKey) });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "filter[due][gte]" });
+  });
+
+  it("GET /v1/contracts/auth, for a signed-in user, likewise", async () => {
+    const user = await t.createUser(acme);
+    const res = await t.request({ method: "GET", url: "/v1/contracts/auth?filter%5Bdue%5D%5Bgte%5D=0x10&filter%5Bdue%5D%5Blte%5D=2028-03-03T10%3A00%3A00Z", headers: bearer(user.token) });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "filter[due][gte]" });
+  });
+});
+
 describe("text PostgreSQL cannot store, and absurd nesting, are refused up front", () => {
   it("an unpaired surrogate in a JSON field is a 400 naming the field, not a 500 from the database", async () => {
     const user = await t.createUser(acme);
