@@ -1,9 +1,10 @@
 # Production image: compiled JavaScript on Node 24, no dev dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
+# postinstall generates the Prisma client, with prisma.config.ts (the Wasm engine, no download).
 RUN npm ci
 COPY . .
 RUN npm run build && npm prune --omit=dev
@@ -19,7 +20,9 @@ ENV PORT=5000 DATA_DIR=/data
 # node's live heap is ~50 MB, its RSS reached 320–360 MB in bench/RESULTS.md); 256 MB of old space
 # keeps it near 260 MB at the same throughput. Override NODE_OPTIONS to give a node more.
 ENV NODE_OPTIONS=--max-old-space-size=256
-RUN mkdir -p /data && chown node:node /data
+# /data/media is where the `media` volume mounts: a new named volume takes this directory's owner,
+# so the node user can write uploads to it.
+RUN mkdir -p /data/media && chown -R node:node /data
 USER node
 EXPOSE 5000
 CMD ["node", "dist/src/server.js"]

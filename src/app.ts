@@ -72,7 +72,7 @@ import { createDeliveryService } from "./modules/webhooks/delivery.service.js";
 import { webhooksRoutes } from "./modules/webhooks/webhooks.routes.js";
 import { createWebhooksService } from "./modules/webhooks/webhooks.service.js";
 import authPlugin from "./plugins/auth.js";
-import errorHandler from "./plugins/error-handler.js";
+import errorHandler, { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
 import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
 import openapi from "./plugins/openapi.js";
@@ -160,6 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -46,6 +46,9 @@ export const idParam = (name: string) => z.string().min(1).max(100).describe(`Th
 /** A body that may be left out entirely (Fastify hands an absent body to the validator as null). */
 export const optionalBody = <T extends z.ZodType>(schema: T) => schema.nullish();
 
+/** Routes that take no body accept none (or an empty object), so nothing is silently ignored. */
+export const noBody = optionalBody(z.object({}).strict());
+
 /**
  * An instant a client sends: ISO 8601 with `Z` or an offset (`2026-03-08T07:00:00Z`,
  * `2026-03-08T02:00:00-05:00`), in whole seconds; stored and answered in UTC.

@@ -1,9 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { uniqueViolation } from "../db/errors.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
+import { uuidv7Hex } from "../lib/ids.js";
 
 /**
  * One error envelope for every failure (DESIGN.md §5):
@@ -148,15 +151,24 @@ const FASTIFY_CODES: Record<string, Omit<Envelope, "message"> & { message?: stri
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is not valid JSON." },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, type: "invalid_request_error", code: "body_invalid", message: "Content-Length does not match the body." },
   FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 500, type: "api_error", code: "internal_error" },
+  // Raised by the router, before any route or hook runs (see `frameworkErrors` in app.ts).
+  FST_ERR_BAD_URL: { status: 400, type: "invalid_request_error", code: "url_invalid", message: "The URL is not valid: check its percent-encoding." },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, type: "invalid_request_error", code: "url_too_long", message: "A path parameter of the URL is too long." },
 };
 
 /** Failures of the database connection itself: the client did nothing wrong, retrying may work. */
 const UNREACHABLE_KINDS = ["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"];
 
+/** SQLSTATEs of a server going away or refusing connections: connection exceptions (08…), shutdowns, too many connections. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
   const code = e?.code ?? "";
   if (["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  // A query cut short by the server shutting down comes back as a failed query (P2010, or a
+  // driver-adapter error) carrying PostgreSQL's code, e.g. 57P01 "terminating connection due to administrator command".
+  if (UNAVAILABLE_SQLSTATE.test(postgresCode(err) ?? "")) return true;
   // $queryRaw reports connection failures as P2010 ("raw query failed") with the driver's reason.
   if (UNREACHABLE_KINDS.includes(e?.meta?.driverAdapterError?.cause?.kind ?? "")) return true;
   if (e?.name === "DriverAdapterError" || e?.name === "PrismaClientInitializationError") {
@@ -275,3 +287,39 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
 }
 
 export default fp(errorHandlerPlugin, { name: "error-handler" });
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them
+ * (headers over 16 KB, malformed HTTP, a client too slow to send its request). There is no request
+ * yet, so the answer is written on the socket by hand — in the envelope, with an id of its own.
+ */
+export function clientErrorHandler(this: { log: { debug(obj: unknown, msg: string): void } }, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "headers_too_large", "The request's headers (URL included) are too large."]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "request_timeout", "The request was not received in time."]
+        : [400, "request_malformed", "The request is not valid HTTP."];
+  this.log.debug({ err }, "client error");
+  if (socket.writable) {
+    const requestId = `req_${uuidv7Hex()}`;
+    const body = JSON.stringify({ error: { type: "invalid_request_error", code, message, request_id: requestId } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+/**
+ * Fastify's `frameworkErrors`: failures its router meets before the request reaches a route (a
+ * malformed percent-encoding, an over-long path parameter). Without it they are answered in
+ * Fastify's own shape, outside the envelope, and without the request id.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header("request-id", request.id);
+  request.log.info({ code: err.code }, err.message);
+  return sendError(reply, toEnvelope(err, request));
+}

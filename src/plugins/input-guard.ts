@@ -4,19 +4,35 @@ import sjson from "secure-json-parse";
 import { ValidationError } from "../lib/errors.js";
 
 /**
- * PostgreSQL text cannot hold NUL characters, so a `\u0000` anywhere in the input would reach the
- * database and fail there. Refuse it up front, naming the field: in JSON bodies (parsed like
- * Fastify's own parser, with prototype-poisoning protection) and in path and query parameters.
+ * Text PostgreSQL cannot store — a NUL character (`\u0000`), or half of a UTF-16 surrogate pair
+ * (`\ud800` alone, which has no UTF-8 form, and which Prisma's query protocol refuses to carry) —
+ * would reach the database and fail there as a 500. Refuse it up front, naming the field: in JSON
+ * bodies (parsed like Fastify's own parser, with prototype-poisoning protection) and in path and
+ * query parameters. JSON bodies nested deeper than any route's schema are refused before they are
+ * parsed, so no recursive code meets them.
  */
-class NulCharacterError extends ValidationError {
-  constructor(param: string) {
-    super(`\`${param}\` contains a NUL character (\\u0000), which is not allowed.`, param || undefined);
+const MAX_BODY_DEPTH = 64;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// A body can hold either only where its text has an escape for it (raw bytes decode to valid UTF-16).
+const ESCAPED_SUSPECT = /\\u(0000|[dD][89a-fA-F])/;
+
+class UnstorableTextError extends ValidationError {
+  constructor(param: string, what: string) {
+    super(`\`${param}\` contains ${what}, which is not allowed.`, param || undefined);
   }
 }
 
-function rejectNul(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === "string" && value.includes("\u0000")) throw new NulCharacterError(key);
-  if (key.includes("\u0000")) throw new NulCharacterError("");
+function unstorable(text: string): string | undefined {
+  if (text.includes("\u0000")) return "a NUL character (\\u0000)";
+  if (LONE_SURROGATE.test(text)) return "an unpaired UTF-16 surrogate (not valid Unicode)";
+  return undefined;
+}
+
+function rejectUnstorable(this: unknown, key: string, value: unknown): unknown {
+  const inKey = unstorable(key);
+  if (inKey) throw new UnstorableTextError("", inKey);
+  const inValue = typeof value === "string" ? unstorable(value) : undefined;
+  if (inValue) throw new UnstorableTextError(key, inValue);
   return value;
 }
 
@@ -24,9 +40,29 @@ function checkStrings(where: unknown): void {
   if (!where || typeof where !== "object") return;
   for (const [key, value] of Object.entries(where as Record<string, unknown>)) {
     for (const v of Array.isArray(value) ? value : [value]) {
-      if ((typeof v === "string" && v.includes("\u0000")) || key.includes("\u0000")) throw new NulCharacterError(key);
+      const problem = unstorable(key) ?? (typeof v === "string" ? unstorable(v) : undefined);
+      if (problem) throw new UnstorableTextError(key, problem);
     }
   }
+}
+
+/** Whether a JSON text nests objects and arrays deeper than `max` (brackets inside strings aside). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth -= 1;
+  }
+  return false;
 }
 
 async function inputGuard(app: FastifyInstance): Promise<void> {
@@ -40,12 +76,15 @@ async function inputGuard(app: FastifyInstance): Promise<void> {
       });
       return done(err, undefined);
     }
+    if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+      return done(new ValidationError(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, undefined, "body_invalid"), undefined);
+    }
     try {
-      // The reviver walks every value; only pay for it when the text can hold a NUL at all.
-      const reviver = text.includes("\\u0000") ? rejectNul : undefined;
+      // The reviver walks every value; only pay for it when the text can hold such a character at all.
+      const reviver = ESCAPED_SUSPECT.test(text) ? rejectUnstorable : undefined;
       done(null, sjson.parse(text, reviver, { protoAction: "error", constructorAction: "error" }));
     } catch (err) {
-      if (err instanceof NulCharacterError) return done(err, undefined);
+      if (err instanceof UnstorableTextError) return done(err, undefined);
       done(Object.assign(new Error("The request body is not valid JSON."), { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
     }
   });

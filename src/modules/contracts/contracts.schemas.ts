@@ -257,7 +257,8 @@ export const listContractsQuery = z
   .superRefine((q, ctx) => {
     const gte = q["filter[due][gte]"];
     const lte = q["filter[due][lte]"];
-    if (gte && lte && lte.getTime() < gte.getTime()) ctx.addIssue({ code: "custom", path: ["filter[due][lte]"], message: "must not be before filter[due][gte]" });
+    // Object-level checks also run when a field failed: only compare values that parsed.
+    if (gte instanceof Date && lte instanceof Date && lte.getTime() < gte.getTime()) ctx.addIssue({ code: "custom", path: ["filter[due][lte]"], message: "must not be before filter[due][gte]" });
   });
 export type ListContractsQuery = z.infer<typeof listContractsQuery>;
 

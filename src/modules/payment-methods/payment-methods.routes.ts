@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
+import { noBody } from "../../lib/schemas.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { userParams, userSchema } from "../users/users.schemas.js";
 import { toUserResponse, type UserView } from "../users/users.service.js";
@@ -43,7 +44,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         tags,
         summary: "A SetupIntent client secret for the signed-in user",
         description: clientSecretDescription,
-        response: { 200: userWithClientSecretSchema, ...errors(401, 409, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userWithClientSecretSchema, ...errors(400, 401, 409, ...gatewayErrors) },
       },
       config: self,
     },
@@ -101,7 +103,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         summary: "Remove a payment method of the signed-in user",
         description: "Detaches it from the Stripe customer too. When it was the default, the most recently added other one becomes the default.",
         params: selfPaymentMethodParams,
-        response: { 200: userSchema, ...errors(401, 404, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 404, ...gatewayErrors) },
       },
       config: self,
     },
@@ -120,7 +123,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         summary: "Make a payment method the signed-in user's default",
         description: "Exactly one payment method of a user is the default; the Stripe customer's default follows.",
         params: selfPaymentMethodParams,
-        response: { 200: userSchema, ...errors(401, 404, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 404, ...gatewayErrors) },
       },
       config: self,
     },
@@ -140,7 +144,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         summary: "A SetupIntent client secret for a user",
         description: clientSecretDescription,
         params: userParams,
-        response: { 200: userWithClientSecretSchema, ...errors(401, 403, 404, 409, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userWithClientSecretSchema, ...errors(400, 401, 403, 404, 409, ...gatewayErrors) },
       },
       config: admin,
     },
@@ -195,7 +200,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         summary: "Remove a payment method of a user",
         description: "Detaches it from the Stripe customer too. When it was the default, the most recently added other one becomes the default.",
         params: userPaymentMethodParams,
-        response: { 200: userSchema, ...errors(401, 403, 404, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, ...gatewayErrors) },
       },
       config: admin,
     },
@@ -212,7 +218,8 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         summary: "Make a payment method a user's default",
         description: "Exactly one payment method of a user is the default; the Stripe customer's default follows.",
         params: userPaymentMethodParams,
-        response: { 200: userSchema, ...errors(401, 403, 404, ...gatewayErrors) },
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, ...gatewayErrors) },
       },
       config: admin,
     },

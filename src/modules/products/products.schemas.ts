@@ -162,8 +162,7 @@ export type AddSeasonalPriceInput = z.infer<typeof addSeasonalPriceBody>;
 
 export const seasonalPriceUsageBody = z.object({ useSeasonalPrices: z.boolean() }).strict();
 
-/** Routes that take no body accept none (or an empty object), so nothing is silently ignored. */
-export const noBody = optionalBody(z.object({}).strict());
+export { noBody } from "../../lib/schemas.js";
 
 export const imageUploadBody = z.object({ contentType: z.enum(IMAGE_TYPES).describe("The type of the image you will upload") }).strict();
 

@@ -60,7 +60,9 @@ const period = {
 };
 
 function orderedPeriod<T extends { from?: Date; to?: Date }>(value: T, ctx: z.RefinementCtx): void {
-  if (value.from && value.to && value.from.getTime() >= value.to.getTime()) {
+  // Object-level checks also run when a field failed (`from=yesterday` is still a string here):
+  // only compare values that parsed.
+  if (value.from instanceof Date && value.to instanceof Date && value.from.getTime() >= value.to.getTime()) {
     ctx.addIssue({ code: "custom", path: ["to"], message: "must be after `from`" });
   }
 }

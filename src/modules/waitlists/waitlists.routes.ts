@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
+import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
 import type { PlatformsService } from "../platforms/platforms.service.js";
 import {
@@ -62,7 +63,8 @@ export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsServic
         tags,
         summary: "Grant access to a waitlist entry (emails the person)",
         params: waitlistParams,
-        response: { 200: waitlistEntrySchema, ...errors(401, 403, 404) },
+        body: noBody,
+        response: { 200: waitlistEntrySchema, ...errors(400, 401, 403, 404) },
       },
       config: admin,
     },
