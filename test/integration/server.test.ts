@@ -69,7 +69,7 @@ describe("npm start with the embedded database", () => {
     } finally {
       server.child.kill("SIGKILL");
     }
-  });
+  }, 120_000);
 
   it("keeps its data between runs and prints no new key", async () => {
     const server = runScript("src/server.ts", [], env());
@@ -84,7 +84,7 @@ describe("npm start with the embedded database", () => {
     } finally {
       server.child.kill("SIGKILL");
     }
-  });
+  }, 120_000);
 
   it("refuses to boot on a malformed variable, naming it", async () => {
     const server = runScript("src/server.ts", [], { ...env(), PORT: "eighty", JWT_SECRET: "short" });
@@ -119,5 +119,5 @@ describe("npm start with DATABASE_URL", () => {
       await db.drop();
       await fs.rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
