@@ -138,16 +138,18 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
 
   async function view(tenant: Tenant, userId: string, window: { from: Date; to: Date } | null, client: Client = db, events?: RecordEventInput[]): Promise<CalendarView> {
     const calendar = await ensureCalendar(tenant, userId, client, events);
-    const [availability, calendarEvents] = await Promise.all([
-      client.availability.findMany({ where: { calendarId: calendar.id }, orderBy: [{ overrideDate: { sort: "asc", nulls: "first" } }, { created: "asc" }, { id: "asc" }] }),
-      window
-        ? client.calendarEvent.findMany({
-            where: { calendarId: calendar.id, eventEnd: { gt: window.from }, eventStart: { lt: window.to } },
-            include: attendeesOrdered,
-            orderBy: [{ eventStart: "asc" }, { id: "asc" }],
-          })
-        : Promise.resolve([] as EventView[]),
-    ]);
+    // One after the other: `client` may be a transaction, whose queries share one connection.
+    const availability = await client.availability.findMany({
+      where: { calendarId: calendar.id },
+      orderBy: [{ overrideDate: { sort: "asc", nulls: "first" } }, { created: "asc" }, { id: "asc" }],
+    });
+    const calendarEvents: EventView[] = window
+      ? await client.calendarEvent.findMany({
+          where: { calendarId: calendar.id, eventEnd: { gt: window.from }, eventStart: { lt: window.to } },
+          include: attendeesOrdered,
+          orderBy: [{ eventStart: "asc" }, { id: "asc" }],
+        })
+      : [];
     return { ...calendar, availability, events: calendarEvents };
   }
 

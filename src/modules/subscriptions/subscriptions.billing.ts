@@ -303,10 +303,9 @@ export function createSubscriptionBilling(deps: {
       return;
     }
     await tx.subscription.update({ where: { id: sub.id }, data: { failedAttempts: failures, pastDue: true, nextAttemptAt: null } });
-    const [user, platform] = await Promise.all([
-      tx.user.findUnique({ where: { id: sub.userId }, select: { email: true, deleted: true } }),
-      tx.platform.findUniqueOrThrow({ where: { id: sub.platformId }, select: { name: true, url: true } }),
-    ]);
+    // One after the other: a transaction's queries share one connection (pg@9 refuses overlapping ones).
+    const user = await tx.user.findUnique({ where: { id: sub.userId }, select: { email: true, deleted: true } });
+    const platform = await tx.platform.findUniqueOrThrow({ where: { id: sub.platformId }, select: { name: true, url: true } });
     if (user?.email && !user.deleted) {
       const subscription = toSubscriptionResponse(await tx.subscription.findUniqueOrThrow({ where: { id: sub.id } }));
       await enqueue(tx, "send-email", pastDueEmail({ to: user.email, platformName: platform.name, subscription, attempts: failures, url: platform.url }), { maxAttempts: 10 });
