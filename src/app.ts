@@ -323,7 +323,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
-  if (isOfflineGateway(payments)) await app.register(offlineConnectRoutes, { gateway: payments });
+  if (isOfflineGateway(payments)) {
+    await app.register(offlineConnectRoutes, {
+      gateway: payments,
+      // What Stripe's account.updated webhook does after a real onboarding.
+      onboarded: async (accountId) => {
+        const account = await payments.retrieveAccount(accountId);
+        await db.$transaction((tx) => bankAccounts.recordAccount(tx, account));
+      },
+    });
+  }
   await app.register(
     async (v1) => {
       await v1.register(authRoutes, {

@@ -132,6 +132,11 @@ describe("GET /v1/users/auth/bank_account", () => {
     expect(before.json().bankAccount).toMatchObject({ chargesEnabled: false, detailsSubmitted: false });
 
     expect(await onboard(url)).toBe("https://acme.test/settings?stripe_connect=return");
+    // As Stripe's account.updated webhook would: the user row follows before anyone asks for the status.
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({ chargesEnabled: true, detailsSubmitted: true, bankLast4: "6789" });
+    const recorded = await t.db.event.findMany({ where: { objectId: before.json().stripeConnectId, type: "bank_account.updated" } });
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!.data).toMatchObject({ user_id: user.id, chargesEnabled: true, detailsSubmitted: true, last4: "6789" });
 
     const after = await status(user);
     expect(after.statusCode).toBe(200);

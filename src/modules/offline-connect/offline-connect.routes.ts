@@ -11,14 +11,15 @@ import { errors } from "../../lib/route.js";
  * - Hosted Connect onboarding: the account link (`createAccountLink`) points here with a
  *   single-use token; visiting it enables the account — charges, details, a payout schedule and a
  *   test bank account — and sends the seller on to the link's `returnUrl`, as Stripe would after a
- *   completed onboarding. An unknown, spent or expired token is a 404.
+ *   completed onboarding. An unknown, spent or expired token is a 404. Then `onboarded` runs, as
+ *   Stripe's `account.updated` webhook would: the seller's user row follows the account at once.
  * - Stripe.js's `confirmCardSetup`: a SetupIntent's client secret and a test payment method
  *   (`pm_card_visa` …) save the card on the intent's customer, and the intent succeeds.
  */
-export const offlineConnectRoutes: FastifyPluginAsyncZod<{ gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent"> }> = async (
-  app,
-  { gateway },
-) => {
+export const offlineConnectRoutes: FastifyPluginAsyncZod<{
+  gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent">;
+  onboarded: (accountId: string) => Promise<void>;
+}> = async (app, { gateway, onboarded }) => {
   app.get(
     "/offline/connect/onboard/:accountId",
     {
@@ -39,6 +40,7 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{ gateway: Pick<Offline
       const done = token ? await gateway.completeOnboarding({ accountId: request.params.accountId, token }) : null;
       reply.header("cache-control", "no-store");
       if (!done) throw new NotFoundError("onboarding link", undefined, "token");
+      await onboarded(request.params.accountId);
       return reply.redirect(done.returnUrl, 302);
     },
   );
