@@ -4,7 +4,10 @@
  * from a third process, samples the API's memory, and prints one table.
  *
  *   npm run bench -- [--duration 20] [--connections 50] [--rounds 1] [--scenario list-products] [--write]
- *                    [--contracts 20000] [--carts <per server>] [--shoppers 200]
+ *                    [--contracts 20000] [--carts <per server>] [--shoppers 200] [--transactions 1000000]
+ *
+ * `--scenario analytics` selects every `analytics-…` scenario; the transactions they read (1 000 000
+ * by default, ~2.5 min to seed on 2 cores) are seeded only when one of them runs.
  *
  * The API gets NODE_OPTIONS=--max-old-space-size=256 like the production image (BENCH_NODE_OPTIONS
  * overrides it). Database: BENCH_DATABASE_URL when set (it is migrated and seeded, and must be a database you can
@@ -23,11 +26,13 @@ import { makeScratchDir } from "../src/db/embedded.js";
 import { migrate } from "../src/db/migrator.js";
 import { createTokenService } from "../src/modules/auth/tokens.js";
 import type { LoadConfig, LoadResult } from "./load.js";
-import { SCENARIOS, scenarioByName } from "./scenarios/index.js";
+import { SCENARIOS, scenariosByName } from "./scenarios/index.js";
 import type { RequestSpec, Scenario, Target } from "./scenarios/scenario.js";
+import { seedTransactions } from "./seed-transactions.js";
 import { seed, SEED_VERSION, type BenchData } from "./seed.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+/** Every scenario's budget unless it sets its own p99 (the analytics: 200 ms). */
 const BUDGET = { p99Ms: 50, rssMb: 300 };
 /** The API's JWT secret in the bench: shoppers' tokens are signed with it. */
 const JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123";
@@ -44,6 +49,7 @@ const { values: args } = parseArgs({
     contracts: { type: "string", default: "20000" },
     carts: { type: "string" },
     shoppers: { type: "string", default: "200" },
+    transactions: { type: "string", default: "1000000" },
     write: { type: "boolean", default: false },
   },
 });
@@ -51,8 +57,8 @@ const duration = Number(args.duration);
 const connections = Number(args.connections);
 const rounds = Number(args.rounds);
 const warmup = Number(args.warmup);
-const scenarios = args.scenario?.length ? args.scenario.map(scenarioByName) : SCENARIOS;
-const needs = (what: "contracts" | "carts" | "shoppers") => scenarios.some((s) => s.needs?.[what]);
+const scenarios = args.scenario?.length ? [...new Set(args.scenario.flatMap(scenariosByName))] : SCENARIOS;
+const needs = (what: "contracts" | "carts" | "shoppers" | "transactions") => scenarios.some((s) => s.needs?.[what]);
 // Each cart is turned into a contract once: enough for ~800 contracts/s per server for the whole run.
 const cartsPerServer = args.carts !== undefined ? Number(args.carts) : Math.ceil(800 * (warmup + rounds * duration)) + 100;
 
@@ -208,10 +214,38 @@ async function prepareDatabase(): Promise<{ url: string; data: BenchData }> {
       `${data.carts.api.length} + ${data.carts.baseline.length} filled carts, ${data.shoppers.api.length} + ${data.shoppers.baseline.length} shoppers ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (needs("transactions")) {
+    log(`seeding ${Number(args.transactions)} transactions for the analytics (about 2.5 min per million on 2 idle cores)`);
+    const result = await seedTransactions(url, { platformId: data.platformId, mode: "test", transactions: Number(args.transactions) });
+    data.analytics = { transactions: result.transactions, ...(await analyticsUsers(url, data.platformId)) };
+    log(
+      `seeded ${result.transactions} transactions (${result.contracts} paid contracts, ${result.subscriptions} subscriptions, ${result.users} users) ` +
+        `in ${(result.milliseconds / 1000).toFixed(1)} s`,
+    );
+  }
   // The API's shoppers sign in as a browser would: with an access token of the API's secret.
   const tokens = createTokenService({ secret: JWT_SECRET, accessTokenTtl: 86_400 });
   data.tokens = Object.fromEntries(data.shoppers.api.map((id) => [id, tokens.signAccess({ userId: id, platformId: data.platformId, mode: "test", role: "member" }).token]));
   return { url, data };
+}
+
+/** 100 sellers and 100 buyers with transactions, in a scattered but repeatable order: the users the analytics ask about. */
+async function analyticsUsers(url: string, platformId: string): Promise<{ sellers: string[]; buyers: string[] }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const sample = async (column: "seller_user_id" | "buyer_user_id", type: string) =>
+      (
+        await client.query<{ id: string }>(
+          `SELECT ${column} AS id FROM transactions WHERE platform_id = $1 AND mode = 'test' AND type = $2 AND status = 'succeeded' AND ${column} IS NOT NULL
+           GROUP BY 1 ORDER BY md5(${column}) LIMIT 100`,
+          [platformId, type],
+        )
+      ).rows.map((r) => r.id);
+    return { sellers: await sample("seller_user_id", "outgoing"), buyers: await sample("buyer_user_id", "incoming") };
+  } finally {
+    await client.end();
+  }
 }
 
 async function main(): Promise<void> {
@@ -288,17 +322,20 @@ async function main(): Promise<void> {
   let allMet = true;
   for (const { scenario, result } of rows) {
     const ratio = result.api.requestsPerSecond / result.baseline.requestsPerSecond;
+    const p99Ms = scenario.p99Ms ?? BUDGET.p99Ms;
+    // What applies to this scenario (the ratio only to reads), then what was missed.
+    const budget = [scenario.kind === "read" ? `≥ ${scenario.minRatio}×` : "", `p99 < ${p99Ms} ms`, `RSS < ${BUDGET.rssMb} MB`].filter(Boolean).join(", ");
     const misses = [
-      scenario.kind === "read" && ratio < scenario.minRatio ? `ratio < ${scenario.minRatio}` : "",
-      result.api.p99 >= BUDGET.p99Ms ? `p99 ≥ ${BUDGET.p99Ms} ms` : "",
-      result.api.rssMb >= BUDGET.rssMb ? `RSS ≥ ${BUDGET.rssMb} MB` : "",
+      scenario.kind === "read" && ratio < scenario.minRatio ? "ratio" : "",
+      result.api.p99 >= p99Ms ? "p99" : "",
+      result.api.rssMb >= BUDGET.rssMb ? "RSS" : "",
       result.api.non2xx + result.api.errors > 0 ? "errors" : "",
     ].filter(Boolean);
     allMet &&= misses.length === 0;
     const fmt = (r: Measured) => [r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99)];
     table.push(`| ${scenario.name} | baseline (Fastify + pg) | ${fmt(result.baseline).join(" | ")} | 1.00 | ${result.baseline.rssMb.toFixed(0)} | ${result.baseline.cpuMsPerRequest.toFixed(2)} | |`);
     table.push(
-      `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${misses.length ? `missed: ${misses.join(", ")}` : "met"} |`,
+      `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${budget}: ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`,
     );
   }
   const pgVersion = await (async () => {
@@ -310,7 +347,7 @@ async function main(): Promise<void> {
   })();
   const cpu = os.cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}; Node ${process.version}; PostgreSQL ${pgVersion}${process.env.BENCH_DATABASE_URL ? "" : " (embedded)"}`;
-  const settings = `${connections} connections, ${duration} s per run after a ${warmup} s warm-up, ${rounds} round(s) (median); ${data.products} products over ${data.sellers.length} sellers`;
+  const settings = `${connections} connections, ${duration} s per run after a ${warmup} s warm-up, ${rounds} round(s) (median); ${data.products} products over ${data.sellers.length} sellers${data.analytics ? `; ${data.analytics.transactions} transactions` : ""}`;
   const loadNote = `load average ${loadBefore.toFixed(1)} when measuring began, ${os.loadavg()[0]!.toFixed(1)} at the end (${cpu.length} cores; everything else running on the machine counts)`;
   const report = `${table.join("\n")}\n\nMachine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${settings}; ${loadNote}\n`;
   process.stdout.write(`\n${report}\n`);

@@ -52,6 +52,8 @@ export interface BenchData {
   shopProducts: string[];
   /** Access tokens of the API's shoppers (signed by the runner with the API's secret). */
   tokens?: Record<string, string>;
+  /** The analytics history, when seeded (seed-transactions.ts): how many rows, and users with figures to ask about. */
+  analytics?: { transactions: number; sellers: string[]; buyers: string[] };
 }
 
 /** The platform's fee in the bench (2.5 %): contracts carry all three fee types. */

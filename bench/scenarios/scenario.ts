@@ -24,8 +24,10 @@ export interface Scenario {
   /** Reads must reach `minRatio` of the baseline's requests/s (DESIGN.md §10); writes are measured and reported. */
   kind: "read" | "write";
   minRatio: number;
-  /** What the seed must hold for it (beyond the catalogue). */
-  needs?: { contracts?: boolean; carts?: boolean; shoppers?: boolean };
+  /** The API's p99 must stay under this at the bench's connections (default: the runner's 50 ms). */
+  p99Ms?: number;
+  /** What the seed must hold for it (beyond the catalogue); `transactions`: the analytics history (seed-transactions.ts). */
+  needs?: { contracts?: boolean; carts?: boolean; shoppers?: boolean; transactions?: boolean };
   /** The request whose answers are compared before measuring; without a pool, the one repeated. */
   request(data: BenchData, target: Target): RequestSpec;
   /**
