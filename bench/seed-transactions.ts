@@ -178,10 +178,13 @@ export async function seedTransactions(connectionString: string, options: SeedOp
     if (missing > 0) written += (await client.query(SQL.declined, [...p, missing, users])).rowCount ?? 0;
     const subscriptions = (await client.query(SQL.subscriptions, p)).rowCount ?? 0;
     await client.query("COMMIT");
+    // The triggers wrote what the rows add to the analytics as deltas; the API's compact-analytics
+    // job would move them into the rollups within a minute.
+    await client.query("SELECT analytics_compact()");
     // Fresh statistics and a visibility map, as a live database would have them.
-    await client.query("VACUUM ANALYZE transactions");
-    await client.query("VACUUM ANALYZE contracts");
-    await client.query("VACUUM ANALYZE subscriptions");
+    for (const table of ["transactions", "contracts", "subscriptions", "transaction_flow_days", "transaction_flow_users", "contract_value_buckets", "transaction_flow_deltas", "contract_value_deltas"]) {
+      await client.query(`VACUUM ANALYZE ${table}`);
+    }
     return { users, contracts, transactions: written, subscriptions, milliseconds: Date.now() - started };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});

@@ -270,6 +270,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "renew-subscriptions": async () => {
       await billing.sweep();
     },
+    "compact-analytics": async () => {
+      await analytics.compact();
+    },
     "renew-subscription": async (payload) => {
       await billing.bringUpToDate(payload as RenewSubscriptionJob);
     },

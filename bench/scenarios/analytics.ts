@@ -1,5 +1,8 @@
-import type pg from "pg";
+import pg from "pg";
 import { MONTHLY_FACTORS, annualRecurringRevenue, averageCents, medianCents, mrrFromScaledSum } from "../../src/domain/fees/index.js";
+import type { Db } from "../../src/db/client.js";
+import { systemClock } from "../../src/lib/time.js";
+import { createAnalyticsService } from "../../src/modules/transactions/analytics.service.js";
 import type { BenchData } from "../seed.js";
 import type { RequestSpec, Scenario } from "./scenario.js";
 
@@ -17,6 +20,9 @@ import type { RequestSpec, Scenario } from "./scenario.js";
  * The baseline runs the same SQL as `src/modules/transactions/analytics.service.ts` from a bare pg
  * pool (no auth, no validation, no ORM) — for the flows one statement answering the totals, the
  * series as JSON text and whether the user exists — and rounds with the same `domain/fees` helpers.
+ * Volume, the rankings and cart value read the rollups through a plan of the period
+ * (`analytics.plan.ts`): for those the baseline runs the service's own statement builders over the
+ * pg pool (`viaPg`), so both servers send PostgreSQL the same statements.
  */
 const DAY = 86_400_000;
 const INTERVALS = ["month", "day", "week"] as const;
@@ -185,39 +191,22 @@ async function flow(pool: pg.Pool, platformId: string, kind: keyof typeof FLOWS,
   return { from: apiDate(q.from), to: apiDate(q.to), interval: q.interval, totals, count: totals.reduce((n, t) => n + t.count, 0), series };
 }
 
-async function top(pool: pg.Pool, data: BenchData, kind: keyof typeof FLOWS, q: Params) {
-  const { pay, refund, party } = FLOWS[kind];
-  const currency = q.currency ?? "usd";
-  const { values, $ } = binder();
-  const [p, r] = [$(pay), $(refund)];
-  const net = `COALESCE(sum(amount) FILTER (WHERE type = ${p}::"TransactionType"), 0) - COALESCE(sum(amount) FILTER (WHERE type = ${r}::"TransactionType"), 0)`;
-  const { rows } = await pool.query<{ user_id: string; gross: string; refunded: string; count: string }>(
-    `SELECT ${party} AS user_id,
-            COALESCE(sum(amount) FILTER (WHERE type = ${p}::"TransactionType"), 0)::bigint AS gross,
-            COALESCE(sum(amount) FILTER (WHERE type = ${r}::"TransactionType"), 0)::bigint AS refunded,
-            count(*) FILTER (WHERE type = ${p}::"TransactionType") AS count
-     FROM transactions
-     WHERE platform_id = ${$(data.platformId)} AND mode = 'test' AND status = 'succeeded'
-       AND type IN (${p}::"TransactionType", ${r}::"TransactionType") AND currency = ${$(currency)}
-       ${q.from ? `AND created >= ${$(q.from)}` : ""} ${q.to ? `AND created < ${$(q.to)}` : ""}
-     GROUP BY 1
-     HAVING ${party} IS NOT NULL AND ${net} > 0
-     ORDER BY ${net} DESC, 1
-     LIMIT ${$(q.limit)}`,
-    values,
-  );
-  return {
-    from: apiDate(q.from),
-    to: apiDate(q.to),
-    currency,
-    data: rows.map((row, i) => {
-      const [gross, refunded] = [toNumber(row.gross), toNumber(row.refunded)];
-      return { rank: i + 1, user_id: row.user_id, amount: gross - refunded, gross, refunded, count: toNumber(row.count) };
-    }),
-  };
+type Query = { query: unknown; params: unknown };
+
+/** `$queryRaw` over a bare pg pool, with bigint columns as BigInt like Prisma's. */
+function viaPg(pool: pg.Pool): Db {
+  const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, (format ?? "text") as "text")) };
+  const $queryRaw = async (sql: { text: string; values: unknown[] }) => (await pool.query({ text: sql.text, values: sql.values, types } as pg.QueryConfig)).rows;
+  return { $queryRaw } as unknown as Db;
 }
 
-type Query = { query: unknown; params: unknown };
+const services = new WeakMap<pg.Pool, ReturnType<typeof createAnalyticsService>>();
+function service(pool: pg.Pool) {
+  let s = services.get(pool);
+  if (!s) services.set(pool, (s = createAnalyticsService({ db: viaPg(pool), clock: systemClock })));
+  return s;
+}
+const tenant = (data: BenchData) => ({ platformId: data.platformId, mode: "test" as const, currency: "usd" });
 
 function userFlowRoute(kind: keyof typeof FLOWS) {
   return (pool: pg.Pool, data: BenchData) => async (request: Query) => {
@@ -278,48 +267,25 @@ export const analyticsScenarios: Scenario[] = [
     "volume",
     "/volume",
     (data) => flowPool(data, () => "/v1/transactions/volume", periods().length * INTERVALS.length),
-    (pool, data) => async (request) => flow(pool, data.platformId, "spend", parse(request.query as Record<string, string>)),
+    (pool, data) => async (request) => service(pool).volume(tenant(data), parse(request.query as Record<string, string>)),
   ),
   analytics(
     "top-spenders",
     "/top/spenders",
     (data) => topPool(data, "/v1/transactions/top/spenders"),
-    (pool, data) => async (request) => top(pool, data, "spend", parse(request.query as Record<string, string>)),
+    (pool, data) => async (request) => service(pool).top(tenant(data), "spend", parse(request.query as Record<string, string>)),
   ),
   analytics(
     "top-earners",
     "/top/earners",
     (data) => topPool(data, "/v1/transactions/top/earners"),
-    (pool, data) => async (request) => top(pool, data, "revenue", parse(request.query as Record<string, string>)),
+    (pool, data) => async (request) => service(pool).top(tenant(data), "revenue", parse(request.query as Record<string, string>)),
   ),
   analytics(
     "cart-value",
     "/cart_value",
     (data) => periods().map((p) => get(`/v1/transactions/cart_value${query({ from: p.from, to: p.to })}`, data)),
-    (pool, data) => async (request) => {
-      const q = parse(request.query as Record<string, string>);
-      const { values, $ } = binder();
-      const { rows } = await pool.query<{ currency: string; count: string; sum: string; median: number }>(
-        `SELECT currency, count(*) AS count, sum(total)::bigint AS sum, percentile_cont(0.5) WITHIN GROUP (ORDER BY total) AS median
-         FROM contracts
-         WHERE platform_id = ${$(data.platformId)} AND mode = 'test' AND status = 'paid'
-           ${q.from ? `AND paid >= ${$(q.from)}` : ""} ${q.to ? `AND paid < ${$(q.to)}` : ""}
-         GROUP BY currency
-         ORDER BY currency`,
-        values,
-      );
-      return {
-        from: apiDate(q.from),
-        to: apiDate(q.to),
-        totals: rows.map((row) => ({
-          currency: row.currency,
-          count: toNumber(row.count),
-          sum: toNumber(row.sum),
-          average: averageCents(BigInt(row.sum), BigInt(row.count)),
-          median: medianCents(Number(row.median)),
-        })),
-      };
-    },
+    (pool, data) => async (request) => service(pool).cartValue(tenant(data), parse(request.query as Record<string, string>)),
   ),
   analytics(
     "recurring",

@@ -20,6 +20,7 @@ let users: TestUser[];
 let strangers: TestUser[];
 
 interface Row {
+  id: string;
   type: TransactionType;
   status: TransactionStatus;
   amount: number;
@@ -30,6 +31,7 @@ interface Row {
 }
 const rows: Row[] = [];
 interface ContractRow {
+  id: string;
   status: "paid" | "open" | "void";
   total: number;
   currency: string;
@@ -87,6 +89,7 @@ beforeAll(async () => {
       const buyerSide = type === "incoming" || type === "incoming_refund";
       const sellerSide = type === "outgoing" || type === "outgoing_refund";
       const row: Row = {
+        id: newId("transaction"),
         type,
         status: rnd.pick(STATUSES),
         amount: rnd.next() < 0.05 ? 1 : rnd.int(1, 250_000),
@@ -97,7 +100,7 @@ beforeAll(async () => {
       };
       if (keep) rows.push(row);
       data.push({
-        id: newId("transaction"),
+        id: row.id,
         platformId: platform.id,
         mode: platform.mode,
         type: row.type,
@@ -119,9 +122,9 @@ beforeAll(async () => {
     const status = rnd.pick(["paid", "paid", "paid", "open", "void"] as const);
     // Many equal totals, so medians of even counts land between equal and unequal neighbours alike.
     const total = rnd.next() < 0.3 ? rnd.pick([1_000, 2_500, 2_501]) : rnd.int(1, 500_000);
-    const row: ContractRow = { status, total, currency: rnd.pick(CURRENCIES), paid: status === "paid" ? new Date(START + Math.floor(rnd.next() * (END - START))) : null };
+    const row: ContractRow = { id: newId("contract"), status, total, currency: rnd.pick(CURRENCIES), paid: status === "paid" ? new Date(START + Math.floor(rnd.next() * (END - START))) : null };
     contracts.push(row);
-    contractData.push({ id: newId("contract"), platformId: acme.id, mode: acme.mode, status, total, currency: row.currency, paid: row.paid });
+    contractData.push({ id: row.id, platformId: acme.id, mode: acme.mode, status, total, currency: row.currency, paid: row.paid });
   }
   contractData.push({ id: newId("contract"), platformId: other.id, mode: other.mode, status: "paid", total: 999_999, currency: "usd", paid: new Date("2025-06-01T00:00:00Z") });
   await t.db.contract.createMany({ data: contractData });
@@ -448,5 +451,111 @@ describe("analytics access and validation", () => {
     const res = await t.request({ method: "GET", url: `/v1/transactions/user/${users[0]!.id}/spend?interval=hour`, headers: key() });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.param).toBe("interval");
+  });
+});
+
+describe("the rollups behind volume, rankings and cart value", () => {
+  // Last in the file: it changes the seeded rows (and the brute-force copies with them).
+  const compact = async () => Number((await t.db.$queryRaw<{ moved: bigint }[]>`SELECT analytics_compact() AS moved`)[0]!.moved);
+  const pending = async () =>
+    Number((await t.db.$queryRaw<{ n: bigint }[]>`SELECT (SELECT count(*) FROM transaction_flow_deltas) + (SELECT count(*) FROM contract_value_deltas) AS n`)[0]!.n);
+  const CHECKED: (Period & { name: string })[] = [
+    ...PERIODS,
+    { name: "a month", from: "2025-06-01T00:00:00Z", to: "2025-07-01T00:00:00Z" },
+    { name: "across years, unaligned", from: "2025-03-17T08:00:00Z", to: "2026-02-03T00:00:00Z" },
+    { name: "within a day", from: "2025-12-29T00:00:00Z", to: "2025-12-29T18:00:00Z" },
+    { name: "to now", from: "2025-07-15T00:00:00Z", to: "2026-07-15T00:00:00Z" },
+  ];
+
+  async function expectBruteForce(stage: string) {
+    for (const period of CHECKED) {
+      const range = { from: period.from, to: period.to };
+      for (const interval of ["day", "month"] as const) {
+        expect(await get(`/v1/transactions/volume?${query({ ...range, interval })}`), `${stage}: volume, ${period.name}, ${interval}`).toEqual(
+          expectedFlow("spend", { ...period, interval }),
+        );
+      }
+      for (const [kind, path] of [["spend", "spenders"], ["revenue", "earners"]] as const) {
+        for (const [currency, limit] of [["usd", 4], ["eur", 100]] as const) {
+          const body = await get(`/v1/transactions/top/${path}?${query({ ...range, currency, limit })}`);
+          expect(body.data, `${stage}: top ${path}, ${period.name}, ${currency}`).toEqual(expectedTop(kind, { ...period, currency, limit }));
+        }
+      }
+      expect((await get(`/v1/transactions/cart_value?${query(range)}`)).totals, `${stage}: cart value, ${period.name}`).toEqual(expectedCartValue(period));
+    }
+  }
+
+  it("answer as brute force does from deltas alone, from compacted rollups, and from both after rows change", async () => {
+    await compact(); // whatever the worker left
+    await expectBruteForce("compacted");
+
+    // Statuses flipped both ways (several rows per statement), amounts changed, rows deleted and added.
+    const acmeRows = rows.filter((r) => r.type === "incoming" || r.type === "outgoing" || r.type === "incoming_refund" || r.type === "outgoing_refund");
+    const failing = acmeRows.filter((r) => r.status === "succeeded").slice(0, 40);
+    await t.db.transaction.updateMany({ where: { id: { in: failing.map((r) => r.id) } }, data: { status: "failed" } });
+    for (const r of failing) r.status = "failed";
+    const succeeding = acmeRows.filter((r) => r.status === "processing").slice(0, 30);
+    await t.db.transaction.updateMany({ where: { id: { in: succeeding.map((r) => r.id) } }, data: { status: "succeeded" } });
+    for (const r of succeeding) r.status = "succeeded";
+    for (const r of acmeRows.filter((x) => x.status === "succeeded").slice(0, 15)) {
+      r.amount += 777;
+      await t.db.transaction.update({ where: { id: r.id }, data: { amount: r.amount } });
+    }
+    const removed = acmeRows.filter((r) => r.status === "succeeded").slice(20, 30);
+    await t.db.transaction.deleteMany({ where: { id: { in: removed.map((r) => r.id) } } });
+    rows.splice(0, rows.length, ...rows.filter((r) => !removed.includes(r)));
+    const added: Row[] = Array.from({ length: 12 }, (_, i) => ({
+      id: newId("transaction"),
+      type: i % 2 === 0 ? "incoming" : "outgoing_refund",
+      status: "succeeded",
+      amount: 10_000 + i,
+      currency: "usd",
+      buyer: i % 2 === 0 ? users[i % users.length]!.id : null,
+      seller: i % 2 === 0 ? null : users[(i + 3) % users.length]!.id,
+      created: new Date(Date.parse("2026-07-01T00:00:00Z") + i * 3_600_000),
+    }));
+    await t.db.transaction.createMany({
+      data: added.map((r) => ({ id: r.id, platformId: acme.id, mode: acme.mode, type: r.type, status: r.status, amount: r.amount, currency: r.currency, buyerUserId: r.buyer, sellerUserId: r.seller, created: r.created })),
+    });
+    rows.push(...added);
+
+    // Contracts paid, voided and repriced.
+    const voided = contracts.filter((c) => c.status === "paid").slice(0, 20);
+    await t.db.contract.updateMany({ where: { id: { in: voided.map((c) => c.id) } }, data: { status: "void" } });
+    for (const c of voided) c.status = "void";
+    const nowPaid = contracts.filter((c) => c.status === "open").slice(0, 10);
+    for (const [i, c] of nowPaid.entries()) {
+      Object.assign(c, { status: "paid", paid: new Date(Date.parse("2025-05-10T00:00:00Z") + i * 86_400_000 * 17) });
+      await t.db.contract.update({ where: { id: c.id }, data: { status: "paid", paid: c.paid } });
+    }
+    for (const c of contracts.filter((x) => x.status === "paid").slice(0, 10)) {
+      c.total = c.total * 3 + 1;
+      await t.db.contract.update({ where: { id: c.id }, data: { total: c.total } });
+    }
+
+    expect(await pending()).toBeGreaterThan(0);
+    await expectBruteForce("rollups and deltas");
+    expect(await compact()).toBeGreaterThan(0);
+    expect(await pending()).toBe(0);
+    await expectBruteForce("compacted again");
+  });
+
+  it("an update that moves no money writes no delta", async () => {
+    await compact();
+    const r = rows.find((x) => x.type === "incoming" && x.status === "succeeded")!;
+    await t.db.transaction.update({ where: { id: r.id }, data: { description: "a note", amountRefunded: 1 } });
+    const c = contracts.find((x) => x.status === "paid")!;
+    await t.db.contract.update({ where: { id: c.id }, data: { updated: new Date(), due: new Date("2026-08-01T00:00:00Z") } });
+    expect(await pending()).toBe(0);
+  });
+
+  it("compacting from several connections at once moves each delta once", async () => {
+    const r = rows.find((x) => x.type === "outgoing" && x.status === "succeeded" && x.currency === "usd" && x.seller)!;
+    r.amount += 1;
+    await t.db.transaction.update({ where: { id: r.id }, data: { amount: r.amount } });
+    const moved = await Promise.all(Array.from({ length: 4 }, () => compact()));
+    expect(moved.reduce((a, b) => a + b, 0)).toBe(1);
+    const body = await get(`/v1/transactions/top/earners?${query({ currency: "usd", limit: 100 })}`);
+    expect(body.data).toEqual(expectedTop("revenue", { currency: "usd", limit: 100 }));
   });
 });
