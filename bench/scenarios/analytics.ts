@@ -7,7 +7,7 @@ import type { BenchData } from "../seed.js";
 import type { RequestSpec, Scenario } from "./scenario.js";
 
 /**
- * The transactions analytics (issue 9), one scenario per endpoint so each gets its own p99: a user's
+ * The transactions analytics (issue 8), one scenario per endpoint so each gets its own p99: a user's
  * revenue and spend, platform volume, top spenders and earners, cart value and recurring revenue,
  * over the transactions `seed-transactions.ts` writes on the bench platform (1 000 000 by default,
  * `--transactions`), its paid contracts and its subscriptions.
@@ -30,7 +30,7 @@ type Interval = (typeof INTERVALS)[number];
 const BUCKET_STEP: Record<Interval, string> = { day: "1 day", week: "7 days", month: "1 month" };
 const MAX_BUCKETS = 3700;
 
-/** The analytics' 200 ms p99 budget (issue 9); the other reads keep 50 ms. */
+/** The analytics' 200 ms p99 budget (issue 8); the other reads keep 50 ms. */
 export const ANALYTICS_P99_MS = 200;
 
 interface Period {

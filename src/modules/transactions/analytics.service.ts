@@ -11,10 +11,14 @@ import { planPeriod, singleBlock, type Costs } from "./analytics.plan.js";
 
 /**
  * The transactions analytics. Every figure is computed by PostgreSQL — sums, counts, buckets
- * (`date_trunc` in UTC), zero-filled series (`generate_series`), the median (`percentile_cont`) —
- * over succeeded transactions only; JavaScript only rounds, with the exact helpers of
- * `domain/fees`. The queries read `transactions_flows_idx` (platform, mode, type, status, currency,
- * created, amount, buyer, seller) and `contracts_paid_totals_idx` alone (index-only scans).
+ * (`date_trunc` in UTC), zero-filled series (`generate_series`), the median — over succeeded
+ * transactions only; JavaScript only rounds, with the exact helpers of `domain/fees`.
+ *
+ * A user's revenue and spend read that user's rows. The platform-wide figures (volume, rankings,
+ * cart value) read the rollups the triggers keep (schema.prisma, "analytics rollups") plus the
+ * deltas not yet compacted, and `transactions`/`contracts` for what is not a whole day (volume) or
+ * a whole month (the others), as `analytics.plan.ts` splits the period — so they read hundreds or
+ * thousands of rows where the period holds hundreds of thousands, and stay exact.
  *
  * Periods are `[from, to)`; either end may be left open. Buckets start at 00:00 UTC: days, ISO
  * weeks from Monday, calendar months.
