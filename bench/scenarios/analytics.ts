@@ -17,12 +17,14 @@ import type { RequestSpec, Scenario } from "./scenario.js";
  * limits — so neither server is measured answering one cached plan over one hot range of rows.
  * `recurring` takes no parameters: it is one request, repeated.
  *
- * The baseline runs the same SQL as `src/modules/transactions/analytics.service.ts` from a bare pg
- * pool (no auth, no validation, no ORM) — for the flows one statement answering the totals, the
- * series as JSON text and whether the user exists — and rounds with the same `domain/fees` helpers.
- * Volume, the rankings and cart value read the rollups through a plan of the period
- * (`analytics.plan.ts`): for those the baseline runs the service's own statement builders over the
- * pg pool (`viaPg`), so both servers send PostgreSQL the same statements.
+ * The baseline answers from a bare pg pool (no auth, no validation, no ORM) and rounds with the same
+ * `domain/fees` helpers. Volume, the rankings and cart value read the rollups through a plan of the
+ * period (`analytics.plan.ts`): for those it runs the analytics service's own statement builders
+ * over the pool (`viaPg`), so both servers send PostgreSQL the same statements. A user's revenue
+ * and spend, and recurring, are written out here: the service's query for a user's flow (one
+ * statement answering the totals, the series as JSON text and whether the user exists) with the
+ * user's rows aggregated directly rather than through the service's row subquery (the same rows,
+ * read through the same index).
  */
 const DAY = 86_400_000;
 const INTERVALS = ["month", "day", "week"] as const;
