@@ -7,7 +7,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { FlowQuery, Interval, PeriodQuery, TopQuery } from "./transactions.schemas.js";
 import type { Tenant } from "./transactions.service.js";
-import { planPeriod, singleBlock, type Costs } from "./analytics.plan.js";
+import { planPeriod, singleBlock, type Costs, type Part } from "./analytics.plan.js";
 
 /**
  * The transactions analytics. Every figure is computed by PostgreSQL — sums, counts, buckets
@@ -53,6 +53,23 @@ const floorDay = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 const ceilDay = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
 
+/** A part's sign as an SQL literal (bound parameters would need a cast in every product). */
+const signed = (sign: number) => Prisma.raw(sign === 1 ? "1" : "-1");
+
+/** A `date` column within `[from, to)` (UTC days); an open end adds nothing. */
+function daysWithin(column: string, from: Date | null | undefined, to: Date | null | undefined): Prisma.Sql {
+  const col = Prisma.raw(column);
+  return Prisma.sql`${from ? Prisma.sql`AND ${col} >= ${isoDay(from)}::date` : Prisma.empty} ${to ? Prisma.sql`AND ${col} < ${isoDay(to)}::date` : Prisma.empty}`;
+}
+
+/** The rollup rows a block of a plan reads: its unit's periods starting within the block. */
+function periodsOf(p: Part): Prisma.Sql {
+  return p.unit === "all" ? Prisma.sql`unit = 'all'` : Prisma.sql`unit = ${p.unit} ${daysWithin("period_start", p.from, p.to)}`;
+}
+
+/** The days (or months) a block of a plan covers, for the deltas not yet compacted into it. */
+const spanOf = (p: Part) => (p.unit === "all" ? { from: null, to: null } : p);
+
 /**
  * A flow's succeeded movements in `[from, to)` read from `transactions` itself, one row each:
  * `at` (UTC), currency, gross, refunded, count, refund_count, and the party as `user_id`.
@@ -60,7 +77,7 @@ const ceilDay = (d: Date) => new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
 function rawFlowRows(tenant: Tenant, kind: FlowKind, q: { from?: Date | null; to?: Date | null; currency?: string }, extra: Prisma.Sql = Prisma.empty, sign = 1): Prisma.Sql {
   const { pay, refund, party } = FLOWS[kind];
   const isPay = Prisma.sql`type = ${pay}::"TransactionType"`;
-  const k = Prisma.raw(sign === 1 ? "1" : "-1");
+  const k = signed(sign);
   return Prisma.sql`
     SELECT created AT TIME ZONE 'UTC' AS at, currency, ${party} AS user_id,
            CASE WHEN ${isPay} THEN ${k} * amount ELSE 0 END AS gross, CASE WHEN ${isPay} THEN 0 ELSE ${k} * amount END AS refunded,
@@ -85,7 +102,7 @@ function dailyFlowRows(tenant: Tenant, kind: FlowKind, q: { from?: Date; to?: Da
     SELECT day::timestamp AS at, currency, NULL::text AS user_id, gross, refunded, count, refund_count
     FROM ${Prisma.raw(table)}
     WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND flow = ${kind}
-      ${first ? Prisma.sql`AND day >= ${isoDay(first)}::date` : Prisma.empty} ${last ? Prisma.sql`AND day < ${isoDay(last)}::date` : Prisma.empty}
+      ${daysWithin("day", first, last)}
       ${q.currency ? Prisma.sql`AND currency = ${q.currency}` : Prisma.empty}`;
   const parts = [days("transaction_flow_days"), days("transaction_flow_deltas")];
   if (q.from && first!.getTime() !== q.from.getTime()) parts.push(rawFlowRows(tenant, kind, { ...q, to: first }));
@@ -190,8 +207,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
     const scope = Prisma.sql`platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND flow = ${kind} AND currency = ${currency}`;
     const plan = planPeriod(q.from ?? null, q.to ?? null, clock.now(), USER_COSTS);
     const single = singleBlock(plan);
-    const deltasIn = (p: { from: Date | null; to: Date | null }) =>
-      Prisma.sql`${p.from ? Prisma.sql`AND day >= ${isoDay(p.from)}::date` : Prisma.empty} ${p.to ? Prisma.sql`AND day < ${isoDay(p.to)}::date` : Prisma.empty}`;
+    const deltasIn = (p: { from: Date | null; to: Date | null }) => daysWithin("day", p.from, p.to);
     let rows: { user_id: string; gross: bigint; refunded: bigint; count: bigint }[];
     if (single) {
       // One rollup period read in its ranking index's order. Parties with anything more in the
@@ -245,18 +261,14 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
               return Prisma.sql`SELECT user_id, gross, refunded, count, gross - refunded AS net
                 FROM (${rawFlowRows(tenant, kind, { ...p, currency }, only ? Prisma.sql`AND ${party} = ANY(${only})` : Prisma.empty, p.sign)}) AS raw`;
             }
-            const k = Prisma.raw(p.sign === 1 ? "1" : "-1");
+            const k = signed(p.sign);
             const mine = only ? Prisma.sql`AND user_id = ANY(${only})` : Prisma.empty;
-            const period =
-              p.unit === "all"
-                ? Prisma.sql`unit = 'all'`
-                : Prisma.sql`unit = ${p.unit} ${p.from ? Prisma.sql`AND period_start >= ${isoDay(p.from)}::date` : Prisma.empty} ${p.to ? Prisma.sql`AND period_start < ${isoDay(p.to)}::date` : Prisma.empty}`;
             return Prisma.sql`
               SELECT user_id, ${k} * gross AS gross, ${k} * refunded AS refunded, ${k} * count AS count, ${k} * net AS net
-              FROM transaction_flow_users WHERE ${scope} AND ${period} ${mine}
+              FROM transaction_flow_users WHERE ${scope} AND ${periodsOf(p)} ${mine}
               UNION ALL
               SELECT user_id, ${k} * gross, ${k} * refunded, ${k} * count, ${k} * (gross - refunded)
-              FROM transaction_flow_deltas WHERE ${scope} AND user_id IS NOT NULL ${deltasIn(p.unit === "all" ? { from: null, to: null } : p)} ${mine}`;
+              FROM transaction_flow_deltas WHERE ${scope} AND user_id IS NOT NULL ${deltasIn(spanOf(p))} ${mine}`;
           }),
           " UNION ALL ",
         );
@@ -320,22 +332,17 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
       const scope = Prisma.sql`platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode"`;
       const paidIn = (p: { from?: Date | null; to?: Date | null }) => within(Prisma.sql`paid`, { from: p.from ?? undefined, to: p.to ?? undefined });
       const parts = planPeriod(q.from ?? null, q.to ?? null, clock.now(), VALUE_COSTS).map((p) => {
-        const k = Prisma.raw(p.sign === 1 ? "1" : "-1");
+        const k = signed(p.sign);
         if (p.unit === "raw") {
           return Prisma.sql`
             SELECT currency, analytics_value_bucket(total) AS bucket, ${k} AS count, ${k} * total AS sum
             FROM contracts WHERE ${scope} AND status = 'paid' AND paid IS NOT NULL ${paidIn(p)}`;
         }
-        const span = p.unit === "all" ? { from: null, to: null } : p;
-        const period =
-          p.unit === "all"
-            ? Prisma.sql`unit = 'all'`
-            : Prisma.sql`unit = ${p.unit} ${p.from ? Prisma.sql`AND period_start >= ${isoDay(p.from)}::date` : Prisma.empty} ${p.to ? Prisma.sql`AND period_start < ${isoDay(p.to)}::date` : Prisma.empty}`;
+        const span = spanOf(p);
         return Prisma.sql`
-          SELECT currency, bucket, ${k} * count AS count, ${k} * sum AS sum FROM contract_value_buckets WHERE ${scope} AND ${period}
+          SELECT currency, bucket, ${k} * count AS count, ${k} * sum AS sum FROM contract_value_buckets WHERE ${scope} AND ${periodsOf(p)}
           UNION ALL
-          SELECT currency, bucket, ${k} * count, ${k} * sum FROM contract_value_deltas
-          WHERE ${scope} ${span.from ? Prisma.sql`AND month >= ${isoDay(span.from)}::date` : Prisma.empty} ${span.to ? Prisma.sql`AND month < ${isoDay(span.to)}::date` : Prisma.empty}`;
+          SELECT currency, bucket, ${k} * count, ${k} * sum FROM contract_value_deltas WHERE ${scope} ${daysWithin("month", span.from, span.to)}`;
       });
       // The histogram of the period says how many contracts, their sum, and which bucket holds
       // each middle rank; the middle values themselves are read from contracts_paid_totals_idx,
