@@ -30,14 +30,27 @@ export function rawRequest(
         timeout: options.timeoutMs ?? 10_000,
       },
       (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
+        let ended = false;
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }));
+        res.on("end", () => {
+          ended = true;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started });
+        });
         res.on("error", reject);
+        res.on("close", () => {
+          if (!ended) reject(new Error("the connection closed before the answer was complete"));
+        });
       },
     );
+    // Once an answer has begun, a failed write of the rest of the body (a server refusing a body
+    // too large and closing) is not the outcome: the answer is.
+    let responded = false;
     req.on("timeout", () => req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`)));
-    req.on("error", reject);
+    req.on("error", (err) => {
+      if (!responded) reject(err);
+    });
     req.end(body);
   });
 }
