@@ -70,7 +70,7 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         description:
           "One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. " +
           "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled. " +
-          "A member turns their own cart into a contract; an editor or the key any cart. 422 for an empty cart.",
+          "A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart.",
         params: cartParams,
         body: fromCartBody,
         response: { 201: contractSchema, ...errors(400, 401, 404, 409, 422) },
