@@ -149,6 +149,7 @@ describe("settling charges a buyer only with their consent", () => {
     expect((await chargesOf(victim, c.id)).intents).toHaveLength(1);
   });
 
+  // What must keep working (true before the fix too): the buyer's own hand, and the platform's.
   it("a buyer settling charges themself without accepting; the key and an admin settle without any acceptance", async () => {
     const victim = await victimWithCard();
     const alone = okContract(await call(victim, "POST", "/contracts", { items: [{ user_id: shop.id, price: 3_000 }], buyers: [{ user_id: victim.id }] }), 201);
@@ -191,6 +192,7 @@ describe("settling charges a buyer only with their consent", () => {
 });
 
 describe("a member who is not a buyer or seller does not handle a contract's money", () => {
+  // Already refused before the fix (the contract is not even seen): pinned so it stays so.
   it("a member who is not a party cannot settle, send or change the money of someone else's contract", async () => {
     const victim = await victimWithCard();
     const c = okContract(await call(null, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 201);
@@ -221,6 +223,7 @@ describe("a member who is not a buyer or seller does not handle a contract's mon
   });
 });
 
+// Subscriptions already charged only their subscriber before the fix: these attacks are pinned so it stays so.
 describe("subscriptions charge only their subscriber", () => {
   it("a member cannot subscribe someone else, nor pause, resume or end their subscription", async () => {
     const victim = await victimWithCard();

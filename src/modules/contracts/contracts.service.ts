@@ -59,8 +59,11 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
  * the unpaid contract is deleted or voided.
  *
  * Every change records its event last in its transaction, with the contract as answered:
- * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`
- * (settlement records `contract.payment_failed` and `contract.paid`).
+ * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`,
+ * `contract.accepted` (settlement records `contract.payment_failed` and `contract.paid`).
+ *
+ * A buyer's acceptance (`accept`) is their consent to be charged exactly what they owe then; every
+ * change to the contract's money voids it (see assertConsent in contracts.state.ts).
  */
 
 type Tx = Prisma.TransactionClient;
