@@ -86,6 +86,19 @@ describe("contract events", () => {
     await expectEvent(await call("POST", `/cart/${cart.json().id}`, undefined, bearer(bob.token)), "contract.created", 201);
   });
 
+  it("contract.accepted when a buyer accepts, with their acceptance in the object; none when nothing changes or it is refused", async () => {
+    const c = okContract(await call("POST", "", { items: [{ user_id: sam.id, price: 4000 }], buyers: [{ user_id: bob.id }] }), 201);
+    const accepted = await expectEvent(await call("POST", `/${c.id}/accept`, undefined, bearer(bob.token)), "contract.accepted");
+    expect(accepted.buyers[0]).toMatchObject({ user_id: bob.id, acceptedAmount: accepted.buyers[0].amountDue, accepted: expect.any(String) });
+    const again = await call("POST", `/${c.id}/accept`, undefined, bearer(bob.token));
+    expect(again.statusCode).toBe(200);
+    expect((await eventsAbout(c.id)).filter((e) => e.request_id === again.headers["request-id"])).toEqual([]);
+    await expectNoEvent(await call("POST", `/${c.id}/accept`, undefined, bearer(sam.token)), c.id);
+    // A change voids it, in the contract.updated it records.
+    const changed = await expectEvent(await call("POST", `/${c.id}/item`, { user_id: sam.id, price: 100 }), "contract.updated");
+    expect(changed.buyers[0]).toMatchObject({ accepted: null, acceptedAmount: null });
+  });
+
   it("contract.sent, contract.payment_failed, contract.paid; contract.deleted and contract.voided", async () => {
     const c = okContract(await call("POST", "", { items: [{ user_id: sam.id, price: 10000 }], buyers: [{ user_id: bob.id }] }), 201);
     const sent = await expectEvent(await call("POST", `/${c.id}/send`), "contract.sent");

@@ -95,9 +95,10 @@ describe("POST /v1/contracts", () => {
     ]);
     expect(c.sellers.map((s: Json) => s.user_id)).toEqual([sam.id, wes.id]);
     expect(c.buyers.map((b: Json) => Object.keys(b).sort())).toEqual([
-      ["amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
-      ["amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
+      ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
+      ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
     ]);
+    expect(c.buyers.map((b: Json) => [b.accepted, b.acceptedAmount])).toEqual([[null, null], [null, null]]);
     expect(c.buyers[0]).toMatchObject({ user_id: bob.id, email: bob.email });
     expect(c.fees.map((f: Json) => [f.type, f.payer])).toEqual([
       ["stripe:cc", "sellers"],
@@ -569,7 +570,9 @@ describe("POST /v1/contracts/:id/send (without the mail worker)", () => {
     const zero = okContract(await create({ sellers: [{ user_id: sam.id }], buyers: [{ user_id: bob.id }] }), 201);
     expect(failed(await call("POST", `/${zero.id}/send`), 422, "contract_incomplete").param).toBe("items");
 
-    const c = await simple(10000, {}, as(alice));
+    // A member sends only a contract they created and are a buyer or seller of.
+    failed(await call("POST", `/${(await simple(10000, {}, as(alice))).id}/send`, undefined, as(alice)), 403, "not_contract_party");
+    const c = await simple(10000, { buyers: [{ user_id: alice.id }] }, as(alice));
     const sent = okContract(await call("POST", `/${c.id}/send`, undefined, as(alice)));
     expect(sent.status).toBe("open");
     expect(sent.sent).toBe(sent.lastSent);

@@ -36,7 +36,8 @@ const editor = { auth: { role: "editor" } } as const;
 const self = { auth: { user: true } } as const;
 
 const CHANGE =
-  "Answers the contract with its figures rebalanced. The contract's creator, an editor or the platform key; only while nothing is paid (409 `contract_locked`). " +
+  "Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). " +
+  "The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). " +
   "422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.";
 
 export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsService; settlement: ContractSettlement }> = async (app, { contracts, settlement }) => {
@@ -69,7 +70,7 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         description:
           "One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. " +
           "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled. " +
-          "A member turns their own cart into a contract; an editor or the key any cart. 422 for an empty cart.",
+          "A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart.",
         params: cartParams,
         body: fromCartBody,
         response: { 201: contractSchema, ...errors(400, 401, 404, 409, 422) },
@@ -423,7 +424,8 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         summary: "Send a contract to its buyers",
         description:
           "Emails every buyer the contract (items, their amount due, the due date); `draft` → `open`; `sent` is set the first time, `lastSent` every time. " +
-          "422 `contract_incomplete` without a buyer, a seller or a positive total (`param` says which); 409 for a contract that is processing, paid or void. The creator, an editor or the key.",
+          "422 `contract_incomplete` without a buyer, a seller or a positive total (`param` says which); 409 for a contract that is processing, paid or void. " +
+          "The creator when they are also a buyer or seller (403 `not_contract_party` otherwise), an editor or the key.",
         params: contractParams,
         body: noBody,
         response: { 200: contractSchema, ...errors(400, 401, 403, 404, 409, 422) },
@@ -431,6 +433,26 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
       config: signedIn,
     },
     async (request) => contracts.send(requireAuth(request), request.params.id),
+  );
+
+  app.post(
+    "/contracts/:id/accept",
+    {
+      schema: {
+        operationId: "acceptContract",
+        tags,
+        summary: "Accept a contract: consent to be charged what one owes",
+        description:
+          "The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. " +
+          "Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. " +
+          "Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract.",
+        params: contractParams,
+        body: noBody,
+        response: { 200: contractSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: self,
+    },
+    async (request) => contracts.accept(requireUser(request), request.params.id),
   );
 
   app.put(
@@ -445,7 +467,8 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
           "Checked before anyone is charged: 409 `seller_not_ready` (no Connect account able to receive transfers), 409 `no_payment_method`, 422 `contract_incomplete`, 409 `already_paid`. " +
           "A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. " +
           "One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. " +
-          "A buyer of the contract, an editor or the key.",
+          "A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), " +
+          "else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance.",
         params: contractParams,
         body: noBody,
         response: { 200: contractSchema, 202: contractSchema, ...errors(400, 401, 402, 403, 404, 409, 422, 502, 504) },

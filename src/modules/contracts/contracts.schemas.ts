@@ -40,6 +40,8 @@ export const contractBuyerSchema = z
     baseAmountDue: z.number().int().describe("The buyer's even share of the total, before pins"),
     amountDue: z.number().int().describe("What the buyer pays (their pinned amount, or their share of what pins leave)"),
     amountPaid: z.number().int(),
+    accepted: apiDate.nullable().describe("When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money"),
+    acceptedAmount: z.number().int().nullable().describe("What the buyer accepted to be charged, in cents: settling charges them only this much"),
   })
   .meta({ id: "ContractBuyer" });
 

@@ -32,6 +32,7 @@ import {
 import {
   MAX_CONTRACT_TOTAL,
   assertManageable,
+  assertMaySend,
   assertReadable,
   assertUnlocked,
   computeFigures,
@@ -41,6 +42,7 @@ import {
   lockContract,
   mayRead,
   rebalanceAndStore,
+  voidAcceptances,
   type BaseRates,
   type ContractState,
 } from "./contracts.state.js";
@@ -57,8 +59,11 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
  * the unpaid contract is deleted or voided.
  *
  * Every change records its event last in its transaction, with the contract as answered:
- * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`
- * (settlement records `contract.payment_failed` and `contract.paid`).
+ * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`,
+ * `contract.accepted` (settlement records `contract.payment_failed` and `contract.paid`).
+ *
+ * A buyer's acceptance (`accept`) is their consent to be charged exactly what they owe then; every
+ * change to the contract's money voids it (see assertConsent in contracts.state.ts).
  */
 
 type Tx = Prisma.TransactionClient;
@@ -102,6 +107,19 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
   }
 
   /**
+   * Rebalances with the current rates; a buyer whose amount moved (the rates changed since) no
+   * longer holds the acceptance of what they owed before. Answers the state after.
+   */
+  async function rebalanceVoiding(tx: Tx, c: ContractState): Promise<ContractState> {
+    await rebalanceAndStore(tx, c, rates);
+    const after = await loadState(tx, c.id);
+    const moved = after.buyers.filter((b) => b.accepted !== null && b.amountDue !== c.buyers.find((x) => x.id === b.id)?.amountDue);
+    if (moved.length === 0) return after;
+    await tx.contractBuyer.updateMany({ where: { id: { in: moved.map((b) => b.id) } }, data: { accepted: null, acceptedAmount: null, acceptedCurrency: null } });
+    return loadState(tx, c.id);
+  }
+
+  /**
    * One change to a contract: lock it, check the caller may change it and that nothing is paid,
    * apply the change, rebalance, and answer the contract — all in one transaction.
    */
@@ -111,6 +129,8 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       assertManageable(auth, c);
       assertUnlocked(c);
       await apply(tx, c);
+      // The buyers accepted the contract as it was: whatever this changed, they accept it again.
+      await voidAcceptances(tx, c.id);
       await rebalanceAndStore(tx, await loadState(tx, id), rates);
       return recorded(tx, auth, "contract.updated", await view(tx, tenantOf(auth), id));
     });
@@ -473,6 +493,8 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           rates,
           auth.platform.platformFeeBps,
         );
+        // The cart's owner checking out their own cart accepts the contract it becomes, as answered.
+        const checkout = auth.user?.id === cart.user_id;
         const bears = (type: string) =>
           (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees) ? "buyers" : "sellers";
         const fees = figures.fees.filter((fee) => fee.type !== "custom");
@@ -494,9 +516,11 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
                         ${items.map((i) => i.line.name)}::text[], ${items.map((i) => i.reserved)}::int[])
               AS t(id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved)
           ), buyer AS (
-            INSERT INTO contract_buyers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_due, amount_due, position, updated)
+            INSERT INTO contract_buyers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_due, amount_due, position,
+                                         accepted, accepted_amount, accepted_currency, updated)
             VALUES (${newId("buyer")}, ${platformId}, ${mode}::"Mode", ${id}, ${cart.user_id}, ${cart.email}, ${cart.name},
-                    ${figures.buyers[0]!.baseAmountDue}, ${figures.buyers[0]!.amountDue}, 0, now())
+                    ${figures.buyers[0]!.baseAmountDue}, ${figures.buyers[0]!.amountDue}, 0,
+                    ${checkout ? now : null}::timestamptz, ${checkout ? figures.buyers[0]!.amountDue : null}::int, ${checkout ? lines[0]!.currency : null}::text, now())
           ), sellers AS (
             INSERT INTO contract_sellers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_owed, amount_owed, position, updated)
             SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.email, t.name, t.base, t.owed, t.position, now()
@@ -543,6 +567,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
             throw new UnprocessableError("currency_mismatch", `Item ${other.id} is priced in ${other.currency}: a contract has one currency.`, "currency");
           }
         }
+        if (moneyChanges) await voidAcceptances(tx, c.id);
         await tx.contract.update({
           where: { id: c.id },
           data: {
@@ -552,7 +577,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
             ...flags,
           },
         });
-        if (isUnlocked(c)) await rebalanceAndStore(tx, await loadState(tx, id), rates);
+        if (isUnlocked(c)) await rebalanceVoiding(tx, await loadState(tx, id));
         return recorded(tx, auth, "contract.updated", await view(tx, tenant, id));
       });
     },
@@ -663,7 +688,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         assertReadable(auth, c);
         if (!isUnlocked(c)) return view(tx, tenant, id);
         const before = await view(tx, tenant, id);
-        await rebalanceAndStore(tx, c, rates);
+        await rebalanceVoiding(tx, c);
         const after = await view(tx, tenant, id);
         // Only when the figures moved (the rates changed since): a sync that changes nothing is no event.
         return JSON.stringify(after) === JSON.stringify(before) ? after : recorded(tx, auth, "contract.updated", after);
@@ -678,14 +703,11 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       const tenant = tenantOf(auth);
       return db.$transaction(async (tx) => {
         let c = await lockContract(tx, tenant, id);
-        assertManageable(auth, c);
+        assertMaySend(auth, c);
         if (c.status !== "draft" && c.status !== "open") {
           throw new ConflictError("contract_not_sendable", `${c.id} is ${c.status}: only draft and open contracts are sent.`, "id");
         }
-        if (isUnlocked(c)) {
-          await rebalanceAndStore(tx, c, rates);
-          c = await loadState(tx, id);
-        }
+        if (isUnlocked(c)) c = await rebalanceVoiding(tx, c);
         const missing = c.buyers.length === 0 ? "buyers" : c.sellers.length === 0 ? "sellers" : c.total <= 0 ? "items" : null;
         if (missing) {
           const what = { buyers: "no buyer", sellers: "no seller", items: "nothing to pay (its total is 0)" }[missing];
@@ -702,6 +724,30 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           await enqueue(tx, "send-email", message, { maxAttempts: 10 });
         }
         return recorded(tx, auth, "contract.sent", contract);
+      });
+    },
+
+    /**
+     * `POST /contracts/:id/accept` (the buyer, signed in): their consent to be charged what they owe
+     * now, in the contract's currency — settling charges a buyer only with it, unless they settle
+     * themself or the platform (key, owner, admin) does. Any change to the contract's money voids it.
+     * Accepting what one already accepted changes nothing and records no event.
+     */
+    async accept(auth: AuthContext & { user: { id: string } }, id: string): Promise<ContractResponse> {
+      const tenant = tenantOf(auth);
+      return db.$transaction(async (tx) => {
+        let c = await lockContract(tx, tenant, id);
+        assertReadable(auth, c);
+        if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError(`Only a buyer of ${c.id} can accept it.`, "not_contract_buyer");
+        if (!isUnlocked(c)) {
+          throw new ConflictError("contract_not_acceptable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is accepted.`, "id");
+        }
+        // They accept the figures as they are now, at the current rates.
+        c = await rebalanceVoiding(tx, c);
+        const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;
+        if (buyer.accepted !== null && buyer.acceptedAmount === buyer.amountDue && buyer.acceptedCurrency === c.currency) return view(tx, tenant, id);
+        await tx.contractBuyer.update({ where: { id: buyer.id }, data: { accepted: clock.now(), acceptedAmount: buyer.amountDue, acceptedCurrency: c.currency } });
+        return recorded(tx, auth, "contract.accepted", await view(tx, tenant, id));
       });
     },
 

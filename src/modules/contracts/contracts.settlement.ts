@@ -13,7 +13,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
 import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
 import type { ContractResponse } from "./contracts.schemas.js";
-import { API_FEE_TYPE, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
+import { API_FEE_TYPE, assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
 import { contractView, type Tenant } from "./contracts.view.js";
 import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlement.engine.js";
 
@@ -25,7 +25,7 @@ import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlem
  * the settlement engine (`settlement.engine.ts`, which subscriptions' charges run through too):
  *
  * 1. Claim (one DB transaction, under the contract's row lock): check everything that could stop
- *    the settlement before anyone is charged, fix the payment method of each pending charge
+ *    the settlement before anyone is charged — each buyer's consent first (`assertConsent`) — fix the payment method of each pending charge
  *    attempt, and take the lease — `settlementLeaseId` / `settlementLockedUntil`, so one settler
  *    works at a time (another gets 409 `settlement_in_progress`) and an expired lease (a node that
  *    died) may be taken over. Status `processing`. A `settle-contract` job is queued for when the
@@ -151,6 +151,10 @@ export function createContractSettlement(deps: {
         const what = { buyers: "no buyer", sellers: "no seller", items: "nothing to pay (its total is 0)" }[missing];
         throw new UnprocessableError("contract_incomplete", `${c.id} has ${what}: a contract is settled with at least one buyer, one seller and a positive total.`, missing);
       }
+      // Whom this settlement may charge, checked on the figures just rebalanced. A settlement under
+      // way (`processing`: nothing can change its figures) goes on under the consent it was started
+      // with; the job never starts one.
+      if (settler.kind === "request" && c.status !== "processing") assertConsent(settler.auth, c);
 
       const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue);
       const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);

@@ -1,7 +1,8 @@
 import type { Prisma } from "../../db/client.js";
 import { FeeRuleError, rebalanceContract, type ContractFigures, type FeeType as DomainFeeType } from "../../domain/fees/index.js";
+import type { ContractBuyer } from "../../generated/prisma/client.js";
 import type { FeeType } from "../../generated/prisma/enums.js";
-import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
+import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
@@ -88,18 +89,76 @@ export function assertReadable(auth: AuthContext, c: Parties & { id: string }): 
   if (!mayRead(auth, c)) throw new NotFoundError("contract", c.id, "id");
 }
 
-/** Editors and the key manage every contract; a member, those they created. */
-export function assertManageable(auth: AuthContext, c: Parties & { id: string }): void {
-  assertReadable(auth, c);
-  if (isEditor(auth) || (auth.user !== null && c.userId === auth.user.id)) return;
-  throw new PermissionError(`Only the contract's creator, an editor or the platform key can change ${c.id}.`, "not_contract_creator");
+/** A buyer or seller of the contract (its creator alone is not). */
+export function isBuyerOrSeller(userId: string, c: Parties): boolean {
+  return c.buyers.some((b) => b.userId === userId) || c.sellers.some((s) => s.userId === userId);
 }
 
-/** Settling charges the buyers: a buyer of the contract, an editor, or the key. */
+/**
+ * Editors and the key manage every contract; a member, those they created — while it is a draft
+ * (so it can be put together in any order), and once it was sent only if they are also one of its
+ * buyers or sellers: a member changes nobody else's deal.
+ */
+export function assertManageable(auth: AuthContext, c: Parties & { id: string; status: string }): void {
+  assertReadable(auth, c);
+  if (isEditor(auth)) return;
+  if (auth.user !== null && c.userId === auth.user.id && (c.status === "draft" || isBuyerOrSeller(auth.user.id, c))) return;
+  throw new PermissionError(
+    `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`,
+    "not_contract_creator",
+  );
+}
+
+/** Sending emails the buyers a bill: a member sends only a contract they created and are a buyer or seller of. */
+export function assertMaySend(auth: AuthContext, c: Parties & { id: string; status: string }): void {
+  assertManageable(auth, c);
+  if (isEditor(auth) || isBuyerOrSeller(auth.user!.id, c)) return;
+  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`, "not_contract_party");
+}
+
+/**
+ * Settling charges the buyers: a buyer or seller of the contract, an editor, or the key — and
+ * whom it may charge is `assertConsent`'s.
+ */
 export function assertMaySettle(auth: AuthContext, c: Parties & { id: string }): void {
   assertReadable(auth, c);
-  if (isEditor(auth) || (auth.user !== null && c.buyers.some((b) => b.userId === auth.user!.id))) return;
-  throw new PermissionError(`Only a buyer of ${c.id}, an editor or the platform key can settle it.`, "not_contract_buyer");
+  if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
+  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can settle it.`, "not_contract_party");
+}
+
+// ── consent to charges ──────────────────────────────────────────────────────────────────────────
+
+/** The platform answers for its users' money: its key (which acts as owner), an owner or an admin. */
+export const actsForPlatform = (auth: AuthContext) => roleAtLeast(auth.role, "admin");
+
+/** A buyer's acceptance holds for exactly what they accepted: this amount, in this currency. */
+export function hasAccepted(b: Pick<ContractBuyer, "accepted" | "acceptedAmount" | "acceptedCurrency" | "amountDue">, currency: string): boolean {
+  return b.accepted !== null && b.acceptedAmount === b.amountDue && b.acceptedCurrency === currency;
+}
+
+/**
+ * A user's card is charged only with their consent: the buyer settling themself, the buyer's
+ * acceptance of exactly what they owe now, or the platform acting (key, owner, admin). An editor
+ * manages contracts but does not answer for other people's money. 409 `buyer_consent_required`
+ * naming every buyer still to accept, before anyone is charged.
+ */
+export function assertConsent(auth: AuthContext, c: Pick<ContractState, "id" | "currency" | "buyers">): void {
+  if (actsForPlatform(auth)) return;
+  const missing = c.buyers.filter((b) => b.amountPaid < b.amountDue && b.userId !== auth.user?.id && !hasAccepted(b, c.currency));
+  if (missing.length === 0) return;
+  const who = missing.map((b) => b.userId);
+  throw new AppError(
+    409,
+    "invalid_request_error",
+    "buyer_consent_required",
+    `${c.id} would charge ${who.join(", ")} without their consent: each must accept the contract as it is now (POST /v1/contracts/${c.id}/accept) or settle it themself.`,
+    { param: "buyers", extra: { buyers: who } },
+  );
+}
+
+/** Every change to a contract's money (items, parties, amounts, fees, inclusion, currency) voids its buyers' acceptances. */
+export async function voidAcceptances(tx: Tx, contractId: string): Promise<void> {
+  await tx.contractBuyer.updateMany({ where: { contractId, accepted: { not: null } }, data: { accepted: null, acceptedAmount: null, acceptedCurrency: null } });
 }
 
 export const amountPaid = (c: Pick<ContractState, "buyers">) => c.buyers.reduce((sum, b) => sum + b.amountPaid, 0);

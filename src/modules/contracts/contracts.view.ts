@@ -36,7 +36,8 @@ const CONTRACT_JSON = Prisma.sql`json_build_object(
   'buyers', coalesce((
     SELECT json_agg(json_build_object(
       'id', b.id, 'user_id', b.user_id, 'email', b.email, 'name', b.name,
-      'baseAmountDue', b.base_amount_due, 'amountDue', b.amount_due, 'amountPaid', b.amount_paid
+      'baseAmountDue', b.base_amount_due, 'amountDue', b.amount_due, 'amountPaid', b.amount_paid,
+      'accepted', ${date("b.accepted")}, 'acceptedAmount', b.accepted_amount
     ) ORDER BY b.position, b.id) FROM contract_buyers b WHERE b.contract_id = c.id), '[]'),
   'sellers', coalesce((
     SELECT json_agg(json_build_object(

@@ -81,6 +81,10 @@ export const EVENT_TYPE_LIST = {
   },
   "contract.deleted": { object: "contract", description: "A draft contract was deleted; the object is the contract as it was." },
   "contract.voided": { object: "contract", description: "An open contract was voided (`DELETE` of a sent contract): status `void`." },
+  "contract.accepted": {
+    object: "contract",
+    description: "A buyer accepted the contract (`POST /contracts/:id/accept`): their consent to be charged their `acceptedAmount`; any change to the contract's money voids it.",
+  },
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
   "contract.paid": { object: "contract", description: "Settlement finished: every buyer charged, every seller paid; status `paid`." },

@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
+import { addCard, failed, okContract, onboardSeller, type Json } from "../helpers/contracts.js";
+
+/**
+ * "Money needs the payer's consent": a user's card is charged only when that user acts (settles
+ * themself, or accepted exactly what they owe) or the platform does (its key, an owner, an admin).
+ * Each test is the request sequence a hostile member sends.
+ */
+
+let t: TestContext;
+let acme: TestPlatform;
+/** The attacker, and the attacker's second account, which sells. */
+let mallory: TestUser;
+let shop: TestUser;
+
+beforeAll(async () => {
+  t = await createTestContext();
+  acme = await t.createPlatform({ name: "Acme", feePercent: 2.5 });
+  mallory = await t.createUser(acme, "member");
+  shop = await t.createUser(acme, "member");
+  await onboardSeller(t, acme, shop.id);
+  await addCard(t, acme, mallory.id);
+});
+afterAll(() => t.close());
+
+const call = (user: TestUser | null, method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: Json) =>
+  t.request({ method, url: `/v1${url}`, headers: bearer(user ? user.token : acme.apiKey), ...(payload !== undefined ? { payload } : {}) });
+
+async function victimWithCard(): Promise<TestUser> {
+  const victim = await t.createUser(acme, "member");
+  await addCard(t, acme, victim.id);
+  return victim;
+}
+
+/** What the victim's card was charged at the simulator, and the contract's transactions. */
+async function chargesOf(user: TestUser, contractId: string) {
+  const { stripeCustomerId } = await t.db.user.findUniqueOrThrow({ where: { id: user.id } });
+  const intents = await t.db.simPaymentIntent.findMany({ where: { customerId: stripeCustomerId! } });
+  const transactions = await t.db.transaction.count({ where: { contractId } });
+  return { intents, transactions };
+}
+
+/**
+ * The reported attack: Mallory's contract, an item her second account sells, the victim as buyer
+ * and Mallory as a second one, the victim's due pinned to almost the whole total.
+ */
+async function pinnedOnVictim(victim: TestUser): Promise<Json> {
+  const c = okContract(await call(mallory, "POST", "/contracts", {}), 201);
+  okContract(await call(mallory, "POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 50_000 }));
+  okContract(await call(mallory, "POST", `/contracts/${c.id}/buyer`, { user_id: victim.id }));
+  okContract(await call(mallory, "POST", `/contracts/${c.id}/buyer`, { user_id: mallory.id }));
+  const total = okContract(await call(mallory, "GET", `/contracts/${c.id}`)).total as number;
+  return okContract(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: total - 100 }));
+}
+
+describe("settling charges a buyer only with their consent", () => {
+  it("the reported attack: a member buyer settles a contract pinned on another buyer → 409 buyer_consent_required, nobody charged", async () => {
+    const victim = await victimWithCard();
+    const c = await pinnedOnVictim(victim);
+    const error = failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    expect(error.buyers).toEqual([victim.id]);
+    expect(error.message).toContain(victim.id);
+    const after = okContract(await call(mallory, "GET", `/contracts/${c.id}`));
+    expect(after.status).toBe("draft");
+    expect(after.buyers.map((b: Json) => b.amountPaid)).toEqual([0, 0]);
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+    expect(await t.db.simPaymentIntent.count({ where: { transferGroup: c.id } })).toBe(0);
+    expect(await t.db.transaction.count({ where: { contractId: c.id } })).toBe(0);
+  });
+
+  it("sending it first changes nothing: an open contract is not consent", async () => {
+    const victim = await victimWithCard();
+    const c = await pinnedOnVictim(victim);
+    expect(okContract(await call(mallory, "POST", `/contracts/${c.id}/send`)).status).toBe("open");
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("an editor does not answer for other people's money either", async () => {
+    const victim = await victimWithCard();
+    const editor = await t.createUser(acme, "editor");
+    const c = await pinnedOnVictim(victim);
+    failed(await call(editor, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("the victim accepts, then the attacker changes the amount: the acceptance is void and settling is refused", async () => {
+    const victim = await victimWithCard();
+    const c = await pinnedOnVictim(victim);
+    const agreed = c.buyers.find((b: Json) => b.user_id === victim.id).amountDue as number;
+    // The victim is shown a small amount first.
+    okContract(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 1_000 }));
+    const accepted = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+    expect(accepted.buyers.find((b: Json) => b.user_id === victim.id)).toMatchObject({ acceptedAmount: 1_000, accepted: expect.any(String) });
+    // Then the pin moves back up: the acceptance is gone.
+    const moved = okContract(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: agreed }));
+    expect(moved.buyers.find((b: Json) => b.user_id === victim.id)).toMatchObject({ accepted: null, acceptedAmount: null });
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    // A change back to the accepted amount does not revive the stale acceptance.
+    okContract(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 1_000 }));
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("every money change voids it: an item, a fee, the fee inclusion, a buyer", async () => {
+    const victim = await victimWithCard();
+    const c = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }), 201);
+    const changes: [string, string, Json | undefined][] = [
+      ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 1 }],
+      ["POST", `/contracts/${c.id}/fee`, { amount: 500 }],
+      ["PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }],
+      ["PUT", `/contracts/${c.id}`, { includeStripeFees: false }],
+      ["DELETE", `/contracts/${c.id}/buyer/${mallory.id}`, undefined],
+    ];
+    for (const [method, url, payload] of changes) {
+      const accepted = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+      expect(accepted.buyers.find((b: Json) => b.user_id === victim.id).accepted).not.toBeNull();
+      const changed = okContract(await call(mallory, method as "POST", url, payload));
+      expect(changed.buyers.find((b: Json) => b.user_id === victim.id), `${method} ${url}`).toMatchObject({ accepted: null, acceptedAmount: null });
+    }
+    // Notes and due date are not money: an acceptance survives them.
+    okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+    const noted = okContract(await call(mallory, "PUT", `/contracts/${c.id}`, { notes: "thanks" }));
+    expect(noted.buyers.find((b: Json) => b.user_id === victim.id).accepted).not.toBeNull();
+  });
+
+  it("the victim accepts the amount: a member party settles and the victim is charged exactly that", async () => {
+    const victim = await victimWithCard();
+    const c = await pinnedOnVictim(victim);
+    const due = c.buyers.find((b: Json) => b.user_id === victim.id).amountDue as number;
+    const accepted = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+    expect(accepted.buyers.find((b: Json) => b.user_id === victim.id)).toMatchObject({ amountDue: due, acceptedAmount: due });
+    // Accepting again unchanged changes nothing.
+    const again = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+    expect(again.buyers).toEqual(accepted.buyers);
+    const paid = okContract(await call(mallory, "PUT", `/contracts/${c.id}/settle`));
+    expect(paid.status).toBe("paid");
+    const { intents } = await chargesOf(victim, c.id);
+    expect(intents.map((i) => [i.amount, i.chargeSucceeded, i.transferGroup])).toEqual([[due, true, c.id]]);
+  });
+
+  it("the seller may collect once every buyer accepted; not before", async () => {
+    const victim = await victimWithCard();
+    const c = okContract(await call(shop, "POST", "/contracts", { items: [{ user_id: shop.id, price: 7_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    failed(await call(shop, "PUT", `/contracts/${c.id}/settle`), 409, "buyer_consent_required");
+    okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
+    expect(okContract(await call(shop, "PUT", `/contracts/${c.id}/settle`)).status).toBe("paid");
+    expect((await chargesOf(victim, c.id)).intents).toHaveLength(1);
+  });
+
+  // What must keep working (true before the fix too): the buyer's own hand, and the platform's.
+  it("a buyer settling charges themself without accepting; the key and an admin settle without any acceptance", async () => {
+    const victim = await victimWithCard();
+    const alone = okContract(await call(victim, "POST", "/contracts", { items: [{ user_id: shop.id, price: 3_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    expect(okContract(await call(victim, "PUT", `/contracts/${alone.id}/settle`)).status).toBe("paid");
+
+    const byKey = await pinnedOnVictim(victim);
+    expect(okContract(await call(null, "PUT", `/contracts/${byKey.id}/settle`)).status).toBe("paid");
+    const admin = await t.createUser(acme, "admin");
+    const byAdmin = await pinnedOnVictim(victim);
+    expect(okContract(await call(admin, "PUT", `/contracts/${byAdmin.id}/settle`)).status).toBe("paid");
+  });
+
+  it("only a buyer accepts, with their own token; a paid contract is not accepted", async () => {
+    const victim = await victimWithCard();
+    const outsider = await t.createUser(acme, "member");
+    const c = await pinnedOnVictim(victim);
+    failed(await call(shop, "POST", `/contracts/${c.id}/accept`), 403, "not_contract_buyer");
+    failed(await call(outsider, "POST", `/contracts/${c.id}/accept`), 404);
+    failed(await call(null, "POST", `/contracts/${c.id}/accept`), 401, "user_token_required");
+    okContract(await call(null, "PUT", `/contracts/${c.id}/settle`));
+    failed(await call(victim, "POST", `/contracts/${c.id}/accept`), 409, "contract_not_acceptable");
+  });
+
+  it("checking out one's own cart is the buyer's acceptance; an editor's checkout of someone's cart is not", async () => {
+    const victim = await victimWithCard();
+    const editor = await t.createUser(acme, "editor");
+    const product = await call(null, "POST", "/products", { user_id: shop.id, name: "Lamp", price: 2_500 });
+    expect(product.statusCode, product.body).toBe(201);
+    const fill = async () => (await call(victim, "POST", `/carts/auth/product/${product.json().id}`, { quantity: 1 })).json().id as string;
+
+    const own = okContract(await call(victim, "POST", `/contracts/cart/${await fill()}`), 201);
+    expect(own.buyers[0]).toMatchObject({ user_id: victim.id, acceptedAmount: own.buyers[0].amountDue, accepted: expect.any(String) });
+    expect(okContract(await call(shop, "PUT", `/contracts/${own.id}/settle`)).status).toBe("paid");
+
+    const forThem = okContract(await call(editor, "POST", `/contracts/cart/${await fill()}`), 201);
+    expect(forThem.buyers[0]).toMatchObject({ user_id: victim.id, accepted: null, acceptedAmount: null });
+    failed(await call(editor, "PUT", `/contracts/${forThem.id}/settle`), 409, "buyer_consent_required");
+    expect((await chargesOf(victim, forThem.id)).transactions).toBe(0);
+  });
+});
+
+describe("a member who is not a buyer or seller does not handle a contract's money", () => {
+  // Already refused before the fix (the contract is not even seen): pinned so it stays so.
+  it("a member who is not a party cannot settle, send or change the money of someone else's contract", async () => {
+    const victim = await victimWithCard();
+    const c = okContract(await call(null, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    // Not even seen by an outsider.
+    for (const [method, url, payload] of [
+      ["PUT", `/contracts/${c.id}/settle`, undefined],
+      ["POST", `/contracts/${c.id}/send`, undefined],
+      ["PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 99_000 }],
+      ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 1 }],
+    ] as const) {
+      failed(await call(mallory, method, url, payload), 404);
+    }
+    expect(okContract(await call(null, "GET", `/contracts/${c.id}`)).total).toBe(c.total);
+  });
+
+  it("the creator who is not a buyer or seller builds a draft, but cannot send it, settle it, or change it once sent", async () => {
+    const victim = await victimWithCard();
+    const c = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    expect(c.user_id).toBe(mallory.id);
+    failed(await call(mallory, "POST", `/contracts/${c.id}/send`), 403, "not_contract_party");
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 403, "not_contract_party");
+    // The platform sends it; the creator no longer changes its money.
+    okContract(await call(null, "POST", `/contracts/${c.id}/send`));
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 20_000 }), 403, "not_contract_creator");
+    failed(await call(mallory, "POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 5_000 }), 403, "not_contract_creator");
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }), 403, "not_contract_creator");
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+});
+
+// Subscriptions already charged only their subscriber before the fix: these attacks are pinned so it stays so.
+describe("subscriptions charge only their subscriber", () => {
+  it("a member cannot subscribe someone else, nor pause, resume or end their subscription", async () => {
+    const victim = await victimWithCard();
+    const c = okContract(await call(null, "POST", "/contracts", { items: [{ user_id: shop.id, price: 4_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    // There is no field naming the subscriber: the signed-in user is the subscriber.
+    failed(await call(mallory, "POST", `/subscriptions/auth/contract/${c.id}`, { user_id: victim.id }), 400);
+    failed(await call(mallory, "POST", `/subscriptions/auth/contract/${c.id}`), 404);
+    failed(await call(shop, "POST", `/subscriptions/auth/contract/${c.id}`), 403, "not_contract_buyer");
+    // A buyer added by the attacker to the attacker's own contract cannot be subscribed by them either.
+    const own = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 4_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }), 201);
+    const mine = await call(mallory, "POST", `/subscriptions/auth/contract/${own.id}`);
+    expect(mine.statusCode, mine.body).toBe(201);
+    expect(mine.json()).toMatchObject({ user_id: mallory.id });
+    expect((await chargesOf(victim, own.id)).intents).toEqual([]);
+
+    const sub = await call(victim, "POST", `/subscriptions/auth/contract/${c.id}`);
+    expect(sub.statusCode, sub.body).toBe(201);
+    const id = sub.json().id as string;
+    failed(await call(mallory, "PUT", `/subscriptions/${id}/pause`, {}), 403);
+    failed(await call(mallory, "PUT", `/subscriptions/auth/${id}/resume`), 404);
+    failed(await call(mallory, "DELETE", `/subscriptions/auth/${id}`), 404);
+    // The seller sees it, and still cannot end or resume it.
+    failed(await call(shop, "DELETE", `/subscriptions/auth/${id}`), 403, "not_subscriber");
+    failed(await call(shop, "PUT", `/subscriptions/auth/${id}/resume`), 403, "not_subscriber");
+    const after = await call(null, "GET", `/subscriptions/${id}`);
+    expect(after.json()).toMatchObject({ ended: null, isPaused: false });
+  });
+});
