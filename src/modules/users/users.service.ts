@@ -10,7 +10,7 @@ import type { Mode, Role } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
-import { mayActOn } from "../../lib/roles.js";
+import { mayActOn, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { emailChangeCodeEmail, emailChangeNotice } from "../auth/emails.js";
@@ -276,6 +276,12 @@ export function createUsersService(deps: {
       }
       const emailChanges = email !== undefined && email !== current.email;
       const direct = auth.via === "api_key";
+      // Those who may list users learn at once that the address is taken; a member learns it only
+      // on confirming, with the code sent to that address, so members cannot probe for accounts.
+      if (emailChanges && !direct && roleAtLeast(auth.role, "admin")) {
+        const taken = await db.user.count({ where: { platformId: auth.platformId, email, id: { not: current.id } } });
+        if (taken > 0) throw new ConflictError("email_taken", "Another user of this platform has this email.", "email");
+      }
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
       const now = clock.now();
       const platformName = auth.platform.name;
