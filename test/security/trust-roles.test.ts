@@ -217,3 +217,50 @@ describe("an access token is only as good as its session and its user's current 
     }
   });
 });
+
+describe("sessions are cached per node and forgotten on every node when revoked or when the user's role changes", () => {
+  let nodeA: TestContext;
+  let nodeB: TestContext;
+  let shop: TestPlatform;
+  beforeAll(async () => {
+    nodeA = await createTestContext({ AUTH_CACHE_TTL: "300" });
+    nodeB = await createTestContext({ AUTH_CACHE_TTL: "300" }, { sharedDatabaseUrl: nodeA.databaseUrl });
+    shop = await nodeA.createPlatform({ name: "Shop" });
+  });
+  afterAll(async () => {
+    await nodeB.close();
+    await nodeA.close();
+  });
+  const listUsers = (node: TestContext, token: string) => node.request({ method: "GET", url: "/v1/users", headers: bearer(token) });
+
+  /** Proves node B answers `user`'s token from its cache: the role changes behind its back (no NOTIFY) and B does not notice. */
+  async function cachedOnB(user: TestUser): Promise<void> {
+    await expect
+      .poll(async () => {
+        await listUsers(nodeB, user.token);
+        await nodeA.db.membership.update({ where: { userId: user.id }, data: { role: "member" } });
+        const status = (await listUsers(nodeB, user.token)).statusCode;
+        await nodeA.db.membership.update({ where: { userId: user.id }, data: { role: "admin" } });
+        return status;
+      })
+      .toBe(200);
+  }
+
+  it("drops an admin's rights on every node as soon as the demotion commits", async () => {
+    const staff = await nodeA.createUser(shop, "admin");
+    await cachedOnB(staff);
+    const demoted = await nodeA.request({ method: "PUT", url: `/v1/users/${staff.id}`, headers: bearer(shop.apiKey), payload: { role: "member" } });
+    expect(demoted.statusCode).toBe(200);
+    expect((await listUsers(nodeA, staff.token)).statusCode).toBe(403);
+    await expect.poll(async () => (await listUsers(nodeB, staff.token)).statusCode, { timeout: 2_000, interval: 20 }).toBe(403);
+  });
+
+  it("refuses a revoked session's token on every node", async () => {
+    const staff = await nodeA.createUser(shop, "admin");
+    await cachedOnB(staff);
+    // Whatever revokes the family (here a statement of its own), every node hears it.
+    await nodeA.db.refreshToken.updateMany({ where: { familyId: staff.sessionId }, data: { revoked: new Date() } });
+    await expect.poll(async () => (await listUsers(nodeB, staff.token)).statusCode, { timeout: 2_000, interval: 20 }).toBe(401);
+    expect((await listUsers(nodeA, staff.token)).statusCode).toBe(401);
+  });
+});
