@@ -224,8 +224,21 @@ async function prepareDatabase(): Promise<{ url: string; data: BenchData }> {
     );
   }
   // The API's shoppers sign in as a browser would: with an access token of the API's secret.
+  // Each token belongs to a session (a refresh-token family), as after a sign-in: the API checks it is live.
   const tokens = createTokenService({ secret: JWT_SECRET, accessTokenTtl: 86_400 });
-  data.tokens = Object.fromEntries(data.shoppers.api.map((id) => [id, tokens.signAccess({ userId: id, platformId: data.platformId, mode: "test", role: "member" }).token]));
+  const sessions = new pg.Client({ connectionString: url });
+  await sessions.connect();
+  data.tokens = {};
+  for (const id of data.shoppers.api) {
+    const familyId = `rt_bench_${id}`;
+    await sessions.query(
+      `INSERT INTO refresh_tokens (id, platform_id, mode, user_id, family_id, token_hash, expires)
+       VALUES ($1, $2, 'test', $3, $1, $4, now() + interval '30 days') ON CONFLICT (token_hash) DO NOTHING`,
+      [familyId, data.platformId, id, `bench-${id}`],
+    );
+    data.tokens[id] = tokens.signAccess({ userId: id, platformId: data.platformId, mode: "test", role: "member", sessionId: familyId }).token;
+  }
+  await sessions.end();
   return { url, data };
 }
 

@@ -33,6 +33,7 @@ import { createContractsService, type ContractsService } from "./modules/contrac
 import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { KeyCache } from "./modules/auth/key-cache.js";
+import { SessionCache } from "./modules/auth/session-cache.js";
 import { startInvalidationListener, type InvalidationListener } from "./db/invalidation.js";
 import { createOtpService } from "./modules/auth/otp.service.js";
 import { createSessionsService } from "./modules/auth/sessions.service.js";
@@ -190,14 +191,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
   const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
-  const invalidate = (message: string) => keyCache.invalidate(message);
-  const credentials = createCredentialsService({ db, tokens, keyCache });
+  const sessionCache = new SessionCache(config.auth.cacheTtl * 1000);
+  const invalidate = (message: string) => {
+    keyCache.invalidate(message);
+    sessionCache.invalidate(message);
+  };
+  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache });
   const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media, invalidate });
   const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
-  const users = createUsersService({ db, media, clock });
-  const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl });
+  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate });
+  const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users });
@@ -348,8 +353,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(platformsRoutes, { platforms });
       await v1.register(keysRoutes, { keys });
       await v1.register(usersRoutes, { users });
-      await v1.register(paymentMethodsRoutes, { paymentMethods });
-      await v1.register(bankAccountsRoutes, { bankAccounts });
+      await v1.register(paymentMethodsRoutes, { paymentMethods, users });
+      await v1.register(bankAccountsRoutes, { bankAccounts, users });
       await v1.register(stripeWebhooksRoutes, { webhooks: stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists, platforms });
       await v1.register(utilsRoutes, { utils, media, platforms });
@@ -374,16 +379,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger: app.log as unknown as Logger });
     });
   }
-  // Key lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
+  // Key and session lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
   let invalidations: InvalidationListener | undefined;
   if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
     const connectionString = deps.databaseUrl;
     app.addHook("onReady", async () => {
       invalidations = startInvalidationListener({
         connectionString,
-        onMessage: (message) => keyCache.invalidate(message),
-        onConnected: () => keyCache.setLive(true),
-        onDisconnected: () => keyCache.setLive(false),
+        onMessage: invalidate,
+        onConnected: () => {
+          keyCache.setLive(true);
+          sessionCache.setLive(true);
+        },
+        onDisconnected: () => {
+          keyCache.setLive(false);
+          sessionCache.setLive(false);
+        },
         logger: app.log as unknown as Logger,
       });
     });

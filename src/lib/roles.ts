@@ -12,3 +12,14 @@ export const ROLES: readonly Role[] = ["member", "editor", "admin", "owner"];
 export function roleAtLeast(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
+
+/**
+ * Whether a caller may change or erase a user: the platform key may change anyone, and a user
+ * themself; otherwise only a user of a strictly lower role — except that owners may change owners.
+ * So an admin cannot take over an owner or another admin (say, by changing their email).
+ */
+export function mayActOn(actor: { viaKey: boolean; userId: string | null; role: Role }, target: { id: string; role: Role }): boolean {
+  if (actor.viaKey || actor.userId === target.id) return true;
+  if (actor.role === "owner" && target.role === "owner") return true;
+  return ROLES.indexOf(actor.role) > ROLES.indexOf(target.role);
+}

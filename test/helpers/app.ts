@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +29,8 @@ export interface TestUser {
   email: string;
   role: Role;
   token: string;
+  /** The session (refresh-token family) `token` belongs to. */
+  sessionId: string;
 }
 
 export interface TestContext {
@@ -128,8 +131,9 @@ export async function createTestContext(
           membership: { create: { id: newId("membership"), platformId: platform.id, mode: platform.mode, role } },
         },
       });
-      const { token } = app.services.tokens.signAccess({ userId: id, platformId: platform.id, mode: platform.mode, role });
-      return { id, email: address, role, token };
+      const sessionId = await openSession(db, { id, platformId: platform.id, mode: platform.mode });
+      const { token } = app.services.tokens.signAccess({ userId: id, platformId: platform.id, mode: platform.mode, role, sessionId });
+      return { id, email: address, role, token, sessionId };
     },
     request: (options) => app.inject(options),
     async close() {
@@ -139,6 +143,23 @@ export async function createTestContext(
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A session (a refresh-token family, as a sign-in makes) for a user created directly; answers its id, the access token's `sid`. */
+export async function openSession(db: Db, user: { id: string; platformId: string; mode: Mode }): Promise<string> {
+  const familyId = newId("refreshToken");
+  await db.refreshToken.create({
+    data: {
+      id: newId("refreshToken"),
+      platformId: user.platformId,
+      mode: user.mode,
+      userId: user.id,
+      familyId,
+      tokenHash: randomBytes(32).toString("hex"),
+      expires: new Date(Date.now() + 30 * 86_400_000),
+    },
+  });
+  return familyId;
 }
 
 export function bearer(secret: string): Record<string, string> {

@@ -1,6 +1,7 @@
 import { createSigner } from "fast-jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestContext, TEST_JWT_SECRET, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { ACCESS_AUDIENCE } from "../../src/modules/auth/tokens.js";
 
 let t: TestContext;
 let acme: TestPlatform;
@@ -95,8 +96,10 @@ describe("user tokens", () => {
       sub: user.id,
       pid: acme.id,
       mode: "test",
+      sid: user.sessionId,
       role: "member",
       typ: "access",
+      aud: ACCESS_AUDIENCE,
     });
     const expiredRes = await get(bearer(expired));
     expect(expiredRes.statusCode).toBe(401);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seed } from "../../bench/seed.js";
 import { seedTransactions } from "../../bench/seed-transactions.js";
-import { TEST_JWT_SECRET, bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { TEST_JWT_SECRET, bearer, createTestContext, openSession, type TestContext, type TestPlatform } from "../helpers/app.js";
 import { expectInvariants, type Json } from "../helpers/contracts.js";
 import { createTokenService } from "../../src/modules/auth/tokens.js";
 
@@ -62,7 +62,8 @@ describe("bench/seed.ts", () => {
 
     const tokens = createTokenService({ secret: TEST_JWT_SECRET, accessTokenTtl: 600 });
     const shopper = data.shoppers.api[0]!;
-    const token = tokens.signAccess({ userId: shopper, platformId: data.platformId, mode: "test", role: "member" }).token;
+    const sessionId = await openSession(t.db, { id: shopper, platformId: data.platformId, mode: "test" });
+    const token = tokens.signAccess({ userId: shopper, platformId: data.platformId, mode: "test", role: "member", sessionId }).token;
     const added = await t.request({ method: "POST", url: `/v1/carts/auth/product/${data.shopProducts[0]}`, headers: bearer(token), payload: { quantity: 1 } });
     expect(added.statusCode, added.body).toBe(200);
     expect(data.shopProducts.length).toBeGreaterThan(50);

@@ -67,7 +67,7 @@ describe("the signed-in user (/v1/users/auth)", () => {
     [{ username: "a" }, "username"],
     [{ username: "no spaces" }, "username"],
     [{ image: "ftp://x/y.png" }, "image"],
-    [{ email: "new@acme.test" }, "email"],
+    [{ email: "not an email" }, "email"],
     [{ role: "owner" }, "role"],
     [{ stripeCustomerId: "cus_x" }, "stripeCustomerId"],
     [{ id: "user_x" }, "id"],
@@ -202,13 +202,18 @@ describe("users of the platform (/v1/users)", () => {
     expect((await t.db.user.findUniqueOrThrow({ where: { id: stranger.id } })).scheduledDeletion).toBeNull();
   });
 
-  it("PUT /:id lets an admin change the email, unique per platform", async () => {
+  it("PUT /:id: an admin's email change waits for confirmation, the key's applies at once; unique per platform", async () => {
     const u = await t.createUser(acme, "member");
     const res = await t.request({ method: "PUT", url: `/v1/users/${u.id}`, headers: as(admin.token), payload: { email: "renamed@acme.test" } });
     expect(res.statusCode).toBe(200);
-    expect(res.json().email).toBe("renamed@acme.test");
+    expect(res.json()).toMatchObject({ email: u.email, pendingEmail: "renamed@acme.test" });
+    const byKey = await t.request({ method: "PUT", url: `/v1/users/${u.id}`, headers: key(), payload: { email: "renamed@acme.test" } });
+    expect(byKey.statusCode).toBe(200);
+    expect(byKey.json()).toMatchObject({ email: "renamed@acme.test", pendingEmail: null });
     const clash = await t.request({ method: "PUT", url: `/v1/users/${u.id}`, headers: as(admin.token), payload: { email: "admin@acme.test" } });
     expect(clash.statusCode).toBe(409);
+    const clashByKey = await t.request({ method: "PUT", url: `/v1/users/${u.id}`, headers: key(), payload: { email: "admin@acme.test" } });
+    expect(clashByKey.statusCode).toBe(409);
   });
 
   it("links and images by id", async () => {

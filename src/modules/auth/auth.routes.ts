@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { ValidationError } from "../../lib/errors.js";
+import { AuthenticationError, ValidationError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
 import type { RateLimiter } from "../../plugins/rate-limit.js";
 import type { PlatformsService } from "../platforms/platforms.service.js";
@@ -85,6 +85,12 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
       },
       config: { auth: "public" },
     },
-    async (request) => toSessionResponse(await sessions.refresh(request.body.refreshToken, request.auth?.platformId ?? null)),
+    async (request) => {
+      const session = await sessions.refresh(request.body.refreshToken, request.auth?.platformId ?? null).catch(async (err: unknown) => {
+        if (err instanceof AuthenticationError && err.code === "refresh_token_reused") await sessions.forgetRevoked(request.body.refreshToken);
+        throw err;
+      });
+      return toSessionResponse(session);
+    },
   );
 };

@@ -5,6 +5,7 @@ import type { Platform } from "../../generated/prisma/client.js";
 import { sha256Hex } from "../../lib/crypto.js";
 import { AuthenticationError } from "../../lib/errors.js";
 import type { CachedKey, KeyCache } from "./key-cache.js";
+import type { SessionCache } from "./session-cache.js";
 import type { TokenService } from "./tokens.js";
 
 /** `cndl_<mode>_<secret>`: the official SDK splits keys on `_`, so the secret has none. */
@@ -17,6 +18,7 @@ export interface KeyIdentity {
 
 export interface UserIdentity {
   userId: string;
+  sessionId: string;
   role: Role;
   platform: Platform;
 }
@@ -70,8 +72,13 @@ function toPlatform(row: PlatformRow): Platform {
 // lastUsed is informative; writing it on every request would turn every read into a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenService, "verifyAccess">; keyCache?: KeyCache }): CredentialsService {
-  const { db, tokens, keyCache } = deps;
+export function createCredentialsService(deps: {
+  db: Db;
+  tokens: Pick<TokenService, "verifyAccess">;
+  keyCache?: KeyCache;
+  sessionCache?: SessionCache;
+}): CredentialsService {
+  const { db, tokens, keyCache, sessionCache } = deps;
 
   async function lookUpKey(hash: string): Promise<CachedKey | undefined> {
     const cached = keyCache?.get(hash);
@@ -107,13 +114,22 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
 
     async authenticateUser(token) {
       const claims = tokens.verifyAccess(token);
+      const cached = sessionCache?.get(claims.sid);
+      if (cached && cached.userId === claims.sub && cached.platform.id === claims.pid && cached.platform.mode === claims.mode) {
+        return { userId: cached.userId, sessionId: cached.sessionId, role: cached.role, platform: cached.platform };
+      }
+      const mark = sessionCache?.mark() ?? 0;
+      // The session must still be live (revoking a family revokes its access tokens at once), and the
+      // role is read from the database, not the token, so a demotion takes effect at once too.
       const [user] = await db.$queryRaw<(PlatformRow & { user_id: string; role: Role | null })[]>`
         SELECT u.id AS user_id, m.role::text AS role, ${PLATFORM_COLUMNS}
         FROM users u JOIN platforms p ON p.id = u.platform_id LEFT JOIN memberships m ON m.user_id = u.id
-        WHERE u.id = ${claims.sub} AND u.platform_id = ${claims.pid} AND u.mode = ${claims.mode}::"Mode" AND u.deleted IS NULL`;
-      if (!user) throw new AuthenticationError("The access token's user no longer exists.", "token_invalid");
-      // The role is read from the database, not the token, so a demotion takes effect at once.
-      return { userId: user.user_id, role: user.role ?? "member", platform: toPlatform(user) };
+        WHERE u.id = ${claims.sub} AND u.platform_id = ${claims.pid} AND u.mode = ${claims.mode}::"Mode" AND u.deleted IS NULL
+          AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ${claims.sid} AND r.user_id = u.id AND r.revoked IS NULL)`;
+      if (!user) throw new AuthenticationError("The access token's session was revoked or its user no longer exists. Sign in again.", "token_revoked");
+      const identity = { userId: user.user_id, sessionId: claims.sid, role: user.role ?? "member", platform: toPlatform(user) };
+      sessionCache?.set(identity, mark);
+      return identity;
     },
   };
 }

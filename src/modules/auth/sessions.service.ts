@@ -25,6 +25,8 @@ export function createSessionsService(deps: {
   users: Pick<UsersService, "view">;
   clock: Clock;
   refreshTokenTtl: number;
+  /** Evicts this node's cached copy of a session (other nodes hear the NOTIFY of the revocation). */
+  invalidate?: (message: string) => void;
 }) {
   const { db, tokens, users, clock } = deps;
 
@@ -44,15 +46,16 @@ export function createSessionsService(deps: {
     return secret;
   }
 
-  function accessToken(user: UserView) {
-    return tokens.signAccess({ userId: user.id, platformId: user.platformId, mode: user.mode, role: user.membership?.role ?? "member" });
+  function accessToken(user: UserView, familyId: string) {
+    return tokens.signAccess({ userId: user.id, platformId: user.platformId, mode: user.mode, role: user.membership?.role ?? "member", sessionId: familyId });
   }
 
   return {
     /** A new session (a new family) for a user who just proved who they are. */
     async start(tx: Prisma.TransactionClient, user: UserView): Promise<Session> {
-      const refreshToken = await newRefreshToken(tx, user, newId("refreshToken"));
-      const { token, expiresIn } = accessToken(user);
+      const familyId = newId("refreshToken");
+      const refreshToken = await newRefreshToken(tx, user, familyId);
+      const { token, expiresIn } = accessToken(user, familyId);
       return { token, refreshToken, expiresIn, user };
     },
 
@@ -75,9 +78,19 @@ export function createSessionsService(deps: {
           throw new AuthenticationError("The session's user no longer exists.", "refresh_token_invalid");
         });
         const next = await newRefreshToken(tx, user, row.familyId);
-        const { token, expiresIn } = accessToken(user);
+        const { token, expiresIn } = accessToken(user, row.familyId);
         return { token, refreshToken: next, expiresIn, user };
       });
+    },
+
+    /**
+     * After a refresh revoked the session of `refreshToken` (reuse): this node forgets it at once, so
+     * the very next request with one of its access tokens is refused; other nodes hear the NOTIFY
+     * the revocation sent (a trigger on refresh_tokens).
+     */
+    async forgetRevoked(refreshToken: string): Promise<void> {
+      const row = await db.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) }, select: { familyId: true, revoked: true } });
+      if (row?.revoked) deps.invalidate?.(`session:${row.familyId}`);
     },
   };
 }

@@ -1,8 +1,9 @@
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { userParams } from "../users/users.schemas.js";
-import { toUserResponse, type UserView } from "../users/users.service.js";
+import { toUserResponse, type UsersService, type UserView } from "../users/users.service.js";
 import { connectBankAccountBody, userWithAccountLinkSchema, userWithBankAccountSchema } from "./bank-accounts.schemas.js";
 import { toBankAccountResponse, type BankAccountsService } from "./bank-accounts.service.js";
 
@@ -25,7 +26,7 @@ function withBankAccount(user: UserView) {
   return { ...toUserResponse(user), bankAccount: toBankAccountResponse(user) };
 }
 
-export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccountsService }> = async (app, { bankAccounts }) => {
+export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccountsService; users: Pick<UsersService, "assertMayManage"> }> = async (app, { bankAccounts, users }) => {
   app.post(
     "/users/auth/bank_account",
     {
@@ -83,6 +84,8 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
         response: { 200: userWithAccountLinkSchema, ...errors(401, 403, 404, 409, ...gatewayErrors) },
       },
       config: admin,
+      // Onboarding another user's payouts needs the right to change that user (403 `user_role_protected`).
+      preHandler: async (request: FastifyRequest) => users.assertMayManage(requireAuth(request), (request.params as { id: string }).id),
     },
     async (request) => {
       const auth = requireAuth(request);

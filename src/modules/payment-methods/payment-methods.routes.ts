@@ -1,9 +1,10 @@
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { userParams, userSchema } from "../users/users.schemas.js";
-import { toUserResponse, type UserView } from "../users/users.service.js";
+import { toUserResponse, type UsersService, type UserView } from "../users/users.service.js";
 import {
   attachPaymentMethodBody,
   selfPaymentMethodParams,
@@ -34,7 +35,13 @@ const clientSecretDescription =
   "Creates a SetupIntent on the user's Stripe customer (created, and `stripeCustomerId` set, on first use) and answers its `clientSecret`, " +
   "for saving a card with Stripe.js; then attach the confirmed payment method with `POST …/payment_methods`.";
 
-export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: PaymentMethodsService }> = async (app, { paymentMethods }) => {
+export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: PaymentMethodsService; users: Pick<UsersService, "assertMayManage"> }> = async (
+  app,
+  { paymentMethods, users },
+) => {
+  // Changing another user's cards needs the right to change that user (403 `user_role_protected`).
+  const manages = { preHandler: async (request: FastifyRequest) => users.assertMayManage(requireAuth(request), (request.params as { id: string }).id) };
+
   // ── the signed-in user ──────────────────────────────────────────────────
   app.post(
     "/users/auth/client_secret",
@@ -148,6 +155,7 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         response: { 200: userWithClientSecretSchema, ...errors(400, 401, 403, 404, 409, ...gatewayErrors) },
       },
       config: admin,
+      ...manages,
     },
     async (request) => {
       const { user, clientSecret, setupIntentId } = await paymentMethods.createClientSecret({ tenant: requireAuth(request), userId: request.params.id });
@@ -184,6 +192,7 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         response: { 200: userWithPaymentMethodSchema, ...errors(401, 403, 404, 409, ...gatewayErrors) },
       },
       config: admin,
+      ...manages,
     },
     async (request) => {
       const { user, paymentMethodId } = await paymentMethods.attach({ tenant: requireAuth(request), userId: request.params.id, paymentMethod: request.body.payment_method });
@@ -204,6 +213,7 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         response: { 200: userSchema, ...errors(400, 401, 403, 404, ...gatewayErrors) },
       },
       config: admin,
+      ...manages,
     },
     async (request) =>
       toUserResponse(await paymentMethods.remove({ tenant: requireAuth(request), userId: request.params.id, paymentMethodRef: request.params.payment_method_id })),
@@ -222,6 +232,7 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
         response: { 200: userSchema, ...errors(400, 401, 403, 404, ...gatewayErrors) },
       },
       config: admin,
+      ...manages,
     },
     async (request) =>
       toUserResponse(await paymentMethods.setDefault({ tenant: requireAuth(request), userId: request.params.id, paymentMethodRef: request.params.payment_method_id })),

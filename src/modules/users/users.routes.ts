@@ -3,6 +3,7 @@ import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { imageSource } from "../media/upload.js";
 import {
+  confirmEmailBody,
   createUserBody,
   imageBody,
   linkBody,
@@ -39,7 +40,8 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "modifySignedInUser",
         tags,
         summary: "Modify the signed-in user",
-        description: "`email` is proven by signing in and `role` is given by an owner, so neither can be changed here.",
+        description:
+          "A new `email` does not take effect yet: it becomes `pendingEmail`, a 6-digit code is emailed to it, and `POST /users/auth/email/confirm` with the code applies it. The current address is told. `role` is given by an owner, so it cannot be changed here.",
         body: updateSelfBody,
         response: { 200: userSchema, ...errors(400, 401, 409) },
       },
@@ -48,6 +50,25 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
     async (request) => {
       const auth = requireUser(request);
       return toUserResponse(await users.update(auth, auth.user.id, request.body));
+    },
+  );
+
+  app.post(
+    "/users/auth/email/confirm",
+    {
+      schema: {
+        operationId: "confirmSignedInUserEmail",
+        tags,
+        summary: "Confirm the signed-in user's new email",
+        description: "With the code emailed to `pendingEmail`, makes it the user's `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
+        body: confirmEmailBody,
+        response: { 200: userSchema, ...errors(400, 401, 409, 422, 429) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return toUserResponse(await users.confirmEmail(auth, auth.user.id, request.body.token));
     },
   );
 
@@ -154,7 +175,9 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "modifyUser",
         tags,
         summary: "Modify a user",
-        description: "Changing `role` needs an owner (or the platform key).",
+        description:
+          "Changing `role` needs an owner (or the platform key). Nobody but the platform key and the user themself may change a user of an equal or higher role, except owners, who may change owners (403 `user_role_protected`). " +
+          "A new `email` takes effect at once only from the platform key; from a user it becomes `pendingEmail` until the code emailed to it is given to `POST /users/:id/email/confirm`. The current address is told either way.",
         params: userParams,
         body: updateUserBody,
         response: { 200: userSchema, ...errors(400, 401, 403, 404, 409) },
@@ -164,6 +187,23 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
     async (request) => toUserResponse(await users.update(requireAuth(request), request.params.id, request.body)),
   );
 
+  app.post(
+    "/users/:id/email/confirm",
+    {
+      schema: {
+        operationId: "confirmUserEmail",
+        tags,
+        summary: "Confirm a user's new email",
+        description: "With the code emailed to the user's `pendingEmail`, makes it their `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
+        params: userParams,
+        body: confirmEmailBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 409, 422, 429) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.confirmEmail(requireAuth(request), request.params.id, request.body.token)),
+  );
+
   app.delete(
     "/users/:id",
     {
@@ -171,6 +211,7 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "scheduleUserDeletion",
         tags,
         summary: "Schedule a user for deletion in 30 days",
+        description: "Nobody but the platform key and the user may schedule the deletion of a user of an equal or higher role, except owners, who may for owners (403 `user_role_protected`).",
         params: userParams,
         response: { 200: userSchema, ...errors(401, 403, 404) },
       },

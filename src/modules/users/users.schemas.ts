@@ -64,6 +64,7 @@ export const userSchema = z
     authenticated: apiDate.nullable().describe("Last sign-in"),
     links: z.array(linkSchema),
     paymentMethods: z.array(paymentMethodSchema),
+    pendingEmail: z.string().nullable().describe("A new email waiting for its confirmation code; `email` changes when it is confirmed"),
     scheduledDeletion: apiDate.nullable(),
     role: roleSchema.describe("The user's role on the platform"),
     created: apiDate,
@@ -81,10 +82,10 @@ const profileFields = {
   timezone: timezone.optional(),
 };
 
-/** What the signed-in user may change about themself (email is proven by sign-in; role by an owner). */
-export const updateSelfBody = z.object(profileFields).strict();
+/** What the signed-in user may change about themself (a new email waits for its code; role is given by an owner). */
+export const updateSelfBody = z.object({ ...profileFields, email: emailAddress.optional() }).strict();
 
-/** What an admin may change (`role`: owners only). */
+/** What an admin may change (`role`: owners only; `email`: confirmed by code unless the platform key changes it). */
 export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional() }).strict();
 
 export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional() }).strict();
@@ -92,6 +93,8 @@ export const createUserBody = z.object({ ...profileFields, email: emailAddress, 
 export const userParams = z.object({ id: idParam("user") }).strict();
 export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
 export const selfLinkParams = z.object({ link_id: idParam("link") }).strict();
+
+export const confirmEmailBody = z.object({ token: z.string().trim().regex(/^\d{6}$/, "must be the 6-digit code") }).strict();
 
 export const linkBody = z.object({ label: z.string().trim().min(1).max(100), url: httpUrl }).strict();
 

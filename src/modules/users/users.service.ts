@@ -1,13 +1,19 @@
+import { createHmac, randomInt } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import { uniqueViolation } from "../../db/errors.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
+import { enqueue } from "../../jobs/queue.js";
+import { safeEqual } from "../../lib/crypto.js";
 import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
 import type { Mode, Role } from "../../generated/prisma/enums.js";
-import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
+import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { mayActOn, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import { emailChangeCodeEmail, emailChangeNotice } from "../auth/emails.js";
 import { recordEvent, recordEvents } from "../events/events.service.js";
 import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
 import type { MediaService } from "../media/media.service.js";
@@ -18,6 +24,9 @@ import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput 
 
 export const DELETION_GRACE_DAYS = 30;
 export const MAX_LINKS = 20;
+/** A new email's confirmation code: like a sign-in code, 10 minutes, once, at most 5 guesses. */
+export const EMAIL_CODE_TTL_SECONDS = 600;
+export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 
 /**
  * What erasing a user scrubs from the events of the objects that were theirs (each names its
@@ -85,6 +94,7 @@ export function toUserResponse(u: UserView) {
     authenticated: toApiDate(u.authenticated),
     links: u.links.map((l) => ({ id: l.id, label: l.label, url: l.url })),
     paymentMethods: u.paymentMethods.map(toPaymentMethodResponse),
+    pendingEmail: u.pendingEmail,
     scheduledDeletion: toApiDate(u.scheduledDeletion),
     role: u.membership?.role ?? "member",
     created: toApiDate(u.created),
@@ -106,8 +116,30 @@ export class WaitlistNotGrantedError extends PermissionError {
   }
 }
 
-export function createUsersService(deps: { db: Db; media: Pick<MediaService, "store" | "retrieve">; clock: Clock }) {
+export class UserOutranksYouError extends PermissionError {
+  constructor() {
+    super("Only the platform key, the user themself, or a user of a higher role (an owner, for owners) can change or delete this user.", "user_role_protected");
+  }
+}
+
+class EmailCodeLockedError extends AppError {
+  constructor() {
+    super(429, "rate_limit_error", "email_code_attempts_exceeded", "Too many wrong codes. Ask for the email change again.", { param: "token" });
+  }
+}
+
+export function createUsersService(deps: {
+  db: Db;
+  media: Pick<MediaService, "store" | "retrieve">;
+  clock: Clock;
+  /** Keys the HMAC of email confirmation codes. */
+  secret: string;
+  /** Evicts this node's cached sessions of a user (other nodes hear the NOTIFY). */
+  invalidate?: (message: string) => void;
+}) {
   const { db, media, clock } = deps;
+  const invalidateLocally = deps.invalidate ?? (() => {});
+  const emailCodeHash = (userId: string, email: string, code: string) => createHmac("sha256", deps.secret).update(`email\n${userId}\n${email}\n${code}`).digest("hex");
 
   async function view(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<UserView> {
     const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
@@ -122,6 +154,14 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
     return user;
   }
 
+  /** The target as it is, if `auth` may change or erase it (see `mayActOn`). */
+  async function manageable(auth: AuthContext, id: string): Promise<UserView> {
+    const target = await view(auth, id);
+    const actor = { viaKey: auth.via === "api_key", userId: auth.user?.id ?? null, role: auth.role };
+    if (!mayActOn(actor, { id: target.id, role: target.membership?.role ?? "member" })) throw new UserOutranksYouError();
+    return target;
+  }
+
   function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
     if (role && role !== "member" && auth.role !== "owner") {
       throw new PermissionError("Only an owner can give a role other than member.", "insufficient_role");
@@ -130,6 +170,11 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
 
   return {
     view,
+
+    /** Throws 403 `user_role_protected` unless `auth` may change the user (routes of other modules acting on a user). */
+    async assertMayManage(auth: AuthContext, id: string): Promise<void> {
+      await manageable(auth, id);
+    },
 
     /**
      * The user an email signs in as (created on first sign-in, as a member), with a pending deletion
@@ -218,31 +263,101 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 
-    /** `self`: the signed-in user changing their own profile (no email or role). */
+    /**
+     * A change of the user's profile. A new `email` takes effect at once only from the platform key;
+     * from anyone else it waits, as `pendingEmail`, for the code sent to it (`confirmEmail`). The old
+     * address is told either way.
+     */
     async update(auth: AuthContext, id: string, input: UpdateUserInput | UpdateSelfInput): Promise<UserView> {
-      const current = await view(auth, id);
-      const { role, ...fields } = input as UpdateUserInput;
+      const current = await manageable(auth, id);
+      const { role, email, ...fields } = input as UpdateUserInput;
       if (role !== undefined && role !== (current.membership?.role ?? "member")) {
         if (auth.role !== "owner") throw new PermissionError("Only an owner can change roles.", "insufficient_role");
       }
-      return db
+      const emailChanges = email !== undefined && email !== current.email;
+      const direct = auth.via === "api_key";
+      // Those who may list users learn at once that the address is taken; a member learns it only
+      // on confirming, with the code sent to that address, so members cannot probe for accounts.
+      if (emailChanges && !direct && roleAtLeast(auth.role, "admin")) {
+        const taken = await db.user.count({ where: { platformId: auth.platformId, email, id: { not: current.id } } });
+        if (taken > 0) throw new ConflictError("email_taken", "Another user of this platform has this email.", "email");
+      }
+      const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+      const now = clock.now();
+      const platformName = auth.platform.name;
+      const updated = await db
         .$transaction(async (tx) => {
-          await tx.user.update({ where: { id: current.id }, data: fields });
+          await tx.user.update({
+            where: { id: current.id },
+            data: {
+              ...fields,
+              ...(emailChanges && direct ? { email, pendingEmail: null, pendingEmailCodeHash: null, pendingEmailExpires: null, pendingEmailAttempts: 0 } : {}),
+              ...(emailChanges && !direct
+                ? {
+                    pendingEmail: email,
+                    pendingEmailCodeHash: emailCodeHash(current.id, email, code),
+                    pendingEmailExpires: new Date(now.getTime() + EMAIL_CODE_TTL_SECONDS * 1000),
+                    pendingEmailAttempts: 0,
+                  }
+                : {}),
+            },
+          });
+          if (emailChanges) {
+            // The code travels in the job until it is sent; it is useless after 10 minutes.
+            if (!direct) await enqueue(tx, "send-email", emailChangeCodeEmail(email, code, platformName, EMAIL_CODE_TTL_SECONDS / 60), { maxAttempts: 5 });
+            if (current.email) await enqueue(tx, "send-email", emailChangeNotice(current.email, email, platformName, !direct), { maxAttempts: 5 });
+          }
           if (role !== undefined) {
             await tx.membership.upsert({
               where: { userId: current.id },
               update: { role },
               create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, userId: current.id, role },
             });
+            // Sessions cached with the old role are dropped on every node.
+            await notifyInvalidation(tx, `user:${current.id}`);
           }
+          return changed(tx, auth, current.id, "user.updated");
+        })
+        .catch(userConflict);
+      if (role !== undefined) invalidateLocally(`user:${current.id}`);
+      return updated;
+    },
+
+    /** Applies the pending email when `code` is the one sent to it; the old address is told. */
+    async confirmEmail(auth: AuthContext, id: string, code: string): Promise<UserView> {
+      const current = await manageable(auth, id);
+      const pending = current.pendingEmail;
+      const invalid = () => new UnprocessableError("email_code_invalid", "This code is not valid (wrong, expired or already used), or no email change is pending.", "token");
+      if (!pending || !current.pendingEmailCodeHash || !current.pendingEmailExpires || current.pendingEmailExpires <= clock.now()) throw invalid();
+      if (current.pendingEmailAttempts >= EMAIL_CODE_MAX_ATTEMPTS) throw new EmailCodeLockedError();
+      const hash = current.pendingEmailCodeHash;
+      if (!safeEqual(hash, emailCodeHash(current.id, pending, code))) {
+        // Count the guess; the condition keeps parallel guesses from exceeding the limit.
+        const counted = await db.user.updateMany({
+          where: { id: current.id, pendingEmailCodeHash: hash, pendingEmailAttempts: { lt: EMAIL_CODE_MAX_ATTEMPTS } },
+          data: { pendingEmailAttempts: { increment: 1 } },
+        });
+        if (counted.count === 0) throw new EmailCodeLockedError();
+        throw invalid();
+      }
+      return db
+        .$transaction(async (tx) => {
+          // Single use: of two parallel confirmations, one applies it.
+          const applied = await tx.user.updateMany({
+            where: { id: current.id, pendingEmailCodeHash: hash, deleted: null },
+            data: { email: pending, pendingEmail: null, pendingEmailCodeHash: null, pendingEmailExpires: null, pendingEmailAttempts: 0 },
+          });
+          if (applied.count === 0) throw invalid();
+          if (current.email) await enqueue(tx, "send-email", emailChangeNotice(current.email, pending, auth.platform.name, false), { maxAttempts: 5 });
           return changed(tx, auth, current.id, "user.updated");
         })
         .catch(userConflict);
     },
 
     /** Deletion 30 days from now; signing in before then cancels it. Asking again keeps the first date. */
-    async scheduleDeletion(tenant: Tenant, id: string): Promise<UserView> {
-      const current = await view(tenant, id);
+    async scheduleDeletion(auth: AuthContext, id: string): Promise<UserView> {
+      const tenant = auth;
+      const current = await manageable(auth, id);
       if (current.scheduledDeletion) return current;
       const when = new Date(clock.now().getTime() + DELETION_GRACE_DAYS * 86_400_000);
       return db.$transaction(async (tx) => {
@@ -252,7 +367,7 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
     },
 
     async setImage(auth: AuthContext, id: string, source: ImageSource): Promise<UserView> {
-      await view(auth, id);
+      await manageable(auth, id);
       const tenant = { platformId: auth.platformId, mode: auth.mode };
       const stored =
         "file" in source
@@ -264,7 +379,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
       });
     },
 
-    async addLink(tenant: Tenant, userId: string, link: { label: string; url: string }): Promise<UserView> {
+    async addLink(auth: AuthContext, userId: string, link: { label: string; url: string }): Promise<UserView> {
+      const tenant = auth;
+      await manageable(auth, userId);
       return db.$transaction(async (tx) => {
         // Lock the user row so parallel additions cannot pass the cap together.
         const locked = await tx.$queryRaw<{ id: string }[]>`
@@ -277,8 +394,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
       });
     },
 
-    async removeLink(tenant: Tenant, userId: string, linkId: string): Promise<UserView> {
-      await view(tenant, userId);
+    async removeLink(auth: AuthContext, userId: string, linkId: string): Promise<UserView> {
+      const tenant = auth;
+      await manageable(auth, userId);
       return db.$transaction(async (tx) => {
         const { count } = await tx.userLink.deleteMany({ where: { id: linkId, userId, platformId: tenant.platformId } });
         if (count === 0) throw new NotFoundError("link", linkId, "link_id");
@@ -329,6 +447,9 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
               firstName: null,
               lastName: null,
               image: null,
+              pendingEmail: null,
+              pendingEmailCodeHash: null,
+              pendingEmailExpires: null,
               payoutSchedule: Prisma.DbNull,
               bankLast4: null,
               authenticated: null,
@@ -347,7 +468,10 @@ export function createUsersService(deps: { db: Db; media: Pick<MediaService, "st
           await recordEvents(tx, archived.map((p) => productEvent(source, "product.archived", p, now)));
           for (const s of ending) await recordSubscriptionEvent(tx, s.id, "subscription.ended", null);
           await recordEvent(tx, { ...source, type: "user.deleted", object: erased });
+          // Their sessions, cached on every node, end with them.
+          await notifyInvalidation(tx, `user:${user.id}`);
         });
+        invalidateLocally(`user:${user.id}`);
       }
       return due.length;
     },
