@@ -22,6 +22,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
+import { censoring, createLogger } from "./lib/logging.js";
 import { systemClock, type Clock } from "./lib/time.js";
 import { authRoutes } from "./modules/auth/auth.routes.js";
 import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
@@ -132,26 +133,14 @@ declare module "fastify" {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const REDACT = [
-  "req.headers.authorization",
-  "req.headers.api_key",
-  "req.headers.cookie",
-  "*.token",
-  "*.refreshToken",
-  "*.apiKey",
-  "*.api_key",
-  "*.secret",
-  "*.password",
-];
-
 /** The composition root: builds a ready-to-listen app from its dependencies. Only server.ts listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    ...(deps.logger
-      ? { loggerInstance: deps.logger as FastifyBaseLogger }
-      : { logger: { level: config.logLevel, redact: { paths: REDACT, censor: "[redacted]" } } }),
+    // Whatever logger is handed in, the app's lines go through the same censoring (credentials in
+    // headers, bodies and query strings).
+    loggerInstance: censoring(deps.logger ?? createLogger({ level: config.logLevel })) as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeout,
@@ -171,6 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate("routeCatalog", routeCatalog);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("request-id", request.id);
+    // No answer is ever content-sniffed into something else (a GIF with a script in it is a GIF).
+    reply.header("x-content-type-options", "nosniff");
   });
 
   // ── adapters and services ────────────────────────────────────────────────
@@ -298,7 +289,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(multipart, { limits: { fileSize: config.uploadLimit, files: 1, fields: 10, parts: 11 } });
   if (storage.kind === "disk") {
     await fs.mkdir(path.join(config.dataDir, "media"), { recursive: true });
-    await app.register(fastifyStatic, { root: path.join(config.dataDir, "media"), prefix: "/media/", decorateReply: false, index: false });
+    await app.register(fastifyStatic, {
+      root: path.join(config.dataDir, "media"),
+      prefix: "/media/",
+      decorateReply: false,
+      index: false,
+      // Uploads are user content on our own origin: never sniffed, and anything but an image is
+      // downloaded rather than rendered (so an HTML or SVG file cannot run script here).
+      setHeaders: (reply, file) => {
+        reply.header("x-content-type-options", "nosniff");
+        if (!isInlineImage(file)) reply.header("content-disposition", "attachment");
+      },
+    });
   }
   await app.register(authPlugin, {
     credentials,
@@ -407,6 +409,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** The raster images we store and let browsers show inline (SVG can carry script: not one of them). */
+const INLINE_IMAGE = /\.(?:png|jpe?g|gif|webp)$/i;
+function isInlineImage(file: string): boolean {
+  return INLINE_IMAGE.test(file);
 }
 
 /** CORS: configured origins, plus each platform's own `url` and domains (cached for a minute). */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import type { RateLimitStore } from "./adapters/rate-limit/store.js";
 import { buildApp } from "./app.js";
+import { createLogger as createCensoringLogger } from "./lib/logging.js";
 import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
@@ -21,16 +22,7 @@ export interface Runtime {
 }
 
 export function createLogger(config: Readonly<Config>, options: { stderr?: boolean } = {}): Logger {
-  return pino(
-    {
-    level: config.logLevel,
-    redact: {
-      paths: ["req.headers.authorization", "req.headers.api_key", "req.headers.cookie", "*.token", "*.refreshToken", "*.apiKey", "*.api_key", "*.secret", "*.password"],
-      censor: "[redacted]",
-    },
-  },
-    pino.destination(options.stderr ? 2 : 1),
-  );
+  return createCensoringLogger({ level: config.logLevel }, pino.destination(options.stderr ? 2 : 1));
 }
 
 export async function startRuntime(config: Readonly<Config>, logger: Logger = createLogger(config)): Promise<Runtime> {
@@ -51,7 +43,7 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
       logger.info("rate limits: in-process (set REDIS_URL to share them between nodes)");
     }
     await migrateJobQueue(database.url, logger);
-    logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (logged, and written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
+    logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     logger.info(describePayments(config));
     await app.ready();

@@ -20,9 +20,12 @@ export const CRONTAB = [
   "* * * * * compact-analytics",
 ].join("\n");
 
-function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {
+export function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {
   return new GraphileLogger((scope) => (level, message, meta) => {
-    const fields = { job: scope.taskIdentifier, jobId: scope.jobId, ...(meta ?? {}) };
+    // graphile-worker's meta carries the whole job on a failure, payload included (an email's
+    // text, with its sign-in code): only the job's name and id are logged.
+    const { job, ...rest } = (meta ?? {}) as { job?: { id?: string; task_identifier?: string } };
+    const fields = { ...rest, job: scope.taskIdentifier ?? job?.task_identifier, jobId: scope.jobId ?? job?.id };
     if (level === "error") logger.error(fields, message);
     else if (level === "warning") logger.warn(fields, message);
     else if (level === "info") logger.debug(fields, message);

@@ -6,7 +6,8 @@ import { AppError, ValidationError } from "../lib/errors.js";
 import { newId } from "../lib/ids.js";
 
 /**
- * `Idempotency-Key` on POST (DESIGN.md §5), after Stripe: the first answer to a key is kept for
+ * `Idempotency-Key` on every request that changes something — POST, PUT, PATCH and DELETE (a
+ * settlement's PUT charges cards; a lost answer must be retryable) — after Stripe: the first answer to a key is kept for
  * 24 h and replayed to every retry (`Idempotent-Replayed: true`); the same key with another body is
  * a 422; a retry while the first request still runs is a 409. Keys belong to the caller — the
  * platform, narrowed to the signed-in user when there is one, or the client address on public
@@ -18,6 +19,7 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 // A request recorded as running for this long died with its node; a retry may take the key over.
 const STALE_IN_FLIGHT_MS = 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const CHANGES_STATE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -47,7 +49,9 @@ function requestHash(request: FastifyRequest): string {
   // File uploads are streamed after this hook runs, so their fingerprint is their size and type.
   const body = request.isMultipart()
     ? `multipart:${request.headers["content-length"] ?? ""}`
-    : JSON.stringify(canonical(request.body ?? null));
+    : Buffer.isBuffer(request.body)
+      ? `raw:${sha256Hex(request.body)}` // a file PUT to a signed upload URL
+      : JSON.stringify(canonical(request.body ?? null));
   return sha256Hex(`${request.method} ${request.url}\n${body}`);
 }
 
@@ -62,7 +66,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: { db: Db }): Pro
   app.decorateRequest("idempotencyRecordId", null);
 
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== "POST") return;
+    if (!CHANGES_STATE.has(request.method)) return;
     const raw = request.headers["idempotency-key"];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0]! : raw;

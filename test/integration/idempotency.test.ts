@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../src/lib/ids.js";
-import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
+import { addCard, okContract, onboardSeller, simulatorCounts } from "../helpers/contracts.js";
 
 let t: TestContext;
 let acme: TestPlatform;
@@ -153,5 +154,94 @@ describe("Idempotency-Key", () => {
     const res = await createKey("x".repeat(256));
     expect(res.statusCode).toBe(400);
     expect(res.json().error.param).toBe("Idempotency-Key");
+  });
+});
+
+describe("Idempotency-Key on PUT, PATCH and DELETE", () => {
+  let seller: TestUser;
+  beforeAll(async () => {
+    seller = await t.createUser(acme, "member");
+    await onboardSeller(t, acme, seller.id);
+  });
+
+  async function buyerWithCard(): Promise<TestUser> {
+    const user = await t.createUser(acme, "member");
+    await addCard(t, acme, user.id);
+    return user;
+  }
+
+  async function contractFor(buyer: TestUser) {
+    const res = await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(acme.apiKey), payload: { items: [{ user_id: seller.id, price: 4200 }], buyers: [{ user_id: buyer.id }] } });
+    return okContract(res, 201);
+  }
+
+  const withKey = (key: string, headers: Record<string, string> = bearer(acme.apiKey)) => ({ ...headers, "idempotency-key": key });
+
+  it("PUT settle: the retry of a lost answer gets the first 200 again, and the card is charged once", async () => {
+    const buyer = await buyerWithCard();
+    const c = await contractFor(buyer);
+    const first = await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: withKey(`settle-${c.id}`) });
+    const retry = await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: withKey(`settle-${c.id}`) });
+    expect(okContract(first).status).toBe("paid");
+    expect(retry.statusCode).toBe(200);
+    expect(retry.body).toBe(first.body);
+    expect(retry.headers["idempotent-replayed"]).toBe("true");
+    expect((await simulatorCounts(t, c.id)).succeeded).toHaveLength(1);
+    // Without the key, a second settle is still the state rule's 409.
+    expect((await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: bearer(acme.apiKey) })).statusCode).toBe(409);
+  });
+
+  it("PUT: the same key on another route, or with another body, is 422 and does nothing", async () => {
+    const buyer = await buyerWithCard();
+    const c = await contractFor(buyer);
+    const other = await contractFor(buyer);
+    await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: withKey("put-reused") });
+    const res = await t.request({ method: "PUT", url: `/v1/contracts/${other.id}/settle`, headers: withKey("put-reused") });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe("idempotency_key_reused");
+    expect((await simulatorCounts(t, other.id)).succeeded).toHaveLength(0);
+  });
+
+  it("PUT: a same-key retry while the first still runs is 409 in progress", async () => {
+    const buyer = await buyerWithCard();
+    const c = await contractFor(buyer);
+    await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: withKey("put-running") });
+    await t.db.idempotencyRecord.updateMany({ where: { key: "put-running" }, data: { completed: null, responseStatus: null, responseBody: null } });
+    const res = await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: withKey("put-running") });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe("idempotency_request_in_progress");
+  });
+
+  it("DELETE: a retried revoke answers the first 200 instead of an error", async () => {
+    const created = (await createKey("to-revoke")).json();
+    const url = `/v1/platforms/${acme.id}/keys/${created.id}`;
+    const first = await t.request({ method: "DELETE", url, headers: withKey("revoke-1") });
+    const retry = await t.request({ method: "DELETE", url, headers: withKey("revoke-1") });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.body).toBe(first.body);
+    expect(retry.headers["idempotent-replayed"]).toBe("true");
+  });
+
+  it("subscription pause, resume and end: each retry replays the first answer", async () => {
+    const buyer = await buyerWithCard();
+    const c = await contractFor(buyer);
+    const subscribed = await t.request({ method: "POST", url: `/v1/subscriptions/auth/contract/${c.id}`, headers: bearer(buyer.token) });
+    expect(subscribed.statusCode, subscribed.body).toBe(201);
+    const id = subscribed.json().id as string;
+    const steps = [
+      { method: "PUT", url: `/v1/subscriptions/${id}/pause`, headers: bearer(acme.apiKey) },
+      { method: "PUT", url: `/v1/subscriptions/auth/${id}/resume`, headers: bearer(buyer.token) },
+      { method: "DELETE", url: `/v1/subscriptions/auth/${id}`, headers: bearer(buyer.token) },
+    ] as const;
+    for (const [i, step] of steps.entries()) {
+      const first = await t.request({ method: step.method, url: step.url, headers: withKey(`sub-${id}-${i}`, step.headers) });
+      const retry = await t.request({ method: step.method, url: step.url, headers: withKey(`sub-${id}-${i}`, step.headers) });
+      expect(first.statusCode, `${step.method} ${step.url}: ${first.body}`).toBe(200);
+      expect(retry.statusCode, `${step.method} ${step.url}`).toBe(200);
+      expect(retry.body).toBe(first.body);
+      expect(retry.headers["idempotent-replayed"]).toBe("true");
+    }
+    expect((await t.db.subscription.findUniqueOrThrow({ where: { id } })).ended).not.toBeNull();
   });
 });

@@ -37,6 +37,7 @@ describe("S3-compatible storage (S3_BUCKET)", () => {
     const put = s3.requests.find((r) => r.method === "PUT")!;
     expect(put.path).toBe(`/candle-media/${key}`);
     expect(put.headers["content-type"]).toBe("image/png");
+    expect(put.headers["content-disposition"]).toBe("inline");
     expect(String(put.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request/);
     expect(s3.objects.get(`/candle-media/${key}`)?.equals(PNG_1PX)).toBe(true);
     expect((await t.db.media.findUniqueOrThrow({ where: { id } })).storageKey).toBe(key);

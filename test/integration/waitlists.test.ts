@@ -40,7 +40,9 @@ describe("waitlists", () => {
 
   it("POST is public with platform_id, and 400/404 without a usable platform", async () => {
     const res = await t.request({ method: "POST", url: "/v1/waitlists", payload: { email: "public@example.com", platform_id: acme.id } });
-    expect(res.statusCode).toBe(201);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ joined: true, platform_id: acme.id, email: "public@example.com" });
+    expect(await t.db.waitlistEntry.count({ where: { platformId: acme.id, email: "public@example.com" } })).toBe(1);
     expect((await t.request({ method: "POST", url: "/v1/waitlists", payload: { email: "x@example.com" } })).statusCode).toBe(400);
     expect((await t.request({ method: "POST", url: "/v1/waitlists", payload: { email: "x@example.com", platform_id: "plat_nope" } })).statusCode).toBe(404);
     expect((await t.request({ method: "POST", url: "/v1/waitlists", headers: bearer(acme.apiKey), payload: { email: "bad" } })).json().error.param).toBe("email");

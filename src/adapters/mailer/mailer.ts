@@ -1,4 +1,4 @@
-/** Outgoing email. SMTP when SMTP_URL is set; otherwise the dev outbox (logged and kept on disk). */
+/** Outgoing email. SMTP when SMTP_URL is set; otherwise the dev outbox (kept on disk, readable by the server user only). */
 export interface EmailMessage {
   to: string;
   subject: string;

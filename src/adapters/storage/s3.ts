@@ -38,7 +38,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     kind: "s3",
     urlFor,
     async put(key, data, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: data, ContentType: contentType }));
+      // The bucket serves these on a public URL: anything but a raster image is downloaded, never
+      // rendered. (S3 cannot add X-Content-Type-Options; the CDN in front of it should.)
+      const disposition = /^image\/(?:png|jpeg|gif|webp)$/.test(contentType) ? "inline" : "attachment";
+      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: data, ContentType: contentType, ContentDisposition: disposition }));
       return { url: urlFor(key) };
     },
     async delete(key) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
+import { roleAtLeast } from "../../lib/roles.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
 import type { PlatformsService } from "../platforms/platforms.service.js";
@@ -8,6 +9,7 @@ import {
   listWaitlistQuery,
   waitlistCountSchema,
   waitlistEntrySchema,
+  waitlistJoinReceiptSchema,
   waitlistListSchema,
   waitlistParams,
 } from "./waitlists.schemas.js";
@@ -27,15 +29,22 @@ export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsServic
         operationId: "joinWaitlist",
         tags,
         summary: "Join the platform's waitlist (public)",
-        description: "Idempotent per email: joining again answers the existing entry (200) instead of a new one (201).",
+        description:
+          "Idempotent per email. With the platform's key (or an admin's token): the entry, new (201) or the existing one (200). " +
+          "Anyone else (no credentials, or a member's token) gets the same 202 receipt whether or not the email was already on the list, " +
+          "so the form cannot be used to learn who is waiting, under which name, at which place, or who was let in.",
         body: joinWaitlistBody,
-        response: { 200: waitlistEntrySchema, 201: waitlistEntrySchema, ...errors(400, 404, 429) },
+        response: { 200: waitlistEntrySchema, 201: waitlistEntrySchema, 202: waitlistJoinReceiptSchema, ...errors(400, 404, 429) },
       },
       config: { auth: "public" },
     },
     async (request, reply) => {
       const platform = await platforms.resolvePublic(request.auth, request.body.platform_id);
       const { entry, created } = await waitlists.join(platform, request.body, request.id);
+      // Only a caller who may list the waitlist learns about an entry it did not just create.
+      if (!request.auth || !roleAtLeast(request.auth.role, "admin")) {
+        return reply.code(202).send({ joined: true as const, platform_id: platform.id, email: request.body.email });
+      }
       return reply.code(created ? 201 : 200).send(toWaitlistEntryResponse(entry));
     },
   );

@@ -15,6 +15,14 @@ export const waitlistEntrySchema = z
   })
   .meta({ id: "WaitlistEntry" });
 
+export const waitlistJoinReceiptSchema = z
+  .object({
+    joined: z.literal(true).describe("The email is on the list (it may have been already: this answer does not say)"),
+    platform_id: z.string(),
+    email: z.string(),
+  })
+  .meta({ id: "WaitlistJoinReceipt" });
+
 export const joinWaitlistBody = z
   .object({
     email: emailAddress,
