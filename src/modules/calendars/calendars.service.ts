@@ -132,7 +132,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
       await recordEvents(tx, pending);
       return created;
     };
-    const calendar = !inTransaction(client) ? await db.$transaction(createAndRecord) : events ? await create(client, events) : await createAndRecord(client);
+    const calendar = inTransaction(client) ? (events ? await create(client, events) : await createAndRecord(client)) : await client.$transaction(createAndRecord);
     return { ...calendar, timezone: user.timezone };
   }
 
