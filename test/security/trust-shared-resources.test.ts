@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POOL_IN_TRANSACTION } from "../../src/db/client.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
 import { codeOf, startSmtpServer } from "../helpers/smtp.js";
 
@@ -146,4 +147,14 @@ describe("an exhausted database pool", () => {
     expect(res.json().error).toMatchObject({ type: "api_error", code: "database_busy", request_id: res.headers["request-id"] });
     expect((await tiny.request({ method: "GET", url: "/v1/products", headers: bearer(platform.apiKey) })).statusCode).toBe(200);
   }, 30_000);
+});
+
+describe("the pool refuses code inside a transaction callback (tests run with the guard)", () => {
+  it("a pool query, or a nested transaction, inside the callback fails; the transaction client works", async () => {
+    await expect(t.db.$transaction(async () => t.db.user.count())).rejects.toThrow(POOL_IN_TRANSACTION);
+    await expect(t.db.$transaction(async () => t.db.$transaction(async (tx) => tx.user.count()))).rejects.toThrow(POOL_IN_TRANSACTION);
+    await expect(t.db.$transaction(async (tx) => tx.user.count())).resolves.toBeTypeOf("number");
+    // Outside any callback the pool serves as usual, also right after one ended.
+    expect(await t.db.user.count()).toBeTypeOf("number");
+  });
 });
