@@ -15,7 +15,10 @@ import { describe, expect, it } from "vitest";
  *  - calls a function of the same file whose body uses the pool (directly, or through another one,
  *    or by calling one without the client argument that defaults to the pool);
  *  - calls a function of the same file whose parameter defaults to the pool (`client = db`)
- *    without passing that argument.
+ *    without passing that argument;
+ *  - calls a service's method (`users.view(…)`) named like a function of src/ whose parameter
+ *    defaults to the pool, without passing that argument (the fewest parameters before it, when
+ *    several functions share the name).
  */
 
 const ROOT = join(import.meta.dirname, "../../src");
@@ -65,7 +68,25 @@ interface LocalFunction {
   poolDefault: number;
 }
 
-function localFunctions(file: ts.SourceFile): Map<string, LocalFunction> {
+/** A call that leaves out the pool-defaulting argument of a function of src/ it names by method. */
+function defaultsToPool(node: ts.CallExpression, poolDefaults: Map<string, number>): string | undefined {
+  if (!ts.isPropertyAccessExpression(node.expression) || !ts.isIdentifier(node.expression.expression)) return undefined;
+  const index = poolDefaults.get(node.expression.name.text);
+  return index !== undefined && node.arguments.length <= index ? node.expression.getText() : undefined;
+}
+
+/** Across files: for each function name whose parameter defaults to the pool, the lowest such parameter index. */
+export function poolDefaultsOf(files: { path: string; text: string }[]): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const { path, text } of files) {
+    for (const [name, f] of localFunctions(ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true), new Map())) {
+      if (f.poolDefault >= 0) found.set(name, Math.min(found.get(name) ?? Infinity, f.poolDefault));
+    }
+  }
+  return found;
+}
+
+function localFunctions(file: ts.SourceFile, poolDefaults: Map<string, number>): Map<string, LocalFunction> {
   const functions = new Map<string, LocalFunction>();
   const visit = (node: ts.Node) => {
     let name: string | undefined;
@@ -86,7 +107,9 @@ function localFunctions(file: ts.SourceFile): Map<string, LocalFunction> {
     for (const f of functions.values()) {
       if (f.usesPool || !f.node.body) continue;
       walk(f.node.body, (node) => {
-        if (f.usesPool || !ts.isCallExpression(node) || !ts.isIdentifier(node.expression)) return;
+        if (f.usesPool || !ts.isCallExpression(node)) return;
+        if (defaultsToPool(node, poolDefaults)) f.usesPool = changed = true;
+        if (!ts.isIdentifier(node.expression)) return;
         const callee = functions.get(node.expression.text);
         if (callee && (callee.usesPool || (callee.poolDefault >= 0 && node.arguments.length <= callee.poolDefault))) f.usesPool = changed = true;
       });
@@ -105,9 +128,9 @@ function containsPool(node: ts.Node): boolean {
 }
 
 /** The rule's violations in one file, as `path:line: what`. */
-export function poolUsesInTransactions(path: string, text: string): string[] {
+export function poolUsesInTransactions(path: string, text: string, poolDefaults: Map<string, number>): string[] {
   const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
-  const functions = localFunctions(file);
+  const functions = localFunctions(file, poolDefaults);
   const found: string[] = [];
   const report = (node: ts.Node, what: string) => {
     const { line } = file.getLineAndCharacterOfPosition(node.getStart(file));
@@ -120,6 +143,8 @@ export function poolUsesInTransactions(path: string, text: string): string[] {
       if (isPoolReference(node) && !(ts.isIdentifier(node) && ts.isPropertyAccessExpression(node.parent) && isPoolReference(node.parent))) {
         report(node, `\`${node.getText(file)}\` used inside a transaction callback`);
       }
+      const method = ts.isCallExpression(node) ? defaultsToPool(node, poolDefaults) : undefined;
+      if (method) report(node, `\`${method}()\` called without its client: it defaults to the pool`);
       if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
         const f = functions.get(node.expression.text);
         if (!f) return;
@@ -144,16 +169,21 @@ export function poolUsesInTransactions(path: string, text: string): string[] {
 
 describe("no pool client inside a transaction callback", () => {
   it("holds across src/", () => {
-    const found = sourceFiles(ROOT).flatMap((path) => poolUsesInTransactions(path, readFileSync(path, "utf8")));
+    const files = sourceFiles(ROOT).map((path) => ({ path, text: readFileSync(path, "utf8") }));
+    const poolDefaults = poolDefaultsOf(files);
+    // The check knows the services' helpers (or it would pass for want of looking).
+    expect(poolDefaults.get("view")).toBeGreaterThan(0);
+    const found = files.flatMap(({ path, text }) => poolUsesInTransactions(path, text, poolDefaults));
     expect(found).toEqual([]);
   });
 
-  it("catches the pool named directly, through deps or this, and through a helper of the same file", () => {
+  it("catches the pool named directly, through deps or this, through a helper of the same file, and a service method left to default to it", () => {
     const code = `
       function helper(x) { return db.user.findMany({ where: { x } }); }
       function viaHelper() { return helper(1); }
       async function view(id, client = db) { return client.user.findUnique({ where: { id } }); }
       async function viewDefault(id) { return view(id); }
+      async function viaService(id) { return users.view(id); }
       async function inTx(tx) { return tx.user.count(); }
       export async function run(deps) {
         await db.$transaction(async (tx) => {
@@ -166,16 +196,21 @@ describe("no pool client inside a transaction callback", () => {
           await view("u_1", tx);
           await inTx(tx);
           await viewDefault("u_1");
+          await users.view("u_1");
+          await users.view("u_1", tx);
+          await viaService("u_1");
         });
       }`;
-    const found = poolUsesInTransactions(join(ROOT, "example.ts"), code).map((f) => f.replace(/^[^:]+:/, ""));
+    const found = poolUsesInTransactions(join(ROOT, "example.ts"), code, poolDefaultsOf([{ path: "example.ts", text: code }])).map((f) => f.replace(/^[^:]+:/, ""));
     expect(found).toEqual([
-      "10: `db` used inside a transaction callback",
-      "11: `deps.db` used inside a transaction callback",
-      "12: `this.prisma` used inside a transaction callback",
-      "13: `viaHelper()` uses the pool and is called inside a transaction callback",
-      "14: `view()` called without its client: it defaults to the pool",
-      "17: `viewDefault()` uses the pool and is called inside a transaction callback",
+      "11: `db` used inside a transaction callback",
+      "12: `deps.db` used inside a transaction callback",
+      "13: `this.prisma` used inside a transaction callback",
+      "14: `viaHelper()` uses the pool and is called inside a transaction callback",
+      "15: `view()` called without its client: it defaults to the pool",
+      "18: `viewDefault()` uses the pool and is called inside a transaction callback",
+      "19: `users.view()` called without its client: it defaults to the pool",
+      "21: `viaService()` uses the pool and is called inside a transaction callback",
     ]);
   });
 });
