@@ -350,7 +350,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         sessions,
         platforms,
         limiter,
-        limits: { perEmail: config.otp.perEmail, perAddress: config.otp.perAddress, windowSeconds: config.otp.windowSeconds },
+        limits: config.otp,
       });
       await v1.register(platformsRoutes, { platforms });
       await v1.register(keysRoutes, { keys });

@@ -111,7 +111,10 @@ const envSchema = z
   MAIL_FROM: optionalString.transform((v) => v ?? '"Candle" <no-reply@localhost>'),
   OTP_EMAIL_MAX: int(5, 1, 1_000_000),
   OTP_IP_MAX: int(30, 1, 1_000_000),
-  OTP_WINDOW: int(900, 1, 86_400),
+  OTP_WINDOW: int(300, 1, 86_400),
+  OTP_VERIFY_MAX: int(5, 1, 1_000_000),
+  OTP_VERIFY_DAILY_MAX: int(10, 1, 1_000_000),
+  OTP_VERIFY_EMAIL_MAX: int(100, 1, 1_000_000),
   JOBS_WORKER: bool(true),
   JOBS_CONCURRENCY: int(5, 1, 100),
   WEBHOOKS_ALLOW_PRIVATE: bool(false),
@@ -176,7 +179,11 @@ export interface Config {
   rateLimit: { max: number; ipMax: number; windowSeconds: number; store: "redis" | "memory"; redisUrl: string | undefined };
   seedDemoPlatform: boolean;
   mail: { transport: "smtp" | "outbox"; smtpUrl: string | undefined; from: string };
-  otp: { perEmail: number; perAddress: number; windowSeconds: number };
+  /**
+   * Sign-in code limits. Asking: per email and client, and per client. Verifying: per email and
+   * client (per window and per day), per client, and per email over a day whoever asks.
+   */
+  otp: { perEmail: number; perAddress: number; windowSeconds: number; verifyPerEmail: number; verifyPerEmailDaily: number; verifyPerEmailAll: number };
   jobs: { worker: boolean; concurrency: number };
   /** Outgoing webhooks: `timeout` in ms; `retryBase` (s) is the first retry's delay, doubled after each failure. */
   webhooks: { allowPrivate: boolean; timeout: number; retryBase: number };
@@ -227,7 +234,14 @@ export function loadConfig(env: Env): Readonly<Config> {
     },
     seedDemoPlatform: e.SEED_DEMO_PLATFORM,
     mail: { transport: e.SMTP_URL ? "smtp" : "outbox", smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
-    otp: { perEmail: e.OTP_EMAIL_MAX, perAddress: e.OTP_IP_MAX, windowSeconds: e.OTP_WINDOW },
+    otp: {
+      perEmail: e.OTP_EMAIL_MAX,
+      perAddress: e.OTP_IP_MAX,
+      windowSeconds: e.OTP_WINDOW,
+      verifyPerEmail: e.OTP_VERIFY_MAX,
+      verifyPerEmailDaily: e.OTP_VERIFY_DAILY_MAX,
+      verifyPerEmailAll: e.OTP_VERIFY_EMAIL_MAX,
+    },
     jobs: { worker: e.JOBS_WORKER, concurrency: e.JOBS_CONCURRENCY },
     webhooks: { allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE, timeout: e.WEBHOOK_TIMEOUT, retryBase: e.WEBHOOK_RETRY_BASE },
     storage: e.S3_BUCKET

@@ -11,3 +11,17 @@ export function uniqueViolation(err: unknown): string[] | null {
   const cause = (err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause;
   return cause?.constraint?.fields?.map((f) => f.replace(/"/g, "")) ?? [];
 }
+
+/**
+ * Whether a query failed because no pool connection came free in time — the pool is saturated, the
+ * database itself is fine. With the `pg` adapter this surfaces as pg-pool's own plain Error
+ * ("timeout exceeded when trying to connect", after `connectionTimeoutMillis`), whether the query
+ * ran on the pool or was opening a transaction; Prisma's engine-side equivalent is P2024.
+ */
+export function poolTimedOut(err: unknown, depth = 0): boolean {
+  if (depth > 5 || err === null || typeof err !== "object") return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  if (e.code === "P2024") return true;
+  if (typeof e.message === "string" && /timeout exceeded when trying to connect/i.test(e.message)) return true;
+  return poolTimedOut(e.cause, depth + 1) || poolTimedOut(e.meta?.driverAdapterError, depth + 1);
+}

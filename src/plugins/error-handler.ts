@@ -4,7 +4,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { uniqueViolation } from "../db/errors.js";
+import { poolTimedOut, uniqueViolation } from "../db/errors.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
@@ -165,7 +165,7 @@ const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
   const code = e?.code ?? "";
-  if (["P1001", "P1002", "P1008", "P1017", "P2024", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
+  if (["P1001", "P1002", "P1008", "P1017", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
   // A query cut short by the server shutting down comes back as a failed query (P2010, or a
   // driver-adapter error) carrying PostgreSQL's code, e.g. 57P01 "terminating connection due to administrator command".
   if (UNAVAILABLE_SQLSTATE.test(postgresCode(err) ?? "")) return true;
@@ -184,6 +184,15 @@ function postgresCode(err: unknown): string | undefined {
   return e?.cause?.originalCode ?? e?.meta?.driverAdapterError?.cause?.originalCode;
 }
 
+/** Load, not a fault: every pool connection is taken, or a transaction could not finish in its time. */
+const DATABASE_BUSY: Envelope = {
+  status: 503,
+  type: "api_error",
+  code: "database_busy",
+  message: "The database is too busy to complete this request in time; nothing was changed. Retry shortly.",
+  headers: { "retry-after": "1" },
+};
+
 function fromDatabase(err: { code?: string; meta?: Record<string, unknown> }): Envelope | undefined {
   switch (err.code) {
     case "P2002": {
@@ -200,13 +209,7 @@ function fromDatabase(err: { code?: string; meta?: Record<string, unknown> }): E
       return { status: 404, type: "invalid_request_error", code: "resource_missing", message: "No such object." };
     case "P2028":
       // The transaction waited too long for a connection, or ran past its time (locks held by others).
-      return {
-        status: 503,
-        type: "api_error",
-        code: "database_busy",
-        message: "The database is too busy to complete this request in time; nothing was changed. Retry shortly.",
-        headers: { "retry-after": "1" },
-      };
+      return DATABASE_BUSY;
     case "P2034":
       return { status: 409, type: "invalid_request_error", code: "concurrent_update", message: "The object changed while this request ran. Retry it." };
   }
@@ -235,6 +238,7 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
   const ferr = err as FastifyError & { code?: string; meta?: Record<string, unknown> };
   const database = fromDatabase(ferr);
   if (database) return database;
+  if (poolTimedOut(err)) return { ...DATABASE_BUSY, message: "Every database connection is busy; the request could not be served in time. Retry shortly." };
   if (isDatabaseUnavailable(err)) {
     return { status: 503, type: "api_error", code: "database_unavailable", message: "The database is unavailable. Retry shortly.", headers: { "retry-after": "1" } };
   }

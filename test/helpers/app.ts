@@ -82,7 +82,8 @@ export async function createTestContext(
     JOBS_CONCURRENCY: "2",
     ...env,
   });
-  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout);
+  // Tests run with the guard: a pool query inside a transaction callback fails loudly.
+  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
   const payments =
     typeof deps.payments === "function"
       ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }))

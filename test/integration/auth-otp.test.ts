@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { OTP_MAX_ATTEMPTS } from "../../src/modules/auth/otp.service.js";
 import { codeOf, startSmtpServer } from "../helpers/smtp.js";
 
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
@@ -167,11 +168,25 @@ describe("POST /v1/auth/otp/verify", () => {
     expect(await t.db.refreshToken.count({ where: { user: { email } } })).toBe(1);
   });
 
-  it("locks the code after 5 wrong guesses, even against the right one", async () => {
+  it("cuts one client off after OTP_VERIFY_MAX attempts at an email; the code still works from another client", async () => {
     const email = freshEmail();
     const code = await codeFor(email);
     const wrong = code === "000000" ? "111111" : "000000";
-    for (let i = 0; i < 5; i += 1) expect((await verify(email, wrong)).statusCode).toBe(401);
+    const from = (address: string, token: string) =>
+      t.request({ method: "POST", url: "/v1/auth/otp/verify", headers: { api_key: acme.apiKey, mode: "test" }, payload: { email, token }, remoteAddress: address });
+    for (let i = 0; i < 5; i += 1) expect((await from("198.51.100.20", wrong)).statusCode).toBe(401);
+    const cut = await from("198.51.100.20", code);
+    expect(cut.statusCode).toBe(429);
+    expect(cut.headers["retry-after"]).toBeDefined();
+    expect((await from("198.51.100.21", code)).statusCode).toBe(200);
+  });
+
+  it("locks a code after OTP_MAX_ATTEMPTS wrong guesses in all, even against the right one", async () => {
+    const email = freshEmail();
+    const code = await codeFor(email);
+    await t.db.otpCode.updateMany({ where: { email }, data: { attempts: OTP_MAX_ATTEMPTS - 1 } });
+    const wrong = code === "000000" ? "111111" : "000000";
+    expect((await verify(email, wrong)).statusCode).toBe(401);
     const locked = await verify(email, code);
     expect(locked.statusCode).toBe(429);
     expect(locked.json().error.code).toBe("otp_attempts_exceeded");
@@ -186,12 +201,16 @@ describe("POST /v1/auth/otp/verify", () => {
     expect(res.json().error.code).toBe("otp_invalid");
   });
 
-  it("invalidates the previous code when a new one is asked for", async () => {
+  it("emails the same code again while it is live, rather than voiding it", async () => {
     const email = freshEmail();
     const first = await codeFor(email);
     const second = await codeFor(email);
-    if (first !== second) expect((await verify(email, first)).statusCode).toBe(401);
-    expect((await verify(email, second)).statusCode).toBe(200);
+    expect(second).toBe(first);
+    expect(await t.db.otpCode.count({ where: { email } })).toBe(1);
+    expect((await verify(email, first)).statusCode).toBe(200);
+    // Used: the next request makes a new code.
+    const third = await codeFor(email);
+    expect((await verify(email, third)).statusCode).toBe(200);
   });
 
   it("is 400 for a malformed code, a missing email, or a phone number", async () => {

@@ -66,6 +66,9 @@ beforeAll(async () => {
     RATE_LIMIT_IP_MAX: "10000000",
     OTP_EMAIL_MAX: "1000000",
     OTP_IP_MAX: "1000000",
+    OTP_VERIFY_MAX: "1000000",
+    OTP_VERIFY_DAILY_MAX: "1000000",
+    OTP_VERIFY_EMAIL_MAX: "1000000",
     JOBS_WORKER: "true",
   });
   await waitUntilReady(port, { alive: () => server.child.exitCode === null });

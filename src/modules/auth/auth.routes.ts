@@ -15,8 +15,10 @@ export interface AuthRoutesDeps {
   sessions: SessionsService;
   platforms: Pick<PlatformsService, "resolvePublic">;
   limiter: RateLimiter;
-  limits: { perEmail: number; perAddress: number; windowSeconds: number };
+  limits: { perEmail: number; perAddress: number; windowSeconds: number; verifyPerEmail: number; verifyPerEmailDaily: number; verifyPerEmailAll: number };
 }
+
+const DAY_SECONDS = 86_400;
 
 const toSessionResponse = (s: Session) => ({ token: s.token, refreshToken: s.refreshToken, expiresIn: s.expiresIn, user: toUserResponse(s.user) });
 
@@ -31,7 +33,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
         tags,
         summary: "Email a 6-digit sign-in code",
         description:
-          "Public. The platform comes from the key sent, else from `platform_id`. The answer is the same whether or not the address has an account. Limited per address and per client (429).",
+          "Public. The platform comes from the key sent, else from `platform_id`. The answer is the same whether or not the address has an account. While a code is live, asking again emails the same code. Limited per email and client, and per client (429).",
         body: requestOtpBody,
         response: { 200: otpRequestedSchema, ...errors(400, 404, 429) },
       },
@@ -40,8 +42,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
     async (request, reply) => {
       const platform = await platforms.resolvePublic(request.auth, request.body.platform_id);
       const { email } = request.body;
+      // Per email *and* client: someone else asking for a person's codes does not use up theirs
+      // (and asking again resends the live code rather than voiding it).
       await limiter.consume(request, reply, `otp:ip:${request.ip}`, limits.perAddress, limits.windowSeconds);
-      await limiter.consume(request, reply, `otp:email:${platform.id}:${email}`, limits.perEmail, limits.windowSeconds);
+      await limiter.consume(request, reply, `otp:email:${platform.id}:${email}:${request.ip}`, limits.perEmail, limits.windowSeconds);
       const { expiresIn } = await otp.request(platform, email, request.ip);
       return { sent: true as const, expiresIn };
     },
@@ -55,19 +59,26 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
         tags,
         summary: "Trade the emailed code for a session",
         description:
-          "Creates the user on first sign-in (as a member) unless the platform's waitlist is on and the email was not granted (403 `waitlist_not_granted`). Signing in cancels a scheduled deletion.",
+          "Creates the user on first sign-in (as a member) unless the platform's waitlist is on and the email was not granted (403 `waitlist_not_granted`). Signing in cancels a scheduled deletion. Attempts are limited per email and client, per client, and per email over a day (429).",
         body: verifyOtpBody,
         response: { 200: sessionSchema, ...errors(400, 401, 403, 404, 429) },
       },
       config: { auth: "public" },
     },
-    async (request) => {
+    async (request, reply) => {
       const { email, phone, token, platform_id } = request.body;
       if (!email) {
         if (phone) throw new ValidationError("Sign-in by phone is not supported: send `email`.", "phone", "phone_not_supported");
         throw new ValidationError("Missing required field `email`.", "email", "parameter_missing");
       }
       const platform = await platforms.resolvePublic(request.auth, platform_id);
+      // Guessing is limited per client (for one email, briefly and over a day; and over all emails),
+      // and per email over a day whoever guesses — a cap one client alone cannot reach, so a third
+      // party cannot lock a person out from one address (README, "Sign-in").
+      await limiter.consume(request, reply, `otp:verify:ip:${request.ip}`, limits.perAddress, limits.windowSeconds);
+      await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmail, limits.windowSeconds);
+      await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmailDaily, DAY_SECONDS);
+      await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}`, limits.verifyPerEmailAll, DAY_SECONDS);
       return toSessionResponse(await otp.verify(platform, email, token, request.id));
     },
   );

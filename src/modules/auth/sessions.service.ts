@@ -61,17 +61,22 @@ export function createSessionsService(deps: {
 
     async refresh(refreshToken: string, platformId: string | null): Promise<Session> {
       const now = clock.now();
-      return db.$transaction(async (tx) => {
+      // Every statement goes through `tx`: a pool query from inside the callback would hold this
+      // transaction's connection while waiting for a second one, and ten parallel refreshes would
+      // drain the pool for every platform. A reuse is committed (the family stays revoked) and only
+      // then answered 401, since throwing inside the callback would roll the revocation back.
+      const outcome = await db.$transaction(async (tx): Promise<{ reused: true } | { reused: false; session: Session }> => {
         const row = await tx.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) } });
         if (!row || (platformId !== null && row.platformId !== platformId)) {
           throw new AuthenticationError("The refresh token is not valid.", "refresh_token_invalid");
         }
         if (row.revoked) throw new AuthenticationError("This session was revoked. Sign in again.", "refresh_token_revoked");
-        // Claim the token: only one of two concurrent refreshes can rotate it.
+        // Claim the token: only one of concurrent refreshes can rotate it. The others wait on the
+        // winner's row lock, then find it rotated — and, like any reuse, revoke the family.
         const claimed = await tx.refreshToken.updateMany({ where: { id: row.id, rotated: null, revoked: null }, data: { rotated: now } });
         if (claimed.count === 0) {
-          await db.refreshToken.updateMany({ where: { familyId: row.familyId, revoked: null }, data: { revoked: now } });
-          throw new AuthenticationError("This refresh token was already used. The session is revoked for safety: sign in again.", "refresh_token_reused");
+          await tx.refreshToken.updateMany({ where: { familyId: row.familyId, revoked: null }, data: { revoked: now } });
+          return { reused: true };
         }
         if (row.expires <= now) throw new AuthenticationError("The refresh token has expired. Sign in again.", "refresh_token_expired");
         const user = await users.view({ platformId: row.platformId, mode: row.mode }, row.userId, tx).catch(() => {
@@ -79,8 +84,12 @@ export function createSessionsService(deps: {
         });
         const next = await newRefreshToken(tx, user, row.familyId);
         const { token, expiresIn } = accessToken(user, row.familyId);
-        return { token, refreshToken: next, expiresIn, user };
+        return { reused: false, session: { token, refreshToken: next, expiresIn, user } };
       });
+      if (outcome.reused) {
+        throw new AuthenticationError("This refresh token was already used. The session is revoked for safety: sign in again.", "refresh_token_reused");
+      }
+      return outcome.session;
     },
 
     /**

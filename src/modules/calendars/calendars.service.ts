@@ -27,7 +27,7 @@ export interface Tenant {
 }
 
 type Client = Db | Prisma.TransactionClient;
-const inTransaction = (client: Client): client is Prisma.TransactionClient => !("$transaction" in client);
+const isPool = (client: Client): client is Db => "$transaction" in client;
 
 const DAY_MS = 86_400_000;
 const MAX_EVENT_MS = 31 * DAY_MS;
@@ -132,7 +132,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
       await recordEvents(tx, pending);
       return created;
     };
-    const calendar = !inTransaction(client) ? await db.$transaction(createAndRecord) : events ? await create(client, events) : await createAndRecord(client);
+    const calendar = isPool(client) ? await client.$transaction(createAndRecord) : events ? await create(client, events) : await createAndRecord(client);
     return { ...calendar, timezone: user.timezone };
   }
 
