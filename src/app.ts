@@ -41,6 +41,7 @@ import { createSessionsService } from "./modules/auth/sessions.service.js";
 import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
 import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
 import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
+import { connectPagesRoutes } from "./modules/bank-accounts/bank-accounts.pages.js";
 import { eventsRoutes } from "./modules/events/events.routes.js";
 import { createEventsService } from "./modules/events/events.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
@@ -196,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
-  const bankAccounts = createBankAccountsService({ db, payments, users });
+  const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
   const contracts = createContractsService({ db, clock, rates: config.fees });
   const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log });
   // Subscriptions' charges run through the settlement engine too, with the same lease.
@@ -343,6 +344,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
   }
+  await app.register(connectPagesRoutes, { db });
   await app.register(
     async (v1) => {
       await v1.register(authRoutes, {

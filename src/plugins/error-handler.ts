@@ -129,6 +129,8 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined, 
   // Judged from what was sent, not from the wording of the schema's message.
   const missing = isLeftOut(request, context, issue.instancePath);
   if (!base && context === "body") {
+    // No body at all (none sent, or an empty one with a JSON content type) where the route needs fields.
+    if (request.body === undefined) return { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is missing: send a JSON object with the required fields." };
     return { status: 400, type: "invalid_request_error", code: "body_invalid", message: `The request body is invalid: ${issue.message ?? "not an object"}.` };
   }
   return {

@@ -5,6 +5,33 @@ import fp from "fastify-plugin";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import type { RouteAuth } from "./auth.js";
 
+type JsonSchema = { required?: string[]; anyOf?: JsonSchema[]; type?: string };
+type OpenApiDocument = { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> } }>> };
+
+/** Whether a body schema names any required property (in its object branch, when it also accepts null). */
+function requiresProperties(schema: JsonSchema | undefined): boolean {
+  if (!schema) return false;
+  if ((schema.required?.length ?? 0) > 0) return true;
+  return (schema.anyOf ?? []).some(requiresProperties);
+}
+
+/**
+ * @fastify/swagger marks every request body required, so generated clients could not call a
+ * body-less operation (settle, grant, send, a DELETE) without passing a body. A body with no
+ * required property may be left out: the server reads an absent body as none, or as `{}`.
+ */
+function optionalBodies<T extends OpenApiDocument>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      const body = operation.requestBody;
+      if (!body) continue;
+      const schemas = Object.values(body.content ?? {}).map((c) => c.schema);
+      if (!schemas.some(requiresProperties)) body.required = false;
+    }
+  }
+  return document;
+}
+
 /**
  * OpenAPI 3.1 generated from the routes' zod schemas, served at `/openapi.json`, with a docs UI at
  * `/docs`. Register before the routes so every route is captured.
@@ -39,7 +66,7 @@ async function openapiPlugin(app: FastifyInstance, options: { version: string; p
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => optionalBodies(jsonSchemaTransformObject(input) as OpenApiDocument),
   });
 
   await app.register(swaggerUi, { routePrefix: "/docs" });

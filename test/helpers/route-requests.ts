@@ -60,6 +60,8 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "PUT /v1/uploads/:key": { key: "a storage key inside a pre-signed upload URL, whose signature is the credential" },
   "GET /offline/connect/onboard/:accountId": { accountId: "the offline simulator's onboarding page, reached with a single-use token" },
   "POST /offline/setup_intents/:setupIntentId/confirm": { setupIntentId: "the offline simulator's Stripe.js stand-in, reached with the intent's client secret" },
+  "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
+  "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
 };
 
 /** Body fields ending in `_id` that are not ids of the caller's objects, by route. */

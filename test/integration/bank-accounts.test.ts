@@ -97,11 +97,41 @@ describe("POST /v1/users/auth/bank_account", () => {
     expect((await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).stripeConnectId).toBeNull();
   });
 
-  it("needs return_url on a platform without a url, and then returns there after a refresh too", async () => {
+  it("takes no parameters on a platform without a url: Stripe returns to this server's pages, branded with the platform's name", async () => {
     const user = await t.createUser(bare);
-    const missing = await connect(user);
-    expect(missing.statusCode).toBe(400);
-    expect(missing.json().error).toMatchObject({ code: "parameter_missing", param: "return_url" });
+    const res = await connect(user);
+    expect(res.statusCode, res.body).toBe(200);
+    const link = await t.db.simAccountLink.findFirst({ where: { accountId: res.json().stripeConnectId }, orderBy: { created: "desc" } });
+    expect(link).toMatchObject({ returnUrl: `${t.config.publicUrl}/connect/${bare.id}/return`, refreshUrl: `${t.config.publicUrl}/connect/${bare.id}/refresh` });
+    // Onboarding ends on the return page, which says so in the platform's name.
+    const back = new URL(await onboard(res.json().url));
+    expect(back.toString()).toBe(link!.returnUrl);
+    const done = await t.request({ method: "GET", url: back.pathname });
+    expect(done.statusCode).toBe(200);
+    expect(done.headers["content-type"]).toMatch(/^text\/html/);
+    expect(done.body).toContain("No URL");
+    expect(done.body).toMatch(/Onboarding is complete/);
+    const again = await t.request({ method: "GET", url: new URL(link!.refreshUrl).pathname });
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toMatch(/must be restarted/);
+    // Through the SDK's own request shape too: the JSON content type and no body.
+    const sdk = await t.request({ method: "POST", url: `/v1/users/${user.id}/bank_account`, headers: { ...bearer(bare.apiKey), "content-type": "application/json" }, payload: "" });
+    expect(sdk.statusCode, sdk.body).toBe(200);
+  });
+
+  it("escapes the platform's name on its pages, and answers 404 for a platform that does not exist", async () => {
+    const hostile = await t.createPlatform({ name: `<script>alert("x")</script> & Co` });
+    const res = await t.request({ method: "GET", url: `/connect/${hostile.id}/return` });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain("<script>");
+    expect(res.body).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co");
+    const missing = await t.request({ method: "GET", url: "/connect/plat_doesnotexist/refresh" });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe("resource_missing");
+  });
+
+  it("returns to return_url after a refresh too when only it is sent", async () => {
+    const user = await t.createUser(bare);
     const res = await connect(user, { return_url: "https://bare.test/done" });
     expect(res.statusCode).toBe(200);
     expect(await t.db.simAccountLink.findFirst({ where: { accountId: res.json().stripeConnectId } })).toMatchObject({

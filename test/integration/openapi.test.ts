@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../helpers/app.js";
 
 let t: TestContext;
-let spec: { openapi: string; paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; tags?: string[] }>>; components: { schemas: Record<string, unknown> } };
+type BodySchema = { required?: string[]; anyOf?: BodySchema[] };
+let spec: {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; tags?: string[]; requestBody?: { required?: boolean; content: Record<string, { schema?: BodySchema }> } }>>;
+  components: { schemas: Record<string, unknown> };
+};
 
 beforeAll(async () => {
   t = await createTestContext();
@@ -39,6 +44,30 @@ describe("/openapi.json", () => {
   it("says how each operation is authenticated", () => {
     expect(spec.paths["/v1/platforms/domains/{domain}"]!.get!.security).toEqual([]);
     expect(spec.paths["/v1/platforms"]!.get!.security).toContainEqual({ apiKeyBearer: [] });
+  });
+
+  it("does not require a request body where the body schema has no required property (settle, grant, send, DELETEs…)", () => {
+    const requires = (schema: BodySchema | undefined): boolean => !!schema && ((schema.required?.length ?? 0) > 0 || (schema.anyOf ?? []).some(requires));
+    const optional: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (!operation.requestBody) continue;
+        const needsField = Object.values(operation.requestBody.content).some((c) => requires(c.schema));
+        if (needsField) expect(operation.requestBody.required, `${method} ${path}`).toBe(true);
+        else {
+          expect(operation.requestBody.required, `${method} ${path} declares a required body with no required property`).not.toBe(true);
+          optional.push(`${method} ${path}`);
+        }
+      }
+    }
+    expect(optional).toEqual(expect.arrayContaining(["put /v1/contracts/{id}/settle", "post /v1/waitlists/{id}/grant", "post /v1/contracts/{id}/send", "delete /v1/products/{id}"]));
+    expect(spec.paths["/v1/auth/otp/email"]!.post!.requestBody!.required).toBe(true);
+  });
+
+  it("serves the same document at /docs/json", async () => {
+    const res = await t.request({ method: "GET", url: "/docs/json" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().paths["/v1/contracts/{id}/settle"].put.requestBody.required).toBe(false);
   });
 
   it("describes the shared objects as components", () => {

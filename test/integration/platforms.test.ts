@@ -117,6 +117,13 @@ describe("PUT /v1/platforms/:id", () => {
     expect(found.json().id).toBe(acme.id);
   });
 
+  it("reads platformFee sent as a decimal string, as Candle's SDK types it", async () => {
+    const res = await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: bearer(acme.apiKey), payload: { platformFee: "2.75" } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().platformFee).toBe(2.75);
+    expect((await t.db.platform.findUniqueOrThrow({ where: { id: acme.id } })).platformFeeBps).toBe(275);
+  });
+
   it("lets an owner user modify it", async () => {
     const owner = await t.createUser(acme, "owner");
     const res = await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: bearer(owner.token), payload: { waitlistEnabled: true } });
@@ -128,7 +135,9 @@ describe("PUT /v1/platforms/:id", () => {
     [{ platformFee: 2.555 }, "platformFee"],
     [{ platformFee: -1 }, "platformFee"],
     [{ platformFee: 101 }, "platformFee"],
-    [{ platformFee: "2.5" }, "platformFee"],
+    [{ platformFee: "2.555" }, "platformFee"],
+    [{ platformFee: "2,5" }, "platformFee"],
+    [{ platformFee: "" }, "platformFee"],
     [{ name: "" }, "name"],
     [{ url: "javascript:alert(1)" }, "url"],
     [{ domains: ["not a domain"] }, "domains.0"],

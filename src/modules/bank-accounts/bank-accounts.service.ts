@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.
 import { toApiDate } from "../../lib/time.js";
 import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
 import type { Tenant, UserView, UsersService } from "../users/users.service.js";
+import { defaultConnectPages } from "./bank-accounts.pages.js";
 
 /**
  * A seller's bank account: a Stripe Connect Express account that Stripe onboards (identity, bank
@@ -72,8 +73,8 @@ function withQuery(base: string | null, name: string, value: string): string | n
 
 type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount">;
 
-export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view"> }) {
-  const { db, payments, users } = deps;
+export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view">; publicUrl?: string }) {
+  const { db, payments, users, publicUrl } = deps;
 
   /**
    * Writes what the gateway says of an account onto its user(s), where it changed, and records
@@ -123,11 +124,13 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
       returnUrl?: string;
       refreshUrl?: string;
     }): Promise<{ user: UserView; link: { url: string; expiresAt: string } }> {
-      const returnUrl = input.returnUrl ?? withQuery(input.platformUrl, "stripe_connect", "return");
+      // Candle's docs give this call no parameters: without a URL from the body or the platform, this server's own pages.
+      const pages = publicUrl ? defaultConnectPages(publicUrl, input.tenant.platformId) : undefined;
+      const returnUrl = input.returnUrl ?? withQuery(input.platformUrl, "stripe_connect", "return") ?? pages?.returnUrl;
       if (!returnUrl) {
         throw new ValidationError("Send `return_url`: the platform has no `url` to send the user back to after onboarding.", "return_url", "parameter_missing");
       }
-      const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? returnUrl;
+      const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? (input.returnUrl ?? pages?.refreshUrl ?? returnUrl);
 
       const user = await users.view(input.tenant, input.userId);
       let accountId = user.stripeConnectId;

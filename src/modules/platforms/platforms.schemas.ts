@@ -38,7 +38,11 @@ export const updatePlatformBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     description: z.string().max(5000).nullable().optional(),
-    platformFee: percent.optional().describe("Percent, 0 to 100, at most two decimals"),
+    // Candle's SDK types `platformFee` as a string ("2.5"): a decimal string is read as the number.
+    platformFee: z
+      .union([percent, z.string().trim().regex(/^\d{1,3}(\.\d{1,2})?$/, "must be a number of percent such as 2.5").transform(Number).pipe(percent)])
+      .optional()
+      .describe("Percent, 0 to 100, at most two decimals (a number, or a decimal string as the SDK sends it)"),
     url: httpUrl.nullable().optional(),
     logo: httpUrl.nullable().optional(),
     domains: z.array(domainName).max(20).optional().describe("Replaces the platform's domains"),
