@@ -447,7 +447,6 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         const limited = new Set<string>();
         for (const [productId, { line, units }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
           await releaseExpiredHolds(tx, productId, now);
-          if (!isEditor(auth)) await assertWithinHoldCap(tx, holds, { id: productId, name: line.name }, cart.user_id, units);
           if (line.stock === null) {
             // Unlimited when the cart was read: a share lock keeps it so until this commits.
             const [row] = await tx.$queryRaw<{ quantity: number | null }[]>`SELECT quantity FROM products WHERE id = ${productId} FOR SHARE`;
@@ -461,6 +460,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
             if (row && row.quantity === null) continue;
             throw stockError({ id: productId, name: line.name }, row?.quantity ?? 0, units);
           }
+          if (!isEditor(auth)) await assertWithinHoldCap(tx, holds, { id: productId, name: line.name }, cart.user_id, units, units);
           limited.add(productId);
         }
 

@@ -88,6 +88,8 @@ export async function assertWithinHoldCap(
   product: { id: string; name: string },
   holderUserId: string,
   wanted: number,
+  /** Units of `wanted` already taken from the product's quantity (a checkout takes first, then checks). */
+  taken = 0,
 ): Promise<void> {
   // The lock first, then the figures in a statement of their own: its snapshot then sees every hold
   // committed before the lock was granted (every change to a hold on it locks the product).
@@ -103,7 +105,7 @@ export async function assertWithinHoldCap(
     holderUserId,
   );
   if (!row || row.quantity === null) return;
-  const cap = Math.max(1, Math.floor(((row.quantity + row.held) * rules.maxSharePercent) / 100));
+  const cap = Math.max(1, Math.floor(((row.quantity + taken + row.held) * rules.maxSharePercent) / 100));
   if (row.mine + wanted > cap) {
     throw new UnprocessableError(
       "stock_hold_limit",
