@@ -213,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retrySchedule: config.subscriptions.retrySchedule,
     log: app.log,
   });
-  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing });
+  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing, holds: config.stockHolds });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,

@@ -158,6 +158,24 @@ describe("a hold expires", () => {
     expect(await stock(vase.id)).toBe(1);
     expect((await t.db.contractItem.findFirstOrThrow({ where: { contractId: c.id } })).reserved).toBe(2);
   });
+  it("a contract a buyer subscribed to keeps its stock past its hold time (its cycles are the sales)", async () => {
+    const lamp = await product(4, "Lamp care");
+    const member = await t.createUser(acme, "member");
+    await onboardSeller(t, acme, seller.id);
+    await addCard(t, acme, member.id);
+    const c = okContract(await draft(member, lamp.id, 2), 201);
+    await expire(c.id);
+    await releaseJob();
+    expect(await stock(lamp.id)).toBe(4);
+    // Subscribing (the first cycle is charged at once) takes the expired hold's units again.
+    const sub = await t.request({ method: "POST", url: `/v1/subscriptions/auth/contract/${c.id}`, headers: as(member), payload: { cycle: "monthly" } });
+    expect(sub.statusCode, sub.body).toBe(201);
+    expect(await stock(lamp.id)).toBe(2);
+    await expire(c.id);
+    await releaseJob();
+    expect(await stock(lamp.id)).toBe(2);
+    expect((await t.db.contractItem.findFirstOrThrow({ where: { contractId: c.id } })).reserved).toBe(2);
+  });
 });
 
 describe("the seller can delete a product others hold", () => {

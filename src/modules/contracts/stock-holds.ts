@@ -17,8 +17,8 @@ import { ConflictError, UnprocessableError } from "../../lib/errors.js";
  *   plus what unpaid contracts hold; at least 1 unit) across all their unpaid contracts at once.
  *   Editors and the platform key are not capped.
  *
- * A contract with something paid or a settlement under way (`processing`) keeps its holds: they
- * become the sale. Deleting or voiding an unpaid contract, or removing an item, gives them back.
+ * A contract with something paid, a settlement under way (`processing`) or a live subscription keeps
+ * its holds: they become the sale. Deleting or voiding an unpaid contract, or removing an item, gives them back.
  *
  * Locks: a hold is only read or changed under its contract's row lock. Releasing another holder's
  * expired hold takes that contract's lock with SKIP LOCKED (a contract someone is changing right now
@@ -38,9 +38,13 @@ export const DEFAULT_HOLD_RULES: HoldRules = { minutes: 30, maxSharePercent: 50 
 
 export const holdUntil = (rules: HoldRules, now: Date): Date => new Date(now.getTime() + rules.minutes * 60_000);
 
-/** Unpaid and not being settled: the only contracts whose holds expire or count against the cap. */
+/** Unpaid and not being settled: the contracts whose holds count against a member's share. */
 const UNPAID = (alias: string) =>
   `${alias}.status IN ('draft', 'open') AND NOT EXISTS (SELECT 1 FROM contract_buyers b WHERE b.contract_id = ${alias}.id AND b.amount_paid > 0)`;
+
+/** …and not billed by a live subscription (its cycles are the sales): the holds that expire. */
+const EXPIRABLE = (alias: string) =>
+  `${UNPAID(alias)} AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.contract_id = ${alias}.id AND s.ended IS NULL)`;
 
 /**
  * Gives back to one product the units its expired holds took (except `exceptContractId`'s), and
@@ -51,7 +55,7 @@ export async function releaseExpiredHolds(tx: Tx, productId: string, now: Date, 
   // First the contracts, locked (one statement), then their items read afresh under those locks.
   const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT c.id FROM contracts c
-     WHERE c.hold_expires <= $2::timestamptz AND ${UNPAID("c")} AND c.id IS DISTINCT FROM $3::text
+     WHERE c.hold_expires <= $2::timestamptz AND ${EXPIRABLE("c")} AND c.id IS DISTINCT FROM $3::text
        AND EXISTS (SELECT 1 FROM contract_items i WHERE i.contract_id = c.id AND i.product_id = $1 AND i.reserved > 0)
      ORDER BY c.id
      FOR UPDATE OF c SKIP LOCKED`,
@@ -63,7 +67,7 @@ export async function releaseExpiredHolds(tx: Tx, productId: string, now: Date, 
   const [freed] = await tx.$queryRawUnsafe<{ units: number | null }[]>(
     `WITH held AS (
        SELECT i.id, i.reserved FROM contract_items i JOIN contracts c ON c.id = i.contract_id
-       WHERE i.contract_id = ANY($2::text[]) AND i.product_id = $1 AND i.reserved > 0 AND c.hold_expires <= $3::timestamptz AND ${UNPAID("c")}
+       WHERE i.contract_id = ANY($2::text[]) AND i.product_id = $1 AND i.reserved > 0 AND c.hold_expires <= $3::timestamptz AND ${EXPIRABLE("c")}
      ), freed AS (
        UPDATE contract_items SET reserved = 0, updated = now() FROM held WHERE contract_items.id = held.id RETURNING held.reserved AS units
      ), total AS (SELECT coalesce(sum(units), 0)::int AS units FROM freed)
@@ -168,7 +172,7 @@ export async function refreshHold(tx: Tx, contractId: string, until: Date): Prom
 export async function sweepExpiredHolds(db: Db, now: Date, limit = 500): Promise<number> {
   const products = await db.$queryRawUnsafe<{ product_id: string }[]>(
     `SELECT DISTINCT i.product_id FROM contract_items i JOIN contracts c ON c.id = i.contract_id
-     WHERE c.hold_expires <= $1::timestamptz AND i.reserved > 0 AND i.product_id IS NOT NULL AND ${UNPAID("c")}
+     WHERE c.hold_expires <= $1::timestamptz AND i.reserved > 0 AND i.product_id IS NOT NULL AND ${EXPIRABLE("c")}
      LIMIT $2::int`,
     now,
     limit,
