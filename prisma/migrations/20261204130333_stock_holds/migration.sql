@@ -2,7 +2,7 @@
 ALTER TABLE "contracts" ADD COLUMN     "hold_expires" TIMESTAMPTZ(3);
 
 -- CreateIndex
-CREATE INDEX "contracts_hold_expires_idx" ON "contracts"("hold_expires");
+CREATE INDEX "contracts_status_hold_expires_idx" ON "contracts"("status", "hold_expires");
 
 
 -- Hand-written: the unpaid contracts that hold stock today get the default hold (30 minutes) from
