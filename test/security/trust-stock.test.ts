@@ -232,7 +232,11 @@ describe("parallel holds never oversell", () => {
     for (const d of drafts) await expire(d.id);
     const buyers = await Promise.all(Array.from({ length: 6 }, () => t.createUser(acme, "member")));
     const carts = await Promise.all(
-      buyers.map(async (b) => (await t.request({ method: "POST", url: `/v1/carts/auth/product/${vase.id}`, headers: as(b), payload: { quantity: 2 } })).json().id as string),
+      buyers.map(async (b) => {
+        const res = await t.request({ method: "POST", url: `/v1/carts/auth/product/${vase.id}`, headers: as(b), payload: { quantity: 2 } });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json().id as string;
+      }),
     );
     const [, ...answers] = await Promise.all([releaseJob(), ...buyers.map((b, i) => t.request({ method: "POST", url: `/v1/contracts/cart/${carts[i]}`, headers: as(b) }))]);
     expect(answers.map((a) => a.statusCode).sort(), answers.map((a) => a.body).join("\n")).toEqual([201, 201, 201, 201, 201, 409]);

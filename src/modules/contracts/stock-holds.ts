@@ -20,9 +20,10 @@ import { ConflictError, UnprocessableError } from "../../lib/errors.js";
  * A contract with something paid, a settlement under way (`processing`) or a live subscription keeps
  * its holds: they become the sale. Deleting or voiding an unpaid contract, or removing an item, gives them back.
  *
- * Locks: a hold is only read or changed under its contract's row lock. Releasing another holder's
- * expired hold takes that contract's lock with SKIP LOCKED (a contract someone is changing right now
- * is left for later), so a release never waits on a contract while holding a product.
+ * Locks: a hold is only read or changed under its contract's row lock, and every change to a hold
+ * locks its product. Locks are taken contract (or cart) → product; releasing another holder's
+ * expired hold takes that contract's lock with SKIP LOCKED (a contract someone is changing right
+ * now is left for later), so a release never waits on a contract while holding a product.
  */
 
 type Tx = Prisma.TransactionClient;
@@ -48,11 +49,23 @@ const EXPIRABLE = (alias: string) =>
 
 /**
  * Gives back to one product the units its expired holds took (except `exceptContractId`'s), and
- * answers how many. Safe with or without the product locked, and alongside other releases: each
- * contract's holds are released by whoever holds its lock.
+ * answers how many. Locks the product when there is something to give back (the caller may hold
+ * its contract, never another product's lock it would wait on); each contract's holds are released
+ * by whoever holds that contract's lock.
  */
 export async function releaseExpiredHolds(tx: Tx, productId: string, now: Date, exceptContractId: string | null = null): Promise<number> {
-  // First the contracts, locked (one statement), then their items read afresh under those locks.
+  const [expired] = await tx.$queryRawUnsafe<{ found: boolean }[]>(
+    `SELECT EXISTS (SELECT 1 FROM contract_items i JOIN contracts c ON c.id = i.contract_id
+                    WHERE i.product_id = $1 AND i.reserved > 0 AND c.hold_expires <= $2::timestamptz AND ${EXPIRABLE("c")} AND c.id IS DISTINCT FROM $3::text) AS found`,
+    productId,
+    now,
+    exceptContractId,
+  );
+  if (!expired?.found) return 0;
+  // The product first: a release of it under way elsewhere is waited for (then seen done), rather
+  // than its contracts skipped while their units are not back yet.
+  await tx.$queryRaw`SELECT id FROM products WHERE id = ${productId} FOR UPDATE`;
+  // Then the contracts, locked (one statement), then their items read afresh under those locks.
   const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT c.id FROM contracts c
      WHERE c.hold_expires <= $2::timestamptz AND ${EXPIRABLE("c")} AND c.id IS DISTINCT FROM $3::text
