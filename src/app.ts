@@ -31,6 +31,7 @@ import { cartsRoutes } from "./modules/carts/carts.routes.js";
 import { createCartsService } from "./modules/carts/carts.service.js";
 import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
 import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
+import { sweepExpiredHolds } from "./modules/contracts/stock-holds.js";
 import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { KeyCache } from "./modules/auth/key-cache.js";
@@ -198,8 +199,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
-  const contracts = createContractsService({ db, clock, rates: config.fees });
-  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
+  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log, holds: config.stockHolds });
   // Subscriptions' charges run through the settlement engine too, with the same lease.
   const billing = createSubscriptionBilling({
     db,
@@ -209,7 +210,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retrySchedule: config.subscriptions.retrySchedule,
     log: app.log,
   });
-  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing });
+  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing, holds: config.stockHolds });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -269,6 +270,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     "compact-analytics": async () => {
       await analytics.compact();
+    },
+    "release-stock-holds": async () => {
+      await sweepExpiredHolds(db, clock.now());
     },
     "renew-subscription": async (payload) => {
       await billing.bringUpToDate(payload as RenewSubscriptionJob);

@@ -133,6 +133,8 @@ const envSchema = z
   STRIPE_FEE_FIXED: int(30, 0, 10_000),
   CANDLE_FEE_PERCENT: percentBps(100, 100),
   CONTRACT_SETTLEMENT_LEASE: int(60, 5, 3_600),
+  STOCK_HOLD_MINUTES: int(30, 1, 7 * 24 * 60),
+  STOCK_HOLD_MAX_SHARE: int(50, 1, 100),
   SUBSCRIPTION_RETRY_SCHEDULE: durationList([3_600, 21_600, 86_400]),
   STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
     message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
@@ -196,6 +198,8 @@ export interface Config {
   /** Fee rates every contract is priced with (the platform's own fee is per platform). */
   fees: { stripePercentBps: number; stripeFixedCents: number; candleBps: number };
   contracts: { settlementLeaseSeconds: number };
+  /** Stock an unpaid contract holds: for how long (minutes), and at most what share (percent) of a product one member holds. */
+  stockHolds: { minutes: number; maxSharePercent: number };
   /** A declined renewal is retried after each of these delays (s) in turn; when the last retry fails too, the subscription is past due. */
   subscriptions: { retrySchedule: number[] };
 }
@@ -263,6 +267,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       : { kind: "offline", webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? OFFLINE_WEBHOOK_SECRET, webhookSecretSource: e.STRIPE_WEBHOOK_SECRET ? "config" : "default" },
     fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
     contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
+    stockHolds: { minutes: e.STOCK_HOLD_MINUTES, maxSharePercent: e.STOCK_HOLD_MAX_SHARE },
     subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE },
   };
   return deepFreeze(config);

@@ -11,13 +11,15 @@ import type { Logger } from "pino";
 // Hourly housekeeping, spread over the hour; every minute, webhook runs lost with a killed worker and
 // subscriptions with something due (renewals, retries, pauses running out), and the analytics'
 // deltas moved into their rollups (analytics_compact(); the figures are exact either way, only
-// faster with fewer deltas).
+// faster with fewer deltas), and unpaid contracts' expired stock holds given back (availability is
+// exact either way: whoever wants a product releases its expired holds first).
 export const CRONTAB = [
   "5 * * * * erase-due-users",
   "35 * * * * sweep-idempotency",
   "* * * * * sweep-webhooks",
   "* * * * * renew-subscriptions",
   "* * * * * compact-analytics",
+  "* * * * * release-stock-holds",
 ].join("\n");
 
 export function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {

@@ -256,11 +256,20 @@ describe("products", () => {
       await act(seller, "PUT", `/${p.id}/images`, { contentType: "image/png" }), // a URL handed out is no change
     ];
     expect(refused.map((r) => r.statusCode)).toEqual([404, 422, 422, 403, 403, 403, 409, 404, 200]);
-    // In a cart: deleting is refused after the product and its variants were read and locked.
+    // On a sent contract: deleting is refused after the product and its variants were read and locked.
     expect((await t.request({ method: "POST", url: `/v1/carts/auth/product/${p.id}`, headers: as(buyer), payload: { quantity: 1, variant: variant.id } })).statusCode).toBe(200);
     const afterCart = await total();
     expect(afterCart).toBe(before + 1);
-    expect((await act(seller, "DELETE", `/${p.id}`)).json().error.code).toBe("product_in_cart");
+    await t.db.contract.create({
+      data: {
+        id: newId("contract"),
+        platformId: acme.id,
+        mode: "test",
+        status: "open",
+        items: { create: { id: newId("contractItem"), platformId: acme.id, mode: "test", userId: seller.id, productId: variant.id, quantity: 1, price: 100, total: 100 } },
+      },
+    });
+    expect((await act(seller, "DELETE", `/${p.id}`)).json().error.code).toBe("product_in_open_contract");
     expect(await total()).toBe(afterCart);
     expect(await t.db.product.count({ where: { id: { in: [p.id, variant.id] } } })).toBe(2);
   });
@@ -349,7 +358,7 @@ describe("carts", () => {
   it("a cart turned into a contract: cart.cleared with the empty cart, then contract.created", async () => {
     const seller = await t.createUser(acme);
     const buyer = await t.createUser(acme);
-    const cart = (await add(buyer, (await product(seller, { quantity: 3 })).id, { quantity: 2 })).json();
+    const cart = (await add(buyer, (await product(seller, { quantity: 4 })).id, { quantity: 2 })).json();
     const made = await t.request({ method: "POST", url: `/v1/contracts/cart/${cart.id}`, headers: as(buyer) });
     expect(made.statusCode, made.body).toBe(201);
     const recorded = await eventsOf(made);

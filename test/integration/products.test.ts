@@ -323,19 +323,16 @@ describe("DELETE /v1/products/:id", () => {
     expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) })).statusCode).toBe(404);
   });
 
-  it("is 409 while a cart holds it (or one of its variants): archive instead", async () => {
+  it("is not stopped by a buyer's cart (or draft): the product's cart lines go with it", async () => {
     const p = await product({ quantity: 5 });
     const v = await product({ parent_product_id: p.id });
     await t.request({ method: "POST", url: `/v1/carts/auth/product/${p.id}`, headers: bearer(buyer.token), payload: { quantity: 1, variant: v.id } });
-    const res = await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) });
-    expect(res.statusCode).toBe(409);
-    expect(res.json().error).toMatchObject({ code: "product_in_cart", param: "id" });
-    expect((await t.request({ method: "POST", url: `/v1/products/${p.id}/archive`, headers: bearer(seller.token) })).statusCode).toBe(200);
-    await t.request({ method: "DELETE", url: "/v1/carts/auth", headers: bearer(buyer.token) });
     expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: bearer(seller.token) })).statusCode).toBe(200);
+    expect(await t.db.cartItem.count({ where: { productId: { in: [p.id, v.id] } } })).toBe(0);
+    expect((await t.request({ method: "GET", url: "/v1/carts/auth", headers: bearer(buyer.token) })).json().items).toEqual([]);
   });
 
-  it("is 409 while an open contract names it, but not once the contract is paid or void", async () => {
+  it("is 409 while a sent contract not yet paid names it, but not while it is a draft, nor once it is paid or void", async () => {
     const p = await product();
     const contractId = newId("contract");
     await t.db.contract.create({
@@ -347,14 +344,18 @@ describe("DELETE /v1/products/:id", () => {
         items: { create: { id: newId("contractItem"), platformId: acme.id, mode: "test", userId: seller.id, productId: p.id, quantity: 1, price: 2500, total: 2500 } },
       },
     });
-    for (const status of ["draft", "open", "processing"] as const) {
+    for (const status of ["open", "processing"] as const) {
       await t.db.contract.update({ where: { id: contractId }, data: { status } });
       const res = await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: key() });
       expect(res.statusCode).toBe(409);
       expect(res.json().error.code).toBe("product_in_open_contract");
     }
-    await t.db.contract.update({ where: { id: contractId }, data: { status: "paid" } });
+    await t.db.contract.update({ where: { id: contractId }, data: { status: "draft" } });
     expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}`, headers: key() })).statusCode).toBe(200);
+    const q = await product();
+    await t.db.contractItem.updateMany({ where: { contractId }, data: { productId: q.id } });
+    await t.db.contract.update({ where: { id: contractId }, data: { status: "paid" } });
+    expect((await t.request({ method: "DELETE", url: `/v1/products/${q.id}`, headers: key() })).statusCode).toBe(200);
   });
 
   it("is 403 for another member, 404 across platforms, 401 without credentials", async () => {

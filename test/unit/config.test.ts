@@ -25,6 +25,11 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads how long and how much of a product's stock an unpaid contract holds", () => {
+    expect(loadConfig({}).stockHolds).toEqual({ minutes: 30, maxSharePercent: 50 });
+    expect(loadConfig({ STOCK_HOLD_MINUTES: "5", STOCK_HOLD_MAX_SHARE: "100" }).stockHolds).toEqual({ minutes: 5, maxSharePercent: 100 });
+  });
+
   it("reads the subscription retry schedule as seconds", () => {
     expect(loadConfig({}).subscriptions.retrySchedule).toEqual([3_600, 21_600, 86_400]);
     expect(loadConfig({ SUBSCRIPTION_RETRY_SCHEDULE: "30m, 2h,1d,90" }).subscriptions.retrySchedule).toEqual([1_800, 7_200, 86_400, 90]);
@@ -72,6 +77,8 @@ describe("loadConfig", () => {
     [{ STRIPE_FEE_FIXED: "0.3" }, "STRIPE_FEE_FIXED"],
     [{ CANDLE_FEE_PERCENT: "-1" }, "CANDLE_FEE_PERCENT"],
     [{ CONTRACT_SETTLEMENT_LEASE: "1" }, "CONTRACT_SETTLEMENT_LEASE"],
+    [{ STOCK_HOLD_MINUTES: "0" }, "STOCK_HOLD_MINUTES"],
+    [{ STOCK_HOLD_MAX_SHARE: "101" }, "STOCK_HOLD_MAX_SHARE"],
   ])("stops on %j, naming %s", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

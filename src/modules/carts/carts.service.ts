@@ -10,6 +10,7 @@ import { recordEvent } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
 import { effectivePrice, type Season } from "../products/pricing.js";
 import { isAvailableInStock } from "../products/products.service.js";
+import { releaseExpiredHolds } from "../contracts/stock-holds.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**
@@ -235,6 +236,8 @@ export function createCartsService(deps: { db: Db; clock: Clock }) {
       return db.$transaction(async (tx) => {
         await ensureCart(tx, buyer);
         const cartId = (await lockCart(tx, buyer))!;
+        // Contracts' expired stock holds go back first (before the share lock: releasing writes the product).
+        for (const id of [productId, input.variant]) if (id !== undefined) await releaseExpiredHolds(tx, id, clock.now());
 
         const product = await productForShare(tx, buyer, Prisma.sql`id = ${productId}`, "product_id", productId);
         let item = product;

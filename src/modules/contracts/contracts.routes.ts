@@ -69,7 +69,7 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         summary: "Create a contract from a cart",
         description:
           "One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. " +
-          "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled. " +
+          "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. " +
           "A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart.",
         params: cartParams,
         body: fromCartBody,
@@ -195,7 +195,7 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         operationId: "addContractItem",
         tags,
         summary: "Add an item",
-        description: `A catalogue product (\`product_id\`: its seller, name and effective price at \`startDate\` or now; its stock is reserved — 409 when short), or a custom line (\`user_id\` of the seller and \`price\`). The seller joins the sellers. ${CHANGE}`,
+        description: `A catalogue product (\`product_id\`: its seller, name and effective price at \`startDate\` or now; its stock is held — 409 when short, 422 \`stock_hold_limit\` when a member would hold more than their share — until the contract's hold expires), or a custom line (\`user_id\` of the seller and \`price\`). The seller joins the sellers. ${CHANGE}`,
         params: contractParams,
         body: itemBody,
         response: { 200: contractSchema, ...errors(400, 401, 403, 404, 409, 422) },

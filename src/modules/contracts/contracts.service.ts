@@ -47,6 +47,7 @@ import {
   type ContractState,
 } from "./contracts.state.js";
 import { contractView, contractViewText, listContracts, type Tenant } from "./contracts.view.js";
+import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releaseExpiredHolds, retakeHolds, type HoldRules } from "./stock-holds.js";
 
 /**
  * Contracts (DESIGN.md §6, §8; notes/contracts-spec.md): invoices with several buyers and sellers.
@@ -56,7 +57,8 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
  * invariants hold after every change, and a change that would make pinned amounts impossible is
  * refused (422) with nothing written. Items, parties and fees change only while nothing is paid.
  * A contract's items hold their products' stock: taken when added, given back when removed or when
- * the unpaid contract is deleted or voided.
+ * the unpaid contract is deleted or voided — or when the unpaid contract's hold expires, bounded in
+ * time and per member (stock-holds.ts).
  *
  * Every change records its event last in its transaction, with the contract as answered:
  * `contract.created`, `contract.updated`, `contract.deleted` / `contract.voided`, `contract.sent`,
@@ -91,8 +93,9 @@ interface CartLine {
 
 const tenantOf = (auth: AuthContext): Tenant => ({ platformId: auth.platformId, mode: auth.mode });
 
-export function createContractsService(deps: { db: Db; clock: Clock; rates: BaseRates }) {
+export function createContractsService(deps: { db: Db; clock: Clock; rates: BaseRates; holds?: HoldRules }) {
   const { db, clock, rates } = deps;
+  const holds = deps.holds ?? DEFAULT_HOLD_RULES;
 
   async function view(client: Db | Tx, tenant: Tenant, id: string): Promise<ContractResponse> {
     const contract = await contractView(client, tenant, id);
@@ -237,6 +240,8 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     let reserved = 0;
     const param = input.product_id !== undefined ? "product_id" : "user_id";
     if (input.product_id !== undefined) {
+      // Expired holds on it go back first: what is left to sell is then exact.
+      await releaseExpiredHolds(tx, input.product_id, clock.now());
       const product = await lockProduct(tx, c, input.product_id);
       if (product.parentProductId === null && (await tx.product.count({ where: { parentProductId: product.id, archived: null } })) > 0) {
         throw new UnprocessableError("variant_required", `${product.id} comes in variants: add one of them by its id.`, "product_id");
@@ -247,7 +252,9 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       }
       if (product.quantity !== null) {
         if (product.quantity < input.quantity) throw stockError(product, product.quantity, input.quantity);
+        if (!isEditor(auth) && auth.user) await assertWithinHoldCap(tx, holds, product, auth.user.id, input.quantity);
         await tx.product.update({ where: { id: product.id }, data: { quantity: { decrement: input.quantity } } });
+        await refreshHold(tx, c.id, holdUntil(holds, clock.now()));
         reserved = input.quantity;
       }
       seller = product.userId;
@@ -450,6 +457,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         }
 
         // Take the stock, product by product in id order (two carts never lock in opposite orders).
+        const now = clock.now();
         const wanted = new Map<string, { line: CartLine; units: number }>();
         for (const line of lines) {
           const entry = wanted.get(line.productId) ?? { line, units: 0 };
@@ -458,6 +466,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         }
         const limited = new Set<string>();
         for (const [productId, { line, units }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          await releaseExpiredHolds(tx, productId, now);
           if (line.stock === null) {
             // Unlimited when the cart was read: a share lock keeps it so until this commits.
             const [row] = await tx.$queryRaw<{ quantity: number | null }[]>`SELECT quantity FROM products WHERE id = ${productId} FOR SHARE`;
@@ -471,10 +480,10 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
             if (row && row.quantity === null) continue;
             throw stockError({ id: productId, name: line.name }, row?.quantity ?? 0, units);
           }
+          if (!isEditor(auth)) await assertWithinHoldCap(tx, holds, { id: productId, name: line.name }, cart.user_id, units, units);
           limited.add(productId);
         }
 
-        const now = clock.now();
         const items = lines.map((line) => {
           const seasons = (line.seasons ?? []).map((season) => ({ seasonStart: new Date(season.seasonStart), seasonEnd: new Date(season.seasonEnd), price: season.price }));
           const price = effectivePrice(line, seasons, line.startDate ? new Date(line.startDate) : now);
@@ -504,9 +513,10 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         await tx.$executeRaw`
           WITH contract AS (
             INSERT INTO contracts (id, platform_id, mode, user_id, cart_id, notes, due, currency, sub_total, total,
-                                   include_stripe_fees, include_candle_fees, include_platform_fees, updated)
+                                   include_stripe_fees, include_candle_fees, include_platform_fees, hold_expires, updated)
             VALUES (${id}, ${platformId}, ${mode}::"Mode", ${cart.user_id}, ${cart.id}, ${input.notes ?? null}, ${input.due ?? null}, ${lines[0]!.currency},
-                    ${figures.subTotal}, ${figures.total}, ${flags.includeStripeFees}, ${flags.includeCandleFees}, ${flags.includePlatformFees}, now())
+                    ${figures.subTotal}, ${figures.total}, ${flags.includeStripeFees}, ${flags.includeCandleFees}, ${flags.includePlatformFees},
+                    ${limited.size > 0 ? holdUntil(holds, now) : null}::timestamptz, now())
           ), items AS (
             INSERT INTO contract_items (id, platform_id, mode, contract_id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, updated)
             SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.type::"ItemType", t.product_id, t.start_date, t.end_date, t.quantity, t.price, t.total, t.description, t.reserved, now()
@@ -714,6 +724,8 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           throw new UnprocessableError("contract_incomplete", `${c.id} has ${what}: a contract is sent with at least one buyer, one seller and a positive total.`, missing);
         }
         const now = clock.now();
+        // A hold that expired takes its stock again (409 when it is gone); sending renews the hold.
+        if (isUnlocked(c)) await retakeHolds(tx, c.id, now, holdUntil(holds, now));
         await tx.contract.update({ where: { id: c.id }, data: { status: "open", sent: c.sent ?? now, lastSent: now } });
         const contract = await view(tx, tenant, id);
         const emails = await tx.user.findMany({ where: { id: { in: c.buyers.map((b) => b.userId) }, deleted: null }, select: { id: true, email: true } });

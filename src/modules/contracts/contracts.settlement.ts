@@ -13,6 +13,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
 import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
 import type { ContractResponse } from "./contracts.schemas.js";
+import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "./stock-holds.js";
 import { API_FEE_TYPE, assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
 import { contractView, type Tenant } from "./contracts.view.js";
 import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlement.engine.js";
@@ -99,8 +100,10 @@ export function createContractSettlement(deps: {
   rates: BaseRates;
   leaseSeconds: number;
   log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
+  holds?: HoldRules;
 }) {
   const { db, payments, clock, rates, log } = deps;
+  const holds = deps.holds ?? DEFAULT_HOLD_RULES;
   const leaseMs = deps.leaseSeconds * 1000;
 
   const later = (ms: number) => new Date(clock.now().getTime() + ms);
@@ -143,6 +146,8 @@ export function createContractSettlement(deps: {
       if (settler.kind === "job" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
       // Figures follow the current rates until something is paid.
       if (isUnlocked(c)) {
+        // What it buys is held again (an expired hold takes its stock anew, or 409) and stays held while it settles.
+        await retakeHolds(tx, c.id, now, holdUntil(holds, now));
         await rebalanceAndStore(tx, c, rates);
         c = await loadState(tx, id);
       }

@@ -145,7 +145,7 @@ export const productsRoutes: FastifyPluginAsyncZod<{ products: ProductsService; 
         operationId: "deleteProduct",
         tags,
         summary: "Delete a product",
-        description: `${WRITERS} Deletes its variants and seasonal prices too. 409 while a cart or an open contract (draft, open, processing) holds it or one of its variants: archive it instead. Answers the product as it was.`,
+        description: `${WRITERS} Deletes its variants and seasonal prices too. 409 while a sent contract not yet paid (open, processing) names it or one of its variants: archive it instead. Buyers' carts (their lines of it go) and drafts do not stop it. Answers the product as it was.`,
         params: productParams,
         body: noBody,
         response: { 200: productSchema, ...errors(400, 401, 403, 404, 409) },

@@ -16,8 +16,8 @@ import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, Upda
 
 export const MAX_SEASONAL_PRICES = 100;
 
-/** Contract statuses in which a contract still refers to its products (DESIGN.md §8). */
-export const OPEN_CONTRACT_STATUSES = ["draft", "open", "processing"] as const;
+/** Contracts that were sent (or are being settled) and are not paid: a product they name is not deleted. */
+export const SENT_CONTRACT_STATUSES = ["open", "processing"] as const;
 
 export interface Tenant {
   platformId: string;
@@ -318,8 +318,11 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     },
 
     /**
-     * Deletes a product (with its variants and seasonal prices), unless a cart or an open contract
-     * still refers to it or one of its variants: then 409, and archiving is the way to retire it.
+     * Deletes a product (with its variants and seasonal prices), unless a contract that was sent or
+     * is being settled still refers to it or one of its variants: then 409, and archiving is the
+     * way to retire it. Buyers' carts and drafts (never sent) do not stand in the way — else any
+     * member could pin a seller's catalogue: the product's cart lines go, and a draft's item of it
+     * stays as a line that can no longer be sent or settled (409 until its creator removes it).
      */
     async remove(auth: AuthContext, id: string): Promise<ProductView> {
       return db.$transaction(async (tx) => {
@@ -327,15 +330,13 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         const before = await view(auth, id, tx);
         const variants = await variantsOf(tx, auth, id);
         const ids = [id, ...variants.map((v) => v.id)];
-        if ((await tx.cartItem.count({ where: { productId: { in: ids }, platformId: auth.platformId } })) > 0) {
-          throw new ConflictError("product_in_cart", `${id} (or one of its variants) is in a cart. Archive it instead: archived products cannot be bought.`, "id");
-        }
         const inContract = await tx.contractItem.count({
-          where: { productId: { in: ids }, platformId: auth.platformId, contract: { status: { in: [...OPEN_CONTRACT_STATUSES] } } },
+          where: { productId: { in: ids }, platformId: auth.platformId, contract: { status: { in: [...SENT_CONTRACT_STATUSES] } } },
         });
         if (inContract > 0) {
-          throw new ConflictError("product_in_open_contract", `${id} (or one of its variants) is on an open contract. Archive it instead.`, "id");
+          throw new ConflictError("product_in_open_contract", `${id} (or one of its variants) is on a sent contract not yet paid. Archive it instead.`, "id");
         }
+        await tx.cartItem.deleteMany({ where: { productId: { in: ids }, platformId: auth.platformId } });
         await tx.product.delete({ where: { id, platformId: auth.platformId } });
         const now = clock.now();
         await recordEvents(tx, [before, ...variants].map((p) => productEvent(auth, "product.deleted", p, now)));

@@ -9,6 +9,7 @@ import { roleAtLeast } from "../../lib/roles.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { API_FEE_TYPE, assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates } from "../contracts/contracts.state.js";
+import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "../contracts/stock-holds.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
@@ -29,7 +30,7 @@ type SignedIn = AuthContext & { user: { id: string } };
 const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });
 const isAdmin = (auth: AuthContext) => roleAtLeast(auth.role, "admin");
 
-export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: BaseRates; billing: SubscriptionBilling }) {
+export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: BaseRates; billing: SubscriptionBilling; holds?: HoldRules }) {
   const { db, clock, rates, billing } = deps;
 
   /** May the caller see this subscription: the key, an admin, the subscriber, or a seller of its contract. */
@@ -79,6 +80,8 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         }
         const live = await tx.subscription.findFirst({ where: { contractId: c.id, userId: auth.user.id, ended: null }, select: { id: true } });
         if (live) throw new ConflictError("already_subscribed", `${auth.user.id} already subscribes to ${c.id} (${live.id}).`, "contract_id");
+        // What it sells is held again if its hold expired (409 when gone); a live subscription keeps it held.
+        await retakeHolds(tx, c.id, clock.now(), holdUntil(deps.holds ?? DEFAULT_HOLD_RULES, clock.now()));
         // The figures follow the current rates until the subscription fixes them.
         await rebalanceAndStore(tx, c, rates);
         c = await loadState(tx, c.id);
