@@ -250,7 +250,8 @@ export function fuzzRequestArb(route: RouteModel, subjects: FuzzSubjects): fc.Ar
       const url = route.url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => path[name]!);
       const headers: Record<string, string> = { ...credentials.headers };
       if (body.text !== undefined && body.contentType) headers["content-type"] = body.contentType;
-      if (idempotencyKey !== null && route.method === "POST") headers["idempotency-key"] = idempotencyKey.replace(/[^\x20-\x7e]/g, "?");
+      // Every write honours Idempotency-Key (POST, PUT, PATCH, DELETE).
+      if (idempotencyKey !== null && route.method !== "GET") headers["idempotency-key"] = idempotencyKey.replace(/[^\x20-\x7e]/g, "?");
       // A request head over Node's 16 KB is refused (431) and its connection closed before a large
       // body has been written: the client would only see its write fail. Keep such bodies small.
       const oversizedHead = url.length + query.length > 16_000;
