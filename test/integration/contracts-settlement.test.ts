@@ -268,6 +268,11 @@ describe("PUT /v1/contracts/:id/settle", () => {
     const bob = await buyerWithCard();
     const carol = await buyerWithCard();
     const c = await contract([bob, carol]);
+    // Both buyers accept first, so each of the three may settle whoever claims it first: a buyer
+    // settling before the other had accepted would be refused for consent, not for the race.
+    for (const buyer of [bob, carol]) {
+      expect((await t.request({ method: "POST", url: `/v1/contracts/${c.id}/accept`, headers: bearer(buyer.token) })).statusCode).toBe(200);
+    }
     faults.beforeCharge = () => new Promise((r) => setTimeout(r, 150));
     try {
       const answers = await Promise.all([settle(c.id), settle(c.id, bearer(bob.token)), settle(c.id, bearer(carol.token))]);
