@@ -123,9 +123,12 @@ export const contractFromCart: Scenario = {
           (await client.query<{ id: string; email: string | null; name: string | null }>(`SELECT id, email, name FROM users WHERE id = ANY($1::text[])`, [[cart.user_id, ...sellers]])).rows.map((u) => [u.id, u]),
         );
         const id = `inv_${uuidv7Hex()}`;
+        const currency = items[0]!.currency;
         await client.query(
-          `INSERT INTO contracts (id, platform_id, mode, user_id, cart_id, currency, sub_total, total, updated) VALUES ($1, $2, 'test', $3, $4, $5, $6, $7, now())`,
-          [id, data.platformId, cart.user_id, cart.id, items[0]!.currency, figures.subTotal, figures.total],
+          // Stock taken by an unpaid contract is held for a while (the API's STOCK_HOLD_MINUTES, 30 by default).
+          `INSERT INTO contracts (id, platform_id, mode, user_id, cart_id, currency, sub_total, total, hold_expires, updated)
+           VALUES ($1, $2, 'test', $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() + interval '30 minutes' END, now())`,
+          [id, data.platformId, cart.user_id, cart.id, currency, figures.subTotal, figures.total, items.some((i) => i.reserved > 0)],
         );
         await client.query(
           `INSERT INTO contract_items (id, platform_id, mode, contract_id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, updated)

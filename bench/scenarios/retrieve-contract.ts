@@ -18,7 +18,8 @@ export const CONTRACT_JSON_SQL = `json_build_object(
   'lastPaymentAttempt', ${date("c.last_payment_attempt")}, 'paid', ${date("c.paid")},
   'subTotal', c.sub_total, 'total', c.total, 'currency', c.currency, 'status', c.status,
   'buyers', coalesce((SELECT json_agg(json_build_object('id', b.id, 'user_id', b.user_id, 'email', b.email, 'name', b.name,
-      'baseAmountDue', b.base_amount_due, 'amountDue', b.amount_due, 'amountPaid', b.amount_paid) ORDER BY b.position, b.id)
+      'baseAmountDue', b.base_amount_due, 'amountDue', b.amount_due, 'amountPaid', b.amount_paid,
+      'accepted', ${date("b.accepted")}, 'acceptedAmount', b.accepted_amount) ORDER BY b.position, b.id)
     FROM contract_buyers b WHERE b.contract_id = c.id), '[]'),
   'sellers', coalesce((SELECT json_agg(json_build_object('id', s.id, 'user_id', s.user_id, 'email', s.email, 'name', s.name,
       'baseAmountOwed', s.base_amount_owed, 'amountOwed', s.amount_owed, 'amountReceived', s.amount_received) ORDER BY s.position, s.id)
