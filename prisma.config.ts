@@ -1,6 +1,6 @@
 // The Prisma CLI's config. The Wasm schema engine (`engine: "js"`) plus a driver adapter is what
 // lets `prisma generate` and `prisma migrate diff` run without downloading a native engine
-// (see ../shared/notes/prisma-offline.md). This file is read only by the CLI, never by the app.
+// (Prisma 6.19's client engine; its native engines cannot be downloaded on every machine). This file is read only by the CLI, never by the app.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { defineConfig } from "prisma/config";
 

@@ -1,5 +1,5 @@
 // `prisma generate` with the Wasm engine needs DATABASE_URL set — to anything well-formed — or the
-// CLI tries to download a native engine (../shared/notes/prisma-offline.md). It never connects.
+// CLI tries to download a native engine. It never connects.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
