@@ -24,63 +24,35 @@ import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { censoring, createLogger } from "./lib/logging.js";
 import { systemClock, type Clock } from "./lib/time.js";
-import { authRoutes } from "./modules/auth/auth.routes.js";
-import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
-import { createCalendarsService } from "./modules/calendars/calendars.service.js";
-import { cartsRoutes } from "./modules/carts/carts.routes.js";
-import { createCartsService } from "./modules/carts/carts.service.js";
-import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
-import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
-import { sweepExpiredHolds } from "./modules/contracts/stock-holds.js";
-import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
-import { createCredentialsService } from "./modules/auth/credentials.service.js";
-import { KeyCache } from "./modules/auth/key-cache.js";
-import { SessionCache } from "./modules/auth/session-cache.js";
+import { authRoutes, createCredentialsService, createOtpService, createSessionsService, createTokenService, KeyCache, SessionCache, type TokenService } from "./modules/auth/index.js";
+import { calendarsRoutes, createCalendarsService } from "./modules/calendars/index.js";
+import { cartsRoutes, createCartsService } from "./modules/carts/index.js";
+import { type ContractSettlement, contractsRoutes, type ContractsService, createContractSettlement, createContractsService, releaseExpiredHolds, type SettleContractJob, sweepExpiredHolds } from "./modules/contracts/index.js";
 import { startInvalidationListener, type InvalidationListener } from "./db/invalidation.js";
-import { createOtpService } from "./modules/auth/otp.service.js";
-import { createSessionsService } from "./modules/auth/sessions.service.js";
-import { createTokenService, type TokenService } from "./modules/auth/tokens.js";
-import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
-import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
-import { connectPagesRoutes } from "./modules/bank-accounts/bank-accounts.pages.js";
-import { eventsRoutes } from "./modules/events/events.routes.js";
-import { createEventsService } from "./modules/events/events.service.js";
-import { healthRoutes } from "./modules/health/health.routes.js";
-import { keysRoutes } from "./modules/keys/keys.routes.js";
-import { createKeysService } from "./modules/keys/keys.service.js";
-import { createMediaService } from "./modules/media/media.service.js";
-import { offlineConnectRoutes } from "./modules/offline-connect/offline-connect.routes.js";
-import { paymentMethodsRoutes } from "./modules/payment-methods/payment-methods.routes.js";
-import { createPaymentMethodsService } from "./modules/payment-methods/payment-methods.service.js";
-import { platformsRoutes } from "./modules/platforms/platforms.routes.js";
-import { createProductImagesService } from "./modules/products/product-images.service.js";
-import { productsRoutes } from "./modules/products/products.routes.js";
-import { createProductsService, type ProductsService } from "./modules/products/products.service.js";
-import { uploadsRoutes } from "./modules/uploads/uploads.routes.js";
-import { createAnalyticsService } from "./modules/transactions/analytics.service.js";
-import { transactionsRoutes } from "./modules/transactions/transactions.routes.js";
-import { createTransactionsService, type TransactionsService } from "./modules/transactions/transactions.service.js";
-import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
-import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
-import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
-import { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./modules/subscriptions/subscriptions.billing.js";
-import { subscriptionsRoutes } from "./modules/subscriptions/subscriptions.routes.js";
-import { createSubscriptionsService, type SubscriptionsService } from "./modules/subscriptions/subscriptions.service.js";
-import { usersRoutes } from "./modules/users/users.routes.js";
-import { createUsersService, type UsersService } from "./modules/users/users.service.js";
-import { utilsRoutes } from "./modules/utils/utils.routes.js";
-import { createUtilsService } from "./modules/utils/utils.service.js";
-import { waitlistsRoutes } from "./modules/waitlists/waitlists.routes.js";
-import { createWaitlistsService } from "./modules/waitlists/waitlists.service.js";
-import { createDeliveryService } from "./modules/webhooks/delivery.service.js";
-import { webhooksRoutes } from "./modules/webhooks/webhooks.routes.js";
-import { createWebhooksService } from "./modules/webhooks/webhooks.service.js";
+import { bankAccountsRoutes, connectPagesRoutes, createBankAccountsService } from "./modules/bank-accounts/index.js";
+import { createEventsService, eventsRoutes } from "./modules/events/index.js";
+import { healthRoutes } from "./modules/health/index.js";
+import { createKeysService, keysRoutes } from "./modules/keys/index.js";
+import { createMediaService } from "./modules/media/index.js";
+import { offlineConnectRoutes } from "./modules/offline-connect/index.js";
+import { createPaymentMethodsService, paymentMethodsRoutes } from "./modules/payment-methods/index.js";
+import { createPlatformsService, platformsRoutes, type PlatformsService } from "./modules/platforms/index.js";
+import { createProductImagesService, createProductsService, productsRoutes, type ProductsService } from "./modules/products/index.js";
+import { uploadsRoutes } from "./modules/uploads/index.js";
+import { createAnalyticsService, createTransactionsService, transactionsRoutes, type TransactionsService } from "./modules/transactions/index.js";
+import { createStripeWebhooksService, stripeWebhooksRoutes } from "./modules/stripe-webhooks/index.js";
+import { createSubscriptionBilling, createSubscriptionsService, type RenewSubscriptionJob, type SubscriptionBilling, subscriptionsRoutes, type SubscriptionsService } from "./modules/subscriptions/index.js";
+import { createUsersService, usersRoutes, type UsersService } from "./modules/users/index.js";
+import { createUtilsService, utilsRoutes } from "./modules/utils/index.js";
+import { createWaitlistsService, waitlistsRoutes } from "./modules/waitlists/index.js";
+import { createDeliveryService, createWebhooksService, webhooksRoutes } from "./modules/webhooks/index.js";
 import authPlugin from "./plugins/auth.js";
 import errorHandler, { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import inputGuard from "./plugins/input-guard.js";
 import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
 import openapi from "./plugins/openapi.js";
 import { createRateLimiter } from "./plugins/rate-limit.js";
+import { createUserErasure, type UserErasure } from "./workflows/erase-user.js";
 
 export const VERSION = "0.1.0";
 
@@ -104,7 +76,8 @@ export interface AppDeps {
 
 export interface AppServices {
   platforms: PlatformsService;
-  users: UsersService;
+  /** The users service, and erasing the users whose deletion fell due (a workflow over the modules). */
+  users: UsersService & UserErasure;
   products: ProductsService;
   tokens: TokenService;
   mailer: Mailer;
@@ -195,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const platforms = createPlatformsService({ db, keys, media, invalidate });
   const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
   const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate });
+  const erasure = createUserErasure({ db, clock, invalidate });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
@@ -228,7 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const calendars = createCalendarsService({ db, clock });
   const products = createProductsService({ db, clock });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
-  const carts = createCartsService({ db, clock });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
   const events = createEventsService({ db });
@@ -247,7 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await mailer.send(payload as EmailMessage);
     },
     "erase-due-users": async () => {
-      while ((await users.eraseDueUsers(100)) === 100);
+      while ((await erasure.eraseDueUsers(100)) === 100);
     },
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
@@ -278,7 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await billing.bringUpToDate(payload as RenewSubscriptionJob);
     },
   };
-  app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
+  app.decorate("services", { platforms, users: { ...users, ...erasure }, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
   await app.register(errorHandler);

@@ -4,8 +4,9 @@ import { lockUserRow } from "../../db/locks.js";
 import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { Tenant, UserView, UsersService } from "../users/users.service.js";
+import { recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
+import type { UsersService, UserView } from "../users/index.js";
+import type { Tenant } from "../../db/tenant.js";
 import { defaultConnectPages } from "./bank-accounts.pages.js";
 
 /**

@@ -15,8 +15,7 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { type EventType, recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
 import type { AvailabilityEntryInput, CreateEventInput, UpdateEventInput } from "./calendars.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 

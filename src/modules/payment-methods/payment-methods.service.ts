@@ -7,9 +7,9 @@ import type { PaymentMethod } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
-import { toPaymentMethodResponse, toUserResponse, type Tenant, type UserView, type UsersService } from "../users/users.service.js";
+import { type EventType, recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
+import { toPaymentMethodResponse, toUserResponse, type UsersService, type UserView } from "../users/index.js";
+import type { Tenant } from "../../db/tenant.js";
 
 /**
  * A user's Stripe customer and the payment methods saved on it.

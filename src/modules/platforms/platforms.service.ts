@@ -8,10 +8,9 @@ import { newId } from "../../lib/ids.js";
 import { bpsToPercent, percentToBps } from "../../lib/money.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvent } from "../events/events.service.js";
-import type { KeysService } from "../keys/keys.service.js";
-import type { MediaService } from "../media/media.service.js";
-import type { ImageSource } from "../media/upload.js";
+import { recordEvent } from "../events/index.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+import type { ImageSource, MediaService } from "../media/index.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
 
 const platformInclude = {
@@ -61,9 +60,14 @@ function domainConflict(err: unknown): never {
   throw err;
 }
 
+/** Issues a new platform's first API key: the keys module does it (keys sit above platforms, not beside them). */
+export interface KeyIssuer {
+  issue(tx: Tx, tenant: Tenant, name?: string | null): Promise<{ secret: string }>;
+}
+
 export function createPlatformsService(deps: {
   db: Db;
-  keys: Pick<KeysService, "issue">;
+  keys: KeyIssuer;
   media: Pick<MediaService, "store" | "retrieve">;
   /** Evicts this node's cached copies of a platform (other nodes hear the NOTIFY). */
   invalidate?: (message: string) => void;

@@ -4,8 +4,8 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import type { EventSource } from "../events/events.service.js";
-import { sniffImage } from "../media/media.service.js";
+import type { EventSource } from "../events/index.js";
+import { sniffImage } from "../media/index.js";
 import type { IMAGE_TYPES } from "./products.schemas.js";
 import { assertMayManage, type ProductsService, type ProductView } from "./products.service.js";
 

@@ -8,31 +8,21 @@ import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvents, type EventSource, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../events/index.js";
 import { effectivePrice, overlaps } from "./pricing.js";
 import { listProducts } from "./products.list.js";
+import { productInclude, seasonOrder, type ProductCoreView, type ProductView, type SeasonView } from "./products.repo.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 
 export type { Tenant };
+export type { ProductCoreView, ProductView, SeasonView };
 
 export const MAX_SEASONAL_PRICES = 100;
 
 /** Contracts that were sent (or are being settled) and are not paid: a product they name is not deleted. */
 export const SENT_CONTRACT_STATUSES = ["open", "processing"] as const;
 
-const seasonOrder = [{ seasonStart: "asc" }, { id: "asc" }] satisfies Prisma.SeasonalPriceOrderByWithRelationInput[];
-
-export const productInclude = {
-  seasonalPrices: { orderBy: seasonOrder },
-  variants: { where: { archived: null }, orderBy: [{ created: "asc" }, { id: "asc" }], include: { seasonalPrices: { orderBy: seasonOrder } } },
-} satisfies Prisma.ProductInclude;
-
-/** What the product object is made from: the row, its seasons and (on a parent) its variants. */
-export type SeasonView = Pick<SeasonalPrice, "id" | "seasonStart" | "seasonEnd" | "price">;
-export type ProductCoreView = Product & { seasonalPrices: SeasonView[] };
-export type ProductView = ProductCoreView & { variants: ProductCoreView[] };
 type PricedProduct = ProductCoreView;
 
 /** In stock and for sale: enabled, not archived, and unlimited or with units left. */

@@ -4,8 +4,8 @@ import type { PaymentIntent, PaymentsGateway, WebhookEvent } from "../../adapter
 import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/time.js";
-import type { BankAccountsService } from "../bank-accounts/bank-accounts.service.js";
-import type { PaymentMethodsService } from "../payment-methods/payment-methods.service.js";
+import type { BankAccountsService } from "../bank-accounts/index.js";
+import type { PaymentMethodsService } from "../payment-methods/index.js";
 
 /**
  * `POST /v1/webhooks/stripe`: Stripe tells us something changed; we check that it was Stripe

@@ -3,7 +3,7 @@ import { FeeRuleError, estimateFees } from "../../domain/fees/index.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { UnprocessableError } from "../../lib/errors.js";
 import { bpsToPercent } from "../../lib/money.js";
-import { feeRuleError, type BaseRates } from "../contracts/contracts.state.js";
+import { type BaseRates, feeRuleError } from "../contracts/index.js";
 import { slugifyUsername, usernameCandidates } from "./username.js";
 
 export interface EstimateFeeInput {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam } from "../../lib/schemas.js";
-import { emailAddress } from "../users/users.schemas.js";
+import { emailAddress } from "../users/index.js";
 
 export const waitlistEntrySchema = z
   .object({
