@@ -46,7 +46,7 @@ module.exports = {
       severity: "error",
       comment: "Modules and the layers below them (db, domain, lib, adapters, jobs) never import the app or the workflows above them.",
       from: { path: "^src/(modules|db|domain|lib|adapters|jobs|generated)/" },
-      to: { path: "^src/(app|server|runtime)\\.ts$|^src/workflows/" },
+      to: { path: "^src/(app|server|runtime)\\.ts$|^src/(app|workflows)/" },
     },
     {
       name: "lower-layers",
