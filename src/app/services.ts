@@ -13,8 +13,8 @@ import { systemClock } from "../lib/time.js";
 import { createCredentialsService, createOtpService, createSessionsService, createTokenService, KeyCache, SessionCache } from "../modules/auth/index.js";
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
-import { createCartsService } from "../modules/carts/index.js";
-import { createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
+import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
+import { countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
 import { createEventsService } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
@@ -87,7 +87,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
   const calendars = createCalendarsService({ db, clock });
 
   // ── the catalogue and selling ──
-  const products = createProductsService({ db, clock });
+  const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts } });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });

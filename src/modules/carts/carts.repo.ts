@@ -6,3 +6,8 @@ export async function eraseUserCart(tx: Tx, user: Tenant & { id: string }): Prom
   await tx.cart.deleteMany({ where: { userId: user.id } });
   await scrubEventsOfUserObjects(tx, user, user.id, "cart", { items: [], sellers: [], total: 0 });
 }
+
+/** Deleted products leave every cart (the products module calls this when it deletes them). */
+export async function removeProductsFromCarts(tx: Tx, tenant: Tenant, productIds: readonly string[]): Promise<void> {
+  await tx.cartItem.deleteMany({ where: { productId: { in: [...productIds] }, platformId: tenant.platformId } });
+}

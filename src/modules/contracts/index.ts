@@ -8,3 +8,4 @@ export { createContractSettlement, type ContractSettlement, type SettleContractJ
 export { estimateFeeBody, feeEstimateSchema } from "./contracts.schemas.js";
 export { feeRuleError, type BaseRates } from "./contracts.state.js";
 export { releaseExpiredHolds, sweepExpiredHolds } from "./stock-holds.js";
+export { countSentContractItems } from "./contracts.products.js";

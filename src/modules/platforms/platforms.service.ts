@@ -12,6 +12,7 @@ import { recordEvent } from "../events/index.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { ImageSource, MediaService } from "../media/index.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
+import { findMembership } from "../users/index.js";
 
 const platformInclude = {
   domains: { select: { domain: true }, orderBy: { created: "asc" } },
@@ -176,13 +177,10 @@ export function createPlatformsService(deps: {
     },
 
     async membership(auth: AuthContext, userId: string) {
-      const user = await db.user.findFirst({
-        where: { id: userId, platformId: auth.platformId, mode: auth.mode, deleted: null },
-        select: { id: true, membership: true },
-      });
-      if (!user?.membership) throw new NotFoundError("member of this platform", userId, "user_id");
+      const membership = await findMembership(db, auth, userId);
+      if (!membership) throw new NotFoundError("member of this platform", userId, "user_id");
       const platform = await view(auth.platformId, auth.mode);
-      return { platform, membership: { user_id: user.id, role: user.membership.role, joined: toApiDate(user.membership.created) } };
+      return { platform, membership: { user_id: membership.userId, role: membership.role, joined: toApiDate(membership.created) } };
     },
 
     /**
