@@ -3,4 +3,17 @@ export { usersRoutes } from "./users.routes.js";
 export { createUsersService, toPaymentMethodResponse, toUserResponse, type UsersService, type UserView } from "./users.service.js";
 export { emailAddress, paymentMethodSchema, timezone, USERNAME_PATTERN, userParams, userSchema } from "./users.schemas.js";
 export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserToErase } from "./users.erase.js";
-export { findActiveUser, findActiveUsers, findMembership, takenUsernames } from "./users.repo.js";
+export {
+  findActiveUser,
+  findActiveUsers,
+  findMembership,
+  payingUser,
+  setConnectStatus,
+  setStripeConnectId,
+  setStripeCustomerId,
+  stripeCustomerIdOf,
+  takenUsernames,
+  usersOfConnectAccount,
+  usersOfStripeCustomer,
+  type UserAccountFields,
+} from "./users.repo.js";
