@@ -26,7 +26,7 @@ import { createSubscriptionBilling, createSubscriptionsService } from "../module
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
-import { createWaitlistsService } from "../modules/waitlists/index.js";
+import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
 import { createDeliveryService, createWebhooksService } from "../modules/webhooks/index.js";
 import { createRateLimiter } from "../plugins/rate-limit.js";
 import { createUserErasure } from "../workflows/erase-user.js";
@@ -76,7 +76,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
   const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media, invalidate });
-  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate });
+  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate, isWaitlistGranted });
   const erasure = createUserErasure({ db, clock, invalidate });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });

@@ -108,6 +108,8 @@ class EmailCodeLockedError extends AppError {
 
 export function createUsersService(deps: {
   db: Db;
+  /** Whether an address was granted a place on the platform's waitlist (the waitlists module answers). */
+  isWaitlistGranted: (tx: Prisma.TransactionClient, platformId: string, email: string) => Promise<boolean>;
   media: Pick<MediaService, "store" | "retrieve">;
   clock: Clock;
   /** Keys the HMAC of email confirmation codes. */
@@ -169,8 +171,7 @@ export function createUsersService(deps: {
         return existing.scheduledDeletion ? changed(tx, tenant, existing.id, "user.updated") : view(tenant, existing.id, tx);
       }
       if (platform.waitlistEnabled) {
-        const entry = await tx.waitlistEntry.findUnique({ where: { platformId_email: { platformId: platform.id, email } }, select: { granted: true } });
-        if (!entry?.granted) throw new WaitlistNotGrantedError();
+        if (!(await deps.isWaitlistGranted(tx, platform.id, email))) throw new WaitlistNotGrantedError();
       }
       const id = newId("user");
       await tx.user.create({
