@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FeeRuleError, type FeeParty } from "./errors.js";
-import { rebalanceContract, type ContractFeeInput, type ContractFigures } from "./rebalance.js";
+import { FeeRuleError, type FeeParty } from "../../../../src/domain/fees/errors.js";
+import { rebalanceContract, type ContractFeeInput, type ContractFigures } from "../../../../src/domain/fees/rebalance.js";
 
 const RUNS = { seed: 0xfee5, numRuns: 3000 } as const;
 
