@@ -334,7 +334,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       try {
         await db.$queryRaw`SELECT 1`;
       } catch (err) {
-        throw new ServiceUnavailableError("The database does not answer.", "database_unavailable");
+        throw new ServiceUnavailableError("database_unavailable", "The database does not answer.");
       }
     },
   });

@@ -1,6 +1,8 @@
 /**
  * Typed errors. Services throw these; one error handler renders every one of them as
  * `{ error: { type, code, message, param?, request_id } }` with the status it carries.
+ * Every constructor takes its arguments in that order: `code`, then `message`, then `param`
+ * (classes with a fixed code start at `message`; `NotFoundError` builds its message from `what`).
  */
 export type ErrorType =
   | "invalid_request_error"
@@ -41,19 +43,19 @@ export class AppError extends Error {
 
 /** 400: the request itself is malformed; `param` names the field. */
 export class ValidationError extends AppError {
-  constructor(message: string, param?: string, code = "parameter_invalid") {
+  constructor(code: string, message: string, param?: string) {
     super(400, "invalid_request_error", code, message, { param });
   }
 }
 
 export class AuthenticationError extends AppError {
-  constructor(message = "Invalid or missing credentials.", code = "unauthenticated") {
+  constructor(code = "unauthenticated", message = "Invalid or missing credentials.") {
     super(401, "authentication_error", code, message);
   }
 }
 
 export class PermissionError extends AppError {
-  constructor(message = "You do not have permission to do this.", code = "forbidden") {
+  constructor(code = "forbidden", message = "You do not have permission to do this.") {
     super(403, "permission_error", code, message);
   }
 }
@@ -100,7 +102,7 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message = "The service is temporarily unavailable. Retry shortly.", code = "service_unavailable") {
+  constructor(code = "service_unavailable", message = "The service is temporarily unavailable. Retry shortly.") {
     super(503, "api_error", code, message, { headers: { "retry-after": "1" } });
   }
 }

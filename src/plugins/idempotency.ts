@@ -70,7 +70,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: { db: Db }): Pro
     const raw = request.headers["idempotency-key"];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0]! : raw;
-    if (!KEY_PATTERN.test(key)) throw new ValidationError("Idempotency-Key must be 1 to 255 printable ASCII characters.", "Idempotency-Key");
+    if (!KEY_PATTERN.test(key)) throw new ValidationError("parameter_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters.", "Idempotency-Key");
 
     const { scope, platformId } = scopeOf(request);
     const hash = requestHash(request);

@@ -178,7 +178,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
   /** Pinning what a seller is paid takes money from them: that seller's own hand, an editor's or the key's. */
   function assertMayPinSeller(auth: AuthContext, sellerUserId: string, param: string): void {
     if (isEditor(auth) || auth.user?.id === sellerUserId) return;
-    throw new PermissionError(`Only ${sellerUserId} themself, an editor or the platform key can set what they are owed.`, "seller_pin_forbidden");
+    throw new PermissionError("seller_pin_forbidden", `Only ${sellerUserId} themself, an editor or the platform key can set what they are owed.`);
   }
 
   async function insertSeller(tx: Tx, auth: AuthContext, c: ContractState, input: SellerInput, param: string): Promise<void> {
@@ -309,7 +309,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
 
   function assertMayChargeSellers(auth: AuthContext, payer: "buyers" | "sellers" | undefined): void {
     if (payer !== "sellers" || isEditor(auth)) return;
-    throw new PermissionError("Only an editor or the platform key can add a fee the sellers pay.", "fee_payer_forbidden");
+    throw new PermissionError("fee_payer_forbidden", "Only an editor or the platform key can add a fee the sellers pay.");
   }
 
   async function insertFee(tx: Tx, auth: AuthContext, c: ContractState, input: CustomFeeInput): Promise<void> {
@@ -378,7 +378,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       const tenant = tenantOf(auth);
       const user = await db.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } });
       if (!user) throw new NotFoundError("user", userId, "user_id");
-      if (!isEditor(auth) && auth.user?.id !== userId) throw new PermissionError("A member lists only their own contracts.", "insufficient_role");
+      if (!isEditor(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own contracts.");
       return listContracts(db, { ...tenant, ...(side === "buyer" ? { buyerUserId: userId } : { sellerUserId: userId }) }, query);
     },
 
@@ -390,7 +390,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       const tenant = tenantOf(auth);
       const creator = input.user_id ?? auth.user?.id ?? null;
       if (input.user_id !== undefined && !isEditor(auth) && input.user_id !== auth.user?.id) {
-        throw new PermissionError("A member creates contracts as themself.", "insufficient_role");
+        throw new PermissionError("insufficient_role", "A member creates contracts as themself.");
       }
       return db.$transaction(async (tx) => {
         if (creator !== null) await resolveUser(tx, tenant, creator, "user_id");
@@ -750,7 +750,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       return db.$transaction(async (tx) => {
         let c = await lockContract(tx, tenant, id);
         assertReadable(auth, c);
-        if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError(`Only a buyer of ${c.id} can accept it.`, "not_contract_buyer");
+        if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can accept it.`);
         if (!isUnlocked(c)) {
           throw new ConflictError("contract_not_acceptable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is accepted.`, "id");
         }

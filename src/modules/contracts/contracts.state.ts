@@ -103,9 +103,7 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
   assertReadable(auth, c);
   if (isEditor(auth)) return;
   if (auth.user !== null && c.userId === auth.user.id && (c.status === "draft" || isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError(
-    `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`,
-    "not_contract_creator",
+  throw new PermissionError("not_contract_creator", `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`
   );
 }
 
@@ -113,7 +111,7 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
 export function assertMaySend(auth: AuthContext, c: Parties & { id: string; status: string }): void {
   assertManageable(auth, c);
   if (isEditor(auth) || isBuyerOrSeller(auth.user!.id, c)) return;
-  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`, "not_contract_party");
+  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`);
 }
 
 /**
@@ -123,7 +121,7 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
 export function assertMaySettle(auth: AuthContext, c: Parties & { id: string }): void {
   assertReadable(auth, c);
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can settle it.`, "not_contract_party");
+  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can settle it.`);
 }
 
 // ── consent to charges ──────────────────────────────────────────────────────────────────────────

@@ -191,7 +191,7 @@ export function createPlatformsService(deps: {
         return auth.platform;
       }
       if (!platformId) {
-        throw new ValidationError("Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id", "parameter_missing");
+        throw new ValidationError("parameter_missing", "Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id");
       }
       const platform = await db.platform.findUnique({ where: { id: platformId } });
       if (!platform) throw new NotFoundError("platform", platformId, "platform_id");

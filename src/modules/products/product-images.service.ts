@@ -90,7 +90,7 @@ export function createProductImagesService(deps: {
     async receive(key: string, contentType: string, data: Buffer, requestId?: string): Promise<{ key: string; url: string; type: string; size: number }> {
       const parsed = parseKey(key);
       if (!parsed) throw new NotFoundError("upload", key);
-      if (data.length === 0) throw new ValidationError("The upload is empty: send the image's bytes as the request body.", "body", "parameter_missing");
+      if (data.length === 0) throw new ValidationError("parameter_missing", "The upload is empty: send the image's bytes as the request body.", "body");
       const kind = sniffImage(data);
       if (!kind || kind.type !== contentType || kind.ext !== parsed.ext) {
         throw new UnsupportedMediaTypeError(`The bytes are not a ${contentType} image (JPEG, PNG and GIF are recognised by their content).`, "body");
@@ -112,7 +112,7 @@ export function createProductImagesService(deps: {
       assertMayManage(auth, product);
       const parsed = parseKey(key);
       if (!parsed || parsed.platformId !== auth.platformId || parsed.productId !== product.id) {
-        throw new ValidationError("`key` is not an image upload of this product: use the key from PUT /v1/products/:id/images.", "key");
+        throw new ValidationError("parameter_invalid", "`key` is not an image upload of this product: use the key from PUT /v1/products/:id/images.", "key");
       }
       const stored = await storage.inspect(key, SNIFF_BYTES);
       if (!stored) throw new ConflictError("upload_missing", "Nothing has been uploaded to this key yet: PUT the image to the upload URL first.", "key");

@@ -99,7 +99,7 @@ export function toPricesResponse(p: ProductView, at: Date) {
 export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" | "userId">): void {
   if (roleAtLeast(auth.role, "editor")) return;
   if (auth.user && auth.user.id === product.userId) return;
-  throw new PermissionError(`Only the seller of ${product.id}, an editor or the platform key can change it.`, "not_product_seller");
+  throw new PermissionError("not_product_seller", `Only the seller of ${product.id}, an editor or the platform key can change it.`);
 }
 
 /** A variant rendered on its own (a variant has no variants). */
@@ -168,7 +168,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
   function sellerFor(auth: AuthContext, requested: string | undefined): string | undefined {
     if (requested !== undefined) {
       if (!roleAtLeast(auth.role, "editor") && requested !== auth.user?.id) {
-        throw new PermissionError("A member can only sell products as themself: leave out user_id or send your own id.", "not_product_seller");
+        throw new PermissionError("not_product_seller", "A member can only sell products as themself: leave out user_id or send your own id.");
       }
       return requested;
     }
@@ -229,7 +229,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
           inherited = { category: parent.category, subcategory: parent.subcategory, type: parent.type, currency: parent.currency, cycle: parent.cycle };
         }
         if (!sellerId) {
-          throw new ValidationError("Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id", "parameter_missing");
+          throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
         }
         await assertSeller(tx, auth, sellerId);
         await tx.product.create({
@@ -286,7 +286,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
         let sellerId = current.userId;
         if (user_id !== undefined && user_id !== current.userId) {
-          if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("Only an editor or the platform key can give a product another seller.", "not_product_seller");
+          if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("not_product_seller", "Only an editor or the platform key can give a product another seller.");
           await assertSeller(tx, auth, user_id);
           sellerId = user_id;
         }

@@ -112,13 +112,13 @@ function userConflict(err: unknown): never {
 
 export class WaitlistNotGrantedError extends PermissionError {
   constructor() {
-    super("This marketplace is invite-only for now: join the waitlist, and sign in once you have been granted access.", "waitlist_not_granted");
+    super("waitlist_not_granted", "This marketplace is invite-only for now: join the waitlist, and sign in once you have been granted access.");
   }
 }
 
 export class UserOutranksYouError extends PermissionError {
   constructor() {
-    super("Only the platform key, the user themself, or a user of a higher role (an owner, for owners) can change or delete this user.", "user_role_protected");
+    super("user_role_protected", "Only the platform key, the user themself, or a user of a higher role (an owner, for owners) can change or delete this user.");
   }
 }
 
@@ -164,7 +164,7 @@ export function createUsersService(deps: {
 
   function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
     if (role && role !== "member" && auth.role !== "owner") {
-      throw new PermissionError("Only an owner can give a role other than member.", "insufficient_role");
+      throw new PermissionError("insufficient_role", "Only an owner can give a role other than member.");
     }
   }
 
@@ -272,7 +272,7 @@ export function createUsersService(deps: {
       const current = await manageable(auth, id);
       const { role, email, ...fields } = input as UpdateUserInput;
       if (role !== undefined && role !== (current.membership?.role ?? "member")) {
-        if (auth.role !== "owner") throw new PermissionError("Only an owner can change roles.", "insufficient_role");
+        if (auth.role !== "owner") throw new PermissionError("insufficient_role", "Only an owner can change roles.");
       }
       const emailChanges = email !== undefined && email !== current.email;
       const direct = auth.via === "api_key";
