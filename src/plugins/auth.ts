@@ -8,7 +8,7 @@ import type { CredentialsService } from "../modules/auth/credentials.service.js"
 import type { RateLimiter } from "./rate-limit.js";
 
 /**
- * Who is calling (DESIGN.md §4), decided once per request before anything else runs.
+ * Who is calling (docs/authorization.md), decided once per request before anything else runs.
  *
  * - A platform key (`Authorization: Bearer cndl_…`, or the SDK's `api_key` + `mode` headers) acts
  *   with owner rights on its platform; a user token sent with it names the signed-in user.

@@ -8,7 +8,7 @@ import type { JsonSchema } from "./route-model.js";
  *
  * JSON Schema cannot say everything the zod schemas check (refinements: an IANA time zone, an
  * http(s) URL, an email behind a `pipe`, a start before an end). Those come from the field's name,
- * in `NAMED`, the conventions the whole API follows (DESIGN.md §5).
+ * in `NAMED`, the conventions the whole API follows (README, "Conventions").
  */
 
 export interface SampleContext {

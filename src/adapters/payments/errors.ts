@@ -4,7 +4,7 @@ import { AppError } from "../../lib/errors.js";
 /**
  * What a PaymentsGateway throws. Both implementations throw these and nothing else for a payments
  * failure, so services handle one set of errors and the error handler renders them in our
- * envelope with Stripe's `code`, `decline_code` and message (DESIGN.md §5). Failures on Stripe's
+ * envelope with Stripe's `code`, `decline_code` and message (README, "Conventions"). Failures on Stripe's
  * side or in our own Stripe credentials are 5xx with no detail: the client cannot fix them.
  */
 

@@ -11,7 +11,7 @@ import { signInCodeEmail } from "./emails.js";
 import type { Session, SessionsService } from "./sessions.service.js";
 
 /**
- * Passwordless sign-in by email (DESIGN.md §4). Codes are 6 digits, valid for 10 minutes, once.
+ * Passwordless sign-in by email (docs/architecture.md, "Tenancy and authentication"). Codes are 6 digits, valid for 10 minutes, once.
  *
  * Nobody else can take a person's code away: asking again while a code is live sends that same
  * code again (it is derived from the row's random id under a server secret, so it can be resent

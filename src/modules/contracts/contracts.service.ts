@@ -50,7 +50,7 @@ import { contractView, contractViewText, listContracts, type Tenant } from "./co
 import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releaseExpiredHolds, retakeHolds, type HoldRules } from "./stock-holds.js";
 
 /**
- * Contracts (DESIGN.md §6, §8; notes/contracts-spec.md): invoices with several buyers and sellers.
+ * Contracts (docs/api/contracts.md): invoices with several buyers and sellers.
  *
  * Every change runs in one database transaction under a row lock on the contract, and ends by
  * recomputing the figures with `rebalanceContract` (src/domain/fees) and storing them — so the

@@ -10,7 +10,7 @@ import type { Tenant } from "./contracts.view.js";
 
 /**
  * What every contract operation shares: the row lock, the contract's state, who may do what, and
- * the rebalancing that every change ends with (DESIGN.md §6).
+ * the rebalancing that every change ends with (docs/architecture.md, "Money and fees").
  */
 
 type Tx = Prisma.TransactionClient;
@@ -65,7 +65,7 @@ export function loadState(tx: Tx, id: string): Promise<ContractState> {
   return tx.contract.findUniqueOrThrow({ where: { id }, include: stateInclude });
 }
 
-// ── access (DESIGN.md §4, notes/contracts-spec.md) ─────────────────────────────────────────────
+// ── access (docs/authorization.md) ──────────────────────────────────────────────────────────────
 
 export const isEditor = (auth: AuthContext) => roleAtLeast(auth.role, "editor");
 

@@ -183,7 +183,7 @@ export function createPlatformsService(deps: {
 
     /**
      * The platform a public route acts on: the one of the credentials sent, else the body's
-     * `platform_id` (DESIGN.md §4). Both sent and different: 404, like any other platform's id.
+     * `platform_id` (docs/authorization.md). Both sent and different: 404, like any other platform's id.
      */
     async resolvePublic(auth: AuthContext | null, platformId: string | undefined): Promise<Platform> {
       if (auth) {

@@ -93,7 +93,7 @@ export function toPricesResponse(p: ProductView, at: Date) {
 }
 
 /**
- * Who may change a product (DESIGN.md §4): a platform key, an editor or above, or the member who
+ * Who may change a product (docs/authorization.md): a platform key, an editor or above, or the member who
  * sells it. Anyone signed in on the platform may read the catalogue.
  */
 export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" | "userId">): void {

@@ -15,7 +15,7 @@ import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionRe
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 
 /**
- * Subscriptions (DESIGN.md §8): a buyer of a contract pays their share of it every cycle.
+ * Subscriptions (docs/api/subscriptions.md): a buyer of a contract pays their share of it every cycle.
  * active ⇄ paused (`pausedUntil` resumes by itself) → ended; past due when every retry of a
  * renewal failed (the subscriber resumes it to pay). Charging is subscriptions.billing.ts.
  *

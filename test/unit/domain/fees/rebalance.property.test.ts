@@ -158,7 +158,7 @@ function allAmounts(figures: ContractFigures): number[] {
 // ---------------------------------------------------------------------------------------------
 
 describe("rebalanceContract: invariants", () => {
-  it("keeps every invariant of DESIGN.md §6 on any contract with pins that can add up", () => {
+  it("keeps every fee invariant on any contract with pins that can add up", () => {
     fc.assert(
       fc.property(contractArb, pinShapeArb, pinShapeArb, permilleArb, permilleArb, (base, buyerShape, sellerShape, buyerPermille, sellerPermille) => {
         const m = model(base);
