@@ -333,7 +333,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pingDatabase: async () => {
       try {
         await db.$queryRaw`SELECT 1`;
-      } catch (err) {
+      } catch {
         throw new ServiceUnavailableError("database_unavailable", "The database does not answer.");
       }
     },

@@ -58,7 +58,7 @@ function typeOf(schema: JsonSchema): string | undefined {
   return schema.type ?? (schema.properties ? "object" : schema.items ? "array" : undefined);
 }
 
-function stringSample(schema: JsonSchema, name: string): string {
+function stringSample(schema: JsonSchema): string {
   if (schema.pattern) {
     const [value] = fc.sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: 42, numRuns: 1 });
     return value!;
@@ -104,7 +104,7 @@ export function sampleOf(schema: JsonSchema, name = "", ctx: SampleContext = {})
       return null;
     case "string":
       if (isDateTime(schema) || START.test(name) || END.test(name)) return isoSeconds(END.test(name) ? BASE + 3_600_000 : BASE);
-      return stringSample(schema, name);
+      return stringSample(schema);
     default:
       return "sample";
   }

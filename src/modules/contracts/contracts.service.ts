@@ -176,7 +176,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
   }
 
   /** Pinning what a seller is paid takes money from them: that seller's own hand, an editor's or the key's. */
-  function assertMayPinSeller(auth: AuthContext, sellerUserId: string, param: string): void {
+  function assertMayPinSeller(auth: AuthContext, sellerUserId: string): void {
     if (isEditor(auth) || auth.user?.id === sellerUserId) return;
     throw new PermissionError("seller_pin_forbidden", `Only ${sellerUserId} themself, an editor or the platform key can set what they are owed.`);
   }
@@ -189,7 +189,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     }
     if (c.sellers.length >= MAX_PARTIES) throw new UnprocessableError("too_many_sellers", `A contract has at most ${MAX_PARTIES} sellers.`, param);
     const pinned = input.owedAmount !== undefined && input.owedAmount !== null;
-    if (pinned) assertMayPinSeller(auth, user.id, "owedAmount");
+    if (pinned) assertMayPinSeller(auth, user.id);
     const row = await tx.contractSeller.create({
       data: {
         id: newId("seller"),
@@ -647,7 +647,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     setOwed: (auth: AuthContext, id: string, sellerUserId: string, owedAmount: number | null) =>
       change(auth, id, async (tx, c) => {
         const seller = sellerOf(c, sellerUserId);
-        assertMayPinSeller(auth, seller.userId, "owedAmount");
+        assertMayPinSeller(auth, seller.userId);
         await tx.contractSeller.update({ where: { id: seller.id }, data: owedAmount === null ? { pinned: false } : { pinned: true, amountOwed: owedAmount } });
       }),
 

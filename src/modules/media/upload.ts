@@ -7,7 +7,7 @@ export type ImageSource = { file: { data: Buffer; filename?: string } } | { medi
 export async function readMediaField(request: FastifyRequest): Promise<{ data: Buffer; filename?: string }> {
   try {
     const file = await request.file();
-    if (!file || file.fieldname !== "media") throw new ValidationError("parameter_missing", "Send the file as multipart/form-data in the field `media`.", "media");
+    if (file?.fieldname !== "media") throw new ValidationError("parameter_missing", "Send the file as multipart/form-data in the field `media`.", "media");
     return { data: await file.toBuffer(), filename: file.filename };
   } catch (err) {
     // The multipart parser (busboy) throws plain errors for a body it cannot read — no boundary in
