@@ -74,7 +74,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
       const platform = await platforms.resolvePublic(request.auth, platform_id);
       // Guessing is limited per client (for one email, briefly and over a day; and over all emails),
       // and per email over a day whoever guesses — a cap one client alone cannot reach, so a third
-      // party cannot lock a person out from one address (README, "Sign-in").
+      // party cannot lock a person out from one address (docs/api/auth.md, "Sign-in").
       await limiter.consume(request, reply, `otp:verify:ip:${request.ip}`, limits.perAddress, limits.windowSeconds);
       await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmail, limits.windowSeconds);
       await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmailDaily, DAY_SECONDS);
