@@ -48,6 +48,7 @@ import {
 } from "./contracts.state.js";
 import { contractView, contractViewText, listContracts, type Tenant } from "./contracts.view.js";
 import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releaseExpiredHolds, retakeHolds, type HoldRules } from "./stock-holds.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * Contracts (docs/api/contracts.md): invoices with several buyers and sellers.
@@ -67,8 +68,6 @@ import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releas
  * A buyer's acceptance (`accept`) is their consent to be charged exactly what they owe then; every
  * change to the contract's money voids it (see assertConsent in contracts.state.ts).
  */
-
-type Tx = Prisma.TransactionClient;
 
 /** A cart line with what a contract needs of its product (fromCart reads them in one statement). */
 interface CartLine {

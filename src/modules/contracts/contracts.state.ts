@@ -7,13 +7,12 @@ import { newId } from "../../lib/ids.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { Tenant } from "./contracts.view.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * What every contract operation shares: the row lock, the contract's state, who may do what, and
  * the rebalancing that every change ends with (docs/architecture.md, "Money and fees").
  */
-
-type Tx = Prisma.TransactionClient;
 
 /** Fee rates that do not depend on the platform (config: STRIPE_FEE_*, CANDLE_FEE_PERCENT). */
 export interface BaseRates {
