@@ -11,7 +11,6 @@ import {
   type Interval,
 } from "../../domain/calendar/availability.js";
 import type { Availability, Calendar, CalendarEvent, EventAttendee } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";

@@ -1,5 +1,4 @@
 import type { Db } from "../../db/client.js";
-import { Prisma } from "../../db/client.js";
 import type { ContractItem, Product } from "../../generated/prisma/client.js";
 import type { ItemType } from "../../generated/prisma/enums.js";
 import { enqueue } from "../../jobs/queue.js";

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import { MAXIMUM_AMOUNT, minimumChargeAmount, type PaymentIntent, type PaymentsGateway } from "../../adapters/payments/gateway.js";
-import type { Db, Prisma } from "../../db/client.js";
+import type { Db } from "../../db/client.js";
 import { feesByCollector } from "../../domain/fees/index.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";

@@ -1,7 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";

@@ -6,7 +6,7 @@ import { notifyInvalidation } from "../../db/invalidation.js";
 import { enqueue } from "../../jobs/queue.js";
 import { safeEqual } from "../../lib/crypto.js";
 import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
-import type { Mode, Role } from "../../generated/prisma/enums.js";
+import type { Role } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
