@@ -123,8 +123,8 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
 export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
   throw new PermissionError(
-    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
     "not_contract_party",
+    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
   );
 }
 
