@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     // Integration tests wait on PostgreSQL more than on the CPU: a few files at once fit 2 cores.

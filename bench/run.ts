@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (DESIGN.md §10): seeds the data set, starts the API (built JavaScript, as in
+ * `npm run bench` (docs/benchmarks.md): seeds the data set, starts the API (built JavaScript, as in
  * production) and a bare Fastify + pg baseline as separate processes, drives each with autocannon
  * from a third process, samples the API's memory, and prints one table.
  *

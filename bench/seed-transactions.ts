@@ -1,6 +1,6 @@
 /**
  * Seeds a platform with a realistic money history for the transactions analytics benchmark
- * (issue 9, DESIGN.md §10): users, paid contracts, the transactions their settlements wrote
+ * (docs/benchmarks.md): users, paid contracts, the transactions their settlements wrote
  * (`incoming`, `outgoing`, `fee:*`, one settlement per contract, its transfer group), partial and
  * full refunds of 5 % of them (`…:refund`, balanced per settlement: the Stripe fee's share is
  * folded into the `fee:platform:refund`), and subscriptions for MRR/ARR — exactly

@@ -159,7 +159,7 @@ const envSchema = z
  */
 export const OFFLINE_WEBHOOK_SECRET = "whsec_candle_offline_development_secret";
 
-/** Stripe when a secret key is set; otherwise the offline simulator (DESIGN.md §7). */
+/** Stripe when a secret key is set; otherwise the offline simulator (docs/architecture.md, "Payments port"). */
 export type PaymentsConfig =
   | { kind: "stripe"; secretKey: string; webhookSecret: string | undefined; livemode: boolean }
   | { kind: "offline"; webhookSecret: string; webhookSecretSource: "config" | "default" };

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { MONTHLY_FACTORS, annualRecurringRevenue, averageCents, medianCents, mrrFromScaledSum } from "../../src/domain/fees/index.js";
+import { MONTHLY_FACTORS, annualRecurringRevenue, mrrFromScaledSum } from "../../src/domain/fees/index.js";
 import type { Db } from "../../src/db/client.js";
 import { systemClock } from "../../src/lib/time.js";
 import { createAnalyticsService } from "../../src/modules/transactions/analytics.service.js";

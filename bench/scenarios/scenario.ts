@@ -21,7 +21,7 @@ export interface Scenario {
   name: string;
   /** What the table says about it. */
   description: string;
-  /** Reads must reach `minRatio` of the baseline's requests/s (DESIGN.md §10); writes are measured and reported. */
+  /** Reads must reach `minRatio` of the baseline's requests/s (docs/benchmarks.md); writes are measured and reported. */
   kind: "read" | "write";
   minRatio: number;
   /** The API's p99 must stay under this at the bench's connections (default: the runner's 50 ms). */

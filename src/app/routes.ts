@@ -34,8 +34,8 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
     pingDatabase: async () => {
       try {
         await db.$queryRaw`SELECT 1`;
-      } catch (err) {
-        throw new ServiceUnavailableError("The database does not answer.", "database_unavailable");
+      } catch {
+        throw new ServiceUnavailableError("database_unavailable", "The database does not answer.");
       }
     },
   });

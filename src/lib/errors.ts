@@ -1,6 +1,8 @@
 /**
  * Typed errors. Services throw these; one error handler renders every one of them as
  * `{ error: { type, code, message, param?, request_id } }` with the status it carries.
+ * Every constructor takes its arguments in that order: `code`, then `message`, then `param`
+ * (classes with a fixed code start at `message`; `NotFoundError` builds its message from `what`).
  */
 export type ErrorType =
   | "invalid_request_error"
@@ -10,6 +12,12 @@ export type ErrorType =
   | "rate_limit_error"
   | "card_error"
   | "api_error";
+
+/**
+ * A machine-readable error code: `snake_case`, never a sentence. Typed so that a message passed
+ * where the code goes (the argument order of an older constructor) fails to compile.
+ */
+export type ErrorCode = Lowercase<string>;
 
 export interface AppErrorOptions {
   param?: string;
@@ -22,12 +30,12 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly param?: string;
   readonly extra?: Record<string, unknown>;
   readonly headers?: Record<string, string>;
 
-  constructor(status: number, type: ErrorType, code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(status: number, type: ErrorType, code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
@@ -41,19 +49,19 @@ export class AppError extends Error {
 
 /** 400: the request itself is malformed; `param` names the field. */
 export class ValidationError extends AppError {
-  constructor(message: string, param?: string, code = "parameter_invalid") {
+  constructor(code: ErrorCode, message: string, param?: string) {
     super(400, "invalid_request_error", code, message, { param });
   }
 }
 
 export class AuthenticationError extends AppError {
-  constructor(message = "Invalid or missing credentials.", code = "unauthenticated") {
+  constructor(code: ErrorCode = "unauthenticated", message = "Invalid or missing credentials.") {
     super(401, "authentication_error", code, message);
   }
 }
 
 export class PermissionError extends AppError {
-  constructor(message = "You do not have permission to do this.", code = "forbidden") {
+  constructor(code: ErrorCode = "forbidden", message = "You do not have permission to do this.") {
     super(403, "permission_error", code, message);
   }
 }
@@ -67,14 +75,14 @@ export class NotFoundError extends AppError {
 
 /** 409: the object's current state does not allow this. */
 export class ConflictError extends AppError {
-  constructor(code: string, message: string, param?: string) {
+  constructor(code: ErrorCode, message: string, param?: string) {
     super(409, "invalid_request_error", code, message, { param });
   }
 }
 
 /** 422: well-formed, but breaks a business rule. */
 export class UnprocessableError extends AppError {
-  constructor(code: string, message: string, param?: string, extra?: Record<string, unknown>) {
+  constructor(code: ErrorCode, message: string, param?: string, extra?: Record<string, unknown>) {
     super(422, "invalid_request_error", code, message, { param, extra });
   }
 }
@@ -100,7 +108,7 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message = "The service is temporarily unavailable. Retry shortly.", code = "service_unavailable") {
+  constructor(code: ErrorCode = "service_unavailable", message = "The service is temporarily unavailable. Retry shortly.") {
     super(503, "api_error", code, message, { headers: { "retry-after": "1" } });
   }
 }

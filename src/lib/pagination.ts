@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * List conventions (DESIGN.md §5): `page` from 1, `per_page` 1..100 (default 15),
+ * List conventions (README, "Conventions"): `page` from 1, `per_page` 1..100 (default 15),
  * `sort=field` / `sort=-field`, `filter[field]=a,b`, answered as `{ data, meta }`.
  */
 export const DEFAULT_PER_PAGE = 15;

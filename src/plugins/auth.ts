@@ -8,7 +8,7 @@ import type { CredentialsService } from "./credentials.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /**
- * Who is calling (DESIGN.md §4), decided once per request before anything else runs.
+ * Who is calling (docs/authorization.md), decided once per request before anything else runs.
  *
  * - A platform key (`Authorization: Bearer cndl_…`, or the SDK's `api_key` + `mode` headers) acts
  *   with owner rights on its platform; a user token sent with it names the signed-in user.
@@ -67,15 +67,15 @@ function presentedCredentials(request: FastifyRequest): Presented {
   let bearer: string | undefined;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw new AuthenticationError("The Authorization header must be `Bearer <key or token>`.", "authorization_malformed");
+    if (!match) throw new AuthenticationError("authorization_malformed", "The Authorization header must be `Bearer <key or token>`.");
     bearer = match[1];
   }
   const bearerIsKey = bearer?.startsWith("cndl_") ?? false;
   if (apiKey && bearerIsKey && apiKey !== bearer) {
-    throw new AuthenticationError("Two different API keys were sent (api_key header and Authorization).", "conflicting_credentials");
+    throw new AuthenticationError("conflicting_credentials", "Two different API keys were sent (api_key header and Authorization).");
   }
   if (mode !== undefined && mode !== "test" && mode !== "live") {
-    throw new AuthenticationError("The mode header must be `test` or `live`.", "mode_invalid");
+    throw new AuthenticationError("mode_invalid", "The mode header must be `test` or `live`.");
   }
   return { key: apiKey || (bearerIsKey ? bearer : undefined), token: bearerIsKey ? undefined : bearer, mode };
 }
@@ -119,16 +119,14 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
 
     if (routeAuth === "public") return;
     if (!context) {
-      throw new AuthenticationError(
-        "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token.",
-        "credentials_missing",
+      throw new AuthenticationError("credentials_missing", "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token."
       );
     }
     if (routeAuth.user && !context.user) {
-      throw new AuthenticationError("This route acts for a signed-in user: send the user's token as `Authorization: Bearer <token>`.", "user_token_required");
+      throw new AuthenticationError("user_token_required", "This route acts for a signed-in user: send the user's token as `Authorization: Bearer <token>`.");
     }
     if (routeAuth.role && !roleAtLeast(context.role, routeAuth.role)) {
-      throw new PermissionError(`This needs the ${routeAuth.role} role or higher on the platform.`, "insufficient_role");
+      throw new PermissionError("insufficient_role", `This needs the ${routeAuth.role} role or higher on the platform.`);
     }
   });
 
@@ -139,11 +137,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     const key = presented.key ? await credentials.authenticateKey(presented.key, presented.mode) : undefined;
     const user = presented.token ? await credentials.authenticateUser(presented.token) : undefined;
     if (key && user && key.platform.id !== user.platform.id) {
-      throw new AuthenticationError("The user token belongs to another platform than the API key.", "platform_mismatch");
+      throw new AuthenticationError("platform_mismatch", "The user token belongs to another platform than the API key.");
     }
     const platform = key?.platform ?? user!.platform;
     if (!key && presented.mode !== undefined && presented.mode !== platform.mode) {
-      throw new AuthenticationError(`The mode header (${presented.mode}) does not match the platform's mode (${platform.mode}).`, "mode_mismatch");
+      throw new AuthenticationError("mode_mismatch", `The mode header (${presented.mode}) does not match the platform's mode (${platform.mode}).`);
     }
     return {
       platform,
@@ -162,13 +160,13 @@ export default fp(authPlugin, { name: "auth" });
 
 /** The request's auth context on a route that requires credentials. */
 export function requireAuth(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw new AuthenticationError("No credentials.", "credentials_missing");
+  if (!request.auth) throw new AuthenticationError("credentials_missing", "No credentials.");
   return request.auth;
 }
 
 /** The signed-in user on an `/auth` route. */
 export function requireUser(request: FastifyRequest): AuthContext & { user: { id: string; role: Role } } {
   const auth = requireAuth(request);
-  if (!auth.user) throw new AuthenticationError("This route needs a user token.", "user_token_required");
+  if (!auth.user) throw new AuthenticationError("user_token_required", "This route needs a user token.");
   return auth as AuthContext & { user: { id: string; role: Role } };
 }

@@ -9,7 +9,7 @@ import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
 /**
- * One error envelope for every failure (DESIGN.md §5):
+ * One error envelope for every failure (README, "Conventions"):
  * `{ "error": { "type", "code", "message", "param"?, "request_id" } }`.
  * 4xx answers say what was wrong with the request; 5xx answers never carry internal detail.
  */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Db } from "../db/client.js";
 import { sha256Hex } from "../lib/crypto.js";
-import { AppError, ValidationError } from "../lib/errors.js";
+import { AppError, type ErrorCode, ValidationError } from "../lib/errors.js";
 import { newId } from "../lib/ids.js";
 
 /**
@@ -56,7 +56,7 @@ function requestHash(request: FastifyRequest): string {
 }
 
 class IdempotencyError extends AppError {
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(status, "idempotency_error", code, message, { param: "Idempotency-Key" });
   }
 }
@@ -70,7 +70,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: { db: Db }): Pro
     const raw = request.headers["idempotency-key"];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0]! : raw;
-    if (!KEY_PATTERN.test(key)) throw new ValidationError("Idempotency-Key must be 1 to 255 printable ASCII characters.", "Idempotency-Key");
+    if (!KEY_PATTERN.test(key)) throw new ValidationError("parameter_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters.", "Idempotency-Key");
 
     const { scope, platformId } = scopeOf(request);
     const hash = requestHash(request);

@@ -19,7 +19,7 @@ const ESCAPED_SUSPECT = /\\u(0000|[dD][89a-fA-F])/;
 
 class UnstorableTextError extends ValidationError {
   constructor(param: string, what: string) {
-    super(`\`${param}\` contains ${what}, which is not allowed.`, param || undefined);
+    super("parameter_invalid", `\`${param}\` contains ${what}, which is not allowed.`, param || undefined);
   }
 }
 
@@ -75,7 +75,7 @@ async function inputGuard(app: FastifyInstance): Promise<void> {
     // route whose schema needs a body still refuses the absent one, naming it.
     if (text.length === 0) return done(null, undefined);
     if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
-      return done(new ValidationError(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, undefined, "body_invalid"), undefined);
+      return done(new ValidationError("body_invalid", `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`), undefined);
     }
     try {
       // The reviver walks every value; only pay for it when the text can hold such a character at all.

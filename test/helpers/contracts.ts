@@ -16,7 +16,7 @@ export const CONTRACT_FIELDS = [
 const isCents = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
 
 /**
- * The invariants of DESIGN.md §6 on a contract as the API answers it: Σ buyers' amountDue = total;
+ * The fee invariants (docs/architecture.md, "Money and fees") on a contract as the API answers it: Σ buyers' amountDue = total;
  * Σ sellers' amountOwed + Σ fees = total; every amount a non-negative integer; with every fee
  * included, the sellers get exactly what the items are worth (subTotal, less custom fees). Plus the
  * bookkeeping around them: item totals, subTotal, one row per computed fee type.

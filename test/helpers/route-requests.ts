@@ -173,7 +173,7 @@ export async function buildRequest(
   for (const name of route.pathParams) path[name] = ids[name] ?? (name === "domain" ? "market.example" : "sample");
   const query: Record<string, string> = {};
   for (const q of route.query.filter((q) => q.required)) query[q.name] = String(sampleOf(q.schema, q.name));
-  let body: unknown = undefined;
+  let body: unknown;
   const hasBody = route.body !== undefined;
   if (hasBody) {
     const objectSchema = objectSchemaOf(route.body);

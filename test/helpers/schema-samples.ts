@@ -8,7 +8,7 @@ import type { JsonSchema } from "./route-model.js";
  *
  * JSON Schema cannot say everything the zod schemas check (refinements: an IANA time zone, an
  * http(s) URL, an email behind a `pipe`, a start before an end). Those come from the field's name,
- * in `NAMED`, the conventions the whole API follows (DESIGN.md §5).
+ * in `NAMED`, the conventions the whole API follows (README, "Conventions").
  */
 
 export interface SampleContext {
@@ -58,7 +58,7 @@ function typeOf(schema: JsonSchema): string | undefined {
   return schema.type ?? (schema.properties ? "object" : schema.items ? "array" : undefined);
 }
 
-function stringSample(schema: JsonSchema, name: string): string {
+function stringSample(schema: JsonSchema): string {
   if (schema.pattern) {
     const [value] = fc.sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: 42, numRuns: 1 });
     return value!;
@@ -104,7 +104,7 @@ export function sampleOf(schema: JsonSchema, name = "", ctx: SampleContext = {})
       return null;
     case "string":
       if (isDateTime(schema) || START.test(name) || END.test(name)) return isoSeconds(END.test(name) ? BASE + 3_600_000 : BASE);
-      return stringSample(schema, name);
+      return stringSample(schema);
     default:
       return "sample";
   }

@@ -5,7 +5,7 @@ import { expectInvariants, failed, okContract, type Json } from "../helpers/cont
 /**
  * Contracts: creation, every change and the rebalancing that follows it, access, lists, deletion.
  * Every answer carrying a contract goes through `okContract`, which checks the invariants of
- * DESIGN.md §6. Settlement and carts: contracts-settlement.test.ts, contracts-cart.test.ts.
+ * docs/architecture.md ("Money and fees"). Settlement and carts: contracts-settlement.test.ts, contracts-cart.test.ts.
  */
 
 let t: TestContext;

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PaymentsTimeoutError, PaymentsUnavailableError } from "../../src/adapters/payments/errors.js";
 import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import { allocateRefund } from "../../src/domain/fees/index.js";
-import type { Transaction } from "../../src/generated/prisma/client.js";
 import { newId } from "../../src/lib/ids.js";
 import { recordSettlementTransactions, settlementBooks } from "../../src/modules/transactions/transactions.service.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";

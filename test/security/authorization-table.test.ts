@@ -7,7 +7,7 @@ import { createTestContext } from "../helpers/app.js";
 import { loadRouteModels, type RouteModel } from "../helpers/route-model.js";
 
 /**
- * The README's authorization table ("Who may call what") against the routes the app serves: every
+ * The authorization table (docs/authorization.md, "Who may call what") against the routes the app serves: every
  * route has its row, every row is a route, and no row lets in a caller the route's declared access
  * refuses before any code of the route runs. What the routes then decide for themselves (a party to
  * a contract, a rank below the caller's, a buyer's consent) is tested by the security suite's
@@ -18,20 +18,20 @@ const t = await createTestContext();
 const { routes } = await loadRouteModels(t.app);
 afterAll(() => t.close());
 
-const README = path.resolve(import.meta.dirname, "../../README.md");
-const HEADING = "### Who may call what";
+const TABLE_FILE = path.resolve(import.meta.dirname, "../../docs/authorization.md");
+const HEADING = "## Who may call what";
 const PARTIES = ["self", "buyer", "seller", "creator", "subscriber"] as const;
 
 async function tableRows(): Promise<Map<string, string>> {
-  const text = await fs.readFile(README, "utf8");
+  const text = await fs.readFile(TABLE_FILE, "utf8");
   const start = text.indexOf(HEADING);
-  if (start < 0) throw new Error(`README.md has no "${HEADING}" section`);
+  if (start < 0) throw new Error(`docs/authorization.md has no "${HEADING}" section`);
   const rows = new Map<string, string>();
   for (const line of text.slice(start).split("\n").slice(1)) {
     if (line.startsWith("#")) break;
     const match = /^\| `([A-Z]+ [^`]+)` \| ([^|]+) \|/.exec(line);
     if (!match) continue;
-    if (rows.has(match[1]!)) throw new Error(`README.md lists ${match[1]} twice`);
+    if (rows.has(match[1]!)) throw new Error(`docs/authorization.md lists ${match[1]} twice`);
     rows.set(match[1]!, match[2]!.trim());
   }
   return rows;
@@ -64,11 +64,11 @@ function contradictions(route: RouteModel, who: string): string[] {
   return problems;
 }
 
-describe("the README's authorization table", () => {
+describe("the authorization table (docs/authorization.md)", () => {
   it("has a row for every route the app serves", async () => {
     const rows = await tableRows();
     const missing = routes.map((r) => r.id).filter((id) => !rows.has(id));
-    expect(missing, "routes missing from README.md → Who may call what").toEqual([]);
+    expect(missing, "routes missing from docs/authorization.md → Who may call what").toEqual([]);
   });
 
   it("has no row for a route that is gone", async () => {

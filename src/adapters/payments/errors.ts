@@ -1,10 +1,10 @@
 import Stripe from "stripe";
-import { AppError } from "../../lib/errors.js";
+import { AppError, type ErrorCode } from "../../lib/errors.js";
 
 /**
  * What a PaymentsGateway throws. Both implementations throw these and nothing else for a payments
  * failure, so services handle one set of errors and the error handler renders them in our
- * envelope with Stripe's `code`, `decline_code` and message (DESIGN.md §5). Failures on Stripe's
+ * envelope with Stripe's `code`, `decline_code` and message (README, "Conventions"). Failures on Stripe's
  * side or in our own Stripe credentials are 5xx with no detail: the client cannot fix them.
  */
 
@@ -17,7 +17,7 @@ export class CardError extends AppError {
   readonly chargeId: string | null;
 
   constructor(input: { code: string; declineCode?: string | null; message: string; param?: string; paymentIntentId?: string | null; chargeId?: string | null }) {
-    super(402, "card_error", input.code, input.message, {
+    super(402, "card_error", input.code as ErrorCode, input.message, {
       param: input.param,
       extra: input.declineCode ? { decline_code: input.declineCode } : undefined,
     });
@@ -29,14 +29,14 @@ export class CardError extends AppError {
 
 /** 400 (or 404 for an unknown object in the path): Stripe refused the request's parameters or state. */
 export class PaymentsRequestError extends AppError {
-  constructor(code: string, message: string, options: { param?: string; status?: 400 | 404 } = {}) {
+  constructor(code: ErrorCode, message: string, options: { param?: string; status?: 400 | 404 } = {}) {
     super(options.status ?? 400, "invalid_request_error", code, message, { param: options.param });
   }
 }
 
 /** An idempotency key reused for a different request (400), or while its first request still runs (409). */
 export class PaymentsIdempotencyError extends AppError {
-  constructor(message: string, status: 400 | 409 = 400, code = status === 409 ? "idempotency_key_in_use" : "idempotency_key_reused") {
+  constructor(code: ErrorCode, message: string, status: 400 | 409 = 400) {
     super(status, "idempotency_error", code, message);
   }
 }
@@ -74,7 +74,7 @@ export class PaymentsRateLimitError extends AppError {
 
 /** 400: a webhook whose `Stripe-Signature` does not verify, is too old, or whose body is not an event. */
 export class WebhookSignatureError extends AppError {
-  constructor(message: string, code = "webhook_signature_invalid") {
+  constructor(code: ErrorCode, message: string) {
     super(400, "invalid_request_error", code, message, { param: "Stripe-Signature" });
   }
 }
@@ -105,10 +105,10 @@ export function fromStripeError(err: unknown): unknown {
       chargeId: err.charge ?? null,
     });
   }
-  if (err instanceof E.StripeIdempotencyError) return new PaymentsIdempotencyError(err.message, 400, err.code);
+  if (err instanceof E.StripeIdempotencyError) return new PaymentsIdempotencyError((err.code ?? "idempotency_key_reused") as ErrorCode, err.message, 400);
   if (err instanceof E.StripeRateLimitError) return new PaymentsRateLimitError(err);
   if (err instanceof E.StripeInvalidRequestError) {
-    return new PaymentsRequestError(err.code ?? "invalid_request", err.message, { param: err.param, status: err.statusCode === 404 ? 404 : 400 });
+    return new PaymentsRequestError((err.code ?? "invalid_request") as ErrorCode, err.message, { param: err.param, status: err.statusCode === 404 ? 404 : 400 });
   }
   if (err instanceof E.StripeAuthenticationError || err instanceof E.StripePermissionError) return new PaymentsAuthenticationError(err);
   if (err instanceof E.StripeConnectionError) {
@@ -117,11 +117,11 @@ export function fromStripeError(err: unknown): unknown {
   }
   if (err instanceof E.StripeSignatureVerificationError) {
     return /tolerance/i.test(err.message)
-      ? new WebhookSignatureError("The webhook's timestamp is more than 5 minutes old.", "webhook_timestamp_too_old")
-      : new WebhookSignatureError("The Stripe-Signature header is missing, malformed, or does not match the body.");
+      ? new WebhookSignatureError("webhook_timestamp_too_old", "The webhook's timestamp is more than 5 minutes old.")
+      : new WebhookSignatureError("webhook_signature_invalid", "The Stripe-Signature header is missing, malformed, or does not match the body.");
   }
   // A concurrent request with the same key arrives as a 409 `idempotency_error`.
-  if (err.statusCode === 409 && err.rawType === "idempotency_error") return new PaymentsIdempotencyError(err.message, 409);
+  if (err.statusCode === 409 && err.rawType === "idempotency_error") return new PaymentsIdempotencyError("idempotency_key_in_use", err.message, 409);
   // StripeAPIError (5xx) and anything newer than this code: Stripe's side failed.
   return new PaymentsUnavailableError(err);
 }

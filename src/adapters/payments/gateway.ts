@@ -1,5 +1,5 @@
 /**
- * The payments port (DESIGN.md §2): everything the API asks of Stripe, in our own words. Two
+ * The payments port (docs/architecture.md, "Payments port"): everything the API asks of Stripe, in our own words. Two
  * implementations — `stripe.ts` (the `stripe` SDK) and `offline.ts` (a simulator persisted in our
  * database, with Stripe test-mode semantics) — are chosen by config (`config.payments.kind`).
  *
@@ -12,7 +12,7 @@
  *   `PaymentsRequestError` (400/404) for a refused request, 5xx ones when Stripe is unreachable.
  * - Amounts are integers in the currency's minor unit; currencies are lower-case ISO 4217 codes.
  * - Webhooks are only verified here; acting on one means re-reading its object with a
- *   `retrieve…` method first (STYLE.md item 10).
+ *   `retrieve…` method first (a payload proves only that Stripe sent it, not that it is current).
  */
 
 export type Metadata = Record<string, string>;

@@ -138,6 +138,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
       if (existing && existing.created.getTime() > now.getTime() - IDEMPOTENCY_TTL_MS) {
         if (existing.operation !== operation || existing.requestHash !== requestHash) {
           throw new PaymentsIdempotencyError(
+            "idempotency_key_reused",
             `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
           );
         }

@@ -21,7 +21,7 @@ export function verifyStripeWebhook(rawBody: string | Buffer, signatureHeader: s
       event = Stripe.webhooks.constructEvent(rawBody, signatureHeader, candidate, WEBHOOK_TOLERANCE_SECONDS, undefined, now.getTime());
       break;
     } catch (err) {
-      if (err instanceof SyntaxError) throw new WebhookSignatureError("The webhook body is not JSON.", "webhook_payload_invalid");
+      if (err instanceof SyntaxError) throw new WebhookSignatureError("webhook_payload_invalid", "The webhook body is not JSON.");
       // The SDK checks the timestamp only once the signature matched: that refusal says the most.
       if (!refusal || /tolerance/i.test((err as Error).message)) refusal = err;
     }
@@ -29,7 +29,7 @@ export function verifyStripeWebhook(rawBody: string | Buffer, signatureHeader: s
   if (event === undefined) throw fromStripeError(refusal);
   const e = event as { id?: unknown; type?: unknown; livemode?: unknown; data?: { object?: { id?: unknown } } } | null;
   if (!e || typeof e.id !== "string" || typeof e.type !== "string") {
-    throw new WebhookSignatureError("The webhook body is not a Stripe event.", "webhook_payload_invalid");
+    throw new WebhookSignatureError("webhook_payload_invalid", "The webhook body is not a Stripe event.");
   }
   const objectId = e.data?.object?.id;
   return { id: e.id, type: e.type, objectId: typeof objectId === "string" ? objectId : null, livemode: e.livemode === true };

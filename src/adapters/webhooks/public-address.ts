@@ -67,7 +67,7 @@ export function ipv6Bytes(address: string): number[] | null {
   if (dotted) {
     if (net.isIPv4(dotted[1]!) === false) return null;
     tail = ipv4Bytes(dotted[1]!);
-    text = text.slice(0, -dotted[1]!.length) + "0:0";
+    text = `${text.slice(0, -dotted[1]!.length)}0:0`;
   }
   const halves = text.split("::");
   if (halves.length > 2) return null;

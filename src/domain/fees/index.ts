@@ -1,6 +1,6 @@
 /**
  * Fees and contract rebalancing: pure, all-integer (cents and basis points), no I/O.
- * See DESIGN.md §6 for the rules.
+ * The rules: docs/architecture.md, "Money and fees".
  */
 export { allocateLargestRemainder } from "./allocate.js";
 export { FeeRuleError, type FeeParty, type FeeRuleCode } from "./errors.js";

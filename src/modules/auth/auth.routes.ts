@@ -68,13 +68,13 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
     async (request, reply) => {
       const { email, phone, token, platform_id } = request.body;
       if (!email) {
-        if (phone) throw new ValidationError("Sign-in by phone is not supported: send `email`.", "phone", "phone_not_supported");
-        throw new ValidationError("Missing required field `email`.", "email", "parameter_missing");
+        if (phone) throw new ValidationError("phone_not_supported", "Sign-in by phone is not supported: send `email`.", "phone");
+        throw new ValidationError("parameter_missing", "Missing required field `email`.", "email");
       }
       const platform = await platforms.resolvePublic(request.auth, platform_id);
       // Guessing is limited per client (for one email, briefly and over a day; and over all emails),
       // and per email over a day whoever guesses — a cap one client alone cannot reach, so a third
-      // party cannot lock a person out from one address (README, "Sign-in").
+      // party cannot lock a person out from one address (docs/api/auth.md, "Sign-in").
       await limiter.consume(request, reply, `otp:verify:ip:${request.ip}`, limits.perAddress, limits.windowSeconds);
       await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmail, limits.windowSeconds);
       await limiter.consume(request, reply, `otp:verify:email:${platform.id}:${email}:${request.ip}`, limits.verifyPerEmailDaily, DAY_SECONDS);

@@ -82,14 +82,14 @@ export function createCredentialsService(deps: {
   return {
     async authenticateKey(secret, mode) {
       const match = API_KEY_PATTERN.exec(secret);
-      if (!match) throw new AuthenticationError("The API key is malformed. Keys look like cndl_test_… or cndl_live_….", "api_key_invalid");
+      if (!match) throw new AuthenticationError("api_key_invalid", "The API key is malformed. Keys look like cndl_test_… or cndl_live_….");
       const keyMode = match[1] as Mode;
       if (mode !== undefined && mode !== keyMode) {
-        throw new AuthenticationError(`The mode header (${mode}) does not match the key's mode (${keyMode}).`, "mode_mismatch");
+        throw new AuthenticationError("mode_mismatch", `The mode header (${mode}) does not match the key's mode (${keyMode}).`);
       }
       const key = await lookUpKey(sha256Hex(secret));
-      if (!key || key.keyMode !== keyMode || key.platform.mode !== keyMode) throw new AuthenticationError("Invalid API key.", "api_key_invalid");
-      if (key.revoked) throw new AuthenticationError("This API key has been revoked.", "api_key_revoked");
+      if (!key || key.keyMode !== keyMode || key.platform.mode !== keyMode) throw new AuthenticationError("api_key_invalid", "Invalid API key.");
+      if (key.revoked) throw new AuthenticationError("api_key_revoked", "This API key has been revoked.");
       const now = new Date();
       if (!key.lastUsed || now.getTime() - key.lastUsed.getTime() > LAST_USED_RESOLUTION_MS) {
         key.lastUsed = now;
@@ -112,7 +112,7 @@ export function createCredentialsService(deps: {
         FROM users u JOIN platforms p ON p.id = u.platform_id LEFT JOIN memberships m ON m.user_id = u.id
         WHERE u.id = ${claims.sub} AND u.platform_id = ${claims.pid} AND u.mode = ${claims.mode}::"Mode" AND u.deleted IS NULL
           AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ${claims.sid} AND r.user_id = u.id AND r.revoked IS NULL)`;
-      if (!user) throw new AuthenticationError("The access token's session was revoked or its user no longer exists. Sign in again.", "token_revoked");
+      if (!user) throw new AuthenticationError("token_revoked", "The access token's session was revoked or its user no longer exists. Sign in again.");
       const identity = { userId: user.user_id, sessionId: claims.sid, role: user.role ?? "member", platform: toPlatform(user) };
       sessionCache?.set(identity, mark);
       return identity;

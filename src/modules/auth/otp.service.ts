@@ -11,7 +11,7 @@ import { signInCodeEmail } from "./emails.js";
 import type { Session, SessionsService } from "./sessions.service.js";
 
 /**
- * Passwordless sign-in by email (DESIGN.md §4). Codes are 6 digits, valid for 10 minutes, once.
+ * Passwordless sign-in by email (docs/architecture.md, "Tenancy and authentication"). Codes are 6 digits, valid for 10 minutes, once.
  *
  * Nobody else can take a person's code away: asking again while a code is live sends that same
  * code again (it is derived from the row's random id under a server secret, so it can be resent
@@ -83,7 +83,7 @@ export function createOtpService(deps: {
       if (candidates.length === 0) {
         const spent = await db.otpCode.count({ where: { platformId: platform.id, email, consumed: null, expires: { gt: now }, attempts: { gte: OTP_MAX_ATTEMPTS } } });
         if (spent > 0) throw new OtpLockedError();
-        throw new AuthenticationError("This code is not valid (wrong, expired or already used). Ask for a new code.", "otp_invalid");
+        throw new AuthenticationError("otp_invalid", "This code is not valid (wrong, expired or already used). Ask for a new code.");
       }
       const guess = codeHash(platform.id, email, code);
       const match = candidates.find((c) => safeEqual(c.codeHash, guess));
@@ -92,7 +92,7 @@ export function createOtpService(deps: {
         // Count the guess against the newest code; the condition keeps parallel guesses from exceeding the cap.
         const counted = await db.otpCode.updateMany({ where: { id: candidates[0]!.id, attempts: { lt: OTP_MAX_ATTEMPTS } }, data: { attempts: { increment: 1 } } });
         if (counted.count === 0) throw new OtpLockedError();
-        throw new AuthenticationError("This code is not valid (wrong, expired or already used). Ask for a new code.", "otp_invalid");
+        throw new AuthenticationError("otp_invalid", "This code is not valid (wrong, expired or already used). Ask for a new code.");
       }
 
       return db.$transaction(async (tx) => {
@@ -102,7 +102,7 @@ export function createOtpService(deps: {
           where: { id: match.id, consumed: null, attempts: { lt: OTP_MAX_ATTEMPTS }, expires: { gt: now } },
           data: { consumed: now },
         });
-        if (consumed.count === 0) throw new AuthenticationError("This code was already used. Ask for a new code.", "otp_invalid");
+        if (consumed.count === 0) throw new AuthenticationError("otp_invalid", "This code was already used. Ask for a new code.");
         await tx.otpCode.updateMany({ where: { platformId: platform.id, email, consumed: null }, data: { consumed: now } });
         const user = await users.signIn(tx, platform, email, requestId);
         return sessions.start(tx, user);

@@ -68,9 +68,9 @@ export function createSessionsService(deps: {
       const outcome = await db.$transaction(async (tx): Promise<{ reused: true } | { reused: false; session: Session }> => {
         const row = await tx.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) } });
         if (!row || (platformId !== null && row.platformId !== platformId)) {
-          throw new AuthenticationError("The refresh token is not valid.", "refresh_token_invalid");
+          throw new AuthenticationError("refresh_token_invalid", "The refresh token is not valid.");
         }
-        if (row.revoked) throw new AuthenticationError("This session was revoked. Sign in again.", "refresh_token_revoked");
+        if (row.revoked) throw new AuthenticationError("refresh_token_revoked", "This session was revoked. Sign in again.");
         // Claim the token: only one of concurrent refreshes can rotate it. The others wait on the
         // winner's row lock, then find it rotated — and, like any reuse, revoke the family.
         const claimed = await tx.refreshToken.updateMany({ where: { id: row.id, rotated: null, revoked: null }, data: { rotated: now } });
@@ -78,16 +78,16 @@ export function createSessionsService(deps: {
           await tx.refreshToken.updateMany({ where: { familyId: row.familyId, revoked: null }, data: { revoked: now } });
           return { reused: true };
         }
-        if (row.expires <= now) throw new AuthenticationError("The refresh token has expired. Sign in again.", "refresh_token_expired");
+        if (row.expires <= now) throw new AuthenticationError("refresh_token_expired", "The refresh token has expired. Sign in again.");
         const user = await users.view({ platformId: row.platformId, mode: row.mode }, row.userId, tx).catch(() => {
-          throw new AuthenticationError("The session's user no longer exists.", "refresh_token_invalid");
+          throw new AuthenticationError("refresh_token_invalid", "The session's user no longer exists.");
         });
         const next = await newRefreshToken(tx, user, row.familyId);
         const { token, expiresIn } = accessToken(user, row.familyId);
         return { reused: false, session: { token, refreshToken: next, expiresIn, user } };
       });
       if (outcome.reused) {
-        throw new AuthenticationError("This refresh token was already used. The session is revoked for safety: sign in again.", "refresh_token_reused");
+        throw new AuthenticationError("refresh_token_reused", "This refresh token was already used. The session is revoked for safety: sign in again.");
       }
       return outcome.session;
     },

@@ -50,9 +50,9 @@ export function createTokenService(options: { secret: string; accessTokenTtl: nu
         claims = verify(token) as Partial<AccessClaims>;
       } catch (err) {
         if (err instanceof TokenError && err.code === TokenError.codes.expired) {
-          throw new AuthenticationError("The access token has expired. Refresh the session.", "token_expired");
+          throw new AuthenticationError("token_expired", "The access token has expired. Refresh the session.");
         }
-        throw new AuthenticationError("The access token is invalid.", "token_invalid");
+        throw new AuthenticationError("token_invalid", "The access token is invalid.");
       }
       if (
         claims.typ !== "access" ||
@@ -63,7 +63,7 @@ export function createTokenService(options: { secret: string; accessTokenTtl: nu
         typeof claims.iat !== "number" ||
         (claims.mode !== "test" && claims.mode !== "live")
       ) {
-        throw new AuthenticationError("The access token is invalid.", "token_invalid");
+        throw new AuthenticationError("token_invalid", "The access token is invalid.");
       }
       return claims as AccessClaims;
     },

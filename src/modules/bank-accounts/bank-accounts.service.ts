@@ -122,7 +122,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
       const pages = publicUrl ? defaultConnectPages(publicUrl, input.tenant.platformId) : undefined;
       const returnUrl = input.returnUrl ?? withQuery(input.platformUrl, "stripe_connect", "return") ?? pages?.returnUrl;
       if (!returnUrl) {
-        throw new ValidationError("Send `return_url`: the platform has no `url` to send the user back to after onboarding.", "return_url", "parameter_missing");
+        throw new ValidationError("parameter_missing", "Send `return_url`: the platform has no `url` to send the user back to after onboarding.", "return_url");
       }
       const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? (input.returnUrl ?? pages?.refreshUrl ?? returnUrl);
 

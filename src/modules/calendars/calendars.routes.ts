@@ -187,7 +187,7 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{ calendars: CalendarsServic
         const auth = requireAuth(request);
         let zone = request.query.timezone;
         if (!zone) {
-          if (!auth.user) throw new ValidationError("Send `timezone`, or a user token to use the user's time zone.", "timezone", "parameter_missing");
+          if (!auth.user) throw new ValidationError("parameter_missing", "Send `timezone`, or a user token to use the user's time zone.", "timezone");
           zone = (await users.retrieve(auth, auth.user.id)).timezone;
         }
         return localTime(request.query.date, zone);

@@ -11,7 +11,6 @@ import {
   type Interval,
 } from "../../domain/calendar/availability.js";
 import type { Availability, Calendar, CalendarEvent, EventAttendee } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
@@ -155,8 +154,8 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
    * of one slot take turns, so the second sees the first.
    */
   async function assertBookable(tx: Prisma.TransactionClient, calendar: Calendar & { timezone: string }, start: Date, end: Date, isUnavailable: boolean, excludeId?: string) {
-    if (end <= start) throw new ValidationError("`eventEnd` must be after `eventStart`.", "eventEnd");
-    if (end.getTime() - start.getTime() > MAX_EVENT_MS) throw new ValidationError("An event lasts at most 31 days.", "eventEnd");
+    if (end <= start) throw new ValidationError("parameter_invalid", "`eventEnd` must be after `eventStart`.", "eventEnd");
+    if (end.getTime() - start.getTime() > MAX_EVENT_MS) throw new ValidationError("parameter_invalid", "An event lasts at most 31 days.", "eventEnd");
     if (!isUnavailable) {
       const entries = (await tx.availability.findMany({ where: { calendarId: calendar.id } })).map(toDomainEntry);
       const open = openIntervals(entries, calendar.timezone, start.getTime(), end.getTime());
@@ -184,7 +183,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
     return attendees.map((a, index) => {
       const user = a.user_id ? byId.get(a.user_id) : undefined;
       if (a.user_id && !user) throw new NotFoundError("user", a.user_id, `attendees.${index}.user_id`);
-      if (!a.user_id && !a.email) throw new ValidationError("An attendee needs a user_id or an email.", `attendees.${index}.email`, "parameter_missing");
+      if (!a.user_id && !a.email) throw new ValidationError("parameter_missing", "An attendee needs a user_id or an email.", `attendees.${index}.email`);
       return {
         id: newId("attendee"),
         platformId: tenant.platformId,
@@ -230,7 +229,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
           : { dayOfWeek: e.dayOfWeek!, startTime: e.startTime!, endTime: e.endTime! },
       );
       const [problem] = findAvailabilityProblems(entries);
-      if (problem) throw new ValidationError(`Availability entry ${problem.index}: ${problem.field} ${problem.message}.`, `availability.${problem.index}.${problem.field}`);
+      if (problem) throw new ValidationError("parameter_invalid", `Availability entry ${problem.index}: ${problem.field} ${problem.message}.`, `availability.${problem.index}.${problem.field}`);
       return db.$transaction(async (tx) => {
         const events: RecordEventInput[] = [];
         const calendar = await lockCalendar(tx, tenant, userId, events);
@@ -322,8 +321,8 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
       const calendar = await ensureCalendar(tenant, userId);
       const from = (query.from ?? clock.now()).getTime();
       const to = query.to ? query.to.getTime() : from + 14 * DAY_MS;
-      if (to <= from) throw new ValidationError("`to` must be after `from`.", "to");
-      if (to - from > MAX_SLOT_WINDOW_MS) throw new ValidationError("Ask for at most 62 days of slots at once.", "to");
+      if (to <= from) throw new ValidationError("parameter_invalid", "`to` must be after `from`.", "to");
+      if (to - from > MAX_SLOT_WINDOW_MS) throw new ValidationError("parameter_invalid", "Ask for at most 62 days of slots at once.", "to");
       const zone = query.timezone ?? calendar.timezone;
       const [availability, busy] = await Promise.all([
         db.availability.findMany({ where: { calendarId: calendar.id } }),

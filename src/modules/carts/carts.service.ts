@@ -87,8 +87,9 @@ const toDate = (v: string | null): Date | null => (v === null ? null : new Date(
 
 /** Dates arrive from the JSON text as strings: back to the instants they were. */
 function parseCart(text: string, fallbackCurrency: string): CartView {
-  const raw = JSON.parse(text);
-  const items: CartLineView[] = raw.items.map((i: any) => ({
+  // biome-ignore lint/suspicious/noExplicitAny: JSON text our own query shaped (above); the dates are revived here
+  const raw: { items: any[]; [field: string]: any } = JSON.parse(text);
+  const items: CartLineView[] = raw.items.map((i) => ({
     ...i,
     startDate: toDate(i.startDate),
     endDate: toDate(i.endDate),
@@ -97,7 +98,7 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     product: {
       ...i.product,
       archived: toDate(i.product.archived),
-      seasonalPrices: i.product.seasonalPrices.map((s: any) => ({ price: s.price, seasonStart: new Date(s.seasonStart), seasonEnd: new Date(s.seasonEnd) })),
+      seasonalPrices: i.product.seasonalPrices.map((s: { price: number; seasonStart: string; seasonEnd: string }) => ({ price: s.price, seasonStart: new Date(s.seasonStart), seasonEnd: new Date(s.seasonEnd) })),
       parent: i.product.parent && { isEnabled: i.product.parent.isEnabled, archived: toDate(i.product.parent.archived) },
     },
   }));

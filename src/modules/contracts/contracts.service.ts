@@ -1,5 +1,4 @@
 import type { Db } from "../../db/client.js";
-import { Prisma } from "../../db/client.js";
 import type { ContractItem, Product } from "../../generated/prisma/client.js";
 import type { ItemType } from "../../generated/prisma/enums.js";
 import { enqueue } from "../../jobs/queue.js";
@@ -52,7 +51,7 @@ import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releas
 import type { Tx } from "../../db/tenant.js";
 
 /**
- * Contracts (DESIGN.md §6, §8; notes/contracts-spec.md): invoices with several buyers and sellers.
+ * Contracts (docs/api/contracts.md): invoices with several buyers and sellers.
  *
  * Every change runs in one database transaction under a row lock on the contract, and ends by
  * recomputing the figures with `rebalanceContract` (src/domain/fees) and storing them — so the
@@ -178,9 +177,9 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
   }
 
   /** Pinning what a seller is paid takes money from them: that seller's own hand, an editor's or the key's. */
-  function assertMayPinSeller(auth: AuthContext, sellerUserId: string, param: string): void {
+  function assertMayPinSeller(auth: AuthContext, sellerUserId: string): void {
     if (isEditor(auth) || auth.user?.id === sellerUserId) return;
-    throw new PermissionError(`Only ${sellerUserId} themself, an editor or the platform key can set what they are owed.`, "seller_pin_forbidden");
+    throw new PermissionError("seller_pin_forbidden", `Only ${sellerUserId} themself, an editor or the platform key can set what they are owed.`);
   }
 
   async function insertSeller(tx: Tx, auth: AuthContext, c: ContractState, input: SellerInput, param: string): Promise<void> {
@@ -191,7 +190,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     }
     if (c.sellers.length >= MAX_PARTIES) throw new UnprocessableError("too_many_sellers", `A contract has at most ${MAX_PARTIES} sellers.`, param);
     const pinned = input.owedAmount !== undefined && input.owedAmount !== null;
-    if (pinned) assertMayPinSeller(auth, user.id, "owedAmount");
+    if (pinned) assertMayPinSeller(auth, user.id);
     const row = await tx.contractSeller.create({
       data: {
         id: newId("seller"),
@@ -311,7 +310,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
 
   function assertMayChargeSellers(auth: AuthContext, payer: "buyers" | "sellers" | undefined): void {
     if (payer !== "sellers" || isEditor(auth)) return;
-    throw new PermissionError("Only an editor or the platform key can add a fee the sellers pay.", "fee_payer_forbidden");
+    throw new PermissionError("fee_payer_forbidden", "Only an editor or the platform key can add a fee the sellers pay.");
   }
 
   async function insertFee(tx: Tx, auth: AuthContext, c: ContractState, input: CustomFeeInput): Promise<void> {
@@ -380,7 +379,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       const tenant = tenantOf(auth);
       const user = await db.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } });
       if (!user) throw new NotFoundError("user", userId, "user_id");
-      if (!isEditor(auth) && auth.user?.id !== userId) throw new PermissionError("A member lists only their own contracts.", "insufficient_role");
+      if (!isEditor(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own contracts.");
       return listContracts(db, { ...tenant, ...(side === "buyer" ? { buyerUserId: userId } : { sellerUserId: userId }) }, query);
     },
 
@@ -392,7 +391,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       const tenant = tenantOf(auth);
       const creator = input.user_id ?? auth.user?.id ?? null;
       if (input.user_id !== undefined && !isEditor(auth) && input.user_id !== auth.user?.id) {
-        throw new PermissionError("A member creates contracts as themself.", "insufficient_role");
+        throw new PermissionError("insufficient_role", "A member creates contracts as themself.");
       }
       return db.$transaction(async (tx) => {
         if (creator !== null) await resolveUser(tx, tenant, creator, "user_id");
@@ -653,7 +652,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
     setOwed: (auth: AuthContext, id: string, sellerUserId: string, owedAmount: number | null) =>
       change(auth, id, async (tx, c) => {
         const seller = sellerOf(c, sellerUserId);
-        assertMayPinSeller(auth, seller.userId, "owedAmount");
+        assertMayPinSeller(auth, seller.userId);
         await tx.contractSeller.update({ where: { id: seller.id }, data: owedAmount === null ? { pinned: false } : { pinned: true, amountOwed: owedAmount } });
       }),
 
@@ -756,7 +755,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       return db.$transaction(async (tx) => {
         let c = await lockContract(tx, tenant, id);
         assertReadable(auth, c);
-        if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError(`Only a buyer of ${c.id} can accept it.`, "not_contract_buyer");
+        if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can accept it.`);
         if (!isUnlocked(c)) {
           throw new ConflictError("contract_not_acceptable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is accepted.`, "id");
         }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import { MAXIMUM_AMOUNT, minimumChargeAmount, type PaymentIntent, type PaymentsGateway } from "../../adapters/payments/gateway.js";
-import type { Db, Prisma } from "../../db/client.js";
+import type { Db } from "../../db/client.js";
 import { feesByCollector } from "../../domain/fees/index.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
@@ -23,7 +23,7 @@ import type { Tx } from "../../db/tenant.js";
  * Settlement (`PUT /contracts/:id/settle`): charge each buyer's default payment method for what
  * they owe, then pay each seller what they are owed to their Connect account, writing one
  * transaction per movement. Money moves at Stripe and is recorded here, and the two cannot share a
- * transaction, so (STYLE.md item 9) the work is a sequence of steps, each safe to repeat — run by
+ * transaction, so (docs/architecture.md, "Settlement") the work is a sequence of steps, each safe to repeat — run by
  * the settlement engine (`settlement.engine.ts`, which subscriptions' charges run through too):
  *
  * 1. Claim (one DB transaction, under the contract's row lock): check everything that could stop

@@ -11,7 +11,7 @@ import type { Tx } from "../../db/tenant.js";
 
 /**
  * What every contract operation shares: the row lock, the contract's state, who may do what, and
- * the rebalancing that every change ends with (DESIGN.md §6).
+ * the rebalancing that every change ends with (docs/architecture.md, "Money and fees").
  */
 
 /** Fee rates that do not depend on the platform (config: STRIPE_FEE_*, CANDLE_FEE_PERCENT). */
@@ -64,7 +64,7 @@ export function loadState(tx: Tx, id: string): Promise<ContractState> {
   return tx.contract.findUniqueOrThrow({ where: { id }, include: stateInclude });
 }
 
-// ── access (DESIGN.md §4, notes/contracts-spec.md) ─────────────────────────────────────────────
+// ── access (docs/authorization.md) ──────────────────────────────────────────────────────────────
 
 export const isEditor = (auth: AuthContext) => roleAtLeast(auth.role, "editor");
 
@@ -102,9 +102,7 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
   assertReadable(auth, c);
   if (isEditor(auth)) return;
   if (auth.user !== null && c.userId === auth.user.id && (c.status === "draft" || isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError(
-    `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`,
-    "not_contract_creator",
+  throw new PermissionError("not_contract_creator", `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`
   );
 }
 
@@ -112,7 +110,7 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
 export function assertMaySend(auth: AuthContext, c: Parties & { id: string; status: string }): void {
   assertManageable(auth, c);
   if (isEditor(auth) || isBuyerOrSeller(auth.user!.id, c)) return;
-  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`, "not_contract_party");
+  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`);
 }
 
 /**
@@ -125,8 +123,8 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
 export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
   throw new PermissionError(
-    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
     "not_contract_party",
+    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
   );
 }
 
@@ -137,7 +135,7 @@ export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): vo
 export function assertMaySettle(auth: AuthContext, c: Parties & { id: string }): void {
   assertReadable(auth, c);
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can settle it.`, "not_contract_party");
+  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can settle it.`);
 }
 
 // ── consent to charges ──────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,5 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
 import type { Tenant } from "../../db/tenant.js";

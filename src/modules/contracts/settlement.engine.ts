@@ -8,7 +8,7 @@ import type { AppError } from "../../lib/errors.js";
  * subscription charges (`subscriptions.billing.ts` — a subscription's first cycle and every renewal)
  * both run here; what differs is only how each records its steps, which they hand in as `steps`.
  *
- * The rules (STYLE.md item 9): no database transaction is open during a gateway call; the lease is
+ * The rules (docs/architecture.md, "Settlement"): no database transaction is open during a gateway call; the lease is
  * renewed before each call, so a settler that lost it (another took over after it lapsed) stops;
  * every call carries an idempotency key the caller derives from its own ids, so repeating a step
  * after a crash or a lost answer repeats the first result instead of moving money again; each

@@ -1,4 +1,4 @@
-import type { Db, Prisma } from "../../db/client.js";
+import type { Db } from "../../db/client.js";
 import { ConflictError, UnprocessableError } from "../../lib/errors.js";
 import type { Tx } from "../../db/tenant.js";
 

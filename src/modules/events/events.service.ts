@@ -1,6 +1,5 @@
 import type { Db, Prisma } from "../../db/client.js";
 import type { Event } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { enqueue } from "../../jobs/queue.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";

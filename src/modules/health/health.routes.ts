@@ -34,7 +34,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthDeps> = async (app, deps)
       config: { auth: "public", rateLimit: false },
     },
     async () => {
-      if (deps.isShuttingDown()) throw new ServiceUnavailableError("This node is shutting down.", "shutting_down");
+      if (deps.isShuttingDown()) throw new ServiceUnavailableError("shutting_down", "This node is shutting down.");
       await deps.pingDatabase();
       return { status: "ready" as const, database: "ok" as const };
     },

@@ -7,14 +7,14 @@ export type ImageSource = { file: { data: Buffer; filename?: string } } | { medi
 export async function readMediaField(request: FastifyRequest): Promise<{ data: Buffer; filename?: string }> {
   try {
     const file = await request.file();
-    if (!file || file.fieldname !== "media") throw new ValidationError("Send the file as multipart/form-data in the field `media`.", "media", "parameter_missing");
+    if (file?.fieldname !== "media") throw new ValidationError("parameter_missing", "Send the file as multipart/form-data in the field `media`.", "media");
     return { data: await file.toBuffer(), filename: file.filename };
   } catch (err) {
     // The multipart parser (busboy) throws plain errors for a body it cannot read — no boundary in
     // the Content-Type, a truncated part, a malformed part header: the client's fault, not ours.
     // Its limits (file too large, too many parts) carry a status and go through as they are.
     if (err instanceof AppError || typeof (err as { statusCode?: unknown }).statusCode === "number") throw err;
-    throw new ValidationError(`The multipart/form-data body cannot be read: ${(err as Error).message}.`, "media", "body_invalid");
+    throw new ValidationError("body_invalid", `The multipart/form-data body cannot be read: ${(err as Error).message}.`, "media");
   }
 }
 
@@ -22,7 +22,7 @@ export async function readMediaField(request: FastifyRequest): Promise<{ data: B
 export async function imageSource(request: FastifyRequest, body: { media_id?: string } | null | undefined): Promise<ImageSource> {
   if (request.isMultipart()) return { file: await readMediaField(request) };
   if (!body?.media_id) {
-    throw new ValidationError("Send `media_id` (from POST /v1/utils/media/upload), or the image as multipart/form-data in the field `media`.", "media_id", "parameter_missing");
+    throw new ValidationError("parameter_missing", "Send `media_id` (from POST /v1/utils/media/upload), or the image as multipart/form-data in the field `media`.", "media_id");
   }
   return { mediaId: body.media_id };
 }

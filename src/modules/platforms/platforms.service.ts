@@ -185,7 +185,7 @@ export function createPlatformsService(deps: {
 
     /**
      * The platform a public route acts on: the one of the credentials sent, else the body's
-     * `platform_id` (DESIGN.md §4). Both sent and different: 404, like any other platform's id.
+     * `platform_id` (docs/authorization.md). Both sent and different: 404, like any other platform's id.
      */
     async resolvePublic(auth: AuthContext | null, platformId: string | undefined): Promise<Platform> {
       if (auth) {
@@ -193,7 +193,7 @@ export function createPlatformsService(deps: {
         return auth.platform;
       }
       if (!platformId) {
-        throw new ValidationError("Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id", "parameter_missing");
+        throw new ValidationError("parameter_missing", "Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id");
       }
       const platform = await db.platform.findUnique({ where: { id: platformId } });
       if (!platform) throw new NotFoundError("platform", platformId, "platform_id");

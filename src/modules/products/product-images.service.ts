@@ -1,8 +1,8 @@
 import type { Storage } from "../../adapters/storage/storage.js";
 import type { Db } from "../../db/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
-import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
-import { newId, uuidv7Hex } from "../../lib/ids.js";
+import { AppError, ConflictError, type ErrorCode, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
+import { uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { EventSource } from "../events/index.js";
 import { recordUploadedMedia, sniffImage } from "../media/index.js";
@@ -23,7 +23,7 @@ const KEY = /^products\/(plat_[0-9a-f]{32})\/(prod_[0-9a-f]{32})\/[0-9a-f]{32}\.
 const SNIFF_BYTES = 16;
 
 export class GoneError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(410, "invalid_request_error", code, message);
   }
 }
@@ -87,7 +87,7 @@ export function createProductImagesService(deps: {
     async receive(key: string, contentType: string, data: Buffer, requestId?: string): Promise<{ key: string; url: string; type: string; size: number }> {
       const parsed = parseKey(key);
       if (!parsed) throw new NotFoundError("upload", key);
-      if (data.length === 0) throw new ValidationError("The upload is empty: send the image's bytes as the request body.", "body", "parameter_missing");
+      if (data.length === 0) throw new ValidationError("parameter_missing", "The upload is empty: send the image's bytes as the request body.", "body");
       const kind = sniffImage(data);
       if (!kind || kind.type !== contentType || kind.ext !== parsed.ext) {
         throw new UnsupportedMediaTypeError(`The bytes are not a ${contentType} image (JPEG, PNG and GIF are recognised by their content).`, "body");
@@ -109,7 +109,7 @@ export function createProductImagesService(deps: {
       assertMayManage(auth, product);
       const parsed = parseKey(key);
       if (!parsed || parsed.platformId !== auth.platformId || parsed.productId !== product.id) {
-        throw new ValidationError("`key` is not an image upload of this product: use the key from PUT /v1/products/:id/images.", "key");
+        throw new ValidationError("parameter_invalid", "`key` is not an image upload of this product: use the key from PUT /v1/products/:id/images.", "key");
       }
       const stored = await storage.inspect(key, SNIFF_BYTES);
       if (!stored) throw new ConflictError("upload_missing", "Nothing has been uploaded to this key yet: PUT the image to the upload URL first.", "key");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
-import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money, optionalBody } from "../../lib/schemas.js";
+import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money, } from "../../lib/schemas.js";
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
 export const PRODUCT_TYPES = ["product", "service"] as const;

@@ -1,7 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
+import type { Product, } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
@@ -89,13 +88,13 @@ export function toPricesResponse(p: ProductView, at: Date) {
 }
 
 /**
- * Who may change a product (DESIGN.md §4): a platform key, an editor or above, or the member who
+ * Who may change a product (docs/authorization.md): a platform key, an editor or above, or the member who
  * sells it. Anyone signed in on the platform may read the catalogue.
  */
 export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" | "userId">): void {
   if (roleAtLeast(auth.role, "editor")) return;
   if (auth.user && auth.user.id === product.userId) return;
-  throw new PermissionError(`Only the seller of ${product.id}, an editor or the platform key can change it.`, "not_product_seller");
+  throw new PermissionError("not_product_seller", `Only the seller of ${product.id}, an editor or the platform key can change it.`);
 }
 
 /** A variant rendered on its own (a variant has no variants). */
@@ -164,7 +163,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
   function sellerFor(auth: AuthContext, requested: string | undefined): string | undefined {
     if (requested !== undefined) {
       if (!roleAtLeast(auth.role, "editor") && requested !== auth.user?.id) {
-        throw new PermissionError("A member can only sell products as themself: leave out user_id or send your own id.", "not_product_seller");
+        throw new PermissionError("not_product_seller", "A member can only sell products as themself: leave out user_id or send your own id.");
       }
       return requested;
     }
@@ -225,7 +224,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
           inherited = { category: parent.category, subcategory: parent.subcategory, type: parent.type, currency: parent.currency, cycle: parent.cycle };
         }
         if (!sellerId) {
-          throw new ValidationError("Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id", "parameter_missing");
+          throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
         }
         await assertSeller(tx, auth, sellerId);
         await tx.product.create({
@@ -282,7 +281,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
         const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
         let sellerId = current.userId;
         if (user_id !== undefined && user_id !== current.userId) {
-          if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("Only an editor or the platform key can give a product another seller.", "not_product_seller");
+          if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("not_product_seller", "Only an editor or the platform key can give a product another seller.");
           await assertSeller(tx, auth, user_id);
           sellerId = user_id;
         }

@@ -10,8 +10,8 @@ import { payingUser } from "../users/index.js";
 
 /**
  * `POST /v1/webhooks/stripe`: Stripe tells us something changed; we check that it was Stripe
- * (the signature), re-read the object from the gateway rather than trust the payload (STYLE.md
- * item 10), and bring our rows in line with it.
+ * (the signature), re-read the object from the gateway rather than trust the payload (a forged or
+ * stale one changes nothing), and bring our rows in line with it.
  *
  * Each event is acted on once: its id is written to `stripe_events` in the same transaction as its
  * effects. Of two deliveries racing, the second's insert waits for the first's transaction and then

@@ -623,7 +623,7 @@ export function createSubscriptionBilling(deps: {
       const sub = await lockSubscription(tx, { platformId, mode }, subscriptionId);
       if (!sub) return;
       const row = await tx.subscriptionCharge.findUnique({ where: { subscriptionId_period: { subscriptionId, period } } });
-      if (!row || row.status !== "open") return;
+      if (row?.status !== "open") return;
       await tx.$queryRaw`SELECT id FROM subscription_charges WHERE id = ${row.id} FOR UPDATE`;
       if (outcome.status === "succeeded") {
         const recorded = await recordCharge(tx, sub, row, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount, currency: outcome.currency }, null);

@@ -16,7 +16,7 @@ import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions
 import type { Tx } from "../../db/tenant.js";
 
 /**
- * Subscriptions (DESIGN.md §8): a buyer of a contract pays their share of it every cycle.
+ * Subscriptions (docs/api/subscriptions.md): a buyer of a contract pays their share of it every cycle.
  * active ⇄ paused (`pausedUntil` resumes by itself) → ended; past due when every retry of a
  * renewal failed (the subscriber resumes it to pay). Charging is subscriptions.billing.ts.
  *
@@ -50,7 +50,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
 
   /** The `/auth` routes act on the signed-in user's own subscriptions. */
   function assertSubscriber(auth: SignedIn, sub: Subscription): void {
-    if (sub.userId !== auth.user.id) throw new PermissionError(`Only the subscriber of ${sub.id} can do this.`, "not_subscriber");
+    if (sub.userId !== auth.user.id) throw new PermissionError("not_subscriber", `Only the subscriber of ${sub.id} can do this.`);
   }
 
   const assertNotEnded = (sub: Subscription) => {
@@ -73,7 +73,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         let c = await lockContract(tx, tenant, contractId);
         assertReadable(auth, c);
         if (!c.buyers.some((b) => b.userId === auth.user.id)) {
-          throw new PermissionError(`Only a buyer of ${c.id} can subscribe to it.`, "not_contract_buyer");
+          throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can subscribe to it.`);
         }
         if (!isUnlocked(c)) {
           throw new ConflictError("contract_not_subscribable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is subscribed to.`, "contract_id");
@@ -137,7 +137,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
       const tenant = tenantOf(auth);
       const user = await db.user.findFirst({ where: { id: userId, ...tenant }, select: { id: true } });
       if (!user) throw new NotFoundError("user", userId, "user_id");
-      if (!isAdmin(auth) && auth.user?.id !== userId) throw new PermissionError("A member lists only their own subscriptions.", "insufficient_role");
+      if (!isAdmin(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own subscriptions.");
       const where: Prisma.SubscriptionWhereInput = {
         ...tenant,
         userId,
@@ -156,7 +156,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
     /** `PUT /subscriptions/:id/pause` (key or admin): its cycles are not charged until it resumes. */
     async pause(auth: AuthContext, id: string, input: PauseInput): Promise<SubscriptionResponse> {
       const now = clock.now();
-      if (input.pausedUntil && input.pausedUntil.getTime() <= now.getTime()) throw new ValidationError("pausedUntil must be in the future.", "pausedUntil");
+      if (input.pausedUntil && input.pausedUntil.getTime() <= now.getTime()) throw new ValidationError("parameter_invalid", "pausedUntil must be in the future.", "pausedUntil");
       return db.$transaction(async (tx) => {
         const sub = await lockForChange(tx, auth, id);
         assertNotEnded(sub);

@@ -190,7 +190,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
     if (userId && !head!.user_found) throw new NotFoundError("user", userId, "user_id");
     const totals = perCurrency.map((r) => ({ currency: r.currency!, ...figures(r) }));
     if (toNumber(head!.buckets) > MAX_BUCKETS) {
-      throw new ValidationError(`The period has more than ${MAX_BUCKETS} ${unit}s: choose a longer interval or a shorter period.`, "interval", "too_many_buckets");
+      throw new ValidationError("too_many_buckets", `The period has more than ${MAX_BUCKETS} ${unit}s: choose a longer interval or a shorter period.`, "interval");
     }
     const series = JSON.parse(head!.series!) as { start: string; currency: string; amount: number; gross: number; refunded: number; count: number }[];
     return { ...periodEcho(q), interval: unit, totals, count: totals.reduce((n, t) => n + t.count, 0), series };
@@ -312,7 +312,7 @@ export function createAnalyticsService(deps: { db: Db; clock: Clock }) {
      */
     async userFlow(auth: Pick<AuthContext, "platformId" | "mode" | "role" | "user">, kind: FlowKind, userId: string, q: FlowQuery) {
       if (!roleAtLeast(auth.role, "admin") && auth.user?.id !== userId) {
-        throw new PermissionError("Only an admin can read another user's figures: use that user's own token, an admin's, or the platform key.", "insufficient_role");
+        throw new PermissionError("insufficient_role", "Only an admin can read another user's figures: use that user's own token, an admin's, or the platform key.");
       }
       // 404 for another platform's (or no) user: flow() looks the user up in the same statement.
       return { user_id: userId, ...(await flow(auth, kind, q, userId)) };

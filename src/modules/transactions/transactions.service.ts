@@ -3,7 +3,7 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import { allocateRefund, refundableAmount } from "../../domain/fees/index.js";
 import type { Transaction } from "../../generated/prisma/client.js";
-import type { Mode, TransactionStatus, TransactionType } from "../../generated/prisma/enums.js";
+import type { TransactionStatus, TransactionType } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";

@@ -51,10 +51,10 @@ export const uploadsRoutes: FastifyPluginAsyncZod<{ signer: UploadSigner; produc
       const key = request.params.key;
       const { content_type: contentType, expires, signature } = request.query;
       const verdict = signer.verify({ key, contentType, expires, signature });
-      if (verdict === "invalid") throw new PermissionError("The upload URL's signature does not match: use the URL exactly as it was handed out.", "signature_invalid");
+      if (verdict === "invalid") throw new PermissionError("signature_invalid", "The upload URL's signature does not match: use the URL exactly as it was handed out.");
       if (verdict === "expired") throw new GoneError("upload_url_expired", "This upload URL has expired: ask for a new one.");
       const body = request.body;
-      if (!Buffer.isBuffer(body)) throw new ValidationError("Send the file's bytes as the request body.", "body", "parameter_missing");
+      if (!Buffer.isBuffer(body)) throw new ValidationError("parameter_missing", "Send the file's bytes as the request body.", "body");
       return productImages.receive(key, contentType, body, request.id);
     },
   );

@@ -6,7 +6,7 @@ import { notifyInvalidation } from "../../db/invalidation.js";
 import { enqueue } from "../../jobs/queue.js";
 import { safeEqual } from "../../lib/crypto.js";
 import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
-import type { Mode, Role } from "../../generated/prisma/enums.js";
+import type { Role } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
@@ -90,13 +90,13 @@ function userConflict(err: unknown): never {
 
 export class WaitlistNotGrantedError extends PermissionError {
   constructor() {
-    super("This marketplace is invite-only for now: join the waitlist, and sign in once you have been granted access.", "waitlist_not_granted");
+    super("waitlist_not_granted", "This marketplace is invite-only for now: join the waitlist, and sign in once you have been granted access.");
   }
 }
 
 export class UserOutranksYouError extends PermissionError {
   constructor() {
-    super("Only the platform key, the user themself, or a user of a higher role (an owner, for owners) can change or delete this user.", "user_role_protected");
+    super("user_role_protected", "Only the platform key, the user themself, or a user of a higher role (an owner, for owners) can change or delete this user.");
   }
 }
 
@@ -144,7 +144,7 @@ export function createUsersService(deps: {
 
   function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
     if (role && role !== "member" && auth.role !== "owner") {
-      throw new PermissionError("Only an owner can give a role other than member.", "insufficient_role");
+      throw new PermissionError("insufficient_role", "Only an owner can give a role other than member.");
     }
   }
 
@@ -251,7 +251,7 @@ export function createUsersService(deps: {
       const current = await manageable(auth, id);
       const { role, email, ...fields } = input as UpdateUserInput;
       if (role !== undefined && role !== (current.membership?.role ?? "member")) {
-        if (auth.role !== "owner") throw new PermissionError("Only an owner can change roles.", "insufficient_role");
+        if (auth.role !== "owner") throw new PermissionError("insufficient_role", "Only an owner can change roles.");
       }
       const emailChanges = email !== undefined && email !== current.email;
       const direct = auth.via === "api_key";

@@ -1,7 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Platform } from "../../generated/prisma/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { enqueue } from "../../jobs/queue.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";

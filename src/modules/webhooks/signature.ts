@@ -10,7 +10,7 @@ export function signatureHeader(secret: string, timestamp: number, body: string)
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 }
 
-/** What a receiver does (README, "Events and webhooks"): true for a fresh, correctly signed body. */
+/** What a receiver does (docs/webhooks-and-events.md): true for a fresh, correctly signed body. */
 export function verifySignature(header: string, body: string, secret: string, options: { toleranceSeconds?: number; now?: Date } = {}): boolean {
   const parts = new Map<string, string[]>();
   for (const item of header.split(",")) {

@@ -62,7 +62,7 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
       await assertPublicHost(new URL(url), deps.resolve);
     } catch (err) {
       if (err instanceof NonPublicAddressError) {
-        throw new ValidationError(`Webhook URLs must reach the public internet: ${err.message}.`, "url", "url_not_public");
+        throw new ValidationError("url_not_public", `Webhook URLs must reach the public internet: ${err.message}.`, "url");
       }
       throw err;
     }

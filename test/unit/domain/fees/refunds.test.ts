@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocateRefund, refundableAmount } from "./refunds.js";
+import { allocateRefund, refundableAmount } from "../../../../src/domain/fees/refunds.js";
 
 const RUNS = { seed: 0x5ef0d, numRuns: 2000 } as const;
 

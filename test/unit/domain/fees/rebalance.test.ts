@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FeeRuleError } from "./errors.js";
-import { rebalanceContract, type ContractFeeInput, type FeeInclusion } from "./rebalance.js";
+import { FeeRuleError } from "../../../../src/domain/fees/errors.js";
+import { rebalanceContract, type ContractFeeInput, type FeeInclusion } from "../../../../src/domain/fees/rebalance.js";
 
 const ALL: FeeInclusion = { stripe: true, candle: true, platform: true };
 const NONE: FeeInclusion = { stripe: false, candle: false, platform: false };

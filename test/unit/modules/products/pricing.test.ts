@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { effectivePrice, overlaps, seasonAt } from "./pricing.js";
+import { effectivePrice, overlaps, seasonAt } from "../../../../src/modules/products/pricing.js";
 
 const d = (s: string) => new Date(s);
 const summer = { seasonStart: d("2026-06-01T00:00:00Z"), seasonEnd: d("2026-09-01T00:00:00Z"), price: 150 };

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rebalanceContract } from "./rebalance.js";
-import { feesByCollector } from "./settlement.js";
-import { subscriptionTerms } from "./subscription.js";
+import { rebalanceContract } from "../../../../src/domain/fees/rebalance.js";
+import { feesByCollector } from "../../../../src/domain/fees/settlement.js";
+import { subscriptionTerms } from "../../../../src/domain/fees/subscription.js";
 
 describe("subscriptionTerms", () => {
   it("is the contract's own figures for its only buyer", () => {

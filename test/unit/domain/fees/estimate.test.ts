@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FeeRuleError } from "./errors.js";
-import { estimateFees } from "./estimate.js";
-import { rebalanceContract } from "./rebalance.js";
+import { FeeRuleError } from "../../../../src/domain/fees/errors.js";
+import { estimateFees } from "../../../../src/domain/fees/estimate.js";
+import { rebalanceContract } from "../../../../src/domain/fees/rebalance.js";
 
 const ALL = { stripe: true, candle: true, platform: true };
 const NONE = { stripe: false, candle: false, platform: false };

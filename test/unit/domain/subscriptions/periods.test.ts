@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CYCLES, periodAt, periodBoundary } from "./periods.js";
+import { CYCLES, periodAt, periodBoundary } from "../../../../src/domain/subscriptions/periods.js";
 
 const iso = (d: Date) => d.toISOString().replace(".000", "");
 

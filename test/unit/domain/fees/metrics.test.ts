@@ -9,7 +9,7 @@ import {
   medianCents,
   monthlyRecurringRevenue,
   type RecurringCycle,
-} from "./metrics.js";
+} from "../../../../src/domain/fees/metrics.js";
 
 describe("monthly factors", () => {
   it("are a 365.25-day year's months over 672", () => {

@@ -10,7 +10,7 @@ import {
   subtractIntervals,
   type AvailabilityEntry,
   type Interval,
-} from "./availability.js";
+} from "../../../../src/domain/calendar/availability.js";
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");

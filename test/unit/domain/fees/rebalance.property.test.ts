@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FeeRuleError, type FeeParty } from "./errors.js";
-import { rebalanceContract, type ContractFeeInput, type ContractFigures } from "./rebalance.js";
+import { FeeRuleError, type FeeParty } from "../../../../src/domain/fees/errors.js";
+import { rebalanceContract, type ContractFeeInput, type ContractFigures } from "../../../../src/domain/fees/rebalance.js";
 
 const RUNS = { seed: 0xfee5, numRuns: 3000 } as const;
 
@@ -158,7 +158,7 @@ function allAmounts(figures: ContractFigures): number[] {
 // ---------------------------------------------------------------------------------------------
 
 describe("rebalanceContract: invariants", () => {
-  it("keeps every invariant of DESIGN.md §6 on any contract with pins that can add up", () => {
+  it("keeps every fee invariant on any contract with pins that can add up", () => {
     fc.assert(
       fc.property(contractArb, pinShapeArb, pinShapeArb, permilleArb, permilleArb, (base, buyerShape, sellerShape, buyerPermille, sellerPermille) => {
         const m = model(base);

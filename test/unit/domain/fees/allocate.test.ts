@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocateLargestRemainder } from "./allocate.js";
+import { allocateLargestRemainder } from "../../../../src/domain/fees/allocate.js";
 
 const RUNS = { seed: 0xfee5, numRuns: 3000 } as const;
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyBps, grossUpForStripe, resolveRates, stripeActualFee } from "./rates.js";
+import { applyBps, grossUpForStripe, resolveRates, stripeActualFee } from "../../../../src/domain/fees/rates.js";
 
 const RUNS = { seed: 0xfee5, numRuns: 2000 } as const;
 const defaults = resolveRates({ platformBps: 0 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rebalanceContract } from "./rebalance.js";
-import { feesByCollector } from "./settlement.js";
+import { rebalanceContract } from "../../../../src/domain/fees/rebalance.js";
+import { feesByCollector } from "../../../../src/domain/fees/settlement.js";
 
 describe("feesByCollector", () => {
   it("puts Stripe's rows with Stripe, Candle's with Candle, and the platform's and custom fees with the platform", () => {
