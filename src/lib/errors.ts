@@ -11,6 +11,10 @@ export type ErrorType =
   | "card_error"
   | "api_error";
 
+import type { ErrorCode } from "./error-codes.js";
+
+export type { ErrorCode };
+
 export interface AppErrorOptions {
   param?: string;
   /** Extra fields rendered inside `error` (e.g. Stripe's `decline_code`). */
@@ -22,12 +26,12 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly param?: string;
   readonly extra?: Record<string, unknown>;
   readonly headers?: Record<string, string>;
 
-  constructor(status: number, type: ErrorType, code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(status: number, type: ErrorType, code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
@@ -41,19 +45,19 @@ export class AppError extends Error {
 
 /** 400: the request itself is malformed; `param` names the field. */
 export class ValidationError extends AppError {
-  constructor(message: string, param?: string, code = "parameter_invalid") {
+  constructor(message: string, param?: string, code: ErrorCode = "parameter_invalid") {
     super(400, "invalid_request_error", code, message, { param });
   }
 }
 
 export class AuthenticationError extends AppError {
-  constructor(message = "Invalid or missing credentials.", code = "unauthenticated") {
+  constructor(message = "Invalid or missing credentials.", code: ErrorCode = "unauthenticated") {
     super(401, "authentication_error", code, message);
   }
 }
 
 export class PermissionError extends AppError {
-  constructor(message = "You do not have permission to do this.", code = "forbidden") {
+  constructor(message = "You do not have permission to do this.", code: ErrorCode = "forbidden") {
     super(403, "permission_error", code, message);
   }
 }
@@ -67,14 +71,14 @@ export class NotFoundError extends AppError {
 
 /** 409: the object's current state does not allow this. */
 export class ConflictError extends AppError {
-  constructor(code: string, message: string, param?: string) {
+  constructor(code: ErrorCode, message: string, param?: string) {
     super(409, "invalid_request_error", code, message, { param });
   }
 }
 
 /** 422: well-formed, but breaks a business rule. */
 export class UnprocessableError extends AppError {
-  constructor(code: string, message: string, param?: string, extra?: Record<string, unknown>) {
+  constructor(code: ErrorCode, message: string, param?: string, extra?: Record<string, unknown>) {
     super(422, "invalid_request_error", code, message, { param, extra });
   }
 }
@@ -100,7 +104,7 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message = "The service is temporarily unavailable. Retry shortly.", code = "service_unavailable") {
+  constructor(message = "The service is temporarily unavailable. Retry shortly.", code: ErrorCode = "service_unavailable") {
     super(503, "api_error", code, message, { headers: { "retry-after": "1" } });
   }
 }

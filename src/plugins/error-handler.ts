@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { poolTimedOut, uniqueViolation } from "../db/errors.js";
+import type { ErrorCode } from "../lib/error-codes.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
@@ -80,7 +81,7 @@ export const SERVER_OWNED_FIELDS = new Set([
 interface Envelope {
   status: number;
   type: ErrorType;
-  code: string;
+  code: ErrorCode;
   message: string;
   param?: string;
   extra?: Record<string, unknown>;

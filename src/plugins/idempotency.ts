@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Db } from "../db/client.js";
 import { sha256Hex } from "../lib/crypto.js";
-import { AppError, ValidationError } from "../lib/errors.js";
+import { AppError, ValidationError, type ErrorCode } from "../lib/errors.js";
 import { newId } from "../lib/ids.js";
 
 /**
@@ -56,7 +56,7 @@ function requestHash(request: FastifyRequest): string {
 }
 
 class IdempotencyError extends AppError {
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(status, "idempotency_error", code, message, { param: "Idempotency-Key" });
   }
 }

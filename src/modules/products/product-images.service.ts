@@ -1,7 +1,7 @@
 import type { Storage } from "../../adapters/storage/storage.js";
 import type { Db } from "../../db/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
-import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
+import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type ErrorCode } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { EventSource } from "../events/events.service.js";
@@ -23,7 +23,7 @@ const KEY = /^products\/(plat_[0-9a-f]{32})\/(prod_[0-9a-f]{32})\/[0-9a-f]{32}\.
 const SNIFF_BYTES = 16;
 
 export class GoneError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(410, "invalid_request_error", code, message);
   }
 }
