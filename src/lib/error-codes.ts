@@ -178,7 +178,7 @@ export type ErrorCode = keyof typeof table;
 
 export const ERROR_CODES: Readonly<Record<ErrorCode, Entry>> = table;
 
-export const ERROR_CODE_LIST = Object.keys(table) as ErrorCode[];
+export const ERROR_CODE_LIST = Object.keys(table) as [ErrorCode, ...ErrorCode[]];
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(table, code);

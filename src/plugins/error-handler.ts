@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { poolTimedOut, uniqueViolation } from "../db/errors.js";
-import type { ErrorCode } from "../lib/error-codes.js";
+import { ERROR_CODE_LIST, type ErrorCode } from "../lib/error-codes.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
@@ -19,8 +19,8 @@ export const errorEnvelopeSchema = z
   .object({
     error: z
       .object({
-        type: z.string(),
-        code: z.string(),
+        type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "rate_limit_error", "card_error", "api_error"]),
+        code: z.enum(ERROR_CODE_LIST).describe("What went wrong, for programs to branch on: every code is explained in docs/errors.md"),
         message: z.string(),
         param: z.string().optional(),
         request_id: z.string(),
