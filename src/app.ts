@@ -233,7 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const analytics = createAnalyticsService({ db, clock });
   const events = createEventsService({ db });
   const resolveHost = deps.resolveHost ?? systemResolver;
-  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost });
+  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, clock });
   const deliveries = createDeliveryService({
     db,
     clock,
