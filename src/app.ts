@@ -10,6 +10,7 @@ import type { TaskList } from "graphile-worker";
 import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
 import { createOutboxMailer } from "./adapters/mailer/outbox.js";
 import { createPaymentsGateway, isOfflineGateway } from "./adapters/payments/from-config.js";
+import { sweepSimulatorIdempotencyKeys } from "./adapters/payments/offline.js";
 import type { PaymentsGateway } from "./adapters/payments/gateway.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./adapters/rate-limit/store.js";
 import { createDiskStorage } from "./adapters/storage/disk.js";
@@ -44,7 +45,7 @@ import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes
 import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
 import { connectPagesRoutes } from "./modules/bank-accounts/bank-accounts.pages.js";
 import { eventsRoutes } from "./modules/events/events.routes.js";
-import { createEventsService } from "./modules/events/events.service.js";
+import { createEventsService, pruneEvents } from "./modules/events/events.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
 import { keysRoutes } from "./modules/keys/keys.routes.js";
 import { createKeysService } from "./modules/keys/keys.service.js";
@@ -252,12 +253,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
       await stripeWebhooks.sweep(clock.now());
+      await sweepSimulatorIdempotencyKeys(db, clock.now());
     },
     "complete-refund": async (payload) => {
       await transactions.resumeRefund((payload as { refundId: string }).refundId);
     },
     "deliver-webhooks": async (payload, helpers) => {
       await deliveries.flush((payload as { endpointId: string }).endpointId, helpers.abortSignal);
+    },
+    "prune-events": async () => {
+      await pruneEvents(db, new Date(clock.now().getTime() - config.eventRetentionDays * 86_400_000));
     },
     "sweep-webhooks": async () => {
       await deliveries.sweep();

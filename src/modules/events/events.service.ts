@@ -91,6 +91,20 @@ export function toEventResponse(e: Event) {
   };
 }
 
+/**
+ * Deletes the events recorded before `before` (their webhook deliveries go with them), a batch at a
+ * time so no transaction holds many rows; answers how many.
+ */
+export async function pruneEvents(db: Db, before: Date, batchSize = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRaw`
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < ${before} ORDER BY created LIMIT ${batchSize})`;
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}
+
 export function createEventsService(deps: { db: Db }) {
   const { db } = deps;
 
