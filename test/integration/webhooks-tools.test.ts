@@ -1,3 +1,5 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignature } from "../../src/modules/webhooks/signature.js";
@@ -12,6 +14,13 @@ let t: TestContext;
 let acme: TestPlatform;
 let other: TestPlatform;
 const receivers: Receiver[] = [];
+/** The hand-written verifier the README shows, run as written. */
+const readmeVerifier = (() => {
+  const block = /```js\n(import \{ createHmac, timingSafeEqual \} from "node:crypto";\n[\s\S]*?function verifyCandleSignature[\s\S]*?)```/.exec(readFileSync("README.md", "utf8"));
+  if (!block) throw new Error("README has no verifyCandleSignature block");
+  const code = block[1]!.replace(/^import .*$/m, "");
+  return new Function("createHmac", "timingSafeEqual", `${code}\nreturn verifyCandleSignature;`)(createHmac, timingSafeEqual) as (header: string, body: string, secret: string) => boolean;
+})();
 // No request is made: the client is only used for its webhook verification.
 const stripe = new Stripe("sk_test_verification_only");
 
@@ -144,7 +153,9 @@ describe("POST /v1/webhooks/:id/rotate_secret", () => {
     for (const key of [secret, endpoint.secret]) {
       expect(stripe.webhooks.constructEvent(during!.body, header, key).type).toBe("user.created");
       expect(verifySignature(header, during!.body, key)).toBe(true);
+      expect(readmeVerifier(header, during!.body, key)).toBe(true);
     }
+    expect(readmeVerifier(header, during!.body, "whsec_someone_else")).toBe(false);
 
     // A second rotation that retires the old secret at once.
     const again = await post(`/v1/webhooks/${endpoint.id}/rotate_secret`, { expires_in: 0 });
@@ -154,7 +165,11 @@ describe("POST /v1/webhooks/:id/rotate_secret", () => {
     const single = String(after!.headers["candle-signature"]);
     expect(single).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(stripe.webhooks.constructEvent(after!.body, single, again.json().secret).type).toBe("user.created");
-    for (const old of [secret, endpoint.secret]) expect(() => stripe.webhooks.constructEvent(after!.body, single, old)).toThrow(/signature/i);
+    for (const old of [secret, endpoint.secret]) {
+      expect(() => stripe.webhooks.constructEvent(after!.body, single, old)).toThrow(/signature/i);
+      expect(readmeVerifier(single, after!.body, old)).toBe(false);
+    }
+    expect(readmeVerifier(single, after!.body, again.json().secret)).toBe(true);
   });
 
   it("ends the overlap when its time has passed", async () => {
