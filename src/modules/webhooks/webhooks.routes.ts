@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
+import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
 import {
   createdWebhookEndpointSchema,
@@ -121,7 +122,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         summary: "Send the endpoint a test event (webhook_endpoint.test), whatever it subscribes to",
         description: "Answers the delivery, pending; follow it in the endpoint's deliveries. It goes out after those already queued for the endpoint.",
         params: webhookParams,
-        response: { 201: webhookDeliverySchema, ...errors(401, 403, 404, 409) },
+        body: noBody,
+        response: { 201: webhookDeliverySchema, ...errors(400, 401, 403, 404, 409) },
       },
       config: owner,
     },
@@ -137,7 +139,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         summary: "Send a delivery that succeeded or failed again",
         description: "The delivery is pending again, ahead of the endpoint's later ones; its attempts count from 0 and its 3 days of retries from now.",
         params: deliveryParams,
-        response: { 200: webhookDeliverySchema, ...errors(401, 403, 404, 409) },
+        body: noBody,
+        response: { 200: webhookDeliverySchema, ...errors(400, 401, 403, 404, 409) },
       },
       config: owner,
     },
