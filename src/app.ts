@@ -24,7 +24,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = createServer(deps);
 
   const services = await createServices(deps, app.log);
-  const tasks = createTasks(db, services);
+  const tasks = createTasks(db, services, deps.config);
   const { platforms, users, erasure, products, tokens, mailer, payments, transactions, contracts, settlement, subscriptions, billing } = services;
   app.decorate("services", { platforms, users: { ...users, ...erasure }, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 

@@ -120,6 +120,8 @@ const envSchema = z
   WEBHOOKS_ALLOW_PRIVATE: bool(false),
   WEBHOOK_TIMEOUT: int(10_000, 1_000, 60_000),
   WEBHOOK_RETRY_BASE: int(30, 1, 3_600),
+  // At least 4 days: a delivery may be retried for 3 days after its event.
+  EVENT_RETENTION_DAYS: int(30, 4, 3_650),
   S3_BUCKET: optionalString,
   S3_REGION: optionalString.transform((v) => v ?? "us-east-1"),
   S3_ENDPOINT: optionalUrl(["http:", "https:"]),
@@ -189,6 +191,8 @@ export interface Config {
   jobs: { worker: boolean; concurrency: number };
   /** Outgoing webhooks: `timeout` in ms; `retryBase` (s) is the first retry's delay, doubled after each failure. */
   webhooks: { allowPrivate: boolean; timeout: number; retryBase: number };
+  /** Days an event is kept (with its webhook deliveries) before the hourly `prune-events` job deletes it. */
+  eventRetentionDays: number;
   storage:
     | { kind: "disk" }
     | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; publicUrl?: string; forcePathStyle: boolean };
@@ -248,6 +252,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     },
     jobs: { worker: e.JOBS_WORKER, concurrency: e.JOBS_CONCURRENCY },
     webhooks: { allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE, timeout: e.WEBHOOK_TIMEOUT, retryBase: e.WEBHOOK_RETRY_BASE },
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
     storage: e.S3_BUCKET
       ? {
           kind: "s3",

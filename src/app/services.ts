@@ -119,7 +119,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
 
   // ── events and webhooks ──
   const events = createEventsService({ db });
-  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost });
+  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, clock });
   const deliveries = createDeliveryService({
     db,
     clock,

@@ -1,6 +1,9 @@
 import type { TaskList } from "graphile-worker";
 import type { EmailMessage } from "../adapters/mailer/mailer.js";
+import { sweepSimulatorIdempotencyKeys } from "../adapters/payments/offline.js";
+import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
 import type { RenewSubscriptionJob } from "../modules/subscriptions/index.js";
@@ -8,7 +11,7 @@ import { sweepIdempotencyRecords } from "../plugins/idempotency.js";
 import type { Services } from "./services.js";
 
 /** The background jobs' handlers, by name (src/jobs/worker.ts schedules the periodic ones). */
-export function createTasks(db: Db, s: Services): TaskList {
+export function createTasks(db: Db, s: Services, config: Readonly<Config>): TaskList {
   const { clock } = s;
   return {
     "send-email": async (payload) => {
@@ -20,12 +23,16 @@ export function createTasks(db: Db, s: Services): TaskList {
     "sweep-idempotency": async () => {
       await sweepIdempotencyRecords(db, clock.now());
       await s.stripeWebhooks.sweep(clock.now());
+      await sweepSimulatorIdempotencyKeys(db, clock.now());
     },
     "complete-refund": async (payload) => {
       await s.transactions.resumeRefund((payload as { refundId: string }).refundId);
     },
     "deliver-webhooks": async (payload, helpers) => {
       await s.deliveries.flush((payload as { endpointId: string }).endpointId, helpers.abortSignal);
+    },
+    "prune-events": async () => {
+      await pruneEvents(db, new Date(clock.now().getTime() - config.eventRetentionDays * 86_400_000));
     },
     "sweep-webhooks": async () => {
       await s.deliveries.sweep();

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 export const CRONTAB = [
   "5 * * * * erase-due-users",
   "35 * * * * sweep-idempotency",
+  "50 * * * * prune-events",
   "* * * * * sweep-webhooks",
   "* * * * * renew-subscriptions",
   "* * * * * compact-analytics",

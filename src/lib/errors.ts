@@ -14,10 +14,12 @@ export type ErrorType =
   | "api_error";
 
 /**
- * A machine-readable error code: `snake_case`, never a sentence. Typed so that a message passed
- * where the code goes (the argument order of an older constructor) fails to compile.
+ * A machine-readable error code, one of the list in error-codes.ts (also the OpenAPI enum and
+ * docs/errors.md). Typed, so that a message passed where the code goes fails to compile.
  */
-export type ErrorCode = Lowercase<string>;
+import type { ErrorCode } from "./error-codes.js";
+
+export type { ErrorCode };
 
 export interface AppErrorOptions {
   param?: string;

@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { poolTimedOut, uniqueViolation } from "../db/errors.js";
+import { ERROR_CODE_LIST, type ErrorCode } from "../lib/error-codes.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
@@ -18,8 +20,8 @@ export const errorEnvelopeSchema = z
   .object({
     error: z
       .object({
-        type: z.string(),
-        code: z.string(),
+        type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "rate_limit_error", "card_error", "api_error"]),
+        code: z.enum(ERROR_CODE_LIST).describe("What went wrong, for programs to branch on: every code is explained in docs/errors.md"),
         message: z.string(),
         param: z.string().optional(),
         request_id: z.string(),
@@ -80,7 +82,7 @@ export const SERVER_OWNED_FIELDS = new Set([
 interface Envelope {
   status: number;
   type: ErrorType;
-  code: string;
+  code: ErrorCode;
   message: string;
   param?: string;
   extra?: Record<string, unknown>;
@@ -274,6 +276,8 @@ export function sendError(reply: FastifyReply, envelope: Envelope): FastifyReply
     );
 }
 
+const ALL_METHODS: HTTPMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err, request, reply) => {
     const envelope = toEnvelope(err, request);
@@ -285,14 +289,40 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
     return sendError(reply, envelope);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, {
+  // Which methods each path takes, matched the way the router matches (parameters, wildcards,
+  // trailing slashes), so a wrong method on a real path answers 405 with `Allow`, not 404.
+  const paths = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 300 });
+  const noop = () => {};
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      try {
+        paths.on(method as HTTPMethod, route.url, noop);
+      } catch {
+        // Registered already (a route declared for the same method and path twice, e.g. HEAD).
+      }
+    }
+  });
+  const allowedMethods = (path: string): string[] => ALL_METHODS.filter((method) => paths.find(method, path) !== null);
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0]!;
+    const allowed = allowedMethods(path);
+    if (allowed.some((method) => method !== "OPTIONS")) {
+      reply.header("allow", allowed.join(", "));
+      return sendError(reply, {
+        status: 405,
+        type: "invalid_request_error",
+        code: "method_not_allowed",
+        message: `${path} does not take ${request.method}: it takes ${allowed.join(", ")}.`,
+      });
+    }
+    return sendError(reply, {
       status: 404,
       type: "invalid_request_error",
       code: "route_not_found",
-      message: `Unrecognized request URL (${request.method} ${request.url.split("?")[0]}).`,
-    }),
-  );
+      message: `Unrecognized request URL (${request.method} ${path}).`,
+    });
+  });
 }
 
 export default fp(errorHandlerPlugin, { name: "error-handler" });

@@ -29,6 +29,7 @@ export const OBJECT_KINDS = [
   "transaction",
   "event",
   "webhookEndpoint",
+  "webhookDelivery",
   "cart",
   "contract",
   "contractItem",
@@ -45,6 +46,7 @@ const DEPENDENTS: Partial<Record<ObjectKind, ObjectKind[]>> = {
   productVariant: ["cartItem"],
   cart: ["cartItem"],
   contract: ["contractItem", "contractBuyer", "contractSeller", "contractFee"],
+  webhookEndpoint: ["webhookDelivery"],
 };
 
 export interface PlatformWorld {
@@ -152,6 +154,9 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     // Needs WEBHOOKS_ALLOW_PRIVATE=true where nothing resolves public host names (tests have no DNS).
     webhookEndpoint: async () =>
       (await call(t, { method: "POST", url: "/v1/webhooks", headers: key, payload: { url: `https://hooks.example.com/${next()}`, events: ["*"] } })).id,
+    // A test event's delivery to the endpoint (pending: no worker sends it here).
+    webhookDelivery: async () =>
+      (await call(t, { method: "POST", url: `/v1/webhooks/${await world.id("webhookEndpoint")}/test`, headers: key })).id,
     // The member's cart (made on first use).
     cart: async () => (await call(t, { method: "GET", url: "/v1/carts/auth", headers: self })).id,
     // A draft contract created by the owner: the editor sells a custom line to the member, with a custom fee.

@@ -1,5 +1,15 @@
 import Stripe from "stripe";
-import { AppError, type ErrorCode } from "../../lib/errors.js";
+import { isErrorCode, type ErrorCode } from "../../lib/error-codes.js";
+import { AppError } from "../../lib/errors.js";
+
+/**
+ * Stripe's code when it is one of ours (src/lib/error-codes.ts), else the family's generic one:
+ * every code answered is documented. The processor's own code is kept as `stripe_code`.
+ */
+function known(code: string | undefined, fallback: ErrorCode): { code: ErrorCode; extra?: { stripe_code: string } } {
+  if (isErrorCode(code)) return { code };
+  return code ? { code: fallback, extra: { stripe_code: code } } : { code: fallback };
+}
 
 /**
  * What a PaymentsGateway throws. Both implementations throw these and nothing else for a payments
@@ -17,9 +27,10 @@ export class CardError extends AppError {
   readonly chargeId: string | null;
 
   constructor(input: { code: string; declineCode?: string | null; message: string; param?: string; paymentIntentId?: string | null; chargeId?: string | null }) {
-    super(402, "card_error", input.code as ErrorCode, input.message, {
+    const { code, extra } = known(input.code, "card_declined");
+    super(402, "card_error", code, input.message, {
       param: input.param,
-      extra: input.declineCode ? { decline_code: input.declineCode } : undefined,
+      extra: input.declineCode || extra ? { ...extra, ...(input.declineCode ? { decline_code: input.declineCode } : {}) } : undefined,
     });
     this.declineCode = input.declineCode ?? null;
     this.paymentIntentId = input.paymentIntentId ?? null;
@@ -29,15 +40,17 @@ export class CardError extends AppError {
 
 /** 400 (or 404 for an unknown object in the path): Stripe refused the request's parameters or state. */
 export class PaymentsRequestError extends AppError {
-  constructor(code: ErrorCode, message: string, options: { param?: string; status?: 400 | 404 } = {}) {
-    super(options.status ?? 400, "invalid_request_error", code, message, { param: options.param });
+  constructor(code: string, message: string, options: { param?: string; status?: 400 | 404 } = {}) {
+    const known_ = known(code, "invalid_request");
+    super(options.status ?? 400, "invalid_request_error", known_.code, message, { param: options.param, extra: known_.extra });
   }
 }
 
 /** An idempotency key reused for a different request (400), or while its first request still runs (409). */
 export class PaymentsIdempotencyError extends AppError {
-  constructor(code: ErrorCode, message: string, status: 400 | 409 = 400) {
-    super(status, "idempotency_error", code, message);
+  constructor(code: string | undefined, message: string, status: 400 | 409 = 400) {
+    const fallback = status === 409 ? "idempotency_key_in_use" : "idempotency_key_reused";
+    super(status, "idempotency_error", known(code, fallback).code, message);
   }
 }
 

@@ -116,6 +116,12 @@ const ONBOARDED = { payoutInterval: "daily", payoutDelayDays: 2, bankLast4: "678
 
 type Outcome = { ok: unknown } | { error: { code: string; declineCode: string | null; message: string; paymentIntentId: string | null; chargeId: string | null } };
 
+/** Deletes the simulator's idempotency keys past their 24 hours (the `sweep-idempotency` job); answers how many. */
+export async function sweepSimulatorIdempotencyKeys(db: Db, now: Date): Promise<number> {
+  const { count } = await db.simIdempotencyKey.deleteMany({ where: { created: { lt: new Date(now.getTime() - IDEMPOTENCY_TTL_MS) } } });
+  return count;
+}
+
 export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePaymentsGateway {
   const { db, webhookSecret } = options;
   const clock = options.clock ?? systemClock;

@@ -102,6 +102,10 @@ export const EVENT_TYPE_LIST = {
   "webhook_endpoint.created": { object: "webhook_endpoint", description: "A webhook endpoint was created (never with its secret)." },
   "webhook_endpoint.updated": { object: "webhook_endpoint", description: "A webhook endpoint changed (URL, events, enabled, …)." },
   "webhook_endpoint.deleted": { object: "webhook_endpoint", description: "A webhook endpoint was deleted; the object is the endpoint as it was." },
+  "webhook_endpoint.test": {
+    object: "webhook_endpoint",
+    description: "Sent on request (`POST /v1/webhooks/:id/test`) to that one endpoint, whatever it subscribes to; the object is the endpoint.",
+  },
 } as const satisfies Record<string, { object: string; description: string }>;
 
 export type EventType = keyof typeof EVENT_TYPE_LIST;

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth } from "../../plugins/auth.js";
-import { eventListSchema, eventParams, eventSchema, listEventsQuery } from "./events.schemas.js";
+import { ValidationError } from "../../lib/errors.js";
+import { eventCursorPageSchema, eventListSchema, eventParams, eventSchema, listEventsQuery, wantsCursor } from "./events.schemas.js";
 import { toEventResponse, type EventsService } from "./events.service.js";
 
 const tags = ["Events"];
@@ -16,13 +18,23 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ events: EventsService }> = as
         operationId: "listEvents",
         tags,
         summary: "List events, newest first",
-        description: "Every state change records an event with the object as it was after the change.",
+        description:
+          "Every state change records an event with the object as it was after the change. Two ways to page: `page` / `per_page` (answered with `meta`), or " +
+          "Stripe's cursors — `limit`, `starting_after`, `ending_before` (answered with `has_more`) — which never skip nor repeat an event: poll with " +
+          "`ending_before=<the newest event id seen>`.",
         querystring: listEventsQuery,
-        response: { 200: eventListSchema, ...errors(400, 401, 403) },
+        response: { 200: z.union([eventListSchema, eventCursorPageSchema]), ...errors(400, 401, 403) },
       },
       config: admin,
     },
     async (request) => {
+      if (wantsCursor(request.query)) {
+        if (new URLSearchParams(request.url.split("?")[1] ?? "").has("page")) {
+          throw new ValidationError("cursor_conflict", "`page` pages by offset, `limit` and the cursors by event: send one or the other.", "page");
+        }
+        const page = await events.page(requireAuth(request), request.query);
+        return { data: page.data.map(toEventResponse), has_more: page.has_more };
+      }
       const page = await events.list(requireAuth(request), request.query);
       return { data: page.data.map(toEventResponse), meta: page.meta };
     },

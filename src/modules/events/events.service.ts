@@ -1,7 +1,7 @@
 import type { Db, Prisma } from "../../db/client.js";
 import type { Event } from "../../generated/prisma/client.js";
 import { enqueue } from "../../jobs/queue.js";
-import { NotFoundError } from "../../lib/errors.js";
+import { NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
@@ -88,6 +88,20 @@ export function toEventResponse(e: Event) {
   };
 }
 
+/**
+ * Deletes the events recorded before `before` (their webhook deliveries go with them), a batch at a
+ * time so no transaction holds many rows; answers how many.
+ */
+export async function pruneEvents(db: Db, before: Date, batchSize = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRaw`
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < ${before} ORDER BY created LIMIT ${batchSize})`;
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}
+
 export function createEventsService(deps: { db: Db }) {
   const { db } = deps;
 
@@ -106,6 +120,49 @@ export function createEventsService(deps: { db: Db }) {
         db.event.findMany({ where, orderBy: [{ created: "desc" }, { id: "desc" }], ...pageWindow(query.page, query.per_page) }),
       ]);
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+    },
+
+    /**
+     * Cursor paging, newest first, so that polling with `ending_before=<newest id seen>` never skips
+     * nor repeats an event. Events are ordered by the id of the transaction that recorded them, then
+     * by their order within it; and only events of transactions below the snapshot's horizon
+     * (`pg_snapshot_xmin`: every transaction with a lower id has finished) are shown. An event that
+     * commits later therefore always sorts above every event already shown: ids (UUIDv7) and
+     * `created` are taken before the commit, so a slow transaction could otherwise commit an event
+     * below the newest one a poller has seen. The price: an event shows up here only once every
+     * transaction that started before its own has finished (offset pages show it at once).
+     */
+    async page(tenant: Tenant, query: ListEventsQuery): Promise<{ data: Event[]; has_more: boolean }> {
+      if (query.starting_after && query.ending_before) {
+        throw new ValidationError("cursor_conflict", "Send `starting_after` or `ending_before`, not both.", "ending_before");
+      }
+      const limit = query.limit ?? 10;
+      const cursorId = query.starting_after ?? query.ending_before;
+      const newer = query.ending_before !== undefined;
+      let after: Prisma.EventWhereInput = {};
+      if (cursorId) {
+        const at = await db.event.findFirst({ where: { id: cursorId, platformId: tenant.platformId, mode: tenant.mode }, select: { txId: true, seq: true } });
+        if (!at) throw new ValidationError("resource_missing", `No such event: '${cursorId}'.`, newer ? "ending_before" : "starting_after");
+        after = newer
+          ? { OR: [{ txId: { gt: at.txId } }, { txId: at.txId, seq: { gt: at.seq } }] }
+          : { OR: [{ txId: { lt: at.txId } }, { txId: at.txId, seq: { lt: at.seq } }] };
+      }
+      const [snapshot] = await db.$queryRaw<{ horizon: bigint }[]>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`;
+      const horizon = snapshot!.horizon;
+      const where: Prisma.EventWhereInput = {
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        txId: { lt: horizon },
+        ...(query["filter[type]"] ? { type: { in: query["filter[type]"] } } : {}),
+        ...(query["filter[object_id]"] ? { objectId: { in: query["filter[object_id]"] } } : {}),
+        ...(query.since ? { created: { gte: query.since } } : {}),
+        AND: [after],
+      };
+      // ending_before: the events just above the cursor, then shown newest first like every page.
+      const direction = newer ? "asc" : "desc";
+      const rows = await db.event.findMany({ where, orderBy: [{ txId: direction }, { seq: direction }], take: limit + 1 });
+      const data = rows.slice(0, limit);
+      return { data: newer ? data.reverse() : data, has_more: rows.length > limit };
     },
 
     async retrieve(tenant: Tenant, id: string): Promise<Event> {

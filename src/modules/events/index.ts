@@ -3,6 +3,7 @@ export { eventsRoutes } from "./events.routes.js";
 export {
   createEventsService,
   deliveryJobKey,
+  pruneEvents,
   recordEvent,
   recordEvents,
   toEventResponse,

@@ -42,6 +42,12 @@ export const MAX_RETRY_DELAY_MS = 6 * 3_600_000;
 const BATCH_SIZE = 50;
 const LEASE_MARGIN_MS = 30_000;
 
+/** The endpoint's secret, and the one before it while a rotation's overlap lasts. */
+function signingSecrets(endpoint: LeasedEndpoint, now: Date): string[] {
+  const overlap = endpoint.previous_secret && endpoint.previous_secret_expires && endpoint.previous_secret_expires > now;
+  return overlap ? [endpoint.secret, endpoint.previous_secret!] : [endpoint.secret];
+}
+
 export function retryDelayMs(failedAttempts: number, baseSeconds: number): number {
   return Math.min(baseSeconds * 1000 * 2 ** Math.min(Math.max(failedAttempts - 1, 0), 30), MAX_RETRY_DELAY_MS);
 }
@@ -50,6 +56,8 @@ interface LeasedEndpoint {
   id: string;
   url: string;
   secret: string;
+  previous_secret: string | null;
+  previous_secret_expires: Date | null;
   is_enabled: boolean;
 }
 
@@ -58,14 +66,15 @@ type PendingDelivery = WebhookDelivery & { event: Event };
 export function createDeliveryService(deps: { db: Db; clock: Clock; send: WebhookSender; retryBaseSeconds: number; timeoutMs: number }) {
   const { db, clock, send } = deps;
   const leaseMs = deps.timeoutMs + LEASE_MARGIN_MS;
-  const deadline = (d: WebhookDelivery) => d.created.getTime() + RETRY_WINDOW_MS;
+  // A delivery resent on request gets its 3 days again from the resend.
+  const deadline = (d: WebhookDelivery) => (d.resent ?? d.created).getTime() + RETRY_WINDOW_MS;
 
   async function acquire(endpointId: string, token: string): Promise<LeasedEndpoint | null> {
     const now = clock.now();
     const [row] = await db.$queryRaw<LeasedEndpoint[]>`
       UPDATE webhook_endpoints SET delivery_lease_until = ${new Date(now.getTime() + leaseMs)}, delivery_lease_token = ${token}
       WHERE id = ${endpointId} AND (delivery_lease_until IS NULL OR delivery_lease_until < ${now})
-      RETURNING id, url, secret, is_enabled`;
+      RETURNING id, url, secret, previous_secret, previous_secret_expires, is_enabled`;
     return row ?? null;
   }
 
@@ -74,7 +83,7 @@ export function createDeliveryService(deps: { db: Db; clock: Clock; send: Webhoo
     const [row] = await db.$queryRaw<LeasedEndpoint[]>`
       UPDATE webhook_endpoints SET delivery_lease_until = ${new Date(clock.now().getTime() + leaseMs)}
       WHERE id = ${endpointId} AND delivery_lease_token = ${token}
-      RETURNING id, url, secret, is_enabled`;
+      RETURNING id, url, secret, previous_secret, previous_secret_expires, is_enabled`;
     return row ?? null;
   }
 
@@ -110,7 +119,7 @@ export function createDeliveryService(deps: { db: Db; clock: Clock; send: Webhoo
       url: endpoint.url,
       body,
       headers: {
-        "candle-signature": signatureHeader(endpoint.secret, Math.floor(started.getTime() / 1000), body),
+        "candle-signature": signatureHeader(signingSecrets(endpoint, started), Math.floor(started.getTime() / 1000), body),
         "candle-event-id": delivery.eventId,
         "candle-event-type": delivery.event.type,
         "candle-delivery-id": delivery.id,

@@ -6,8 +6,10 @@ import { safeEqual } from "../../lib/crypto.js";
  * scheme: the timestamp is signed with the body, so a receiver can refuse old replays. The key is
  * the whole secret as shown at creation, `whsec_` included.
  */
-export function signatureHeader(secret: string, timestamp: number, body: string): string {
-  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+export function signatureHeader(secret: string | readonly string[], timestamp: number, body: string): string {
+  // During a secret's rotation both secrets sign, as Stripe does: `t=…,v1=<new>,v1=<old>`.
+  const signatures = [secret].flat().map((s) => `v1=${createHmac("sha256", s).update(`${timestamp}.${body}`).digest("hex")}`);
+  return `t=${timestamp},${signatures.join(",")}`;
 }
 
 /** What a receiver does (docs/webhooks-and-events.md): true for a fresh, correctly signed body. */

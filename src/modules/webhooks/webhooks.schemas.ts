@@ -22,6 +22,7 @@ export const webhookEndpointSchema = z
     url: z.string(),
     events: z.array(z.string()),
     isEnabled: z.boolean(),
+    previousSecretExpires: apiDate.nullable().describe("While a rotated-out secret still signs deliveries (beside the new one): until when"),
     created: apiDate,
     updated: apiDate,
   })
@@ -51,6 +52,22 @@ export const updateWebhookBody = z
   .strict();
 
 export const webhookParams = z.object({ id: idParam("webhook endpoint") }).strict();
+
+export const deliveryParams = z.object({ id: idParam("webhook endpoint"), delivery_id: idParam("webhook delivery") }).strict();
+
+export const rotateSecretBody = z
+  .object({
+    expires_in: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional()
+      .describe("Seconds the old secret keeps signing beside the new one (0 to 604800, default 86400); 0 retires it at once"),
+  })
+  .strict();
+
+export type RotateSecretInput = z.infer<typeof rotateSecretBody>;
 
 export const listWebhooksQuery = z.object({ ...pageParams }).strict();
 

@@ -3,13 +3,18 @@ import type { Db, Prisma } from "../../db/client.js";
 import type { Event, WebhookDelivery, WebhookEndpoint } from "../../generated/prisma/client.js";
 import { enqueue } from "../../jobs/queue.js";
 import { randomBase62 } from "../../lib/crypto.js";
-import { NotFoundError, UnprocessableError, ValidationError } from "../../lib/errors.js";
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
-import { toApiDate } from "../../lib/time.js";
+import { systemClock, toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { deliveryJobKey, recordEvent } from "../events/index.js";
-import type { CreateWebhookInput, ListDeliveriesQuery, UpdateWebhookInput } from "./webhooks.schemas.js";
+import type { CreateWebhookInput, ListDeliveriesQuery, RotateSecretInput, UpdateWebhookInput } from "./webhooks.schemas.js";
+
+/** How long the old secret keeps signing after a rotation, unless the request says otherwise. */
+export const DEFAULT_SECRET_OVERLAP_SECONDS = 24 * 3600;
+
+type DeliveryWithType = WebhookDelivery & { event: Pick<Event, "type"> };
 
 /** Endpoints per platform and mode: each event fans out to all of them. */
 export const MAX_WEBHOOK_ENDPOINTS = 20;
@@ -24,6 +29,7 @@ export function toWebhookEndpointResponse(e: WebhookEndpoint) {
     url: e.url,
     events: e.events,
     isEnabled: e.isEnabled,
+    previousSecretExpires: e.previousSecret && e.previousSecretExpires ? toApiDate(e.previousSecretExpires) : null,
     created: toApiDate(e.created),
     updated: toApiDate(e.updated),
   };
@@ -52,8 +58,9 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBase62(32)}`;
 }
 
-export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; resolve: HostResolver }) {
+export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; resolve: HostResolver; clock?: Clock }) {
   const { db } = deps;
+  const clock = deps.clock ?? systemClock;
 
   /** Registration-time check of the URL's host; delivery checks it again when it connects. */
   async function assertDeliverable(url: string): Promise<void> {
@@ -71,6 +78,12 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
   async function find(tx: Db | Prisma.TransactionClient, auth: AuthContext, id: string): Promise<WebhookEndpoint> {
     const endpoint = await tx.webhookEndpoint.findFirst({ where: { id, platformId: auth.platformId, mode: auth.mode } });
     if (!endpoint) throw new NotFoundError("webhook endpoint", id, "id");
+    return endpoint;
+  }
+
+  async function findEnabled(tx: Prisma.TransactionClient, auth: AuthContext, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await find(tx, auth, id);
+    if (!endpoint.isEnabled) throw new ConflictError("webhook_disabled", `${endpoint.id} is disabled: enable it (isEnabled: true) first.`, "id");
     return endpoint;
   }
 
@@ -148,6 +161,83 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
         await recordEvent(tx, { ...source(auth), type: "webhook_endpoint.deleted", object: toWebhookEndpointResponse(current) });
         return current;
       });
+    },
+
+    /**
+     * Sends the endpoint a `webhook_endpoint.test` event (recorded like any event, delivered to this
+     * endpoint only, whatever it subscribes to), after the deliveries already queued for it.
+     */
+    async sendTest(auth: AuthContext, id: string): Promise<DeliveryWithType> {
+      return db.$transaction(async (tx) => {
+        await lockEndpoints(tx, auth);
+        const endpoint = await findEnabled(tx, auth, id);
+        const event = await tx.event.create({
+          data: {
+            id: newId("event"),
+            platformId: auth.platformId,
+            mode: auth.mode,
+            type: "webhook_endpoint.test",
+            objectId: endpoint.id,
+            objectType: "webhook_endpoint",
+            data: toWebhookEndpointResponse(endpoint),
+            requestId: auth.requestId ?? null,
+          },
+        });
+        const delivery = await tx.webhookDelivery.create({
+          data: { id: newId("webhookDelivery"), platformId: auth.platformId, mode: auth.mode, endpointId: endpoint.id, eventId: event.id },
+          include: { event: { select: { type: true } } },
+        });
+        await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
+        return delivery;
+      });
+    },
+
+    /**
+     * Sends a delivery that succeeded or failed again: it is pending once more, ahead of later ones,
+     * with its attempts counted from 0 and 3 days of retries from now.
+     */
+    async resend(auth: AuthContext, id: string, deliveryId: string): Promise<DeliveryWithType> {
+      return db.$transaction(async (tx) => {
+        await lockEndpoints(tx, auth);
+        const endpoint = await findEnabled(tx, auth, id);
+        const delivery = await tx.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId: endpoint.id } });
+        if (!delivery) throw new NotFoundError("webhook delivery", deliveryId, "delivery_id");
+        if (delivery.status === "pending") {
+          throw new ConflictError("delivery_pending", `${delivery.id} is still pending: it is being sent, or waits for its next attempt.`, "delivery_id");
+        }
+        const resent = await tx.webhookDelivery.update({
+          where: { id: delivery.id },
+          data: { status: "pending", attempts: 0, nextAttempt: null, delivered: null, resent: clock.now() },
+          include: { event: { select: { type: true } } },
+        });
+        await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
+        return resent;
+      });
+    },
+
+    /**
+     * A new signing secret, answered once. The old one keeps signing beside it (two `v1=` in
+     * `Candle-Signature`) for `expires_in` seconds, so receivers can switch without losing a
+     * delivery; 0 drops it at once. Rotating again during an overlap drops the oldest secret.
+     */
+    async rotateSecret(auth: AuthContext, id: string, input: RotateSecretInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+      const overlap = input.expires_in ?? DEFAULT_SECRET_OVERLAP_SECONDS;
+      const secret = generateWebhookSecret();
+      const endpoint = await db.$transaction(async (tx) => {
+        await lockEndpoints(tx, auth);
+        const current = await find(tx, auth, id);
+        const updated = await tx.webhookEndpoint.update({
+          where: { id: current.id },
+          data: {
+            secret,
+            previousSecret: overlap > 0 ? current.secret : null,
+            previousSecretExpires: overlap > 0 ? new Date(clock.now().getTime() + overlap * 1000) : null,
+          },
+        });
+        await recordEvent(tx, { ...source(auth), type: "webhook_endpoint.updated", object: toWebhookEndpointResponse(updated) });
+        return updated;
+      });
+      return { endpoint, secret };
     },
 
     /** Newest first. */
