@@ -14,10 +14,10 @@ let t: TestContext;
 let acme: TestPlatform;
 let other: TestPlatform;
 const receivers: Receiver[] = [];
-/** The hand-written verifier the README shows, run as written. */
+/** The hand-written verifier docs/webhooks-and-events.md shows, run as written. */
 const readmeVerifier = (() => {
-  const block = /```js\n(import \{ createHmac, timingSafeEqual \} from "node:crypto";\n[\s\S]*?function verifyCandleSignature[\s\S]*?)```/.exec(readFileSync("README.md", "utf8"));
-  if (!block) throw new Error("README has no verifyCandleSignature block");
+  const block = /```js\n(import \{ createHmac, timingSafeEqual \} from "node:crypto";\n[\s\S]*?function verifyCandleSignature[\s\S]*?)```/.exec(readFileSync("docs/webhooks-and-events.md", "utf8"));
+  if (!block) throw new Error("docs/webhooks-and-events.md has no verifyCandleSignature block");
   const code = block[1]!.replace(/^import .*$/m, "");
   return new Function("createHmac", "timingSafeEqual", `${code}\nreturn verifyCandleSignature;`)(createHmac, timingSafeEqual) as (header: string, body: string, secret: string) => boolean;
 })();
