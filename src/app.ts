@@ -19,7 +19,7 @@ import { createHttpSender } from "./adapters/webhooks/http-sender.js";
 import { systemResolver, type HostResolver } from "./adapters/webhooks/public-address.js";
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
-import type { Db } from "./db/client.js";
+import { databasePool, type Db } from "./db/client.js";
 import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { censoring, createLogger } from "./lib/logging.js";
@@ -80,6 +80,9 @@ import errorHandler, { clientErrorHandler, frameworkErrors } from "./plugins/err
 import inputGuard from "./plugins/input-guard.js";
 import idempotency, { sweepIdempotencyRecords } from "./plugins/idempotency.js";
 import openapi from "./plugins/openapi.js";
+import { countSettlement, instrumentPayments, instrumentTasks, instrumentWebhookSender } from "./observability/instrument.js";
+import { countRefusals, createMetrics, observeJobQueue, observePool } from "./observability/metrics.js";
+import { observability } from "./observability/plugin.js";
 import { createRateLimiter } from "./plugins/rate-limit.js";
 
 export const VERSION = "0.1.0";
@@ -152,9 +155,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // One line per request, written when it is answered (src/observability/plugin.ts).
+    disableRequestLogging: true,
     frameworkErrors,
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
+
+  const metrics = createMetrics();
+  app.decorate("metrics", metrics);
+  const pool = databasePool(db);
+  if (pool) observePool(metrics, pool);
+  observeJobQueue(metrics, db);
+  await app.register(observability, { metrics });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -181,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? (await import("./adapters/mailer/smtp.js")).createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
       : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: app.log }));
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
-  const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
+  const limiter = countRefusals(createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds }), metrics);
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
   const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
   const sessionCache = new SessionCache(config.auth.cacheTtl * 1000);
@@ -193,14 +205,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media, invalidate });
-  const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
+  const payments = instrumentPayments(deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock }), metrics);
   const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
-  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log, holds: config.stockHolds });
+  const settlementEngine = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log, holds: config.stockHolds });
+  const settlement: typeof settlementEngine = {
+    ...settlementEngine,
+    settle: (auth, id) => countSettlement(metrics, "contract", () => settlementEngine.settle(auth, id), (r) => r.complete),
+    resume: (job) => countSettlement(metrics, "contract_resume", () => settlementEngine.resume(job)),
+  };
   // Subscriptions' charges run through the settlement engine too, with the same lease.
   const billing = createSubscriptionBilling({
     db,
@@ -237,12 +254,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const deliveries = createDeliveryService({
     db,
     clock,
-    send: createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+    send: instrumentWebhookSender(
+      createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+      metrics,
+    ),
     retryBaseSeconds: config.webhooks.retryBase,
     timeoutMs: config.webhooks.timeout,
   });
 
-  const tasks: TaskList = {
+  const tasks: TaskList = instrumentTasks({
     "send-email": async (payload) => {
       await mailer.send(payload as EmailMessage);
     },
@@ -277,7 +297,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     "renew-subscription": async (payload) => {
       await billing.bringUpToDate(payload as RenewSubscriptionJob);
     },
-  };
+  }, metrics);
   app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 
   // ── infrastructure plugins ───────────────────────────────────────────────

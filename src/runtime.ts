@@ -8,6 +8,7 @@ import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
 import { migrateJobQueue } from "./jobs/worker.js";
+import { startMetricsServer } from "./observability/metrics.js";
 import { resolveJwtSecret } from "./secrets.js";
 
 /**
@@ -19,6 +20,8 @@ export interface Runtime {
   db: Db;
   database: DatabaseHandle;
   logger: Logger;
+  /** Where `/metrics` is served (METRICS_PORT), if it is. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -59,12 +62,17 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     logger.info(describePayments(config));
     await app.ready();
+    const metricsServer =
+      config.metrics.port === undefined ? undefined : await startMetricsServer({ metrics: app.metrics, port: config.metrics.port, host: config.metrics.host, token: config.metrics.token });
+    if (metricsServer) logger.info(`metrics at ${metricsServer.url}${config.metrics.token ? " (bearer token: METRICS_TOKEN)" : ""}`);
     return {
       app,
       db,
       database,
       logger,
+      metricsUrl: metricsServer?.url,
       close: async () => {
+        await metricsServer?.close();
         await app.close();
         await db.$disconnect();
         await database.stop();

@@ -20,8 +20,10 @@ async function main(): Promise<void> {
   if (config.seedDemoPlatform) {
     const demo = await app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." });
     if (demo) {
-      // Printed once, on the first start of an empty database: only its hash is stored.
-      process.stdout.write(
+      // Printed once, on the first start of an empty database (only its hash is stored): plain text
+      // on stderr — the terminal, or `docker compose logs` — never a line of the JSON log stream.
+      logger.info({ platformId: demo.platform.id }, "demo platform created; its API key is printed on stderr");
+      process.stderr.write(
         `\n  Demo platform created: ${demo.platform.name} (${demo.platform.id}, test mode)\n` +
           `  API key (shown once): ${demo.apiKey}\n` +
           `  Try: curl -H "Authorization: Bearer ${demo.apiKey}" ${config.publicUrl}/v1/platforms\n\n`,

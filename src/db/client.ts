@@ -7,6 +7,13 @@ import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
 export type Db = PrismaClient;
 export { Prisma } from "../generated/prisma/client.js";
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/** The `pg` pool under a client made by createPrisma (for its metrics). */
+export function databasePool(db: PrismaClient): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /** Set while a transaction callback runs (only with `guardTransactions`). */
 const insideTransaction = new AsyncLocalStorage<true>();
 
@@ -41,6 +48,7 @@ export function createPrisma(connectionString: string, poolSize: number, transac
   // behind others under load; past this it fails with P2028, answered 503 database_busy.
   const client = new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
   if (options.guardTransactions) guardTransactionCallbacks(client);
+  pools.set(client, pool);
   return client;
 }
 

@@ -1,0 +1,24 @@
+import { trace } from "@opentelemetry/api";
+import fp from "fastify-plugin";
+import { httpMetrics, type Metrics } from "./metrics.js";
+
+/**
+ * What every request gets: one log line when it is answered (Fastify's own two lines, "incoming
+ * request" and "request completed", are turned off in app.ts), its `http_*` series, and its request
+ * id on the trace's span.
+ */
+export const observability = fp<{ metrics: Metrics }>(
+  async (app, { metrics }) => {
+    await app.register(httpMetrics, { metrics });
+    app.addHook("onRequest", async (request) => {
+      trace.getActiveSpan()?.setAttribute("request.id", request.id);
+    });
+    app.addHook("onResponse", async (request, reply) => {
+      request.log.info(
+        { req: request, res: { statusCode: reply.statusCode }, route: request.routeOptions.url, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+        "request completed",
+      );
+    });
+  },
+  { name: "observability" },
+);
