@@ -149,14 +149,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeout,
-    logController: new LogController({ requestIdLogLabel: "request_id" }),
+    // One line per request, written when it is answered (src/observability/plugin.ts), not Fastify's two.
+    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
-    // One line per request, written when it is answered (src/observability/plugin.ts).
-    disableRequestLogging: true,
     frameworkErrors,
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();

@@ -6,7 +6,8 @@ import fp from "fastify-plugin";
 import type pg from "pg";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Db } from "../db/client.js";
-import { AppError, RateLimitError } from "../lib/errors.js";
+import { RateLimitError } from "../lib/errors.js";
+import { answeredErrors } from "../plugins/error-handler.js";
 import type { RateLimiter } from "../plugins/rate-limit.js";
 
 /**
@@ -129,16 +130,12 @@ export function observeJobQueue(metrics: Metrics, db: Db): void {
 /** `http_*` series for every request, labelled with the route pattern. */
 export const httpMetrics = fp<{ metrics: Metrics }>(
   async (app, { metrics }) => {
-    const codes = new WeakMap<object, string>();
-    app.addHook("onError", async (request, _reply, error) => {
-      if (error instanceof AppError) codes.set(request, error.code);
-    });
     app.addHook("onResponse", async (request, reply) => {
       const route = request.routeOptions.url ?? "unmatched";
       const labels = { method: request.method, route, status_code: String(reply.statusCode) };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-      if (reply.statusCode >= 400) metrics.httpErrors.inc({ ...labels, code: codes.get(request) ?? (reply.statusCode >= 500 ? "server_error" : "client_error") });
+      if (reply.statusCode >= 400) metrics.httpErrors.inc({ ...labels, code: answeredErrors.get(request)?.code ?? (reply.statusCode >= 500 ? "server_error" : "client_error") });
     });
   },
   { name: "http-metrics" },

@@ -1,5 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import fp from "fastify-plugin";
+import { answeredErrors } from "../plugins/error-handler.js";
 import { httpMetrics, type Metrics } from "./metrics.js";
 
 /**
@@ -14,8 +15,9 @@ export const observability = fp<{ metrics: Metrics }>(
       trace.getActiveSpan()?.setAttribute("request.id", request.id);
     });
     app.addHook("onResponse", async (request, reply) => {
+      const error = answeredErrors.get(request);
       request.log.info(
-        { req: request, res: { statusCode: reply.statusCode }, route: request.routeOptions.url, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+        { req: request, res: { statusCode: reply.statusCode }, route: request.routeOptions.url, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { error } : {}) },
         "request completed",
       );
     });

@@ -51,6 +51,9 @@ describe("npm start with the embedded database", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ name: "Demo Marketplace", mode: "test" });
       expect((await api("/ready")).status).toBe(200);
+      // stdout is a stream of JSON lines (it is not a terminal here); the key banner is plain text on stderr.
+      for (const line of server.stdout().split("\n").filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+      expect(server.stdout()).not.toContain(demoKey);
 
       // The CLI reaches the same (running) embedded database.
       const cli = runScript("scripts/platform-create.ts", ["--name", "Acme", "--mode", "live", "--domain", "acme.test", "--fee", "2.5"], env());
