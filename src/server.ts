@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { startRuntime, createLogger } from "./runtime.js";
+import { startTracing } from "./observability/tracing.js";
 
 /** Starts a node: the runtime, the demo platform of a fresh install, the listener, graceful shutdown. */
 async function main(): Promise<void> {
@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Tracing patches modules as they load: start it before the rest of the app is imported.
+  const tracing = await startTracing(config);
+  const { startRuntime, createLogger } = await import("./runtime.js");
   const logger = createLogger(config);
+  if (tracing) logger.info(`traces: exported over OTLP to ${config.tracing.endpoint}`);
   const runtime = await startRuntime(config, logger);
   const { app } = runtime;
 
@@ -41,7 +45,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeout);
     timer.unref();
-    runtime.close().then(
+    runtime
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
       () => {
         logger.info("shut down cleanly");
         process.exit(0);
