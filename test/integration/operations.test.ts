@@ -93,6 +93,14 @@ describe("operating a node", () => {
       expect(refused.code).toBe(1);
       expect(refused.output).toMatch(/last active key/);
 
+      // Demo data for frontend developers, with progress, through the API; a second run adds nothing.
+      const seeded = await cli("scripts/seed-demo.ts", [], env);
+      expect(seeded.code, seeded.output).toBe(0);
+      expect(seeded.stdout).toMatch(/\[1\/6\] platform Demo Marketplace[\s\S]*\[3\/6\] products: 6[\s\S]*\[4\/6\] cart[\s\S]*\[5\/6\] contract: \S+[\s\S]*\[6\/6\] done/);
+      expect(((await (await api("GET", "/v1/products", demoKey)).json()) as { data: unknown[] }).data).toHaveLength(6);
+      expect(((await (await api("GET", "/v1/contracts", demoKey)).json()) as { data: unknown[] }).data).toHaveLength(1);
+      expect((await cli("scripts/seed-demo.ts", [], env)).stdout).toMatch(/already holds the demo data/);
+
       const backup = await cli("scripts/backup.ts", ["backup", backupDir], env);
       expect(backup.code, backup.output).toBe(0);
     } finally {
