@@ -4,7 +4,7 @@ import { z } from "zod";
 /**
  * The one place that reads the environment. `loadConfig(process.env)` parses it once, derives the
  * flags the app needs and freezes the result; a missing or malformed variable stops the boot with
- * a message naming it. Every variable here is in `.env.example` and the README's table.
+ * a message naming it. Every variable here is in `.env.example` (and the README's table or docs/operations.md).
  */
 
 const bool = (fallback: boolean) =>
