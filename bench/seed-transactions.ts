@@ -29,6 +29,8 @@ export interface SeedOptions {
   users?: number;
   /** For `setseed`: a number in [-1, 1]. */
   seed?: number;
+  /** Told of each step as it ends (the CLI prints it on stderr). */
+  progress?: (message: string) => void;
   /** The history spans this many days back from now. */
   days?: number;
 }
@@ -161,6 +163,8 @@ export async function seedTransactions(connectionString: string, options: SeedOp
   const started = Date.now();
   const users = options.users ?? 20_000;
   const days = options.days ?? 730;
+  const progress = options.progress ?? (() => {});
+  const step = (n: number, message: string) => progress(`[${n}/6] ${message} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -169,22 +173,28 @@ export async function seedTransactions(connectionString: string, options: SeedOp
     const p = [options.platformId, options.mode];
     await client.query(SQL.users, [...p, users]);
     await client.query(SQL.memberships, [...p, users]);
+    step(1, `${users} users`);
     // Settlements average about 5.5 rows; make more than needed and trim to the exact count.
     await client.query(SQL.settlements, [Math.ceil(options.transactions / 5) + 10, users, days]);
     await client.query(SQL.trim, [options.transactions]);
+    step(2, "settlements planned");
     const contracts = (await client.query(SQL.contracts, p)).rowCount ?? 0;
     let written = (await client.query(SQL.transactions, p)).rowCount ?? 0;
     const missing = options.transactions - written;
     if (missing > 0) written += (await client.query(SQL.declined, [...p, missing, users])).rowCount ?? 0;
+    step(3, `${contracts} contracts, ${written} transactions`);
     const subscriptions = (await client.query(SQL.subscriptions, p)).rowCount ?? 0;
     await client.query("COMMIT");
+    step(4, `${subscriptions} subscriptions; committed`);
     // The triggers wrote what the rows add to the analytics as deltas; the API's compact-analytics
     // job would move them into the rollups within a minute.
     await client.query("SELECT analytics_compact()");
+    step(5, "analytics compacted");
     // Fresh statistics and a visibility map, as a live database would have them.
     for (const table of ["transactions", "contracts", "subscriptions", "transaction_flow_days", "transaction_flow_users", "contract_value_buckets", "transaction_flow_deltas", "contract_value_deltas"]) {
       await client.query(`VACUUM ANALYZE ${table}`);
     }
+    step(6, "tables vacuumed and analyzed");
     return { users, contracts, transactions: written, subscriptions, milliseconds: Date.now() - started };
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
@@ -231,6 +241,8 @@ async function main(): Promise<number> {
       transactions: args.data.transactions,
       users: args.data.users,
       seed: args.data.seed,
+      // Progress on stderr: stdout is the JSON answer.
+      progress: (message) => console.error(message),
     });
     process.stdout.write(`${JSON.stringify({ platform_id: platform.id, ...(apiKey ? { api_key: apiKey } : {}), ...result }, null, 2)}\n`);
     return 0;

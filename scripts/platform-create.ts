@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from "../src/config.js";
 import { domainName, httpUrl, percent } from "../src/lib/schemas.js";
 import { toPlatformResponse } from "../src/modules/platforms/platforms.service.js";
 import { createLogger, startRuntime } from "../src/runtime.js";
+import { wantsHelp } from "./lib/cli.js";
 
 const usage = 'usage: npm run platform:create -- --name "Acme" --mode test|live [--domain acme.test] [--fee 2.5] [--url https://acme.test] [--description "…"]';
 
@@ -23,6 +24,10 @@ const argsSchema = z.object({
 });
 
 async function main(): Promise<number> {
+  if (wantsHelp(process.argv.slice(2))) {
+    console.log(`${usage}\nList platforms, and create or revoke keys of existing ones: npm run platforms -- --help`);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({

@@ -1,6 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { databasePool } from "./db/client.js";
 import { uuidv7Hex } from "./lib/ids.js";
+import { instrumentTasks } from "./observability/instrument.js";
+import { createMetrics, observeJobQueue, observePool } from "./observability/metrics.js";
+import { observability } from "./observability/plugin.js";
 import { censoring, createLogger } from "./lib/logging.js";
 import { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import { registerLifecycle } from "./app/lifecycle.js";
@@ -22,9 +26,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
   const app = createServer(deps);
+  // Prometheus series (src/observability): served by the admin listener runtime.ts starts (METRICS_PORT).
+  const metrics = createMetrics();
+  app.decorate("metrics", metrics);
+  const pool = databasePool(db);
+  if (pool) observePool(metrics, pool);
+  observeJobQueue(metrics, db);
+  await app.register(observability, { metrics });
 
-  const services = await createServices(deps, app.log);
-  const tasks = createTasks(db, services, deps.config);
+  const services = await createServices(deps, app.log, metrics);
+  const tasks = instrumentTasks(createTasks(db, services, deps.config), metrics);
   const { platforms, users, erasure, products, tokens, mailer, payments, transactions, contracts, settlement, subscriptions, billing } = services;
   app.decorate("services", { platforms, users: { ...users, ...erasure }, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 
@@ -53,7 +64,8 @@ function createServer(deps: AppDeps): FastifyInstance {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeout,
-    logController: new LogController({ requestIdLogLabel: "request_id" }),
+    // One line per request, written when it is answered (src/observability/plugin.ts), not Fastify's two.
+    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;

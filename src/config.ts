@@ -4,7 +4,7 @@ import { z } from "zod";
 /**
  * The one place that reads the environment. `loadConfig(process.env)` parses it once, derives the
  * flags the app needs and freezes the result; a missing or malformed variable stops the boot with
- * a message naming it. Every variable here is in `.env.example` and the README's table.
+ * a message naming it. Every variable here is in `.env.example` (and the README's table or docs/operations.md).
  */
 
 const bool = (fallback: boolean) =>
@@ -89,6 +89,13 @@ const envSchema = z
   HOST: optionalString.transform((v) => v ?? "0.0.0.0"),
   PUBLIC_URL: optionalUrl(["http:", "https:"]),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional().default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).optional().default("auto"),
+  METRICS_PORT: int(-1, 0, 65535),
+  METRICS_HOST: optionalString,
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(["http:", "https:"]),
+  OTEL_SERVICE_NAME: optionalString.transform((v) => v ?? "candle-api"),
+  MIGRATE_ON_BOOT: bool(true),
   DATA_DIR: optionalString.transform((v) => path.resolve(v ?? "./.data")),
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATABASE_POOL_SIZE: int(10, 1, 500),
@@ -173,6 +180,14 @@ export interface Config {
   host: string;
   publicUrl: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** `auto`: pino-pretty when stdout is a terminal, JSON lines otherwise. */
+  logFormat: "auto" | "json" | "pretty";
+  /** `/metrics` on a port of its own (off when `port` is undefined); `token`, when set, is required as a bearer token. */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
+  /** OpenTelemetry traces, exported over OTLP/HTTP when `endpoint` is set (off otherwise). */
+  tracing: { endpoint: string | undefined; serviceName: string };
+  /** Apply migrations at boot; false when `npm run migrate` runs as a release step instead. */
+  migrateOnBoot: boolean;
   dataDir: string;
   database: { url: string | undefined; poolSize: number; transactionTimeout: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
@@ -226,6 +241,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     host: e.HOST,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metrics: { port: e.METRICS_PORT < 0 ? undefined : e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST, token: e.METRICS_TOKEN },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+    migrateOnBoot: e.MIGRATE_ON_BOOT,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionTimeout: e.DATABASE_TRANSACTION_TIMEOUT, embeddedPort: e.EMBEDDED_PG_PORT },
     auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
+import pretty from "pino-pretty";
 import type { RateLimitStore } from "./adapters/rate-limit/store.js";
 import { buildApp } from "./app.js";
 import { createLogger as createCensoringLogger } from "./lib/logging.js";
@@ -7,6 +8,7 @@ import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
 import { migrateJobQueue } from "./jobs/worker.js";
+import { startMetricsServer } from "./observability/metrics.js";
 import { resolveJwtSecret } from "./secrets.js";
 
 /**
@@ -18,11 +20,23 @@ export interface Runtime {
   db: Db;
   database: DatabaseHandle;
   logger: Logger;
+  /** Where `/metrics` is served (METRICS_PORT), if it is. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
 export function createLogger(config: Readonly<Config>, options: { stderr?: boolean } = {}): Logger {
-  return createCensoringLogger({ level: config.logLevel }, pino.destination(options.stderr ? 2 : 1));
+  const fd = options.stderr ? 2 : 1;
+  return createCensoringLogger({ level: config.logLevel }, wantsPretty(config.logFormat, fd) ? prettyStream(fd) : pino.destination(fd));
+}
+
+/** Readable lines for a person at a terminal (or when asked); JSON lines for everything that collects logs. */
+export function wantsPretty(format: Config["logFormat"], fd: 1 | 2, isTTY = (fd === 1 ? process.stdout : process.stderr).isTTY === true): boolean {
+  return format === "pretty" || (format === "auto" && isTTY);
+}
+
+function prettyStream(fd: 1 | 2): pino.DestinationStream {
+  return pretty({ destination: fd, sync: true, colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" });
 }
 
 export async function startRuntime(config: Readonly<Config>, logger: Logger = createLogger(config)): Promise<Runtime> {
@@ -42,17 +56,23 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     } else {
       logger.info("rate limits: in-process (set REDIS_URL to share them between nodes)");
     }
-    await migrateJobQueue(database.url, logger);
+    // The job queue's own schema is migrated with ours (`npm run migrate` when MIGRATE_ON_BOOT=false).
+    if (config.migrateOnBoot) await migrateJobQueue(database.url, logger);
     logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     logger.info(describePayments(config));
     await app.ready();
+    const metricsServer =
+      config.metrics.port === undefined ? undefined : await startMetricsServer({ metrics: app.metrics, port: config.metrics.port, host: config.metrics.host, token: config.metrics.token });
+    if (metricsServer) logger.info(`metrics at ${metricsServer.url}${config.metrics.token ? " (bearer token: METRICS_TOKEN)" : ""}`);
     return {
       app,
       db,
       database,
       logger,
+      metricsUrl: metricsServer?.url,
       close: async () => {
+        await metricsServer?.close();
         await app.close();
         await db.$disconnect();
         await database.stop();

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { startRuntime, createLogger } from "./runtime.js";
+import { startTracing } from "./observability/tracing.js";
 
 /** Starts a node: the runtime, the demo platform of a fresh install, the listener, graceful shutdown. */
 async function main(): Promise<void> {
@@ -13,15 +13,21 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Tracing patches modules as they load: start it before the rest of the app is imported.
+  const tracing = await startTracing(config);
+  const { startRuntime, createLogger } = await import("./runtime.js");
   const logger = createLogger(config);
+  if (tracing) logger.info(`traces: exported over OTLP to ${config.tracing.endpoint}`);
   const runtime = await startRuntime(config, logger);
   const { app } = runtime;
 
   if (config.seedDemoPlatform) {
     const demo = await app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." });
     if (demo) {
-      // Printed once, on the first start of an empty database: only its hash is stored.
-      process.stdout.write(
+      // Printed once, on the first start of an empty database (only its hash is stored): plain text
+      // on stderr — the terminal, or `docker compose logs` — never a line of the JSON log stream.
+      logger.info({ platformId: demo.platform.id }, "demo platform created; its API key is printed on stderr");
+      process.stderr.write(
         `\n  Demo platform created: ${demo.platform.name} (${demo.platform.id}, test mode)\n` +
           `  API key (shown once): ${demo.apiKey}\n` +
           `  Try: curl -H "Authorization: Bearer ${demo.apiKey}" ${config.publicUrl}/v1/platforms\n\n`,
@@ -39,7 +45,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeout);
     timer.unref();
-    runtime.close().then(
+    runtime
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
       () => {
         logger.info("shut down cleanly");
         process.exit(0);

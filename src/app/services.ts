@@ -29,6 +29,8 @@ import { createUtilsService } from "../modules/utils/index.js";
 import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
 import { createDeliveryService, createWebhooksService } from "../modules/webhooks/index.js";
 import { createRateLimiter } from "../plugins/rate-limit.js";
+import { countSettlement, instrumentPayments, instrumentWebhookSender } from "../observability/instrument.js";
+import { countRefusals, createMetrics, type Metrics } from "../observability/metrics.js";
 import { createUserErasure } from "../workflows/erase-user.js";
 import type { AppDeps } from "./types.js";
 
@@ -39,7 +41,7 @@ export const VERSION = "0.1.0";
  * The composition root's first step: the adapters (storage, mail, payments, rate limits) and every
  * module's service, each given only what it uses.
  */
-export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
+export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metrics: Metrics = createMetrics()) {
   const { config, db } = deps;
   const clock = deps.clock ?? systemClock;
 
@@ -58,8 +60,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
       ? (await import("../adapters/mailer/smtp.js")).createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
       : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: log }));
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
-  const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
-  const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
+  const limiter = countRefusals(createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds }), metrics);
+  const payments = instrumentPayments(deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock }), metrics);
   const resolveHost = deps.resolveHost ?? systemResolver;
 
   // ── auth: tokens, and the key and session caches every node keeps ──
@@ -91,7 +93,12 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
-  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds });
+  const settlementEngine = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds });
+  const settlement: typeof settlementEngine = {
+    ...settlementEngine,
+    settle: (auth, id) => countSettlement(metrics, "contract", () => settlementEngine.settle(auth, id), (r) => r.complete),
+    resume: (job) => countSettlement(metrics, "contract_resume", () => settlementEngine.resume(job)),
+  };
   // Subscriptions' charges run through the settlement engine too, with the same lease.
   const billing = createSubscriptionBilling({
     db,
@@ -123,7 +130,10 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
   const deliveries = createDeliveryService({
     db,
     clock,
-    send: createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+    send: instrumentWebhookSender(
+      createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+      metrics,
+    ),
     retryBaseSeconds: config.webhooks.retryBase,
     timeoutMs: config.webhooks.timeout,
   });

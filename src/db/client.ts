@@ -2,9 +2,17 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
 
 export type Db = PrismaClient;
 export { Prisma } from "../generated/prisma/client.js";
+
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/** The `pg` pool under a client made by createPrisma (for its metrics). */
+export function databasePool(db: PrismaClient): pg.Pool | undefined {
+  return pools.get(db);
+}
 
 /** Set while a transaction callback runs (only with `guardTransactions`). */
 const insideTransaction = new AsyncLocalStorage<true>();
@@ -35,11 +43,12 @@ export function createPrisma(connectionString: string, poolSize: number, transac
   });
   if (options.guardTransactions) guardPool(pool);
   // The pool is ours: $disconnect ends it.
-  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const adapter = oneQueryAtATimeInTransactions(new PrismaPg(pool, { disposeExternalPool: true }));
   // Prisma's defaults (2 s to get a connection, 5 s to run) fail a transaction that merely queued
   // behind others under load; past this it fails with P2028, answered 503 database_busy.
   const client = new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
   if (options.guardTransactions) guardTransactionCallbacks(client);
+  pools.set(client, pool);
   return client;
 }
 

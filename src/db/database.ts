@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { startEmbeddedPostgres } from "./embedded.js";
-import { migrate } from "./migrator.js";
+import { migrate, pendingMigrations } from "./migrator.js";
 
 export interface DatabaseHandle {
   url: string;
@@ -9,8 +9,12 @@ export interface DatabaseHandle {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR; migrated either way. */
-export async function openDatabase(config: Readonly<Config>, log: (message: string) => void): Promise<DatabaseHandle> {
+/**
+ * DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR; migrated either way —
+ * unless MIGRATE_ON_BOOT=false (`npm run migrate` is the release step), when a pending migration
+ * stops the boot instead.
+ */
+export async function openDatabase(config: Readonly<Config>, log: (message: string) => void, options: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
   let handle: DatabaseHandle;
   if (config.database.url) {
     handle = { url: config.database.url, kind: "external", stop: async () => {} };
@@ -24,8 +28,16 @@ export async function openDatabase(config: Readonly<Config>, log: (message: stri
     handle = { url: embedded.url, kind: "embedded", stop: embedded.stop };
   }
   try {
-    const result = await migrate({ connectionString: handle.url, log });
-    log(`database schema up to date (${result.applied.length} migration(s) applied, ${result.alreadyApplied} already there)`);
+    if (options.migrate ?? config.migrateOnBoot) {
+      const result = await migrate({ connectionString: handle.url, log });
+      log(`database schema up to date (${result.applied.length} migration(s) applied, ${result.alreadyApplied} already there)`);
+    } else {
+      const pending = await pendingMigrations(handle.url);
+      if (pending.length > 0) {
+        throw new Error(`${pending.length} migration(s) not applied (${pending.join(", ")}) and MIGRATE_ON_BOOT=false: run \`npm run migrate\` first.`);
+      }
+      log("database schema up to date (not migrating at boot: MIGRATE_ON_BOOT=false)");
+    }
   } catch (err) {
     await handle.stop();
     throw err;

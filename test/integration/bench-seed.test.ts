@@ -17,7 +17,9 @@ afterAll(() => t.close());
 
 describe("bench/seed-transactions.ts", () => {
   it("seeds exactly the transactions asked for, with every settlement's books balanced", async () => {
-    const result = await seedTransactions(t.databaseUrl, { platformId: platform.id, mode: platform.mode, transactions: 3_000, users: 50 });
+    const progress: string[] = [];
+    const result = await seedTransactions(t.databaseUrl, { platformId: platform.id, mode: platform.mode, transactions: 3_000, users: 50, progress: (m) => progress.push(m) });
+    expect(progress.map((m) => m.slice(0, 5))).toEqual(["[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]"]);
     expect(result.transactions).toBe(3_000);
     expect(await t.db.transaction.count({ where: { platformId: platform.id } })).toBe(3_000);
     expect(result.contracts).toBeGreaterThan(400);

@@ -103,14 +103,20 @@ let workDir: string;
 let server: RunningProcess;
 let port: number;
 let demoKey: string;
+let metricsPort: number;
+// docs/operations.md scrapes the metrics listener with these, as a node configured so would serve it.
+const METRICS_TOKEN = "docs-example-metrics-token";
 
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await fs.mkdtemp(path.join(os.tmpdir(), "candle-docs-"));
   await fs.chmod(workDir, 0o755);
   port = await freePort();
+  metricsPort = await freePort();
   server = runScript("src/server.ts", [], {
     PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    METRICS_TOKEN,
     DATA_DIR: path.join(workDir, ".data"),
     DATABASE_URL: db.url,
     LOG_LEVEL: "warn",
@@ -136,7 +142,7 @@ async function runBlock(example: DocExample): Promise<BlockRun> {
   const code = example.code.replaceAll("http://localhost:5000", `http://localhost:${port}`);
   const script = `${PRELUDE}\n${code}\n${EPILOGUE}`;
   const child = spawn("bash", ["-c", script], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", KEY: demoKey, DOCS_WORKDIR: workDir, DOCS_STATE: state, DOCS_CURL_LOG: log },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", KEY: demoKey, METRICS_PORT: String(metricsPort), METRICS_TOKEN, DOCS_WORKDIR: workDir, DOCS_STATE: state, DOCS_CURL_LOG: log },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

