@@ -30,12 +30,10 @@ import {
   type SellerInput,
 } from "./contracts.schemas.js";
 import {
-  MAX_CONTRACT_TOTAL,
   assertManageable,
   assertMaySend,
   assertReadable,
   assertUnlocked,
-  computeFigures,
   isEditor,
   isUnlocked,
   loadState,
@@ -43,9 +41,9 @@ import {
   mayRead,
   rebalanceAndStore,
   voidAcceptances,
-  type BaseRates,
   type ContractState,
 } from "./contracts.state.js";
+import { MAX_CONTRACT_TOTAL, computeFigures, type BaseRates } from "../settlement/index.js";
 import { contractView, contractViewText, listContracts, type Tenant } from "./contracts.view.js";
 import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releaseExpiredHolds, retakeHolds, type HoldRules } from "./stock-holds.js";
 import type { Tx } from "../../db/tenant.js";

@@ -2,7 +2,6 @@ import type { FastifyBaseLogger } from "fastify";
 import type { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import { MAXIMUM_AMOUNT, minimumChargeAmount, type PaymentIntent, type PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
-import { feesByCollector } from "../../domain/fees/index.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { enqueue } from "../../jobs/queue.js";
@@ -11,12 +10,11 @@ import { AppError, ConflictError, NotFoundError, UnprocessableError } from "../.
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { recordEvent } from "../events/events.service.js";
-import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
 import type { ContractResponse } from "./contracts.schemas.js";
 import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "./stock-holds.js";
-import { API_FEE_TYPE, assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
+import { assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type ContractState } from "./contracts.state.js";
 import { contractView, type Tenant } from "./contracts.view.js";
-import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlement.engine.js";
+import { closeBooks, collectedFees, recordSettlementTransactions, runSettlement, type BaseRates, type EngineCharge, type EngineTransfer } from "../settlement/index.js";
 import type { Tx } from "../../db/tenant.js";
 
 /**
@@ -24,7 +22,7 @@ import type { Tx } from "../../db/tenant.js";
  * they owe, then pay each seller what they are owed to their Connect account, writing one
  * transaction per movement. Money moves at Stripe and is recorded here, and the two cannot share a
  * transaction, so (STYLE.md item 9) the work is a sequence of steps, each safe to repeat — run by
- * the settlement engine (`settlement.engine.ts`, which subscriptions' charges run through too):
+ * the settlement module's engine (`runSettlement`, which subscriptions' charges run through too):
  *
  * 1. Claim (one DB transaction, under the contract's row lock): check everything that could stop
  *    the settlement before anyone is charged — each buyer's consent first (`assertConsent`) — fix the payment method of each pending charge
@@ -360,13 +358,17 @@ export function createContractSettlement(deps: {
       if (c.buyers.some((b) => b.amountPaid < b.amountDue) || c.sellers.some((s) => s.amountReceived < s.amountOwed)) {
         throw new Error(`settlement of ${c.id} reached its end with money still to move`);
       }
-      const fees = feesByCollector(c.fees.map((fee) => ({ type: API_FEE_TYPE[fee.type], amount: fee.amount })));
-      await recordSettlementTransactions(tx, { platformId: c.platformId, mode: c.mode, requestId: plan.requestId, contractId: c.id, currency: c.currency, transferGroup: c.id, fees });
-      const books = await settlementBooks(tx, plan, c.id);
-      if (!books.balanced || books.incoming !== c.total) {
-        // Never mark paid books that do not add up: roll back and leave it `processing` for a person to look at.
-        throw new Error(`the books of ${c.id} do not balance: incoming ${books.incoming}, paid out ${books.paidOut}, total ${c.total}`);
-      }
+      // Never mark paid books that do not add up: closeBooks throws, and it stays `processing` for a person to look at.
+      await closeBooks(tx, {
+        platformId: c.platformId,
+        mode: c.mode,
+        requestId: plan.requestId,
+        contractId: c.id,
+        currency: c.currency,
+        transferGroup: c.id,
+        fees: collectedFees(c.fees),
+        expectedIncoming: c.total,
+      });
       await tx.contract.update({ where: { id: c.id }, data: { status: "paid", paid: clock.now(), settlementLeaseId: null, settlementLockedUntil: null } });
       await recordContractEvent(tx, plan, c.id, "contract.paid", plan.requestId);
     });

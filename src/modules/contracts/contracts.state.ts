@@ -1,8 +1,8 @@
 import type { Prisma } from "../../db/client.js";
-import { FeeRuleError, rebalanceContract, type ContractFigures, type FeeType as DomainFeeType } from "../../domain/fees/index.js";
 import type { ContractBuyer } from "../../generated/prisma/client.js";
 import type { FeeType } from "../../generated/prisma/enums.js";
-import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
+import { AppError, ConflictError, NotFoundError, PermissionError } from "../../lib/errors.js";
+import { DB_FEE_TYPE, computeFigures, type BaseRates } from "../settlement/index.js";
 import { newId } from "../../lib/ids.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
@@ -14,13 +14,6 @@ import type { Tx } from "../../db/tenant.js";
  * the rebalancing that every change ends with (DESIGN.md §6).
  */
 
-/** Fee rates that do not depend on the platform (config: STRIPE_FEE_*, CANDLE_FEE_PERCENT). */
-export interface BaseRates {
-  stripePercentBps: number;
-  stripeFixedCents: number;
-  candleBps: number;
-}
-
 export const stateInclude = {
   items: { orderBy: [{ created: "asc" }, { id: "asc" }] },
   buyers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
@@ -29,21 +22,6 @@ export const stateInclude = {
 } satisfies Prisma.ContractInclude;
 
 export type ContractState = Prisma.ContractGetPayload<{ include: typeof stateInclude }>;
-
-export const DB_FEE_TYPE: Readonly<Record<DomainFeeType, FeeType>> = {
-  "stripe:cc": "stripe_cc",
-  "candle:base": "candle_base",
-  "platform:base": "platform_base",
-  custom: "custom",
-};
-
-export const API_FEE_TYPE: Readonly<Record<FeeType, string>> = {
-  stripe_cc: "stripe:cc",
-  stripe_us_bank_account: "stripe:us_bank_account",
-  candle_base: "candle:base",
-  platform_base: "platform:base",
-  custom: "custom",
-};
 
 /** The computed fee rows: one each, recomputed on every change. */
 const COMPUTED_FEES = ["stripe_cc", "candle_base", "platform_base"] as const satisfies readonly FeeType[];
@@ -181,48 +159,6 @@ export function assertUnlocked(c: Pick<ContractState, "id" | "status" | "buyers"
 }
 
 // ── rebalancing ─────────────────────────────────────────────────────────────────────────────────
-
-/** The 422 for figures that cannot add up, with the gap in cents. */
-export function feeRuleError(err: FeeRuleError): UnprocessableError {
-  const param = err.party === "buyers" ? "dueAmount" : err.party === "sellers" ? "owedAmount" : undefined;
-  return new UnprocessableError(err.code, err.message, param, { gap_cents: err.gapCents });
-}
-
-/** The largest contract total PostgreSQL's integer columns hold. */
-export const MAX_CONTRACT_TOTAL = 2_147_483_647;
-
-/** What the figures are computed from: a stored contract's state, or one being built. */
-export interface FigureInput {
-  items: readonly { userId: string; total: number }[];
-  fees: readonly { id: string; type: FeeType; amount: number; payer: "buyers" | "sellers" }[];
-  buyers: readonly { userId: string; pinned: boolean; amountDue: number }[];
-  sellers: readonly { userId: string; pinned: boolean; amountOwed: number }[];
-  includeStripeFees: boolean;
-  includeCandleFees: boolean;
-  includePlatformFees: boolean;
-}
-
-/** Every figure of the contract, from its state as it is now (throws the 422 of impossible pins). */
-export function computeFigures(c: FigureInput, rates: BaseRates, platformBps: number): ContractFigures {
-  let figures: ContractFigures;
-  try {
-    figures = rebalanceContract({
-      items: c.items.map((item) => ({ sellerUserId: item.userId, total: item.total })),
-      customFees: c.fees.filter((fee) => fee.type === "custom").map((fee) => ({ id: fee.id, amount: fee.amount, payer: fee.payer })),
-      buyers: c.buyers.map((b) => ({ userId: b.userId, pinnedAmountDue: b.pinned ? b.amountDue : null })),
-      sellers: c.sellers.map((s) => ({ userId: s.userId, pinnedAmountOwed: s.pinned ? s.amountOwed : null })),
-      rates: { ...rates, platformBps },
-      include: { stripe: c.includeStripeFees, candle: c.includeCandleFees, platform: c.includePlatformFees },
-    });
-  } catch (err) {
-    if (err instanceof FeeRuleError) throw feeRuleError(err);
-    throw err;
-  }
-  if (figures.total > MAX_CONTRACT_TOTAL) {
-    throw new UnprocessableError("amount_too_large", `The contract would total ${figures.total}¢; a contract totals at most ${MAX_CONTRACT_TOTAL}¢.`);
-  }
-  return figures;
-}
 
 /**
  * Recomputes the contract's figures with `rebalanceContract` and stores them: subTotal, total, each

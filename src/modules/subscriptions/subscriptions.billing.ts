@@ -11,8 +11,7 @@ import { randomBase62 } from "../../lib/crypto.js";
 import { AppError, ConflictError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
-import { runSettlement, type EngineCharge, type EngineTransfer } from "../contracts/settlement.engine.js";
-import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
+import { closeBooks, recordSettlementTransactions, runSettlement, type EngineCharge, type EngineTransfer } from "../settlement/index.js";
 import { pastDueEmail } from "./subscriptions.emails.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
@@ -24,7 +23,7 @@ export type { Tenant };
  *
  * Each billed period is a `subscription_charges` row — unique per (subscription, period) and per
  * transfer group `<subscription id>:<period start>` — and is settled by the settlement engine that
- * settles contracts (`contracts/settlement.engine.ts`): a lease on the row (one charger at a time,
+ * settles contracts (the settlement module's `runSettlement`): a lease on the row (one charger at a time,
  * taken over when it lapses), the charge with the idempotency key `<transfer group>` (attempt 0) or
  * `<transfer group>:attempt:<n>` (n counts declines), a transfer per seller
  * (`<transfer group>:seller:<user id>:transfer`), the `incoming`, `outgoing` and `fee:*`
@@ -376,12 +375,17 @@ export function createSubscriptionBilling(deps: {
         throw new Error(`${row.transferGroup} reached its end with money still to move`);
       }
       const terms = sub.terms as unknown as StoredTerms;
-      const common = { platformId: sub.platformId, mode: sub.mode, requestId: plan.requestId, contractId: sub.contractId, subscriptionId: sub.id, currency: row.currency, transferGroup: row.transferGroup };
-      await recordSettlementTransactions(tx, { ...common, fees: terms.fees });
-      const books = await settlementBooks(tx, plan, row.transferGroup);
-      if (!books.balanced || books.incoming !== row.amount) {
-        throw new Error(`the books of ${row.transferGroup} do not balance: incoming ${books.incoming}, paid out ${books.paidOut}, amount ${row.amount}`);
-      }
+      await closeBooks(tx, {
+        platformId: sub.platformId,
+        mode: sub.mode,
+        requestId: plan.requestId,
+        contractId: sub.contractId,
+        subscriptionId: sub.id,
+        currency: row.currency,
+        transferGroup: row.transferGroup,
+        fees: terms.fees,
+        expectedIncoming: row.amount,
+      });
       await tx.subscriptionCharge.update({ where: { id: row.id }, data: { status: "paid", paid: clock.now(), leaseId: null, lockedUntil: null } });
       if (sub.incomplete) {
         await tx.subscription.update({ where: { id: sub.id }, data: { incomplete: false, isActive: true, nextAttemptAt: sub.currentPeriodEnd } });

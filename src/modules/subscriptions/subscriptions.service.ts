@@ -1,5 +1,5 @@
 import type { Db, Prisma } from "../../db/client.js";
-import { feesByCollector, subscriptionTerms } from "../../domain/fees/index.js";
+import { subscriptionTerms } from "../../domain/fees/index.js";
 import { periodBoundary, type Cycle } from "../../domain/subscriptions/periods.js";
 import type { Subscription } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
@@ -8,7 +8,8 @@ import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination
 import { roleAtLeast } from "../../lib/roles.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { API_FEE_TYPE, assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates } from "../contracts/contracts.state.js";
+import { assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore } from "../contracts/contracts.state.js";
+import { collectedFees, type BaseRates } from "../settlement/index.js";
 import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "../contracts/stock-holds.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
@@ -92,7 +93,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         const terms = subscriptionTerms({
           amount: buyer.amountDue,
           sellers: c.sellers.map((s) => ({ userId: s.userId, amountOwed: s.amountOwed })),
-          fees: feesByCollector(c.fees.map((fee) => ({ type: API_FEE_TYPE[fee.type], amount: fee.amount }))),
+          fees: collectedFees(c.fees),
         });
         const serviceId = c.items.find((item) => item.productId !== null)?.productId ?? null;
         const product = serviceId ? await tx.product.findUnique({ where: { id: serviceId }, select: { cycle: true } }) : null;
