@@ -29,10 +29,15 @@ import { calendarsRoutes } from "./modules/calendars/calendars.routes.js";
 import { createCalendarsService } from "./modules/calendars/calendars.service.js";
 import { cartsRoutes } from "./modules/carts/carts.routes.js";
 import { createCartsService } from "./modules/carts/carts.service.js";
-import { contractsRoutes } from "./modules/contracts/contracts.routes.js";
-import { createContractsService, type ContractsService } from "./modules/contracts/contracts.service.js";
-import { sweepExpiredHolds } from "./modules/contracts/stock-holds.js";
-import { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./modules/contracts/contracts.settlement.js";
+import {
+  contractsRoutes,
+  createContractSettlement,
+  createContractsService,
+  sweepExpiredHolds,
+  type ContractSettlement,
+  type ContractsService,
+  type SettleContractJob,
+} from "./modules/contracts/index.js";
 import { createCredentialsService } from "./modules/auth/credentials.service.js";
 import { KeyCache } from "./modules/auth/key-cache.js";
 import { SessionCache } from "./modules/auth/session-cache.js";
@@ -57,15 +62,18 @@ import { createProductImagesService } from "./modules/products/product-images.se
 import { productsRoutes } from "./modules/products/products.routes.js";
 import { createProductsService, type ProductsService } from "./modules/products/products.service.js";
 import { uploadsRoutes } from "./modules/uploads/uploads.routes.js";
-import { createAnalyticsService } from "./modules/transactions/analytics.service.js";
-import { transactionsRoutes } from "./modules/transactions/transactions.routes.js";
-import { createTransactionsService, type TransactionsService } from "./modules/transactions/transactions.service.js";
+import { createAnalyticsService, createTransactionsService, transactionsRoutes, type TransactionsService } from "./modules/transactions/index.js";
 import { createPlatformsService, type PlatformsService } from "./modules/platforms/platforms.service.js";
 import { stripeWebhooksRoutes } from "./modules/stripe-webhooks/stripe-webhooks.routes.js";
 import { createStripeWebhooksService } from "./modules/stripe-webhooks/stripe-webhooks.service.js";
-import { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./modules/subscriptions/subscriptions.billing.js";
-import { subscriptionsRoutes } from "./modules/subscriptions/subscriptions.routes.js";
-import { createSubscriptionsService, type SubscriptionsService } from "./modules/subscriptions/subscriptions.service.js";
+import {
+  createSubscriptionBilling,
+  createSubscriptionsService,
+  subscriptionsRoutes,
+  type RenewSubscriptionJob,
+  type SubscriptionBilling,
+  type SubscriptionsService,
+} from "./modules/subscriptions/index.js";
 import { usersRoutes } from "./modules/users/users.routes.js";
 import { createUsersService, type UsersService } from "./modules/users/users.service.js";
 import { utilsRoutes } from "./modules/utils/utils.routes.js";

@@ -9,6 +9,7 @@
  * - `ledger.ts`, `ledger.repo.ts`: the `transactions` table — its API shape, and what a settlement
  *   writes to it (`recordSettlementTransactions`, `closeBooks`, `settlementBooks`).
  * - `refunds.ts`: refunds of a settlement's charges (reversals and fees given back in proportion).
+ * - `parties.repo.ts`: whom a settlement charges and pays, as the gateway knows them.
  */
 export { runSettlement, type EngineCharge, type EngineTransfer, type SettlementSteps } from "./engine.js";
 export { isDefinitive } from "./payment-failures.js";
@@ -26,3 +27,4 @@ export {
 export { TRANSACTION_TYPES, toDbType, toTransactionResponse, type ApiTransactionType } from "./ledger.js";
 export { closeBooks, recordSettlementTransactions, settlementBooks, type SettlementMovements } from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";
+export { chargeLimits, customerOnRecord, loadParties, type Parties, type Payee, type Payer } from "./parties.repo.js";

@@ -4,7 +4,7 @@ import { requireAuth } from "../../plugins/auth.js";
 import { toMediaResponse, type MediaService } from "../media/media.service.js";
 import { readMediaField } from "../media/upload.js";
 import type { PlatformsService } from "../platforms/platforms.service.js";
-import { estimateFeeBody, feeEstimateSchema } from "../contracts/contracts.schemas.js";
+import { estimateFeeBody, feeEstimateSchema } from "../contracts/index.js";
 import { generatedUsernameSchema, generateUsernameBody, mediaSchema } from "./utils.schemas.js";
 import type { UtilsService } from "./utils.service.js";
 

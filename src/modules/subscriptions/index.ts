@@ -1,0 +1,7 @@
+/**
+ * The subscriptions module's public API: other modules import this file only.
+ */
+export { subscriptionsRoutes } from "./subscriptions.routes.js";
+export { createSubscriptionsService, type SubscriptionsService } from "./subscriptions.service.js";
+export { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./subscriptions.billing.js";
+export { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
