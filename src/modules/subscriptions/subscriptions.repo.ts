@@ -59,3 +59,8 @@ export function dueSubscriptions(db: Db, now: Date, batch: number): Promise<{ id
     UNION
     (SELECT id, platform_id, mode FROM subscriptions WHERE is_paused AND paused_until <= ${now} AND ended IS NULL ORDER BY paused_until LIMIT ${batch})`;
 }
+
+/** Whether live subscriptions bill the contract (its settlement is theirs, cycle by cycle). */
+export async function hasLiveSubscriptions(client: Db | Tx, contractId: string): Promise<boolean> {
+  return (await client.subscription.count({ where: { contractId, ended: null } })) > 0;
+}
