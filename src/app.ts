@@ -70,6 +70,7 @@ import {
   createSubscriptionBilling,
   createSubscriptionsService,
   hasLiveSubscriptions,
+  hasSubscriptions,
   subscriptionsRoutes,
   type RenewSubscriptionJob,
   type SubscriptionBilling,
@@ -208,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log: app.log });
   const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
-  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
   const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log: app.log, holds: config.stockHolds, billedBySubscriptions: hasLiveSubscriptions });
   // Subscriptions' charges run through the settlement engine too, with the same lease.
   const billing = createSubscriptionBilling({

@@ -64,3 +64,8 @@ export function dueSubscriptions(db: Db, now: Date, batch: number): Promise<{ id
 export async function hasLiveSubscriptions(client: Db | Tx, contractId: string): Promise<boolean> {
   return (await client.subscription.count({ where: { contractId, ended: null } })) > 0;
 }
+
+/** Whether the contract has subscriptions, live or ended (their terms and history point at it). */
+export async function hasSubscriptions(client: Db | Tx, contractId: string): Promise<boolean> {
+  return (await client.subscription.count({ where: { contractId } })) > 0;
+}
