@@ -1,6 +1,5 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Mode } from "../../generated/prisma/enums.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
@@ -19,37 +18,105 @@ type Client = Db | Prisma.TransactionClient;
 
 const date = (column: string) => Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`);
 
+/**
+ * One definition of the contract object: the zod schema (contracts.schemas.ts), which the OpenAPI
+ * document and the route's serializer use. The statement below is derived from it — every field
+ * of each object is one entry of a map typed by the schema's inferred type, so a field the schema
+ * has and the statement lacks (or the reverse) does not compile — and the Prisma state is never
+ * rendered: every answer is this statement's.
+ */
+type Columns<T> = { readonly [K in keyof T]-?: Prisma.Sql };
+type Item = ContractResponse["items"][number];
+type Buyer = ContractResponse["buyers"][number];
+type Seller = ContractResponse["sellers"][number];
+type Fee = ContractResponse["fees"][number];
+
+/** `json_build_object('key', expression, …)` in the map's order (the JSON's key order). */
+function jsonObject<T>(columns: Columns<T>): Prisma.Sql {
+  const pairs = Object.entries(columns as Record<string, Prisma.Sql>).map(([key, value]) => Prisma.sql`${Prisma.raw(`'${key}'`)}, ${value}`);
+  return Prisma.sql`json_build_object(${Prisma.join(pairs, ", ")})`;
+}
+
+const raw = Prisma.raw;
+
+const ITEM = {
+  id: raw("i.id"),
+  contract_id: raw("i.contract_id"),
+  user_id: raw("i.user_id"),
+  type: raw("i.type"),
+  product_id: raw("i.product_id"),
+  startDate: date("i.start_date"),
+  endDate: date("i.end_date"),
+  quantity: raw("i.quantity"),
+  price: raw("i.price"),
+  total: raw("i.total"),
+  description: raw("i.description"),
+} satisfies Columns<Item>;
+
+const BUYER = {
+  id: raw("b.id"),
+  user_id: raw("b.user_id"),
+  email: raw("b.email"),
+  name: raw("b.name"),
+  baseAmountDue: raw("b.base_amount_due"),
+  amountDue: raw("b.amount_due"),
+  amountPaid: raw("b.amount_paid"),
+  accepted: date("b.accepted"),
+  acceptedAmount: raw("b.accepted_amount"),
+} satisfies Columns<Buyer>;
+
+const SELLER = {
+  id: raw("s.id"),
+  user_id: raw("s.user_id"),
+  email: raw("s.email"),
+  name: raw("s.name"),
+  baseAmountOwed: raw("s.base_amount_owed"),
+  amountOwed: raw("s.amount_owed"),
+  amountReceived: raw("s.amount_received"),
+} satisfies Columns<Seller>;
+
+const FEE = {
+  id: raw("f.id"),
+  buyer_user_id: raw("f.buyer_user_id"),
+  type: raw("f.type"),
+  amount: raw("f.amount"),
+  description: raw("f.description"),
+  payer: raw("f.payer"),
+} satisfies Columns<Fee>;
+
 /** The contract object of the row aliased `c`. */
-const CONTRACT_JSON = Prisma.sql`json_build_object(
-  'id', c.id, 'platform_id', c.platform_id, 'mode', c.mode, 'user_id', c.user_id, 'cart_id', c.cart_id,
-  'items', coalesce((
-    SELECT json_agg(json_build_object(
-      'id', i.id, 'contract_id', i.contract_id, 'user_id', i.user_id, 'type', i.type, 'product_id', i.product_id,
-      'startDate', ${date("i.start_date")}, 'endDate', ${date("i.end_date")}, 'quantity', i.quantity, 'price', i.price,
-      'total', i.total, 'description', i.description
-    ) ORDER BY i.created, i.id) FROM contract_items i WHERE i.contract_id = c.id), '[]'),
-  'notes', c.notes, 'sent', ${date("c.sent")}, 'lastSent', ${date("c.last_sent")}, 'due', ${date("c.due")},
-  'lastPaymentAttempt', ${date("c.last_payment_attempt")}, 'paid', ${date("c.paid")},
-  'subTotal', c.sub_total, 'total', c.total, 'currency', c.currency, 'status', c.status,
-  'buyers', coalesce((
-    SELECT json_agg(json_build_object(
-      'id', b.id, 'user_id', b.user_id, 'email', b.email, 'name', b.name,
-      'baseAmountDue', b.base_amount_due, 'amountDue', b.amount_due, 'amountPaid', b.amount_paid,
-      'accepted', ${date("b.accepted")}, 'acceptedAmount', b.accepted_amount
-    ) ORDER BY b.position, b.id) FROM contract_buyers b WHERE b.contract_id = c.id), '[]'),
-  'sellers', coalesce((
-    SELECT json_agg(json_build_object(
-      'id', s.id, 'user_id', s.user_id, 'email', s.email, 'name', s.name,
-      'baseAmountOwed', s.base_amount_owed, 'amountOwed', s.amount_owed, 'amountReceived', s.amount_received
-    ) ORDER BY s.position, s.id) FROM contract_sellers s WHERE s.contract_id = c.id), '[]'),
-  'fees', coalesce((
-    SELECT json_agg(json_build_object(
-      'id', f.id, 'buyer_user_id', f.buyer_user_id, 'type', f.type, 'amount', f.amount, 'description', f.description, 'payer', f.payer
-    ) ORDER BY CASE f.type WHEN 'stripe:cc' THEN 0 WHEN 'stripe:us_bank_account' THEN 1 WHEN 'candle:base' THEN 2 WHEN 'platform:base' THEN 3 ELSE 4 END, f.created, f.id)
-    FROM contract_fees f WHERE f.contract_id = c.id), '[]'),
-  'includeStripeFees', c.include_stripe_fees, 'includeCandleFees', c.include_candle_fees, 'includePlatformFees', c.include_platform_fees,
-  'created', ${date("c.created")}, 'updated', ${date("c.updated")}
-)`;
+const CONTRACT_JSON = jsonObject<ContractResponse>({
+  id: raw("c.id"),
+  platform_id: raw("c.platform_id"),
+  mode: raw("c.mode"),
+  user_id: raw("c.user_id"),
+  cart_id: raw("c.cart_id"),
+  items: Prisma.sql`coalesce((
+    SELECT json_agg(${jsonObject<Item>(ITEM)} ORDER BY i.created, i.id) FROM contract_items i WHERE i.contract_id = c.id), '[]')`,
+  notes: raw("c.notes"),
+  sent: date("c.sent"),
+  lastSent: date("c.last_sent"),
+  due: date("c.due"),
+  lastPaymentAttempt: date("c.last_payment_attempt"),
+  paid: date("c.paid"),
+  subTotal: raw("c.sub_total"),
+  total: raw("c.total"),
+  currency: raw("c.currency"),
+  status: raw("c.status"),
+  buyers: Prisma.sql`coalesce((
+    SELECT json_agg(${jsonObject<Buyer>(BUYER)} ORDER BY b.position, b.id) FROM contract_buyers b WHERE b.contract_id = c.id), '[]')`,
+  sellers: Prisma.sql`coalesce((
+    SELECT json_agg(${jsonObject<Seller>(SELLER)} ORDER BY s.position, s.id) FROM contract_sellers s WHERE s.contract_id = c.id), '[]')`,
+  fees: Prisma.sql`coalesce((
+    SELECT json_agg(${jsonObject<Fee>(FEE)}
+      ORDER BY CASE f.type WHEN 'stripe:cc' THEN 0 WHEN 'stripe:us_bank_account' THEN 1 WHEN 'candle:base' THEN 2 WHEN 'platform:base' THEN 3 ELSE 4 END, f.created, f.id)
+    FROM contract_fees f WHERE f.contract_id = c.id), '[]')`,
+  includeStripeFees: raw("c.include_stripe_fees"),
+  includeCandleFees: raw("c.include_candle_fees"),
+  includePlatformFees: raw("c.include_platform_fees"),
+  created: date("c.created"),
+  updated: date("c.updated"),
+});
 
 /** The contract object, or null when the tenant has no such contract. */
 export async function contractView(client: Client, tenant: Tenant, id: string): Promise<ContractResponse | null> {
