@@ -5,7 +5,7 @@ import { bearer, createTestContext, type TestContext, type TestPlatform } from "
 
 /**
  * The contract object has one definition, the zod schema; PostgreSQL builds the answers from a map
- * typed by it (contracts.view.ts). This checks the built JSON against the schema at run time too:
+ * typed by it (contracts.repo.ts). This checks the built JSON against the schema at run time too:
  * the same keys at every level, and values the schema accepts.
  */
 

@@ -3,7 +3,8 @@ import { NotFoundError, PermissionError, UnprocessableError } from "../../../lib
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { MAX_CUSTOM_FEES, type CustomFeeInput, type FeeInclusionInput, type ModifyFeeInput } from "../contracts.schemas.js";
-import { isEditor, type ContractState } from "../contracts.state.js";
+import { isEditor } from "../contracts.state.js";
+import { type ContractState } from "../contracts.repo.js";
 import { change, inclusion, type ContractsContext } from "./shared.js";
 
 /** A contract's custom fees, and who bears the computed ones (fee inclusion). */

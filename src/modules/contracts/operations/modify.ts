@@ -1,7 +1,8 @@
 import { UnprocessableError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse, ModifyContractInput } from "../contracts.schemas.js";
-import { assertInDeal, assertManageable, assertUnlocked, isEditor, isUnlocked, loadState, lockContract, voidAcceptances } from "../contracts.state.js";
+import { assertInDeal, assertManageable, assertUnlocked, isEditor, isUnlocked } from "../contracts.state.js";
+import { loadState, lockContract, voidAcceptances } from "../contracts.repo.js";
 import { inclusion, rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 
 /** Notes and due date; currency and fee inclusion too while nothing is paid. */

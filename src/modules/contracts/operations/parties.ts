@@ -3,7 +3,8 @@ import { ConflictError, NotFoundError, PermissionError, UnprocessableError } fro
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { MAX_PARTIES, type BuyerInput, type SellerInput } from "../contracts.schemas.js";
-import { isEditor, type ContractState } from "../contracts.state.js";
+import { isEditor } from "../contracts.state.js";
+import { type ContractState } from "../contracts.repo.js";
 import { change, resolveUser, type ContractsContext } from "./shared.js";
 
 /** A contract's buyers and sellers: added, pinned, unpinned, removed. */

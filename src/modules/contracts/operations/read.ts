@@ -3,7 +3,7 @@ import type { Page } from "../../../lib/pagination.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse, ListContractsQuery } from "../contracts.schemas.js";
 import { assertReadable, isEditor } from "../contracts.state.js";
-import { contractViewText, listContracts } from "../contracts.view.js";
+import { contractViewText, listContracts } from "../contracts.repo.js";
 import { tenantOf, type ContractsContext } from "./shared.js";
 
 /** Reading contracts: one (as the JSON text PostgreSQL built), the platform's, a user's, the signed-in user's. */

@@ -1,7 +1,8 @@
 import { ConflictError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse } from "../contracts.schemas.js";
-import { assertManageable, assertUnlocked, lockContract } from "../contracts.state.js";
+import { assertManageable, assertUnlocked } from "../contracts.state.js";
+import { lockContract } from "../contracts.repo.js";
 import { releaseStock } from "./items.js";
 import { recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 

@@ -3,7 +3,8 @@ import { ConflictError, UnprocessableError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { contractEmail } from "../contracts.emails.js";
 import type { ContractResponse } from "../contracts.schemas.js";
-import { assertMaySend, isUnlocked, lockContract } from "../contracts.state.js";
+import { assertMaySend, isUnlocked } from "../contracts.state.js";
+import { lockContract } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 

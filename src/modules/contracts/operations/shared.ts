@@ -7,8 +7,9 @@ import { recordEvent } from "../../events/events.service.js";
 import type { EventType } from "../../events/event-types.js";
 import type { BaseRates } from "../../settlement/index.js";
 import type { ContractResponse, CreateContractInput, FeeInclusionInput, FromCartInput, ModifyContractInput } from "../contracts.schemas.js";
-import { assertInDeal, assertManageable, assertUnlocked, loadState, lockContract, rebalanceAndStore, voidAcceptances, type ContractState } from "../contracts.state.js";
-import { contractView } from "../contracts.view.js";
+import { assertInDeal, assertManageable, assertUnlocked } from "../contracts.state.js";
+import { loadState, lockContract, rebalanceAndStore, voidAcceptances, type ContractState } from "../contracts.repo.js";
+import { contractView } from "../contracts.repo.js";
 import type { HoldRules } from "../stock-holds.js";
 
 /** What every contract operation works with, and the pipeline every change goes through. */

@@ -3,7 +3,8 @@ import type { Tx } from "../../../db/tenant.js";
 import { ConflictError, PermissionError, UnprocessableError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { BaseRates } from "../../settlement/index.js";
-import { assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore, type ContractState } from "../contracts.state.js";
+import { assertReadable, isUnlocked } from "../contracts.state.js";
+import { loadState, lockContract, rebalanceAndStore, type ContractState } from "../contracts.repo.js";
 import { holdUntil, retakeHolds, type HoldRules } from "../stock-holds.js";
 
 /**

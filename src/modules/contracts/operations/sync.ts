@@ -1,6 +1,7 @@
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse } from "../contracts.schemas.js";
-import { assertReadable, isUnlocked, lockContract } from "../contracts.state.js";
+import { assertReadable, isUnlocked } from "../contracts.state.js";
+import { lockContract } from "../contracts.repo.js";
 import { rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 
 /**

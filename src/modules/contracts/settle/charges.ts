@@ -2,8 +2,8 @@ import type { PaymentIntent } from "../../../adapters/payments/gateway.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import { recordEvent } from "../../events/events.service.js";
 import { recordSettlementTransactions } from "../../settlement/index.js";
-import { lockContract, type ContractState } from "../contracts.state.js";
-import { contractView } from "../contracts.view.js";
+import { lockContract, type ContractState } from "../contracts.repo.js";
+import { contractView } from "../contracts.repo.js";
 import type { Charge, Plan, SettleContext } from "./plan.js";
 
 /** Step 2's records: a buyer's charge (once, whoever reports it), a declined attempt, the contract's events. */

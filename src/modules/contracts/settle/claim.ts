@@ -2,7 +2,8 @@ import type { Tenant } from "../../../db/tenant.js";
 import { randomBase62 } from "../../../lib/crypto.js";
 import { AppError, ConflictError, UnprocessableError } from "../../../lib/errors.js";
 import { chargeLimits, loadParties } from "../../settlement/index.js";
-import { assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore } from "../contracts.state.js";
+import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.js";
+import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
 

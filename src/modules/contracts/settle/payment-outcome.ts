@@ -1,7 +1,7 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { PaymentIntentOutcome } from "../../../generated/prisma/client.js";
 import type { Mode } from "../../../generated/prisma/enums.js";
-import { loadState } from "../contracts.state.js";
+import { loadState } from "../contracts.repo.js";
 import { markBuyerPaid, recordContractEvent } from "./charges.js";
 import { queueResume, type SettleContext } from "./plan.js";
 

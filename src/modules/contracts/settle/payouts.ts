@@ -1,7 +1,7 @@
 import type { PaymentsRequestError } from "../../../adapters/payments/errors.js";
 import { ConflictError } from "../../../lib/errors.js";
 import { closeBooks, collectedFees, recordSettlementTransactions } from "../../settlement/index.js";
-import { lockContract } from "../contracts.state.js";
+import { lockContract } from "../contracts.repo.js";
 import { recordContractEvent } from "./charges.js";
 import { releaseLease } from "./lease.js";
 import type { Plan, SettleContext, Transfer } from "./plan.js";

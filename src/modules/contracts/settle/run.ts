@@ -1,8 +1,8 @@
 import type { Tenant } from "../../../db/tenant.js";
 import { NotFoundError } from "../../../lib/errors.js";
 import { runSettlement } from "../../settlement/index.js";
-import { lockContract } from "../contracts.state.js";
-import { contractView } from "../contracts.view.js";
+import { lockContract } from "../contracts.repo.js";
+import { contractView } from "../contracts.repo.js";
 import { markBuyerPaid, recordFailedCharge } from "./charges.js";
 import { claim } from "./claim.js";
 import { releaseLease, renewLease } from "./lease.js";

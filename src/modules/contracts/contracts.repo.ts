@@ -1,10 +1,98 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+import type { FeeType } from "../../generated/prisma/enums.js";
+import { NotFoundError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
+import { DB_FEE_TYPE, computeFigures, type BaseRates } from "../settlement/index.js";
 import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
-import type { Tenant } from "../../db/tenant.js";
 
 export type { Tenant };
+
+/**
+ * The contracts module's rows: the row lock and state every change works on, the rebalanced
+ * figures every change ends with, and the contract object as PostgreSQL builds it.
+ */
+
+// ── the state under the row lock ────────────────────────────────────────────────────────────────
+
+export const stateInclude = {
+  items: { orderBy: [{ created: "asc" }, { id: "asc" }] },
+  buyers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
+  sellers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
+  fees: { orderBy: [{ created: "asc" }, { id: "asc" }] },
+} satisfies Prisma.ContractInclude;
+
+export type ContractState = Prisma.ContractGetPayload<{ include: typeof stateInclude }>;
+
+/** The computed fee rows: one each, recomputed on every change. */
+const COMPUTED_FEES = ["stripe_cc", "candle_base", "platform_base"] as const satisfies readonly FeeType[];
+
+/**
+ * Locks the contract's row for the rest of the transaction — every change to a contract, its
+ * settlement steps and its webhooks take turns on it — and reads its state. 404 for another
+ * platform's (or mode's) contract.
+ */
+export async function lockContract(tx: Tx, tenant: Tenant, id: string): Promise<ContractState> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM contracts WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
+  if (rows.length === 0) throw new NotFoundError("contract", id, "id");
+  return loadState(tx, id);
+}
+
+export function loadState(tx: Tx, id: string): Promise<ContractState> {
+  return tx.contract.findUniqueOrThrow({ where: { id }, include: stateInclude });
+}
+
+/** Every change to a contract's money (items, parties, amounts, fees, inclusion, currency) voids its buyers' acceptances. */
+export async function voidAcceptances(tx: Tx, contractId: string): Promise<void> {
+  await tx.contractBuyer.updateMany({ where: { contractId, accepted: { not: null } }, data: { accepted: null, acceptedAmount: null, acceptedCurrency: null } });
+}
+
+// ── rebalancing ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Recomputes the contract's figures with `rebalanceContract` and stores them: subTotal, total, each
+ * buyer's and seller's base and current amounts, and the computed fee rows — one stable row per
+ * type, updated in place, deleted when it falls to 0. Writes only what changed.
+ */
+export async function rebalanceAndStore(tx: Tx, c: ContractState, rates: BaseRates): Promise<void> {
+  const platform = await tx.platform.findUniqueOrThrow({ where: { id: c.platformId }, select: { platformFeeBps: true } });
+  const figures = computeFigures(c, rates, platform.platformFeeBps);
+
+  if (figures.subTotal !== c.subTotal || figures.total !== c.total) {
+    await tx.contract.update({ where: { id: c.id }, data: { subTotal: figures.subTotal, total: figures.total } });
+  }
+  for (const [i, b] of c.buyers.entries()) {
+    const f = figures.buyers[i]!;
+    if (f.baseAmountDue !== b.baseAmountDue || f.amountDue !== b.amountDue) {
+      await tx.contractBuyer.update({ where: { id: b.id }, data: { baseAmountDue: f.baseAmountDue, amountDue: f.amountDue } });
+    }
+  }
+  for (const [i, s] of c.sellers.entries()) {
+    const f = figures.sellers[i]!;
+    if (f.baseAmountOwed !== s.baseAmountOwed || f.amountOwed !== s.amountOwed) {
+      await tx.contractSeller.update({ where: { id: s.id }, data: { baseAmountOwed: f.baseAmountOwed, amountOwed: f.amountOwed } });
+    }
+  }
+  const bearer = { stripe_cc: c.includeStripeFees, candle_base: c.includeCandleFees, platform_base: c.includePlatformFees } as const;
+  for (const type of COMPUTED_FEES) {
+    const amount = figures.fees.find((fee) => DB_FEE_TYPE[fee.type] === type)?.amount ?? 0;
+    const payer = bearer[type] ? ("buyers" as const) : ("sellers" as const);
+    const [row, ...extra] = c.fees.filter((fee) => fee.type === type);
+    if (extra.length > 0) await tx.contractFee.deleteMany({ where: { id: { in: extra.map((fee) => fee.id) } } });
+    if (amount === 0) {
+      if (row) await tx.contractFee.delete({ where: { id: row.id } });
+    } else if (!row) {
+      await tx.contractFee.create({ data: { id: newId("fee"), platformId: c.platformId, mode: c.mode, contractId: c.id, type, amount, payer } });
+    } else if (row.amount !== amount || row.payer !== payer) {
+      await tx.contractFee.update({ where: { id: row.id }, data: { amount, payer } });
+    }
+  }
+}
+
+// ── the contract object ─────────────────────────────────────────────────────────────────────────
 
 /**
  * The contract object, built by PostgreSQL: one statement returns the contract with its items,
