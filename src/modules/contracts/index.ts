@@ -7,3 +7,4 @@ export { createContractSettlement, type ContractSettlement, type SettleContractJ
 export { estimateFeeBody, feeEstimateSchema } from "./contracts.schemas.js";
 export { isSellerOf, lockForSubscription, priceForSubscription } from "./operations/subscription-terms.js";
 export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRules } from "./stock-holds.js";
+export { countSentContractItems } from "./contracts.products.js";

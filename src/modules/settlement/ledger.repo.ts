@@ -4,7 +4,7 @@ import type { Tenant, Tx } from "../../db/tenant.js";
 import type { Transaction } from "../../generated/prisma/client.js";
 import type { TransactionType } from "../../generated/prisma/enums.js";
 import { newId } from "../../lib/ids.js";
-import { recordEvents } from "../events/events.service.js";
+import { recordEvents } from "../events/index.js";
 import { transactionEvent } from "./ledger.js";
 
 /**

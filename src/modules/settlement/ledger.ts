@@ -1,8 +1,8 @@
 import type { Transaction } from "../../generated/prisma/client.js";
 import type { TransactionType } from "../../generated/prisma/enums.js";
 import { toApiDate } from "../../lib/time.js";
-import type { EventType } from "../events/event-types.js";
-import type { RecordEventInput } from "../events/events.service.js";
+import type { EventType } from "../events/index.js";
+import type { RecordEventInput } from "../events/index.js";
 
 /**
  * The ledger's rows as the API names and renders them. The settlement module writes the

@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/erro
 import { newId } from "../../lib/ids.js";
 import type { Clock } from "../../lib/time.js";
 import { enqueue } from "../../jobs/queue.js";
-import { recordEvents, type RecordEventInput } from "../events/events.service.js";
+import { recordEvents, type RecordEventInput } from "../events/index.js";
 import { API_TYPE, transactionEvent } from "./ledger.js";
 import { POOL_TYPES } from "./ledger.repo.js";
 import { isDefinitive } from "./payment-failures.js";

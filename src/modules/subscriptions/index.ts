@@ -4,5 +4,5 @@
 export { subscriptionsRoutes } from "./subscriptions.routes.js";
 export { createSubscriptionsService, type SubscriptionsService } from "./subscriptions.service.js";
 export { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./subscriptions.billing.js";
-export { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
+export { endUserSubscriptions } from "./subscriptions.erase.js";
 export { hasLiveSubscriptions, hasSubscriptions } from "./subscriptions.repo.js";

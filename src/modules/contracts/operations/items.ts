@@ -4,7 +4,7 @@ import type { ItemType } from "../../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
-import { effectivePrice } from "../../products/pricing.js";
+import { effectivePrice } from "../../products/index.js";
 import { MAX_CONTRACT_TOTAL } from "../../settlement/index.js";
 import { MAX_ITEMS, type ItemInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";

@@ -1,6 +1,6 @@
 import type { PaymentIntent } from "../../../adapters/payments/gateway.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
-import { recordEvent } from "../../events/events.service.js";
+import { recordEvent } from "../../events/index.js";
 import { recordSettlementTransactions } from "../../settlement/index.js";
 import { lockContract, type ContractState } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
