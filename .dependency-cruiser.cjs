@@ -5,11 +5,7 @@
  */
 
 /** Exceptions: one per line, each with its reason. */
-const EXCEPTIONS = [
-  // contracts, subscriptions and transactions are being restructured into a `settlement` module
-  // (issue 16, item 3) on their own branch; their internal imports of each other are settled there.
-  "^src/modules/(contracts|subscriptions|transactions)/",
-];
+const EXCEPTIONS = [];
 
 module.exports = {
   forbidden: [

@@ -22,7 +22,7 @@ import { createPaymentMethodsService } from "../modules/payment-methods/index.js
 import { createPlatformsService } from "../modules/platforms/index.js";
 import { createProductImagesService, createProductsService } from "../modules/products/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
-import { createSubscriptionBilling, createSubscriptionsService } from "../modules/subscriptions/index.js";
+import { createSubscriptionBilling, createSubscriptionsService, hasLiveSubscriptions, hasSubscriptions } from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
@@ -92,8 +92,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts } });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds });
-  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
-  const settlementEngine = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
+  const settlementEngine = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds, billedBySubscriptions: hasLiveSubscriptions });
   const settlement: typeof settlementEngine = {
     ...settlementEngine,
     settle: (auth, id) => countSettlement(metrics, "contract", () => settlementEngine.settle(auth, id), (r) => r.complete),

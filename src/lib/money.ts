@@ -11,3 +11,11 @@ export function percentToBps(percent: number): number {
 export function bpsToPercent(bps: number): number {
   return bps / 100;
 }
+
+const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
+
+/** "123.45 USD" (two-decimal currencies) or "12345 JPY". */
+export function formatMoney(cents: number, currency: string): string {
+  const amount = ZERO_DECIMAL.has(currency) ? String(cents) : `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+  return `${amount} ${currency.toUpperCase()}`;
+}

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settlementBooks } from "../../src/modules/transactions/transactions.service.js";
+import { settlementBooks } from "../../src/modules/settlement/index.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { startCluster, type Cluster, type ClusterNode } from "../helpers/cluster.js";
 import { addCard, okContract, onboardSeller, simulatorCounts, type Json } from "../helpers/contracts.js";

@@ -2,7 +2,7 @@ import type { OfflinePaymentsGateway } from "../../src/adapters/payments/offline
 import { allocateLargestRemainder, applyBps, resolveRates, stripeActualFee } from "../../src/domain/fees/index.js";
 import type { Transaction } from "../../src/generated/prisma/client.js";
 import { newId } from "../../src/lib/ids.js";
-import { recordSettlementTransactions } from "../../src/modules/transactions/transactions.service.js";
+import { recordSettlementTransactions } from "../../src/modules/settlement/index.js";
 import type { TestContext, TestPlatform } from "./app.js";
 
 /**

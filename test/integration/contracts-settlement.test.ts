@@ -4,7 +4,7 @@ import { PaymentsUnavailableError } from "../../src/adapters/payments/errors.js"
 import type { PaymentIntent, PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import { OFFLINE_WEBHOOK_SECRET } from "../../src/config.js";
 import type { Clock } from "../../src/lib/time.js";
-import { settlementBooks } from "../../src/modules/transactions/transactions.service.js";
+import { settlementBooks } from "../../src/modules/settlement/index.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { addCard, failed, okContract, onboardSeller, simulatorCounts, useCard, type Json } from "../helpers/contracts.js";
 
@@ -305,6 +305,32 @@ describe("PUT /v1/contracts/:id/settle", () => {
     okContract(await settle(c.id));
     await expectSettledOnce(c);
     expect((await simulatorCounts(t, c.id)).succeeded).toHaveLength(1);
+  });
+
+  it("a charge key Stripe already saw with another request (400 idempotency_error) ends that attempt: the next settle charges under a new key", async () => {
+    // The case where the engine's rule and refunds' rule used to differ: the engine took it for an
+    // unknown outcome and repeated the same key on every settle, a contract stuck in processing.
+    const bob = await buyerWithCard();
+    const c = await contract([bob]);
+    const user = await t.db.user.findUniqueOrThrow({ where: { id: bob.id } });
+    const card = await t.db.paymentMethod.findFirstOrThrow({ where: { userId: bob.id, isDefault: true } });
+    await t.app.services.payments.createPaymentIntent({
+      amount: 123,
+      currency: "usd",
+      customerId: user.stripeCustomerId!,
+      paymentMethodId: card.stripePaymentMethodId,
+      transferGroup: "another-request",
+      metadata: {},
+      idempotencyKey: `contract:${c.id}:buyer:${bob.id}:attempt:0`,
+    });
+    expect(failed(await settle(c.id), 400, "idempotency_key_reused").type).toBe("idempotency_error");
+    const open = await get(c.id);
+    expect(open.status).toBe("open");
+    expect(await t.db.contractBuyer.findFirstOrThrow({ where: { contractId: c.id, userId: bob.id } })).toMatchObject({ attempts: 1, amountPaid: 0 });
+    okContract(await settle(c.id));
+    await expectSettledOnce(c);
+    const sim = await simulatorCounts(t, c.id);
+    expect(sim.succeeded.map((i) => (i.metadata as Json).attempt)).toEqual(["1"]);
   });
 
   it("a transfer Stripe refuses (the seller's account lost its capabilities): 409, the buyers' payments kept; settled later with a new transfer", async () => {

@@ -11,7 +11,7 @@ import { createBankAccountsService } from "../../src/modules/bank-accounts/bank-
 import { EVENT_TYPES } from "../../src/modules/events/event-types.js";
 import { createPaymentMethodsService } from "../../src/modules/payment-methods/payment-methods.service.js";
 import { createStripeWebhooksService } from "../../src/modules/stripe-webhooks/stripe-webhooks.service.js";
-import { recordSettlementTransactions } from "../../src/modules/transactions/transactions.service.js";
+import { recordSettlementTransactions } from "../../src/modules/settlement/index.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { settleContract } from "../helpers/settlement.js";

@@ -4,7 +4,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PaymentIntent, PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import { OFFLINE_WEBHOOK_SECRET } from "../../src/config.js";
-import { settlementBooks } from "../../src/modules/transactions/transactions.service.js";
+import { settlementBooks } from "../../src/modules/settlement/index.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { addCard, failed, okContract, onboardSeller, useCard, type Json } from "../helpers/contracts.js";
 import { startSmtpServer } from "../helpers/smtp.js";

@@ -3,7 +3,7 @@ import { PaymentsTimeoutError, PaymentsUnavailableError } from "../../src/adapte
 import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import { allocateRefund } from "../../src/domain/fees/index.js";
 import { newId } from "../../src/lib/ids.js";
-import { recordSettlementTransactions, settlementBooks } from "../../src/modules/transactions/transactions.service.js";
+import { recordSettlementTransactions, settlementBooks } from "../../src/modules/settlement/index.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { settleContract, type SettledContract } from "../helpers/settlement.js";
 

@@ -1,13 +1,6 @@
 import type { EmailMessage } from "../../adapters/mailer/mailer.js";
+import { formatMoney } from "../../lib/money.js";
 import type { ContractResponse } from "./contracts.schemas.js";
-
-const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
-
-/** "123.45 USD" (two-decimal currencies) or "12345 JPY". */
-export function formatMoney(cents: number, currency: string): string {
-  const amount = ZERO_DECIMAL.has(currency) ? String(cents) : `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
-  return `${amount} ${currency.toUpperCase()}`;
-}
 
 /** The contract as one buyer receives it: the items, what they owe, and when. */
 export function contractEmail(input: { to: string; platformName: string; contract: ContractResponse; buyerUserId: string; url: string | null }): EmailMessage {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
-import { noBody } from "../products/products.schemas.js";
+import { noBody } from "../../lib/schemas.js";
 import {
   buyerBody,
   buyerParams,
@@ -146,7 +146,7 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
     },
     async (request, reply) => {
       const json = await contracts.retrieve(requireAuth(request), request.params.id);
-      // JSON text built by PostgreSQL field by field (contracts.view.ts): sent as it is, not parsed and re-serialized.
+      // JSON text built by PostgreSQL field by field (contracts.repo.ts): sent as it is, not parsed and re-serialized.
       return reply.type("application/json; charset=utf-8").send(json as unknown as ContractResponse);
     },
   );

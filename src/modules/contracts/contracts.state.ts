@@ -1,68 +1,14 @@
-import type { Prisma } from "../../db/client.js";
-import { FeeRuleError, rebalanceContract, type ContractFigures, type FeeType as DomainFeeType } from "../../domain/fees/index.js";
 import type { ContractBuyer } from "../../generated/prisma/client.js";
-import type { FeeType } from "../../generated/prisma/enums.js";
-import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
-import { newId } from "../../lib/ids.js";
+import { AppError, ConflictError, NotFoundError, PermissionError } from "../../lib/errors.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import type { Tenant } from "./contracts.view.js";
-import type { Tx } from "../../db/tenant.js";
+import type { ContractState } from "./contracts.repo.js";
 
 /**
- * What every contract operation shares: the row lock, the contract's state, who may do what, and
- * the rebalancing that every change ends with (docs/architecture.md, "Money and fees").
+ * The rules every contract operation shares, free of I/O: who may do what, whose consent a charge
+ * needs, and when a contract may change. Its rows (the lock, the state, the rebalanced figures) are
+ * contracts.repo.ts's.
  */
-
-/** Fee rates that do not depend on the platform (config: STRIPE_FEE_*, CANDLE_FEE_PERCENT). */
-export interface BaseRates {
-  stripePercentBps: number;
-  stripeFixedCents: number;
-  candleBps: number;
-}
-
-export const stateInclude = {
-  items: { orderBy: [{ created: "asc" }, { id: "asc" }] },
-  buyers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
-  sellers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
-  fees: { orderBy: [{ created: "asc" }, { id: "asc" }] },
-} satisfies Prisma.ContractInclude;
-
-export type ContractState = Prisma.ContractGetPayload<{ include: typeof stateInclude }>;
-
-export const DB_FEE_TYPE: Readonly<Record<DomainFeeType, FeeType>> = {
-  "stripe:cc": "stripe_cc",
-  "candle:base": "candle_base",
-  "platform:base": "platform_base",
-  custom: "custom",
-};
-
-export const API_FEE_TYPE: Readonly<Record<FeeType, string>> = {
-  stripe_cc: "stripe:cc",
-  stripe_us_bank_account: "stripe:us_bank_account",
-  candle_base: "candle:base",
-  platform_base: "platform:base",
-  custom: "custom",
-};
-
-/** The computed fee rows: one each, recomputed on every change. */
-const COMPUTED_FEES = ["stripe_cc", "candle_base", "platform_base"] as const satisfies readonly FeeType[];
-
-/**
- * Locks the contract's row for the rest of the transaction — every change to a contract, its
- * settlement steps and its webhooks take turns on it — and reads its state. 404 for another
- * platform's (or mode's) contract.
- */
-export async function lockContract(tx: Tx, tenant: Tenant, id: string): Promise<ContractState> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM contracts WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
-  if (rows.length === 0) throw new NotFoundError("contract", id, "id");
-  return loadState(tx, id);
-}
-
-export function loadState(tx: Tx, id: string): Promise<ContractState> {
-  return tx.contract.findUniqueOrThrow({ where: { id }, include: stateInclude });
-}
 
 // ── access (docs/authorization.md) ──────────────────────────────────────────────────────────────
 
@@ -102,8 +48,7 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
   assertReadable(auth, c);
   if (isEditor(auth)) return;
   if (auth.user !== null && c.userId === auth.user.id && (c.status === "draft" || isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError("not_contract_creator", `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`
-  );
+  throw new PermissionError("not_contract_creator", `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`);
 }
 
 /** Sending emails the buyers a bill: a member sends only a contract they created and are a buyer or seller of. */
@@ -122,10 +67,7 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
  */
 export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError(
-    "not_contract_party",
-    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
-  );
+  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`);
 }
 
 /**
@@ -168,11 +110,6 @@ export function assertConsent(auth: AuthContext, c: Pick<ContractState, "id" | "
   );
 }
 
-/** Every change to a contract's money (items, parties, amounts, fees, inclusion, currency) voids its buyers' acceptances. */
-export async function voidAcceptances(tx: Tx, contractId: string): Promise<void> {
-  await tx.contractBuyer.updateMany({ where: { contractId, accepted: { not: null } }, data: { accepted: null, acceptedAmount: null, acceptedCurrency: null } });
-}
-
 export const amountPaid = (c: Pick<ContractState, "buyers">) => c.buyers.reduce((sum, b) => sum + b.amountPaid, 0);
 
 /** Items, parties, fees and figures change only while nothing is paid and no settlement is under way. */
@@ -191,88 +128,4 @@ export function assertUnlocked(c: Pick<ContractState, "id" | "status" | "buyers"
           ? "its settlement is under way"
           : "a buyer has paid";
   throw new ConflictError("contract_locked", `${c.id} cannot change: ${why}. Items, parties and fees change only while nothing is paid.`, "id");
-}
-
-// ── rebalancing ─────────────────────────────────────────────────────────────────────────────────
-
-/** The 422 for figures that cannot add up, with the gap in cents. */
-export function feeRuleError(err: FeeRuleError): UnprocessableError {
-  const param = err.party === "buyers" ? "dueAmount" : err.party === "sellers" ? "owedAmount" : undefined;
-  return new UnprocessableError(err.code, err.message, param, { gap_cents: err.gapCents });
-}
-
-/** The largest contract total PostgreSQL's integer columns hold. */
-export const MAX_CONTRACT_TOTAL = 2_147_483_647;
-
-/** What the figures are computed from: a stored contract's state, or one being built. */
-export interface FigureInput {
-  items: readonly { userId: string; total: number }[];
-  fees: readonly { id: string; type: FeeType; amount: number; payer: "buyers" | "sellers" }[];
-  buyers: readonly { userId: string; pinned: boolean; amountDue: number }[];
-  sellers: readonly { userId: string; pinned: boolean; amountOwed: number }[];
-  includeStripeFees: boolean;
-  includeCandleFees: boolean;
-  includePlatformFees: boolean;
-}
-
-/** Every figure of the contract, from its state as it is now (throws the 422 of impossible pins). */
-export function computeFigures(c: FigureInput, rates: BaseRates, platformBps: number): ContractFigures {
-  let figures: ContractFigures;
-  try {
-    figures = rebalanceContract({
-      items: c.items.map((item) => ({ sellerUserId: item.userId, total: item.total })),
-      customFees: c.fees.filter((fee) => fee.type === "custom").map((fee) => ({ id: fee.id, amount: fee.amount, payer: fee.payer })),
-      buyers: c.buyers.map((b) => ({ userId: b.userId, pinnedAmountDue: b.pinned ? b.amountDue : null })),
-      sellers: c.sellers.map((s) => ({ userId: s.userId, pinnedAmountOwed: s.pinned ? s.amountOwed : null })),
-      rates: { ...rates, platformBps },
-      include: { stripe: c.includeStripeFees, candle: c.includeCandleFees, platform: c.includePlatformFees },
-    });
-  } catch (err) {
-    if (err instanceof FeeRuleError) throw feeRuleError(err);
-    throw err;
-  }
-  if (figures.total > MAX_CONTRACT_TOTAL) {
-    throw new UnprocessableError("amount_too_large", `The contract would total ${figures.total}¢; a contract totals at most ${MAX_CONTRACT_TOTAL}¢.`);
-  }
-  return figures;
-}
-
-/**
- * Recomputes the contract's figures with `rebalanceContract` and stores them: subTotal, total, each
- * buyer's and seller's base and current amounts, and the computed fee rows — one stable row per
- * type, updated in place, deleted when it falls to 0. Writes only what changed.
- */
-export async function rebalanceAndStore(tx: Tx, c: ContractState, rates: BaseRates): Promise<void> {
-  const platform = await tx.platform.findUniqueOrThrow({ where: { id: c.platformId }, select: { platformFeeBps: true } });
-  const figures = computeFigures(c, rates, platform.platformFeeBps);
-
-  if (figures.subTotal !== c.subTotal || figures.total !== c.total) {
-    await tx.contract.update({ where: { id: c.id }, data: { subTotal: figures.subTotal, total: figures.total } });
-  }
-  for (const [i, b] of c.buyers.entries()) {
-    const f = figures.buyers[i]!;
-    if (f.baseAmountDue !== b.baseAmountDue || f.amountDue !== b.amountDue) {
-      await tx.contractBuyer.update({ where: { id: b.id }, data: { baseAmountDue: f.baseAmountDue, amountDue: f.amountDue } });
-    }
-  }
-  for (const [i, s] of c.sellers.entries()) {
-    const f = figures.sellers[i]!;
-    if (f.baseAmountOwed !== s.baseAmountOwed || f.amountOwed !== s.amountOwed) {
-      await tx.contractSeller.update({ where: { id: s.id }, data: { baseAmountOwed: f.baseAmountOwed, amountOwed: f.amountOwed } });
-    }
-  }
-  const bearer = { stripe_cc: c.includeStripeFees, candle_base: c.includeCandleFees, platform_base: c.includePlatformFees } as const;
-  for (const type of COMPUTED_FEES) {
-    const amount = figures.fees.find((fee) => DB_FEE_TYPE[fee.type] === type)?.amount ?? 0;
-    const payer = bearer[type] ? ("buyers" as const) : ("sellers" as const);
-    const [row, ...extra] = c.fees.filter((fee) => fee.type === type);
-    if (extra.length > 0) await tx.contractFee.deleteMany({ where: { id: { in: extra.map((fee) => fee.id) } } });
-    if (amount === 0) {
-      if (row) await tx.contractFee.delete({ where: { id: row.id } });
-    } else if (!row) {
-      await tx.contractFee.create({ data: { id: newId("fee"), platformId: c.platformId, mode: c.mode, contractId: c.id, type, amount, payer } });
-    } else if (row.amount !== amount || row.payer !== payer) {
-      await tx.contractFee.update({ where: { id: row.id }, data: { amount, payer } });
-    }
-  }
 }

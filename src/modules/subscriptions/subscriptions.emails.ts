@@ -1,5 +1,5 @@
 import type { EmailMessage } from "../../adapters/mailer/mailer.js";
-import { formatMoney } from "../contracts/contracts.emails.js";
+import { formatMoney } from "../../lib/money.js";
 import type { SubscriptionResponse } from "./subscriptions.schemas.js";
 
 /** To the subscriber, when the last retry of a renewal failed: the subscription is past due. */

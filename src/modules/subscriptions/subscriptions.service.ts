@@ -1,15 +1,15 @@
 import type { Db, Prisma } from "../../db/client.js";
-import { feesByCollector, subscriptionTerms } from "../../domain/fees/index.js";
+import { subscriptionTerms } from "../../domain/fees/index.js";
 import { periodBoundary, type Cycle } from "../../domain/subscriptions/periods.js";
 import type { Subscription } from "../../generated/prisma/client.js";
-import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
+import { ConflictError, NotFoundError, PermissionError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { API_FEE_TYPE, assertReadable, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates } from "../contracts/contracts.state.js";
-import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "../contracts/stock-holds.js";
+import { DEFAULT_HOLD_RULES, isSellerOf, lockForSubscription, priceForSubscription, type HoldRules } from "../contracts/index.js";
+import { collectedFees, type BaseRates } from "../settlement/index.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
@@ -38,7 +38,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
     if (isAdmin(auth)) return true;
     if (!auth.user) return false;
     if (auth.user.id === sub.userId) return true;
-    return (await client.contractSeller.count({ where: { contractId: sub.contractId, userId: auth.user.id } })) > 0;
+    return isSellerOf(client, sub.contractId, auth.user.id);
   }
 
   /** The subscription, locked, for a change: 404 when the caller may not see it (or it is not there yet). */
@@ -68,31 +68,17 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
      * subscription behind.
      */
     async subscribe(auth: SignedIn, contractId: string, input: SubscribeInput): Promise<{ subscription: SubscriptionResponse; complete: boolean }> {
-      const tenant = tenantOf(auth);
       const plan = await db.$transaction(async (tx) => {
-        let c = await lockContract(tx, tenant, contractId);
-        assertReadable(auth, c);
-        if (!c.buyers.some((b) => b.userId === auth.user.id)) {
-          throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can subscribe to it.`);
-        }
-        if (!isUnlocked(c)) {
-          throw new ConflictError("contract_not_subscribable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is subscribed to.`, "contract_id");
-        }
-        const live = await tx.subscription.findFirst({ where: { contractId: c.id, userId: auth.user.id, ended: null }, select: { id: true } });
-        if (live) throw new ConflictError("already_subscribed", `${auth.user.id} already subscribes to ${c.id} (${live.id}).`, "contract_id");
-        // What it sells is held again if its hold expired (409 when gone); a live subscription keeps it held.
-        await retakeHolds(tx, c.id, clock.now(), holdUntil(deps.holds ?? DEFAULT_HOLD_RULES, clock.now()));
+        const locked = await lockForSubscription(tx, auth, contractId);
+        const live = await tx.subscription.findFirst({ where: { contractId: locked.id, userId: auth.user.id, ended: null }, select: { id: true } });
+        if (live) throw new ConflictError("already_subscribed", `${auth.user.id} already subscribes to ${locked.id} (${live.id}).`, "contract_id");
         // The figures follow the current rates until the subscription fixes them.
-        await rebalanceAndStore(tx, c, rates);
-        c = await loadState(tx, c.id);
-        if (c.sellers.length === 0 || c.total <= 0) {
-          throw new UnprocessableError("contract_incomplete", `${c.id} has ${c.sellers.length === 0 ? "no seller" : "nothing to pay"}: a subscription needs a seller and a positive total.`, c.sellers.length === 0 ? "sellers" : "items");
-        }
+        const c = await priceForSubscription(tx, locked, { rates, holds: deps.holds ?? DEFAULT_HOLD_RULES, now: clock.now() });
         const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;
         const terms = subscriptionTerms({
           amount: buyer.amountDue,
           sellers: c.sellers.map((s) => ({ userId: s.userId, amountOwed: s.amountOwed })),
-          fees: feesByCollector(c.fees.map((fee) => ({ type: API_FEE_TYPE[fee.type], amount: fee.amount }))),
+          fees: collectedFees(c.fees),
         });
         const serviceId = c.items.find((item) => item.productId !== null)?.productId ?? null;
         const product = serviceId ? await tx.product.findUnique({ where: { id: serviceId }, select: { cycle: true } }) : null;

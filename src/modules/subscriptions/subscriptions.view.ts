@@ -1,8 +1,8 @@
 import type { Prisma } from "../../db/client.js";
 import type { Subscription } from "../../generated/prisma/client.js";
 import { toApiDate } from "../../lib/time.js";
-import { recordEvent } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { recordEvent } from "../events/index.js";
+import type { EventType } from "../events/index.js";
 import type { SubscriptionResponse } from "./subscriptions.schemas.js";
 
 /** The subscription object: the documented fields, then ours. */

@@ -6,7 +6,7 @@ import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { FlowQuery, Interval, PeriodQuery, TopQuery } from "./transactions.schemas.js";
-import type { Tenant } from "./transactions.service.js";
+import type { Tenant } from "../../db/tenant.js";
 import { planPeriod, singleBlock, type Costs, type Part } from "./analytics.plan.js";
 
 /**

@@ -2,20 +2,9 @@ import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, currencyCode, idParam, modeSchema, money, optionalBody } from "../../lib/schemas.js";
 
-/** The documented transaction types (candle-client-facts.md), each with its `:refund` variant. */
-export const TRANSACTION_TYPES = [
-  "incoming",
-  "outgoing",
-  "fee:candle",
-  "fee:platform",
-  "fee:stripe",
-  "incoming:refund",
-  "outgoing:refund",
-  "fee:candle:refund",
-  "fee:platform:refund",
-  "fee:stripe:refund",
-] as const;
-export type ApiTransactionType = (typeof TRANSACTION_TYPES)[number];
+import { TRANSACTION_TYPES, type ApiTransactionType } from "../settlement/index.js";
+
+export { TRANSACTION_TYPES, type ApiTransactionType };
 
 export const TRANSACTION_STATUSES = ["queued", "ready", "processing", "succeeded", "failed", "canceled", "disputed", "unknown"] as const;
 

@@ -1,9 +1,8 @@
 import type { Db } from "../../db/client.js";
-import { FeeRuleError, estimateFees } from "../../domain/fees/index.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { UnprocessableError } from "../../lib/errors.js";
 import { bpsToPercent } from "../../lib/money.js";
-import { type BaseRates, feeRuleError } from "../contracts/index.js";
+import { estimateFee, type BaseRates } from "../settlement/index.js";
 import { slugifyUsername, usernameCandidates } from "./username.js";
 import { takenUsernames } from "../users/index.js";
 
@@ -30,13 +29,7 @@ export function createUtilsService(deps: { db: Db; rates: BaseRates }) {
         platform: input.includePlatformFees ?? input.feeInclusion ?? false,
       };
       const platformBps = platform?.platformFeeBps ?? 0;
-      let estimate;
-      try {
-        estimate = estimateFees({ amount: input.amount, rates: { ...rates, platformBps }, include });
-      } catch (err) {
-        if (err instanceof FeeRuleError) throw feeRuleError(err);
-        throw err;
-      }
+      const estimate = estimateFee(input.amount, rates, platformBps, include);
       if (!Number.isSafeInteger(estimate.total)) throw new UnprocessableError("amount_too_large", "The amount is too large to estimate.", "amount");
       return {
         ...estimate,

@@ -1,14 +1,16 @@
-import { CardError, PaymentsRequestError } from "../../adapters/payments/errors.js";
+import { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import type { Metadata, PaymentIntent, PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { AppError } from "../../lib/errors.js";
+import { isDefinitive } from "./payment-failures.js";
 
 /**
  * The one path money moves through: a settlement charges its payers, then transfers its payees'
- * shares, then finishes (fees, books, status). Contract settlement (`contracts.settlement.ts`) and
- * subscription charges (`subscriptions.billing.ts` — a subscription's first cycle and every renewal)
- * both run here; what differs is only how each records its steps, which they hand in as `steps`.
+ * shares, then finishes (fees, books, status). Contract settlement (the contracts module's `settle`)
+ * and subscription charges (the subscriptions module's billing — a subscription's first cycle and
+ * every renewal) both run here; what differs is only how each records its steps, which they hand
+ * in as `steps`.
  *
- * The rules (docs/architecture.md, "Settlement"): no database transaction is open during a gateway call; the lease is
+ * The rules: no database transaction is open during a gateway call; the lease is
  * renewed before each call, so a settler that lost it (another took over after it lapsed) stops;
  * every call carries an idempotency key the caller derives from its own ids, so repeating a step
  * after a crash or a lost answer repeats the first result instead of moving money again; each
@@ -42,7 +44,7 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
   renewLease(): Promise<void>;
   /** Lets the next settler start at once (the outcome of the last call is unknown, or it is pending). */
   releaseLease(): Promise<void>;
-  /** A decline (or a request Stripe refused): the attempt is over. The engine rethrows `err` after. */
+  /** A definitive failure (`isDefinitive`: a decline, a refused request): the attempt is over. The engine rethrows `err` after. */
   chargeFailed(charge: C, err: AppError): Promise<void>;
   /** Records a successful charge. */
   chargeSucceeded(charge: C, intent: PaymentIntent): Promise<void>;
@@ -54,11 +56,6 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
   transferMade(transfer: T, made: { id: string }): Promise<void>;
   /** Fees, the books, the final status — and the lease's release. */
   finish(): Promise<void>;
-}
-
-/** A failure after which the same request can never succeed: the attempt is over (a decline, a refused request). */
-export function isDefinitive(err: unknown): err is AppError {
-  return err instanceof CardError || err instanceof PaymentsRequestError;
 }
 
 /**

@@ -1,0 +1,117 @@
+import type { Tenant } from "../../../db/tenant.js";
+import { randomBase62 } from "../../../lib/crypto.js";
+import { AppError, ConflictError, UnprocessableError } from "../../../lib/errors.js";
+import { chargeLimits, loadParties } from "../../settlement/index.js";
+import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.js";
+import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
+import { holdUntil, retakeHolds } from "../stock-holds.js";
+import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
+
+/**
+ * Step 1, in one transaction under the contract's row lock: check everything that could stop the
+ * settlement before anyone is charged, fix each pending attempt's payment method, take the lease
+ * (status `processing`) and queue the job that resumes it should this settler die.
+ */
+export async function claim(ctx: SettleContext, tenant: Tenant, id: string, settler: Settler): Promise<Plan | null> {
+  const { clock, holds, rates, leaseMs } = ctx;
+  return ctx.db.$transaction(async (tx) => {
+    let c = await lockContract(tx, tenant, id);
+    if (settler.kind === "request") assertMaySettle(settler.auth, c);
+    if (c.status === "paid") throw new ConflictError("already_paid", `${c.id} is already paid.`, "id");
+    if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_not_payable", `${c.id} is ${c.status}: it cannot be settled.`, "id");
+    // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
+    if (c.status !== "processing" && (await ctx.billedBySubscriptions(tx, c.id))) {
+      throw new ConflictError("contract_has_subscriptions", `${c.id} is billed by its subscriptions: it is not settled on its own.`, "id");
+    }
+    const now = clock.now();
+    if (c.settlementLockedUntil && c.settlementLockedUntil.getTime() > now.getTime()) {
+      if (settler.kind === "job") {
+        await queueResume(tx, tenant, c.id, new Date(c.settlementLockedUntil.getTime() + RESUME_GRACE_MS));
+        return null;
+      }
+      throw new AppError(409, "invalid_request_error", "settlement_in_progress", `${c.id} is being settled right now. Retry when that settlement is over.`, {
+        param: "id",
+        headers: { "retry-after": String(Math.max(1, Math.ceil((c.settlementLockedUntil.getTime() - now.getTime()) / 1000))) },
+      });
+    }
+    // The job finishes settlements that were started (or whose buyers have all paid); it never starts one.
+    if (settler.kind === "job" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
+    // Figures follow the current rates until something is paid.
+    if (isUnlocked(c)) {
+      // What it buys is held again (an expired hold takes its stock anew, or 409) and stays held while it settles.
+      await retakeHolds(tx, c.id, now, holdUntil(holds, now));
+      await rebalanceAndStore(tx, c, rates);
+      c = await loadState(tx, id);
+    }
+    const missing = c.buyers.length === 0 ? "buyers" : c.sellers.length === 0 ? "sellers" : c.total <= 0 ? "items" : null;
+    if (missing) {
+      const what = { buyers: "no buyer", sellers: "no seller", items: "nothing to pay (its total is 0)" }[missing];
+      throw new UnprocessableError("contract_incomplete", `${c.id} has ${what}: a contract is settled with at least one buyer, one seller and a positive total.`, missing);
+    }
+    // Whom this settlement may charge, checked on the figures just rebalanced. A settlement under
+    // way (`processing`: nothing can change its figures) goes on under the consent it was started
+    // with; the job never starts one.
+    if (settler.kind === "request" && c.status !== "processing") assertConsent(settler.auth, c);
+
+    const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue);
+    const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);
+    const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
+
+    // Everything that would stop the settlement half-way is checked before anyone is charged.
+    for (const s of owed) {
+      const payee = parties.payee(s.userId);
+      if (!payee.ready) {
+        throw new ConflictError(
+          "seller_not_ready",
+          `Seller ${s.userId} cannot be paid: ${!payee.connectId ? "they have no Connect account (POST /v1/users/auth/bank_account)" : "their Connect account cannot receive transfers yet (onboarding unfinished)"}.`,
+          "sellers",
+        );
+      }
+    }
+    const { minimum, maximum } = chargeLimits(c.currency);
+    const charges: Charge[] = [];
+    for (const b of owing) {
+      const left = b.amountDue - b.amountPaid;
+      if (left < minimum) {
+        throw new UnprocessableError("amount_too_small", `Buyer ${b.userId} owes ${left}¢, less than the ${minimum}¢ a card can be charged in ${c.currency}: pin their amount due higher or remove them.`, "dueAmount");
+      }
+      if (left > maximum) {
+        throw new UnprocessableError("amount_too_large", `Buyer ${b.userId} owes ${left}¢, more than the ${maximum}¢ one charge can take: split it over more buyers.`, "dueAmount");
+      }
+      const payer = parties.payer(b.userId);
+      const paymentMethodId = b.attemptPaymentMethodId ?? payer.defaultPaymentMethodId;
+      const customerId = payer.customerId;
+      if (!customerId || !paymentMethodId) {
+        throw new ConflictError("no_payment_method", `Buyer ${b.userId} has no default payment method to charge (POST /v1/users/auth/payment_methods).`, "buyers");
+      }
+      // The attempt's payment method is fixed now: a resumed attempt must send Stripe the same request.
+      if (b.attemptPaymentMethodId === null) {
+        await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId } });
+      }
+      charges.push({
+        buyerUserId: b.userId,
+        amount: left,
+        customerId,
+        paymentMethodId,
+        attempt: b.attempts,
+        idempotencyKey: chargeKey(c.id, b.userId, b.attempts),
+        metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
+      });
+    }
+    const transfers: Transfer[] = owed.map((s) => ({
+      sellerUserId: s.userId,
+      amount: s.amountOwed - s.amountReceived,
+      destination: parties.payee(s.userId).connectId!,
+      attempt: s.transferAttempts,
+      idempotencyKey: transferKey(c.id, s.userId, s.transferAttempts),
+      metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: s.userId },
+    }));
+
+    const leaseId = randomBase62(24);
+    const lockedUntil = new Date(now.getTime() + leaseMs);
+    await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
+    // Should this settler die, the job resumes after the lease expired.
+    await queueResume(tx, tenant, c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
+    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, requestId: settler.kind === "request" ? settler.auth.requestId : null };
+  });
+}

@@ -1,0 +1,74 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { PaymentsGateway } from "../../../adapters/payments/gateway.js";
+import type { Db } from "../../../db/client.js";
+import type { Tenant, Tx } from "../../../db/tenant.js";
+import type { Mode } from "../../../generated/prisma/enums.js";
+import { enqueue } from "../../../jobs/queue.js";
+import type { Clock } from "../../../lib/time.js";
+import type { AuthContext } from "../../../plugins/auth.js";
+import type { BaseRates, EngineCharge, EngineTransfer } from "../../settlement/index.js";
+import type { ContractResponse } from "../contracts.schemas.js";
+import type { HoldRules } from "../stock-holds.js";
+
+/** What every step of a contract's settlement works with. */
+export interface SettleContext {
+  db: Db;
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">;
+  clock: Clock;
+  rates: BaseRates;
+  leaseMs: number;
+  log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
+  holds: HoldRules;
+  /** Whether live subscriptions bill this contract (the subscriptions module answers). */
+  billedBySubscriptions(tx: Tx, contractId: string): Promise<boolean>;
+}
+
+/** Who settles: a request (with its caller's rights), or the resume job (which only finishes what was started). */
+export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" };
+
+export interface SettlementResult {
+  contract: ContractResponse;
+  /** False while a payment is still processing at Stripe (a bank debit): a webhook finishes it. */
+  complete: boolean;
+}
+
+export interface Charge extends EngineCharge {
+  buyerUserId: string;
+  attempt: number;
+}
+
+export interface Transfer extends EngineTransfer {
+  sellerUserId: string;
+  attempt: number;
+}
+
+export interface Plan extends Tenant {
+  contractId: string;
+  currency: string;
+  leaseId: string;
+  charges: Charge[];
+  transfers: Transfer[];
+  /** The request settling, for the events (null for the job). */
+  requestId: string | null;
+}
+
+/** How long after a lease would expire the resume job looks at the contract. */
+export const RESUME_GRACE_MS = 5_000;
+
+export const chargeKey = (contractId: string, buyerUserId: string, attempt: number) => `contract:${contractId}:buyer:${buyerUserId}:attempt:${attempt}`;
+/** The spec's key for the first transfer; a transfer Stripe refused (and so never made) is retried under a new one. */
+export const transferKey = (contractId: string, sellerUserId: string, attempt: number) =>
+  attempt === 0 ? `contract:${contractId}:seller:${sellerUserId}:transfer` : `contract:${contractId}:seller:${sellerUserId}:transfer:attempt:${attempt}`;
+
+export interface SettleContractJob {
+  contractId: string;
+  platformId: string;
+  mode: Mode;
+}
+
+export const later = (clock: Clock, ms: number) => new Date(clock.now().getTime() + ms);
+
+export async function queueResume(tx: Tx, tenant: Tenant, contractId: string, runAt: Date): Promise<void> {
+  const job: SettleContractJob = { contractId, platformId: tenant.platformId, mode: tenant.mode };
+  await enqueue(tx, "settle-contract", job, { runAt, jobKey: `settle-contract:${contractId}`, maxAttempts: 10 });
+}

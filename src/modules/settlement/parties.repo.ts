@@ -1,0 +1,61 @@
+import { MAXIMUM_AMOUNT, minimumChargeAmount } from "../../adapters/payments/gateway.js";
+import type { Tx } from "../../db/tenant.js";
+
+/**
+ * Who a settlement charges and pays, as the gateway knows them: a payer's Stripe customer and
+ * default payment method, a payee's Connect account. Contract settlement and subscription charges
+ * both check these before anyone is charged, from one read of the users' rows.
+ */
+
+export interface Payer {
+  /** Null when they cannot be charged: no customer yet, or erased. */
+  customerId: string | null;
+  /** Their default payment method (`pm_…`), if any. */
+  defaultPaymentMethodId: string | null;
+}
+
+export interface Payee {
+  connectId: string | null;
+  /** The account can receive transfers now: onboarding done, and the user not erased. */
+  ready: boolean;
+}
+
+export interface Parties {
+  payer(userId: string): Payer;
+  payee(userId: string): Payee;
+}
+
+export async function loadParties(tx: Tx, platformId: string, who: { payers: readonly string[]; payees: readonly string[] }): Promise<Parties> {
+  const users = await tx.user.findMany({
+    where: { id: { in: [...who.payers, ...who.payees] }, platformId },
+    select: { id: true, deleted: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
+  });
+  const methods =
+    who.payers.length === 0
+      ? []
+      : await tx.paymentMethod.findMany({ where: { userId: { in: [...who.payers] }, isDefault: true }, select: { userId: true, stripePaymentMethodId: true } });
+  const userOf = (id: string) => users.find((u) => u.id === id);
+  return {
+    payer(userId) {
+      const u = userOf(userId);
+      return {
+        customerId: u && !u.deleted ? u.stripeCustomerId : null,
+        defaultPaymentMethodId: methods.find((m) => m.userId === userId)?.stripePaymentMethodId ?? null,
+      };
+    },
+    payee(userId) {
+      const u = userOf(userId);
+      return { connectId: u?.stripeConnectId ?? null, ready: !!u?.stripeConnectId && u.chargesEnabled && !u.deleted };
+    },
+  };
+}
+
+/** The least and the most one charge may take in `currency` (Stripe's limits). */
+export function chargeLimits(currency: string): { minimum: number; maximum: number } {
+  return { minimum: minimumChargeAmount(currency) ?? 1, maximum: MAXIMUM_AMOUNT };
+}
+
+/** The Stripe customer on record, whatever became of the user since: an attempt under way is repeated as it was started. */
+export async function customerOnRecord(tx: Tx, userId: string): Promise<string | null> {
+  return (await tx.user.findUnique({ where: { id: userId }, select: { stripeCustomerId: true } }))?.stripeCustomerId ?? null;
+}
