@@ -43,6 +43,7 @@ import { createTokenService, type TokenService } from "./modules/auth/tokens.js"
 import { bankAccountsRoutes } from "./modules/bank-accounts/bank-accounts.routes.js";
 import { createBankAccountsService } from "./modules/bank-accounts/bank-accounts.service.js";
 import { connectPagesRoutes } from "./modules/bank-accounts/bank-accounts.pages.js";
+import { consoleRoutes } from "./modules/console/console.routes.js";
 import { eventsRoutes } from "./modules/events/events.routes.js";
 import { createEventsService } from "./modules/events/events.service.js";
 import { healthRoutes } from "./modules/health/health.routes.js";
@@ -349,6 +350,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(connectPagesRoutes, { db });
+  await app.register(consoleRoutes);
   await app.register(
     async (v1) => {
       await v1.register(authRoutes, {
