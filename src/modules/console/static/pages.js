@@ -604,6 +604,7 @@ async function contractDetail(view, id) {
     }),
   );
 
+  const refundStatus = statusLine();
   const money_ = section("Payments, transfers and refunds", async (redraw) => {
     const rows = await listAll("/transactions", { "filter[contract_id]": c.id, sort: "created" });
     const labels = await withUserLabels(rows.flatMap((t) => [t.buyer_user_id, t.seller_user_id]));
@@ -612,7 +613,7 @@ async function contractDetail(view, id) {
     const fees = rows.filter((t) => t.type.startsWith("fee:") && !t.type.endsWith(":refund"));
     const refunds = rows.filter((t) => t.type.endsWith(":refund"));
     return [
-      transactionsTable("Payments", payments, labels, { refund: true, done: redraw }),
+      transactionsTable("Payments", payments, labels, { refund: true, done: redraw, status: refundStatus }),
       transactionsTable("Transfers", transfers, labels),
       transactionsTable("Fee transactions", fees, labels),
       transactionsTable("Refunds", refunds, labels),
@@ -622,13 +623,15 @@ async function contractDetail(view, id) {
     const events = await listAll("/events", { "filter[object_id]": c.id }, 200);
     return eventsTable("Events of this contract", events);
   });
-  view.append(money_, history);
+  view.append(money_, refundStatus, history);
   await Promise.all([money_.ready, history.ready]);
 }
 
 // ── transactions and analytics ───────────────────────────────────────────
-function transactionsTable(caption, rows, labels, { refund = false, done } = {}) {
-  const status = statusLine();
+/** `status`: where refunds report (kept outside anything `done` draws again). */
+function transactionsTable(caption, rows, labels, { refund = false, done, status } = {}) {
+  const own = status ? null : statusLine();
+  status ??= own;
   return h(
     "div",
     {},
@@ -649,7 +652,7 @@ function transactionsTable(caption, rows, labels, { refund = false, done } = {})
         ...(refund ? [["Refund", (t) => (t.type === "incoming" && t.status === "succeeded" && t.amountRefunded < t.amount ? refundForm(t, status, done) : "—")]] : []),
       ],
     }),
-    status,
+    own,
   );
 }
 
@@ -755,11 +758,12 @@ async function transactions(view, _params, ctx) {
   );
   const status = select([["", "any status"], "succeeded", "processing", "failed", "pending", "canceled"], { name: "status", value: txQuery.status });
   const list = h("div", { "aria-live": "polite" });
+  const listStatus = statusLine();
   const load = async (page = txQuery.page) => {
     txQuery.page = page;
     const answer = await api("GET", "/transactions", { query: { "filter[type]": txQuery.type, "filter[status]": txQuery.status, page, per_page: 20 } });
     const labels = await withUserLabels(answer.data.flatMap((t) => [t.buyer_user_id, t.seller_user_id]));
-    list.replaceChildren(transactionsTable(`Transactions (${answer.meta.total})`, answer.data, labels, { refund: true, done: () => load() }), pager(answer.meta, load) ?? "");
+    list.replaceChildren(transactionsTable(`Transactions (${answer.meta.total})`, answer.data, labels, { refund: true, done: () => load(), status: listStatus }), pager(answer.meta, load) ?? "");
   };
   view.append(
     h("h2", {}, "All transactions"),
@@ -774,6 +778,7 @@ async function transactions(view, _params, ctx) {
       },
       { className: "inline filters" },
     ),
+    listStatus,
     list,
   );
   await Promise.all([draw(), load()]);
