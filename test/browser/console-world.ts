@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser } from "playwright-core";
 import { expect } from "vitest";
@@ -16,7 +17,9 @@ import { startSmtpServer } from "../helpers/smtp.js";
 
 /** Debian's headless Chromium (`chromium-headless-shell`), or its full `chromium`; CHROMIUM_PATH wins. */
 export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].filter(Boolean) as string[];
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const candidates = ["chromium-headless-shell", "chromium"].flatMap((name) => dirs.map((dir) => path.join(dir, name)));
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error("No Chromium: install Debian's chromium-headless-shell (npm test does, as root) or set CHROMIUM_PATH.");
   return found;

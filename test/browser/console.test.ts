@@ -183,10 +183,9 @@ describe("an owner's journeys", () => {
       await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: link, exact: true }).click();
       await page.locator("main h1").waitFor();
       await page.locator("main .loading").waitFor({ state: "detached" });
-      const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll("main input, main select, main textarea")]
-          .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute("aria-label"))
-          .map((el) => el.outerHTML),
+      // Run in the page (a string: the project's TypeScript has no DOM types).
+      const unlabelled = await page.evaluate<string[]>(
+        `[...document.querySelectorAll("main input, main select, main textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML)`,
       );
       expect(unlabelled, link).toEqual([]);
     }

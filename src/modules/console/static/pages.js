@@ -109,6 +109,13 @@ function actionButton(label, run, { confirmText, status, tone } = {}) {
   );
 }
 
+/** An id shortened for a table (its prefix and last characters), whole in its title and to screen readers. */
+function shortId(id) {
+  if (!id || id.length <= 16) return h("code", {}, id ?? "—");
+  const short = `${id.slice(0, id.indexOf("_") + 1)}…${id.slice(-6)}`;
+  return h("code", { title: id }, h("span", { "aria-hidden": "true" }, short), h("span", { class: "visually-hidden" }, id));
+}
+
 const statusTone = { paid: "good", succeeded: "good", open: "info", draft: "", processing: "warn", pending: "warn", void: "bad", failed: "bad", uncollectible: "bad" };
 const statusBadge = (status) => badge(status, statusTone[status] ?? "");
 
@@ -613,10 +620,10 @@ async function contractDetail(view, id) {
     const fees = rows.filter((t) => t.type.startsWith("fee:") && !t.type.endsWith(":refund"));
     const refunds = rows.filter((t) => t.type.endsWith(":refund"));
     return [
-      transactionsTable("Payments", payments, labels, { refund: true, done: redraw, status: refundStatus }),
-      transactionsTable("Transfers", transfers, labels),
-      transactionsTable("Fee transactions", fees, labels),
-      transactionsTable("Refunds", refunds, labels),
+      transactionsTable("Payments", payments, labels, { refund: true, done: redraw, status: refundStatus, contract: false }),
+      transactionsTable("Transfers", transfers, labels, { contract: false }),
+      transactionsTable("Fee transactions", fees, labels, { contract: false }),
+      transactionsTable("Refunds", refunds, labels, { contract: false }),
     ];
   });
   const history = section("Event history", async () => {
@@ -629,7 +636,7 @@ async function contractDetail(view, id) {
 
 // ── transactions and analytics ───────────────────────────────────────────
 /** `status`: where refunds report (kept outside anything `done` draws again). */
-function transactionsTable(caption, rows, labels, { refund = false, done, status } = {}) {
+function transactionsTable(caption, rows, labels, { refund = false, done, status, contract = true } = {}) {
   const own = status ? null : statusLine();
   status ??= own;
   return h(
@@ -640,15 +647,15 @@ function transactionsTable(caption, rows, labels, { refund = false, done, status
       rows,
       empty: "none.",
       columns: [
-        ["Transaction", (t) => h("code", {}, t.id)],
+        ["Transaction", (t) => shortId(t.id)],
         ["Type", (t) => t.type],
         ["Amount", (t) => money(t.amount, t.currency)],
         ["Refunded", (t) => (t.amountRefunded ? money(t.amountRefunded, t.currency) : "—")],
         ["Status", (t) => statusBadge(t.status)],
         ["Buyer", (t) => userLink(labels, t.buyer_user_id)],
         ["Seller", (t) => userLink(labels, t.seller_user_id)],
-        ["Contract", (t) => (t.contract_id ? link(`#/contracts/${t.contract_id}`, t.contract_id.slice(0, 12) + "…") : "—")],
-        ["Date", (t) => when(t.created)],
+        ...(contract ? [["Contract", (t) => (t.contract_id ? link(`#/contracts/${t.contract_id}`, shortId(t.contract_id)) : "—")]] : []),
+        ["Date", (t) => h("span", { class: "nowrap" }, when(t.created))],
         ...(refund ? [["Refund", (t) => (t.type === "incoming" && t.status === "succeeded" && t.amountRefunded < t.amount ? refundForm(t, status, done) : "—")]] : []),
       ],
     }),

@@ -59,7 +59,7 @@ export function shortMoney(cents, currency = "usd") {
 export function when(date) {
   if (!date) return "—";
   const d = new Date(date);
-  return Number.isNaN(d.getTime()) ? String(date) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  return Number.isNaN(d.getTime()) ? String(date) : d.toISOString().replace("T", " ").slice(0, 16);
 }
 
 export const day = (date) => (date ? String(date).slice(0, 10) : "—");
