@@ -71,7 +71,7 @@ describe("an owner's journeys", () => {
   it("signs in with a code emailed to them", async () => {
     await page.goto(`${world.base}/console?platform=${world.platform.id}`);
     await heading("Sign in to the console").waitFor();
-    await expect.poll(() => page.getByLabel("Platform ID").inputValue()).toBe(world.platform.id);
+    await expect.poll(() => page.getByLabel("Platform ID").inputValue(), { timeout: 15_000 }).toBe(world.platform.id);
     await page.getByLabel("Email", { exact: true }).fill(world.owner.email);
     await page.getByRole("button", { name: "Email me a code" }).click();
     const code = codeOf(await world.smtp.waitFor(world.owner.email, (m) => / sign-in code$/.test(m.subject)));
@@ -139,7 +139,7 @@ describe("an owner's journeys", () => {
         await page.reload();
         await heading("Back office").waitFor();
         return deliveries.locator("tr", { hasText: "contract.paid" }).filter({ hasText: "succeeded" }).count();
-      })
+      }, { timeout: 20_000, interval: 250 })
       .toBeGreaterThan(0);
   });
 
@@ -207,7 +207,11 @@ describe("on a phone", () => {
     await p.getByRole("button", { name: "Menu" }).click();
     await nav.getByRole("link", { name: "Products", exact: true }).click();
     await p.getByRole("heading", { level: 1, name: "Products" }).waitFor();
-    await p.getByText("Lake cabin").waitFor();
+    // Tables are cards on a phone; a product's stock is still a labelled field.
+    await p.getByLabel("Stock of Lake cabin", { exact: true }).fill("7");
+    await p.getByRole("button", { name: "Save stock of Lake cabin" }).click();
+    await p.getByText("Lake cabin: stock 7.").waitFor();
+    expect((await api("GET", "/v1/products?search=cabin")).json().data[0].quantity).toBe(7);
     await phone.close();
   });
 });
@@ -241,6 +245,7 @@ describe.runIf(process.env.CONSOLE_SCREENSHOTS)("screenshots", () => {
     await p.goto(`${world.base}/console`);
     await p.evaluate((key) => sessionStorage.setItem("candle-console-session", JSON.stringify({ kind: "key", key })), world.platform.apiKey);
     await p.goto(`${world.base}/console#/contracts/${world.openContractId}`);
+    await p.reload();
     await p.getByRole("heading", { level: 1, name: `Contract ${world.openContractId}` }).waitFor();
     await p.screenshot({ path: path.join(dir, "phone-contract.png"), fullPage: false });
     await phone.close();

@@ -34,6 +34,7 @@ async function guessPlatformId() {
 }
 
 function showSignIn(message) {
+  context.platform = null;
   setChrome(false);
   const root = main();
   root.replaceChildren();
@@ -132,6 +133,8 @@ function parseRoute() {
 let rendering = 0;
 async function render() {
   if (!session.load()) return showSignIn();
+  // Signed in elsewhere in this tab (or the page was signed out): read the platform first.
+  if (!context.platform) return start();
   const { name, params } = parseRoute();
   const page = pages[name] ?? pages.settings;
   for (const link of $("nav").querySelectorAll("a")) {

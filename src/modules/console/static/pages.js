@@ -109,6 +109,8 @@ function actionButton(label, run, { confirmText, status, tone } = {}) {
   );
 }
 
+const stamp = (date) => h("span", { class: "nowrap" }, when(date));
+
 /** An id shortened for a table (its prefix and last characters), whole in its title and to screen readers. */
 function shortId(id) {
   if (!id || id.length <= 16) return h("code", {}, id ?? "—");
@@ -193,8 +195,8 @@ async function settings(view, _params, ctx) {
         columns: [
           ["Name", (k) => k.name ?? "—"],
           ["Key", (k) => h("code", {}, `${k.prefix}…${k.last4}`)],
-          ["Created", (k) => when(k.created)],
-          ["Last used", (k) => when(k.lastUsed)],
+          ["Created", (k) => stamp(k.created)],
+          ["Last used", (k) => stamp(k.lastUsed)],
           ["State", (k) => (k.revoked ? badge(`revoked ${day(k.revoked)}`, "bad") : badge("active", "good"))],
           [
             "Actions",
@@ -432,7 +434,6 @@ function stockForm(product, status, done) {
     "form",
     {
       class: "stock",
-      "aria-label": `Stock of ${product.name}`,
       onsubmit: async (event) => {
         event.preventDefault();
         status.clear();
@@ -655,7 +656,7 @@ function transactionsTable(caption, rows, labels, { refund = false, done, status
         ["Buyer", (t) => userLink(labels, t.buyer_user_id)],
         ["Seller", (t) => userLink(labels, t.seller_user_id)],
         ...(contract ? [["Contract", (t) => (t.contract_id ? link(`#/contracts/${t.contract_id}`, shortId(t.contract_id)) : "—")]] : []),
-        ["Date", (t) => h("span", { class: "nowrap" }, when(t.created))],
+        ["Date", (t) => stamp(t.created)],
         ...(refund ? [["Refund", (t) => (t.type === "incoming" && t.status === "succeeded" && t.amountRefunded < t.amount ? refundForm(t, status, done) : "—")]] : []),
       ],
     }),
@@ -670,7 +671,6 @@ function refundForm(transaction, status, done) {
     "form",
     {
       class: "stock",
-      "aria-label": `Refund ${transaction.id}`,
       onsubmit: async (event) => {
         event.preventDefault();
         const cents = amount.value === "" ? left : Number(amount.value);
@@ -803,7 +803,7 @@ function subscriptionsTable(rows) {
       ["State", (s) => (s.ended ? badge("ended", "bad") : s.pastDue ? badge("past due", "bad") : s.isPaused ? badge("paused", "warn") : badge("active", "good"))],
       ["Contract", (s) => link(`#/contracts/${s.contract_id}`, s.contract_id)],
       ["Period ends", (s) => day(s.currentPeriodEnd)],
-      ["Next charge", (s) => when(s.nextAttempt)],
+      ["Next charge", (s) => stamp(s.nextAttempt)],
     ],
   });
 }
@@ -906,7 +906,7 @@ function eventsTable(caption, rows) {
     rows,
     empty: "none.",
     columns: [
-      ["When", (e) => when(e.created)],
+      ["When", (e) => stamp(e.created)],
       ["Type", (e) => h("code", {}, e.type)],
       ["Object", (e) => objectLink(e)],
       ["Event", (e) => jsonDetails(e.id, e)],
@@ -1019,13 +1019,13 @@ async function webhookDetail(view, id) {
       empty: "none yet.",
       columns: [
         ["Event", (d) => h("code", {}, d.eventType)],
-        ["Event ID", (d) => h("code", {}, d.event_id)],
+        ["Event ID", (d) => shortId(d.event_id)],
         ["Status", (d) => statusBadge(d.status)],
         ["Attempts", (d) => String(d.attempts)],
         ["Answer", (d) => (d.responseStatus ? String(d.responseStatus) : d.error ?? "—")],
-        ["Last attempt", (d) => when(d.lastAttempt)],
-        ["Delivered", (d) => when(d.delivered)],
-        ["Next attempt", (d) => when(d.nextAttempt)],
+        ["Last attempt", (d) => stamp(d.lastAttempt)],
+        ["Delivered", (d) => stamp(d.delivered)],
+        ["Next attempt", (d) => stamp(d.nextAttempt)],
       ],
     });
   });

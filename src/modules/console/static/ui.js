@@ -167,6 +167,7 @@ export function pager(meta, go) {
  * @param {{ title: string, points: { label: string, value: number }[], format: (n: number) => string }} spec
  */
 export function columnChart({ title, points, format }) {
+  if (!points.some((p) => p.value > 0)) return h("figure", { class: "chart-box" }, h("figcaption", {}, title), h("p", { class: "empty" }, "Nothing in this period."));
   const id = nextId("chart");
   const width = 640;
   const height = 220;
