@@ -193,6 +193,33 @@ describe("an owner's journeys", () => {
   });
 });
 
+describe("an admin", () => {
+  it("sees no more than the API lets an admin see: no keys, no webhook endpoints", async () => {
+    const admin = await browser.newContext();
+    const p = await admin.newPage();
+    p.setDefaultTimeout(15_000);
+    await p.goto(`${world.base}/console`);
+    const user = (await world.t.request({ method: "GET", url: "/v1/users/auth", headers: bearer(world.admin.token) })).json();
+    await p.evaluate((signedIn) => sessionStorage.setItem("candle-console-session", JSON.stringify(signedIn)), {
+      kind: "user",
+      token: world.admin.token,
+      refreshToken: "unused",
+      user,
+    });
+    await p.reload();
+    await p.getByRole("heading", { level: 1, name: "Platform settings" }).waitFor();
+    await p.getByRole("region", { name: "API keys" }).getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Webhooks", exact: true }).click();
+    await p.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
+    await p.getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await expect(p.getByText("Back office").count()).resolves.toBe(0);
+    // What an admin may do, it does: the waitlist.
+    await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Waitlist", exact: true }).click();
+    await p.getByText("second@example.com").waitFor();
+    await admin.close();
+  });
+});
+
 describe("on a phone", () => {
   it("signs in with the API key and opens the menu", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

@@ -56,6 +56,7 @@ function showSignIn(message) {
     "form",
     {
       "aria-labelledby": "signin-email",
+      class: "stacked",
       onsubmit: async (event) => {
         event.preventDefault();
         emailStatus.clear();
@@ -98,6 +99,7 @@ function showSignIn(message) {
     "form",
     {
       "aria-labelledby": "signin-key",
+      class: "stacked",
       onsubmit: async (event) => {
         event.preventDefault();
         keyStatus.clear();
