@@ -115,7 +115,7 @@ const stamp = (date) => h("span", { class: "nowrap" }, when(date));
 function shortId(id) {
   if (!id || id.length <= 16) return h("code", {}, id ?? "—");
   const short = `${id.slice(0, id.indexOf("_") + 1)}…${id.slice(-6)}`;
-  return h("code", { title: id }, h("span", { "aria-hidden": "true" }, short), h("span", { class: "visually-hidden" }, id));
+  return h("code", { title: id, class: "id" }, h("span", { "aria-hidden": "true" }, short), h("span", { class: "visually-hidden" }, id));
 }
 
 const statusTone = { paid: "good", succeeded: "good", open: "info", draft: "", processing: "warn", pending: "warn", void: "bad", failed: "bad", uncollectible: "bad" };
@@ -653,8 +653,8 @@ function transactionsTable(caption, rows, labels, { refund = false, done, status
         ["Amount", (t) => money(t.amount, t.currency)],
         ["Refunded", (t) => (t.amountRefunded ? money(t.amountRefunded, t.currency) : "—")],
         ["Status", (t) => statusBadge(t.status)],
-        ["Buyer", (t) => userLink(labels, t.buyer_user_id)],
-        ["Seller", (t) => userLink(labels, t.seller_user_id)],
+        // One party per movement: the buyer charged or refunded, or the seller paid or reversed.
+        ["Party", (t) => userLink(labels, t.buyer_user_id ?? t.seller_user_id)],
         ...(contract ? [["Contract", (t) => (t.contract_id ? link(`#/contracts/${t.contract_id}`, shortId(t.contract_id)) : "—")]] : []),
         ["Date", (t) => stamp(t.created)],
         ...(refund ? [["Refund", (t) => (t.type === "incoming" && t.status === "succeeded" && t.amountRefunded < t.amount ? refundForm(t, status, done) : "—")]] : []),
