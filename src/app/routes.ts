@@ -7,6 +7,7 @@ import { authRoutes } from "../modules/auth/index.js";
 import { bankAccountsRoutes, connectPagesRoutes } from "../modules/bank-accounts/index.js";
 import { calendarsRoutes } from "../modules/calendars/index.js";
 import { cartsRoutes } from "../modules/carts/index.js";
+import { consoleRoutes } from "../modules/console/index.js";
 import { contractsRoutes } from "../modules/contracts/index.js";
 import { eventsRoutes } from "../modules/events/index.js";
 import { healthRoutes } from "../modules/health/index.js";
@@ -25,7 +26,7 @@ import { waitlistsRoutes } from "../modules/waitlists/index.js";
 import { webhooksRoutes } from "../modules/webhooks/index.js";
 import type { Services } from "./services.js";
 
-/** Health and the pages outside the API (Connect onboarding, the offline simulator's). */
+/** Health and the pages outside the API (Connect onboarding, the offline simulator's, the console). */
 export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; isShuttingDown: () => boolean }, s: Services): Promise<void> {
   const { db } = deps;
   await app.register(healthRoutes, {
@@ -51,6 +52,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
     });
   }
   await app.register(connectPagesRoutes, { db });
+  await app.register(consoleRoutes);
 }
 
 /** The API under /v1: each module's routes, with the services they use. */

@@ -1,0 +1,285 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer } from "../helpers/app.js";
+import { codeOf } from "../helpers/smtp.js";
+import { createConsoleWorld, launchBrowser, type ConsoleWorld } from "./console-world.js";
+
+/**
+ * The operator console (/console) in a real Chromium, through an operator's journeys: sign in with
+ * an emailed code, find a user and change their role, settle a contract, refund it, see its event
+ * and its webhook delivery, read a chart. Everything the page shows came from the public API; the
+ * checks read the outcome back from the API too.
+ *
+ * With CONSOLE_SCREENSHOTS=<dir> (`npm run console:screenshots`), the last test saves a picture of
+ * every page there (docs/console/ in the repository).
+ */
+
+let world: ConsoleWorld;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+/** What the page logged as an error (a CSP violation, an uncaught exception): none is expected. */
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  [world, browser] = await Promise.all([createConsoleWorld(), launchBrowser()]);
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (err) => pageErrors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    // A refused API call is logged by Chromium as a failed resource; those are expected answers.
+    if (msg.type() === "error" && !/status of [45]\d\d/.test(msg.text())) pageErrors.push(`console: ${msg.text()}`);
+  });
+  page.on("dialog", (dialog) => void dialog.accept());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+const heading = (name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+const api = (method: string, url: string) => world.t.request({ method: method as "GET", url, headers: bearer(world.platform.apiKey) });
+
+async function go(link: string, title: string | RegExp) {
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: link, exact: true }).click();
+  await heading(title).waitFor();
+}
+
+describe("the console page", () => {
+  it("is served with a strict content security policy, and names every file it loads", async () => {
+    const res = await fetch(`${world.base}/console`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    for (const file of ["console.css", "app.js", "api.js", "ui.js", "pages.js"]) {
+      const asset = await fetch(`${world.base}/console/${file}`);
+      expect(asset.status, file).toBe(200);
+      expect(asset.headers.get("content-security-policy"), file).toContain("default-src 'none'");
+    }
+  });
+});
+
+describe("an owner's journeys", () => {
+  it("signs in with a code emailed to them", async () => {
+    await page.goto(`${world.base}/console?platform=${world.platform.id}`);
+    await heading("Sign in to the console").waitFor();
+    await expect.poll(() => page.getByLabel("Platform ID").inputValue(), { timeout: 15_000 }).toBe(world.platform.id);
+    await page.getByLabel("Email", { exact: true }).fill(world.owner.email);
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    const code = codeOf(await world.smtp.waitFor(world.owner.email, (m) => / sign-in code$/.test(m.subject)));
+    await page.getByLabel("Code from the email").fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await heading("Platform settings").waitFor();
+    await expect(page.locator("#platform-name").textContent()).resolves.toBe(world.platform.name);
+    await expect(page.locator("#who-name").textContent()).resolves.toContain(`${world.owner.email} (owner)`);
+    // The token is kept in this tab's sessionStorage only.
+    const stored = await page.evaluate(() => sessionStorage.getItem("candle-console-session"));
+    expect(JSON.parse(stored!).kind).toBe("user");
+    expect(await context.cookies()).toEqual([]);
+  });
+
+  it("finds a user and changes their role", async () => {
+    await go("Users", "Users");
+    await page.getByLabel("Search").fill("mia");
+    await page.getByRole("button", { name: "Search" }).click();
+    const row = page.getByRole("link", { name: world.mia.email });
+    await row.click();
+    await heading(world.mia.email).waitFor();
+    await page.getByLabel("Role", { exact: true }).selectOption("editor");
+    await page.getByRole("button", { name: "Change role" }).click();
+    await page.getByText("Role is now editor.").waitFor();
+    expect((await api("GET", `/v1/users/${world.mia.id}`)).json().role).toBe("editor");
+  });
+
+  it("settles an open contract", async () => {
+    await go("Contracts", "Contracts");
+    await page.getByLabel("Status").selectOption("open");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("link", { name: world.openContractId }).click();
+    await heading(`Contract ${world.openContractId}`).waitFor();
+    await page.getByRole("button", { name: "Settle", exact: true }).click();
+    // The page is drawn again from the API: paid, and the buyer's payment is listed.
+    await page.locator(".facts").getByText("paid", { exact: true }).waitFor();
+    const contract = (await api("GET", `/v1/contracts/${world.openContractId}`)).json();
+    expect(contract.status).toBe("paid");
+    await page.getByRole("region", { name: "Payments" }).getByText("incoming").waitFor();
+  });
+
+  it("refunds part of its payment", async () => {
+    const payments = page.getByRole("region", { name: "Payments" });
+    await payments.getByRole("spinbutton").fill("2500");
+    await payments.getByRole("button", { name: "Refund" }).click();
+    await page.getByText(/^Refunded \$25\.00/).waitFor();
+    await page.getByRole("region", { name: "Refunds" }).getByText("incoming:refund").waitFor();
+    const refunds = (await api("GET", `/v1/transactions?filter[contract_id]=${world.openContractId}&filter[type]=incoming:refund`)).json();
+    expect(refunds.data.map((r: { amount: number }) => r.amount)).toEqual([2500]);
+  });
+
+  it("sees the contract's events and the webhook delivery of contract.paid", async () => {
+    const history = page.getByRole("region", { name: "Events of this contract" });
+    await history.getByText("contract.paid", { exact: true }).waitFor();
+    await history.getByText("contract.sent", { exact: true }).waitFor();
+    await world.receiver.waitFor(1, (r) => r.headers["candle-event-type"] === "contract.paid" && r.body.includes(world.openContractId));
+
+    await go("Webhooks", "Webhook endpoints");
+    await page.getByRole("link", { name: "Back office" }).click();
+    await heading("Back office").waitFor();
+    const deliveries = page.getByRole("region", { name: /^Deliveries/ });
+    // The delivery's record is written once the receiver answered: the page shows it when the API has it.
+    await expect
+      .poll(async () => {
+        await page.reload();
+        await heading("Back office").waitFor();
+        return deliveries.locator("tr", { hasText: "contract.paid" }).filter({ hasText: "succeeded" }).count();
+      }, { timeout: 20_000, interval: 250 })
+      .toBeGreaterThan(0);
+  });
+
+  it("reads the volume chart and the top buyers", async () => {
+    await go("Transactions", "Transactions and analytics");
+    const volume = (await api("GET", "/v1/transactions/volume?currency=usd")).json();
+    const amount = volume.totals[0].amount as number;
+    const shown = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(amount / 100);
+    await page.locator(".tiles li", { hasText: "Volume" }).getByText(shown).waitFor();
+    // The chart's text alternative holds the same figures as its bars: this month's is the volume.
+    const month = new Date().toISOString().slice(0, 7);
+    const chart = page.getByRole("figure").filter({ hasText: "Volume: what buyers paid" });
+    await expect(chart.locator("svg[role=img]").count()).resolves.toBe(1);
+    const bars = await chart.locator("rect.bar").count();
+    expect(bars).toBe(12);
+    const cell = chart.locator("table tr", { has: page.locator(`th:text-is("${month}")`) }).locator("td");
+    expect((await cell.textContent())!.replace(/\s/g, "")).toMatch(/^\$[\d.,]+K?$/);
+    await page.getByRole("figure").filter({ hasText: "Top buyers" }).getByText("ada@lakeside.test").waitFor();
+    await page.getByRole("figure").filter({ hasText: "Top sellers" }).getByText("sam@lakeside.test").waitFor();
+  });
+
+  it("manages the waitlist and API keys", async () => {
+    await go("Waitlist", "Waitlist");
+    const row = page.locator("tr", { hasText: "early@example.com" });
+    await row.getByRole("button", { name: "Grant" }).click();
+    await page.getByText("early@example.com may sign in.").waitFor();
+
+    await go("Settings", "Platform settings");
+    await page.getByLabel("New key's name").fill("Console test");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const secret = await page.locator(".key-secret").textContent();
+    expect(secret).toMatch(/^cndl_test_/);
+    const keyRow = page.locator("tr", { hasText: "Console test" });
+    await keyRow.getByRole("button", { name: "Revoke" }).click();
+    await keyRow.getByText(/^revoked/).waitFor();
+    expect((await fetch(`${world.base}/v1/platforms`, { headers: bearer(secret!) })).status).toBe(401);
+  });
+
+  it("labels every control, and logged no error", async () => {
+    for (const link of ["Users", "Products", "Contracts", "Subscriptions", "Transactions", "Events", "Webhooks", "Waitlist", "Settings"]) {
+      await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: link, exact: true }).click();
+      await page.locator("main h1").waitFor();
+      await page.locator("main .loading").waitFor({ state: "detached" });
+      // Run in the page (a string: the project's TypeScript has no DOM types).
+      const unlabelled = await page.evaluate<string[]>(
+        `[...document.querySelectorAll("main input, main select, main textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.outerHTML)`,
+      );
+      expect(unlabelled, link).toEqual([]);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("an admin", () => {
+  it("sees no more than the API lets an admin see: no keys, no webhook endpoints", async () => {
+    const admin = await browser.newContext();
+    const p = await admin.newPage();
+    p.setDefaultTimeout(15_000);
+    await p.goto(`${world.base}/console`);
+    const user = (await world.t.request({ method: "GET", url: "/v1/users/auth", headers: bearer(world.admin.token) })).json();
+    await p.evaluate((signedIn) => sessionStorage.setItem("candle-console-session", JSON.stringify(signedIn)), {
+      kind: "user",
+      token: world.admin.token,
+      refreshToken: "unused",
+      user,
+    });
+    await p.reload();
+    await p.getByRole("heading", { level: 1, name: "Platform settings" }).waitFor();
+    await p.getByRole("region", { name: "API keys" }).getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Webhooks", exact: true }).click();
+    await p.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
+    await p.getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await expect(p.getByText("Back office").count()).resolves.toBe(0);
+    // What an admin may do, it does: the waitlist.
+    await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Waitlist", exact: true }).click();
+    await p.getByText("second@example.com").waitFor();
+    await admin.close();
+  });
+});
+
+describe("on a phone", () => {
+  it("signs in with the API key and opens the menu", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    p.setDefaultTimeout(15_000);
+    await p.goto(`${world.base}/console`);
+    await p.getByLabel("API key", { exact: true }).fill(world.platform.apiKey);
+    await p.getByRole("button", { name: "Sign in with the key" }).click();
+    await p.getByRole("heading", { level: 1, name: "Platform settings" }).waitFor();
+    const nav = p.getByRole("navigation", { name: "Console" });
+    await expect(nav.isVisible()).resolves.toBe(false);
+    await p.getByRole("button", { name: "Menu" }).click();
+    await nav.getByRole("link", { name: "Products", exact: true }).click();
+    await p.getByRole("heading", { level: 1, name: "Products" }).waitFor();
+    // Tables are cards on a phone; a product's stock is still a labelled field.
+    await p.getByLabel("Stock of Lake cabin", { exact: true }).fill("7");
+    await p.getByRole("button", { name: "Save stock of Lake cabin" }).click();
+    await p.getByText("Lake cabin: stock 7.").waitFor();
+    expect((await api("GET", "/v1/products?search=cabin")).json().data[0].quantity).toBe(7);
+    await phone.close();
+  });
+});
+
+describe.runIf(process.env.CONSOLE_SCREENSHOTS)("screenshots", () => {
+  it("saves a picture of every page", async () => {
+    const dir = path.resolve(process.env.CONSOLE_SCREENSHOTS!);
+    await fs.mkdir(dir, { recursive: true });
+    const shots: [string, string, string][] = [
+      ["settings", "#/settings", "Platform settings"],
+      ["users", "#/users", "Users"],
+      ["user", `#/users/${world.buyer.id}`, world.buyer.email],
+      ["products", "#/products", "Products"],
+      ["contracts", "#/contracts", "Contracts"],
+      ["contract", `#/contracts/${world.openContractId}`, `Contract ${world.openContractId}`],
+      ["subscriptions", "#/subscriptions", "Subscriptions"],
+      ["transactions", "#/transactions", "Transactions and analytics"],
+      ["events", "#/events", "Events"],
+      ["webhooks", "#/webhooks", "Webhook endpoints"],
+      ["webhook", `#/webhooks/${world.webhookId}`, "Back office"],
+      ["waitlist", "#/waitlist", "Waitlist"],
+    ];
+    for (const [name, hash, title] of shots) {
+      await page.goto(`${world.base}/console${hash}`);
+      await heading(title).waitFor();
+      await page.locator("main .loading").waitFor({ state: "detached" });
+      await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+    }
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2 });
+    const p = await phone.newPage();
+    await p.goto(`${world.base}/console`);
+    await p.evaluate((key) => sessionStorage.setItem("candle-console-session", JSON.stringify({ kind: "key", key })), world.platform.apiKey);
+    await p.goto(`${world.base}/console#/contracts/${world.openContractId}`);
+    await p.reload();
+    await p.getByRole("heading", { level: 1, name: `Contract ${world.openContractId}` }).waitFor();
+    await p.screenshot({ path: path.join(dir, "phone-contract.png"), fullPage: false });
+    await phone.close();
+    await page.goto(`${world.base}/console`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${world.base}/console?platform=${world.platform.id}`);
+    await heading("Sign in to the console").waitFor();
+    await page.screenshot({ path: path.join(dir, "sign-in.png") });
+  });
+});
