@@ -6,7 +6,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { TaskList } from "graphile-worker";
+import type { Task, TaskList } from "graphile-worker";
 import type { EmailMessage, Mailer } from "./adapters/mailer/mailer.js";
 import { createOutboxMailer } from "./adapters/mailer/outbox.js";
 import { createPaymentsGateway, isOfflineGateway } from "./adapters/payments/from-config.js";
@@ -20,6 +20,7 @@ import { systemResolver, type HostResolver } from "./adapters/webhooks/public-ad
 import { startWorker } from "./jobs/worker.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
+import { asSystem } from "./db/tenant.js";
 import { ServiceUnavailableError } from "./lib/errors.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { censoring, createLogger } from "./lib/logging.js";
@@ -242,7 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeoutMs: config.webhooks.timeout,
   });
 
-  const tasks: TaskList = {
+  const handlers: TaskList = {
     "send-email": async (payload) => {
       await mailer.send(payload as EmailMessage);
     },
@@ -278,6 +279,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await billing.bringUpToDate(payload as RenewSubscriptionJob);
     },
   };
+  // Jobs sweep every platform, or carry ids found across platforms: the system scope (docs/tenancy.md).
+  const tasks: TaskList = Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [name, ((payload, helpers) => asSystem(() => handler!(payload, helpers))) satisfies Task]),
+  );
   app.decorate("services", { platforms, users, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
 
   // ── infrastructure plugins ───────────────────────────────────────────────
@@ -344,7 +349,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // What Stripe's account.updated webhook does after a real onboarding.
       onboarded: async (accountId) => {
         const account = await payments.retrieveAccount(accountId);
-        await db.$transaction((tx) => bankAccounts.recordAccount(tx, account));
+        await asSystem(() => db.$transaction((tx) => bankAccounts.recordAccount(tx, account)));
       },
     });
   }
@@ -433,7 +438,8 @@ function corsOrigin(configured: readonly string[], platforms: Pick<PlatformsServ
     const now = clock.now().getTime();
     const cached = cache.get(origin);
     if (cached && cached.until > now) return callback(null, cached.allowed);
-    platforms.isKnownOrigin(origin).then(
+    // Any platform's origin may call: looked up across platforms (docs/tenancy.md).
+    asSystem(() => platforms.isKnownOrigin(origin)).then(
       (allowed) => {
         if (cache.size > 10_000) cache.clear();
         cache.set(origin, { allowed, until: now + 60_000 });

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
+import { asSystem } from "./db/tenant.js";
 import { startRuntime, createLogger } from "./runtime.js";
 
 /** Starts a node: the runtime, the demo platform of a fresh install, the listener, graceful shutdown. */
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const { app } = runtime;
 
   if (config.seedDemoPlatform) {
-    const demo = await app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." });
+    const demo = await asSystem(() => app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." }));
     if (demo) {
       // Printed once, on the first start of an empty database: only its hash is stored.
       process.stdout.write(

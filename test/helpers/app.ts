@@ -8,9 +8,11 @@ import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
 import { createPaymentsGateway } from "../../src/adapters/payments/from-config.js";
 import type { HostResolver } from "../../src/adapters/webhooks/public-address.js";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type AppServices } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
+import { appRoleUrl } from "../../src/db/roles.js";
+import { asSystem } from "../../src/db/tenant.js";
 import type { Mode, Role } from "../../src/generated/prisma/enums.js";
 import { newId } from "../../src/lib/ids.js";
 import { systemClock, type Clock } from "../../src/lib/time.js";
@@ -35,6 +37,10 @@ export interface TestUser {
 
 export interface TestContext {
   app: FastifyInstance;
+  /**
+   * The test's own client, as the database owner: row-level security does not apply, so fixtures
+   * and assertions see every platform. The app has its own, as the application role.
+   */
   db: Db;
   config: Readonly<Config>;
   dataDir: string;
@@ -82,15 +88,18 @@ export async function createTestContext(
     JOBS_CONCURRENCY: "2",
     ...env,
   });
+  // The app connects as the application role, so row-level security applies as in production
+  // (docs/tenancy.md); the test's own client is the owner's, which it does not.
   // Tests run with the guard: a pool query inside a transaction callback fails loudly.
-  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
+  const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
+  const db = createPrisma(database.url, 3);
   const payments =
     typeof deps.payments === "function"
-      ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }))
+      ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db: appDb, clock: deps.clock ?? systemClock }))
       : deps.payments;
   const app = await buildApp({
     config,
-    db,
+    db: appDb,
     jwtSecret: TEST_JWT_SECRET,
     databaseUrl: database.url,
     rateLimitStore: deps.rateLimitStore,
@@ -100,6 +109,9 @@ export async function createTestContext(
     resolveHost: deps.resolveHost,
   });
   await app.ready();
+  // Tests drive services directly (fixtures, jobs, settlement runs) as the CLI and jobs do: in the
+  // system scope.
+  (app as { services: AppServices }).services = systemScoped(app.services);
   let counter = 0;
 
   return {
@@ -139,6 +151,7 @@ export async function createTestContext(
     request: (options) => app.inject(options),
     async close() {
       await app.close();
+      await appDb.$disconnect();
       await db.$disconnect();
       await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
@@ -169,4 +182,16 @@ export function bearer(secret: string): Record<string, string> {
 
 export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
   return response.json() as T;
+}
+
+/** Each service's methods, run in the system tenant scope. */
+function systemScoped(services: AppServices): AppServices {
+  const wrap = <T extends object>(service: T): T =>
+    new Proxy(service, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === "function" ? (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+  return Object.fromEntries(Object.entries(services).map(([name, service]) => [name, name === "tasks" ? service : wrap(service as object)])) as unknown as AppServices;
 }

@@ -54,7 +54,8 @@ export const connectPagesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
           params: z.object({ platform_id: z.string().min(1).max(100) }),
           response: errors(404),
         },
-        config: { auth: "public" },
+        // Only the named platform's name is read (docs/tenancy.md).
+        config: { auth: "public", tenant: "system" },
       },
       async (request, reply) => {
         const platform = await db.platform.findUnique({ where: { id: request.params.platform_id }, select: { name: true } });
