@@ -44,6 +44,21 @@ export async function grantAppRole(ownerUrl: string): Promise<void> {
       await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${APP_ROLE}`);
       await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${APP_ROLE}`);
     }
+    // graphile-worker turns row security on for its tables, with no policy: only their owner may
+    // use them. The app enqueues jobs in its own transactions (src/jobs/queue.ts), so its role is
+    // let through there; the tenant policies of our own tables are untouched.
+    const queueTables = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity
+         AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'app_role')`,
+    );
+    for (const { name } of queueTables.rows) {
+      await client
+        .query(`CREATE POLICY app_role ON graphile_worker.${client.escapeIdentifier(name)} TO ${APP_ROLE} USING (true) WITH CHECK (true)`)
+        .catch((err: { code?: string }) => {
+          if (err.code !== "42710") throw err; // created meanwhile by another node
+        });
+    }
   } catch (err) {
     // Concurrent GRANTs on one object can collide ("tuple concurrently updated"); the other one won.
     if ((err as { code?: string }).code !== "XX000") throw err;
