@@ -38,8 +38,8 @@ export interface TestUser {
 export interface TestContext {
   app: FastifyInstance;
   /**
-   * The test's own client, as the database owner: row-level security does not apply, so fixtures
-   * and assertions see every platform. The app has its own, as the application role.
+   * The app's own client (its pool, its transaction guard), every query of which runs in the
+   * system tenant scope: fixtures and assertions see every platform.
    */
   db: Db;
   config: Readonly<Config>;
@@ -89,10 +89,10 @@ export async function createTestContext(
     ...env,
   });
   // The app connects as the application role, so row-level security applies as in production
-  // (docs/tenancy.md); the test's own client is the owner's, which it does not.
+  // (docs/tenancy.md).
   // Tests run with the guard: a pool query inside a transaction callback fails loudly.
   const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
-  const db = createPrisma(database.url, 3);
+  const db = systemScopedClient(appDb);
   const payments =
     typeof deps.payments === "function"
       ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db: appDb, clock: deps.clock ?? systemClock }))
@@ -152,7 +152,6 @@ export async function createTestContext(
     async close() {
       await app.close();
       await appDb.$disconnect();
-      await db.$disconnect();
       await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
@@ -194,4 +193,39 @@ function systemScoped(services: AppServices): AppServices {
       },
     });
   return Object.fromEntries(Object.entries(services).map(([name, service]) => [name, name === "tasks" ? service : wrap(service as object)])) as unknown as AppServices;
+}
+
+/**
+ * The client, with every query run in the system tenant scope when it starts (Prisma's queries are
+ * lazy: they start when awaited, so `then` is what runs in the scope). `$transaction` runs its
+ * callback, or its batch, in that scope.
+ */
+function systemScopedClient(db: Db): Db {
+  const scopedQuery = (query: unknown): unknown => {
+    if (!query || typeof (query as { then?: unknown }).then !== "function" || query instanceof Promise) return query;
+    return new Proxy(query as object, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== "function") return value;
+        if (key === "then" || key === "catch" || key === "finally") return (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  };
+  const delegate = (model: object) =>
+    new Proxy(model, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === "function" ? (...args: unknown[]) => scopedQuery((value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+  return new Proxy(db, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (key === "$transaction") return (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+      if (typeof value === "function") return (...args: unknown[]) => scopedQuery((value as (...a: unknown[]) => unknown).apply(target, args));
+      if (typeof key === "string" && !key.startsWith("$") && !key.startsWith("_") && value && typeof value === "object") return delegate(value);
+      return value;
+    },
+  });
 }
