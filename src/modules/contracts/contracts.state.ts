@@ -116,6 +116,21 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
 }
 
 /**
+ * A member shapes only a deal they are in: after any change of a contract's money (items, buyers,
+ * sellers, amounts, fees, currency, fee inclusion) a member must be one of its buyers or sellers —
+ * adding themself, or an item of their own product, in the same request counts. The creator of a
+ * draft who is in neither list may still write its notes, or delete it. Editors and the key answer
+ * for the platform.
+ */
+export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
+  if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
+  throw new PermissionError(
+    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
+    "not_contract_party",
+  );
+}
+
+/**
  * Settling charges the buyers: a buyer or seller of the contract, an editor, or the key — and
  * whom it may charge is `assertConsent`'s.
  */
