@@ -1,5 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -92,7 +93,7 @@ export async function createTestContext(
   // (docs/tenancy.md).
   // Tests run with the guard: a pool query inside a transaction callback fails loudly.
   const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
-  const db = systemScopedClient(appDb);
+  const db = systemScopedClient(appDb, database.url);
   const payments =
     typeof deps.payments === "function"
       ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db: appDb, clock: deps.clock ?? systemClock }))
@@ -198,9 +199,20 @@ function systemScoped(services: AppServices): AppServices {
 /**
  * The client, with every query run in the system tenant scope when it starts (Prisma's queries are
  * lazy: they start when awaited, so `then` is what runs in the scope). `$transaction` runs its
- * callback, or its batch, in that scope.
+ * callback, or its batch, in that scope. `$executeRawUnsafe` — the tests' schema changes (a
+ * constraint that makes a write fail) — runs as the database's owner, as the app's role may not
+ * alter tables.
  */
-function systemScopedClient(db: Db): Db {
+function systemScopedClient(db: Db, ownerUrl: string): Db {
+  const asOwner = async (sql: string, ...values: unknown[]): Promise<number> => {
+    const client = new pg.Client({ connectionString: ownerUrl });
+    await client.connect();
+    try {
+      return (await client.query(sql, values)).rowCount ?? 0;
+    } finally {
+      await client.end();
+    }
+  };
   const scopedQuery = (query: unknown): unknown => {
     if (!query || typeof (query as { then?: unknown }).then !== "function" || query instanceof Promise) return query;
     return new Proxy(query as object, {
@@ -223,6 +235,7 @@ function systemScopedClient(db: Db): Db {
     get(target, key) {
       const value = Reflect.get(target, key) as unknown;
       if (key === "$transaction") return (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+      if (key === "$executeRawUnsafe") return asOwner;
       if (typeof value === "function") return (...args: unknown[]) => scopedQuery((value as (...a: unknown[]) => unknown).apply(target, args));
       if (typeof key === "string" && !key.startsWith("$") && !key.startsWith("_") && value && typeof value === "object") return delegate(value);
       return value;
