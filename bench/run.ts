@@ -184,15 +184,44 @@ async function shutdown(): Promise<void> {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => log(`cleanup failed: ${err}`));
 }
 
-async function prepareDatabase(): Promise<{ url: string; data: BenchData }> {
+/**
+ * The role the API connects as on the scratch server: the database's owner, neither superuser nor
+ * BYPASSRLS — the setup docs/tenancy.md asks of an external DATABASE_URL — so the tenant policies
+ * apply to it as in production. Seeding and the baseline keep the superuser.
+ */
+const API_OWNER = "candle_bench_owner";
+
+async function ownedByApiRole(adminUrl: string, url: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${API_OWNER} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${API_OWNER}'`).catch((err: { code?: string }) => {
+      if (err.code !== "42710") throw err;
+    });
+    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(new URL(url).pathname.slice(1))} OWNER TO ${API_OWNER}`);
+  } finally {
+    await admin.end();
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`ALTER SCHEMA public OWNER TO ${API_OWNER}`).finally(() => client.end());
+  const owner = new URL(url);
+  owner.username = API_OWNER;
+  owner.password = API_OWNER;
+  return owner.toString();
+}
+
+async function prepareDatabase(): Promise<{ url: string; apiUrl: string; data: BenchData }> {
   let url = process.env.BENCH_DATABASE_URL;
+  let apiUrl = url;
   if (!url) {
     log("starting an embedded PostgreSQL");
     const scratch: ScratchPostgres = await startScratchPostgres();
     cleanups.push(() => scratch.stop());
     url = await scratch.createDatabase("candle_bench");
+    apiUrl = await ownedByApiRole(scratch.handle.adminUrl, url);
   }
-  await migrate({ connectionString: url });
+  await migrate({ connectionString: apiUrl! });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const existing = await client.query<{ id: string }>(`SELECT id FROM platforms WHERE name = 'Bench Marketplace' AND description = $1`, [`seed ${SEED_VERSION}`]);
@@ -239,7 +268,7 @@ async function prepareDatabase(): Promise<{ url: string; data: BenchData }> {
     data.tokens[id] = tokens.signAccess({ userId: id, platformId: data.platformId, mode: "test", role: "member", sessionId: familyId }).token;
   }
   await sessions.end();
-  return { url, data };
+  return { url, apiUrl: apiUrl!, data };
 }
 
 /** 100 sellers and 100 buyers with transactions, in a scattered but repeatable order: the users the analytics ask about. */
@@ -262,7 +291,7 @@ async function analyticsUsers(url: string, platformId: string): Promise<{ seller
 }
 
 async function main(): Promise<void> {
-  const { url, data } = await prepareDatabase();
+  const { url, apiUrl, data } = await prepareDatabase();
 
   log("building (npm run build): the API runs as compiled JavaScript, like the production image");
   await run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]);
@@ -271,7 +300,7 @@ async function main(): Promise<void> {
   cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
   const [apiPort, basePort] = [await freePort(), await freePort()];
   const api = await start("api", ["dist/src/server.js"], {
-    DATABASE_URL: url,
+    DATABASE_URL: apiUrl,
     PORT: String(apiPort),
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",

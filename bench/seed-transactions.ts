@@ -168,6 +168,8 @@ export async function seedTransactions(connectionString: string, options: SeedOp
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
+    // Seeding writes one platform's rows directly: its tenant scope, for an owner role that row-level security applies to.
+    await client.query("SELECT set_config('app.platform_id', $1, false), set_config('app.mode', $2, false)", [options.platformId, options.mode]);
     await client.query("BEGIN");
     await client.query("SELECT setseed($1)", [options.seed ?? 0.42]);
     const p = [options.platformId, options.mode];
@@ -223,15 +225,16 @@ async function main(): Promise<number> {
   }
   const { loadConfig } = await import("../src/config.js");
   const { createLogger, startRuntime } = await import("../src/runtime.js");
+  const { asSystem } = await import("../src/db/tenant.js");
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", JOBS_WORKER: "false", SEED_DEMO_PLATFORM: "false" });
   const runtime = await startRuntime(config, createLogger(config, { stderr: true }));
   try {
     let platform: { id: string; mode: "test" | "live" };
     let apiKey: string | undefined;
     if (args.data.platform) {
-      platform = await runtime.db.platform.findUniqueOrThrow({ where: { id: args.data.platform }, select: { id: true, mode: true } });
+      platform = await asSystem(() => runtime.db.platform.findUniqueOrThrow({ where: { id: args.data.platform }, select: { id: true, mode: true } }));
     } else {
-      const created = await runtime.app.services.platforms.create({ name: "Bench Marketplace", mode: "test", feePercent: 2.5 });
+      const created = await asSystem(() => runtime.app.services.platforms.create({ name: "Bench Marketplace", mode: "test", feePercent: 2.5 }));
       platform = created.platform;
       apiKey = created.apiKey;
     }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { domainName, httpUrl, percent } from "../src/lib/schemas.js";
 import { toPlatformResponse } from "../src/modules/platforms/platforms.service.js";
+import { asSystem } from "../src/db/tenant.js";
 import { createLogger, startRuntime } from "../src/runtime.js";
 import { wantsHelp } from "./lib/cli.js";
 
@@ -57,14 +58,15 @@ async function main(): Promise<number> {
   const logger = createLogger(config, { stderr: true });
   const runtime = await startRuntime(config, logger);
   try {
-    const { platform, apiKey } = await runtime.app.services.platforms.create({
+    // The CLI works across platforms: the system tenant scope (docs/tenancy.md).
+    const { platform, apiKey } = await asSystem(() => runtime.app.services.platforms.create({
       name: args.data.name,
       mode: args.data.mode,
       domain: args.data.domain,
       feePercent: args.data.fee,
       url: args.data.url,
       description: args.data.description,
-    });
+    }));
     process.stdout.write(`${JSON.stringify({ platform: toPlatformResponse(platform), api_key: apiKey }, null, 2)}\n`);
     return 0;
   } catch (err) {

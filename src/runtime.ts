@@ -7,6 +7,7 @@ import { createLogger as createCensoringLogger } from "./lib/logging.js";
 import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
+import { appRoleUrl, bypassesRowSecurity, grantAppRole } from "./db/roles.js";
 import { migrateJobQueue } from "./jobs/worker.js";
 import { startMetricsServer } from "./observability/metrics.js";
 import { resolveJwtSecret } from "./secrets.js";
@@ -41,7 +42,10 @@ function prettyStream(fd: 1 | 2): pino.DestinationStream {
 
 export async function startRuntime(config: Readonly<Config>, logger: Logger = createLogger(config)): Promise<Runtime> {
   const database = await openDatabase(config, (message) => logger.info(message));
-  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout);
+  // With the embedded server the app connects as its own role, which row-level security applies
+  // to; migrations, the job queue's schema and the worker stay with the owner (docs/tenancy.md).
+  const appUrl = database.kind === "embedded" ? appRoleUrl(database.url) : database.url;
+  const db = createPrisma(appUrl, config.database.poolSize, config.database.transactionTimeout);
   let rateLimitStore: RateLimitStore | undefined;
   try {
     const jwt = await resolveJwtSecret(config.auth.jwtSecret, config.dataDir);
@@ -58,6 +62,13 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     }
     // The job queue's own schema is migrated with ours (`npm run migrate` when MIGRATE_ON_BOOT=false).
     if (config.migrateOnBoot) await migrateJobQueue(database.url, logger);
+    if (database.kind === "embedded") await grantAppRole(database.url);
+    if (await bypassesRowSecurity((sql) => db.$queryRawUnsafe(sql))) {
+      logger.warn(
+        "the database role of DATABASE_URL is a superuser or has BYPASSRLS: row-level security does not isolate platforms. " +
+          "Connect as a role without either (docs/tenancy.md, External PostgreSQL).",
+      );
+    }
     logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     logger.info(describePayments(config));

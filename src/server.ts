@@ -16,13 +16,14 @@ async function main(): Promise<void> {
   // Tracing patches modules as they load: start it before the rest of the app is imported.
   const tracing = await startTracing(config);
   const { startRuntime, createLogger } = await import("./runtime.js");
+  const { asSystem } = await import("./db/tenant.js");
   const logger = createLogger(config);
   if (tracing) logger.info(`traces: exported over OTLP to ${config.tracing.endpoint}`);
   const runtime = await startRuntime(config, logger);
   const { app } = runtime;
 
   if (config.seedDemoPlatform) {
-    const demo = await app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." });
+    const demo = await asSystem(() => app.services.platforms.createIfNone({ name: "Demo Marketplace", mode: "test", description: "Created on first start." }));
     if (demo) {
       // Printed once, on the first start of an empty database (only its hash is stored): plain text
       // on stderr — the terminal, or `docker compose logs` — never a line of the JSON log stream.

@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { migrate } from "../src/db/migrator.js";
 import { migrateJobQueue } from "../src/jobs/worker.js";
+import { grantAppRole } from "../src/db/roles.js";
 import { scratchOnServer, startScratchPostgres, type ScratchPostgres } from "../scripts/lib/scratch-postgres.js";
 
 /**
@@ -27,6 +28,8 @@ export default async function setup(project: TestProject) {
   const url = await scratch.createDatabase(templateDb);
   await migrate({ connectionString: url });
   await migrateJobQueue(url, { debug() {}, info() {}, warn() {}, error: console.error });
+  // The app under test connects as the role row-level security applies to; clones inherit its grants.
+  await grantAppRole(url);
   project.provide("pgAdminUrl", scratch.handle.adminUrl);
   project.provide("templateDb", templateDb);
   return async () => {

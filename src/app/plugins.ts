@@ -13,6 +13,7 @@ import errorHandler from "../plugins/error-handler.js";
 import idempotency from "../plugins/idempotency.js";
 import inputGuard from "../plugins/input-guard.js";
 import openapi from "../plugins/openapi.js";
+import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
 import type { RouteInfo } from "./types.js";
 
@@ -80,7 +81,8 @@ function corsOrigin(configured: readonly string[], platforms: Pick<PlatformsServ
     const now = clock.now().getTime();
     const cached = cache.get(origin);
     if (cached && cached.until > now) return callback(null, cached.allowed);
-    platforms.isKnownOrigin(origin).then(
+    // Any platform's origin may call: looked up across platforms (docs/tenancy.md).
+    asSystem(() => platforms.isKnownOrigin(origin)).then(
       (allowed) => {
         if (cache.size > 10_000) cache.clear();
         cache.set(origin, { allowed, until: now + 60_000 });

@@ -24,6 +24,7 @@ import { usersRoutes } from "../modules/users/index.js";
 import { utilsRoutes } from "../modules/utils/index.js";
 import { waitlistsRoutes } from "../modules/waitlists/index.js";
 import { webhooksRoutes } from "../modules/webhooks/index.js";
+import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
 
 /** Health and the pages outside the API (Connect onboarding, the offline simulator's, the console). */
@@ -47,7 +48,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
       // What Stripe's account.updated webhook does after a real onboarding.
       onboarded: async (accountId) => {
         const account = await payments.retrieveAccount(accountId);
-        await db.$transaction((tx) => bankAccounts.recordAccount(tx, account));
+        await asSystem(() => db.$transaction((tx) => bankAccounts.recordAccount(tx, account)));
       },
     });
   }

@@ -1,8 +1,9 @@
-import type { TaskList } from "graphile-worker";
+import type { Task, TaskList } from "graphile-worker";
 import type { EmailMessage } from "../adapters/mailer/mailer.js";
 import { sweepSimulatorIdempotencyKeys } from "../adapters/payments/offline.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { asSystem } from "../db/tenant.js";
 import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
@@ -13,7 +14,7 @@ import type { Services } from "./services.js";
 /** The background jobs' handlers, by name (src/jobs/worker.ts schedules the periodic ones). */
 export function createTasks(db: Db, s: Services, config: Readonly<Config>): TaskList {
   const { clock } = s;
-  return {
+  const handlers: TaskList = {
     "send-email": async (payload) => {
       await s.mailer.send(payload as EmailMessage);
     },
@@ -53,4 +54,8 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>): Task
       await s.billing.bringUpToDate(payload as RenewSubscriptionJob);
     },
   };
+  // Jobs sweep every platform, or carry ids found across platforms: the system scope (docs/tenancy.md).
+  return Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [name, ((payload, helpers) => asSystem(() => handler!(payload, helpers))) satisfies Task]),
+  );
 }

@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
+import { currentScope, runInScope, scopeSettings, type Scope } from "./tenant.js";
 
 export type Db = PrismaClient;
 export { Prisma } from "../generated/prisma/client.js";
@@ -41,15 +42,88 @@ export function createPrisma(connectionString: string, poolSize: number, transac
     // costing more than the query on servers built with LLVM (the postgres:18 image).
     options: "-c jit=off",
   });
+  scopePool(pool);
   if (options.guardTransactions) guardPool(pool);
   // The pool is ours: $disconnect ends it.
   const adapter = oneQueryAtATimeInTransactions(new PrismaPg(pool, { disposeExternalPool: true }));
   // Prisma's defaults (2 s to get a connection, 5 s to run) fail a transaction that merely queued
   // behind others under load; past this it fails with P2028, answered 503 database_busy.
   const client = new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
+  scopeBatches(client);
   if (options.guardTransactions) guardTransactionCallbacks(client);
   pools.set(client, pool);
   return client;
+}
+
+const SYNC_SETTINGS = "SELECT set_config('app.platform_id', $1, false), set_config('app.mode', $2, false)";
+/** The `platform|mode` each connection's settings hold, so they are sent only when they change. */
+const connectionSettings = new WeakMap<pg.PoolClient, string>();
+
+type ConnectCallback = (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void;
+
+/**
+ * Row-level security reads the tenant from the connection (docs/tenancy.md): each connection the
+ * pool hands out gets the settings of the scope that asked for it (src/db/tenant.ts) before its
+ * first query. Sent only when they differ from what the connection already holds, so a node busy
+ * with one platform pays nothing. Plain `set_config`, outside any transaction: a transaction
+ * always starts on a connection already set, and a rollback cannot undo the setting.
+ */
+function scopePool(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as { connect: unknown }).connect = (callback?: ConnectCallback) => {
+    const [platformId, mode] = scopeSettings(currentScope());
+    const wanted = `${platformId}|${mode}`;
+    const ready = connect().then(async (client) => {
+      if (connectionSettings.get(client) !== wanted) {
+        try {
+          await client.query(SYNC_SETTINGS, [platformId, mode]);
+        } catch (err) {
+          client.release(err as Error);
+          throw err;
+        }
+        connectionSettings.set(client, wanted);
+      }
+      return client;
+    });
+    if (!callback) return ready;
+    ready.then(
+      (client) => callback(undefined, client, (release?: unknown) => client.release(release as Error | undefined)),
+      (err: Error) => callback(err),
+    );
+    return undefined;
+  };
+}
+
+/**
+ * Prisma batches the `findUnique` calls of one tick into one query, run from the first caller's
+ * async context — with two requests of different platforms in that tick, one would run as the
+ * other's tenant (and find nothing). Batches are keyed by scope too, and each runs in the scope of
+ * its callers. This reaches into the client's request handler: if an upgrade moves it, creating a
+ * client fails here rather than tenants quietly sharing batches.
+ */
+function scopeBatches(client: PrismaClient): void {
+  type Loader = (request: object | object[]) => Promise<unknown>;
+  const options = (client as unknown as { _requestHandler?: { dataloader?: { options?: Record<string, unknown> } } })._requestHandler?.dataloader?.options;
+  if (!options || typeof options.batchBy !== "function" || typeof options.singleLoader !== "function" || typeof options.batchLoader !== "function") {
+    throw new Error("Prisma's request batching is not where src/db/client.ts expects it: check scopeBatches after an upgrade");
+  }
+  const batchBy = options.batchBy as (request: object) => string | undefined;
+  const singleLoader = options.singleLoader as Loader;
+  const batchLoader = options.batchLoader as Loader;
+  const scopes = new WeakMap<object, Scope | undefined>();
+  options.batchBy = (request: object) => {
+    const key = batchBy(request);
+    if (!key) return key;
+    const scope = currentScope();
+    scopes.set(request, scope);
+    return `${key}@${scopeSettings(scope).join("|")}`;
+  };
+  // Requests that were not batched (no entry) already run in their caller's context.
+  options.singleLoader = (request: object) => (scopes.has(request) ? runInScope(scopes.get(request), () => singleLoader(request)) : singleLoader(request));
+  options.batchLoader = (requests: object[]) => {
+    const first = requests[0];
+    return first && scopes.has(first) ? runInScope(scopes.get(first), () => batchLoader(requests)) : batchLoader(requests);
+  };
 }
 
 function guardPool(pool: pg.Pool): void {

@@ -8,8 +8,39 @@ export function uniqueViolation(err: unknown): string[] | null {
   if (!(err instanceof Prisma.PrismaClientKnownRequestError) || err.code !== "P2002") return null;
   const target = err.meta?.target;
   if (Array.isArray(target)) return target.map(String);
-  const cause = (err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } } | undefined)?.cause;
-  return cause?.constraint?.fields?.map((f) => f.replace(/"/g, "")) ?? [];
+  const cause = (err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] }; originalMessage?: string } } | undefined)?.cause;
+  if (cause?.constraint?.fields) return cause.constraint.fields.map((f) => f.replace(/"/g, ""));
+  // On a table with row-level security PostgreSQL leaves the key out of the error (it could show
+  // another tenant's values), so the columns are read from the constraint's name.
+  const constraint = /unique constraint "([^"]+)"/.exec(cause?.originalMessage ?? "")?.[1];
+  return constraint ? columnsOfConstraint(constraint) : [];
+}
+
+let knownColumns: Set<string> | undefined;
+
+/**
+ * The columns in a constraint named as Prisma names them (`<table>_<column>_…_key`), matched from
+ * the end against the schema's column names (snake_case of its fields), longest first.
+ */
+export function columnsOfConstraint(name: string): string[] {
+  knownColumns ??= new Set(
+    Object.entries(Prisma)
+      .filter(([key, value]) => key.endsWith("ScalarFieldEnum") && typeof value === "object" && value !== null)
+      .flatMap(([, value]) => Object.values(value as Record<string, string>).map((field) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))),
+  );
+  const tokens = name.replace(/_(key|idx)$/, "").split("_");
+  const columns: string[] = [];
+  let end = tokens.length;
+  while (end > 0) {
+    let found = 0;
+    for (let start = 0; start < end && !found; start++) {
+      if (knownColumns.has(tokens.slice(start, end).join("_"))) found = end - start;
+    }
+    if (!found) break;
+    columns.unshift(tokens.slice(end - found, end).join("_"));
+    end -= found;
+  }
+  return columns;
 }
 
 /**

@@ -106,6 +106,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const client = new pg.Client({ connectionString: options.connectionString });
   await client.connect();
   try {
+    // Migrations may move data of every platform: the system scope of the row-level security
+    // policies (docs/tenancy.md), for an owner role that is not a superuser.
+    await client.query("SELECT set_config('app.platform_id', '*', false)");
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {
       await client.query(CREATE_TABLE);

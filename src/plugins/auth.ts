@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Mode, Role } from "../generated/prisma/enums.js";
 import type { Platform } from "../generated/prisma/client.js";
+import { asSystem, enterTenant, newScope, runInScope, type Scope } from "../db/tenant.js";
 import { AuthenticationError, PermissionError } from "../lib/errors.js";
 import { roleAtLeast } from "../lib/roles.js";
 import type { CredentialsService } from "./credentials.js";
@@ -37,9 +38,16 @@ declare module "fastify" {
     auth?: RouteAuth;
     /** false for infrastructure routes (health, docs) that are never rate limited. */
     rateLimit?: boolean;
+    /**
+     * `"system"`: a public route whose work is cross-tenant by nature (a provider's webhook, a signed
+     * URL, a lookup by token hash) runs in the system scope (docs/tenancy.md lists them).
+     */
+    tenant?: "system";
   }
   interface FastifyRequest {
     auth: AuthContext | null;
+    /** The tenant scope the request's queries run in (src/db/tenant.ts). */
+    tenantScope: Scope | null;
   }
 }
 
@@ -85,12 +93,31 @@ const clientAddress = (request: FastifyRequest) => `ip:${request.ip}`;
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   const { credentials, limiter, limits } = options;
   app.decorateRequest("auth", null);
+  app.decorateRequest("tenantScope", null);
+
+  // Every request runs in a tenant scope of its own, empty (seeing no tenant rows) until the
+  // request's tenant is known: from its credentials below, or from the platform a public route
+  // names (PlatformsService.resolvePublic). Entered with callback hooks so that the rest of the
+  // lifecycle runs inside it; entered again once the body is read, as the body's stream events
+  // arrive outside it.
+  app.addHook("onRequest", (request, _reply, done) => {
+    const scope = newScope();
+    scope.system = request.routeOptions.config.tenant === "system";
+    request.tenantScope = scope;
+    runInScope(scope, done);
+  });
+  app.addHook("preValidation", (request, _reply, done) => {
+    runInScope(request.tenantScope ?? newScope(), done);
+  });
 
   // Fail closed: an API route that forgets to declare its access needs credentials. Routes
   // outside /v1 (health, docs, media files) are public unless they say otherwise.
   app.addHook("onRoute", (route) => {
     const fallback: RouteAuth = route.url.startsWith("/v1/") ? {} : "public";
     route.config = { ...(route.config ?? {}), auth: route.config?.auth ?? fallback } as typeof route.config;
+    if (route.config?.tenant === "system" && route.config.auth !== "public") {
+      throw new Error(`${route.url}: only a public route may run in the system tenant scope`);
+    }
   });
 
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
@@ -100,7 +127,8 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
 
     let context: AuthContext | null;
     try {
-      context = await resolve(request);
+      // Keys are found by their hash, sessions by their id: before the platform is known.
+      context = await asSystem(() => resolve(request));
     } catch (err) {
       // Failed attempts count against the caller's address, which caps key and token guessing.
       if (limited) await limiter.consume(request, reply, clientAddress(request), limits.perAddress);
@@ -116,6 +144,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       }
     }
     request.auth = context;
+    if (context) enterTenant(context, request.tenantScope ?? undefined);
 
     if (routeAuth === "public") return;
     if (!context) {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,9 +9,11 @@ import type { PaymentsGateway } from "../../src/adapters/payments/gateway.js";
 import type { RateLimitStore } from "../../src/adapters/rate-limit/store.js";
 import { createPaymentsGateway } from "../../src/adapters/payments/from-config.js";
 import type { HostResolver } from "../../src/adapters/webhooks/public-address.js";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type AppServices } from "../../src/app.js";
 import { loadConfig, type Config, type Env } from "../../src/config.js";
 import { createPrisma, type Db } from "../../src/db/client.js";
+import { appRoleUrl } from "../../src/db/roles.js";
+import { asSystem } from "../../src/db/tenant.js";
 import type { Mode, Role } from "../../src/generated/prisma/enums.js";
 import { newId } from "../../src/lib/ids.js";
 import { systemClock, type Clock } from "../../src/lib/time.js";
@@ -35,6 +38,10 @@ export interface TestUser {
 
 export interface TestContext {
   app: FastifyInstance;
+  /**
+   * The app's own client (its pool, its transaction guard), every query of which runs in the
+   * system tenant scope: fixtures and assertions see every platform.
+   */
   db: Db;
   config: Readonly<Config>;
   dataDir: string;
@@ -82,15 +89,18 @@ export async function createTestContext(
     JOBS_CONCURRENCY: "2",
     ...env,
   });
+  // The app connects as the application role, so row-level security applies as in production
+  // (docs/tenancy.md).
   // Tests run with the guard: a pool query inside a transaction callback fails loudly.
-  const db = createPrisma(database.url, config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
+  const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
+  const db = systemScopedClient(appDb, database.url);
   const payments =
     typeof deps.payments === "function"
-      ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock: deps.clock ?? systemClock }))
+      ? deps.payments(createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db: appDb, clock: deps.clock ?? systemClock }))
       : deps.payments;
   const app = await buildApp({
     config,
-    db,
+    db: appDb,
     jwtSecret: TEST_JWT_SECRET,
     databaseUrl: database.url,
     rateLimitStore: deps.rateLimitStore,
@@ -100,6 +110,9 @@ export async function createTestContext(
     resolveHost: deps.resolveHost,
   });
   await app.ready();
+  // Tests drive services directly (fixtures, jobs, settlement runs) as the CLI and jobs do: in the
+  // system scope.
+  (app as { services: AppServices }).services = systemScoped(app.services);
   let counter = 0;
 
   return {
@@ -139,7 +152,7 @@ export async function createTestContext(
     request: (options) => app.inject(options),
     async close() {
       await app.close();
-      await db.$disconnect();
+      await appDb.$disconnect();
       await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
@@ -169,4 +182,63 @@ export function bearer(secret: string): Record<string, string> {
 
 export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
   return response.json() as T;
+}
+
+/** Each service's methods, run in the system tenant scope. */
+function systemScoped(services: AppServices): AppServices {
+  const wrap = <T extends object>(service: T): T =>
+    new Proxy(service, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === "function" ? (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+  return Object.fromEntries(Object.entries(services).map(([name, service]) => [name, name === "tasks" ? service : wrap(service as object)])) as unknown as AppServices;
+}
+
+/**
+ * The client, with every query run in the system tenant scope when it starts (Prisma's queries are
+ * lazy: they start when awaited, so `then` is what runs in the scope). `$transaction` runs its
+ * callback, or its batch, in that scope. `$executeRawUnsafe` — the tests' schema changes (a
+ * constraint that makes a write fail) — runs as the database's owner, as the app's role may not
+ * alter tables.
+ */
+function systemScopedClient(db: Db, ownerUrl: string): Db {
+  const asOwner = async (sql: string, ...values: unknown[]): Promise<number> => {
+    const client = new pg.Client({ connectionString: ownerUrl });
+    await client.connect();
+    try {
+      return (await client.query(sql, values)).rowCount ?? 0;
+    } finally {
+      await client.end();
+    }
+  };
+  const scopedQuery = (query: unknown): unknown => {
+    if (!query || typeof (query as { then?: unknown }).then !== "function" || query instanceof Promise) return query;
+    return new Proxy(query as object, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== "function") return value;
+        if (key === "then" || key === "catch" || key === "finally") return (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  };
+  const delegate = (model: object) =>
+    new Proxy(model, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === "function" ? (...args: unknown[]) => scopedQuery((value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+  return new Proxy(db, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (key === "$transaction") return (...args: unknown[]) => asSystem(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+      if (key === "$executeRawUnsafe") return asOwner;
+      if (typeof value === "function") return (...args: unknown[]) => scopedQuery((value as (...a: unknown[]) => unknown).apply(target, args));
+      if (typeof key === "string" && !key.startsWith("$") && !key.startsWith("_") && value && typeof value === "object") return delegate(value);
+      return value;
+    },
+  });
 }

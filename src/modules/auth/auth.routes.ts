@@ -94,7 +94,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
         body: refreshBody,
         response: { 200: sessionSchema, ...errors(400, 401) },
       },
-      config: { auth: "public" },
+      // A refresh token is found by its hash, before its platform is known (docs/tenancy.md).
+      config: { auth: "public", tenant: "system" },
     },
     async (request) => {
       const session = await sessions.refresh(request.body.refreshToken, request.auth?.platformId ?? null).catch(async (err: unknown) => {

@@ -55,7 +55,8 @@ export const connectPagesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
           params: z.object({ platform_id: z.string().min(1).max(100) }),
           response: errors(404),
         },
-        config: { auth: "public" },
+        // Only the named platform's name is read (docs/tenancy.md).
+        config: { auth: "public", tenant: "system" },
       },
       async (request, reply) => {
         const name = await platformName(db, request.params.platform_id);

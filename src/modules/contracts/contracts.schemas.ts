@@ -13,7 +13,7 @@ export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "custom"] as const;
 export const FEE_PAYERS = ["buyers", "sellers"] as const;
 
-// ── the contract object (reference/000 "Contracts"; nested shapes per candle-client-facts.md) ─────
+// ── the contract object (docs/api/contracts.md; nested shapes as the official SDK reads them) ───
 
 export const contractItemSchema = z
   .object({

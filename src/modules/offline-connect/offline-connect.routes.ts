@@ -33,7 +33,8 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{
         querystring: z.object({ token: z.string().optional() }),
         response: errors(404),
       },
-      config: { auth: "public" },
+      // The simulator plays Stripe, whose accounts are matched to platforms after the fact (docs/tenancy.md).
+      config: { auth: "public", tenant: "system" },
     },
     async (request, reply) => {
       const { token } = request.query;

@@ -35,7 +35,8 @@ export const platformsRoutes: FastifyPluginAsyncZod<{ platforms: PlatformsServic
         params: domainParams,
         response: { 200: platformSchema, ...errors(404) },
       },
-      config: { auth: "public" },
+      // A domain may belong to any platform (docs/tenancy.md).
+      config: { auth: "public", tenant: "system" },
     },
     async (request) => toPlatformResponse(await platforms.retrieveByDomain(request.params.domain)),
   );

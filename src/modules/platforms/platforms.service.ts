@@ -1,6 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import { notifyInvalidation } from "../../db/invalidation.js";
+import { asSystem, enterTenant } from "../../db/tenant.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
@@ -195,8 +196,11 @@ export function createPlatformsService(deps: {
       if (!platformId) {
         throw new ValidationError("parameter_missing", "Send your platform key (Authorization: Bearer cndl_…), or `platform_id` in the body.", "platform_id");
       }
-      const platform = await db.platform.findUnique({ where: { id: platformId } });
+      // A public call names its platform: looked up across platforms, then the request's queries
+      // are that platform's (docs/tenancy.md).
+      const platform = await asSystem(() => db.platform.findUnique({ where: { id: platformId } }));
       if (!platform) throw new NotFoundError("platform", platformId, "platform_id");
+      enterTenant({ platformId: platform.id, mode: platform.mode });
       return platform;
     },
 

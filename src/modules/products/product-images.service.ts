@@ -10,7 +10,7 @@ import type { IMAGE_TYPES } from "./products.schemas.js";
 import { assertMayManage, type ProductsService, type ProductView } from "./products.service.js";
 
 /**
- * Product images through pre-signed uploads (reference/002): `PUT /products/:id/images` hands out a
+ * Product images through pre-signed uploads (docs/api/products.md): `PUT /products/:id/images` hands out a
  * URL valid for 60 s; the client PUTs the bytes there; the product's `image` is set once the bytes
  * are really there and really an image — at once for our own signed URLs (we receive the bytes),
  * and on `POST /products/:id/images/confirm` for S3 (we HEAD the object and sniff its first bytes).

@@ -39,7 +39,8 @@ export const stripeWebhooksRoutes: FastifyPluginAsyncZod<{ webhooks: StripeWebho
         response: { 200: receiptSchema, ...errors(400, 502, 503, 504) },
       },
       // Public, and not rate limited: Stripe's retries must get through; the signature is what authenticates.
-      config: { auth: "public", rateLimit: false },
+      // Events are matched to platforms by their Stripe account and objects: cross-tenant (docs/tenancy.md).
+      config: { auth: "public", rateLimit: false, tenant: "system" },
     },
     async (request) => {
       const signature = request.headers["stripe-signature"];

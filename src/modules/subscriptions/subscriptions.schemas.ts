@@ -3,7 +3,7 @@ import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam, instant, modeSchema, optionalBody } from "../../lib/schemas.js";
 import { CYCLES } from "../../domain/subscriptions/periods.js";
 
-// ── the subscription object (reference/000 "Subscriptions") ─────────────────────────────────────
+// ── the subscription object (docs/api/subscriptions.md) ─────────────────────────────────────────
 
 export const cycleSchema = z.enum(CYCLES);
 

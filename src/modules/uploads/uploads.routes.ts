@@ -45,7 +45,8 @@ export const uploadsRoutes: FastifyPluginAsyncZod<{ signer: UploadSigner; produc
         querystring: uploadQuery,
         response: { 200: receivedSchema, ...errors(400, 403, 404, 410, 413, 415) },
       },
-      config: { auth: "public" },
+      // The signed key names the product image, whatever its platform (docs/tenancy.md).
+      config: { auth: "public", tenant: "system" },
     },
     async (request) => {
       const key = request.params.key;
