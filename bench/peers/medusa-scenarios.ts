@@ -6,7 +6,7 @@
  * |---|---|
  * | `GET /v1/products?per_page=20&filter[category]=…&sort=-price` | `GET /store/products?limit=20&category_id[]=…&region_id=…&order=-created_at` (its store API cannot sort by price) |
  * | `GET /v1/products/:id` | `GET /store/products/:id?region_id=…` (the same 1 000 products) |
- * | `POST /v1/carts/auth/product/:id` (200 signed-in shoppers) | `POST /store/carts/:id/line-items` (200 guest carts, the same products in the same order) |
+ * | `POST /v1/carts/auth/product/:id` (200 signed-in shoppers) | `POST /store/carts/:id/line-items` (50 guest carts, adding what our first 50 shoppers add, in the same order) |
  * | `POST /v1/contracts/cart/:id` (a filled cart each time) | `POST /store/carts/:id/complete` (a cart with the same lines, email, addresses, shipping method and a system payment session: an order with its payment authorised) |
  * | `GET /v1/contracts/:id` | `GET /store/orders/:id` (orders completed while preparing) |
  */
