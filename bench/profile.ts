@@ -3,7 +3,7 @@
  * file, a package, Node's internals, the garbage collector), from the `.cpuprofile` JSON that Node
  * writes. `npm run bench -- --cpu-prof` prints it for the API's profile.
  *
- *   tsx bench/profile.ts <file.cpuprofile> [top]
+ *   tsx bench/profile.ts <file.cpuprofile> [top] [from µs, monotonic clock]
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -41,15 +41,39 @@ export function placeOf(frame: CallFrame, root: string): string {
   return path.relative(root, file) || file;
 }
 
-/** Self time (ms) per function and per place, busiest first, idle and program time left out of the shares. */
-export function selfTimes(profile: CpuProfile, root: string): { total: number; idle: number; byFunction: [string, number][]; byPlace: [string, number][] } {
+const internal = (place: string) => place === "node: internals" || place === "(native)";
+
+/**
+ * Self time (ms) per function and per place, busiest first, idle and program time left out of the
+ * shares; `byCaller` charges the time of Node's internals and native code (socket writes, module
+ * loading) to the nearest frame above it in a package or our source, so it says who asked for it.
+ * Samples before `fromMicros` (on the profile's monotonic clock) are left out: the start-up.
+ */
+export function selfTimes(
+  profile: CpuProfile,
+  root: string,
+  fromMicros = 0,
+): { total: number; idle: number; byFunction: [string, number][]; byPlace: [string, number][]; byCaller: [string, number][] } {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parents.set(c, n.id);
+  const callerOf = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const place = placeOf(nodes.get(at)!.callFrame, root);
+      if (!internal(place) && place !== "(root)") return place;
+    }
+    return placeOf(nodes.get(id)!.callFrame, root);
+  };
   const byFunction = new Map<string, number>();
   const byPlace = new Map<string, number>();
+  const byCaller = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let clock = profile.startTime;
   profile.samples.forEach((id, i) => {
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    clock += profile.timeDeltas[i] ?? 0;
+    if (clock < fromMicros) return;
     const frame = nodes.get(id)!.callFrame;
     if (frame.functionName === "(idle)" || frame.functionName === "(program)") {
       idle += ms;
@@ -60,17 +84,23 @@ export function selfTimes(profile: CpuProfile, root: string): { total: number; i
     const name = `${frame.functionName || "(anonymous)"} ${place}${frame.url ? `:${frame.lineNumber + 1}` : ""}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + ms);
     byPlace.set(place, (byPlace.get(place) ?? 0) + ms);
+    const caller = internal(place) ? callerOf(id) : place;
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + ms);
   });
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { total, idle, byFunction: sorted(byFunction), byPlace: sorted(byPlace) };
+  return { total, idle, byFunction: sorted(byFunction), byPlace: sorted(byPlace), byCaller: sorted(byCaller) };
 }
 
-export async function summarizeProfile(file: string, root: string, top = 25): Promise<string> {
+export async function summarizeProfile(file: string, root: string, top = 25, fromMicros = 0): Promise<string> {
   const profile = JSON.parse(await fs.readFile(file, "utf8")) as CpuProfile;
-  const { total, idle, byFunction, byPlace } = selfTimes(profile, root);
+  const { total, idle, byFunction, byPlace, byCaller } = selfTimes(profile, root, fromMicros);
   const pct = (ms: number) => `${((100 * ms) / Math.max(1, total)).toFixed(1)} %`;
   return [
-    `${path.basename(file)}: ${(total / 1000).toFixed(1)} s busy, ${(idle / 1000).toFixed(1)} s idle or in (program)`,
+    `${path.basename(file)}: ${(total / 1000).toFixed(1)} s busy, ${(idle / 1000).toFixed(1)} s idle or in (program)${fromMicros ? " (from the first warm-up on)" : ""}`,
+    "",
+    "| self time by caller (Node internals and native code charged to who called them) | ms | share |",
+    "|---|---:|---:|",
+    ...byCaller.slice(0, top).map(([p, ms]) => `| ${p} | ${ms.toFixed(0)} | ${pct(ms)} |`),
     "",
     "| self time by place | ms | share |",
     "|---|---:|---:|",
@@ -83,5 +113,5 @@ export async function summarizeProfile(file: string, root: string, top = 25): Pr
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  process.stdout.write(`${await summarizeProfile(process.argv[2]!, path.resolve(import.meta.dirname, ".."), Number(process.argv[3] ?? 25))}\n`);
+  process.stdout.write(`${await summarizeProfile(process.argv[2]!, path.resolve(import.meta.dirname, ".."), Number(process.argv[3] ?? 25), Number(process.argv[4] ?? 0))}\n`);
 }
