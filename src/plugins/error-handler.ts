@@ -164,7 +164,7 @@ const UNREACHABLE_KINDS = ["DatabaseNotReachable", "ConnectionClosed", "SocketTi
 /** SQLSTATEs of a server going away or refusing connections: connection exceptions (08…), shutdowns, too many connections. */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
 
-function isDatabaseUnavailable(err: unknown): boolean {
+export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
   const code = e?.code ?? "";
   if (["P1001", "P1002", "P1008", "P1017", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03", "53300"].includes(code)) return true;
@@ -173,6 +173,9 @@ function isDatabaseUnavailable(err: unknown): boolean {
   if (UNAVAILABLE_SQLSTATE.test(postgresCode(err) ?? "")) return true;
   // $queryRaw reports connection failures as P2010 ("raw query failed") with the driver's reason.
   if (UNREACHABLE_KINDS.includes(e?.meta?.driverAdapterError?.cause?.kind ?? "")) return true;
+  // pg's own words when the server closes a connection mid-query (a fast shutdown, a crash): a
+  // plain Error, no code, sometimes unwrapped by the adapter.
+  if (/^Connection terminated( unexpectedly)?$/.test(String(e?.message ?? ""))) return true;
   if (e?.name === "DriverAdapterError" || e?.name === "PrismaClientInitializationError") {
     const msg = String(e.message ?? "");
     if (/ECONNREFUSED|ECONNRESET|terminat|timeout|Connection|connect/i.test(msg)) return true;

@@ -211,7 +211,8 @@ describe("PUT /v1/contracts/:id/settle", () => {
     const creator = await t.createUser(acme, "member");
     const outsider = await t.createUser(acme, "member");
     const c = okContract(
-      await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(creator.token), payload: { items: [{ user_id: sam.id, price: 2000 }], buyers: [{ user_id: bob.id }] } }),
+      // The key creates it in the member's name: a member cannot build a deal they are not in.
+      await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { user_id: creator.id, items: [{ user_id: sam.id, price: 2000 }], buyers: [{ user_id: bob.id }] } }),
       201,
     );
     failed(await settle(c.id, bearer(creator.token)), 403, "not_contract_party");

@@ -112,9 +112,11 @@ describe("POST /v1/contracts", () => {
   });
 
   it("makes the signed-in member the creator; a member cannot create for someone else", async () => {
-    const c = await simple(10000, {}, as(alice));
+    const c = await simple(10000, { buyers: [{ user_id: bob.id }, { user_id: alice.id }] }, as(alice));
     expect(c.user_id).toBe(alice.id);
     failed(await create({ user_id: bob.id }, as(alice)), 403, "insufficient_role");
+    // A member creates a deal they are in (test/security/trust-consent.test.ts).
+    failed(await create({ items: [{ user_id: sam.id, price: 100 }], buyers: [{ user_id: bob.id }] }, as(alice)), 403, "not_contract_party");
     const named = okContract(await create({ user_id: alice.id }, as(editor)), 201);
     expect(named.user_id).toBe(alice.id);
     const empty = okContract(await create({}, as(alice)), 201);
@@ -389,9 +391,11 @@ describe("every change route", () => {
       ["PUT", `/${c.id}/fee_inclusion`, { feeInclusion: true }],
     ];
   }
-  const fresh = async () => simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], fees: [{ amount: 300 }] }, as(alice));
+  // Alice is also a buyer: a member changes the money only of a deal they are in.
+  const fresh = async () =>
+    simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], buyers: [{ user_id: bob.id }, { user_id: alice.id }], fees: [{ amount: 300 }] }, as(alice));
 
-  it("succeed for the creator (a seller's pay: that seller or an editor), and keep the invariants", async () => {
+  it("succeed for the creator in the deal (a seller's pay: that seller or an editor), and keep the invariants", async () => {
     for (const [method, url, payload] of changes(await fresh())) okContract(await call(method, url, payload, as(url.includes("/owed") ? editor : alice)));
   });
 
@@ -419,7 +423,7 @@ describe("every change route", () => {
   });
 
   it("sync: 422 when pins no longer add up under new rates", async () => {
-    const c = await fresh();
+    const c = await simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], fees: [{ amount: 300 }] });
     okContract(await call("PUT", `/${c.id}/fee_inclusion`, { feeInclusion: true }));
     const pinned = okContract(await call("PUT", `/${c.id}/buyer/${bob.id}/due`, { dueAmount: (await get(c.id)).json().total }));
     await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { platformFee: 5 } });
@@ -434,8 +438,11 @@ describe("every change route", () => {
 });
 
 describe("access", () => {
+  // The key creates these in alice's name: a creator who is not a buyer or seller.
+  const aliceOutside = () => simple(10000, { user_id: alice.id });
+
   it("members read the contracts they created or are on; anyone else gets 404", async () => {
-    const c = await simple(10000, {}, as(alice));
+    const c = await aliceOutside();
     for (const who of [alice, bob, sam, editor]) okContract(await get(c.id, as(who)));
     failed(await get(c.id, as(olly)), 404);
     failed(await call("GET", `/${c.id}/sync`, undefined, as(olly)), 404);
@@ -443,7 +450,7 @@ describe("access", () => {
   });
 
   it("only the creator, an editor or the key change a contract; parties get 403", async () => {
-    const c = await simple(10000, {}, as(alice));
+    const c = await aliceOutside();
     failed(await call("PUT", `/${c.id}`, { notes: "mine" }, as(bob)), 403, "not_contract_creator");
     failed(await call("POST", `/${c.id}/item`, { user_id: sam.id, price: 100 }, as(sam)), 403);
     failed(await call("POST", `/${c.id}/send`, undefined, as(bob)), 403);
@@ -454,7 +461,7 @@ describe("access", () => {
   });
 
   it("money taken from a seller needs that seller, an editor or the key", async () => {
-    const c = await simple(10000, { items: [{ user_id: sam.id, price: 5000 }, { user_id: wes.id, price: 5000 }] }, as(alice));
+    const c = await simple(10000, { items: [{ user_id: sam.id, price: 5000 }, { user_id: wes.id, price: 5000 }], buyers: [{ user_id: bob.id }, { user_id: alice.id }] }, as(alice));
     failed(await call("PUT", `/${c.id}/seller/${sam.id}/owed`, { owedAmount: 100 }, as(alice)), 403, "seller_pin_forbidden");
     failed(await call("POST", `/${c.id}/fee`, { amount: 100, payer: "sellers" }, as(alice)), 403, "fee_payer_forbidden");
     okContract(await call("POST", `/${c.id}/fee`, { amount: 100 }, as(alice)));
@@ -571,7 +578,7 @@ describe("POST /v1/contracts/:id/send (without the mail worker)", () => {
     expect(failed(await call("POST", `/${zero.id}/send`), 422, "contract_incomplete").param).toBe("items");
 
     // A member sends only a contract they created and are a buyer or seller of.
-    failed(await call("POST", `/${(await simple(10000, {}, as(alice))).id}/send`, undefined, as(alice)), 403, "not_contract_party");
+    failed(await call("POST", `/${(await simple(10000, { user_id: alice.id })).id}/send`, undefined, as(alice)), 403, "not_contract_party");
     const c = await simple(10000, { buyers: [{ user_id: alice.id }] }, as(alice));
     const sent = okContract(await call("POST", `/${c.id}/send`, undefined, as(alice)));
     expect(sent.status).toBe("open");

@@ -42,14 +42,15 @@ async function chargesOf(user: TestUser, contractId: string) {
 }
 
 /**
- * The reported attack: Mallory's contract, an item her second account sells, the victim as buyer
- * and Mallory as a second one, the victim's due pinned to almost the whole total.
+ * The reported attack: Mallory's contract, Mallory as a buyer, an item her second account sells,
+ * the victim as a second buyer, the victim's due pinned to almost the whole total. (She must be in
+ * the deal before she shapes it: the last describe block.)
  */
 async function pinnedOnVictim(victim: TestUser): Promise<Json> {
   const c = okContract(await call(mallory, "POST", "/contracts", {}), 201);
+  okContract(await call(mallory, "POST", `/contracts/${c.id}/buyer`, { user_id: mallory.id }));
   okContract(await call(mallory, "POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 50_000 }));
   okContract(await call(mallory, "POST", `/contracts/${c.id}/buyer`, { user_id: victim.id }));
-  okContract(await call(mallory, "POST", `/contracts/${c.id}/buyer`, { user_id: mallory.id }));
   const total = okContract(await call(mallory, "GET", `/contracts/${c.id}`)).total as number;
   return okContract(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: total - 100 }));
 }
@@ -105,13 +106,15 @@ describe("settling charges a buyer only with their consent", () => {
 
   it("every money change voids it: an item, a fee, the fee inclusion, a buyer", async () => {
     const victim = await victimWithCard();
+    const third = await t.createUser(acme, "member");
     const c = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }), 201);
     const changes: [string, string, Json | undefined][] = [
       ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 1 }],
       ["POST", `/contracts/${c.id}/fee`, { amount: 500 }],
       ["PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }],
       ["PUT", `/contracts/${c.id}`, { includeStripeFees: false }],
-      ["DELETE", `/contracts/${c.id}/buyer/${mallory.id}`, undefined],
+      ["POST", `/contracts/${c.id}/buyer`, { user_id: third.id }],
+      ["DELETE", `/contracts/${c.id}/buyer/${third.id}`, undefined],
     ];
     for (const [method, url, payload] of changes) {
       const accepted = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
@@ -208,17 +211,53 @@ describe("a member who is not a buyer or seller does not handle a contract's mon
     expect(okContract(await call(null, "GET", `/contracts/${c.id}`)).total).toBe(c.total);
   });
 
-  it("the creator who is not a buyer or seller builds a draft, but cannot send it, settle it, or change it once sent", async () => {
+  it("a member builds only a deal they are in: no parties, items or fees they are not a buyer or seller of", async () => {
     const victim = await victimWithCard();
-    const c = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 201);
+    const contractsOfMallory = () => t.db.contract.count({ where: { userId: mallory.id } });
+    const before = await contractsOfMallory();
+    // In one request: refused, nothing created.
+    failed(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 403, "not_contract_party");
+    expect(await contractsOfMallory()).toBe(before);
+    // Step by step: an empty draft is hers, but none of its money is, until she is in it.
+    const c = okContract(await call(mallory, "POST", "/contracts", { notes: "for you" }), 201);
+    for (const [method, url, payload] of [
+      ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 10_000 }],
+      ["POST", `/contracts/${c.id}/buyer`, { user_id: victim.id }],
+      ["POST", `/contracts/${c.id}/seller`, { user_id: shop.id }],
+      ["POST", `/contracts/${c.id}/fee`, { amount: 500 }],
+      ["PUT", `/contracts/${c.id}`, { includeStripeFees: true }],
+      ["PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }],
+    ] as const) {
+      failed(await call(mallory, method, url, payload), 403, "not_contract_party");
+    }
+    const unchanged = okContract(await call(mallory, "GET", `/contracts/${c.id}`));
+    expect({ items: unchanged.items, buyers: unchanged.buyers, sellers: unchanged.sellers, fees: unchanged.fees, total: unchanged.total }).toEqual({
+      items: c.items, buyers: c.buyers, sellers: c.sellers, fees: c.fees, total: c.total,
+    });
+    // Her notes are not money; her own empty draft she may delete.
+    expect(okContract(await call(mallory, "PUT", `/contracts/${c.id}`, { notes: "changed" })).notes).toBe("changed");
+    okContract(await call(mallory, "DELETE", `/contracts/${c.id}`));
+    // Leaving a deal she shaped is refused too: she would be a creator outside it.
+    const mine = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: mallory.id }, { user_id: victim.id }] }), 201);
+    failed(await call(mallory, "DELETE", `/contracts/${mine.id}/buyer/${mallory.id}`), 403, "not_contract_party");
+    expect(okContract(await call(mallory, "GET", `/contracts/${mine.id}`)).buyers).toHaveLength(2);
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("a creator the platform left outside the deal cannot send it, settle it, or change its money", async () => {
+    const victim = await victimWithCard();
+    // The key may create a contract in a member's name that the member is not a party to.
+    const c = okContract(await call(null, "POST", "/contracts", { user_id: mallory.id, items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }] }), 201);
     expect(c.user_id).toBe(mallory.id);
     failed(await call(mallory, "POST", `/contracts/${c.id}/send`), 403, "not_contract_party");
     failed(await call(mallory, "PUT", `/contracts/${c.id}/settle`), 403, "not_contract_party");
-    // The platform sends it; the creator no longer changes its money.
+    failed(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 9_000 }), 403, "not_contract_party");
+    failed(await call(mallory, "POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 5_000 }), 403, "not_contract_party");
+    // Once sent, the creator outside the deal changes nothing of it.
     okContract(await call(null, "POST", `/contracts/${c.id}/send`));
     failed(await call(mallory, "PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 20_000 }), 403, "not_contract_creator");
-    failed(await call(mallory, "POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 5_000 }), 403, "not_contract_creator");
     failed(await call(mallory, "PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }), 403, "not_contract_creator");
+    expect(okContract(await call(null, "GET", `/contracts/${c.id}`)).total).toBe(c.total);
     expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
   });
 });

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from "../../lib/time.js";
 import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "./errors.js";
 import { MAXIMUM_AMOUNT, minimumChargeAmount, type Metadata, type PaymentIntent, type PaymentMethodDetails, type PaymentMethodInfo, type PaymentsGateway, type SetupIntent, type SetupIntentStatus } from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * The offline payments simulator: the PaymentsGateway with Stripe test-mode semantics, persisted
@@ -113,7 +114,6 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENT_TRANSACTION = { maxWait: 5_000, timeout: 15_000 };
 const ONBOARDED = { payoutInterval: "daily", payoutDelayDays: 2, bankLast4: "6789" } as const;
 
-type Tx = Prisma.TransactionClient;
 type Outcome = { ok: unknown } | { error: { code: string; declineCode: string | null; message: string; paymentIntentId: string | null; chargeId: string | null } };
 
 export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePaymentsGateway {

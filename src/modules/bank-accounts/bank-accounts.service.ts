@@ -168,7 +168,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         throw new ConflictError("bank_account_missing", `The user has no bank account yet: call ${where} first, and send the user to the onboarding link it answers.`);
       }
       const account = await payments.retrieveAccount(user.stripeConnectId);
-      await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId));
+      await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId ?? undefined));
       return users.view(input.tenant, user.id);
     },
   };

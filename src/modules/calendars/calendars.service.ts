@@ -18,13 +18,9 @@ import { toApiDate, type Clock } from "../../lib/time.js";
 import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
 import type { AvailabilityEntryInput, CreateEventInput, UpdateEventInput } from "./calendars.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
 
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-  /** The request making the change, for its event. */
-  requestId?: string;
-}
+export type { Tenant };
 
 type Client = Db | Prisma.TransactionClient;
 const isPool = (client: Client): client is Db => "$transaction" in client;

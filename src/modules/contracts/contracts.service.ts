@@ -31,6 +31,7 @@ import {
 } from "./contracts.schemas.js";
 import {
   MAX_CONTRACT_TOTAL,
+  assertInDeal,
   assertManageable,
   assertMaySend,
   assertReadable,
@@ -48,6 +49,7 @@ import {
 } from "./contracts.state.js";
 import { contractView, contractViewText, listContracts, type Tenant } from "./contracts.view.js";
 import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releaseExpiredHolds, retakeHolds, type HoldRules } from "./stock-holds.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * Contracts (DESIGN.md §6, §8; notes/contracts-spec.md): invoices with several buyers and sellers.
@@ -67,8 +69,6 @@ import { DEFAULT_HOLD_RULES, assertWithinHoldCap, holdUntil, refreshHold, releas
  * A buyer's acceptance (`accept`) is their consent to be charged exactly what they owe then; every
  * change to the contract's money voids it (see assertConsent in contracts.state.ts).
  */
-
-type Tx = Prisma.TransactionClient;
 
 /** A cart line with what a contract needs of its product (fromCart reads them in one statement). */
 interface CartLine {
@@ -132,9 +132,11 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
       assertManageable(auth, c);
       assertUnlocked(c);
       await apply(tx, c);
+      const after = await loadState(tx, id);
+      assertInDeal(auth, after);
       // The buyers accepted the contract as it was: whatever this changed, they accept it again.
       await voidAcceptances(tx, c.id);
-      await rebalanceAndStore(tx, await loadState(tx, id), rates);
+      await rebalanceAndStore(tx, after, rates);
       return recorded(tx, auth, "contract.updated", await view(tx, tenantOf(auth), id));
     });
   }
@@ -411,7 +413,10 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
         for (const [i, seller] of (input.sellers ?? []).entries()) await insertSeller(tx, auth, c, seller, `sellers.${i}.user_id`);
         for (const item of input.items ?? []) await insertItem(tx, auth, c, item);
         for (const fee of input.fees ?? []) await insertFee(tx, auth, c, fee);
-        await rebalanceAndStore(tx, await loadState(tx, id), rates);
+        const after = await loadState(tx, id);
+        // An empty draft moves no money; one with parties, items or fees is a deal the member is in.
+        if (after.items.length + after.buyers.length + after.sellers.length + after.fees.length > 0) assertInDeal(auth, after);
+        await rebalanceAndStore(tx, after, rates);
         return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
       });
     },
@@ -570,6 +575,7 @@ export function createContractsService(deps: { db: Db; clock: Clock; rates: Base
           flags.includePlatformFees !== c.includePlatformFees;
         // A member manages their contract while nothing is paid; an editor may still annotate it.
         if (moneyChanges || !isEditor(auth)) assertUnlocked(c);
+        if (moneyChanges) assertInDeal(auth, c);
         if (input.currency !== undefined && input.currency !== c.currency) {
           const products = c.items.flatMap((item) => (item.productId ? [item.productId] : []));
           const other = await tx.product.findFirst({ where: { id: { in: products }, currency: { not: input.currency } }, select: { id: true, currency: true } });

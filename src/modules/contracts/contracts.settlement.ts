@@ -17,6 +17,7 @@ import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "./st
 import { API_FEE_TYPE, assertConsent, assertMaySettle, isUnlocked, loadState, lockContract, rebalanceAndStore, type BaseRates, type ContractState } from "./contracts.state.js";
 import { contractView, type Tenant } from "./contracts.view.js";
 import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlement.engine.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * Settlement (`PUT /contracts/:id/settle`): charge each buyer's default payment method for what
@@ -47,8 +48,6 @@ import { runSettlement, type EngineCharge, type EngineTransfer } from "./settlem
  * the webhook), the end `contract.paid`; in between, each charge and transfer records its
  * `transaction.created`. Taking and renewing the lease (`processing`) records nothing.
  */
-
-type Tx = Prisma.TransactionClient;
 
 /** Who settles: a request (with its caller's rights), or the resume job (which only finishes what was started). */
 export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" };

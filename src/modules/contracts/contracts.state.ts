@@ -7,13 +7,12 @@ import { newId } from "../../lib/ids.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { Tenant } from "./contracts.view.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * What every contract operation shares: the row lock, the contract's state, who may do what, and
  * the rebalancing that every change ends with (DESIGN.md §6).
  */
-
-type Tx = Prisma.TransactionClient;
 
 /** Fee rates that do not depend on the platform (config: STRIPE_FEE_*, CANDLE_FEE_PERCENT). */
 export interface BaseRates {
@@ -114,6 +113,21 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
   assertManageable(auth, c);
   if (isEditor(auth) || isBuyerOrSeller(auth.user!.id, c)) return;
   throw new PermissionError(`Only a buyer or seller of ${c.id}, an editor or the platform key can send it.`, "not_contract_party");
+}
+
+/**
+ * A member shapes only a deal they are in: after any change of a contract's money (items, buyers,
+ * sellers, amounts, fees, currency, fee inclusion) a member must be one of its buyers or sellers —
+ * adding themself, or an item of their own product, in the same request counts. The creator of a
+ * draft who is in neither list may still write its notes, or delete it. Editors and the key answer
+ * for the platform.
+ */
+export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
+  if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
+  throw new PermissionError(
+    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
+    "not_contract_party",
+  );
 }
 
 /**

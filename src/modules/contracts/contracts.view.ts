@@ -3,6 +3,9 @@ import { Prisma } from "../../db/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
+
+export type { Tenant };
 
 /**
  * The contract object, built by PostgreSQL: one statement returns the contract with its items,
@@ -13,11 +16,6 @@ import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.j
  */
 
 type Client = Db | Prisma.TransactionClient;
-
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-}
 
 const date = (column: string) => Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`);
 

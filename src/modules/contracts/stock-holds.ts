@@ -1,5 +1,6 @@
 import type { Db, Prisma } from "../../db/client.js";
 import { ConflictError, UnprocessableError } from "../../lib/errors.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * Stock holds: the units an unpaid contract's items took from their products (`contract_items.reserved`).
@@ -25,8 +26,6 @@ import { ConflictError, UnprocessableError } from "../../lib/errors.js";
  * expired hold takes that contract's lock with SKIP LOCKED (a contract someone is changing right
  * now is left for later), so a release never waits on a contract while holding a product.
  */
-
-type Tx = Prisma.TransactionClient;
 
 export interface HoldRules {
   /** How long an unpaid contract holds its stock after its last add, send or settle. */

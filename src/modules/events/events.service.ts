@@ -8,11 +8,9 @@ import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
 import { EVENT_TYPE_LIST, WILDCARD_EVENT, type EventType } from "./event-types.js";
 import type { ListEventsQuery } from "./events.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
 
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-}
+export type { Tenant };
 
 /** Where a change happened: the tenant, and the API request that made it (none for jobs). */
 export interface EventSource extends Tenant {

@@ -9,6 +9,9 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
 import { recordEvent } from "../events/events.service.js";
+import type { Tenant } from "../../db/tenant.js";
+
+export type { Tenant };
 
 /**
  * Platform API keys. Only a sha256 of the key is stored (keys are 40 random base62 characters, so
@@ -16,13 +19,6 @@ import { recordEvent } from "../events/events.service.js";
  * once, by `create`.
  */
 const SECRET_LENGTH = 40;
-
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-  /** The request making the change, for its event. */
-  requestId?: string;
-}
 
 export function generateApiKey(mode: Mode): string {
   return `cndl_${mode}_${randomBase62(SECRET_LENGTH)}`;

@@ -207,7 +207,7 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
       const pm = await attachToCustomer(customerId, input.paymentMethod);
       const { row, madeDefault } = await db.$transaction(async (tx) => {
         const events: RecordEventInput[] = [];
-        const recorded = await record(tx, user, pm, events, input.tenant.requestId);
+        const recorded = await record(tx, user, pm, events, input.tenant.requestId ?? undefined);
         await recordEvents(tx, events);
         return recorded;
       });
@@ -222,7 +222,7 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
       if (user.stripeCustomerId) await detachAtGateway(row.stripePaymentMethodId, user.stripeCustomerId);
       const { removed, promoted } = await db.$transaction(async (tx) => {
         const events: RecordEventInput[] = [];
-        const forgotten = await forget(tx, user.id, row.id, events, input.tenant.requestId);
+        const forgotten = await forget(tx, user.id, row.id, events, input.tenant.requestId ?? undefined);
         await recordEvents(tx, events);
         return forgotten;
       });
@@ -243,7 +243,7 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
         await tx.paymentMethod.updateMany({ where: { userId: user.id, isDefault: true, id: { not: row.id } }, data: { isDefault: false } });
         if (current.isDefault) return;
         const made = await tx.paymentMethod.update({ where: { id: row.id }, data: { isDefault: true } });
-        await recordEvent(tx, change("payment_method.default_changed", made, input.tenant.requestId));
+        await recordEvent(tx, change("payment_method.default_changed", made, input.tenant.requestId ?? undefined));
       });
       // Pushed again after our commit, even when it is what we pushed before it: another request
       // may have pushed its own after ours and committed before us, leaving the gateway on it. The

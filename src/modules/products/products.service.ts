@@ -13,16 +13,14 @@ import type { EventType } from "../events/event-types.js";
 import { effectivePrice, overlaps } from "./pricing.js";
 import { listProducts } from "./products.list.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
+
+export type { Tenant };
 
 export const MAX_SEASONAL_PRICES = 100;
 
 /** Contracts that were sent (or are being settled) and are not paid: a product they name is not deleted. */
 export const SENT_CONTRACT_STATUSES = ["open", "processing"] as const;
-
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-}
 
 const seasonOrder = [{ seasonStart: "asc" }, { id: "asc" }] satisfies Prisma.SeasonalPriceOrderByWithRelationInput[];
 

@@ -15,6 +15,9 @@ import { runSettlement, type EngineCharge, type EngineTransfer } from "../contra
 import { recordSettlementTransactions, settlementBooks } from "../transactions/transactions.service.js";
 import { pastDueEmail } from "./subscriptions.emails.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+
+export type { Tenant };
 
 /**
  * Charging subscriptions: the first cycle (in the subscribe request) and every renewal (in jobs).
@@ -41,13 +44,6 @@ import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions
  * settlement. Declines are retried after `SUBSCRIPTION_RETRY_SCHEDULE` (1 h, 6 h, 24 h); when the
  * last retry fails the subscription is past due and its buyer is emailed.
  */
-
-type Tx = Prisma.TransactionClient;
-
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-}
 
 /** `terms` as stored. */
 export interface StoredTerms {

@@ -13,6 +13,7 @@ import { DEFAULT_HOLD_RULES, holdUntil, retakeHolds, type HoldRules } from "../c
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
+import type { Tx } from "../../db/tenant.js";
 
 /**
  * Subscriptions (DESIGN.md §8): a buyer of a contract pays their share of it every cycle.
@@ -24,7 +25,6 @@ import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions
  * else: 404). Every change records its event last in its transaction.
  */
 
-type Tx = Prisma.TransactionClient;
 type SignedIn = AuthContext & { user: { id: string } };
 
 const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });

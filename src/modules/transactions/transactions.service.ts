@@ -12,15 +12,9 @@ import { enqueue } from "../../jobs/queue.js";
 import { recordEvents, type RecordEventInput } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
 import type { ApiTransactionType, ListTransactionsQuery, RefundInput } from "./transactions.schemas.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
 
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-  /** The request making the change, for its events. */
-  requestId?: string | null;
-}
-
-type Tx = Prisma.TransactionClient;
+export type { Tenant };
 
 // ── types: the API's names (`fee:candle`) and the client's enum names (`fee_candle`) ──────────────
 

@@ -21,6 +21,9 @@ import type { ImageSource } from "../media/upload.js";
 import { recordSubscriptionEvent } from "../subscriptions/subscriptions.view.js";
 import { productEvent, productInclude } from "../products/products.service.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
+
+export type { Tenant };
 
 export const DELETION_GRACE_DAYS = 30;
 export const MAX_LINKS = 20;
@@ -49,13 +52,6 @@ const userInclude = {
 } satisfies Prisma.UserInclude;
 
 export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }>;
-
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-  /** The request making the change, for its event. */
-  requestId?: string;
-}
 
 /** A payment method as the user's `paymentMethods` list it — and as its events hold it. */
 export function toPaymentMethodResponse(pm: PaymentMethod) {

@@ -11,17 +11,9 @@ import { waitlistGrantedEmail } from "../auth/emails.js";
 import { recordEvent } from "../events/events.service.js";
 import type { EventType } from "../events/event-types.js";
 import type { ListWaitlistQuery } from "./waitlists.schemas.js";
+import type { Tenant } from "../../db/tenant.js";
 
-/**
- * Waitlists. `position` is never stored: it is each entry's rank by order of joining (a sequence)
- * among the entries still on the list, so concurrent joins and removals cannot leave gaps or ties.
- */
-export interface Tenant {
-  platformId: string;
-  mode: Mode;
-  /** The request making the change, for its event. */
-  requestId?: string;
-}
+export type { Tenant };
 
 interface EntryRow {
   id: string;
