@@ -392,7 +392,20 @@ async function main(): Promise<void> {
   // Where the profile's summary starts (the clock V8's profiler uses, in µs): start-up left out.
   const measuringFrom = Number(process.hrtime.bigint() / 1000n);
   const rows: Row[] = [];
+  // One scenario failing (a server not answering on a loaded machine) must not lose the others' figures:
+  // it is logged and skipped, and the rows measured so far are saved after every scenario.
+  const partial = path.join(ROOT, `bench/.results/partial-${process.pid}.json`);
   for (const scenario of scenarios) {
+    try {
+      rows.push(await measureScenario(scenario));
+    } catch (err) {
+      log(`${scenario.name}: skipped, ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    await fs.writeFile(partial, JSON.stringify(rows.map(({ scenario: s, result, fixed }) => ({ scenario: s.name, result, fixed }))));
+  }
+
+  async function measureScenario(scenario: Scenario): Promise<Row> {
     const specs = { api: scenario.request(data, "api"), baseline: scenario.request(data, "baseline") };
     const answers = { api: await send(bases.api, specs.api), baseline: await send(bases.baseline, specs.baseline) };
     if (answers.baseline.status >= 300) throw new Error(`${scenario.name}: the baseline answered ${answers.baseline.status}: ${JSON.stringify(answers.baseline.body)}`);
@@ -443,7 +456,7 @@ async function main(): Promise<void> {
       }
       row.fixed = { rate, api: fixed.api!, baseline: fixed.baseline! };
     }
-    rows.push(row);
+    return row;
   }
 
   const table = [
