@@ -4,7 +4,7 @@ import type { Mode, Role } from "../generated/prisma/enums.js";
 import type { Platform } from "../generated/prisma/client.js";
 import { AuthenticationError, PermissionError } from "../lib/errors.js";
 import { roleAtLeast } from "../lib/roles.js";
-import type { CredentialsService } from "../modules/auth/credentials.service.js";
+import type { CredentialsService } from "./credentials.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { emailAddress, userSchema } from "../users/users.schemas.js";
+import { emailAddress, userSchema } from "../users/index.js";
 
 const platformId = z.string().min(1).max(100).optional().describe("The platform, when no platform key is sent");
 

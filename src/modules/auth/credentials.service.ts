@@ -7,26 +7,12 @@ import { AuthenticationError } from "../../lib/errors.js";
 import type { CachedKey, KeyCache } from "./key-cache.js";
 import type { SessionCache } from "./session-cache.js";
 import type { TokenService } from "./tokens.js";
+import type { CredentialsService, KeyIdentity, UserIdentity } from "../../plugins/credentials.js";
 
 /** `cndl_<mode>_<secret>`: the official SDK splits keys on `_`, so the secret has none. */
 export const API_KEY_PATTERN = /^cndl_(test|live)_[A-Za-z0-9]{16,128}$/;
 
-export interface KeyIdentity {
-  apiKeyId: string;
-  platform: Platform;
-}
-
-export interface UserIdentity {
-  userId: string;
-  sessionId: string;
-  role: Role;
-  platform: Platform;
-}
-
-export interface CredentialsService {
-  authenticateKey(secret: string, mode?: string): Promise<KeyIdentity>;
-  authenticateUser(token: string): Promise<UserIdentity>;
-}
+export type { CredentialsService, KeyIdentity, UserIdentity };
 
 /**
  * Every request authenticates, so these two lookups are plain SQL: with the `client` engine Prisma

@@ -6,7 +6,7 @@ import { AppError, AuthenticationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import type { Clock } from "../../lib/time.js";
 import { enqueue } from "../../jobs/queue.js";
-import type { UsersService } from "../users/users.service.js";
+import type { UsersService } from "../users/index.js";
 import { signInCodeEmail } from "./emails.js";
 import type { Session, SessionsService } from "./sessions.service.js";
 

@@ -4,7 +4,7 @@ import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { AuthenticationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import type { Clock } from "../../lib/time.js";
-import type { UsersService, UserView } from "../users/users.service.js";
+import type { UsersService, UserView } from "../users/index.js";
 import type { TokenService } from "./tokens.js";
 
 /**

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../db/client.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
+import { platformName } from "../platforms/index.js";
 
 /**
  * Where Stripe sends a seller after Connect onboarding when neither the request nor the platform
@@ -57,11 +58,11 @@ export const connectPagesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
         config: { auth: "public" },
       },
       async (request, reply) => {
-        const platform = await db.platform.findUnique({ where: { id: request.params.platform_id }, select: { name: true } });
-        if (!platform) throw new NotFoundError("platform", request.params.platform_id, "platform_id");
+        const name = await platformName(db, request.params.platform_id);
+        if (name === null) throw new NotFoundError("platform", request.params.platform_id, "platform_id");
         const { heading, text } = PAGES[which];
         // HTML, not the JSON the response schemas describe (those cover the API's errors only).
-        return reply.header("cache-control", "no-store").type("text/html; charset=utf-8").send(page(platform.name, heading, text) as never);
+        return reply.header("cache-control", "no-store").type("text/html; charset=utf-8").send(page(name, heading, text) as never);
       },
     );
   }

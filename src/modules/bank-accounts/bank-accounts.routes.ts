@@ -2,8 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
-import { userParams } from "../users/users.schemas.js";
-import { toUserResponse, type UsersService, type UserView } from "../users/users.service.js";
+import { toUserResponse, userParams, type UsersService, type UserView } from "../users/index.js";
 import { connectBankAccountBody, userWithAccountLinkSchema, userWithBankAccountSchema } from "./bank-accounts.schemas.js";
 import { toBankAccountResponse, type BankAccountsService } from "./bank-accounts.service.js";
 

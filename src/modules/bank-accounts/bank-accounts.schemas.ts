@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiDate, httpUrl, optionalBody } from "../../lib/schemas.js";
-import { userSchema } from "../users/users.schemas.js";
+import { userSchema } from "../users/index.js";
 
 export const payoutScheduleSchema = z
   .object({

@@ -1,11 +1,12 @@
 import type { ConnectAccount, PaymentsGateway } from "../../adapters/payments/gateway.js";
-import { Prisma, type Db } from "../../db/client.js";
+import type { Db, Prisma } from "../../db/client.js";
 import { lockUserRow } from "../../db/locks.js";
 import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { Tenant, UserView, UsersService } from "../users/users.service.js";
+import { recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
+import { setConnectStatus, setStripeConnectId, usersOfConnectAccount, type UsersService, type UserView } from "../users/index.js";
+import type { Tenant } from "../../db/tenant.js";
 import { defaultConnectPages } from "./bank-accounts.pages.js";
 
 /**
@@ -81,11 +82,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
    * their `bank_account.updated` events last.
    */
   async function recordAccount(tx: Prisma.TransactionClient, account: ConnectAccount, requestId?: string): Promise<void> {
-    const owners = await tx.user.findMany({
-      where: { stripeConnectId: account.id, deleted: null },
-      select: { id: true, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: true, bankLast4: true },
-      orderBy: { id: "asc" },
-    });
+    const owners = await usersOfConnectAccount(tx, account.id);
     const schedule = storedSchedule(account);
     const events: RecordEventInput[] = [];
     for (const owner of owners) {
@@ -95,14 +92,11 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         owner.bankLast4 === account.bankLast4 &&
         JSON.stringify(owner.payoutSchedule ?? null) === JSON.stringify(schedule);
       if (same) continue;
-      const updated = await tx.user.update({
-        where: { id: owner.id },
-        data: {
-          chargesEnabled: account.chargesEnabled,
-          detailsSubmitted: account.detailsSubmitted,
-          bankLast4: account.bankLast4,
-          payoutSchedule: schedule ?? Prisma.DbNull,
-        },
+      const updated = await setConnectStatus(tx, owner.id, {
+        chargesEnabled: account.chargesEnabled,
+        detailsSubmitted: account.detailsSubmitted,
+        bankLast4: account.bankLast4,
+        payoutSchedule: schedule,
       });
       events.push({ platformId: updated.platformId, mode: updated.mode, requestId, type: "bank_account.updated", object: toBankAccountResponse(updated) });
     }
@@ -145,7 +139,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
           const locked = await lockUserRow(tx, user.id);
           if (!locked) throw new NotFoundError("user", input.userId, "id");
           if (locked.stripe_connect_id) return locked.stripe_connect_id;
-          const updated = await tx.user.update({ where: { id: user.id }, data: { stripeConnectId: created.id } });
+          const updated = await setStripeConnectId(tx, user.id, created.id);
           await recordEvent(tx, {
             platformId: updated.platformId,
             mode: updated.mode,

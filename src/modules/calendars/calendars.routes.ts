@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ValidationError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
-import type { UsersService } from "../users/users.service.js";
+import type { UsersService } from "../users/index.js";
 import {
   calendarEventSchema,
   calendarSchema,

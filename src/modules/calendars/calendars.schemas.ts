@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DAYS, normalizeTime } from "../../domain/calendar/availability.js";
 import { apiDate, idParam } from "../../lib/schemas.js";
-import { emailAddress, timezone } from "../users/users.schemas.js";
+import { emailAddress, timezone } from "../users/index.js";
 
 const time = z
   .string()

@@ -15,10 +15,10 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { type EventType, recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
 import type { AvailabilityEntryInput, CreateEventInput, UpdateEventInput } from "./calendars.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
+import { findActiveUser, findActiveUsers } from "../users/index.js";
 
 export type { Tenant };
 
@@ -111,7 +111,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
    * once; 404 for a user of another platform.
    */
   async function ensureCalendar(tenant: Tenant, userId: string, client: Client = db, events?: RecordEventInput[]): Promise<Calendar & { timezone: string }> {
-    const user = await client.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { timezone: true } });
+    const user = await findActiveUser(client, tenant, userId);
     if (!user) throw new NotFoundError("user", userId, "user_id");
     const existing = await client.calendar.findUnique({ where: { userId } });
     if (existing) return { ...existing, timezone: user.timezone };
@@ -179,7 +179,7 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
 
   async function attendeeRows(tx: Prisma.TransactionClient, tenant: Tenant, eventId: string, attendees: NonNullable<CreateEventInput["attendees"]>) {
     const ids = [...new Set(attendees.flatMap((a) => (a.user_id ? [a.user_id] : [])))];
-    const users = await tx.user.findMany({ where: { id: { in: ids }, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, email: true, name: true } });
+    const users = await findActiveUsers(tx, tenant, ids);
     const byId = new Map(users.map((u) => [u.id, u]));
     return attendees.map((a, index) => {
       const user = a.user_id ? byId.get(a.user_id) : undefined;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireUser } from "../../plugins/auth.js";
-import { noBody } from "../products/products.schemas.js";
+import { noBody } from "../../lib/schemas.js";
 import { addToCartBody, addToCartParams, cartItemParams, cartSchema } from "./carts.schemas.js";
 import { toCartResponse, type CartsService } from "./carts.service.js";
 

@@ -6,11 +6,8 @@ import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/erro
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvent } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
-import { effectivePrice, type Season } from "../products/pricing.js";
-import { isAvailableInStock } from "../products/products.service.js";
-import { releaseExpiredHolds } from "../contracts/stock-holds.js";
+import { type EventType, recordEvent } from "../events/index.js";
+import { effectivePrice, isAvailableInStock, type Season } from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**
@@ -178,8 +175,11 @@ export function toCartResponse(cart: CartView, now: Date) {
   };
 }
 
-export function createCartsService(deps: { db: Db; clock: Clock }) {
-  const { db, clock } = deps;
+/** Gives back to a product the units unpaid contracts' expired stock holds took (the contracts module does it). */
+export type ReleaseExpiredHolds = (tx: Prisma.TransactionClient, productId: string, now: Date) => Promise<number>;
+
+export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredHolds: ReleaseExpiredHolds }) {
+  const { db, clock, releaseExpiredHolds } = deps;
 
   async function ensureCart(client: Db | Prisma.TransactionClient, buyer: Buyer): Promise<void> {
     await client.$executeRaw`

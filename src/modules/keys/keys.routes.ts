@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth } from "../../plugins/auth.js";
-import { assertOwnPlatform } from "../platforms/platforms.service.js";
+import { assertOwnPlatform } from "../platforms/index.js";
 import { apiKeySchema, createdApiKeySchema, createKeyBody, keyListSchema, keyParams, listKeysQuery, platformIdParams } from "./keys.schemas.js";
 import { toApiKeyResponse, type KeysService } from "./keys.service.js";
 

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
-import { recordEvent } from "../events/events.service.js";
+import { recordEvent } from "../events/index.js";
 import type { Tenant } from "../../db/tenant.js";
 
 export type { Tenant };

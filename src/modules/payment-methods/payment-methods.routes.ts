@@ -3,8 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
-import { userParams, userSchema } from "../users/users.schemas.js";
-import { toUserResponse, type UsersService, type UserView } from "../users/users.service.js";
+import { toUserResponse, userParams, userSchema, type UsersService, type UserView } from "../users/index.js";
 import {
   attachPaymentMethodBody,
   selfPaymentMethodParams,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { idParam } from "../../lib/schemas.js";
-import { paymentMethodSchema, userSchema } from "../users/users.schemas.js";
+import { paymentMethodSchema, userSchema } from "../users/index.js";
 
 /** A Stripe PaymentMethod id (`pm_…`), or one of Stripe's test tokens (`pm_card_visa`, `pm_usBankAccount` …). */
 export const stripePaymentMethodId = z

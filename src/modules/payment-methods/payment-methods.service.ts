@@ -7,9 +7,9 @@ import type { PaymentMethod } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
-import { recordEvent, recordEvents, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
-import { toPaymentMethodResponse, toUserResponse, type Tenant, type UserView, type UsersService } from "../users/users.service.js";
+import { type EventType, recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
+import { setStripeCustomerId, stripeCustomerIdOf, toPaymentMethodResponse, toUserResponse, usersOfStripeCustomer, type UsersService, type UserView } from "../users/index.js";
+import type { Tenant } from "../../db/tenant.js";
 
 /**
  * A user's Stripe customer and the payment methods saved on it.
@@ -67,7 +67,7 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
       const locked = await lockUserRow(tx, user.id);
       if (!locked) throw new NotFoundError("user", userId, "id");
       if (locked.stripe_customer_id) return locked.stripe_customer_id;
-      await tx.user.update({ where: { id: user.id }, data: { stripeCustomerId: created.id } });
+      await setStripeCustomerId(tx, user.id, created.id);
       const after = await users.view(tenant, user.id, tx);
       await recordEvent(tx, { platformId: user.platformId, mode: user.mode, requestId: tenant.requestId, type: "user.updated", object: toUserResponse(after) });
       return created.id;
@@ -169,13 +169,10 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
   async function pushDefault(userId: string): Promise<void> {
     let pushed: string | null = null;
     for (let round = 0; round < 3; round += 1) {
-      const user = await db.user.findUnique({
-        where: { id: userId },
-        select: { stripeCustomerId: true, paymentMethods: { where: { isDefault: true }, select: { stripePaymentMethodId: true }, take: 1 } },
-      });
-      const target = user?.paymentMethods[0]?.stripePaymentMethodId;
-      if (!user?.stripeCustomerId || !target || target === pushed) return;
-      await payments.setDefaultPaymentMethod({ customerId: user.stripeCustomerId, paymentMethodId: target });
+      const customerId = await stripeCustomerIdOf(db, userId);
+      const target = (await db.paymentMethod.findFirst({ where: { userId, isDefault: true }, select: { stripePaymentMethodId: true } }))?.stripePaymentMethodId;
+      if (!customerId || !target || target === pushed) return;
+      await payments.setDefaultPaymentMethod({ customerId, paymentMethodId: target });
       pushed = target;
     }
   }
@@ -267,7 +264,7 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
         if ((await forget(tx, row.userId, row.id, events)).promoted) changed.push(row.userId);
       }
       if (pm.customerId) {
-        const owners = await tx.user.findMany({ where: { stripeCustomerId: pm.customerId, deleted: null }, select: { id: true, platformId: true, mode: true }, orderBy: { id: "asc" } });
+        const owners = await usersOfStripeCustomer(tx, pm.customerId);
         for (const owner of owners) {
           if ((await record(tx, owner, pm, events)).madeDefault) changed.push(owner.id);
         }

@@ -8,11 +8,11 @@ import { newId } from "../../lib/ids.js";
 import { bpsToPercent, percentToBps } from "../../lib/money.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvent } from "../events/events.service.js";
-import type { KeysService } from "../keys/keys.service.js";
-import type { MediaService } from "../media/media.service.js";
-import type { ImageSource } from "../media/upload.js";
+import { recordEvent } from "../events/index.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+import type { ImageSource, MediaService } from "../media/index.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
+import { findMembership } from "../users/index.js";
 
 const platformInclude = {
   domains: { select: { domain: true }, orderBy: { created: "asc" } },
@@ -61,9 +61,14 @@ function domainConflict(err: unknown): never {
   throw err;
 }
 
+/** Issues a new platform's first API key: the keys module does it (keys sit above platforms, not beside them). */
+export interface KeyIssuer {
+  issue(tx: Tx, tenant: Tenant, name?: string | null): Promise<{ secret: string }>;
+}
+
 export function createPlatformsService(deps: {
   db: Db;
-  keys: Pick<KeysService, "issue">;
+  keys: KeyIssuer;
   media: Pick<MediaService, "store" | "retrieve">;
   /** Evicts this node's cached copies of a platform (other nodes hear the NOTIFY). */
   invalidate?: (message: string) => void;
@@ -172,13 +177,10 @@ export function createPlatformsService(deps: {
     },
 
     async membership(auth: AuthContext, userId: string) {
-      const user = await db.user.findFirst({
-        where: { id: userId, platformId: auth.platformId, mode: auth.mode, deleted: null },
-        select: { id: true, membership: true },
-      });
-      if (!user?.membership) throw new NotFoundError("member of this platform", userId, "user_id");
+      const membership = await findMembership(db, auth, userId);
+      if (!membership) throw new NotFoundError("member of this platform", userId, "user_id");
       const platform = await view(auth.platformId, auth.mode);
-      return { platform, membership: { user_id: user.id, role: user.membership.role, joined: toApiDate(user.membership.created) } };
+      return { platform, membership: { user_id: membership.userId, role: membership.role, joined: toApiDate(membership.created) } };
     },
 
     /**

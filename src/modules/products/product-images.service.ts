@@ -4,8 +4,8 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import type { EventSource } from "../events/events.service.js";
-import { sniffImage } from "../media/media.service.js";
+import type { EventSource } from "../events/index.js";
+import { recordUploadedMedia, sniffImage } from "../media/index.js";
 import type { IMAGE_TYPES } from "./products.schemas.js";
 import { assertMayManage, type ProductsService, type ProductView } from "./products.service.js";
 
@@ -56,10 +56,7 @@ export function createProductImagesService(deps: {
     const url = storage.urlFor(key);
     const source: EventSource = { platformId: product.platformId, mode: product.mode, requestId };
     return db.$transaction(async (tx) => {
-      await tx.media.createMany({
-        data: [{ id: newId("media"), platformId: product.platformId, mode: product.mode, userId: product.userId, storageKey: key, url, type, size }],
-        skipDuplicates: true,
-      });
+      await recordUploadedMedia(tx, { platformId: product.platformId, mode: product.mode, userId: product.userId, storageKey: key, url, type, size });
       const [current] = await tx.$queryRaw<{ image: string | null }[]>`
         SELECT image FROM products WHERE id = ${product.id} AND platform_id = ${product.platformId} FOR UPDATE`;
       if (!current) throw new NotFoundError("product", product.id, "id");

@@ -2,7 +2,7 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode } from "../../generated/prisma/enums.js";
 import type { ListProductsQuery } from "./products.schemas.js";
-import type { ProductCoreView, ProductView } from "./products.service.js";
+import type { ProductCoreView, ProductView } from "./products.repo.js";
 
 /**
  * The product lists (`GET /products`, `GET /products/user/:user_id`) in plain SQL.

@@ -8,31 +8,29 @@ import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { recordEvents, type EventSource, type RecordEventInput } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../events/index.js";
 import { effectivePrice, overlaps } from "./pricing.js";
 import { listProducts } from "./products.list.js";
+import { productInclude, seasonOrder, type ProductCoreView, type ProductView, type SeasonView } from "./products.repo.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
+import { findActiveUser } from "../users/index.js";
 
 export type { Tenant };
+export type { ProductCoreView, ProductView, SeasonView };
 
 export const MAX_SEASONAL_PRICES = 100;
 
-/** Contracts that were sent (or are being settled) and are not paid: a product they name is not deleted. */
-export const SENT_CONTRACT_STATUSES = ["open", "processing"] as const;
+/**
+ * What other modules keep of a product, asked when it is deleted: the contracts module answers how
+ * many sent, unpaid contracts name it (they stop the deletion), the carts module drops it from carts.
+ * Given by the app, since those modules sit above this one.
+ */
+export interface ProductReferences {
+  countSentContractItems(tx: Prisma.TransactionClient, tenant: Tenant, productIds: readonly string[]): Promise<number>;
+  removeProductsFromCarts(tx: Prisma.TransactionClient, tenant: Tenant, productIds: readonly string[]): Promise<void>;
+}
 
-const seasonOrder = [{ seasonStart: "asc" }, { id: "asc" }] satisfies Prisma.SeasonalPriceOrderByWithRelationInput[];
-
-export const productInclude = {
-  seasonalPrices: { orderBy: seasonOrder },
-  variants: { where: { archived: null }, orderBy: [{ created: "asc" }, { id: "asc" }], include: { seasonalPrices: { orderBy: seasonOrder } } },
-} satisfies Prisma.ProductInclude;
-
-/** What the product object is made from: the row, its seasons and (on a parent) its variants. */
-export type SeasonView = Pick<SeasonalPrice, "id" | "seasonStart" | "seasonEnd" | "price">;
-export type ProductCoreView = Product & { seasonalPrices: SeasonView[] };
-export type ProductView = ProductCoreView & { variants: ProductCoreView[] };
 type PricedProduct = ProductCoreView;
 
 /** In stock and for sale: enabled, not archived, and unlimited or with units left. */
@@ -113,8 +111,8 @@ function sent<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function createProductsService(deps: { db: Db; clock: Clock }) {
-  const { db, clock } = deps;
+export function createProductsService(deps: { db: Db; clock: Clock; references: ProductReferences }) {
+  const { db, clock, references } = deps;
 
   async function view(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<ProductView> {
     const product = await client.product.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, include: productInclude });
@@ -158,7 +156,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
   }
 
   async function assertSeller(tx: Prisma.TransactionClient, tenant: Tenant, userId: string): Promise<void> {
-    const user = await tx.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true } });
+    const user = await findActiveUser(tx, tenant, userId);
     if (!user) throw new NotFoundError("user", userId, "user_id");
   }
 
@@ -252,7 +250,7 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
     retrieve: (tenant: Tenant, id: string) => view(tenant, id),
 
     async listForSeller(tenant: Tenant, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
-      const user = await db.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true } });
+      const user = await findActiveUser(db, tenant, userId);
       if (!user) throw new NotFoundError("user", userId, "user_id");
       return list(tenant, query, userId);
     },
@@ -328,13 +326,11 @@ export function createProductsService(deps: { db: Db; clock: Clock }) {
         const before = await view(auth, id, tx);
         const variants = await variantsOf(tx, auth, id);
         const ids = [id, ...variants.map((v) => v.id)];
-        const inContract = await tx.contractItem.count({
-          where: { productId: { in: ids }, platformId: auth.platformId, contract: { status: { in: [...SENT_CONTRACT_STATUSES] } } },
-        });
+        const inContract = await references.countSentContractItems(tx, auth, ids);
         if (inContract > 0) {
           throw new ConflictError("product_in_open_contract", `${id} (or one of its variants) is on a sent contract not yet paid. Archive it instead.`, "id");
         }
-        await tx.cartItem.deleteMany({ where: { productId: { in: ids }, platformId: auth.platformId } });
+        await references.removeProductsFromCarts(tx, auth, ids);
         await tx.product.delete({ where: { id, platformId: auth.platformId } });
         const now = clock.now();
         await recordEvents(tx, [before, ...variants].map((p) => productEvent(auth, "product.deleted", p, now)));

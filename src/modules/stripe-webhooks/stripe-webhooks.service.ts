@@ -4,8 +4,9 @@ import type { PaymentIntent, PaymentsGateway, WebhookEvent } from "../../adapter
 import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/time.js";
-import type { BankAccountsService } from "../bank-accounts/bank-accounts.service.js";
-import type { PaymentMethodsService } from "../payment-methods/payment-methods.service.js";
+import type { BankAccountsService } from "../bank-accounts/index.js";
+import type { PaymentMethodsService } from "../payment-methods/index.js";
+import { payingUser } from "../users/index.js";
 
 /**
  * `POST /v1/webhooks/stripe`: Stripe tells us something changed; we check that it was Stripe
@@ -172,14 +173,7 @@ export function createStripeWebhooksService(deps: {
 
   /** The buyer of a PaymentIntent: the user named in its metadata, else the user of its customer. */
   async function buyerOf(tx: Prisma.TransactionClient, intent: PaymentIntent) {
-    const select = { id: true, platformId: true, mode: true } as const;
-    const named = intent.metadata.user_id;
-    if (named) {
-      const user = await tx.user.findFirst({ where: { id: named, ...(intent.metadata.platform_id ? { platformId: intent.metadata.platform_id } : {}) }, select });
-      if (user) return user;
-    }
-    if (!intent.customerId) return null;
-    return tx.user.findFirst({ where: { stripeCustomerId: intent.customerId }, select, orderBy: { created: "asc" } });
+    return payingUser(tx, { userId: intent.metadata.user_id, platformId: intent.metadata.platform_id, customerId: intent.customerId });
   }
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { UploadSigner } from "../../adapters/storage/upload-signer.js";
 import { PermissionError, ValidationError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
-import { GoneError, type ProductImagesService } from "../products/product-images.service.js";
+import { GoneError, type ProductImagesService } from "../products/index.js";
 
 /**
  * The receiving end of our own pre-signed upload URLs (storage on disk; with S3 the bucket receives

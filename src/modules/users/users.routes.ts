@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
-import { imageSource } from "../media/upload.js";
+import { imageSource } from "../media/index.js";
 import {
   confirmEmailBody,
   createUserBody,

@@ -1,17 +1,12 @@
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
-import { apiDate, httpUrl, idParam, modeSchema, optionalBody } from "../../lib/schemas.js";
+import { apiDate, emailAddress, httpUrl, idParam, modeSchema, optionalBody } from "../../lib/schemas.js";
 
 /** Usernames: 3–30 lower-case letters, digits and `_`, starting with a letter or digit. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_]{2,29}$/;
 
-export const emailAddress = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email("must be an email address"));
+export { emailAddress };
 
 export const username = z
   .string()

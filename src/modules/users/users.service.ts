@@ -13,13 +13,9 @@ import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination
 import { mayActOn, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { emailChangeCodeEmail, emailChangeNotice } from "../auth/emails.js";
-import { recordEvent, recordEvents } from "../events/events.service.js";
-import { EVENT_TYPE_LIST, EVENT_TYPES, type EventType } from "../events/event-types.js";
-import type { MediaService } from "../media/media.service.js";
-import type { ImageSource } from "../media/upload.js";
-import { recordSubscriptionEvent } from "../subscriptions/subscriptions.view.js";
-import { productEvent, productInclude } from "../products/products.service.js";
+import { emailChangeCodeEmail, emailChangeNotice } from "./users.emails.js";
+import { type EventType, recordEvent } from "../events/index.js";
+import type { ImageSource, MediaService } from "../media/index.js";
 import type { CreateUserInput, ListUsersQuery, UpdateSelfInput, UpdateUserInput } from "./users.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 
@@ -31,21 +27,7 @@ export const MAX_LINKS = 20;
 export const EMAIL_CODE_TTL_SECONDS = 600;
 export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 
-/**
- * What erasing a user scrubs from the events of the objects that were theirs (each names its
- * `user_id`): the fields that describe the person — cards, bank, what their calendar said, what
- * they were about to buy (their cart is deleted; its events keep an empty one).
- */
-const ERASED_FIELDS: Readonly<Record<string, Record<string, null | [] | 0>>> = {
-  payment_method: { brand: null, last4: null, expMonth: null, expYear: null, funding: null, accountHolderType: null },
-  bank_account: { last4: null },
-  calendar: { name: null, description: null, events: [] },
-  calendar_event: { title: null, description: null, location: null, attendees: [] },
-  cart: { items: [], sellers: [], total: 0 },
-};
-const TYPES_OF_THEIR_OBJECTS = EVENT_TYPES.filter((type) => Object.hasOwn(ERASED_FIELDS, EVENT_TYPE_LIST[type].object));
-
-const userInclude = {
+export const userInclude = {
   links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
   paymentMethods: { orderBy: [{ created: "asc" }, { id: "asc" }] },
   membership: { select: { role: true } },
@@ -126,6 +108,8 @@ class EmailCodeLockedError extends AppError {
 
 export function createUsersService(deps: {
   db: Db;
+  /** Whether an address was granted a place on the platform's waitlist (the waitlists module answers). */
+  isWaitlistGranted: (tx: Prisma.TransactionClient, platformId: string, email: string) => Promise<boolean>;
   media: Pick<MediaService, "store" | "retrieve">;
   clock: Clock;
   /** Keys the HMAC of email confirmation codes. */
@@ -187,8 +171,7 @@ export function createUsersService(deps: {
         return existing.scheduledDeletion ? changed(tx, tenant, existing.id, "user.updated") : view(tenant, existing.id, tx);
       }
       if (platform.waitlistEnabled) {
-        const entry = await tx.waitlistEntry.findUnique({ where: { platformId_email: { platformId: platform.id, email } }, select: { granted: true } });
-        if (!entry?.granted) throw new WaitlistNotGrantedError();
+        if (!(await deps.isWaitlistGranted(tx, platform.id, email))) throw new WaitlistNotGrantedError();
       }
       const id = newId("user");
       await tx.user.create({
@@ -398,78 +381,6 @@ export function createUsersService(deps: {
         if (count === 0) throw new NotFoundError("link", linkId, "link_id");
         return changed(tx, tenant, userId, "user.updated");
       });
-    },
-
-    /**
-     * Erases the personal data of users whose deletion fell due. Money records (contracts,
-     * transactions, subscriptions' history) keep the user's id; the person behind it is gone.
-     */
-    async eraseDueUsers(limit = 100): Promise<number> {
-      const now = clock.now();
-      const due = await db.user.findMany({ where: { scheduledDeletion: { lte: now }, deleted: null }, select: { id: true, email: true, platformId: true, mode: true }, take: limit });
-      for (const user of due) {
-        await db.$transaction(async (tx) => {
-          // Re-check under lock: a sign-in may have cancelled the deletion meanwhile.
-          const still = await tx.$queryRaw<{ id: string }[]>`
-            SELECT id FROM users WHERE id = ${user.id} AND deleted IS NULL AND scheduled_deletion <= ${now} FOR UPDATE`;
-          if (still.length === 0) return;
-          await tx.userLink.deleteMany({ where: { userId: user.id } });
-          await tx.paymentMethod.deleteMany({ where: { userId: user.id } });
-          await tx.refreshToken.deleteMany({ where: { userId: user.id } });
-          await tx.cart.deleteMany({ where: { userId: user.id } });
-          await tx.calendar.deleteMany({ where: { userId: user.id } });
-          await tx.membership.deleteMany({ where: { userId: user.id } });
-          if (user.email) {
-            await tx.otpCode.deleteMany({ where: { platformId: user.platformId, email: user.email } });
-            const entries = await tx.waitlistEntry.findMany({ where: { platformId: user.platformId, email: user.email }, select: { id: true } });
-            await tx.waitlistEntry.deleteMany({ where: { platformId: user.platformId, email: user.email } });
-            // The events feed keeps no copy of the person either.
-            await tx.$executeRaw`
-              UPDATE events SET data = (data::jsonb || jsonb_build_object('email', NULL, 'name', NULL))::json
-              WHERE object_id = ANY(${entries.map((e) => e.id)}::text[])`;
-          }
-          // What they sold is withdrawn (kept for the contracts that name it): each product.archived.
-          const withdrawn = await tx.$queryRaw<{ id: string }[]>`
-            UPDATE products SET is_enabled = false, archived = ${now}, updated = ${now} WHERE user_id = ${user.id} AND archived IS NULL RETURNING id`;
-          const ending = await tx.subscription.findMany({ where: { userId: user.id, ended: null, incomplete: false }, select: { id: true } });
-          await tx.subscription.updateMany({ where: { userId: user.id, ended: null }, data: { isActive: false, isPaused: false, ended: now, nextAttemptAt: null } });
-          await tx.user.update({
-            where: { id: user.id },
-            data: {
-              email: null,
-              username: null,
-              bio: null,
-              name: null,
-              firstName: null,
-              lastName: null,
-              image: null,
-              pendingEmail: null,
-              pendingEmailCodeHash: null,
-              pendingEmailExpires: null,
-              payoutSchedule: Prisma.DbNull,
-              bankLast4: null,
-              authenticated: null,
-              deleted: now,
-            },
-          });
-          const erased = toUserResponse(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
-          await tx.event.updateMany({ where: { objectId: user.id }, data: { data: erased } });
-          // Nor the events of what was theirs: saved cards, the bank account, the calendar.
-          await tx.$executeRaw`
-            UPDATE events SET data = (data::jsonb || (${JSON.stringify(ERASED_FIELDS)}::jsonb -> object_type))::json
-            WHERE platform_id = ${user.platformId} AND mode = ${user.mode}::"Mode" AND type = ANY(${TYPES_OF_THEIR_OBJECTS}::text[])
-              AND data->>'user_id' = ${user.id}`;
-          const archived = await tx.product.findMany({ where: { id: { in: withdrawn.map((p) => p.id) } }, include: productInclude, orderBy: [{ created: "asc" }, { id: "asc" }] });
-          const source = { platformId: user.platformId, mode: user.mode };
-          await recordEvents(tx, archived.map((p) => productEvent(source, "product.archived", p, now)));
-          for (const s of ending) await recordSubscriptionEvent(tx, s.id, "subscription.ended", null);
-          await recordEvent(tx, { ...source, type: "user.deleted", object: erased });
-          // Their sessions, cached on every node, end with them.
-          await notifyInvalidation(tx, `user:${user.id}`);
-        });
-        invalidateLocally(`user:${user.id}`);
-      }
-      return due.length;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { USERNAME_PATTERN } from "../users/users.schemas.js";
+import { USERNAME_PATTERN } from "../users/index.js";
 
 /** Names that would impersonate the marketplace itself. */
 export const RESERVED_USERNAMES = new Set(["admin", "administrator", "api", "support", "help", "root", "system", "staff", "moderator", "owner", "candle", "null", "undefined", "me", "auth"]);

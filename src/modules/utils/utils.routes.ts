@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth } from "../../plugins/auth.js";
-import { toMediaResponse, type MediaService } from "../media/media.service.js";
-import { readMediaField } from "../media/upload.js";
-import type { PlatformsService } from "../platforms/platforms.service.js";
-import { estimateFeeBody, feeEstimateSchema } from "../contracts/contracts.schemas.js";
+import { type MediaService, readMediaField, toMediaResponse } from "../media/index.js";
+import type { PlatformsService } from "../platforms/index.js";
+import { estimateFeeBody, feeEstimateSchema } from "../contracts/index.js";
 import { generatedUsernameSchema, generateUsernameBody, mediaSchema } from "./utils.schemas.js";
 import type { UtilsService } from "./utils.service.js";
 

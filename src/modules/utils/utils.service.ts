@@ -3,8 +3,9 @@ import { FeeRuleError, estimateFees } from "../../domain/fees/index.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { UnprocessableError } from "../../lib/errors.js";
 import { bpsToPercent } from "../../lib/money.js";
-import { feeRuleError, type BaseRates } from "../contracts/contracts.state.js";
+import { type BaseRates, feeRuleError } from "../contracts/index.js";
 import { slugifyUsername, usernameCandidates } from "./username.js";
+import { takenUsernames } from "../users/index.js";
 
 export interface EstimateFeeInput {
   amount: number;
@@ -55,14 +56,7 @@ export function createUtilsService(deps: { db: Db; rates: BaseRates }) {
     async generateUsername(platform: Platform, text: string): Promise<{ username: string; alternatives: string[] }> {
       const base = slugifyUsername(text.includes("@") ? text.split("@")[0]! : text);
       const candidates = usernameCandidates(base);
-      const taken = new Set(
-        (
-          await db.user.findMany({
-            where: { platformId: platform.id, username: { in: candidates } },
-            select: { username: true },
-          })
-        ).map((u) => u.username),
-      );
+      const taken = await takenUsernames(db, platform.id, candidates);
       const free = candidates.filter((c) => !taken.has(c));
       // The candidate list always ends in 20 random suffixes, so running out means a pathological platform.
       return { username: free[0]!, alternatives: free.slice(1, 5) };

@@ -3,7 +3,7 @@ import { errors } from "../../lib/route.js";
 import { roleAtLeast } from "../../lib/roles.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
-import type { PlatformsService } from "../platforms/platforms.service.js";
+import type { PlatformsService } from "../platforms/index.js";
 import {
   joinWaitlistBody,
   listWaitlistQuery,

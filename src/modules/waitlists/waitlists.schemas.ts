@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
-import { apiDate, idParam } from "../../lib/schemas.js";
-import { emailAddress } from "../users/users.schemas.js";
+import { apiDate, idParam, emailAddress } from "../../lib/schemas.js";
 
 export const waitlistEntrySchema = z
   .object({

@@ -7,9 +7,8 @@ import { NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
-import { waitlistGrantedEmail } from "../auth/emails.js";
-import { recordEvent } from "../events/events.service.js";
-import type { EventType } from "../events/event-types.js";
+import { waitlistGrantedEmail } from "./waitlists.emails.js";
+import { type EventType, recordEvent } from "../events/index.js";
 import type { ListWaitlistQuery } from "./waitlists.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 

@@ -4,7 +4,7 @@ import type { Db } from "../../db/client.js";
 import type { Event, WebhookDelivery } from "../../generated/prisma/client.js";
 import { enqueue } from "../../jobs/queue.js";
 import type { Clock } from "../../lib/time.js";
-import { deliveryJobKey, toEventResponse } from "../events/events.service.js";
+import { deliveryJobKey, toEventResponse } from "../events/index.js";
 import { signatureHeader } from "./signature.js";
 
 /**

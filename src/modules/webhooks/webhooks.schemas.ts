@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { apiDate, httpUrl, idParam, modeSchema } from "../../lib/schemas.js";
-import { EVENT_TYPES, WILDCARD_EVENT } from "../events/event-types.js";
+import { EVENT_TYPES, WILDCARD_EVENT } from "../events/index.js";
 
 export const subscribableEvent = z.enum([WILDCARD_EVENT, ...EVENT_TYPES], { error: `must be an event type (${EVENT_TYPES.join(", ")}) or *` });
 

@@ -8,7 +8,7 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { deliveryJobKey, recordEvent } from "../events/events.service.js";
+import { deliveryJobKey, recordEvent } from "../events/index.js";
 import type { CreateWebhookInput, ListDeliveriesQuery, UpdateWebhookInput } from "./webhooks.schemas.js";
 
 /** Endpoints per platform and mode: each event fans out to all of them. */

@@ -1,0 +1,49 @@
+import type { FastifyInstance } from "fastify";
+import type { TaskList } from "graphile-worker";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { startInvalidationListener, type InvalidationListener } from "../db/invalidation.js";
+import { startWorker } from "../jobs/worker.js";
+import type { Services } from "./services.js";
+
+/**
+ * What runs beside the requests: the job worker and the cache-invalidation listener start when the
+ * app is ready; on close they stop, then the rate-limit store and the mailer close.
+ */
+export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly<Config>; databaseUrl?: string }, s: Services, tasks: TaskList): void {
+  const { config } = deps;
+  const logger = app.log as unknown as Logger;
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  if (config.jobs.worker && deps.databaseUrl) {
+    const connectionString = deps.databaseUrl;
+    app.addHook("onReady", async () => {
+      worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger });
+    });
+  }
+  // Key and session lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
+  let invalidations: InvalidationListener | undefined;
+  if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
+    const connectionString = deps.databaseUrl;
+    app.addHook("onReady", async () => {
+      invalidations = startInvalidationListener({
+        connectionString,
+        onMessage: s.invalidate,
+        onConnected: () => {
+          s.keyCache.setLive(true);
+          s.sessionCache.setLive(true);
+        },
+        onDisconnected: () => {
+          s.keyCache.setLive(false);
+          s.sessionCache.setLive(false);
+        },
+        logger,
+      });
+    });
+  }
+  app.addHook("onClose", async () => {
+    await invalidations?.stop();
+    await worker?.stop();
+    await s.rateLimitStore.close();
+    await s.mailer.close();
+  });
+}

@@ -1,0 +1,172 @@
+import type { FastifyBaseLogger } from "fastify";
+import path from "node:path";
+import type { Mailer } from "../adapters/mailer/mailer.js";
+import { createOutboxMailer } from "../adapters/mailer/outbox.js";
+import { createPaymentsGateway } from "../adapters/payments/from-config.js";
+import { MemoryRateLimitStore } from "../adapters/rate-limit/store.js";
+import { createDiskStorage } from "../adapters/storage/disk.js";
+import type { Storage } from "../adapters/storage/storage.js";
+import { createUploadSigner } from "../adapters/storage/upload-signer.js";
+import { createHttpSender } from "../adapters/webhooks/http-sender.js";
+import { systemResolver } from "../adapters/webhooks/public-address.js";
+import { systemClock } from "../lib/time.js";
+import { createCredentialsService, createOtpService, createSessionsService, createTokenService, KeyCache, SessionCache } from "../modules/auth/index.js";
+import { createBankAccountsService } from "../modules/bank-accounts/index.js";
+import { createCalendarsService } from "../modules/calendars/index.js";
+import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
+import { countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
+import { createEventsService } from "../modules/events/index.js";
+import { createKeysService } from "../modules/keys/index.js";
+import { createMediaService } from "../modules/media/index.js";
+import { createPaymentMethodsService } from "../modules/payment-methods/index.js";
+import { createPlatformsService } from "../modules/platforms/index.js";
+import { createProductImagesService, createProductsService } from "../modules/products/index.js";
+import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
+import { createSubscriptionBilling, createSubscriptionsService } from "../modules/subscriptions/index.js";
+import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
+import { createUsersService } from "../modules/users/index.js";
+import { createUtilsService } from "../modules/utils/index.js";
+import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
+import { createDeliveryService, createWebhooksService } from "../modules/webhooks/index.js";
+import { createRateLimiter } from "../plugins/rate-limit.js";
+import { createUserErasure } from "../workflows/erase-user.js";
+import type { AppDeps } from "./types.js";
+
+/** The version the API reports (health, OpenAPI, webhook user agent). */
+export const VERSION = "0.1.0";
+
+/**
+ * The composition root's first step: the adapters (storage, mail, payments, rate limits) and every
+ * module's service, each given only what it uses.
+ */
+export async function createServices(deps: AppDeps, log: FastifyBaseLogger) {
+  const { config, db } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  // ── adapters ──
+  // Pre-signed upload URLs on our own server when there is no bucket to sign them (disk storage).
+  const uploadSigner = createUploadSigner({ secret: deps.jwtSecret, baseUrl: `${config.publicUrl}/v1/uploads`, clock });
+  // The S3 and SMTP clients are loaded only when configured: together they are ~40 MB of a node's memory.
+  const storage: Storage =
+    deps.storage ??
+    (config.storage.kind === "s3"
+      ? (await import("../adapters/storage/s3.js")).createS3Storage(config.storage)
+      : createDiskStorage({ root: path.join(config.dataDir, "media"), publicUrl: config.publicUrl, uploads: uploadSigner }));
+  const mailer: Mailer =
+    deps.mailer ??
+    (config.mail.smtpUrl
+      ? (await import("../adapters/mailer/smtp.js")).createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+      : createOutboxMailer({ dir: path.join(config.dataDir, "outbox"), from: config.mail.from, logger: log }));
+  const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore();
+  const limiter = createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds });
+  const payments = deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock });
+  const resolveHost = deps.resolveHost ?? systemResolver;
+
+  // ── auth: tokens, and the key and session caches every node keeps ──
+  const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
+  const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
+  const sessionCache = new SessionCache(config.auth.cacheTtl * 1000);
+  const invalidate = (message: string) => {
+    keyCache.invalidate(message);
+    sessionCache.invalidate(message);
+  };
+  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache });
+
+  // ── platforms, users and what is theirs ──
+  const keys = createKeysService({ db, invalidate });
+  const media = createMediaService({ db, storage });
+  const platforms = createPlatformsService({ db, keys, media, invalidate });
+  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate, isWaitlistGranted });
+  const erasure = createUserErasure({ db, clock, invalidate });
+  const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
+  const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
+  const paymentMethods = createPaymentMethodsService({ db, payments, users, log });
+  const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
+  const waitlists = createWaitlistsService({ db, clock });
+  const utils = createUtilsService({ db, rates: config.fees });
+  const calendars = createCalendarsService({ db, clock });
+
+  // ── the catalogue and selling ──
+  const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts } });
+  const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds });
+  const settlement = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds });
+  // Subscriptions' charges run through the settlement engine too, with the same lease.
+  const billing = createSubscriptionBilling({
+    db,
+    payments,
+    clock,
+    leaseSeconds: config.contracts.settlementLeaseSeconds,
+    retrySchedule: config.subscriptions.retrySchedule,
+    log,
+  });
+  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing, holds: config.stockHolds });
+  const transactions = createTransactionsService({ db, payments, clock });
+  const analytics = createAnalyticsService({ db, clock });
+  const stripeWebhooks = createStripeWebhooksService({
+    db,
+    payments,
+    bankAccounts,
+    paymentMethods,
+    // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
+    onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
+    // The offline simulator plays Stripe's test mode.
+    livemode: config.payments.kind === "stripe" && config.payments.livemode,
+    clock,
+    log,
+  });
+
+  // ── events and webhooks ──
+  const events = createEventsService({ db });
+  const webhooks = createWebhooksService({ db, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost });
+  const deliveries = createDeliveryService({
+    db,
+    clock,
+    send: createHttpSender({ timeoutMs: config.webhooks.timeout, allowPrivate: config.webhooks.allowPrivate, resolve: resolveHost, userAgent: `Candle-Webhooks/${VERSION}` }),
+    retryBaseSeconds: config.webhooks.retryBase,
+    timeoutMs: config.webhooks.timeout,
+  });
+
+  return {
+    clock,
+    uploadSigner,
+    storage,
+    mailer,
+    rateLimitStore,
+    limiter,
+    payments,
+    tokens,
+    keyCache,
+    sessionCache,
+    invalidate,
+    credentials,
+    keys,
+    media,
+    platforms,
+    users,
+    erasure,
+    sessions,
+    otp,
+    paymentMethods,
+    bankAccounts,
+    waitlists,
+    utils,
+    calendars,
+    products,
+    productImages,
+    carts,
+    contracts,
+    settlement,
+    billing,
+    subscriptions,
+    transactions,
+    analytics,
+    stripeWebhooks,
+    events,
+    webhooks,
+    deliveries,
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,4 @@
+/** The calendars module's public API: a user's calendar, availability and calendar events. */
+export { calendarsRoutes } from "./calendars.routes.js";
+export { createCalendarsService, type CalendarsService } from "./calendars.service.js";
+export { eraseUserCalendar } from "./calendars.repo.js";

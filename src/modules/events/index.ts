@@ -1,0 +1,15 @@
+/** The events module's public API: recording an event in the caller's transaction, the event types, the feed. */
+export { eventsRoutes } from "./events.routes.js";
+export {
+  createEventsService,
+  deliveryJobKey,
+  recordEvent,
+  recordEvents,
+  toEventResponse,
+  type EventObject,
+  type EventSource,
+  type EventsService,
+  type RecordEventInput,
+} from "./events.service.js";
+export { EVENT_TYPE_LIST, EVENT_TYPES, WILDCARD_EVENT, type EventObjectType, type EventType } from "./event-types.js";
+export { replaceEventData, scrubEventsOf, scrubEventsOfUserObjects } from "./events.erase.js";

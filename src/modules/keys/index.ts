@@ -1,0 +1,3 @@
+/** The keys module's public API: a platform's API keys. */
+export { keysRoutes } from "./keys.routes.js";
+export { createKeysService, type KeysService } from "./keys.service.js";

@@ -1,0 +1,2 @@
+/** The offline-connect module's public API: the offline simulator's Connect onboarding pages. */
+export { offlineConnectRoutes } from "./offline-connect.routes.js";

@@ -1,0 +1,19 @@
+/** The users module's public API: a platform's users, their links and roles. */
+export { usersRoutes } from "./users.routes.js";
+export { createUsersService, toPaymentMethodResponse, toUserResponse, type UsersService, type UserView } from "./users.service.js";
+export { emailAddress, paymentMethodSchema, timezone, USERNAME_PATTERN, userParams, userSchema } from "./users.schemas.js";
+export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserToErase } from "./users.erase.js";
+export {
+  findActiveUser,
+  findActiveUsers,
+  findMembership,
+  payingUser,
+  setConnectStatus,
+  setStripeConnectId,
+  setStripeCustomerId,
+  stripeCustomerIdOf,
+  takenUsernames,
+  usersOfConnectAccount,
+  usersOfStripeCustomer,
+  type UserAccountFields,
+} from "./users.repo.js";

@@ -1,0 +1,95 @@
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+import type { Mode, Role } from "../../generated/prisma/enums.js";
+
+/**
+ * What other modules read of the users tables (`users`, `memberships`): a user of the tenant who
+ * is not erased, and nothing else of the person than asked for.
+ */
+
+type Client = Db | Tx;
+
+/** The user (not erased) of this tenant, with the fields the callers need; null when there is none. */
+export async function findActiveUser(client: Client, tenant: Tenant, id: string): Promise<{ id: string; email: string | null; name: string | null; timezone: string } | null> {
+  return client.user.findFirst({
+    where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
+    select: { id: true, email: true, name: true, timezone: true },
+  });
+}
+
+/** Those of `ids` that are users (not erased) of this tenant. */
+export async function findActiveUsers(client: Client, tenant: Tenant, ids: readonly string[]): Promise<{ id: string; email: string | null; name: string | null }[]> {
+  return client.user.findMany({ where: { id: { in: [...ids] }, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, email: true, name: true } });
+}
+
+/** The user's membership of the tenant's platform (role and since when); null when not a member. */
+export async function findMembership(client: Client, tenant: Tenant, userId: string): Promise<{ userId: string; role: Role; created: Date } | null> {
+  const user = await client.user.findFirst({
+    where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
+    select: { id: true, membership: true },
+  });
+  return user?.membership ? { userId: user.id, role: user.membership.role, created: user.membership.created } : null;
+}
+
+/** Which of these usernames are taken on the platform. */
+export async function takenUsernames(client: Client, platformId: string, candidates: readonly string[]): Promise<Set<string>> {
+  const rows = await client.user.findMany({ where: { platformId, username: { in: [...candidates] } }, select: { username: true } });
+  return new Set(rows.flatMap((u) => (u.username === null ? [] : [u.username])));
+}
+
+/*
+ * The payment gateway's ids and Connect status on a user row: the payment-methods, bank-accounts
+ * and stripe-webhooks modules keep them through these.
+ */
+
+const ACCOUNT_FIELDS = { id: true, platformId: true, mode: true, stripeConnectId: true, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: true, bankLast4: true } as const;
+
+/** The user as the bank-accounts module renders it: ids, Connect account and payout fields. */
+export type UserAccountFields = Prisma.UserGetPayload<{ select: typeof ACCOUNT_FIELDS }>;
+
+export async function setStripeCustomerId(tx: Tx, userId: string, customerId: string): Promise<void> {
+  await tx.user.update({ where: { id: userId }, data: { stripeCustomerId: customerId } });
+}
+
+export async function stripeCustomerIdOf(client: Client, userId: string): Promise<string | null> {
+  const user = await client.user.findUnique({ where: { id: userId }, select: { stripeCustomerId: true } });
+  return user?.stripeCustomerId ?? null;
+}
+
+/** The users (not erased) whose gateway customer this is, in id order. */
+export async function usersOfStripeCustomer(tx: Tx, customerId: string): Promise<{ id: string; platformId: string; mode: Mode }[]> {
+  return tx.user.findMany({ where: { stripeCustomerId: customerId, deleted: null }, select: { id: true, platformId: true, mode: true }, orderBy: { id: "asc" } });
+}
+
+/** A payment's buyer: the user named (on that platform when given), else the first user of its customer. */
+export async function payingUser(tx: Tx, named: { userId?: string; platformId?: string; customerId?: string | null }): Promise<{ id: string; platformId: string; mode: Mode } | null> {
+  const select = { id: true, platformId: true, mode: true } as const;
+  if (named.userId) {
+    const user = await tx.user.findFirst({ where: { id: named.userId, ...(named.platformId ? { platformId: named.platformId } : {}) }, select });
+    if (user) return user;
+  }
+  if (!named.customerId) return null;
+  return tx.user.findFirst({ where: { stripeCustomerId: named.customerId }, select, orderBy: { created: "asc" } });
+}
+
+export async function setStripeConnectId(tx: Tx, userId: string, accountId: string): Promise<UserAccountFields> {
+  return tx.user.update({ where: { id: userId }, data: { stripeConnectId: accountId }, select: ACCOUNT_FIELDS });
+}
+
+/** The users (not erased) of a Connect account, in id order. */
+export async function usersOfConnectAccount(tx: Tx, accountId: string): Promise<UserAccountFields[]> {
+  return tx.user.findMany({ where: { stripeConnectId: accountId, deleted: null }, select: ACCOUNT_FIELDS, orderBy: { id: "asc" } });
+}
+
+export async function setConnectStatus(
+  tx: Tx,
+  userId: string,
+  status: { chargesEnabled: boolean; detailsSubmitted: boolean; bankLast4: string | null; payoutSchedule: Prisma.InputJsonValue | null },
+): Promise<UserAccountFields> {
+  return tx.user.update({
+    where: { id: userId },
+    data: { ...status, payoutSchedule: status.payoutSchedule ?? Prisma.DbNull },
+    select: ACCOUNT_FIELDS,
+  });
+}
