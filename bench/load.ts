@@ -7,9 +7,17 @@
  * The config names the requests: one repeated, or a pool handed out in turn across all connections
  * from `offset` on. A `consumable` pool (each request works once: a cart becomes a contract) stops
  * the run when it runs out, and the summary's rate is over the time actually run.
+ *
+ * With `rate`, the load is open-loop instead: requests are sent on a fixed schedule (`rate` per
+ * second, evenly spaced) whatever the answers, over keep-alive connections (up to `connections`,
+ * more waiting in line), and each latency counts from when its request was due, not from when a
+ * connection was free to send it — so a stall shows up in every request it delayed, as a user
+ * would feel it (no coordinated omission). autocannon's own rate option sends each second's quota
+ * in a burst, which measures the burst.
  */
 import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import type { RequestSpec } from "./scenarios/scenario.js";
 
 export interface LoadConfig {
@@ -20,12 +28,15 @@ export interface LoadConfig {
   /** Where in `requests` to start. */
   offset: number;
   consumable: boolean;
+  /** Requests per second on a fixed schedule (open loop); unset: closed loop, each connection as fast as answers come. */
+  rate?: number;
 }
 
 export interface LoadResult {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  p999: number;
   total: number;
   non2xx: number;
   errors: number;
@@ -43,43 +54,118 @@ let exhausted = false;
 let instance: autocannon.Instance | undefined;
 const specs = config.requests;
 
-const result = await new Promise<autocannon.Result>((resolve, reject) => {
-  instance = autocannon(
-    {
-      url: config.url,
-      connections: config.connections,
-      duration: config.duration,
-      requests: [
-        {
-          setupRequest: (request) => {
-            if (config.consumable && next >= specs.length) {
-              // Out of fresh requests: end the run. The connections' last turns until it stops ask
-              // for /health (both servers answer it), rather than for a cart already used.
-              if (!exhausted) setImmediate(() => instance?.stop());
-              exhausted = true;
-              return { ...request, method: "GET", path: "/health", headers: {}, body: undefined };
-            }
-            const spec = specs[next % specs.length]!;
-            next += 1;
-            return { ...request, method: spec.method, path: spec.path, headers: spec.headers ?? {}, body: spec.body };
+async function closedLoop(): Promise<LoadResult> {
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: config.url,
+        connections: config.connections,
+        duration: config.duration,
+        requests: [
+          {
+            setupRequest: (request) => {
+              if (config.consumable && next >= specs.length) {
+                // Out of fresh requests: end the run. The connections' last turns until it stops ask
+                // for /health (both servers answer it), rather than for a cart already used.
+                if (!exhausted) setImmediate(() => instance?.stop());
+                exhausted = true;
+                return { ...request, method: "GET", path: "/health", headers: {}, body: undefined };
+              }
+              const spec = specs[next % specs.length]!;
+              next += 1;
+              return { ...request, method: spec.method, path: spec.path, headers: spec.headers ?? {}, body: spec.body };
+            },
           },
-        },
-      ],
-    },
-    (err, res) => (err ? reject(err) : resolve(res)),
-  );
-});
-const seconds = Math.max(0.001, result.duration);
-const summary: LoadResult = {
-  requestsPerSecond: result.requests.total / seconds,
-  p50: result.latency.p50,
-  p99: result.latency.p99,
-  total: result.requests.total,
-  non2xx: result.non2xx,
-  errors: result.errors,
-  timeouts: result.timeouts,
-  issued: next - config.offset,
-  exhausted,
-  seconds,
-};
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+  const seconds = Math.max(0.001, result.duration);
+  return {
+    requestsPerSecond: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    issued: next - config.offset,
+    exhausted,
+    seconds,
+  };
+}
+
+/** The fixed-rate run (see above): latencies from each request's due time, in ms with fractions. */
+async function openLoop(rate: number): Promise<LoadResult> {
+  const target = new URL(config.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: config.connections });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  let inFlight = 0;
+  const started = performance.now();
+  const interval = 1000 / rate;
+  const until = started + config.duration * 1000;
+  let due = started;
+  const send = (spec: RequestSpec, at: number) => {
+    inFlight += 1;
+    const request = http.request(
+      { host: target.hostname, port: target.port, method: spec.method, path: spec.path, headers: { ...(spec.headers ?? {}), ...(spec.body ? { "content-length": Buffer.byteLength(spec.body) } : {}) }, agent },
+      (res) => {
+        res.resume();
+        res.once("end", () => {
+          inFlight -= 1;
+          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(performance.now() - at);
+          else non2xx += 1;
+        });
+      },
+    );
+    request.once("error", () => {
+      inFlight -= 1;
+      errors += 1;
+    });
+    request.end(spec.body);
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (due <= now && due < until) {
+        if (config.consumable && next >= specs.length) {
+          exhausted = true;
+          break;
+        }
+        send(specs[next % specs.length]!, due);
+        next += 1;
+        due += interval;
+      }
+      if (due >= until || exhausted) resolve();
+      else setTimeout(tick, Math.max(0, Math.min(1, due - performance.now())));
+    };
+    tick();
+  });
+  const issuedUntil = performance.now();
+  // Answers still on their way count (their latency is the point), for up to 10 s.
+  while (inFlight > 0 && performance.now() - issuedUntil < 10_000) await new Promise((r) => setTimeout(r, 5));
+  agent.destroy();
+  const seconds = (Math.min(issuedUntil, until) - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10 : 0);
+  return {
+    requestsPerSecond: latencies.length / Math.max(0.001, seconds),
+    p50: at(0.5),
+    p99: at(0.99),
+    p999: at(0.999),
+    total: latencies.length + non2xx,
+    non2xx,
+    errors: errors + inFlight,
+    timeouts: inFlight,
+    issued: next - config.offset,
+    exhausted,
+    seconds,
+  };
+}
+
+const summary = config.rate ? await openLoop(config.rate) : await closedLoop();
 process.stdout.write(JSON.stringify(summary));

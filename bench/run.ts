@@ -13,6 +13,18 @@
  * overrides it). Database: BENCH_DATABASE_URL when set (it is migrated and seeded, and must be a database you can
  * throw away), otherwise an embedded PostgreSQL in a scratch directory, removed afterwards.
  * `--write` also writes the table to bench/RESULTS.md with the machine and the date.
+ *
+ *   --peer medusa   also runs Medusa v2 (bench/peers/medusa/, installed there on demand by bench/peers/medusa.ts) on its own database of
+ *                   the same PostgreSQL server, seeded with the same catalogue (10 000 products unless --products),
+ *                   alternating with ours and the baseline, and adds a table with the ratio ours/Medusa.
+ *   --fixed-rate    after each scenario's closed-loop rounds, an open-loop run of the API and the baseline at half
+ *                   the baseline's measured req/s, reporting p50/p99/p99.9 (load.ts says how latency is counted).
+ *   --cpu-prof      runs the API with `node --cpu-prof`; the profile goes to bench/.results/profiles/ and the
+ *                   functions and files taking its CPU are printed (bench/profile.ts).
+ *   --scale 10000,100000,1000000
+ *                   one run per catalogue size (with 10× as many transactions for the analytics), then a table of
+ *                   each scenario's p99, CPU per request and the API's RSS per size; other flags apply to every run.
+ *   --json FILE     also writes the measured rows as JSON (what --scale reads).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,7 +33,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { freePort, startScratchPostgres, type ScratchPostgres } from "../scripts/lib/scratch-postgres.js";
+import { freePort, scratchOnServer, startScratchPostgres, type ScratchPostgres } from "../scripts/lib/scratch-postgres.js";
 import { makeScratchDir } from "../src/db/embedded.js";
 import { migrate } from "../src/db/migrator.js";
 import { createTokenService } from "../src/modules/auth/tokens.js";
@@ -30,6 +42,10 @@ import { SCENARIOS, scenariosByName } from "./scenarios/index.js";
 import type { RequestSpec, Scenario, Target } from "./scenarios/scenario.js";
 import { seedTransactions } from "./seed-transactions.js";
 import { seed, SEED_VERSION, type BenchData } from "./seed.js";
+import { summarizeProfile } from "./profile.js";
+import { growth, scaleArgs } from "./scale.js";
+import { ensureInstalled, exportCatalogue, MEDUSA_CLI, MEDUSA_DIR, medusaEnv, migrateAndSeed } from "./peers/medusa.js";
+import { MedusaClient, medusaWork, prepare, type MedusaPrepared } from "./peers/medusa-scenarios.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 /** Every scenario's budget unless it sets its own p99 (the analytics: 200 ms). */
@@ -44,23 +60,37 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "1" },
     warmup: { type: "string", default: "5" },
     scenario: { type: "string", multiple: true },
-    products: { type: "string", default: "100000" },
+    products: { type: "string" },
     sellers: { type: "string", default: "1000" },
     contracts: { type: "string", default: "20000" },
     carts: { type: "string" },
     shoppers: { type: "string", default: "200" },
     transactions: { type: "string", default: "1000000" },
     write: { type: "boolean", default: false },
+    peer: { type: "string" },
+    "peer-carts": { type: "string" },
+    "fixed-rate": { type: "boolean", default: false },
+    "cpu-prof": { type: "boolean", default: false },
+    scale: { type: "string" },
+    json: { type: "string" },
   },
+  strict: true,
 });
+if (args.peer !== undefined && args.peer !== "medusa") throw new Error(`--peer: only medusa is known, not ${args.peer}`);
+const peer = args.peer === "medusa";
+// Medusa's seed goes through its workflows (~70 products/s on 2 cores): 10 000 products by default with a peer.
+const products = Number(args.products ?? (peer ? 10_000 : 100_000));
 const duration = Number(args.duration);
 const connections = Number(args.connections);
 const rounds = Number(args.rounds);
 const warmup = Number(args.warmup);
 const scenarios = args.scenario?.length ? [...new Set(args.scenario.flatMap(scenariosByName))] : SCENARIOS;
 const needs = (what: "contracts" | "carts" | "shoppers" | "transactions") => scenarios.some((s) => s.needs?.[what]);
-// Each cart is turned into a contract once: enough for ~800 contracts/s per server for the whole run.
-const cartsPerServer = args.carts !== undefined ? Number(args.carts) : Math.ceil(800 * (warmup + rounds * duration)) + 100;
+// Each cart is turned into a contract once: enough for ~800 contracts/s per server for the whole run
+// (and ~400/s more for the fixed-rate run).
+const cartsPerServer = args.carts !== undefined ? Number(args.carts) : Math.ceil(800 * (warmup + rounds * duration) + (args["fixed-rate"] ? 400 * duration : 0)) + 100;
+/** The servers measured: ours, the baseline and, with --peer, Medusa. */
+type Server = Target | "medusa";
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const children: ChildProcess[] = [];
@@ -77,10 +107,10 @@ function run(command: string, argv: string[], options: { env?: Record<string, st
 }
 
 /** Starts a server process; its output goes to bench/.results/<name>.log. */
-async function start(name: string, argv: string[], env: Record<string, string>): Promise<ChildProcess> {
+async function start(name: string, argv: string[], env: Record<string, string>, cwd = ROOT): Promise<ChildProcess> {
   await fs.mkdir(path.join(ROOT, "bench/.results"), { recursive: true });
   const out = await fs.open(path.join(ROOT, `bench/.results/${name}.log`), "w");
-  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", out.fd, out.fd] });
+  const child = spawn(process.execPath, argv, { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", out.fd, out.fd] });
   cleanups.push(() => out.close());
   child.once("exit", (code, signal) => {
     if (!stopping) log(`${name} exited (${code ?? signal})`);
@@ -132,21 +162,22 @@ interface Work {
   cursor: number;
 }
 
-async function load(base: string, work: Work, seconds: number): Promise<LoadResult> {
-  const config: LoadConfig = { url: base, connections, duration: seconds, requests: work.requests, offset: work.cursor, consumable: work.consumable };
+async function load(base: string, work: Work, seconds: number, rate?: number): Promise<LoadResult> {
+  const config: LoadConfig = { url: base, connections, duration: seconds, requests: work.requests, offset: work.cursor, consumable: work.consumable, rate };
   await fs.mkdir(path.join(ROOT, "bench/.results"), { recursive: true });
-  const file = path.join(ROOT, "bench/.results/load-config.json");
+  // Named after this process: runs of the bench at the same time (a --scale run beside another) must not share it.
+  const file = path.join(ROOT, `bench/.results/load-config-${process.pid}.json`);
   await fs.writeFile(file, JSON.stringify(config));
   const out = await run(process.execPath, ["--import", "tsx", "bench/load.ts", file], { capture: true });
   const result = JSON.parse(out) as LoadResult;
   work.cursor += result.issued;
-  if (result.exhausted) log(`the pool of ${work.requests.length} requests ran out after ${result.seconds.toFixed(1)} s: the rate is over that time (raise --carts)`);
+  if (result.exhausted) log(`the pool of ${work.requests.length} requests ran out after ${result.seconds.toFixed(1)} s: the rate is over that time (raise --carts, or --peer-carts for Medusa)`);
   return result;
 }
 
 type Measured = LoadResult & { rssMb: number; cpuMsPerRequest: number };
 
-async function measure(target: Target, base: string, work: Work, pid: number): Promise<Measured> {
+async function measure(target: Server, base: string, work: Work, pid: number, rate?: number): Promise<Measured> {
   let peak = rssMb(pid);
   const cpuBefore = cpuMs(pid);
   const sampler = setInterval(() => {
@@ -157,7 +188,7 @@ async function measure(target: Target, base: string, work: Work, pid: number): P
     }
   }, 250);
   try {
-    const result = await load(base, work, duration);
+    const result = await load(base, work, duration, rate);
     if (result.non2xx > 0 || result.errors > 0) log(`${target}: ${result.non2xx} non-2xx answers, ${result.errors} errors (see bench/.results/${target}.log)`);
     return { ...result, rssMb: peak, cpuMsPerRequest: (cpuMs(pid) - cpuBefore) / Math.max(1, result.total) };
   } finally {
@@ -177,7 +208,11 @@ const CLOCK_TICKS = 100;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 let stopping = false;
-async function shutdown(): Promise<void> {
+function shutdown(): Promise<void> {
+  stopped ??= stop();
+  return stopped;
+}
+async function stop(): Promise<void> {
   stopping = true;
   for (const child of children) child.kill("SIGTERM");
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
@@ -211,15 +246,19 @@ async function ownedByApiRole(adminUrl: string, url: string): Promise<string> {
   return owner.toString();
 }
 
-async function prepareDatabase(): Promise<{ url: string; apiUrl: string; data: BenchData }> {
+async function prepareDatabase(): Promise<{ url: string; apiUrl: string; data: BenchData; server: ScratchPostgres }> {
   let url = process.env.BENCH_DATABASE_URL;
   let apiUrl = url;
+  let server: ScratchPostgres;
   if (!url) {
     log("starting an embedded PostgreSQL");
-    const scratch: ScratchPostgres = await startScratchPostgres();
+    server = await startScratchPostgres();
+    const scratch = server;
     cleanups.push(() => scratch.stop());
-    url = await scratch.createDatabase("candle_bench");
+    url = await server.createDatabase("candle_bench");
     apiUrl = await ownedByApiRole(scratch.handle.adminUrl, url);
+  } else {
+    server = scratchOnServer(url);
   }
   await migrate({ connectionString: apiUrl! });
   const client = new pg.Client({ connectionString: url });
@@ -231,7 +270,7 @@ async function prepareDatabase(): Promise<{ url: string; apiUrl: string; data: B
   }
   const started = Date.now();
   const data = await seed(url, {
-    products: Number(args.products),
+    products,
     sellers: Number(args.sellers),
     seed: 42,
     contracts: needs("contracts") ? Number(args.contracts) : 0,
@@ -268,7 +307,7 @@ async function prepareDatabase(): Promise<{ url: string; apiUrl: string; data: B
     data.tokens[id] = tokens.signAccess({ userId: id, platformId: data.platformId, mode: "test", role: "member", sessionId: familyId }).token;
   }
   await sessions.end();
-  return { url, apiUrl: apiUrl!, data };
+  return { url, apiUrl: apiUrl!, data, server };
 }
 
 /** 100 sellers and 100 buyers with transactions, in a scattered but repeatable order: the users the analytics ask about. */
@@ -290,8 +329,57 @@ async function analyticsUsers(url: string, platformId: string): Promise<{ seller
   }
 }
 
+interface Peer {
+  base: string;
+  pid: number;
+  client: MedusaClient;
+  prepared: MedusaPrepared;
+}
+
+/** Installs, seeds, starts and prepares Medusa on a database of its own on the bench's server. */
+async function startMedusa(url: string, data: BenchData, server: ScratchPostgres): Promise<Peer> {
+  const setupLog = path.join(ROOT, "bench/.results/medusa-setup.log");
+  await fs.writeFile(setupLog, "");
+  log("Medusa: npm ci in bench/peers/medusa unless already installed (2–3 minutes the first time)");
+  if (await ensureInstalled(setupLog)) log("Medusa: installed");
+  await server.dropDatabase("medusa_bench");
+  const medusaUrl = await server.createDatabase("medusa_bench");
+  if (process.env.BENCH_DATABASE_URL) cleanups.push(() => server.dropDatabase("medusa_bench"));
+  const catalogue = await exportCatalogue(url, data.platformId, data.category);
+  const variants = catalogue.products.reduce((n, p) => n + Math.max(1, p.variants.length), 0);
+  log(`Medusa: migrating, then seeding ${catalogue.products.length} products (${variants} variants) through its workflows (~70 products/s; see bench/.results/medusa-setup.log)`);
+  const started = Date.now();
+  const m = await migrateAndSeed(medusaUrl, catalogue, path.join(ROOT, "bench/.results"), setupLog);
+  log(`Medusa: migrated and seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const port = await freePort();
+  const child = await start("medusa", [MEDUSA_CLI, "start", "-H", "127.0.0.1", "-p", String(port)], medusaEnv(medusaUrl), MEDUSA_DIR);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/health`, child, 180_000);
+  const client = new MedusaClient(base, m);
+  // Each ready cart costs Medusa four store calls to prepare (~0.15 s of its CPU each, more on a
+  // busy machine), so only enough for ~2 orders/s over the whole run (--peer-carts to change it); a
+  // run that exhausts them stops early and says so, its rate over the time it ran.
+  const ready = args["peer-carts"] !== undefined ? Number(args["peer-carts"]) : Math.ceil(2 * (warmup + rounds * duration)) + 10;
+  const prepared = await prepare(client, url, data, {
+    // 50 guest carts at most: Medusa adds a few lines per second, so more carts would each hold under one.
+    shoppers: needs("shoppers") ? Math.min(50, data.shoppers.api.length) : 0,
+    ready: needs("carts") ? ready : 0,
+    orders: 20,
+    log,
+  });
+  log(`Medusa on ${base} (pid ${child.pid}); RSS at rest ${rssMb(child.pid!).toFixed(0)} MB`);
+  return { base, pid: child.pid!, client, prepared };
+}
+
+interface Row {
+  scenario: Scenario;
+  result: Record<Target, Measured> & { medusa?: Measured };
+  /** The fixed-rate run at `rate` req/s (--fixed-rate). */
+  fixed?: { rate: number } & Record<Target, Measured>;
+}
+
 async function main(): Promise<void> {
-  const { url, apiUrl, data } = await prepareDatabase();
+  const { url, apiUrl, data, server } = await prepareDatabase();
 
   log("building (npm run build): the API runs as compiled JavaScript, like the production image");
   await run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]);
@@ -299,7 +387,12 @@ async function main(): Promise<void> {
   const dataDir = await makeScratchDir("candle-bench-");
   cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
   const [apiPort, basePort] = [await freePort(), await freePort()];
-  const api = await start("api", ["dist/src/server.js"], {
+  const profileDir = path.join(ROOT, "bench/.results/profiles");
+  if (args["cpu-prof"]) {
+    await fs.rm(profileDir, { recursive: true, force: true });
+    await fs.mkdir(profileDir, { recursive: true });
+  }
+  const api = await start("api", [...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/server.js"], {
     DATABASE_URL: apiUrl,
     PORT: String(apiPort),
     HOST: "127.0.0.1",
@@ -313,25 +406,42 @@ async function main(): Promise<void> {
     // As the production image runs it (Dockerfile).
     NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=256",
   });
-  const dataFile = path.join(ROOT, "bench/.results/bench-data.json");
+  const dataFile = path.join(ROOT, `bench/.results/bench-data-${process.pid}.json`);
   await fs.mkdir(path.dirname(dataFile), { recursive: true });
   await fs.writeFile(dataFile, JSON.stringify(data));
   const baseline = await start("baseline", ["--import", "tsx", "bench/baseline.ts"], { DATABASE_URL: url, PORT: String(basePort), BENCH_DATA_FILE: dataFile });
-  const bases: Record<Target, string> = { api: `http://127.0.0.1:${apiPort}`, baseline: `http://127.0.0.1:${basePort}` };
+  const bases: Record<Server, string> = { api: `http://127.0.0.1:${apiPort}`, baseline: `http://127.0.0.1:${basePort}`, medusa: "" };
   await Promise.all([waitForHttp(`${bases.api}/ready`, api), waitForHttp(`${bases.baseline}/health`, baseline)]);
-  const pids: Record<Target, number> = { api: api.pid!, baseline: baseline.pid! };
+  const pids: Record<Server, number> = { api: api.pid!, baseline: baseline.pid!, medusa: 0 };
   log(`api on ${bases.api} (pid ${api.pid}), baseline on ${bases.baseline} (pid ${baseline.pid}); RSS at rest ${rssMb(api.pid!).toFixed(0)} MB`);
+  const medusa = peer ? await startMedusa(url, data, server) : undefined;
+  if (medusa) [bases.medusa, pids.medusa] = [medusa.base, medusa.pid];
 
   const loadBefore = os.loadavg()[0]!;
-  const rows: { scenario: Scenario; result: Record<Target, Measured> }[] = [];
+  // Where the profile's summary starts (the clock V8's profiler uses, in µs): start-up left out.
+  const measuringFrom = Number(process.hrtime.bigint() / 1000n);
+  const rows: Row[] = [];
+  // One scenario failing (a server not answering on a loaded machine) must not lose the others' figures:
+  // it is logged and skipped, and the rows measured so far are saved after every scenario.
+  const partial = path.join(ROOT, `bench/.results/partial-${process.pid}.json`);
   for (const scenario of scenarios) {
+    try {
+      rows.push(await measureScenario(scenario));
+    } catch (err) {
+      log(`${scenario.name}: skipped, ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    await fs.writeFile(partial, JSON.stringify(rows.map(({ scenario: s, result, fixed }) => ({ scenario: s.name, result, fixed }))));
+  }
+
+  async function measureScenario(scenario: Scenario): Promise<Row> {
     const specs = { api: scenario.request(data, "api"), baseline: scenario.request(data, "baseline") };
     const answers = { api: await send(bases.api, specs.api), baseline: await send(bases.baseline, specs.baseline) };
     if (answers.baseline.status >= 300) throw new Error(`${scenario.name}: the baseline answered ${answers.baseline.status}: ${JSON.stringify(answers.baseline.body)}`);
     // A pool starts with the request just checked: a consumable one must not hand it out again.
     const work = (target: Target): Work =>
       scenario.pool ? { requests: scenario.pool(data, target), consumable: scenario.consumable ?? false, cursor: 1 } : { requests: [specs[target]], consumable: false, cursor: 0 };
-    const works = { api: work("api"), baseline: work("baseline") };
+    const works: Partial<Record<Server, Work>> = { api: work("api"), baseline: work("baseline") };
     if (answers.api.status >= 300) throw new Error(`${scenario.name}: the API answered ${answers.api.status}: ${JSON.stringify(answers.api.body)}`);
     const same = scenario.sameAnswer ? scenario.sameAnswer(answers.api.body, answers.baseline.body) : deepEqual(answers.api.body, answers.baseline.body);
     if (!same) {
@@ -339,22 +449,43 @@ async function main(): Promise<void> {
       await fs.writeFile(path.join(ROOT, "bench/.results/mismatch.json"), JSON.stringify(answers, null, 2));
       throw new Error(`${scenario.name}: the API and the baseline answer differently (see bench/.results/mismatch.json)`);
     }
+    const servers: Server[] = ["baseline", "api"];
+    const peerWork = medusa ? medusaWork(scenario.name, medusa.client, data, medusa.prepared) : undefined;
+    if (medusa && peerWork?.requests.length) {
+      // Medusa's answers are its own JSON: checked for success only (the scenarios' table says what each asks).
+      const answer = await send(medusa.base, peerWork.requests[0]!);
+      if (answer.status >= 300) throw new Error(`${scenario.name}: Medusa answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 500)}`);
+      works.medusa = { ...peerWork, cursor: peerWork.consumable ? 1 : 0 };
+      servers.push("medusa");
+    }
     log(`${scenario.name}: answers match; warming up ${warmup} s each`);
-    for (const target of ["baseline", "api"] as const) await load(bases[target], works[target], warmup);
+    for (const target of servers) await load(bases[target], works[target]!, warmup);
 
-    const runs: Record<Target, Measured[]> = { api: [], baseline: [] };
+    const runs: Partial<Record<Server, Measured[]>> = {};
     for (let round = 0; round < rounds; round += 1) {
-      for (const target of ["baseline", "api"] as const) {
+      for (const target of servers) {
         log(`${scenario.name}: ${target}, ${connections} connections, ${duration} s (round ${round + 1}/${rounds})`);
-        runs[target].push(await measure(target, bases[target], works[target], pids[target]));
+        (runs[target] ??= []).push(await measure(target, bases[target], works[target]!, pids[target]));
       }
     }
-    const pick = (target: Target) => {
-      const rps = median(runs[target].map((r) => r.requestsPerSecond));
-      const chosen = runs[target].find((r) => r.requestsPerSecond === rps)!;
-      return { ...chosen, rssMb: Math.max(...runs[target].map((r) => r.rssMb)) };
+    const pick = (target: Server) => {
+      const all = runs[target]!;
+      const rps = median(all.map((r) => r.requestsPerSecond));
+      const chosen = all.find((r) => r.requestsPerSecond === rps)!;
+      return { ...chosen, rssMb: Math.max(...all.map((r) => r.rssMb)) };
     };
-    rows.push({ scenario, result: { api: pick("api"), baseline: pick("baseline") } });
+    const row: Row = { scenario, result: { api: pick("api"), baseline: pick("baseline"), ...(runs.medusa ? { medusa: pick("medusa") } : {}) } };
+    if (args["fixed-rate"]) {
+      // Half what the baseline answered flat out: a load the hardware carries with room to spare.
+      const rate = Math.max(1, Math.round(row.result.baseline.requestsPerSecond / 2));
+      const fixed: Partial<Record<Target, Measured>> = {};
+      for (const target of ["baseline", "api"] as const) {
+        log(`${scenario.name}: ${target}, fixed rate ${rate} req/s, ${duration} s`);
+        fixed[target] = await measure(target, bases[target], works[target]!, pids[target], rate);
+      }
+      row.fixed = { rate, api: fixed.api!, baseline: fixed.baseline! };
+    }
+    return row;
   }
 
   const table = [
@@ -380,6 +511,10 @@ async function main(): Promise<void> {
       `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${budget}: ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`,
     );
   }
+  const tables = [table.join("\n")];
+  if (medusa) tables.push(peerTable(rows));
+  if (args["fixed-rate"]) tables.push(fixedRateTable(rows));
+
   const pgVersion = await (async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -391,28 +526,118 @@ async function main(): Promise<void> {
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}; Node ${process.version}; PostgreSQL ${pgVersion}${process.env.BENCH_DATABASE_URL ? "" : " (embedded)"}`;
   const settings = `${connections} connections, ${duration} s per run after a ${warmup} s warm-up, ${rounds} round(s) (median); ${data.products} products over ${data.sellers.length} sellers${data.analytics ? `; ${data.analytics.transactions} transactions` : ""}`;
   const loadNote = `load average ${loadBefore.toFixed(1)} when measuring began, ${os.loadavg()[0]!.toFixed(1)} at the end (${cpu.length} cores; everything else running on the machine counts)`;
-  const report = `${table.join("\n")}\n\nMachine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${settings}; ${loadNote}\n`;
+  const report = `${tables.join("\n\n")}\n\nMachine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${settings}; ${loadNote}\n`;
   process.stdout.write(`\n${report}\n`);
   await fs.mkdir(path.join(ROOT, "bench/.results"), { recursive: true });
   await fs.writeFile(path.join(ROOT, `bench/.results/${new Date().toISOString().replace(/[:.]/g, "-")}.md`), report);
-  if (args.write) await writeResults(report);
+  if (args.json) {
+    const json = rows.map(({ scenario, result, fixed }) => ({ scenario: scenario.name, kind: scenario.kind, result, fixed }));
+    await fs.writeFile(path.resolve(args.json), JSON.stringify({ products: data.products, transactions: data.analytics?.transactions ?? 0, rows: json }, null, 2));
+  }
+  if (args.write) await writeResults(report, medusa ? "peer" : "results");
+  if (args["cpu-prof"]) {
+    // The profile is written when the API exits.
+    await shutdown();
+    for (const file of await fs.readdir(profileDir)) process.stdout.write(`\n${await summarizeProfile(path.join(profileDir, file), ROOT, 25, measuringFrom)}\n`);
+  }
   if (!allMet) process.exitCode = 1;
 }
 
-/** Replaces the generated part of bench/RESULTS.md, keeping the notes written around it. */
-async function writeResults(report: string): Promise<void> {
+/** Ours, the baseline and Medusa side by side, with the goal of issue 22: ≥ 3× Medusa's req/s, p99 no worse. */
+function peerTable(rows: Row[]): string {
+  const out = [
+    "| scenario | server | req/s | p50 (ms) | p99 (ms) | CPU per request (ms) | RSS (MB) | ours / Medusa | goal: ≥ 3×, p99 ≤ Medusa's |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const { scenario, result } of rows) {
+    const peerResult = result.medusa;
+    if (!peerResult) continue;
+    // A server that answered nothing within the run has no latency or cost per request to show.
+    const answered = peerResult.total - peerResult.non2xx > 0;
+    const ratio = result.api.requestsPerSecond / Math.max(0.001, peerResult.requestsPerSecond);
+    const misses = [answered && ratio < 3 ? "ratio" : "", answered && result.api.p99 > peerResult.p99 ? "p99" : ""].filter(Boolean);
+    const cells = (r: Measured) =>
+      r.total > 0
+        ? `${r.requestsPerSecond.toFixed(r.requestsPerSecond < 10 ? 1 : 0)} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.rssMb.toFixed(0)}`
+        : `0 | — | — | — | ${r.rssMb.toFixed(0)}`;
+    const errors = (r: Measured) => (r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : "");
+    out.push(`| ${scenario.name} | baseline (Fastify + pg) | ${cells(result.baseline)} | | |`);
+    out.push(`| ${scenario.name} | API | ${cells(result.api)} | ${answered ? `${ratio.toFixed(1)}×` : "—"} | ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`);
+    out.push(`| ${scenario.name} | Medusa 2.21.2 | ${cells(peerResult)} | | ${errors(peerResult).trim()} |`);
+  }
+  return out.join("\n");
+}
+
+/** The open-loop runs: latency as a user feels it at a load the machine carries (issue 22: p99 < 25 ms reads, < 50 ms writes). */
+function fixedRateTable(rows: Row[]): string {
+  const out = [
+    "| scenario | server | offered (req/s) | answered (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | goal |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const { scenario, fixed } of rows) {
+    if (!fixed) continue;
+    const goal = scenario.kind === "read" ? 25 : 50;
+    for (const target of ["baseline", "api"] as const) {
+      const r = fixed[target];
+      const verdict = target === "api" ? `p99 < ${goal} ms: ${r.p99 < goal && r.non2xx + r.errors === 0 ? "met" : "missed"}` : "";
+      out.push(`| ${scenario.name} | ${target === "api" ? "API" : "baseline (Fastify + pg)"} | ${fixed.rate} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.p999} | ${verdict} |`);
+    }
+  }
+  return out.join("\n");
+}
+
+
+/** Replaces one generated block of bench/RESULTS.md (`results`, `peer` or `scale`), keeping the notes written around it. */
+async function writeResults(report: string, block: "results" | "peer" | "scale"): Promise<void> {
   const file = path.join(ROOT, "bench/RESULTS.md");
-  const [open, close] = ["<!-- results:start -->", "<!-- results:end -->"];
+  const [open, close] = [`<!-- ${block}:start -->`, `<!-- ${block}:end -->`];
   const current = await fs.readFile(file, "utf8").catch(() => `# Benchmark results\n\n${open}\n${close}\n`);
   const at = current.indexOf(open);
   const end = current.indexOf(close);
   const next = at >= 0 && end > at ? `${current.slice(0, at + open.length)}\n${report}${current.slice(end)}` : `${current}\n${open}\n${report}${close}\n`;
   await fs.writeFile(file, next);
-  log("wrote bench/RESULTS.md");
+  log(`wrote bench/RESULTS.md (${block})`);
 }
 
+interface ScaleRun {
+  products: number;
+  transactions: number;
+  rows: { scenario: string; kind: string; result: Record<Target, Measured> }[];
+}
+
+/** --scale: one full run per catalogue size, each in its own process, then one table. */
+async function runScale(): Promise<void> {
+  const sizes = args.scale!.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error(`--scale: sizes are product counts of at least 1000, comma-separated (got ${args.scale})`);
+  const shared = scaleArgs(process.argv.slice(2));
+  const results: ScaleRun[] = [];
+  await fs.mkdir(path.join(ROOT, "bench/.results"), { recursive: true });
+  for (const size of sizes) {
+    const file = path.join(ROOT, `bench/.results/scale-${size}.json`);
+    await fs.rm(file, { force: true });
+    log(`scale: ${size} products, ${size * 10} transactions`);
+    await run(process.execPath, ["--import", "tsx", "bench/run.ts", ...shared, "--products", String(size), "--transactions", String(size * 10), "--json", file]).catch((err) =>
+      log(`scale: the ${size} run ended with ${err.message} (a missed budget exits 1; its figures still count)`),
+    );
+    results.push(JSON.parse(await fs.readFile(file, "utf8")) as ScaleRun);
+  }
+  const head = results.map((r) => `${r.products.toLocaleString("en-US")} products / ${r.transactions.toLocaleString("en-US")} tx: p99 (ms) · CPU/req (ms) · RSS (MB)`);
+  const table = [`| scenario | ${head.join(" | ")} | CPU per request grew |`, `|---|${results.map(() => "---:|").join("")}---|`];
+  for (const { scenario } of results[0]!.rows) {
+    const cells = results.map((r) => r.rows.find((x) => x.scenario === scenario)?.result.api);
+    const cpu = cells.map((c) => c?.cpuMsPerRequest ?? NaN);
+    table.push(
+      `| ${scenario} | ${cells.map((c) => (c ? `${c.p99} · ${c.cpuMsPerRequest.toFixed(2)} · ${c.rssMb.toFixed(0)}` : "—")).join(" | ")} | ${cpu.every(Number.isFinite) ? growth(sizes, cpu) : ""} |`,
+    );
+  }
+  const report = `${table.join("\n")}\n\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; each size a full run (\`${["npm run bench --", ...shared].join(" ")}\`), the API's figures; load average ${os.loadavg()[0]!.toFixed(1)} at the end (${os.cpus().length} cores, shared)\n`;
+  process.stdout.write(`\n${report}\n`);
+  if (args.write) await writeResults(report, "scale");
+}
+
+let stopped: Promise<void> | undefined;
 process.on("SIGINT", () => void shutdown().then(() => process.exit(130)));
-main()
+(args.scale ? runScale() : main())
   .catch((err) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exitCode = 1;

@@ -18,7 +18,7 @@ interface SeasonJson {
   price: number;
 }
 
-interface Row {
+export interface ProductRow {
   id: string;
   platform_id: string;
   mode: string;
@@ -41,10 +41,10 @@ interface Row {
   created: string | Date;
   updated: string | Date;
   seasons: SeasonJson[] | null;
-  variants?: Row[] | null;
+  variants?: ProductRow[] | null;
 }
 
-function toProduct(row: Row, now: number) {
+export function toProduct(row: ProductRow, now: number) {
   const seasons = (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: apiDate(s.seasonStart)!, seasonEnd: apiDate(s.seasonEnd)!, price: s.price }));
   const season = row.use_seasonal_prices ? seasons.find((s) => Date.parse(s.seasonStart) <= now && now < Date.parse(s.seasonEnd)) : undefined;
   return {
@@ -75,11 +75,11 @@ function toProduct(row: Row, now: number) {
   };
 }
 
-const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
+export const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
                   FROM seasonal_prices s WHERE s.product_id = %.id)`;
-const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
+export const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
                  %.archived, %.category, %.subcategory, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.created, %.updated`;
-const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
+export const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
 
 const PAGE_SQL = `
   SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
@@ -112,7 +112,7 @@ export const listProducts: Scenario = {
       const now = Date.now();
       const [count, page] = await Promise.all([
         pool.query<{ total: number }>(COUNT_SQL, [data.platformId, categories]),
-        pool.query<Row>(PAGE_SQL, [data.platformId, categories, perPage, 0]),
+        pool.query<ProductRow>(PAGE_SQL, [data.platformId, categories, perPage, 0]),
       ]);
       const total = count.rows[0]!.total;
       const rows = page.rows;

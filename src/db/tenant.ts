@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Mode } from "../generated/prisma/enums.js";
-import type { Prisma } from "./client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 
 /**
  * One marketplace in one mode (test or live): what every tenant table is scoped by. Services take
