@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { FastifyInstance } from "fastify";
+import { asSystem, withTenant } from "../src/db/tenant.js";
 import { newId } from "../src/lib/ids.js";
 import { createKeysService } from "../src/modules/keys/keys.service.js";
 import { createLogger, startRuntime } from "../src/runtime.js";
@@ -52,22 +53,26 @@ async function main(): Promise<number> {
   const runtime = await startRuntime({ ...config, jobs: { ...config.jobs, worker: false } }, createLogger(config, { stderr: true }));
   const { app, db } = runtime;
   try {
-    const platform = await db.platform.findFirst({
-      where: values.platform ? { id: values.platform } : { name: "Demo Marketplace" },
-      orderBy: { created: "asc" },
-      select: { id: true, mode: true, name: true },
-    });
+    // Looked up across platforms, by name: the system scope (docs/tenancy.md). The demo data itself
+    // goes through the API, in the platform's own scope.
+    const platform = await asSystem(() =>
+      db.platform.findFirst({
+        where: values.platform ? { id: values.platform } : { name: "Demo Marketplace" },
+        orderBy: { created: "asc" },
+        select: { id: true, mode: true, name: true },
+      }),
+    );
     if (!platform) {
       console.error(values.platform ? `no platform ${values.platform}` : 'no "Demo Marketplace" platform: start the server once (npm start), or pass --platform');
       return 1;
     }
     const tenant = { platformId: platform.id, mode: platform.mode };
-    if (await db.user.findFirst({ where: { ...tenant, email: SELLERS[0]!.email } })) {
+    if (await withTenant(tenant, () => db.user.findFirst({ where: { ...tenant, email: SELLERS[0]!.email } }))) {
       console.log(`${platform.name} (${platform.id}) already holds the demo data: nothing to add`);
       return 0;
     }
     const keys = createKeysService({ db });
-    const { key, secret } = await keys.create(tenant, { name: "seed:demo (revoked when it is done)" });
+    const { key, secret } = await withTenant(tenant, () => keys.create(tenant, { name: "seed:demo (revoked when it is done)" }));
     try {
       const call = api(app, `Bearer ${secret}`);
       step(1, `platform ${platform.name} (${platform.id}, ${platform.mode} mode)`);
@@ -97,7 +102,7 @@ async function main(): Promise<number> {
       });
       step(5, `contract: ${contract.id} (draft, bought by ${buyers[1]!.name})`);
     } finally {
-      await keys.revoke(tenant, key.id);
+      await withTenant(tenant, () => keys.revoke(tenant, key.id));
     }
     step(6, "done (sign in as any demo user through the OTP flow: their emails end in @demo.test)");
     return 0;
@@ -121,9 +126,11 @@ function api(app: FastifyInstance, authorization: string) {
 /** A signed-in session for a demo buyer (as a sign-in makes), so the cart is theirs. */
 async function userToken(app: FastifyInstance, db: Awaited<ReturnType<typeof startRuntime>>["db"], tenant: { platformId: string; mode: "test" | "live" }, userId: string): Promise<string> {
   const familyId = newId("refreshToken");
-  await db.refreshToken.create({
-    data: { id: newId("refreshToken"), ...tenant, userId, familyId, tokenHash: randomBytes(32).toString("hex"), expires: new Date(Date.now() + 3_600_000) },
-  });
+  await withTenant(tenant, () =>
+    db.refreshToken.create({
+      data: { id: newId("refreshToken"), ...tenant, userId, familyId, tokenHash: randomBytes(32).toString("hex"), expires: new Date(Date.now() + 3_600_000) },
+    }),
+  );
   return app.services.tokens.signAccess({ userId, ...tenant, role: "member", sessionId: familyId }).token;
 }
 

@@ -38,7 +38,18 @@ export function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | 
 
 /** Installs or upgrades graphile-worker's own schema (`graphile_worker`); safe on every boot. */
 export async function migrateJobQueue(connectionString: string, logger: Pick<Logger, "debug" | "info" | "warn" | "error">): Promise<void> {
-  await runMigrations({ connectionString, logger: graphileLogger(logger) });
+  // Our own pool, ended before we return, for the reason given in startWorker: graphile-worker's
+  // own one could still hold a connection when the database stops next (`npm run migrate` stops
+  // the embedded server right after), and its unhandled 'error' made the process exit 1.
+  const pgPool = new pg.Pool({ connectionString, max: 2 });
+  const onError = (err: Error) => logger.warn({ err }, "job queue migration connection error");
+  pgPool.on("error", onError);
+  pgPool.on("connect", (client) => client.on("error", onError));
+  try {
+    await runMigrations({ pgPool, logger: graphileLogger(logger) });
+  } finally {
+    await pgPool.end();
+  }
 }
 
 export interface Worker {
