@@ -17,7 +17,13 @@ for (const scenario of SCENARIOS) scenario.baseline(app, pool, data);
 await app.listen({ port: Number(process.env.PORT), host: "127.0.0.1" });
 
 const stop = () => {
-  app.close().then(() => pool.end()).then(() => process.exit(0), () => process.exit(1));
+  app
+    .close()
+    .then(() => pool.end())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

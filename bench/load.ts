@@ -112,7 +112,14 @@ async function openLoop(rate: number): Promise<LoadResult> {
   const send = (spec: RequestSpec, at: number) => {
     inFlight += 1;
     const request = http.request(
-      { host: target.hostname, port: target.port, method: spec.method, path: spec.path, headers: { ...(spec.headers ?? {}), ...(spec.body ? { "content-length": Buffer.byteLength(spec.body) } : {}) }, agent },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: spec.method,
+        path: spec.path,
+        headers: { ...(spec.headers ?? {}), ...(spec.body ? { "content-length": Buffer.byteLength(spec.body) } : {}) },
+        agent,
+      },
       (res) => {
         res.resume();
         res.once("end", () => {

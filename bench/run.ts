@@ -171,7 +171,8 @@ async function load(base: string, work: Work, seconds: number, rate?: number): P
   const out = await run(process.execPath, ["--import", "tsx", "bench/load.ts", file], { capture: true });
   const result = JSON.parse(out) as LoadResult;
   work.cursor += result.issued;
-  if (result.exhausted) log(`the pool of ${work.requests.length} requests ran out after ${result.seconds.toFixed(1)} s: the rate is over that time (raise --carts, or --peer-carts for Medusa)`);
+  if (result.exhausted)
+    log(`the pool of ${work.requests.length} requests ran out after ${result.seconds.toFixed(1)} s: the rate is over that time (raise --carts, or --peer-carts for Medusa)`);
   return result;
 }
 
@@ -506,7 +507,9 @@ async function main(): Promise<void> {
     ].filter(Boolean);
     allMet &&= misses.length === 0;
     const fmt = (r: Measured) => [r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99)];
-    table.push(`| ${scenario.name} | baseline (Fastify + pg) | ${fmt(result.baseline).join(" | ")} | 1.00 | ${result.baseline.rssMb.toFixed(0)} | ${result.baseline.cpuMsPerRequest.toFixed(2)} | |`);
+    table.push(
+      `| ${scenario.name} | baseline (Fastify + pg) | ${fmt(result.baseline).join(" | ")} | 1.00 | ${result.baseline.rssMb.toFixed(0)} | ${result.baseline.cpuMsPerRequest.toFixed(2)} | |`,
+    );
     table.push(
       `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${budget}: ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`,
     );
@@ -570,22 +573,20 @@ function peerTable(rows: Row[]): string {
 
 /** The open-loop runs: latency as a user feels it at a load the machine carries (issue 22: p99 < 25 ms reads, < 50 ms writes). */
 function fixedRateTable(rows: Row[]): string {
-  const out = [
-    "| scenario | server | offered (req/s) | answered (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | goal |",
-    "|---|---|---:|---:|---:|---:|---:|---|",
-  ];
+  const out = ["| scenario | server | offered (req/s) | answered (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | goal |", "|---|---|---:|---:|---:|---:|---:|---|"];
   for (const { scenario, fixed } of rows) {
     if (!fixed) continue;
     const goal = scenario.kind === "read" ? 25 : 50;
     for (const target of ["baseline", "api"] as const) {
       const r = fixed[target];
       const verdict = target === "api" ? `p99 < ${goal} ms: ${r.p99 < goal && r.non2xx + r.errors === 0 ? "met" : "missed"}` : "";
-      out.push(`| ${scenario.name} | ${target === "api" ? "API" : "baseline (Fastify + pg)"} | ${fixed.rate} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.p999} | ${verdict} |`);
+      out.push(
+        `| ${scenario.name} | ${target === "api" ? "API" : "baseline (Fastify + pg)"} | ${fixed.rate} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.p999} | ${verdict} |`,
+      );
     }
   }
   return out.join("\n");
 }
-
 
 /** Replaces one generated block of bench/RESULTS.md (`results`, `peer` or `scale`), keeping the notes written around it. */
 async function writeResults(report: string, block: "results" | "peer" | "scale"): Promise<void> {

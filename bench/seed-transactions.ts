@@ -193,7 +193,16 @@ export async function seedTransactions(connectionString: string, options: SeedOp
     await client.query("SELECT analytics_compact()");
     step(5, "analytics compacted");
     // Fresh statistics and a visibility map, as a live database would have them.
-    for (const table of ["transactions", "contracts", "subscriptions", "transaction_flow_days", "transaction_flow_users", "contract_value_buckets", "transaction_flow_deltas", "contract_value_deltas"]) {
+    for (const table of [
+      "transactions",
+      "contracts",
+      "subscriptions",
+      "transaction_flow_days",
+      "transaction_flow_users",
+      "contract_value_buckets",
+      "transaction_flow_deltas",
+      "contract_value_deltas",
+    ]) {
       await client.query(`VACUUM ANALYZE ${table}`);
     }
     step(6, "tables vacuumed and analyzed");
@@ -210,7 +219,10 @@ const argsSchema = z.object({
   transactions: z.coerce.number().int().min(1).max(50_000_000).default(1_000_000),
   users: z.coerce.number().int().min(10).max(10_000_000).default(20_000),
   seed: z.coerce.number().min(-1).max(1).default(0.42),
-  platform: z.string().regex(/^plat_[0-9a-f]{32}$/).optional(),
+  platform: z
+    .string()
+    .regex(/^plat_[0-9a-f]{32}$/)
+    .optional(),
 });
 
 async function main(): Promise<number> {

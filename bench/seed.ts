@@ -11,8 +11,26 @@ import { uuidv7Hex } from "../src/lib/ids.js";
 export const SEED_VERSION = "catalog-v2";
 
 export const CATEGORIES = [
-  "Home & Kitchen", "Electronics", "Books", "Clothing", "Shoes", "Jewelry", "Toys", "Sports", "Outdoors", "Garden",
-  "Beauty", "Health", "Pets", "Music", "Art", "Crafts", "Food", "Office", "Automotive", "Services",
+  "Home & Kitchen",
+  "Electronics",
+  "Books",
+  "Clothing",
+  "Shoes",
+  "Jewelry",
+  "Toys",
+  "Sports",
+  "Outdoors",
+  "Garden",
+  "Beauty",
+  "Health",
+  "Pets",
+  "Music",
+  "Art",
+  "Crafts",
+  "Food",
+  "Office",
+  "Automotive",
+  "Services",
 ] as const;
 const SUBCATEGORIES = ["Classic", "Premium", "Handmade", "Vintage", "Kids"] as const;
 const TAGS = Array.from({ length: 40 }, (_, i) => `tag${i + 1}`);
@@ -105,10 +123,11 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
     await client.query("BEGIN");
     const platformId = `plat_${uuidv7Hex()}`;
     const apiKey = `cndl_test_${randomBase62(40)}`;
-    await client.query(
-      `INSERT INTO platforms (id, mode, name, description, currency, platform_fee_bps, updated) VALUES ($1, 'test', 'Bench Marketplace', $2, 'usd', $3, now())`,
-      [platformId, `seed ${SEED_VERSION}`, BENCH_PLATFORM_FEE_BPS],
-    );
+    await client.query(`INSERT INTO platforms (id, mode, name, description, currency, platform_fee_bps, updated) VALUES ($1, 'test', 'Bench Marketplace', $2, 'usd', $3, now())`, [
+      platformId,
+      `seed ${SEED_VERSION}`,
+      BENCH_PLATFORM_FEE_BPS,
+    ]);
     await client.query(`INSERT INTO api_keys (id, platform_id, mode, name, hash, last4, updated) VALUES ($1, $2, 'test', 'bench', $3, $4, now())`, [
       `key_${uuidv7Hex()}`,
       platformId,
@@ -129,8 +148,32 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
       users.push([id, platformId, `${i < options.sellers ? "seller" : "buyer"}${i}@bench.test`, `${pick(WORDS)} ${pick(WORDS)} ${i}`, created]);
       memberships.push([`mem_${uuidv7Hex()}`, platformId, id, "member", created]);
     }
-    await insert(client, "users", [["id", "text"], ["platform_id", "text"], ["email", "text"], ["name", "text"], ["created", "timestamptz"]], users, TENANT);
-    await insert(client, "memberships", [["id", "text"], ["platform_id", "text"], ["user_id", "text"], ["role", '"Role"'], ["created", "timestamptz"]], memberships, TENANT);
+    await insert(
+      client,
+      "users",
+      [
+        ["id", "text"],
+        ["platform_id", "text"],
+        ["email", "text"],
+        ["name", "text"],
+        ["created", "timestamptz"],
+      ],
+      users,
+      TENANT,
+    );
+    await insert(
+      client,
+      "memberships",
+      [
+        ["id", "text"],
+        ["platform_id", "text"],
+        ["user_id", "text"],
+        ["role", '"Role"'],
+        ["created", "timestamptz"],
+      ],
+      memberships,
+      TENANT,
+    );
 
     // 95 % top-level products; the rest are variants (two each) of earlier ones.
     const products: unknown[][] = [];
@@ -203,7 +246,14 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
     await insert(
       client,
       "seasonal_prices",
-      [["id", "text"], ["platform_id", "text"], ["product_id", "text"], ["season_start", "timestamptz"], ["season_end", "timestamptz"], ["price", "int"]],
+      [
+        ["id", "text"],
+        ["platform_id", "text"],
+        ["product_id", "text"],
+        ["season_start", "timestamptz"],
+        ["season_end", "timestamptz"],
+        ["price", "int"],
+      ],
       seasons,
       TENANT,
     );
@@ -214,7 +264,10 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
     const contractIds = await seedContracts(client, { platformId, random, pick, buyers, sellable, count: options.contracts ?? 0 });
     const carts = await seedCarts(client, { platformId, random, pick, sellable, count: options.carts ?? 0 });
     const shoppers = await seedShoppers(client, { platformId, count: options.shoppers ?? 0 });
-    const shopProducts = sellable.filter((p) => p.quantity === null).slice(0, 1000).map((p) => p.id);
+    const shopProducts = sellable
+      .filter((p) => p.quantity === null)
+      .slice(0, 1000)
+      .map((p) => p.id);
 
     await client.query("COMMIT");
     // What autovacuum does shortly after a bulk load: statistics, and the visibility map that lets
@@ -277,15 +330,61 @@ async function seedContracts(
     const sent = status === "draft" ? null : new Date(created.getTime() + 3_600_000);
     const paid = status === "paid" ? new Date(created.getTime() + 2 * day) : null;
     const due = random() < 0.7 ? new Date(created.getTime() + 30 * day) : null;
-    rows.contracts.push([id, platformId, buyers[0], status, figures.subTotal, figures.total, included, sent, sent, due, paid, paid, created, random() < 0.3 ? "Thank you for your order." : null]);
+    rows.contracts.push([
+      id,
+      platformId,
+      buyers[0],
+      status,
+      figures.subTotal,
+      figures.total,
+      included,
+      sent,
+      sent,
+      due,
+      paid,
+      paid,
+      created,
+      random() < 0.3 ? "Thank you for your order." : null,
+    ]);
     lines.forEach((l, i) => {
-      rows.items.push([`item_${uuidv7Hex()}`, platformId, id, l.product.seller, l.product.id, l.quantity, l.product.price, l.product.price * l.quantity, l.product.name, new Date(created.getTime() + i)]);
+      rows.items.push([
+        `item_${uuidv7Hex()}`,
+        platformId,
+        id,
+        l.product.seller,
+        l.product.id,
+        l.quantity,
+        l.product.price,
+        l.product.price * l.quantity,
+        l.product.name,
+        new Date(created.getTime() + i),
+      ]);
     });
     figures.buyers.forEach((b, i) => {
-      rows.buyers.push([`buyer_${uuidv7Hex()}`, platformId, id, b.userId, `${b.userId.slice(-8)}@bench.test`, b.baseAmountDue, b.amountDue, status === "paid" ? b.amountDue : 0, i]);
+      rows.buyers.push([
+        `buyer_${uuidv7Hex()}`,
+        platformId,
+        id,
+        b.userId,
+        `${b.userId.slice(-8)}@bench.test`,
+        b.baseAmountDue,
+        b.amountDue,
+        status === "paid" ? b.amountDue : 0,
+        i,
+      ]);
     });
     figures.sellers.forEach((s, i) => {
-      rows.sellers.push([`seller_${uuidv7Hex()}`, platformId, id, s.userId, `${s.userId.slice(-8)}@bench.test`, s.baseAmountOwed, s.amountOwed, status === "paid" ? s.amountOwed : 0, i]);
+      rows.sellers.push([
+        `seller_${uuidv7Hex()}`,
+        platformId,
+        id,
+        s.userId,
+        `${s.userId.slice(-8)}@bench.test`,
+        s.baseAmountOwed,
+        s.amountOwed,
+        status === "paid" ? s.amountOwed : 0,
+        i,
+      ]);
     });
     for (const fee of figures.fees) {
       const payer = fee.type === "custom" ? "buyers" : included ? "buyers" : "sellers";
@@ -298,9 +397,20 @@ async function seedContracts(
     client,
     "contracts",
     [
-      ["id", "text"], ["platform_id", "text"], ["user_id", "text"], ["status", '"ContractStatus"'], ["sub_total", "int"], ["total", "int"],
-      ["include_stripe_fees", "boolean"], ["sent", "timestamptz"], ["last_sent", "timestamptz"], ["due", "timestamptz"], ["paid", "timestamptz"],
-      ["last_payment_attempt", "timestamptz"], ["created", "timestamptz"], ["notes", "text"],
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["user_id", "text"],
+      ["status", '"ContractStatus"'],
+      ["sub_total", "int"],
+      ["total", "int"],
+      ["include_stripe_fees", "boolean"],
+      ["sent", "timestamptz"],
+      ["last_sent", "timestamptz"],
+      ["due", "timestamptz"],
+      ["paid", "timestamptz"],
+      ["last_payment_attempt", "timestamptz"],
+      ["created", "timestamptz"],
+      ["notes", "text"],
     ],
     rows.contracts,
     { ...T, include_candle_fees: "t.include_stripe_fees", include_platform_fees: "t.include_stripe_fees" },
@@ -308,17 +418,46 @@ async function seedContracts(
   await insert(
     client,
     "contract_items",
-    [["id", "text"], ["platform_id", "text"], ["contract_id", "text"], ["user_id", "text"], ["product_id", "text"], ["quantity", "int"], ["price", "int"], ["total", "int"], ["description", "text"], ["created", "timestamptz"]],
+    [
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["contract_id", "text"],
+      ["user_id", "text"],
+      ["product_id", "text"],
+      ["quantity", "int"],
+      ["price", "int"],
+      ["total", "int"],
+      ["description", "text"],
+      ["created", "timestamptz"],
+    ],
     rows.items,
     T,
   );
-  const party = (amount: string) => [["id", "text"], ["platform_id", "text"], ["contract_id", "text"], ["user_id", "text"], ["email", "text"], [`base_${amount}`, "int"], [amount, "int"]] as Column[];
+  const party = (amount: string) =>
+    [
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["contract_id", "text"],
+      ["user_id", "text"],
+      ["email", "text"],
+      [`base_${amount}`, "int"],
+      [amount, "int"],
+    ] as Column[];
   await insert(client, "contract_buyers", [...party("amount_due"), ["amount_paid", "int"], ["position", "int"]], rows.buyers, T);
   await insert(client, "contract_sellers", [...party("amount_owed"), ["amount_received", "int"], ["position", "int"]], rows.sellers, T);
   await insert(
     client,
     "contract_fees",
-    [["id", "text"], ["platform_id", "text"], ["contract_id", "text"], ["type", '"FeeType"'], ["amount", "int"], ["description", "text"], ["payer", '"FeePayer"'], ["created", "timestamptz"]],
+    [
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["contract_id", "text"],
+      ["type", '"FeeType"'],
+      ["amount", "int"],
+      ["description", "text"],
+      ["payer", '"FeePayer"'],
+      ["created", "timestamptz"],
+    ],
     rows.fees,
     T,
   );
@@ -328,8 +467,28 @@ async function seedContracts(
 
 async function insertMembers(client: pg.ClientBase, platformId: string, ids: string[], prefix: string): Promise<void> {
   const T = { mode: `'test'::"Mode"`, updated: "now()" };
-  await insert(client, "users", [["id", "text"], ["platform_id", "text"], ["email", "text"]], ids.map((id, i) => [id, platformId, `${prefix}${i}-${id.slice(-6)}@bench.test`]), T);
-  await insert(client, "memberships", [["id", "text"], ["platform_id", "text"], ["user_id", "text"]], ids.map((id) => [`mem_${uuidv7Hex()}`, platformId, id]), { ...T, role: `'member'::"Role"` });
+  await insert(
+    client,
+    "users",
+    [
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["email", "text"],
+    ],
+    ids.map((id, i) => [id, platformId, `${prefix}${i}-${id.slice(-6)}@bench.test`]),
+    T,
+  );
+  await insert(
+    client,
+    "memberships",
+    [
+      ["id", "text"],
+      ["platform_id", "text"],
+      ["user_id", "text"],
+    ],
+    ids.map((id) => [`mem_${uuidv7Hex()}`, platformId, id]),
+    { ...T, role: `'member'::"Role"` },
+  );
 }
 
 /**
@@ -361,11 +520,28 @@ async function seedCarts(
       cartRows.push([cartId, input.platformId, users[i]]);
       lines.forEach(([productId, quantity], k) => itemRows.push([`citem_${uuidv7Hex()}`, input.platformId, cartId, productId, quantity, new Date(created.getTime() + k)]));
     });
-    await insert(client, "carts", [["id", "text"], ["platform_id", "text"], ["user_id", "text"]], cartRows, T);
+    await insert(
+      client,
+      "carts",
+      [
+        ["id", "text"],
+        ["platform_id", "text"],
+        ["user_id", "text"],
+      ],
+      cartRows,
+      T,
+    );
     await insert(
       client,
       "cart_items",
-      [["id", "text"], ["platform_id", "text"], ["cart_id", "text"], ["product_id", "text"], ["quantity", "int"], ["created", "timestamptz"]],
+      [
+        ["id", "text"],
+        ["platform_id", "text"],
+        ["cart_id", "text"],
+        ["product_id", "text"],
+        ["quantity", "int"],
+        ["created", "timestamptz"],
+      ],
       itemRows,
       T,
     );

@@ -90,7 +90,8 @@ async function physicalBackup(dataDir: string, port: number, out: string): Promi
     await client.query("SELECT pg_backup_start('candle backup', true)");
     const skip = new Set(["postmaster.pid", "postmaster.opts", "pg_wal", "pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans"]);
     await fs.cp(live, out, { recursive: true, filter: (src) => src === live || !skip.has(path.relative(live, src).split(path.sep)[0]!) });
-    for (const empty of ["pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans", "pg_wal/archive_status"]) await fs.mkdir(path.join(out, empty), { recursive: true });
+    for (const empty of ["pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans", "pg_wal/archive_status"])
+      await fs.mkdir(path.join(out, empty), { recursive: true });
     const { rows } = await client.query<{ labelfile: string; spcmapfile: string | null }>("SELECT labelfile, spcmapfile FROM pg_backup_stop(false)");
     await fs.writeFile(path.join(out, "backup_label"), rows[0]!.labelfile);
     if (rows[0]!.spcmapfile) await fs.writeFile(path.join(out, "tablespace_map"), rows[0]!.spcmapfile);

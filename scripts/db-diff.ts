@@ -21,7 +21,10 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
 
 async function latestSnapshot(): Promise<string | "empty"> {
   if (!existsSync(MIGRATIONS_DIR)) return "empty";
-  const dirs = (await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const dirs = (await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const last = dirs.at(-1);
   if (!last) return "empty";
   const snapshot = path.join(MIGRATIONS_DIR, last, "schema.prisma");

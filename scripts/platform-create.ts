@@ -32,7 +32,14 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { name: { type: "string" }, mode: { type: "string" }, domain: { type: "string" }, fee: { type: "string" }, url: { type: "string" }, description: { type: "string" } },
+      options: {
+        name: { type: "string" },
+        mode: { type: "string" },
+        domain: { type: "string" },
+        fee: { type: "string" },
+        url: { type: "string" },
+        description: { type: "string" },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -59,14 +66,16 @@ async function main(): Promise<number> {
   const runtime = await startRuntime(config, logger);
   try {
     // The CLI works across platforms: the system tenant scope (docs/tenancy.md).
-    const { platform, apiKey } = await asSystem(() => runtime.app.services.platforms.create({
-      name: args.data.name,
-      mode: args.data.mode,
-      domain: args.data.domain,
-      feePercent: args.data.fee,
-      url: args.data.url,
-      description: args.data.description,
-    }));
+    const { platform, apiKey } = await asSystem(() =>
+      runtime.app.services.platforms.create({
+        name: args.data.name,
+        mode: args.data.mode,
+        domain: args.data.domain,
+        feePercent: args.data.fee,
+        url: args.data.url,
+        description: args.data.description,
+      }),
+    );
     process.stdout.write(`${JSON.stringify({ platform: toPlatformResponse(platform), api_key: apiKey }, null, 2)}\n`);
     return 0;
   } catch (err) {

@@ -74,7 +74,7 @@ async function run(command: Command, values: { json?: boolean; platform?: string
     if (values.json) {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } else if (rows.length === 0) {
-      process.stdout.write("no platforms (create one: npm run platform:create -- --name \"Acme\" --mode test)\n");
+      process.stdout.write('no platforms (create one: npm run platform:create -- --name "Acme" --mode test)\n');
     } else {
       const table = [["ID", "MODE", "KEYS", "CREATED", "NAME"], ...rows.map((r) => [r.id, r.mode, String(r.active_keys), `${r.created.slice(0, 19)}Z`, r.name])];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

@@ -124,7 +124,12 @@ function api(app: FastifyInstance, authorization: string) {
 }
 
 /** A signed-in session for a demo buyer (as a sign-in makes), so the cart is theirs. */
-async function userToken(app: FastifyInstance, db: Awaited<ReturnType<typeof startRuntime>>["db"], tenant: { platformId: string; mode: "test" | "live" }, userId: string): Promise<string> {
+async function userToken(
+  app: FastifyInstance,
+  db: Awaited<ReturnType<typeof startRuntime>>["db"],
+  tenant: { platformId: string; mode: "test" | "live" },
+  userId: string,
+): Promise<string> {
   const familyId = newId("refreshToken");
   await withTenant(tenant, () =>
     db.refreshToken.create({

@@ -69,12 +69,16 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
           "Connect as a role without either (docs/tenancy.md, External PostgreSQL).",
       );
     }
-    logger.info(`mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`);
+    logger.info(
+      `mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`,
+    );
     const app = await buildApp({ config, db, jwtSecret: jwt.secret, databaseUrl: database.url, logger, rateLimitStore });
     logger.info(describePayments(config));
     await app.ready();
     const metricsServer =
-      config.metrics.port === undefined ? undefined : await startMetricsServer({ metrics: app.metrics, port: config.metrics.port, host: config.metrics.host, token: config.metrics.token });
+      config.metrics.port === undefined
+        ? undefined
+        : await startMetricsServer({ metrics: app.metrics, port: config.metrics.port, host: config.metrics.host, token: config.metrics.token });
     if (metricsServer) logger.info(`metrics at ${metricsServer.url}${config.metrics.token ? " (bearer token: METRICS_TOKEN)" : ""}`);
     return {
       app,

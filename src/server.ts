@@ -50,15 +50,15 @@ async function main(): Promise<void> {
       .close()
       .then(() => tracing?.shutdown())
       .then(
-      () => {
-        logger.info("shut down cleanly");
-        process.exit(0);
-      },
-      (err) => {
-        logger.error({ err }, "error while shutting down");
-        process.exit(1);
-      },
-    );
+        () => {
+          logger.info("shut down cleanly");
+          process.exit(0);
+        },
+        (err) => {
+          logger.error({ err }, "error while shutting down");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));

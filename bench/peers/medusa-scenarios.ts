@@ -44,7 +44,11 @@ export class MedusaClient {
   }
 
   async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, { method, headers: this.headers(body !== undefined || method === "POST"), body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: this.headers(body !== undefined || method === "POST"),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`Medusa ${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
@@ -93,7 +97,11 @@ export async function prepare(
   options: { shoppers: number; ready: number; orders: number; log: (m: string) => void },
 ): Promise<MedusaPrepared> {
   const started = Date.now();
-  const shopperCarts = await mapLimit(Array.from({ length: options.shoppers }), 8, async () => (await client.call<{ cart: { id: string } }>("POST", "/store/carts", { region_id: client.m.regionId })).cart.id);
+  const shopperCarts = await mapLimit(
+    Array.from({ length: options.shoppers }),
+    8,
+    async () => (await client.call<{ cart: { id: string } }>("POST", "/store/carts", { region_id: client.m.regionId })).cart.id,
+  );
   const db = new pg.Client({ connectionString: ourUrl });
   await db.connect();
   const ourCarts = data.carts.api.slice(0, options.ready + options.orders);
@@ -114,7 +122,9 @@ export async function prepare(
     if (answer.type !== "order" || !answer.order) throw new Error(`Medusa did not complete cart ${id}: ${JSON.stringify(answer).slice(0, 300)}`);
     return answer.order.id;
   });
-  options.log(`Medusa: ${shopperCarts.length} shoppers' carts, ${carts.length - orders.length} carts ready to complete and ${orders.length} orders in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  options.log(
+    `Medusa: ${shopperCarts.length} shoppers' carts, ${carts.length - orders.length} carts ready to complete and ${orders.length} orders in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { shopperCarts, readyCarts: carts.slice(options.orders), orders };
 }
 
@@ -136,7 +146,12 @@ export function medusaWork(scenario: string, client: MedusaClient, data: BenchDa
       for (let k = 0; k < carts.length * PRODUCTS_PER_SHOPPER; k += 1) {
         const i = k % carts.length;
         const product = data.shopProducts[(i * PRODUCTS_PER_SHOPPER + Math.floor(k / carts.length)) % data.shopProducts.length]!;
-        requests.push({ method: "POST", path: `/store/carts/${carts[i]}/line-items`, headers: client.headers(true), body: JSON.stringify({ variant_id: m.variantIds[product], quantity: 1 }) });
+        requests.push({
+          method: "POST",
+          path: `/store/carts/${carts[i]}/line-items`,
+          headers: client.headers(true),
+          body: JSON.stringify({ variant_id: m.variantIds[product], quantity: 1 }),
+        });
       }
       return { requests, consumable: false };
     }

@@ -77,7 +77,18 @@ export async function exportCatalogue(url: string, platformId: string, category:
 
 /** Pure part of exportCatalogue (tested): nests variants under their product, in our order. */
 export function toCatalogue(
-  rows: { id: string; parent_product_id: string | null; name: string; description: string | null; image: string | null; category: string | null; user_id: string; price: number; quantity: number | null; archived: Date | null }[],
+  rows: {
+    id: string;
+    parent_product_id: string | null;
+    name: string;
+    description: string | null;
+    image: string | null;
+    category: string | null;
+    user_id: string;
+    price: number;
+    quantity: number | null;
+    archived: Date | null;
+  }[],
   category: string,
 ): Catalogue {
   const products = new Map<string, CatalogueProduct>();
@@ -147,6 +158,10 @@ export async function migrateAndSeed(databaseUrl: string, catalogue: Catalogue, 
   const input = path.join(workDir, "medusa-catalogue.json");
   const output = path.join(workDir, "medusa-data.json");
   await fs.writeFile(input, JSON.stringify(catalogue));
-  await run([process.execPath, MEDUSA_CLI, "exec", "./src/scripts/seed.js"], { cwd: MEDUSA_DIR, env: { ...env, LOG_LEVEL: "info", BENCH_CATALOGUE: input, BENCH_MEDUSA_OUT: output }, log });
+  await run([process.execPath, MEDUSA_CLI, "exec", "./src/scripts/seed.js"], {
+    cwd: MEDUSA_DIR,
+    env: { ...env, LOG_LEVEL: "info", BENCH_CATALOGUE: input, BENCH_MEDUSA_OUT: output },
+    log,
+  });
   return JSON.parse(await fs.readFile(output, "utf8")) as MedusaData;
 }

@@ -141,7 +141,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }
 export const sameWithoutIdentity = (api: unknown, baseline: unknown) => deepEqual(withoutIdentity(api), withoutIdentity(baseline));
@@ -180,7 +185,16 @@ export const addToCart: Scenario = {
         ]);
         const cartId = (await client.query<{ id: string }>(`SELECT id FROM carts WHERE user_id = $1 AND platform_id = $2 FOR UPDATE`, [userId, data.platformId])).rows[0]!.id;
         const product = (
-          await client.query<{ id: string; user_id: string; currency: string; quantity: number | null; is_enabled: boolean; archived: Date | null; type: string; variants: number }>(
+          await client.query<{
+            id: string;
+            user_id: string;
+            currency: string;
+            quantity: number | null;
+            is_enabled: boolean;
+            archived: Date | null;
+            type: string;
+            variants: number;
+          }>(
             `SELECT p.id, p.user_id, p.currency, p.quantity, p.is_enabled, p.archived, p.type,
                     (SELECT count(*)::int FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL) AS variants
              FROM products p WHERE p.id = $1 AND p.platform_id = $2 AND p.mode = 'test' FOR SHARE`,
@@ -206,14 +220,10 @@ export const addToCart: Scenario = {
         if (same) {
           await client.query(`UPDATE cart_items SET quantity = quantity + $2, updated = now() WHERE id = $1`, [same.id, quantity]);
         } else {
-          await client.query(`INSERT INTO cart_items (id, platform_id, mode, cart_id, product_id, type, quantity, updated) VALUES ($1, $2, 'test', $3, $4, $5::"ItemType", $6, now())`, [
-            `citem_${uuidv7Hex()}`,
-            data.platformId,
-            cartId,
-            product.id,
-            product.type,
-            quantity,
-          ]);
+          await client.query(
+            `INSERT INTO cart_items (id, platform_id, mode, cart_id, product_id, type, quantity, updated) VALUES ($1, $2, 'test', $3, $4, $5::"ItemType", $6, now())`,
+            [`citem_${uuidv7Hex()}`, data.platformId, cartId, product.id, product.type, quantity],
+          );
         }
         await client.query(`UPDATE carts SET updated = now() WHERE id = $1`, [cartId]);
         cart = toCart((await client.query(CART_SQL, [cartId])).rows[0], "usd");

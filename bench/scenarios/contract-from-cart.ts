@@ -67,8 +67,12 @@ export const contractFromCart: Scenario = {
       const client = await db.connect();
       try {
         await client.query("BEGIN");
-        const cart = (await client.query<{ id: string; user_id: string }>(`SELECT id, user_id FROM carts WHERE id = $1 AND platform_id = $2 AND mode = 'test' FOR UPDATE`, [cartId, data.platformId]))
-          .rows[0];
+        const cart = (
+          await client.query<{ id: string; user_id: string }>(`SELECT id, user_id FROM carts WHERE id = $1 AND platform_id = $2 AND mode = 'test' FOR UPDATE`, [
+            cartId,
+            data.platformId,
+          ])
+        ).rows[0];
         if (!cart) throw new HttpError(404, "resource_missing");
         const lines = (
           await client.query<Line>(
@@ -98,7 +102,10 @@ export const contractFromCart: Scenario = {
             const row = (await client.query<{ quantity: number | null }>(`SELECT quantity FROM products WHERE id = $1 FOR SHARE`, [productId])).rows[0];
             if (row?.quantity === null) continue;
           }
-          const taken = await client.query(`UPDATE products SET quantity = quantity - $2, updated = now() WHERE id = $1 AND quantity IS NOT NULL AND quantity >= $2`, [productId, w.units]);
+          const taken = await client.query(`UPDATE products SET quantity = quantity - $2, updated = now() WHERE id = $1 AND quantity IS NOT NULL AND quantity >= $2`, [
+            productId,
+            w.units,
+          ]);
           if (taken.rowCount === 0) throw new HttpError(409, "product_out_of_stock");
           reserved.add(productId);
         }
@@ -120,7 +127,11 @@ export const contractFromCart: Scenario = {
           include: { stripe: false, candle: false, platform: false },
         });
         const people = new Map(
-          (await client.query<{ id: string; email: string | null; name: string | null }>(`SELECT id, email, name FROM users WHERE id = ANY($1::text[])`, [[cart.user_id, ...sellers]])).rows.map((u) => [u.id, u]),
+          (
+            await client.query<{ id: string; email: string | null; name: string | null }>(`SELECT id, email, name FROM users WHERE id = ANY($1::text[])`, [
+              [cart.user_id, ...sellers],
+            ])
+          ).rows.map((u) => [u.id, u]),
         );
         const id = `inv_${uuidv7Hex()}`;
         const currency = items[0]!.currency;

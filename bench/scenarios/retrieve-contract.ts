@@ -44,10 +44,10 @@ export const retrieveContract: Scenario = {
   baseline(app, pool, data) {
     app.get("/v1/contracts/:id", async (request, reply) => {
       const { id } = request.params as { id: string };
-      const { rows } = await pool.query<{ contract: string }>(`SELECT ${CONTRACT_JSON_SQL}::text AS contract FROM contracts c WHERE c.id = $1 AND c.platform_id = $2 AND c.mode = 'test'`, [
-        id,
-        data.platformId,
-      ]);
+      const { rows } = await pool.query<{ contract: string }>(
+        `SELECT ${CONTRACT_JSON_SQL}::text AS contract FROM contracts c WHERE c.id = $1 AND c.platform_id = $2 AND c.mode = 'test'`,
+        [id, data.platformId],
+      );
       if (!rows[0]) return reply.code(404).send({ error: "not found" });
       return reply.type("application/json").send(rows[0].contract);
     });

@@ -69,7 +69,9 @@ export interface PostmanItem {
 /** A Postman collection (v2.1) of every operation, grouped by tag, with the examples as bodies. */
 export async function postmanCollection(document: Document): Promise<PostmanCollection> {
   const { default: converter } = (await import("openapi-to-postmanv2")) as unknown as {
-    default: { convert(input: unknown, options: unknown, callback: (err: Error | null, result: { result: boolean; reason?: string; output?: { data: PostmanCollection }[] }) => void): void };
+    default: {
+      convert(input: unknown, options: unknown, callback: (err: Error | null, result: { result: boolean; reason?: string; output?: { data: PostmanCollection }[] }) => void): void;
+    };
   };
   return new Promise((resolve, reject) => {
     converter.convert(

@@ -93,10 +93,25 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
-  const settlementEngine = createContractSettlement({ db, payments, clock, rates: config.fees, leaseSeconds: config.contracts.settlementLeaseSeconds, log, holds: config.stockHolds, billedBySubscriptions: hasLiveSubscriptions });
+  const settlementEngine = createContractSettlement({
+    db,
+    payments,
+    clock,
+    rates: config.fees,
+    leaseSeconds: config.contracts.settlementLeaseSeconds,
+    log,
+    holds: config.stockHolds,
+    billedBySubscriptions: hasLiveSubscriptions,
+  });
   const settlement: typeof settlementEngine = {
     ...settlementEngine,
-    settle: (auth, id) => countSettlement(metrics, "contract", () => settlementEngine.settle(auth, id), (r) => r.complete),
+    settle: (auth, id) =>
+      countSettlement(
+        metrics,
+        "contract",
+        () => settlementEngine.settle(auth, id),
+        (r) => r.complete,
+      ),
     resume: (job) => countSettlement(metrics, "contract_resume", () => settlementEngine.resume(job)),
   };
   // Subscriptions' charges run through the settlement engine too, with the same lease.

@@ -55,7 +55,5 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>): Task
     },
   };
   // Jobs sweep every platform, or carry ids found across platforms: the system scope (docs/tenancy.md).
-  return Object.fromEntries(
-    Object.entries(handlers).map(([name, handler]) => [name, ((payload, helpers) => asSystem(() => handler!(payload, helpers))) satisfies Task]),
-  );
+  return Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, ((payload, helpers) => asSystem(() => handler!(payload, helpers))) satisfies Task]));
 }

@@ -51,7 +51,10 @@ export interface MigrateOptions {
 export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<Migration[]> {
   if (!existsSync(dir)) return [];
   const entries = await fs.readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const migrations: Migration[] = [];
   for (const name of names) {
     const file = path.join(dir, name, "migration.sql");
@@ -90,9 +93,7 @@ export async function pendingMigrations(connectionString: string, migrationsDir?
   try {
     const { rows } = await client.query<{ name: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS name`);
     if (!rows[0]?.name) return migrations.map((m) => m.name);
-    const applied = await client.query<{ migration_name: string }>(
-      `SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`,
-    );
+    const applied = await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`);
     const done = new Set(applied.rows.map((r) => r.migration_name));
     return migrations.map((m) => m.name).filter((name) => !done.has(name));
   } finally {
@@ -112,9 +113,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {
       await client.query(CREATE_TABLE);
-      const { rows } = await client.query<AppliedRow>(
-        `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
-      );
+      const { rows } = await client.query<AppliedRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`);
       const byName = new Map(rows.map((r) => [r.migration_name, r]));
       const failed = rows.find((r) => r.finished_at === null);
       if (failed) {

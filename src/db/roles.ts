@@ -30,14 +30,14 @@ export async function grantAppRole(ownerUrl: string): Promise<void> {
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [APP_ROLE]);
     if (!rowCount) {
-      await client
-        .query(`CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '${APP_PASSWORD}'`)
-        .catch((err: { code?: string }) => {
-          // Created meanwhile by another process (test files and nodes share one cluster).
-          if (err.code !== "42710" && err.code !== "23505") throw err;
-        });
+      await client.query(`CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '${APP_PASSWORD}'`).catch((err: { code?: string }) => {
+        // Created meanwhile by another process (test files and nodes share one cluster).
+        if (err.code !== "42710" && err.code !== "23505") throw err;
+      });
     }
-    const schemas = (await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'graphile_worker')")).rows.map((r) => client.escapeIdentifier(r.nspname));
+    const schemas = (await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'graphile_worker')")).rows.map((r) =>
+      client.escapeIdentifier(r.nspname),
+    );
     for (const schema of schemas) {
       await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE}`);
       await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${APP_ROLE}`);

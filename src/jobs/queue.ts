@@ -5,7 +5,18 @@ import type { Db, Prisma } from "../db/client.js";
  * a job enqueued inside a Prisma transaction exists exactly when the transaction commits — an
  * email is never sent for a change that rolled back, and never lost for one that committed.
  */
-export type JobName = "send-email" | "erase-due-users" | "sweep-idempotency" | "complete-refund" | "deliver-webhooks" | "sweep-webhooks" | "settle-contract" | "renew-subscriptions" | "renew-subscription" | "compact-analytics" | "release-stock-holds";
+export type JobName =
+  | "send-email"
+  | "erase-due-users"
+  | "sweep-idempotency"
+  | "complete-refund"
+  | "deliver-webhooks"
+  | "sweep-webhooks"
+  | "settle-contract"
+  | "renew-subscriptions"
+  | "renew-subscription"
+  | "compact-analytics"
+  | "release-stock-holds";
 
 export interface EnqueueOptions {
   runAt?: Date;

@@ -4,14 +4,7 @@
  * Every constructor takes its arguments in that order: `code`, then `message`, then `param`
  * (classes with a fixed code start at `message`; `NotFoundError` builds its message from `what`).
  */
-export type ErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "idempotency_error"
-  | "rate_limit_error"
-  | "card_error"
-  | "api_error";
+export type ErrorType = "invalid_request_error" | "authentication_error" | "permission_error" | "idempotency_error" | "rate_limit_error" | "card_error" | "api_error";
 
 /**
  * A machine-readable error code, one of the list in error-codes.ts (also the OpenAPI enum and

@@ -29,7 +29,21 @@ export const REDACT_PATHS = [
 export const REDACT = { paths: REDACT_PATHS, censor: "[redacted]" } as const;
 
 /** Query parameters whose value is a credential (compared case-insensitively). */
-const SECRET_QUERY_PARAMS = new Set(["token", "signature", "sig", "code", "key", "secret", "api_key", "access_token", "refresh_token", "password", "x-amz-signature", "x-amz-credential", "x-amz-security-token"]);
+const SECRET_QUERY_PARAMS = new Set([
+  "token",
+  "signature",
+  "sig",
+  "code",
+  "key",
+  "secret",
+  "api_key",
+  "access_token",
+  "refresh_token",
+  "password",
+  "x-amz-signature",
+  "x-amz-credential",
+  "x-amz-security-token",
+]);
 
 /** The URL with the value of every credential-like query parameter replaced by `[redacted]`. */
 export function redactUrl(url: string): string {

@@ -16,14 +16,22 @@ export const pageParams = {
 export function csv<T extends z.ZodType<unknown, string>>(item: T) {
   return z
     .union([z.string(), z.array(z.string())])
-    .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v.length > 0))
+    .transform((value) =>
+      (Array.isArray(value) ? value : [value])
+        .flatMap((v) => v.split(","))
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0),
+    )
     .pipe(z.array(item).min(1).max(100));
 }
 
 /** `sort` accepting each field ascending (`price`) or descending (`-price`). */
 export function sortParam<const F extends readonly [string, ...string[]]>(fields: F, fallback: `${"-" | ""}${F[number]}`) {
   const values = fields.flatMap((f) => [f, `-${f}`]) as [string, ...string[]];
-  return z.enum(values).default(fallback).describe(`Sort by ${fields.join(", ")}; prefix with - for descending.`);
+  return z
+    .enum(values)
+    .default(fallback)
+    .describe(`Sort by ${fields.join(", ")}; prefix with - for descending.`);
 }
 
 export interface ParsedSort<F extends string> {

@@ -7,12 +7,7 @@ export const apiDate = z.string().describe("UTC date, YYYY-MM-DDTHH:MM:SSZ");
 export const modeSchema = z.enum(["test", "live"]);
 
 /** An email address, trimmed and lower-cased (users, sign-in, waitlists). */
-export const emailAddress = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email("must be an email address"));
+export const emailAddress = z.string().trim().toLowerCase().max(254).pipe(z.email("must be an email address"));
 
 /** Integer minor units (cents); decimals and negatives are refused. */
 export const money = z.number().int("must be an integer number of cents").min(0).max(100_000_000_000);

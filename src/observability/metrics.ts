@@ -36,7 +36,12 @@ export function createMetrics(): Metrics {
   const httpBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
   return {
     registry,
-    httpRequests: new Counter({ name: "http_requests_total", help: "HTTP requests answered, by route pattern and status", labelNames: ["method", "route", "status_code"], registers: [registry] }),
+    httpRequests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests answered, by route pattern and status",
+      labelNames: ["method", "route", "status_code"],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: "http_request_duration_seconds",
       help: "Time to answer an HTTP request, by route pattern and status",
@@ -50,24 +55,56 @@ export function createMetrics(): Metrics {
       labelNames: ["method", "route", "status_code", "code"],
       registers: [registry],
     }),
-    rateLimitRefusals: new Counter({ name: "rate_limit_refusals_total", help: "Requests refused with 429, by the limit that refused them", labelNames: ["scope"], registers: [registry] }),
+    rateLimitRefusals: new Counter({
+      name: "rate_limit_refusals_total",
+      help: "Requests refused with 429, by the limit that refused them",
+      labelNames: ["scope"],
+      registers: [registry],
+    }),
     webhookDeliveries: new Counter({
       name: "webhook_deliveries_total",
       help: "Outgoing webhook requests: delivered (2xx), rejected (another status), failed (no answer) or interrupted (shutdown)",
       labelNames: ["outcome"],
       registers: [registry],
     }),
-    webhookDuration: new Histogram({ name: "webhook_delivery_duration_seconds", help: "Time of one outgoing webhook request", labelNames: ["outcome"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] }),
+    webhookDuration: new Histogram({
+      name: "webhook_delivery_duration_seconds",
+      help: "Time of one outgoing webhook request",
+      labelNames: ["outcome"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
     settlements: new Counter({
       name: "settlements_total",
       help: "Contract settlements run: complete, pending (a bank debit processing), refused (code: why) or error; the resume job's runs are kind contract_resume",
       labelNames: ["kind", "outcome", "code"],
       registers: [registry],
     }),
-    jobs: new Counter({ name: "jobs_total", help: "Jobs this node's worker ran, by task and outcome (success or failure)", labelNames: ["task", "outcome"], registers: [registry] }),
-    jobDuration: new Histogram({ name: "job_duration_seconds", help: "Run time of a job", labelNames: ["task", "outcome"], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300], registers: [registry] }),
-    poolAcquireWait: new Histogram({ name: "db_pool_acquire_seconds", help: "Time waited for a database connection from the pool", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
-    paymentsCalls: new Counter({ name: "payments_requests_total", help: "Calls to the payments gateway (Stripe or the offline simulator), by operation and outcome", labelNames: ["operation", "outcome"], registers: [registry] }),
+    jobs: new Counter({
+      name: "jobs_total",
+      help: "Jobs this node's worker ran, by task and outcome (success or failure)",
+      labelNames: ["task", "outcome"],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: "job_duration_seconds",
+      help: "Run time of a job",
+      labelNames: ["task", "outcome"],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    poolAcquireWait: new Histogram({
+      name: "db_pool_acquire_seconds",
+      help: "Time waited for a database connection from the pool",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    paymentsCalls: new Counter({
+      name: "payments_requests_total",
+      help: "Calls to the payments gateway (Stripe or the offline simulator), by operation and outcome",
+      labelNames: ["operation", "outcome"],
+      registers: [registry],
+    }),
   };
 }
 
@@ -84,8 +121,22 @@ export function observePool(metrics: Metrics, pool: pg.Pool): void {
       this.set({ state: "busy" }, pool.totalCount - pool.idleCount);
     },
   });
-  new Gauge({ name: "db_pool_max_connections", help: "Size of this node's pool (DATABASE_POOL_SIZE)", registers: [registry], collect() { this.set(pool.options.max ?? 10); } });
-  new Gauge({ name: "db_pool_waiting", help: "Requests waiting for a database connection now", registers: [registry], collect() { this.set(pool.waitingCount); } });
+  new Gauge({
+    name: "db_pool_max_connections",
+    help: "Size of this node's pool (DATABASE_POOL_SIZE)",
+    registers: [registry],
+    collect() {
+      this.set(pool.options.max ?? 10);
+    },
+  });
+  new Gauge({
+    name: "db_pool_waiting",
+    help: "Requests waiting for a database connection now",
+    registers: [registry],
+    collect() {
+      this.set(pool.waitingCount);
+    },
+  });
   const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
   (pool as { connect: unknown }).connect = (callback?: (...args: unknown[]) => void) => {
     const end = metrics.poolAcquireWait.startTimer();

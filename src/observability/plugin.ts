@@ -21,7 +21,13 @@ export const observability = fp<{ metrics: Metrics }>(
     app.addHook("onResponse", async (request, reply) => {
       const error = answeredErrors.get(request);
       request.log.info(
-        { req: request, res: { statusCode: reply.statusCode }, route: request.routeOptions.url, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(error ? { error } : {}) },
+        {
+          req: request,
+          res: { statusCode: reply.statusCode },
+          route: request.routeOptions.url,
+          responseTime: Math.round(reply.elapsedTime * 10) / 10,
+          ...(error ? { error } : {}),
+        },
         "request completed",
       );
     });

@@ -148,7 +148,9 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
 
     if (routeAuth === "public") return;
     if (!context) {
-      throw new AuthenticationError("credentials_missing", "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token."
+      throw new AuthenticationError(
+        "credentials_missing",
+        "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token.",
       );
     }
     if (routeAuth.user && !context.user) {

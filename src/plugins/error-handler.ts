@@ -132,7 +132,8 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined, 
   const missing = isLeftOut(request, context, issue.instancePath);
   if (!base && context === "body") {
     // No body at all (none sent, or an empty one with a JSON content type) where the route needs fields.
-    if (request.body === undefined) return { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is missing: send a JSON object with the required fields." };
+    if (request.body === undefined)
+      return { status: 400, type: "invalid_request_error", code: "body_invalid", message: "The request body is missing: send a JSON object with the required fields." };
     return { status: 400, type: "invalid_request_error", code: "body_invalid", message: `The request body is invalid: ${issue.message ?? "not an object"}.` };
   }
   return {
@@ -254,7 +255,12 @@ export function toEnvelope(err: unknown, request: FastifyRequest): Envelope {
   if (!isResponseSerializationError(ferr as never) && typeof ferr?.statusCode === "number" && ferr.statusCode >= 400 && ferr.statusCode < 500) {
     return { status: ferr.statusCode, type: "invalid_request_error", code: "invalid_request", message: ferr.message };
   }
-  return { status: 500, type: "api_error", code: "internal_error", message: "An unexpected error occurred. It has been logged; retry later or contact support with the request id." };
+  return {
+    status: 500,
+    type: "api_error",
+    code: "internal_error",
+    message: "An unexpected error occurred. It has been logged; retry later or contact support with the request id.",
+  };
 }
 
 /** The error each request was answered with, for its log line and metrics (src/observability). */

@@ -174,7 +174,15 @@ export class ExampleBuilder {
     if (typeof named === "string") return fitTo(named, schema);
     const id = idFor(name);
     if (id) return fitTo(id, schema);
-    return fitTo(name ? name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase() : "text", schema);
+    return fitTo(
+      name
+        ? name
+            .replace(/([a-z])([A-Z])/g, "$1 $2")
+            .replace(/_/g, " ")
+            .toLowerCase()
+        : "text",
+      schema,
+    );
   }
 }
 

@@ -106,7 +106,18 @@ const SUMMARIES: Record<string, string> = { health: "Liveness: the process answe
 function exampleError(status: string): unknown {
   const n = Number(status.replace("XX", "00"));
   const code = (ERROR_CODE_LIST.find((c) => ERROR_CODES[c].status[0] === n) ?? "invalid_request") as ErrorCode;
-  const type = n === 401 ? "authentication_error" : n === 403 ? "permission_error" : n === 402 ? "card_error" : n === 429 ? "rate_limit_error" : n >= 500 ? "api_error" : "invalid_request_error";
+  const type =
+    n === 401
+      ? "authentication_error"
+      : n === 403
+        ? "permission_error"
+        : n === 402
+          ? "card_error"
+          : n === 429
+            ? "rate_limit_error"
+            : n >= 500
+              ? "api_error"
+              : "invalid_request_error";
   const message = ERROR_CODES[code].description.split(/(?<=\.)\s/)[0];
   return { error: { type, code, message, ...(code === "parameter_invalid" ? { param: "name" } : {}), request_id: "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70" } };
 }
@@ -128,7 +139,8 @@ function describeOperations<T extends OpenApiDocument>(document: T): T {
       operation.summary ??= SUMMARIES[operation.operationId ?? ""] ?? operation.operationId;
       operation.responses ??= {};
       const responses = operation.responses;
-      if (!Object.keys(responses).some((status) => status.startsWith("4"))) responses["4XX"] = { content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+      if (!Object.keys(responses).some((status) => status.startsWith("4")))
+        responses["4XX"] = { content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
       for (const [status, response] of Object.entries(responses)) {
         if (!response.description || response.description === "Default Response") response.description = RESPONSE_DESCRIPTIONS[status] ?? "See the schema.";
         const json = response.content?.["application/json"];

@@ -15,7 +15,7 @@ import { eraseUserWaitlistEntries } from "../modules/waitlists/index.js";
  * of the person, in one transaction per user. Money records (contracts, transactions, subscriptions'
  * history) keep the user's id; the person behind it is gone.
  */
-export function createUserErasure(deps: { db: Db; clock: Clock; /** Evicts this node's cached sessions of a user. */ invalidate?: (message: string) => void }) {
+export function createUserErasure(deps: { db: Db; clock: Clock /** Evicts this node's cached sessions of a user. */; invalidate?: (message: string) => void }) {
   const { db, clock } = deps;
   return {
     /** Erases up to `limit` due users; answers how many were due (a full batch means: call again). */

@@ -101,7 +101,11 @@ export async function createConsoleWorld(): Promise<ConsoleWorld> {
   const paid = await call("POST", "/v1/contracts", { user_id: owner.id, buyers: [{ user_id: other.id }], items: [{ product_id: kayak.id, quantity: 2 }] });
   await call("PUT", `/v1/contracts/${paid.id}/settle`);
   await call("PUT", `/v1/products/${kayak.id}/disable`);
-  const terms = await call("POST", "/v1/contracts", { user_id: owner.id, buyers: [{ user_id: other.id }], items: [{ user_id: seller.id, price: 2500, description: "Boat mooring, monthly" }] });
+  const terms = await call("POST", "/v1/contracts", {
+    user_id: owner.id,
+    buyers: [{ user_id: other.id }],
+    items: [{ user_id: seller.id, price: 2500, description: "Boat mooring, monthly" }],
+  });
   await call("POST", `/v1/subscriptions/auth/contract/${terms.id}`, { cycle: "monthly" }, bearer(other.token));
 
   // The contract the journeys settle and refund.

@@ -135,11 +135,14 @@ describe("an owner's journeys", () => {
     const deliveries = page.getByRole("region", { name: /^Deliveries/ });
     // The delivery's record is written once the receiver answered: the page shows it when the API has it.
     await expect
-      .poll(async () => {
-        await page.reload();
-        await heading("Back office").waitFor();
-        return deliveries.locator("tr", { hasText: "contract.paid" }).filter({ hasText: "succeeded" }).count();
-      }, { timeout: 20_000, interval: 250 })
+      .poll(
+        async () => {
+          await page.reload();
+          await heading("Back office").waitFor();
+          return deliveries.locator("tr", { hasText: "contract.paid" }).filter({ hasText: "succeeded" }).count();
+        },
+        { timeout: 20_000, interval: 250 },
+      )
       .toBeGreaterThan(0);
   });
 
@@ -208,10 +211,17 @@ describe("an admin", () => {
     });
     await p.reload();
     await p.getByRole("heading", { level: 1, name: "Platform settings" }).waitFor();
-    await p.getByRole("region", { name: "API keys" }).getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await p
+      .getByRole("region", { name: "API keys" })
+      .getByRole("alert")
+      .getByText(/insufficient_role/)
+      .waitFor();
     await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Webhooks", exact: true }).click();
     await p.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
-    await p.getByRole("alert").getByText(/insufficient_role/).waitFor();
+    await p
+      .getByRole("alert")
+      .getByText(/insufficient_role/)
+      .waitFor();
     await expect(p.getByText("Back office").count()).resolves.toBe(0);
     // What an admin may do, it does: the waitlist.
     await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Waitlist", exact: true }).click();

@@ -196,7 +196,12 @@ describe("subscription renewals across nodes", () => {
     const acme = await platform("Renewals");
     const [seller, buyer] = [await onboardedSeller(acme), await buyerWithCard(acme)];
     const c = okContract(
-      await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(acme.apiKey), payload: { items: [{ user_id: seller.id, price: 10_000 }], buyers: [{ user_id: buyer.id }] } }),
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: bearer(acme.apiKey),
+        payload: { items: [{ user_id: seller.id, price: 10_000 }], buyers: [{ user_id: buyer.id }] },
+      }),
       201,
     );
     const subscribed = await A.request({ method: "POST", path: `/v1/subscriptions/auth/contract/${c.id}`, headers: bearer(buyer.token), body: { cycle: "daily" } });
@@ -259,7 +264,13 @@ describe("a node dying mid-settlement", () => {
         method: "POST",
         url: "/v1/contracts",
         headers: bearer(acme.apiKey),
-        payload: { items: [{ user_id: sellers[0]!.id, price: 6_000 }, { user_id: sellers[1]!.id, price: 4_000 }], buyers: buyers.map((b) => ({ user_id: b.id })) },
+        payload: {
+          items: [
+            { user_id: sellers[0]!.id, price: 6_000 },
+            { user_id: sellers[1]!.id, price: 4_000 },
+          ],
+          buyers: buyers.map((b) => ({ user_id: b.id })),
+        },
       }),
       201,
     );
@@ -273,7 +284,8 @@ describe("a node dying mid-settlement", () => {
     await gate.connect();
     await row.connect();
     const pidOf = async (client: pg.Client) => (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
-    const blockedBy = async (pid: number) => Number((await t.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE ${pid}::int = ANY(pg_blocking_pids(pid))`)[0]!.n);
+    const blockedBy = async (pid: number) =>
+      Number((await t.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE ${pid}::int = ANY(pg_blocking_pids(pid))`)[0]!.n);
     try {
       const chargeKey = `sim-idempotency:contract:${c.id}:buyer:${first}:attempt:0`;
       await gate.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [chargeKey]);
@@ -313,8 +325,18 @@ describe("a node dying mid-settlement", () => {
     expect(sim.succeeded.map((i) => i.amount).sort()).toEqual(paid.buyers.map((b: Json) => b.amountDue).sort());
     expect(sim.transfers.map((x) => x.amount).sort()).toEqual(paid.sellers.map((s: Json) => s.amountOwed).sort());
     const txs = await t.db.transaction.findMany({ where: { contractId: c.id } });
-    expect(txs.filter((x) => x.type === "incoming").map((x) => x.stripePaymentIntentId).sort()).toEqual(sim.succeeded.map((i) => i.id).sort());
-    expect(txs.filter((x) => x.type === "outgoing").map((x) => x.stripeTransferId).sort()).toEqual(sim.transfers.map((x) => x.id).sort());
+    expect(
+      txs
+        .filter((x) => x.type === "incoming")
+        .map((x) => x.stripePaymentIntentId)
+        .sort(),
+    ).toEqual(sim.succeeded.map((i) => i.id).sort());
+    expect(
+      txs
+        .filter((x) => x.type === "outgoing")
+        .map((x) => x.stripeTransferId)
+        .sort(),
+    ).toEqual(sim.transfers.map((x) => x.id).sort());
     expect(await settlementBooks(t.db, { platformId: acme.id, mode: "test" }, c.id)).toMatchObject({ incoming: paid.total, balanced: true });
     const settled = await t.db.contract.findUniqueOrThrow({ where: { id: c.id } });
     expect([settled.settlementLeaseId, settled.settlementLockedUntil]).toEqual([null, null]);

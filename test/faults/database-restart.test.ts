@@ -82,7 +82,12 @@ describe("PostgreSQL restarting under a running server", () => {
       expect(res.body).not.toMatch(/ECONNREFUSED|prisma|127\.0\.0\.1/i);
       expect(res.ms).toBeLessThan(10_000);
     }
-    const write = await rawRequest(port, { method: "POST", path: "/v1/waitlists", headers: { ...bearer(apiKey), "content-type": "application/json" }, body: '{"email":"down@example.com"}' });
+    const write = await rawRequest(port, {
+      method: "POST",
+      path: "/v1/waitlists",
+      headers: { ...bearer(apiKey), "content-type": "application/json" },
+      body: '{"email":"down@example.com"}',
+    });
     expect(write.status).toBe(503);
     expect((await rawRequest(port, { method: "GET", path: "/ready" })).status).toBe(503);
     expect((await rawRequest(port, { method: "GET", path: "/health" })).status).toBe(200);
@@ -94,7 +99,12 @@ describe("PostgreSQL restarting under a running server", () => {
     expect(alive()).toBe(true);
 
     // Writes work again, and the job worker survived: the sign-in code is emailed.
-    const asked = await rawRequest(port, { method: "POST", path: "/v1/auth/otp/email", headers: { ...bearer(apiKey), "content-type": "application/json" }, body: '{"email":"back@example.com"}' });
+    const asked = await rawRequest(port, {
+      method: "POST",
+      path: "/v1/auth/otp/email",
+      headers: { ...bearer(apiKey), "content-type": "application/json" },
+      body: '{"email":"back@example.com"}',
+    });
     expect(asked.status).toBe(200);
     expect(codeOf(await smtp.waitFor("back@example.com", () => true, 30_000))).toMatch(/^\d{6}$/);
     expect(server.output()).not.toMatch(/uncaught|unhandled/i);

@@ -74,7 +74,15 @@ describe("a client secret while Stripe fails", () => {
 
   it("Stripe unreachable (connection refused) is a 502", async () => {
     const port = await closedPort();
-    const unreachable = createStripeGateway({ secretKey: "sk_test_faults", webhookSecret: "whsec_faults", host: "127.0.0.1", port, protocol: "http", maxNetworkRetries: 0, timeoutMs: TIMEOUT_MS });
+    const unreachable = createStripeGateway({
+      secretKey: "sk_test_faults",
+      webhookSecret: "whsec_faults",
+      host: "127.0.0.1",
+      port,
+      protocol: "http",
+      maxNetworkRetries: 0,
+      timeoutMs: TIMEOUT_MS,
+    });
     const other = await createTestContext({}, { payments: unreachable, sharedDatabaseUrl: t.databaseUrl });
     try {
       const user = await other.createUser(acme);

@@ -71,9 +71,7 @@ export async function createTestContext(
     resolveHost?: HostResolver;
   } = {},
 ): Promise<TestContext> {
-  const database = deps.sharedDatabaseUrl
-    ? { url: deps.sharedDatabaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+  const database = deps.sharedDatabaseUrl ? { url: deps.sharedDatabaseUrl, drop: async () => {} } : await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "candle-test-"));
   const config = loadConfig({
     DATABASE_URL: database.url,

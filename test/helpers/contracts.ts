@@ -9,8 +9,30 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** The documented contract object's fields, plus mode, created, updated and cart_id — and nothing else. */
 export const CONTRACT_FIELDS = [
-  "id", "platform_id", "user_id", "items", "notes", "sent", "lastSent", "due", "lastPaymentAttempt", "paid", "subTotal", "total", "currency",
-  "status", "buyers", "sellers", "fees", "includeStripeFees", "includeCandleFees", "includePlatformFees", "mode", "created", "updated", "cart_id",
+  "id",
+  "platform_id",
+  "user_id",
+  "items",
+  "notes",
+  "sent",
+  "lastSent",
+  "due",
+  "lastPaymentAttempt",
+  "paid",
+  "subTotal",
+  "total",
+  "currency",
+  "status",
+  "buyers",
+  "sellers",
+  "fees",
+  "includeStripeFees",
+  "includeCandleFees",
+  "includePlatformFees",
+  "mode",
+  "created",
+  "updated",
+  "cart_id",
 ].sort();
 
 const isCents = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
@@ -96,7 +118,12 @@ export async function useCard(t: TestContext, platform: TestPlatform, userId: st
 
 /** Onboards a seller to Connect through the API and the offline onboarding page. */
 export async function onboardSeller(t: TestContext, platform: TestPlatform, userId: string): Promise<string> {
-  const created = await t.request({ method: "POST", url: `/v1/users/${userId}/bank_account`, headers: bearer(platform.apiKey), payload: { return_url: "https://shop.test/payouts" } });
+  const created = await t.request({
+    method: "POST",
+    url: `/v1/users/${userId}/bank_account`,
+    headers: bearer(platform.apiKey),
+    payload: { return_url: "https://shop.test/payouts" },
+  });
   expect(created.statusCode, created.body).toBe(200);
   const link = new URL(created.json().url as string);
   expect((await t.request({ method: "GET", url: `${link.pathname}${link.search}` })).statusCode).toBe(302);

@@ -16,11 +16,13 @@ async function digestStatement(db: Db): Promise<string> {
     SELECT table_name::text AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
     ORDER BY table_name`;
-  const parts = tables.filter(({ name }) => !DERIVED.includes(name)).map(({ name }) => {
-    const ignored = name === "api_keys" ? "ARRAY['last_used', 'updated']" : "'last_used'";
-    return `SELECT '${name}'::text AS name, (SELECT count(*) || ':' || coalesce(md5(string_agg(r, '|' ORDER BY r)), '')
+  const parts = tables
+    .filter(({ name }) => !DERIVED.includes(name))
+    .map(({ name }) => {
+      const ignored = name === "api_keys" ? "ARRAY['last_used', 'updated']" : "'last_used'";
+      return `SELECT '${name}'::text AS name, (SELECT count(*) || ':' || coalesce(md5(string_agg(r, '|' ORDER BY r)), '')
       FROM (SELECT (to_jsonb(t) - ${ignored})::text AS r FROM "${name}" t) x) AS digest`;
-  });
+    });
   parts.push(`SELECT 'graphile_worker.jobs', (SELECT count(*) || ':' || coalesce(md5(string_agg(r, '|' ORDER BY r)), '')
     FROM (SELECT task_id || ':' || coalesce(key, '') || ':' || coalesce(payload::text, '') AS r FROM graphile_worker._private_jobs) x)`);
   return parts.join("\nUNION ALL\n");

@@ -113,7 +113,12 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     calendarEvent: async () => {
       if (!availabilityOpen) {
         const days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-        await call(t, { method: "PUT", url: "/v1/calendars/auth/availability", headers: self, payload: days.map((dayOfWeek) => ({ dayOfWeek, startTime: "00:00", endTime: "24:00" })) });
+        await call(t, {
+          method: "PUT",
+          url: "/v1/calendars/auth/availability",
+          headers: self,
+          payload: days.map((dayOfWeek) => ({ dayOfWeek, startTime: "00:00", endTime: "24:00" })),
+        });
         availabilityOpen = true;
       }
       // A different hour for each event, so they never overlap.
@@ -122,8 +127,7 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
       return (await call(t, { method: "POST", url: "/v1/calendars/auth/event", headers: self, payload: { title: "Fixture", eventStart: iso(start), eventEnd: iso(end) } })).id;
     },
-    product: async () =>
-      (await call(t, { method: "POST", url: "/v1/products", headers: key, payload: { name: `Product ${next()}`, price: 1500, user_id: users.editor.id } })).id,
+    product: async () => (await call(t, { method: "POST", url: "/v1/products", headers: key, payload: { name: `Product ${next()}`, price: 1500, user_id: users.editor.id } })).id,
     productVariant: async () => {
       const parent = await world.id("product");
       return (await call(t, { method: "POST", url: "/v1/products", headers: key, payload: { name: `Variant ${next()}`, price: 1600, parent_product_id: parent } })).id;
@@ -152,11 +156,9 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       return events.data[0].id;
     },
     // Needs WEBHOOKS_ALLOW_PRIVATE=true where nothing resolves public host names (tests have no DNS).
-    webhookEndpoint: async () =>
-      (await call(t, { method: "POST", url: "/v1/webhooks", headers: key, payload: { url: `https://hooks.example.com/${next()}`, events: ["*"] } })).id,
+    webhookEndpoint: async () => (await call(t, { method: "POST", url: "/v1/webhooks", headers: key, payload: { url: `https://hooks.example.com/${next()}`, events: ["*"] } })).id,
     // A test event's delivery to the endpoint (pending: no worker sends it here).
-    webhookDelivery: async () =>
-      (await call(t, { method: "POST", url: `/v1/webhooks/${await world.id("webhookEndpoint")}/test`, headers: key })).id,
+    webhookDelivery: async () => (await call(t, { method: "POST", url: `/v1/webhooks/${await world.id("webhookEndpoint")}/test`, headers: key })).id,
     // The member's cart (made on first use).
     cart: async () => (await call(t, { method: "GET", url: "/v1/carts/auth", headers: self })).id,
     // A draft contract created by the owner: the editor sells a custom line to the member, with a custom fee.

@@ -23,7 +23,13 @@ export async function startReceiver(initial: (request: ReceivedRequest) => Recei
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const received: ReceivedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), index: requests.length };
+      const received: ReceivedRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        index: requests.length,
+      };
       requests.push(received);
       for (const w of waiters) w();
       const answer = reply(received);

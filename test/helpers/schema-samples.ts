@@ -170,11 +170,7 @@ export const nastyNumber = (): fc.Arbitrary<number> =>
 
 /** Any JSON value, possibly deep. */
 export const anyJson = (): fc.Arbitrary<unknown> =>
-  fc.oneof(
-    { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-    { weight: 1, arbitrary: nastyString() },
-    { weight: 1, arbitrary: nastyNumber() },
-  );
+  fc.oneof({ weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) }, { weight: 1, arbitrary: nastyString() }, { weight: 1, arbitrary: nastyNumber() });
 
 /** Valid-looking values of a schema (not always valid: the refinements JSON Schema cannot carry). */
 export function arbitraryOf(schema: JsonSchema, name = "", ctx: SampleContext = {}, depth = 0): fc.Arbitrary<unknown> {

@@ -39,7 +39,10 @@ export async function settleContract(
     platform: applyBps(total, rates.platformBps),
   };
   const payout = total - fees.stripe - fees.candle - fees.platform;
-  const owed = allocateLargestRemainder(payout, input.sellers.map((s) => s.weight));
+  const owed = allocateLargestRemainder(
+    payout,
+    input.sellers.map((s) => s.weight),
+  );
   const paid = input.paid ?? new Date();
 
   await t.db.contract.create({

@@ -107,14 +107,19 @@ describe("per-client limit on sign-in codes", () => {
     const limited = await createTestContext({ OTP_IP_MAX: "2" });
     try {
       const p = await limited.createPlatform();
-      const ask = (email: string) =>
-        limited.request({ method: "POST", url: "/v1/auth/otp/email", headers: bearer(p.apiKey), payload: { email }, remoteAddress: "198.51.100.4" });
+      const ask = (email: string) => limited.request({ method: "POST", url: "/v1/auth/otp/email", headers: bearer(p.apiKey), payload: { email }, remoteAddress: "198.51.100.4" });
       expect((await ask("a@example.com")).statusCode).toBe(200);
       expect((await ask("b@example.com")).statusCode).toBe(200);
       const third = await ask("c@example.com");
       expect(third.statusCode).toBe(429);
       expect(await limited.db.otpCode.count({ where: { email: "c@example.com" } })).toBe(0);
-      const elsewhere = await limited.request({ method: "POST", url: "/v1/auth/otp/email", headers: bearer(p.apiKey), payload: { email: "c@example.com" }, remoteAddress: "198.51.100.5" });
+      const elsewhere = await limited.request({
+        method: "POST",
+        url: "/v1/auth/otp/email",
+        headers: bearer(p.apiKey),
+        payload: { email: "c@example.com" },
+        remoteAddress: "198.51.100.5",
+      });
       expect(elsewhere.statusCode).toBe(200);
     } finally {
       await limited.close();

@@ -67,7 +67,12 @@ describe("availability", () => {
       [null, "2027-12-24", "10:00:00", "12:00:00", false],
       [null, "2027-12-25", null, null, true],
     ]);
-    const replaced = await t.request({ method: "PUT", url: "/v1/calendars/auth/availability", headers: bearer(user.token), payload: [{ dayOfWeek: "sunday", startTime: "10:00", endTime: "11:00" }] });
+    const replaced = await t.request({
+      method: "PUT",
+      url: "/v1/calendars/auth/availability",
+      headers: bearer(user.token),
+      payload: [{ dayOfWeek: "sunday", startTime: "10:00", endTime: "11:00" }],
+    });
     expect(replaced.statusCode).toBe(200);
     expect(replaced.json().availability).toHaveLength(1);
     expect(await t.db.availability.count({ where: { calendar: { userId: user.id } } })).toBe(1);
@@ -75,7 +80,13 @@ describe("availability", () => {
 
   it.each([
     [[{ dayOfWeek: "monday", startTime: "17:00", endTime: "09:00" }], "availability.0.endTime"],
-    [[{ dayOfWeek: "monday", startTime: "09:00", endTime: "12:00" }, { dayOfWeek: "monday", startTime: "11:00", endTime: "13:00" }], "availability.1.startTime"],
+    [
+      [
+        { dayOfWeek: "monday", startTime: "09:00", endTime: "12:00" },
+        { dayOfWeek: "monday", startTime: "11:00", endTime: "13:00" },
+      ],
+      "availability.1.startTime",
+    ],
     [[{ dayOfWeek: "monday", startTime: "9:00", endTime: "12:00" }], "availability.0.startTime"],
     [[{ dayOfWeek: "funday", startTime: "09:00", endTime: "12:00" }], "availability.0.dayOfWeek"],
     [[{ overrideDate: "2027-02-30", startTime: "09:00", endTime: "12:00" }], "availability.0.overrideDate"],
@@ -109,7 +120,14 @@ describe("events", () => {
   const slot = { eventStart: "2027-03-08T15:00:00Z", eventEnd: "2027-03-08T16:00:00Z" };
 
   it("are created inside availability, in the documented shape", async () => {
-    const res = await createEvent(seller, { ...slot, title: "Lesson", location: "Studio", color: "#ff0000", booked: true, attendees: [{ user_id: buyer.id }, { email: "guest@example.com", name: "Guest" }] });
+    const res = await createEvent(seller, {
+      ...slot,
+      title: "Lesson",
+      location: "Studio",
+      color: "#ff0000",
+      booked: true,
+      attendees: [{ user_id: buyer.id }, { email: "guest@example.com", name: "Guest" }],
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
       user_id: seller.id,
@@ -169,7 +187,12 @@ describe("events", () => {
     const event = (await createEvent(seller, { eventStart: "2027-03-10T15:00:00Z", eventEnd: "2027-03-10T16:00:00Z" })).json();
     const ontoOther = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${event.id}`, headers: bearer(seller.token), payload: { ...slot } });
     expect(ontoOther.statusCode).toBe(409);
-    const later = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${event.id}`, headers: bearer(seller.token), payload: { eventStart: "2027-03-10T17:00:00Z", eventEnd: "2027-03-10T18:00:00Z", title: "Moved" } });
+    const later = await t.request({
+      method: "PUT",
+      url: `/v1/calendars/auth/event/${event.id}`,
+      headers: bearer(seller.token),
+      payload: { eventStart: "2027-03-10T17:00:00Z", eventEnd: "2027-03-10T18:00:00Z", title: "Moved" },
+    });
     expect(later.statusCode).toBe(200);
     expect(later.json()).toMatchObject({ title: "Moved", eventStart: "2027-03-10T17:00:00Z" });
     const inverted = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${event.id}`, headers: bearer(seller.token), payload: { eventEnd: "2027-03-10T16:00:00Z" } });
@@ -278,7 +301,9 @@ describe("GET /v1/calendar/localtime", () => {
   it("is 400 without a zone to use, or for a bad date or zone; 401 without credentials", async () => {
     expect((await t.request({ method: "GET", url: "/v1/calendar/localtime?date=2023-12-21T10:00:00Z", headers: bearer(acme.apiKey) })).json().error.param).toBe("timezone");
     expect((await t.request({ method: "GET", url: "/v1/calendar/localtime?date=yesterday&timezone=UTC", headers: bearer(acme.apiKey) })).json().error.param).toBe("date");
-    expect((await t.request({ method: "GET", url: "/v1/calendar/localtime?date=2023-12-21T10:00:00Z&timezone=Mars/Base", headers: bearer(acme.apiKey) })).json().error.param).toBe("timezone");
+    expect((await t.request({ method: "GET", url: "/v1/calendar/localtime?date=2023-12-21T10:00:00Z&timezone=Mars/Base", headers: bearer(acme.apiKey) })).json().error.param).toBe(
+      "timezone",
+    );
     expect((await t.request({ method: "GET", url: "/v1/calendar/localtime?date=2023-12-21T10:00:00Z&timezone=UTC" })).statusCode).toBe(401);
   });
 });

@@ -29,8 +29,7 @@ async function product(payload: Json = {}, seller: TestUser = potter): Promise<J
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
 }
-const add = (productId: string, payload: Json, who: TestUser = buyer) =>
-  t.request({ method: "POST", url: `/v1/carts/auth/product/${productId}`, headers: as(who), payload });
+const add = (productId: string, payload: Json, who: TestUser = buyer) => t.request({ method: "POST", url: `/v1/carts/auth/product/${productId}`, headers: as(who), payload });
 const cartOf = async (who: TestUser = buyer) => {
   const res = await t.request({ method: "GET", url: "/v1/carts/auth", headers: as(who) });
   expect(res.statusCode).toBe(200);
@@ -94,7 +93,12 @@ describe("the signed-in user's cart", () => {
   it("prices items at the seasonal price in force at their startDate (now without dates)", async () => {
     await clear();
     const cabin = await product({ name: "Cabin", price: 10000 });
-    await t.request({ method: "POST", url: `/v1/products/${cabin.id}/prices`, headers: as(potter), payload: { seasonStart: "2030-06-01T00:00:00Z", seasonEnd: "2030-09-01T00:00:00Z", price: 15000 } });
+    await t.request({
+      method: "POST",
+      url: `/v1/products/${cabin.id}/prices`,
+      headers: as(potter),
+      payload: { seasonStart: "2030-06-01T00:00:00Z", seasonEnd: "2030-09-01T00:00:00Z", price: 15000 },
+    });
     await t.request({ method: "PUT", url: `/v1/products/${cabin.id}/prices/usage`, headers: as(potter), payload: { useSeasonalPrices: true } });
     await add(cabin.id, { quantity: 1, startDate: "2030-08-31T23:59:59Z", endDate: "2030-09-02T00:00:00Z" });
     await add(cabin.id, { quantity: 1, startDate: "2030-09-01T00:00:00Z", endDate: "2030-09-02T00:00:00Z" });
@@ -226,7 +230,12 @@ describe("the signed-in user's cart", () => {
     ] as const) {
       expect((await t.request({ method, url })).statusCode).toBe(401);
     }
-    const sdk = await t.request({ method: "POST", url: `/v1/carts/auth/product/${p.id}`, headers: { api_key: acme.apiKey, mode: "test", authorization: `Bearer ${weaver.token}` }, payload: { quantity: 1 } });
+    const sdk = await t.request({
+      method: "POST",
+      url: `/v1/carts/auth/product/${p.id}`,
+      headers: { api_key: acme.apiKey, mode: "test", authorization: `Bearer ${weaver.token}` },
+      payload: { quantity: 1 },
+    });
     expect(sdk.statusCode).toBe(200);
     expect(sdk.json().user_id).toBe(weaver.id);
   });

@@ -44,13 +44,27 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     const buyer = await t.createUser(acme, "member");
     const bowl = await product({ price: 3000, quantity: 10 });
     const rug = await product({ name: "Rug", price: 12000, type: "service" }, weaver);
-    await t.request({ method: "POST", url: `/v1/products/${rug.id}/prices`, headers: as(weaver), payload: { seasonStart: "2030-06-01T00:00:00Z", seasonEnd: "2030-09-01T00:00:00Z", price: 15000 } });
+    await t.request({
+      method: "POST",
+      url: `/v1/products/${rug.id}/prices`,
+      headers: as(weaver),
+      payload: { seasonStart: "2030-06-01T00:00:00Z", seasonEnd: "2030-09-01T00:00:00Z", price: 15000 },
+    });
     await t.request({ method: "PUT", url: `/v1/products/${rug.id}/prices/usage`, headers: as(weaver), payload: { useSeasonalPrices: true } });
     await add(buyer, bowl.id, { quantity: 3 });
     const cart = await add(buyer, rug.id, { quantity: 1, startDate: "2030-07-01T00:00:00Z", endDate: "2030-07-08T00:00:00Z" });
 
     const c = okContract(await fromCart(cart.id, as(buyer), { notes: "Thanks!", due: "2030-06-20T12:00:00+02:00", includeStripeFees: true }), 201);
-    expect(c).toMatchObject({ cart_id: cart.id, user_id: buyer.id, status: "draft", notes: "Thanks!", due: "2030-06-20T10:00:00Z", currency: "usd", includeStripeFees: true, includeCandleFees: false });
+    expect(c).toMatchObject({
+      cart_id: cart.id,
+      user_id: buyer.id,
+      status: "draft",
+      notes: "Thanks!",
+      due: "2030-06-20T10:00:00Z",
+      currency: "usd",
+      includeStripeFees: true,
+      includeCandleFees: false,
+    });
     expect(c.fees.map((f: Json) => [f.type, f.payer])).toEqual([
       ["stripe:cc", "buyers"],
       ["candle:base", "sellers"],
@@ -96,8 +110,14 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     const carts: Json[] = [];
     for (const b of buyers) carts.push(await add(b, scarce.id));
     const answers = await Promise.all(buyers.map((b, i) => fromCart(carts[i]!.id, as(b))));
-    expect(answers.filter((a) => a.statusCode === 201), answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n")).toHaveLength(3);
-    expect(answers.filter((a) => a.statusCode === 409), answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n")).toHaveLength(7);
+    expect(
+      answers.filter((a) => a.statusCode === 201),
+      answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n"),
+    ).toHaveLength(3);
+    expect(
+      answers.filter((a) => a.statusCode === 409),
+      answers.map((a) => `${a.statusCode} ${a.body.slice(0, 200)}`).join("\n"),
+    ).toHaveLength(7);
     expect(await stock(scarce.id)).toBe(0);
     expect(await t.db.contractItem.aggregate({ where: { productId: scarce.id }, _sum: { reserved: true, quantity: true } })).toEqual({ _sum: { reserved: 3, quantity: 3 } });
   });
@@ -155,7 +175,10 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     await addCard(t, acme, buyer.id);
     await onboardSeller(t, acme, potter.id);
     const mug = await product({ name: "Mug", price: 1800, quantity: 5 });
-    const c = okContract(await fromCart((await add(buyer, mug.id, { quantity: 2 })).id, as(buyer), { includeStripeFees: true, includeCandleFees: true, includePlatformFees: true }), 201);
+    const c = okContract(
+      await fromCart((await add(buyer, mug.id, { quantity: 2 })).id, as(buyer), { includeStripeFees: true, includeCandleFees: true, includePlatformFees: true }),
+      201,
+    );
     const paid = okContract(await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: as(buyer) }));
     expect(paid).toMatchObject({ status: "paid" });
     expect(paid.sellers[0]).toMatchObject({ user_id: potter.id, amountOwed: 3600, amountReceived: 3600 });

@@ -72,7 +72,14 @@ async function buyerWithCard(card = "pm_card_visa"): Promise<TestUser> {
 }
 
 /** A contract: items by sam (and wes), the given buyers; fees as a new contract has them (sellers bear them). */
-async function contract(buyers: TestUser[], items: Json[] = [{ user_id: sam.id, price: 10000 }, { user_id: wes.id, price: 5000 }], extra: Json = {}): Promise<Json> {
+async function contract(
+  buyers: TestUser[],
+  items: Json[] = [
+    { user_id: sam.id, price: 10000 },
+    { user_id: wes.id, price: 5000 },
+  ],
+  extra: Json = {},
+): Promise<Json> {
   const res = await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { items, buyers: buyers.map((b) => ({ user_id: b.id })), ...extra } });
   return okContract(res, 201);
 }
@@ -90,7 +97,12 @@ async function expectSettledOnce(c: Json): Promise<void> {
   for (const s of paid.sellers) expect(s.amountReceived).toBe(s.amountOwed);
   const sim = await simulatorCounts(t, c.id);
   expect(sim.succeeded.map((i) => i.amount).sort()).toEqual(paid.buyers.map((b: Json) => b.amountDue).sort());
-  expect(sim.transfers.map((x) => x.amount).sort()).toEqual(paid.sellers.filter((s: Json) => s.amountOwed > 0).map((s: Json) => s.amountOwed).sort());
+  expect(sim.transfers.map((x) => x.amount).sort()).toEqual(
+    paid.sellers
+      .filter((s: Json) => s.amountOwed > 0)
+      .map((s: Json) => s.amountOwed)
+      .sort(),
+  );
   const books = await settlementBooks(t.db, { platformId: acme.id, mode: "test" }, c.id);
   expect(books).toMatchObject({ incoming: paid.total, balanced: true });
   const txs = await transactionsOf(c.id);
@@ -180,7 +192,13 @@ describe("PUT /v1/contracts/:id/settle", () => {
   it("checks everything before anyone is charged: sellers' accounts, buyers' payment methods, parties, amounts", async () => {
     const bob = await buyerWithCard();
     const newcomer = await t.createUser(acme, "member");
-    const c = await contract([bob], [{ user_id: sam.id, price: 10000 }, { user_id: newcomer.id, price: 100 }]);
+    const c = await contract(
+      [bob],
+      [
+        { user_id: sam.id, price: 10000 },
+        { user_id: newcomer.id, price: 100 },
+      ],
+    );
     const error = failed(await settle(c.id), 409, "seller_not_ready");
     expect(error.message).toContain(newcomer.id);
     expect(error.param).toBe("sellers");
@@ -212,7 +230,12 @@ describe("PUT /v1/contracts/:id/settle", () => {
     const outsider = await t.createUser(acme, "member");
     const c = okContract(
       // The key creates it in the member's name: a member cannot build a deal they are not in.
-      await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { user_id: creator.id, items: [{ user_id: sam.id, price: 2000 }], buyers: [{ user_id: bob.id }] } }),
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: key(),
+        payload: { user_id: creator.id, items: [{ user_id: sam.id, price: 2000 }], buyers: [{ user_id: bob.id }] },
+      }),
       201,
     );
     failed(await settle(c.id, bearer(creator.token)), 403, "not_contract_party");
@@ -460,7 +483,14 @@ describe("crash safety", () => {
     failed(await settle(c.id), 402, "card_declined");
     const declined = (await simulatorCounts(t, c.id)).declined[0]!;
     const deliver = async (id: string) => {
-      const payload = JSON.stringify({ id, object: "event", livemode: false, created: Math.floor(clock.now().getTime() / 1000), type: "payment_intent.payment_failed", data: { object: { id: declined.id, object: "payment_intent" } } });
+      const payload = JSON.stringify({
+        id,
+        object: "event",
+        livemode: false,
+        created: Math.floor(clock.now().getTime() / 1000),
+        type: "payment_intent.payment_failed",
+        data: { object: { id: declined.id, object: "payment_intent" } },
+      });
       const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: OFFLINE_WEBHOOK_SECRET, timestamp: Math.floor(clock.now().getTime() / 1000) });
       return t.request({ method: "POST", url: "/v1/webhooks/stripe", headers: { "content-type": "application/json", "stripe-signature": signature }, payload });
     };

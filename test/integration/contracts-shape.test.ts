@@ -44,7 +44,12 @@ describe("the contract object", () => {
     for (const contract of [created.json(), got.json(), listed.json().data.find((c: { id: string }) => c.id === id)]) {
       expect(() => strictly(contractSchema).parse(contract)).not.toThrow();
       expect(Object.keys(contract)).toEqual(Object.keys(contractSchema.shape));
-      for (const [field, element] of [["items", contract.items[0]], ["buyers", contract.buyers[0]], ["sellers", contract.sellers[0]], ["fees", contract.fees[0]]] as const) {
+      for (const [field, element] of [
+        ["items", contract.items[0]],
+        ["buyers", contract.buyers[0]],
+        ["sellers", contract.sellers[0]],
+        ["fees", contract.fees[0]],
+      ] as const) {
         const schema = (contractSchema.shape[field] as z.ZodArray<z.ZodObject>).element;
         expect(Object.keys(element)).toEqual(Object.keys(schema.shape));
       }

@@ -64,7 +64,10 @@ describe("POST /v1/contracts", () => {
       await create({
         notes: "Spring order",
         due: "2026-12-01T00:00:00Z",
-        items: [{ product_id: bowl.id, quantity: 2 }, { user_id: wes.id, price: 1999, description: "Delivery", type: "service" }],
+        items: [
+          { product_id: bowl.id, quantity: 2 },
+          { user_id: wes.id, price: 1999, description: "Delivery", type: "service" },
+        ],
         buyers: [{ user_id: bob.id }, { user_id: carol.id }],
         fees: [{ amount: 500, description: "Gift wrap" }],
       }),
@@ -90,15 +93,42 @@ describe("POST /v1/contracts", () => {
       subTotal: 5000 + 1999 + 500,
     });
     expect(c.items).toEqual([
-      { id: expect.stringMatching(/^item_/), contract_id: c.id, user_id: sam.id, type: "product", product_id: bowl.id, startDate: null, endDate: null, quantity: 2, price: 2500, total: 5000, description: "Bowl" },
-      { id: expect.stringMatching(/^item_/), contract_id: c.id, user_id: wes.id, type: "service", product_id: null, startDate: null, endDate: null, quantity: 1, price: 1999, total: 1999, description: "Delivery" },
+      {
+        id: expect.stringMatching(/^item_/),
+        contract_id: c.id,
+        user_id: sam.id,
+        type: "product",
+        product_id: bowl.id,
+        startDate: null,
+        endDate: null,
+        quantity: 2,
+        price: 2500,
+        total: 5000,
+        description: "Bowl",
+      },
+      {
+        id: expect.stringMatching(/^item_/),
+        contract_id: c.id,
+        user_id: wes.id,
+        type: "service",
+        product_id: null,
+        startDate: null,
+        endDate: null,
+        quantity: 1,
+        price: 1999,
+        total: 1999,
+        description: "Delivery",
+      },
     ]);
     expect(c.sellers.map((s: Json) => s.user_id)).toEqual([sam.id, wes.id]);
     expect(c.buyers.map((b: Json) => Object.keys(b).sort())).toEqual([
       ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
       ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
     ]);
-    expect(c.buyers.map((b: Json) => [b.accepted, b.acceptedAmount])).toEqual([[null, null], [null, null]]);
+    expect(c.buyers.map((b: Json) => [b.accepted, b.acceptedAmount])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
     expect(c.buyers[0]).toMatchObject({ user_id: bob.id, email: bob.email });
     expect(c.fees.map((f: Json) => [f.type, f.payer])).toEqual([
       ["stripe:cc", "sellers"],
@@ -215,7 +245,16 @@ describe("the figures (the fee module's worked example)", () => {
 
   it("splits between sellers in proportion to their items, and keeps a seller's pin", async () => {
     const c = okContract(
-      await create({ items: [{ user_id: sam.id, price: 20000 }, { user_id: wes.id, price: 10000 }], buyers: [{ user_id: bob.id }], includeStripeFees: true, includeCandleFees: true, includePlatformFees: true }),
+      await create({
+        items: [
+          { user_id: sam.id, price: 20000 },
+          { user_id: wes.id, price: 10000 },
+        ],
+        buyers: [{ user_id: bob.id }],
+        includeStripeFees: true,
+        includeCandleFees: true,
+        includePlatformFees: true,
+      }),
       201,
     );
     expect(c.sellers.map((s: Json) => s.amountOwed)).toEqual([20000, 10000]);
@@ -227,7 +266,12 @@ describe("the figures (the fee module's worked example)", () => {
   });
 
   it("refuses (422, with the gap) a change that makes pins impossible, and changes nothing", async () => {
-    const c = await simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }] });
+    const c = await simple(10000, {
+      items: [
+        { user_id: sam.id, price: 6000 },
+        { user_id: sam.id, price: 4000 },
+      ],
+    });
     okContract(await call("PUT", `/${c.id}/buyer/${bob.id}/due`, { dueAmount: 10000 }));
     const before = okContract(await get(c.id));
     const error = failed(await call("DELETE", `/${c.id}/item/${c.items[1].id}`), 422, "pinned_amounts_exceed_total");
@@ -341,7 +385,7 @@ describe("changes: items, buyers, sellers, fee inclusion, modify", () => {
 
   it("every change route: 401 without credentials, 404 for another platform's contract or a missing one", async () => {
     const c = await simple(10000);
-    const routes: [("POST" | "PUT" | "DELETE" | "GET"), string, Json | undefined][] = [
+    const routes: ["POST" | "PUT" | "DELETE" | "GET", string, Json | undefined][] = [
       ["GET", `/${c.id}`, undefined],
       ["PUT", `/${c.id}`, { notes: "x" }],
       ["DELETE", `/${c.id}`, undefined],
@@ -374,7 +418,7 @@ describe("changes: items, buyers, sellers, fee inclusion, modify", () => {
 
 describe("every change route", () => {
   /** Each route that changes a contract, with a body that would succeed on `c` (made by alice, bought by bob, sold by sam). */
-  function changes(c: Json): [("POST" | "PUT" | "DELETE"), string, Json | undefined][] {
+  function changes(c: Json): ["POST" | "PUT" | "DELETE", string, Json | undefined][] {
     const custom = c.fees.find((f: Json) => f.type === "custom");
     return [
       ["PUT", `/${c.id}`, { includeStripeFees: true }],
@@ -393,7 +437,18 @@ describe("every change route", () => {
   }
   // Alice is also a buyer: a member changes the money only of a deal they are in.
   const fresh = async () =>
-    simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], buyers: [{ user_id: bob.id }, { user_id: alice.id }], fees: [{ amount: 300 }] }, as(alice));
+    simple(
+      10000,
+      {
+        items: [
+          { user_id: sam.id, price: 6000 },
+          { user_id: sam.id, price: 4000 },
+        ],
+        buyers: [{ user_id: bob.id }, { user_id: alice.id }],
+        fees: [{ amount: 300 }],
+      },
+      as(alice),
+    );
 
   it("succeed for the creator in the deal (a seller's pay: that seller or an editor), and keep the invariants", async () => {
     for (const [method, url, payload] of changes(await fresh())) okContract(await call(method, url, payload, as(url.includes("/owed") ? editor : alice)));
@@ -423,7 +478,13 @@ describe("every change route", () => {
   });
 
   it("sync: 422 when pins no longer add up under new rates", async () => {
-    const c = await simple(10000, { items: [{ user_id: sam.id, price: 6000 }, { user_id: sam.id, price: 4000 }], fees: [{ amount: 300 }] });
+    const c = await simple(10000, {
+      items: [
+        { user_id: sam.id, price: 6000 },
+        { user_id: sam.id, price: 4000 },
+      ],
+      fees: [{ amount: 300 }],
+    });
     okContract(await call("PUT", `/${c.id}/fee_inclusion`, { feeInclusion: true }));
     const pinned = okContract(await call("PUT", `/${c.id}/buyer/${bob.id}/due`, { dueAmount: (await get(c.id)).json().total }));
     await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { platformFee: 5 } });
@@ -461,13 +522,35 @@ describe("access", () => {
   });
 
   it("money taken from a seller needs that seller, an editor or the key", async () => {
-    const c = await simple(10000, { items: [{ user_id: sam.id, price: 5000 }, { user_id: wes.id, price: 5000 }], buyers: [{ user_id: bob.id }, { user_id: alice.id }] }, as(alice));
+    const c = await simple(
+      10000,
+      {
+        items: [
+          { user_id: sam.id, price: 5000 },
+          { user_id: wes.id, price: 5000 },
+        ],
+        buyers: [{ user_id: bob.id }, { user_id: alice.id }],
+      },
+      as(alice),
+    );
     failed(await call("PUT", `/${c.id}/seller/${sam.id}/owed`, { owedAmount: 100 }, as(alice)), 403, "seller_pin_forbidden");
     failed(await call("POST", `/${c.id}/fee`, { amount: 100, payer: "sellers" }, as(alice)), 403, "fee_payer_forbidden");
     okContract(await call("POST", `/${c.id}/fee`, { amount: 100 }, as(alice)));
     okContract(await call("PUT", `/${c.id}/seller/${sam.id}/owed`, { owedAmount: 5000 }, as(editor)));
     // A member creating a contract they sell in may pin their own share.
-    const own = okContract(await create({ items: [{ user_id: alice.id, price: 3000 }, { user_id: wes.id, price: 3000 }], buyers: [{ user_id: bob.id }] }, as(alice)), 201);
+    const own = okContract(
+      await create(
+        {
+          items: [
+            { user_id: alice.id, price: 3000 },
+            { user_id: wes.id, price: 3000 },
+          ],
+          buyers: [{ user_id: bob.id }],
+        },
+        as(alice),
+      ),
+      201,
+    );
     okContract(await call("PUT", `/${own.id}/seller/${alice.id}/owed`, { owedAmount: 2000 }, as(alice)));
   });
 });

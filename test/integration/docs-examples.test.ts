@@ -123,7 +123,10 @@ beforeAll(async () => {
   });
   demoKey = (await server.waitFor(/API key \(shown once\): cndl_test_[A-Za-z0-9]+/, 90_000)).split(": ")[1]!;
   for (let ready = false; !ready; ) {
-    ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
+    ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 200));
   }
 }, 120_000);
@@ -142,7 +145,16 @@ async function runBlock(example: DocExample): Promise<BlockRun> {
   const code = example.code.replaceAll("http://localhost:5000", `http://localhost:${port}`);
   const script = `${PRELUDE}\n${code}\n${EPILOGUE}`;
   const child = spawn("bash", ["-c", script], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", KEY: demoKey, METRICS_PORT: String(metricsPort), METRICS_TOKEN, DOCS_WORKDIR: workDir, DOCS_STATE: state, DOCS_CURL_LOG: log },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      KEY: demoKey,
+      METRICS_PORT: String(metricsPort),
+      METRICS_TOKEN,
+      DOCS_WORKDIR: workDir,
+      DOCS_STATE: state,
+      DOCS_CURL_LOG: log,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

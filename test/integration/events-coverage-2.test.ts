@@ -431,7 +431,9 @@ describe("erasing a user", () => {
     const shade = await product(user, { name: "Lamp, shade", parent_product_id: lamp.id });
     const old = await product(user, { name: "Old" });
     await act(user, "POST", `/${old.id}/archive`);
-    const cartId = (await t.request({ method: "POST", url: `/v1/carts/auth/product/${(await product(seller, { name: "Secret gift" })).id}`, headers: as(user), payload: { quantity: 1 } })).json().id;
+    const cartId = (
+      await t.request({ method: "POST", url: `/v1/carts/auth/product/${(await product(seller, { name: "Secret gift" })).id}`, headers: as(user), payload: { quantity: 1 } })
+    ).json().id;
     expect(JSON.stringify(await eventsAbout(cartId))).toContain("Secret gift");
 
     await t.db.user.update({ where: { id: user.id }, data: { scheduledDeletion: new Date(Date.now() - 1000) } });

@@ -98,7 +98,15 @@ async function expectEventOf(res: LightMyRequestResponse, type: string, object: 
 
 const stripeEventId = () => `evt_${randomBytes(12).toString("hex")}`;
 function stripeEvent(type: string, object: Record<string, unknown>): string {
-  return JSON.stringify({ id: stripeEventId(), object: "event", api_version: "2025-01-27.acacia", created: Math.floor(Date.now() / 1000), livemode: false, type, data: { object } });
+  return JSON.stringify({
+    id: stripeEventId(),
+    object: "event",
+    api_version: "2025-01-27.acacia",
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type,
+    data: { object },
+  });
 }
 const sign = (payload: string) => Stripe.webhooks.generateTestHeaderString({ payload, secret: OFFLINE_WEBHOOK_SECRET });
 async function deliverToStripeEndpoint(type: string, object: Record<string, unknown>) {
@@ -124,16 +132,31 @@ describe("calendars", () => {
 
   it("calendar.availability_updated with the calendar after the change (first use: calendar.created before it)", async () => {
     const user = await t.createUser(acme);
-    const set = await t.request({ method: "POST", url: "/v1/calendars/auth/availability", headers: bearer(user.token), payload: [{ dayOfWeek: "monday", startTime: "09:00", endTime: "17:00" }] });
+    const set = await t.request({
+      method: "POST",
+      url: "/v1/calendars/auth/availability",
+      headers: bearer(user.token),
+      payload: [{ dayOfWeek: "monday", startTime: "09:00", endTime: "17:00" }],
+    });
     expect((await eventsOf(set)).map((e) => e.type)).toEqual(["calendar.created", "calendar.availability_updated"]);
     const event = await expectEventOf(set, "calendar.availability_updated", set.json(), "calendar");
     expect(event.data.object.availability).toMatchObject([{ dayOfWeek: "monday", startTime: "09:00:00", endTime: "17:00:00" }]);
 
-    const replaced = await t.request({ method: "PUT", url: "/v1/calendars/auth/availability", headers: bearer(user.token), payload: [{ dayOfWeek: "friday", startTime: "10:00", endTime: "11:00" }] });
+    const replaced = await t.request({
+      method: "PUT",
+      url: "/v1/calendars/auth/availability",
+      headers: bearer(user.token),
+      payload: [{ dayOfWeek: "friday", startTime: "10:00", endTime: "11:00" }],
+    });
     expect((await eventsOf(replaced)).map((e) => e.type)).toEqual(["calendar.availability_updated"]);
     await expectEventOf(replaced, "calendar.availability_updated");
 
-    const invalid = await t.request({ method: "PUT", url: "/v1/calendars/auth/availability", headers: bearer(user.token), payload: [{ dayOfWeek: "friday", startTime: "11:00", endTime: "10:00" }] });
+    const invalid = await t.request({
+      method: "PUT",
+      url: "/v1/calendars/auth/availability",
+      headers: bearer(user.token),
+      payload: [{ dayOfWeek: "friday", startTime: "11:00", endTime: "10:00" }],
+    });
     expect(invalid.statusCode).toBe(400);
     expect((await eventsAbout(set.json().id)).map((e) => e.type)).toEqual(["calendar.created", "calendar.availability_updated", "calendar.availability_updated"]);
   });
@@ -153,7 +176,12 @@ describe("calendars", () => {
     expect(event.data.object.attendees).toMatchObject([{ user_id: other.id, email: other.email }]);
     const id = created.json().id as string;
 
-    const moved = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${id}`, headers: bearer(user.token), payload: { eventStart: "2031-03-03T12:00:00Z", eventEnd: "2031-03-03T13:00:00Z" } });
+    const moved = await t.request({
+      method: "PUT",
+      url: `/v1/calendars/auth/event/${id}`,
+      headers: bearer(user.token),
+      payload: { eventStart: "2031-03-03T12:00:00Z", eventEnd: "2031-03-03T13:00:00Z" },
+    });
     expect((await expectEventOf(moved, "calendar_event.updated")).data.object.eventStart).toBe("2031-03-03T12:00:00Z");
     const cancelled = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${id}`, headers: bearer(user.token), payload: { cancelled: true, attendees: [] } });
     expect((await expectEventOf(cancelled, "calendar_event.updated")).data.object).toMatchObject({ cancelled: true, attendees: [] });
@@ -175,7 +203,12 @@ describe("calendars", () => {
     // The attendee is checked after the event row is written: the rollback takes both.
     const unknown = await createEvent(user, { eventStart: "2031-04-08T10:00:00Z", eventEnd: "2031-04-08T11:00:00Z", isUnavailable: true, attendees: [{ user_id: newId("user") }] });
     expect(unknown.statusCode).toBe(404);
-    const badUpdate = await t.request({ method: "PUT", url: `/v1/calendars/auth/event/${taken.json().id}`, headers: bearer(user.token), payload: { attendees: [{ user_id: newId("user") }] } });
+    const badUpdate = await t.request({
+      method: "PUT",
+      url: `/v1/calendars/auth/event/${taken.json().id}`,
+      headers: bearer(user.token),
+      payload: { attendees: [{ user_id: newId("user") }] },
+    });
     expect(badUpdate.statusCode).toBe(404);
     await t.db.calendarEvent.update({ where: { id: taken.json().id }, data: { subscriptionId: newId("subscription") } });
     expect((await t.request({ method: "DELETE", url: `/v1/calendars/auth/event/${taken.json().id}`, headers: bearer(user.token) })).statusCode).toBe(409);
@@ -187,8 +220,10 @@ describe("calendars", () => {
 // ── payment methods ──────────────────────────────────────────────────────────────────────────────
 
 describe("payment methods", () => {
-  const attach = (user: TestUser, token: string) => t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: token } });
-  const listed = async (user: TestUser) => (await t.request({ method: "GET", url: "/v1/users/auth/payment_methods", headers: bearer(user.token) })).json().paymentMethods as Record<string, unknown>[];
+  const attach = (user: TestUser, token: string) =>
+    t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: token } });
+  const listed = async (user: TestUser) =>
+    (await t.request({ method: "GET", url: "/v1/users/auth/payment_methods", headers: bearer(user.token) })).json().paymentMethods as Record<string, unknown>[];
 
   it("payment_method.attached (and user.updated for the new Stripe customer); nothing for attaching it again", async () => {
     const user = await t.createUser(acme);
@@ -522,7 +557,12 @@ describe("webhook deliveries", () => {
   it("an endpoint subscribed to calendar_event.created and transaction.created receives exactly those", async () => {
     const receiver = await startReceiver();
     receivers.push(receiver);
-    const endpoint = await t.request({ method: "POST", url: "/v1/webhooks", headers: key(), payload: { url: receiver.url, events: ["calendar_event.created", "transaction.created"] } });
+    const endpoint = await t.request({
+      method: "POST",
+      url: "/v1/webhooks",
+      headers: key(),
+      payload: { url: receiver.url, events: ["calendar_event.created", "transaction.created"] },
+    });
     expect(endpoint.statusCode, endpoint.body).toBe(201);
 
     const user = await t.createUser(acme);
@@ -541,7 +581,12 @@ describe("webhook deliveries", () => {
     const bodies = got.map((r) => JSON.parse(r.body) as ApiEvent);
     expect(got.map((r) => r.headers["candle-event-type"])).toEqual(["calendar_event.created", ...s.all.map(() => "transaction.created")]);
     expect(bodies[0]!.data.object).toEqual(created.json());
-    expect(bodies.slice(1).map((b) => b.object_id).sort()).toEqual(s.all.map((r) => r.id).sort());
+    expect(
+      bodies
+        .slice(1)
+        .map((b) => b.object_id)
+        .sort(),
+    ).toEqual(s.all.map((r) => r.id).sort());
     for (const body of bodies) expect(await t.request({ method: "GET", url: `/v1/events/${body.id}`, headers: key() }).then((r) => r.json())).toEqual(body);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.requests).toHaveLength(1 + s.all.length);
@@ -553,7 +598,8 @@ describe("webhook deliveries", () => {
 describe("erasing a user", () => {
   it("scrubs the events of their payment methods, bank account and calendar of personal data", async () => {
     const user = await t.createUser(acme);
-    const pm = (await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: "pm_card_visa" } })).json().paymentMethod;
+    const pm = (await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: "pm_card_visa" } })).json()
+      .paymentMethod;
     const account = (await t.request({ method: "POST", url: "/v1/users/auth/bank_account", headers: bearer(user.token) })).json().stripeConnectId as string;
     await t.db.simAccount.update({ where: { id: account }, data: { chargesEnabled: true, bankLast4: "6789" } });
     await t.request({ method: "GET", url: "/v1/users/auth/bank_account", headers: bearer(user.token) });
@@ -562,7 +608,14 @@ describe("erasing a user", () => {
         method: "POST",
         url: "/v1/calendars/auth/event",
         headers: bearer(user.token),
-        payload: { title: "Therapy", location: "12 Private Road", eventStart: "2031-06-02T10:00:00Z", eventEnd: "2031-06-02T11:00:00Z", isUnavailable: true, attendees: [{ email: "friend@example.com", name: "Friend" }] },
+        payload: {
+          title: "Therapy",
+          location: "12 Private Road",
+          eventStart: "2031-06-02T10:00:00Z",
+          eventEnd: "2031-06-02T11:00:00Z",
+          isUnavailable: true,
+          attendees: [{ email: "friend@example.com", name: "Friend" }],
+        },
       })
     ).json();
     const calendarId = event.calendar_id as string;

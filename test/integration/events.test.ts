@@ -144,7 +144,10 @@ describe("events recorded by each change", () => {
   });
 
   it("platform.updated (modify, logo)", async () => {
-    await expectEventOf(await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { description: "Things", domains: ["acme.events.test"] } }), "platform.updated");
+    await expectEventOf(
+      await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { description: "Things", domains: ["acme.events.test"] } }),
+      "platform.updated",
+    );
     const logo = await upload(`/v1/platforms/${acme.id}/image`);
     const event = await expectEventOf(logo, "platform.updated");
     expect(event.data.object.logo).toBe(logo.json().logo);

@@ -171,7 +171,12 @@ describe("Idempotency-Key on PUT, PATCH and DELETE", () => {
   }
 
   async function contractFor(buyer: TestUser) {
-    const res = await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(acme.apiKey), payload: { items: [{ user_id: seller.id, price: 4200 }], buyers: [{ user_id: buyer.id }] } });
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/contracts",
+      headers: bearer(acme.apiKey),
+      payload: { items: [{ user_id: seller.id, price: 4200 }], buyers: [{ user_id: buyer.id }] },
+    });
     return okContract(res, 201);
   }
 

@@ -15,8 +15,8 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const pendingEmails = async () =>
-  (await t.db.$queryRaw<{ attempts: number; last_error: string | null }[]>`
-    SELECT attempts, last_error FROM graphile_worker.jobs WHERE task_identifier = 'send-email'`);
+  await t.db.$queryRaw<{ attempts: number; last_error: string | null }[]>`
+    SELECT attempts, last_error FROM graphile_worker.jobs WHERE task_identifier = 'send-email'`;
 
 describe("emails go through the job queue", () => {
   it("answers sign-in requests while SMTP is down, and delivers the code once it is back", async () => {

@@ -76,9 +76,7 @@ describe("API keys", () => {
     const p = await t.createPlatform();
     const second = (await t.request({ method: "POST", url: keysUrl(p), headers: bearer(p.apiKey) })).json();
     const first = (await t.db.apiKey.findFirstOrThrow({ where: { platformId: p.id, id: { not: second.id } } })).id;
-    const results = await Promise.all(
-      [first, second.id].map((id) => t.request({ method: "DELETE", url: `${keysUrl(p)}/${id}`, headers: bearer(second.secret) })),
-    );
+    const results = await Promise.all([first, second.id].map((id) => t.request({ method: "DELETE", url: `${keysUrl(p)}/${id}`, headers: bearer(second.secret) })));
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
     expect(await t.db.apiKey.count({ where: { platformId: p.id, revoked: null } })).toBe(1);
   });

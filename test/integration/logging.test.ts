@@ -32,7 +32,11 @@ describe("logs", () => {
     try {
       const user = await t.createUser(acme, "member");
       await app.inject({ method: "GET", url: "/v1/platforms", headers: { authorization: `Bearer ${acme.apiKey}`, "x-request-id": "log-check-1" } });
-      await app.inject({ method: "GET", url: "/v1/platforms", headers: { api_key: acme.apiKey, mode: "test", authorization: `Bearer ${user.token}`, "x-request-id": "log-check-2" } });
+      await app.inject({
+        method: "GET",
+        url: "/v1/platforms",
+        headers: { api_key: acme.apiKey, mode: "test", authorization: `Bearer ${user.token}`, "x-request-id": "log-check-2" },
+      });
       await app.inject({ method: "GET", url: "/v1/platforms", headers: { authorization: "Bearer cndl_test_wrongwrongwrongwrongwrong", "x-request-id": "log-check-3" } });
     } finally {
       await app.close();

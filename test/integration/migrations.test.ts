@@ -106,7 +106,7 @@ describe("schema.prisma and prisma/migrations", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "schema-"));
     try {
       const schema = await fs.readFile(SCHEMA_PATH, "utf8");
-      const edited = schema.replace("  activeSubscription String?  @map(\"active_subscription\")", "  activeSubscription String?  @map(\"active_subscription\")\n  tagline String?");
+      const edited = schema.replace('  activeSubscription String?  @map("active_subscription")', '  activeSubscription String?  @map("active_subscription")\n  tagline String?');
       expect(edited).not.toBe(schema);
       const file = path.join(dir, "schema.prisma");
       await fs.writeFile(file, edited);

@@ -13,8 +13,18 @@ import { createTestContext, type TestContext } from "../helpers/app.js";
  * (the drift check), and the client types, the error codes page and the Postman collection must be
  * generated from it. `npm run openapi` brings them up to date.
  */
-type Operation = { operationId: string; summary?: string; parameters?: { in: string; example?: unknown }[]; requestBody?: { content: Record<string, { example?: unknown }> }; responses: Record<string, { description: string; content?: Record<string, { example?: unknown }> }>; "x-codeSamples"?: unknown[] };
-type Spec = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties?: Record<string, { properties?: Record<string, { enum?: string[] }> }> }> } };
+type Operation = {
+  operationId: string;
+  summary?: string;
+  parameters?: { in: string; example?: unknown }[];
+  requestBody?: { content: Record<string, { example?: unknown }> };
+  responses: Record<string, { description: string; content?: Record<string, { example?: unknown }> }>;
+  "x-codeSamples"?: unknown[];
+};
+type Spec = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, { properties?: Record<string, { enum?: string[] }> }> }> };
+};
 
 let t: TestContext;
 let served: Spec;
@@ -38,7 +48,10 @@ describe("openapi.json", () => {
       const where = `${method.toUpperCase()} ${path}`;
       expect(op.summary, where).toBeTruthy();
       expect(op["x-codeSamples"], where).toHaveLength(1);
-      expect(Object.keys(op.responses).some((s) => s.startsWith("4")), `${where} has no 4xx answer`).toBe(true);
+      expect(
+        Object.keys(op.responses).some((s) => s.startsWith("4")),
+        `${where} has no 4xx answer`,
+      ).toBe(true);
       for (const [status, response] of Object.entries(op.responses)) {
         expect(response.description, `${where} ${status}`).not.toBe("Default Response");
         for (const [type, media] of Object.entries(response.content ?? {})) if (type === "application/json") expect(media.example, `${where} ${status}`).toBeDefined();

@@ -5,7 +5,10 @@ let t: TestContext;
 type BodySchema = { required?: string[]; anyOf?: BodySchema[] };
 let spec: {
   openapi: string;
-  paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; tags?: string[]; requestBody?: { required?: boolean; content: Record<string, { schema?: BodySchema }> } }>>;
+  paths: Record<
+    string,
+    Record<string, { operationId?: string; security?: unknown[]; tags?: string[]; requestBody?: { required?: boolean; content: Record<string, { schema?: BodySchema }> } }>
+  >;
   components: { schemas: Record<string, unknown> };
 };
 
@@ -60,7 +63,9 @@ describe("/openapi.json", () => {
         }
       }
     }
-    expect(optional).toEqual(expect.arrayContaining(["put /v1/contracts/{id}/settle", "post /v1/waitlists/{id}/grant", "post /v1/contracts/{id}/send", "delete /v1/products/{id}"]));
+    expect(optional).toEqual(
+      expect.arrayContaining(["put /v1/contracts/{id}/settle", "post /v1/waitlists/{id}/grant", "post /v1/contracts/{id}/send", "delete /v1/products/{id}"]),
+    );
     expect(spec.paths["/v1/auth/otp/email"]!.post!.requestBody!.required).toBe(true);
   });
 

@@ -39,7 +39,11 @@ async function boot(env: Record<string, string>) {
   const port = await freePort();
   const server = runScript("src/server.ts", [], { ...env, PORT: String(port) });
   const api = (method: string, p: string, key: string, body?: unknown) =>
-    fetch(`http://127.0.0.1:${port}${p}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    fetch(`http://127.0.0.1:${port}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
   return { server, api };
 }
 
@@ -87,7 +91,9 @@ describe("operating a node", () => {
       expect((await api("GET", "/v1/platforms", newKey)).status).toBe(401);
       // The last active key stays.
       const last = await cli("scripts/platforms.ts", ["list", "--json"], env);
-      const demoKeyId = ((await (await api("GET", `/v1/platforms/${platforms[0]!.id}/keys`, demoKey)).json()) as { data: { id: string; revoked: string | null }[] }).data.find((k) => !k.revoked)!.id;
+      const demoKeyId = ((await (await api("GET", `/v1/platforms/${platforms[0]!.id}/keys`, demoKey)).json()) as { data: { id: string; revoked: string | null }[] }).data.find(
+        (k) => !k.revoked,
+      )!.id;
       expect(JSON.parse(last.stdout)[0].active_keys).toBe(1);
       const refused = await cli("scripts/platforms.ts", ["revoke-key", "--key", demoKeyId], env);
       expect(refused.code).toBe(1);

@@ -148,7 +148,13 @@ describe("Stripe's failures, in our envelope", () => {
     );
     const res = await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: "pm_card_chargeDeclined" } });
     expect(res.statusCode).toBe(402);
-    expect(res.json().error).toEqual({ type: "card_error", code: "card_declined", decline_code: "generic_decline", message: "Your card was declined.", request_id: expect.any(String) });
+    expect(res.json().error).toEqual({
+      type: "card_error",
+      code: "card_declined",
+      decline_code: "generic_decline",
+      message: "Your card was declined.",
+      request_id: expect.any(String),
+    });
     expect(await t.db.paymentMethod.count({ where: { userId: user.id } })).toBe(0);
   });
 

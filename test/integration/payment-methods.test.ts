@@ -65,7 +65,10 @@ describe("POST /v1/users/auth/client_secret", () => {
     expect(body.stripeCustomerId).toMatch(/^cus_/);
     expect(body.setupIntentId).toMatch(/^seti_/);
     expect(body.clientSecret).toMatch(new RegExp(`^${body.setupIntentId}_secret_`));
-    expect(await t.db.simCustomer.findUnique({ where: { id: body.stripeCustomerId } })).toMatchObject({ email: user.email, metadata: { user_id: user.id, platform_id: acme.id, mode: "test" } });
+    expect(await t.db.simCustomer.findUnique({ where: { id: body.stripeCustomerId } })).toMatchObject({
+      email: user.email,
+      metadata: { user_id: user.id, platform_id: acme.id, mode: "test" },
+    });
     expect(await t.db.simSetupIntent.findUnique({ where: { id: body.setupIntentId } })).toMatchObject({ customerId: body.stripeCustomerId });
 
     const again = (await t.request({ method: "POST", url: "/v1/users/auth/client_secret", headers: bearer(user.token) })).json();
@@ -133,7 +136,16 @@ describe("POST /v1/users/auth/payment_methods", () => {
     const mastercard = await attached(user, "pm_card_mastercard");
     const bank = await attached(user, "pm_usBankAccount");
     expect(mastercard).toMatchObject({ brand: "mastercard", last4: "4444", isDefault: false });
-    expect(bank).toMatchObject({ type: "us_bank_account", brand: "STRIPE TEST BANK", last4: "6789", accountHolderType: "individual", expMonth: null, expYear: null, funding: null, isDefault: false });
+    expect(bank).toMatchObject({
+      type: "us_bank_account",
+      brand: "STRIPE TEST BANK",
+      last4: "6789",
+      accountHolderType: "individual",
+      expMonth: null,
+      expYear: null,
+      funding: null,
+      isDefault: false,
+    });
     expect(defaults(await listed(user))).toEqual([visa.id]);
   });
 
@@ -208,7 +220,12 @@ describe("POST /v1/users/auth/payment_methods", () => {
     const user = await t.createUser(acme);
     const res = await attach(user, "pm_doesNotExist");
     expect(res.statusCode).toBe(400);
-    expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "resource_missing", param: "payment_method", message: "No such PaymentMethod: 'pm_doesNotExist'" });
+    expect(res.json().error).toMatchObject({
+      type: "invalid_request_error",
+      code: "resource_missing",
+      param: "payment_method",
+      message: "No such PaymentMethod: 'pm_doesNotExist'",
+    });
   });
 
   it("refuses a payment method attached to another user's customer (the gateway's 400)", async () => {
@@ -327,7 +344,9 @@ describe("DELETE /v1/users/auth/payment_methods/:payment_method_id", () => {
     const user = await t.createUser(acme);
     const neighbour = await t.createUser(acme);
     const theirs = await attached(neighbour, "pm_card_visa");
-    const foreign = (await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(stranger.token), payload: { payment_method: "pm_card_visa" } })).json().paymentMethod;
+    const foreign = (
+      await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(stranger.token), payload: { payment_method: "pm_card_visa" } })
+    ).json().paymentMethod;
     for (const ref of [theirs.id, theirs.stripePaymentMethodId, foreign.id]) {
       const res = await t.request({ method: "DELETE", url: `/v1/users/auth/payment_methods/${ref}`, headers: bearer(user.token) });
       expect(res.statusCode, ref).toBe(404);
@@ -351,7 +370,12 @@ describe("the /v1/users/:id twins (platform key or admin)", () => {
     const visa = await t.request({ method: "POST", url: `/v1/users/${user.id}/payment_methods`, headers: key(), payload: { payment_method: "pm_card_visa" } });
     expect(visa.statusCode).toBe(200);
     expect(visa.json().stripeCustomerId).toBe(secret.json().stripeCustomerId);
-    const mastercard = await t.request({ method: "POST", url: `/v1/users/${user.id}/payment_methods`, headers: bearer(admin.token), payload: { payment_method: "pm_card_mastercard" } });
+    const mastercard = await t.request({
+      method: "POST",
+      url: `/v1/users/${user.id}/payment_methods`,
+      headers: bearer(admin.token),
+      payload: { payment_method: "pm_card_mastercard" },
+    });
     expect(mastercard.json().paymentMethod.isDefault).toBe(false);
 
     const list = await t.request({ method: "GET", url: `/v1/users/${user.id}/payment_methods`, headers: bearer(admin.token) });
@@ -375,7 +399,12 @@ describe("the /v1/users/:id twins (platform key or admin)", () => {
       ["PUT", `/v1/users/${member.id}/payment_methods/${pm.id}/default`],
       ["DELETE", `/v1/users/${member.id}/payment_methods/${pm.id}`],
     ] as const) {
-      const res = await t.request({ method, url, headers: bearer(member.token), payload: method === "POST" && url.endsWith("payment_methods") ? { payment_method: "pm_card_amex" } : undefined });
+      const res = await t.request({
+        method,
+        url,
+        headers: bearer(member.token),
+        payload: method === "POST" && url.endsWith("payment_methods") ? { payment_method: "pm_card_amex" } : undefined,
+      });
       expect(res.statusCode, `${method} ${url}`).toBe(403);
     }
     expect(await listed(member)).toEqual([pm]);

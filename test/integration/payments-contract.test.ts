@@ -41,9 +41,7 @@ const key = () => `contract:${++n}`;
 /** What a caller can observe of an outcome: the value with ids reduced to their shape, or the error's public face. */
 function observable(value: unknown): unknown {
   if (typeof value === "string") {
-    return value
-      .replace(/^(seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/, "$1_…_secret_…")
-      .replace(/^(cus|pm|seti|pi|ch|acct|tr|re|trr|evt)_[A-Za-z0-9]+$/, "$1_…");
+    return value.replace(/^(seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/, "$1_…_secret_…").replace(/^(cus|pm|seti|pi|ch|acct|tr|re|trr|evt)_[A-Za-z0-9]+$/, "$1_…");
   }
   if (value instanceof Date) return "date";
   if (Array.isArray(value)) return value.map(observable);
@@ -132,7 +130,15 @@ const scenarios: Scenario[] = [
     script(stripe) {
       stripe.on("POST", "/v1/customers", { body: so.customer("cus_A", "buyer@example.com") });
       stripe.on("POST", "/v1/payment_methods/pm_card_visa/attach", { body: visa });
-      const intent = so.paymentIntent({ id: "pi_A", amount: 2500, currency: "usd", customer: "cus_A", paymentMethod: "pm_1Visa", charge: "ch_A", metadata: { contract_id: "inv_1" } });
+      const intent = so.paymentIntent({
+        id: "pi_A",
+        amount: 2500,
+        currency: "usd",
+        customer: "cus_A",
+        paymentMethod: "pm_1Visa",
+        charge: "ch_A",
+        metadata: { contract_id: "inv_1" },
+      });
       stripe.on("POST", "/v1/payment_intents", { body: intent });
       stripe.on("GET", "/v1/payment_intents/pi_A", { body: intent });
     },
@@ -169,17 +175,13 @@ const scenarios: Scenario[] = [
     name: "pm_card_chargeDeclined attaches, then declines with card_declined / generic_decline",
     script: (stripe) => declineScript(stripe, declinedCard, "generic_decline", "Your card was declined."),
     run: declineRun("pm_card_chargeDeclined"),
-    expected: [
-      { error: { class: "CardError", status: 402, type: "card_error", code: "card_declined", param: null, declineCode: "generic_decline", paymentIntent: "pi_…" } },
-    ],
+    expected: [{ error: { class: "CardError", status: 402, type: "card_error", code: "card_declined", param: null, declineCode: "generic_decline", paymentIntent: "pi_…" } }],
   },
   {
     name: "pm_card_insufficientFunds declines with card_declined / insufficient_funds",
     script: (stripe) => declineScript(stripe, poorCard, "insufficient_funds", "Your card has insufficient funds."),
     run: declineRun("pm_card_insufficientFunds"),
-    expected: [
-      { error: { class: "CardError", status: 402, type: "card_error", code: "card_declined", param: null, declineCode: "insufficient_funds", paymentIntent: "pi_…" } },
-    ],
+    expected: [{ error: { class: "CardError", status: 402, type: "card_error", code: "card_declined", param: null, declineCode: "insufficient_funds", paymentIntent: "pi_…" } }],
   },
   {
     name: "an unknown payment method is a 400 resource_missing",
@@ -207,7 +209,12 @@ const scenarios: Scenario[] = [
         "POST",
         "/v1/refunds",
         { body: so.refund("re_A", 400, "pi_A") },
-        so.error(400, { type: "invalid_request_error", code: "amount_too_large", message: "Refund amount ($7.00) is greater than unrefunded amount on charge ($6.00)", param: "amount" }),
+        so.error(400, {
+          type: "invalid_request_error",
+          code: "amount_too_large",
+          message: "Refund amount ($7.00) is greater than unrefunded amount on charge ($6.00)",
+          param: "amount",
+        }),
       );
     },
     async run(gateway) {
@@ -264,7 +271,8 @@ const scenarios: Scenario[] = [
         { body: so.customer("cus_A", "first@example.com") },
         so.error(400, {
           type: "idempotency_error",
-          message: "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than 'k' if you meant to execute a different request.",
+          message:
+            "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than 'k' if you meant to execute a different request.",
         }),
       );
     },

@@ -316,7 +316,12 @@ describe("refunds", () => {
 
     const over = await failure(payments.createRefund({ paymentIntentId: intent.id, amount: 700, metadata: {}, idempotencyKey: key() }));
     expect(over).toBeInstanceOf(PaymentsRequestError);
-    expect(over).toMatchObject({ status: 400, code: "amount_too_large", param: "amount", message: "Refund amount (7.00 usd) is greater than unrefunded amount on charge (6.00 usd)" });
+    expect(over).toMatchObject({
+      status: 400,
+      code: "amount_too_large",
+      param: "amount",
+      message: "Refund amount (7.00 usd) is greater than unrefunded amount on charge (6.00 usd)",
+    });
 
     const rest = await payments.createRefund({ paymentIntentId: intent.id, metadata: {}, idempotencyKey: key() });
     expect(rest).toMatchObject({ status: "succeeded", amount: 600 });
@@ -408,11 +413,7 @@ describe("Connect accounts and onboarding", () => {
     const link = new URL((await payments.createAccountLink({ accountId: id, refreshUrl: "https://shop.test/r", returnUrl: "https://shop.test/d" })).url);
     const token = link.searchParams.get("token")!;
 
-    for (const url of [
-      `/offline/connect/onboard/${id}?token=unknownToken`,
-      `/offline/connect/onboard/${id}`,
-      `/offline/connect/onboard/${otherId}?token=${token}`,
-    ]) {
+    for (const url of [`/offline/connect/onboard/${id}?token=unknownToken`, `/offline/connect/onboard/${id}`, `/offline/connect/onboard/${otherId}?token=${token}`]) {
       expect((await t.request({ method: "GET", url })).statusCode, url).toBe(404);
     }
     await t.db.simAccountLink.updateMany({ where: { accountId: id }, data: { expires: new Date(Date.now() - 1000) } });

@@ -244,7 +244,21 @@ describe("request shapes", () => {
   });
 
   it("sends an Idempotency-Key on every mutating call and never on reads", async () => {
-    standIn.on("POST", /.*/, (req) => ({ body: { id: `obj_${req.path.replace(/\W/g, "")}`, object: "x", client_secret: "s", type: "card", card: { brand: "visa", last4: "4242", exp_month: 1, exp_year: 2030, funding: "credit" }, url: "u", expires_at: 1, status: "succeeded", amount: 1, currency: "usd", metadata: {} } }));
+    standIn.on("POST", /.*/, (req) => ({
+      body: {
+        id: `obj_${req.path.replace(/\W/g, "")}`,
+        object: "x",
+        client_secret: "s",
+        type: "card",
+        card: { brand: "visa", last4: "4242", exp_month: 1, exp_year: 2030, funding: "credit" },
+        url: "u",
+        expires_at: 1,
+        status: "succeeded",
+        amount: 1,
+        currency: "usd",
+        metadata: {},
+      },
+    }));
     standIn.on("GET", /.*/, { body: so.account("acct_1", true) });
     await stripe.createCustomer({ email: "a@example.com", metadata: {}, idempotencyKey: "k1" });
     await stripe.createSetupIntent({ customerId: "cus_1", idempotencyKey: "k2" });
@@ -300,7 +314,12 @@ describe("Stripe's errors, mapped", () => {
     standIn.on(
       "POST",
       "/v1/refunds",
-      so.error(400, { type: "invalid_request_error", code: "amount_too_large", message: "Refund amount ($20.00) is greater than unrefunded amount on charge ($10.00)", param: "amount" }),
+      so.error(400, {
+        type: "invalid_request_error",
+        code: "amount_too_large",
+        message: "Refund amount ($20.00) is greater than unrefunded amount on charge ($10.00)",
+        param: "amount",
+      }),
     );
     const err = await failure(stripe.createRefund({ paymentIntentId: "pi_1", amount: 2000, metadata: {}, idempotencyKey: "r" }));
     expect(err).toBeInstanceOf(PaymentsRequestError);
@@ -308,12 +327,20 @@ describe("Stripe's errors, mapped", () => {
   });
 
   it("a 404 resource_missing stays a 404", async () => {
-    standIn.on("GET", "/v1/payment_intents/pi_nope", so.error(404, { type: "invalid_request_error", code: "resource_missing", message: "No such payment_intent: 'pi_nope'", param: "intent" }));
+    standIn.on(
+      "GET",
+      "/v1/payment_intents/pi_nope",
+      so.error(404, { type: "invalid_request_error", code: "resource_missing", message: "No such payment_intent: 'pi_nope'", param: "intent" }),
+    );
     expect(await failure(stripe.retrievePaymentIntent("pi_nope"))).toMatchObject({ status: 404, code: "resource_missing", message: "No such payment_intent: 'pi_nope'" });
   });
 
   it("an idempotency_error becomes a PaymentsIdempotencyError", async () => {
-    standIn.on("POST", "/v1/customers", so.error(400, { type: "idempotency_error", message: "Keys for idempotent requests can only be used with the same parameters they were first used with." }));
+    standIn.on(
+      "POST",
+      "/v1/customers",
+      so.error(400, { type: "idempotency_error", message: "Keys for idempotent requests can only be used with the same parameters they were first used with." }),
+    );
     const err = await failure(stripe.createCustomer({ email: "a@example.com", metadata: {}, idempotencyKey: "reused" }));
     expect(err).toBeInstanceOf(PaymentsIdempotencyError);
     expect(err).toMatchObject({ status: 400, type: "idempotency_error", code: "idempotency_key_reused" });
@@ -365,12 +392,9 @@ describe("Stripe's errors, mapped", () => {
   });
 
   it("retries a 5xx with the same idempotency key, so the charge happens once", async () => {
-    standIn.on(
-      "POST",
-      "/v1/payment_intents",
-      so.error(500, { type: "api_error", message: "Something went wrong on Stripe's end." }),
-      { body: so.paymentIntent({ id: "pi_retried", amount: 1000, currency: "usd", customer: "cus_1", paymentMethod: "pm_1" }) },
-    );
+    standIn.on("POST", "/v1/payment_intents", so.error(500, { type: "api_error", message: "Something went wrong on Stripe's end." }), {
+      body: so.paymentIntent({ id: "pi_retried", amount: 1000, currency: "usd", customer: "cus_1", paymentMethod: "pm_1" }),
+    });
     const patient = createStripeGateway({ secretKey: SECRET_KEY, ...standIn.address, maxNetworkRetries: 1 });
     expect(await patient.createPaymentIntent(chargeInput)).toMatchObject({ id: "pi_retried", status: "succeeded" });
     expect(standIn.requests.map((r) => r.headers["idempotency-key"])).toEqual(["charge:x", "charge:x"]);
@@ -388,7 +412,13 @@ describe("Stripe's errors, mapped", () => {
     await app.close();
 
     expect(declined.statusCode).toBe(402);
-    expect(declined.json().error).toEqual({ type: "card_error", code: "card_declined", decline_code: "generic_decline", message: "Your card was declined.", request_id: expect.any(String) });
+    expect(declined.json().error).toEqual({
+      type: "card_error",
+      code: "card_declined",
+      decline_code: "generic_decline",
+      message: "Your card was declined.",
+      request_id: expect.any(String),
+    });
     expect(outage.statusCode).toBe(502);
     expect(outage.headers["retry-after"]).toBe("1");
     expect(outage.json().error).toMatchObject({ type: "api_error", code: "payments_unavailable" });

@@ -282,7 +282,12 @@ describe("product images with S3 (pre-signed PUT, then confirm)", () => {
   });
 
   it("serves no upload route of its own", async () => {
-    const res = await t.request({ method: "PUT", url: "/v1/uploads/products%2Fx.png?content_type=image/png&expires=1&signature=00", payload: PNG_1PX, headers: { "content-type": "image/png" } });
+    const res = await t.request({
+      method: "PUT",
+      url: "/v1/uploads/products%2Fx.png?content_type=image/png&expires=1&signature=00",
+      payload: PNG_1PX,
+      headers: { "content-type": "image/png" },
+    });
     expect(res.statusCode).toBe(404);
   });
 });

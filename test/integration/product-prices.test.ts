@@ -116,7 +116,11 @@ describe("seasonal prices", () => {
       return res.json().data[0];
     };
     const december = await list("2026-12-24T12:00:00Z");
-    expect(december).toMatchObject({ id: parent.id, effectivePrice: 20000, seasonalPrices: [{ seasonStart: "2026-12-01T00:00:00Z", seasonEnd: "2027-01-01T00:00:00Z", price: 20000 }] });
+    expect(december).toMatchObject({
+      id: parent.id,
+      effectivePrice: 20000,
+      seasonalPrices: [{ seasonStart: "2026-12-01T00:00:00Z", seasonEnd: "2027-01-01T00:00:00Z", price: 20000 }],
+    });
     expect(december.variants[0]).toMatchObject({ id: variant.id, effectivePrice: 900, seasonalPrices: [{ price: 900 }] });
     const newYear = await list("2027-01-01T00:00:00Z");
     expect(newYear.effectivePrice).toBe(10000);
@@ -202,12 +206,23 @@ describe("seasonal prices", () => {
     expect((await t.request({ method: "PUT", url: `/v1/products/${p.id}/prices/usage`, headers: as(member), payload: { useSeasonalPrices: true } })).statusCode).toBe(403);
     const added = (await addSeason(p.id, season)).json().seasonalPrices[0];
     expect((await t.request({ method: "DELETE", url: `/v1/products/${p.id}/prices/${added.id}`, headers: as(member) })).statusCode).toBe(403);
-    expect((await t.request({ method: "POST", url: `/v1/products/${p.id}/prices`, headers: bearer(acme.apiKey), payload: { ...season, seasonStart: "2026-08-01T00:00:00Z", seasonEnd: "2026-08-02T00:00:00Z" } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.request({
+          method: "POST",
+          url: `/v1/products/${p.id}/prices`,
+          headers: bearer(acme.apiKey),
+          payload: { ...season, seasonStart: "2026-08-01T00:00:00Z", seasonEnd: "2026-08-02T00:00:00Z" },
+        })
+      ).statusCode,
+    ).toBe(200);
 
     const theirs = await product({}, stranger);
     expect((await addSeason(theirs.id, season)).statusCode).toBe(404);
     expect((await t.request({ method: "GET", url: `/v1/products/${theirs.id}/prices`, headers: as(seller) })).statusCode).toBe(404);
-    expect((await t.request({ method: "PUT", url: `/v1/products/${theirs.id}/prices/usage`, headers: bearer(acme.apiKey), payload: { useSeasonalPrices: true } })).statusCode).toBe(404);
+    expect((await t.request({ method: "PUT", url: `/v1/products/${theirs.id}/prices/usage`, headers: bearer(acme.apiKey), payload: { useSeasonalPrices: true } })).statusCode).toBe(
+      404,
+    );
     expect((await t.request({ method: "GET", url: `/v1/products/${p.id}/prices` })).statusCode).toBe(401);
     expect((await t.request({ method: "POST", url: `/v1/products/${p.id}/prices`, payload: season })).statusCode).toBe(401);
   });

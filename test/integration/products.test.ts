@@ -473,7 +473,14 @@ describe("lists", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       data: [
-        { category: "Kitchen", count: 3, subcategories: [{ subcategory: "Mugs", count: 2 }, { subcategory: "Teapots", count: 1 }] },
+        {
+          category: "Kitchen",
+          count: 3,
+          subcategories: [
+            { subcategory: "Mugs", count: 2 },
+            { subcategory: "Teapots", count: 1 },
+          ],
+        },
         { category: "Lessons", count: 1, subcategories: [] },
       ],
     });

@@ -41,9 +41,7 @@ describe("rate limits", () => {
   it("limits failed authentication per client address, so keys cannot be guessed", async () => {
     const guesses = [];
     for (let i = 0; i < 4; i += 1) {
-      guesses.push(
-        await t.request({ method: "GET", url: "/v1/platforms", headers: bearer(`cndl_test_${String(i).padStart(40, "0")}`), remoteAddress: "203.0.113.7" }),
-      );
+      guesses.push(await t.request({ method: "GET", url: "/v1/platforms", headers: bearer(`cndl_test_${String(i).padStart(40, "0")}`), remoteAddress: "203.0.113.7" }));
     }
     expect(guesses.map((g) => g.statusCode)).toEqual([401, 401, 401, 429]);
   });

@@ -41,7 +41,12 @@ describe("request logs", () => {
     expect(second).toHaveLength(1);
     expect(first[0]).toMatchObject({ msg: "request completed", route: "/v1/platforms", res: { statusCode: 200 }, req: { method: "GET", url: "/v1/platforms" } });
     expect(typeof first[0]!.responseTime).toBe("number");
-    expect(second[0]).toMatchObject({ route: "/v1/users/:id", res: { statusCode: 404 }, req: { url: "/v1/users/user_missing?token=[redacted]" }, error: { code: "resource_missing" } });
+    expect(second[0]).toMatchObject({
+      route: "/v1/users/:id",
+      res: { statusCode: 404 },
+      req: { url: "/v1/users/user_missing?token=[redacted]" },
+      error: { code: "resource_missing" },
+    });
     expect(lines.some((l) => l.msg === "incoming request")).toBe(false);
   });
 

@@ -157,7 +157,14 @@ describe("account.updated", () => {
       bankLast4: "1116",
     });
     const me = (await t.request({ method: "GET", url: "/v1/users/auth/bank_account", headers: bearer(user.token) })).json();
-    expect(me.bankAccount).toEqual({ id: account, user_id: user.id, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: { interval: "weekly", delayDays: 7, weeklyAnchor: "friday" }, last4: "1116" });
+    expect(me.bankAccount).toEqual({
+      id: account,
+      user_id: user.id,
+      chargesEnabled: true,
+      detailsSubmitted: true,
+      payoutSchedule: { interval: "weekly", delayDays: 7, weeklyAnchor: "friday" },
+      last4: "1116",
+    });
   });
 
   it("ignores an event of live mode: the offline simulator is Stripe's test mode", async () => {
@@ -231,14 +238,23 @@ describe("setup_intent.succeeded", () => {
     const pending = stripeEvent("setup_intent.succeeded", { id: setupIntentId, object: "setup_intent", status: "succeeded" });
     expect((await delivered(pending)).status).toBe("ignored");
 
-    const confirm = await t.request({ method: "POST", url: `/offline/setup_intents/${setupIntentId}/confirm`, payload: { client_secret: clientSecret, payment_method: "pm_card_visa" } });
+    const confirm = await t.request({
+      method: "POST",
+      url: `/offline/setup_intents/${setupIntentId}/confirm`,
+      payload: { client_secret: clientSecret, payment_method: "pm_card_visa" },
+    });
     expect(confirm.statusCode).toBe(200);
     expect(confirm.json()).toMatchObject({ id: setupIntentId, object: "setup_intent", status: "succeeded", payment_method: expect.stringMatching(/^pm_/) });
 
     expect((await delivered(stripeEvent("setup_intent.succeeded", { id: setupIntentId, object: "setup_intent" }))).status).toBe("processed");
     expect(await rowsOf(user.id)).toMatchObject([{ stripePaymentMethodId: confirm.json().payment_method, brand: "visa", last4: "4242", isDefault: true }]);
     // Attaching the confirmed payment method too (what a frontend does next) changes nothing.
-    const again = await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(user.token), payload: { payment_method: confirm.json().payment_method } });
+    const again = await t.request({
+      method: "POST",
+      url: "/v1/users/auth/payment_methods",
+      headers: bearer(user.token),
+      payload: { payment_method: confirm.json().payment_method },
+    });
     expect(again.json().paymentMethods).toHaveLength(1);
   });
 
@@ -293,7 +309,14 @@ describe("payment_intent.succeeded / payment_failed", () => {
     const pm = await attach(user, "pm_card_chargeDeclined");
     const customerId = (await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).stripeCustomerId!;
     const declined = await failure(
-      gateway.createPaymentIntent({ amount: 900, currency: "usd", customerId, paymentMethodId: pm.stripePaymentMethodId, metadata: {}, idempotencyKey: `test:charge:${eventId()}` }),
+      gateway.createPaymentIntent({
+        amount: 900,
+        currency: "usd",
+        customerId,
+        paymentMethodId: pm.stripePaymentMethodId,
+        metadata: {},
+        idempotencyKey: `test:charge:${eventId()}`,
+      }),
     );
     expect(declined).toBeInstanceOf(CardError);
     const intentId = (declined as unknown as CardError).paymentIntentId!;
@@ -334,7 +357,14 @@ describe("payment_intent.succeeded / payment_failed", () => {
     const user = await t.createUser(acme);
     const pm = await attach(user, "pm_card_visa");
     const customerId = (await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).stripeCustomerId!;
-    const intent = await gateway.createPaymentIntent({ amount: 700, currency: "usd", customerId, paymentMethodId: pm.stripePaymentMethodId, metadata: {}, idempotencyKey: `test:charge:${eventId()}` });
+    const intent = await gateway.createPaymentIntent({
+      amount: 700,
+      currency: "usd",
+      customerId,
+      paymentMethodId: pm.stripePaymentMethodId,
+      metadata: {},
+      idempotencyKey: `test:charge:${eventId()}`,
+    });
     const payload = stripeEvent("payment_intent.succeeded", { id: intent.id, object: "payment_intent" });
     const delivery = () => webhooks.receive({ rawBody: Buffer.from(payload), signature: sign(payload) });
 

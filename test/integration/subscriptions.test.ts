@@ -69,8 +69,28 @@ afterAll(async () => {
 
 const key = () => bearer(acme.apiKey);
 const SUBSCRIPTION_FIELDS = [
-  "id", "platform_id", "user_id", "service_id", "price", "isActive", "isPaused", "pausedAt", "pausedUntil", "cycle", "startDate", "ended",
-  "mode", "contract_id", "currency", "currentPeriodStart", "currentPeriodEnd", "pastDue", "failedAttempts", "nextAttempt", "created", "updated",
+  "id",
+  "platform_id",
+  "user_id",
+  "service_id",
+  "price",
+  "isActive",
+  "isPaused",
+  "pausedAt",
+  "pausedUntil",
+  "cycle",
+  "startDate",
+  "ended",
+  "mode",
+  "contract_id",
+  "currency",
+  "currentPeriodStart",
+  "currentPeriodEnd",
+  "pastDue",
+  "failedAttempts",
+  "nextAttempt",
+  "created",
+  "updated",
 ].sort();
 
 async function buyerWithCard(card = "pm_card_visa"): Promise<TestUser> {
@@ -157,7 +177,12 @@ async function expectPaidOnce(sub: Json, periodStart: string): Promise<void> {
 describe("POST /v1/subscriptions/auth/contract/:contract_id", () => {
   it("subscribes a buyer: price is their amountDue, the first cycle is charged at once and the sellers are paid", async () => {
     const bob = await buyerWithCard();
-    const created = await t.request({ method: "POST", url: "/v1/products", headers: key(), payload: { user_id: wes.id, name: "Lamp care", price: 4000, type: "service", cycle: "weekly" } });
+    const created = await t.request({
+      method: "POST",
+      url: "/v1/products",
+      headers: key(),
+      payload: { user_id: wes.id, name: "Lamp care", price: 4000, type: "service", cycle: "weekly" },
+    });
     expect(created.statusCode, created.body).toBe(201);
     const lamp = created.json() as Json;
     const c = await contract([bob], [{ product_id: lamp.id }, { user_id: sam.id, price: 6000 }], { includeStripeFees: true, includeCandleFees: true, includePlatformFees: true });
@@ -219,7 +244,13 @@ describe("POST /v1/subscriptions/auth/contract/:contract_id", () => {
   it("with several buyers, charges the subscriber their share and pays the sellers in proportion", async () => {
     const bob = await buyerWithCard();
     const carol = await buyerWithCard();
-    const c = await contract([bob, carol], [{ user_id: sam.id, price: 6000 }, { user_id: wes.id, price: 4001 }]);
+    const c = await contract(
+      [bob, carol],
+      [
+        { user_id: sam.id, price: 6000 },
+        { user_id: wes.id, price: 4001 },
+      ],
+    );
     const sub = await subscribed(carol, c.id);
     expect(sub.price).toBe(c.buyers[1].amountDue);
     const g = group(sub, sub.startDate);
@@ -276,7 +307,12 @@ describe("POST /v1/subscriptions/auth/contract/:contract_id", () => {
     failed(await subscribe(bob, noSeller.id), 422, "contract_incomplete");
     const carol = await buyerWithCard();
     const pinned = okContract(
-      await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { items: [{ user_id: sam.id, price: 10000 }], buyers: [{ user_id: carol.id, dueAmount: 20 }, { user_id: bob.id }] } }),
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: key(),
+        payload: { items: [{ user_id: sam.id, price: 10000 }], buyers: [{ user_id: carol.id, dueAmount: 20 }, { user_id: bob.id }] },
+      }),
       201,
     );
     failed(await subscribe(carol, pinned.id), 422, "amount_too_small");
@@ -383,7 +419,19 @@ describe("pause, resume, end", () => {
 describe("renewals (the job queue, the clock moved forward)", () => {
   it("charges each due cycle once: transactions written, sellers paid, books balanced, the next cycle scheduled", async () => {
     const bob = await buyerWithCard();
-    const sub = await subscribed(bob, (await contract([bob], [{ user_id: sam.id, price: 6000 }, { user_id: wes.id, price: 3000 }])).id, { cycle: "weekly" });
+    const sub = await subscribed(
+      bob,
+      (
+        await contract(
+          [bob],
+          [
+            { user_id: sam.id, price: 6000 },
+            { user_id: wes.id, price: 3000 },
+          ],
+        )
+      ).id,
+      { cycle: "weekly" },
+    );
     await runRenewals();
     expect(await allIntentsOf(sub)).toHaveLength(1);
 
@@ -394,7 +442,12 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     expect(new Date(renewed.currentPeriodEnd).getTime() - new Date(renewed.currentPeriodStart).getTime()).toBe(WEEK);
     await expectPaidOnce(sub, sub.currentPeriodEnd);
     const txs = await transactionsOf(group(sub, sub.currentPeriodEnd));
-    expect(txs.filter((x) => x.type === "outgoing").map((x) => x.sellerUserId).sort()).toEqual([sam.id, wes.id].sort());
+    expect(
+      txs
+        .filter((x) => x.type === "outgoing")
+        .map((x) => x.sellerUserId)
+        .sort(),
+    ).toEqual([sam.id, wes.id].sort());
     const events = (await eventsAbout(sub.id)).filter((e) => e.type === "subscription.renewed");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ request_id: null });
@@ -471,7 +524,14 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     const [intent] = await intentsOf(g);
 
     const now = Math.floor(clock.now().getTime() / 1000);
-    const payload = JSON.stringify({ id: `evt_${intent!.id}`, object: "event", livemode: false, created: now, type: "payment_intent.succeeded", data: { object: { id: intent!.id, object: "payment_intent" } } });
+    const payload = JSON.stringify({
+      id: `evt_${intent!.id}`,
+      object: "event",
+      livemode: false,
+      created: now,
+      type: "payment_intent.succeeded",
+      data: { object: { id: intent!.id, object: "payment_intent" } },
+    });
     const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: OFFLINE_WEBHOOK_SECRET, timestamp: now });
     const delivered = await t.request({ method: "POST", url: "/v1/webhooks/stripe", headers: { "content-type": "application/json", "stripe-signature": signature }, payload });
     expect(delivered.json()).toMatchObject({ status: "processed" });
@@ -596,7 +656,10 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     await runRenewals();
     expect(await intentsOf(g)).toHaveLength(1);
 
-    for (const [wait, failures] of [[HOUR, 2], [6 * HOUR, 3]] as const) {
+    for (const [wait, failures] of [
+      [HOUR, 2],
+      [6 * HOUR, 3],
+    ] as const) {
       clock.advance(wait);
       await runRenewals();
       now = await get(sub.id);

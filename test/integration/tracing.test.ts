@@ -78,7 +78,11 @@ describe("traces", () => {
       const key = (await server.waitFor(/API key \(shown once\): (cndl_test_[A-Za-z0-9]+)/, 90_000)).split(": ")[1]!;
       await server.waitFor(/Server listening/);
       const api = (method: string, p: string, body: unknown, requestId: string) =>
-        fetch(`http://127.0.0.1:${port}${p}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": requestId }, body: JSON.stringify(body) });
+        fetch(`http://127.0.0.1:${port}${p}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": requestId },
+          body: JSON.stringify(body),
+        });
 
       expect((await api("POST", "/v1/webhooks", { url: `${receiverUrl}/hook`, events: ["user.created"] }, "trace-hook")).status).toBe(201);
       const user = await api("POST", "/v1/users", { email: "traced@example.com" }, "trace-user-1");

@@ -61,15 +61,32 @@ function generator(seed: number) {
 }
 
 const TYPES: readonly TransactionType[] = [
-  "incoming", "incoming", "incoming", "outgoing", "outgoing", "fee_stripe", "fee_candle", "fee_platform",
-  "incoming_refund", "outgoing_refund", "fee_platform_refund", "fee_candle_refund",
+  "incoming",
+  "incoming",
+  "incoming",
+  "outgoing",
+  "outgoing",
+  "fee_stripe",
+  "fee_candle",
+  "fee_platform",
+  "incoming_refund",
+  "outgoing_refund",
+  "fee_platform_refund",
+  "fee_candle_refund",
 ];
 const STATUSES: readonly TransactionStatus[] = ["succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "failed", "processing", "canceled"];
 const CURRENCIES = ["usd", "usd", "usd", "eur", "gbp"] as const;
 const START = Date.parse("2025-01-01T00:00:00Z");
 const END = Date.parse("2026-07-01T00:00:00Z");
 /** Instants on the edges buckets are made of. */
-const EDGES = ["2025-03-01T00:00:00.000Z", "2025-02-28T23:59:59.999Z", "2025-12-29T00:00:00.000Z", "2025-12-28T23:59:59.999Z", "2026-01-01T00:00:00.000Z", "2026-06-30T23:59:59.999Z"];
+const EDGES = [
+  "2025-03-01T00:00:00.000Z",
+  "2025-02-28T23:59:59.999Z",
+  "2025-12-29T00:00:00.000Z",
+  "2025-12-28T23:59:59.999Z",
+  "2026-01-01T00:00:00.000Z",
+  "2026-06-30T23:59:59.999Z",
+];
 
 beforeAll(async () => {
   t = await createTestContext({}, { clock: { now: () => NOW } });
@@ -122,7 +139,13 @@ beforeAll(async () => {
     const status = rnd.pick(["paid", "paid", "paid", "open", "void"] as const);
     // Many equal totals, so medians of even counts land between equal and unequal neighbours alike.
     const total = rnd.next() < 0.3 ? rnd.pick([1_000, 2_500, 2_501]) : rnd.int(1, 500_000);
-    const row: ContractRow = { id: newId("contract"), status, total, currency: rnd.pick(CURRENCIES), paid: status === "paid" ? new Date(START + Math.floor(rnd.next() * (END - START))) : null };
+    const row: ContractRow = {
+      id: newId("contract"),
+      status,
+      total,
+      currency: rnd.pick(CURRENCIES),
+      paid: status === "paid" ? new Date(START + Math.floor(rnd.next() * (END - START))) : null,
+    };
     contracts.push(row);
     contractData.push({ id: row.id, platformId: acme.id, mode: acme.mode, status, total, currency: row.currency, paid: row.paid });
   }
@@ -230,7 +253,14 @@ function expectedFlow(kind: "spend" | "revenue", p: Period & { interval: Interva
       }
     }
   }
-  return { from: p.from ? iso(Date.parse(p.from)) : null, to: p.to ? iso(Date.parse(p.to)) : null, interval: p.interval, totals, count: totals.reduce((n, x) => n + x.count, 0), series };
+  return {
+    from: p.from ? iso(Date.parse(p.from)) : null,
+    to: p.to ? iso(Date.parse(p.to)) : null,
+    interval: p.interval,
+    totals,
+    count: totals.reduce((n, x) => n + x.count, 0),
+    series,
+  };
 }
 
 function expectedTop(kind: "spend" | "revenue", p: Period & { currency: string; limit: number }) {
@@ -259,7 +289,10 @@ const halfUp = (n: bigint, d: bigint) => Number((2n * n + d) / (2n * d));
 function expectedCartValue(p: Period) {
   const paid = contracts.filter((c) => c.status === "paid" && inPeriod(c.paid!, p));
   return [...new Set(paid.map((c) => c.currency))].sort().map((currency) => {
-    const totals = paid.filter((c) => c.currency === currency).map((c) => c.total).sort((a, b) => a - b);
+    const totals = paid
+      .filter((c) => c.currency === currency)
+      .map((c) => c.total)
+      .sort((a, b) => a - b);
     const n = totals.length;
     const sum = totals.reduce((s, x) => s + x, 0);
     const median = n % 2 === 1 ? totals[(n - 1) / 2]! : halfUp(BigInt(totals[n / 2 - 1]! + totals[n / 2]!), 2n);
@@ -341,7 +374,10 @@ describe("GET /v1/transactions/user/:user_id/revenue and /spend", () => {
         const interval = INTERVALS[(users.indexOf(user) + PERIODS.indexOf(period)) % 3]!;
         for (const kind of ["revenue", "spend"] as const) {
           const body = await get(`/v1/transactions/user/${user.id}/${kind}?${query({ from: period.from, to: period.to, interval })}`);
-          expect(body, `${kind} of user ${users.indexOf(user)}, ${period.name}, by ${interval}`).toEqual({ user_id: user.id, ...expectedFlow(kind, { ...period, interval }, user.id) });
+          expect(body, `${kind} of user ${users.indexOf(user)}, ${period.name}, by ${interval}`).toEqual({
+            user_id: user.id,
+            ...expectedFlow(kind, { ...period, interval }, user.id),
+          });
         }
       }
     }
@@ -374,9 +410,16 @@ describe("GET /v1/transactions/user/:user_id/revenue and /spend", () => {
 
 describe("GET /v1/transactions/top/spenders and /top/earners", () => {
   it("rank users by net amount, per currency and period, as brute force does", async () => {
-    for (const [kind, path] of [["spend", "spenders"], ["revenue", "earners"]] as const) {
+    for (const [kind, path] of [
+      ["spend", "spenders"],
+      ["revenue", "earners"],
+    ] as const) {
       for (const period of PERIODS) {
-        for (const [currency, limit] of [["usd", 10], ["eur", 3], ["gbp", 1]] as const) {
+        for (const [currency, limit] of [
+          ["usd", 10],
+          ["eur", 3],
+          ["gbp", 1],
+        ] as const) {
           const body = await get(`/v1/transactions/top/${path}?${query({ from: period.from, to: period.to, currency, limit })}`);
           expect(body, `${path}, ${period.name}, ${currency}`).toEqual({
             from: period.from ? iso(Date.parse(period.from)) : null,
@@ -475,8 +518,14 @@ describe("the rollups behind volume, rankings and cart value", () => {
           expectedFlow("spend", { ...period, interval }),
         );
       }
-      for (const [kind, path] of [["spend", "spenders"], ["revenue", "earners"]] as const) {
-        for (const [currency, limit] of [["usd", 4], ["eur", 100]] as const) {
+      for (const [kind, path] of [
+        ["spend", "spenders"],
+        ["revenue", "earners"],
+      ] as const) {
+        for (const [currency, limit] of [
+          ["usd", 4],
+          ["eur", 100],
+        ] as const) {
           const body = await get(`/v1/transactions/top/${path}?${query({ ...range, currency, limit })}`);
           expect(body.data, `${stage}: top ${path}, ${period.name}, ${currency}`).toEqual(expectedTop(kind, { ...period, currency, limit }));
         }
@@ -515,7 +564,18 @@ describe("the rollups behind volume, rankings and cart value", () => {
       created: new Date(Date.parse("2026-07-01T00:00:00Z") + i * 3_600_000),
     }));
     await t.db.transaction.createMany({
-      data: added.map((r) => ({ id: r.id, platformId: acme.id, mode: acme.mode, type: r.type, status: r.status, amount: r.amount, currency: r.currency, buyerUserId: r.buyer, sellerUserId: r.seller, created: r.created })),
+      data: added.map((r) => ({
+        id: r.id,
+        platformId: acme.id,
+        mode: acme.mode,
+        type: r.type,
+        status: r.status,
+        amount: r.amount,
+        currency: r.currency,
+        buyerUserId: r.buyer,
+        sellerUserId: r.seller,
+        created: r.created,
+      })),
     });
     rows.push(...added);
 

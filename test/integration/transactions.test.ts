@@ -70,10 +70,19 @@ async function expectBalanced(s: SettledContract) {
 describe("recordSettlementTransactions (what settlement calls)", () => {
   it("writes one incoming per charge, one outgoing per transfer and one transaction per fee, balanced", async () => {
     const s = await settleContract(t, acme, {
-      buyers: [{ userId: buyer.id, amount: 6_000 }, { userId: buyer2.id, amount: 4_000 }],
-      sellers: [{ userId: seller.id, weight: 3 }, { userId: seller2.id, weight: 1 }],
+      buyers: [
+        { userId: buyer.id, amount: 6_000 },
+        { userId: buyer2.id, amount: 4_000 },
+      ],
+      sellers: [
+        { userId: seller.id, weight: 3 },
+        { userId: seller2.id, weight: 1 },
+      ],
     });
-    expect(s.charges.map((c) => [c.buyerUserId, c.amount])).toEqual([[buyer.id, 6_000], [buyer2.id, 4_000]]);
+    expect(s.charges.map((c) => [c.buyerUserId, c.amount])).toEqual([
+      [buyer.id, 6_000],
+      [buyer2.id, 4_000],
+    ]);
     expect(s.transfers.map((c) => c.sellerUserId)).toEqual([seller.id, seller2.id]);
     // Stripe: 2.9 % + 30¢ per charge = 204 + 146; Candle 1 % = 100; platform 2.5 % = 250.
     expect(Object.fromEntries(s.fees.map((f) => [f.type, f.amount]))).toEqual({ fee_stripe: 350, fee_candle: 100, fee_platform: 250 });
@@ -96,7 +105,12 @@ describe("recordSettlementTransactions (what settlement calls)", () => {
     const again = await t.db.$transaction((tx) => recordSettlementTransactions(tx, { ...base, charges: [charge] }));
     expect(again.map((r) => r.id)).toEqual(first.map((r) => r.id));
     const all = await t.db.$transaction((tx) =>
-      recordSettlementTransactions(tx, { ...base, charges: [charge], transfers: [{ sellerUserId: seller.id, amount: 4_700, stripeTransferId: "tr_a" }], fees: { stripe: 175, candle: 50, platform: 75 } }),
+      recordSettlementTransactions(tx, {
+        ...base,
+        charges: [charge],
+        transfers: [{ sellerUserId: seller.id, amount: 4_700, stripeTransferId: "tr_a" }],
+        fees: { stripe: 175, candle: 50, platform: 75 },
+      }),
     );
     expect(all).toHaveLength(5);
     expect(all[0]!.idempotencyKey).toBe(`settle:${contractId}:charge:${buyer.id}`);
@@ -244,7 +258,10 @@ describe("POST /v1/transactions/:id/refund", () => {
 
     // The pool in split order: the transfer, then the Stripe, Candle and platform fees.
     const pool = [s.transfers[0]!, ...["fee_stripe", "fee_candle", "fee_platform"].map((type) => s.fees.find((f) => f.type === type)!)];
-    const shares = allocateRefund(3_333, pool.map((p) => p.amount));
+    const shares = allocateRefund(
+      3_333,
+      pool.map((p) => p.amount),
+    );
     expect(rest.map((r: { refund_of: string; amount: number; type: string }) => [r.refund_of, r.type, r.amount])).toEqual([
       [pool[0]!.id, "outgoing:refund", shares[0]],
       [pool[1]!.id, "fee:platform:refund", shares[1]],
@@ -265,7 +282,13 @@ describe("POST /v1/transactions/:id/refund", () => {
   });
 
   it("several partial refunds, then the rest by default: everything reversed exactly, nothing more", async () => {
-    const s = await settleContract(t, acme, { buyers: [{ userId: buyer.id, amount: 12_345 }], sellers: [{ userId: seller.id, weight: 2 }, { userId: seller2.id, weight: 1 }] });
+    const s = await settleContract(t, acme, {
+      buyers: [{ userId: buyer.id, amount: 12_345 }],
+      sellers: [
+        { userId: seller.id, weight: 2 },
+        { userId: seller2.id, weight: 1 },
+      ],
+    });
     const charge = s.charges[0]!;
     for (const amount of [1, 999, 4_321]) expect((await refund(charge.id, { amount })).statusCode).toBe(201);
     const last = await refund(charge.id);
@@ -290,7 +313,14 @@ describe("POST /v1/transactions/:id/refund", () => {
     expect((await refund(charge.id, { amount: 4_000 })).statusCode).toBe(201);
     const res = await refund(charge.id, { amount: 6_001 });
     expect(res.statusCode).toBe(422);
-    expect(res.json().error).toMatchObject({ code: "amount_too_large", param: "amount", amount_requested: 6_001, amount_captured: 10_000, amount_refunded: 4_000, amount_refundable: 6_000 });
+    expect(res.json().error).toMatchObject({
+      code: "amount_too_large",
+      param: "amount",
+      amount_requested: 6_001,
+      amount_captured: 10_000,
+      amount_refunded: 4_000,
+      amount_refundable: 6_000,
+    });
     expect(res.json().error.message).toMatch(/6001.*6000 of the 10000 captured \(4000 refunded already\)/);
     expect((await byId(charge.id)).amountRefunded).toBe(4_000);
     expect(await t.db.transaction.count({ where: { refundOfId: charge.id } })).toBe(1);
@@ -310,8 +340,14 @@ describe("POST /v1/transactions/:id/refund", () => {
 
   it("refunds of two buyers of one contract share its transfers and fees, down to zero", async () => {
     const s = await settleContract(t, acme, {
-      buyers: [{ userId: buyer.id, amount: 7_001 }, { userId: buyer2.id, amount: 2_999 }],
-      sellers: [{ userId: seller.id, weight: 5 }, { userId: seller2.id, weight: 3 }],
+      buyers: [
+        { userId: buyer.id, amount: 7_001 },
+        { userId: buyer2.id, amount: 2_999 },
+      ],
+      sellers: [
+        { userId: seller.id, weight: 5 },
+        { userId: seller2.id, weight: 3 },
+      ],
     });
     const [a, b] = s.charges;
     const [ra, rb, ra2] = await Promise.all([refund(a!.id, { amount: 3_500 }), refund(b!.id), refund(a!.id, { amount: 1 })]);
@@ -343,9 +379,22 @@ describe("POST /v1/transactions/:id/refund", () => {
     const contractId = newId("contract");
     const payments = t.app.services.payments;
     const customer = await payments.createCustomer({ email: "half@example.com", metadata: {}, idempotencyKey: `t:${contractId}:c` });
-    const intent = await payments.createPaymentIntent({ amount: 5_000, currency: "usd", customerId: customer.id, paymentMethodId: "pm_card_visa", metadata: {}, idempotencyKey: `t:${contractId}:pi` });
+    const intent = await payments.createPaymentIntent({
+      amount: 5_000,
+      currency: "usd",
+      customerId: customer.id,
+      paymentMethodId: "pm_card_visa",
+      metadata: {},
+      idempotencyKey: `t:${contractId}:pi`,
+    });
     const [charge] = await t.db.$transaction((tx) =>
-      recordSettlementTransactions(tx, { ...tenant(), contractId, currency: "usd", transferGroup: contractId, charges: [{ buyerUserId: buyer.id, amount: 5_000, stripeChargeId: intent.chargeId!, stripePaymentIntentId: intent.id }] }),
+      recordSettlementTransactions(tx, {
+        ...tenant(),
+        contractId,
+        currency: "usd",
+        transferGroup: contractId,
+        charges: [{ buyerUserId: buyer.id, amount: 5_000, stripeChargeId: intent.chargeId!, stripePaymentIntentId: intent.id }],
+      }),
     );
     const res = await refund(charge!.id);
     expect(res.statusCode).toBe(409);
@@ -442,7 +491,9 @@ describe("POST /v1/transactions/:id/refund", () => {
     const res = await refund(charge.id, { amount: 1_000 });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe("charge_already_refunded");
-    const failed = await t.db.transaction.findMany({ where: { transferGroup: s.transferGroup, type: { in: ["incoming_refund", "outgoing_refund", "fee_platform_refund", "fee_candle_refund"] } } });
+    const failed = await t.db.transaction.findMany({
+      where: { transferGroup: s.transferGroup, type: { in: ["incoming_refund", "outgoing_refund", "fee_platform_refund", "fee_candle_refund"] } },
+    });
     expect(failed.length).toBeGreaterThan(1);
     expect(failed.every((r) => r.status === "failed")).toBe(true);
     for (const row of [charge, ...s.transfers, ...s.fees]) expect((await byId(row.id)).amountRefunded).toBe(0);

@@ -24,7 +24,10 @@ describe("clients/typescript", () => {
     expect(seller.response.status).toBe(201);
     expect(seller.data?.email).toBe("seller@acme.test");
 
-    const created = await candle.POST("/v1/products", { body: { name: "Beeswax candle", price: 2500, user_id: seller.data!.id }, headers: { "idempotency-key": "typed-client-1" } });
+    const created = await candle.POST("/v1/products", {
+      body: { name: "Beeswax candle", price: 2500, user_id: seller.data!.id },
+      headers: { "idempotency-key": "typed-client-1" },
+    });
     expect(created.error).toBeUndefined();
     const product: Schemas["Product"] | undefined = created.data;
     expect(product).toMatchObject({ name: "Beeswax candle", price: 2500, user_id: seller.data!.id });

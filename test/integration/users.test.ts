@@ -31,8 +31,24 @@ describe("the signed-in user (/v1/users/auth)", () => {
     expect(res.statusCode).toBe(200);
     expect(Object.keys(res.json())).toEqual(
       expect.arrayContaining([
-        "id", "platform_id", "email", "username", "bio", "name", "firstName", "lastName", "image", "stripeConnectId", "chargesEnabled",
-        "detailsSubmitted", "timezone", "stripeCustomerId", "authenticated", "links", "paymentMethods", "scheduledDeletion",
+        "id",
+        "platform_id",
+        "email",
+        "username",
+        "bio",
+        "name",
+        "firstName",
+        "lastName",
+        "image",
+        "stripeConnectId",
+        "chargesEnabled",
+        "detailsSubmitted",
+        "timezone",
+        "stripeCustomerId",
+        "authenticated",
+        "links",
+        "paymentMethods",
+        "scheduledDeletion",
       ]),
     );
     expect(res.json()).toMatchObject({ id: member.id, email: "member@acme.test", role: "member", links: [], paymentMethods: [], timezone: "UTC" });
@@ -104,7 +120,9 @@ describe("the signed-in user (/v1/users/auth)", () => {
   });
 
   it("links: another user's link is 404", async () => {
-    const theirs = (await t.request({ method: "POST", url: "/v1/users/auth/link", headers: as(admin.token), payload: { label: "A", url: "https://a.example" } })).json().links.at(-1);
+    const theirs = (await t.request({ method: "POST", url: "/v1/users/auth/link", headers: as(admin.token), payload: { label: "A", url: "https://a.example" } }))
+      .json()
+      .links.at(-1);
     const res = await t.request({ method: "DELETE", url: `/v1/users/auth/link/${theirs.id}`, headers: as(member.token) });
     expect(res.statusCode).toBe(404);
   });
@@ -112,7 +130,9 @@ describe("the signed-in user (/v1/users/auth)", () => {
   it("links: at most 20, even when added in parallel", async () => {
     const user = await t.createUser(acme, "member");
     const answers = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => t.request({ method: "POST", url: "/v1/users/auth/link", headers: as(user.token), payload: { label: `L${i}`, url: `https://l${i}.example` } })),
+      Array.from({ length: 25 }, (_, i) =>
+        t.request({ method: "POST", url: "/v1/users/auth/link", headers: as(user.token), payload: { label: `L${i}`, url: `https://l${i}.example` } }),
+      ),
     );
     expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(20);
     expect(answers.filter((a) => a.statusCode === 422).every((a) => a.json().error.code === "too_many_links")).toBe(true);
@@ -131,7 +151,9 @@ describe("the signed-in user (/v1/users/auth)", () => {
     expect(res2.statusCode).toBe(200);
     expect(res2.json().image).not.toBe(media.json().url);
     const foreignMedia = multipart("media", "x.png", PNG_1PX);
-    const theirs = (await t.request({ method: "POST", url: "/v1/utils/media/upload", headers: { ...as(stranger.token), ...foreignMedia.headers }, payload: foreignMedia.payload })).json();
+    const theirs = (
+      await t.request({ method: "POST", url: "/v1/utils/media/upload", headers: { ...as(stranger.token), ...foreignMedia.headers }, payload: foreignMedia.payload })
+    ).json();
     expect((await t.request({ method: "POST", url: "/v1/users/auth/image", headers: as(member.token), payload: { media_id: theirs.id } })).statusCode).toBe(404);
   });
 
@@ -184,7 +206,12 @@ describe("users of the platform (/v1/users)", () => {
       ["DELETE", `/v1/users/${admin.id}`],
       ["POST", `/v1/users/${admin.id}/link`],
     ] as const) {
-      const res = await t.request({ method, url, headers: as(member.token), payload: method === "GET" || method === "DELETE" ? undefined : { email: "x@y.z", label: "x", url: "https://x.y" } });
+      const res = await t.request({
+        method,
+        url,
+        headers: as(member.token),
+        payload: method === "GET" || method === "DELETE" ? undefined : { email: "x@y.z", label: "x", url: "https://x.y" },
+      });
       expect(res.statusCode, `${method} ${url}`).toBe(403);
     }
   });

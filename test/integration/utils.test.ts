@@ -13,8 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const generate = (text: string, url = "/v1/utils/generate/username", headers = bearer(acme.apiKey)) =>
-  t.request({ method: "POST", url, headers, payload: { text } });
+const generate = (text: string, url = "/v1/utils/generate/username", headers = bearer(acme.apiKey)) => t.request({ method: "POST", url, headers, payload: { text } });
 
 describe("POST /v1/utils/generate/username", () => {
   it("derives a valid username from text, with alternatives", async () => {

@@ -21,8 +21,7 @@ afterAll(async () => {
 const join = (platform: TestPlatform, email: string, name?: string) =>
   t.request({ method: "POST", url: "/v1/waitlists", headers: bearer(platform.apiKey), payload: { email, ...(name ? { name } : {}) } });
 
-const list = async (platform: TestPlatform, query = "") =>
-  (await t.request({ method: "GET", url: `/v1/waitlists${query}`, headers: bearer(platform.apiKey) })).json();
+const list = async (platform: TestPlatform, query = "") => (await t.request({ method: "GET", url: `/v1/waitlists${query}`, headers: bearer(platform.apiKey) })).json();
 
 describe("waitlists", () => {
   it("POST adds someone with a position; joining again answers the same entry", async () => {

@@ -85,11 +85,13 @@ describe("no delivery lost across a restart", () => {
     const second = await node({ JOBS_WORKER: "true" });
     const requests = await receiver.waitFor(3);
     expect(requests.map(emailOf)).toEqual(["one@example.com", "two@example.com", "three@example.com"]);
-    await expect.poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts])).toEqual([
-      ["succeeded", 1],
-      ["succeeded", 1],
-      ["succeeded", 1],
-    ]);
+    await expect
+      .poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts]))
+      .toEqual([
+        ["succeeded", 1],
+        ["succeeded", 1],
+        ["succeeded", 1],
+      ]);
   });
 
   it("a send cut short by a graceful shutdown is made again by the next node, before the ones behind it", async () => {
@@ -111,10 +113,12 @@ describe("no delivery lost across a restart", () => {
     const requests = await receiver.waitFor(3);
     expect(requests.map(emailOf)).toEqual(["inflight@example.com", "inflight@example.com", "queued@example.com"]);
     expect(requests[0]!.headers["candle-delivery-id"]).toBe(requests[1]!.headers["candle-delivery-id"]);
-    await expect.poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts])).toEqual([
-      ["succeeded", 2],
-      ["succeeded", 1],
-    ]);
+    await expect
+      .poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts]))
+      .toEqual([
+        ["succeeded", 2],
+        ["succeeded", 1],
+      ]);
   });
 
   it("a node killed mid-send: once its lease lapses, the sweep hands the delivery to another node", async () => {
@@ -156,7 +160,9 @@ describe("no delivery lost across a restart", () => {
     const second = await node({ JOBS_WORKER: "true" });
     // While the dead node's lease holds, nobody sends for the endpoint.
     await second.db.$executeRaw`SELECT graphile_worker.add_job('sweep-webhooks')`;
-    await expect.poll(async () => Number((await second.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'sweep-webhooks'`)[0]!.n)).toBe(0);
+    await expect
+      .poll(async () => Number((await second.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'sweep-webhooks'`)[0]!.n))
+      .toBe(0);
     expect(receiver.requests).toHaveLength(1);
 
     // The lease lapses (timeout + 30 s after the last send began): the next sweep — every minute — finds the endpoint.
@@ -164,9 +170,11 @@ describe("no delivery lost across a restart", () => {
     await second.db.$executeRaw`SELECT graphile_worker.add_job('sweep-webhooks')`;
     const requests = await receiver.waitFor(3);
     expect(requests.map(emailOf)).toEqual(["inflight@example.com", "inflight@example.com", "queued@example.com"]);
-    await expect.poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts])).toEqual([
-      ["succeeded", 2],
-      ["succeeded", 1],
-    ]);
+    await expect
+      .poll(async () => (await deliveryStates(second, endpointId)).map((d) => [d.status, d.attempts]))
+      .toEqual([
+        ["succeeded", 2],
+        ["succeeded", 1],
+      ]);
   });
 });

@@ -16,10 +16,16 @@ let other: TestPlatform;
 const receivers: Receiver[] = [];
 /** The hand-written verifier docs/webhooks-and-events.md shows, run as written. */
 const readmeVerifier = (() => {
-  const block = /```js\n(import \{ createHmac, timingSafeEqual \} from "node:crypto";\n[\s\S]*?function verifyCandleSignature[\s\S]*?)```/.exec(readFileSync("docs/webhooks-and-events.md", "utf8"));
+  const block = /```js\n(import \{ createHmac, timingSafeEqual \} from "node:crypto";\n[\s\S]*?function verifyCandleSignature[\s\S]*?)```/.exec(
+    readFileSync("docs/webhooks-and-events.md", "utf8"),
+  );
   if (!block) throw new Error("docs/webhooks-and-events.md has no verifyCandleSignature block");
   const code = block[1]!.replace(/^import .*$/m, "");
-  return new Function("createHmac", "timingSafeEqual", `${code}\nreturn verifyCandleSignature;`)(createHmac, timingSafeEqual) as (header: string, body: string, secret: string) => boolean;
+  return new Function("createHmac", "timingSafeEqual", `${code}\nreturn verifyCandleSignature;`)(createHmac, timingSafeEqual) as (
+    header: string,
+    body: string,
+    secret: string,
+  ) => boolean;
 })();
 // No request is made: the client is only used for its webhook verification.
 const stripe = new Stripe("sk_test_verification_only");
@@ -50,7 +56,12 @@ const post = (url: string, payload?: Record<string, unknown>, platform = acme) =
   t.request({ method: "POST", url, headers: bearer(platform.apiKey), ...(payload === undefined ? {} : { payload }) });
 
 const deliveries = async (endpointId: string) =>
-  (await t.request({ method: "GET", url: `/v1/webhooks/${endpointId}/deliveries`, headers: bearer(acme.apiKey) })).json().data as { id: string; status: string; attempts: number; eventType: string }[];
+  (await t.request({ method: "GET", url: `/v1/webhooks/${endpointId}/deliveries`, headers: bearer(acme.apiKey) })).json().data as {
+    id: string;
+    status: string;
+    attempts: number;
+    eventType: string;
+  }[];
 
 describe("POST /v1/webhooks/:id/test", () => {
   it("sends that endpoint a webhook_endpoint.test event, whatever it subscribes to, verifiable with stripe.webhooks.constructEvent", async () => {
@@ -107,7 +118,16 @@ describe("POST /v1/webhooks/:id/deliveries/:delivery_id/resend", () => {
     const event = await t.db.event.findFirstOrThrow({ where: { objectId: user.json().id, type: "user.created" } });
     const fourDaysAgo = new Date(Date.now() - 4 * 86_400_000);
     const failed = await t.db.webhookDelivery.create({
-      data: { id: `whdel_${"0".repeat(31)}1`, platformId: acme.id, mode: acme.mode, endpointId: endpoint.id, eventId: event.id, status: "failed", attempts: 20, created: fourDaysAgo },
+      data: {
+        id: `whdel_${"0".repeat(31)}1`,
+        platformId: acme.id,
+        mode: acme.mode,
+        endpointId: endpoint.id,
+        eventId: event.id,
+        status: "failed",
+        attempts: 20,
+        created: fourDaysAgo,
+      },
     });
     await t.request({ method: "PUT", url: `/v1/webhooks/${endpoint.id}`, headers: bearer(acme.apiKey), payload: { isEnabled: true } });
 

@@ -184,7 +184,9 @@ describe("webhook endpoints", () => {
       }
     }
     const owner = await t.createUser(acme, "owner");
-    expect((await t.request({ method: "POST", url: "/v1/webhooks", headers: bearer(owner.token), payload: { url: "https://e.example.com/hook", events: ["*"] } })).statusCode).toBe(201);
+    expect((await t.request({ method: "POST", url: "/v1/webhooks", headers: bearer(owner.token), payload: { url: "https://e.example.com/hook", events: ["*"] } })).statusCode).toBe(
+      201,
+    );
   });
 
   it("changes endpoints while events are being recorded on the platform without failing any request", async () => {
@@ -235,7 +237,17 @@ describe("deliveries", () => {
 
     await expect.poll(async () => (await deliveries(p, endpoint.id))[0]?.status).toBe("succeeded");
     const [delivery] = await deliveries(p, endpoint.id);
-    expect(delivery).toMatchObject({ id: request!.headers["candle-delivery-id"], webhook_id: endpoint.id, event_id: body.id, eventType: "user.created", attempts: 1, responseStatus: 200, responseBody: "ok", error: null, nextAttempt: null });
+    expect(delivery).toMatchObject({
+      id: request!.headers["candle-delivery-id"],
+      webhook_id: endpoint.id,
+      event_id: body.id,
+      eventType: "user.created",
+      attempts: 1,
+      responseStatus: 200,
+      responseBody: "ok",
+      error: null,
+      nextAttempt: null,
+    });
     expect(delivery!.delivered).toMatch(/Z$/);
     expect(await deliveries(p, endpoint.id, "?filter[status]=failed")).toHaveLength(0);
     expect((await t.request({ method: "GET", url: `/v1/webhooks/${endpoint.id}/deliveries?filter[status]=lost`, headers: key(p) })).statusCode).toBe(400);
@@ -257,7 +269,14 @@ describe("deliveries", () => {
     await waitlistOnly.waitFor(1);
     // `*` gets every change from its own creation on, the endpoints' own included.
     const received = (await all.waitFor(6)).map((r) => r.headers["candle-event-type"]);
-    expect(received).toEqual(["webhook_endpoint.created", "webhook_endpoint.created", "webhook_endpoint.created", "webhook_endpoint.updated", "user.created", "waitlist_entry.created"]);
+    expect(received).toEqual([
+      "webhook_endpoint.created",
+      "webhook_endpoint.created",
+      "webhook_endpoint.created",
+      "webhook_endpoint.updated",
+      "user.created",
+      "waitlist_entry.created",
+    ]);
     expect(waitlistOnly.requests.map((r) => r.headers["candle-event-type"])).toEqual(["waitlist_entry.created"]);
     expect(disabled.requests).toHaveLength(0);
   });
@@ -300,10 +319,12 @@ describe("deliveries", () => {
 
     const requests = await r.waitFor(3);
     expect(requests.map(emailOf)).toEqual(["a@example.com", "a@example.com", "b@example.com"]);
-    await expect.poll(async () => (await deliveries(p, endpoint.id)).map((d) => [d.eventType, d.status, d.attempts])).toEqual([
-      ["user.created", "succeeded", 1],
-      ["user.created", "succeeded", 2],
-    ]);
+    await expect
+      .poll(async () => (await deliveries(p, endpoint.id)).map((d) => [d.eventType, d.status, d.attempts]))
+      .toEqual([
+        ["user.created", "succeeded", 1],
+        ["user.created", "succeeded", 2],
+      ]);
   });
 
   it("times out a silent receiver, follows no redirect, and keeps only the start of an answer", async () => {
@@ -447,13 +468,14 @@ describe("giving up after 3 days (WEBHOOK_RETRY_BASE=3600)", () => {
     await patient.request({ method: "POST", url: "/v1/users", headers: key(platform), payload: { email: `doomed-${suffix}@example.com` } });
     await r.waitFor(1);
     await patient.request({ method: "POST", url: "/v1/users", headers: key(platform), payload: { email: `next-${suffix}@example.com` } });
-    const list = async () =>
-      (await patient.request({ method: "GET", url: `/v1/webhooks/${endpointId}/deliveries`, headers: key(platform) })).json().data as Delivery[];
+    const list = async () => (await patient.request({ method: "GET", url: `/v1/webhooks/${endpointId}/deliveries`, headers: key(platform) })).json().data as Delivery[];
     // The first attempt's failure is recorded (its attempt is counted before it is sent).
-    await expect.poll(async () => (await list()).map((d) => [d.attempts, d.nextAttempt !== null])).toEqual([
-      [0, false],
-      [1, true],
-    ]);
+    await expect
+      .poll(async () => (await list()).map((d) => [d.attempts, d.nextAttempt !== null]))
+      .toEqual([
+        [0, false],
+        [1, true],
+      ]);
     const [, doomed] = await list();
     expect(Date.parse(doomed!.nextAttempt!) - Date.now()).toBeGreaterThan(3_000_000);
     /** Moves the failing delivery's event `age` into the past, its retry to now, and wakes the endpoint's job. */
@@ -471,10 +493,12 @@ describe("giving up after 3 days (WEBHOOK_RETRY_BASE=3600)", () => {
     await age("3 days -30 minutes");
     const requests = await r.waitFor(3);
     expect(requests.map(emailOf)).toEqual([`doomed-${suffix}@example.com`, `doomed-${suffix}@example.com`, `next-${suffix}@example.com`]);
-    await expect.poll(async () => (await list()).map((d) => [d.status, d.attempts, d.responseStatus, d.nextAttempt])).toEqual([
-      ["succeeded", 1, 204, null],
-      ["failed", 2, 500, null],
-    ]);
+    await expect
+      .poll(async () => (await list()).map((d) => [d.status, d.attempts, d.responseStatus, d.nextAttempt]))
+      .toEqual([
+        ["succeeded", 1, 204, null],
+        ["failed", 2, 500, null],
+      ]);
   });
 
   it("fails a delivery held back past the 3 days without another attempt", async () => {
@@ -482,9 +506,11 @@ describe("giving up after 3 days (WEBHOOK_RETRY_BASE=3600)", () => {
     await age("3 days");
     const requests = await r.waitFor(2);
     expect(requests.map(emailOf)).toEqual([`doomed-${suffix}@example.com`, `next-${suffix}@example.com`]);
-    await expect.poll(async () => (await list()).map((d) => [d.status, d.attempts])).toEqual([
-      ["succeeded", 1],
-      ["failed", 1],
-    ]);
+    await expect
+      .poll(async () => (await list()).map((d) => [d.status, d.attempts]))
+      .toEqual([
+        ["succeeded", 1],
+        ["failed", 1],
+      ]);
   });
 });

@@ -77,7 +77,11 @@ beforeAll(async () => {
 
   const raw = CandleClass.init({ api_key: acme.apiKey, debug: true });
   methods = Object.entries(raw).flatMap(([group, value]) =>
-    value && typeof value === "object" ? Object.entries(value as Record<string, unknown>).filter(([, f]) => typeof f === "function").map(([name]) => `${group}.${name}`) : [],
+    value && typeof value === "object"
+      ? Object.entries(value as Record<string, unknown>)
+          .filter(([, f]) => typeof f === "function")
+          .map(([name]) => `${group}.${name}`)
+      : [],
   );
   // Records each call, so the suite can tell which methods it covered.
   sdk = new Proxy(raw, {
@@ -277,7 +281,12 @@ describe("users: the signed-in user", () => {
     });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
     // What the frontend does next: attach the confirmed payment method.
-    const attached = await t.request({ method: "POST", url: "/v1/users/auth/payment_methods", headers: bearer(buyer.token), payload: { payment_method: confirmed.json().payment_method } });
+    const attached = await t.request({
+      method: "POST",
+      url: "/v1/users/auth/payment_methods",
+      headers: bearer(buyer.token),
+      payload: { payment_method: confirmed.json().payment_method },
+    });
     expect(attached.statusCode, attached.body).toBe(200);
     await addCard(t, acme, buyer.id, "pm_card_mastercard");
     const listed = ok(await sdk.users.listUserPaymentMethods(buyer.token));
@@ -444,10 +453,7 @@ describe("contracts", () => {
   let contractId: string;
 
   it("createContract, createContractFromCart", async () => {
-    const contract = ok(
-      await sdk.contracts.createContract({ items: [{ user_id: seller.id, price: 10000, description: "Work" }], buyers: [{ user_id: buyer.id }] }),
-      201,
-    );
+    const contract = ok(await sdk.contracts.createContract({ items: [{ user_id: seller.id, price: 10000, description: "Work" }], buyers: [{ user_id: buyer.id }] }), 201);
     expect(contract).toMatchObject({ status: "draft", total: expect.any(Number), items: [{ user_id: seller.id, price: 10000 }], buyers: [{ user_id: buyer.id }] });
     contractId = contract.id;
     missing(await sdk.contracts.createContract({ items: [{ user_id: nothing("user"), price: 100 }] }));
@@ -519,7 +525,11 @@ describe("contracts", () => {
     missing(await sdk.contracts.modifyContractFees(contractId, nothing("fee"), { amount: 1 }));
     expect((ok(await sdk.contracts.removeFeeFromContract(contractId, fee.id)).fees as Json[]).map((f) => f.id)).not.toContain(fee.id);
     missing(await sdk.contracts.removeFeeFromContract(contractId, fee.id));
-    expect(ok(await sdk.contracts.setFeeInclusion(contractId, { feeInclusion: true }))).toMatchObject({ includeStripeFees: true, includeCandleFees: true, includePlatformFees: true });
+    expect(ok(await sdk.contracts.setFeeInclusion(contractId, { feeInclusion: true }))).toMatchObject({
+      includeStripeFees: true,
+      includeCandleFees: true,
+      includePlatformFees: true,
+    });
     missing(await sdk.contracts.setFeeInclusion(nothing("contract"), { feeInclusion: true }));
   });
 

@@ -74,7 +74,10 @@ describe("the authorization table (docs/authorization.md)", () => {
   it("has no row for a route that is gone", async () => {
     const rows = await tableRows();
     const served = new Set(routes.map((r) => r.id));
-    expect([...rows.keys()].filter((id) => !served.has(id)), "rows naming no route").toEqual([]);
+    expect(
+      [...rows.keys()].filter((id) => !served.has(id)),
+      "rows naming no route",
+    ).toEqual([]);
   });
 
   it("lets in no caller the route's declared access refuses", async () => {

@@ -92,7 +92,11 @@ describe("a malformed due-date filter on the contract lists is a 400 naming it, 
 
   it("GET /v1/contracts/auth, for a signed-in user, likewise", async () => {
     const user = await t.createUser(acme);
-    const res = await t.request({ method: "GET", url: "/v1/contracts/auth?filter%5Bdue%5D%5Bgte%5D=0x10&filter%5Bdue%5D%5Blte%5D=2028-03-03T10%3A00%3A00Z", headers: bearer(user.token) });
+    const res = await t.request({
+      method: "GET",
+      url: "/v1/contracts/auth?filter%5Bdue%5D%5Bgte%5D=0x10&filter%5Bdue%5D%5Blte%5D=2028-03-03T10%3A00%3A00Z",
+      headers: bearer(user.token),
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error).toMatchObject({ code: "parameter_invalid", param: "filter[due][gte]" });
   });

@@ -107,7 +107,10 @@ describe("settling charges a buyer only with their consent", () => {
   it("every money change voids it: an item, a fee, the fee inclusion, a buyer", async () => {
     const victim = await victimWithCard();
     const third = await t.createUser(acme, "member");
-    const c = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }), 201);
+    const c = okContract(
+      await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }),
+      201,
+    );
     const changes: [string, string, Json | undefined][] = [
       ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 1 }],
       ["POST", `/contracts/${c.id}/fee`, { amount: 500 }],
@@ -120,7 +123,10 @@ describe("settling charges a buyer only with their consent", () => {
       const accepted = okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
       expect(accepted.buyers.find((b: Json) => b.user_id === victim.id).accepted).not.toBeNull();
       const changed = okContract(await call(mallory, method as "POST", url, payload));
-      expect(changed.buyers.find((b: Json) => b.user_id === victim.id), `${method} ${url}`).toMatchObject({ accepted: null, acceptedAmount: null });
+      expect(
+        changed.buyers.find((b: Json) => b.user_id === victim.id),
+        `${method} ${url}`,
+      ).toMatchObject({ accepted: null, acceptedAmount: null });
     }
     // Notes and due date are not money: an acceptance survives them.
     okContract(await call(victim, "POST", `/contracts/${c.id}/accept`));
@@ -232,13 +238,20 @@ describe("a member who is not a buyer or seller does not handle a contract's mon
     }
     const unchanged = okContract(await call(mallory, "GET", `/contracts/${c.id}`));
     expect({ items: unchanged.items, buyers: unchanged.buyers, sellers: unchanged.sellers, fees: unchanged.fees, total: unchanged.total }).toEqual({
-      items: c.items, buyers: c.buyers, sellers: c.sellers, fees: c.fees, total: c.total,
+      items: c.items,
+      buyers: c.buyers,
+      sellers: c.sellers,
+      fees: c.fees,
+      total: c.total,
     });
     // Her notes are not money; her own empty draft she may delete.
     expect(okContract(await call(mallory, "PUT", `/contracts/${c.id}`, { notes: "changed" })).notes).toBe("changed");
     okContract(await call(mallory, "DELETE", `/contracts/${c.id}`));
     // Leaving a deal she shaped is refused too: she would be a creator outside it.
-    const mine = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: mallory.id }, { user_id: victim.id }] }), 201);
+    const mine = okContract(
+      await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 10_000 }], buyers: [{ user_id: mallory.id }, { user_id: victim.id }] }),
+      201,
+    );
     failed(await call(mallory, "DELETE", `/contracts/${mine.id}/buyer/${mallory.id}`), 403, "not_contract_party");
     expect(okContract(await call(mallory, "GET", `/contracts/${mine.id}`)).buyers).toHaveLength(2);
     expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
@@ -272,7 +285,10 @@ describe("subscriptions charge only their subscriber", () => {
     failed(await call(mallory, "POST", `/subscriptions/auth/contract/${c.id}`), 404);
     failed(await call(shop, "POST", `/subscriptions/auth/contract/${c.id}`), 403, "not_contract_buyer");
     // A buyer added by the attacker to the attacker's own contract cannot be subscribed by them either.
-    const own = okContract(await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 4_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }), 201);
+    const own = okContract(
+      await call(mallory, "POST", "/contracts", { items: [{ user_id: shop.id, price: 4_000 }], buyers: [{ user_id: victim.id }, { user_id: mallory.id }] }),
+      201,
+    );
     const mine = await call(mallory, "POST", `/subscriptions/auth/contract/${own.id}`);
     expect(mine.statusCode, mine.body).toBe(201);
     expect(mine.json()).toMatchObject({ user_id: mallory.id });

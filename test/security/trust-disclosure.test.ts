@@ -116,7 +116,9 @@ describe("secrets never reach the logs or other users of the machine", () => {
     const lines: string[] = [];
     const log = pino({ level: "trace" }, new Writable({ write: (chunk, _e, done) => (lines.push(chunk.toString()), done()) }));
     const job = { id: "42", task_identifier: "send-email", payload: { to: "victim@example.com", subject: "913572 is your Acme sign-in code", text: "913572" } };
-    graphileLogger(log).scope({ label: "worker" }).error("Failed task 42 (send-email)", { failure: true, job, error: new Error("smtp down") });
+    graphileLogger(log)
+      .scope({ label: "worker" })
+      .error("Failed task 42 (send-email)", { failure: true, job, error: new Error("smtp down") });
     expect(lines.join("")).toContain("send-email");
     expect(lines.join("")).not.toContain("913572");
   });
@@ -125,7 +127,12 @@ describe("secrets never reach the logs or other users of the machine", () => {
     const node = await loggedNode();
     try {
       const seller = await t.createUser(acme, "member");
-      const created = await node.app.inject({ method: "POST", url: `/v1/users/${seller.id}/bank_account`, headers: bearer(acme.apiKey), payload: { return_url: "https://shop.test/payouts" } });
+      const created = await node.app.inject({
+        method: "POST",
+        url: `/v1/users/${seller.id}/bank_account`,
+        headers: bearer(acme.apiKey),
+        payload: { return_url: "https://shop.test/payouts" },
+      });
       expect(created.statusCode, created.body).toBe(200);
       const link = new URL(created.json().url as string);
       const token = link.searchParams.get("token")!;
@@ -133,7 +140,12 @@ describe("secrets never reach the logs or other users of the machine", () => {
       expect((await node.app.inject({ method: "GET", url: `${link.pathname}${link.search}` })).statusCode).toBe(302);
 
       const signature = "ab".repeat(32);
-      await node.app.inject({ method: "PUT", url: `/v1/uploads/products%2Fx%2Fy.png?content_type=image%2Fpng&expires=9999999999&signature=${signature}`, headers: { "content-type": "image/png" }, payload: GIF_1PX });
+      await node.app.inject({
+        method: "PUT",
+        url: `/v1/uploads/products%2Fx%2Fy.png?content_type=image%2Fpng&expires=9999999999&signature=${signature}`,
+        headers: { "content-type": "image/png" },
+        payload: GIF_1PX,
+      });
       await node.app.inject({ method: "GET", url: "/v1/platforms?sig=s3cr3t-sig-value&Token=upper-case-token&code=123456", headers: bearer(acme.apiKey) });
 
       const all = node.lines.join("\n");
@@ -187,7 +199,12 @@ describe("a retried settlement is answered, not refused, and charges once", () =
     const buyer = await t.createUser(acme, "member");
     await addCard(t, acme, buyer.id);
     const c = okContract(
-      await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(acme.apiKey), payload: { items: [{ user_id: seller.id, price: 2500 }], buyers: [{ user_id: buyer.id }] } }),
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: bearer(acme.apiKey),
+        payload: { items: [{ user_id: seller.id, price: 2500 }], buyers: [{ user_id: buyer.id }] },
+      }),
       201,
     );
     const headers = { ...bearer(buyer.token), "idempotency-key": `pay-${c.id}` };

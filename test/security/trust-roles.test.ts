@@ -54,7 +54,9 @@ describe("an admin cannot take over or erase a user of an equal or higher role",
 
   it("refuses an admin changing another admin: profile, email, image, links, deletion", async () => {
     const peer = await t.createUser(acme, "admin");
-    const link = await t.db.userLink.create({ data: { id: `link_${"0".repeat(31)}1`, platformId: acme.id, mode: "test", userId: peer.id, label: "Site", url: "https://peer.example" } });
+    const link = await t.db.userLink.create({
+      data: { id: `link_${"0".repeat(31)}1`, platformId: acme.id, mode: "test", userId: peer.id, label: "Site", url: "https://peer.example" },
+    });
     const attempts = [
       await put(`/v1/users/${peer.id}`, bearer(admin.token), { name: "Owned" }),
       await put(`/v1/users/${peer.id}`, bearer(admin.token), { email: "attacker2@evil.example" }),

@@ -52,10 +52,7 @@ describe("parallel refreshes of one refresh token", () => {
     const { refreshToken } = signedIn.json();
 
     const refresh = () => t.request({ method: "POST", url: "/v1/auth/session/refresh", headers: { api_key: acme.apiKey, mode: "test" }, payload: { refreshToken } });
-    const [elsewhere, ...answers] = await Promise.all([
-      t.request({ method: "GET", url: "/v1/products", headers: bearer(other.apiKey) }),
-      ...Array.from({ length: 10 }, refresh),
-    ]);
+    const [elsewhere, ...answers] = await Promise.all([t.request({ method: "GET", url: "/v1/products", headers: bearer(other.apiKey) }), ...Array.from({ length: 10 }, refresh)]);
 
     expect(answers.map((a) => a.statusCode).sort()).toEqual([200, ...Array(9).fill(401)]);
     // The first loser finds the token rotated (reuse) and revokes the family; later ones may find it revoked.
@@ -66,7 +63,12 @@ describe("parallel refreshes of one refresh token", () => {
 
     // Concurrent losers count as reuse: the family is revoked, the winner's new token with it.
     const winner = answers.find((a) => a.statusCode === 200)!.json();
-    const again = await t.request({ method: "POST", url: "/v1/auth/session/refresh", headers: { api_key: acme.apiKey, mode: "test" }, payload: { refreshToken: winner.refreshToken } });
+    const again = await t.request({
+      method: "POST",
+      url: "/v1/auth/session/refresh",
+      headers: { api_key: acme.apiKey, mode: "test" },
+      payload: { refreshToken: winner.refreshToken },
+    });
     expect(again.statusCode).toBe(401);
     expect(again.json().error.code).toBe("refresh_token_revoked");
     expect(await t.db.refreshToken.count({ where: { user: { email }, revoked: null } })).toBe(0);

@@ -75,8 +75,19 @@ describe("one member cannot take a seller's whole stock", () => {
     const vase = await product(4);
     const buyer = await t.createUser(acme, "member");
     const editor = await t.createUser(acme, "editor");
-    okContract(await t.request({ method: "POST", url: "/v1/contracts", headers: as(editor), payload: { buyers: [{ user_id: buyer.id }], items: [{ product_id: vase.id, quantity: 3 }] } }), 201);
-    okContract(await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(acme.apiKey), payload: { buyers: [{ user_id: buyer.id }], items: [{ product_id: vase.id, quantity: 1 }] } }), 201);
+    okContract(
+      await t.request({ method: "POST", url: "/v1/contracts", headers: as(editor), payload: { buyers: [{ user_id: buyer.id }], items: [{ product_id: vase.id, quantity: 3 }] } }),
+      201,
+    );
+    okContract(
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: bearer(acme.apiKey),
+        payload: { buyers: [{ user_id: buyer.id }], items: [{ product_id: vase.id, quantity: 1 }] },
+      }),
+      201,
+    );
     expect(await stock(vase.id)).toBe(0);
   });
 });

@@ -55,7 +55,7 @@ describe("planPeriod", () => {
       for (const costs of [COSTS, VALUE_COSTS]) {
         const plan = planPeriod(from, to, NOW, costs);
         for (let k = 0; k < 60; k++) {
-          const t = k < 6 ? [from, to].filter((d): d is Date => d !== null).flatMap((d) => [d.getTime() - 1, d.getTime()])[k % 4] ?? instant() : instant();
+          const t = k < 6 ? ([from, to].filter((d): d is Date => d !== null).flatMap((d) => [d.getTime() - 1, d.getTime()])[k % 4] ?? instant()) : instant();
           expect(counted(plan, t), `[${from?.toISOString()}, ${to?.toISOString()}) at ${new Date(t).toISOString()}`).toBe(inRange(t, from, to) ? 1 : 0);
         }
       }

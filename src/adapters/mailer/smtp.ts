@@ -4,7 +4,11 @@ import type { EmailMessage, Mailer } from "./mailer.js";
 export function createSmtpMailer(options: { url: string; from: string }): Mailer {
   // A slow or absent SMTP server must fail the send (which the job queue then retries), not hang it.
   const url = new URL(options.url);
-  for (const [name, value] of [["connectionTimeout", "10000"], ["greetingTimeout", "10000"], ["socketTimeout", "20000"]] as const) {
+  for (const [name, value] of [
+    ["connectionTimeout", "10000"],
+    ["greetingTimeout", "10000"],
+    ["socketTimeout", "20000"],
+  ] as const) {
     if (!url.searchParams.has(name)) url.searchParams.set(name, value);
   }
   const transport = nodemailer.createTransport(url.toString());

@@ -37,14 +37,7 @@ export interface PaymentMethodInfo extends PaymentMethodDetails {
   customerId: string | null;
 }
 
-export type PaymentIntentStatus =
-  | "succeeded"
-  | "processing"
-  | "requires_payment_method"
-  | "requires_confirmation"
-  | "requires_action"
-  | "requires_capture"
-  | "canceled";
+export type PaymentIntentStatus = "succeeded" | "processing" | "requires_payment_method" | "requires_confirmation" | "requires_action" | "requires_capture" | "canceled";
 
 export interface PaymentIntent {
   id: string;

@@ -3,7 +3,17 @@ import type { Prisma, SimPaymentIntent, SimPaymentMethod, SimSetupIntent } from 
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "./errors.js";
-import { MAXIMUM_AMOUNT, minimumChargeAmount, type Metadata, type PaymentIntent, type PaymentMethodDetails, type PaymentMethodInfo, type PaymentsGateway, type SetupIntent, type SetupIntentStatus } from "./gateway.js";
+import {
+  MAXIMUM_AMOUNT,
+  minimumChargeAmount,
+  type Metadata,
+  type PaymentIntent,
+  type PaymentMethodDetails,
+  type PaymentMethodInfo,
+  type PaymentsGateway,
+  type SetupIntent,
+  type SetupIntentStatus,
+} from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 import type { Tx } from "../../db/tenant.js";
 
@@ -225,7 +235,10 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
           }
         }
         // Conditional, so of two confirmations racing one wins and the other's payment method is rolled back.
-        const confirmed = await tx.simSetupIntent.updateMany({ where: { id: intent.id, status: "requires_payment_method" }, data: { status: "succeeded", paymentMethodId: pm.id } });
+        const confirmed = await tx.simSetupIntent.updateMany({
+          where: { id: intent.id, status: "requires_payment_method" },
+          data: { status: "succeeded", paymentMethodId: pm.id },
+        });
         if (confirmed.count !== 1) {
           throw new PaymentsRequestError("setup_intent_unexpected_state", "You cannot confirm this SetupIntent because it has already succeeded.");
         }
@@ -393,7 +406,16 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
           }
           if (sourceTransaction) await drawFromCharge(tx, sourceTransaction, amount, currency);
           const transfer = await tx.simTransfer.create({
-            data: { id: stripeId("tr"), amount, currency, destinationId: destination, transferGroup: transferGroup ?? null, sourceTransaction: sourceTransaction ?? null, metadata, created: now },
+            data: {
+              id: stripeId("tr"),
+              amount,
+              currency,
+              destinationId: destination,
+              transferGroup: transferGroup ?? null,
+              sourceTransaction: sourceTransaction ?? null,
+              metadata,
+              created: now,
+            },
           });
           return { id: transfer.id };
         },

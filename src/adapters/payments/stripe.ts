@@ -1,16 +1,7 @@
 import Stripe from "stripe";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { PaymentsRequestError, fromStripeError } from "./errors.js";
-import type {
-  ConnectAccount,
-  PaymentIntent,
-  PaymentIntentStatus,
-  PaymentMethodDetails,
-  PaymentMethodInfo,
-  PaymentsGateway,
-  Refund,
-  SetupIntentStatus,
-} from "./gateway.js";
+import type { ConnectAccount, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund, SetupIntentStatus } from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 export interface StripeGatewayOptions {

@@ -24,10 +24,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    const [count, ttl] = (await (this.redis as unknown as { rateLimitHit(k: string, w: number): Promise<[number, number]> }).rateLimitHit(
-      `candle:rl:${key}`,
-      windowMs,
-    )) as [number, number];
+    const [count, ttl] = (await (this.redis as unknown as { rateLimitHit(k: string, w: number): Promise<[number, number]> }).rateLimitHit(`candle:rl:${key}`, windowMs)) as [
+      number,
+      number,
+    ];
     return { count, resetInMs: ttl };
   }
 

@@ -13,8 +13,7 @@ export interface S3StorageOptions {
   forcePathStyle: boolean;
 }
 
-const isNotFound = (err: unknown) =>
-  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === "NotFound" || err.name === "NoSuchKey");
+const isNotFound = (err: unknown) => err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === "NotFound" || err.name === "NoSuchKey");
 
 /** Any S3-compatible bucket (AWS, MinIO, R2, …). Credentials fall back to the SDK's default chain. */
 export function createS3Storage(options: S3StorageOptions): Storage {
@@ -28,10 +27,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     requestChecksumCalculation: "WHEN_REQUIRED",
   });
   const base = (
-    options.publicUrl ??
-    (options.endpoint
-      ? `${options.endpoint.replace(/\/+$/, "")}/${options.bucket}`
-      : `https://${options.bucket}.s3.${options.region}.amazonaws.com`)
+    options.publicUrl ?? (options.endpoint ? `${options.endpoint.replace(/\/+$/, "")}/${options.bucket}` : `https://${options.bucket}.s3.${options.region}.amazonaws.com`)
   ).replace(/\/+$/, "");
   const urlFor = (key: string) => `${base}/${key}`;
   return {

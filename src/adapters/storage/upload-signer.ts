@@ -19,8 +19,7 @@ export const SIGNED_UPLOAD_KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.[a-z0-9]{2
 export function createUploadSigner(options: { secret: string; baseUrl: string; clock: Clock }): UploadSigner {
   // A key of its own, derived from the server secret, so an upload signature is never a valid MAC elsewhere.
   const key = createHmac("sha256", options.secret).update("candle:signed-upload-urls:v1").digest();
-  const mac = (path: string, contentType: string, expires: number) =>
-    createHmac("sha256", key).update(`PUT\n${path}\n${contentType}\n${expires}`).digest("hex");
+  const mac = (path: string, contentType: string, expires: number) => createHmac("sha256", key).update(`PUT\n${path}\n${contentType}\n${expires}`).digest("hex");
   return {
     sign(path, contentType, expiresInSeconds) {
       const expires = Math.floor(options.clock.now().getTime() / 1000) + expiresInSeconds;

@@ -114,7 +114,10 @@ export function isPublicAddress(address: string): boolean {
 
 /** A URL's host as a bare name or address: no IPv6 brackets, no trailing dot, lower case. */
 export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+  return url.hostname
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "")
+    .toLowerCase();
 }
 
 export class NonPublicAddressError extends Error {

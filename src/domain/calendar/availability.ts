@@ -127,8 +127,7 @@ export function openIntervals(entries: readonly AvailabilityEntry[], timezone: s
   const last = DateTime.fromMillis(to, { zone: timezone }).startOf("day").plus({ days: 1 });
   while (day <= last) {
     const iso = day.toISODate()!;
-    const ranges: { startTime?: string; endTime?: string; isUnavailable?: boolean }[] =
-      overrides.get(iso) ?? weekly.get(DAYS[day.weekday - 1]!) ?? [];
+    const ranges: { startTime?: string; endTime?: string; isUnavailable?: boolean }[] = overrides.get(iso) ?? weekly.get(DAYS[day.weekday - 1]!) ?? [];
     for (const range of ranges) {
       if (range.isUnavailable || range.startTime === undefined || range.endTime === undefined) continue;
       const start = Math.max(localInstant(day, range.startTime).toMillis(), from);

@@ -34,9 +34,7 @@ export function allocateLargestRemainder(amount: number, weights: readonly numbe
 
   // Fewer cents are left over than there are shares, so each share gets at most one of them.
   // Array.prototype.sort is stable, so equal remainders keep index order: ties go to the lower index.
-  const order = remainders
-    .map((remainder, index) => ({ remainder, index }))
-    .sort((a, b) => (a.remainder === b.remainder ? 0 : a.remainder > b.remainder ? -1 : 1));
+  const order = remainders.map((remainder, index) => ({ remainder, index })).sort((a, b) => (a.remainder === b.remainder ? 0 : a.remainder > b.remainder ? -1 : 1));
   const leftOver = Number(total - allocated);
   for (let k = 0; k < leftOver; k++) {
     const { index } = order[k]!;

@@ -114,11 +114,7 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
   const feesTotal = sumCents(fees.map((fee) => fee.amount));
   const net = total - feesTotal;
   if (net < 0) {
-    throw new FeeRuleError(
-      "amount_too_small",
-      -net,
-      `The fees add up to ${feesTotal}¢ but the contract charges ${total}¢: the sellers would be ${-net}¢ short.`,
-    );
+    throw new FeeRuleError("amount_too_small", -net, `The fees add up to ${feesTotal}¢ but the contract charges ${total}¢: the sellers would be ${-net}¢ short.`);
   }
 
   const buyerWeights = input.buyers.map(() => 1);
@@ -163,24 +159,14 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
  * remainder: the pins fail only when they add up to too much, or when everyone is pinned and
  * they add up to too little.
  */
-function splitAroundPins(
-  amount: number,
-  pins: readonly (number | undefined)[],
-  weights: readonly number[],
-  party: FeeParty,
-): number[] {
+function splitAroundPins(amount: number, pins: readonly (number | undefined)[], weights: readonly number[], party: FeeParty): number[] {
   if (pins.length === 0) return [];
   const pinned = sumCents(pins.map((pin) => pin ?? 0));
   const what = party === "buyers" ? "the total is" : "the sellers' net (total less fees) is";
   const who = party === "buyers" ? "buyer" : "seller";
   if (pinned > amount) {
     const gap = pinned - amount;
-    throw new FeeRuleError(
-      "pinned_amounts_exceed_total",
-      gap,
-      `Pinned ${who} amounts add up to ${pinned}¢ but ${what} ${amount}¢: ${gap}¢ too much.`,
-      party,
-    );
+    throw new FeeRuleError("pinned_amounts_exceed_total", gap, `Pinned ${who} amounts add up to ${pinned}¢ but ${what} ${amount}¢: ${gap}¢ too much.`, party);
   }
 
   const unpinned = pins.flatMap((pin, i) => (pin === undefined ? [i] : []));
@@ -194,7 +180,10 @@ function splitAroundPins(
     );
   }
 
-  const shares = allocateLargestRemainder(rest, unpinned.map((i) => weights[i]!));
+  const shares = allocateLargestRemainder(
+    rest,
+    unpinned.map((i) => weights[i]!),
+  );
   const result = pins.map((pin) => pin ?? 0);
   unpinned.forEach((partyIndex, k) => {
     result[partyIndex] = shares[k]!;
@@ -211,8 +200,14 @@ function validateParties(input: ContractFeeInput): void {
   input.sellers.forEach((seller, i) => {
     if (seller.pinnedAmountOwed != null) assertCents(seller.pinnedAmountOwed, `sellers[${i}].pinnedAmountOwed`);
   });
-  assertUnique(input.buyers.map((buyer) => buyer.userId), "buyer");
-  assertUnique(input.sellers.map((seller) => seller.userId), "seller");
+  assertUnique(
+    input.buyers.map((buyer) => buyer.userId),
+    "buyer",
+  );
+  assertUnique(
+    input.sellers.map((seller) => seller.userId),
+    "seller",
+  );
   // An item whose seller is not a party would have its money paid to the other sellers; a contract
   // may lack sellers altogether while it is being drafted, though.
   if (input.sellers.length > 0) {

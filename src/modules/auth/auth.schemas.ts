@@ -9,16 +9,17 @@ export const verifyOtpBody = z
   .object({
     email: emailAddress.optional(),
     phone: z.string().max(40).optional().describe("Not supported: sign-in is by email"),
-    token: z.string().trim().regex(/^\d{6}$/, "must be the 6-digit code"),
+    token: z
+      .string()
+      .trim()
+      .regex(/^\d{6}$/, "must be the 6-digit code"),
     platform_id: platformId,
   })
   .strict();
 
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
 
-export const otpRequestedSchema = z
-  .object({ sent: z.literal(true), expiresIn: z.number().int().describe("Seconds the code stays valid") })
-  .meta({ id: "OtpRequested" });
+export const otpRequestedSchema = z.object({ sent: z.literal(true), expiresIn: z.number().int().describe("Seconds the code stays valid") }).meta({ id: "OtpRequested" });
 
 export const sessionSchema = z
   .object({

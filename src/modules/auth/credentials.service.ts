@@ -58,12 +58,7 @@ function toPlatform(row: PlatformRow): Platform {
 // lastUsed is informative; writing it on every request would turn every read into a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createCredentialsService(deps: {
-  db: Db;
-  tokens: Pick<TokenService, "verifyAccess">;
-  keyCache?: KeyCache;
-  sessionCache?: SessionCache;
-}): CredentialsService {
+export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenService, "verifyAccess">; keyCache?: KeyCache; sessionCache?: SessionCache }): CredentialsService {
   const { db, tokens, keyCache, sessionCache } = deps;
 
   async function lookUpKey(hash: string): Promise<CachedKey | undefined> {

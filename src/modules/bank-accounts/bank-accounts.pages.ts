@@ -63,7 +63,10 @@ export const connectPagesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
         if (name === null) throw new NotFoundError("platform", request.params.platform_id, "platform_id");
         const { heading, text } = PAGES[which];
         // HTML, not the JSON the response schemas describe (those cover the API's errors only).
-        return reply.header("cache-control", "no-store").type("text/html; charset=utf-8").send(page(name, heading, text) as never);
+        return reply
+          .header("cache-control", "no-store")
+          .type("text/html; charset=utf-8")
+          .send(page(name, heading, text) as never);
       },
     );
   }

@@ -25,7 +25,10 @@ function withBankAccount(user: UserView) {
   return { ...toUserResponse(user), bankAccount: toBankAccountResponse(user) };
 }
 
-export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccountsService; users: Pick<UsersService, "assertMayManage"> }> = async (app, { bankAccounts, users }) => {
+export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccountsService; users: Pick<UsersService, "assertMayManage"> }> = async (
+  app,
+  { bankAccounts, users },
+) => {
   app.post(
     "/users/auth/bank_account",
     {

@@ -35,10 +35,16 @@ export const userWithAccountLinkSchema = userSchema
 export const connectBankAccountBody = optionalBody(
   z
     .object({
-      return_url: httpUrl.optional().describe("Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete"),
+      return_url: httpUrl
+        .optional()
+        .describe(
+          "Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete",
+        ),
       refresh_url: httpUrl
         .optional()
-        .describe("Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted"),
+        .describe(
+          "Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted",
+        ),
     })
     .strict(),
 );

@@ -124,7 +124,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
       if (!returnUrl) {
         throw new ValidationError("parameter_missing", "Send `return_url`: the platform has no `url` to send the user back to after onboarding.", "return_url");
       }
-      const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? (input.returnUrl ?? pages?.refreshUrl ?? returnUrl);
+      const refreshUrl = input.refreshUrl ?? withQuery(input.platformUrl, "stripe_connect", "refresh") ?? input.returnUrl ?? pages?.refreshUrl ?? returnUrl;
 
       const user = await users.view(input.tenant, input.userId);
       let accountId = user.stripeConnectId;

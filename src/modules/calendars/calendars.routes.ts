@@ -117,7 +117,13 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{ calendars: CalendarsServic
   app.get(
     "/calendars/auth/event/:event_id",
     {
-      schema: { operationId: "retrieveSignedInUserEvent", tags, summary: "An event of the signed-in user's calendar", params: eventParams, response: { 200: calendarEventSchema, ...errors(401, 404) } },
+      schema: {
+        operationId: "retrieveSignedInUserEvent",
+        tags,
+        summary: "An event of the signed-in user's calendar",
+        params: eventParams,
+        response: { 200: calendarEventSchema, ...errors(401, 404) },
+      },
       config: self,
     },
     async (request) => {

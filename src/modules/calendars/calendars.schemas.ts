@@ -3,16 +3,14 @@ import { DAYS, normalizeTime } from "../../domain/calendar/availability.js";
 import { apiDate, idParam } from "../../lib/schemas.js";
 import { emailAddress, timezone } from "../users/index.js";
 
-const time = z
-  .string()
-  .transform((value, ctx) => {
-    const normalized = normalizeTime(value);
-    if (normalized === null) {
-      ctx.addIssue({ code: "custom", message: "must be a time HH:MM or HH:MM:SS (24:00 only as an end)" });
-      return z.NEVER;
-    }
-    return normalized;
-  });
+const time = z.string().transform((value, ctx) => {
+  const normalized = normalizeTime(value);
+  if (normalized === null) {
+    ctx.addIssue({ code: "custom", message: "must be a time HH:MM or HH:MM:SS (24:00 only as an end)" });
+    return z.NEVER;
+  }
+  return normalized;
+});
 
 const localDate = z
   .string()
@@ -61,9 +59,7 @@ export const availabilitySchema = z
 
 const responseStatus = z.enum(["accepted", "declined", "needsAction", "tentative"]);
 
-export const attendeeSchema = z
-  .object({ user_id: z.string().nullable(), email: z.string().nullable(), name: z.string().nullable(), responseStatus })
-  .meta({ id: "Attendee" });
+export const attendeeSchema = z.object({ user_id: z.string().nullable(), email: z.string().nullable(), name: z.string().nullable(), responseStatus }).meta({ id: "Attendee" });
 
 export const calendarEventSchema = z
   .object({
@@ -179,4 +175,3 @@ export const localtimeSchema = z
     abbreviation: z.string(),
   })
   .meta({ id: "LocalTime" });
-

@@ -1,15 +1,7 @@
 import { DateTime } from "luxon";
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import {
-  findAvailabilityProblems,
-  freeSlots,
-  isWithin,
-  openIntervals,
-  subtractIntervals,
-  type AvailabilityEntry,
-  type Interval,
-} from "../../domain/calendar/availability.js";
+import { findAvailabilityProblems, freeSlots, isWithin, openIntervals, subtractIntervals, type AvailabilityEntry, type Interval } from "../../domain/calendar/availability.js";
 import type { Availability, Calendar, CalendarEvent, EventAttendee } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
@@ -229,7 +221,12 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
           : { dayOfWeek: e.dayOfWeek!, startTime: e.startTime!, endTime: e.endTime! },
       );
       const [problem] = findAvailabilityProblems(entries);
-      if (problem) throw new ValidationError("parameter_invalid", `Availability entry ${problem.index}: ${problem.field} ${problem.message}.`, `availability.${problem.index}.${problem.field}`);
+      if (problem)
+        throw new ValidationError(
+          "parameter_invalid",
+          `Availability entry ${problem.index}: ${problem.field} ${problem.message}.`,
+          `availability.${problem.index}.${problem.field}`,
+        );
       return db.$transaction(async (tx) => {
         const events: RecordEventInput[] = [];
         const calendar = await lockCalendar(tx, tenant, userId, events);
@@ -332,7 +329,10 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
         }),
       ]);
       const open = openIntervals(availability.map(toDomainEntry), calendar.timezone, from, to);
-      const free = subtractIntervals(open, busy.map((e): Interval => ({ start: e.eventStart.getTime(), end: e.eventEnd.getTime() })));
+      const free = subtractIntervals(
+        open,
+        busy.map((e): Interval => ({ start: e.eventStart.getTime(), end: e.eventEnd.getTime() })),
+      );
       const found = freeSlots(free, query.duration * 60_000, (query.step ?? query.duration) * 60_000, MAX_SLOTS);
       const local = (ms: number) => DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true })!;
       return {

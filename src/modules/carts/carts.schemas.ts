@@ -55,7 +55,8 @@ export const addToCartBody = z
   .superRefine((b, ctx) => {
     if (b.endDate !== undefined && b.startDate === undefined) ctx.addIssue({ code: "custom", path: ["startDate"], message: "is required with endDate" });
     // Object-level checks also run when a field failed: only compare values that parsed.
-    if (b.endDate instanceof Date && b.startDate instanceof Date && b.endDate.getTime() <= b.startDate.getTime()) ctx.addIssue({ code: "custom", path: ["endDate"], message: "must be after startDate" });
+    if (b.endDate instanceof Date && b.startDate instanceof Date && b.endDate.getTime() <= b.startDate.getTime())
+      ctx.addIssue({ code: "custom", path: ["endDate"], message: "must be after startDate" });
   });
 
 export type AddToCartInput = z.infer<typeof addToCartBody>;

@@ -98,7 +98,11 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     product: {
       ...i.product,
       archived: toDate(i.product.archived),
-      seasonalPrices: i.product.seasonalPrices.map((s: { price: number; seasonStart: string; seasonEnd: string }) => ({ price: s.price, seasonStart: new Date(s.seasonStart), seasonEnd: new Date(s.seasonEnd) })),
+      seasonalPrices: i.product.seasonalPrices.map((s: { price: number; seasonStart: string; seasonEnd: string }) => ({
+        price: s.price,
+        seasonStart: new Date(s.seasonStart),
+        seasonEnd: new Date(s.seasonEnd),
+      })),
       parent: i.product.parent && { isEnabled: i.product.parent.isEnabled, archived: toDate(i.product.parent.archived) },
     },
   }));
@@ -264,15 +268,15 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
           WHERE i.cart_id = ${cartId} AND i.platform_id = ${buyer.platformId}
           ORDER BY i.created, i.id`;
         if (lines.some((l) => l.currency !== item.currency)) {
-          throw new UnprocessableError("currency_mismatch", `${name} is priced in ${item.currency}, and this cart holds items in ${lines[0]!.currency}: a cart has one currency.`, "product_id");
+          throw new UnprocessableError(
+            "currency_mismatch",
+            `${name} is priced in ${item.currency}, and this cart holds items in ${lines[0]!.currency}: a cart has one currency.`,
+            "product_id",
+          );
         }
         const held = lines.filter((l) => l.productId === item.id).reduce((sum, l) => sum + l.quantity, 0);
         if (item.quantity !== null && held + input.quantity > item.quantity) {
-          throw new ConflictError(
-            "insufficient_stock",
-            `Only ${item.quantity} of ${name} in stock${held > 0 ? `, and your cart already holds ${held}` : ""}.`,
-            "quantity",
-          );
+          throw new ConflictError("insufficient_stock", `Only ${item.quantity} of ${name} in stock${held > 0 ? `, and your cart already holds ${held}` : ""}.`, "quantity");
         }
         const same = lines.find((l) => l.productId === item.id && sameInstant(l.startDate, input.startDate) && sameInstant(l.endDate, input.endDate));
         if (same) {

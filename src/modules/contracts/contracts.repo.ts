@@ -220,11 +220,7 @@ export async function contractView(client: Client, tenant: Tenant, id: string): 
  * nothing else, so skipping the parse and the serializer's pass over it leaks nothing — and saves
  * the API a third of its CPU on the hottest read (bench/RESULTS.md).
  */
-export async function contractViewText(
-  client: Client,
-  tenant: Tenant,
-  id: string,
-): Promise<{ json: string; userId: string | null; buyers: string[]; sellers: string[] } | null> {
+export async function contractViewText(client: Client, tenant: Tenant, id: string): Promise<{ json: string; userId: string | null; buyers: string[]; sellers: string[] } | null> {
   const rows = await client.$queryRaw<{ contract: string; user_id: string | null; buyers: string[]; sellers: string[] }[]>`
     SELECT ${CONTRACT_JSON}::text AS contract, c.user_id,
            ARRAY(SELECT b.user_id FROM contract_buyers b WHERE b.contract_id = c.id) AS buyers,

@@ -87,7 +87,8 @@ export const contractsRoutes: FastifyPluginAsyncZod<{ contracts: ContractsServic
         operationId: "listContracts",
         tags,
         summary: "List the platform's contracts (editors and the key)",
-        description: "Filters: `filter[status]`, `filter[buyer_user_id]`, `filter[seller_user_id]`, `filter[user_id]` (creator), `filter[currency]` (comma lists), `filter[due][gte]` / `filter[due][lte]`. Sort by created (default, newest first), updated, due, total.",
+        description:
+          "Filters: `filter[status]`, `filter[buyer_user_id]`, `filter[seller_user_id]`, `filter[user_id]` (creator), `filter[currency]` (comma lists), `filter[due][gte]` / `filter[due][lte]`. Sort by created (default, newest first), updated, due, total.",
         querystring: listContractsQuery,
         response: { 200: contractListSchema, ...errors(400, 401, 403) },
       },

@@ -237,9 +237,7 @@ export type FeeInclusionInput = z.infer<typeof feeInclusionBody>;
 // ── lists ──────────────────────────────────────────────────────────────────────────────────────
 
 const idList = (name: string) => csv(z.string().min(1).max(100)).optional().describe(`One or more ${name} ids, comma-separated`);
-const listDate = z.iso
-  .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" })
-  .transform((v) => new Date(v));
+const listDate = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" }).transform((v) => new Date(v));
 
 export const CONTRACT_SORTS = ["created", "updated", "due", "total"] as const;
 
@@ -260,7 +258,8 @@ export const listContractsQuery = z
     const gte = q["filter[due][gte]"];
     const lte = q["filter[due][lte]"];
     // Object-level checks also run when a field failed: only compare values that parsed.
-    if (gte instanceof Date && lte instanceof Date && lte.getTime() < gte.getTime()) ctx.addIssue({ code: "custom", path: ["filter[due][lte]"], message: "must not be before filter[due][gte]" });
+    if (gte instanceof Date && lte instanceof Date && lte.getTime() < gte.getTime())
+      ctx.addIssue({ code: "custom", path: ["filter[due][lte]"], message: "must not be before filter[due][gte]" });
   });
 export type ListContractsQuery = z.infer<typeof listContractsQuery>;
 

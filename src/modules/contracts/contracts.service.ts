@@ -40,7 +40,8 @@ import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
 export function createContractsService(deps: { db: Db; clock: Clock; rates: BaseRates; holds?: HoldRules; hasSubscriptions: (tx: Tx, contractId: string) => Promise<boolean> }) {
   const ctx: ContractsContext = { db: deps.db, clock: deps.clock, rates: deps.rates, holds: deps.holds ?? DEFAULT_HOLD_RULES, hasSubscriptions: deps.hasSubscriptions };
   type Rest<F> = F extends (ctx: ContractsContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
-  const bind = <F extends (ctx: ContractsContext, ...rest: never[]) => unknown>(f: F): Rest<F> => ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
+  const bind = <F extends (ctx: ContractsContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
+    ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
   return {
     retrieve: bind(retrieve),
     list: bind(list),

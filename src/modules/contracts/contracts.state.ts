@@ -48,7 +48,10 @@ export function assertManageable(auth: AuthContext, c: Parties & { id: string; s
   assertReadable(auth, c);
   if (isEditor(auth)) return;
   if (auth.user !== null && c.userId === auth.user.id && (c.status === "draft" || isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError("not_contract_creator", `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`);
+  throw new PermissionError(
+    "not_contract_creator",
+    `Only the contract's creator (once it is sent, a creator who is also a buyer or seller), an editor or the platform key can change ${c.id}.`,
+  );
 }
 
 /** Sending emails the buyers a bill: a member sends only a contract they created and are a buyer or seller of. */
@@ -67,7 +70,10 @@ export function assertMaySend(auth: AuthContext, c: Parties & { id: string; stat
  */
 export function assertInDeal(auth: AuthContext, c: Parties & { id: string }): void {
   if (isEditor(auth) || (auth.user !== null && isBuyerOrSeller(auth.user.id, c))) return;
-  throw new PermissionError("not_contract_party", `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`);
+  throw new PermissionError(
+    "not_contract_party",
+    `Only a buyer or seller of ${c.id}, an editor or the platform key can change its money: add yourself as a buyer or seller first.`,
+  );
 }
 
 /**

@@ -11,8 +11,7 @@ export const EVENT_TYPE_LIST = {
   "user.created": { object: "user", description: "A user was created by an admin, or signed in for the first time." },
   "user.updated": {
     object: "user",
-    description:
-      "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), or signing in cancelled a scheduled deletion.",
+    description: "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), or signing in cancelled a scheduled deletion.",
   },
   "user.deletion_scheduled": { object: "user", description: "A user was scheduled for deletion (`scheduledDeletion`)." },
   "user.deleted": { object: "user", description: "A user's personal data was erased; the object is what remains." },
@@ -66,7 +65,8 @@ export const EVENT_TYPE_LIST = {
   "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
   "cart.updated": {
     object: "cart",
-    description: "An item was added to a user's cart (a new line, or more units on a line it had), or a line was removed; the object is the cart as `GET /v1/carts/auth` renders it.",
+    description:
+      "An item was added to a user's cart (a new line, or more units on a line it had), or a line was removed; the object is the cart as `GET /v1/carts/auth` renders it.",
   },
   "cart.cleared": { object: "cart", description: "A user emptied their cart (not recorded when it was empty already); the object is the empty cart." },
   "transaction.created": { object: "transaction", description: "A transaction was written: a settlement's charge, transfer or fee, or a refund's `:refund` row." },

@@ -21,13 +21,7 @@ export async function scrubEventsOf(tx: Tx, objectIds: readonly string[], fields
 }
 
 /** The events of one user's objects of one type (each names its `user_id`) get `fields` overwritten. */
-export async function scrubEventsOfUserObjects(
-  tx: Tx,
-  tenant: Tenant,
-  userId: string,
-  objectType: EventObjectType,
-  fields: Readonly<Record<string, unknown>>,
-): Promise<void> {
+export async function scrubEventsOfUserObjects(tx: Tx, tenant: Tenant, userId: string, objectType: EventObjectType, fields: Readonly<Record<string, unknown>>): Promise<void> {
   const types = EVENT_TYPES.filter((type) => EVENT_TYPE_LIST[type].object === objectType);
   await tx.$executeRaw`
     UPDATE events SET data = (data::jsonb || ${JSON.stringify(fields)}::jsonb)::json

@@ -29,7 +29,13 @@ const cursor = z.string().min(1).max(100);
 export const listEventsQuery = z
   .object({
     ...pageParams,
-    limit: z.coerce.number().int().min(1).max(100).optional().describe("Cursor paging: events per page, 1 to 100 (default 10). Sending it (or a cursor) answers `{ data, has_more }`"),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Cursor paging: events per page, 1 to 100 (default 10). Sending it (or a cursor) answers `{ data, has_more }`"),
     starting_after: cursor.optional().describe("Cursor paging: the events older than this event id (the next page)"),
     ending_before: cursor.optional().describe("Cursor paging: the events newer than this event id (the previous page; poll with the newest id seen)"),
     "filter[type]": csv(eventTypeSchema).optional().describe("Event types, comma-separated"),

@@ -143,9 +143,7 @@ export function createEventsService(deps: { db: Db }) {
       if (cursorId) {
         const at = await db.event.findFirst({ where: { id: cursorId, platformId: tenant.platformId, mode: tenant.mode }, select: { txId: true, seq: true } });
         if (!at) throw new ValidationError("resource_missing", `No such event: '${cursorId}'.`, newer ? "ending_before" : "starting_after");
-        after = newer
-          ? { OR: [{ txId: { gt: at.txId } }, { txId: at.txId, seq: { gt: at.seq } }] }
-          : { OR: [{ txId: { lt: at.txId } }, { txId: at.txId, seq: { lt: at.seq } }] };
+        after = newer ? { OR: [{ txId: { gt: at.txId } }, { txId: at.txId, seq: { gt: at.seq } }] } : { OR: [{ txId: { lt: at.txId } }, { txId: at.txId, seq: { lt: at.seq } }] };
       }
       const [snapshot] = await db.$queryRaw<{ horizon: bigint }[]>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`;
       const horizon = snapshot!.horizon;

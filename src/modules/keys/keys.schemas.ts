@@ -17,9 +17,7 @@ export const apiKeySchema = z
   })
   .meta({ id: "ApiKey" });
 
-export const createdApiKeySchema = apiKeySchema
-  .extend({ secret: z.string().describe("The whole key. Shown only in this answer: store it now.") })
-  .meta({ id: "CreatedApiKey" });
+export const createdApiKeySchema = apiKeySchema.extend({ secret: z.string().describe("The whole key. Shown only in this answer: store it now.") }).meta({ id: "CreatedApiKey" });
 
 export const platformIdParams = z.object({ id: idParam("platform") }).strict();
 export const keyParams = z.object({ id: idParam("platform"), key_id: idParam("API key") }).strict();

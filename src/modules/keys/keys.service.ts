@@ -24,7 +24,7 @@ export function generateApiKey(mode: Mode): string {
   return `cndl_${mode}_${randomBase62(SECRET_LENGTH)}`;
 }
 
-export function createKeysService(deps: { db: Db; /** Evicts this node's cached copy of a key (other nodes hear the NOTIFY). */ invalidate?: (message: string) => void }) {
+export function createKeysService(deps: { db: Db /** Evicts this node's cached copy of a key (other nodes hear the NOTIFY). */; invalidate?: (message: string) => void }) {
   const { db } = deps;
   const invalidateLocally = deps.invalidate ?? (() => {});
 

@@ -4,13 +4,7 @@ import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { toUserResponse, userParams, userSchema, type UsersService, type UserView } from "../users/index.js";
-import {
-  attachPaymentMethodBody,
-  selfPaymentMethodParams,
-  userPaymentMethodParams,
-  userWithClientSecretSchema,
-  userWithPaymentMethodSchema,
-} from "./payment-methods.schemas.js";
+import { attachPaymentMethodBody, selfPaymentMethodParams, userPaymentMethodParams, userWithClientSecretSchema, userWithPaymentMethodSchema } from "./payment-methods.schemas.js";
 import type { PaymentMethodsService } from "./payment-methods.service.js";
 
 const tags = ["Payment methods"];
@@ -214,8 +208,7 @@ export const paymentMethodsRoutes: FastifyPluginAsyncZod<{ paymentMethods: Payme
       config: admin,
       ...manages,
     },
-    async (request) =>
-      toUserResponse(await paymentMethods.remove({ tenant: requireAuth(request), userId: request.params.id, paymentMethodRef: request.params.payment_method_id })),
+    async (request) => toUserResponse(await paymentMethods.remove({ tenant: requireAuth(request), userId: request.params.id, paymentMethodRef: request.params.payment_method_id })),
   );
 
   app.put(

@@ -11,11 +11,7 @@ export const stripePaymentMethodId = z
 
 export const attachPaymentMethodBody = z.object({ payment_method: stripePaymentMethodId }).strict();
 
-const paymentMethodRef = z
-  .string()
-  .min(1)
-  .max(255)
-  .describe("The payment method: our id (`pmeth_…`) or its Stripe id (`pm_…`)");
+const paymentMethodRef = z.string().min(1).max(255).describe("The payment method: our id (`pmeth_…`) or its Stripe id (`pm_…`)");
 
 export const selfPaymentMethodParams = z.object({ payment_method_id: paymentMethodRef }).strict();
 export const userPaymentMethodParams = z.object({ id: idParam("user"), payment_method_id: paymentMethodRef }).strict();

@@ -28,10 +28,7 @@ import type { Tenant } from "../../db/tenant.js";
  * a request or a Stripe webhook changed them. Creating the customer is a `user.updated`.
  */
 
-type Gateway = Pick<
-  PaymentsGateway,
-  "createCustomer" | "createSetupIntent" | "attachPaymentMethod" | "retrievePaymentMethod" | "detachPaymentMethod" | "setDefaultPaymentMethod"
->;
+type Gateway = Pick<PaymentsGateway, "createCustomer" | "createSetupIntent" | "attachPaymentMethod" | "retrievePaymentMethod" | "detachPaymentMethod" | "setDefaultPaymentMethod">;
 
 interface Owner {
   id: string;

@@ -2,15 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth } from "../../plugins/auth.js";
 import { imageSource } from "../media/index.js";
-import {
-  communityMemberSchema,
-  communityParams,
-  domainParams,
-  platformIdParams,
-  platformImageBody,
-  platformSchema,
-  updatePlatformBody,
-} from "./platforms.schemas.js";
+import { communityMemberSchema, communityParams, domainParams, platformIdParams, platformImageBody, platformSchema, updatePlatformBody } from "./platforms.schemas.js";
 import { toPlatformResponse, type PlatformsService } from "./platforms.service.js";
 
 const tags = ["Platforms"];

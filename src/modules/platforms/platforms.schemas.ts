@@ -40,7 +40,15 @@ export const updatePlatformBody = z
     description: z.string().max(5000).nullable().optional(),
     // Candle's SDK types `platformFee` as a string ("2.5"): a decimal string is read as the number.
     platformFee: z
-      .union([percent, z.string().trim().regex(/^\d{1,3}(\.\d{1,2})?$/, "must be a number of percent such as 2.5").transform(Number).pipe(percent)])
+      .union([
+        percent,
+        z
+          .string()
+          .trim()
+          .regex(/^\d{1,3}(\.\d{1,2})?$/, "must be a number of percent such as 2.5")
+          .transform(Number)
+          .pipe(percent),
+      ])
       .optional()
       .describe("Percent, 0 to 100, at most two decimals (a number, or a decimal string as the SDK sends it)"),
     url: httpUrl.nullable().optional(),

@@ -33,13 +33,7 @@ function parseKey(key: string): { platformId: string; productId: string; ext: st
   return match ? { platformId: match[1]!, productId: match[2]!, ext: match[3]! } : null;
 }
 
-export function createProductImagesService(deps: {
-  db: Db;
-  storage: Storage;
-  products: Pick<ProductsService, "view" | "changed">;
-  uploadLimit: number;
-  publicUrl: string;
-}) {
+export function createProductImagesService(deps: { db: Db; storage: Storage; products: Pick<ProductsService, "view" | "changed">; uploadLimit: number; publicUrl: string }) {
   const { db, storage, products, uploadLimit, publicUrl } = deps;
 
   /**
@@ -92,7 +86,10 @@ export function createProductImagesService(deps: {
       if (!kind || kind.type !== contentType || kind.ext !== parsed.ext) {
         throw new UnsupportedMediaTypeError(`The bytes are not a ${contentType} image (JPEG, PNG and GIF are recognised by their content).`, "body");
       }
-      const product = await db.product.findFirst({ where: { id: parsed.productId, platformId: parsed.platformId }, select: { id: true, platformId: true, mode: true, userId: true } });
+      const product = await db.product.findFirst({
+        where: { id: parsed.productId, platformId: parsed.platformId },
+        select: { id: true, platformId: true, mode: true, userId: true },
+      });
       if (!product) throw new NotFoundError("product", parsed.productId);
       await storage.put(key, data, kind.type);
       await attach(product, key, kind.type, data.length, requestId);

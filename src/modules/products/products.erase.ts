@@ -12,5 +12,8 @@ export async function withdrawUserProducts(tx: Tx, user: Tenant & { id: string }
     UPDATE products SET is_enabled = false, archived = ${now}, updated = ${now} WHERE user_id = ${user.id} AND archived IS NULL RETURNING id`;
   const archived = await tx.product.findMany({ where: { id: { in: withdrawn.map((p) => p.id) } }, include: productInclude, orderBy: [{ created: "asc" }, { id: "asc" }] });
   const source = { platformId: user.platformId, mode: user.mode };
-  await recordEvents(tx, archived.map((p) => productEvent(source, "product.archived", p, now)));
+  await recordEvents(
+    tx,
+    archived.map((p) => productEvent(source, "product.archived", p, now)),
+  );
 }

@@ -19,7 +19,8 @@ import type { ProductCoreView, ProductView } from "./products.repo.js";
 
 const SORT_COLUMNS = { price: Prisma.raw("p.price"), created: Prisma.raw("p.created"), name: Prisma.raw("p.name") } as const;
 
-const SEASONS = (alias: string) => Prisma.raw(`(
+const SEASONS = (alias: string) =>
+  Prisma.raw(`(
   SELECT json_agg(json_build_object('id', s.id, 'productId', s.product_id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
   FROM seasonal_prices s WHERE s.product_id = ${alias}.id)`);
 

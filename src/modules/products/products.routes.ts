@@ -111,7 +111,14 @@ export const productsRoutes: FastifyPluginAsyncZod<{ products: ProductsService; 
   app.get(
     "/products/:id",
     {
-      schema: { operationId: "retrieveProduct", tags, summary: "Retrieve a product", params: productParams, querystring: atQuery, response: { 200: productSchema, ...errors(400, 401, 404) } },
+      schema: {
+        operationId: "retrieveProduct",
+        tags,
+        summary: "Retrieve a product",
+        params: productParams,
+        querystring: atQuery,
+        response: { 200: productSchema, ...errors(400, 401, 404) },
+      },
       config: signedIn,
     },
     async (request) => respond(await products.retrieve(requireAuth(request), request.params.id), request.query.at),
@@ -161,7 +168,10 @@ export const productsRoutes: FastifyPluginAsyncZod<{ products: ProductsService; 
   ] as const) {
     app.put(
       url,
-      { schema: { operationId, tags, summary, description: WRITERS, params: productParams, body: noBody, response: { 200: productSchema, ...errors(400, 401, 403, 404) } }, config: signedIn },
+      {
+        schema: { operationId, tags, summary, description: WRITERS, params: productParams, body: noBody, response: { 200: productSchema, ...errors(400, 401, 403, 404) } },
+        config: signedIn,
+      },
       async (request) => respond(await products.setEnabled(requireAuth(request), request.params.id, isEnabled)),
     );
   }
@@ -172,7 +182,10 @@ export const productsRoutes: FastifyPluginAsyncZod<{ products: ProductsService; 
   ] as const) {
     app.post(
       url,
-      { schema: { operationId, tags, summary, description: WRITERS, params: productParams, body: noBody, response: { 200: productSchema, ...errors(400, 401, 403, 404) } }, config: signedIn },
+      {
+        schema: { operationId, tags, summary, description: WRITERS, params: productParams, body: noBody, response: { 200: productSchema, ...errors(400, 401, 403, 404) } },
+        config: signedIn,
+      },
       async (request) => respond(await products.setArchived(requireAuth(request), request.params.id, archived)),
     );
   }

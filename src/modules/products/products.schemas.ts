@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
-import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money, } from "../../lib/schemas.js";
+import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
 export const PRODUCT_TYPES = ["product", "service"] as const;
@@ -75,9 +75,7 @@ const writableFields = {
 
 export const createProductBody = z.object(writableFields).strict();
 
-export const updateProductBody = z
-  .object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() })
-  .strict();
+export const updateProductBody = z.object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() }).strict();
 
 export type CreateProductInput = z.infer<typeof createProductBody>;
 export type UpdateProductInput = z.infer<typeof updateProductBody>;
@@ -86,9 +84,7 @@ export const productParams = z.object({ id: idParam("product") }).strict();
 export const userProductsParams = z.object({ user_id: idParam("user") }).strict();
 export const seasonalPriceParams = z.object({ id: idParam("product"), price_id: idParam("seasonal price") }).strict();
 
-export const atQuery = z
-  .object({ at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now") })
-  .strict();
+export const atQuery = z.object({ at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now") }).strict();
 
 const bool = z.enum(["true", "false"]);
 const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
@@ -155,7 +151,8 @@ export const addSeasonalPriceBody = z
   .strict()
   .superRefine((b, ctx) => {
     // Object-level checks also run when a field failed: only compare values that parsed.
-    if (b.seasonStart instanceof Date && b.seasonEnd instanceof Date && b.seasonEnd.getTime() <= b.seasonStart.getTime()) ctx.addIssue({ code: "custom", path: ["seasonEnd"], message: "must be after seasonStart" });
+    if (b.seasonStart instanceof Date && b.seasonEnd instanceof Date && b.seasonEnd.getTime() <= b.seasonStart.getTime())
+      ctx.addIssue({ code: "custom", path: ["seasonEnd"], message: "must be after seasonStart" });
   });
 
 export type AddSeasonalPriceInput = z.infer<typeof addSeasonalPriceBody>;

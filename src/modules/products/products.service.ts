@@ -1,6 +1,6 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Product, } from "../../generated/prisma/client.js";
+import type { Product } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, PermissionError, UnprocessableError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
@@ -308,7 +308,13 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
         // Variants that followed their parent to its new seller changed too.
         const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
         const now = clock.now();
-        return changed(tx, auth, id, "product.updated", followers.map((v) => productEvent(auth, "product.updated", v, now)));
+        return changed(
+          tx,
+          auth,
+          id,
+          "product.updated",
+          followers.map((v) => productEvent(auth, "product.updated", v, now)),
+        );
       });
     },
 
@@ -332,7 +338,10 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
         await references.removeProductsFromCarts(tx, auth, ids);
         await tx.product.delete({ where: { id, platformId: auth.platformId } });
         const now = clock.now();
-        await recordEvents(tx, [before, ...variants].map((p) => productEvent(auth, "product.deleted", p, now)));
+        await recordEvents(
+          tx,
+          [before, ...variants].map((p) => productEvent(auth, "product.deleted", p, now)),
+        );
         return before;
       });
     },
@@ -369,7 +378,15 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
           throw new UnprocessableError("too_many_seasonal_prices", `A product can have at most ${MAX_SEASONAL_PRICES} seasonal prices.`, "seasonStart");
         }
         await tx.seasonalPrice.create({
-          data: { id: newId("seasonalPrice"), platformId: auth.platformId, mode: auth.mode, productId: id, seasonStart: input.seasonStart, seasonEnd: input.seasonEnd, price: input.price },
+          data: {
+            id: newId("seasonalPrice"),
+            platformId: auth.platformId,
+            mode: auth.mode,
+            productId: id,
+            seasonStart: input.seasonStart,
+            seasonEnd: input.seasonEnd,
+            price: input.price,
+          },
         });
         await tx.product.update({ where: { id, platformId: auth.platformId }, data: { updated: clock.now() } });
         return changed(tx, auth, id, "product.price_added");

@@ -110,7 +110,11 @@ export async function recordSettlementTransactions(tx: Tx, input: SettlementMove
     }
   }
   const fees = input.fees ?? {};
-  for (const [name, type] of [["stripe", "fee_stripe"], ["candle", "fee_candle"], ["platform", "fee_platform"]] as const) {
+  for (const [name, type] of [
+    ["stripe", "fee_stripe"],
+    ["candle", "fee_candle"],
+    ["platform", "fee_platform"],
+  ] as const) {
     const amount = fees[name] ?? 0;
     if (positiveCents(amount, `${name} fee`)) rows.push({ ...common, id: newId("transaction"), type, amount, idempotencyKey: key(`fee:${name}`) });
   }
@@ -118,7 +122,10 @@ export async function recordSettlementTransactions(tx: Tx, input: SettlementMove
     const written = await tx.transaction.createManyAndReturn({ data: rows, skipDuplicates: true });
     const order = new Map(rows.map((r, i) => [r.id, i]));
     written.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    await recordEvents(tx, written.map((row) => transactionEvent("transaction.created", row, input.requestId)));
+    await recordEvents(
+      tx,
+      written.map((row) => transactionEvent("transaction.created", row, input.requestId)),
+    );
   }
   return tx.transaction.findMany({
     where: { platformId: input.platformId, mode: input.mode, transferGroup: input.transferGroup, type: { in: ["incoming", ...POOL_TYPES] } },

@@ -96,11 +96,16 @@ export function createRefunds(deps: { db: Db; payments: Pick<PaymentsGateway, "c
       const refundable = refundableAmount(charge.amount, charge.amountRefunded);
       const amount = input.amount ?? refundable;
       if (refundable === 0) {
-        throw new UnprocessableError("charge_already_refunded", `${id} is refunded in full already: ${charge.amountRefunded} of ${charge.amount} ${charge.currency} cents.`, "amount", {
-          amount_captured: charge.amount,
-          amount_refunded: charge.amountRefunded,
-          amount_refundable: 0,
-        });
+        throw new UnprocessableError(
+          "charge_already_refunded",
+          `${id} is refunded in full already: ${charge.amountRefunded} of ${charge.amount} ${charge.currency} cents.`,
+          "amount",
+          {
+            amount_captured: charge.amount,
+            amount_refunded: charge.amountRefunded,
+            amount_refundable: 0,
+          },
+        );
       }
       if (amount > refundable) {
         throw new UnprocessableError(
@@ -131,9 +136,20 @@ export function createRefunds(deps: { db: Db; payments: Pick<PaymentsGateway, "c
         );
       }
 
-      const shares = allocateRefund(amount, pool.map((t) => t.amount - t.amountRefunded));
+      const shares = allocateRefund(
+        amount,
+        pool.map((t) => t.amount - t.amountRefunded),
+      );
       const refundId = newId("transaction");
-      const base = { platformId: tenant.platformId, mode: tenant.mode, contractId: charge.contractId, subscriptionId: charge.subscriptionId, transferGroup: charge.transferGroup, currency: charge.currency, status: "processing" as const };
+      const base = {
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        contractId: charge.contractId,
+        subscriptionId: charge.subscriptionId,
+        transferGroup: charge.transferGroup,
+        currency: charge.currency,
+        status: "processing" as const,
+      };
       const rows: Prisma.TransactionCreateManyInput[] = [
         {
           ...base,

@@ -144,4 +144,3 @@ export function singleBlock(parts: Part[]): { unit: Unit; start: Date | null; en
   if (p.unit === "all") return { unit: "all", start: null, end: null };
   return p.from ? { unit: p.unit, start: p.from, end: p.to } : null;
 }
-

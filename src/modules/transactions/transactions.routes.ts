@@ -55,7 +55,8 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
         operationId: "retrieveTransactionVolume",
         tags,
         summary: "Platform volume",
-        description: "What buyers paid (`incoming`) less what was refunded to them (`incoming:refund`), per currency, with a zero-filled series. Succeeded transactions only; periods `[from, to)`; buckets in UTC.",
+        description:
+          "What buyers paid (`incoming`) less what was refunded to them (`incoming:refund`), per currency, with a zero-filled series. Succeeded transactions only; periods `[from, to)`; buckets in UTC.",
         querystring: flowQuery,
         response: { 200: flowSchema, ...errors(400, 401, 403) },
       },
@@ -142,7 +143,8 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
         operationId: "retrieveUserRevenue",
         tags,
         summary: "A user's revenue as a seller",
-        description: "What the user received (`outgoing`) less reversals (`outgoing:refund`), per currency, with a zero-filled series. Admins and keys for any user; a signed-in user for themself.",
+        description:
+          "What the user received (`outgoing`) less reversals (`outgoing:refund`), per currency, with a zero-filled series. Admins and keys for any user; a signed-in user for themself.",
         params: userParams,
         querystring: flowQuery,
         response: { 200: userFlowSchema, ...errors(400, 401, 403, 404) },
@@ -159,7 +161,8 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
         operationId: "retrieveUserSpend",
         tags,
         summary: "A user's spend as a buyer",
-        description: "What the user paid (`incoming`) less refunds (`incoming:refund`), per currency, with a zero-filled series. Admins and keys for any user; a signed-in user for themself.",
+        description:
+          "What the user paid (`incoming`) less refunds (`incoming:refund`), per currency, with a zero-filled series. Admins and keys for any user; a signed-in user for themself.",
         params: userParams,
         querystring: flowQuery,
         response: { 200: userFlowSchema, ...errors(400, 401, 403, 404) },
@@ -173,7 +176,13 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
   app.get(
     "/transactions/:id",
     {
-      schema: { operationId: "retrieveTransaction", tags, summary: "Retrieve a transaction", params: transactionParams, response: { 200: transactionSchema, ...errors(401, 403, 404) } },
+      schema: {
+        operationId: "retrieveTransaction",
+        tags,
+        summary: "Retrieve a transaction",
+        params: transactionParams,
+        response: { 200: transactionSchema, ...errors(401, 403, 404) },
+      },
       config: admin,
     },
     async (request) => toTransactionResponse(await transactions.retrieve(requireAuth(request), request.params.id)),

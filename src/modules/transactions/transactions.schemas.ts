@@ -38,9 +38,7 @@ export const transactionSchema = z
 
 export const transactionListSchema = listOf(transactionSchema);
 
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" })
-  .transform((v) => new Date(v));
+const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" }).transform((v) => new Date(v));
 
 /** `[from, to)`: from inclusive, to exclusive, both optional (all time). */
 const period = {

@@ -46,10 +46,7 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
       };
       const { field, direction } = parseSort<"created" | "amount">(query.sort);
       const orderBy: Prisma.TransactionOrderByWithRelationInput[] = [{ [field]: direction }, { id: direction }];
-      const [total, data] = await Promise.all([
-        db.transaction.count({ where }),
-        db.transaction.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }),
-      ]);
+      const [total, data] = await Promise.all([db.transaction.count({ where }), db.transaction.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) })]);
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 

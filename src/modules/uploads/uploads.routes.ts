@@ -20,9 +20,7 @@ const uploadQuery = z
 
 const uploadParams = z.object({ key: z.string().min(1).max(250).describe("The storage key, URL-encoded as one path segment") }).strict();
 
-const receivedSchema = z
-  .object({ key: z.string(), url: z.string(), type: z.string(), size: z.number().int() })
-  .meta({ id: "ReceivedUpload" });
+const receivedSchema = z.object({ key: z.string(), url: z.string(), type: z.string(), size: z.number().int() }).meta({ id: "ReceivedUpload" });
 
 export const uploadsRoutes: FastifyPluginAsyncZod<{ signer: UploadSigner; productImages: Pick<ProductImagesService, "receive">; uploadLimit: number }> = async (
   app,

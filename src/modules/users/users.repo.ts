@@ -43,7 +43,16 @@ export async function takenUsernames(client: Client, platformId: string, candida
  * and stripe-webhooks modules keep them through these.
  */
 
-const ACCOUNT_FIELDS = { id: true, platformId: true, mode: true, stripeConnectId: true, chargesEnabled: true, detailsSubmitted: true, payoutSchedule: true, bankLast4: true } as const;
+const ACCOUNT_FIELDS = {
+  id: true,
+  platformId: true,
+  mode: true,
+  stripeConnectId: true,
+  chargesEnabled: true,
+  detailsSubmitted: true,
+  payoutSchedule: true,
+  bankLast4: true,
+} as const;
 
 /** The user as the bank-accounts module renders it: ids, Connect account and payout fields. */
 export type UserAccountFields = Prisma.UserGetPayload<{ select: typeof ACCOUNT_FIELDS }>;
@@ -63,7 +72,10 @@ export async function usersOfStripeCustomer(tx: Tx, customerId: string): Promise
 }
 
 /** A payment's buyer: the user named (on that platform when given), else the first user of its customer. */
-export async function payingUser(tx: Tx, named: { userId?: string; platformId?: string; customerId?: string | null }): Promise<{ id: string; platformId: string; mode: Mode } | null> {
+export async function payingUser(
+  tx: Tx,
+  named: { userId?: string; platformId?: string; customerId?: string | null },
+): Promise<{ id: string; platformId: string; mode: Mode } | null> {
   const select = { id: true, platformId: true, mode: true } as const;
   if (named.userId) {
     const user = await tx.user.findFirst({ where: { id: named.userId, ...(named.platformId ? { platformId: named.platformId } : {}) }, select });

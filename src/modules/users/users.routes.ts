@@ -60,7 +60,8 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "confirmSignedInUserEmail",
         tags,
         summary: "Confirm the signed-in user's new email",
-        description: "With the code emailed to `pendingEmail`, makes it the user's `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
+        description:
+          "With the code emailed to `pendingEmail`, makes it the user's `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
         body: confirmEmailBody,
         response: { 200: userSchema, ...errors(400, 401, 409, 422, 429) },
       },
@@ -124,7 +125,13 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
   app.delete(
     "/users/auth/link/:link_id",
     {
-      schema: { operationId: "removeSignedInUserLink", tags, summary: "Remove a link of the signed-in user", params: selfLinkParams, response: { 200: userSchema, ...errors(401, 404) } },
+      schema: {
+        operationId: "removeSignedInUserLink",
+        tags,
+        summary: "Remove a link of the signed-in user",
+        params: selfLinkParams,
+        response: { 200: userSchema, ...errors(401, 404) },
+      },
       config: self,
     },
     async (request) => {
@@ -194,7 +201,8 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "confirmUserEmail",
         tags,
         summary: "Confirm a user's new email",
-        description: "With the code emailed to the user's `pendingEmail`, makes it their `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
+        description:
+          "With the code emailed to the user's `pendingEmail`, makes it their `email` (422 `email_code_invalid` when wrong or expired; 429 after 5 wrong codes). The old address is told.",
         params: userParams,
         body: confirmEmailBody,
         response: { 200: userSchema, ...errors(400, 401, 403, 404, 409, 422, 429) },
@@ -211,7 +219,8 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
         operationId: "scheduleUserDeletion",
         tags,
         summary: "Schedule a user for deletion in 30 days",
-        description: "Nobody but the platform key and the user may schedule the deletion of a user of an equal or higher role, except owners, who may for owners (403 `user_role_protected`).",
+        description:
+          "Nobody but the platform key and the user may schedule the deletion of a user of an equal or higher role, except owners, who may for owners (403 `user_role_protected`).",
         params: userParams,
         response: { 200: userSchema, ...errors(401, 403, 404) },
       },
@@ -239,7 +248,14 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
   app.post(
     "/users/:id/link",
     {
-      schema: { operationId: "addUserLink", tags, summary: "Add a link to a user", params: userParams, body: linkBody, response: { 200: userSchema, ...errors(400, 401, 403, 404, 422) } },
+      schema: {
+        operationId: "addUserLink",
+        tags,
+        summary: "Add a link to a user",
+        params: userParams,
+        body: linkBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 422) },
+      },
       config: admin,
     },
     async (request) => toUserResponse(await users.addLink(requireAuth(request), request.params.id, request.body)),

@@ -8,11 +8,7 @@ export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_]{2,29}$/;
 
 export { emailAddress };
 
-export const username = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(USERNAME_PATTERN, "must be 3 to 30 lower-case letters, digits or _, starting with a letter or digit");
+export const username = z.string().trim().toLowerCase().regex(USERNAME_PATTERN, "must be 3 to 30 lower-case letters, digits or _, starting with a letter or digit");
 
 export const timezone = z
   .string()
@@ -89,7 +85,14 @@ export const userParams = z.object({ id: idParam("user") }).strict();
 export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
 export const selfLinkParams = z.object({ link_id: idParam("link") }).strict();
 
-export const confirmEmailBody = z.object({ token: z.string().trim().regex(/^\d{6}$/, "must be the 6-digit code") }).strict();
+export const confirmEmailBody = z
+  .object({
+    token: z
+      .string()
+      .trim()
+      .regex(/^\d{6}$/, "must be the 6-digit code"),
+  })
+  .strict();
 
 export const linkBody = z.object({ label: z.string().trim().min(1).max(100), url: httpUrl }).strict();
 

@@ -226,19 +226,11 @@ export function createUsersService(deps: {
         ...(query["filter[role]"] ? { membership: { role: { in: query["filter[role]"] } } } : {}),
         ...(query["filter[email]"] ? { email: { in: query["filter[email]"] } } : {}),
         ...(query["filter[username]"] ? { username: { in: query["filter[username]"] } } : {}),
-        ...(query["filter[scheduledDeletion]"] === undefined
-          ? {}
-          : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
+        ...(query["filter[scheduledDeletion]"] === undefined ? {} : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
       };
       const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
-      const orderBy: Prisma.UserOrderByWithRelationInput[] = [
-        field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } },
-        { id: direction },
-      ];
-      const [total, data] = await Promise.all([
-        db.user.count({ where }),
-        db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) }),
-      ]);
+      const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];
+      const [total, data] = await Promise.all([db.user.count({ where }), db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) })]);
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 

@@ -2,7 +2,23 @@ import { randomInt } from "node:crypto";
 import { USERNAME_PATTERN } from "../users/index.js";
 
 /** Names that would impersonate the marketplace itself. */
-export const RESERVED_USERNAMES = new Set(["admin", "administrator", "api", "support", "help", "root", "system", "staff", "moderator", "owner", "candle", "null", "undefined", "me", "auth"]);
+export const RESERVED_USERNAMES = new Set([
+  "admin",
+  "administrator",
+  "api",
+  "support",
+  "help",
+  "root",
+  "system",
+  "staff",
+  "moderator",
+  "owner",
+  "candle",
+  "null",
+  "undefined",
+  "me",
+  "auth",
+]);
 
 /** "Zoë O'Brien-Smith!" → "zoe_obrien_smith": ASCII letters, digits and single underscores. */
 export function slugifyUsername(text: string): string {

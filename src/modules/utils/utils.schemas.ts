@@ -14,6 +14,4 @@ export const generatedUsernameSchema = z
   })
   .meta({ id: "GeneratedUsername" });
 
-export const mediaSchema = z
-  .object({ id: z.string(), url: z.string(), type: z.string(), size: z.number().int(), created: z.string() })
-  .meta({ id: "Media" });
+export const mediaSchema = z.object({ id: z.string(), url: z.string(), type: z.string(), size: z.number().int(), created: z.string() }).meta({ id: "Media" });

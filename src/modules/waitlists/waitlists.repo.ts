@@ -6,7 +6,11 @@ export async function eraseUserWaitlistEntries(tx: Tx, user: Tenant & { email: s
   if (!user.email) return;
   const entries = await tx.waitlistEntry.findMany({ where: { platformId: user.platformId, email: user.email }, select: { id: true } });
   await tx.waitlistEntry.deleteMany({ where: { platformId: user.platformId, email: user.email } });
-  await scrubEventsOf(tx, entries.map((e) => e.id), { email: null, name: null });
+  await scrubEventsOf(
+    tx,
+    entries.map((e) => e.id),
+    { email: null, name: null },
+  );
 }
 
 /** Whether this address was granted a place on the platform's waitlist (sign-up asks while the waitlist is on). */

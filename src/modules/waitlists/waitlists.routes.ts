@@ -51,7 +51,10 @@ export const waitlistsRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistsServic
 
   app.get(
     "/waitlists",
-    { schema: { operationId: "listWaitlist", tags, summary: "List the waitlist", querystring: listWaitlistQuery, response: { 200: waitlistListSchema, ...errors(400, 401, 403) } }, config: admin },
+    {
+      schema: { operationId: "listWaitlist", tags, summary: "List the waitlist", querystring: listWaitlistQuery, response: { 200: waitlistListSchema, ...errors(400, 401, 403) } },
+      config: admin,
+    },
     async (request) => {
       const page = await waitlists.list(requireAuth(request), request.query);
       return { data: page.data.map(toWaitlistEntryResponse), meta: page.meta };

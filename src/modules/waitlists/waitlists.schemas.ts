@@ -41,9 +41,7 @@ export const listWaitlistQuery = z
 
 export const waitlistParams = z.object({ id: idParam("waitlist entry") }).strict();
 
-export const waitlistCountSchema = z
-  .object({ count: z.number().int(), waiting: z.number().int(), granted: z.number().int() })
-  .meta({ id: "WaitlistCount" });
+export const waitlistCountSchema = z.object({ count: z.number().int(), waiting: z.number().int(), granted: z.number().int() }).meta({ id: "WaitlistCount" });
 
 export const waitlistListSchema = listOf(waitlistEntrySchema);
 export type ListWaitlistQuery = z.infer<typeof listWaitlistQuery>;

@@ -127,7 +127,8 @@ export function createDeliveryService(deps: { db: Db; clock: Clock; send: Webhoo
       signal,
     });
     const finished = clock.now();
-    const answer = "status" in outcome ? { responseStatus: outcome.status, responseBody: outcome.body, error: null } : { responseStatus: null, responseBody: null, error: outcome.error };
+    const answer =
+      "status" in outcome ? { responseStatus: outcome.status, responseBody: outcome.body, error: null } : { responseStatus: null, responseBody: null, error: outcome.error };
 
     if ("status" in outcome && outcome.status >= 200 && outcome.status < 300) {
       await db.webhookDelivery.updateMany({ where: { id: delivery.id, status: "pending" }, data: { ...answer, status: "succeeded", delivered: finished, nextAttempt: null } });

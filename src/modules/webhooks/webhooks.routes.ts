@@ -45,7 +45,13 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
   app.get(
     "/webhooks",
     {
-      schema: { operationId: "listWebhooks", tags, summary: "List webhook endpoints", querystring: listWebhooksQuery, response: { 200: webhookListSchema, ...errors(400, 401, 403) } },
+      schema: {
+        operationId: "listWebhooks",
+        tags,
+        summary: "List webhook endpoints",
+        querystring: listWebhooksQuery,
+        response: { 200: webhookListSchema, ...errors(400, 401, 403) },
+      },
       config: owner,
     },
     async (request) => {
@@ -57,7 +63,13 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
   app.get(
     "/webhooks/:id",
     {
-      schema: { operationId: "retrieveWebhook", tags, summary: "Retrieve a webhook endpoint", params: webhookParams, response: { 200: webhookEndpointSchema, ...errors(401, 403, 404) } },
+      schema: {
+        operationId: "retrieveWebhook",
+        tags,
+        summary: "Retrieve a webhook endpoint",
+        params: webhookParams,
+        response: { 200: webhookEndpointSchema, ...errors(401, 403, 404) },
+      },
       config: owner,
     },
     async (request) => toWebhookEndpointResponse(await webhooks.retrieve(requireAuth(request), request.params.id)),

@@ -1,25 +1,7 @@
 // The console's pages. Each renders into `view` from API answers; each action is one API call
 // whose answer (or error, with its code) is shown in the page's status line.
 import { api, listAll } from "./api.js";
-import {
-  badge,
-  button,
-  columnChart,
-  day,
-  facts,
-  field,
-  h,
-  input,
-  money,
-  pager,
-  rankingChart,
-  select,
-  shortMoney,
-  statusLine,
-  table,
-  tiles,
-  when,
-} from "./ui.js";
+import { badge, button, columnChart, day, facts, field, h, input, money, pager, rankingChart, select, shortMoney, statusLine, table, tiles, when } from "./ui.js";
 
 const reload = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
 const link = (href, text) => h("a", { href }, text);
@@ -29,7 +11,14 @@ const ROLES = ["member", "editor", "admin", "owner"];
 const userCache = new Map();
 async function userLabel(id) {
   if (!id) return "—";
-  if (!userCache.has(id)) userCache.set(id, api("GET", `/users/${encodeURIComponent(id)}`).then((u) => u.email ?? u.username ?? id, () => id));
+  if (!userCache.has(id))
+    userCache.set(
+      id,
+      api("GET", `/users/${encodeURIComponent(id)}`).then(
+        (u) => u.email ?? u.username ?? id,
+        () => id,
+      ),
+    );
   return userCache.get(id);
 }
 async function withUserLabels(ids) {
@@ -169,7 +158,10 @@ async function settings(view, _params, ctx) {
               url: url.value.trim() || null,
               platformFee: Number(fee.value),
               currency: currency.value.trim().toLowerCase(),
-              domains: domains.value.split(",").map((d) => d.trim()).filter(Boolean),
+              domains: domains.value
+                .split(",")
+                .map((d) => d.trim())
+                .filter(Boolean),
               waitlistEnabled: waitlist.checked,
             },
           });
@@ -218,10 +210,7 @@ async function settings(view, _params, ctx) {
       form("Create an API key", [field("New key's name", keyName)], "Create key", async () => {
         const created = await api("POST", `/platforms/${platform.id}/keys`, { body: keyName.value.trim() ? { name: keyName.value.trim() } : {} });
         await redraw();
-        keys.querySelector(".secret")?.replaceChildren(
-          h("p", {}, "Copy the new key now; it will not be shown again:"),
-          h("code", { class: "key-secret" }, created.secret),
-        );
+        keys.querySelector(".secret")?.replaceChildren(h("p", {}, "Copy the new key now; it will not be shown again:"), h("code", { class: "key-secret" }, created.secret));
         return null;
       }),
       secret,
@@ -367,14 +356,33 @@ const productQuery = { search: "", archived: "false", enabled: "", page: 1 };
 async function products(view) {
   view.append(h("h1", {}, "Products"));
   const search = input({ type: "search", name: "search", value: productQuery.search, placeholder: "name or description" });
-  const archived = select([["false", "listed"], ["true", "archived"]], { name: "archived", value: productQuery.archived });
-  const enabled = select([["", "enabled or not"], ["true", "enabled"], ["false", "disabled"]], { name: "enabled", value: productQuery.enabled });
+  const archived = select(
+    [
+      ["false", "listed"],
+      ["true", "archived"],
+    ],
+    { name: "archived", value: productQuery.archived },
+  );
+  const enabled = select(
+    [
+      ["", "enabled or not"],
+      ["true", "enabled"],
+      ["false", "disabled"],
+    ],
+    { name: "enabled", value: productQuery.enabled },
+  );
   const status = statusLine();
   const results = h("div", { "aria-live": "polite" });
   const load = async (page = productQuery.page) => {
     productQuery.page = page;
     const answer = await api("GET", "/products", {
-      query: { search: productQuery.search, "filter[archived]": productQuery.archived === "true" ? "true" : undefined, "filter[isEnabled]": productQuery.enabled, page, per_page: 20 },
+      query: {
+        search: productQuery.search,
+        "filter[archived]": productQuery.archived === "true" ? "true" : undefined,
+        "filter[isEnabled]": productQuery.enabled,
+        page,
+        per_page: 20,
+      },
     });
     const sellers = await withUserLabels(answer.data.map((p) => p.user_id));
     results.replaceChildren(
@@ -429,7 +437,16 @@ async function products(view) {
 }
 
 function stockForm(product, status, done) {
-  const quantity = input({ type: "number", min: "0", step: "1", inputmode: "numeric", value: product.quantity ?? "", placeholder: "unlimited", class: "narrow", "aria-label": `Stock of ${product.name}` });
+  const quantity = input({
+    type: "number",
+    min: "0",
+    step: "1",
+    inputmode: "numeric",
+    value: product.quantity ?? "",
+    placeholder: "unlimited",
+    class: "narrow",
+    "aria-label": `Stock of ${product.name}`,
+  });
   return h(
     "form",
     {
@@ -478,7 +495,15 @@ async function contracts(view, params, ctx) {
   const status = select([["", "any status"], ...CONTRACT_STATUSES], { name: "status", value: contractQuery.status });
   const buyer = input({ name: "buyer", value: contractQuery.buyer, placeholder: "user_…", spellcheck: "false" });
   const seller = input({ name: "seller", value: contractQuery.seller, placeholder: "user_…", spellcheck: "false" });
-  const sort = select([["-created", "newest"], ["created", "oldest"], ["-total", "largest total"], ["due", "due soonest"]], { name: "sort", value: contractQuery.sort });
+  const sort = select(
+    [
+      ["-created", "newest"],
+      ["created", "oldest"],
+      ["-total", "largest total"],
+      ["due", "due soonest"],
+    ],
+    { name: "sort", value: contractQuery.sort },
+  );
   const results = h("div", { "aria-live": "polite" });
   const load = async (page = contractQuery.page) => {
     contractQuery.page = page;
@@ -569,7 +594,13 @@ async function contractDetail(view, id) {
       ["Fees on buyers", [c.includeStripeFees && "Stripe", c.includeCandleFees && "Candle", c.includePlatformFees && "platform"].filter(Boolean).join(", ") || "none"],
       c.notes ? ["Notes", c.notes] : null,
     ]),
-    h("section", { "aria-label": "Actions" }, h("h2", {}, "Actions"), actions.length ? h("div", { class: "actions" }, actions) : h("p", {}, `Nothing can be done to a ${c.status} contract but refunds.`), status),
+    h(
+      "section",
+      { "aria-label": "Actions" },
+      h("h2", {}, "Actions"),
+      actions.length ? h("div", { class: "actions" }, actions) : h("p", {}, `Nothing can be done to a ${c.status} contract but refunds.`),
+      status,
+    ),
     table({
       caption: "Items",
       rows: c.items,
@@ -666,7 +697,16 @@ function transactionsTable(caption, rows, labels, { refund = false, done, status
 
 function refundForm(transaction, status, done) {
   const left = transaction.amount - (transaction.amountRefunded ?? 0);
-  const amount = input({ type: "number", min: "1", max: String(left), step: "1", inputmode: "numeric", class: "narrow", placeholder: String(left), "aria-label": `Cents to refund of ${transaction.id} (empty: all ${left})` });
+  const amount = input({
+    type: "number",
+    min: "1",
+    max: String(left),
+    step: "1",
+    inputmode: "numeric",
+    class: "narrow",
+    placeholder: String(left),
+    "aria-label": `Cents to refund of ${transaction.id} (empty: all ${left})`,
+  });
   return h(
     "form",
     {
@@ -703,8 +743,23 @@ const txQuery = { type: "", status: "", page: 1, months: "12", interval: "month"
 async function transactions(view, _params, ctx) {
   view.append(h("h1", {}, "Transactions and analytics"));
   const currency = ctx.platform?.currency ?? "usd";
-  const months = select([["1", "this month"], ["3", "3 months"], ["12", "12 months"], ["36", "3 years"]], { name: "months", value: txQuery.months });
-  const interval = select([["day", "by day"], ["week", "by week"], ["month", "by month"]], { name: "interval", value: txQuery.interval });
+  const months = select(
+    [
+      ["1", "this month"],
+      ["3", "3 months"],
+      ["12", "12 months"],
+      ["36", "3 years"],
+    ],
+    { name: "months", value: txQuery.months },
+  );
+  const interval = select(
+    [
+      ["day", "by day"],
+      ["week", "by week"],
+      ["month", "by month"],
+    ],
+    { name: "interval", value: txQuery.interval },
+  );
   const charts = h("div", { class: "charts", "aria-live": "polite" });
   const draw = async () => {
     const from = monthsAgo(Number(txQuery.months) - 1);
@@ -730,12 +785,23 @@ async function transactions(view, _params, ctx) {
         ["MRR", money(mrr?.mrr ?? 0, currency)],
         ["ARR", money(mrr?.arr ?? 0, currency)],
       ]),
-      columnChart({ title: `Volume: what buyers paid, less refunds (${currency.toUpperCase()})`, points: seriesPoints(volume.series.filter((p) => p.currency === currency), txQuery.interval), format: fmt }),
+      columnChart({
+        title: `Volume: what buyers paid, less refunds (${currency.toUpperCase()})`,
+        points: seriesPoints(
+          volume.series.filter((p) => p.currency === currency),
+          txQuery.interval,
+        ),
+        format: fmt,
+      }),
       h(
         "div",
         { class: "columns" },
         rankingChart({ title: "Top buyers", rows: spenders.data.map((r) => ({ label: labels.get(r.user_id) ?? r.user_id, value: r.amount })), format: (n) => money(n, currency) }),
-        rankingChart({ title: "Top sellers (revenue)", rows: earners.data.map((r) => ({ label: labels.get(r.user_id) ?? r.user_id, value: r.amount })), format: (n) => money(n, currency) }),
+        rankingChart({
+          title: "Top sellers (revenue)",
+          rows: earners.data.map((r) => ({ label: labels.get(r.user_id) ?? r.user_id, value: r.amount })),
+          format: (n) => money(n, currency),
+        }),
       ),
       columnChart({
         title: "Recurring revenue now (MRR, by currency)",
@@ -770,7 +836,10 @@ async function transactions(view, _params, ctx) {
     txQuery.page = page;
     const answer = await api("GET", "/transactions", { query: { "filter[type]": txQuery.type, "filter[status]": txQuery.status, page, per_page: 20 } });
     const labels = await withUserLabels(answer.data.flatMap((t) => [t.buyer_user_id, t.seller_user_id]));
-    list.replaceChildren(transactionsTable(`Transactions (${answer.meta.total})`, answer.data, labels, { refund: true, done: () => load(), status: listStatus }), pager(answer.meta, load) ?? "");
+    list.replaceChildren(
+      transactionsTable(`Transactions (${answer.meta.total})`, answer.data, labels, { refund: true, done: () => load(), status: listStatus }),
+      pager(answer.meta, load) ?? "",
+    );
   };
   view.append(
     h("h2", {}, "All transactions"),
@@ -829,19 +898,12 @@ async function subscriptions(view, params, ctx) {
     h(
       "div",
       { class: "columns" },
-      form(
-        "Find a subscriber",
-        [field("Subscriber", search)],
-        "Find",
-        async () => {
-          const found = await api("GET", "/users", { query: { search: search.value.trim(), per_page: 10 } });
-          const lists = await Promise.all(found.data.map((u) => api("GET", `/subscriptions/user/${u.id}`, { query: { per_page: 50 } }).then((a) => a.data)));
-          results.replaceChildren(
-            ...found.data.map((u, i) => h("div", {}, h("h3", {}, link(`#/users/${u.id}`, u.email ?? u.id)), subscriptionsTable(lists[i]))),
-          );
-          return found.data.length ? null : "No user matches.";
-        },
-      ),
+      form("Find a subscriber", [field("Subscriber", search)], "Find", async () => {
+        const found = await api("GET", "/users", { query: { search: search.value.trim(), per_page: 10 } });
+        const lists = await Promise.all(found.data.map((u) => api("GET", `/subscriptions/user/${u.id}`, { query: { per_page: 50 } }).then((a) => a.data)));
+        results.replaceChildren(...found.data.map((u, i) => h("div", {}, h("h3", {}, link(`#/users/${u.id}`, u.email ?? u.id)), subscriptionsTable(lists[i]))));
+        return found.data.length ? null : "No user matches.";
+      }),
       form("Open a subscription", [field("Subscription ID", subsId)], "Open", async () => {
         location.hash = `#/subscriptions/${encodeURIComponent(subsId.value.trim())}`;
         return null;
@@ -970,7 +1032,14 @@ async function webhooks(view, params) {
         "Add endpoint",
         async () => {
           const created = await api("POST", "/webhooks", {
-            body: { url: url.value.trim(), events: types.value.split(",").map((t) => t.trim()).filter(Boolean), ...(name.value.trim() ? { name: name.value.trim() } : {}) },
+            body: {
+              url: url.value.trim(),
+              events: types.value
+                .split(",")
+                .map((t) => t.trim())
+                .filter(Boolean),
+              ...(name.value.trim() ? { name: name.value.trim() } : {}),
+            },
           });
           await redraw();
           list.querySelector(".secret")?.replaceChildren(h("p", {}, "Signing secret, shown once:"), h("code", { class: "key-secret" }, created.secret));
@@ -1022,7 +1091,7 @@ async function webhookDetail(view, id) {
         ["Event ID", (d) => shortId(d.event_id)],
         ["Status", (d) => statusBadge(d.status)],
         ["Attempts", (d) => String(d.attempts)],
-        ["Answer", (d) => (d.responseStatus ? String(d.responseStatus) : d.error ?? "—")],
+        ["Answer", (d) => (d.responseStatus ? String(d.responseStatus) : (d.error ?? "—"))],
         ["Last attempt", (d) => stamp(d.lastAttempt)],
         ["Delivered", (d) => stamp(d.delivered)],
         ["Next attempt", (d) => stamp(d.nextAttempt)],
@@ -1071,7 +1140,11 @@ async function waitlist(view, _params, ctx) {
               h(
                 "div",
                 { class: "actions" },
-                e.granted ? null : actionButton("Grant", async () => (await api("POST", `/waitlists/${e.id}/grant`), await Promise.all([load(), drawCounts()]), `${e.email} may sign in.`), { status }),
+                e.granted
+                  ? null
+                  : actionButton("Grant", async () => (await api("POST", `/waitlists/${e.id}/grant`), await Promise.all([load(), drawCounts()]), `${e.email} may sign in.`), {
+                      status,
+                    }),
                 actionButton("Remove", async () => (await api("DELETE", `/waitlists/${e.id}/remove`), await Promise.all([load(), drawCounts()]), `${e.email} removed.`), {
                   status,
                   tone: "danger",
@@ -1085,7 +1158,14 @@ async function waitlist(view, _params, ctx) {
     );
   };
   const search = input({ type: "search", name: "search", value: waitQuery.search });
-  const granted = select([["", "everyone"], ["false", "waiting"], ["true", "granted"]], { name: "granted", value: waitQuery.granted });
+  const granted = select(
+    [
+      ["", "everyone"],
+      ["false", "waiting"],
+      ["true", "granted"],
+    ],
+    { name: "granted", value: waitQuery.granted },
+  );
   const email = input({ type: "email", name: "email", required: true });
   const name = input({ name: "name" });
   view.append(

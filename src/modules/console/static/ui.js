@@ -126,11 +126,25 @@ export function table({ caption, columns, rows, empty = "Nothing yet." }) {
       "table",
       {},
       h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, columns.map(([label]) => h("th", { scope: "col" }, label)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map(([label]) => h("th", { scope: "col" }, label)),
+        ),
+      ),
       h(
         "tbody",
         {},
-        rows.map((row) => h("tr", {}, columns.map(([label, cell]) => h("td", { "data-label": label }, cell(row))))),
+        rows.map((row) =>
+          h(
+            "tr",
+            {},
+            columns.map(([label, cell]) => h("td", { "data-label": label }, cell(row))),
+          ),
+        ),
       ),
     ),
   );
@@ -138,11 +152,19 @@ export function table({ caption, columns, rows, empty = "Nothing yet." }) {
 
 /** Key figures as a description list. */
 export function facts(pairs) {
-  return h("dl", { class: "facts" }, pairs.filter(Boolean).map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value ?? "—"))));
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.filter(Boolean).map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value ?? "—"))),
+  );
 }
 
 export function tiles(items) {
-  return h("ul", { class: "tiles" }, items.map(([label, value]) => h("li", {}, h("span", { class: "tile-label" }, label), h("strong", {}, value))));
+  return h(
+    "ul",
+    { class: "tiles" },
+    items.map(([label, value]) => h("li", {}, h("span", { class: "tile-label" }, label), h("strong", {}, value))),
+  );
 }
 
 export function badge(text, tone = "") {
@@ -192,7 +214,11 @@ export function columnChart({ title, points, format }) {
     points.map((p, i) => {
       const barH = (p.value / max) * innerH;
       const x = pad.left + step * i + (step - barW) / 2;
-      return svg("rect", { x, y: pad.top + innerH - barH, width: barW, height: Math.max(barH, p.value > 0 ? 1 : 0), class: "bar" }, svg("title", {}, `${p.label}: ${format(p.value)}`));
+      return svg(
+        "rect",
+        { x, y: pad.top + innerH - barH, width: barW, height: Math.max(barH, p.value > 0 ? 1 : 0), class: "bar" },
+        svg("title", {}, `${p.label}: ${format(p.value)}`),
+      );
     }),
     points.map((p, i) =>
       i % every === 0 ? svg("text", { x: pad.left + step * i + step / 2, y: height - pad.bottom + 16, "text-anchor": "middle", class: "axis" }, p.label) : null,
@@ -207,7 +233,11 @@ export function columnChart({ title, points, format }) {
       "table",
       { class: "visually-hidden" },
       h("caption", {}, title),
-      h("tbody", {}, points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.label), h("td", {}, format(p.value))))),
+      h(
+        "tbody",
+        {},
+        points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.label), h("td", {}, format(p.value)))),
+      ),
     ),
   );
 }
@@ -228,7 +258,11 @@ export function rankingChart({ title, rows, format }) {
           "li",
           {},
           h("span", { class: "ranking-label" }, r.label),
-          h("span", { class: "ranking-bar", "aria-hidden": "true" }, svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none" }, svg("rect", { x: 0, y: 0, height: 10, width: Math.max(1, (r.value / max) * 100), class: "bar" }))),
+          h(
+            "span",
+            { class: "ranking-bar", "aria-hidden": "true" },
+            svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none" }, svg("rect", { x: 0, y: 0, height: 10, width: Math.max(1, (r.value / max) * 100), class: "bar" })),
+          ),
           h("span", { class: "ranking-value" }, format(r.value)),
         ),
       ),

@@ -18,7 +18,11 @@ export async function accept(ctx: ContractsContext, auth: AuthContext & { user: 
     assertReadable(auth, c);
     if (!c.buyers.some((b) => b.userId === auth.user.id)) throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can accept it.`);
     if (!isUnlocked(c)) {
-      throw new ConflictError("contract_not_acceptable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is accepted.`, "id");
+      throw new ConflictError(
+        "contract_not_acceptable",
+        `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is accepted.`,
+        "id",
+      );
     }
     // They accept the figures as they are now, at the current rates.
     c = await rebalanceVoiding(ctx, tx, c);

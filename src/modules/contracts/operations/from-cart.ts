@@ -69,7 +69,12 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     if (lines.length === 0) throw new UnprocessableError("cart_empty", `Cart ${cart.id} is empty: add products first.`, "cart_id");
     for (const line of lines) {
       const name = `${line.name} (${line.productId})`;
-      if (line.archived || !line.parentOk) throw new ConflictError(line.archived ? "product_archived" : "product_disabled", `${name} is ${line.archived ? "archived" : "disabled"} and cannot be bought.`, "product_id");
+      if (line.archived || !line.parentOk)
+        throw new ConflictError(
+          line.archived ? "product_archived" : "product_disabled",
+          `${name} is ${line.archived ? "archived" : "disabled"} and cannot be bought.`,
+          "product_id",
+        );
       if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
     }

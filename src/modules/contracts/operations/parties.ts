@@ -90,7 +90,8 @@ export const removeBuyer = (ctx: ContractsContext, auth: AuthContext, id: string
     await tx.contractBuyer.delete({ where: { id: buyerOf(c, buyerUserId).id } });
   });
 
-export const addSeller = (ctx: ContractsContext, auth: AuthContext, id: string, input: SellerInput) => change(ctx, auth, id, (tx, c) => insertSeller(tx, auth, c, input, "user_id"));
+export const addSeller = (ctx: ContractsContext, auth: AuthContext, id: string, input: SellerInput) =>
+  change(ctx, auth, id, (tx, c) => insertSeller(tx, auth, c, input, "user_id"));
 
 export const setOwed = (ctx: ContractsContext, auth: AuthContext, id: string, sellerUserId: string, owedAmount: number | null) =>
   change(ctx, auth, id, async (tx, c) => {

@@ -20,7 +20,13 @@ export async function retrieve({ db }: ContractsContext, auth: AuthContext, id: 
 export const list = ({ db }: ContractsContext, auth: AuthContext, query: ListContractsQuery): Promise<Page<ContractResponse>> => listContracts(db, tenantOf(auth), query);
 
 /** The contracts a user buys (or sells) in: editors and the key for anyone, a member for themself. */
-export async function listForUser({ db }: ContractsContext, auth: AuthContext, userId: string, side: "buyer" | "seller", query: ListContractsQuery): Promise<Page<ContractResponse>> {
+export async function listForUser(
+  { db }: ContractsContext,
+  auth: AuthContext,
+  userId: string,
+  side: "buyer" | "seller",
+  query: ListContractsQuery,
+): Promise<Page<ContractResponse>> {
   const tenant = tenantOf(auth);
   const user = await db.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } });
   if (!user) throw new NotFoundError("user", userId, "user_id");

@@ -21,7 +21,11 @@ export async function lockForSubscription(tx: Tx, auth: AuthContext & { user: { 
     throw new PermissionError("not_contract_buyer", `Only a buyer of ${c.id} can subscribe to it.`);
   }
   if (!isUnlocked(c)) {
-    throw new ConflictError("contract_not_subscribable", `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is subscribed to.`, "contract_id");
+    throw new ConflictError(
+      "contract_not_subscribable",
+      `${c.id} is ${c.status}${c.status === "open" ? " with something paid" : ""}: only a draft or open contract with nothing paid is subscribed to.`,
+      "contract_id",
+    );
   }
   return c;
 }

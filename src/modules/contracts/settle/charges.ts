@@ -28,7 +28,10 @@ export async function markBuyerPaid(
   }
   if (buyer.amountPaid > 0) {
     if (buyer.stripePaymentIntentId !== intent.id) {
-      log.error({ contractId: c.id, buyerUserId, paymentIntentId: intent.id, recorded: buyer.stripePaymentIntentId }, "a second charge succeeded for a buyer who had paid: refund it");
+      log.error(
+        { contractId: c.id, buyerUserId, paymentIntentId: intent.id, recorded: buyer.stripePaymentIntentId },
+        "a second charge succeeded for a buyer who had paid: refund it",
+      );
     }
     return false;
   }

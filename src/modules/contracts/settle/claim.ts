@@ -73,7 +73,11 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     for (const b of owing) {
       const left = b.amountDue - b.amountPaid;
       if (left < minimum) {
-        throw new UnprocessableError("amount_too_small", `Buyer ${b.userId} owes ${left}¢, less than the ${minimum}¢ a card can be charged in ${c.currency}: pin their amount due higher or remove them.`, "dueAmount");
+        throw new UnprocessableError(
+          "amount_too_small",
+          `Buyer ${b.userId} owes ${left}¢, less than the ${minimum}¢ a card can be charged in ${c.currency}: pin their amount due higher or remove them.`,
+          "dueAmount",
+        );
       }
       if (left > maximum) {
         throw new UnprocessableError("amount_too_large", `Buyer ${b.userId} owes ${left}¢, more than the ${maximum}¢ one charge can take: split it over more buyers.`, "dueAmount");

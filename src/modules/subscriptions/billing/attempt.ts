@@ -3,7 +3,19 @@ import type { Tx } from "../../../db/tenant.js";
 import { randomBase62 } from "../../../lib/crypto.js";
 import { ConflictError, UnprocessableError, type AppError } from "../../../lib/errors.js";
 import { chargeLimits, customerOnRecord, loadParties } from "../../settlement/index.js";
-import { RESUME_GRACE_MS, TRANSFER_RETRY_MS, chargeKey, later, transferKey, type BillingContext, type Charge, type Plan, type StoredTerms, type Transfer, type TransferState } from "./plan.js";
+import {
+  RESUME_GRACE_MS,
+  TRANSFER_RETRY_MS,
+  chargeKey,
+  later,
+  transferKey,
+  type BillingContext,
+  type Charge,
+  type Plan,
+  type StoredTerms,
+  type Transfer,
+  type TransferState,
+} from "./plan.js";
 
 /** Starting an attempt: what it needs, and the lease on a billed period with the plan of what is left. */
 
@@ -26,7 +38,10 @@ export async function attemptInputs(
   const parties = await loadParties(tx, sub.platformId, { payers: [sub.userId], payees: sellers });
   for (const id of sellers) {
     if (!parties.payee(id).ready) {
-      return { ok: false, error: new ConflictError("seller_not_ready", `Seller ${id} cannot be paid: their Connect account cannot receive transfers (POST /v1/users/auth/bank_account).`, "sellers") };
+      return {
+        ok: false,
+        error: new ConflictError("seller_not_ready", `Seller ${id} cannot be paid: their Connect account cannot receive transfers (POST /v1/users/auth/bank_account).`, "sellers"),
+      };
     }
   }
   const { customerId, defaultPaymentMethodId } = parties.payer(sub.userId);
@@ -49,7 +64,14 @@ export async function assertChargeable(tx: Tx, sub: Pick<Subscription, "id" | "u
  * Takes the lease on a billed period and plans what is left of it: the charge (a new attempt, or
  * the attempt under way repeated as it was), then the transfers not yet made.
  */
-export async function claim(ctx: BillingContext, tx: Tx, sub: Subscription, row: SubscriptionCharge, newAttempt: { customerId: string; paymentMethodId: string } | null, requestId: string | null): Promise<Plan | null> {
+export async function claim(
+  ctx: BillingContext,
+  tx: Tx,
+  sub: Subscription,
+  row: SubscriptionCharge,
+  newAttempt: { customerId: string; paymentMethodId: string } | null,
+  requestId: string | null,
+): Promise<Plan | null> {
   const { clock, log, leaseMs } = ctx;
   const now = clock.now();
   const transfers = row.transfers as unknown as TransferState[];

@@ -94,7 +94,9 @@ export async function execute(ctx: BillingContext, plan: Plan): Promise<"complet
     },
     transferRefused: async (t, err: PaymentsRequestError) => {
       await locked(ctx, plan, async (tx, _sub, row) => {
-        const transfers = (row.transfers as unknown as TransferState[]).map((x) => (x.user_id === t.sellerUserId && !x.stripeTransferId && x.attempts === t.attempt ? { ...x, attempts: x.attempts + 1 } : x));
+        const transfers = (row.transfers as unknown as TransferState[]).map((x) =>
+          x.user_id === t.sellerUserId && !x.stripeTransferId && x.attempts === t.attempt ? { ...x, attempts: x.attempts + 1 } : x,
+        );
         await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue, leaseId: null, lockedUntil: null } });
         await tx.subscription.update({ where: { id: plan.subscriptionId }, data: { nextAttemptAt: later(clock.now(), TRANSFER_RETRY_MS) } });
       });

@@ -55,14 +55,25 @@ export async function recordDecline(ctx: BillingContext, tx: Tx, sub: Subscripti
 }
 
 /** A successful charge of a billed period, recorded once (the charger, a resumed charger, the webhook). */
-export async function recordCharge(ctx: BillingContext, tx: Tx, sub: Subscription, row: SubscriptionCharge, intent: Pick<PaymentIntent, "id" | "chargeId" | "amount" | "currency">, requestId: string | null): Promise<boolean> {
+export async function recordCharge(
+  ctx: BillingContext,
+  tx: Tx,
+  sub: Subscription,
+  row: SubscriptionCharge,
+  intent: Pick<PaymentIntent, "id" | "chargeId" | "amount" | "currency">,
+  requestId: string | null,
+): Promise<boolean> {
   const { log } = ctx;
   if (row.stripePaymentIntentId) {
-    if (row.stripePaymentIntentId !== intent.id) log.error({ subscriptionId: sub.id, period: row.period, paymentIntentId: intent.id }, "a second charge succeeded for a paid period: refund it");
+    if (row.stripePaymentIntentId !== intent.id)
+      log.error({ subscriptionId: sub.id, period: row.period, paymentIntentId: intent.id }, "a second charge succeeded for a paid period: refund it");
     return false;
   }
   if (intent.amount !== row.amount || intent.currency !== row.currency) {
-    log.error({ subscriptionId: sub.id, period: row.period, paymentIntentId: intent.id, amount: intent.amount }, "a charge succeeded for another amount than the period's: it was not recorded; refund it");
+    log.error(
+      { subscriptionId: sub.id, period: row.period, paymentIntentId: intent.id, amount: intent.amount },
+      "a charge succeeded for another amount than the period's: it was not recorded; refund it",
+    );
     return false;
   }
   await tx.subscriptionCharge.update({ where: { id: row.id }, data: { stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, attemptPaymentMethodId: null } });

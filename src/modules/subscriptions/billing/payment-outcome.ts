@@ -28,7 +28,10 @@ export async function onPaymentOutcome(ctx: BillingContext, outcome: PaymentInte
     const recorded = await recordCharge(ctx, tx, sub, row, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount, currency: outcome.currency }, null);
     if (recorded) {
       // The charger at work (if any) carries on; if it died, the job does once its lease lapsed.
-      await enqueue(tx, "renew-subscription", { subscriptionId, platformId, mode } satisfies RenewSubscriptionJob, { jobKey: `renew-subscription:${subscriptionId}`, maxAttempts: 5 });
+      await enqueue(tx, "renew-subscription", { subscriptionId, platformId, mode } satisfies RenewSubscriptionJob, {
+        jobKey: `renew-subscription:${subscriptionId}`,
+        maxAttempts: 5,
+      });
     }
     return;
   }

@@ -25,7 +25,11 @@ export async function planRecovery(ctx: BillingContext, tx: Tx, sub: Subscriptio
     // The periods it missed while past due are not charged: the one before the charged one is current.
     await tx.subscription.update({
       where: { id: sub.id },
-      data: { periodIndex: period - 1, currentPeriodStart: periodBoundary(sub.startDate, sub.cycle, period - 1), currentPeriodEnd: periodBoundary(sub.startDate, sub.cycle, period) },
+      data: {
+        periodIndex: period - 1,
+        currentPeriodStart: periodBoundary(sub.startDate, sub.cycle, period - 1),
+        currentPeriodEnd: periodBoundary(sub.startDate, sub.cycle, period),
+      },
     });
     row = await openPeriod(tx, { ...sub, periodIndex: period - 1 }, period);
   }

@@ -46,10 +46,10 @@ describe("allocateLargestRemainder", () => {
     expect(shares.reduce((a, b) => a + b, 0)).toBe(amount);
   });
 
-  const weightsArb = fc.array(
-    fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 10_000_000 }), fc.constant(2 ** 40)),
-    { minLength: 1, maxLength: 8 },
-  );
+  const weightsArb = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 10_000_000 }), fc.constant(2 ** 40)), {
+    minLength: 1,
+    maxLength: 8,
+  });
   const amountArb = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 1_000_000_000_000 }));
 
   it("sums to the amount, keeps each share within 1¢ of its exact share, and is a Hamilton allocation", () => {
@@ -110,7 +110,10 @@ describe("allocateLargestRemainder", () => {
           [order[k], order[swap]] = [order[swap]!, order[k]!];
           k++;
         }
-        const permuted = allocateLargestRemainder(amount, order.map((i) => weights[i]!));
+        const permuted = allocateLargestRemainder(
+          amount,
+          order.map((i) => weights[i]!),
+        );
         const after = new Array<number>(weights.length);
         order.forEach((party, position) => (after[party] = permuted[position]!));
 

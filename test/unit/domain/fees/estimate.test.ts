@@ -45,9 +45,7 @@ describe("estimateFees", () => {
   });
 
   it("refuses an amount too small to carry the seller's fees", () => {
-    expect(() => estimateFees({ amount: 29, rates: { platformBps: 0 }, include: { stripe: false, candle: true, platform: true } })).toThrow(
-      FeeRuleError,
-    );
+    expect(() => estimateFees({ amount: 29, rates: { platformBps: 0 }, include: { stripe: false, candle: true, platform: true } })).toThrow(FeeRuleError);
   });
 
   it("matches the contract figures of one seller and one buyer", () => {

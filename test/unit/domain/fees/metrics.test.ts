@@ -30,7 +30,12 @@ describe("monthlyRecurringRevenue", () => {
     expect(monthlyRecurringRevenue([{ price: 700, cycle: "weekly" }])).toBe(3_044); // 3043.75
     expect(monthlyRecurringRevenue([{ price: 1_400, cycle: "biweekly" }])).toBe(3_044);
     // Rounded once: two yearly $0.06 plans are 0.5¢ + 0.5¢ = 1¢, not 1¢ + 1¢.
-    expect(monthlyRecurringRevenue([{ price: 6, cycle: "yearly" }, { price: 6, cycle: "yearly" }])).toBe(1);
+    expect(
+      monthlyRecurringRevenue([
+        { price: 6, cycle: "yearly" },
+        { price: 6, cycle: "yearly" },
+      ]),
+    ).toBe(1);
     expect(monthlyRecurringRevenue([{ price: 6, cycle: "yearly" }])).toBe(1); // 0.5 → 1
     expect(monthlyRecurringRevenue([{ price: 5, cycle: "yearly" }])).toBe(0); // 0.41…
     expect(monthlyRecurringRevenue([])).toBe(0);

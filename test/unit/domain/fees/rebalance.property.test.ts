@@ -36,20 +36,22 @@ const contractArb = fc
     }),
     include: fc.record({ stripe: fc.boolean(), candle: fc.boolean(), platform: fc.boolean() }),
   })
-  .map(({ sellerCount, buyerCount, items, customFees, rates, include }): ContractFeeInput => ({
-    // With no sellers the items still name one, as on a draft contract.
-    items: items.map((item) => ({ sellerUserId: `s${item.seller % Math.max(sellerCount, 1)}`, total: item.total })),
-    customFees: customFees.map(({ id, amount, payer }) => (id === undefined ? { amount, payer } : { id, amount, payer })),
-    buyers: Array.from({ length: buyerCount }, (_, i) => ({ userId: `b${i}` })),
-    sellers: Array.from({ length: sellerCount }, (_, i) => ({ userId: `s${i}` })),
-    rates: {
-      ...(rates.stripePercentBps === undefined ? {} : { stripePercentBps: rates.stripePercentBps }),
-      ...(rates.stripeFixedCents === undefined ? {} : { stripeFixedCents: rates.stripeFixedCents }),
-      ...(rates.candleBps === undefined ? {} : { candleBps: rates.candleBps }),
-      platformBps: rates.platformBps,
-    },
-    include,
-  }));
+  .map(
+    ({ sellerCount, buyerCount, items, customFees, rates, include }): ContractFeeInput => ({
+      // With no sellers the items still name one, as on a draft contract.
+      items: items.map((item) => ({ sellerUserId: `s${item.seller % Math.max(sellerCount, 1)}`, total: item.total })),
+      customFees: customFees.map(({ id, amount, payer }) => (id === undefined ? { amount, payer } : { id, amount, payer })),
+      buyers: Array.from({ length: buyerCount }, (_, i) => ({ userId: `b${i}` })),
+      sellers: Array.from({ length: sellerCount }, (_, i) => ({ userId: `s${i}` })),
+      rates: {
+        ...(rates.stripePercentBps === undefined ? {} : { stripePercentBps: rates.stripePercentBps }),
+        ...(rates.stripeFixedCents === undefined ? {} : { stripeFixedCents: rates.stripeFixedCents }),
+        ...(rates.candleBps === undefined ? {} : { candleBps: rates.candleBps }),
+        platformBps: rates.platformBps,
+      },
+      include,
+    }),
+  );
 
 /** Per party: pinned or not, with a weight for carving the pinned amounts out of a budget. */
 const permilleArb = fc.integer({ min: 0, max: 1000 });

@@ -102,9 +102,7 @@ describe("rebalanceContract: known figures", () => {
 
   it("splits 10000¢ over three buyers as 3334/3333/3333, the extra cent to the first", () => {
     // Nothing included and no platform fee: total = subTotal = 10000.
-    const figures = rebalanceContract(
-      contract({ include: NONE, rates: { platformBps: 0 }, buyers: [{ userId: "b1" }, { userId: "b2" }, { userId: "b3" }] }),
-    );
+    const figures = rebalanceContract(contract({ include: NONE, rates: { platformBps: 0 }, buyers: [{ userId: "b1" }, { userId: "b2" }, { userId: "b3" }] }));
     expect(figures.buyers.map((buyer) => [buyer.baseAmountDue, buyer.amountDue])).toEqual([
       [3334, 3334],
       [3333, 3333],
@@ -217,7 +215,13 @@ describe("rebalanceContract: figures that cannot add up", () => {
 
   it("refuses pins on every buyer that leave part of the total unpaid", () => {
     const error = thrown(() =>
-      rebalanceContract({ ...tenFiveHundred, buyers: [{ userId: "b1", pinnedAmountDue: 5000 }, { userId: "b2", pinnedAmountDue: 5000 }] }),
+      rebalanceContract({
+        ...tenFiveHundred,
+        buyers: [
+          { userId: "b1", pinnedAmountDue: 5000 },
+          { userId: "b2", pinnedAmountDue: 5000 },
+        ],
+      }),
     );
     expect(error.code).toBe("pinned_amounts_below_total");
     expect(error.gapCents).toBe(500);
@@ -227,7 +231,10 @@ describe("rebalanceContract: figures that cannot add up", () => {
   it("accepts pins on every buyer that add up to the total exactly", () => {
     const figures = rebalanceContract({
       ...tenFiveHundred,
-      buyers: [{ userId: "b1", pinnedAmountDue: 10000 }, { userId: "b2", pinnedAmountDue: 500 }],
+      buyers: [
+        { userId: "b1", pinnedAmountDue: 10000 },
+        { userId: "b2", pinnedAmountDue: 500 },
+      ],
     });
     expect(figures.buyers.map((buyer) => buyer.amountDue)).toEqual([10000, 500]);
   });
@@ -241,16 +248,18 @@ describe("rebalanceContract: figures that cannot add up", () => {
         { sellerUserId: "s2", total: 500 },
       ],
     };
-    const over = thrown(() =>
-      rebalanceContract({ ...twoSellers, sellers: [{ userId: "s1", pinnedAmountOwed: 10100 }, { userId: "s2" }] }),
-    );
+    const over = thrown(() => rebalanceContract({ ...twoSellers, sellers: [{ userId: "s1", pinnedAmountOwed: 10100 }, { userId: "s2" }] }));
     expect([over.code, over.party, over.gapCents]).toEqual(["pinned_amounts_exceed_total", "sellers", 40]);
-    expect(over.message).toBe(
-      "Pinned seller amounts add up to 10100¢ but the sellers' net (total less fees) is 10060¢: 40¢ too much.",
-    );
+    expect(over.message).toBe("Pinned seller amounts add up to 10100¢ but the sellers' net (total less fees) is 10060¢: 40¢ too much.");
 
     const under = thrown(() =>
-      rebalanceContract({ ...twoSellers, sellers: [{ userId: "s1", pinnedAmountOwed: 9000 }, { userId: "s2", pinnedAmountOwed: 0 }] }),
+      rebalanceContract({
+        ...twoSellers,
+        sellers: [
+          { userId: "s1", pinnedAmountOwed: 9000 },
+          { userId: "s2", pinnedAmountOwed: 0 },
+        ],
+      }),
     );
     expect([under.code, under.party, under.gapCents]).toEqual(["pinned_amounts_below_total", "sellers", 1060]);
   });
@@ -263,9 +272,7 @@ describe("rebalanceContract: figures that cannot add up", () => {
     expect(error.party).toBeUndefined();
     expect(error.message).toBe("The fees add up to 30¢ but the contract charges 10¢: the sellers would be 20¢ short.");
 
-    const custom = thrown(() =>
-      rebalanceContract(contract({ items: [], customFees: [{ id: "fee_x", amount: 250, payer: "sellers" }] })),
-    );
+    const custom = thrown(() => rebalanceContract(contract({ items: [], customFees: [{ id: "fee_x", amount: 250, payer: "sellers" }] })));
     expect([custom.code, custom.gapCents]).toEqual(["amount_too_small", 250]);
   });
 

@@ -7,7 +7,10 @@ import { subscriptionTerms } from "../../../../src/domain/fees/subscription.js";
 describe("subscriptionTerms", () => {
   it("is the contract's own figures for its only buyer", () => {
     const figures = rebalanceContract({
-      items: [{ sellerUserId: "sam", total: 6000 }, { sellerUserId: "wes", total: 4000 }],
+      items: [
+        { sellerUserId: "sam", total: 6000 },
+        { sellerUserId: "wes", total: 4000 },
+      ],
       customFees: [],
       buyers: [{ userId: "bob" }],
       sellers: [{ userId: "sam" }, { userId: "wes" }],
@@ -16,7 +19,10 @@ describe("subscriptionTerms", () => {
     });
     const fees = feesByCollector(figures.fees);
     const terms = subscriptionTerms({ amount: figures.buyers[0]!.amountDue, sellers: figures.sellers, fees });
-    expect(terms.sellers).toEqual([{ userId: "sam", amount: 6000 }, { userId: "wes", amount: 4000 }]);
+    expect(terms.sellers).toEqual([
+      { userId: "sam", amount: 6000 },
+      { userId: "wes", amount: 4000 },
+    ]);
     expect(terms.fees).toEqual(fees);
   });
 
@@ -24,10 +30,19 @@ describe("subscriptionTerms", () => {
     // A 10000¢ contract two buyers share (5000¢ each): sellers 6000/3330, Stripe 320, Candle 100, platform 250.
     const terms = subscriptionTerms({
       amount: 5000,
-      sellers: [{ userId: "sam", amountOwed: 6000 }, { userId: "wes", amountOwed: 3330 }],
+      sellers: [
+        { userId: "sam", amountOwed: 6000 },
+        { userId: "wes", amountOwed: 3330 },
+      ],
       fees: { stripe: 320, candle: 100, platform: 250 },
     });
-    expect(terms).toEqual({ sellers: [{ userId: "sam", amount: 3000 }, { userId: "wes", amount: 1665 }], fees: { stripe: 160, candle: 50, platform: 125 } });
+    expect(terms).toEqual({
+      sellers: [
+        { userId: "sam", amount: 3000 },
+        { userId: "wes", amount: 1665 },
+      ],
+      fees: { stripe: 160, candle: 50, platform: 125 },
+    });
     const odd = subscriptionTerms({ amount: 3333, sellers: [{ userId: "sam", amountOwed: 9330 }], fees: { stripe: 320, candle: 100, platform: 250 } });
     expect(odd.sellers[0]!.amount + odd.fees.stripe + odd.fees.candle + odd.fees.platform).toBe(3333);
   });

@@ -38,7 +38,9 @@ exports.default = async function seed({ container }) {
   const salesChannels = container.resolve(Modules.SALES_CHANNEL);
   let [channel] = await salesChannels.listSalesChannels({ name: "Default Sales Channel" });
   if (!channel) {
-    ({ result: [channel] } = await createSalesChannelsWorkflow(container).run({ input: { salesChannelsData: [{ name: "Default Sales Channel" }] } }));
+    ({
+      result: [channel],
+    } = await createSalesChannelsWorkflow(container).run({ input: { salesChannelsData: [{ name: "Default Sales Channel" }] } }));
   }
   const [store] = await container.resolve(Modules.STORE).listStores();
   await updateStoresWorkflow(container).run({
@@ -60,7 +62,9 @@ exports.default = async function seed({ container }) {
   const fulfillment = container.resolve(Modules.FULFILLMENT);
   let [profile] = await fulfillment.listShippingProfiles({ type: "default" });
   if (!profile) {
-    ({ result: [profile] } = await createShippingProfilesWorkflow(container).run({ input: { data: [{ name: "Default Shipping Profile", type: "default" }] } }));
+    ({
+      result: [profile],
+    } = await createShippingProfilesWorkflow(container).run({ input: { data: [{ name: "Default Shipping Profile", type: "default" }] } }));
   }
   const fulfillmentSet = await fulfillment.createFulfillmentSets({
     name: "Bench delivery",
