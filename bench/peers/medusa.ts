@@ -48,23 +48,26 @@ export interface MedusaData {
   variantIds: Record<string, string>;
 }
 
+/** A product row as exportCatalogue reads it. */
+interface CatalogueRow {
+  id: string;
+  parent_product_id: string | null;
+  name: string;
+  description: string | null;
+  image: string | null;
+  category: string | null;
+  user_id: string;
+  price: number;
+  quantity: number | null;
+  archived: Date | null;
+}
+
 /** Our catalogue as rows the peer can be seeded with: top-level products, their variants nested. */
 export async function exportCatalogue(url: string, platformId: string, category: string): Promise<Catalogue> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{
-      id: string;
-      parent_product_id: string | null;
-      name: string;
-      description: string | null;
-      image: string | null;
-      category: string | null;
-      user_id: string;
-      price: number;
-      quantity: number | null;
-      archived: Date | null;
-    }>(
+    const { rows } = await client.query<CatalogueRow>(
       `SELECT id, parent_product_id, name, description, image, category, user_id, price, quantity, archived
        FROM products WHERE platform_id = $1 AND mode = 'test' ORDER BY created, id`,
       [platformId],
@@ -76,21 +79,7 @@ export async function exportCatalogue(url: string, platformId: string, category:
 }
 
 /** Pure part of exportCatalogue (tested): nests variants under their product, in our order. */
-export function toCatalogue(
-  rows: {
-    id: string;
-    parent_product_id: string | null;
-    name: string;
-    description: string | null;
-    image: string | null;
-    category: string | null;
-    user_id: string;
-    price: number;
-    quantity: number | null;
-    archived: Date | null;
-  }[],
-  category: string,
-): Catalogue {
+export function toCatalogue(rows: CatalogueRow[], category: string): Catalogue {
   const products = new Map<string, CatalogueProduct>();
   for (const r of rows) {
     if (r.parent_product_id !== null) continue;

@@ -11,6 +11,19 @@ import { TRANSFER_RETRY_MS, later, type BillingContext, type Plan, type StoredTe
 
 /** A claimed period through the settlement engine: the charge, the transfers, the books, under the lease. */
 
+/** What the ledger writes of a charge name it by: its platform, contract, subscription and transfer group. */
+function ledgerRef(sub: Subscription, row: SubscriptionCharge, plan: Plan) {
+  return {
+    platformId: sub.platformId,
+    mode: sub.mode,
+    requestId: plan.requestId,
+    contractId: sub.contractId,
+    subscriptionId: sub.id,
+    currency: row.currency,
+    transferGroup: row.transferGroup,
+  };
+}
+
 async function locked<T>(ctx: BillingContext, plan: Plan, run: (tx: Tx, sub: Subscription, row: SubscriptionCharge) => Promise<T>): Promise<T> {
   return ctx.db.$transaction(async (tx) => {
     const sub = await lockSubscription(tx, plan, plan.subscriptionId);
@@ -37,13 +50,7 @@ async function finish(ctx: BillingContext, plan: Plan): Promise<void> {
     }
     const terms = sub.terms as unknown as StoredTerms;
     await closeBooks(tx, {
-      platformId: sub.platformId,
-      mode: sub.mode,
-      requestId: plan.requestId,
-      contractId: sub.contractId,
-      subscriptionId: sub.id,
-      currency: row.currency,
-      transferGroup: row.transferGroup,
+      ...ledgerRef(sub, row, plan),
       fees: terms.fees,
       expectedIncoming: row.amount,
     });
@@ -114,13 +121,7 @@ export async function execute(ctx: BillingContext, plan: Plan): Promise<"complet
         state.stripeTransferId = made.id;
         await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue } });
         await recordSettlementTransactions(tx, {
-          platformId: sub.platformId,
-          mode: sub.mode,
-          requestId: plan.requestId,
-          contractId: sub.contractId,
-          subscriptionId: sub.id,
-          currency: row.currency,
-          transferGroup: row.transferGroup,
+          ...ledgerRef(sub, row, plan),
           transfers: [{ sellerUserId: t.sellerUserId, amount: t.amount, stripeTransferId: made.id }],
         });
       });
