@@ -1,6 +1,8 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent } from "../../src/modules/events/events.service.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
+import { createTestDatabase } from "../helpers/database.js";
 
 interface Page {
   data: { id: string; type: string; object_id: string }[];
@@ -166,5 +168,23 @@ describe("GET /v1/events with cursors", () => {
     await pollUntil(p, () => fresh().length >= expected.length);
     expect(p.seen.length).toBe(new Set(p.seen).size);
     expect(fresh().sort()).toEqual(expected.sort());
+  });
+
+  it("is not held back by a long transaction of another database on the same server", async () => {
+    const elsewhere = await createTestDatabase({ empty: true });
+    const client = new pg.Client({ connectionString: elsewhere.url });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_current_xact_id()");
+      const created = await createUser("while-elsewhere-runs");
+      expect(created.statusCode).toBe(201);
+      const newest = await list("limit=1");
+      expect(newest.data[0]).toMatchObject({ type: "user.created", object_id: created.json().id });
+    } finally {
+      await client.query("ROLLBACK");
+      await client.end();
+      await elsewhere.drop();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { Db, Prisma } from "../../db/client.js";
+import { type Db, Prisma } from "../../db/client.js";
 import type { Event } from "../../generated/prisma/client.js";
 import { enqueue } from "../../jobs/queue.js";
 import { NotFoundError, ValidationError } from "../../lib/errors.js";
@@ -102,6 +102,27 @@ export async function pruneEvents(db: Db, before: Date, batchSize = 1000): Promi
   }
 }
 
+/**
+ * The horizon of cursor pages: the lowest transaction still running in this database, or the next
+ * transaction id if none. Transactions of other databases on the same server are left out (their
+ * ids are known from the lock each holds on its own id and the database of the session holding it),
+ * so a long transaction elsewhere does not hold this feed back; a transaction whose database cannot
+ * be told counts, which only delays a page. pg_locks and pg_stat_activity are read after the
+ * snapshot, so a transaction that finished in between merely counts too.
+ */
+const HORIZON = Prisma.sql`
+  WITH snap AS (SELECT pg_current_snapshot() AS s),
+  elsewhere AS (
+    SELECT l.transactionid::text::bigint AS xid
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+      AND a.datid IS NOT NULL AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+  )
+  SELECT COALESCE(
+    (SELECT min(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM elsewhere)),
+    (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap)
+  ) AS horizon`;
+
 export function createEventsService(deps: { db: Db }) {
   const { db } = deps;
 
@@ -126,7 +147,7 @@ export function createEventsService(deps: { db: Db }) {
      * Cursor paging, newest first, so that polling with `ending_before=<newest id seen>` never skips
      * nor repeats an event. Events are ordered by the id of the transaction that recorded them, then
      * by their order within it; and only events of transactions below the snapshot's horizon
-     * (`pg_snapshot_xmin`: every transaction with a lower id has finished) are shown. An event that
+     * (every transaction of this database with a lower id has finished: see HORIZON) are shown. An event that
      * commits later therefore always sorts above every event already shown: ids (UUIDv7) and
      * `created` are taken before the commit, so a slow transaction could otherwise commit an event
      * below the newest one a poller has seen. The price: an event shows up here only once every
@@ -145,7 +166,7 @@ export function createEventsService(deps: { db: Db }) {
         if (!at) throw new ValidationError("resource_missing", `No such event: '${cursorId}'.`, newer ? "ending_before" : "starting_after");
         after = newer ? { OR: [{ txId: { gt: at.txId } }, { txId: at.txId, seq: { gt: at.seq } }] } : { OR: [{ txId: { lt: at.txId } }, { txId: at.txId, seq: { lt: at.seq } }] };
       }
-      const [snapshot] = await db.$queryRaw<{ horizon: bigint }[]>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`;
+      const [snapshot] = await db.$queryRaw<{ horizon: bigint }[]>(HORIZON);
       const horizon = snapshot!.horizon;
       const where: Prisma.EventWhereInput = {
         platformId: tenant.platformId,
