@@ -8,7 +8,8 @@
  * - `fees.ts`: the rates, a contract's figures, the fee estimate, the 422s of fee rules.
  * - `ledger.ts`, `ledger.repo.ts`: the `transactions` table — its API shape, and what a settlement
  *   writes to it (`recordSettlementTransactions`, `closeBooks`, `settlementBooks`).
- * - `refunds.ts`: refunds of a settlement's charges (reversals and fees given back in proportion).
+ * - `refunds.ts`: refunds of a settlement's charges (reversals and fees given back in proportion),
+ *   one operation a file under refunds/.
  * - `parties.repo.ts`: whom a settlement charges and pays, as the gateway knows them.
  */
 export { runSettlement, type EngineCharge, type EngineTransfer, type SettlementSteps } from "./engine.js";
