@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AnalyticsService } from "../analytics.service.js";
-import { type TransactionsService } from "../transactions.service.js";
+import type { TransactionsService } from "../transactions.service.js";
 
 /** The Fastify instance the transactions plugin is given (zod type provider); each routes/ file adds its routes to it. */
 export type TransactionsApp = Parameters<FastifyPluginAsyncZod>[0];

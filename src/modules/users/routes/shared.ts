@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { type UsersService } from "../users.service.js";
+import type { UsersService } from "../users.service.js";
 
 /** The Fastify instance the users plugin is given (zod type provider); each routes/ file adds its routes to it. */
 export type UsersApp = Parameters<FastifyPluginAsyncZod>[0];

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { type WebhooksService } from "../webhooks.service.js";
+import type { WebhooksService } from "../webhooks.service.js";
 
 /** The Fastify instance the webhooks plugin is given (zod type provider); each routes/ file adds its routes to it. */
 export type WebhooksApp = Parameters<FastifyPluginAsyncZod>[0];
