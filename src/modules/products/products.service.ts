@@ -32,8 +32,10 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
   type Rest<F> = F extends (ctx: ProductsContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: ProductsContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
+  // A declaration, not a property: the transaction-pool test reads its pool default to check the callers.
+  const view = (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<ProductView> => findProduct(client, tenant, id);
   return {
-    view: (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<ProductView> => findProduct(client, tenant, id),
+    view,
     lock,
     list: bind(list),
     changed: (tx: Prisma.TransactionClient, source: EventSource, id: string, type: EventType, also: RecordEventInput[] = []) => changed(ctx, tx, source, id, type, also),

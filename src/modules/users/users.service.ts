@@ -53,8 +53,10 @@ export function createUsersService(deps: {
   type Rest<F> = F extends (ctx: UsersContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: UsersContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
+  // A declaration, not a property: the transaction-pool test reads its pool default to check the callers.
+  const view = (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<UserView> => findUser(client, tenant, id);
   return {
-    view: (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<UserView> => findUser(client, tenant, id),
+    view,
 
     /** Throws 403 `user_role_protected` unless `auth` may change the user (routes of other modules acting on a user). */
     async assertMayManage(auth: AuthContext, id: string): Promise<void> {
