@@ -8,7 +8,8 @@ import type { Clock } from "../../../lib/time.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../../events/index.js";
 import { findActiveUser } from "../../users/index.js";
-import { productInclude, seasonOrder, type ProductCoreView, type ProductView } from "../products.repo.js";
+import { readProduct } from "../products.list.js";
+import { seasonOrder, type ProductCoreView, type ProductView } from "../products.repo.js";
 import { assertMayManage, productEvent, type ProductReferences } from "../products.view.js";
 
 /** What every product operation works with, and the steps they share. */
@@ -19,7 +20,7 @@ export interface ProductsContext {
 }
 
 export async function findProduct(client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<ProductView> {
-  const product = await client.product.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, include: productInclude });
+  const product = await readProduct(client, tenant, id);
   if (!product) throw new NotFoundError("product", id, "id");
   return product;
 }
