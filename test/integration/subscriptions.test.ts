@@ -366,6 +366,54 @@ describe("reading subscriptions", () => {
   });
 });
 
+describe("GET /v1/subscriptions (every subscription of the platform)", () => {
+  it("the key and admins list them, filtered and sorted; editors and members 403; another platform's key sees none", async () => {
+    const bob = await buyerWithCard();
+    const dan = await buyerWithCard();
+    const first = await subscribed(bob, (await contract([bob])).id);
+    const second = await subscribed(dan, (await contract([dan], [{ user_id: sam.id, price: 20000 }])).id);
+    const list = (query = "", headers = key()) => t.request({ method: "GET", url: `/v1/subscriptions${query}`, headers });
+    const ids = async (query: string, headers = key()) => {
+      const res = await list(query, headers);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().data.map((s: Json) => s.id);
+    };
+    const both = `?filter[user_id]=${bob.id},${dan.id}`;
+    const page = (await list(both)).json();
+    expect(page.data.map((s: Json) => s.id)).toEqual([second.id, first.id]);
+    expect(page.meta).toMatchObject({ total: 2, current_page: 1, per_page: 15 });
+    expect(page.data[0]).toEqual(await get(second.id));
+    expect(await ids(`${both}&sort=price`)).toEqual([first.id, second.id]);
+    expect(await ids(`${both}&per_page=1&page=2`)).toEqual([first.id]);
+    expect(await ids(`?filter[contract_id]=${second.contract_id}`)).toEqual([second.id]);
+    expect(await ids(`?filter[user_id]=${bob.id}`, bearer((await t.createUser(acme, "admin")).token))).toEqual([first.id]);
+    expect(await ids(`?filter[user_id]=${bob.id}`, bearer((await t.createUser(acme, "owner")).token))).toEqual([first.id]);
+    // The attack: a member, an editor, a subscriber or another platform's key.
+    failed(await list(both, bearer(bob.token)), 403, "insufficient_role");
+    failed(await list(both, bearer((await t.createUser(acme, "editor")).token)), 403, "insufficient_role");
+    failed(await list(both, {}), 401);
+    const theirs = (await list(both, bearer(other.apiKey))).json();
+    expect(theirs).toMatchObject({ data: [], meta: { total: 0 } });
+    expect((await list("", bearer(other.apiKey))).json().meta.total).toBe(0);
+    failed(await list("?filter[status]=sleeping"), 400);
+    failed(await list("?sort=user_id"), 400);
+    failed(await list("?filter[plan]=x"), 400);
+
+    // Status: active, paused, past_due, ended — each one in one of them.
+    expect(await ids(`${both}&filter[status]=active`)).toEqual([second.id, first.id]);
+    expect((await pause(first.id)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=paused`)).toEqual([first.id]);
+    expect(await ids(`${both}&filter[status]=active`)).toEqual([second.id]);
+    expect(await ids(`${both}&filter[isPaused]=true`)).toEqual([first.id]);
+    expect((await end(second.id, dan)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=ended`)).toEqual([second.id]);
+    expect(await ids(`${both}&filter[status]=ended,paused`)).toEqual([second.id, first.id]);
+    expect(await ids(`${both}&filter[isActive]=true`)).toEqual([first.id]);
+    expect((await end(first.id, bob)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=paused`)).toEqual([]);
+  });
+});
+
 describe("pause, resume, end", () => {
   it("routes: who may, and 400 / 401 / 403 / 404 / 409 for the transitions that cannot be", async () => {
     const bob = await buyerWithCard();

@@ -1770,6 +1770,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's subscriptions
+         * @description Every subscription of the platform, newest first: the platform key or an admin (else 403). `filter[status]` is what each one is now: `ended`, else `past_due`, else `paused`, else `active`.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/user/{user_id}": {
         parameters: {
             query?: never;
@@ -22465,6 +22485,147 @@ export interface operations {
                      *         "type": "api_error",
                      *         "code": "payments_timeout",
                      *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, startDate, price; prefix with - for descending. */
+                sort?: "created" | "-created" | "startDate" | "-startDate" | "price" | "-price";
+                /** @description active, paused, past_due, ended (ended wins over the others, then past_due, then paused) */
+                "filter[status]"?: string | string[];
+                /** @description One or more subscriber's user ids, comma-separated */
+                "filter[user_id]"?: string | string[];
+                /** @description One or more contract ids, comma-separated */
+                "filter[contract_id]"?: string | string[];
+                /** @description true: not ended */
+                "filter[isActive]"?: "true" | "false";
+                "filter[isPaused]"?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "service_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "price": 2500,
+                     *           "isActive": true,
+                     *           "isPaused": true,
+                     *           "pausedAt": "2026-03-02T09:30:00Z",
+                     *           "pausedUntil": "2026-03-02T09:30:00Z",
+                     *           "cycle": "hourly",
+                     *           "startDate": "start date",
+                     *           "ended": "2026-03-02T09:30:00Z",
+                     *           "mode": "test",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "currency": "usd",
+                     *           "currentPeriodStart": "current period start",
+                     *           "currentPeriodEnd": "current period end",
+                     *           "pastDue": true,
+                     *           "failedAttempts": 1,
+                     *           "nextAttempt": "2026-03-02T09:30:00Z",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Subscription"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam, instant, modeSchema, optionalBody } from "../../lib/schemas.js";
 import { CYCLES } from "../../domain/subscriptions/periods.js";
 
@@ -72,5 +72,28 @@ export const listSubscriptionsQuery = z
   .strict();
 
 export type ListSubscriptionsQuery = z.infer<typeof listSubscriptionsQuery>;
+
+/** What a subscription is now: ended, else past due, else paused, else active. */
+export const SUBSCRIPTION_STATUSES = ["active", "paused", "past_due", "ended"] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+const idList = (name: string) => csv(z.string().min(1).max(100)).optional().describe(`One or more ${name} ids, comma-separated`);
+
+/** `GET /subscriptions`: every subscription of the platform, for its key and admins. */
+export const listAllSubscriptionsQuery = z
+  .object({
+    ...pageParams,
+    sort: sortParam(["created", "startDate", "price"], "-created"),
+    "filter[status]": csv(z.enum(SUBSCRIPTION_STATUSES))
+      .optional()
+      .describe("active, paused, past_due, ended (ended wins over the others, then past_due, then paused)"),
+    "filter[user_id]": idList("subscriber's user"),
+    "filter[contract_id]": idList("contract"),
+    "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
+    "filter[isPaused]": z.enum(["true", "false"]).optional(),
+  })
+  .strict();
+
+export type ListAllSubscriptionsQuery = z.infer<typeof listAllSubscriptionsQuery>;
 export type SubscribeInput = NonNullable<z.infer<typeof subscribeBody>>;
 export type PauseInput = NonNullable<z.infer<typeof pauseBody>>;
