@@ -84,9 +84,7 @@ export const listAllSubscriptionsQuery = z
   .object({
     ...pageParams,
     sort: sortParam(["created", "startDate", "price"], "-created"),
-    "filter[status]": csv(z.enum(SUBSCRIPTION_STATUSES))
-      .optional()
-      .describe("active, paused, past_due, ended (ended wins over the others, then past_due, then paused)"),
+    "filter[status]": csv(z.enum(SUBSCRIPTION_STATUSES)).optional().describe("active, paused, past_due, ended (ended wins over the others, then past_due, then paused)"),
     "filter[user_id]": idList("subscriber's user"),
     "filter[contract_id]": idList("contract"),
     "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
