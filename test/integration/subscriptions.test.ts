@@ -676,6 +676,38 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     expect((await end(sub.id, bob)).statusCode).toBe(200);
   });
 
+  it("a renewal that would charge a suspended subscriber or pay a suspended seller pauses the subscription instead; a suspended subscriber cannot subscribe", async () => {
+    const bob = await buyerWithCard();
+    const sub = await subscribed(bob, (await contract([bob])).id, { cycle: "weekly" });
+    const suspend = (id: string) => t.request({ method: "PUT", url: `/v1/users/${id}/suspend`, headers: key() });
+    const unsuspend = (id: string) => t.request({ method: "PUT", url: `/v1/users/${id}/unsuspend`, headers: key() });
+    expect((await suspend(bob.id)).statusCode).toBe(200);
+    failed(await subscribe(bob, (await contract([bob])).id), 403, "user_suspended");
+    clock.advance(WEEK + 60_000);
+    await runRenewals();
+    expect(await allIntentsOf(sub)).toHaveLength(1);
+    expect(await get(sub.id)).toMatchObject({ isPaused: true, pausedUntil: null, failedAttempts: 0, pastDue: false });
+    expect((await eventsAbout(sub.id)).map((e) => e.type)).toContain("subscription.paused");
+    failed(await resume(sub.id, bob), 403, "user_suspended");
+    expect((await unsuspend(bob.id)).statusCode).toBe(200);
+    expect((await resume(sub.id, bob)).statusCode).toBe(200);
+
+    // A seller suspended: the same, whoever the subscriber.
+    const seller = await t.createUser(acme, "member");
+    await onboardSeller(t, acme, seller.id);
+    const dan = await buyerWithCard();
+    const theirs = await subscribed(dan, (await contract([dan], [{ user_id: seller.id, price: 3000 }])).id, { cycle: "weekly" });
+    expect((await suspend(seller.id)).statusCode).toBe(200);
+    failed(await subscribe(bob, (await contract([bob], [{ user_id: seller.id, price: 3000 }])).id), 409, "seller_suspended");
+    clock.advance(WEEK + 60_000);
+    await runRenewals();
+    expect(await allIntentsOf(theirs)).toHaveLength(1);
+    expect(await get(theirs.id)).toMatchObject({ isPaused: true, failedAttempts: 0 });
+    expect((await unsuspend(seller.id)).statusCode).toBe(200);
+    expect((await end(sub.id, bob)).statusCode).toBe(200);
+    expect((await end(theirs.id, dan)).statusCode).toBe(200);
+  });
+
   it("an ended subscription is never charged again", async () => {
     const bob = await buyerWithCard();
     const sub = await subscribed(bob, (await contract([bob])).id, { cycle: "daily" });

@@ -388,6 +388,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Suspend a user
+         * @description While `suspended` is set the user cannot sign in (403 `user_suspended` on the code), their sessions are refused (403 `user_suspended`), and no settlement or renewal charges them or pays them (409 `buyer_suspended`, `seller_suspended`). Reversible: `PUT /users/:id/unsuspend`. The platform key or a user of a strictly higher role (owners do not suspend owners, nobody themself: 403 `user_role_protected`); 409 `last_owner` for the last owner not suspended. Already suspended: answered as it is. Records `user.suspended`.
+         */
+        put: operations["suspendUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Unsuspend a user
+         * @description `suspended` back to null: the user may sign in, and their sessions work again. Who: as for suspending (403 `user_role_protected`). Not suspended: answered as it is. Records `user.unsuspended`.
+         */
+        put: operations["unsuspendUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{id}/image": {
         parameters: {
             query?: never;
@@ -2273,7 +2313,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2325,6 +2365,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2340,7 +2382,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2416,6 +2458,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2451,6 +2495,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2948,6 +2994,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2984,6 +3032,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -3599,6 +3649,7 @@ export interface operations {
                      *         ],
                      *         "pendingEmail": "pending email",
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
@@ -3777,6 +3828,7 @@ export interface operations {
                      *         ],
                      *         "pendingEmail": "pending email",
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
@@ -4838,6 +4890,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -4949,6 +5002,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5073,6 +5127,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5170,6 +5225,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5343,6 +5399,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5518,6 +5575,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5648,6 +5706,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5712,6 +5771,8 @@ export interface operations {
                 "filter[username]"?: string | string[];
                 /** @description true: only users scheduled for deletion */
                 "filter[scheduledDeletion]"?: "true" | "false";
+                /** @description true: only suspended users; false: only the others */
+                "filter[suspended]"?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -5769,6 +5830,7 @@ export interface operations {
                      *           ],
                      *           "pendingEmail": "pending email",
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
@@ -5941,6 +6003,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6090,6 +6153,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6248,6 +6312,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6416,6 +6481,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6557,6 +6623,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6700,6 +6767,335 @@ export interface operations {
             };
         };
     };
+    suspendUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unsuspendUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addUserImage: {
         parameters: {
             query?: never;
@@ -6774,6 +7170,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6974,6 +7371,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7147,6 +7545,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7276,6 +7675,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -7478,6 +7878,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7576,6 +7977,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -7800,6 +8202,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8011,6 +8414,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8222,6 +8626,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8468,6 +8873,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8610,6 +9016,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8877,6 +9284,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -9112,6 +9520,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -9331,6 +9740,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9540,6 +9950,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9742,6 +10153,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9995,6 +10407,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -25337,7 +25750,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -25579,7 +25992,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

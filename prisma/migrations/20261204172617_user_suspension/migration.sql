@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "users" ADD COLUMN     "suspended" TIMESTAMPTZ(3);
+
