@@ -99,6 +99,29 @@ describe("an owner's journeys", () => {
     expect((await api("GET", `/v1/users/${world.mia.id}`)).json().role).toBe("editor");
   });
 
+  it("suspends that user, and lifts the suspension", async () => {
+    await page.getByRole("button", { name: "Suspend", exact: true }).click();
+    await page
+      .locator(".facts")
+      .getByText(/^since /)
+      .waitFor();
+    const suspended = (await api("GET", `/v1/users/${world.mia.id}`)).json();
+    expect(suspended.suspended).toMatch(/Z$/);
+    // The suspended user's own session is refused by the API from now on.
+    const theirs = await world.t.request({ method: "GET", url: "/v1/users/auth", headers: bearer(world.mia.token) });
+    expect(theirs.statusCode).toBe(403);
+    await go("Users", "Users");
+    await page.getByLabel("Suspension").selectOption("true");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: world.mia.email }).click();
+    await heading(world.mia.email).waitFor();
+    await page.getByRole("button", { name: "Unsuspend", exact: true }).click();
+    await page.getByRole("button", { name: "Suspend", exact: true }).waitFor();
+    expect((await api("GET", `/v1/users/${world.mia.id}`)).json().suspended).toBeNull();
+    const types = (await api("GET", `/v1/events?filter[object_id]=${world.mia.id}`)).json().data.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["user.suspended", "user.unsuspended"]));
+  });
+
   it("settles an open contract", async () => {
     await go("Contracts", "Contracts");
     await page.getByLabel("Status").selectOption("open");
@@ -144,6 +167,30 @@ describe("an owner's journeys", () => {
         { timeout: 20_000, interval: 250 },
       )
       .toBeGreaterThan(0);
+
+    // Resend it: the receiver gets contract.paid a second time.
+    const event = (await api("GET", `/v1/events?filter[object_id]=${world.openContractId}&filter[type]=contract.paid`)).json().data[0];
+    const delivery = (await api("GET", `/v1/webhooks/${world.webhookId}/deliveries?per_page=100`)).json().data.find((d: { event_id: string }) => d.event_id === event.id);
+    await deliveries.getByRole("button", { name: `Resend delivery ${delivery.id} (contract.paid)` }).click();
+    await page.getByText(/is pending again\.$/).waitFor();
+    await world.receiver.waitFor(2, (r) => r.headers["candle-event-type"] === "contract.paid" && r.body.includes(world.openContractId));
+  });
+
+  it("lists every subscription of the platform, filtered by state and subscriber", async () => {
+    await go("Subscriptions", "Subscriptions");
+    await page.getByLabel("State").selectOption("active");
+    await page.getByLabel("Subscriber").fill("ben@lakeside.test");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const table = page.getByRole("region", { name: "Subscriptions (1)" });
+    await table.getByRole("link", { name: "ben@lakeside.test" }).waitFor();
+    await table.getByText("active", { exact: true }).waitFor();
+    await page.getByLabel("State").selectOption("ended");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("Subscriptions (0): none.").waitFor();
+    await page.getByLabel("State").selectOption("");
+    await page.getByLabel("Subscriber").fill("");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("region", { name: "Subscriptions (1)" }).waitFor();
   });
 
   it("reads the volume chart and the top buyers", async () => {
