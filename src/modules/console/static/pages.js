@@ -906,12 +906,12 @@ function subscriptionsTable(rows, { labels, caption = "Subscriptions" } = {}) {
     rows,
     empty: "none.",
     columns: [
-      ["Subscription", (s) => link(`#/subscriptions/${s.id}`, s.id)],
+      ["Subscription", (s) => link(`#/subscriptions/${s.id}`, shortId(s.id))],
       ...(labels ? [["Subscriber", (s) => userLink(labels, s.user_id)]] : []),
-      ["Price", (s) => `${money(s.price, s.currency)} / ${s.cycle}`],
+      ["Price", (s) => h("span", { class: "nowrap" }, `${money(s.price, s.currency)} / ${s.cycle}`)],
       ["State", (s) => (s.ended ? badge("ended", "bad") : s.pastDue ? badge("past due", "bad") : s.isPaused ? badge("paused", "warn") : badge("active", "good"))],
-      ["Contract", (s) => link(`#/contracts/${s.contract_id}`, s.contract_id)],
-      ["Period ends", (s) => day(s.currentPeriodEnd)],
+      ["Contract", (s) => link(`#/contracts/${s.contract_id}`, shortId(s.contract_id))],
+      ["Period ends", (s) => h("span", { class: "nowrap" }, day(s.currentPeriodEnd))],
       ["Next charge", (s) => stamp(s.nextAttempt)],
     ],
   });
