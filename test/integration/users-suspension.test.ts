@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import { addCard, failed, okContract, onboardSeller, type Json } from "../helpers/contracts.js";
@@ -37,7 +38,7 @@ const suspend = (id: string, headers = key()) =>
 const unsuspend = (id: string, headers = key()) => t.request({ method: "PUT", url: `/v1/users/${id}/unsuspend`, headers });
 const asKey = { api_key: "", mode: "test" };
 
-async function signIn(email: string): Promise<Json> {
+async function signIn(email: string): Promise<LightMyRequestResponse> {
   const before = smtp.messages.length;
   const res = await t.request({ method: "POST", url: "/v1/auth/otp/email", headers: { ...asKey, api_key: acme.apiKey }, payload: { email } });
   expect(res.statusCode, res.body).toBe(200);
