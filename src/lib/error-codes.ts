@@ -122,7 +122,11 @@ const table = {
   quantity_too_large: { status: [422], description: "A cart line holds a limited number of units." },
   season_overlap: { status: [422], description: "A seasonal price overlaps another season of the product." },
   buyer_suspended: { status: [409], description: "A buyer of the contract (or the subscriber) is suspended: they are not charged until unsuspended; `message` names them." },
-  seller_suspended: { status: [409], description: "A seller of the contract (or of the subscription) is suspended: they are not paid until unsuspended; `message` names them." },
+  seller_suspended: {
+    status: [409],
+    description:
+      "A seller of the contract (or of the subscription, or of a new product) is suspended: they are neither paid nor list anything new until unsuspended; `message` names them.",
+  },
   last_owner: { status: [409], description: "The user is the platform's last owner not suspended: suspending them would leave the platform without one." },
   seller_not_ready: { status: [422], description: "A seller cannot be paid yet: their bank account is missing or cannot receive payouts." },
   stock_hold_limit: { status: [422], description: "Too many units of the product are held for unpaid contracts." },

@@ -115,6 +115,8 @@ describe("what a suspended user tries next", () => {
     const product = await t.request({ method: "POST", url: "/v1/products", headers: key(), payload: { name: "Lamp", price: 2500, user_id: seller.id } });
     expect(product.statusCode, product.body).toBe(201);
     failed(await t.request({ method: "POST", url: "/v1/products", headers: bearer(token), payload: { name: "Stolen", price: 100 } }), 403, "user_suspended");
+    // Nor does the key list anything new in their name.
+    failed(await t.request({ method: "POST", url: "/v1/products", headers: key(), payload: { name: "Proxy", price: 100, user_id: user.id } }), 409, "seller_suspended");
     failed(await t.request({ method: "POST", url: `/v1/carts/auth/product/${product.json().id}`, headers: bearer(token), payload: { quantity: 1 } }), 403, "user_suspended");
     failed(
       await t.request({ method: "POST", url: "/v1/contracts", headers: bearer(token), payload: { items: [{ product_id: product.json().id, quantity: 1 }] } }),

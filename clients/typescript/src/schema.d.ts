@@ -1039,7 +1039,7 @@ export interface paths {
         put?: never;
         /**
          * Create a product
-         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given.
+         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. A suspended seller lists nothing new: 409 `seller_suspended`.
          */
         post: operations["createProduct"];
         delete?: never;
@@ -13391,6 +13391,25 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
