@@ -78,6 +78,7 @@ const SUBSCRIPTION_FIELDS = [
   "isPaused",
   "pausedAt",
   "pausedUntil",
+  "pauseReason",
   "cycle",
   "startDate",
   "ended",
@@ -431,7 +432,7 @@ describe("pause, resume, end", () => {
     const admin = await t.createUser(acme, "admin");
     const paused = await pause(sub.id, undefined, bearer(admin.token));
     expect(paused.statusCode, paused.body).toBe(200);
-    expect(paused.json()).toMatchObject({ isPaused: true, pausedUntil: null, isActive: true });
+    expect(paused.json()).toMatchObject({ isPaused: true, pausedUntil: null, pauseReason: "admin", isActive: true });
     expect(paused.json().pausedAt).toMatch(/Z$/);
     await expectEventOf(paused, "subscription.paused");
     failed(await pause(sub.id), 409, "subscription_paused");
@@ -443,7 +444,7 @@ describe("pause, resume, end", () => {
     failed(await t.request({ method: "PUT", url: `/v1/subscriptions/auth/${sub.id}/resume`, headers: bearer(bob.token), payload: { now: true } }), 400);
     const resumed = await resume(sub.id, bob);
     expect(resumed.statusCode, resumed.body).toBe(200);
-    expect(resumed.json()).toMatchObject({ isPaused: false, isActive: true });
+    expect(resumed.json()).toMatchObject({ isPaused: false, pauseReason: null, isActive: true });
     await expectEventOf(resumed, "subscription.resumed");
 
     failed(await end(sub.id, sam), 403, "not_subscriber");
@@ -686,7 +687,7 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     clock.advance(WEEK + 60_000);
     await runRenewals();
     expect(await allIntentsOf(sub)).toHaveLength(1);
-    expect(await get(sub.id)).toMatchObject({ isPaused: true, pausedUntil: null, failedAttempts: 0, pastDue: false });
+    expect(await get(sub.id)).toMatchObject({ isPaused: true, pausedUntil: null, pauseReason: "buyer_suspended", failedAttempts: 0, pastDue: false });
     expect((await eventsAbout(sub.id)).map((e) => e.type)).toContain("subscription.paused");
     failed(await resume(sub.id, bob), 403, "user_suspended");
     expect((await unsuspend(bob.id)).statusCode).toBe(200);
@@ -702,7 +703,7 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     clock.advance(WEEK + 60_000);
     await runRenewals();
     expect(await allIntentsOf(theirs)).toHaveLength(1);
-    expect(await get(theirs.id)).toMatchObject({ isPaused: true, failedAttempts: 0 });
+    expect(await get(theirs.id)).toMatchObject({ isPaused: true, pauseReason: "seller_suspended", failedAttempts: 0 });
     expect((await unsuspend(seller.id)).statusCode).toBe(200);
     expect((await end(sub.id, bob)).statusCode).toBe(200);
     expect((await end(theirs.id, dan)).statusCode).toBe(200);

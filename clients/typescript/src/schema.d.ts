@@ -3076,6 +3076,8 @@ export interface components {
             pausedAt: string | null;
             /** @description When the latest pause ends by itself (null: until resumed) */
             pausedUntil: string | null;
+            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
+            pauseReason: ("admin" | "buyer_suspended" | "seller_suspended") | null;
             /** @enum {string} */
             cycle: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
             /** @description The billing anchor: period n starts n cycles after it */
@@ -22700,6 +22702,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22735,6 +22738,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22970,6 +22974,7 @@ export interface operations {
                      *           "isPaused": true,
                      *           "pausedAt": "2026-03-02T09:30:00Z",
                      *           "pausedUntil": "2026-03-02T09:30:00Z",
+                     *           "pauseReason": "admin",
                      *           "cycle": "hourly",
                      *           "startDate": "start date",
                      *           "ended": "2026-03-02T09:30:00Z",
@@ -23111,6 +23116,7 @@ export interface operations {
                      *           "isPaused": true,
                      *           "pausedAt": "2026-03-02T09:30:00Z",
                      *           "pausedUntil": "2026-03-02T09:30:00Z",
+                     *           "pauseReason": "admin",
                      *           "cycle": "hourly",
                      *           "startDate": "start date",
                      *           "ended": "2026-03-02T09:30:00Z",
@@ -23259,6 +23265,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -23380,6 +23387,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -23532,6 +23540,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -23755,6 +23764,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",

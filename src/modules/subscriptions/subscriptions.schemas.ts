@@ -7,6 +7,9 @@ import { CYCLES } from "../../domain/subscriptions/periods.js";
 
 export const cycleSchema = z.enum(CYCLES);
 
+export const PAUSE_REASONS = ["admin", "buyer_suspended", "seller_suspended"] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+
 export const subscriptionSchema = z
   .object({
     id: z.string(),
@@ -18,6 +21,12 @@ export const subscriptionSchema = z
     isPaused: z.boolean(),
     pausedAt: apiDate.nullable().describe("When the latest pause began"),
     pausedUntil: apiDate.nullable().describe("When the latest pause ends by itself (null: until resumed)"),
+    pauseReason: z
+      .enum(PAUSE_REASONS)
+      .nullable()
+      .describe(
+        "Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused",
+      ),
     cycle: cycleSchema,
     startDate: apiDate.describe("The billing anchor: period n starts n cycles after it"),
     ended: apiDate.nullable(),

@@ -168,7 +168,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         const sub = await lockForChange(tx, auth, id);
         assertNotEnded(sub);
         if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null } });
+        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: null } });
         return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
       });
     },

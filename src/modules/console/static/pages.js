@@ -1010,7 +1010,16 @@ async function subscriptionDetail(view, id) {
       ["Subscriber", userLink(labels, s.user_id)],
       ["Contract", link(`#/contracts/${s.contract_id}`, s.contract_id)],
       ["Price", `${money(s.price, s.currency)} / ${s.cycle}`],
-      ["State", s.ended ? "ended" : s.pastDue ? "past due" : s.isPaused ? "paused" : "active"],
+      [
+        "State",
+        s.ended
+          ? "ended"
+          : s.pastDue
+            ? "past due"
+            : s.isPaused
+              ? `paused (${{ admin: "by an admin", buyer_suspended: "the subscriber is suspended", seller_suspended: "a seller is suspended" }[s.pauseReason] ?? s.pauseReason})`
+              : "active",
+      ],
       ["Started", when(s.startDate)],
       ["Current period", `${when(s.currentPeriodStart)} – ${when(s.currentPeriodEnd)}`],
       ["Next charge", when(s.nextAttempt)],

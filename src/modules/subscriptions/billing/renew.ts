@@ -82,7 +82,7 @@ async function step(ctx: BillingContext, tenant: Tenant, id: string): Promise<St
     if (!inputs.ok && (inputs.error.code === "buyer_suspended" || inputs.error.code === "seller_suspended")) {
       // Nobody's fault but a party's suspension: paused rather than retried into past due; the period is skipped, not charged.
       log.info({ subscriptionId: sub.id, period: billed.period, code: inputs.error.code }, "renewal paused: a party is suspended");
-      await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: null } });
+      await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: null, pauseReason: inputs.error.code } });
       await recordSubscriptionEvent(tx, sub.id, "subscription.paused", null);
       return { kind: "again" };
     }

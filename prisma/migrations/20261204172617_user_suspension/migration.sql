@@ -1,3 +1,0 @@
--- AlterTable
-ALTER TABLE "users" ADD COLUMN     "suspended" TIMESTAMPTZ(3);
-
