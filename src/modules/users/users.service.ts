@@ -13,6 +13,7 @@ import { list } from "./operations/list.js";
 import { scheduleDeletion } from "./operations/schedule-deletion.js";
 import { findUser, manageable, type UsersContext } from "./operations/shared.js";
 import { signIn } from "./operations/sign-in.js";
+import { suspend, unsuspend } from "./operations/suspend.js";
 import { update } from "./operations/update.js";
 import type { UserView } from "./users.view.js";
 
@@ -70,6 +71,8 @@ export function createUsersService(deps: {
     update: bind(update),
     confirmEmail: bind(confirmEmail),
     scheduleDeletion: bind(scheduleDeletion),
+    suspend: bind(suspend),
+    unsuspend: bind(unsuspend),
     setImage: bind(setImage),
     addLink: bind(addLink),
     removeLink: bind(removeLink),

@@ -58,6 +58,7 @@ export function toUserResponse(u: UserView) {
     paymentMethods: u.paymentMethods.map(toPaymentMethodResponse),
     pendingEmail: u.pendingEmail,
     scheduledDeletion: toApiDate(u.scheduledDeletion),
+    suspended: toApiDate(u.suspended),
     role: u.membership?.role ?? "member",
     created: toApiDate(u.created),
     updated: toApiDate(u.updated),

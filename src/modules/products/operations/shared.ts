@@ -2,7 +2,7 @@ import type { Db } from "../../../db/client.js";
 import type { Prisma } from "../../../db/client.js";
 import type { Tenant } from "../../../db/tenant.js";
 import type { Product } from "../../../generated/prisma/client.js";
-import { NotFoundError, PermissionError, UnprocessableError } from "../../../lib/errors.js";
+import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../../lib/errors.js";
 import { roleAtLeast } from "../../../lib/roles.js";
 import type { Clock } from "../../../lib/time.js";
 import type { AuthContext } from "../../../plugins/auth.js";
@@ -73,6 +73,7 @@ export async function lockManageable(tx: Prisma.TransactionClient, auth: AuthCon
 export async function assertSeller(tx: Prisma.TransactionClient, tenant: Tenant, userId: string): Promise<void> {
   const user = await findActiveUser(tx, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
+  if (user.suspended) throw new ConflictError("seller_suspended", `Seller ${userId} is suspended: they list nothing new until unsuspended.`, "user_id");
 }
 
 /** The seller a new product gets: the one named (editors and keys may name anyone), else the signed-in user. */

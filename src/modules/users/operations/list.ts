@@ -23,6 +23,7 @@ export async function list(ctx: UsersContext, tenant: Tenant, query: ListUsersQu
     ...(query["filter[email]"] ? { email: { in: query["filter[email]"] } } : {}),
     ...(query["filter[username]"] ? { username: { in: query["filter[username]"] } } : {}),
     ...(query["filter[scheduledDeletion]"] === undefined ? {} : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
+    ...(query["filter[suspended]"] === undefined ? {} : { suspended: query["filter[suspended]"] === "true" ? { not: null } : null }),
   };
   const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
   const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];

@@ -1,3 +1,4 @@
+import { UserSuspendedError } from "../../../lib/errors.js";
 import type { Platform } from "../../../generated/prisma/client.js";
 import type { Prisma } from "../../../db/client.js";
 import { newId } from "../../../lib/ids.js";
@@ -12,7 +13,11 @@ import { changed, findUser, type UsersContext } from "./shared.js";
 export async function signIn(ctx: UsersContext, tx: Prisma.TransactionClient, platform: Platform, email: string, requestId?: string): Promise<UserView> {
   const tenant = { platformId: platform.id, mode: platform.mode, requestId };
   const now = ctx.clock.now();
-  const existing = await tx.user.findFirst({ where: { platformId: platform.id, mode: platform.mode, email, deleted: null }, select: { id: true, scheduledDeletion: true } });
+  const existing = await tx.user.findFirst({
+    where: { platformId: platform.id, mode: platform.mode, email, deleted: null },
+    select: { id: true, scheduledDeletion: true, suspended: true },
+  });
+  if (existing?.suspended) throw new UserSuspendedError();
   if (existing) {
     await tx.user.update({ where: { id: existing.id }, data: { authenticated: now, scheduledDeletion: null } });
     // A sign-in alone is activity, not a change worth an event; cancelling a deletion is.

@@ -1,11 +1,23 @@
 import { errors } from "../../../lib/route.js";
 import { requireAuth } from "../../../plugins/auth.js";
 import { imageSource } from "../../media/index.js";
-import { confirmEmailBody, createUserBody, imageBody, linkBody, listUsersQuery, updateUserBody, userLinkParams, userListSchema, userParams, userSchema } from "../users.schemas.js";
+import {
+  confirmEmailBody,
+  createUserBody,
+  imageBody,
+  linkBody,
+  listUsersQuery,
+  noBody,
+  updateUserBody,
+  userLinkParams,
+  userListSchema,
+  userParams,
+  userSchema,
+} from "../users.schemas.js";
 import { toUserResponse } from "../users.service.js";
 import { tags, admin, type UsersApp, type UsersRoutesDeps } from "./shared.js";
 
-/** Users of the platform (API key or admin): create, list, retrieve, modify, delete, their email, image and links. */
+/** Users of the platform (API key or admin): create, list, retrieve, modify, delete, suspend, their email, image and links. */
 export function platformUserRoutes(app: UsersApp, { users }: UsersRoutesDeps): void {
   app.post(
     "/users",
@@ -93,6 +105,43 @@ export function platformUserRoutes(app: UsersApp, { users }: UsersRoutesDeps): v
       config: admin,
     },
     async (request) => toUserResponse(await users.scheduleDeletion(requireAuth(request), request.params.id)),
+  );
+
+  app.put(
+    "/users/:id/suspend",
+    {
+      schema: {
+        operationId: "suspendUser",
+        tags,
+        summary: "Suspend a user",
+        description:
+          "While `suspended` is set the user cannot sign in (403 `user_suspended` on the code), their sessions are refused (403 `user_suspended`), and no settlement or renewal charges them or pays them (409 `buyer_suspended`, `seller_suspended`). Reversible: `PUT /users/:id/unsuspend`. " +
+          "The platform key or a user of a strictly higher role (owners do not suspend owners, nobody themself: 403 `user_role_protected`); 409 `last_owner` for the last owner not suspended. Already suspended: answered as it is. Records `user.suspended`.",
+        params: userParams,
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.suspend(requireAuth(request), request.params.id)),
+  );
+
+  app.put(
+    "/users/:id/unsuspend",
+    {
+      schema: {
+        operationId: "unsuspendUser",
+        tags,
+        summary: "Unsuspend a user",
+        description:
+          "`suspended` back to null: the user may sign in, and their sessions work again. Who: as for suspending (403 `user_role_protected`). Not suspended: answered as it is. Records `user.unsuspended`.",
+        params: userParams,
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.unsuspend(requireAuth(request), request.params.id)),
   );
 
   app.post(
