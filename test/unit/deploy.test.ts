@@ -25,7 +25,12 @@ const compose = parse(read("docker-compose.yml")) as { services: Record<string, 
 const api = compose.services.api!;
 
 /** What the operator sets in the shell for the required `${NAME:?message}` variables. */
-const SHELL: Record<string, string> = { JWT_SECRET: "operator-secret-operator-secret-0123456789", POSTGRES_USER: "candle", POSTGRES_PASSWORD: "s3cr3t" };
+const SHELL: Record<string, string> = {
+  JWT_SECRET: "operator-secret-operator-secret-0123456789",
+  POSTGRES_USER: "postgres",
+  POSTGRES_PASSWORD: "s3cr3t",
+  CANDLE_DB_PASSWORD: "appS3cr3t",
+};
 /** Compose's interpolation: `${NAME:-default}` with nothing set is the default; `${NAME:?msg}` takes the shell's value, or fails. */
 const interpolate = (value: string, shell: Record<string, string> = SHELL) =>
   String(value)
@@ -79,20 +84,41 @@ describe("docker-compose.yml", () => {
   });
 
   it("takes the JWT secret and database credentials from the environment, with no usable default", () => {
-    for (const name of ["JWT_SECRET", "POSTGRES_USER", "POSTGRES_PASSWORD"]) {
-      expect(() => interpolate(api.environment!.JWT_SECRET!, { ...SHELL, [name]: "" }) + interpolate(api.environment!.DATABASE_URL!, { ...SHELL, [name]: "" }), name).toThrow(name);
+    for (const name of ["JWT_SECRET", "CANDLE_DB_PASSWORD"]) {
+      const without = { ...SHELL, [name]: "" };
+      expect(() => interpolate(api.environment!.JWT_SECRET!, without) + interpolate(api.environment!.DATABASE_URL!, without), name).toThrow(name);
     }
+    expect(() => interpolate(compose.services.migrate!.environment!.DATABASE_URL!, { ...SHELL, CANDLE_DB_PASSWORD: "" })).toThrow(/CANDLE_DB_PASSWORD/);
     const postgres = compose.services.postgres!.environment!;
-    expect(() => interpolate(postgres.POSTGRES_PASSWORD!, {})).toThrow(/POSTGRES_PASSWORD/);
-    expect(interpolate(api.environment!.DATABASE_URL!)).toBe("postgresql://candle:s3cr3t@postgres:5432/candle");
-    expect(read("docker-compose.yml")).not.toMatch(/change-me|:-candle@|POSTGRES_PASSWORD: candle/);
+    for (const name of ["POSTGRES_USER", "POSTGRES_PASSWORD", "CANDLE_DB_PASSWORD"]) expect(() => interpolate(postgres[name]!, { ...SHELL, [name]: "" }), name).toThrow(name);
+    expect(interpolate(api.environment!.DATABASE_URL!)).toBe("postgresql://candle:appS3cr3t@postgres:5432/candle");
+    expect(read("docker-compose.yml")).not.toMatch(/change-me|:-candle@|PASSWORD: candle|PASSWORD:-/);
+  });
+
+  it("connects the API and the migrations as the init script's role, not as the superuser (row-level security skips a superuser)", () => {
+    const postgres = compose.services.postgres!;
+    expect(postgres.volumes).toContain("./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-candle-role.sh:ro");
+    expect(fs.existsSync(path.join(ROOT, "deploy/postgres-init.sh"))).toBe(true);
+    // The role the script creates (from the postgres service's CANDLE_DB_*) is the one in both DATABASE_URLs.
+    const role = interpolate(postgres.environment!.CANDLE_DB_USER!);
+    const password = interpolate(postgres.environment!.CANDLE_DB_PASSWORD!);
+    for (const service of ["api", "migrate"]) {
+      const url = new URL(interpolate(compose.services[service]!.environment!.DATABASE_URL!));
+      expect([url.username, url.password], service).toEqual([role, password]);
+      expect(url.username, service).not.toBe(interpolate(postgres.environment!.POSTGRES_USER!));
+      expect(url.pathname, service).toBe(`/${interpolate(postgres.environment!.POSTGRES_DB!)}`);
+    }
   });
 
   it("pins every image to a version", () => {
-    for (const [name, service] of Object.entries(compose.services) as [string, Service & { image?: string }][]) {
+    const images = Object.entries(compose.services as Record<string, Service & { image?: string; build?: unknown }>);
+    for (const [name, service] of images) {
+      expect(service.image ?? service.build, `${name} has neither an image nor a build`).toBeDefined();
       if (!service.image) continue;
       expect(service.image, name).toMatch(/:v?\d+\.\d+(\.\d+)?(-[a-z0-9]+)?$/);
+      expect(service.image, name).not.toMatch(/latest|\$\{/);
     }
+    expect(images.filter(([, s]) => s.image).length).toBe(4);
   });
 
   it("migrates once, as a release step, before the replicas start (they do not migrate at boot)", () => {
