@@ -7,7 +7,7 @@ import { runScript } from "../helpers/process.js";
 
 /**
  * The operator's tools as separate processes against a real server on an embedded database: the
- * CLIs' --help, listing platforms and creating and revoking keys while the server runs, a backup
+ * CLIs' --help (bench:seed's: test/integration/bench-seed.test.ts), listing platforms and creating and revoking keys while the server runs, a backup
  * taken while it runs restored into a fresh data directory that serves the same data, and
  * `npm run migrate` as the release step of nodes that do not migrate at boot.
  */
@@ -49,14 +49,16 @@ async function boot(env: Record<string, string>) {
 
 describe("operating a node", () => {
   it("the CLIs print their usage on --help and exit 0", async () => {
-    for (const script of ["scripts/platforms.ts", "scripts/platform-create.ts", "scripts/migrate.ts"]) {
+    for (const script of ["scripts/platforms.ts", "scripts/platform-create.ts", "scripts/migrate.ts", "scripts/seed-demo.ts"]) {
       const { code, stdout } = await cli(script, ["--help"], {});
       expect(code, script).toBe(0);
       expect(stdout, script).toMatch(/^usage: /);
     }
-    const backup = await cli("scripts/backup.ts", ["backup", "--help"], {});
-    expect(backup.code).toBe(0);
-    expect(backup.stdout).toMatch(/^usage: /);
+    for (const command of ["backup", "restore"]) {
+      const backup = await cli("scripts/backup.ts", [command, "--help"], {});
+      expect(backup.code, command).toBe(0);
+      expect(backup.stdout, command).toMatch(/^usage: /);
+    }
     expect((await cli("scripts/platforms.ts", ["frobnicate"], {})).code).toBe(2);
   });
 
