@@ -140,6 +140,28 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docs/operations.md", () => {
+  const doc = read("docs/operations.md");
+  const section = doc.slice(doc.indexOf("## Several nodes behind a proxy"), doc.indexOf("\n## ", doc.indexOf("## Several nodes behind a proxy") + 1));
+
+  it("says how to run several nodes behind a proxy, sharing what the compose replicas are given", () => {
+    expect(section.length).toBeGreaterThan(1000);
+    for (const name of ["DATABASE_URL", "JWT_SECRET", "REDIS_URL", "TRUST_PROXY", "SHUTDOWN_TIMEOUT"]) {
+      expect(section, name).toMatch(new RegExp(`\`${name}[\`=]`));
+      expect(Object.keys(api.environment!), name).toContain(name);
+    }
+    expect(section).toMatch(/`GET \/ready`/);
+    expect(section).toMatch(/SIGTERM/);
+    expect(section).toMatch(/underscores_in_headers on;/);
+    expect(read("deploy/nginx.conf")).toMatch(/underscores_in_headers on;/);
+  });
+
+  it("says which role the nodes connect as, and the compose file's variables for it", () => {
+    expect(section).toMatch(/### The database role/);
+    for (const name of ["CANDLE_DB_USER", "CANDLE_DB_PASSWORD", "deploy/postgres-init.sh"]) expect(section, name).toContain(name);
+  });
+});
+
 describe("Dockerfile", () => {
   const dockerfile = read("Dockerfile");
   it("leaves the embedded PostgreSQL binaries and the pinned node runtime package out of the image, and checks it", () => {
