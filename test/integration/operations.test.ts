@@ -49,16 +49,19 @@ async function boot(env: Record<string, string>) {
 
 describe("operating a node", () => {
   it("the CLIs print their usage on --help and exit 0", async () => {
-    for (const script of ["scripts/platforms.ts", "scripts/platform-create.ts", "scripts/migrate.ts", "scripts/seed-demo.ts"]) {
-      const { code, stdout } = await cli(script, ["--help"], {});
-      expect(code, script).toBe(0);
-      expect(stdout, script).toMatch(/^usage: /);
-    }
-    for (const command of ["backup", "restore"]) {
-      const backup = await cli("scripts/backup.ts", [command, "--help"], {});
-      expect(backup.code, command).toBe(0);
-      expect(backup.stdout, command).toMatch(/^usage: /);
-    }
+    const calls: [string, string[]][] = [
+      ["scripts/platforms.ts", ["--help"]],
+      ["scripts/platform-create.ts", ["--help"]],
+      ["scripts/migrate.ts", ["--help"]],
+      ["scripts/seed-demo.ts", ["--help"]],
+      ["scripts/backup.ts", ["backup", "--help"]],
+      ["scripts/backup.ts", ["restore", "--help"]],
+    ];
+    const results = await Promise.all(calls.map(([script, args]) => cli(script, args, {})));
+    results.forEach(({ code, stdout }, i) => {
+      expect(code, calls[i]!.join(" ")).toBe(0);
+      expect(stdout, calls[i]!.join(" ")).toMatch(/^usage: /);
+    });
     expect((await cli("scripts/platforms.ts", ["frobnicate"], {})).code).toBe(2);
   });
 
