@@ -84,7 +84,7 @@ export async function startSystemPostgres(): Promise<SystemPostgres> {
   let log = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`PostgreSQL ${major} did not start:\n${log}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`PostgreSQL ${major} did not start:\n${log}`)), 90_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
       if (log.includes("ready to accept connections")) {

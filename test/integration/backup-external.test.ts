@@ -97,7 +97,7 @@ describe("backup and restore of an external PostgreSQL", () => {
     const dataDir = await scratch("candle-ext-a-");
     const node = await boot({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
     try {
-      key = (await node.server.waitFor(/API key \(shown once\): (cndl_test_[A-Za-z0-9]+)/, 60_000)).split(": ")[1]!;
+      key = (await node.server.waitFor(/API key \(shown once\): (cndl_test_[A-Za-z0-9]+)/, 120_000)).split(": ")[1]!;
       await node.server.waitFor(/Server listening/);
       expect(node.server.output()).toMatch(/database schema up to date \([1-9]\d* migration\(s\) applied, 0 already there\)/);
       expect(node.server.output(), "the role must not bypass row-level security").not.toMatch(/BYPASSRLS/);
@@ -127,7 +127,7 @@ describe("backup and restore of an external PostgreSQL", () => {
     expect(await fs.readFile(path.join(backupDir, "jwt-secret"), "utf8")).toBe(await fs.readFile(path.join(dataDir, "jwt-secret"), "utf8"));
     sourceDigest = await digest(source, "candle");
     expect(sourceDigest["public.users"]).toMatch(/^1:/);
-  }, 60_000);
+  }, 180_000);
 
   it("npm run restore puts it into a fresh cluster, where a node that does not migrate at boot serves the same data", async () => {
     expect(backupDir, "the backup of the previous test").toBeDefined();
@@ -141,7 +141,7 @@ describe("backup and restore of an external PostgreSQL", () => {
 
     const node = await boot({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MIGRATE_ON_BOOT: "false" });
     try {
-      await node.server.waitFor(/Server listening/, 60_000);
+      await node.server.waitFor(/Server listening/, 120_000);
       expect(node.server.output()).toMatch(/not migrating at boot/);
       expect(node.server.output()).not.toMatch(/API key \(shown once\)|BYPASSRLS/);
       const got = await node.api("GET", `/v1/users/${user.id}`, key);
@@ -150,7 +150,7 @@ describe("backup and restore of an external PostgreSQL", () => {
     } finally {
       await node.stop();
     }
-  }, 60_000);
+  }, 180_000);
 
   it("a dump taken as the superuser restores as the API's role (the compose commands of docs/operations.md)", async () => {
     expect(sourceDigest, "the data of the first test").toBeDefined();
@@ -167,5 +167,5 @@ describe("backup and restore of an external PostgreSQL", () => {
       "candle_again",
     );
     expect(owners).toEqual([{ owner: "candle" }]);
-  }, 30_000);
+  }, 90_000);
 });

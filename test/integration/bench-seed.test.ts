@@ -64,7 +64,7 @@ describe("bench/seed-transactions.ts", () => {
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("bench/seed.ts", () => {

@@ -95,7 +95,7 @@ describe("deploy/postgres-init.sh", () => {
     const dataDir = await makeScratchDir("candle-compose-");
     const node = runScript("src/server.ts", [], { DATABASE_URL: roleUrl, MIGRATE_ON_BOOT: "false", DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info" });
     try {
-      await node.waitFor(/Server listening/, 60_000);
+      await node.waitFor(/Server listening/, 120_000);
       expect(node.output()).toMatch(/API key \(shown once\)/);
       expect(node.output(), "the node must not warn that its role bypasses row-level security").not.toMatch(/BYPASSRLS/);
     } finally {
@@ -107,5 +107,5 @@ describe("deploy/postgres-init.sh", () => {
     expect(await query(database.url, "SELECT count(*)::int AS n FROM platforms")).toEqual([{ n: 1 }]);
     expect(await query(roleUrl, "SELECT count(*)::int AS n FROM platforms")).toEqual([{ n: 0 }]);
     expect(await query(roleUrl, "SELECT set_config('app.platform_id', '*', false), (SELECT count(*)::int FROM platforms) AS n")).toEqual([{ set_config: "*", n: 1 }]);
-  }, 90_000);
+  }, 180_000);
 });

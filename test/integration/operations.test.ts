@@ -63,7 +63,8 @@ describe("operating a node", () => {
       expect(stdout, calls[i]!.join(" ")).toMatch(/^usage: /);
     });
     expect((await cli("scripts/platforms.ts", ["frobnicate"], {})).code).toBe(2);
-  });
+    // Seven Node processes: on a loaded machine that is more than the default 30 s.
+  }, 120_000);
 
   it("lists platforms, creates and revokes keys while the server runs; a backup taken meanwhile restores into a fresh data directory", async () => {
     const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: "info" };
