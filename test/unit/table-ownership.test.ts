@@ -1,0 +1,248 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { TABLE_OWNERS, type OwnedModel } from "../../src/db/ownership.js";
+
+/**
+ * Each table has one owner (src/db/ownership.ts), and only the owner's code touches it. This walks
+ * src/ with the TypeScript compiler and fails when code outside the owner
+ *  - calls a Prisma delegate of the model: `<any expression>.<model>.<findMany|create|…>(…)`;
+ *  - reaches the model through a relation in such a call's arguments: `include: { memberships: … }`,
+ *    `select`, `where: { user: { … } }`, nested `data` (an `include` kept in a const of the same
+ *    file counts too);
+ *  - names the table in SQL inside any string or template: `FROM`, `JOIN`, `INTO`, `UPDATE`,
+ *    `TABLE`, `TRUNCATE`, quoted or not, schema-qualified or not.
+ * Migrations and tests are out of scope. src/workflows/ orchestrates by calling owners, so it owns
+ * nothing. An exception names the file, the model and why; an exception that no longer matches
+ * anything fails too, so the list only shrinks.
+ */
+
+interface Exception {
+  file: string;
+  model: OwnedModel;
+  why: string;
+}
+
+const EXCEPTIONS: Exception[] = [];
+
+/**
+ * Accesses found when the check came in and not yet moved to their owner (issue 16). The list only
+ * shrinks: an entry that no longer matches fails like a stale exception.
+ */
+const NOT_YET_MOVED: Array<[file: string, model: OwnedModel]> = [
+  ["src/db/locks.ts", "User"],
+  ["src/modules/auth/credentials.service.ts", "ApiKey"],
+  ["src/modules/auth/credentials.service.ts", "Membership"],
+  ["src/modules/auth/credentials.service.ts", "Platform"],
+  ["src/modules/auth/credentials.service.ts", "User"],
+  ["src/modules/carts/carts.service.ts", "Product"],
+  ["src/modules/carts/carts.service.ts", "SeasonalPrice"],
+  ["src/modules/contracts/contracts.repo.ts", "Platform"],
+  ["src/modules/contracts/operations/from-cart.ts", "Cart"],
+  ["src/modules/contracts/operations/from-cart.ts", "CartItem"],
+  ["src/modules/contracts/operations/from-cart.ts", "Product"],
+  ["src/modules/contracts/operations/from-cart.ts", "SeasonalPrice"],
+  ["src/modules/contracts/operations/from-cart.ts", "User"],
+  ["src/modules/contracts/operations/items.ts", "Product"],
+  ["src/modules/contracts/operations/items.ts", "SeasonalPrice"],
+  ["src/modules/contracts/operations/modify.ts", "Product"],
+  ["src/modules/contracts/operations/read.ts", "User"],
+  ["src/modules/contracts/operations/send.ts", "User"],
+  ["src/modules/contracts/operations/shared.ts", "User"],
+  ["src/modules/contracts/stock-holds.ts", "Product"],
+  ["src/modules/contracts/stock-holds.ts", "Subscription"],
+  ["src/modules/events/events.service.ts", "WebhookDelivery"],
+  ["src/modules/events/events.service.ts", "WebhookEndpoint"],
+  ["src/modules/payment-methods/payment-methods.service.ts", "User"],
+  ["src/modules/platforms/platforms.service.ts", "Membership"],
+  ["src/modules/settlement/parties.repo.ts", "PaymentMethod"],
+  ["src/modules/settlement/parties.repo.ts", "User"],
+  ["src/modules/subscriptions/billing/outcomes.ts", "Platform"],
+  ["src/modules/subscriptions/billing/outcomes.ts", "User"],
+  ["src/modules/subscriptions/subscriptions.service.ts", "Product"],
+  ["src/modules/subscriptions/subscriptions.service.ts", "User"],
+  ["src/modules/transactions/analytics.service.ts", "Contract"],
+  ["src/modules/transactions/analytics.service.ts", "Subscription"],
+  ["src/modules/transactions/analytics.service.ts", "Transaction"],
+  ["src/modules/transactions/analytics.service.ts", "User"],
+  ["src/modules/transactions/transactions.service.ts", "Transaction"],
+  ["src/modules/users/users.service.ts", "PaymentMethod"],
+  ["src/modules/webhooks/delivery.service.ts", "Event"],
+  ["src/modules/webhooks/webhooks.service.ts", "Event"],
+];
+
+const ROOT = join(import.meta.dirname, "../..");
+const SRC = join(ROOT, "src");
+
+const DELEGATE_METHODS = new Set([
+  "findUnique",
+  "findUniqueOrThrow",
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "create",
+  "createMany",
+  "createManyAndReturn",
+  "update",
+  "updateMany",
+  "updateManyAndReturn",
+  "upsert",
+  "delete",
+  "deleteMany",
+  "count",
+  "aggregate",
+  "groupBy",
+]);
+
+interface Schema {
+  /** model → table */
+  tables: Map<string, string>;
+  /** delegate (`product`) → model (`Product`) */
+  delegates: Map<string, string>;
+  /** model → relation field → model it points to */
+  relations: Map<string, Map<string, string>>;
+}
+
+function readSchema(): Schema {
+  const text = readFileSync(join(ROOT, "prisma/schema.prisma"), "utf8");
+  const blocks = [...text.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)].map((m) => ({ name: m[1]!, body: m[2]! }));
+  const models = new Set(blocks.map((b) => b.name));
+  const schema: Schema = { tables: new Map(), delegates: new Map(), relations: new Map() };
+  for (const { name, body } of blocks) {
+    schema.tables.set(name, /@@map\("([^"]+)"\)/.exec(body)?.[1] ?? name);
+    schema.delegates.set(name[0]!.toLowerCase() + name.slice(1), name);
+    const relations = new Map<string, string>();
+    for (const field of body.matchAll(/^\s+(\w+)\s+(\w+)(\[\])?\??/gm)) {
+      if (models.has(field[2]!)) relations.set(field[1]!, field[2]!);
+    }
+    schema.relations.set(name, relations);
+  }
+  return schema;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === "generated" ? [] : sourceFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+interface Touch {
+  file: string;
+  line: number;
+  model: string;
+  how: string;
+}
+
+const unwrap = (node: ts.Expression): ts.Expression =>
+  ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node) ? unwrap(node.expression) : node;
+
+/** Every model a file touches, with where and how. */
+function touches(file: string, schema: Schema): Touch[] {
+  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+  const path = relative(ROOT, file);
+  const found: Touch[] = [];
+  const add = (node: ts.Node, model: string, how: string) => found.push({ file: path, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1, model, how });
+
+  // Object literals kept in consts, so `include: platformInclude` is followed.
+  const consts = new Map<string, ts.Expression>();
+  const collect = (node: ts.Node) => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) consts.set(node.name.text, node.initializer);
+    ts.forEachChild(node, collect);
+  };
+  collect(source);
+
+  const tableNames = [...schema.tables.values()].sort((a, b) => b.length - a.length).join("|");
+  const sql = new RegExp(`\\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE)\\s+(?:ONLY\\s+)?(?:"?public"?\\.)?"?(${tableNames})(?![\\w"])`, "gi");
+  const modelOfTable = new Map([...schema.tables].map(([model, table]) => [table, model]));
+
+  /** The relations an argument object reaches from `model`, recursively. */
+  const followArgs = (expression: ts.Expression, model: string, seen: Set<string>) => {
+    const node = unwrap(expression);
+    if (ts.isIdentifier(node)) {
+      const initializer = consts.get(node.text);
+      if (initializer && !seen.has(node.text)) followArgs(initializer, model, new Set([...seen, node.text]));
+      return;
+    }
+    if (ts.isArrayLiteralExpression(node)) {
+      for (const element of node.elements) if (!ts.isSpreadElement(element)) followArgs(element, model, seen);
+      return;
+    }
+    if (!ts.isObjectLiteralExpression(node)) return;
+    for (const property of node.properties) {
+      if (!ts.isPropertyAssignment(property) && !ts.isShorthandPropertyAssignment(property)) continue;
+      const name = ts.isIdentifier(property.name) || ts.isStringLiteral(property.name) ? property.name.text : undefined;
+      const target = name === undefined ? undefined : schema.relations.get(model)?.get(name);
+      if (target) add(property, target, `relation ${model}.${name}`);
+      const value = ts.isPropertyAssignment(property) ? property.initializer : property.name;
+      followArgs(value, target ?? model, seen);
+    }
+  };
+
+  const visit = (node: ts.Node) => {
+    if (ts.isPropertyAccessExpression(node) && schema.delegates.has(node.name.text)) {
+      const call = node.parent;
+      if (ts.isPropertyAccessExpression(call) && call.expression === node && DELEGATE_METHODS.has(call.name.text)) {
+        const model = schema.delegates.get(node.name.text)!;
+        add(node, model, `${node.getText(source).replace(/\s+/g, "")}.${call.name.text}`);
+        if (ts.isCallExpression(call.parent) && call.parent.expression === call) {
+          for (const argument of call.parent.arguments) followArgs(argument, model, new Set());
+        }
+      }
+    }
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+      for (const match of node.text.matchAll(sql)) add(node, modelOfTable.get(match[1]!.toLowerCase())!, `SQL ${match[0]}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+const isException = (t: Touch, e: Pick<Exception, "file" | "model">) => e.file === t.file && e.model === t.model;
+const pending = NOT_YET_MOVED.map(([file, model]) => ({ file, model }));
+
+describe("table ownership", () => {
+  const schema = readSchema();
+  const all = sourceFiles(SRC).flatMap((file) => touches(file, schema));
+
+  it("the map names every model of the schema, each owned by a module or a file of src/", () => {
+    expect(Object.keys(TABLE_OWNERS).sort()).toEqual([...schema.tables.keys()].sort());
+    for (const owner of Object.values(TABLE_OWNERS)) {
+      expect(owner).toMatch(/^src\/(modules\/[^/]+\/|[\w/.-]+\.ts$)/);
+      expect(owner.startsWith("src/workflows/"), owner).toBe(false);
+      expect(() => statSync(join(ROOT, owner)), owner).not.toThrow();
+    }
+  });
+
+  it("the scan sees the owners' own queries (a scanner that finds nothing would pass anything)", () => {
+    const seen = new Set(all.map((t) => t.model));
+    for (const model of ["Product", "User", "Contract", "Event", "WebhookDelivery", "IdempotencyRecord", "Membership"]) expect(seen, model).toContain(model);
+  });
+
+  it("only a table's owner touches it", () => {
+    const strays = all
+      .filter((t) => !t.file.startsWith(TABLE_OWNERS[t.model as OwnedModel]))
+      .filter((t) => ![...EXCEPTIONS, ...pending].some((e) => isException(t, e)))
+      .map((t) => `${t.file}:${t.line} ${t.how} — ${t.model} is owned by ${TABLE_OWNERS[t.model as OwnedModel]}`);
+    expect(strays, 'ask the owner through its index.ts (docs/architecture.md, "Who owns a table")').toEqual([]);
+  });
+
+  it("every exception still matches something, and says why", () => {
+    for (const e of EXCEPTIONS) {
+      expect(e.why.length, `${e.file} ${e.model}`).toBeGreaterThan(20);
+      expect(
+        all.some((t) => isException(t, e) && !t.file.startsWith(TABLE_OWNERS[e.model])),
+        `stale exception: ${e.file} ${e.model}`,
+      ).toBe(true);
+    }
+    for (const e of pending) {
+      expect(
+        all.some((t) => isException(t, e) && !t.file.startsWith(TABLE_OWNERS[e.model])),
+        `moved: drop ${e.file} ${e.model} from NOT_YET_MOVED`,
+      ).toBe(true);
+    }
+  });
+});
