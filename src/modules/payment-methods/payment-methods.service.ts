@@ -2,13 +2,22 @@ import type { FastifyBaseLogger } from "fastify";
 import { PaymentsRequestError } from "../../adapters/payments/errors.js";
 import type { PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
-import { lockUserRow } from "../../db/locks.js";
 import type { PaymentMethod } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId, uuidv7Hex } from "../../lib/ids.js";
 import { type EventType, recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
-import { setStripeCustomerId, stripeCustomerIdOf, toPaymentMethodResponse, toUserResponse, usersOfStripeCustomer, type UsersService, type UserView } from "../users/index.js";
+import {
+  lockUserRow,
+  setStripeCustomerId,
+  stripeCustomerIdOf,
+  stripeCustomerIdsOf,
+  toPaymentMethodResponse,
+  toUserResponse,
+  usersOfStripeCustomer,
+  type UsersService,
+  type UserView,
+} from "../users/index.js";
 import type { Tenant } from "../../db/tenant.js";
 
 /**
@@ -255,9 +264,16 @@ export function createPaymentMethodsService(deps: { db: Db; payments: Gateway; u
     async reconcile(tx: Prisma.TransactionClient, pm: PaymentMethodInfo): Promise<string[]> {
       const changed: string[] = [];
       const events: RecordEventInput[] = [];
-      const rows = await tx.paymentMethod.findMany({ where: { stripePaymentMethodId: pm.id }, select: { id: true, userId: true, user: { select: { stripeCustomerId: true } } } });
+      const rows = await tx.paymentMethod.findMany({ where: { stripePaymentMethodId: pm.id }, select: { id: true, userId: true } });
+      const customers =
+        rows.length === 0
+          ? new Map<string, string | null>()
+          : await stripeCustomerIdsOf(
+              tx,
+              rows.map((r) => r.userId),
+            );
       for (const row of rows) {
-        if (row.user.stripeCustomerId === pm.customerId) continue;
+        if (customers.get(row.userId) === pm.customerId) continue;
         if ((await forget(tx, row.userId, row.id, events)).promoted) changed.push(row.userId);
       }
       if (pm.customerId) {

@@ -32,6 +32,41 @@ export async function findMembership(client: Client, tenant: Tenant, userId: str
   return user?.membership ? { userId: user.id, role: user.membership.role, created: user.membership.created } : null;
 }
 
+export interface LockedUser {
+  id: string;
+  stripe_customer_id: string | null;
+  stripe_connect_id: string | null;
+}
+
+/**
+ * Locks a user's row until the transaction ends, so writes that must see each other — the user's
+ * Stripe ids, which payment method is the default — happen one after the other. Null when the user
+ * is not there (or was erased).
+ */
+export async function lockUserRow(tx: Prisma.TransactionClient, userId: string): Promise<LockedUser | null> {
+  const rows = await tx.$queryRaw<LockedUser[]>`
+    SELECT id, stripe_customer_id, stripe_connect_id FROM users WHERE id = ${userId} AND deleted IS NULL FOR UPDATE`;
+  return rows[0] ?? null;
+}
+
+/** What a settlement needs of its payers and payees: their gateway ids and Connect status. */
+export async function settlementPartiesOf(
+  tx: Tx,
+  platformId: string,
+  ids: readonly string[],
+): Promise<{ id: string; deleted: Date | null; stripeCustomerId: string | null; stripeConnectId: string | null; chargesEnabled: boolean }[]> {
+  return tx.user.findMany({
+    where: { id: { in: [...ids] }, platformId },
+    select: { id: true, deleted: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
+  });
+}
+
+/** The platform's owners and admins, the longest-standing first. */
+export async function platformAdmins(client: Client, platformId: string): Promise<string[]> {
+  const rows = await client.membership.findMany({ where: { platformId, role: { in: ["owner", "admin"] } }, select: { userId: true }, orderBy: { created: "asc" } });
+  return rows.map((m) => m.userId);
+}
+
 /** Which of these usernames are taken on the platform. */
 export async function takenUsernames(client: Client, platformId: string, candidates: readonly string[]): Promise<Set<string>> {
   const rows = await client.user.findMany({ where: { platformId, username: { in: [...candidates] } }, select: { username: true } });
@@ -64,6 +99,12 @@ export async function setStripeCustomerId(tx: Tx, userId: string, customerId: st
 export async function stripeCustomerIdOf(client: Client, userId: string): Promise<string | null> {
   const user = await client.user.findUnique({ where: { id: userId }, select: { stripeCustomerId: true } });
   return user?.stripeCustomerId ?? null;
+}
+
+/** The gateway customer of each of these users (null when they have none). */
+export async function stripeCustomerIdsOf(client: Client, userIds: readonly string[]): Promise<Map<string, string | null>> {
+  const rows = await client.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, stripeCustomerId: true } });
+  return new Map(rows.map((u) => [u.id, u.stripeCustomerId]));
 }
 
 /** The users (not erased) whose gateway customer this is, in id order. */
