@@ -1,4 +1,4 @@
 /** The platforms module's public API: a marketplace's settings and domains. */
 export { platformsRoutes } from "./platforms.routes.js";
 export { assertOwnPlatform, createPlatformsService, type KeyIssuer, type PlatformsService } from "./platforms.service.js";
-export { platformName } from "./platforms.repo.js";
+export { platformFeeBps, platformName, platformNameAndUrl } from "./platforms.repo.js";

@@ -4,6 +4,8 @@ export { createUsersService, toPaymentMethodResponse, toUserResponse, type Users
 export { emailAddress, paymentMethodSchema, timezone, USERNAME_PATTERN, userParams, userSchema } from "./users.schemas.js";
 export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserToErase } from "./users.erase.js";
 export {
+  activeEmailsOf,
+  emailOf,
   findActiveUser,
   findActiveUsers,
   findMembership,
@@ -17,6 +19,7 @@ export {
   stripeCustomerIdOf,
   stripeCustomerIdsOf,
   takenUsernames,
+  userOfTenantExists,
   usersOfConnectAccount,
   usersOfStripeCustomer,
   type LockedUser,

@@ -18,6 +18,21 @@ export async function findActiveUser(client: Client, tenant: Tenant, id: string)
   });
 }
 
+/** Whether the tenant has this user, erased or not (a 404 for an unknown one). */
+export async function userOfTenantExists(client: Client, tenant: Tenant, id: string): Promise<boolean> {
+  return (await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } })) !== null;
+}
+
+/** The user's email and whether they were erased; null when there is no such user. */
+export async function emailOf(client: Client, id: string): Promise<{ email: string | null; deleted: Date | null } | null> {
+  return client.user.findUnique({ where: { id }, select: { email: true, deleted: true } });
+}
+
+/** The emails of those of `ids` that are not erased. */
+export async function activeEmailsOf(client: Client, ids: readonly string[]): Promise<{ id: string; email: string | null }[]> {
+  return client.user.findMany({ where: { id: { in: [...ids] }, deleted: null }, select: { id: true, email: true } });
+}
+
 /** Those of `ids` that are users (not erased) of this tenant. */
 export async function findActiveUsers(client: Client, tenant: Tenant, ids: readonly string[]): Promise<{ id: string; email: string | null; name: string | null }[]> {
   return client.user.findMany({ where: { id: { in: [...ids] }, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, email: true, name: true } });
