@@ -9,6 +9,7 @@ export {
   findActiveUser,
   findActiveUsers,
   findMembership,
+  findSignedInUser,
   lockUserRow,
   payingUser,
   platformAdmins,

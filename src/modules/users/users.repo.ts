@@ -82,6 +82,25 @@ export async function platformAdmins(client: Client, platformId: string): Promis
   return rows.map((m) => m.userId);
 }
 
+/**
+ * The signed-in user a token names, with their role, in the one statement every token-authenticated
+ * request makes (plain SQL, like the key lookup in keys.repo.ts). The auth module brings the rest of
+ * the statement from the other owners, on the user row `u`: `platform`, the platforms module's join
+ * and columns; `session`, its own condition that the token's session is live. Null when any fails.
+ */
+export async function findSignedInUser<Extra>(
+  db: Db,
+  who: { userId: string; platformId: string; mode: Mode },
+  parts: { platform: { join: Prisma.Sql; columns: Prisma.Sql }; session: Prisma.Sql },
+): Promise<(Extra & { user_id: string; role: Role | null }) | null> {
+  const [row] = await db.$queryRaw<(Extra & { user_id: string; role: Role | null })[]>`
+    SELECT u.id AS user_id, m.role::text AS role, ${parts.platform.columns}
+    FROM users u ${parts.platform.join} LEFT JOIN memberships m ON m.user_id = u.id
+    WHERE u.id = ${who.userId} AND u.platform_id = ${who.platformId} AND u.mode = ${who.mode}::"Mode" AND u.deleted IS NULL
+      AND ${parts.session}`;
+  return row ?? null;
+}
+
 /** Which of these usernames are taken on the platform. */
 export async function takenUsernames(client: Client, platformId: string, candidates: readonly string[]): Promise<Set<string>> {
   const rows = await client.user.findMany({ where: { platformId, username: { in: [...candidates] } }, select: { username: true } });

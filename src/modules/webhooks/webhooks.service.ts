@@ -8,7 +8,7 @@ import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { systemClock, toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import { deliveryJobKey, recordEvent } from "../events/index.js";
+import { deliveryJobKey, eventTypesOf, recordEvent, recordUnroutedEvent } from "../events/index.js";
 import type { CreateWebhookInput, ListDeliveriesQuery, RotateSecretInput, UpdateWebhookInput } from "./webhooks.schemas.js";
 
 /** How long the old secret keeps signing after a rotation, unless the request says otherwise. */
@@ -85,6 +85,15 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
     const endpoint = await find(tx, auth, id);
     if (!endpoint.isEnabled) throw new ConflictError("webhook_disabled", `${endpoint.id} is disabled: enable it (isEnabled: true) first.`, "id");
     return endpoint;
+  }
+
+  /** Deliveries with their events' types (the events module's). */
+  async function withEventTypes(client: Db | Prisma.TransactionClient, deliveries: WebhookDelivery[]): Promise<DeliveryWithType[]> {
+    const types = await eventTypesOf(
+      client,
+      deliveries.map((d) => d.eventId),
+    );
+    return deliveries.map((d) => ({ ...d, event: { type: types.get(d.eventId)! } }));
   }
 
   const source = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode, requestId: auth.requestId });
@@ -171,24 +180,12 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
       return db.$transaction(async (tx) => {
         await lockEndpoints(tx, auth);
         const endpoint = await findEnabled(tx, auth, id);
-        const event = await tx.event.create({
-          data: {
-            id: newId("event"),
-            platformId: auth.platformId,
-            mode: auth.mode,
-            type: "webhook_endpoint.test",
-            objectId: endpoint.id,
-            objectType: "webhook_endpoint",
-            data: toWebhookEndpointResponse(endpoint),
-            requestId: auth.requestId ?? null,
-          },
-        });
+        const event = await recordUnroutedEvent(tx, { ...source(auth), type: "webhook_endpoint.test", object: toWebhookEndpointResponse(endpoint) });
         const delivery = await tx.webhookDelivery.create({
           data: { id: newId("webhookDelivery"), platformId: auth.platformId, mode: auth.mode, endpointId: endpoint.id, eventId: event.id },
-          include: { event: { select: { type: true } } },
         });
         await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
-        return delivery;
+        return { ...delivery, event: { type: event.type } };
       });
     },
 
@@ -208,10 +205,9 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
         const resent = await tx.webhookDelivery.update({
           where: { id: delivery.id },
           data: { status: "pending", attempts: 0, nextAttempt: null, delivered: null, resent: clock.now() },
-          include: { event: { select: { type: true } } },
         });
         await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
-        return resent;
+        return withEventTypes(tx, [resent]).then(([d]) => d!);
       });
     },
 
@@ -248,10 +244,11 @@ export function createWebhooksService(deps: { db: Db; allowPrivate: boolean; res
         ...(query["filter[status]"] ? { status: { in: query["filter[status]"] } } : {}),
         ...(query["filter[event_id]"] ? { eventId: { in: query["filter[event_id]"] } } : {}),
       };
-      const [total, data] = await db.$transaction([
+      const [total, rows] = await db.$transaction([
         db.webhookDelivery.count({ where }),
-        db.webhookDelivery.findMany({ where, include: { event: { select: { type: true } } }, orderBy: { seq: "desc" }, ...pageWindow(query.page, query.per_page) }),
+        db.webhookDelivery.findMany({ where, orderBy: { seq: "desc" }, ...pageWindow(query.page, query.per_page) }),
       ]);
+      const data = await withEventTypes(db, rows);
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
   };
