@@ -1,6 +1,6 @@
-import type { Prisma } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
-import type { Cycle } from "../../generated/prisma/enums.js";
+import type { Cycle, ItemType } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
 import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
 
@@ -60,4 +60,53 @@ export async function productInOtherCurrency(tx: Tx, productIds: readonly string
 /** The billing cycle a service product suggests; null when there is no such product or it has none. */
 export async function productCycle(tx: Tx, productId: string): Promise<Cycle | null> {
   return (await tx.product.findUnique({ where: { id: productId }, select: { cycle: true } }))?.cycle ?? null;
+}
+
+/*
+ * What the carts module reads of a product. Adding to a cart and answering the cart are hot (every
+ * change answers the cart), so the cart's one statement embeds the product as these subqueries
+ * (on the product id column it names) rather than asking for it in a second round trip.
+ */
+
+/** The product of a cart line as JSON: its row's fields, its seasons and its parent's state. */
+export const productJsonOf = (productId: Prisma.Sql) => Prisma.sql`(
+  SELECT json_build_object(
+    'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
+    'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
+    'useSeasonalPrices', p.use_seasonal_prices,
+    'seasonalPrices', coalesce((
+      SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
+      FROM seasonal_prices s WHERE s.product_id = p.id), '[]'),
+    'parent', (SELECT json_build_object('isEnabled', pp.is_enabled, 'archived', pp.archived) FROM products pp WHERE pp.id = p.parent_product_id))
+  FROM products p WHERE p.id = ${productId})`;
+
+/** The currency of the product whose id is in that column. */
+export const productCurrencyOf = (productId: Prisma.Sql) => Prisma.sql`(SELECT p.currency FROM products p WHERE p.id = ${productId})`;
+
+/** What adding to a cart needs of a product, read under a share lock. */
+export interface ProductForCart {
+  id: string;
+  userId: string;
+  parentProductId: string | null;
+  name: string;
+  type: ItemType;
+  currency: string;
+  isEnabled: boolean;
+  archived: Date | null;
+  quantity: number | null;
+  hasVariants: boolean;
+}
+
+/**
+ * A product of the tenant (a variant of `variantOf` when given), share-locked against changes and
+ * deletion until the caller commits; null when there is none.
+ */
+export async function shareLockProduct(tx: Tx, tenant: Tenant, id: string, variantOf?: string): Promise<ProductForCart | null> {
+  const where = variantOf === undefined ? Prisma.sql`id = ${id}` : Prisma.sql`id = ${id} AND parent_product_id = ${variantOf}`;
+  const rows = await tx.$queryRaw<ProductForCart[]>`
+    SELECT id, user_id AS "userId", parent_product_id AS "parentProductId", name, type::text AS type, currency,
+           is_enabled AS "isEnabled", archived, quantity,
+           EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
+    FROM products WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND ${where} FOR SHARE`;
+  return rows[0] ?? null;
 }
