@@ -36,7 +36,6 @@ const NOT_YET_MOVED: Array<[file: string, model: OwnedModel]> = [
   ["src/modules/contracts/operations/from-cart.ts", "Product"],
   ["src/modules/contracts/operations/from-cart.ts", "SeasonalPrice"],
   ["src/modules/contracts/operations/from-cart.ts", "User"],
-  ["src/modules/contracts/stock-holds.ts", "Product"],
   ["src/modules/contracts/stock-holds.ts", "Subscription"],
   ["src/modules/events/events.service.ts", "WebhookDelivery"],
   ["src/modules/events/events.service.ts", "WebhookEndpoint"],

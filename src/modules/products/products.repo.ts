@@ -42,9 +42,29 @@ export async function hasLiveVariants(tx: Tx, productId: string): Promise<boolea
   return (await tx.product.count({ where: { parentProductId: productId, archived: null } })) > 0;
 }
 
+/** Locks a product's row until the transaction ends (every change to its stock or a hold on it does); its name and stock, null when it is gone. */
+export async function lockProductRow(tx: Tx, productId: string): Promise<{ name: string; quantity: number | null } | null> {
+  const [row] = await tx.$queryRaw<{ name: string; quantity: number | null }[]>`SELECT name, quantity FROM products WHERE id = ${productId} FOR UPDATE`;
+  return row ?? null;
+}
+
+/** Those of these products that still exist. */
+export async function existingProductIds(tx: Tx, productIds: readonly string[]): Promise<Set<string>> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM products WHERE id = ANY(${[...productIds]}::text[])`;
+  return new Set(rows.map((p) => p.id));
+}
+
+/**
+ * The statement that gives `units` (an SQL expression) back to a product's stock, for the contracts
+ * module to end the statement that frees its holds with (one statement: holds and stock move together).
+ * A product made unlimited, or nothing to give back, changes nothing.
+ */
+export const giveBackStockSql = (productId: string, units: Prisma.Sql) =>
+  Prisma.sql`UPDATE products SET quantity = quantity + ${units}, updated = now() WHERE id = ${productId} AND quantity IS NOT NULL AND ${units} > 0`;
+
 /** Takes units of a product's stock (the caller checked there are enough, under the product's lock). */
 export async function takeStock(tx: Tx, productId: string, units: number): Promise<void> {
-  await tx.product.update({ where: { id: productId }, data: { quantity: { decrement: units } } });
+  await tx.$executeRaw`UPDATE products SET quantity = quantity - ${units}, updated = now() WHERE id = ${productId}`;
 }
 
 /** Gives units back to a product's stock; a product made unlimited meanwhile stays unlimited. */
