@@ -43,7 +43,6 @@ const NOT_YET_MOVED: Array<[file: string, model: OwnedModel]> = [
   ["src/modules/transactions/analytics.service.ts", "Subscription"],
   ["src/modules/transactions/analytics.service.ts", "Transaction"],
   ["src/modules/transactions/analytics.service.ts", "User"],
-  ["src/modules/users/users.service.ts", "PaymentMethod"],
 ];
 
 const ROOT = join(import.meta.dirname, "../..");

@@ -29,11 +29,14 @@ export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 
 export const userInclude = {
   links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
-  paymentMethods: { orderBy: [{ created: "asc" }, { id: "asc" }] },
   membership: { select: { role: true } },
 } satisfies Prisma.UserInclude;
 
-export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }>;
+/** The user object's sources: the row, its links and role, and its payment methods (the payment-methods module's). */
+export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }> & { paymentMethods: PaymentMethod[] };
+
+/** Reads users' payment methods (the payment-methods module answers: it sits above this one). */
+export type PaymentMethodsOf = (client: Db | Prisma.TransactionClient, userIds: readonly string[]) => Promise<PaymentMethod[]>;
 
 /** A payment method as the user's `paymentMethods` list it — and as its events hold it. */
 export function toPaymentMethodResponse(pm: PaymentMethod) {
@@ -110,6 +113,7 @@ export function createUsersService(deps: {
   db: Db;
   /** Whether an address was granted a place on the platform's waitlist (the waitlists module answers). */
   isWaitlistGranted: (tx: Prisma.TransactionClient, platformId: string, email: string) => Promise<boolean>;
+  paymentMethodsOf: PaymentMethodsOf;
   media: Pick<MediaService, "store" | "retrieve">;
   clock: Clock;
   /** Keys the HMAC of email confirmation codes. */
@@ -124,7 +128,7 @@ export function createUsersService(deps: {
   async function view(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<UserView> {
     const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
     if (!user) throw new NotFoundError("user", id, "id");
-    return user;
+    return { ...user, paymentMethods: await deps.paymentMethodsOf(client, [user.id]) };
   }
 
   /** The user as it is now in `tx`, recorded as the event of the change just made. */
@@ -230,7 +234,15 @@ export function createUsersService(deps: {
       };
       const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
       const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];
-      const [total, data] = await Promise.all([db.user.count({ where }), db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) })]);
+      const [total, rows] = await Promise.all([db.user.count({ where }), db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) })]);
+      const methods =
+        rows.length === 0
+          ? []
+          : await deps.paymentMethodsOf(
+              db,
+              rows.map((u) => u.id),
+            );
+      const data = rows.map((u) => ({ ...u, paymentMethods: methods.filter((m) => m.userId === u.id) }));
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 
