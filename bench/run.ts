@@ -36,6 +36,7 @@ import pg from "pg";
 import { freePort, scratchOnServer, startScratchPostgres, type ScratchPostgres } from "../scripts/lib/scratch-postgres.js";
 import { makeScratchDir } from "../src/db/embedded.js";
 import { migrate } from "../src/db/migrator.js";
+import { SYSTEM_ROLE, TENANT_ROLE } from "../src/db/roles.js";
 import { createTokenService } from "../src/modules/auth/tokens.js";
 import type { LoadConfig, LoadResult } from "./load.js";
 import { SCENARIOS, scenariosByName } from "./scenarios/index.js";
@@ -235,6 +236,14 @@ async function ownedByApiRole(adminUrl: string, url: string): Promise<string> {
       if (err.code !== "42710") throw err;
     });
     await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(new URL(url).pathname.slice(1))} OWNER TO ${API_OWNER}`);
+    // As an administrator would for an external database (docs/tenancy.md): the row-security roles,
+    // which the owner may not create, granted to it.
+    for (const role of [TENANT_ROLE, SYSTEM_ROLE]) {
+      await admin.query(`CREATE ROLE ${role} NOLOGIN`).catch((err: { code?: string }) => {
+        if (err.code !== "42710") throw err;
+      });
+    }
+    await admin.query(`GRANT ${TENANT_ROLE}, ${SYSTEM_ROLE} TO ${API_OWNER}`);
   } finally {
     await admin.end();
   }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { createPrisma } from "../src/db/client.js";
+import { asSystem } from "../src/db/tenant.js";
 import { openDatabase } from "../src/db/database.js";
 import { sha256Hex } from "../src/lib/crypto.js";
 import { AppError } from "../src/lib/errors.js";
@@ -50,7 +51,8 @@ async function main(): Promise<number> {
   const database = await openDatabase(config, (message) => console.error(message));
   const db = createPrisma(database.url, 2, config.database.transactionTimeout);
   try {
-    return await run(command as Command, values, db);
+    // Keys and platforms of every marketplace: the system scope (docs/tenancy.md).
+    return await asSystem(() => run(command as Command, values, db));
   } catch (err) {
     if (err instanceof AppError) {
       console.error(err.message);

@@ -7,7 +7,7 @@ import { createLogger as createCensoringLogger } from "./lib/logging.js";
 import type { Config } from "./config.js";
 import { createPrisma, type Db } from "./db/client.js";
 import { openDatabase, type DatabaseHandle } from "./db/database.js";
-import { appRoleUrl, bypassesRowSecurity, grantAppRole } from "./db/roles.js";
+import { appRoleUrl, grantAppRole, grantTenantRole, rowSecurityProblem } from "./db/roles.js";
 import { migrateJobQueue } from "./jobs/worker.js";
 import { startMetricsServer } from "./observability/metrics.js";
 import { resolveJwtSecret } from "./secrets.js";
@@ -63,12 +63,10 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
     // The job queue's own schema is migrated with ours (`npm run migrate` when MIGRATE_ON_BOOT=false).
     if (config.migrateOnBoot) await migrateJobQueue(database.url, logger);
     if (database.kind === "embedded") await grantAppRole(database.url);
-    if (await bypassesRowSecurity((sql) => db.$queryRawUnsafe(sql))) {
-      logger.warn(
-        "the database role of DATABASE_URL is a superuser or has BYPASSRLS: row-level security does not isolate platforms. " +
-          "Connect as a role without either (docs/tenancy.md, External PostgreSQL).",
-      );
-    }
+    else await grantTenantRole(database.url);
+    // Fail closed: without the tenant role every tenant query would fail, or see too much.
+    const problem = await rowSecurityProblem(appUrl);
+    if (problem) throw new Error(`row-level security cannot isolate platforms: ${problem} (docs/tenancy.md, "The database roles")`);
     logger.info(
       `mail: ${config.mail.smtpUrl ? "SMTP" : `dev outbox (written to ${config.dataDir}/outbox)`}; storage: ${config.storage.kind}; job worker: ${config.jobs.worker ? "in this process" : "off"}`,
     );

@@ -55,28 +55,28 @@ export function createPrisma(connectionString: string, poolSize: number, transac
   return client;
 }
 
-const SYNC_SETTINGS = "SELECT set_config('app.platform_id', $1, false), set_config('app.mode', $2, false)";
-/** The `platform|mode` each connection's settings hold, so they are sent only when they change. */
+const SYNC_SETTINGS = "SELECT set_config('role', $1, false), set_config('app.platform_id', $2, false), set_config('app.mode', $3, false)";
+/** The `role|platform|mode` each connection holds, so they are sent only when they change. */
 const connectionSettings = new WeakMap<pg.PoolClient, string>();
 
 type ConnectCallback = (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void;
 
 /**
  * Row-level security reads the tenant from the connection (docs/tenancy.md): each connection the
- * pool hands out gets the settings of the scope that asked for it (src/db/tenant.ts) before its
- * first query. Sent only when they differ from what the connection already holds, so a node busy
+ * pool hands out gets the role and settings of the scope that asked for it (src/db/tenant.ts)
+ * before its first query. Sent only when they differ from what the connection already holds, so a node busy
  * with one platform pays nothing. Plain `set_config`, outside any transaction: a transaction
  * always starts on a connection already set, and a rollback cannot undo the setting.
  */
 function scopePool(pool: pg.Pool): void {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   (pool as { connect: unknown }).connect = (callback?: ConnectCallback) => {
-    const [platformId, mode] = scopeSettings(currentScope());
-    const wanted = `${platformId}|${mode}`;
+    const settings = scopeSettings(currentScope());
+    const wanted = settings.join("|");
     const ready = connect().then(async (client) => {
       if (connectionSettings.get(client) !== wanted) {
         try {
-          await client.query(SYNC_SETTINGS, [platformId, mode]);
+          await client.query(SYNC_SETTINGS, [...settings]);
         } catch (err) {
           client.release(err as Error);
           throw err;

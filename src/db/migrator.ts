@@ -107,8 +107,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const client = new pg.Client({ connectionString: options.connectionString });
   await client.connect();
   try {
-    // Migrations may move data of every platform: the system scope of the row-level security
-    // policies (docs/tenancy.md), for an owner role that is not a superuser.
+    // Migrations may move data of every platform. A superuser skips row security; an owner that is
+    // not one sees every row as a member of candle_system (docs/tenancy.md), and before the
+    // migration that made that role (*_tenant_policies_by_role) through the first policies' '*'.
     await client.query("SELECT set_config('app.platform_id', '*', false)");
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {

@@ -7,6 +7,13 @@ import pg from "pg";
  * warns at boot when the one given bypasses the policies).
  */
 export const APP_ROLE = "candle_app";
+/**
+ * What tenant work runs as: the pool sets this role on a connection for a tenant scope, and only
+ * the tenant policy (one platform and mode, from the connection's settings) applies to it.
+ */
+export const TENANT_ROLE = "candle_tenant";
+/** Sees every platform (a policy of its own); the login role is a member, for the system scope. */
+export const SYSTEM_ROLE = "candle_system";
 // The embedded server listens on loopback only, like its superuser's fixed password.
 const APP_PASSWORD = "candle_app";
 
@@ -35,30 +42,20 @@ export async function grantAppRole(ownerUrl: string): Promise<void> {
         if (err.code !== "42710" && err.code !== "23505") throw err;
       });
     }
+    // Outside a tenant scope the app role sees every platform (member of the system role, which the
+    // migrations create); for a tenant it switches to the tenant role.
+    await client.query(`GRANT ${SYSTEM_ROLE}, ${TENANT_ROLE} TO ${APP_ROLE}`);
     const schemas = (await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'graphile_worker')")).rows.map((r) =>
       client.escapeIdentifier(r.nspname),
     );
     for (const schema of schemas) {
       await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE}`);
-      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${APP_ROLE}`);
-      await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${APP_ROLE}`);
-      await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${APP_ROLE}`);
+      await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${TENANT_ROLE}`);
+      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
+      await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
+      await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
     }
-    // graphile-worker turns row security on for its tables, with no policy: only their owner may
-    // use them. The app enqueues jobs in its own transactions (src/jobs/queue.ts), so its role is
-    // let through there; the tenant policies of our own tables are untouched.
-    const queueTables = await client.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity
-         AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'app_role')`,
-    );
-    for (const { name } of queueTables.rows) {
-      await client
-        .query(`CREATE POLICY app_role ON graphile_worker.${client.escapeIdentifier(name)} TO ${APP_ROLE} USING (true) WITH CHECK (true)`)
-        .catch((err: { code?: string }) => {
-          if (err.code !== "42710") throw err; // created meanwhile by another node
-        });
-    }
+    await grantJobQueue(client, [APP_ROLE, TENANT_ROLE]);
   } catch (err) {
     // Concurrent GRANTs on one object can collide ("tuple concurrently updated"); the other one won.
     if ((err as { code?: string }).code !== "XX000") throw err;
@@ -68,10 +65,71 @@ export async function grantAppRole(ownerUrl: string): Promise<void> {
 }
 
 /**
- * Whether the connected role skips row-level security: true for a superuser or a BYPASSRLS role,
- * where the tenant policies protect nothing (docs/tenancy.md, "External PostgreSQL").
+ * graphile-worker turns row security on for its tables, with no policy: only their owner may use
+ * them. The app enqueues jobs in its own transactions (src/jobs/queue.ts), tenant ones included, so
+ * its roles are let through there; the tenant policies of our own tables are untouched.
  */
-export async function bypassesRowSecurity(query: (sql: string) => Promise<Array<{ bypasses: boolean }>>): Promise<boolean> {
-  const rows = await query("SELECT (rolsuper OR rolbypassrls) AS bypasses FROM pg_roles WHERE rolname = current_user");
-  return rows[0]?.bypasses ?? false;
+async function grantJobQueue(client: pg.Client, roles: string[]): Promise<void> {
+  const schema = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = 'graphile_worker'");
+  if (!schema.rowCount) return;
+  const to = roles.map((r) => client.escapeIdentifier(r)).join(", ");
+  await client.query(`GRANT USAGE ON SCHEMA graphile_worker TO ${to}`);
+  await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO ${to}`);
+  await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA graphile_worker TO ${to}`);
+  await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO ${to}`);
+  const queueTables = await client.query<{ name: string; policy: boolean }>(
+    `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'app_role') AS policy
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity`,
+  );
+  for (const { name, policy } of queueTables.rows) {
+    const table = `graphile_worker.${client.escapeIdentifier(name)}`;
+    await client
+      .query(policy ? `ALTER POLICY app_role ON ${table} TO ${to}` : `CREATE POLICY app_role ON ${table} TO ${to} USING (true) WITH CHECK (true)`)
+      .catch((err: { code?: string }) => {
+        if (err.code !== "42710") throw err; // created meanwhile by another node
+      });
+  }
+}
+
+/**
+ * With an external database the login role of DATABASE_URL owns the job queue's tables: it lets
+ * the tenant role enqueue there (the migrations grant it our own tables).
+ */
+export async function grantTenantRole(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await grantJobQueue(client, [TENANT_ROLE]);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "XX000") throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * What is wrong with the login role for row-level security, or null (docs/tenancy.md): it must be
+ * able to switch to the tenant role, which must itself be subject to the policies, and see every
+ * platform outside a tenant scope (a member of the system role, or a superuser).
+ */
+export async function rowSecurityProblem(url: string): Promise<string | null> {
+  // A plain connection: the app's pool would switch to the tenant role before asking.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const query = (sql: string) => client.query<Record<string, unknown>>(sql).then((r) => r.rows);
+  const [row] = await query(
+    `SELECT
+       EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${TENANT_ROLE}') AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${SYSTEM_ROLE}') AS roles,
+       (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user) AS bypasses,
+       pg_has_role(session_user, '${TENANT_ROLE}', 'MEMBER') AS tenant_member,
+       pg_has_role(session_user, '${SYSTEM_ROLE}', 'USAGE') AS system_member,
+       (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = '${TENANT_ROLE}') AS tenant_bypasses,
+       pg_has_role('${TENANT_ROLE}', '${SYSTEM_ROLE}', 'MEMBER') AS tenant_is_system`,
+  ).finally(() => client.end());
+  if (!row?.roles) return `the roles ${TENANT_ROLE} and ${SYSTEM_ROLE} do not exist: run the migrations (npm run migrate) as a role allowed to create roles`;
+  if (row.tenant_bypasses || row.tenant_is_system) return `${TENANT_ROLE} bypasses row-level security (superuser, BYPASSRLS or a member of ${SYSTEM_ROLE})`;
+  if (!row.bypasses && !row.tenant_member) return `the role of DATABASE_URL cannot switch to ${TENANT_ROLE}: GRANT ${TENANT_ROLE} TO <that role>`;
+  if (!row.bypasses && !row.system_member) return `the role of DATABASE_URL is not a member of ${SYSTEM_ROLE} (with INHERIT): GRANT ${SYSTEM_ROLE} TO <that role>`;
+  return null;
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Mode } from "../generated/prisma/enums.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { TENANT_ROLE } from "./roles.js";
 
 /**
  * One marketplace in one mode (test or live): what every tenant table is scoped by. Services take
@@ -19,8 +20,8 @@ export type Tx = Prisma.TransactionClient;
 /**
  * Whose rows the database lets the current code see (docs/tenancy.md). Every tenant table has a
  * row-level security policy comparing `platform_id`/`mode` to the connection's `app.platform_id` /
- * `app.mode` settings, and the pool (src/db/client.ts) makes a connection's settings match the
- * scope of the code that takes it. So a query that forgets its platform filter still sees one
+ * `app.mode` settings, and the pool (src/db/client.ts) makes a connection's role and settings match
+ * the scope of the code that takes it. So a query that forgets its platform filter still sees one
  * platform; code running in no scope sees nothing at all.
  *
  * A scope is a mutable holder so that a request can enter it once, early, and learn its tenant
@@ -33,9 +34,6 @@ export interface Scope {
 }
 
 const storage = new AsyncLocalStorage<Scope>();
-
-/** What `app.platform_id` holds for system work. Never a platform id (those are `plat_…`). */
-export const SYSTEM_PLATFORM = "*";
 
 export function currentScope(): Scope | undefined {
   return storage.getStore();
@@ -72,11 +70,16 @@ export function enterTenant(tenant: Pick<Tenant, "platformId" | "mode">, scope: 
   scope.tenant = { platformId: tenant.platformId, mode: tenant.mode };
 }
 
-/** The connection settings a scope needs: `[app.platform_id, app.mode]`. Empty strings see nothing. */
-export function scopeSettings(scope: Scope | undefined): readonly [string, string] {
-  if (scope?.system) return [SYSTEM_PLATFORM, ""];
-  if (scope?.tenant) return [scope.tenant.platformId, scope.tenant.mode];
-  return ["", ""];
+/**
+ * The connection settings a scope needs: `[role, app.platform_id, app.mode]`. A tenant scope runs
+ * as the tenant role, which the policies show that platform's rows only; the system scope as the
+ * login role itself (`none` resets to it), a member of the system role. No scope: the tenant role
+ * with empty settings, which sees nothing.
+ */
+export function scopeSettings(scope: Scope | undefined): readonly [string, string, string] {
+  if (scope?.system) return ["none", "", ""];
+  if (scope?.tenant) return [TENANT_ROLE, scope.tenant.platformId, scope.tenant.mode];
+  return [TENANT_ROLE, "", ""];
 }
 
 /** Runs `fn` in a scope captured earlier (`undefined`: no scope at all, which sees nothing). */

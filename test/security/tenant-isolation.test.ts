@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma, type Db } from "../../src/db/client.js";
-import { APP_ROLE, appRoleUrl } from "../../src/db/roles.js";
+import { APP_ROLE, appRoleUrl, rowSecurityProblem, SYSTEM_ROLE, TENANT_ROLE } from "../../src/db/roles.js";
 import { asSystem, withTenant, type Tenant } from "../../src/db/tenant.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
 
@@ -122,5 +122,43 @@ describe("the schema", () => {
     expect(tables.filter((r) => !r.enabled || !r.forced || r.policies < 1).map((r) => r.table)).toEqual([]);
     const [role] = await t.db.$queryRaw<Array<{ rolsuper: boolean; rolbypassrls: boolean }>>`SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = ${APP_ROLE}`;
     expect(role).toEqual({ rolsuper: false, rolbypassrls: false });
+    const [tenantRole] = await t.db.$queryRaw<Array<{ rolsuper: boolean; rolbypassrls: boolean; system: boolean }>>`
+      SELECT rolsuper, rolbypassrls, pg_has_role(${TENANT_ROLE}, ${SYSTEM_ROLE}, 'MEMBER') AS system FROM pg_roles WHERE rolname = ${TENANT_ROLE}`;
+    expect(tenantRole).toEqual({ rolsuper: false, rolbypassrls: false, system: false });
+  });
+
+  it("keeps each tenant policy one plain equality the indexes can answer, and lets only the system role see every row", async () => {
+    // An OR or a cast in a policy stops PostgreSQL from using it (and the query's own enum
+    // comparison, which is not leakproof) as an index condition: a page of products then sorted a
+    // whole category (bench/RESULTS.md).
+    const policies = await t.db.$queryRaw<Array<{ table: string; name: string; roles: string[]; qual: string }>>`
+      SELECT tablename::text AS table, policyname::text AS name, roles::text[] AS roles, qual FROM pg_policies WHERE schemaname = 'public' ORDER BY 1, 2`;
+    const tenantPolicies = policies.filter((p) => p.name === "tenant_isolation");
+    expect(tenantPolicies.length).toBeGreaterThan(30);
+    for (const p of tenantPolicies) {
+      expect(p.roles, p.table).toEqual(["public"]);
+      const qual = p.table === "idempotency_records" ? p.qual.replace(/^\(*platform_id IS NULL\)* OR /, "") : p.qual;
+      expect(qual, p.table).not.toMatch(/ OR |mode\)?::text/);
+      expect(qual, p.table).toMatch(/platform_id|\(id =/);
+    }
+    const system = policies.filter((p) => p.name === "system_scope");
+    expect(system.map((p) => p.table)).toEqual(tenantPolicies.map((p) => p.table));
+    expect(new Set(system.map((p) => `${p.roles.join()} ${p.qual}`))).toEqual(new Set([`${SYSTEM_ROLE} true`]));
+  });
+
+  it("refuses to start with a login role that cannot switch to the tenant role", async () => {
+    // The app's login role is fine…
+    expect(await rowSecurityProblem(appRoleUrl(t.databaseUrl))).toBeNull();
+    // …a login role outside both roles is not.
+    const name = `outsider_${Date.now()}`;
+    await t.db.$executeRawUnsafe(`CREATE ROLE ${name} LOGIN PASSWORD 'outsider'`);
+    const url = new URL(t.databaseUrl);
+    url.username = name;
+    url.password = "outsider";
+    try {
+      expect(await rowSecurityProblem(url.toString())).toMatch(/cannot switch to candle_tenant/);
+    } finally {
+      await t.db.$executeRawUnsafe(`DROP ROLE ${name}`);
+    }
   });
 });

@@ -9,8 +9,8 @@ import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../events/index.js";
 import { effectivePrice, overlaps } from "./pricing.js";
-import { listProducts } from "./products.list.js";
-import { productInclude, seasonOrder, type ProductCoreView, type ProductView, type SeasonView } from "./products.repo.js";
+import { listProducts, readProduct } from "./products.list.js";
+import { seasonOrder, type ProductCoreView, type ProductView, type SeasonView } from "./products.repo.js";
 import type { AddSeasonalPriceInput, CreateProductInput, ListProductsQuery, UpdateProductInput } from "./products.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 import { findActiveUser } from "../users/index.js";
@@ -114,7 +114,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
   const { db, clock, references } = deps;
 
   async function view(tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = db): Promise<ProductView> {
-    const product = await client.product.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, include: productInclude });
+    const product = await readProduct(client, tenant, id);
     if (!product) throw new NotFoundError("product", id, "id");
     return product;
   }
