@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import { sha256Hex } from "../../lib/crypto.js";
-import { AuthenticationError } from "../../lib/errors.js";
+import { AuthenticationError, UserSuspendedError } from "../../lib/errors.js";
 import { Prisma } from "../../db/client.js";
 import { findKeyByHash, markKeyUsed } from "../keys/index.js";
 import { PLATFORM_COLUMNS, platformJoin, toPlatform, type PlatformRow } from "../platforms/index.js";
@@ -73,6 +73,8 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
         { platform: { join: platformJoin(Prisma.raw("u.platform_id")), columns: PLATFORM_COLUMNS }, session: liveSessionOf(claims.sid) },
       );
       if (!user) throw new AuthenticationError("token_revoked", "The access token's session was revoked or its user no longer exists. Sign in again.");
+      // Suspending evicts the user's cached sessions (`user:<id>`), so this read sees it at once.
+      if (user.suspended) throw new UserSuspendedError();
       const identity = { userId: user.user_id, sessionId: claims.sid, role: user.role ?? "member", platform: toPlatform(user) };
       sessionCache?.set(identity, mark);
       return identity;

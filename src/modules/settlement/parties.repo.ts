@@ -15,12 +15,16 @@ export interface Payer {
   customerId: string | null;
   /** Their default payment method (`pm_…`), if any. */
   defaultPaymentMethodId: string | null;
+  /** Suspended by the platform: not charged until unsuspended. */
+  suspended: boolean;
 }
 
 export interface Payee {
   connectId: string | null;
   /** The account can receive transfers now: onboarding done, and the user not erased. */
   ready: boolean;
+  /** Suspended by the platform: not paid until unsuspended. */
+  suspended: boolean;
 }
 
 export interface Parties {
@@ -38,11 +42,12 @@ export async function loadParties(tx: Tx, platformId: string, who: { payers: rea
       return {
         customerId: u && !u.deleted ? u.stripeCustomerId : null,
         defaultPaymentMethodId: methods.find((m) => m.userId === userId)?.stripePaymentMethodId ?? null,
+        suspended: !!u?.suspended,
       };
     },
     payee(userId) {
       const u = userOf(userId);
-      return { connectId: u?.stripeConnectId ?? null, ready: !!u?.stripeConnectId && u.chargesEnabled && !u.deleted };
+      return { connectId: u?.stripeConnectId ?? null, ready: !!u?.stripeConnectId && u.chargesEnabled && !u.deleted, suspended: !!u?.suspended };
     },
   };
 }

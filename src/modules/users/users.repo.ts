@@ -11,10 +11,14 @@ import type { Mode, Role } from "../../generated/prisma/enums.js";
 type Client = Db | Tx;
 
 /** The user (not erased) of this tenant, with the fields the callers need; null when there is none. */
-export async function findActiveUser(client: Client, tenant: Tenant, id: string): Promise<{ id: string; email: string | null; name: string | null; timezone: string } | null> {
+export async function findActiveUser(
+  client: Client,
+  tenant: Tenant,
+  id: string,
+): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null } | null> {
   return client.user.findFirst({
     where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
-    select: { id: true, email: true, name: true, timezone: true },
+    select: { id: true, email: true, name: true, timezone: true, suspended: true },
   });
 }
 
@@ -69,10 +73,10 @@ export async function settlementPartiesOf(
   tx: Tx,
   platformId: string,
   ids: readonly string[],
-): Promise<{ id: string; deleted: Date | null; stripeCustomerId: string | null; stripeConnectId: string | null; chargesEnabled: boolean }[]> {
+): Promise<{ id: string; deleted: Date | null; suspended: Date | null; stripeCustomerId: string | null; stripeConnectId: string | null; chargesEnabled: boolean }[]> {
   return tx.user.findMany({
     where: { id: { in: [...ids] }, platformId },
-    select: { id: true, deleted: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
+    select: { id: true, deleted: true, suspended: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
   });
 }
 
@@ -83,7 +87,7 @@ export async function platformAdmins(client: Client, platformId: string): Promis
 }
 
 /**
- * The signed-in user a token names, with their role, in the one statement every token-authenticated
+ * The signed-in user a token names, with their role and suspension, in the one statement every token-authenticated
  * request makes (plain SQL, like the key lookup in keys.repo.ts). The auth module brings the rest of
  * the statement from the other owners, on the user row `u`: `platform`, the platforms module's join
  * and columns; `session`, its own condition that the token's session is live. Null when any fails.
@@ -92,9 +96,9 @@ export async function findSignedInUser<Extra>(
   db: Db,
   who: { userId: string; platformId: string; mode: Mode },
   parts: { platform: { join: Prisma.Sql; columns: Prisma.Sql }; session: Prisma.Sql },
-): Promise<(Extra & { user_id: string; role: Role | null }) | null> {
-  const [row] = await db.$queryRaw<(Extra & { user_id: string; role: Role | null })[]>`
-    SELECT u.id AS user_id, m.role::text AS role, ${parts.platform.columns}
+): Promise<(Extra & { user_id: string; role: Role | null; suspended: Date | null }) | null> {
+  const [row] = await db.$queryRaw<(Extra & { user_id: string; role: Role | null; suspended: Date | null })[]>`
+    SELECT u.id AS user_id, m.role::text AS role, u.suspended, ${parts.platform.columns}
     FROM users u ${parts.platform.join} LEFT JOIN memberships m ON m.user_id = u.id
     WHERE u.id = ${who.userId} AND u.platform_id = ${who.platformId} AND u.mode = ${who.mode}::"Mode" AND u.deleted IS NULL
       AND ${parts.session}`;
