@@ -15,7 +15,7 @@ import { findUser, manageable, type UsersContext } from "./operations/shared.js"
 import { signIn } from "./operations/sign-in.js";
 import { suspend, unsuspend } from "./operations/suspend.js";
 import { update } from "./operations/update.js";
-import type { UserView } from "./users.view.js";
+import type { PaymentMethodsOf, UserView } from "./users.view.js";
 
 export type { Tenant };
 export {
@@ -28,6 +28,7 @@ export {
   toPaymentMethodResponse,
   toUserResponse,
   userInclude,
+  type PaymentMethodsOf,
   type UserView,
 } from "./users.view.js";
 
@@ -42,8 +43,11 @@ export function createUsersService(deps: {
   secret: string;
   /** Evicts this node's cached sessions of a user (other nodes hear the NOTIFY). */
   invalidate?: (message: string) => void;
+  /** Users' payment methods, for the user object (the payment-methods module answers: it sits above this one). */
+  paymentMethodsOf: PaymentMethodsOf;
 }) {
   const ctx: UsersContext = {
+    paymentMethodsOf: deps.paymentMethodsOf,
     db: deps.db,
     clock: deps.clock,
     media: deps.media,
@@ -55,7 +59,7 @@ export function createUsersService(deps: {
   const bind = <F extends (ctx: UsersContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
   // A declaration, not a property: the transaction-pool test reads its pool default to check the callers.
-  const view = (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<UserView> => findUser(client, tenant, id);
+  const view = (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<UserView> => findUser(ctx, client, tenant, id);
   return {
     view,
 
@@ -66,7 +70,7 @@ export function createUsersService(deps: {
 
     signIn: bind(signIn),
     create: bind(create),
-    retrieve: (tenant: Tenant, id: string) => findUser(deps.db, tenant, id),
+    retrieve: (tenant: Tenant, id: string) => findUser(ctx, deps.db, tenant, id),
     list: bind(list),
     update: bind(update),
     confirmEmail: bind(confirmEmail),

@@ -1,4 +1,4 @@
-import type { Prisma } from "../../db/client.js";
+import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentMethod } from "../../generated/prisma/client.js";
 import { PermissionError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
@@ -13,11 +13,14 @@ export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 
 export const userInclude = {
   links: { orderBy: [{ created: "asc" }, { id: "asc" }] },
-  paymentMethods: { orderBy: [{ created: "asc" }, { id: "asc" }] },
   membership: { select: { role: true } },
 } satisfies Prisma.UserInclude;
 
-export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }>;
+/** The user object's sources: the row, its links and role, and its payment methods (the payment-methods module's). */
+export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }> & { paymentMethods: PaymentMethod[] };
+
+/** Reads users' payment methods (the payment-methods module answers: it sits above this one). */
+export type PaymentMethodsOf = (client: Db | Prisma.TransactionClient, userIds: readonly string[]) => Promise<PaymentMethod[]>;
 
 /** A payment method as the user's `paymentMethods` list it — and as its events hold it. */
 export function toPaymentMethodResponse(pm: PaymentMethod) {

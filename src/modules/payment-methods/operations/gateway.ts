@@ -1,7 +1,7 @@
 import { PaymentsRequestError } from "../../../adapters/payments/errors.js";
 import type { PaymentMethodInfo } from "../../../adapters/payments/gateway.js";
 import type { Tenant } from "../../../db/tenant.js";
-import { lockUserRow } from "../../../db/locks.js";
+import { lockUserRow } from "../../users/index.js";
 import { ConflictError, NotFoundError } from "../../../lib/errors.js";
 import { recordEvent } from "../../events/index.js";
 import { setStripeCustomerId, stripeCustomerIdOf, toUserResponse, type UserView } from "../../users/index.js";

@@ -1,7 +1,7 @@
 import type { PaymentMethodInfo } from "../../../adapters/payments/gateway.js";
 import type { Prisma } from "../../../db/client.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
-import { usersOfStripeCustomer } from "../../users/index.js";
+import { stripeCustomerIdsOf, usersOfStripeCustomer } from "../../users/index.js";
 import { pushDefaultQuietly } from "./gateway.js";
 import { forget, record } from "./rows.js";
 import type { PaymentMethodsContext } from "./shared.js";
@@ -15,9 +15,16 @@ import type { PaymentMethodsContext } from "./shared.js";
 export async function reconcile(tx: Prisma.TransactionClient, pm: PaymentMethodInfo): Promise<string[]> {
   const changed: string[] = [];
   const events: RecordEventInput[] = [];
-  const rows = await tx.paymentMethod.findMany({ where: { stripePaymentMethodId: pm.id }, select: { id: true, userId: true, user: { select: { stripeCustomerId: true } } } });
+  const rows = await tx.paymentMethod.findMany({ where: { stripePaymentMethodId: pm.id }, select: { id: true, userId: true } });
+  const customers =
+    rows.length === 0
+      ? new Map<string, string | null>()
+      : await stripeCustomerIdsOf(
+          tx,
+          rows.map((r) => r.userId),
+        );
   for (const row of rows) {
-    if (row.user.stripeCustomerId === pm.customerId) continue;
+    if (customers.get(row.userId) === pm.customerId) continue;
     if ((await forget(tx, row.userId, row.id, events)).promoted) changed.push(row.userId);
   }
   if (pm.customerId) {

@@ -1,6 +1,6 @@
 import type { PaymentMethodDetails } from "../../../adapters/payments/gateway.js";
 import type { Prisma } from "../../../db/client.js";
-import { lockUserRow } from "../../../db/locks.js";
+import { lockUserRow } from "../../users/index.js";
 import type { PaymentMethod } from "../../../generated/prisma/client.js";
 import { newId } from "../../../lib/ids.js";
 import type { RecordEventInput } from "../../events/index.js";

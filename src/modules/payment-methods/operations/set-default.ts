@@ -1,5 +1,5 @@
 import type { Tenant } from "../../../db/tenant.js";
-import { lockUserRow } from "../../../db/locks.js";
+import { lockUserRow } from "../../users/index.js";
 import { NotFoundError } from "../../../lib/errors.js";
 import { recordEvent } from "../../events/index.js";
 import type { UserView } from "../../users/index.js";

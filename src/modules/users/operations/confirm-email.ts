@@ -38,7 +38,7 @@ export async function confirmEmail(ctx: UsersContext, auth: AuthContext, id: str
       });
       if (applied.count === 0) throw invalid();
       if (current.email) await enqueue(tx, "send-email", emailChangeNotice(current.email, pending, auth.platform.name, false), { maxAttempts: 5 });
-      return changed(tx, auth, current.id, "user.updated");
+      return changed(ctx, tx, auth, current.id, "user.updated");
     })
     .catch(userConflict);
 }

@@ -19,7 +19,7 @@ export async function create(ctx: UsersContext, auth: AuthContext, input: Create
           membership: { create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, role: role ?? "member" } },
         },
       });
-      return changed(tx, auth, id, "user.created");
+      return changed(ctx, tx, auth, id, "user.created");
     })
     .catch(userConflict);
 }

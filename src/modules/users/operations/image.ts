@@ -12,6 +12,6 @@ export async function setImage(ctx: UsersContext, auth: AuthContext, id: string,
       : await ctx.media.retrieve({ ...tenant, id: source.mediaId });
   return ctx.db.$transaction(async (tx) => {
     await tx.user.update({ where: { id }, data: { image: stored.url } });
-    return changed(tx, auth, id, "user.updated");
+    return changed(ctx, tx, auth, id, "user.updated");
   });
 }

@@ -15,7 +15,7 @@ export async function addLink(ctx: UsersContext, auth: AuthContext, userId: stri
     const count = await tx.userLink.count({ where: { userId } });
     if (count >= MAX_LINKS) throw new UnprocessableError("too_many_links", `A user can have at most ${MAX_LINKS} links.`, "url");
     await tx.userLink.create({ data: { id: newId("link"), platformId: tenant.platformId, mode: tenant.mode, userId, label: link.label, url: link.url } });
-    return changed(tx, tenant, userId, "user.updated");
+    return changed(ctx, tx, tenant, userId, "user.updated");
   });
 }
 
@@ -25,6 +25,6 @@ export async function removeLink(ctx: UsersContext, auth: AuthContext, userId: s
   return ctx.db.$transaction(async (tx) => {
     const { count } = await tx.userLink.deleteMany({ where: { id: linkId, userId, platformId: tenant.platformId } });
     if (count === 0) throw new NotFoundError("link", linkId, "link_id");
-    return changed(tx, tenant, userId, "user.updated");
+    return changed(ctx, tx, tenant, userId, "user.updated");
   });
 }

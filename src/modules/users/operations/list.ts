@@ -27,9 +27,17 @@ export async function list(ctx: UsersContext, tenant: Tenant, query: ListUsersQu
   };
   const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
   const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];
-  const [total, data] = await Promise.all([
+  const [total, rows] = await Promise.all([
     ctx.db.user.count({ where }),
     ctx.db.user.findMany({ where, include: userInclude, orderBy, ...pageWindow(query.page, query.per_page) }),
   ]);
+  const methods =
+    rows.length === 0
+      ? []
+      : await ctx.paymentMethodsOf(
+          ctx.db,
+          rows.map((u) => u.id),
+        );
+  const data = rows.map((u) => ({ ...u, paymentMethods: methods.filter((m) => m.userId === u.id) }));
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }

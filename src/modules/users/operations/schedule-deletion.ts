@@ -10,6 +10,6 @@ export async function scheduleDeletion(ctx: UsersContext, auth: AuthContext, id:
   const when = new Date(ctx.clock.now().getTime() + DELETION_GRACE_DAYS * 86_400_000);
   return ctx.db.$transaction(async (tx) => {
     const { count } = await tx.user.updateMany({ where: { id: current.id, scheduledDeletion: null, deleted: null }, data: { scheduledDeletion: when } });
-    return count === 1 ? changed(tx, tenant, current.id, "user.deletion_scheduled") : findUser(tx, tenant, current.id);
+    return count === 1 ? changed(ctx, tx, tenant, current.id, "user.deletion_scheduled") : findUser(ctx, tx, tenant, current.id);
   });
 }

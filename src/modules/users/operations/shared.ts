@@ -9,7 +9,7 @@ import type { Clock } from "../../../lib/time.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { type EventType, recordEvent } from "../../events/index.js";
 import type { MediaService } from "../../media/index.js";
-import { toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
+import { type PaymentMethodsOf, toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
 
 /** What every user operation works with, and the steps they share. */
 export interface UsersContext {
@@ -22,24 +22,26 @@ export interface UsersContext {
   invalidateLocally: (message: string) => void;
   /** The HMAC of an email confirmation code. */
   emailCodeHash: (userId: string, email: string, code: string) => string;
+  /** Users' payment methods, for the user object (the payment-methods module answers). */
+  paymentMethodsOf: PaymentMethodsOf;
 }
 
-export async function findUser(client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<UserView> {
+export async function findUser(ctx: Pick<UsersContext, "paymentMethodsOf">, client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<UserView> {
   const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
   if (!user) throw new NotFoundError("user", id, "id");
-  return user;
+  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]) };
 }
 
 /** The user as it is now in `tx`, recorded as the event of the change just made. */
-export async function changed(tx: Prisma.TransactionClient, tenant: Tenant, id: string, type: EventType): Promise<UserView> {
-  const user = await findUser(tx, tenant, id);
+export async function changed(ctx: Pick<UsersContext, "paymentMethodsOf">, tx: Prisma.TransactionClient, tenant: Tenant, id: string, type: EventType): Promise<UserView> {
+  const user = await findUser(ctx, tx, tenant, id);
   await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId: tenant.requestId, type, object: toUserResponse(user) });
   return user;
 }
 
 /** The target as it is, if `auth` may change or erase it (see `mayActOn`). */
 export async function manageable(ctx: UsersContext, auth: AuthContext, id: string): Promise<UserView> {
-  const target = await findUser(ctx.db, auth, id);
+  const target = await findUser(ctx, ctx.db, auth, id);
   const actor = { viaKey: auth.via === "api_key", userId: auth.user?.id ?? null, role: auth.role };
   if (!mayActOn(actor, { id: target.id, role: target.membership?.role ?? "member" })) throw new UserOutranksYouError();
   return target;

@@ -21,7 +21,7 @@ export async function signIn(ctx: UsersContext, tx: Prisma.TransactionClient, pl
   if (existing) {
     await tx.user.update({ where: { id: existing.id }, data: { authenticated: now, scheduledDeletion: null } });
     // A sign-in alone is activity, not a change worth an event; cancelling a deletion is.
-    return existing.scheduledDeletion ? changed(tx, tenant, existing.id, "user.updated") : findUser(tx, tenant, existing.id);
+    return existing.scheduledDeletion ? changed(ctx, tx, tenant, existing.id, "user.updated") : findUser(ctx, tx, tenant, existing.id);
   }
   if (platform.waitlistEnabled) {
     if (!(await ctx.isWaitlistGranted(tx, platform.id, email))) throw new WaitlistNotGrantedError();
@@ -37,5 +37,5 @@ export async function signIn(ctx: UsersContext, tx: Prisma.TransactionClient, pl
       membership: { create: { id: newId("membership"), platformId: platform.id, mode: platform.mode, role: "member" } },
     },
   });
-  return changed(tx, tenant, id, "user.created");
+  return changed(ctx, tx, tenant, id, "user.created");
 }

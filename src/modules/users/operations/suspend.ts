@@ -7,7 +7,7 @@ import { changed, findUser, type UsersContext } from "./shared.js";
 
 /** The target, if `auth` is the key or of a strictly higher role (owners do not suspend owners; nobody themself). */
 async function suspendable(ctx: UsersContext, auth: AuthContext, id: string): Promise<UserView> {
-  const target = await findUser(ctx.db, auth, id);
+  const target = await findUser(ctx, ctx.db, auth, id);
   if (auth.via === "api_key") return target;
   const role = target.membership?.role ?? "member";
   if (auth.user?.id === target.id || ROLES.indexOf(auth.role) <= ROLES.indexOf(role)) {
@@ -35,10 +35,10 @@ export async function suspend(ctx: UsersContext, auth: AuthContext, id: string):
       if (active === 0) throw new ConflictError("last_owner", `${target.id} is the platform's last owner who is not suspended: make another owner first.`, "id");
     }
     const { count } = await tx.user.updateMany({ where: { id: target.id, suspended: null, deleted: null }, data: { suspended: ctx.clock.now() } });
-    if (count === 0) return findUser(tx, auth, target.id);
+    if (count === 0) return findUser(ctx, tx, auth, target.id);
     // Sessions cached as live are dropped on every node: the next request of theirs is refused.
     await notifyInvalidation(tx, `user:${target.id}`);
-    return changed(tx, auth, target.id, "user.suspended");
+    return changed(ctx, tx, auth, target.id, "user.suspended");
   });
   ctx.invalidateLocally(`user:${target.id}`);
   return updated;
@@ -50,6 +50,6 @@ export async function unsuspend(ctx: UsersContext, auth: AuthContext, id: string
   if (!target.suspended) return target;
   return ctx.db.$transaction(async (tx) => {
     const { count } = await tx.user.updateMany({ where: { id: target.id, suspended: { not: null }, deleted: null }, data: { suspended: null } });
-    return count === 0 ? findUser(tx, auth, target.id) : changed(tx, auth, target.id, "user.unsuspended");
+    return count === 0 ? findUser(ctx, tx, auth, target.id) : changed(ctx, tx, auth, target.id, "user.unsuspended");
   });
 }

@@ -63,7 +63,7 @@ export async function update(ctx: UsersContext, auth: AuthContext, id: string, i
         // Sessions cached with the old role are dropped on every node.
         await notifyInvalidation(tx, `user:${current.id}`);
       }
-      return changed(tx, auth, current.id, "user.updated");
+      return changed(ctx, tx, auth, current.id, "user.updated");
     })
     .catch(userConflict);
   if (role !== undefined) ctx.invalidateLocally(`user:${current.id}`);

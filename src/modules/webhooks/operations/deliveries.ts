@@ -1,14 +1,23 @@
-import type { Prisma } from "../../../db/client.js";
+import type { Db, Prisma } from "../../../db/client.js";
 import type { Event, WebhookDelivery } from "../../../generated/prisma/client.js";
 import { enqueue } from "../../../jobs/queue.js";
 import { ConflictError, NotFoundError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../../lib/pagination.js";
 import type { AuthContext } from "../../../plugins/auth.js";
-import { deliveryJobKey } from "../../events/index.js";
+import { deliveryJobKey, eventTypesOf, recordUnroutedEvent } from "../../events/index.js";
 import type { ListDeliveriesQuery } from "../webhooks.schemas.js";
 import { toWebhookEndpointResponse, type DeliveryWithType } from "../webhooks.view.js";
 import { find, findEnabled, lockEndpoints, type WebhooksContext } from "./shared.js";
+
+/** Deliveries with their events' types (the events module's). */
+async function withEventTypes(client: Db | Prisma.TransactionClient, deliveries: WebhookDelivery[]): Promise<DeliveryWithType[]> {
+  const types = await eventTypesOf(
+    client,
+    deliveries.map((d) => d.eventId),
+  );
+  return deliveries.map((d) => ({ ...d, event: { type: types.get(d.eventId)! } }));
+}
 
 /**
  * Sends the endpoint a `webhook_endpoint.test` event (recorded like any event, delivered to this
@@ -18,24 +27,18 @@ export async function sendTest(ctx: WebhooksContext, auth: AuthContext, id: stri
   return ctx.db.$transaction(async (tx) => {
     await lockEndpoints(tx, auth);
     const endpoint = await findEnabled(tx, auth, id);
-    const event = await tx.event.create({
-      data: {
-        id: newId("event"),
-        platformId: auth.platformId,
-        mode: auth.mode,
-        type: "webhook_endpoint.test",
-        objectId: endpoint.id,
-        objectType: "webhook_endpoint",
-        data: toWebhookEndpointResponse(endpoint),
-        requestId: auth.requestId ?? null,
-      },
+    const event = await recordUnroutedEvent(tx, {
+      platformId: auth.platformId,
+      mode: auth.mode,
+      requestId: auth.requestId,
+      type: "webhook_endpoint.test",
+      object: toWebhookEndpointResponse(endpoint),
     });
     const delivery = await tx.webhookDelivery.create({
       data: { id: newId("webhookDelivery"), platformId: auth.platformId, mode: auth.mode, endpointId: endpoint.id, eventId: event.id },
-      include: { event: { select: { type: true } } },
     });
     await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
-    return delivery;
+    return { ...delivery, event: { type: event.type } };
   });
 }
 
@@ -55,10 +58,9 @@ export async function resend(ctx: WebhooksContext, auth: AuthContext, id: string
     const resent = await tx.webhookDelivery.update({
       where: { id: delivery.id },
       data: { status: "pending", attempts: 0, nextAttempt: null, delivered: null, resent: ctx.clock.now() },
-      include: { event: { select: { type: true } } },
     });
     await enqueue(tx, "deliver-webhooks", { endpointId: endpoint.id }, { jobKey: deliveryJobKey(endpoint.id) });
-    return resent;
+    return withEventTypes(tx, [resent]).then(([d]) => d!);
   });
 }
 
@@ -70,9 +72,10 @@ export async function deliveries(ctx: WebhooksContext, auth: AuthContext, id: st
     ...(query["filter[status]"] ? { status: { in: query["filter[status]"] } } : {}),
     ...(query["filter[event_id]"] ? { eventId: { in: query["filter[event_id]"] } } : {}),
   };
-  const [total, data] = await ctx.db.$transaction([
+  const [total, rows] = await ctx.db.$transaction([
     ctx.db.webhookDelivery.count({ where }),
-    ctx.db.webhookDelivery.findMany({ where, include: { event: { select: { type: true } } }, orderBy: { seq: "desc" }, ...pageWindow(query.page, query.per_page) }),
+    ctx.db.webhookDelivery.findMany({ where, orderBy: { seq: "desc" }, ...pageWindow(query.page, query.per_page) }),
   ]);
+  const data = await withEventTypes(ctx.db, rows);
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
