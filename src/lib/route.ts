@@ -1,4 +1,4 @@
-import { errorEnvelopeSchema } from "../plugins/error-handler.js";
+import { errorEnvelopeSchema } from "./error-envelope.js";
 
 /** The error answers a route can give, for its OpenAPI description. */
 export function errors(...statuses: number[]) {

@@ -4,9 +4,9 @@ import FindMyWay, { type HTTPMethod } from "find-my-way";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { poolTimedOut, uniqueViolation } from "../db/errors.js";
-import { ERROR_CODE_LIST, type ErrorCode } from "../lib/error-codes.js";
+import { errorEnvelopeSchema } from "../lib/error-envelope.js";
+import type { ErrorCode } from "../lib/error-codes.js";
 import { AppError, type ErrorType } from "../lib/errors.js";
 import { uuidv7Hex } from "../lib/ids.js";
 
@@ -16,19 +16,7 @@ import { uuidv7Hex } from "../lib/ids.js";
  * 4xx answers say what was wrong with the request; 5xx answers never carry internal detail.
  */
 
-export const errorEnvelopeSchema = z
-  .object({
-    error: z
-      .object({
-        type: z.enum(["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "rate_limit_error", "card_error", "api_error"]),
-        code: z.enum(ERROR_CODE_LIST).describe("What went wrong, for programs to branch on: every code is explained in docs/errors.md"),
-        message: z.string(),
-        param: z.string().optional(),
-        request_id: z.string(),
-      })
-      .catchall(z.unknown()),
-  })
-  .meta({ id: "Error" });
+export { errorEnvelopeSchema };
 
 /** Fields clients may read in our objects but never write; sending one is a 400 naming it. */
 export const SERVER_OWNED_FIELDS = new Set([
