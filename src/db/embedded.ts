@@ -89,20 +89,86 @@ async function assertReachableByOthers(dir: string): Promise<void> {
   }
 }
 
-function runningServerPort(databaseDir: string): number | undefined {
-  const pidFile = path.join(databaseDir, "postmaster.pid");
+/** What postmaster.pid (PostgreSQL's lock file) says: its first line is the PID, its fourth the port. */
+function readLockFile(pidFile: string): { pid: number; port: number } | undefined {
   if (!existsSync(pidFile)) return undefined;
   const lines = readFileSync(pidFile, "utf8").split("\n");
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  return { pid, port };
+}
+
+/** Whether a PostgreSQL answers on the port: a login that succeeds, within a short timeout. */
+export async function answers(port: number, timeoutMs = 2_000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: connectionString(port, "postgres"), connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {});
   try {
-    process.kill(pid, 0);
-    return port;
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
   } catch {
-    return undefined; // stale lock file from a crash; PostgreSQL replaces it when it starts
+    return false;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
+
+/**
+ * Whether the PID may still be a postmaster: alive, not a zombie (a killed server its parent has
+ * not reaped yet still answers kill(pid, 0)), and — where /proc tells — running `postgres`.
+ */
+function mayBePostmaster(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+  if (process.platform !== "linux") return true;
+  try {
+    // "pid (comm) state ...": comm may hold spaces and parentheses, so split at the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const state = stat.slice(close + 2, close + 3);
+    return state !== "Z" && state !== "X" && comm === "postgres";
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/**
+ * The port of a PostgreSQL already serving this data directory, decided by a connection that
+ * answers — not by the lock file's PID, which after a crash may name a zombie or a reused PID.
+ * A live postmaster that does not answer yet (starting, recovering) is waited for a while.
+ * When nothing serves the directory, a lock file naming a live process that is no postmaster is
+ * made to name a PID that cannot exist, so PostgreSQL replaces it instead of refusing to start
+ * ("lock file already exists"); its own check for orphaned backends (shared memory) still applies.
+ */
+async function runningServerPort(databaseDir: string, waitMs = 15_000): Promise<number | undefined> {
+  const pidFile = path.join(databaseDir, "postmaster.pid");
+  const lock = readLockFile(pidFile);
+  if (!lock) return undefined;
+  const deadline = Date.now() + waitMs;
+  while (true) {
+    if (await answers(lock.port)) return lock.port;
+    if (!mayBePostmaster(lock.pid)) break;
+    if (Date.now() > deadline) {
+      throw new Error(`PostgreSQL (PID ${lock.pid}) holds ${databaseDir} but does not answer on port ${lock.port}: stop it, or wait until it is up.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const again = readLockFile(pidFile);
+  if (again && again.pid === lock.pid) {
+    // Above any pid_max Linux allows (2^22): kill() answers ESRCH, so PostgreSQL takes the file for stale.
+    const lines = readFileSync(pidFile, "utf8").split("\n");
+    lines[0] = String(IMPOSSIBLE_PID);
+    await fs.writeFile(pidFile, lines.join("\n"));
+  }
+  return undefined;
+}
+
+const IMPOSSIBLE_PID = 2 ** 22 + 1;
 
 function connectionString(port: number, database: string): string {
   return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
@@ -129,7 +195,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.log ?? (() => {});
   await fs.mkdir(options.dataDir, { recursive: true });
 
-  const runningPort = runningServerPort(databaseDir);
+  const runningPort = await runningServerPort(databaseDir);
   if (runningPort !== undefined) {
     const adminUrl = connectionString(runningPort, "postgres");
     await ensureDatabase(adminUrl, database);
@@ -139,9 +205,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (isRoot()) await assertReachableByOthers(databaseDir);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recent: string[] = [];
+  let attemptLog: string[] = [];
   const remember = (message: unknown) => {
     const text = String(message instanceof Error ? message.message : message).trim();
     if (!text) return;
+    attemptLog.push(text);
     recent.push(text);
     if (recent.length > 20) recent.shift();
     log(text);
@@ -167,7 +235,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.initialise();
   }
   try {
-    await server.start();
+    // After a kill -9 the old server's backends may hold its shared memory a moment longer:
+    // PostgreSQL then refuses to start; it succeeds once they are gone.
+    for (let attempt = 0; ; attempt++) {
+      attemptLog = [];
+      try {
+        await server.start();
+        break;
+      } catch (err) {
+        const transient = attemptLog.some((line) => /shared memory block is still in use|lock file .* already exists/.test(line));
+        if (!transient || attempt >= 6) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
     running.add(server as unknown as { process?: { kill(signal: string): boolean } });
   } catch (err) {
     throw new Error(
