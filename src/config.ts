@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -148,7 +149,8 @@ const envSchema = z
     STRIPE_FEE_PERCENT: percentBps(290, 99.99),
     STRIPE_FEE_FIXED: int(30, 0, 10_000),
     CANDLE_FEE_PERCENT: percentBps(100, 100),
-    CONTRACT_SETTLEMENT_LEASE: int(60, 5, 3_600),
+    CONTRACT_SETTLEMENT_LEASE: int(10, 5, 3_600),
+    NODE_ID: optionalString,
     STOCK_HOLD_MINUTES: int(30, 1, 7 * 24 * 60),
     STOCK_HOLD_MAX_SHARE: int(50, 1, 100),
     SUBSCRIPTION_RETRY_SCHEDULE: durationList([3_600, 21_600, 86_400]),
@@ -196,6 +198,8 @@ export interface Config {
   /** Apply migrations at boot; false when `npm run migrate` runs as a release step instead. */
   migrateOnBoot: boolean;
   dataDir: string;
+  /** This node's name for its leases: unique per live node, the same across its restarts (docs/operations.md). */
+  nodeId: string;
   database: { url: string | undefined; poolSize: number; transactionTimeout: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
@@ -253,6 +257,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     migrateOnBoot: e.MIGRATE_ON_BOOT,
     dataDir: e.DATA_DIR,
+    nodeId: e.NODE_ID ?? `${os.hostname()}:${e.DATA_DIR}`,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionTimeout: e.DATABASE_TRANSACTION_TIMEOUT, embeddedPort: e.EMBEDDED_PG_PORT },
     auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
