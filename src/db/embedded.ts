@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -27,6 +28,8 @@ export interface EmbeddedPostgresOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+  /** What the watchdog does (PostgreSQL died, started again). */
+  notice?: (line: string) => void;
 }
 
 const USER = "postgres";
@@ -193,6 +196,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const databaseDir = path.join(options.dataDir, "pg");
   const database = options.database ?? "candle";
   const log = options.log ?? (() => {});
+  const notice = options.notice ?? log;
   await fs.mkdir(options.dataDir, { recursive: true });
 
   const runningPort = await runningServerPort(databaseDir);
@@ -234,21 +238,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await fs.rm(databaseDir, { recursive: true, force: true });
     await server.initialise();
   }
-  try {
+  const handle = server as unknown as { process?: ChildProcess };
+  const startServer = async () => {
     // After a kill -9 the old server's backends may hold its shared memory a moment longer:
     // PostgreSQL then refuses to start; it succeeds once they are gone.
     for (let attempt = 0; ; attempt++) {
       attemptLog = [];
       try {
         await server.start();
-        break;
+        return;
       } catch (err) {
+        handle.process = undefined; // the failed start's process is gone: stop() must not wait for it
         const transient = attemptLog.some((line) => /shared memory block is still in use|lock file .* already exists/.test(line));
         if (!transient || attempt >= 6) throw err;
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
     }
-    running.add(server as unknown as { process?: { kill(signal: string): boolean } });
+  };
+  try {
+    await startServer();
+    running.add(handle as { process?: { kill(signal: string): boolean } });
   } catch (err) {
     throw new Error(
       `Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). ` +
@@ -259,6 +268,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const adminUrl = connectionString(options.port, "postgres");
   await ensureDatabase(adminUrl, database);
   let stopped = false;
+  // The watchdog: PostgreSQL exiting on its own (killed, crashed) is started again, with backoff,
+  // until it runs or we stop it; meanwhile requests get 503 database_unavailable.
+  const watch = () => {
+    handle.process?.once("exit", (code, signal) => {
+      if (stopped) return;
+      handle.process = undefined;
+      notice(`embedded PostgreSQL exited (${signal ?? `code ${code}`}); starting it again`);
+      void restart(0);
+    });
+  };
+  const restart = async (attempt: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      await startServer();
+      if (stopped) return void (await server.stop());
+      notice(`embedded PostgreSQL started again on 127.0.0.1:${options.port}`);
+      watch();
+    } catch (err) {
+      notice(`embedded PostgreSQL did not start again: ${err instanceof Error ? err.message : String(err)}`);
+      setTimeout(() => void restart(attempt + 1), Math.min(10_000, 500 * 2 ** attempt)).unref();
+    }
+  };
+  watch();
   return {
     url: connectionString(options.port, database),
     adminUrl,

@@ -8,7 +8,8 @@ import { answers, makeScratchDir, startEmbeddedPostgres, type EmbeddedPostgresHa
 /**
  * A crash leaves postmaster.pid behind, and its PID may still be alive: a zombie not yet reaped,
  * or a number the system gave to another process since. Startup decides "running" by a connection
- * that answers, and otherwise starts PostgreSQL, on the first try.
+ * that answers, and otherwise starts PostgreSQL, on the first try. A server of ours that dies is
+ * started again.
  */
 
 let dir: string;
@@ -53,6 +54,19 @@ describe("the embedded PostgreSQL after a crash", () => {
     await writeStaleLockFile(process.pid);
     handle = await startEmbeddedPostgres({ dataDir: dir, port });
     expect(handle.owned).toBe(true);
+    expect(await answers(port)).toBe(true);
+  });
+
+  it("starts its own PostgreSQL again when it dies (the watchdog)", async () => {
+    const pidFile = path.join(dir, "pg", "postmaster.pid");
+    const pidOf = async () => Number((await fs.readFile(pidFile, "utf8").catch(() => "")).split("\n")[0]);
+    const killed = await pidOf();
+    process.kill(killed, "SIGKILL");
+    const end = Date.now() + 60_000;
+    while (!((await pidOf()) !== killed && (await answers(port)))) {
+      if (Date.now() > end) throw new Error("PostgreSQL was not started again");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(await answers(port)).toBe(true);
   });
 
