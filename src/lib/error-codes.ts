@@ -42,6 +42,7 @@ const table = {
   // ── permission (403) ──
   forbidden: { status: [403], description: "The caller's role does not allow this route." },
   insufficient_role: { status: [403], description: "Only an owner can give a role other than member." },
+  user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },
   waitlist_not_granted: { status: [403], description: "The platform is invite-only and this email has not been granted access from the waitlist." },
   not_product_seller: { status: [403], description: "Only the product's seller, an editor or the key can change it." },
@@ -120,6 +121,13 @@ const table = {
   own_product: { status: [422], description: "Sellers cannot buy their own products." },
   quantity_too_large: { status: [422], description: "A cart line holds a limited number of units." },
   season_overlap: { status: [422], description: "A seasonal price overlaps another season of the product." },
+  buyer_suspended: { status: [409], description: "A buyer of the contract (or the subscriber) is suspended: they are not charged until unsuspended; `message` names them." },
+  seller_suspended: {
+    status: [409],
+    description:
+      "A seller of the contract (or of the subscription, or of a new product) is suspended: they are neither paid nor list anything new until unsuspended; `message` names them.",
+  },
+  last_owner: { status: [409], description: "The user is the platform's last owner not suspended: suspending them would leave the platform without one." },
   seller_not_ready: { status: [422], description: "A seller cannot be paid yet: their bank account is missing or cannot receive payouts." },
   stock_hold_limit: { status: [422], description: "Too many units of the product are held for unpaid contracts." },
   too_many_buyers: { status: [422], description: "A contract has a limited number of buyers." },

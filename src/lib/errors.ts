@@ -107,3 +107,10 @@ export class ServiceUnavailableError extends AppError {
     super(503, "api_error", code, message, { headers: { "retry-after": "1" } });
   }
 }
+
+/** 403 `user_suspended`: the user's sign-ins, sessions and purchases are refused while an admin has them suspended. */
+export class UserSuspendedError extends PermissionError {
+  constructor() {
+    super("user_suspended", "This user is suspended by the platform: they cannot sign in or act until an admin unsuspends them.");
+  }
+}

@@ -45,6 +45,7 @@ export const SERVER_OWNED_FIELDS = new Set([
   "detailsSubmitted",
   "authenticated",
   "scheduledDeletion",
+  "suspended",
   "paymentMethods",
   "isAvailableInStock",
   "effectivePrice",

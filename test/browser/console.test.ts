@@ -99,6 +99,29 @@ describe("an owner's journeys", () => {
     expect((await api("GET", `/v1/users/${world.mia.id}`)).json().role).toBe("editor");
   });
 
+  it("suspends that user, and lifts the suspension", async () => {
+    await page.getByRole("button", { name: "Suspend", exact: true }).click();
+    await page
+      .locator(".facts")
+      .getByText(/^since /)
+      .waitFor();
+    const suspended = (await api("GET", `/v1/users/${world.mia.id}`)).json();
+    expect(suspended.suspended).toMatch(/Z$/);
+    // The suspended user's own session is refused by the API from now on.
+    const theirs = await world.t.request({ method: "GET", url: "/v1/users/auth", headers: bearer(world.mia.token) });
+    expect(theirs.statusCode).toBe(403);
+    await go("Users", "Users");
+    await page.getByLabel("Suspension").selectOption("true");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: world.mia.email }).click();
+    await heading(world.mia.email).waitFor();
+    await page.getByRole("button", { name: "Unsuspend", exact: true }).click();
+    await page.getByRole("button", { name: "Suspend", exact: true }).waitFor();
+    expect((await api("GET", `/v1/users/${world.mia.id}`)).json().suspended).toBeNull();
+    const types = (await api("GET", `/v1/events?filter[object_id]=${world.mia.id}`)).json().data.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["user.suspended", "user.unsuspended"]));
+  });
+
   it("settles an open contract", async () => {
     await go("Contracts", "Contracts");
     await page.getByLabel("Status").selectOption("open");
@@ -144,6 +167,30 @@ describe("an owner's journeys", () => {
         { timeout: 20_000, interval: 250 },
       )
       .toBeGreaterThan(0);
+
+    // Resend it: the receiver gets contract.paid a second time.
+    const event = (await api("GET", `/v1/events?filter[object_id]=${world.openContractId}&filter[type]=contract.paid`)).json().data[0];
+    const delivery = (await api("GET", `/v1/webhooks/${world.webhookId}/deliveries?per_page=100`)).json().data.find((d: { event_id: string }) => d.event_id === event.id);
+    await deliveries.getByRole("button", { name: `Resend delivery ${delivery.id} (contract.paid)` }).click();
+    await page.getByText(/is pending again\.$/).waitFor();
+    await world.receiver.waitFor(2, (r) => r.headers["candle-event-type"] === "contract.paid" && r.body.includes(world.openContractId));
+  });
+
+  it("lists every subscription of the platform, filtered by state and subscriber", async () => {
+    await go("Subscriptions", "Subscriptions");
+    await page.getByLabel("State").selectOption("active");
+    await page.getByLabel("Subscriber").fill("ben@lakeside.test");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const table = page.getByRole("region", { name: "Subscriptions (1)" });
+    await table.getByRole("link", { name: "ben@lakeside.test" }).waitFor();
+    await table.getByText("active", { exact: true }).waitFor();
+    await page.getByLabel("State").selectOption("ended");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("Subscriptions (0): none.").waitFor();
+    await page.getByLabel("State").selectOption("");
+    await page.getByLabel("Subscriber").fill("");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("region", { name: "Subscriptions (1)" }).waitFor();
   });
 
   it("reads the volume chart and the top buyers", async () => {
@@ -193,6 +240,100 @@ describe("an owner's journeys", () => {
       expect(unlabelled, link).toEqual([]);
     }
     expect(pageErrors).toEqual([]);
+  });
+});
+
+/** Text whose colour against its background is below WCAG AA (4.5:1; 3:1 for large text), on the current page. */
+const LOW_CONTRAST = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none" || el.getClientRects().length === 0) continue;
+    if (el.closest(".visually-hidden, svg")) continue;
+    const fg = lum(rgb(style.color).slice(0, 3));
+    const bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) low.push(el.tagName + " " + el.textContent.trim().slice(0, 40) + " " + ratio.toFixed(2));
+  }
+  return low;
+})()`;
+
+describe("keyboard and contrast", () => {
+  it("goes from the skip link to a user's page with the keyboard alone", async () => {
+    // A fresh load: the page is drawn once, and its heading takes focus then.
+    await page.goto(`${world.base}/console#/settings`);
+    await page.reload();
+    await heading("Platform settings").waitFor();
+    // A page's heading takes focus when it is drawn; going back from it reaches every control of the header, then the skip link.
+    const focused = () => page.evaluate<string>(`document.activeElement.textContent.trim()`);
+    const seen: string[] = [];
+    for (let i = 0; i < 20 && seen.at(-1) !== "Skip to content"; i++) {
+      await page.keyboard.press("Shift+Tab");
+      seen.push(await focused());
+    }
+    expect(seen.reverse()).toEqual([
+      "Skip to content",
+      "Settings",
+      "Users",
+      "Products",
+      "Contracts",
+      "Subscriptions",
+      "Transactions",
+      "Events",
+      "Webhooks",
+      "Waitlist",
+      "Sign out",
+    ]);
+    // The menu's links come next, in order: Users is the second.
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await expect(focused()).resolves.toBe("Users");
+    await page.keyboard.press("Enter");
+    await heading("Users").waitFor();
+    await page.getByLabel("Search").focus();
+    await page.keyboard.type("sam");
+    await page.keyboard.press("Enter");
+    // The search's answer replaces the list: its link is the one to follow.
+    const link = page.getByRole("region", { name: "Users (1)" }).getByRole("link", { name: "sam@lakeside.test" });
+    await link.focus();
+    await page.keyboard.press("Enter");
+    await heading("sam@lakeside.test").waitFor();
+  });
+
+  it("every page's text meets WCAG AA contrast", async () => {
+    for (const [hash, title] of [
+      ["#/settings", "Platform settings"],
+      ["#/users", "Users"],
+      [`#/users/${world.buyer.id}`, world.buyer.email],
+      ["#/products", "Products"],
+      ["#/contracts", "Contracts"],
+      [`#/contracts/${world.openContractId}`, `Contract ${world.openContractId}`],
+      ["#/subscriptions", "Subscriptions"],
+      ["#/transactions", "Transactions and analytics"],
+      ["#/events", "Events"],
+      [`#/webhooks/${world.webhookId}`, "Back office"],
+      ["#/waitlist", "Waitlist"],
+    ] as const) {
+      await page.goto(`${world.base}/console${hash}`);
+      await heading(title).waitFor();
+      await page.locator("main .loading").waitFor({ state: "detached" });
+      expect(await page.evaluate<string[]>(LOW_CONTRAST), hash).toEqual([]);
+    }
   });
 });
 

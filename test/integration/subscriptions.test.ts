@@ -78,6 +78,7 @@ const SUBSCRIPTION_FIELDS = [
   "isPaused",
   "pausedAt",
   "pausedUntil",
+  "pauseReason",
   "cycle",
   "startDate",
   "ended",
@@ -366,6 +367,54 @@ describe("reading subscriptions", () => {
   });
 });
 
+describe("GET /v1/subscriptions (every subscription of the platform)", () => {
+  it("the key and admins list them, filtered and sorted; editors and members 403; another platform's key sees none", async () => {
+    const bob = await buyerWithCard();
+    const dan = await buyerWithCard();
+    const first = await subscribed(bob, (await contract([bob])).id);
+    const second = await subscribed(dan, (await contract([dan], [{ user_id: sam.id, price: 20000 }])).id);
+    const list = (query = "", headers = key()) => t.request({ method: "GET", url: `/v1/subscriptions${query}`, headers });
+    const ids = async (query: string, headers = key()) => {
+      const res = await list(query, headers);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().data.map((s: Json) => s.id);
+    };
+    const both = `?filter[user_id]=${bob.id},${dan.id}`;
+    const page = (await list(both)).json();
+    expect(page.data.map((s: Json) => s.id)).toEqual([second.id, first.id]);
+    expect(page.meta).toMatchObject({ total: 2, current_page: 1, per_page: 15 });
+    expect(page.data[0]).toEqual(await get(second.id));
+    expect(await ids(`${both}&sort=price`)).toEqual([first.id, second.id]);
+    expect(await ids(`${both}&per_page=1&page=2`)).toEqual([first.id]);
+    expect(await ids(`?filter[contract_id]=${second.contract_id}`)).toEqual([second.id]);
+    expect(await ids(`?filter[user_id]=${bob.id}`, bearer((await t.createUser(acme, "admin")).token))).toEqual([first.id]);
+    expect(await ids(`?filter[user_id]=${bob.id}`, bearer((await t.createUser(acme, "owner")).token))).toEqual([first.id]);
+    // The attack: a member, an editor, a subscriber or another platform's key.
+    failed(await list(both, bearer(bob.token)), 403, "insufficient_role");
+    failed(await list(both, bearer((await t.createUser(acme, "editor")).token)), 403, "insufficient_role");
+    failed(await list(both, {}), 401);
+    const theirs = (await list(both, bearer(other.apiKey))).json();
+    expect(theirs).toMatchObject({ data: [], meta: { total: 0 } });
+    expect((await list("", bearer(other.apiKey))).json().meta.total).toBe(0);
+    failed(await list("?filter[status]=sleeping"), 400);
+    failed(await list("?sort=user_id"), 400);
+    failed(await list("?filter[plan]=x"), 400);
+
+    // Status: active, paused, past_due, ended — each one in one of them.
+    expect(await ids(`${both}&filter[status]=active`)).toEqual([second.id, first.id]);
+    expect((await pause(first.id)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=paused`)).toEqual([first.id]);
+    expect(await ids(`${both}&filter[status]=active`)).toEqual([second.id]);
+    expect(await ids(`${both}&filter[isPaused]=true`)).toEqual([first.id]);
+    expect((await end(second.id, dan)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=ended`)).toEqual([second.id]);
+    expect(await ids(`${both}&filter[status]=ended,paused`)).toEqual([second.id, first.id]);
+    expect(await ids(`${both}&filter[isActive]=true`)).toEqual([first.id]);
+    expect((await end(first.id, bob)).statusCode).toBe(200);
+    expect(await ids(`${both}&filter[status]=paused`)).toEqual([]);
+  });
+});
+
 describe("pause, resume, end", () => {
   it("routes: who may, and 400 / 401 / 403 / 404 / 409 for the transitions that cannot be", async () => {
     const bob = await buyerWithCard();
@@ -383,7 +432,7 @@ describe("pause, resume, end", () => {
     const admin = await t.createUser(acme, "admin");
     const paused = await pause(sub.id, undefined, bearer(admin.token));
     expect(paused.statusCode, paused.body).toBe(200);
-    expect(paused.json()).toMatchObject({ isPaused: true, pausedUntil: null, isActive: true });
+    expect(paused.json()).toMatchObject({ isPaused: true, pausedUntil: null, pauseReason: "admin", isActive: true });
     expect(paused.json().pausedAt).toMatch(/Z$/);
     await expectEventOf(paused, "subscription.paused");
     failed(await pause(sub.id), 409, "subscription_paused");
@@ -395,7 +444,7 @@ describe("pause, resume, end", () => {
     failed(await t.request({ method: "PUT", url: `/v1/subscriptions/auth/${sub.id}/resume`, headers: bearer(bob.token), payload: { now: true } }), 400);
     const resumed = await resume(sub.id, bob);
     expect(resumed.statusCode, resumed.body).toBe(200);
-    expect(resumed.json()).toMatchObject({ isPaused: false, isActive: true });
+    expect(resumed.json()).toMatchObject({ isPaused: false, pauseReason: null, isActive: true });
     await expectEventOf(resumed, "subscription.resumed");
 
     failed(await end(sub.id, sam), 403, "not_subscriber");
@@ -662,6 +711,38 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     await runRenewals();
     await expectPaidOnce(sub, resumed.currentPeriodEnd);
     expect((await end(sub.id, bob)).statusCode).toBe(200);
+  });
+
+  it("a renewal that would charge a suspended subscriber or pay a suspended seller pauses the subscription instead; a suspended subscriber cannot subscribe", async () => {
+    const bob = await buyerWithCard();
+    const sub = await subscribed(bob, (await contract([bob])).id, { cycle: "weekly" });
+    const suspend = (id: string) => t.request({ method: "PUT", url: `/v1/users/${id}/suspend`, headers: key() });
+    const unsuspend = (id: string) => t.request({ method: "PUT", url: `/v1/users/${id}/unsuspend`, headers: key() });
+    expect((await suspend(bob.id)).statusCode).toBe(200);
+    failed(await subscribe(bob, (await contract([bob])).id), 403, "user_suspended");
+    clock.advance(WEEK + 60_000);
+    await runRenewals();
+    expect(await allIntentsOf(sub)).toHaveLength(1);
+    expect(await get(sub.id)).toMatchObject({ isPaused: true, pausedUntil: null, pauseReason: "buyer_suspended", failedAttempts: 0, pastDue: false });
+    expect((await eventsAbout(sub.id)).map((e) => e.type)).toContain("subscription.paused");
+    failed(await resume(sub.id, bob), 403, "user_suspended");
+    expect((await unsuspend(bob.id)).statusCode).toBe(200);
+    expect((await resume(sub.id, bob)).statusCode).toBe(200);
+
+    // A seller suspended: the same, whoever the subscriber.
+    const seller = await t.createUser(acme, "member");
+    await onboardSeller(t, acme, seller.id);
+    const dan = await buyerWithCard();
+    const theirs = await subscribed(dan, (await contract([dan], [{ user_id: seller.id, price: 3000 }])).id, { cycle: "weekly" });
+    expect((await suspend(seller.id)).statusCode).toBe(200);
+    failed(await subscribe(bob, (await contract([bob], [{ user_id: seller.id, price: 3000 }])).id), 409, "seller_suspended");
+    clock.advance(WEEK + 60_000);
+    await runRenewals();
+    expect(await allIntentsOf(theirs)).toHaveLength(1);
+    expect(await get(theirs.id)).toMatchObject({ isPaused: true, pauseReason: "seller_suspended", failedAttempts: 0 });
+    expect((await unsuspend(seller.id)).statusCode).toBe(200);
+    expect((await end(sub.id, bob)).statusCode).toBe(200);
+    expect((await end(theirs.id, dan)).statusCode).toBe(200);
   });
 
   it("an ended subscription is never charged again", async () => {

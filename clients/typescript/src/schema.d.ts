@@ -388,6 +388,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Suspend a user
+         * @description While `suspended` is set the user cannot sign in (403 `user_suspended` on the code), their sessions are refused (403 `user_suspended`), and no settlement or renewal charges them or pays them (409 `buyer_suspended`, `seller_suspended`). Reversible: `PUT /users/:id/unsuspend`. The platform key or a user of a strictly higher role (owners do not suspend owners, nobody themself: 403 `user_role_protected`); 409 `last_owner` for the last owner not suspended. Already suspended: answered as it is. Records `user.suspended`.
+         */
+        put: operations["suspendUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Unsuspend a user
+         * @description `suspended` back to null: the user may sign in, and their sessions work again. Who: as for suspending (403 `user_role_protected`). Not suspended: answered as it is. Records `user.unsuspended`.
+         */
+        put: operations["unsuspendUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{id}/image": {
         parameters: {
             query?: never;
@@ -999,7 +1039,7 @@ export interface paths {
         put?: never;
         /**
          * Create a product
-         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given.
+         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. A suspended seller lists nothing new: 409 `seller_suspended`.
          */
         post: operations["createProduct"];
         delete?: never;
@@ -1770,6 +1810,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's subscriptions
+         * @description Every subscription of the platform, newest first: the platform key or an admin (else 403). `filter[status]` is what each one is now: `ended`, else `past_due`, else `paused`, else `active`.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/user/{user_id}": {
         parameters: {
             query?: never;
@@ -2253,7 +2313,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2305,6 +2365,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2320,7 +2382,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2396,6 +2458,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2431,6 +2495,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2928,6 +2994,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -2964,6 +3032,8 @@ export interface components {
             /** @description A new email waiting for its confirmation code; `email` changes when it is confirmed */
             pendingEmail: string | null;
             scheduledDeletion: string | null;
+            /** @description Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid */
+            suspended: string | null;
             /**
              * @description The user's role on the platform
              * @enum {string}
@@ -3006,6 +3076,8 @@ export interface components {
             pausedAt: string | null;
             /** @description When the latest pause ends by itself (null: until resumed) */
             pausedUntil: string | null;
+            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
+            pauseReason: ("admin" | "buyer_suspended" | "seller_suspended") | null;
             /** @enum {string} */
             cycle: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
             /** @description The billing anchor: period n starts n cycles after it */
@@ -3579,6 +3651,7 @@ export interface operations {
                      *         ],
                      *         "pendingEmail": "pending email",
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
@@ -3757,6 +3830,7 @@ export interface operations {
                      *         ],
                      *         "pendingEmail": "pending email",
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
@@ -4818,6 +4892,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -4929,6 +5004,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5053,6 +5129,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5150,6 +5227,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5323,6 +5401,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5498,6 +5577,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5628,6 +5708,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -5692,6 +5773,8 @@ export interface operations {
                 "filter[username]"?: string | string[];
                 /** @description true: only users scheduled for deletion */
                 "filter[scheduledDeletion]"?: "true" | "false";
+                /** @description true: only suspended users; false: only the others */
+                "filter[suspended]"?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -5749,6 +5832,7 @@ export interface operations {
                      *           ],
                      *           "pendingEmail": "pending email",
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
@@ -5921,6 +6005,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6070,6 +6155,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6228,6 +6314,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6396,6 +6483,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6537,6 +6625,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6680,6 +6769,335 @@ export interface operations {
             };
         };
     };
+    suspendUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unsuspendUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addUserImage: {
         parameters: {
             query?: never;
@@ -6754,6 +7172,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -6954,6 +7373,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7127,6 +7547,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7256,6 +7677,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -7458,6 +7880,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7556,6 +7979,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -7780,6 +8204,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -7991,6 +8416,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8202,6 +8628,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8448,6 +8875,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8590,6 +9018,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8857,6 +9286,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -9092,6 +9522,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -9311,6 +9742,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9520,6 +9952,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9722,6 +10155,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -9975,6 +10409,7 @@ export interface operations {
                      *       ],
                      *       "pendingEmail": "pending email",
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -12958,6 +13393,25 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22248,6 +22702,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22283,6 +22738,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22474,6 +22930,148 @@ export interface operations {
             };
         };
     };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, startDate, price; prefix with - for descending. */
+                sort?: "created" | "-created" | "startDate" | "-startDate" | "price" | "-price";
+                /** @description active, paused, past_due, ended (ended wins over the others, then past_due, then paused) */
+                "filter[status]"?: string | string[];
+                /** @description One or more subscriber's user ids, comma-separated */
+                "filter[user_id]"?: string | string[];
+                /** @description One or more contract ids, comma-separated */
+                "filter[contract_id]"?: string | string[];
+                /** @description true: not ended */
+                "filter[isActive]"?: "true" | "false";
+                "filter[isPaused]"?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "service_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "price": 2500,
+                     *           "isActive": true,
+                     *           "isPaused": true,
+                     *           "pausedAt": "2026-03-02T09:30:00Z",
+                     *           "pausedUntil": "2026-03-02T09:30:00Z",
+                     *           "pauseReason": "admin",
+                     *           "cycle": "hourly",
+                     *           "startDate": "start date",
+                     *           "ended": "2026-03-02T09:30:00Z",
+                     *           "mode": "test",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "currency": "usd",
+                     *           "currentPeriodStart": "current period start",
+                     *           "currentPeriodEnd": "current period end",
+                     *           "pastDue": true,
+                     *           "failedAttempts": 1,
+                     *           "nextAttempt": "2026-03-02T09:30:00Z",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Subscription"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listUserSubscriptions: {
         parameters: {
             query?: {
@@ -22518,6 +23116,7 @@ export interface operations {
                      *           "isPaused": true,
                      *           "pausedAt": "2026-03-02T09:30:00Z",
                      *           "pausedUntil": "2026-03-02T09:30:00Z",
+                     *           "pauseReason": "admin",
                      *           "cycle": "hourly",
                      *           "startDate": "start date",
                      *           "ended": "2026-03-02T09:30:00Z",
@@ -22666,6 +23265,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22787,6 +23387,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -22939,6 +23540,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -23162,6 +23764,7 @@ export interface operations {
                      *       "isPaused": true,
                      *       "pausedAt": "2026-03-02T09:30:00Z",
                      *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
                      *       "cycle": "hourly",
                      *       "startDate": "start date",
                      *       "ended": "2026-03-02T09:30:00Z",
@@ -25176,7 +25779,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -25418,7 +26021,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

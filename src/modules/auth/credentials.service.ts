@@ -3,7 +3,7 @@ import { Prisma } from "../../db/client.js";
 import type { Mode, Role } from "../../generated/prisma/enums.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { sha256Hex } from "../../lib/crypto.js";
-import { AuthenticationError } from "../../lib/errors.js";
+import { AuthenticationError, UserSuspendedError } from "../../lib/errors.js";
 import type { CachedKey, KeyCache } from "./key-cache.js";
 import type { SessionCache } from "./session-cache.js";
 import type { TokenService } from "./tokens.js";
@@ -102,12 +102,14 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
       const mark = sessionCache?.mark() ?? 0;
       // The session must still be live (revoking a family revokes its access tokens at once), and the
       // role is read from the database, not the token, so a demotion takes effect at once too.
-      const [user] = await db.$queryRaw<(PlatformRow & { user_id: string; role: Role | null })[]>`
-        SELECT u.id AS user_id, m.role::text AS role, ${PLATFORM_COLUMNS}
+      const [user] = await db.$queryRaw<(PlatformRow & { user_id: string; role: Role | null; suspended: Date | null })[]>`
+        SELECT u.id AS user_id, m.role::text AS role, u.suspended, ${PLATFORM_COLUMNS}
         FROM users u JOIN platforms p ON p.id = u.platform_id LEFT JOIN memberships m ON m.user_id = u.id
         WHERE u.id = ${claims.sub} AND u.platform_id = ${claims.pid} AND u.mode = ${claims.mode}::"Mode" AND u.deleted IS NULL
           AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = ${claims.sid} AND r.user_id = u.id AND r.revoked IS NULL)`;
       if (!user) throw new AuthenticationError("token_revoked", "The access token's session was revoked or its user no longer exists. Sign in again.");
+      // Suspending evicts the user's cached sessions (`user:<id>`), so this read sees it at once.
+      if (user.suspended) throw new UserSuspendedError();
       const identity = { userId: user.user_id, sessionId: claims.sid, role: user.role ?? "member", platform: toPlatform(user) };
       sessionCache?.set(identity, mark);
       return identity;

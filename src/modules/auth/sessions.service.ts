@@ -1,7 +1,7 @@
 import type { Db, Prisma } from "../../db/client.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import { randomBase62, sha256Hex } from "../../lib/crypto.js";
-import { AuthenticationError } from "../../lib/errors.js";
+import { AuthenticationError, UserSuspendedError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import type { Clock } from "../../lib/time.js";
 import type { UsersService, UserView } from "../users/index.js";
@@ -82,6 +82,7 @@ export function createSessionsService(deps: {
         const user = await users.view({ platformId: row.platformId, mode: row.mode }, row.userId, tx).catch(() => {
           throw new AuthenticationError("refresh_token_invalid", "The session's user no longer exists.");
         });
+        if (user.suspended) throw new UserSuspendedError();
         const next = await newRefreshToken(tx, user, row.familyId);
         const { token, expiresIn } = accessToken(user, row.familyId);
         return { reused: false, session: { token, refreshToken: next, expiresIn, user } };

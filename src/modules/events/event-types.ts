@@ -13,6 +13,8 @@ export const EVENT_TYPE_LIST = {
     object: "user",
     description: "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), or signing in cancelled a scheduled deletion.",
   },
+  "user.suspended": { object: "user", description: "A user was suspended (`suspended`): no sign-in or session, neither charged nor paid, until unsuspended." },
+  "user.unsuspended": { object: "user", description: "A suspended user was unsuspended (`suspended` is null again)." },
   "user.deletion_scheduled": { object: "user", description: "A user was scheduled for deletion (`scheduledDeletion`)." },
   "user.deleted": { object: "user", description: "A user's personal data was erased; the object is what remains." },
   "waitlist_entry.created": { object: "waitlist_entry", description: "Someone joined the waitlist." },
@@ -96,7 +98,11 @@ export const EVENT_TYPE_LIST = {
   },
   "subscription.renewal_skipped": { object: "subscription", description: "A cycle fell due while the subscription was paused: not charged, the period moved on." },
   "subscription.past_due": { object: "subscription", description: "The last retry of a renewal failed: `pastDue`, no more automatic charges; the buyer was emailed." },
-  "subscription.paused": { object: "subscription", description: "A subscription was paused (`pausedAt`, and `pausedUntil` when it resumes by itself)." },
+  "subscription.paused": {
+    object: "subscription",
+    description:
+      "A subscription was paused (`pausedAt`, and `pausedUntil` when it resumes by itself): by an admin, or by a renewal that fell due while its subscriber or a seller was suspended.",
+  },
   "subscription.resumed": { object: "subscription", description: "A paused subscription resumed: by its subscriber, or by itself at `pausedUntil`." },
   "subscription.ended": { object: "subscription", description: "A subscription ended (`ended`, `isActive` false): by its subscriber, or when the user was erased." },
   "webhook_endpoint.created": { object: "webhook_endpoint", description: "A webhook endpoint was created (never with its secret)." },

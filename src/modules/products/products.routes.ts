@@ -41,9 +41,10 @@ export const productsRoutes: FastifyPluginAsyncZod<{ products: ProductsService; 
         summary: "Create a product",
         description:
           "The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. " +
-          "With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given.",
+          "With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. " +
+          "A suspended seller lists nothing new: 409 `seller_suspended`.",
         body: createProductBody,
-        response: { 201: productSchema, ...errors(400, 401, 403, 404, 422) },
+        response: { 201: productSchema, ...errors(400, 401, 403, 404, 409, 422) },
       },
       config: signedIn,
     },

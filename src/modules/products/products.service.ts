@@ -157,6 +157,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
   async function assertSeller(tx: Prisma.TransactionClient, tenant: Tenant, userId: string): Promise<void> {
     const user = await findActiveUser(tx, tenant, userId);
     if (!user) throw new NotFoundError("user", userId, "user_id");
+    if (user.suspended) throw new ConflictError("seller_suspended", `Seller ${userId} is suspended: they list nothing new until unsuspended.`, "user_id");
   }
 
   /** The seller a new product gets: the one named (editors and keys may name anyone), else the signed-in user. */

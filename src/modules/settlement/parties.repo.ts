@@ -12,12 +12,16 @@ export interface Payer {
   customerId: string | null;
   /** Their default payment method (`pm_…`), if any. */
   defaultPaymentMethodId: string | null;
+  /** Suspended by the platform: not charged until unsuspended. */
+  suspended: boolean;
 }
 
 export interface Payee {
   connectId: string | null;
   /** The account can receive transfers now: onboarding done, and the user not erased. */
   ready: boolean;
+  /** Suspended by the platform: not paid until unsuspended. */
+  suspended: boolean;
 }
 
 export interface Parties {
@@ -28,7 +32,7 @@ export interface Parties {
 export async function loadParties(tx: Tx, platformId: string, who: { payers: readonly string[]; payees: readonly string[] }): Promise<Parties> {
   const users = await tx.user.findMany({
     where: { id: { in: [...who.payers, ...who.payees] }, platformId },
-    select: { id: true, deleted: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
+    select: { id: true, deleted: true, suspended: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
   });
   const methods =
     who.payers.length === 0
@@ -41,11 +45,12 @@ export async function loadParties(tx: Tx, platformId: string, who: { payers: rea
       return {
         customerId: u && !u.deleted ? u.stripeCustomerId : null,
         defaultPaymentMethodId: methods.find((m) => m.userId === userId)?.stripePaymentMethodId ?? null,
+        suspended: !!u?.suspended,
       };
     },
     payee(userId) {
       const u = userOf(userId);
-      return { connectId: u?.stripeConnectId ?? null, ready: !!u?.stripeConnectId && u.chargesEnabled && !u.deleted };
+      return { connectId: u?.stripeConnectId ?? null, ready: !!u?.stripeConnectId && u.chargesEnabled && !u.deleted, suspended: !!u?.suspended };
     },
   };
 }

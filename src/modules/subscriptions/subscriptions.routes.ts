@@ -3,6 +3,7 @@ import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import {
   contractParams,
+  listAllSubscriptionsQuery,
   listSubscriptionsQuery,
   noBody,
   pauseBody,
@@ -41,6 +42,24 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod<{ subscriptions: Subscri
       const result = await subscriptions.subscribe(requireUser(request), request.params.contract_id, request.body ?? {});
       return reply.code(result.complete ? 201 : 202).send(result.subscription);
     },
+  );
+
+  app.get(
+    "/subscriptions",
+    {
+      schema: {
+        operationId: "listSubscriptions",
+        tags,
+        summary: "List the platform's subscriptions",
+        description:
+          "Every subscription of the platform, newest first: the platform key or an admin (else 403). " +
+          "`filter[status]` is what each one is now: `ended`, else `past_due`, else `paused`, else `active`.",
+        querystring: listAllSubscriptionsQuery,
+        response: { 200: subscriptionListSchema, ...errors(400, 401, 403) },
+      },
+      config: admin,
+    },
+    async (request) => subscriptions.list(requireAuth(request), request.query),
   );
 
   app.get(

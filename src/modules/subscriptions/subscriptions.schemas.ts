@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam, instant, modeSchema, optionalBody } from "../../lib/schemas.js";
 import { CYCLES } from "../../domain/subscriptions/periods.js";
 
 // ── the subscription object (docs/api/subscriptions.md) ─────────────────────────────────────────
 
 export const cycleSchema = z.enum(CYCLES);
+
+export const PAUSE_REASONS = ["admin", "buyer_suspended", "seller_suspended"] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export const subscriptionSchema = z
   .object({
@@ -18,6 +21,12 @@ export const subscriptionSchema = z
     isPaused: z.boolean(),
     pausedAt: apiDate.nullable().describe("When the latest pause began"),
     pausedUntil: apiDate.nullable().describe("When the latest pause ends by itself (null: until resumed)"),
+    pauseReason: z
+      .enum(PAUSE_REASONS)
+      .nullable()
+      .describe(
+        "Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused",
+      ),
     cycle: cycleSchema,
     startDate: apiDate.describe("The billing anchor: period n starts n cycles after it"),
     ended: apiDate.nullable(),
@@ -72,5 +81,26 @@ export const listSubscriptionsQuery = z
   .strict();
 
 export type ListSubscriptionsQuery = z.infer<typeof listSubscriptionsQuery>;
+
+/** What a subscription is now: ended, else past due, else paused, else active. */
+export const SUBSCRIPTION_STATUSES = ["active", "paused", "past_due", "ended"] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+const idList = (name: string) => csv(z.string().min(1).max(100)).optional().describe(`One or more ${name} ids, comma-separated`);
+
+/** `GET /subscriptions`: every subscription of the platform, for its key and admins. */
+export const listAllSubscriptionsQuery = z
+  .object({
+    ...pageParams,
+    sort: sortParam(["created", "startDate", "price"], "-created"),
+    "filter[status]": csv(z.enum(SUBSCRIPTION_STATUSES)).optional().describe("active, paused, past_due, ended (ended wins over the others, then past_due, then paused)"),
+    "filter[user_id]": idList("subscriber's user"),
+    "filter[contract_id]": idList("contract"),
+    "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
+    "filter[isPaused]": z.enum(["true", "false"]).optional(),
+  })
+  .strict();
+
+export type ListAllSubscriptionsQuery = z.infer<typeof listAllSubscriptionsQuery>;
 export type SubscribeInput = NonNullable<z.infer<typeof subscribeBody>>;
 export type PauseInput = NonNullable<z.infer<typeof pauseBody>>;

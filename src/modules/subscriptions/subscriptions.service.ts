@@ -11,7 +11,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { DEFAULT_HOLD_RULES, isSellerOf, lockForSubscription, priceForSubscription, type HoldRules } from "../contracts/index.js";
 import { collectedFees, type BaseRates } from "../settlement/index.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
-import type { ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse } from "./subscriptions.schemas.js";
+import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 import type { Tx } from "../../db/tenant.js";
 
@@ -139,6 +139,27 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
       return { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) };
     },
 
+    /** `GET /subscriptions` (key or admin): every subscription of the platform, filtered. */
+    async list(auth: AuthContext, query: ListAllSubscriptionsQuery): Promise<Page<SubscriptionResponse>> {
+      if (!isAdmin(auth)) throw new PermissionError("insufficient_role", "Listing every subscription needs an admin or the platform key.");
+      const statuses = query["filter[status]"];
+      const where: Prisma.SubscriptionWhereInput = {
+        ...tenantOf(auth),
+        incomplete: false,
+        ...(query["filter[user_id]"] ? { userId: { in: query["filter[user_id]"] } } : {}),
+        ...(query["filter[contract_id]"] ? { contractId: { in: query["filter[contract_id]"] } } : {}),
+        ...(query["filter[isActive]"] ? { isActive: query["filter[isActive]"] === "true" } : {}),
+        ...(query["filter[isPaused]"] ? { isPaused: query["filter[isPaused]"] === "true" } : {}),
+        ...(statuses ? { OR: statuses.map(statusWhere) } : {}),
+      };
+      const sort = parseSort<"created" | "startDate" | "price">(query.sort);
+      const [total, rows] = await db.$transaction([
+        db.subscription.count({ where }),
+        db.subscription.findMany({ where, orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }], ...pageWindow(query.page, query.per_page) }),
+      ]);
+      return { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) };
+    },
+
     /** `PUT /subscriptions/:id/pause` (key or admin): its cycles are not charged until it resumes. */
     async pause(auth: AuthContext, id: string, input: PauseInput): Promise<SubscriptionResponse> {
       const now = clock.now();
@@ -147,7 +168,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         const sub = await lockForChange(tx, auth, id);
         assertNotEnded(sub);
         if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null } });
+        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: null } });
         return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
       });
     },
@@ -192,6 +213,20 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
       });
     },
   };
+}
+
+/** The rows in one status; the statuses do not overlap (ended, then past due, then paused, then active). */
+function statusWhere(status: SubscriptionStatus): Prisma.SubscriptionWhereInput {
+  switch (status) {
+    case "ended":
+      return { ended: { not: null } };
+    case "past_due":
+      return { ended: null, pastDue: true };
+    case "paused":
+      return { ended: null, pastDue: false, isPaused: true };
+    case "active":
+      return { ended: null, pastDue: false, isPaused: false };
+  }
 }
 
 export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>;

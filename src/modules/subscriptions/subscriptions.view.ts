@@ -3,7 +3,7 @@ import type { Subscription } from "../../generated/prisma/client.js";
 import { toApiDate } from "../../lib/time.js";
 import { recordEvent } from "../events/index.js";
 import type { EventType } from "../events/index.js";
-import type { SubscriptionResponse } from "./subscriptions.schemas.js";
+import type { PauseReason, SubscriptionResponse } from "./subscriptions.schemas.js";
 
 /** The subscription object: the documented fields, then ours. */
 export function toSubscriptionResponse(s: Subscription): SubscriptionResponse {
@@ -18,6 +18,7 @@ export function toSubscriptionResponse(s: Subscription): SubscriptionResponse {
     isPaused: s.isPaused,
     pausedAt: toApiDate(s.pausedAt),
     pausedUntil: toApiDate(s.pausedUntil),
+    pauseReason: s.isPaused ? ((s.pauseReason as PauseReason | null) ?? "admin") : null,
     cycle: s.cycle,
     startDate: toApiDate(s.startDate),
     ended: toApiDate(s.ended),

@@ -11,10 +11,14 @@ import type { Mode, Role } from "../../generated/prisma/enums.js";
 type Client = Db | Tx;
 
 /** The user (not erased) of this tenant, with the fields the callers need; null when there is none. */
-export async function findActiveUser(client: Client, tenant: Tenant, id: string): Promise<{ id: string; email: string | null; name: string | null; timezone: string } | null> {
+export async function findActiveUser(
+  client: Client,
+  tenant: Tenant,
+  id: string,
+): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null } | null> {
   return client.user.findFirst({
     where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
-    select: { id: true, email: true, name: true, timezone: true },
+    select: { id: true, email: true, name: true, timezone: true, suspended: true },
   });
 }
 

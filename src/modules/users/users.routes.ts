@@ -8,6 +8,7 @@ import {
   imageBody,
   linkBody,
   listUsersQuery,
+  noBody,
   selfLinkParams,
   updateSelfBody,
   updateUserBody,
@@ -227,6 +228,43 @@ export const usersRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async
       config: admin,
     },
     async (request) => toUserResponse(await users.scheduleDeletion(requireAuth(request), request.params.id)),
+  );
+
+  app.put(
+    "/users/:id/suspend",
+    {
+      schema: {
+        operationId: "suspendUser",
+        tags,
+        summary: "Suspend a user",
+        description:
+          "While `suspended` is set the user cannot sign in (403 `user_suspended` on the code), their sessions are refused (403 `user_suspended`), and no settlement or renewal charges them or pays them (409 `buyer_suspended`, `seller_suspended`). Reversible: `PUT /users/:id/unsuspend`. " +
+          "The platform key or a user of a strictly higher role (owners do not suspend owners, nobody themself: 403 `user_role_protected`); 409 `last_owner` for the last owner not suspended. Already suspended: answered as it is. Records `user.suspended`.",
+        params: userParams,
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.suspend(requireAuth(request), request.params.id)),
+  );
+
+  app.put(
+    "/users/:id/unsuspend",
+    {
+      schema: {
+        operationId: "unsuspendUser",
+        tags,
+        summary: "Unsuspend a user",
+        description:
+          "`suspended` back to null: the user may sign in, and their sessions work again. Who: as for suspending (403 `user_role_protected`). Not suspended: answered as it is. Records `user.unsuspended`.",
+        params: userParams,
+        body: noBody,
+        response: { 200: userSchema, ...errors(400, 401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toUserResponse(await users.unsuspend(requireAuth(request), request.params.id)),
   );
 
   app.post(

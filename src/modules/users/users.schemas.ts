@@ -57,6 +57,7 @@ export const userSchema = z
     paymentMethods: z.array(paymentMethodSchema),
     pendingEmail: z.string().nullable().describe("A new email waiting for its confirmation code; `email` changes when it is confirmed"),
     scheduledDeletion: apiDate.nullable(),
+    suspended: apiDate.nullable().describe("Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid"),
     role: roleSchema.describe("The user's role on the platform"),
     created: apiDate,
     updated: apiDate,
@@ -85,6 +86,9 @@ export const userParams = z.object({ id: idParam("user") }).strict();
 export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
 export const selfLinkParams = z.object({ link_id: idParam("link") }).strict();
 
+/** `PUT /users/:id/suspend` and `/unsuspend`: nothing to send (the SDK's empty JSON object is fine). */
+export const noBody = optionalBody(z.object({}).strict());
+
 export const confirmEmailBody = z
   .object({
     token: z
@@ -107,6 +111,7 @@ export const listUsersQuery = z
     "filter[email]": csv(emailAddress).optional(),
     "filter[username]": csv(z.string().toLowerCase()).optional(),
     "filter[scheduledDeletion]": z.enum(["true", "false"]).optional().describe("true: only users scheduled for deletion"),
+    "filter[suspended]": z.enum(["true", "false"]).optional().describe("true: only suspended users; false: only the others"),
   })
   .strict();
 

@@ -7,10 +7,10 @@ import { enqueue } from "../../jobs/queue.js";
 import { safeEqual } from "../../lib/crypto.js";
 import type { PaymentMethod, Platform } from "../../generated/prisma/client.js";
 import type { Role } from "../../generated/prisma/enums.js";
-import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
+import { AppError, ConflictError, NotFoundError, PermissionError, UnprocessableError, UserSuspendedError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
-import { mayActOn, roleAtLeast } from "../../lib/roles.js";
+import { ROLES, mayActOn, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { emailChangeCodeEmail, emailChangeNotice } from "./users.emails.js";
@@ -74,6 +74,7 @@ export function toUserResponse(u: UserView) {
     paymentMethods: u.paymentMethods.map(toPaymentMethodResponse),
     pendingEmail: u.pendingEmail,
     scheduledDeletion: toApiDate(u.scheduledDeletion),
+    suspended: toApiDate(u.suspended),
     role: u.membership?.role ?? "member",
     created: toApiDate(u.created),
     updated: toApiDate(u.updated),
@@ -142,6 +143,17 @@ export function createUsersService(deps: {
     return target;
   }
 
+  /** The target, if `auth` is the key or of a strictly higher role (owners do not suspend owners; nobody themself). */
+  async function suspendable(auth: AuthContext, id: string): Promise<UserView> {
+    const target = await view(auth, id);
+    if (auth.via === "api_key") return target;
+    const role = target.membership?.role ?? "member";
+    if (auth.user?.id === target.id || ROLES.indexOf(auth.role) <= ROLES.indexOf(role)) {
+      throw new PermissionError("user_role_protected", "Only the platform key or a user of a strictly higher role can suspend or unsuspend this user (nobody themself).");
+    }
+    return target;
+  }
+
   function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
     if (role && role !== "member" && auth.role !== "owner") {
       throw new PermissionError("insufficient_role", "Only an owner can give a role other than member.");
@@ -164,7 +176,11 @@ export function createUsersService(deps: {
     async signIn(tx: Prisma.TransactionClient, platform: Platform, email: string, requestId?: string): Promise<UserView> {
       const tenant = { platformId: platform.id, mode: platform.mode, requestId };
       const now = clock.now();
-      const existing = await tx.user.findFirst({ where: { platformId: platform.id, mode: platform.mode, email, deleted: null }, select: { id: true, scheduledDeletion: true } });
+      const existing = await tx.user.findFirst({
+        where: { platformId: platform.id, mode: platform.mode, email, deleted: null },
+        select: { id: true, scheduledDeletion: true, suspended: true },
+      });
+      if (existing?.suspended) throw new UserSuspendedError();
       if (existing) {
         await tx.user.update({ where: { id: existing.id }, data: { authenticated: now, scheduledDeletion: null } });
         // A sign-in alone is activity, not a change worth an event; cancelling a deletion is.
@@ -227,6 +243,7 @@ export function createUsersService(deps: {
         ...(query["filter[email]"] ? { email: { in: query["filter[email]"] } } : {}),
         ...(query["filter[username]"] ? { username: { in: query["filter[username]"] } } : {}),
         ...(query["filter[scheduledDeletion]"] === undefined ? {} : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
+        ...(query["filter[suspended]"] === undefined ? {} : { suspended: query["filter[suspended]"] === "true" ? { not: null } : null }),
       };
       const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
       const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];
@@ -334,6 +351,44 @@ export function createUsersService(deps: {
       return db.$transaction(async (tx) => {
         const { count } = await tx.user.updateMany({ where: { id: current.id, scheduledDeletion: null, deleted: null }, data: { scheduledDeletion: when } });
         return count === 1 ? changed(tx, tenant, current.id, "user.deletion_scheduled") : view(tenant, current.id, tx);
+      });
+    },
+
+    /**
+     * `PUT /users/:id/suspend` (key or admin): no sign-in, no session, neither charged nor paid
+     * until unsuspended. Stricter than other changes: only the key or a strictly higher role —
+     * owners do not suspend owners, nobody suspends themself — and never the last owner not
+     * suspended. Suspending a suspended user answers it as it is.
+     */
+    async suspend(auth: AuthContext, id: string): Promise<UserView> {
+      const target = await suspendable(auth, id);
+      if (target.suspended) return target;
+      const updated = await db.$transaction(async (tx) => {
+        // Owners are counted under a lock on the platform's owner memberships, so two parallel suspensions cannot leave none.
+        if ((target.membership?.role ?? "member") === "owner") {
+          const owners = await tx.$queryRaw<{ user_id: string }[]>`
+            SELECT user_id FROM memberships WHERE platform_id = ${auth.platformId} AND mode = ${auth.mode}::"Mode" AND role = 'owner' FOR UPDATE`;
+          const others = owners.map((o) => o.user_id).filter((userId) => userId !== target.id);
+          const active = others.length === 0 ? 0 : await tx.user.count({ where: { id: { in: others }, deleted: null, suspended: null } });
+          if (active === 0) throw new ConflictError("last_owner", `${target.id} is the platform's last owner who is not suspended: make another owner first.`, "id");
+        }
+        const { count } = await tx.user.updateMany({ where: { id: target.id, suspended: null, deleted: null }, data: { suspended: clock.now() } });
+        if (count === 0) return view(auth, target.id, tx);
+        // Sessions cached as live are dropped on every node: the next request of theirs is refused.
+        await notifyInvalidation(tx, `user:${target.id}`);
+        return changed(tx, auth, target.id, "user.suspended");
+      });
+      invalidateLocally(`user:${target.id}`);
+      return updated;
+    },
+
+    /** `PUT /users/:id/unsuspend`: the same callers; they sign in again (their sessions were never revoked, only refused). */
+    async unsuspend(auth: AuthContext, id: string): Promise<UserView> {
+      const target = await suspendable(auth, id);
+      if (!target.suspended) return target;
+      return db.$transaction(async (tx) => {
+        const { count } = await tx.user.updateMany({ where: { id: target.id, suspended: { not: null }, deleted: null }, data: { suspended: null } });
+        return count === 0 ? view(auth, target.id, tx) : changed(tx, auth, target.id, "user.unsuspended");
       });
     },
 

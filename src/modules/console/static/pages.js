@@ -44,6 +44,7 @@ function section(title, draw, { level = "h2" } = {}) {
     }
   };
   el.ready = redraw();
+  el.redraw = redraw;
   return el;
 }
 
@@ -76,7 +77,7 @@ function form(label, controls, submitLabel, action, { status = statusLine(), cla
 }
 
 /** A button that runs one API call after an optional confirmation. */
-function actionButton(label, run, { confirmText, status, tone } = {}) {
+function actionButton(label, run, { confirmText, status, tone, name } = {}) {
   return button(
     label,
     async (event) => {
@@ -94,7 +95,7 @@ function actionButton(label, run, { confirmText, status, tone } = {}) {
         target.disabled = false;
       }
     },
-    { class: tone ?? "" },
+    { class: tone ?? "", ...(name ? { "aria-label": name } : {}) },
   );
 }
 
@@ -221,17 +222,25 @@ async function settings(view, _params, ctx) {
 }
 
 // ── users ────────────────────────────────────────────────────────────────
-const userQuery = { search: "", role: "", page: 1 };
+const userQuery = { search: "", role: "", suspended: "", page: 1 };
 async function users(view, params, ctx) {
   if (params[0]) return userDetail(view, params[0], ctx);
   view.append(h("h1", {}, "Users"));
   const search = input({ type: "search", name: "search", value: userQuery.search, placeholder: "email, username or name" });
   const role = select([["", "any role"], ...ROLES], { name: "role", value: userQuery.role });
+  const suspended = select(
+    [
+      ["", "any"],
+      ["true", "suspended"],
+      ["false", "not suspended"],
+    ],
+    { name: "suspended", value: userQuery.suspended },
+  );
   const results = h("div", { "aria-live": "polite" });
   const load = async (page = 1) => {
     userQuery.page = page;
     const answer = await api("GET", "/users", {
-      query: { search: userQuery.search, "filter[role]": userQuery.role, sort: "-created", page, per_page: 20 },
+      query: { search: userQuery.search, "filter[role]": userQuery.role, "filter[suspended]": userQuery.suspended, sort: "-created", page, per_page: 20 },
     });
     results.replaceChildren(
       table({
@@ -244,6 +253,7 @@ async function users(view, params, ctx) {
           ["Username", (u) => u.username ?? "—"],
           ["Role", (u) => badge(u.role)],
           ["Joined", (u) => day(u.created)],
+          ["Suspended", (u) => (u.suspended ? badge(`since ${day(u.suspended)}`, "bad") : "—")],
           ["Erasure", (u) => (u.scheduledDeletion ? badge(`due ${day(u.scheduledDeletion)}`, "bad") : "—")],
         ],
       }),
@@ -253,11 +263,12 @@ async function users(view, params, ctx) {
   view.append(
     form(
       "Find users",
-      [field("Search", search), field("Role", role)],
+      [field("Search", search), field("Role", role), field("Suspension", suspended)],
       "Search",
       async () => {
         userQuery.search = search.value.trim();
         userQuery.role = role.value;
+        userQuery.suspended = suspended.value;
         await load(1);
         return null;
       },
@@ -281,6 +292,7 @@ async function userDetail(view, id, ctx) {
       ["Joined", when(user.created)],
       ["Last sign-in", when(user.authenticated)],
       ["Pending email", user.pendingEmail],
+      ["Suspended", user.suspended ? `since ${when(user.suspended)}` : "no"],
       ["Erasure scheduled", user.scheduledDeletion ? when(user.scheduledDeletion) : "no"],
     ]),
   );
@@ -316,8 +328,35 @@ async function userDetail(view, id, ctx) {
               },
               { confirmText: `Erase ${user.email ?? user.id} in 30 days? Signing in before then cancels it.`, status: eraseStatus, tone: "danger" },
             ),
+        user.suspended
+          ? actionButton(
+              "Unsuspend",
+              async () => {
+                await api("PUT", `/users/${encodeURIComponent(user.id)}/unsuspend`);
+                reload();
+                return null;
+              },
+              { status: eraseStatus },
+            )
+          : actionButton(
+              "Suspend",
+              async () => {
+                await api("PUT", `/users/${encodeURIComponent(user.id)}/suspend`);
+                reload();
+                return null;
+              },
+              {
+                confirmText: `Suspend ${user.email ?? user.id}? They cannot sign in, buy, sell or be paid until unsuspended.`,
+                status: eraseStatus,
+                tone: "danger",
+              },
+            ),
         eraseStatus,
-        h("p", { class: "note" }, "Suspending an account is not in the API, so the console does not offer it."),
+        h(
+          "p",
+          { class: "note" },
+          "A suspended user cannot sign in or use their sessions; settlements that would charge or pay them are refused and their renewals pause. Only the key or a higher role suspends.",
+        ),
       ),
     ),
   );
@@ -861,22 +900,24 @@ async function transactions(view, _params, ctx) {
 }
 
 // ── subscriptions ────────────────────────────────────────────────────────
-function subscriptionsTable(rows) {
+function subscriptionsTable(rows, { labels, caption = "Subscriptions" } = {}) {
   return table({
-    caption: "Subscriptions",
+    caption,
     rows,
     empty: "none.",
     columns: [
-      ["Subscription", (s) => link(`#/subscriptions/${s.id}`, s.id)],
-      ["Price", (s) => `${money(s.price, s.currency)} / ${s.cycle}`],
+      ["Subscription", (s) => link(`#/subscriptions/${s.id}`, shortId(s.id))],
+      ...(labels ? [["Subscriber", (s) => userLink(labels, s.user_id)]] : []),
+      ["Price", (s) => h("span", { class: "nowrap" }, `${money(s.price, s.currency)} / ${s.cycle}`)],
       ["State", (s) => (s.ended ? badge("ended", "bad") : s.pastDue ? badge("past due", "bad") : s.isPaused ? badge("paused", "warn") : badge("active", "good"))],
-      ["Contract", (s) => link(`#/contracts/${s.contract_id}`, s.contract_id)],
-      ["Period ends", (s) => day(s.currentPeriodEnd)],
+      ["Contract", (s) => link(`#/contracts/${s.contract_id}`, shortId(s.contract_id))],
+      ["Period ends", (s) => h("span", { class: "nowrap" }, day(s.currentPeriodEnd))],
       ["Next charge", (s) => stamp(s.nextAttempt)],
     ],
   });
 }
 
+const subscriptionQuery = { status: "", subscriber: "", contract: "", sort: "-created", page: 1 };
 async function subscriptions(view, params, ctx) {
   if (params[0]?.startsWith("subs_")) return subscriptionDetail(view, params[0]);
   view.append(h("h1", {}, "Subscriptions"));
@@ -889,28 +930,72 @@ async function subscriptions(view, params, ctx) {
       ["MRR", money(mrr?.mrr ?? 0, currency)],
       ["ARR", money(mrr?.arr ?? 0, currency)],
     ]),
-    h("p", { class: "note" }, "The API lists subscriptions per subscriber: find a user to see theirs, or open one by its ID."),
   );
-  const search = input({ type: "search", name: "subscriber", placeholder: "subscriber's email or name" });
+  const status = select(
+    [
+      ["", "any state"],
+      ["active", "active"],
+      ["paused", "paused"],
+      ["past_due", "past due"],
+      ["ended", "ended"],
+    ],
+    {
+      name: "status",
+      value: subscriptionQuery.status,
+    },
+  );
+  const subscriber = input({ type: "search", name: "subscriber", value: subscriptionQuery.subscriber, placeholder: "user_… or an email", spellcheck: "false" });
+  const contract = input({ name: "contract", value: subscriptionQuery.contract, placeholder: "inv_…", spellcheck: "false" });
+  const sort = select(
+    [
+      ["-created", "newest first"],
+      ["created", "oldest first"],
+      ["-price", "highest price"],
+      ["price", "lowest price"],
+    ],
+    { name: "sort", value: subscriptionQuery.sort },
+  );
   const results = h("div", { "aria-live": "polite" });
-  const subsId = input({ name: "subscription_id", placeholder: "subs_…", spellcheck: "false" });
+  const load = async (page = subscriptionQuery.page) => {
+    subscriptionQuery.page = page;
+    let userId = subscriptionQuery.subscriber;
+    // An email (or a name) is looked up: the list filters by user id.
+    if (userId && !userId.startsWith("user_")) {
+      const found = await api("GET", "/users", { query: { search: userId, per_page: 1 } });
+      if (!found.data.length) {
+        results.replaceChildren(h("p", { class: "empty" }, `No user matches “${userId}”.`));
+        return;
+      }
+      userId = found.data[0].id;
+    }
+    const answer = await api("GET", "/subscriptions", {
+      query: {
+        "filter[status]": subscriptionQuery.status,
+        "filter[user_id]": userId,
+        "filter[contract_id]": subscriptionQuery.contract,
+        sort: subscriptionQuery.sort,
+        page,
+        per_page: 25,
+      },
+    });
+    const labels = await withUserLabels(answer.data.map((row) => row.user_id));
+    results.replaceChildren(subscriptionsTable(answer.data, { labels, caption: `Subscriptions (${answer.meta.total})` }), pager(answer.meta, load) ?? "");
+  };
   view.append(
-    h(
-      "div",
-      { class: "columns" },
-      form("Find a subscriber", [field("Subscriber", search)], "Find", async () => {
-        const found = await api("GET", "/users", { query: { search: search.value.trim(), per_page: 10 } });
-        const lists = await Promise.all(found.data.map((u) => api("GET", `/subscriptions/user/${u.id}`, { query: { per_page: 50 } }).then((a) => a.data)));
-        results.replaceChildren(...found.data.map((u, i) => h("div", {}, h("h3", {}, link(`#/users/${u.id}`, u.email ?? u.id)), subscriptionsTable(lists[i]))));
-        return found.data.length ? null : "No user matches.";
-      }),
-      form("Open a subscription", [field("Subscription ID", subsId)], "Open", async () => {
-        location.hash = `#/subscriptions/${encodeURIComponent(subsId.value.trim())}`;
+    form(
+      "Filter subscriptions",
+      [field("State", status), field("Subscriber", subscriber), field("Contract ID", contract), field("Sort", sort)],
+      "Filter",
+      async () => {
+        Object.assign(subscriptionQuery, { status: status.value, subscriber: subscriber.value.trim(), contract: contract.value.trim(), sort: sort.value });
+        await load(1);
         return null;
-      }),
+      },
+      { className: "inline filters" },
     ),
     results,
   );
+  await load();
 }
 
 async function subscriptionDetail(view, id) {
@@ -925,7 +1010,16 @@ async function subscriptionDetail(view, id) {
       ["Subscriber", userLink(labels, s.user_id)],
       ["Contract", link(`#/contracts/${s.contract_id}`, s.contract_id)],
       ["Price", `${money(s.price, s.currency)} / ${s.cycle}`],
-      ["State", s.ended ? "ended" : s.pastDue ? "past due" : s.isPaused ? "paused" : "active"],
+      [
+        "State",
+        s.ended
+          ? "ended"
+          : s.pastDue
+            ? "past due"
+            : s.isPaused
+              ? `paused (${{ admin: "by an admin", buyer_suspended: "the subscriber is suspended", seller_suspended: "a seller is suspended" }[s.pauseReason] ?? s.pauseReason})`
+              : "active",
+      ],
       ["Started", when(s.startDate)],
       ["Current period", `${when(s.currentPeriodStart)} – ${when(s.currentPeriodEnd)}`],
       ["Next charge", when(s.nextAttempt)],
@@ -1057,6 +1151,7 @@ async function webhooks(view, params) {
 async function webhookDetail(view, id) {
   const w = await api("GET", `/webhooks/${encodeURIComponent(id)}`);
   const status = statusLine();
+  const secret = h("div", { class: "secret", "aria-live": "polite" });
   view.append(
     h("p", { class: "crumbs" }, link("#/webhooks", "Webhooks"), " / "),
     h("h1", {}, w.name ?? w.id),
@@ -1071,6 +1166,27 @@ async function webhookDetail(view, id) {
       "div",
       { class: "actions" },
       actionButton(w.isEnabled ? "Disable" : "Enable", async () => (await api("PUT", `/webhooks/${w.id}`, { body: { isEnabled: !w.isEnabled } }), reload(), null), { status }),
+      actionButton(
+        "Send a test event",
+        async () => {
+          const sent = await api("POST", `/webhooks/${w.id}/test`);
+          await deliveries.redraw();
+          return `Test event queued (${sent.id}).`;
+        },
+        { status },
+      ),
+      actionButton(
+        "Rotate secret",
+        async () => {
+          const rotated = await api("POST", `/webhooks/${w.id}/rotate_secret`, { body: {} });
+          secret.replaceChildren(
+            h("p", {}, "New signing secret, shown once (the old one keeps signing beside it for 24 hours):"),
+            h("code", { class: "key-secret" }, rotated.secret),
+          );
+          return null;
+        },
+        { status, confirmText: "Make a new signing secret? The old one keeps working for 24 hours." },
+      ),
       actionButton("Delete endpoint", async () => (await api("DELETE", `/webhooks/${w.id}`), (location.hash = "#/webhooks"), null), {
         status,
         tone: "danger",
@@ -1078,9 +1194,10 @@ async function webhookDetail(view, id) {
       }),
     ),
     status,
-    h("p", { class: "note" }, "Failed deliveries are retried by the server for 3 days; resending one by hand is not in the API."),
+    secret,
+    h("p", { class: "note" }, "Failed deliveries are retried by the server for 3 days; Resend sends one again now (owners and the key)."),
   );
-  const deliveries = section("Deliveries", async () => {
+  const deliveries = section("Deliveries", async (redraw) => {
     const answer = await api("GET", `/webhooks/${w.id}/deliveries`, { query: { per_page: 50 } });
     return table({
       caption: `Deliveries (${answer.meta.total})`,
@@ -1095,6 +1212,22 @@ async function webhookDetail(view, id) {
         ["Last attempt", (d) => stamp(d.lastAttempt)],
         ["Delivered", (d) => stamp(d.delivered)],
         ["Next attempt", (d) => stamp(d.nextAttempt)],
+        [
+          "Resend",
+          (d) =>
+            d.status === "pending"
+              ? "—"
+              : actionButton(
+                  "Resend",
+                  async () => {
+                    await api("POST", `/webhooks/${w.id}/deliveries/${d.id}/resend`);
+                    await redraw();
+                    status.ok(`Delivery ${d.id} is pending again.`);
+                    return null;
+                  },
+                  { status, name: `Resend delivery ${d.id} (${d.eventType})` },
+                ),
+        ],
       ],
     });
   });

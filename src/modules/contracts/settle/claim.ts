@@ -57,6 +57,13 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
 
     // Everything that would stop the settlement half-way is checked before anyone is charged.
+    // A suspended party stops a settlement from starting; one under way (someone was charged) is finished.
+    if (c.status !== "processing") {
+      const buyer = owing.find((b) => parties.payer(b.userId).suspended);
+      if (buyer) throw new ConflictError("buyer_suspended", `Buyer ${buyer.userId} is suspended: they cannot be charged until unsuspended.`, "buyers");
+      const seller = owed.find((s) => parties.payee(s.userId).suspended);
+      if (seller) throw new ConflictError("seller_suspended", `Seller ${seller.userId} is suspended: they cannot be paid until unsuspended.`, "sellers");
+    }
     for (const s of owed) {
       const payee = parties.payee(s.userId);
       if (!payee.ready) {

@@ -35,6 +35,13 @@ export async function attemptInputs(
   if (sub.price > maximum) return { ok: false, error: new UnprocessableError("amount_too_large", `${sub.price}¢ is more than one charge can take.`, "price") };
   const sellers = terms.sellers.filter((s) => s.amount > 0).map((s) => s.user_id);
   const parties = await loadParties(tx, sub.platformId, { payers: [sub.userId], payees: sellers });
+  if (parties.payer(sub.userId).suspended) {
+    return { ok: false, error: new ConflictError("buyer_suspended", `The subscriber ${sub.userId} is suspended: they cannot be charged until unsuspended.`, "user_id") };
+  }
+  const suspendedSeller = sellers.find((id) => parties.payee(id).suspended);
+  if (suspendedSeller) {
+    return { ok: false, error: new ConflictError("seller_suspended", `Seller ${suspendedSeller} is suspended: they cannot be paid until unsuspended.`, "sellers") };
+  }
   for (const id of sellers) {
     if (!parties.payee(id).ready) {
       return {

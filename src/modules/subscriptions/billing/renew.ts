@@ -80,6 +80,13 @@ async function step(ctx: BillingContext, tenant: Tenant, id: string): Promise<St
     }
     const billed = row ?? (await openPeriod(tx, sub, sub.periodIndex + 1));
     const inputs = await attemptInputs(tx, sub);
+    if (!inputs.ok && (inputs.error.code === "buyer_suspended" || inputs.error.code === "seller_suspended")) {
+      // Nobody's fault but a party's suspension: paused rather than retried into past due; the period is skipped, not charged.
+      log.info({ subscriptionId: sub.id, period: billed.period, code: inputs.error.code }, "renewal paused: a party is suspended");
+      await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: null, pauseReason: inputs.error.code } });
+      await recordSubscriptionEvent(tx, sub.id, "subscription.paused", null);
+      return { kind: "again" };
+    }
     if (!inputs.ok) {
       // Nothing can be charged (no card, a seller who cannot be paid): that counts as a failed attempt.
       log.info({ subscriptionId: sub.id, period: billed.period, code: inputs.error.code }, "renewal could not be attempted");
