@@ -128,6 +128,16 @@ async function all(url: string): Promise<Json[]> {
   }
 }
 
+// Should the script itself fail, nothing it started outlives it (the data directory stays, for a look).
+process.on("exit", () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  try {
+    process.kill(postmasterPid(), "SIGINT");
+  } catch {
+    // not running, or already removed
+  }
+});
+
 // ── the world: a seller with products, buyers with cards ──
 say(`data in ${dataDir}; API on ${base}, PostgreSQL on 127.0.0.1:${pgPort}`);
 await startServer();
