@@ -32,6 +32,7 @@ const STOCK = 15;
 const ROOT = path.resolve(import.meta.dirname, "..");
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
+// biome-ignore lint/suspicious/noExplicitAny: answers of the API, read field by field
 type Json = Record<string, any>;
 
 const dataDir = await makeScratchDir("candle-chaos-");
