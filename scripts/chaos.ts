@@ -98,8 +98,11 @@ async function restart(): Promise<void> {
   }
 }
 
+/** The embedded PostgreSQL's PID; throws unless it is a real one (kill(0) would signal our whole process group). */
 function postmasterPid(): number {
-  return Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+  const pid = Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no PostgreSQL PID in ${dataDir}/pg/postmaster.pid`);
+  return pid;
 }
 
 async function api(method: string, url: string, body?: unknown): Promise<{ status: number; json: Json }> {

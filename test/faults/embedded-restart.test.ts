@@ -61,6 +61,7 @@ describe("the embedded PostgreSQL after a crash", () => {
     const pidFile = path.join(dir, "pg", "postmaster.pid");
     const pidOf = async () => Number((await fs.readFile(pidFile, "utf8").catch(() => "")).split("\n")[0]);
     const killed = await pidOf();
+    expect(killed).toBeGreaterThan(1); // kill(0) would signal this whole process group
     process.kill(killed, "SIGKILL");
     const end = Date.now() + 60_000;
     while (!((await pidOf()) !== killed && (await answers(port)))) {
