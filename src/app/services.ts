@@ -19,7 +19,7 @@ import { countSentContractItems, createContractSettlement, createContractsServic
 import { createEventsService } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
-import { createPaymentMethodsService } from "../modules/payment-methods/index.js";
+import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
 import { createProductImagesService, createProductsService } from "../modules/products/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
@@ -79,7 +79,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
   const platforms = createPlatformsService({ db, keys, media, invalidate });
-  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate, isWaitlistGranted });
+  const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate, isWaitlistGranted, paymentMethodsOf });
   const erasure = createUserErasure({ db, clock, invalidate });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });

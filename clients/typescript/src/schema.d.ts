@@ -2413,6 +2413,92 @@ export interface components {
             expiresIn: number;
             user: components["schemas"]["User"];
         };
+        Platform: {
+            id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+            name: string;
+            /** @description Ids of the platform's owners and admins */
+            admins: string[];
+            description: string | null;
+            logo: string | null;
+            url: string | null;
+            /** @description The platform's fee, in percent (2.5 = 2.5 %) */
+            platformFee: number;
+            activeSubscription: string | null;
+            domains: string[];
+            waitlistEnabled: boolean;
+            currency: string;
+        };
+        Membership: {
+            user_id: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "editor" | "member";
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            joined: string;
+        };
+        PlatformMembership: {
+            id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+            name: string;
+            /** @description Ids of the platform's owners and admins */
+            admins: string[];
+            description: string | null;
+            logo: string | null;
+            url: string | null;
+            /** @description The platform's fee, in percent (2.5 = 2.5 %) */
+            platformFee: number;
+            activeSubscription: string | null;
+            domains: string[];
+            waitlistEnabled: boolean;
+            currency: string;
+            membership: components["schemas"]["Membership"];
+        };
+        ApiKey: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            name: string | null;
+            /** @description cndl_test_ or cndl_live_ */
+            prefix: string;
+            /** @description The key's last four characters, to tell keys apart */
+            last4: string;
+            lastUsed: string | null;
+            revoked: string | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        CreatedApiKey: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            name: string | null;
+            /** @description cndl_test_ or cndl_live_ */
+            prefix: string;
+            /** @description The key's last four characters, to tell keys apart */
+            last4: string;
+            lastUsed: string | null;
+            revoked: string | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+            /** @description The whole key. Shown only in this answer: store it now. */
+            secret: string;
+        };
         PayoutSchedule: {
             /** @description `manual`, `daily`, `weekly` or `monthly` */
             interval: string;
@@ -2511,56 +2597,6 @@ export interface components {
             url: string;
             /** @description When the link stops working (minutes from now); ask for a new one after that */
             expiresAt: string;
-        };
-        Platform: {
-            id: string;
-            /** @enum {string} */
-            mode: "test" | "live";
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            created: string;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            updated: string;
-            name: string;
-            /** @description Ids of the platform's owners and admins */
-            admins: string[];
-            description: string | null;
-            logo: string | null;
-            url: string | null;
-            /** @description The platform's fee, in percent (2.5 = 2.5 %) */
-            platformFee: number;
-            activeSubscription: string | null;
-            domains: string[];
-            waitlistEnabled: boolean;
-            currency: string;
-        };
-        Membership: {
-            user_id: string;
-            /** @enum {string} */
-            role: "owner" | "admin" | "editor" | "member";
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            joined: string;
-        };
-        PlatformMembership: {
-            id: string;
-            /** @enum {string} */
-            mode: "test" | "live";
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            created: string;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            updated: string;
-            name: string;
-            /** @description Ids of the platform's owners and admins */
-            admins: string[];
-            description: string | null;
-            logo: string | null;
-            url: string | null;
-            /** @description The platform's fee, in percent (2.5 = 2.5 %) */
-            platformFee: number;
-            activeSubscription: string | null;
-            domains: string[];
-            waitlistEnabled: boolean;
-            currency: string;
-            membership: components["schemas"]["Membership"];
         };
         Availability: {
             id: string;
@@ -2933,42 +2969,6 @@ export interface components {
                 /** @description The platform's fee, percent */
                 platformFee: number;
             };
-        };
-        ApiKey: {
-            id: string;
-            platform_id: string;
-            /** @enum {string} */
-            mode: "test" | "live";
-            name: string | null;
-            /** @description cndl_test_ or cndl_live_ */
-            prefix: string;
-            /** @description The key's last four characters, to tell keys apart */
-            last4: string;
-            lastUsed: string | null;
-            revoked: string | null;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            created: string;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            updated: string;
-        };
-        CreatedApiKey: {
-            id: string;
-            platform_id: string;
-            /** @enum {string} */
-            mode: "test" | "live";
-            name: string | null;
-            /** @description cndl_test_ or cndl_live_ */
-            prefix: string;
-            /** @description The key's last four characters, to tell keys apart */
-            last4: string;
-            lastUsed: string | null;
-            revoked: string | null;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            created: string;
-            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
-            updated: string;
-            /** @description The whole key. Shown only in this answer: store it now. */
-            secret: string;
         };
         UserWithAttachedPaymentMethod: {
             id: string;

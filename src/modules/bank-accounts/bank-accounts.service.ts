@@ -1,11 +1,10 @@
 import type { ConnectAccount, PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
-import { lockUserRow } from "../../db/locks.js";
 import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
 import { recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
-import { setConnectStatus, setStripeConnectId, usersOfConnectAccount, type UsersService, type UserView } from "../users/index.js";
+import { lockUserRow, setConnectStatus, setStripeConnectId, usersOfConnectAccount, type UsersService, type UserView } from "../users/index.js";
 import type { Tenant } from "../../db/tenant.js";
 import { defaultConnectPages } from "./bank-accounts.pages.js";
 

@@ -7,7 +7,7 @@ import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
-import { effectivePrice, isAvailableInStock, type Season } from "../products/index.js";
+import { effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**
@@ -62,7 +62,8 @@ export interface CartView {
 /**
  * The cart with its lines, their products, seasons and parents, as one JSON text built by
  * PostgreSQL: every change answers (and records) the cart, and Prisma's nested `include` was five
- * queries compiled in Wasm on each call (bench/RESULTS.md, add-to-cart).
+ * queries compiled in Wasm on each call (bench/RESULTS.md, add-to-cart). The product of each line
+ * is the products module's subquery.
  */
 const CART_JSON = Prisma.sql`json_build_object(
   'id', c.id, 'platformId', c.platform_id, 'mode', c.mode, 'userId', c.user_id, 'created', c.created, 'updated', c.updated,
@@ -70,17 +71,9 @@ const CART_JSON = Prisma.sql`json_build_object(
     SELECT json_agg(json_build_object(
       'id', i.id, 'cartId', i.cart_id, 'type', i.type, 'quantity', i.quantity, 'startDate', i.start_date, 'endDate', i.end_date,
       'created', i.created, 'updated', i.updated,
-      'product', json_build_object(
-        'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
-        'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
-        'useSeasonalPrices', p.use_seasonal_prices,
-        'seasonalPrices', coalesce((
-          SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
-          FROM seasonal_prices s WHERE s.product_id = p.id), '[]'),
-        'parent', (SELECT json_build_object('isEnabled', pp.is_enabled, 'archived', pp.archived) FROM products pp WHERE pp.id = p.parent_product_id)
-      )
+      'product', ${productJsonOf(Prisma.raw("i.product_id"))}
     ) ORDER BY i.created, i.id)
-    FROM cart_items i JOIN products p ON p.id = i.product_id WHERE i.cart_id = c.id), '[]')
+    FROM cart_items i WHERE i.cart_id = c.id), '[]')
 )`;
 
 const toDate = (v: string | null): Date | null => (v === null ? null : new Date(v));
@@ -116,20 +109,6 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     items,
     currency: items[0]?.product.currency ?? fallbackCurrency,
   };
-}
-
-/** What adding needs of a product, read under a share lock. */
-interface ProductRow {
-  id: string;
-  userId: string;
-  parentProductId: string | null;
-  name: string;
-  type: ItemType;
-  currency: string;
-  isEnabled: boolean;
-  archived: Date | null;
-  quantity: number | null;
-  hasVariants: boolean;
 }
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -237,14 +216,10 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
   }
 
   /** A product of the buyer's platform, locked against changes (and deletion) until the add commits. */
-  async function productForShare(tx: Prisma.TransactionClient, buyer: Buyer, where: Prisma.Sql, param: string, id: string): Promise<ProductRow> {
-    const rows = await tx.$queryRaw<ProductRow[]>`
-      SELECT id, user_id AS "userId", parent_product_id AS "parentProductId", name, type::text AS type, currency,
-             is_enabled AS "isEnabled", archived, quantity,
-             EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
-      FROM products WHERE platform_id = ${buyer.platformId} AND mode = ${buyer.mode}::"Mode" AND ${where} FOR SHARE`;
-    if (rows.length === 0) throw new NotFoundError(param === "variant" ? "variant of this product" : "product", id, param);
-    return rows[0]!;
+  async function productForShare(tx: Prisma.TransactionClient, buyer: Buyer, param: string, id: string, variantOf?: string): Promise<ProductForCart> {
+    const product = await shareLockProduct(tx, buyer, id, variantOf);
+    if (!product) throw new NotFoundError(param === "variant" ? "variant of this product" : "product", id, param);
+    return product;
   }
 
   return {
@@ -258,14 +233,14 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         // Contracts' expired stock holds go back first (before the share lock: releasing writes the product).
         for (const id of [productId, input.variant]) if (id !== undefined) await releaseExpiredHolds(tx, id, clock.now());
 
-        const product = await productForShare(tx, buyer, Prisma.sql`id = ${productId}`, "product_id", productId);
+        const product = await productForShare(tx, buyer, "product_id", productId);
         let item = product;
-        let parent: ProductRow | null = null;
+        let parent: ProductForCart | null = null;
         if (input.variant !== undefined) {
-          item = await productForShare(tx, buyer, Prisma.sql`id = ${input.variant} AND parent_product_id = ${product.id}`, "variant", input.variant);
+          item = await productForShare(tx, buyer, "variant", input.variant, product.id);
           parent = product;
         } else if (product.parentProductId !== null) {
-          parent = await productForShare(tx, buyer, Prisma.sql`id = ${product.parentProductId}`, "product_id", product.parentProductId);
+          parent = await productForShare(tx, buyer, "product_id", product.parentProductId);
         } else if (product.hasVariants) {
           throw new UnprocessableError("variant_required", `${product.id} comes in variants: say which one with \`variant\`.`, "variant");
         }
@@ -277,8 +252,8 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "product_id");
 
         const lines = await tx.$queryRaw<{ id: string; productId: string; quantity: number; startDate: Date | null; endDate: Date | null; currency: string }[]>`
-          SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", p.currency
-          FROM cart_items i JOIN products p ON p.id = i.product_id
+          SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", ${productCurrencyOf(Prisma.raw("i.product_id"))} AS currency
+          FROM cart_items i
           WHERE i.cart_id = ${cartId} AND i.platform_id = ${buyer.platformId}
           ORDER BY i.created, i.id`;
         if (lines.some((l) => l.currency !== item.currency)) {

@@ -5,6 +5,7 @@ import type { FeeType } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
+import { platformFeeBps } from "../platforms/index.js";
 import { DB_FEE_TYPE, computeFigures, type BaseRates } from "../settlement/index.js";
 import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
 
@@ -58,8 +59,7 @@ export async function voidAcceptances(tx: Tx, contractId: string): Promise<void>
  * type, updated in place, deleted when it falls to 0. Writes only what changed.
  */
 export async function rebalanceAndStore(tx: Tx, c: ContractState, rates: BaseRates): Promise<void> {
-  const platform = await tx.platform.findUniqueOrThrow({ where: { id: c.platformId }, select: { platformFeeBps: true } });
-  const figures = computeFigures(c, rates, platform.platformFeeBps);
+  const figures = computeFigures(c, rates, await platformFeeBps(tx, c.platformId));
 
   if (figures.subTotal !== c.subTotal || figures.total !== c.total) {
     await tx.contract.update({ where: { id: c.id }, data: { subTotal: figures.subTotal, total: figures.total } });

@@ -1,6 +1,8 @@
 import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
 import { ConflictError, UnprocessableError } from "../../lib/errors.js";
 import type { Tx } from "../../db/tenant.js";
+import { existingProductIds, giveBackStockSql, lockProductRow, takeStock } from "../products/index.js";
 
 /**
  * Stock holds: the units an unpaid contract's items took from their products (`contract_items.reserved`).
@@ -61,7 +63,7 @@ export async function releaseExpiredHolds(tx: Tx, productId: string, now: Date, 
   if (!expired?.found) return 0;
   // The product first: a release of it under way elsewhere is waited for (then seen done), rather
   // than its contracts skipped while their units are not back yet.
-  await tx.$queryRaw`SELECT id FROM products WHERE id = ${productId} FOR UPDATE`;
+  await lockProductRow(tx, productId);
   // Then the contracts, locked (one statement), then their items read afresh under those locks.
   const locked = await tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT c.id FROM contracts c
@@ -74,20 +76,17 @@ export async function releaseExpiredHolds(tx: Tx, productId: string, now: Date, 
     exceptContractId,
   );
   if (locked.length === 0) return 0;
-  const [freed] = await tx.$queryRawUnsafe<{ units: number | null }[]>(
-    `WITH held AS (
+  // The holds freed and the stock given back (the products module's statement): one statement.
+  const [freed] = await tx.$queryRaw<{ units: number | null }[]>`
+    WITH held AS (
        SELECT i.id, i.reserved FROM contract_items i JOIN contracts c ON c.id = i.contract_id
-       WHERE i.contract_id = ANY($2::text[]) AND i.product_id = $1 AND i.reserved > 0 AND c.hold_expires <= $3::timestamptz AND ${EXPIRABLE("c")}
+       WHERE i.contract_id = ANY(${locked.map((c) => c.id)}::text[]) AND i.product_id = ${productId} AND i.reserved > 0
+         AND c.hold_expires <= ${now}::timestamptz AND ${Prisma.raw(EXPIRABLE("c"))}
      ), freed AS (
        UPDATE contract_items SET reserved = 0, updated = now() FROM held WHERE contract_items.id = held.id RETURNING held.reserved AS units
      ), total AS (SELECT coalesce(sum(units), 0)::int AS units FROM freed)
-     UPDATE products SET quantity = quantity + (SELECT units FROM total), updated = now()
-     WHERE id = $1 AND quantity IS NOT NULL AND (SELECT units FROM total) > 0
-     RETURNING (SELECT units FROM total) AS units`,
-    productId,
-    locked.map((c) => c.id),
-    now,
-  );
+     ${giveBackStockSql(productId, Prisma.sql`(SELECT units FROM total)`)}
+     RETURNING (SELECT units FROM total) AS units`;
   // A deleted or unlimited product gets nothing back, but its holds are released all the same.
   return freed?.units ?? 0;
 }
@@ -107,18 +106,18 @@ export async function assertWithinHoldCap(
 ): Promise<void> {
   // The lock first, then the figures in a statement of their own: its snapshot then sees every hold
   // committed before the lock was granted (every change to a hold on it locks the product).
-  await tx.$queryRaw`SELECT id FROM products WHERE id = ${product.id} FOR UPDATE`;
-  const [row] = await tx.$queryRawUnsafe<{ quantity: number | null; mine: number; held: number }[]>(
-    `SELECT p.quantity,
-            coalesce((SELECT sum(i.reserved) FILTER (WHERE c.user_id = $2) FROM contract_items i JOIN contracts c ON c.id = i.contract_id
-                      WHERE i.product_id = p.id AND i.reserved > 0 AND ${UNPAID("c")}), 0)::int AS mine,
+  // (The row lock reads the product's latest stock, which nobody changes while it is held.)
+  const locked = await lockProductRow(tx, product.id);
+  if (!locked || locked.quantity === null) return;
+  const [figures] = await tx.$queryRawUnsafe<{ mine: number; held: number }[]>(
+    `SELECT coalesce((SELECT sum(i.reserved) FILTER (WHERE c.user_id = $2) FROM contract_items i JOIN contracts c ON c.id = i.contract_id
+                      WHERE i.product_id = $1 AND i.reserved > 0 AND ${UNPAID("c")}), 0)::int AS mine,
             coalesce((SELECT sum(i.reserved) FROM contract_items i JOIN contracts c ON c.id = i.contract_id
-                      WHERE i.product_id = p.id AND i.reserved > 0 AND ${UNPAID("c")}), 0)::int AS held
-     FROM products p WHERE p.id = $1`,
+                      WHERE i.product_id = $1 AND i.reserved > 0 AND ${UNPAID("c")}), 0)::int AS held`,
     product.id,
     holderUserId,
   );
-  if (!row || row.quantity === null) return;
+  const row = { quantity: locked.quantity, ...figures! };
   const cap = Math.max(1, Math.floor(((row.quantity + taken + row.held) * rules.maxSharePercent) / 100));
   if (row.mine + wanted > cap) {
     throw new UnprocessableError(
@@ -142,7 +141,7 @@ export async function retakeHolds(tx: Tx, contractId: string, now: Date, until: 
   const byProduct = new Map<string, typeof items>();
   for (const item of items) byProduct.set(item.productId, [...(byProduct.get(item.productId) ?? []), item]);
   // A product its seller deleted meanwhile is not sold, held or not.
-  const existing = new Set((await tx.$queryRaw<{ id: string }[]>`SELECT id FROM products WHERE id = ANY(${[...byProduct.keys()]}::text[])`).map((p) => p.id));
+  const existing = await existingProductIds(tx, [...byProduct.keys()]);
   const gone = [...byProduct.keys()].find((id) => !existing.has(id));
   if (gone) {
     const name = `${byProduct.get(gone)![0]!.description ?? "A product"} (${gone})`;
@@ -151,7 +150,7 @@ export async function retakeHolds(tx: Tx, contractId: string, now: Date, until: 
   for (const [productId, own] of byProduct) {
     const short = own.filter((i) => i.reserved < i.quantity);
     if (short.length === 0) continue;
-    const [product] = await tx.$queryRaw<{ name: string; quantity: number | null }[]>`SELECT name, quantity FROM products WHERE id = ${productId} FOR UPDATE`;
+    const product = await lockProductRow(tx, productId);
     const name = `${product?.name ?? own[0]!.description ?? "A product"} (${productId})`;
     if (!product) throw new ConflictError("product_out_of_stock", `${name} is no longer sold (its seller deleted it): remove it from the contract.`, "product_id");
     if (product.quantity === null) continue;
@@ -163,7 +162,7 @@ export async function retakeHolds(tx: Tx, contractId: string, now: Date, until: 
         ? new ConflictError("product_out_of_stock", `${name} is out of stock: this contract's hold on it expired and others bought it.`, "product_id")
         : new ConflictError("insufficient_stock", `Only ${available} of ${name} left in stock, ${need} more wanted: this contract's hold on it expired.`, "product_id");
     }
-    await tx.$executeRaw`UPDATE products SET quantity = quantity - ${need}, updated = now() WHERE id = ${productId}`;
+    await takeStock(tx, productId, need);
     await tx.$executeRaw`UPDATE contract_items SET reserved = quantity, updated = now() WHERE id = ANY(${short.map((i) => i.id)}::text[])`;
   }
   await tx.$executeRaw`UPDATE contracts SET hold_expires = ${until} WHERE id = ${contractId}`;

@@ -73,6 +73,37 @@ export async function recordEvents(tx: Prisma.TransactionClient, inputs: readonl
   for (const input of inputs) await recordEvent(tx, input);
 }
 
+/**
+ * Records an event that goes to no subscribed endpoint (the webhooks module's test event, delivered
+ * to one endpoint by it), inside the caller's transaction.
+ */
+export async function recordUnroutedEvent(tx: Prisma.TransactionClient, input: RecordEventInput): Promise<Event> {
+  return tx.event.create({
+    data: {
+      id: newId("event"),
+      platformId: input.platformId,
+      mode: input.mode,
+      type: input.type,
+      objectId: input.object.id,
+      objectType: EVENT_TYPE_LIST[input.type].object,
+      data: input.object as Prisma.InputJsonValue,
+      requestId: input.requestId ?? null,
+    },
+  });
+}
+
+/** The event a webhook delivery sends; null when it was pruned. */
+export function eventById(client: Db | Prisma.TransactionClient, id: string): Promise<Event | null> {
+  return client.event.findUnique({ where: { id } });
+}
+
+/** The types of these events, by id (a webhook delivery's `eventType`). */
+export async function eventTypesOf(client: Db | Prisma.TransactionClient, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await client.event.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, type: true } });
+  return new Map(rows.map((e) => [e.id, e.type]));
+}
+
 /** The event as `GET /v1/events/:id` answers it — and as webhook deliveries post it. */
 export function toEventResponse(e: Event) {
   return {

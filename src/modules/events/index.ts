@@ -3,9 +3,12 @@ export { eventsRoutes } from "./events.routes.js";
 export {
   createEventsService,
   deliveryJobKey,
+  eventById,
+  eventTypesOf,
   pruneEvents,
   recordEvent,
   recordEvents,
+  recordUnroutedEvent,
   toEventResponse,
   type EventObject,
   type EventSource,

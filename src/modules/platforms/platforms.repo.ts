@@ -1,7 +1,64 @@
 import type { Db } from "../../db/client.js";
+import { Prisma } from "../../db/client.js";
+import type { Platform } from "../../generated/prisma/client.js";
+import type { Mode } from "../../generated/prisma/enums.js";
+import type { Tx } from "../../db/tenant.js";
 
 /** A platform's name, for pages outside the API (any mode); null when there is no such platform. */
 export async function platformName(db: Db, id: string): Promise<string | null> {
   const platform = await db.platform.findUnique({ where: { id }, select: { name: true } });
   return platform?.name ?? null;
+}
+
+/** The platform's fee in basis points (a contract's figures). */
+export async function platformFeeBps(client: Db | Tx, id: string): Promise<number> {
+  return (await client.platform.findUniqueOrThrow({ where: { id }, select: { platformFeeBps: true } })).platformFeeBps;
+}
+
+/** How emails name the platform and link to it. */
+export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{ name: string; url: string | null }> {
+  return client.platform.findUniqueOrThrow({ where: { id }, select: { name: true, url: true } });
+}
+
+/*
+ * The platform a credential reaches, joined into the credential's one lookup (every request runs
+ * one: a separate query would be a second round trip on each). The keys and users modules embed
+ * these in their lookups; the columns and the table stay named here only.
+ */
+
+/** `JOIN platforms p ON p.id = <platformId>` and the platform's columns, to embed in a lookup's SQL (alias `p`). */
+export const platformJoin = (platformId: Prisma.Sql) => Prisma.sql`JOIN platforms p ON p.id = ${platformId}`;
+export const PLATFORM_COLUMNS = Prisma.raw(`p.id, p.mode::text AS mode, p.name, p.description, p.logo, p.url, p.platform_fee_bps, p.active_subscription,
+  p.waitlist_enabled, p.currency, p.created, p.updated`);
+
+export interface PlatformRow {
+  id: string;
+  mode: Mode;
+  name: string;
+  description: string | null;
+  logo: string | null;
+  url: string | null;
+  platform_fee_bps: number;
+  active_subscription: string | null;
+  waitlist_enabled: boolean;
+  currency: string;
+  created: Date;
+  updated: Date;
+}
+
+export function toPlatform(row: PlatformRow): Platform {
+  return {
+    id: row.id,
+    mode: row.mode,
+    name: row.name,
+    description: row.description,
+    logo: row.logo,
+    url: row.url,
+    platformFeeBps: row.platform_fee_bps,
+    activeSubscription: row.active_subscription,
+    waitlistEnabled: row.waitlist_enabled,
+    currency: row.currency,
+    created: row.created,
+    updated: row.updated,
+  };
 }

@@ -13,14 +13,14 @@ import { recordEvent } from "../events/index.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { ImageSource, MediaService } from "../media/index.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
-import { findMembership } from "../users/index.js";
+import { findMembership, platformAdmins } from "../users/index.js";
 
 const platformInclude = {
   domains: { select: { domain: true }, orderBy: { created: "asc" } },
-  memberships: { where: { role: { in: ["owner", "admin"] } }, select: { userId: true }, orderBy: { created: "asc" } },
 } satisfies Prisma.PlatformInclude;
 
-type PlatformView = Prisma.PlatformGetPayload<{ include: typeof platformInclude }>;
+/** The platform with its domains, and its owners and admins (the users module's memberships). */
+type PlatformView = Prisma.PlatformGetPayload<{ include: typeof platformInclude }> & { admins: string[] };
 
 export function toPlatformResponse(p: PlatformView) {
   return {
@@ -29,7 +29,7 @@ export function toPlatformResponse(p: PlatformView) {
     created: toApiDate(p.created),
     updated: toApiDate(p.updated),
     name: p.name,
-    admins: p.memberships.map((m) => m.userId),
+    admins: p.admins,
     description: p.description,
     logo: p.logo,
     url: p.url,
@@ -98,7 +98,7 @@ export function createPlatformsService(deps: {
   async function view(id: string, mode: Mode, client: Db | Prisma.TransactionClient = db): Promise<PlatformView> {
     const platform = await client.platform.findFirst({ where: { id, mode }, include: platformInclude });
     if (!platform) throw new NotFoundError("platform", id, "id");
-    return platform;
+    return { ...platform, admins: await platformAdmins(client, platform.id) };
   }
 
   /** The platform after a change, with its `platform.updated` event. */

@@ -1,7 +1,22 @@
 /** The products module's public API: products, their prices and images. */
 export { productsRoutes } from "./products.routes.js";
 export { createProductsService, isAvailableInStock, productEvent, type ProductReferences, type ProductsService, type ProductView } from "./products.service.js";
-export { productInclude } from "./products.repo.js";
+export {
+  productCurrencyOf,
+  productJsonOf,
+  shareLockProduct,
+  type ProductForCart,
+  existingProductIds,
+  giveBackStock,
+  giveBackStockSql,
+  lockProductRow,
+  hasLiveVariants,
+  lockProductForSale,
+  productCycle,
+  productInclude,
+  productInOtherCurrency,
+  takeStock,
+} from "./products.repo.js";
 export { createProductImagesService, GoneError, type ProductImagesService } from "./product-images.service.js";
 export { effectivePrice, type Season } from "./pricing.js";
 export { withdrawUserProducts } from "./products.erase.js";

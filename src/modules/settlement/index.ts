@@ -7,8 +7,10 @@
  * - `payment-failures.ts`: `isDefinitive`, when a gateway failure is final.
  * - `fees.ts`: the rates, a contract's figures, the fee estimate, the 422s of fee rules.
  * - `ledger.ts`, `ledger.repo.ts`: the `transactions` table — its API shape, and what a settlement
- *   writes to it (`recordSettlementTransactions`, `closeBooks`, `settlementBooks`).
- * - `refunds.ts`: refunds of a settlement's charges (reversals and fees given back in proportion).
+ *   writes to it (`recordSettlementTransactions`, `closeBooks`, `settlementBooks`) and the reads the
+ *   transactions module answers with (`findTransaction`, `pageTransactions`).
+ * - `refunds.ts`: refunds of a settlement's charges (reversals and fees given back in proportion),
+ *   one operation a file under refunds/.
  * - `parties.repo.ts`: whom a settlement charges and pays, as the gateway knows them.
  */
 export { runSettlement, type EngineCharge, type EngineTransfer, type SettlementSteps } from "./engine.js";
@@ -25,6 +27,6 @@ export {
   type FigureInput,
 } from "./fees.js";
 export { TRANSACTION_TYPES, toDbType, toTransactionResponse, type ApiTransactionType } from "./ledger.js";
-export { closeBooks, recordSettlementTransactions, settlementBooks, type SettlementMovements } from "./ledger.repo.js";
+export { closeBooks, findTransaction, pageTransactions, recordSettlementTransactions, settlementBooks, type SettlementMovements } from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";
 export { chargeLimits, customerOnRecord, loadParties, type Parties, type Payee, type Payer } from "./parties.repo.js";

@@ -164,3 +164,21 @@ export async function closeBooks(tx: Tx, input: SettlementMovements & { fees: No
     throw new Error(`the books of ${input.transferGroup} do not balance: incoming ${books.incoming}, paid out ${books.paidOut}, to charge ${expectedIncoming}`);
   }
 }
+
+/** One transaction of the tenant, or null: the ledger's read side (the transactions module) reads through here. */
+export function findTransaction(db: Db, tenant: Tenant, id: string): Promise<Transaction | null> {
+  return db.transaction.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+}
+
+/** A page of the ledger and how many rows match (`where` is the caller's filter, scoped to the tenant here). */
+export async function pageTransactions(
+  db: Db,
+  tenant: Tenant,
+  where: Prisma.TransactionWhereInput,
+  orderBy: Prisma.TransactionOrderByWithRelationInput[],
+  window: { skip: number; take: number },
+): Promise<{ total: number; data: Transaction[] }> {
+  const scoped = { ...where, platformId: tenant.platformId, mode: tenant.mode };
+  const [total, data] = await Promise.all([db.transaction.count({ where: scoped }), db.transaction.findMany({ where: scoped, orderBy, ...window })]);
+  return { total, data };
+}

@@ -1,10 +1,13 @@
 import { MAXIMUM_AMOUNT, minimumChargeAmount } from "../../adapters/payments/gateway.js";
 import type { Tx } from "../../db/tenant.js";
+import { defaultPaymentMethodsOf } from "../payment-methods/index.js";
+import { settlementPartiesOf, stripeCustomerIdOf } from "../users/index.js";
 
 /**
  * Who a settlement charges and pays, as the gateway knows them: a payer's Stripe customer and
  * default payment method, a payee's Connect account. Contract settlement and subscription charges
- * both check these before anyone is charged, from one read of the users' rows.
+ * both check these before anyone is charged, from one read of the users' rows (the users module's)
+ * and one of the payers' default payment methods (the payment-methods module's).
  */
 
 export interface Payer {
@@ -30,14 +33,8 @@ export interface Parties {
 }
 
 export async function loadParties(tx: Tx, platformId: string, who: { payers: readonly string[]; payees: readonly string[] }): Promise<Parties> {
-  const users = await tx.user.findMany({
-    where: { id: { in: [...who.payers, ...who.payees] }, platformId },
-    select: { id: true, deleted: true, suspended: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
-  });
-  const methods =
-    who.payers.length === 0
-      ? []
-      : await tx.paymentMethod.findMany({ where: { userId: { in: [...who.payers] }, isDefault: true }, select: { userId: true, stripePaymentMethodId: true } });
+  const users = await settlementPartiesOf(tx, platformId, [...who.payers, ...who.payees]);
+  const methods = who.payers.length === 0 ? [] : await defaultPaymentMethodsOf(tx, who.payers);
   const userOf = (id: string) => users.find((u) => u.id === id);
   return {
     payer(userId) {
@@ -62,5 +59,5 @@ export function chargeLimits(currency: string): { minimum: number; maximum: numb
 
 /** The Stripe customer on record, whatever became of the user since: an attempt under way is repeated as it was started. */
 export async function customerOnRecord(tx: Tx, userId: string): Promise<string | null> {
-  return (await tx.user.findUnique({ where: { id: userId }, select: { stripeCustomerId: true } }))?.stripeCustomerId ?? null;
+  return stripeCustomerIdOf(tx, userId);
 }

@@ -9,7 +9,9 @@ import { roleAtLeast } from "../../lib/roles.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { DEFAULT_HOLD_RULES, isSellerOf, lockForSubscription, priceForSubscription, type HoldRules } from "../contracts/index.js";
+import { productCycle } from "../products/index.js";
 import { collectedFees, type BaseRates } from "../settlement/index.js";
+import { userOfTenantExists } from "../users/index.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
@@ -81,8 +83,8 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
           fees: collectedFees(c.fees),
         });
         const serviceId = c.items.find((item) => item.productId !== null)?.productId ?? null;
-        const product = serviceId ? await tx.product.findUnique({ where: { id: serviceId }, select: { cycle: true } }) : null;
-        const cycle: Cycle = input.cycle ?? product?.cycle ?? "monthly";
+        const suggested = serviceId ? await productCycle(tx, serviceId) : null;
+        const cycle: Cycle = input.cycle ?? suggested ?? "monthly";
         const draft = { id: newId("subscription"), userId: auth.user.id, platformId: c.platformId, price: buyer.amountDue, currency: c.currency, terms: storedTerms(terms) };
         const inputs = await billing.assertChargeable(tx, { ...draft, terms: draft.terms as unknown as Prisma.JsonValue });
         const now = clock.now();
@@ -121,8 +123,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
     /** A user's subscriptions: the key and admins for anyone, a user for themself. */
     async listForUser(auth: AuthContext, userId: string, query: ListSubscriptionsQuery): Promise<Page<SubscriptionResponse>> {
       const tenant = tenantOf(auth);
-      const user = await db.user.findFirst({ where: { id: userId, ...tenant }, select: { id: true } });
-      if (!user) throw new NotFoundError("user", userId, "user_id");
+      if (!(await userOfTenantExists(db, tenant, userId))) throw new NotFoundError("user", userId, "user_id");
       if (!isAdmin(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own subscriptions.");
       const where: Prisma.SubscriptionWhereInput = {
         ...tenant,

@@ -5,7 +5,7 @@ import type { Transaction } from "../../generated/prisma/client.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import type { Clock } from "../../lib/time.js";
-import { createRefunds, toDbType, toTransactionResponse } from "../settlement/index.js";
+import { createRefunds, findTransaction, pageTransactions, toDbType, toTransactionResponse } from "../settlement/index.js";
 import type { ListTransactionsQuery } from "./transactions.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 
@@ -22,7 +22,7 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
   const refunds = createRefunds(deps);
 
   async function retrieve(tenant: Tenant, id: string): Promise<Transaction> {
-    const found = await db.transaction.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode } });
+    const found = await findTransaction(db, tenant, id);
     if (!found) throw new NotFoundError("transaction", id, "id");
     return found;
   }
@@ -32,8 +32,6 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
 
     async list(tenant: Tenant, query: ListTransactionsQuery): Promise<Page<Transaction>> {
       const where: Prisma.TransactionWhereInput = {
-        platformId: tenant.platformId,
-        mode: tenant.mode,
         ...(query["filter[type]"] ? { type: { in: query["filter[type]"].map(toDbType) } } : {}),
         ...(query["filter[status]"] ? { status: { in: query["filter[status]"] } } : {}),
         ...(query["filter[buyer_user_id]"] ? { buyerUserId: { in: query["filter[buyer_user_id]"] } } : {}),
@@ -46,7 +44,7 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
       };
       const { field, direction } = parseSort<"created" | "amount">(query.sort);
       const orderBy: Prisma.TransactionOrderByWithRelationInput[] = [{ [field]: direction }, { id: direction }];
-      const [total, data] = await Promise.all([db.transaction.count({ where }), db.transaction.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) })]);
+      const { total, data } = await pageTransactions(db, tenant, where, orderBy, pageWindow(query.page, query.per_page));
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 

@@ -4,16 +4,25 @@ export { createUsersService, toPaymentMethodResponse, toUserResponse, type Users
 export { emailAddress, paymentMethodSchema, timezone, USERNAME_PATTERN, userParams, userSchema } from "./users.schemas.js";
 export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserToErase } from "./users.erase.js";
 export {
+  activeEmailsOf,
+  emailOf,
   findActiveUser,
   findActiveUsers,
   findMembership,
+  findSignedInUser,
+  lockUserRow,
   payingUser,
+  platformAdmins,
   setConnectStatus,
   setStripeConnectId,
   setStripeCustomerId,
+  settlementPartiesOf,
   stripeCustomerIdOf,
+  stripeCustomerIdsOf,
   takenUsernames,
+  userOfTenantExists,
   usersOfConnectAccount,
   usersOfStripeCustomer,
+  type LockedUser,
   type UserAccountFields,
 } from "./users.repo.js";

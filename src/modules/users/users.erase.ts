@@ -50,7 +50,8 @@ export async function eraseUserRecord(tx: Tx, user: UserToErase, now: Date): Pro
       deleted: now,
     },
   });
-  const erased = toUserResponse(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
+  // Its payment methods were erased before (src/workflows/erase-user.ts): none to list.
+  const erased = toUserResponse({ ...(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude })), paymentMethods: [] });
   await replaceEventData(tx, user.id, erased);
   await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
   await notifyInvalidation(tx, `user:${user.id}`);

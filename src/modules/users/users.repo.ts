@@ -22,6 +22,21 @@ export async function findActiveUser(
   });
 }
 
+/** Whether the tenant has this user, erased or not (a 404 for an unknown one). */
+export async function userOfTenantExists(client: Client, tenant: Tenant, id: string): Promise<boolean> {
+  return (await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } })) !== null;
+}
+
+/** The user's email and whether they were erased; null when there is no such user. */
+export async function emailOf(client: Client, id: string): Promise<{ email: string | null; deleted: Date | null } | null> {
+  return client.user.findUnique({ where: { id }, select: { email: true, deleted: true } });
+}
+
+/** The emails of those of `ids` that are not erased. */
+export async function activeEmailsOf(client: Client, ids: readonly string[]): Promise<{ id: string; email: string | null }[]> {
+  return client.user.findMany({ where: { id: { in: [...ids] }, deleted: null }, select: { id: true, email: true } });
+}
+
 /** Those of `ids` that are users (not erased) of this tenant. */
 export async function findActiveUsers(client: Client, tenant: Tenant, ids: readonly string[]): Promise<{ id: string; email: string | null; name: string | null }[]> {
   return client.user.findMany({ where: { id: { in: [...ids] }, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, email: true, name: true } });
@@ -34,6 +49,60 @@ export async function findMembership(client: Client, tenant: Tenant, userId: str
     select: { id: true, membership: true },
   });
   return user?.membership ? { userId: user.id, role: user.membership.role, created: user.membership.created } : null;
+}
+
+export interface LockedUser {
+  id: string;
+  stripe_customer_id: string | null;
+  stripe_connect_id: string | null;
+}
+
+/**
+ * Locks a user's row until the transaction ends, so writes that must see each other — the user's
+ * Stripe ids, which payment method is the default — happen one after the other. Null when the user
+ * is not there (or was erased).
+ */
+export async function lockUserRow(tx: Prisma.TransactionClient, userId: string): Promise<LockedUser | null> {
+  const rows = await tx.$queryRaw<LockedUser[]>`
+    SELECT id, stripe_customer_id, stripe_connect_id FROM users WHERE id = ${userId} AND deleted IS NULL FOR UPDATE`;
+  return rows[0] ?? null;
+}
+
+/** What a settlement needs of its payers and payees: their gateway ids and Connect status. */
+export async function settlementPartiesOf(
+  tx: Tx,
+  platformId: string,
+  ids: readonly string[],
+): Promise<{ id: string; deleted: Date | null; suspended: Date | null; stripeCustomerId: string | null; stripeConnectId: string | null; chargesEnabled: boolean }[]> {
+  return tx.user.findMany({
+    where: { id: { in: [...ids] }, platformId },
+    select: { id: true, deleted: true, suspended: true, stripeCustomerId: true, stripeConnectId: true, chargesEnabled: true },
+  });
+}
+
+/** The platform's owners and admins, the longest-standing first. */
+export async function platformAdmins(client: Client, platformId: string): Promise<string[]> {
+  const rows = await client.membership.findMany({ where: { platformId, role: { in: ["owner", "admin"] } }, select: { userId: true }, orderBy: { created: "asc" } });
+  return rows.map((m) => m.userId);
+}
+
+/**
+ * The signed-in user a token names, with their role and suspension, in the one statement every token-authenticated
+ * request makes (plain SQL, like the key lookup in keys.repo.ts). The auth module brings the rest of
+ * the statement from the other owners, on the user row `u`: `platform`, the platforms module's join
+ * and columns; `session`, its own condition that the token's session is live. Null when any fails.
+ */
+export async function findSignedInUser<Extra>(
+  db: Db,
+  who: { userId: string; platformId: string; mode: Mode },
+  parts: { platform: { join: Prisma.Sql; columns: Prisma.Sql }; session: Prisma.Sql },
+): Promise<(Extra & { user_id: string; role: Role | null; suspended: Date | null }) | null> {
+  const [row] = await db.$queryRaw<(Extra & { user_id: string; role: Role | null; suspended: Date | null })[]>`
+    SELECT u.id AS user_id, m.role::text AS role, u.suspended, ${parts.platform.columns}
+    FROM users u ${parts.platform.join} LEFT JOIN memberships m ON m.user_id = u.id
+    WHERE u.id = ${who.userId} AND u.platform_id = ${who.platformId} AND u.mode = ${who.mode}::"Mode" AND u.deleted IS NULL
+      AND ${parts.session}`;
+  return row ?? null;
 }
 
 /** Which of these usernames are taken on the platform. */
@@ -68,6 +137,12 @@ export async function setStripeCustomerId(tx: Tx, userId: string, customerId: st
 export async function stripeCustomerIdOf(client: Client, userId: string): Promise<string | null> {
   const user = await client.user.findUnique({ where: { id: userId }, select: { stripeCustomerId: true } });
   return user?.stripeCustomerId ?? null;
+}
+
+/** The gateway customer of each of these users (null when they have none). */
+export async function stripeCustomerIdsOf(client: Client, userIds: readonly string[]): Promise<Map<string, string | null>> {
+  const rows = await client.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, stripeCustomerId: true } });
+  return new Map(rows.map((u) => [u.id, u.stripeCustomerId]));
 }
 
 /** The users (not erased) whose gateway customer this is, in id order. */

@@ -4,7 +4,7 @@ import type { Db } from "../../db/client.js";
 import type { Event, WebhookDelivery } from "../../generated/prisma/client.js";
 import { enqueue } from "../../jobs/queue.js";
 import type { Clock } from "../../lib/time.js";
-import { deliveryJobKey, toEventResponse } from "../events/index.js";
+import { deliveryJobKey, eventById, toEventResponse } from "../events/index.js";
 import { signatureHeader } from "./signature.js";
 
 /**
@@ -97,8 +97,11 @@ export function createDeliveryService(deps: { db: Db; clock: Clock; send: Webhoo
     return enqueue(db, "deliver-webhooks", { endpointId }, { jobKey: deliveryJobKey(endpointId), jobKeyMode, runAt });
   }
 
-  function head(endpointId: string): Promise<PendingDelivery | null> {
-    return db.webhookDelivery.findFirst({ where: { endpointId, status: "pending" }, orderBy: { seq: "asc" }, include: { event: true } });
+  async function head(endpointId: string): Promise<PendingDelivery | null> {
+    const delivery = await db.webhookDelivery.findFirst({ where: { endpointId, status: "pending" }, orderBy: { seq: "asc" } });
+    // The event goes with its deliveries (they cascade), so it is there: the events module reads it.
+    const event = delivery && (await eventById(db, delivery.eventId));
+    return delivery && event ? { ...delivery, event } : null;
   }
 
   async function headIsDue(endpointId: string): Promise<boolean> {

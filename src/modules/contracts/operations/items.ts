@@ -1,10 +1,10 @@
-import type { Tenant, Tx } from "../../../db/tenant.js";
+import type { Tx } from "../../../db/tenant.js";
 import type { ContractItem, Product } from "../../../generated/prisma/client.js";
 import type { ItemType } from "../../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
-import { effectivePrice } from "../../products/index.js";
+import { effectivePrice, giveBackStock, hasLiveVariants, lockProductForSale, takeStock } from "../../products/index.js";
 import { MAX_CONTRACT_TOTAL } from "../../settlement/index.js";
 import { MAX_ITEMS, type ItemInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
@@ -14,17 +14,6 @@ import { insertSeller } from "./parties.js";
 import { change, resolveUser, type ContractsContext } from "./shared.js";
 
 /** A contract's items: a catalogue product (its stock held) or a custom line; and the stock given back. */
-
-/** A catalogue product for a contract, locked (its stock is about to be taken), with its seasons. */
-async function lockProduct(tx: Tx, tenant: Tenant, id: string) {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM products WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
-  if (rows.length === 0) throw new NotFoundError("product", id, "product_id");
-  return tx.product.findUniqueOrThrow({
-    where: { id },
-    include: { seasonalPrices: { orderBy: [{ seasonStart: "asc" }, { id: "asc" }] }, parent: { select: { isEnabled: true, archived: true } } },
-  });
-}
 
 export function assertForSale(p: Pick<Product, "id" | "name" | "isEnabled" | "archived"> & { parent: { isEnabled: boolean; archived: Date | null } | null }): void {
   const name = `${p.name} (${p.id})`;
@@ -51,8 +40,8 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
   if (input.product_id !== undefined) {
     // Expired holds on it go back first: what is left to sell is then exact.
     await releaseExpiredHolds(tx, input.product_id, clock.now());
-    const product = await lockProduct(tx, c, input.product_id);
-    if (product.parentProductId === null && (await tx.product.count({ where: { parentProductId: product.id, archived: null } })) > 0) {
+    const product = await lockProductForSale(tx, c, input.product_id);
+    if (product.parentProductId === null && (await hasLiveVariants(tx, product.id))) {
       throw new UnprocessableError("variant_required", `${product.id} comes in variants: add one of them by its id.`, "product_id");
     }
     assertForSale(product);
@@ -62,7 +51,7 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
     if (product.quantity !== null) {
       if (product.quantity < input.quantity) throw stockError(product, product.quantity, input.quantity);
       if (!isEditor(auth) && auth.user) await assertWithinHoldCap(tx, holds, product, auth.user.id, input.quantity);
-      await tx.product.update({ where: { id: product.id }, data: { quantity: { decrement: input.quantity } } });
+      await takeStock(tx, product.id, input.quantity);
       await refreshHold(tx, c.id, holdUntil(holds, clock.now()));
       reserved = input.quantity;
     }
@@ -111,8 +100,7 @@ export async function releaseStock(tx: Tx, items: readonly Pick<ContractItem, "p
   const byProduct = new Map<string, number>();
   for (const item of items) if (item.productId && item.reserved > 0) byProduct.set(item.productId, (byProduct.get(item.productId) ?? 0) + item.reserved);
   for (const [productId, units] of [...byProduct].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    // A product made unlimited meanwhile stays unlimited.
-    await tx.product.updateMany({ where: { id: productId, quantity: { not: null } }, data: { quantity: { increment: units } } });
+    await giveBackStock(tx, productId, units);
   }
 }
 

@@ -1,5 +1,6 @@
 import { UnprocessableError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
+import { productInOtherCurrency } from "../../products/index.js";
 import type { ContractResponse, ModifyContractInput } from "../contracts.schemas.js";
 import { assertInDeal, assertManageable, assertUnlocked, isEditor, isUnlocked } from "../contracts.state.js";
 import { loadState, lockContract, voidAcceptances } from "../contracts.repo.js";
@@ -22,7 +23,7 @@ export async function modify(ctx: ContractsContext, auth: AuthContext, id: strin
     if (moneyChanges) assertInDeal(auth, c);
     if (input.currency !== undefined && input.currency !== c.currency) {
       const products = c.items.flatMap((item) => (item.productId ? [item.productId] : []));
-      const other = await tx.product.findFirst({ where: { id: { in: products }, currency: { not: input.currency } }, select: { id: true, currency: true } });
+      const other = await productInOtherCurrency(tx, products, input.currency);
       if (other) {
         throw new UnprocessableError("currency_mismatch", `Item ${other.id} is priced in ${other.currency}: a contract has one currency.`, "currency");
       }

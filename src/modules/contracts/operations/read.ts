@@ -4,6 +4,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse, ListContractsQuery } from "../contracts.schemas.js";
 import { assertReadable, isEditor } from "../contracts.state.js";
 import { contractViewText, listContracts } from "../contracts.repo.js";
+import { userOfTenantExists } from "../../users/index.js";
 import { tenantOf, type ContractsContext } from "./shared.js";
 
 /** Reading contracts: one (as the JSON text PostgreSQL built), the platform's, a user's, the signed-in user's. */
@@ -28,8 +29,7 @@ export async function listForUser(
   query: ListContractsQuery,
 ): Promise<Page<ContractResponse>> {
   const tenant = tenantOf(auth);
-  const user = await db.user.findFirst({ where: { id: userId, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true } });
-  if (!user) throw new NotFoundError("user", userId, "user_id");
+  if (!(await userOfTenantExists(db, tenant, userId))) throw new NotFoundError("user", userId, "user_id");
   if (!isEditor(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own contracts.");
   return listContracts(db, { ...tenant, ...(side === "buyer" ? { buyerUserId: userId } : { sellerUserId: userId }) }, query);
 }

@@ -5,6 +5,7 @@ import { contractEmail } from "../contracts.emails.js";
 import type { ContractResponse } from "../contracts.schemas.js";
 import { assertMaySend, isUnlocked } from "../contracts.state.js";
 import { lockContract } from "../contracts.repo.js";
+import { activeEmailsOf } from "../../users/index.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 
@@ -32,7 +33,10 @@ export async function send(ctx: ContractsContext, auth: AuthContext, id: string)
     if (isUnlocked(c)) await retakeHolds(tx, c.id, now, holdUntil(holds, now));
     await tx.contract.update({ where: { id: c.id }, data: { status: "open", sent: c.sent ?? now, lastSent: now } });
     const contract = await view(tx, tenant, id);
-    const emails = await tx.user.findMany({ where: { id: { in: c.buyers.map((b) => b.userId) }, deleted: null }, select: { id: true, email: true } });
+    const emails = await activeEmailsOf(
+      tx,
+      c.buyers.map((b) => b.userId),
+    );
     for (const buyer of c.buyers) {
       const to = emails.find((u) => u.id === buyer.userId)?.email ?? buyer.email;
       if (!to) continue;

@@ -6,6 +6,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import { recordEvent } from "../../events/index.js";
 import type { EventType } from "../../events/index.js";
 import type { BaseRates } from "../../settlement/index.js";
+import { findActiveUser } from "../../users/index.js";
 import type { ContractResponse, CreateContractInput, FeeInclusionInput, FromCartInput, ModifyContractInput } from "../contracts.schemas.js";
 import { assertInDeal, assertManageable, assertUnlocked } from "../contracts.state.js";
 import { loadState, lockContract, rebalanceAndStore, voidAcceptances, type ContractState } from "../contracts.repo.js";
@@ -69,12 +70,9 @@ export function change(ctx: ContractsContext, auth: AuthContext, id: string, app
 }
 
 export async function resolveUser(tx: Tx, tenant: Tenant, userId: string, param: string) {
-  const user = await tx.user.findFirst({
-    where: { id: userId, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
-    select: { id: true, email: true, name: true },
-  });
+  const user = await findActiveUser(tx, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, param);
-  return user;
+  return { id: user.id, email: user.email, name: user.name };
 }
 
 export function inclusion(input: FeeInclusionInput | ModifyContractInput | FromCartInput | CreateContractInput, current?: ContractState) {

@@ -2,7 +2,9 @@ import type { PaymentIntent } from "../../../adapters/payments/gateway.js";
 import type { Tx } from "../../../db/tenant.js";
 import type { Subscription, SubscriptionCharge } from "../../../generated/prisma/client.js";
 import { enqueue } from "../../../jobs/queue.js";
+import { platformNameAndUrl } from "../../platforms/index.js";
 import { recordSettlementTransactions } from "../../settlement/index.js";
+import { emailOf } from "../../users/index.js";
 import { pastDueEmail } from "../subscriptions.emails.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "../subscriptions.view.js";
 import { later, type BillingContext } from "./plan.js";
@@ -27,8 +29,8 @@ export async function failedAttempt(ctx: BillingContext, tx: Tx, sub: Subscripti
   }
   await tx.subscription.update({ where: { id: sub.id }, data: { failedAttempts: failures, pastDue: true, nextAttemptAt: null } });
   // One after the other: a transaction's queries share one connection (pg@9 refuses overlapping ones).
-  const user = await tx.user.findUnique({ where: { id: sub.userId }, select: { email: true, deleted: true } });
-  const platform = await tx.platform.findUniqueOrThrow({ where: { id: sub.platformId }, select: { name: true, url: true } });
+  const user = await emailOf(tx, sub.userId);
+  const platform = await platformNameAndUrl(tx, sub.platformId);
   if (user?.email && !user.deleted) {
     const subscription = toSubscriptionResponse(await tx.subscription.findUniqueOrThrow({ where: { id: sub.id } }));
     await enqueue(tx, "send-email", pastDueEmail({ to: user.email, platformName: platform.name, subscription, attempts: failures, url: platform.url }), { maxAttempts: 10 });

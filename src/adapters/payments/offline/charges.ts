@@ -1,0 +1,79 @@
+import { CardError, PaymentsRequestError } from "../errors.js";
+import { minimumChargeAmount, type PaymentIntent } from "../gateway.js";
+import { TEST_PAYMENT_METHODS } from "./test-methods.js";
+import { Simulator } from "./simulator.js";
+import { assertAmount, assertCurrency, chargeablePaymentMethod, money, stripeId, toPaymentIntent } from "./helpers.js";
+import type { OfflinePaymentsGateway } from "./types.js";
+
+/** Payment intents (charges) and refunds. */
+export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund"> {
+  const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
+  return {
+    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
+      idempotent(
+        idempotencyKey,
+        "payment_intents.create",
+        { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata },
+        async (tx, now): Promise<PaymentIntent> => {
+          assertCurrency(currency);
+          assertAmount(amount);
+          const minimum = minimumChargeAmount(currency);
+          if (minimum !== undefined && amount < minimum) {
+            throw new PaymentsRequestError("amount_too_small", `Amount must be at least ${minimum} ${currency} (minor units).`, { param: "amount" });
+          }
+          await customerOrFail(tx, customerId, "customer");
+          const pm = await chargeablePaymentMethod(tx, customerId, paymentMethodId, now);
+          const decline = TEST_PAYMENT_METHODS[pm.token]?.decline;
+          const intent = await tx.simPaymentIntent.create({
+            data: {
+              id: stripeId("pi"),
+              customerId,
+              paymentMethodId: pm.id,
+              amount,
+              currency,
+              status: decline ? "requires_payment_method" : "succeeded",
+              chargeId: stripeId("ch"),
+              chargeSucceeded: !decline,
+              transferGroup: transferGroup ?? null,
+              metadata,
+              errorCode: decline?.code ?? null,
+              declineCode: decline?.declineCode ?? null,
+              errorMessage: decline?.message ?? null,
+              created: now,
+            },
+          });
+          if (decline) throw new CardError({ ...decline, paymentIntentId: intent.id, chargeId: intent.chargeId });
+          return toPaymentIntent(intent);
+        },
+      ),
+
+    retrievePaymentIntent: async (paymentIntentId) => toPaymentIntent(await paymentIntentOrFail(db, paymentIntentId)),
+
+    createRefund: ({ paymentIntentId, amount, metadata, idempotencyKey }) =>
+      idempotent(idempotencyKey, "refunds.create", { paymentIntentId, amount: amount ?? null, metadata }, async (tx, now) => {
+        if (amount !== undefined) assertAmount(amount);
+        const intent = await paymentIntentOrFail(tx, paymentIntentId, "payment_intent");
+        if (!intent.chargeSucceeded) {
+          throw new PaymentsRequestError("payment_intent_unexpected_state", `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`, {
+            param: "payment_intent",
+          });
+        }
+        const remaining = intent.amount - intent.amountRefunded;
+        if (remaining <= 0) throw new PaymentsRequestError("charge_already_refunded", `Charge ${intent.chargeId} has already been refunded.`);
+        const refundAmount = amount ?? remaining;
+        const taken = await tx.simPaymentIntent.updateMany({
+          where: { id: intent.id, amountRefunded: { lte: intent.amount - refundAmount } },
+          data: { amountRefunded: { increment: refundAmount } },
+        });
+        if (taken.count !== 1) {
+          throw new PaymentsRequestError(
+            "amount_too_large",
+            `Refund amount (${money(refundAmount, intent.currency)}) is greater than unrefunded amount on charge (${money(remaining, intent.currency)})`,
+            { param: "amount" },
+          );
+        }
+        const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status: "succeeded", metadata, created: now } });
+        return { id: refund.id, status: "succeeded" as const, amount: refund.amount };
+      }),
+  };
+}

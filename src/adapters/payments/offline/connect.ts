@@ -1,0 +1,120 @@
+import { randomBase62, sha256Hex } from "../../../lib/crypto.js";
+import { PaymentsRequestError } from "../errors.js";
+import { ACCOUNT_LINK_TTL_MS, ONBOARDED, Simulator } from "./simulator.js";
+import { assertAmount, assertCurrency, assertEmail, assertUrl, drawFromCharge, missing, stripeId } from "./helpers.js";
+import type { OfflinePaymentsGateway } from "./types.js";
+
+/** Connect: accounts, onboarding links, transfers and their reversals. */
+export function connectOperations(
+  sim: Simulator,
+): Pick<OfflinePaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "completeOnboarding" | "createTransfer" | "createTransferReversal"> {
+  const { db, clock, publicUrl, idempotent } = sim;
+  return {
+    createConnectAccount: ({ email, metadata, idempotencyKey }) =>
+      idempotent(idempotencyKey, "accounts.create", { email, metadata }, async (tx, now) => {
+        assertEmail(email);
+        const account = await tx.simAccount.create({ data: { id: stripeId("acct", 16), email, metadata, created: now } });
+        return { id: account.id };
+      }),
+
+    createAccountLink: async ({ accountId, refreshUrl, returnUrl }) => {
+      assertUrl(refreshUrl, "refresh_url");
+      assertUrl(returnUrl, "return_url");
+      const account = await db.simAccount.findUnique({ where: { id: accountId } });
+      if (!account) throw missing("account", accountId, "account");
+      const now = clock.now();
+      const token = randomBase62(32);
+      const expires = new Date(now.getTime() + ACCOUNT_LINK_TTL_MS);
+      await db.simAccountLink.create({
+        data: { id: stripeId("acctlink"), accountId, tokenHash: sha256Hex(token), refreshUrl, returnUrl, expires, created: now },
+      });
+      return { url: `${publicUrl}/offline/connect/onboard/${encodeURIComponent(accountId)}?token=${token}`, expiresAt: expires };
+    },
+
+    retrieveAccount: async (accountId) => {
+      const account = await db.simAccount.findUnique({ where: { id: accountId } });
+      if (!account) throw missing("account", accountId);
+      return {
+        id: account.id,
+        chargesEnabled: account.chargesEnabled,
+        detailsSubmitted: account.detailsSubmitted,
+        payoutSchedule:
+          account.payoutInterval === null
+            ? null
+            : {
+                interval: account.payoutInterval,
+                delayDays: account.payoutDelayDays ?? 0,
+                ...(account.payoutWeeklyAnchor ? { weeklyAnchor: account.payoutWeeklyAnchor } : {}),
+                ...(account.payoutMonthlyAnchor ? { monthlyAnchor: account.payoutMonthlyAnchor } : {}),
+              },
+        bankLast4: account.bankLast4,
+      };
+    },
+
+    completeOnboarding: ({ accountId, token }) =>
+      db.$transaction(async (tx) => {
+        const now = clock.now();
+        const link = await tx.simAccountLink.findUnique({ where: { tokenHash: sha256Hex(token) } });
+        if (!link || link.accountId !== accountId) return null;
+        // Spent atomically: of two visits racing with one token, one wins.
+        const spent = await tx.simAccountLink.updateMany({ where: { id: link.id, used: null, expires: { gt: now } }, data: { used: now } });
+        if (spent.count !== 1) return null;
+        await tx.simAccount.update({ where: { id: accountId }, data: { chargesEnabled: true, detailsSubmitted: true, ...ONBOARDED } });
+        return { returnUrl: link.returnUrl };
+      }),
+
+    createTransfer: ({ amount, currency, destination, transferGroup, sourceTransaction, metadata, idempotencyKey }) =>
+      idempotent(
+        idempotencyKey,
+        "transfers.create",
+        { amount, currency, destination, transferGroup: transferGroup ?? null, sourceTransaction: sourceTransaction ?? null, metadata },
+        async (tx, now) => {
+          assertCurrency(currency);
+          assertAmount(amount);
+          const account = await tx.simAccount.findUnique({ where: { id: destination } });
+          if (!account) throw missing("destination", destination, "destination");
+          if (!account.chargesEnabled) {
+            throw new PaymentsRequestError(
+              "insufficient_capabilities_for_transfer",
+              "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+              { param: "destination" },
+            );
+          }
+          if (sourceTransaction) await drawFromCharge(tx, sourceTransaction, amount, currency);
+          const transfer = await tx.simTransfer.create({
+            data: {
+              id: stripeId("tr"),
+              amount,
+              currency,
+              destinationId: destination,
+              transferGroup: transferGroup ?? null,
+              sourceTransaction: sourceTransaction ?? null,
+              metadata,
+              created: now,
+            },
+          });
+          return { id: transfer.id };
+        },
+      ),
+
+    createTransferReversal: ({ transferId, amount, idempotencyKey }) =>
+      idempotent(idempotencyKey, "transfers.reversals.create", { transferId, amount }, async (tx, now) => {
+        assertAmount(amount);
+        const transfer = await tx.simTransfer.findUnique({ where: { id: transferId } });
+        if (!transfer) throw missing("transfer", transferId);
+        const taken = await tx.simTransfer.updateMany({
+          where: { id: transfer.id, amountReversed: { lte: transfer.amount - amount } },
+          data: { amountReversed: { increment: amount } },
+        });
+        if (taken.count !== 1) {
+          throw new PaymentsRequestError(
+            "amount_too_large",
+            `Reversal amount (${amount}) is greater than the amount left on transfer ${transfer.id} (${transfer.amount - transfer.amountReversed}).`,
+            { param: "amount" },
+          );
+        }
+        const reversal = await tx.simTransferReversal.create({ data: { id: stripeId("trr"), transferId: transfer.id, amount, created: now } });
+        return { id: reversal.id, amount: reversal.amount };
+      }),
+  };
+}

@@ -1,0 +1,86 @@
+import type { Db } from "../../../db/client.js";
+import type { Prisma, SimCustomer, SimPaymentIntent } from "../../../generated/prisma/client.js";
+import { sha256Hex } from "../../../lib/crypto.js";
+import type { Clock } from "../../../lib/time.js";
+import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "../errors.js";
+import type { Tx } from "../../../db/tenant.js";
+import { canonical, missing } from "./helpers.js";
+
+export const ACCOUNT_LINK_TTL_MS = 5 * 60 * 1000;
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+// A retry waits here for the first request with its key to finish; give it room.
+export const IDEMPOTENT_TRANSACTION = { maxWait: 5_000, timeout: 15_000 };
+export const ONBOARDED = { payoutInterval: "daily", payoutDelayDays: 2, bankLast4: "6789" } as const;
+
+export type Outcome = { ok: unknown } | { error: { code: string; declineCode: string | null; message: string; paymentIntentId: string | null; chargeId: string | null } };
+
+/** Deletes the simulator's idempotency keys past their 24 hours (the `sweep-idempotency` job); answers how many. */
+export async function sweepSimulatorIdempotencyKeys(db: Db, now: Date): Promise<number> {
+  const { count } = await db.simIdempotencyKey.deleteMany({ where: { created: { lt: new Date(now.getTime() - IDEMPOTENCY_TTL_MS) } } });
+  return count;
+}
+
+/** The simulator's store and clock, and the steps every operation of it takes. */
+export interface Simulator {
+  db: Db;
+  clock: Clock;
+  publicUrl: string;
+  idempotent<T>(key: string, operation: string, params: unknown, run: (tx: Tx, now: Date) => Promise<T>): Promise<T>;
+  customerOrFail(tx: Tx, customerId: string, param?: string): Promise<SimCustomer>;
+  paymentIntentOrFail(tx: Tx | Db, id: string, param?: string): Promise<SimPaymentIntent>;
+}
+
+export function createSimulator(db: Db, clock: Clock, publicUrl: string): Simulator {
+  /**
+   * Runs `run` once per idempotency key, like Stripe: a retry with the same request gets the
+   * first result (or the first decline) again; a different request with the key is refused.
+   * Same-key calls are serialized by an advisory lock, so concurrent retries cannot both run.
+   */
+  async function idempotent<T>(key: string, operation: string, params: unknown, run: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
+    if (typeof key !== "string" || key.length === 0 || key.length > 255) {
+      throw new PaymentsRequestError("idempotency_key_invalid", "Idempotency keys must be 1 to 255 characters long.", { param: "idempotencyKey" });
+    }
+    const requestHash = sha256Hex(JSON.stringify(canonical({ operation, params })));
+    const outcome = await db.$transaction(async (tx): Promise<Outcome> => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sim-idempotency:${key}`}, 0))`;
+      const now = clock.now();
+      const existing = await tx.simIdempotencyKey.findUnique({ where: { key } });
+      if (existing && existing.created.getTime() > now.getTime() - IDEMPOTENCY_TTL_MS) {
+        if (existing.operation !== operation || existing.requestHash !== requestHash) {
+          throw new PaymentsIdempotencyError(
+            "idempotency_key_reused",
+            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          );
+        }
+        return existing.outcome as Outcome;
+      }
+      let result: Outcome;
+      try {
+        result = { ok: await run(tx, now) };
+      } catch (err) {
+        // Stripe keeps a decline as the key's answer (the declined PaymentIntent exists); other errors are not kept.
+        if (!(err instanceof CardError)) throw err;
+        result = { error: { code: err.code, declineCode: err.declineCode, message: err.message, paymentIntentId: err.paymentIntentId, chargeId: err.chargeId } };
+      }
+      const record = { operation, requestHash, outcome: result as Prisma.InputJsonValue, created: now };
+      await tx.simIdempotencyKey.upsert({ where: { key }, create: { key, ...record }, update: record });
+      return result;
+    }, IDEMPOTENT_TRANSACTION);
+    if ("error" in outcome) throw new CardError(outcome.error);
+    return outcome.ok as T;
+  }
+
+  async function customerOrFail(tx: Tx, customerId: string, param?: string) {
+    const customer = await tx.simCustomer.findUnique({ where: { id: customerId } });
+    if (!customer) throw missing("customer", customerId, param);
+    return customer;
+  }
+
+  async function paymentIntentOrFail(tx: Tx | Db, id: string, param?: string) {
+    const intent = await tx.simPaymentIntent.findUnique({ where: { id } });
+    if (!intent) throw missing("payment_intent", id, param);
+    return intent;
+  }
+
+  return { db, clock, publicUrl, idempotent, customerOrFail, paymentIntentOrFail };
+}

@@ -1,0 +1,60 @@
+import type { PaymentMethodDetails } from "../gateway.js";
+
+export interface Decline {
+  code: string;
+  declineCode: string;
+  message: string;
+}
+
+export interface TestPaymentMethod extends Omit<PaymentMethodDetails, "id"> {
+  decline?: Decline;
+}
+
+export const DECLINED: Decline = { code: "card_declined", declineCode: "generic_decline", message: "Your card was declined." };
+export const INSUFFICIENT_FUNDS: Decline = { code: "card_declined", declineCode: "insufficient_funds", message: "Your card has insufficient funds." };
+export const EXPIRED: Decline = { code: "expired_card", declineCode: "expired_card", message: "Your card has expired." };
+export const LOST: Decline = { code: "card_declined", declineCode: "lost_card", message: "Your card was declined." };
+export const AUTHENTICATION_REQUIRED: Decline = {
+  code: "authentication_required",
+  declineCode: "authentication_required",
+  message: "Your card was declined. This transaction requires authentication.",
+};
+
+export const card = (brand: string, last4: string, funding = "credit", decline?: Decline): TestPaymentMethod => ({
+  type: "card",
+  brand,
+  last4,
+  // Fixed, so the simulator's answers do not depend on the date.
+  expMonth: 12,
+  expYear: 2034,
+  funding,
+  accountHolderType: null,
+  decline,
+});
+export const bankAccount: TestPaymentMethod = {
+  type: "us_bank_account",
+  brand: "STRIPE TEST BANK",
+  last4: "6789",
+  expMonth: null,
+  expYear: null,
+  funding: null,
+  accountHolderType: "individual",
+};
+
+/** Stripe's test PaymentMethod tokens (https://docs.stripe.com/testing), as the simulator knows them. */
+export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> = {
+  pm_card_visa: card("visa", "4242"),
+  pm_card_visa_debit: card("visa", "5556", "debit"),
+  pm_card_mastercard: card("mastercard", "4444"),
+  pm_card_amex: card("amex", "8431"),
+  pm_card_discover: card("discover", "1117"),
+  pm_card_chargeDeclined: card("visa", "0002", "credit", DECLINED),
+  pm_card_insufficientFunds: card("visa", "9995", "credit", INSUFFICIENT_FUNDS),
+  pm_card_chargeDeclinedInsufficientFunds: card("visa", "9995", "credit", INSUFFICIENT_FUNDS),
+  pm_card_visa_chargeDeclinedInsufficientFunds: card("visa", "9995", "credit", INSUFFICIENT_FUNDS),
+  pm_card_chargeDeclinedExpiredCard: card("visa", "0069", "credit", EXPIRED),
+  pm_card_chargeDeclinedLostCard: card("visa", "9987", "credit", LOST),
+  pm_card_authenticationRequired: card("visa", "3184", "credit", AUTHENTICATION_REQUIRED),
+  pm_usBankAccount: bankAccount,
+  pm_usBankAccount_success: bankAccount,
+};

@@ -1,0 +1,27 @@
+import type { Db } from "../../../db/client.js";
+import type { Clock } from "../../../lib/time.js";
+import type { PaymentsGateway, SetupIntent } from "../gateway.js";
+
+export interface OfflinePaymentsGateway extends PaymentsGateway {
+  readonly kind: "offline";
+  /**
+   * The onboarding page's work: spends the link's single-use token and enables the account
+   * (charges, details, a daily payout schedule, a test bank account). Null when the token is not a
+   * live link of this account.
+   */
+  completeOnboarding(input: { accountId: string; token: string }): Promise<{ returnUrl: string } | null>;
+  /**
+   * Stripe.js's `confirmCardSetup`: saves `paymentMethod` (a test token, or a payment method
+   * already attached to the intent's customer) on the intent's customer and marks the intent
+   * `succeeded`. Null when the client secret is not this intent's.
+   */
+  confirmSetupIntent(input: { setupIntentId: string; clientSecret: string; paymentMethod: string }): Promise<SetupIntent | null>;
+}
+
+export interface OfflineGatewayOptions {
+  db: Db;
+  /** Base URL of this server, for onboarding links. */
+  publicUrl: string;
+  webhookSecret: string;
+  clock?: Clock;
+}

@@ -1,0 +1,46 @@
+import type { Product } from "../../../generated/prisma/client.js";
+import { UnprocessableError, ValidationError } from "../../../lib/errors.js";
+import { newId } from "../../../lib/ids.js";
+import type { AuthContext } from "../../../plugins/auth.js";
+import type { ProductView } from "../products.repo.js";
+import type { CreateProductInput } from "../products.schemas.js";
+import { assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext } from "./shared.js";
+
+/** A new product of the platform, or a variant under a parent (which it takes its seller, category, type, currency and cycle from). */
+export async function create(ctx: ProductsContext, auth: AuthContext, input: CreateProductInput): Promise<ProductView> {
+  const id = newId("product");
+  return ctx.db.$transaction(async (tx) => {
+    const { user_id, parent_product_id, ...rest } = input;
+    const fields = sent(rest);
+    let sellerId = sellerFor(auth, user_id);
+    let inherited: Partial<Pick<Product, "category" | "subcategory" | "type" | "currency" | "cycle">> = {};
+    if (parent_product_id) {
+      const parent = await parentFor(tx, auth, parent_product_id);
+      if (user_id !== undefined && user_id !== parent.userId) {
+        throw new UnprocessableError("variant_seller_mismatch", `A variant is sold by its parent's seller (${parent.userId}).`, "user_id");
+      }
+      sellerId = parent.userId;
+      inherited = { category: parent.category, subcategory: parent.subcategory, type: parent.type, currency: parent.currency, cycle: parent.cycle };
+    }
+    if (!sellerId) {
+      throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
+    }
+    await assertSeller(tx, auth, sellerId);
+    await tx.product.create({
+      data: {
+        id,
+        platformId: auth.platformId,
+        mode: auth.mode,
+        userId: sellerId,
+        parentProductId: parent_product_id ?? null,
+        currency: auth.platform.currency,
+        ...inherited,
+        ...fields,
+        name: input.name,
+        price: input.price,
+        tags: fields.tags ? [...new Set(fields.tags)] : [],
+      },
+    });
+    return changed(ctx, tx, auth, id, "product.created");
+  });
+}

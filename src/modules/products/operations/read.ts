@@ -1,0 +1,39 @@
+import type { Tenant } from "../../../db/tenant.js";
+import { NotFoundError } from "../../../lib/errors.js";
+import { pageMeta, parseSort, type Page } from "../../../lib/pagination.js";
+import { findActiveUser } from "../../users/index.js";
+import { listProducts } from "../products.list.js";
+import type { ProductView } from "../products.repo.js";
+import type { ListProductsQuery } from "../products.schemas.js";
+import type { ProductsContext } from "./shared.js";
+
+export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
+  const sort = parseSort<"price" | "created" | "name">(query.sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, sellerId }, query, sort);
+  return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+}
+
+export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
+  const user = await findActiveUser(ctx.db, tenant, userId);
+  if (!user) throw new NotFoundError("user", userId, "user_id");
+  return list(ctx, tenant, query, userId);
+}
+
+/** Categories of the listed catalogue (top-level products not archived), each with its subcategories and counts. */
+export async function categories(ctx: ProductsContext, tenant: Tenant) {
+  const groups = await ctx.db.product.groupBy({
+    by: ["category", "subcategory"],
+    where: { platformId: tenant.platformId, mode: tenant.mode, parentProductId: null, archived: null, category: { not: null } },
+    _count: { _all: true },
+    orderBy: [{ category: "asc" }, { subcategory: "asc" }],
+  });
+  const categories = new Map<string, { category: string; count: number; subcategories: { subcategory: string; count: number }[] }>();
+  for (const g of groups) {
+    const name = g.category!;
+    const entry = categories.get(name) ?? { category: name, count: 0, subcategories: [] };
+    entry.count += g._count._all;
+    if (g.subcategory !== null) entry.subcategories.push({ subcategory: g.subcategory, count: g._count._all });
+    categories.set(name, entry);
+  }
+  return { data: [...categories.values()] };
+}

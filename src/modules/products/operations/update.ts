@@ -1,0 +1,56 @@
+import type { Prisma } from "../../../db/client.js";
+import { PermissionError, UnprocessableError } from "../../../lib/errors.js";
+import { roleAtLeast } from "../../../lib/roles.js";
+import type { AuthContext } from "../../../plugins/auth.js";
+import type { ProductView } from "../products.repo.js";
+import type { UpdateProductInput } from "../products.schemas.js";
+import { productEvent } from "../products.view.js";
+import { assertSeller, changed, lockManageable, parentFor, sent, variantsOf, type ProductsContext } from "./shared.js";
+
+/** Changes a product's fields, its seller (editors and the key) or its parent; a parent's variants follow it to a new seller. */
+export async function update(ctx: ProductsContext, auth: AuthContext, id: string, input: UpdateProductInput): Promise<ProductView> {
+  const { clock } = ctx;
+  return ctx.db.$transaction(async (tx) => {
+    const current = await lockManageable(tx, auth, id);
+    const { user_id, parent_product_id, ...rest } = input;
+    const fields = sent(rest);
+    const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
+    let sellerId = current.userId;
+    if (user_id !== undefined && user_id !== current.userId) {
+      if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("not_product_seller", "Only an editor or the platform key can give a product another seller.");
+      await assertSeller(tx, auth, user_id);
+      sellerId = user_id;
+    }
+    if (parent_product_id !== undefined && parent_product_id !== current.parentProductId) {
+      if (parent_product_id !== null) {
+        const parent = await parentFor(tx, auth, parent_product_id, id);
+        if ((await tx.product.count({ where: { parentProductId: id, platformId: auth.platformId } })) > 0) {
+          throw new UnprocessableError("nested_variant", "This product has variants of its own, so it cannot become a variant.", "parent_product_id");
+        }
+        if (parent.userId !== sellerId) {
+          throw new UnprocessableError("variant_seller_mismatch", `A variant is sold by its parent's seller (${parent.userId}).`, "parent_product_id");
+        }
+      }
+      data.parentProductId = parent_product_id;
+    } else if (current.parentProductId !== null && sellerId !== current.userId) {
+      throw new UnprocessableError("variant_seller_mismatch", "A variant is sold by its parent's seller: change the parent's seller instead.", "user_id");
+    }
+    if (sellerId !== current.userId) {
+      data.userId = sellerId;
+      // A parent's variants follow it to its new seller.
+      await tx.product.updateMany({ where: { parentProductId: id, platformId: auth.platformId }, data: { userId: sellerId } });
+    }
+    await tx.product.update({ where: { id, platformId: auth.platformId }, data });
+    // Variants that followed their parent to its new seller changed too.
+    const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
+    const now = clock.now();
+    return changed(
+      ctx,
+      tx,
+      auth,
+      id,
+      "product.updated",
+      followers.map((v) => productEvent(auth, "product.updated", v, now)),
+    );
+  });
+}

@@ -1,0 +1,96 @@
+import type { Prisma } from "../../db/client.js";
+import type { Tenant } from "../../db/tenant.js";
+import type { Product } from "../../generated/prisma/client.js";
+import { PermissionError } from "../../lib/errors.js";
+import { roleAtLeast } from "../../lib/roles.js";
+import { toApiDate } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
+import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
+import { effectivePrice } from "./pricing.js";
+import type { ProductCoreView, ProductView, SeasonView } from "./products.repo.js";
+
+/** The product as the API answers it, who may change one, and the event of a change: no database here. */
+
+export const MAX_SEASONAL_PRICES = 100;
+
+/**
+ * What other modules keep of a product, asked when it is deleted: the contracts module answers how
+ * many sent, unpaid contracts name it (they stop the deletion), the carts module drops it from carts.
+ * Given by the app, since those modules sit above this one.
+ */
+export interface ProductReferences {
+  countSentContractItems(tx: Prisma.TransactionClient, tenant: Tenant, productIds: readonly string[]): Promise<number>;
+  removeProductsFromCarts(tx: Prisma.TransactionClient, tenant: Tenant, productIds: readonly string[]): Promise<void>;
+}
+
+type PricedProduct = ProductCoreView;
+
+/** In stock and for sale: enabled, not archived, and unlimited or with units left. */
+export function isAvailableInStock(p: Pick<Product, "isEnabled" | "archived" | "quantity">): boolean {
+  return p.isEnabled && p.archived === null && (p.quantity === null || p.quantity > 0);
+}
+
+export function toSeasonalPriceResponse(s: SeasonView) {
+  return { id: s.id, seasonStart: toApiDate(s.seasonStart), seasonEnd: toApiDate(s.seasonEnd), price: s.price };
+}
+
+function toCoreResponse(p: PricedProduct, at: Date) {
+  return {
+    id: p.id,
+    platform_id: p.platformId,
+    mode: p.mode,
+    user_id: p.userId,
+    parent_product_id: p.parentProductId,
+    type: p.type === "service" ? ("service" as const) : ("product" as const),
+    name: p.name,
+    description: p.description,
+    image: p.image,
+    quantity: p.quantity,
+    isAvailableInStock: isAvailableInStock(p),
+    isEnabled: p.isEnabled,
+    archived: toApiDate(p.archived),
+    category: p.category,
+    subcategory: p.subcategory,
+    tags: p.tags,
+    price: p.price,
+    currency: p.currency,
+    cycle: p.cycle,
+    useSeasonalPrices: p.useSeasonalPrices,
+    effectivePrice: effectivePrice(p, p.seasonalPrices, at),
+    seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
+    created: toApiDate(p.created),
+    updated: toApiDate(p.updated),
+  };
+}
+
+/** The product object; `at` is the instant its `effectivePrice` is computed for. */
+export function toProductResponse(p: ProductView, at: Date) {
+  return { ...toCoreResponse(p, at), variants: p.variants.map((v) => toCoreResponse(v, at)) };
+}
+
+export function toPricesResponse(p: ProductView, at: Date) {
+  return {
+    product_id: p.id,
+    price: p.price,
+    currency: p.currency,
+    cycle: p.cycle,
+    useSeasonalPrices: p.useSeasonalPrices,
+    effectivePrice: effectivePrice(p, p.seasonalPrices, at),
+    seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
+  };
+}
+
+/**
+ * Who may change a product (docs/authorization.md): a platform key, an editor or above, or the member who
+ * sells it. Anyone signed in on the platform may read the catalogue.
+ */
+export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" | "userId">): void {
+  if (roleAtLeast(auth.role, "editor")) return;
+  if (auth.user && auth.user.id === product.userId) return;
+  throw new PermissionError("not_product_seller", `Only the seller of ${product.id}, an editor or the platform key can change it.`);
+}
+
+/** The event of a change to `product`, holding it as the API renders it at `at`. */
+export function productEvent(source: EventSource, type: EventType, product: ProductView, at: Date): RecordEventInput {
+  return { platformId: source.platformId, mode: source.mode, requestId: source.requestId, type, object: toProductResponse(product, at) };
+}

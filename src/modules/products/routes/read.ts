@@ -1,0 +1,102 @@
+import { errors } from "../../../lib/route.js";
+import { requireAuth } from "../../../plugins/auth.js";
+import { atQuery, categoriesSchema, createProductBody, listProductsQuery, productListSchema, productParams, productSchema, userProductsParams } from "../products.schemas.js";
+import { toProductResponse, type ProductView } from "../products.service.js";
+import { tags, signedIn, type ProductsApp, type ProductsRoutesDeps } from "./shared.js";
+
+/** Creating and reading products: create, the catalogue, a seller's products, the categories, one product. */
+export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): void {
+  const respond = (p: ProductView, at?: Date) => toProductResponse(p, at ?? products.now());
+  app.post(
+    "/products",
+    {
+      schema: {
+        operationId: "createProduct",
+        tags,
+        summary: "Create a product",
+        description:
+          "The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. " +
+          "With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. " +
+          "A suspended seller lists nothing new: 409 `seller_suspended`.",
+        body: createProductBody,
+        response: { 201: productSchema, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+      config: signedIn,
+    },
+    async (request, reply) => reply.code(201).send(respond(await products.create(requireAuth(request), request.body))),
+  );
+
+  app.get(
+    "/products",
+    {
+      schema: {
+        operationId: "listProducts",
+        tags,
+        summary: "List the platform's products",
+        description:
+          "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. " +
+          "The price range and `sort=price` use the base `price`.",
+        querystring: listProductsQuery,
+        response: { 200: productListSchema, ...errors(400, 401) },
+      },
+      config: signedIn,
+    },
+    async (request) => {
+      const page = await products.list(requireAuth(request), request.query);
+      const at = request.query.at ?? products.now();
+      return { data: page.data.map((p) => respond(p, at)), meta: page.meta };
+    },
+  );
+
+  app.get(
+    "/products/user/:user_id",
+    {
+      schema: {
+        operationId: "listUserProducts",
+        tags,
+        summary: "List the products a user sells",
+        description: "Takes the same query as `GET /products`.",
+        params: userProductsParams,
+        querystring: listProductsQuery,
+        response: { 200: productListSchema, ...errors(400, 401, 404) },
+      },
+      config: signedIn,
+    },
+    async (request) => {
+      const page = await products.listForSeller(requireAuth(request), request.params.user_id, request.query);
+      const at = request.query.at ?? products.now();
+      return { data: page.data.map((p) => respond(p, at)), meta: page.meta };
+    },
+  );
+
+  app.get(
+    "/products/categories",
+    {
+      schema: {
+        operationId: "listProductCategories",
+        tags,
+        summary: "List the catalogue's categories, with their subcategories and product counts",
+        description: "Counts listed products: top-level and not archived.",
+        response: { 200: categoriesSchema, ...errors(401) },
+      },
+      config: signedIn,
+    },
+    async (request) => products.categories(requireAuth(request)),
+  );
+
+  app.get(
+    "/products/:id",
+    {
+      schema: {
+        operationId: "retrieveProduct",
+        tags,
+        summary: "Retrieve a product",
+        params: productParams,
+        querystring: atQuery,
+        response: { 200: productSchema, ...errors(400, 401, 404) },
+      },
+      config: signedIn,
+    },
+    async (request) => respond(await products.retrieve(requireAuth(request), request.params.id), request.query.at),
+  );
+}

@@ -1,0 +1,55 @@
+import type { Transaction } from "../../../generated/prisma/client.js";
+import { ConflictError } from "../../../lib/errors.js";
+import { isDefinitive } from "../payment-failures.js";
+import { failRows, failureNote, settleRow, step } from "./outcomes.js";
+import { reverseTransfers } from "./reverse.js";
+import { refundRows, type RefundsContext } from "./shared.js";
+
+/**
+ * Step 2, the gateway, with idempotency keys made of our own ids (`refund:<id>`,
+ * `reversal:<id>`), so running it again — the request, then the job, or the job twice — never
+ * refunds or reverses twice. The buyer is refunded first; until that succeeds nothing else
+ * moves. A refusal of the refund fails the whole refund and releases its amounts; a refused
+ * reversal leaves that seller's share with the platform (a `fee:platform:refund` says so, and
+ * the books stay balanced). Failures that may pass (Stripe unreachable, timeouts) leave the rows
+ * `processing` and are thrown: the job retries with the same keys.
+ *
+ * Each row that settles gets a `transaction.updated` (and each amount given back to what it was
+ * refunding, another); an absorbed share's `fee:platform:refund` a `transaction.created`.
+ */
+export async function completeRefund(ctx: RefundsContext, refundId: string, requestId?: string | null): Promise<void> {
+  const [head, ...rest] = await refundRows(ctx.db, refundId);
+  if (!head) return;
+  if (head.status === "processing") {
+    await refundBuyer(ctx, head, rest, requestId);
+  } else if (head.status !== "succeeded") {
+    return;
+  }
+  await reverseTransfers(ctx, rest, requestId);
+}
+
+/** The buyer's refund at the gateway; once it succeeds, the fees are given back too. Throws when it did not succeed. */
+async function refundBuyer(ctx: RefundsContext, head: Transaction, rest: readonly Transaction[], requestId: string | null | undefined): Promise<void> {
+  const { db, payments } = ctx;
+  let outcome: Awaited<ReturnType<typeof payments.createRefund>>;
+  try {
+    outcome = await payments.createRefund({
+      paymentIntentId: head.stripePaymentIntentId!,
+      amount: head.amount,
+      metadata: { platform_id: head.platformId, transaction_id: head.refundOfId!, refund_transaction_id: head.id },
+      idempotencyKey: `refund:${head.id}`,
+    });
+  } catch (err) {
+    if (isDefinitive(err)) await step(db, (tx, events) => failRows(tx, events, requestId, [head, ...rest], { description: failureNote(head.description, err) }));
+    throw err;
+  }
+  if (outcome.status === "failed" || outcome.status === "canceled") {
+    await step(db, (tx, events) => failRows(tx, events, requestId, [head, ...rest], { stripeRefundId: outcome.id }));
+    throw new ConflictError("refund_failed", `The payment processor did not refund the charge (refund ${outcome.id} is ${outcome.status}).`, "id");
+  }
+  await step(db, async (tx, events) => {
+    if (!(await settleRow(tx, events, requestId, head.id, "succeeded", { stripeRefundId: outcome.id }))) return;
+    // Fees are our own books: they are given back as soon as the buyer has the money.
+    for (const row of rest) if (row.type !== "outgoing_refund") await settleRow(tx, events, requestId, row.id, "succeeded");
+  });
+}

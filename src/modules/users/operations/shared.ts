@@ -1,0 +1,61 @@
+import type { Db } from "../../../db/client.js";
+import type { Prisma } from "../../../db/client.js";
+import { uniqueViolation } from "../../../db/errors.js";
+import type { Tenant } from "../../../db/tenant.js";
+import type { Role } from "../../../generated/prisma/enums.js";
+import { ConflictError, NotFoundError, PermissionError } from "../../../lib/errors.js";
+import { mayActOn } from "../../../lib/roles.js";
+import type { Clock } from "../../../lib/time.js";
+import type { AuthContext } from "../../../plugins/auth.js";
+import { type EventType, recordEvent } from "../../events/index.js";
+import type { MediaService } from "../../media/index.js";
+import { type PaymentMethodsOf, toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
+
+/** What every user operation works with, and the steps they share. */
+export interface UsersContext {
+  db: Db;
+  clock: Clock;
+  media: Pick<MediaService, "store" | "retrieve">;
+  /** Whether an address was granted a place on the platform's waitlist (the waitlists module answers). */
+  isWaitlistGranted: (tx: Prisma.TransactionClient, platformId: string, email: string) => Promise<boolean>;
+  /** Evicts this node's cached sessions of a user (other nodes hear the NOTIFY). */
+  invalidateLocally: (message: string) => void;
+  /** The HMAC of an email confirmation code. */
+  emailCodeHash: (userId: string, email: string, code: string) => string;
+  /** Users' payment methods, for the user object (the payment-methods module answers). */
+  paymentMethodsOf: PaymentMethodsOf;
+}
+
+export async function findUser(ctx: Pick<UsersContext, "paymentMethodsOf">, client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<UserView> {
+  const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
+  if (!user) throw new NotFoundError("user", id, "id");
+  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]) };
+}
+
+/** The user as it is now in `tx`, recorded as the event of the change just made. */
+export async function changed(ctx: Pick<UsersContext, "paymentMethodsOf">, tx: Prisma.TransactionClient, tenant: Tenant, id: string, type: EventType): Promise<UserView> {
+  const user = await findUser(ctx, tx, tenant, id);
+  await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId: tenant.requestId, type, object: toUserResponse(user) });
+  return user;
+}
+
+/** The target as it is, if `auth` may change or erase it (see `mayActOn`). */
+export async function manageable(ctx: UsersContext, auth: AuthContext, id: string): Promise<UserView> {
+  const target = await findUser(ctx, ctx.db, auth, id);
+  const actor = { viaKey: auth.via === "api_key", userId: auth.user?.id ?? null, role: auth.role };
+  if (!mayActOn(actor, { id: target.id, role: target.membership?.role ?? "member" })) throw new UserOutranksYouError();
+  return target;
+}
+
+export function assertMayGrant(auth: AuthContext, role: Role | undefined): void {
+  if (role && role !== "member" && auth.role !== "owner") {
+    throw new PermissionError("insufficient_role", "Only an owner can give a role other than member.");
+  }
+}
+
+export function userConflict(err: unknown): never {
+  const fields = uniqueViolation(err);
+  if (fields?.includes("email")) throw new ConflictError("email_taken", "Another user of this platform has this email.", "email");
+  if (fields?.includes("username")) throw new ConflictError("username_taken", "Another user of this platform has this username.", "username");
+  throw err;
+}
