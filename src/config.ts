@@ -152,7 +152,7 @@ const envSchema = z
     CONTRACT_SETTLEMENT_LEASE: int(10, 5, 3_600),
     NODE_ID: optionalString,
     LOAD_MAX_IN_FLIGHT: int(256, 0, 100_000),
-    LOAD_MAX_EVENT_LOOP_DELAY: int(500, 0, 60_000),
+    LOAD_MAX_EVENT_LOOP_DELAY: int(0, 0, 60_000),
     LOAD_MAX_HEAP_USED: int(0, 0, 1_000_000),
     LOAD_MAX_RSS: int(0, 0, 1_000_000),
     STOCK_HOLD_MINUTES: int(30, 1, 7 * 24 * 60),
