@@ -25,6 +25,9 @@
  *                   one run per catalogue size (with 10× as many transactions for the analytics), then a table of
  *                   each scenario's p99, CPU per request and the API's RSS per size; other flags apply to every run.
  *   --json FILE     also writes the measured rows as JSON (what --scale reads).
+ *   --overload      list-products at 50, 400 and 1000 connections (`--connections 50,400,1000` to choose): the
+ *                   accepted (2xx) answers' req/s and p99, the share shed with 503 `server_busy`, other
+ *                   failures and the API's peak RSS (issue 25's goal: accepted p99 < 250 ms, RSS < 400 MB).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -74,6 +77,7 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     scale: { type: "string" },
     json: { type: "string" },
+    overload: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -82,10 +86,12 @@ const peer = args.peer === "medusa";
 // Medusa's seed goes through its workflows (~70 products/s on 2 cores): 10 000 products by default with a peer.
 const products = Number(args.products ?? (peer ? 10_000 : 100_000));
 const duration = Number(args.duration);
-const connections = Number(args.connections);
+const connectionCounts = args.connections.split(",").map(Number);
+const connections = connectionCounts[0]!;
 const rounds = Number(args.rounds);
 const warmup = Number(args.warmup);
-const scenarios = args.scenario?.length ? [...new Set(args.scenario.flatMap(scenariosByName))] : SCENARIOS;
+// --overload measures list-products alone (and seeds only what it reads).
+const scenarios = args.overload ? scenariosByName("list-products") : args.scenario?.length ? [...new Set(args.scenario.flatMap(scenariosByName))] : SCENARIOS;
 const needs = (what: "contracts" | "carts" | "shoppers" | "transactions") => scenarios.some((s) => s.needs?.[what]);
 // Each cart is turned into a contract once: enough for ~800 contracts/s per server for the whole run
 // (and ~400/s more for the fixed-rate run).
@@ -163,8 +169,17 @@ interface Work {
   cursor: number;
 }
 
-async function load(base: string, work: Work, seconds: number, rate?: number): Promise<LoadResult> {
-  const config: LoadConfig = { url: base, connections, duration: seconds, requests: work.requests, offset: work.cursor, consumable: work.consumable, rate };
+async function load(base: string, work: Work, seconds: number, rate?: number, overload?: { connections: number }): Promise<LoadResult> {
+  const config: LoadConfig = {
+    url: base,
+    connections: overload?.connections ?? connections,
+    duration: seconds,
+    requests: work.requests,
+    offset: work.cursor,
+    consumable: work.consumable,
+    rate,
+    overload: overload !== undefined,
+  };
   await fs.mkdir(path.join(ROOT, "bench/.results"), { recursive: true });
   // Named after this process: runs of the bench at the same time (a --scale run beside another) must not share it.
   const file = path.join(ROOT, `bench/.results/load-config-${process.pid}.json`);
@@ -427,6 +442,8 @@ async function main(): Promise<void> {
   const medusa = peer ? await startMedusa(url, data, server) : undefined;
   if (medusa) [bases.medusa, pids.medusa] = [medusa.base, medusa.pid];
 
+  if (args.overload) return overloadRun(bases.api, pids.api);
+
   const loadBefore = os.loadavg()[0]!;
   // Where the profile's summary starts (the clock V8's profiler uses, in µs): start-up left out.
   const measuringFrom = Number(process.hrtime.bigint() / 1000n);
@@ -442,6 +459,35 @@ async function main(): Promise<void> {
       continue;
     }
     await fs.writeFile(partial, JSON.stringify(rows.map(({ scenario: s, result, fixed }) => ({ scenario: s.name, result, fixed }))));
+  }
+
+  async function overloadRun(base: string, pid: number): Promise<void> {
+    const [scenario] = scenariosByName("list-products");
+    const work: Work = { requests: [scenario!.request(data, "api")], consumable: false, cursor: 0 };
+    const counts = args.connections === "50" ? [50, 400, 1000] : connectionCounts;
+    const table = [
+      "| connections | accepted req/s | accepted p50 (ms) | accepted p99 (ms) | shed (503) | other failures | API peak RSS (MB) |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
+    ];
+    log(`overload: warming up ${warmup} s`);
+    await load(base, work, warmup);
+    for (const count of counts) {
+      log(`overload: list-products, ${count} connections, ${duration} s`);
+      let peak = rssMb(pid);
+      const sampler = setInterval(() => {
+        try {
+          peak = Math.max(peak, rssMb(pid));
+        } catch {
+          // gone: the failures say so
+        }
+      }, 250);
+      const r = await load(base, work, duration, undefined, { connections: count }).finally(() => clearInterval(sampler));
+      const share = r.total ? ((100 * (r.shed ?? 0)) / r.total).toFixed(1) : "0.0";
+      table.push(`| ${count} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.acceptedP99} | ${share} % | ${r.non2xx - (r.shed ?? 0) + r.errors} | ${peak.toFixed(0)} |`);
+    }
+    const report = `${table.join("\n")}\n\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, list-products, ${duration} s per step after a ${warmup} s warm-up; load average ${os.loadavg()[0]!.toFixed(1)} (${os.cpus().length} cores)\n`;
+    process.stdout.write(`\n${report}\n`);
+    await fs.writeFile(path.join(ROOT, `bench/.results/overload-${new Date().toISOString().replace(/[:.]/g, "-")}.md`), report);
   }
 
   async function measureScenario(scenario: Scenario): Promise<Row> {

@@ -37,7 +37,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const services = await createServices(deps, app.log, metrics);
   const tasks = instrumentTasks(createTasks(db, services, deps.config), metrics);
   const { platforms, users, erasure, products, tokens, mailer, payments, transactions, contracts, settlement, subscriptions, billing } = services;
-  app.decorate("services", { platforms, users: { ...users, ...erasure }, products, tokens, mailer, tasks, payments, transactions, contracts, settlement, subscriptions, billing });
+  app.decorate("services", {
+    platforms,
+    users: { ...users, ...erasure },
+    products,
+    tokens,
+    mailer,
+    tasks,
+    leases: services.leases,
+    payments,
+    transactions,
+    contracts,
+    settlement,
+    subscriptions,
+    billing,
+  });
 
   const routeCatalog: RouteInfo[] = [];
   app.decorate("routeCatalog", routeCatalog);

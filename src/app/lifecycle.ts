@@ -3,6 +3,7 @@ import type { TaskList } from "graphile-worker";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { startInvalidationListener, type InvalidationListener } from "../db/invalidation.js";
+import { asSystem } from "../db/tenant.js";
 import { startWorker } from "../jobs/worker.js";
 import type { Services } from "./services.js";
 
@@ -20,6 +21,19 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
       worker = await startWorker({ connectionString, tasks, concurrency: config.jobs.concurrency, logger });
     });
   }
+  // Settlements and renewals an earlier life of this node left `processing` are resumed now, not
+  // when their leases lapse (the worker of this node, or of any other, runs the queued jobs).
+  app.addHook("onReady", async () => {
+    try {
+      const [contracts, subscriptions] = await asSystem(async () => [await s.settlement.resumeAfterRestart(), await s.billing.resumeAfterRestart()]);
+      if (contracts.length + subscriptions.length > 0) {
+        logger.info({ contracts, subscriptions }, "resuming the settlements an earlier boot of this node left unfinished");
+      }
+    } catch (err) {
+      // Their leases lapse and the queued jobs resume them anyway, seconds later.
+      logger.warn({ err }, "could not resume the settlements of an earlier boot at once");
+    }
+  });
   // Key and session lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
   let invalidations: InvalidationListener | undefined;
   if (config.auth.cacheTtl > 0 && deps.databaseUrl) {

@@ -12,6 +12,7 @@ import authPlugin from "../plugins/auth.js";
 import errorHandler from "../plugins/error-handler.js";
 import idempotency from "../plugins/idempotency.js";
 import inputGuard from "../plugins/input-guard.js";
+import loadShedding from "../plugins/load-shedding.js";
 import openapi from "../plugins/openapi.js";
 import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
@@ -24,6 +25,8 @@ import type { RouteInfo } from "./types.js";
 export async function registerPlugins(app: FastifyInstance, deps: { config: Readonly<Config>; db: Db; version: string }, s: Services, routeCatalog: RouteInfo[]): Promise<void> {
   const { config, db } = deps;
   await app.register(errorHandler);
+  // First after the errors: a request this node cannot take costs nothing else.
+  await app.register(loadShedding, config.load);
   await app.register(inputGuard);
   await app.register(cors, {
     origin: corsOrigin(config.cors.origins, s.platforms, s.clock),

@@ -9,6 +9,7 @@ import type { Storage } from "../adapters/storage/storage.js";
 import { createUploadSigner } from "../adapters/storage/upload-signer.js";
 import { createHttpSender } from "../adapters/webhooks/http-sender.js";
 import { systemResolver } from "../adapters/webhooks/public-address.js";
+import { createLeaseHolder } from "../lib/lease-holder.js";
 import { systemClock } from "../lib/time.js";
 import { createCredentialsService, createOtpService, createSessionsService, createTokenService, KeyCache, SessionCache } from "../modules/auth/index.js";
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
@@ -93,12 +94,15 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
+  // This app's boot, named in every settlement lease it takes (a restart resumes the earlier boots' at once).
+  const leases = deps.leases ?? createLeaseHolder(config.nodeId);
   const settlementEngine = createContractSettlement({
     db,
     payments,
     clock,
     rates: config.fees,
     leaseSeconds: config.contracts.settlementLeaseSeconds,
+    leases,
     log,
     holds: config.stockHolds,
     billedBySubscriptions: hasLiveSubscriptions,
@@ -120,6 +124,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     payments,
     clock,
     leaseSeconds: config.contracts.settlementLeaseSeconds,
+    leases,
     retrySchedule: config.subscriptions.retrySchedule,
     log,
   });
@@ -155,6 +160,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
 
   return {
     clock,
+    leases,
     uploadSigner,
     storage,
     mailer,

@@ -1,3 +1,4 @@
+import type { LeaseHolder } from "../lib/lease-holder.js";
 import type { TaskList } from "graphile-worker";
 import type { Logger } from "pino";
 import type { Mailer } from "../adapters/mailer/mailer.js";
@@ -31,6 +32,8 @@ export interface AppDeps {
   /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
   payments?: PaymentsGateway;
   clock?: Clock;
+  /** Who this app is in the settlement leases it takes (default: config.nodeId, a fresh boot). */
+  leases?: LeaseHolder;
   /** Resolves webhook hosts for the public-address checks (the system resolver by default). */
   resolveHost?: HostResolver;
 }
@@ -45,6 +48,8 @@ export interface AppServices {
   mailer: Mailer;
   /** The job handlers, by name (the worker runs them; tests can too, with graphile-worker's runOnce). */
   tasks: TaskList;
+  /** This boot's name in the settlement leases it takes. */
+  leases: LeaseHolder;
   payments: PaymentsGateway;
   transactions: TransactionsService;
   contracts: ContractsService;

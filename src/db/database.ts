@@ -19,7 +19,7 @@ export async function openDatabase(config: Readonly<Config>, log: (message: stri
   if (config.database.url) {
     handle = { url: config.database.url, kind: "external", stop: async () => {} };
   } else {
-    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.database.embeddedPort });
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.database.embeddedPort, notice: log });
     log(
       embedded.owned
         ? `embedded PostgreSQL started on 127.0.0.1:${embedded.port} (data in ${config.dataDir}/pg)`

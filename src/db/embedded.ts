@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -27,6 +28,8 @@ export interface EmbeddedPostgresOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+  /** What the watchdog does (PostgreSQL died, started again). */
+  notice?: (line: string) => void;
 }
 
 const USER = "postgres";
@@ -89,20 +92,86 @@ async function assertReachableByOthers(dir: string): Promise<void> {
   }
 }
 
-function runningServerPort(databaseDir: string): number | undefined {
-  const pidFile = path.join(databaseDir, "postmaster.pid");
+/** What postmaster.pid (PostgreSQL's lock file) says: its first line is the PID, its fourth the port. */
+function readLockFile(pidFile: string): { pid: number; port: number } | undefined {
   if (!existsSync(pidFile)) return undefined;
   const lines = readFileSync(pidFile, "utf8").split("\n");
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  return { pid, port };
+}
+
+/** Whether a PostgreSQL answers on the port: a login that succeeds, within a short timeout. */
+export async function answers(port: number, timeoutMs = 2_000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: connectionString(port, "postgres"), connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {});
   try {
-    process.kill(pid, 0);
-    return port;
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
   } catch {
-    return undefined; // stale lock file from a crash; PostgreSQL replaces it when it starts
+    return false;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
+
+/**
+ * Whether the PID may still be a postmaster: alive, not a zombie (a killed server its parent has
+ * not reaped yet still answers kill(pid, 0)), and — where /proc tells — running `postgres`.
+ */
+function mayBePostmaster(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+  if (process.platform !== "linux") return true;
+  try {
+    // "pid (comm) state ...": comm may hold spaces and parentheses, so split at the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const state = stat.slice(close + 2, close + 3);
+    return state !== "Z" && state !== "X" && comm === "postgres";
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/**
+ * The port of a PostgreSQL already serving this data directory, decided by a connection that
+ * answers — not by the lock file's PID, which after a crash may name a zombie or a reused PID.
+ * A live postmaster that does not answer yet (starting, recovering) is waited for a while.
+ * When nothing serves the directory, a lock file naming a live process that is no postmaster is
+ * made to name a PID that cannot exist, so PostgreSQL replaces it instead of refusing to start
+ * ("lock file already exists"); its own check for orphaned backends (shared memory) still applies.
+ */
+async function runningServerPort(databaseDir: string, waitMs = 15_000): Promise<number | undefined> {
+  const pidFile = path.join(databaseDir, "postmaster.pid");
+  const lock = readLockFile(pidFile);
+  if (!lock) return undefined;
+  const deadline = Date.now() + waitMs;
+  while (true) {
+    if (await answers(lock.port)) return lock.port;
+    if (!mayBePostmaster(lock.pid)) break;
+    if (Date.now() > deadline) {
+      throw new Error(`PostgreSQL (PID ${lock.pid}) holds ${databaseDir} but does not answer on port ${lock.port}: stop it, or wait until it is up.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const again = readLockFile(pidFile);
+  if (again && again.pid === lock.pid) {
+    // Above any pid_max Linux allows (2^22): kill() answers ESRCH, so PostgreSQL takes the file for stale.
+    const lines = readFileSync(pidFile, "utf8").split("\n");
+    lines[0] = String(IMPOSSIBLE_PID);
+    await fs.writeFile(pidFile, lines.join("\n"));
+  }
+  return undefined;
+}
+
+const IMPOSSIBLE_PID = 2 ** 22 + 1;
 
 function connectionString(port: number, database: string): string {
   return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
@@ -127,9 +196,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const databaseDir = path.join(options.dataDir, "pg");
   const database = options.database ?? "candle";
   const log = options.log ?? (() => {});
+  const notice = options.notice ?? log;
   await fs.mkdir(options.dataDir, { recursive: true });
 
-  const runningPort = runningServerPort(databaseDir);
+  const runningPort = await runningServerPort(databaseDir);
   if (runningPort !== undefined) {
     const adminUrl = connectionString(runningPort, "postgres");
     await ensureDatabase(adminUrl, database);
@@ -139,9 +209,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (isRoot()) await assertReachableByOthers(databaseDir);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recent: string[] = [];
+  let attemptLog: string[] = [];
   const remember = (message: unknown) => {
     const text = String(message instanceof Error ? message.message : message).trim();
     if (!text) return;
+    attemptLog.push(text);
     recent.push(text);
     if (recent.length > 20) recent.shift();
     log(text);
@@ -166,9 +238,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await fs.rm(databaseDir, { recursive: true, force: true });
     await server.initialise();
   }
+  const handle = server as unknown as { process?: ChildProcess };
+  const startServer = async () => {
+    // After a kill -9 the old server's backends may hold its shared memory a moment longer:
+    // PostgreSQL then refuses to start; it succeeds once they are gone.
+    for (let attempt = 0; ; attempt++) {
+      attemptLog = [];
+      try {
+        await server.start();
+        return;
+      } catch (err) {
+        handle.process = undefined; // the failed start's process is gone: stop() must not wait for it
+        const transient = attemptLog.some((line) => /shared memory block is still in use|lock file .* already exists/.test(line));
+        if (!transient || attempt >= 6) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  };
   try {
-    await server.start();
-    running.add(server as unknown as { process?: { kill(signal: string): boolean } });
+    await startServer();
+    running.add(handle as { process?: { kill(signal: string): boolean } });
   } catch (err) {
     throw new Error(
       `Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}). ` +
@@ -179,6 +268,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const adminUrl = connectionString(options.port, "postgres");
   await ensureDatabase(adminUrl, database);
   let stopped = false;
+  // The watchdog: PostgreSQL exiting on its own (killed, crashed) is started again, with backoff,
+  // until it runs or we stop it; meanwhile requests get 503 database_unavailable.
+  const watch = () => {
+    handle.process?.once("exit", (code, signal) => {
+      if (stopped) return;
+      handle.process = undefined;
+      notice(`embedded PostgreSQL exited (${signal ?? `code ${code}`}); starting it again`);
+      void restart(0);
+    });
+  };
+  const restart = async (attempt: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      await startServer();
+      if (stopped) return void (await server.stop());
+      notice(`embedded PostgreSQL started again on 127.0.0.1:${options.port}`);
+      watch();
+    } catch (err) {
+      notice(`embedded PostgreSQL did not start again: ${err instanceof Error ? err.message : String(err)}`);
+      setTimeout(() => void restart(attempt + 1), Math.min(10_000, 500 * 2 ** attempt)).unref();
+    }
+  };
+  watch();
   return {
     url: connectionString(options.port, database),
     adminUrl,

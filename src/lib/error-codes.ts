@@ -177,6 +177,11 @@ const table = {
   payments_rate_limited: { status: [503], description: "The payment processor is rate limiting the server: retry shortly." },
   service_unavailable: { status: [503], description: "The service is temporarily unavailable: retry shortly." },
   database_unavailable: { status: [503], description: "The database cannot be reached: retry after `Retry-After`." },
+  server_busy: {
+    status: [503],
+    description:
+      "This node is over its load limits (requests in flight, event-loop delay, memory) and refused the request before doing anything: retry after `Retry-After`, here or on another node.",
+  },
   database_busy: { status: [503], description: "Every database connection stayed busy, or a transaction could not finish in time (nothing was kept): retry after `Retry-After`." },
   shutting_down: { status: [503], description: "This node is shutting down (`GET /ready`): send traffic to another." },
   webhook_secret_missing: { status: [503], description: "Stripe webhooks arrive but `STRIPE_WEBHOOK_SECRET` is not set; Stripe retries them." },

@@ -85,6 +85,9 @@ export async function createTestContext(
     // Files that need the job worker (emails, scheduled work) turn it on.
     JOBS_WORKER: "false",
     JOBS_CONCURRENCY: "2",
+    // No load shedding unless a test asks: a loaded test machine must not answer 503 server_busy.
+    LOAD_MAX_IN_FLIGHT: "0",
+    LOAD_MAX_EVENT_LOOP_DELAY: "0",
     ...env,
   });
   // The app connects as the application role, so row-level security applies as in production

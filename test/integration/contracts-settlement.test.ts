@@ -477,6 +477,47 @@ describe("crash safety", () => {
     expect(again.json().status).toBe("duplicate");
   });
 
+  it("the same node started again resumes at once what its earlier boot left processing; another node's current lease is left alone", async () => {
+    const bob = await buyerWithCard();
+    const carol = await buyerWithCard();
+    const c = await contract([bob, carol]);
+    // The first boot dies after Stripe charged bob, before it recorded the charge, its lease current.
+    const stuck = hang();
+    faults.afterCharge = () => stuck.promise;
+    const first = settle(c.id);
+    await until(async () => (await simulatorCounts(t, c.id)).succeeded.length === 1);
+    const held = await t.db.contract.findUniqueOrThrow({ where: { id: c.id } });
+    expect(held.status).toBe("processing");
+    expect(held.settlementLeaseId?.startsWith(`${t.app.services.leases.node}.${t.app.services.leases.boot}.`)).toBe(true);
+    const queuedAt = async () => {
+      const jobs = await t.db.$queryRaw<{ run_at: Date }[]>`SELECT run_at FROM graphile_worker.jobs WHERE key = ${`settle-contract:${c.id}`}`;
+      return jobs[0]?.run_at;
+    };
+
+    // Another node starting leaves the lease alone.
+    const other = await createTestContext({ NODE_ID: "another-node" }, { sharedDatabaseUrl: t.databaseUrl });
+    await other.close();
+    expect((await t.db.contract.findUniqueOrThrow({ where: { id: c.id } })).settlementLeaseId).toBe(held.settlementLeaseId);
+
+    // The same node's next boot frees the lease and queues the resume for now, not when the lease lapses.
+    const reboot = await createTestContext({ NODE_ID: t.config.nodeId }, { sharedDatabaseUrl: t.databaseUrl });
+    try {
+      const freed = await t.db.contract.findUniqueOrThrow({ where: { id: c.id } });
+      expect([freed.status, freed.settlementLeaseId, freed.settlementLockedUntil]).toEqual(["processing", null, null]);
+      expect((await queuedAt())!.getTime()).toBeLessThanOrEqual(Date.now());
+      delete faults.afterCharge;
+      const job = { contractId: c.id, platformId: acme.id, mode: "test" };
+      await (reboot.app.services.tasks["settle-contract"] as (payload: unknown, helpers: unknown) => Promise<void>)(job, {});
+    } finally {
+      delete faults.afterCharge;
+      stuck.die();
+      await reboot.close();
+    }
+    expect((await first).statusCode).toBe(500);
+    // Bob's charge was recorded from Stripe's answer to the same key, not made again.
+    await expectSettledOnce(c);
+  });
+
   it("payment_intent.payment_failed for a contract's charge ends that attempt once", async () => {
     const bob = await buyerWithCard("pm_card_chargeDeclined");
     const c = await contract([bob]);

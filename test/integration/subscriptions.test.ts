@@ -559,6 +559,42 @@ describe("renewals (the job queue, the clock moved forward)", () => {
     expect((await end(sub.id, bob)).statusCode).toBe(200);
   });
 
+  it("the same node started again resumes at once the renewal its earlier boot was charging: charged once, sellers paid once", async () => {
+    const bob = await buyerWithCard();
+    const sub = await subscribed(bob, (await contract([bob])).id, { cycle: "daily" });
+    clock.advance(DAY + 60_000);
+    // The first boot dies after Stripe charged, before it recorded the charge, its lease current.
+    let die!: (err: Error) => void;
+    const stuck = new Promise<void>((_resolve, reject) => {
+      die = reject;
+    });
+    faults.afterCharge = () => stuck;
+    const first = t.app.services.billing.bringUpToDate({ subscriptionId: sub.id, platformId: acme.id, mode: "test" }).then(
+      () => null,
+      (err: Error) => err,
+    );
+    const g = group(sub, sub.currentPeriodEnd);
+    const waitUntil = Date.now() + 20_000;
+    while ((await intentsOf(g)).length === 0 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 25));
+    const held = await t.db.subscriptionCharge.findUniqueOrThrow({ where: { transferGroup: g } });
+    expect(held.leaseId?.startsWith(`${t.app.services.leases.node}.${t.app.services.leases.boot}.`)).toBe(true);
+    // The next boot of the same node (its clock where this one's is) frees the lease and queues the job for now.
+    const reboot = await createTestContext({ NODE_ID: t.config.nodeId }, { sharedDatabaseUrl: t.databaseUrl, clock });
+    try {
+      expect(await t.db.subscriptionCharge.findUniqueOrThrow({ where: { transferGroup: g } })).toMatchObject({ leaseId: null, lockedUntil: null });
+      faults.afterCharge = undefined;
+      await runJobs(reboot);
+    } finally {
+      faults.afterCharge = undefined;
+      die(new Error("the node died"));
+      await reboot.close();
+    }
+    expect((await first)?.message).toBe("the node died");
+    await expectPaidOnce(sub, sub.currentPeriodEnd);
+    expect(await intentsOf(g)).toHaveLength(1);
+    expect((await end(sub.id, bob)).statusCode).toBe(200);
+  });
+
   it("the payment_intent.succeeded webhook records a renewal's charge a hung node did not; the sweep finishes the period once its lease lapsed", async () => {
     const bob = await buyerWithCard();
     const sub = await subscribed(bob, (await contract([bob])).id, { cycle: "daily" });

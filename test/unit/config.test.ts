@@ -18,7 +18,7 @@ describe("loadConfig", () => {
   });
 
   it("reads fee rates as basis points and cents, and the settlement lease in seconds", () => {
-    expect(loadConfig({})).toMatchObject({ fees: { stripePercentBps: 290, stripeFixedCents: 30, candleBps: 100 }, contracts: { settlementLeaseSeconds: 60 } });
+    expect(loadConfig({})).toMatchObject({ fees: { stripePercentBps: 290, stripeFixedCents: 30, candleBps: 100 }, contracts: { settlementLeaseSeconds: 10 } });
     expect(loadConfig({ STRIPE_FEE_PERCENT: "3.4", STRIPE_FEE_FIXED: "25", CANDLE_FEE_PERCENT: "0", CONTRACT_SETTLEMENT_LEASE: "120" })).toMatchObject({
       fees: { stripePercentBps: 340, stripeFixedCents: 25, candleBps: 0 },
       contracts: { settlementLeaseSeconds: 120 },

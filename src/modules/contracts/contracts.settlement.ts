@@ -4,11 +4,13 @@ import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/tenant.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import { AppError } from "../../lib/errors.js";
+import type { LeaseHolder } from "../../lib/lease-holder.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { BaseRates } from "../settlement/index.js";
 import { onPaymentOutcome } from "./settle/payment-outcome.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
+import { resumeAfterRestart } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
 import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
 
@@ -25,8 +27,11 @@ export { chargeKey, transferKey, type SettleContractJob, type SettlementResult, 
  *    the settlement before anyone is charged — each buyer's consent first (`assertConsent`) — fix the payment method of each pending charge
  *    attempt, and take the lease — `settlementLeaseId` / `settlementLockedUntil`, so one settler
  *    works at a time (another gets 409 `settlement_in_progress`) and an expired lease (a node that
- *    died) may be taken over. Status `processing`. A `settle-contract` job is queued for when the
- *    lease would expire: if this settler dies, the job resumes its work.
+ *    died) may be taken over. Status `processing`. The lease is short (CONTRACT_SETTLEMENT_LEASE,
+ *    10 s), renewed by a heartbeat while the settler works, and names its holder's node and boot
+ *    (`LeaseHolder`). A `settle-contract` job is queued for when the lease would expire: if this
+ *    settler dies, the job resumes its work — at once when the same node starts again
+ *    (`resumeAfterRestart`), otherwise once the lease lapsed.
  * 2. Charge each buyer still owing — no database transaction is open during a gateway call — with
  *    the idempotency key `contract:<id>:buyer:<user>:attempt:<n>`. `n` grows only after a
  *    definitive failure (a decline), so a retry after a crash repeats attempt n and Stripe answers
@@ -54,6 +59,7 @@ export function createContractSettlement(deps: {
   clock: Clock;
   rates: BaseRates;
   leaseSeconds: number;
+  leases: LeaseHolder;
   log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
   holds?: HoldRules;
   /** Whether live subscriptions bill a contract (it is then not settled on its own). */
@@ -66,6 +72,7 @@ export function createContractSettlement(deps: {
     clock: deps.clock,
     rates: deps.rates,
     leaseMs: deps.leaseSeconds * 1000,
+    leases: deps.leases,
     log,
     holds: deps.holds ?? DEFAULT_HOLD_RULES,
     billedBySubscriptions: deps.billedBySubscriptions,
@@ -101,6 +108,9 @@ export function createContractSettlement(deps: {
      * buyer has paid queues the job that finishes the settlement; a failure ends that attempt.
      */
     onPaymentOutcome: (outcome: PaymentIntentOutcome, tx: Tx): Promise<void> => onPaymentOutcome(ctx, outcome, tx),
+
+    /** At boot (in the system scope): resumes now the settlements this node's earlier boots left `processing`. */
+    resumeAfterRestart: (): Promise<string[]> => resumeAfterRestart(ctx),
   };
 }
 

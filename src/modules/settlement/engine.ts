@@ -10,8 +10,8 @@ import { isDefinitive } from "./payment-failures.js";
  * every renewal) both run here; what differs is only how each records its steps, which they hand
  * in as `steps`.
  *
- * The rules: no database transaction is open during a gateway call; the lease is
- * renewed before each call, so a settler that lost it (another took over after it lapsed) stops;
+ * The rules: no database transaction is open during a gateway call; the lease is short, renewed
+ * by a heartbeat while the work runs and before each call, so a settler that lost it (another took over after it lapsed) stops;
  * every call carries an idempotency key the caller derives from its own ids, so repeating a step
  * after a crash or a lost answer repeats the first result instead of moving money again; each
  * outcome is recorded in its own transaction as soon as it is known.
@@ -40,8 +40,14 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
   charges: readonly C[];
   /** Transfers still to make, in order, once every charge is in. */
   transfers: readonly T[];
-  /** Extends the lease before a gateway call; throws when it was lost. */
+  /** Extends the lease before a gateway call (and on each heartbeat); throws when it was lost. */
   renewLease(): Promise<void>;
+  /**
+   * Renews the lease every `everyMs` while the settlement runs, so a short lease outlives slow
+   * gateway calls — but not past `maxStepMs` of one step (by `now`, the settler's clock): a call
+   * hung longer than any gateway timeout is taken for a dead settler, and its lease left to lapse.
+   */
+  heartbeat?: { everyMs: number; maxStepMs: number; now(): number };
   /** Lets the next settler start at once (the outcome of the last call is unknown, or it is pending). */
   releaseLease(): Promise<void>;
   /** A definitive failure (`isDefinitive`: a decline, a refused request): the attempt is over. The engine rethrows `err` after. */
@@ -63,6 +69,30 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
  * bank debit): its webhook carries on. Gateway failures are rethrown after they were recorded.
  */
 export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">,
+  steps: SettlementSteps<C, T>,
+): Promise<"complete" | "pending"> {
+  const beat = steps.heartbeat;
+  if (!beat) return runSteps(payments, steps);
+  let stepStarted = beat.now();
+  const renewLease = () => {
+    stepStarted = beat.now();
+    return steps.renewLease();
+  };
+  // A lost lease stops the heartbeat quietly; the next renewLease before a gateway call throws.
+  const timer = setInterval(() => {
+    if (beat.now() - stepStarted > beat.maxStepMs) clearInterval(timer);
+    else void steps.renewLease().catch(() => clearInterval(timer));
+  }, beat.everyMs);
+  timer.unref();
+  try {
+    return await runSteps(payments, { ...steps, renewLease });
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
   payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">,
   steps: SettlementSteps<C, T>,
 ): Promise<"complete" | "pending"> {

@@ -3,13 +3,14 @@ import type { PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/tenant.js";
 import type { PaymentIntentOutcome, Subscription, SubscriptionCharge } from "../../generated/prisma/client.js";
+import type { LeaseHolder } from "../../lib/lease-holder.js";
 import type { Clock } from "../../lib/time.js";
 import { assertChargeable, claim } from "./billing/attempt.js";
 import { execute } from "./billing/execute.js";
 import { onPaymentOutcome } from "./billing/payment-outcome.js";
 import type { BillingContext, Plan, RenewSubscriptionJob } from "./billing/plan.js";
 import { planRecovery } from "./billing/recovery.js";
-import { bringUpToDate, sweep } from "./billing/renew.js";
+import { bringUpToDate, resumeAfterRestart, sweep } from "./billing/renew.js";
 import { openPeriod } from "./subscriptions.repo.js";
 
 export { storedTerms, transferGroupOf, chargeKey, transferKey, type Plan, type RenewSubscriptionJob, type StoredTerms } from "./billing/plan.js";
@@ -50,11 +51,20 @@ export function createSubscriptionBilling(deps: {
   payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">;
   clock: Clock;
   leaseSeconds: number;
+  leases: LeaseHolder;
   /** Seconds before each retry of a declined renewal. */
   retrySchedule: readonly number[];
   log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
 }) {
-  const ctx: BillingContext = { db: deps.db, payments: deps.payments, clock: deps.clock, leaseMs: deps.leaseSeconds * 1000, retrySchedule: deps.retrySchedule, log: deps.log };
+  const ctx: BillingContext = {
+    db: deps.db,
+    payments: deps.payments,
+    clock: deps.clock,
+    leaseMs: deps.leaseSeconds * 1000,
+    leases: deps.leases,
+    retrySchedule: deps.retrySchedule,
+    log: deps.log,
+  };
   return {
     assertChargeable: (tx: Tx, sub: Parameters<typeof assertChargeable>[1]) => assertChargeable(tx, sub),
     claim: (tx: Tx, sub: Subscription, row: SubscriptionCharge, newAttempt: { customerId: string; paymentMethodId: string } | null, requestId: string | null) =>
@@ -63,6 +73,8 @@ export function createSubscriptionBilling(deps: {
     execute: (plan: Plan) => execute(ctx, plan),
     bringUpToDate: (job: RenewSubscriptionJob) => bringUpToDate(ctx, job),
     sweep: () => sweep(ctx),
+    /** At boot (in the system scope): resumes now the periods this node's earlier boots were charging. */
+    resumeAfterRestart: () => resumeAfterRestart(ctx),
     planRecovery: (tx: Tx, sub: Subscription, requestId: string) => planRecovery(ctx, tx, sub, requestId),
     onPaymentOutcome: (outcome: PaymentIntentOutcome, tx: Tx) => onPaymentOutcome(ctx, outcome, tx),
   };

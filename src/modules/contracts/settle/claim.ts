@@ -1,5 +1,4 @@
 import type { Tenant } from "../../../db/tenant.js";
-import { randomBase62 } from "../../../lib/crypto.js";
 import { AppError, ConflictError, UnprocessableError } from "../../../lib/errors.js";
 import { chargeLimits, loadParties } from "../../settlement/index.js";
 import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.js";
@@ -118,7 +117,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: s.userId },
     }));
 
-    const leaseId = randomBase62(24);
+    const leaseId = ctx.leases.newLeaseId();
     const lockedUntil = new Date(now.getTime() + leaseMs);
     await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
     // Should this settler die, the job resumes after the lease expired.

@@ -4,6 +4,7 @@ import type { Db } from "../../../db/client.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { Mode } from "../../../generated/prisma/enums.js";
 import { enqueue } from "../../../jobs/queue.js";
+import type { LeaseHolder } from "../../../lib/lease-holder.js";
 import type { Clock } from "../../../lib/time.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { BaseRates, EngineCharge, EngineTransfer } from "../../settlement/index.js";
@@ -17,6 +18,8 @@ export interface SettleContext {
   clock: Clock;
   rates: BaseRates;
   leaseMs: number;
+  /** Names this node's boot in every lease it takes. */
+  leases: LeaseHolder;
   log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
   holds: HoldRules;
   /** Whether live subscriptions bill this contract (the subscriptions module answers). */
@@ -52,6 +55,9 @@ export interface Plan extends Tenant {
   requestId: string | null;
 }
 
+/** Longer than any gateway call takes with its retries (Stripe: 3 × 8 s): a step still running after it is taken for dead. */
+export const MAX_STEP_MS = 45_000;
+
 /** How long after a lease would expire the resume job looks at the contract. */
 export const RESUME_GRACE_MS = 5_000;
 
@@ -68,7 +74,8 @@ export interface SettleContractJob {
 
 export const later = (clock: Clock, ms: number) => new Date(clock.now().getTime() + ms);
 
-export async function queueResume(tx: Tx, tenant: Tenant, contractId: string, runAt: Date): Promise<void> {
+/** `runAt` undefined: at once (the database's now). */
+export async function queueResume(tx: Tx, tenant: Tenant, contractId: string, runAt: Date | undefined): Promise<void> {
   const job: SettleContractJob = { contractId, platformId: tenant.platformId, mode: tenant.mode };
   await enqueue(tx, "settle-contract", job, { runAt, jobKey: `settle-contract:${contractId}`, maxAttempts: 10 });
 }

@@ -5,7 +5,7 @@ import { lockContract } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
 import { markBuyerPaid, recordFailedCharge } from "./charges.js";
 import { claim } from "./claim.js";
-import { releaseLease, renewLease } from "./lease.js";
+import { heartbeat, releaseLease, renewLease } from "./lease.js";
 import { finish, recordRefusedTransfer, recordTransfer } from "./payouts.js";
 import type { SettleContext, SettlementResult, Settler } from "./plan.js";
 
@@ -20,6 +20,7 @@ export async function settle(ctx: SettleContext, tenant: Tenant, id: string, set
     charges: plan.charges,
     transfers: plan.transfers,
     renewLease: () => renewLease(ctx, plan),
+    heartbeat: heartbeat(ctx),
     releaseLease: () => releaseLease(ctx, plan),
     chargeFailed: (charge) => recordFailedCharge(ctx, plan, charge),
     chargeSucceeded: (charge, intent) =>

@@ -1,6 +1,5 @@
 import type { Subscription, SubscriptionCharge } from "../../../generated/prisma/client.js";
 import type { Tx } from "../../../db/tenant.js";
-import { randomBase62 } from "../../../lib/crypto.js";
 import { ConflictError, UnprocessableError, type AppError } from "../../../lib/errors.js";
 import { chargeLimits, customerOnRecord, loadParties } from "../../settlement/index.js";
 import {
@@ -82,7 +81,7 @@ export async function claim(
   const { clock, log, leaseMs } = ctx;
   const now = clock.now();
   const transfers = row.transfers as unknown as TransferState[];
-  const leaseId = randomBase62(24);
+  const leaseId = ctx.leases.newLeaseId();
   const lockedUntil = later(now, leaseMs);
   const charges: Charge[] = [];
   if (!row.stripePaymentIntentId) {

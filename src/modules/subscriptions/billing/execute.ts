@@ -7,7 +7,7 @@ import { closeBooks, recordSettlementTransactions, runSettlement } from "../../s
 import { lockCharge, lockSubscription } from "../subscriptions.repo.js";
 import { recordSubscriptionEvent } from "../subscriptions.view.js";
 import { recordCharge, recordDecline } from "./outcomes.js";
-import { TRANSFER_RETRY_MS, later, type BillingContext, type Plan, type StoredTerms, type TransferState } from "./plan.js";
+import { MAX_STEP_MS, TRANSFER_RETRY_MS, later, type BillingContext, type Plan, type StoredTerms, type TransferState } from "./plan.js";
 
 /** A claimed period through the settlement engine: the charge, the transfers, the books, under the lease. */
 
@@ -84,6 +84,8 @@ export async function execute(ctx: BillingContext, plan: Plan): Promise<"complet
     charges: plan.charges,
     transfers: plan.transfers,
     renewLease: () => renewLease(ctx, plan),
+    // Every third of the lease (two beats may be lost before it lapses), for a step of at most MAX_STEP_MS.
+    heartbeat: { everyMs: Math.max(500, Math.floor(ctx.leaseMs / 3)), maxStepMs: MAX_STEP_MS, now: () => clock.now().getTime() },
     releaseLease: () => releaseLease(ctx, plan),
     chargeFailed: (charge) =>
       db.$transaction(async (tx) => {

@@ -4,6 +4,7 @@ import type { Db } from "../../../db/client.js";
 import type { Tenant } from "../../../db/tenant.js";
 import type { SubscriptionTerms } from "../../../domain/fees/index.js";
 import type { Mode } from "../../../generated/prisma/enums.js";
+import type { LeaseHolder } from "../../../lib/lease-holder.js";
 import { toApiDate, type Clock } from "../../../lib/time.js";
 import type { EngineCharge, EngineTransfer } from "../../settlement/index.js";
 
@@ -13,6 +14,8 @@ export interface BillingContext {
   payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">;
   clock: Clock;
   leaseMs: number;
+  /** Names this node's boot in every lease it takes. */
+  leases: LeaseHolder;
   /** Seconds before each retry of a declined renewal. */
   retrySchedule: readonly number[];
   log: Pick<FastifyBaseLogger, "info" | "warn" | "error">;
@@ -69,6 +72,9 @@ export interface Plan extends Tenant {
   charges: Charge[];
   transfers: Transfer[];
 }
+
+/** Longer than any gateway call takes with its retries (Stripe: 3 × 8 s): a step still running after it is taken for dead. */
+export const MAX_STEP_MS = 45_000;
 
 /** How long after a lease would lapse the sweep looks again. */
 export const RESUME_GRACE_MS = 5_000;

@@ -1,6 +1,7 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import { periodBoundary } from "../../../domain/subscriptions/periods.js";
 import type { Subscription, SubscriptionCharge } from "../../../generated/prisma/client.js";
+import type { Mode } from "../../../generated/prisma/enums.js";
 import { enqueue } from "../../../jobs/queue.js";
 import { AppError } from "../../../lib/errors.js";
 import { dueSubscriptions, lockSubscription, openCharge, openPeriod } from "../subscriptions.repo.js";
@@ -126,4 +127,28 @@ export async function sweep({ db, clock }: BillingContext): Promise<number> {
     await enqueue(db, "renew-subscription", job, { jobKey: `renew-subscription:${s.id}`, maxAttempts: 5 });
   }
   return due.length;
+}
+
+/**
+ * At boot: the periods this node's earlier boots were charging died with them — their leases are
+ * freed and each subscription's job queued to run now, not when the leases lapse; so are leases
+ * that lapsed meanwhile. A current lease of another node is left alone. Returns the subscriptions queued.
+ */
+export async function resumeAfterRestart({ db, clock, leases }: BillingContext): Promise<string[]> {
+  return db.$transaction(async (tx) => {
+    const now = clock.now();
+    const freed = await tx.$queryRaw<{ subscription_id: string; platform_id: string; mode: Mode }[]>`
+      UPDATE subscription_charges SET lease_id = NULL, locked_until = NULL
+      WHERE status = 'open' AND lease_id LIKE ${leases.nodePattern} AND lease_id NOT LIKE ${leases.bootPattern}
+      RETURNING subscription_id, platform_id, mode`;
+    // A lapsed lease stays as it is (the charger that takes over replaces it); only its job is brought forward.
+    const lapsed = await tx.$queryRaw<{ subscription_id: string; platform_id: string; mode: Mode }[]>`
+      SELECT subscription_id, platform_id, mode FROM subscription_charges WHERE status = 'open' AND lease_id IS NOT NULL AND locked_until <= ${now}`;
+    const rows = [...freed, ...lapsed];
+    for (const row of rows) {
+      const job: RenewSubscriptionJob = { subscriptionId: row.subscription_id, platformId: row.platform_id, mode: row.mode };
+      await enqueue(tx, "renew-subscription", job, { jobKey: `renew-subscription:${row.subscription_id}`, maxAttempts: 5 });
+    }
+    return rows.map((r) => r.subscription_id);
+  });
 }
