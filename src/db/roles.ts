@@ -1,10 +1,10 @@
 import pg from "pg";
 
 /**
- * The role the application connects as, so that row-level security applies to it
- * (docs/tenancy.md): superusers and BYPASSRLS roles skip every policy. With the embedded server we
- * create it; with an external DATABASE_URL the operator provides such a role (`checkRowSecurity`
- * warns at boot when the one given bypasses the policies).
+ * The login role the application connects as with the embedded server (docs/tenancy.md): no
+ * superuser, no BYPASSRLS, a member of the system and tenant roles below. With an external
+ * DATABASE_URL the operator's role plays this part; `rowSecurityProblem` refuses to start when it
+ * cannot.
  */
 export const APP_ROLE = "candle_app";
 /**
