@@ -45,16 +45,11 @@ export async function grantAppRole(ownerUrl: string): Promise<void> {
     // Outside a tenant scope the app role sees every platform (member of the system role, which the
     // migrations create); for a tenant it switches to the tenant role.
     await client.query(`GRANT ${SYSTEM_ROLE}, ${TENANT_ROLE} TO ${APP_ROLE}`);
-    const schemas = (await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'graphile_worker')")).rows.map((r) =>
-      client.escapeIdentifier(r.nspname),
-    );
-    for (const schema of schemas) {
-      await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE}`);
-      await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${TENANT_ROLE}`);
-      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
-      await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
-      await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${APP_ROLE}, ${TENANT_ROLE}`);
-    }
+    await client.query(`GRANT USAGE ON SCHEMA public TO ${APP_ROLE}, ${TENANT_ROLE}`);
+    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${APP_ROLE}, ${TENANT_ROLE}`);
+    await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${APP_ROLE}, ${TENANT_ROLE}`);
+    await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${APP_ROLE}, ${TENANT_ROLE}`);
+    // The job queue's schema: the same grants, and its tables' row security (grantJobQueue).
     await grantJobQueue(client, [APP_ROLE, TENANT_ROLE]);
   } catch (err) {
     // Concurrent GRANTs on one object can collide ("tuple concurrently updated"); the other one won.
