@@ -225,7 +225,9 @@ describe("an owner's journeys", () => {
     // The queue is drawn again from the API: one listing is left in it.
     await page.getByRole("region", { name: "Products (1)" }).getByText("Camp stove").waitFor();
     const [paddle, rod] = await Promise.all(
-      ["Canoe paddle", "Fishing rod"].map(async (name) => (await api("GET", `/v1/products?search=${encodeURIComponent(name)}&filter[adminStatus]=published,rejected`)).json().data[0]),
+      ["Canoe paddle", "Fishing rod"].map(
+        async (name) => (await api("GET", `/v1/products?search=${encodeURIComponent(name)}&filter[adminStatus]=published,rejected`)).json().data[0],
+      ),
     );
     expect(paddle.adminStatus).toBe("published");
     expect(rod).toMatchObject({ adminStatus: "rejected", rejectionReason: "Show the reel in the photo." });

@@ -27,12 +27,7 @@ beforeAll(async () => {
   t = await createTestContext();
   acme = await t.createPlatform({ name: "Acme" });
   other = await t.createPlatform({ name: "Other" });
-  [mallory, victim, editor, admin] = await Promise.all([
-    t.createUser(acme, "member"),
-    t.createUser(acme, "member"),
-    t.createUser(acme, "editor"),
-    t.createUser(acme, "admin"),
-  ]);
+  [mallory, victim, editor, admin] = await Promise.all([t.createUser(acme, "member"), t.createUser(acme, "member"), t.createUser(acme, "editor"), t.createUser(acme, "admin")]);
   expect((await call(bearer(acme.apiKey), "PUT", `/platforms/${acme.id}`, { requireListingReview: true })).statusCode).toBe(200);
   hidden = (await call(as(victim), "POST", "/products", { name: "Secret prototype", description: "unreleased", price: 9900, category: "Gadgets" })).json();
   malloryOwn = (await call(as(mallory), "POST", "/products", { name: "Fake watch", price: 100 })).json();
@@ -106,7 +101,7 @@ describe("a member reading another's pending listing", () => {
       const res = await call(as(mallory), "GET", url);
       expect(res.statusCode, url).toBe(200);
       expect(res.body, url).not.toContain(hidden.id);
-      expect(res.body, url).not.toContain("Gadgets\",\"count");
+      expect(res.body, url).not.toContain('Gadgets","count');
     }
   });
 

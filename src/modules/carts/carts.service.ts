@@ -116,9 +116,7 @@ const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime(
 
 /** For sale: the item itself and, for a variant, its parent (a listing sent back to review since it was added is not). */
 function forSale(p: Pick<Product, "isEnabled" | "archived" | "quantity" | "adminStatus">, parent: Pick<Product, "isEnabled" | "archived" | "adminStatus"> | null): boolean {
-  return (
-    isAvailableInStock(p) && p.adminStatus === "published" && (parent === null || (parent.isEnabled && parent.archived === null && parent.adminStatus === "published"))
-  );
+  return isAvailableInStock(p) && p.adminStatus === "published" && (parent === null || (parent.isEnabled && parent.archived === null && parent.adminStatus === "published"));
 }
 
 export function toCartResponse(cart: CartView, now: Date) {

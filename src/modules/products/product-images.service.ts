@@ -34,7 +34,13 @@ function parseKey(key: string): { platformId: string; productId: string; ext: st
   return match ? { platformId: match[1]!, productId: match[2]!, ext: match[3]! } : null;
 }
 
-export function createProductImagesService(deps: { db: Db; storage: Storage; products: Pick<ProductsService, "view" | "retrieve" | "changed" | "now">; uploadLimit: number; publicUrl: string }) {
+export function createProductImagesService(deps: {
+  db: Db;
+  storage: Storage;
+  products: Pick<ProductsService, "view" | "retrieve" | "changed" | "now">;
+  uploadLimit: number;
+  publicUrl: string;
+}) {
   const { db, storage, products, uploadLimit, publicUrl } = deps;
 
   /**

@@ -83,10 +83,7 @@ const writableFields = {
 export const createProductBody = z
   .object({
     ...writableFields,
-    draft: z
-      .boolean()
-      .optional()
-      .describe("true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`)"),
+    draft: z.boolean().optional().describe("true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`)"),
   })
   .strict();
 
@@ -198,8 +195,6 @@ export const imageUploadSchema = z
   })
   .meta({ id: "ProductImageUpload" });
 
-export const rejectProductBody = z
-  .object({ reason: z.string().trim().min(1).max(1000).describe("Why: shown to the seller (`rejectionReason`) and emailed to them") })
-  .strict();
+export const rejectProductBody = z.object({ reason: z.string().trim().min(1).max(1000).describe("Why: shown to the seller (`rejectionReason`) and emailed to them") }).strict();
 
 export const confirmImageBody = z.object({ key: z.string().min(1).max(500) }).strict();
