@@ -160,7 +160,8 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
 
 /**
  * One product as the API shows it (`GET /products/:id`, and every write's answer and event: with
- * all its variants when `viewer` is null, else those the viewer may see), with the list's statement: one query and one JSON text instead of Prisma's four compiled ones.
+ * all its variants when `viewer` is null, else those the viewer may see), with the list's
+ * statement: one query and one JSON text instead of Prisma's four compiled ones.
  */
 export async function readProduct(
   client: Db | Prisma.TransactionClient,
