@@ -29,7 +29,7 @@ const VARIANTS = Prisma.sql`(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
     'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'tags', v.tags,
-    'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices,
+    'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices, 'members_only', v.members_only,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
   ) ORDER BY v.created, v.id)
   FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL)`;
@@ -61,6 +61,7 @@ interface ProductRow {
   currency: string;
   cycle: Cycle | null;
   use_seasonal_prices: boolean;
+  members_only: boolean;
   created: Date | string;
   updated: Date | string;
   seasons: SeasonJson[] | null;
@@ -90,6 +91,7 @@ function toCore(row: ProductRow): ProductCoreView {
     currency: row.currency,
     cycle: row.cycle,
     useSeasonalPrices: row.use_seasonal_prices,
+    membersOnly: row.members_only,
     created: date(row.created),
     updated: date(row.updated),
     seasonalPrices: (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: date(s.seasonStart), seasonEnd: date(s.seasonEnd), price: s.price })),
@@ -102,6 +104,8 @@ export interface ListFilter {
   platformId: string;
   mode: Mode;
   sellerId?: string;
+  /** Members-only products are left out, but for this seller's own (null: no user). The caller has no live subscription to the plan. */
+  hideMembersOnlyFor?: string | null;
 }
 
 /** The WHERE clause of a list: tenant, listing state and every filter of the query. */
@@ -111,6 +115,11 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
   parts.push(query["filter[archived]"] === "true" ? Prisma.sql`p.archived IS NOT NULL` : Prisma.sql`p.archived IS NULL`);
   if (filter.sellerId) parts.push(Prisma.sql`p.user_id = ${filter.sellerId}`);
+  if (filter.hideMembersOnlyFor !== undefined) {
+    // A variant listed on its own (`filter[parent_product_id]`) hides with a members-only parent too.
+    const hidden = Prisma.sql`(p.members_only OR EXISTS (SELECT 1 FROM products mp WHERE mp.id = p.parent_product_id AND mp.members_only))`;
+    parts.push(filter.hideMembersOnlyFor === null ? Prisma.sql`NOT ${hidden}` : Prisma.sql`(NOT ${hidden} OR p.user_id = ${filter.hideMembersOnlyFor})`);
+  }
   const list = (column: string, values: string[] | undefined) => {
     if (!values) return;
     parts.push(values.length === 1 ? Prisma.sql`${Prisma.raw(column)} = ${values[0]}` : Prisma.sql`${Prisma.raw(column)} = ANY(${values}::text[])`);
@@ -139,7 +148,7 @@ export async function readProduct(client: Db | Prisma.TransactionClient, tenant:
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
+                     p.members_only, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -157,7 +166,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
+                     p.members_only, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
               FROM products p
               WHERE ${where}
               ORDER BY ${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}

@@ -114,6 +114,25 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod<{ subscriptions: Subscri
   );
 
   app.put(
+    "/subscriptions/auth/:id/pause",
+    {
+      schema: {
+        operationId: "pauseOwnSubscription",
+        tags,
+        summary: "Pause your subscription",
+        description:
+          "The subscriber (another user who may see it: 403; one who may not: 404) pauses their own subscription, as `PUT /subscriptions/:id/pause` does for the platform: cycles that fall due while it is paused are not charged, and with `pausedUntil` (in the future) it resumes by itself then (`pauseReason` `subscriber`). " +
+          "A paused subscription does not count for the platform's plan (docs/api/subscriptions.md, Access). 409 `subscription_paused`, `subscription_ended`.",
+        params: subscriptionParams,
+        body: pauseBody,
+        response: { 200: subscriptionSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: self,
+    },
+    async (request) => subscriptions.pauseOwn(requireUser(request), request.params.id, request.body ?? {}),
+  );
+
+  app.put(
     "/subscriptions/auth/:id/resume",
     {
       schema: {

@@ -7,16 +7,17 @@ import type { ProductView } from "../products.repo.js";
 import type { ListProductsQuery } from "../products.schemas.js";
 import type { ProductsContext } from "./shared.js";
 
-export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
+/** `hideMembersOnlyFor`: the caller may not read members-only products (but for their own, when a user). */
+export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, sellerId }, query, sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, sellerId, hideMembersOnlyFor }, query, sort);
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
-export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
+export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
   const user = await findActiveUser(ctx.db, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
-  return list(ctx, tenant, query, userId);
+  return list(ctx, tenant, query, userId, hideMembersOnlyFor);
 }
 
 /** Categories of the listed catalogue (top-level products not archived), each with its subcategories and counts. */
