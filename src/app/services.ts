@@ -109,8 +109,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   // ── the catalogue and selling ──
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
-  const carts = createCartsService({ db, clock, releaseExpiredHolds });
-  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
   // This app's boot, named in every settlement lease it takes (a restart resumes the earlier boots' at once).
   const leases = deps.leases ?? createLeaseHolder(config.nodeId);
   const settlementEngine = createContractSettlement({
@@ -123,6 +123,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     log,
     holds: config.stockHolds,
     billedBySubscriptions: hasLiveSubscriptions,
+    purchaseGate: access.assertMayBuy,
   });
   const settlement: typeof settlementEngine = {
     ...settlementEngine,

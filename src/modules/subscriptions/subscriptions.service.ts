@@ -75,7 +75,10 @@ export function createSubscriptionsService(deps: {
       if (own) assertSubscriber(auth as SignedIn, sub);
       assertNotEnded(sub);
       if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-      await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: own ? "subscriber" : null } });
+      await tx.subscription.update({
+        where: { id: sub.id },
+        data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: own ? "subscriber" : null },
+      });
       return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
     });
     return forget(paused.user_id, paused);
@@ -125,7 +128,12 @@ export function createSubscriptionsService(deps: {
         const c = await priceForSubscription(tx, locked, { rates, holds: deps.holds ?? DEFAULT_HOLD_RULES, now: clock.now() });
         const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;
         // Subscribing to the platform's plan is always open; to anything else it is buying.
-        if (c.id !== auth.platform.subscriptionPlan) await access?.assertMayBuy(tx, auth, c.items.map((item) => item.productId));
+        if (c.id !== auth.platform.subscriptionPlan)
+          await access?.assertMayBuy(
+            tx,
+            auth,
+            c.items.map((item) => item.productId),
+          );
         const terms = subscriptionTerms({
           amount: buyer.amountDue,
           sellers: c.sellers.map((s) => ({ userId: s.userId, amountOwed: s.amountOwed })),

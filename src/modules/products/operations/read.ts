@@ -14,7 +14,13 @@ export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProd
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
-export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
+export async function listForSeller(
+  ctx: ProductsContext,
+  tenant: Tenant,
+  userId: string,
+  query: ListProductsQuery,
+  hideMembersOnlyFor?: string | null,
+): Promise<Page<ProductView>> {
   const user = await findActiveUser(ctx.db, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
   return list(ctx, tenant, query, userId, hideMembersOnlyFor);

@@ -27,7 +27,16 @@ export function createSubscriptionAccess(deps: { db: Db; cache?: SubscriptionAcc
     if (cached !== undefined) return cached;
     const mark = cache?.mark() ?? 0;
     const live = await client.subscription.findFirst({
-      where: { platformId: auth.platformId, mode: auth.mode, userId, incomplete: false, ended: null, isPaused: false, pastDue: false, OR: [{ contractId: plan }, { serviceId: plan }] },
+      where: {
+        platformId: auth.platformId,
+        mode: auth.mode,
+        userId,
+        incomplete: false,
+        ended: null,
+        isPaused: false,
+        pastDue: false,
+        OR: [{ contractId: plan }, { serviceId: plan }],
+      },
       select: { id: true },
     });
     cache?.set(userId, plan, live !== null, mark);
