@@ -1309,7 +1309,7 @@ export interface paths {
         put?: never;
         /**
          * Add a product to the signed-in user's cart
-         * @description Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; 422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's.
+         * @description Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; 422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's. 402 `subscription_required` when the platform sells it to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["addProductToCart"];
         delete?: never;
@@ -1344,7 +1344,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /**
+         * Change the quantity of a line in the signed-in user's cart
+         * @description 0 removes the line. Lowering is always allowed; raising is checked as an add is: 409 naming the product when it is archived, disabled or out of stock (`product_out_of_stock`), or when the cart would hold more than its stock (`insufficient_stock`); 402 `subscription_required` when the platform sells it to subscribed members only. Another user's line, or one that is gone: 404.
+         */
+        put: operations["updateCartItem"];
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
@@ -1890,6 +1894,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/auth/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pause your subscription
+         * @description The subscriber (another user who may see it: 403; one who may not: 404) pauses their own subscription, as `PUT /subscriptions/:id/pause` does for the platform: cycles that fall due while it is paused are not charged, and with `pausedUntil` (in the future) it resumes by itself then (`pauseReason` `subscriber`). A paused subscription does not count for the platform's plan (docs/api/subscriptions.md, Access). 409 `subscription_paused`, `subscription_ended`.
+         */
+        put: operations["pauseOwnSubscription"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/auth/{id}/resume": {
         parameters: {
             query?: never;
@@ -2313,7 +2337,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2429,7 +2453,12 @@ export interface components {
             url: string | null;
             /** @description The platform's fee, in percent (2.5 = 2.5 %) */
             platformFee: number;
+            /** @description The host's subscription that pays for this platform, while it is live (HOST_PLATFORM_ID); null when the host does not bill it */
             activeSubscription: string | null;
+            /** @description The contract or product members subscribe to for access (docs/api/subscriptions.md, Access); null: nothing is gated */
+            subscriptionPlan: string | null;
+            /** @description Members need a live subscription to `subscriptionPlan` to buy or book anything */
+            subscriptionRequired: boolean;
             domains: string[];
             waitlistEnabled: boolean;
             currency: string;
@@ -2457,7 +2486,12 @@ export interface components {
             url: string | null;
             /** @description The platform's fee, in percent (2.5 = 2.5 %) */
             platformFee: number;
+            /** @description The host's subscription that pays for this platform, while it is live (HOST_PLATFORM_ID); null when the host does not bill it */
             activeSubscription: string | null;
+            /** @description The contract or product members subscribe to for access (docs/api/subscriptions.md, Access); null: nothing is gated */
+            subscriptionPlan: string | null;
+            /** @description Members need a live subscription to `subscriptionPlan` to buy or book anything */
+            subscriptionRequired: boolean;
             domains: string[];
             waitlistEnabled: boolean;
             currency: string;
@@ -2768,6 +2802,8 @@ export interface components {
             /** @description Billing cycle of a recurring product */
             cycle: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
             useSeasonalPrices: boolean;
+            /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
+            membersOnly: boolean;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -2806,6 +2842,8 @@ export interface components {
             /** @description Billing cycle of a recurring product */
             cycle: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
             useSeasonalPrices: boolean;
+            /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
+            membersOnly: boolean;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -3076,8 +3114,8 @@ export interface components {
             pausedAt: string | null;
             /** @description When the latest pause ends by itself (null: until resumed) */
             pausedUntil: string | null;
-            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
-            pauseReason: ("admin" | "buyer_suspended" | "seller_suspended") | null;
+            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), `subscriber` (PUT /subscriptions/auth/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
+            pauseReason: ("admin" | "subscriber" | "buyer_suspended" | "seller_suspended") | null;
             /** @enum {string} */
             cycle: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
             /** @description The billing anchor: period n starts n cycles after it */
@@ -3910,6 +3948,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -3974,6 +4014,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4031,7 +4073,9 @@ export interface operations {
                  *         "shop.example.com"
                  *       ],
                  *       "waitlistEnabled": true,
-                 *       "currency": "usd"
+                 *       "currency": "usd",
+                 *       "subscriptionPlan": "subscription plan",
+                 *       "subscriptionRequired": true
                  *     }
                  */
                 "application/json": {
@@ -4046,6 +4090,10 @@ export interface operations {
                     waitlistEnabled?: boolean;
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
+                    /** @description A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access */
+                    subscriptionPlan?: string | null;
+                    /** @description Members need a live subscription to the plan to buy or book anything */
+                    subscriptionRequired?: boolean;
                 };
             };
         };
@@ -4071,6 +4119,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4225,6 +4275,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4387,6 +4439,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -7736,8 +7790,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8049,8 +8103,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8261,8 +8315,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8473,8 +8527,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8687,8 +8741,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9088,8 +9142,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9343,8 +9397,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9579,8 +9633,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -13079,6 +13133,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -13114,6 +13169,7 @@ export interface operations {
                      *               "currency": "usd",
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
+                     *               "membersOnly": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "created": "2026-03-02T09:30:00Z",
@@ -13211,6 +13267,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -13233,6 +13290,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -13271,6 +13330,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -13306,6 +13366,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -13514,6 +13575,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -13549,6 +13611,7 @@ export interface operations {
                      *               "currency": "usd",
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
+                     *               "membersOnly": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "created": "2026-03-02T09:30:00Z",
@@ -13742,6 +13805,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -13777,6 +13841,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -13886,6 +13951,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -13908,6 +13974,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -13946,6 +14014,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -13981,6 +14050,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14146,6 +14216,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14181,6 +14252,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14328,6 +14400,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -14350,6 +14423,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -14388,6 +14463,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14423,6 +14499,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14588,6 +14665,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14623,6 +14701,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14769,6 +14848,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14804,6 +14884,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14950,6 +15031,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14985,6 +15067,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15131,6 +15214,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15166,6 +15250,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15435,6 +15520,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15470,6 +15556,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15660,6 +15747,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15695,6 +15783,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15846,6 +15935,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15881,6 +15971,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16164,6 +16255,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16199,6 +16291,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16476,6 +16569,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such object, or one of another platform or mode (`resource_missing`). */
             404: {
                 headers: {
@@ -16706,6 +16818,178 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCartItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart item id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quantity": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The line's new quantity; 0 removes the line */
+                    quantity: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22530,8 +22814,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22672,7 +22956,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "cycle": "hourly"
+                 *       "cycle": "hourly",
+                 *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
                  */
                 "application/json": {
@@ -22681,6 +22966,8 @@ export interface operations {
                      * @enum {string}
                      */
                     cycle?: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
+                    /** @description On the host platform (HOST_PLATFORM_ID) only: the platform this subscription pays for, which the subscriber owns (an owner there with the same email) */
+                    platform_id?: string;
                 } | null;
             };
         };
@@ -22805,8 +23092,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23503,6 +23790,166 @@ export interface operations {
             };
         };
     };
+    pauseOwnSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "pausedUntil": "2026-03-02T09:30:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description When the subscription resumes by itself (in the future); leave out to pause until resumed */
+                    pausedUntil?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "service_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "price": 2500,
+                     *       "isActive": true,
+                     *       "isPaused": true,
+                     *       "pausedAt": "2026-03-02T09:30:00Z",
+                     *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
+                     *       "cycle": "hourly",
+                     *       "startDate": "start date",
+                     *       "ended": "2026-03-02T09:30:00Z",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "currency": "usd",
+                     *       "currentPeriodStart": "current period start",
+                     *       "currentPeriodEnd": "current period end",
+                     *       "pastDue": true,
+                     *       "failedAttempts": 1,
+                     *       "nextAttempt": "2026-03-02T09:30:00Z",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     resumeSubscription: {
         parameters: {
             query?: never;
@@ -23607,8 +24054,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25276,8 +25723,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
