@@ -23,16 +23,18 @@ export async function enqueueHostSync(tx: Tx, platformId: string): Promise<void>
   await enqueue(tx, "sync-platform-plan", job, { jobKey: `sync-platform-plan:${platformId}`, maxAttempts: 10 });
 }
 
-/** The `sync-platform-plan` job (system scope): the platform's `activeSubscription` from its host subscriptions. */
-export async function syncPlatformPlan(db: Db, hostPlatformId: string | undefined, job: SyncPlatformPlanJob): Promise<string | null> {
+/**
+ * The `sync-platform-plan` job (system scope): the platform's `activeSubscription` from its host
+ * subscriptions. A node without HOST_PLATFORM_ID leaves it as it is (every node shares one configuration).
+ */
+export async function syncPlatformPlan(db: Db, hostPlatformId: string | undefined, job: SyncPlatformPlanJob): Promise<string | null | undefined> {
+  if (!hostPlatformId) return undefined;
   return db.$transaction(async (tx) => {
-    const live = hostPlatformId
-      ? await tx.subscription.findFirst({
-          where: { platformId: hostPlatformId, billedPlatformId: job.platformId, incomplete: false, ended: null, isPaused: false, pastDue: false },
-          orderBy: [{ created: "desc" }, { id: "desc" }],
-          select: { id: true },
-        })
-      : null;
+    const live = await tx.subscription.findFirst({
+      where: { platformId: hostPlatformId, billedPlatformId: job.platformId, incomplete: false, ended: null, isPaused: false, pastDue: false },
+      orderBy: [{ created: "desc" }, { id: "desc" }],
+      select: { id: true },
+    });
     await setActiveSubscription(tx, job.platformId, live?.id ?? null);
     return live?.id ?? null;
   });
