@@ -1805,7 +1805,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe to a contract
-         * @description The signed-in user, a buyer of the contract (else 403; a contract they cannot see: 404), subscribes: `price` is their `amountDue`, `service_id` the contract's first product, `cycle` the body's, else that product's, else monthly. The first cycle is charged at once, like a settlement: their default payment method for `price`, the sellers paid their shares. A decline answers 402 with Stripe's codes and leaves no subscription. 409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`.
+         * @description The signed-in user, a buyer of the contract (else 403; a contract they cannot see: 404), subscribes: `price` is their `amountDue`, `service_id` the contract's first product, `cycle` the body's, else that product's, else monthly. The first cycle is charged at once, like a settlement: their default payment method for `price`, the sellers paid their shares. A decline answers 402 with Stripe's codes and leaves no subscription. 409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`. 402 `subscription_required` when the platform sells to subscribed members only and this contract is not its plan. `platform_id` (the host platform only): the platform this subscription pays for, which the subscriber owns (its `activeSubscription` follows it).
          */
         post: operations["subscribeToContract"];
         delete?: never;

@@ -24,8 +24,8 @@ import type { Tx } from "../../db/tenant.js";
  * active ⇄ paused (`pausedUntil` resumes by itself) → ended; past due when every retry of a
  * renewal failed (the subscriber resumes it to pay). Charging is subscriptions.billing.ts.
  *
- * Who: the subscriber subscribes, resumes and ends (the `/auth` routes); the platform key or an
- * admin pauses; reading is for the key, admins, the subscriber and the contract's sellers (anyone
+ * Who: the subscriber subscribes, pauses, resumes and ends (the `/auth` routes); the platform key or an
+ * admin pauses too; reading is for the key, admins, the subscriber and the contract's sellers (anyone
  * else: 404). Every change records its event last in its transaction.
  */
 
