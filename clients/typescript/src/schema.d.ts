@@ -1033,7 +1033,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. The price range and `sort=price` use the base `price`.
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).
          */
         get: operations["listProducts"];
         put?: never;
@@ -1095,7 +1095,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Retrieve a product */
+        /**
+         * Retrieve a product
+         * @description 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).
+         */
         get: operations["retrieveProduct"];
         /**
          * Modify a product (only the fields sent)
@@ -1372,7 +1375,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract
-         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`.
+         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`. 402 `subscription_required` when the caller is one of its buyers and the platform sells those items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["createContract"];
         delete?: never;
@@ -1392,7 +1395,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract from a cart
-         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart.
+         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart. 402 `subscription_required` when a member checks out what the platform sells to subscribed members only.
          */
         post: operations["createContractFromCart"];
         delete?: never;
@@ -1765,7 +1768,7 @@ export interface paths {
         put?: never;
         /**
          * Accept a contract: consent to be charged what one owes
-         * @description The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract.
+         * @description The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract. 402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["acceptContract"];
         delete?: never;
@@ -1784,7 +1787,7 @@ export interface paths {
         get?: never;
         /**
          * Settle a contract: charge the buyers, pay the sellers
-         * @description Charges each buyer's default payment method for what they owe, then transfers each seller what they are owed to their Connect account, and writes one transaction per movement; answers the contract `paid`. Checked before anyone is charged: 409 `seller_not_ready` (no Connect account able to receive transfers), 409 `no_payment_method`, 422 `contract_incomplete`, 409 `already_paid`. A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance.
+         * @description Charges each buyer's default payment method for what they owe, then transfers each seller what they are owed to their Connect account, and writes one transaction per movement; answers the contract `paid`. Checked before anyone is charged: 409 `seller_not_ready` (no Connect account able to receive transfers), 409 `no_payment_method`, 422 `contract_incomplete`, 409 `already_paid`. A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance. A buyer who still owes and settles themself gets 402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         put: operations["settleContract"];
         post?: never;
@@ -13898,6 +13901,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such object, or one of another platform or mode (`resource_missing`). */
             404: {
                 headers: {
@@ -15423,6 +15445,25 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -17554,6 +17595,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
             403: {
                 headers: {
@@ -17782,6 +17842,25 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22516,6 +22595,25 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

@@ -35,7 +35,7 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         summary: "List the platform's products",
         description:
           "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. " +
-          "The price range and `sort=price` use the base `price`.",
+          "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).",
         querystring: listProductsQuery,
         response: { 200: productListSchema, ...errors(400, 401) },
       },
@@ -92,8 +92,9 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         tags,
         summary: "Retrieve a product",
         params: productParams,
+        description: "402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).",
         querystring: atQuery,
-        response: { 200: productSchema, ...errors(400, 401, 404) },
+        response: { 200: productSchema, ...errors(400, 401, 402, 404) },
       },
       config: signedIn,
     },
