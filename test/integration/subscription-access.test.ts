@@ -144,6 +144,18 @@ describe("a platform that sells to subscribed members only", () => {
     expect(viaKey.statusCode, viaKey.body).toBe(201);
     // The editor, a buyer of it, cannot accept it (consent to pay is buying) without a subscription.
     expectRequired(await a.request({ method: "POST", url: `/v1/contracts/${viaKey.json().id}/accept`, headers: as(editor) }));
+    // Nor settle it themself: nobody is charged.
+    expectRequired(await a.request({ method: "PUT", url: `/v1/contracts/${viaKey.json().id}/settle`, headers: as(editor) }));
+    expect((await a.request({ method: "GET", url: `/v1/contracts/${viaKey.json().id}`, headers: key() })).json().status).toBe("draft");
+  });
+
+  it("gates the checkout of a cart filled before the platform required the plan", async () => {
+    await settings({ subscriptionPlan: plan.id, subscriptionRequired: false });
+    const jay = await member();
+    const cart = (await addToCart(jay, goods.id)).json();
+    await settings({ subscriptionPlan: plan.id, subscriptionRequired: true });
+    expectRequired(await a.request({ method: "POST", url: `/v1/contracts/cart/${cart.id}`, headers: as(jay) }));
+    expect((await a.request({ method: "GET", url: "/v1/carts/auth", headers: as(jay) })).json().items).toHaveLength(1);
   });
 
   it("does not count paused, ended or past-due subscriptions", async () => {
