@@ -3951,7 +3951,7 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
-                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
@@ -4017,7 +4017,7 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
-                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
@@ -4077,7 +4077,7 @@ export interface operations {
                  *       ],
                  *       "waitlistEnabled": true,
                  *       "currency": "usd",
-                 *       "subscriptionPlan": "subscription plan",
+                 *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "subscriptionRequired": true
                  *     }
                  */
@@ -4122,7 +4122,7 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
-                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
@@ -4278,7 +4278,7 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
-                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
@@ -4442,7 +4442,7 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
-                     *       "subscriptionPlan": "subscription plan",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
