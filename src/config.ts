@@ -160,6 +160,7 @@ const envSchema = z
     STOCK_HOLD_MINUTES: int(30, 1, 7 * 24 * 60),
     STOCK_HOLD_MAX_SHARE: int(50, 1, 100),
     SUBSCRIPTION_RETRY_SCHEDULE: durationList([3_600, 21_600, 86_400]),
+    HOST_PLATFORM_ID: optionalString,
     STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
       message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
     }),
@@ -243,7 +244,11 @@ export interface Config {
   /** Stock an unpaid contract holds: for how long (minutes), and at most what share (percent) of a product one member holds. */
   stockHolds: { minutes: number; maxSharePercent: number };
   /** A declined renewal is retried after each of these delays (s) in turn; when the last retry fails too, the subscription is past due. */
-  subscriptions: { retrySchedule: number[] };
+  /**
+   * `hostPlatformId`: the platform whose subscriptions bill the other platforms' owners (a subscription there
+   * names the platform it pays for, and that platform's `activeSubscription` follows it); unset, nobody is billed.
+   */
+  subscriptions: { retrySchedule: number[]; hostPlatformId: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -323,7 +328,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
     contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
     stockHolds: { minutes: e.STOCK_HOLD_MINUTES, maxSharePercent: e.STOCK_HOLD_MAX_SHARE },
-    subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE },
+    subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE, hostPlatformId: e.HOST_PLATFORM_ID },
   };
   return deepFreeze(config);
 }

@@ -16,7 +16,8 @@ export type JobName =
   | "renew-subscriptions"
   | "renew-subscription"
   | "compact-analytics"
-  | "release-stock-holds";
+  | "release-stock-holds"
+  | "sync-platform-plan";
 
 export interface EnqueueOptions {
   runAt?: Date;
