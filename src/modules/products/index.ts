@@ -20,3 +20,5 @@ export {
 export { createProductImagesService, GoneError, type ProductImagesService } from "./product-images.service.js";
 export { effectivePrice, type Season } from "./pricing.js";
 export { withdrawUserProducts } from "./products.erase.js";
+export { countProductsInCategory, renameCategoryOnProducts } from "./products.categories.js";
+export { listProductsQuery, productListSchema, type ListProductsQuery } from "./products.schemas.js";

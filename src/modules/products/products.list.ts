@@ -1,6 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode } from "../../generated/prisma/enums.js";
+import { categorySubtreeSql } from "../categories/index.js";
 import type { ListProductsQuery } from "./products.schemas.js";
 import type { ProductCoreView, ProductView } from "./products.repo.js";
 
@@ -28,7 +29,7 @@ const VARIANTS = Prisma.sql`(
   SELECT json_agg(json_build_object(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
-    'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'tags', v.tags,
+    'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'category_id', v.category_id, 'tags', v.tags,
     'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
   ) ORDER BY v.created, v.id)
@@ -56,6 +57,7 @@ interface ProductRow {
   archived: Date | string | null;
   category: string | null;
   subcategory: string | null;
+  category_id: string | null;
   tags: string[];
   price: number;
   currency: string;
@@ -85,6 +87,7 @@ function toCore(row: ProductRow): ProductCoreView {
     archived: row.archived === null ? null : date(row.archived),
     category: row.category,
     subcategory: row.subcategory,
+    categoryId: row.category_id,
     tags: row.tags,
     price: row.price,
     currency: row.currency,
@@ -102,13 +105,16 @@ export interface ListFilter {
   platformId: string;
   mode: Mode;
   sellerId?: string;
+  /** Only these products (variants too), in this order: a curated collection's. */
+  productIds?: readonly string[];
 }
 
 /** The WHERE clause of a list: tenant, listing state and every filter of the query. */
 function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`p.platform_id = ${filter.platformId}`, Prisma.sql`p.mode = ${filter.mode}::"Mode"`];
   const parent = query["filter[parent_product_id]"];
-  parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
+  if (filter.productIds) parts.push(Prisma.sql`p.id = ANY(${[...filter.productIds]}::text[])`);
+  else parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
   parts.push(query["filter[archived]"] === "true" ? Prisma.sql`p.archived IS NOT NULL` : Prisma.sql`p.archived IS NULL`);
   if (filter.sellerId) parts.push(Prisma.sql`p.user_id = ${filter.sellerId}`);
   const list = (column: string, values: string[] | undefined) => {
@@ -118,6 +124,7 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   list("p.user_id", query["filter[user_id]"]);
   list("p.category", query["filter[category]"]);
   list("p.subcategory", query["filter[subcategory]"]);
+  if (query["filter[category_id]"]) parts.push(Prisma.sql`p.category_id IN (${categorySubtreeSql(filter, query["filter[category_id]"])})`);
   if (query["filter[type]"]) parts.push(Prisma.sql`p.type::text = ANY(${query["filter[type]"]}::text[])`);
   if (query["filter[tags]"]) parts.push(Prisma.sql`p.tags && ${query["filter[tags]"]}::text[]`);
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
@@ -138,7 +145,7 @@ export async function readProduct(client: Db | Prisma.TransactionClient, tenant:
   const [result] = await client.$queryRaw<{ row: string | null }[]>`
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
-                     p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
+                     p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
                      p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
@@ -156,11 +163,11 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
     SELECT (SELECT count(*)::int FROM products p WHERE ${where}) AS total,
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
-                     p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
+                     p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
                      p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
               FROM products p
               WHERE ${where}
-              ORDER BY ${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}
+              ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`}
               LIMIT ${query.per_page} OFFSET ${offset}
            ) t) AS page`;
   return { total: result?.total ?? 0, data: (JSON.parse(result?.page ?? "[]") as ProductRow[]).map(toView) };

@@ -5,7 +5,7 @@ import type { Clock } from "../../lib/time.js";
 import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
 import { create } from "./operations/create.js";
 import { setArchived, setEnabled, setSeasonalPriceUsage } from "./operations/flags.js";
-import { categories, list, listForSeller } from "./operations/read.js";
+import { categories, list, listForSeller, listOnly } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
 import { addSeasonalPrice, removeSeasonalPrice } from "./operations/seasonal-prices.js";
 import { changed, findProduct, lock, type ProductsContext } from "./operations/shared.js";
@@ -38,6 +38,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
     view,
     lock,
     list: bind(list),
+    listOnly: bind(listOnly),
     changed: (tx: Prisma.TransactionClient, source: EventSource, id: string, type: EventType, also: RecordEventInput[] = []) => changed(ctx, tx, source, id, type, also),
 
     now: () => deps.clock.now(),

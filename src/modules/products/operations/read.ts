@@ -13,6 +13,13 @@ export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProd
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
+/** Only these products, in this order (a curated collection's), with the list's other filters and paging. */
+export async function listOnly(ctx: ProductsContext, tenant: Tenant, productIds: readonly string[], query: ListProductsQuery): Promise<Page<ProductView>> {
+  const sort = parseSort<"price" | "created" | "name">(query.sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, productIds }, query, sort);
+  return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+}
+
 export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
   const user = await findActiveUser(ctx.db, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
