@@ -2,15 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
-import {
-  categoryListSchema,
-  categoryParams,
-  categorySchema,
-  categoryTreeSchema,
-  createCategoryBody,
-  listCategoriesQuery,
-  updateCategoryBody,
-} from "./categories.schemas.js";
+import { categoryListSchema, categoryParams, categorySchema, categoryTreeSchema, createCategoryBody, listCategoriesQuery, updateCategoryBody } from "./categories.schemas.js";
 import { type CategoriesService, toCategoryResponse } from "./categories.service.js";
 
 const tags = ["Categories"];

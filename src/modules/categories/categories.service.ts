@@ -147,10 +147,7 @@ export function createCategoriesService(deps: { db: Db; clock: Clock; references
       if (query.search) where.OR = [{ name: { contains: query.search, mode: "insensitive" } }, { slug: { contains: query.search, mode: "insensitive" } }];
       const { field, direction } = parseSort<"position" | "name" | "created">(query.sort);
       const orderBy: Prisma.CategoryOrderByWithRelationInput[] = [{ [field]: direction }, { name: direction }, { id: direction }];
-      const [data, total] = await Promise.all([
-        db.category.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }),
-        db.category.count({ where }),
-      ]);
+      const [data, total] = await Promise.all([db.category.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }), db.category.count({ where })]);
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 

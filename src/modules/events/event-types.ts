@@ -68,7 +68,8 @@ export const EVENT_TYPE_LIST = {
   "category.created": { object: "category", description: "A category was added to the platform's category tree." },
   "category.updated": {
     object: "category",
-    description: "A category changed: its name, slug, description, position, image, or its parent (moved). Renaming it also renames `category` on its products (no product events).",
+    description:
+      "A category changed: its name, slug, description, position, image, or its parent (moved). Renaming it also renames `category` on its products (no product events).",
   },
   "category.deleted": { object: "category", description: "A category without subcategories or products was deleted; the object is the category as it was." },
   "collection.created": { object: "collection", description: "A collection (curated or rule-based) was created." },
