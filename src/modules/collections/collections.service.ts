@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
 import { categoryForProduct } from "../categories/index.js";
 import { type EventType, recordEvent } from "../events/index.js";
 import { existingProductIds, type ListProductsQuery, type ProductsService, type ProductView } from "../products/index.js";
@@ -189,12 +190,12 @@ export function createCollectionsService(deps: { db: Db; products: Pick<Products
      * The products in the collection, as the catalogue shows them to the caller (archived ones left
      * out): a curated list in its order, or the catalogue filtered by the rules.
      */
-    async products(tenant: Tenant, idOrHandle: string, query: { page: number; per_page: number; sort: string }): Promise<Page<ProductView>> {
-      const collection = await find(db, tenant, idOrHandle);
+    async products(auth: AuthContext, idOrHandle: string, query: { page: number; per_page: number; sort: string }): Promise<Page<ProductView>> {
+      const collection = await find(db, auth, idOrHandle);
       const base = { page: query.page, per_page: query.per_page, sort: query.sort } as ListProductsQuery;
-      if (collection.kind === "curated") return products.listOnly(tenant, collection.productIds, base);
+      if (collection.kind === "curated") return products.listOnly(auth, collection.productIds, base);
       const rules = (collection.rules ?? {}) as CollectionRules;
-      return products.list(tenant, {
+      return products.list(auth, {
         ...base,
         "filter[category_id]": rules.category_id,
         "filter[tags]": rules.tags,

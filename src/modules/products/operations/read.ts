@@ -1,4 +1,5 @@
 import type { Tenant } from "../../../db/tenant.js";
+import type { AuthContext } from "../../../plugins/auth.js";
 import { NotFoundError } from "../../../lib/errors.js";
 import { pageMeta, parseSort, type Page } from "../../../lib/pagination.js";
 import { findActiveUser } from "../../users/index.js";
@@ -13,10 +14,10 @@ export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProd
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
-/** Only these products, in this order (a curated collection's), with the list's other filters and paging. */
-export async function listOnly(ctx: ProductsContext, tenant: Tenant, productIds: readonly string[], query: ListProductsQuery): Promise<Page<ProductView>> {
+/** Only these products, in this order (a curated collection's), as the caller may see them in the list, with its paging. */
+export async function listOnly(ctx: ProductsContext, auth: AuthContext, productIds: readonly string[], query: ListProductsQuery): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, productIds }, query, sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, productIds }, query, sort);
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
