@@ -23,11 +23,11 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
       sellerId = parent.userId;
       inherited = { category: parent.category, subcategory: parent.subcategory, categoryId: parent.categoryId, type: parent.type, currency: parent.currency, cycle: parent.cycle };
     }
+    const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, { categoryId: inherited.categoryId ?? null, category: inherited.category ?? null });
     if (!sellerId) {
       throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
     }
     await assertSeller(tx, auth, sellerId);
-    const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, { categoryId: inherited.categoryId ?? null, category: inherited.category ?? null });
     await tx.product.create({
       data: {
         id,
