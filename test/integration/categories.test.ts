@@ -69,7 +69,13 @@ describe("categories", () => {
     const shape = (nodes: Array<Json & { children: Json[] }>): unknown => nodes.map((n) => [n.name, shape(n.children as never)]);
     expect(shape(tree.data)).toEqual([
       ["A", []],
-      ["B", [["B one", [["Deep", []]]], ["B two", []]]],
+      [
+        "B",
+        [
+          ["B one", [["Deep", []]]],
+          ["B two", []],
+        ],
+      ],
     ]);
     expect(tree.data[1].children[0].children[0].id).toBe(deep.id);
     expect([a.id, b2.id]).toHaveLength(2);
@@ -202,8 +208,7 @@ describe("products in categories", () => {
     const b = await product({ name: "Pan", category_id: kitchen.id });
     const c = await product({ name: "Santoku", category_id: knives.id });
     await product({ name: "Wrench", category_id: garage.id });
-    const ids = async (id: string) =>
-      (await call(acme, "GET", `/v1/products?filter[category_id]=${id}&sort=name&per_page=100`)).json().data.map((p: Json) => p.id as string);
+    const ids = async (id: string) => (await call(acme, "GET", `/v1/products?filter[category_id]=${id}&sort=name&per_page=100`)).json().data.map((p: Json) => p.id as string);
     // Sorted by name: Pan, Santoku, Sofa.
     expect(await ids(home.id)).toEqual([b.id, c.id, a.id]);
     expect(await ids(kitchen.id)).toEqual([b.id, c.id]);

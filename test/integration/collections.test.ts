@@ -7,7 +7,8 @@ let other: TestPlatform;
 let seller: TestUser;
 
 beforeAll(async () => {
-  t = await createTestContext();
+  // The webhook endpoint's host need not resolve (tests have no DNS); deliveries wait for a worker.
+  t = await createTestContext({ WEBHOOKS_ALLOW_PRIVATE: "true" });
   acme = await t.createPlatform({ name: "Acme" });
   other = await t.createPlatform({ name: "Other" });
   seller = await t.createUser(acme, "member");
@@ -137,5 +138,29 @@ describe("collections", () => {
     const all = (await call(key, "GET", "/v1/collections?sort=title")).json();
     expect(all.data.map((c: Json) => c.title)).toEqual(["One", "Two"]);
     expect((await call(key, "GET", "/v1/collections?filter[type]=rules")).json().data.map((c: Json) => c.title)).toEqual(["Two"]);
+  });
+});
+
+describe("events and webhooks of the catalogue", () => {
+  it("each change records its event with the object as answered, and a subscribed endpoint gets a delivery", async () => {
+    const p = await t.createPlatform();
+    const key = p.apiKey;
+    const endpoint = await call(key, "POST", "/v1/webhooks", { url: "https://hooks.example.com/catalogue", events: ["category.created", "collection.updated"] });
+    expect(endpoint.statusCode, endpoint.body).toBe(201);
+    const category = await call(key, "POST", "/v1/categories", { name: "Evented" });
+    const collection = await call(key, "POST", "/v1/collections", { title: "Evented" });
+    const updated = await call(key, "PATCH", `/v1/collections/${collection.json().id}`, { title: "Evented again" });
+    const events = (await call(key, "GET", "/v1/events?per_page=50")).json().data as Array<{ type: string; request_id: string; data: { object: Json } }>;
+    for (const [res, type] of [
+      [category, "category.created"],
+      [collection, "collection.created"],
+      [updated, "collection.updated"],
+    ] as const) {
+      const found = events.filter((e) => e.request_id === res.headers["request-id"]);
+      expect(found.map((e) => e.type)).toEqual([type]);
+      expect(found[0]!.data.object).toEqual(res.json());
+    }
+    const deliveries = (await call(key, "GET", `/v1/webhooks/${endpoint.json().id}/deliveries`)).json().data as Array<{ event_type?: string; type?: string }>;
+    expect(deliveries).toHaveLength(2);
   });
 });
