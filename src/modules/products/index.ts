@@ -1,6 +1,15 @@
 /** The products module's public API: products, their prices and images. */
 export { productsRoutes } from "./products.routes.js";
-export { createProductsService, isAvailableInStock, productEvent, toProductResponse, type ProductReferences, type ProductsService, type ProductView } from "./products.service.js";
+export {
+  assertPublished,
+  createProductsService,
+  isAvailableInStock,
+  productEvent,
+  toProductResponse,
+  type ProductReferences,
+  type ProductsService,
+  type ProductView,
+} from "./products.service.js";
 export {
   productCurrencyOf,
   productJsonOf,
