@@ -130,6 +130,21 @@ describe("collections", () => {
     expect((await call(admin.token, "PATCH", `/v1/collections/${mine.id}`, { title: "By admin" })).json().title).toBe("By admin");
   });
 
+  it("shows each caller only the products it may see: a draft only to its seller, as in the catalogue", async () => {
+    const published = await product({ name: "Out" });
+    const draft = await product({ name: "Draft", draft: true });
+    const curated = await created(acme, "/v1/collections", { title: "Mixed", product_ids: [draft.id, published.id] });
+    const rules = await created(acme, "/v1/collections", { title: "Mixed by rule", type: "rules", rules: { tags: ["mixed"] } });
+    await call(acme, "PATCH", `/v1/products/${published.id}`, { tags: ["mixed"] });
+    await call(acme, "PATCH", `/v1/products/${draft.id}`, { tags: ["mixed"] });
+    const stranger = await t.createUser(acme, "member");
+    expect(await productIds(stranger.token, curated.id)).toEqual([published.id]);
+    expect(await productIds(stranger.token, rules.id)).toEqual([published.id]);
+    expect(await productIds(seller.token, curated.id)).toEqual([draft.id, published.id]);
+    // As in GET /v1/products, the catalogue shows the key what members see: published listings.
+    expect(await productIds(acme, curated.id)).toEqual([published.id]);
+  });
+
   it("lists collections, filtered by type", async () => {
     const p = await t.createPlatform();
     const key = p.apiKey;

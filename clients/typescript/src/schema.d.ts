@@ -1513,7 +1513,7 @@ export interface paths {
         };
         /**
          * List the products in a collection
-         * @description As `GET /products` shows them (archived products left out): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. A deleted product leaves every collection with it.
+         * @description As `GET /products` shows them to the caller (archived listings left out, and unpublished ones other than the caller's own): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. A deleted product leaves every collection with it.
          */
         get: operations["listCollectionProducts"];
         put?: never;
