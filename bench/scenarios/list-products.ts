@@ -33,6 +33,7 @@ export interface ProductRow {
   archived: string | Date | null;
   category: string | null;
   subcategory: string | null;
+  category_id: string | null;
   tags: string[];
   price: number;
   currency: string;
@@ -66,6 +67,7 @@ export function toProduct(row: ProductRow, now: number) {
     archived: apiDate(row.archived),
     category: row.category,
     subcategory: row.subcategory,
+    category_id: row.category_id,
     tags: row.tags,
     price: row.price,
     currency: row.currency,
@@ -84,7 +86,7 @@ export function toProduct(row: ProductRow, now: number) {
 export const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
                   FROM seasonal_prices s WHERE s.product_id = %.id)`;
 export const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
-                 %.archived, %.category, %.subcategory, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.members_only, %.admin_status, %.rejection_reason,
+                 %.archived, %.category, %.subcategory, %.category_id, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.members_only, %.admin_status, %.rejection_reason,
                  %.created, %.updated`;
 export const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
 

@@ -6,6 +6,8 @@ import { ServiceUnavailableError } from "../lib/errors.js";
 import { authRoutes } from "../modules/auth/index.js";
 import { bankAccountsRoutes, connectPagesRoutes } from "../modules/bank-accounts/index.js";
 import { calendarsRoutes } from "../modules/calendars/index.js";
+import { categoriesRoutes } from "../modules/categories/index.js";
+import { collectionsRoutes } from "../modules/collections/index.js";
 import { cartsRoutes } from "../modules/carts/index.js";
 import { consoleRoutes } from "../modules/console/index.js";
 import { contractsRoutes } from "../modules/contracts/index.js";
@@ -71,6 +73,8 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });
       await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users });
       await v1.register(productsRoutes, { products: s.products, images: s.productImages });
+      await v1.register(categoriesRoutes, { categories: s.categories });
+      await v1.register(collectionsRoutes, { collections: s.collections, products: s.products });
       await v1.register(cartsRoutes, { carts: s.carts });
       await v1.register(contractsRoutes, { contracts: s.contracts, settlement: s.settlement });
       await v1.register(subscriptionsRoutes, { subscriptions: s.subscriptions });

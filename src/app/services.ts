@@ -14,6 +14,8 @@ import { systemClock } from "../lib/time.js";
 import { createCredentialsService, createOtpService, createSessionsService, createTokenService, KeyCache, SessionCache } from "../modules/auth/index.js";
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
+import { createCategoriesService } from "../modules/categories/index.js";
+import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
 import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
 import { createEventsService } from "../modules/events/index.js";
@@ -21,7 +23,7 @@ import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
-import { createProductImagesService, createProductsService, existingProductIds } from "../modules/products/index.js";
+import { countProductsInCategory, createProductImagesService, createProductsService, existingProductIds, renameCategoryOnProducts } from "../modules/products/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
 import {
   createSubscriptionAccess,
@@ -108,6 +110,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
 
   // ── the catalogue and selling ──
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
+  const categories = createCategoriesService({ db, clock, references: { countProducts: countProductsInCategory, renameProducts: renameCategoryOnProducts } });
+  const collections = createCollectionsService({ db, products });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
@@ -213,6 +217,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     utils,
     calendars,
     products,
+    categories,
+    collections,
     productImages,
     carts,
     contracts,

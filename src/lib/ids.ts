@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   media: "media",
   product: "prod",
   seasonalPrice: "sprice",
+  category: "cat",
+  collection: "coll",
   cart: "cart",
   cartItem: "citem",
   contract: "inv",

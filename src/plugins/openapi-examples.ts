@@ -43,6 +43,7 @@ const PREFIX_BY_NAME: Record<string, string> = {
   seller: "user",
   customer: "user",
   parent_product: "prod",
+  parent: "cat",
   contract: "inv",
   invoice: "inv",
   key: "key",

@@ -25,6 +25,8 @@ export const OBJECT_KINDS = [
   "product",
   "productVariant",
   "seasonalPrice",
+  "category",
+  "collection",
   "cartItem",
   "transaction",
   "event",
@@ -143,6 +145,9 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       });
       return prices.seasonalPrices.at(-1).id;
     },
+    category: async () => (await call(t, { method: "POST", url: "/v1/categories", headers: key, payload: { name: `Category ${next()}` } })).id,
+    collection: async () =>
+      (await call(t, { method: "POST", url: "/v1/collections", headers: key, payload: { title: `Collection ${next()}`, product_ids: [await world.id("product")] } })).id,
     cartItem: async () => {
       // The product comes in variants (productVariant), so the cart holds the variant.
       const [productId, variantId] = [await world.id("product"), await world.id("productVariant")];

@@ -1381,6 +1381,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's categories (flat, paged)
+         * @description Every category of the tree; `filter[parent_id]` lists one category's direct subcategories (`null`: the top-level ones).
+         */
+        get: operations["listCategories"];
+        put?: never;
+        /**
+         * Create a category
+         * @description The platform key, an owner or an admin. Under `parent_id` when given. The slug (made from the name when not sent) is unique on the platform: 409 `slug_taken`.
+         */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/categories/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The whole category tree, nested
+         * @description Top-level categories, each with its `children`, every level ordered by `position`, then name.
+         */
+        get: operations["categoryTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/categories/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a category */
+        get: operations["retrieveCategory"];
+        /**
+         * Change a category, or move it (only the fields sent)
+         * @description The platform key, an owner or an admin. A new `parent_id` moves the category with its subcategories (`null`: to the top). Under itself or one of its own subcategories: 422 `category_cycle`; deeper than 10 levels: 422 `category_too_deep`. A new name also becomes the `category` text of its products.
+         */
+        put: operations["updateCategory"];
+        post?: never;
+        /**
+         * Delete a category
+         * @description The platform key, an owner or an admin. Refused while it has subcategories (409 `category_has_children`) or products (409 `category_in_use`): move those first. Answers the category as it was.
+         */
+        delete: operations["deleteCategory"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a category, or move it (only the fields sent)
+         * @description The platform key, an owner or an admin. A new `parent_id` moves the category with its subcategories (`null`: to the top). Under itself or one of its own subcategories: 422 `category_cycle`; deeper than 10 levels: 422 `category_too_deep`. A new name also becomes the `category` text of its products.
+         */
+        patch: operations["patchCategory"];
+        trace?: never;
+    };
+    "/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the platform's collections */
+        get: operations["listCollections"];
+        put?: never;
+        /**
+         * Create a collection
+         * @description The platform key, an owner or an admin. `type: curated` (the default) holds `product_ids` in order (at most 500, each a product of the platform); `type: rules` holds `rules`, and its products are whatever the catalogue matches when it is read. The handle (made from the title when not sent) is unique on the platform: 409 `handle_taken`.
+         */
+        post: operations["createCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a collection (by id or handle) */
+        get: operations["retrieveCollection"];
+        /**
+         * Change a collection (only the fields sent)
+         * @description The platform key, an owner or an admin. `product_ids` replaces a curated collection's list; `rules` replaces a rule-based one's rules. Its type does not change.
+         */
+        put: operations["updateCollection"];
+        post?: never;
+        /**
+         * Delete a collection (its products stay)
+         * @description The platform key, an owner or an admin. Answers the collection as it was.
+         */
+        delete: operations["deleteCollection"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a collection (only the fields sent)
+         * @description The platform key, an owner or an admin. `product_ids` replaces a curated collection's list; `rules` replaces a rule-based one's rules. Its type does not change.
+         */
+        patch: operations["patchCollection"];
+        trace?: never;
+    };
+    "/v1/collections/{id}/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the products in a collection
+         * @description As `GET /products` shows them to the caller (archived listings left out, and unpublished ones other than the caller's own): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. A deleted product leaves every collection with it.
+         */
+        get: operations["listCollectionProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/carts/auth/product/{product_id}": {
         parameters: {
             query?: never;
@@ -2420,7 +2563,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2489,7 +2632,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2804,55 +2947,49 @@ export interface components {
             offsetMinutes: number;
             abbreviation: string;
         };
-        CartItem: {
+        Category: {
             id: string;
-            cart_id: string;
+            platform_id: string;
             /** @enum {string} */
-            type: "product" | "service";
-            quantity: number;
-            startDate: string | null;
-            endDate: string | null;
-            /** @description Unit price in cents in force at `startDate` (or now, without dates) */
-            price: number;
-            /** @description price × quantity, in cents */
-            total: number;
-            currency: string;
-            /** @description The product (or variant) in the cart */
-            product_id: string;
-            /** @description The parent, when the item is a variant */
-            parent_product_id: string | null;
+            mode: "test" | "live";
+            /** @description The parent category; null at the top of the tree */
+            parent_id: string | null;
+            /** @description Unique on the platform */
+            slug: string;
             name: string;
+            description: string | null;
+            /** @description Order among its siblings (then name) */
+            position: number;
             image: string | null;
-            /** @description The seller */
-            user_id: string;
-            /** @description Still for sale, with this quantity in stock */
-            isAvailable: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
-        Cart: {
+        CategoryNode: {
             id: string;
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The buyer */
-            user_id: string;
-            items: components["schemas"]["CartItem"][];
-            /** @description Per-seller subtotals, in cents */
-            sellers: {
-                user_id: string;
-                subTotal: number;
-            }[];
-            /** @description In cents */
-            total: number;
-            /** @description One currency per cart: its items' (the platform's while empty) */
-            currency: string;
+            /** @description The parent category; null at the top of the tree */
+            parent_id: string | null;
+            /** @description Unique on the platform */
+            slug: string;
+            name: string;
+            description: string | null;
+            /** @description Order among its siblings (then name) */
+            position: number;
+            image: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
+            /** @description Its subcategories, in order */
+            children: components["schemas"]["CategoryNode"][];
+        };
+        CategoryTree: {
+            /** @description The top-level categories, each with its subcategories */
+            data: components["schemas"]["CategoryNode"][];
         };
         SeasonalPrice: {
             id: string;
@@ -2886,6 +3023,8 @@ export interface components {
             archived: string | null;
             category: string | null;
             subcategory: string | null;
+            /** @description The category of the platform's tree (`/categories`); `category` then holds its name */
+            category_id: string | null;
             tags: string[];
             /** @description Unit price in cents */
             price: number;
@@ -2933,6 +3072,8 @@ export interface components {
             archived: string | null;
             category: string | null;
             subcategory: string | null;
+            /** @description The category of the platform's tree (`/categories`); `category` then holds its name */
+            category_id: string | null;
             tags: string[];
             /** @description Unit price in cents */
             price: number;
@@ -3000,6 +3141,91 @@ export interface components {
                 method: "POST";
                 url: string;
             };
+        };
+        CollectionRules: {
+            /** @description In this category of the tree or one under it */
+            category_id?: string;
+            /** @description With any of these tags */
+            tags?: string[];
+            /** @description Base price at least this many cents */
+            price_gte?: number;
+            /** @description Base price at most this many cents */
+            price_lte?: number;
+            /** @enum {string} */
+            type?: "product" | "service";
+        };
+        Collection: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description Unique on the platform; every `/collections/:id` route also takes it in place of the id */
+            handle: string;
+            title: string;
+            description: string | null;
+            /** @enum {string} */
+            type: "curated" | "rules";
+            /** @description A curated collection's products, in order (empty for a rule-based one) */
+            product_ids: string[];
+            /** @description A rule-based collection's rules (null for a curated one) */
+            rules: components["schemas"]["CollectionRules"] | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        CartItem: {
+            id: string;
+            cart_id: string;
+            /** @enum {string} */
+            type: "product" | "service";
+            quantity: number;
+            startDate: string | null;
+            endDate: string | null;
+            /** @description Unit price in cents in force at `startDate` (or now, without dates) */
+            price: number;
+            /** @description price × quantity, in cents */
+            total: number;
+            currency: string;
+            /** @description The product (or variant) in the cart */
+            product_id: string;
+            /** @description The parent, when the item is a variant */
+            parent_product_id: string | null;
+            name: string;
+            image: string | null;
+            /** @description The seller */
+            user_id: string;
+            /** @description Still for sale, with this quantity in stock */
+            isAvailable: boolean;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        Cart: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The buyer */
+            user_id: string;
+            items: components["schemas"]["CartItem"][];
+            /** @description Per-seller subtotals, in cents */
+            sellers: {
+                user_id: string;
+                subTotal: number;
+            }[];
+            /** @description In cents */
+            total: number;
+            /** @description One currency per cart: its items' (the platform's while empty) */
+            currency: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
         };
         ContractItem: {
             id: string;
@@ -13259,6 +13485,8 @@ export interface operations {
                 sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
+                /** @description Products in this category of the tree or in any category under it */
+                "filter[category_id]"?: string;
                 /** @description Products with any of these tags */
                 "filter[tags]"?: string | string[];
                 /** @description Sellers */
@@ -13309,6 +13537,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -13347,6 +13576,7 @@ export interface operations {
                      *               "archived": "2026-03-02T09:30:00Z",
                      *               "category": "home",
                      *               "subcategory": "candles",
+                     *               "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *               "tags": [
                      *                 "tag"
                      *               ],
@@ -13446,6 +13676,7 @@ export interface operations {
                  *       "isEnabled": true,
                  *       "category": "home",
                  *       "subcategory": "candles",
+                 *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "tags": [
                  *         "tag"
                  *       ],
@@ -13469,6 +13700,8 @@ export interface operations {
                     isEnabled?: boolean;
                     category?: string | null;
                     subcategory?: string | null;
+                    /** @description A category of the platform's tree; sets `category` to its name. Sending only `category`, with another text, unlinks the product from it */
+                    category_id?: string | null;
                     tags?: string[];
                     /** @description Unit price in cents */
                     price: number;
@@ -13513,6 +13746,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -13551,6 +13785,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -13708,6 +13943,8 @@ export interface operations {
                 sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
+                /** @description Products in this category of the tree or in any category under it */
+                "filter[category_id]"?: string;
                 /** @description Products with any of these tags */
                 "filter[tags]"?: string | string[];
                 /** @description Sellers */
@@ -13764,6 +14001,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -13802,6 +14040,7 @@ export interface operations {
                      *               "archived": "2026-03-02T09:30:00Z",
                      *               "category": "home",
                      *               "subcategory": "candles",
+                     *               "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *               "tags": [
                      *                 "tag"
                      *               ],
@@ -13998,6 +14237,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -14036,6 +14276,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -14166,6 +14407,7 @@ export interface operations {
                  *       "isEnabled": true,
                  *       "category": "home",
                  *       "subcategory": "candles",
+                 *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "tags": [
                  *         "tag"
                  *       ],
@@ -14188,6 +14430,8 @@ export interface operations {
                     isEnabled?: boolean;
                     category?: string | null;
                     subcategory?: string | null;
+                    /** @description A category of the platform's tree; sets `category` to its name. Sending only `category`, with another text, unlinks the product from it */
+                    category_id?: string | null;
                     tags?: string[];
                     /** @description Unit price in cents */
                     price?: number;
@@ -14230,6 +14474,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -14268,6 +14513,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -14436,6 +14682,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -14474,6 +14721,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -14623,6 +14871,7 @@ export interface operations {
                  *       "isEnabled": true,
                  *       "category": "home",
                  *       "subcategory": "candles",
+                 *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "tags": [
                  *         "tag"
                  *       ],
@@ -14645,6 +14894,8 @@ export interface operations {
                     isEnabled?: boolean;
                     category?: string | null;
                     subcategory?: string | null;
+                    /** @description A category of the platform's tree; sets `category` to its name. Sending only `category`, with another text, unlinks the product from it */
+                    category_id?: string | null;
                     tags?: string[];
                     /** @description Unit price in cents */
                     price?: number;
@@ -14687,6 +14938,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -14725,6 +14977,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -14893,6 +15146,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -14931,6 +15185,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -15080,6 +15335,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -15118,6 +15374,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -15267,6 +15524,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -15305,6 +15563,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -15454,6 +15713,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -15492,6 +15752,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -15641,6 +15902,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -15679,6 +15941,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -15847,6 +16110,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -15885,6 +16149,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -16060,6 +16325,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -16098,6 +16364,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -16408,6 +16675,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -16446,6 +16714,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -16639,6 +16908,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -16677,6 +16947,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -16831,6 +17102,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -16869,6 +17141,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -17155,6 +17428,7 @@ export interface operations {
                      *       "archived": "2026-03-02T09:30:00Z",
                      *       "category": "home",
                      *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "tags": [
                      *         "tag"
                      *       ],
@@ -17193,6 +17467,7 @@ export interface operations {
                      *           "archived": "2026-03-02T09:30:00Z",
                      *           "category": "home",
                      *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "tags": [
                      *             "tag"
                      *           ],
@@ -17347,6 +17622,2050 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "unsupported_media_type",
                      *         "message": "The body's `Content-Type` or the uploaded file's type is not accepted.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCategories: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Matches name or slug (case-insensitive, substring) */
+                search?: string;
+                /** @description Sort by position, name, created; prefix with - for descending. */
+                sort?: "position" | "-position" | "name" | "-name" | "created" | "-created";
+                /** @description Only the direct subcategories of this category; `null` for the top-level ones */
+                "filter[parent_id]"?: string;
+                "filter[slug]"?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "slug": "slug",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "position": 1,
+                     *           "image": "https://example.com/candle.png",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Category"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "slug": "slug",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "position": 1,
+                 *       "image": "https://example.com/candle.png",
+                 *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @description Defaults to one made from the name */
+                    slug?: string;
+                    description?: string | null;
+                    /** @description Order among its siblings; default 0 */
+                    position?: number;
+                    image?: string | null;
+                    /** @description The parent category; null or absent for a top-level one */
+                    parent_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "slug": "slug",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "position": 1,
+                     *       "image": "https://example.com/candle.png",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoryTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "slug": "slug",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "position": 1,
+                     *           "image": "https://example.com/candle.png",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z",
+                     *           "children": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CategoryTree"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category id
+                 * @example cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "slug": "slug",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "position": 1,
+                     *       "image": "https://example.com/candle.png",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category id
+                 * @example cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "slug": "slug",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "position": 1,
+                 *       "image": "https://example.com/candle.png",
+                 *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    /** @description Defaults to one made from the name */
+                    slug?: string;
+                    description?: string | null;
+                    /** @description Order among its siblings; default 0 */
+                    position?: number;
+                    image?: string | null;
+                    /** @description The parent category; null or absent for a top-level one */
+                    parent_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "slug": "slug",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "position": 1,
+                     *       "image": "https://example.com/candle.png",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category id
+                 * @example cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "slug": "slug",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "position": 1,
+                     *       "image": "https://example.com/candle.png",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category id
+                 * @example cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "slug": "slug",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "position": 1,
+                 *       "image": "https://example.com/candle.png",
+                 *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    /** @description Defaults to one made from the name */
+                    slug?: string;
+                    description?: string | null;
+                    /** @description Order among its siblings; default 0 */
+                    position?: number;
+                    image?: string | null;
+                    /** @description The parent category; null or absent for a top-level one */
+                    parent_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "slug": "slug",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "position": 1,
+                     *       "image": "https://example.com/candle.png",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCollections: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, title; prefix with - for descending. */
+                sort?: "created" | "-created" | "title" | "-title";
+                "filter[type]"?: "curated" | "rules";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "handle": "handle",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "type": "curated",
+                     *           "product_ids": [
+                     *             "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *           ],
+                     *           "rules": {
+                     *             "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "tags": [
+                     *               "tag"
+                     *             ],
+                     *             "price_gte": 2500,
+                     *             "price_lte": 2500,
+                     *             "type": "product"
+                     *           },
+                     *           "metadata": {},
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "handle": "handle",
+                 *       "title": "title",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "type": "curated",
+                 *       "product_ids": [
+                 *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "rules": {
+                 *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *         "tags": [
+                 *           "tag"
+                 *         ],
+                 *         "price_gte": 2500,
+                 *         "price_lte": 2500,
+                 *         "type": "product"
+                 *       },
+                 *       "metadata": {}
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Defaults to one made from the title */
+                    handle?: string;
+                    title: string;
+                    description?: string | null;
+                    /**
+                     * @default curated
+                     * @enum {string}
+                     */
+                    type?: "curated" | "rules";
+                    /** @description A curated collection's products, in order (replaces the list) */
+                    product_ids?: string[];
+                    rules?: components["schemas"]["CollectionRules"];
+                    metadata?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "handle": "handle",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "type": "curated",
+                     *       "product_ids": [
+                     *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "rules": {
+                     *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "tags": [
+                     *           "tag"
+                     *         ],
+                     *         "price_gte": 2500,
+                     *         "price_lte": 2500,
+                     *         "type": "product"
+                     *       },
+                     *       "metadata": {},
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id or handle
+                 * @example coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "handle": "handle",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "type": "curated",
+                     *       "product_ids": [
+                     *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "rules": {
+                     *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "tags": [
+                     *           "tag"
+                     *         ],
+                     *         "price_gte": 2500,
+                     *         "price_lte": 2500,
+                     *         "type": "product"
+                     *       },
+                     *       "metadata": {},
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id or handle
+                 * @example coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "handle": "handle",
+                 *       "title": "title",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "product_ids": [
+                 *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "rules": {
+                 *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *         "tags": [
+                 *           "tag"
+                 *         ],
+                 *         "price_gte": 2500,
+                 *         "price_lte": 2500,
+                 *         "type": "product"
+                 *       },
+                 *       "metadata": {}
+                 *     }
+                 */
+                "application/json": {
+                    handle?: string;
+                    title?: string;
+                    description?: string | null;
+                    /** @description Curated collections: the new list, in order */
+                    product_ids?: string[];
+                    rules?: components["schemas"]["CollectionRules"];
+                    metadata?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "handle": "handle",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "type": "curated",
+                     *       "product_ids": [
+                     *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "rules": {
+                     *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "tags": [
+                     *           "tag"
+                     *         ],
+                     *         "price_gte": 2500,
+                     *         "price_lte": 2500,
+                     *         "type": "product"
+                     *       },
+                     *       "metadata": {},
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id or handle
+                 * @example coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "handle": "handle",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "type": "curated",
+                     *       "product_ids": [
+                     *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "rules": {
+                     *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "tags": [
+                     *           "tag"
+                     *         ],
+                     *         "price_gte": 2500,
+                     *         "price_lte": 2500,
+                     *         "type": "product"
+                     *       },
+                     *       "metadata": {},
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id or handle
+                 * @example coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "handle": "handle",
+                 *       "title": "title",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "product_ids": [
+                 *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "rules": {
+                 *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *         "tags": [
+                 *           "tag"
+                 *         ],
+                 *         "price_gte": 2500,
+                 *         "price_lte": 2500,
+                 *         "type": "product"
+                 *       },
+                 *       "metadata": {}
+                 *     }
+                 */
+                "application/json": {
+                    handle?: string;
+                    title?: string;
+                    description?: string | null;
+                    /** @description Curated collections: the new list, in order */
+                    product_ids?: string[];
+                    rules?: components["schemas"]["CollectionRules"];
+                    metadata?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "handle": "handle",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "type": "curated",
+                     *       "product_ids": [
+                     *         "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "rules": {
+                     *         "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "tags": [
+                     *           "tag"
+                     *         ],
+                     *         "price_gte": 2500,
+                     *         "price_lte": 2500,
+                     *         "type": "product"
+                     *       },
+                     *       "metadata": {},
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCollectionProducts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Rule-based collections only; a curated collection keeps its own order */
+                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
+                /** @description Compute `effectivePrice` at this instant instead of now */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id or handle
+                 * @example coll_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z",
+                     *           "variants": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "mode": "test",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "type": "product",
+                     *               "name": "Beeswax candle",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "image": "https://example.com/candle.png",
+                     *               "quantity": 1,
+                     *               "isAvailableInStock": true,
+                     *               "isEnabled": true,
+                     *               "archived": "2026-03-02T09:30:00Z",
+                     *               "category": "home",
+                     *               "subcategory": "candles",
+                     *               "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "tags": [
+                     *                 "tag"
+                     *               ],
+                     *               "price": 2500,
+                     *               "currency": "usd",
+                     *               "cycle": "hourly",
+                     *               "useSeasonalPrices": true,
+                     *               "membersOnly": true,
+                     *               "effectivePrice": 2500,
+                     *               "seasonalPrices": [],
+                     *               "adminStatus": "draft",
+                     *               "rejectionReason": "rejection reason",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Product"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27194,7 +29513,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -27436,7 +29755,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -75,6 +75,16 @@ export const EVENT_TYPE_LIST = {
   },
   "product.price_added": { object: "product", description: "A seasonal price was added; the object is the product after the change, its `seasonalPrices` holding the new one." },
   "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
+  "category.created": { object: "category", description: "A category was added to the platform's category tree." },
+  "category.updated": {
+    object: "category",
+    description:
+      "A category changed: its name, slug, description, position, image, or its parent (moved). Renaming it also renames `category` on its products (no product events).",
+  },
+  "category.deleted": { object: "category", description: "A category without subcategories or products was deleted; the object is the category as it was." },
+  "collection.created": { object: "collection", description: "A collection (curated or rule-based) was created." },
+  "collection.updated": { object: "collection", description: "A collection changed: its title, handle, description, metadata, rules or its curated products." },
+  "collection.deleted": { object: "collection", description: "A collection was deleted; the object is the collection as it was." },
   "cart.updated": {
     object: "cart",
     description:

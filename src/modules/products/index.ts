@@ -6,6 +6,7 @@ export {
   isAvailableInStock,
   productEvent,
   type MembersOnlyAccess,
+  toProductResponse,
   type ProductReferences,
   type ProductsService,
   type ProductView,
@@ -30,3 +31,5 @@ export {
 export { createProductImagesService, GoneError, type ProductImagesService } from "./product-images.service.js";
 export { effectivePrice, type Season } from "./pricing.js";
 export { withdrawUserProducts } from "./products.erase.js";
+export { countProductsInCategory, renameCategoryOnProducts } from "./products.categories.js";
+export { listProductsQuery, productListSchema, type ListProductsQuery } from "./products.schemas.js";

@@ -1,6 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
+import { categorySubtreeSql } from "../categories/index.js";
 import type { ListProductsQuery } from "./products.schemas.js";
 import type { ProductCoreView, ProductView } from "./products.repo.js";
 import { isReviewer, type Viewer } from "./products.view.js";
@@ -41,7 +42,7 @@ const VARIANTS = (viewer: Viewer | null) => Prisma.sql`(
   SELECT json_agg(json_build_object(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
-    'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'tags', v.tags,
+    'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'category_id', v.category_id, 'tags', v.tags,
     'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices, 'members_only', v.members_only,
     'admin_status', v.admin_status, 'rejection_reason', v.rejection_reason,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
@@ -70,6 +71,7 @@ interface ProductRow {
   archived: Date | string | null;
   category: string | null;
   subcategory: string | null;
+  category_id: string | null;
   tags: string[];
   price: number;
   currency: string;
@@ -102,6 +104,7 @@ function toCore(row: ProductRow): ProductCoreView {
     archived: row.archived === null ? null : date(row.archived),
     category: row.category,
     subcategory: row.subcategory,
+    categoryId: row.category_id,
     tags: row.tags,
     price: row.price,
     currency: row.currency,
@@ -125,13 +128,16 @@ export interface ListFilter {
   sellerId?: string;
   /** Members-only products are left out, but for this seller's own (null: no user). The caller has no live subscription to the plan. */
   hideMembersOnlyFor?: string | null;
+  /** Only these products (variants too), in this order: a curated collection's. */
+  productIds?: readonly string[];
 }
 
 /** The WHERE clause of a list: tenant, listing state and every filter of the query. */
 function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`p.platform_id = ${filter.platformId}`, Prisma.sql`p.mode = ${filter.mode}::"Mode"`];
   const parent = query["filter[parent_product_id]"];
-  parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
+  if (filter.productIds) parts.push(Prisma.sql`p.id = ANY(${[...filter.productIds]}::text[])`);
+  else parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
   const archived = query["filter[archived]"];
   if (archived !== "all") parts.push(archived === "true" ? Prisma.sql`p.archived IS NOT NULL` : Prisma.sql`p.archived IS NULL`);
   const statuses = query["filter[adminStatus]"];
@@ -155,6 +161,7 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   list("p.user_id", query["filter[user_id]"]);
   list("p.category", query["filter[category]"]);
   list("p.subcategory", query["filter[subcategory]"]);
+  if (query["filter[category_id]"]) parts.push(Prisma.sql`p.category_id IN (${categorySubtreeSql(filter, query["filter[category_id]"])})`);
   if (query["filter[type]"]) parts.push(Prisma.sql`p.type::text = ANY(${query["filter[type]"]}::text[])`);
   if (query["filter[tags]"]) parts.push(Prisma.sql`p.tags && ${query["filter[tags]"]}::text[]`);
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
@@ -181,7 +188,7 @@ export async function readProduct(
   const [result] = await client.$queryRaw<{ row: string | null }[]>`
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
-                     p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
+                     p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
                      p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
@@ -199,11 +206,11 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
     SELECT (SELECT count(*)::int FROM products p WHERE ${where}) AS total,
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
-                     p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
+                     p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
                      p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
               FROM products p
               WHERE ${where}
-              ORDER BY ${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}
+              ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`}
               LIMIT ${query.per_page} OFFSET ${offset}
            ) t) AS page`;
   return { total: result?.total ?? 0, data: (JSON.parse(result?.page ?? "[]") as ProductRow[]).map(toView) };

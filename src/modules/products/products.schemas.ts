@@ -37,6 +37,7 @@ const productFields = {
   archived: apiDate.nullable().describe("When the product was archived; archived products are hidden from lists and cannot be bought"),
   category: z.string().nullable(),
   subcategory: z.string().nullable(),
+  category_id: z.string().nullable().describe("The category of the platform's tree (`/categories`); `category` then holds its name"),
   tags: z.array(z.string()),
   price: z.number().int().describe("Unit price in cents"),
   currency: z.string(),
@@ -71,6 +72,13 @@ const writableFields = {
   isEnabled: z.boolean().optional(),
   category: z.string().trim().min(1).max(100).nullable().optional(),
   subcategory: z.string().trim().min(1).max(100).nullable().optional(),
+  category_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .nullable()
+    .optional()
+    .describe("A category of the platform's tree; sets `category` to its name. Sending only `category`, with another text, unlinks the product from it"),
   tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
   price: unitPrice.describe("Unit price in cents"),
   currency: currencyCode.optional().describe("Defaults to the platform's currency (the parent's, for a variant)"),
@@ -113,6 +121,7 @@ export const listProductsQuery = z
     sort: sortParam(["price", "created", "name"], "-created"),
     "filter[category]": csv(z.string().max(100)).optional(),
     "filter[subcategory]": csv(z.string().max(100)).optional(),
+    "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
     "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
     "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
     "filter[isEnabled]": bool.optional(),

@@ -8,7 +8,7 @@ import type { EventSource, EventType, RecordEventInput } from "../events/index.j
 import { create } from "./operations/create.js";
 import { setArchived, setEnabled, setSeasonalPriceUsage } from "./operations/flags.js";
 import { approve, reject, submit } from "./operations/moderation.js";
-import { categories, list, listForSeller } from "./operations/read.js";
+import { categories, list, listForSeller, listOnly } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
 import { addSeasonalPrice, removeSeasonalPrice } from "./operations/seasonal-prices.js";
 import { changed, findProduct, findVisible, lock, type ProductsContext } from "./operations/shared.js";
@@ -57,6 +57,7 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
     view,
     lock,
     list: async (auth: AuthContext, query: ListProductsQuery) => list(ctx, auth, query, undefined, await hiddenFor(auth)),
+    listOnly: async (auth: AuthContext, productIds: readonly string[], query: ListProductsQuery) => listOnly(ctx, auth, productIds, query, await hiddenFor(auth)),
     changed: (tx: Prisma.TransactionClient, source: EventSource, id: string, type: EventType, also: RecordEventInput[] = []) => changed(ctx, tx, source, id, type, also),
 
     now: () => deps.clock.now(),

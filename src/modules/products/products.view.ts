@@ -51,6 +51,7 @@ function toCoreResponse(p: PricedProduct, at: Date) {
     archived: toApiDate(p.archived),
     category: p.category,
     subcategory: p.subcategory,
+    category_id: p.categoryId,
     tags: p.tags,
     price: p.price,
     currency: p.currency,

@@ -2,6 +2,7 @@ import type { Product } from "../../../generated/prisma/client.js";
 import { UnprocessableError, ValidationError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
+import { categoryFields } from "../products.categories.js";
 import type { ProductView } from "../products.repo.js";
 import type { CreateProductInput } from "../products.schemas.js";
 import { productEvent } from "../products.view.js";
@@ -15,18 +16,19 @@ import { assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext
 export async function create(ctx: ProductsContext, auth: AuthContext, input: CreateProductInput): Promise<ProductView> {
   const id = newId("product");
   return ctx.db.$transaction(async (tx) => {
-    const { user_id, parent_product_id, draft, ...rest } = input;
+    const { user_id, parent_product_id, category_id, draft, ...rest } = input;
     const fields = sent(rest);
     let sellerId = sellerFor(auth, user_id);
-    let inherited: Partial<Pick<Product, "category" | "subcategory" | "type" | "currency" | "cycle">> = {};
+    let inherited: Partial<Pick<Product, "category" | "subcategory" | "categoryId" | "type" | "currency" | "cycle">> = {};
     if (parent_product_id) {
       const parent = await parentFor(tx, auth, parent_product_id);
       if (user_id !== undefined && user_id !== parent.userId) {
         throw new UnprocessableError("variant_seller_mismatch", `A variant is sold by its parent's seller (${parent.userId}).`, "user_id");
       }
       sellerId = parent.userId;
-      inherited = { category: parent.category, subcategory: parent.subcategory, type: parent.type, currency: parent.currency, cycle: parent.cycle };
+      inherited = { category: parent.category, subcategory: parent.subcategory, categoryId: parent.categoryId, type: parent.type, currency: parent.currency, cycle: parent.cycle };
     }
+    const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, { categoryId: inherited.categoryId ?? null, category: inherited.category ?? null });
     if (!sellerId) {
       throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
     }
@@ -42,6 +44,7 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
         currency: auth.platform.currency,
         ...inherited,
         ...fields,
+        ...linked,
         name: input.name,
         price: input.price,
         tags: fields.tags ? [...new Set(fields.tags)] : [],

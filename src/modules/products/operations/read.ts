@@ -18,6 +18,19 @@ export async function list(ctx: ProductsContext, auth: AuthContext, query: ListP
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
+/** Only these products, in this order (a curated collection's), as the caller may see them in the list, with its paging. */
+export async function listOnly(
+  ctx: ProductsContext,
+  auth: AuthContext,
+  productIds: readonly string[],
+  query: ListProductsQuery,
+  hideMembersOnlyFor?: string | null,
+): Promise<Page<ProductView>> {
+  const sort = parseSort<"price" | "created" | "name">(query.sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor }, query, sort);
+  return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+}
+
 export async function listForSeller(
   ctx: ProductsContext,
   auth: AuthContext,

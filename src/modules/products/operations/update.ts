@@ -2,6 +2,7 @@ import type { Prisma } from "../../../db/client.js";
 import { PermissionError, UnprocessableError } from "../../../lib/errors.js";
 import { roleAtLeast } from "../../../lib/roles.js";
 import type { AuthContext } from "../../../plugins/auth.js";
+import { categoryFields } from "../products.categories.js";
 import type { ProductView } from "../products.repo.js";
 import type { UpdateProductInput } from "../products.schemas.js";
 import { isReviewer, productEvent } from "../products.view.js";
@@ -20,9 +21,10 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
   const { clock } = ctx;
   return ctx.db.$transaction(async (tx) => {
     const current = await lockManageable(tx, auth, id);
-    const { user_id, parent_product_id, ...rest } = input;
+    const { user_id, parent_product_id, category_id, ...rest } = input;
     const fields = sent(rest);
-    const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
+    const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, current);
+    const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...linked, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
     let sellerId = current.userId;
     if (user_id !== undefined && user_id !== current.userId) {
       if (!roleAtLeast(auth.role, "editor")) throw new PermissionError("not_product_seller", "Only an editor or the platform key can give a product another seller.");
