@@ -48,7 +48,11 @@ function ask(socket: net.Socket, path: string, headers: Record<string, string> =
     };
     socket.on("data", onData);
     socket.once("error", reject);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("")}\r\n`,
+    );
   });
 }
 
