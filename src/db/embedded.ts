@@ -246,12 +246,13 @@ function mayBePostmaster(pid: number): boolean {
 /**
  * The port of a PostgreSQL already serving this data directory, decided by a connection that
  * answers — not by the lock file's PID, which after a crash may name a zombie or a reused PID.
- * A live postmaster that does not answer yet (starting, recovering) is waited for a while.
+ * A live postmaster that does not answer (starting, recovering, or shutting down — its watchdog
+ * stopping it) is waited for, up to a minute: a shutdown checkpoint on a busy machine takes seconds.
  * When nothing serves the directory, a lock file naming a live process that is no postmaster is
  * made to name a PID that cannot exist, so PostgreSQL replaces it instead of refusing to start
  * ("lock file already exists"); its own check for orphaned backends (shared memory) still applies.
  */
-async function runningServerPort(databaseDir: string, notice: (line: string) => void, waitMs = 15_000): Promise<number | undefined> {
+async function runningServerPort(databaseDir: string, notice: (line: string) => void, waitMs = 60_000): Promise<number | undefined> {
   const pidFile = path.join(databaseDir, "postmaster.pid");
   const lock = readLockFile(pidFile);
   if (!lock) return undefined;
