@@ -12,6 +12,7 @@
  * only (what the test suite runs). The checks: every paid contract charged once per buyer and paid
  * out once per seller; Σ incoming = Σ outgoing + Σ fees; no charge without a paid contract; no
  * product sold beyond its stock; no 5xx outside the outages; every restart ready on the first try;
+ * the killed API's PostgreSQL stopped with it (its watchdog) rather than left to the next API;
  * nothing `processing` 5 s after the last recovery.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -231,6 +232,7 @@ async function phase(name: string, kill: () => void | Promise<void>, restartApi:
 }
 
 const started = Date.now();
+const firstPostmaster = postmasterPid();
 await phase(
   "kill -9 the API",
   () => {
@@ -238,6 +240,8 @@ await phase(
   },
   true,
 );
+// The killed API's PostgreSQL is stopped by its watchdog, and the new API starts (and watches) its own.
+if (postmasterPid() === firstPostmaster) problems.push("the PostgreSQL of the killed API outlived it: the restarted API connected to an orphan");
 if (!args.short) {
   await phase(
     "kill -9 the API and its PostgreSQL",
@@ -299,7 +303,7 @@ for (const id of products) {
   if (sold > STOCK || (product.quantity ?? 0) < 0) problems.push(`${id}: ${sold} sold of ${STOCK} in stock (now ${product.quantity})`);
 }
 
-// A server that outlived its API (the first kill) runs on unowned: stop it too (SIGINT, a fast shutdown).
+// The API stops the server it started; should one be left running all the same, it is stopped too (SIGINT, a fast shutdown).
 const postmaster = postmasterPid();
 server?.kill("SIGTERM");
 await new Promise((r) => server?.once("exit", r));

@@ -6,6 +6,7 @@ import { instrumentTasks } from "./observability/instrument.js";
 import { createMetrics, observeJobQueue, observePool } from "./observability/metrics.js";
 import { observability } from "./observability/plugin.js";
 import { censoring, createLogger } from "./lib/logging.js";
+import { loadTls } from "./lib/tls.js";
 import { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
 import { registerLifecycle } from "./app/lifecycle.js";
 import { registerPlugins } from "./app/plugins.js";
@@ -25,10 +26,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const app = createServer(deps);
+  const app = createServer(deps, config.tls ? await loadTls(config.tls) : undefined);
   // Prometheus series (src/observability): served by the admin listener runtime.ts starts (METRICS_PORT).
   const metrics = createMetrics();
   app.decorate("metrics", metrics);
+  // Past MAX_CONNECTIONS, Node closes a new connection as it arrives (its 'drop' event) before any
+  // byte is read: the client sees the connection closed, never a 500, and the open ones go on.
+  if (config.maxConnections > 0) app.server.maxConnections = config.maxConnections;
+  app.server.on("drop", () => metrics.connectionsRefused.inc());
   const pool = databasePool(db);
   if (pool) observePool(metrics, pool);
   observeJobQueue(metrics, db);
@@ -68,10 +73,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-/** Fastify with our server options: logging (censored), limits, request ids, zod schemas. */
-function createServer(deps: AppDeps): FastifyInstance {
+/** Fastify with our server options: HTTPS when configured, logging (censored), limits, request ids, zod schemas. */
+function createServer(deps: AppDeps, https: { cert: Buffer; key: Buffer } | undefined): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
+    ...(https ? { https } : {}),
     // Whatever logger is handed in, the app's lines go through the same censoring (credentials in
     // headers, bodies and query strings).
     loggerInstance: censoring(deps.logger ?? createLogger({ level: config.logLevel })) as FastifyBaseLogger,

@@ -1,3 +1,4 @@
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -85,6 +86,38 @@ const optionalUrl = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(", ")})` },
   );
 
+/** Loopback, link-local and private ranges by name (proxy-addr's), an IPv4 or IPv6 address, or a CIDR range. */
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, extra] = entry.split("/");
+  const family = net.isIP(address ?? "");
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits) && !(family === 4 && net.isIPv4(bits))) return false;
+  return net.isIPv4(bits) || Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** `true` (trust whoever connects), `false`, or the proxies' addresses and ranges, comma-separated. */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): boolean | string[] => {
+    const value = v?.trim() ?? "";
+    if (value === "" || ["false", "0", "no"].includes(value)) return false;
+    if (["true", "1", "yes"].includes(value)) return true;
+    const entries = value
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const bad = entries.find((p) => !isProxyAddress(p));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `must be true, false, or addresses and CIDR ranges separated by commas (or loopback, linklocal, uniquelocal); \`${bad}\` is none` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 const envSchema = z
   .object({
     PORT: int(5000, 0, 65535),
@@ -116,7 +149,13 @@ const envSchema = z
             .filter(Boolean)
         : [],
     ),
-    TRUST_PROXY: bool(false),
+    TRUST_PROXY: trustProxy,
+    NODE_ENV: optionalString,
+    REQUIRE_HTTPS: z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }).optional(),
+    TLS_CERT: optionalString,
+    TLS_KEY: optionalString,
+    HSTS_MAX_AGE: int(31_536_000, 0, 63_072_000),
+    MAX_CONNECTIONS: int(-1, 0, 1_000_000),
     BODY_LIMIT: int(1_048_576, 1_024, 100 * 1_048_576),
     UPLOAD_LIMIT: int(5 * 1_048_576, 1_024, 100 * 1_048_576),
     RATE_LIMIT_MAX: int(600, 1, 10_000_000),
@@ -173,6 +212,9 @@ const envSchema = z
     if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: "custom", path: [e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
     }
+    if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) {
+      ctx.addIssue({ code: "custom", path: [e.TLS_CERT ? "TLS_KEY" : "TLS_CERT"], message: "TLS_CERT and TLS_KEY go together" });
+    }
     if (!e.S3_BUCKET && (e.S3_ENDPOINT || e.S3_ACCESS_KEY_ID || e.S3_PUBLIC_URL)) {
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when other S3_* variables are set" });
     }
@@ -216,7 +258,22 @@ export interface Config {
   database: { url: string | undefined; poolSize: number; transactionTimeout: number; preparedStatements: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
-  trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-For and X-Forwarded-Proto are believed: `true` whoever connects (only when
+   * nothing but the proxy can reach the node), or the proxies' addresses and CIDR ranges.
+   */
+  trustProxy: boolean | string[];
+  /**
+   * HTTPS served by the node itself: the certificate chain and its key, each a file path or the PEM
+   * text (docs/operations.md, "HTTPS"). Undefined: plain HTTP (TLS ends at a proxy, or none).
+   */
+  tls: { cert: string; key: string } | undefined;
+  /** `Strict-Transport-Security: max-age` (s) on answers to requests that came over TLS; 0: not sent. */
+  hstsMaxAge: number;
+  /** Refuse credentials sent over plain HTTP from anywhere but loopback (default: when NODE_ENV=production). */
+  requireHttps: boolean;
+  /** Connections the node accepts at once (`server.maxConnections`); more are closed as they arrive. 0: no bound. */
+  maxConnections: number;
   bodyLimit: number;
   uploadLimit: number;
   rateLimit: { max: number; ipMax: number; windowSeconds: number; store: "redis" | "memory"; redisUrl: string | undefined };
@@ -267,7 +324,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    publicUrl: (e.PUBLIC_URL ?? `${e.TLS_CERT ? "https" : "http"}://localhost:${e.PORT}`).replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     metrics: { port: e.METRICS_PORT < 0 ? undefined : e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST, token: e.METRICS_TOKEN },
@@ -286,6 +343,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
     trustProxy: e.TRUST_PROXY,
+    tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : undefined,
+    hstsMaxAge: e.HSTS_MAX_AGE,
+    requireHttps: e.REQUIRE_HTTPS === undefined ? e.NODE_ENV === "production" : ["true", "1", "yes"].includes(e.REQUIRE_HTTPS),
+    maxConnections: e.MAX_CONNECTIONS >= 0 ? e.MAX_CONNECTIONS : defaultMaxConnections(e.LOAD_MAX_IN_FLIGHT),
     bodyLimit: e.BODY_LIMIT,
     uploadLimit: e.UPLOAD_LIMIT,
     rateLimit: {
@@ -331,6 +392,15 @@ export function loadConfig(env: Env): Readonly<Config> {
     subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE, hostPlatformId: e.HOST_PLATFORM_ID },
   };
   return deepFreeze(config);
+}
+
+/**
+ * Connections a node accepts when MAX_CONNECTIONS is unset: four per request it answers at once
+ * (idle keep-alive connections of the proxy and the clients hold a slot too), at least 1024; no
+ * bound when the in-flight bound is off.
+ */
+export function defaultMaxConnections(maxInFlight: number): number {
+  return maxInFlight > 0 ? Math.max(1024, 4 * maxInFlight) : 0;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

@@ -14,6 +14,7 @@ import idempotency from "../plugins/idempotency.js";
 import inputGuard from "../plugins/input-guard.js";
 import loadShedding from "../plugins/load-shedding.js";
 import openapi from "../plugins/openapi.js";
+import transportSecurity from "../plugins/transport-security.js";
 import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
 import type { RouteInfo } from "./types.js";
@@ -27,6 +28,8 @@ export async function registerPlugins(app: FastifyInstance, deps: { config: Read
   await app.register(errorHandler);
   // First after the errors: a request this node cannot take costs nothing else.
   await app.register(loadShedding, config.load);
+  // Before authentication: a key sent in clear is refused without being looked up.
+  await app.register(transportSecurity, { hstsMaxAge: config.hstsMaxAge, requireHttps: config.requireHttps });
   await app.register(inputGuard);
   await app.register(cors, {
     origin: corsOrigin(config.cors.origins, s.platforms, s.clock),

@@ -35,6 +35,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
   await app.register(healthRoutes, {
     startedAt: s.clock.now(),
     isShuttingDown: deps.isShuttingDown,
+    underPressure: () => app.underPressure(),
     pingDatabase: async () => {
       try {
         await db.$queryRaw`SELECT 1`;

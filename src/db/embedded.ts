@@ -1,5 +1,5 @@
-import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import os from "node:os";
@@ -10,6 +10,12 @@ import pg from "pg";
  * unset. Data lives in `<dataDir>/pg` and survives restarts. When another process of ours already
  * runs the server on that directory (the API while `npm run platform:create` runs), we connect to it
  * instead of starting a second one, and leave it running.
+ *
+ * The server dies with the process that started it: a watchdog (a `sh` beside it, reading a pipe
+ * from us) stops it with a fast shutdown when that process is gone, even killed -9. A server left
+ * running all the same (its watchdog killed too, or left by an older version) is an orphan: the
+ * next start stops it and starts its own, which it watches again (docs/operations.md, "Crashes and
+ * restarts").
  */
 
 export interface EmbeddedPostgresHandle {
@@ -117,6 +123,103 @@ export async function answers(port: number, timeoutMs = 2_000): Promise<boolean>
   }
 }
 
+/** The data directory of the PostgreSQL answering on the port (its superuser may ask), or undefined when none answers. */
+async function servedDirectory(port: number, timeoutMs = 2_000): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: connectionString(port, "postgres"), connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ data_directory: string }>("SHOW data_directory");
+    return rows[0]?.data_directory;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** The parent PID of a process, where the system tells (Linux's /proc); undefined otherwise. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who started the server (its PID): written beside its data directory when we start it, read when we find it running. */
+const ownerFile = (databaseDir: string) => path.join(path.dirname(databaseDir), "pg-owner.pid");
+
+/**
+ * Whether a running postmaster is an orphan: the process of ours that started it is gone. The
+ * postmaster's parent is that process as long as it lives; once it dies the postmaster is handed to
+ * init (or a subreaper), so a parent other than the recorded owner means the owner died — a PID
+ * reused since cannot make them equal again. Where parents cannot be read, nothing is an orphan.
+ */
+function isOrphan(databaseDir: string, postmasterPid: number): boolean {
+  let owner: number;
+  try {
+    owner = Number(readFileSync(ownerFile(databaseDir), "utf8").trim());
+  } catch {
+    return false;
+  }
+  const parent = parentPid(postmasterPid);
+  return Number.isInteger(owner) && owner > 0 && parent !== undefined && parent !== owner;
+}
+
+/** Stops an orphaned postmaster (SIGINT: a fast shutdown) and waits until it is gone. */
+async function stopOrphan(pid: number, databaseDir: string, notice: (line: string) => void, waitMs = 60_000): Promise<void> {
+  notice(`embedded PostgreSQL (PID ${pid}) outlived the process that started it; stopping it to start it again under this one`);
+  try {
+    process.kill(pid, "SIGINT");
+  } catch {
+    return; // gone already
+  }
+  const deadline = Date.now() + waitMs;
+  while (mayBePostmaster(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL (PID ${pid}) holds ${databaseDir} and did not stop within ${waitMs / 1000} s: stop it by hand.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The watchdog: a shell reading a pipe we hold open. When this process ends however it ends, the
+ * pipe closes and the shell sends a fast shutdown (SIGINT) to the postmaster the lock file names —
+ * checked, where /proc tells, to be a `postgres` still. Ended by us after a clean stop.
+ */
+const WATCHDOG_SCRIPT = [
+  "while read -r _; do :; done",
+  'pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null) || exit 0',
+  'case "$pid" in ""|*[!0-9]*) exit 0 ;; esac',
+  '[ "$pid" -gt 1 ] || exit 0',
+  'if [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" != postgres ]; then exit 0; fi',
+  'kill -INT "$pid" 2>/dev/null',
+  "exit 0",
+].join("\n");
+
+function startWatchdog(databaseDir: string): ChildProcess | undefined {
+  if (process.platform === "win32") return undefined;
+  const child = spawn("sh", ["-c", WATCHDOG_SCRIPT, "candle-pg-watchdog", databaseDir], { stdio: ["pipe", "ignore", "ignore"] });
+  child.on("error", () => {}); // no sh: the server then outlives a killed node, and the next start takes it over
+  child.stdin?.on("error", () => {});
+  // Neither keeps this process alive.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return child;
+}
+
 /**
  * Whether the PID may still be a postmaster: alive, not a zombie (a killed server its parent has
  * not reaped yet still answers kill(pid, 0)), and — where /proc tells — running `postgres`.
@@ -143,18 +246,26 @@ function mayBePostmaster(pid: number): boolean {
 /**
  * The port of a PostgreSQL already serving this data directory, decided by a connection that
  * answers — not by the lock file's PID, which after a crash may name a zombie or a reused PID.
- * A live postmaster that does not answer yet (starting, recovering) is waited for a while.
+ * A live postmaster that does not answer (starting, recovering, or shutting down — its watchdog
+ * stopping it) is waited for, up to a minute: a shutdown checkpoint on a busy machine takes seconds.
  * When nothing serves the directory, a lock file naming a live process that is no postmaster is
  * made to name a PID that cannot exist, so PostgreSQL replaces it instead of refusing to start
  * ("lock file already exists"); its own check for orphaned backends (shared memory) still applies.
  */
-async function runningServerPort(databaseDir: string, waitMs = 15_000): Promise<number | undefined> {
+async function runningServerPort(databaseDir: string, notice: (line: string) => void, waitMs = 60_000): Promise<number | undefined> {
   const pidFile = path.join(databaseDir, "postmaster.pid");
   const lock = readLockFile(pidFile);
   if (!lock) return undefined;
   const deadline = Date.now() + waitMs;
   while (true) {
-    if (await answers(lock.port)) return lock.port;
+    const served = await servedDirectory(lock.port);
+    if (served !== undefined) {
+      // Another server on the port the stale file names (another checkout's, say) is not ours.
+      if (!samePath(served, databaseDir)) break;
+      if (!isOrphan(databaseDir, lock.pid)) return lock.port;
+      await stopOrphan(lock.pid, databaseDir, notice);
+      return undefined;
+    }
     if (!mayBePostmaster(lock.pid)) break;
     if (Date.now() > deadline) {
       throw new Error(`PostgreSQL (PID ${lock.pid}) holds ${databaseDir} but does not answer on port ${lock.port}: stop it, or wait until it is up.`);
@@ -199,7 +310,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const notice = options.notice ?? log;
   await fs.mkdir(options.dataDir, { recursive: true });
 
-  const runningPort = await runningServerPort(databaseDir);
+  const runningPort = await runningServerPort(databaseDir, notice);
   if (runningPort !== undefined) {
     const adminUrl = connectionString(runningPort, "postgres");
     await ensureDatabase(adminUrl, database);
@@ -239,6 +350,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.initialise();
   }
   const handle = server as unknown as { process?: ChildProcess };
+  let watchdog: ChildProcess | undefined;
   const startServer = async () => {
     // After a kill -9 the old server's backends may hold its shared memory a moment longer:
     // PostgreSQL then refuses to start; it succeeds once they are gone.
@@ -246,6 +358,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       attemptLog = [];
       try {
         await server.start();
+        await fs.writeFile(ownerFile(databaseDir), `${process.pid}\n`);
+        watchdog ??= startWatchdog(databaseDir);
         return;
       } catch (err) {
         handle.process = undefined; // the failed start's process is gone: stop() must not wait for it
@@ -301,6 +415,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       stopped = true;
       await server.stop();
       running.delete(server as unknown as { process?: { kill(signal: string): boolean } });
+      watchdog?.kill("SIGKILL");
+      await fs.rm(ownerFile(databaseDir), { force: true });
     },
   };
 }

@@ -41,6 +41,11 @@ const table = {
   otp_invalid: { status: [401], description: "The sign-in code is wrong, expired or already used." },
   // ── permission (403) ──
   forbidden: { status: [403], description: "The caller's role does not allow this route." },
+  https_required: {
+    status: [403],
+    description:
+      "Credentials were sent over plain HTTP to a node that requires HTTPS (production): send the request to the https:// address, and roll the key if it crossed a network that is not yours.",
+  },
   insufficient_role: { status: [403], description: "Only an owner can give a role other than member." },
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },

@@ -28,6 +28,7 @@ export interface Metrics {
   jobDuration: Histogram<"task" | "outcome">;
   poolAcquireWait: Histogram;
   paymentsCalls: Counter<"operation" | "outcome">;
+  connectionsRefused: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -103,6 +104,11 @@ export function createMetrics(): Metrics {
       name: "payments_requests_total",
       help: "Calls to the payments gateway (Stripe or the offline simulator), by operation and outcome",
       labelNames: ["operation", "outcome"],
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: "http_connections_refused_total",
+      help: "Connections closed as they arrived because the node had MAX_CONNECTIONS open",
       registers: [registry],
     }),
   };

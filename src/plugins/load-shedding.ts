@@ -1,14 +1,17 @@
 import underPressure from "@fastify/under-pressure";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AppError } from "../lib/errors.js";
 
 /**
  * Load shedding: a node over its limits answers 503 `server_busy` with `Retry-After` at once —
  * before authentication, before the database — instead of queueing work it would answer too late
  * (latency and memory grow with the queue). Two guards: a bound on the requests in flight, and
- * @fastify/under-pressure's event-loop delay, heap and RSS thresholds (sampled every second). The
- * health routes are never shed: a busy node is alive and ready, only full.
+ * pressure — the mean event-loop delay over the last second, and heap and RSS as
+ * @fastify/under-pressure samples them every second. The health routes are never shed; `/ready`
+ * answers 503 while the node is under pressure (it would shed every request), not when it is merely
+ * full (its requests in flight end within moments).
  */
 export interface LoadLimits {
   /** Requests in flight at once (0: no bound). */
@@ -21,15 +24,19 @@ export interface LoadLimits {
 
 const EXEMPT = new Set(["/health", "/ready"]);
 const RETRY_AFTER_SECONDS = 1;
+const SAMPLE_MS = 1_000;
+const RESOLUTION_MS = 10;
 
 declare module "fastify" {
   interface FastifyInstance {
     /** Requests this node is answering right now (those counted against LOAD_MAX_IN_FLIGHT). */
     inFlight(): number;
+    /** Why this node sheds every request right now (event-loop delay, heap, RSS), or undefined. */
+    underPressure(): string | undefined;
   }
 }
 
-const busy = (why: string) =>
+export const busy = (why: string) =>
   new AppError(503, "api_error", "server_busy", `This node is too busy to take the request (${why}). Retry shortly.`, { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } });
 
 function exempt(request: FastifyRequest): boolean {
@@ -39,24 +46,54 @@ function exempt(request: FastifyRequest): boolean {
 
 async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<void> {
   const mb = 1024 * 1024;
-  await app.register(underPressure, {
-    maxEventLoopDelay: limits.maxEventLoopDelay,
-    maxHeapUsedBytes: limits.maxHeapUsedMb * mb,
-    maxRssBytes: limits.maxRssMb * mb,
-    retryAfter: RETRY_AFTER_SECONDS,
-    // Returning nothing lets the request through; a rejection is answered by our error handler, in the envelope.
-    pressureHandler: (request, _reply, type) => (exempt(request) ? undefined : Promise.reject(busy(type.replace(/([A-Z])/g, " $1").toLowerCase()))),
-  });
+  // under-pressure only samples memory here (no thresholds given, so it adds no hook of its own):
+  // the decision is ours, so that requests and `/ready` make the same one.
+  await app.register(underPressure, { sampleInterval: SAMPLE_MS });
+
+  // The event-loop delay is sampled here rather than by under-pressure so that the sample can be
+  // restarted when the node starts listening: the boot's own work (loading modules, migrating, compiling
+  // queries) blocks the loop for long stretches, and a sample holding it made a node just started
+  // shed its first requests for up to a second while `/ready` said ready.
+  let eventLoopDelay = 0;
+  if (limits.maxEventLoopDelay > 0) {
+    const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    histogram.enable();
+    const timer = setInterval(() => {
+      // No sample in a whole interval: the loop was blocked throughout.
+      eventLoopDelay = Number.isNaN(histogram.mean) ? Number.POSITIVE_INFINITY : Math.max(0, histogram.mean / 1e6 - RESOLUTION_MS);
+      histogram.reset();
+    }, SAMPLE_MS);
+    timer.unref();
+    app.addHook("onListen", async () => {
+      histogram.reset();
+      eventLoopDelay = 0;
+    });
+    app.addHook("onClose", async () => {
+      clearInterval(timer);
+      histogram.disable();
+    });
+  }
+
+  const pressure = (): string | undefined => {
+    if (limits.maxEventLoopDelay > 0 && eventLoopDelay > limits.maxEventLoopDelay) return "event loop delay";
+    const memory = app.memoryUsage();
+    if (limits.maxHeapUsedMb > 0 && memory.heapUsed > limits.maxHeapUsedMb * mb) return "heap used";
+    if (limits.maxRssMb > 0 && memory.rssBytes > limits.maxRssMb * mb) return "rss";
+    return undefined;
+  };
+  app.decorate("underPressure", pressure);
 
   let inFlight = 0;
   app.decorate("inFlight", () => inFlight);
-  if (limits.maxInFlight <= 0) return;
   const counted = new WeakSet<FastifyRequest>();
   const release = (request: FastifyRequest) => {
     if (counted.delete(request)) inFlight -= 1;
   };
   app.addHook("onRequest", async (request, reply) => {
     if (exempt(request)) return;
+    const why = pressure();
+    if (why) throw busy(why);
+    if (limits.maxInFlight <= 0) return;
     if (inFlight >= limits.maxInFlight) throw busy(`${limits.maxInFlight} requests in flight`);
     inFlight += 1;
     counted.add(request);

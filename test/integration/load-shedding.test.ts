@@ -52,15 +52,44 @@ describe("requests in flight (LOAD_MAX_IN_FLIGHT)", () => {
   });
 });
 
-describe("memory and event-loop thresholds (@fastify/under-pressure)", () => {
-  it("over a threshold: 503 server_busy with Retry-After; health routes still answer", async () => {
+describe("memory and event-loop thresholds", () => {
+  it("over a threshold: 503 server_busy with Retry-After; /health still answers, and /ready says not ready (every request would be shed)", async () => {
     const node = await createTestContext({ LOAD_MAX_RSS: "1" }, { sharedDatabaseUrl: t.databaseUrl });
     try {
       // Sampled every second: the first sample puts the node over 1 MB of RSS.
-      await until(() => node.app.isUnderPressure());
+      await until(() => node.app.underPressure() !== undefined);
       expectBusy(await node.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
       expect((await node.request({ method: "GET", url: "/health" })).statusCode).toBe(200);
+      const ready = await node.request({ method: "GET", url: "/ready" });
+      expectBusy(ready);
+      expect(ready.json()).toMatchObject({ error: { message: expect.stringContaining("rss") } });
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("forgets the boot's event-loop delay when it starts listening: the first requests are served, and /ready agrees", async () => {
+    const node = await createTestContext({ LOAD_MAX_EVENT_LOOP_DELAY: "250" }, { sharedDatabaseUrl: t.databaseUrl });
+    try {
+      // What a boot does to the loop (loading modules, migrating, compiling queries): long
+      // synchronous stretches, here 400 ms at a time, until a sample has measured them.
+      const busyFor = (ms: number) => {
+        const end = Date.now() + ms;
+        while (Date.now() < end);
+      };
+      const boot = async () => {
+        while (node.app.underPressure() === undefined) {
+          busyFor(400);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      // Built and ready, not yet listening: where server.ts is when the boot's work is done.
+      await boot();
+      expect(node.app.underPressure()).toBe("event loop delay");
+      await node.app.listen({ port: 0, host: "127.0.0.1" });
+      expect(node.app.underPressure()).toBeUndefined();
       expect((await node.request({ method: "GET", url: "/ready" })).statusCode).toBe(200);
+      expect((await node.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).statusCode).toBe(200);
     } finally {
       await node.close();
     }

@@ -96,4 +96,34 @@ describe("loadConfig", () => {
       expect((err as ConfigError).problems).toHaveLength(2);
     }
   });
+
+  it("reads TRUST_PROXY as true, false, or the proxies' addresses and ranges", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "no" }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.5, 172.16.0.0/12,loopback,fd00::/8" }).trustProxy).toEqual(["10.0.0.5", "172.16.0.0/12", "loopback", "fd00::/8"]);
+    for (const bad of ["proxy.local", "10.0.0.0/33", "10.0.0.1/8/1", "yes please"]) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it("reads HTTPS: both TLS_CERT and TLS_KEY or neither, HSTS, and REQUIRE_HTTPS defaulting to production", () => {
+    expect(loadConfig({})).toMatchObject({ tls: undefined, hstsMaxAge: 31_536_000, requireHttps: false });
+    expect(loadConfig({ NODE_ENV: "production" }).requireHttps).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", REQUIRE_HTTPS: "false" }).requireHttps).toBe(false);
+    expect(loadConfig({ REQUIRE_HTTPS: "true" }).requireHttps).toBe(true);
+    const tls = loadConfig({ TLS_CERT: "/etc/tls/cert.pem", TLS_KEY: "/etc/tls/key.pem", PORT: "8443" });
+    expect(tls.tls).toEqual({ cert: "/etc/tls/cert.pem", key: "/etc/tls/key.pem" });
+    expect(tls.publicUrl).toBe("https://localhost:8443");
+    expect(() => loadConfig({ TLS_CERT: "/etc/tls/cert.pem" })).toThrow(/TLS_KEY/);
+    expect(() => loadConfig({ TLS_KEY: "/etc/tls/key.pem" })).toThrow(/TLS_CERT/);
+  });
+
+  it("bounds the connections a node accepts: four per request in flight, at least 1024, unless told", () => {
+    expect(loadConfig({}).maxConnections).toBe(1024);
+    expect(loadConfig({ LOAD_MAX_IN_FLIGHT: "1000" }).maxConnections).toBe(4000);
+    expect(loadConfig({ LOAD_MAX_IN_FLIGHT: "0" }).maxConnections).toBe(0);
+    expect(loadConfig({ MAX_CONNECTIONS: "50" }).maxConnections).toBe(50);
+    expect(loadConfig({ MAX_CONNECTIONS: "0" }).maxConnections).toBe(0);
+  });
 });

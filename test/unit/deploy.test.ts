@@ -56,7 +56,10 @@ describe("docker-compose.yml", () => {
     expect(config.database.url).toMatch(/@postgres:5432\//);
     expect(config.rateLimit.store).toBe("redis");
     expect(config.mail.transport).toBe("smtp");
-    expect(config.trustProxy).toBe(true);
+    // The compose network's addresses, not `true`: only the proxy reaches the replicas.
+    expect(config.trustProxy).toEqual(["uniquelocal"]);
+    expect(config.requireHttps, "production: keys that reached the proxy in clear are refused").toBe(true);
+    expect(config.publicUrl).toBe("https://localhost:8443");
     expect(config.auth.jwtSecret, "the replicas must share a JWT secret").toBeDefined();
     expect(config.payments.kind).toBe("offline");
   });
@@ -251,6 +254,23 @@ describe("Dockerfile", () => {
 
 describe("deploy/nginx.conf", () => {
   const nginx = read("deploy/nginx.conf");
+  it("ends TLS with the certificate compose mounts, redirects plain HTTP, and tells the replicas the scheme", () => {
+    const proxy = compose.services.proxy! as Service & { ports?: string[]; environment?: Record<string, string> };
+    expect(nginx).toMatch(/listen 443 ssl;/);
+    expect(nginx).toMatch(/ssl_certificate \/etc\/nginx\/certs\/fullchain\.pem;/);
+    expect(nginx).toMatch(/ssl_certificate_key \/etc\/nginx\/certs\/privkey\.pem;/);
+    expect(nginx).toMatch(/listen 80;\s+#[^\n]*\n\s+location \/ \{\s+return 301 https:\/\/\$host:\$\{HTTPS_PORT\}\$request_uri;/);
+    expect(nginx).toMatch(/X-Forwarded-Proto \$scheme/);
+    // The only proxy_pass is in the TLS server.
+    expect(nginx.indexOf("proxy_pass")).toBeGreaterThan(nginx.indexOf("listen 443 ssl"));
+    expect(proxy.volumes).toEqual(["./deploy/nginx.conf:/etc/nginx/templates/default.conf.template:ro", "./deploy/certs:/etc/nginx/certs:ro"]);
+    expect(proxy.ports?.map((p) => interpolate(p))).toEqual(["8080:80", "8443:443"]);
+    expect(interpolate(proxy.environment!.HTTPS_PORT!)).toBe("8443");
+    // Keys stay out of the repository; the script that makes a self-signed pair writes them where compose mounts them from.
+    expect(read(".gitignore")).toMatch(/^deploy\/certs\/$/m);
+    expect(read("deploy/dev-cert.sh")).toMatch(/fullchain\.pem/);
+  });
+
   it("proxies to the replicas' port, keeps the SDK's api_key header, and passes the client's address", () => {
     expect(nginx).toMatch(/server api:5000\b/);
     expect(read("Dockerfile")).toMatch(/ENV PORT=5000/);

@@ -2,17 +2,23 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ServiceUnavailableError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
+import { busy } from "../../plugins/load-shedding.js";
 
 export interface HealthDeps {
   /** Resolves when the database answers; throws ServiceUnavailableError otherwise. */
   pingDatabase(): Promise<void>;
   isShuttingDown(): boolean;
+  /** Why the node sheds every request right now (load shedding), or undefined. */
+  underPressure(): string | undefined;
   startedAt: Date;
 }
 
 const tags = ["Health"];
 
-/** Liveness (`/health`: the process answers) and readiness (`/ready`: it can serve traffic). */
+/**
+ * Liveness (`/health`: the process answers) and readiness (`/ready`: a request sent now is served —
+ * not while shutting down, while under pressure it would shed every request for, or without its database).
+ */
 export const healthRoutes: FastifyPluginAsyncZod<HealthDeps> = async (app, deps) => {
   app.get(
     "/health",
@@ -35,6 +41,8 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthDeps> = async (app, deps)
     },
     async () => {
       if (deps.isShuttingDown()) throw new ServiceUnavailableError("shutting_down", "This node is shutting down.");
+      const pressure = deps.underPressure();
+      if (pressure) throw busy(pressure);
       await deps.pingDatabase();
       return { status: "ready" as const, database: "ok" as const };
     },
