@@ -50,6 +50,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
         const account = await payments.retrieveAccount(accountId);
         await asSystem(() => db.$transaction((tx) => bankAccounts.recordAccount(tx, account)));
       },
+      deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)),
     });
   }
   await app.register(connectPagesRoutes, { db });

@@ -138,6 +138,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     paymentMethods,
     // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
     onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
+    // Refunds Stripe answered `pending` end by webhook.
+    onRefundOutcome: [transactions.onRefundOutcome],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,

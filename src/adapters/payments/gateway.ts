@@ -80,8 +80,11 @@ export interface ConnectAccount {
 
 export interface Refund {
   id: string;
+  /** `pending` until the money reached the buyer (a bank debit's refund takes days); its `refund.updated` webhook says how it ended. */
   status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
   amount: number;
+  /** The metadata it was created with (our ids: `refund_transaction_id` names its `incoming:refund`). */
+  metadata: Metadata;
 }
 
 export interface WebhookEvent {
@@ -136,6 +139,7 @@ export interface PaymentsGateway {
   }): Promise<{ id: string }>;
   /** Refunds part (`amount`) or, without `amount`, the rest of a payment. */
   createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Refund>;
+  retrieveRefund(refundId: string): Promise<Refund>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
 
   /**

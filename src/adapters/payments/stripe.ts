@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { PaymentsRequestError, fromStripeError } from "./errors.js";
-import type { ConnectAccount, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund, SetupIntentStatus } from "./gateway.js";
+import type { ConnectAccount, Metadata, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund, SetupIntentStatus } from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 export interface StripeGatewayOptions {
@@ -134,8 +134,10 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
     createRefund: ({ paymentIntentId, amount, metadata, idempotencyKey }) =>
       call(async () => {
         const refund = await stripe.refunds.create({ payment_intent: paymentIntentId, ...(amount === undefined ? {} : { amount }), metadata }, { idempotencyKey });
-        return { id: refund.id, status: (refund.status ?? "pending") as Refund["status"], amount: refund.amount };
+        return toRefund(refund);
       }),
+
+    retrieveRefund: (refundId) => call(async () => toRefund(await stripe.refunds.retrieve(refundId))),
 
     createTransferReversal: ({ transferId, amount, idempotencyKey }) =>
       call(async () => {
@@ -145,6 +147,10 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
 
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, options.webhookSecret, clock.now()),
   };
+}
+
+function toRefund(refund: Stripe.Refund): Refund {
+  return { id: refund.id, status: (refund.status ?? "pending") as Refund["status"], amount: refund.amount, metadata: (refund.metadata ?? {}) as Metadata };
 }
 
 async function call<T>(operation: () => Promise<T>): Promise<T> {

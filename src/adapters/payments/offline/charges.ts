@@ -1,12 +1,15 @@
 import { CardError, PaymentsRequestError } from "../errors.js";
-import { minimumChargeAmount, type PaymentIntent } from "../gateway.js";
+import type { SimRefund } from "../../../generated/prisma/client.js";
+import { minimumChargeAmount, type Metadata, type PaymentIntent, type Refund } from "../gateway.js";
 import { TEST_PAYMENT_METHODS } from "./test-methods.js";
 import { Simulator } from "./simulator.js";
-import { assertAmount, assertCurrency, chargeablePaymentMethod, money, stripeId, toPaymentIntent } from "./helpers.js";
+import { assertAmount, assertCurrency, chargeablePaymentMethod, missing, money, stripeId, toPaymentIntent } from "./helpers.js";
 import type { OfflinePaymentsGateway } from "./types.js";
 
 /** Payment intents (charges) and refunds. */
-export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund"> {
+export function chargesOperations(
+  sim: Simulator,
+): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
     createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
@@ -72,8 +75,39 @@ export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
             { param: "amount" },
           );
         }
-        const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status: "succeeded", metadata, created: now } });
-        return { id: refund.id, status: "succeeded" as const, amount: refund.amount };
+        const pm = await tx.simPaymentMethod.findUniqueOrThrow({ where: { id: intent.paymentMethodId } });
+        const status = TEST_PAYMENT_METHODS[pm.token]?.refundsPending ? "pending" : "succeeded";
+        const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status, metadata, created: now } });
+        return toRefund(refund);
       }),
+
+    retrieveRefund: async (refundId) => {
+      const refund = await db.simRefund.findUnique({ where: { id: refundId } });
+      if (!refund) throw missing("refund", refundId);
+      return toRefund(refund);
+    },
+
+    finishRefund: async ({ refundId, outcome }) => {
+      const finished = await db.$transaction(async (tx) => {
+        // Under a row lock: two finishes of one refund end it once.
+        const locked = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM sim_refunds WHERE id = ${refundId} FOR UPDATE`;
+        if (locked[0]?.status !== "pending") return null;
+        const refund = await tx.simRefund.update({ where: { id: refundId }, data: { status: outcome } });
+        // A failed refund gives the charge back its refundable amount, as on Stripe.
+        if (outcome === "failed") await tx.simPaymentIntent.update({ where: { id: refund.paymentIntentId }, data: { amountRefunded: { decrement: refund.amount } } });
+        return refund;
+      });
+      if (!finished) return null;
+      return sim.signedEvent("refund.updated", { ...refundObject(finished), status: outcome });
+    },
   };
+}
+
+function toRefund(refund: SimRefund): Refund {
+  return { id: refund.id, status: refund.status as Refund["status"], amount: refund.amount, metadata: refund.metadata as Metadata };
+}
+
+/** A refund as Stripe's webhooks carry it (the fields we read, and a few more for a person reading a log). */
+function refundObject(refund: SimRefund) {
+  return { id: refund.id, object: "refund", amount: refund.amount, payment_intent: refund.paymentIntentId, status: refund.status, metadata: refund.metadata };
 }

@@ -1,10 +1,11 @@
+import Stripe from "stripe";
 import type { Db } from "../../../db/client.js";
 import type { Prisma, SimCustomer, SimPaymentIntent } from "../../../generated/prisma/client.js";
 import { sha256Hex } from "../../../lib/crypto.js";
 import type { Clock } from "../../../lib/time.js";
 import { CardError, PaymentsIdempotencyError, PaymentsRequestError } from "../errors.js";
 import type { Tx } from "../../../db/tenant.js";
-import { canonical, missing } from "./helpers.js";
+import { canonical, missing, stripeId } from "./helpers.js";
 
 export const ACCOUNT_LINK_TTL_MS = 5 * 60 * 1000;
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -28,9 +29,16 @@ export interface Simulator {
   idempotent<T>(key: string, operation: string, params: unknown, run: (tx: Tx, now: Date) => Promise<T>): Promise<T>;
   customerOrFail(tx: Tx, customerId: string, param?: string): Promise<SimCustomer>;
   paymentIntentOrFail(tx: Tx | Db, id: string, param?: string): Promise<SimPaymentIntent>;
+  /** A Stripe event about `object`, as Stripe would deliver it: its body and `Stripe-Signature` header, signed with the webhook secret. */
+  signedEvent(type: string, object: Record<string, unknown>): SignedEvent;
 }
 
-export function createSimulator(db: Db, clock: Clock, publicUrl: string): Simulator {
+export interface SignedEvent {
+  rawBody: string;
+  signature: string;
+}
+
+export function createSimulator(db: Db, clock: Clock, publicUrl: string, webhookSecret = ""): Simulator {
   /**
    * Runs `run` once per idempotency key, like Stripe: a retry with the same request gets the
    * first result (or the first decline) again; a different request with the key is refused.
@@ -82,5 +90,13 @@ export function createSimulator(db: Db, clock: Clock, publicUrl: string): Simula
     return intent;
   }
 
-  return { db, clock, publicUrl, idempotent, customerOrFail, paymentIntentOrFail };
+  function signedEvent(type: string, object: Record<string, unknown>): SignedEvent {
+    const created = Math.floor(clock.now().getTime() / 1000);
+    const rawBody = JSON.stringify({ id: stripeId("evt"), object: "event", api_version: "2025-01-27.acacia", created, livemode: false, type, data: { object } });
+    // The first of the configured secrets: the one Stripe's own endpoint would sign with.
+    const secret = webhookSecret.split(",")[0]!.trim();
+    return { rawBody, signature: Stripe.webhooks.generateTestHeaderString({ payload: rawBody, secret, timestamp: created }) };
+  }
+
+  return { db, clock, publicUrl, idempotent, customerOrFail, paymentIntentOrFail, signedEvent };
 }
