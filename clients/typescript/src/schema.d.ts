@@ -706,7 +706,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a Stripe webhook event
-         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
+         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `refund.updated`, `refund.failed`, `charge.refund.updated`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
