@@ -43,6 +43,8 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
   });
   const { payments, bankAccounts } = s;
   if (isOfflineGateway(payments)) {
+    // What the simulator's Stripe does on its own (a dispute opened after a charge) reaches the Stripe webhook endpoint's service.
+    payments.deliverEventsTo((event) => asSystem(() => s.stripeWebhooks.receive({ rawBody: Buffer.from(event.rawBody), signature: event.signature })));
     await app.register(offlineConnectRoutes, {
       gateway: payments,
       // What Stripe's account.updated webhook does after a real onboarding.

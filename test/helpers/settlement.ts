@@ -70,7 +70,7 @@ export async function settleContract(
       customerId: customer.id,
       paymentMethodId: pm.id,
       transferGroup,
-      metadata: { contract_id: contractId },
+      metadata: { contract_id: contractId, platform_id: platform.id, mode: platform.mode },
       idempotencyKey: `charge:${contractId}:${buyer.userId}`,
     });
     charges.push({ buyerUserId: buyer.userId, amount: buyer.amount, stripeChargeId: intent.chargeId!, stripePaymentIntentId: intent.id });

@@ -87,6 +87,20 @@ export interface Refund {
   metadata: Metadata;
 }
 
+export type DisputeStatus = "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+
+/** A buyer's dispute of a charge with their bank (a chargeback): Stripe takes `amount` and its `fee` from the platform until it is won. */
+export interface Dispute {
+  id: string;
+  chargeId: string;
+  paymentIntentId: string | null;
+  amount: number;
+  currency: string;
+  status: DisputeStatus;
+  /** What Stripe charged the platform for the dispute (its balance transactions' fees). */
+  fee: number;
+}
+
 export interface WebhookEvent {
   id: string;
   type: string;
@@ -140,6 +154,7 @@ export interface PaymentsGateway {
   /** Refunds part (`amount`) or, without `amount`, the rest of a payment. */
   createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Refund>;
   retrieveRefund(refundId: string): Promise<Refund>;
+  retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
 
   /**

@@ -43,6 +43,8 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     ...customersOperations(sim),
     ...chargesOperations(sim),
     ...connectOperations(sim),
+    deliverEventsTo: sim.deliverEventsTo,
+    idle: sim.idle,
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, webhookSecret, clock.now()),
   };
 }

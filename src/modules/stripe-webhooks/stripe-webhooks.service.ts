@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { PaymentsRequestError } from "../../adapters/payments/errors.js";
-import type { PaymentIntent, PaymentsGateway, Refund, WebhookEvent } from "../../adapters/payments/gateway.js";
+import type { Dispute, Metadata, PaymentIntent, PaymentsGateway, Refund, WebhookEvent } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/time.js";
@@ -39,9 +39,16 @@ export type PaymentOutcomeHandler = (outcome: PaymentIntentOutcome, tx: Prisma.T
  */
 export type RefundOutcomeHandler = (refund: Refund, tx: Prisma.TransactionClient) => Promise<(() => Promise<void>) | undefined | void>;
 
+/**
+ * Disputes' extension point: called, inside the webhook's transaction, with a dispute as re-read
+ * from Stripe and the metadata of its payment intent (our ids), each time Stripe reports it opened,
+ * changed or closed. May answer work to do once the event committed.
+ */
+export type DisputeHandler = (dispute: Dispute, intentMetadata: Metadata | null, tx: Prisma.TransactionClient) => Promise<(() => Promise<void>) | undefined | void>;
+
 export type WebhookStatus = "processed" | "ignored" | "duplicate";
 
-type Gateway = Pick<PaymentsGateway, "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund">;
+type Gateway = Pick<PaymentsGateway, "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute">;
 
 /** What an event does, once its object was re-read: the database part, and what to do after it committed. */
 interface Effect {
@@ -62,6 +69,9 @@ export const HANDLED_EVENT_TYPES = [
   "refund.updated",
   "refund.failed",
   "charge.refund.updated",
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.closed",
 ] as const;
 
 export function createStripeWebhooksService(deps: {
@@ -71,6 +81,7 @@ export function createStripeWebhooksService(deps: {
   paymentMethods: Pick<PaymentMethodsService, "reconcile" | "pushDefaults">;
   onPaymentOutcome?: readonly PaymentOutcomeHandler[];
   onRefundOutcome?: readonly RefundOutcomeHandler[];
+  onDispute?: readonly DisputeHandler[];
   /**
    * Whether the gateway works on Stripe's live data. A Connect endpoint receives both live and test
    * events; the other mode's objects are not ours to act on.
@@ -82,6 +93,22 @@ export function createStripeWebhooksService(deps: {
   const { db, payments, bankAccounts, paymentMethods, livemode, clock, log } = deps;
   const outcomeHandlers = deps.onPaymentOutcome ?? [];
   const refundHandlers = deps.onRefundOutcome ?? [];
+  const disputeHandlers = deps.onDispute ?? [];
+
+  async function disputeEffect(disputeId: string): Promise<Effect> {
+    const dispute = await payments.retrieveDispute(disputeId);
+    const intent = dispute.paymentIntentId ? await payments.retrievePaymentIntent(dispute.paymentIntentId) : null;
+    return {
+      async apply(tx) {
+        const after: (() => Promise<void>)[] = [];
+        for (const handler of disputeHandlers) {
+          const then = await handler(dispute, intent?.metadata ?? null, tx);
+          if (then) after.push(then);
+        }
+        if (after.length > 0) return async () => void (await Promise.all(after.map((then) => then())));
+      },
+    };
+  }
 
   async function refundEffect(refundId: string): Promise<Effect> {
     const refund = await payments.retrieveRefund(refundId);
@@ -154,6 +181,9 @@ export function createStripeWebhooksService(deps: {
     "refund.updated": ({ objectId }) => refundEffect(objectId),
     "refund.failed": ({ objectId }) => refundEffect(objectId),
     "charge.refund.updated": ({ objectId }) => refundEffect(objectId),
+    "charge.dispute.created": ({ objectId }) => disputeEffect(objectId),
+    "charge.dispute.updated": ({ objectId }) => disputeEffect(objectId),
+    "charge.dispute.closed": ({ objectId }) => disputeEffect(objectId),
   };
 
   function isHandled(type: string): type is keyof typeof handlers {

@@ -59,6 +59,9 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
 
     /** Stripe's refund webhooks: the stripe-webhooks module's RefundOutcomeHandler. */
     onRefundOutcome: refunds.onRefundOutcome,
+
+    /** Stripe's dispute webhooks: the ledger's DisputeHandler. */
+    onDispute: refunds.onDispute,
   };
 }
 

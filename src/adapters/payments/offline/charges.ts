@@ -1,6 +1,6 @@
 import { CardError, PaymentsRequestError } from "../errors.js";
-import type { SimRefund } from "../../../generated/prisma/client.js";
-import { minimumChargeAmount, type Metadata, type PaymentIntent, type Refund } from "../gateway.js";
+import type { SimPaymentIntent, SimRefund } from "../../../generated/prisma/client.js";
+import { minimumChargeAmount, type Dispute, type Metadata, type PaymentIntent, type Refund } from "../gateway.js";
 import { TEST_PAYMENT_METHODS } from "./test-methods.js";
 import { Simulator } from "./simulator.js";
 import { assertAmount, assertCurrency, chargeablePaymentMethod, missing, money, stripeId, toPaymentIntent } from "./helpers.js";
@@ -9,11 +9,12 @@ import type { OfflinePaymentsGateway } from "./types.js";
 /** Payment intents (charges) and refunds. */
 export function chargesOperations(
   sim: Simulator,
-): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund"> {
+): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund" | "retrieveDispute" | "finishDispute"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
-      idempotent(
+    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) => {
+      let disputed: SimPaymentIntent | null = null;
+      const answer = await idempotent(
         idempotencyKey,
         "payment_intents.create",
         { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata },
@@ -27,6 +28,7 @@ export function chargesOperations(
           await customerOrFail(tx, customerId, "customer");
           const pm = await chargeablePaymentMethod(tx, customerId, paymentMethodId, now);
           const decline = TEST_PAYMENT_METHODS[pm.token]?.decline;
+          const disputes = !decline && TEST_PAYMENT_METHODS[pm.token]?.disputed === true;
           const intent = await tx.simPaymentIntent.create({
             data: {
               id: stripeId("pi"),
@@ -37,6 +39,7 @@ export function chargesOperations(
               status: decline ? "requires_payment_method" : "succeeded",
               chargeId: stripeId("ch"),
               chargeSucceeded: !decline,
+              ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),
               transferGroup: transferGroup ?? null,
               metadata,
               errorCode: decline?.code ?? null,
@@ -46,9 +49,14 @@ export function chargesOperations(
             },
           });
           if (decline) throw new CardError({ ...decline, paymentIntentId: intent.id, chargeId: intent.chargeId });
+          if (disputes) disputed = intent;
           return toPaymentIntent(intent);
         },
-      ),
+      );
+      // The buyer disputes it right away: Stripe's `charge.dispute.created`, sent once (not on an idempotent replay).
+      if (disputed) sim.emit(sim.signedEvent("charge.dispute.created", disputeObject(disputed)));
+      return answer;
+    },
 
     retrievePaymentIntent: async (paymentIntentId) => toPaymentIntent(await paymentIntentOrFail(db, paymentIntentId)),
 
@@ -87,6 +95,17 @@ export function chargesOperations(
       return toRefund(refund);
     },
 
+    retrieveDispute: async (disputeId) => {
+      const intent = await db.simPaymentIntent.findUnique({ where: { disputeId } });
+      if (!intent) throw missing("dispute", disputeId);
+      return toDispute(intent);
+    },
+
+    finishDispute: async ({ disputeId, outcome }) => {
+      const closed = await db.simPaymentIntent.updateManyAndReturn({ where: { disputeId, disputeStatus: { in: OPEN_DISPUTE } }, data: { disputeStatus: outcome } });
+      return closed[0] ? sim.signedEvent("charge.dispute.closed", disputeObject(closed[0])) : null;
+    },
+
     finishRefund: async ({ refundId, outcome }) => {
       const finished = await db.$transaction(async (tx) => {
         // Under a row lock: two finishes of one refund end it once.
@@ -101,6 +120,27 @@ export function chargesOperations(
       return sim.signedEvent("refund.updated", { ...refundObject(finished), status: outcome });
     },
   };
+}
+
+/** Stripe's dispute fee in the US, charged when a dispute opens (and, as the simulator keeps it, not given back when won). */
+export const DISPUTE_FEE = 1_500;
+const OPEN_DISPUTE = ["warning_needs_response", "needs_response", "under_review"];
+
+function toDispute(intent: SimPaymentIntent): Dispute {
+  return {
+    id: intent.disputeId!,
+    chargeId: intent.chargeId,
+    paymentIntentId: intent.id,
+    amount: intent.amount,
+    currency: intent.currency,
+    status: intent.disputeStatus as Dispute["status"],
+    fee: DISPUTE_FEE,
+  };
+}
+
+function disputeObject(intent: SimPaymentIntent) {
+  const d = toDispute(intent);
+  return { id: d.id, object: "dispute", amount: d.amount, currency: d.currency, charge: d.chargeId, payment_intent: d.paymentIntentId, status: d.status };
 }
 
 function toRefund(refund: SimRefund): Refund {

@@ -11,6 +11,8 @@ export const ACCOUNT_LINK_TTL_MS = 5 * 60 * 1000;
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 // A retry waits here for the first request with its key to finish; give it room.
 export const IDEMPOTENT_TRANSACTION = { maxWait: 5_000, timeout: 15_000 };
+/** How many times the simulator delivers an event whose handling fails (e.g. a dispute of a charge not recorded yet). */
+const EVENT_ATTEMPTS = 12;
 export const ONBOARDED = { payoutInterval: "daily", payoutDelayDays: 2, bankLast4: "6789" } as const;
 
 export type Outcome = { ok: unknown } | { error: { code: string; declineCode: string | null; message: string; paymentIntentId: string | null; chargeId: string | null } };
@@ -31,6 +33,14 @@ export interface Simulator {
   paymentIntentOrFail(tx: Tx | Db, id: string, param?: string): Promise<SimPaymentIntent>;
   /** A Stripe event about `object`, as Stripe would deliver it: its body and `Stripe-Signature` header, signed with the webhook secret. */
   signedEvent(type: string, object: Record<string, unknown>): SignedEvent;
+  /**
+   * Sends an event as Stripe would, in the background: to the sink set with `deliverEventsTo`,
+   * again after a failure (Stripe retries a 5xx for days; the simulator for a few seconds).
+   */
+  emit(event: SignedEvent): void;
+  deliverEventsTo(sink: (event: SignedEvent) => Promise<unknown>): void;
+  /** Resolves once every event emitted so far was delivered or given up on. */
+  idle(): Promise<void>;
 }
 
 export interface SignedEvent {
@@ -98,5 +108,40 @@ export function createSimulator(db: Db, clock: Clock, publicUrl: string, webhook
     return { rawBody, signature: Stripe.webhooks.generateTestHeaderString({ payload: rawBody, secret, timestamp: created }) };
   }
 
-  return { db, clock, publicUrl, idempotent, customerOrFail, paymentIntentOrFail, signedEvent };
+  let sink: ((event: SignedEvent) => Promise<unknown>) | null = null;
+  const inFlight = new Set<Promise<void>>();
+  function emit(event: SignedEvent): void {
+    if (!sink) return;
+    const deliver = sink;
+    const run = (async () => {
+      for (let attempt = 0; attempt < EVENT_ATTEMPTS; attempt++) {
+        try {
+          await deliver(event);
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt)));
+        }
+      }
+    })();
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  }
+  async function idle(): Promise<void> {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  }
+
+  return {
+    db,
+    clock,
+    publicUrl,
+    idempotent,
+    customerOrFail,
+    paymentIntentOrFail,
+    signedEvent,
+    emit,
+    idle,
+    deliverEventsTo: (s) => {
+      sink = s;
+    },
+  };
 }

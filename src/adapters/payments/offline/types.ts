@@ -23,6 +23,12 @@ export interface OfflinePaymentsGateway extends PaymentsGateway {
    * send, signed; null when the refund is unknown or not pending.
    */
   finishRefund(input: { refundId: string; outcome: "succeeded" | "failed" }): Promise<SignedEvent | null>;
+  /** Closes an open dispute as the bank decided; answers the signed `charge.dispute.closed` event, or null when it is unknown or closed. */
+  finishDispute(input: { disputeId: string; outcome: "won" | "lost" }): Promise<SignedEvent | null>;
+  /** Where the simulator sends the events of what happens on its own (a dispute opened after a charge): the Stripe webhook endpoint's service. */
+  deliverEventsTo(sink: (event: SignedEvent) => Promise<unknown>): void;
+  /** Resolves once the events sent so far were delivered (tests wait on it). */
+  idle(): Promise<void>;
 }
 
 export interface OfflineGatewayOptions {
