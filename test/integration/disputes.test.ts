@@ -81,7 +81,9 @@ describe("disputes", () => {
     const s = await disputed();
     const res = await close(s.disputeId, "lost");
     expect(res.statusCode, res.body).toBe(200);
-    const rows = await t.db.transaction.findMany({ where: { transferGroup: s.transferGroup, type: { in: ["dispute", "fee_dispute", "outgoing_refund", "fee_candle_refund", "fee_platform_refund"] } } });
+    const rows = await t.db.transaction.findMany({
+      where: { transferGroup: s.transferGroup, type: { in: ["dispute", "fee_dispute", "outgoing_refund", "fee_candle_refund", "fee_platform_refund"] } },
+    });
     const head = rows.find((r) => r.type === "dispute")!;
     expect(head).toMatchObject({ amount: 10_000, status: "succeeded", stripeRefundId: s.disputeId, refundOfId: s.charges[0]!.id, buyerUserId: buyer.id });
     expect(rows.find((r) => r.type === "fee_dispute")).toMatchObject({ amount: DISPUTE_FEE, status: "succeeded", refundOfId: s.charges[0]!.id });

@@ -38,7 +38,8 @@ function finish(refundId: string, outcome: "succeeded" | "failed") {
 function deliver(event: { rawBody: string; signature: string }) {
   return t.request({ method: "POST", url: "/v1/webhooks/stripe", headers: { "content-type": "application/json", "stripe-signature": event.signature }, payload: event.rawBody });
 }
-const rowsOf = (refundId: string) => t.db.transaction.findMany({ where: { OR: [{ id: refundId }, { idempotencyKey: { startsWith: `refund:${refundId}:` } }] }, orderBy: { idempotencyKey: "asc" } });
+const rowsOf = (refundId: string) =>
+  t.db.transaction.findMany({ where: { OR: [{ id: refundId }, { idempotencyKey: { startsWith: `refund:${refundId}:` } }] }, orderBy: { idempotencyKey: "asc" } });
 
 async function expectBalanced(s: SettledContract) {
   const books = await settlementBooks(t.db, tenant(), s.transferGroup);

@@ -1,7 +1,18 @@
 import Stripe from "stripe";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { PaymentsRequestError, fromStripeError } from "./errors.js";
-import type { ConnectAccount, Dispute, Metadata, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund, SetupIntentStatus } from "./gateway.js";
+import type {
+  ConnectAccount,
+  Dispute,
+  Metadata,
+  PaymentIntent,
+  PaymentIntentStatus,
+  PaymentMethodDetails,
+  PaymentMethodInfo,
+  PaymentsGateway,
+  Refund,
+  SetupIntentStatus,
+} from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 export interface StripeGatewayOptions {
@@ -150,7 +161,10 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
           currency: d.currency,
           status: d.status as Dispute["status"],
           // Stripe's fee is charged as a balance transaction's fee (given back on one when won).
-          fee: Math.max(0, (d.balance_transactions ?? []).reduce((sum, bt) => sum + bt.fee, 0)),
+          fee: Math.max(
+            0,
+            (d.balance_transactions ?? []).reduce((sum, bt) => sum + bt.fee, 0),
+          ),
         };
       }),
 

@@ -48,7 +48,10 @@ export type DisputeHandler = (dispute: Dispute, intentMetadata: Metadata | null,
 
 export type WebhookStatus = "processed" | "ignored" | "duplicate";
 
-type Gateway = Pick<PaymentsGateway, "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute">;
+type Gateway = Pick<
+  PaymentsGateway,
+  "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute"
+>;
 
 /** What an event does, once its object was re-read: the database part, and what to do after it committed. */
 interface Effect {

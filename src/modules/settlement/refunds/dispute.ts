@@ -70,7 +70,14 @@ async function recordLoss(
 ): Promise<(() => Promise<void>) | undefined> {
   const tenant = { platformId: charge.platformId, mode: charge.mode };
   const amount = Math.min(dispute.amount, charge.amount - charge.amountRefunded);
-  const common = { platformId: charge.platformId, mode: charge.mode, contractId: charge.contractId, subscriptionId: charge.subscriptionId, transferGroup: charge.transferGroup, currency: charge.currency };
+  const common = {
+    platformId: charge.platformId,
+    mode: charge.mode,
+    contractId: charge.contractId,
+    subscriptionId: charge.subscriptionId,
+    transferGroup: charge.transferGroup,
+    currency: charge.currency,
+  };
   let headId: string | null = null;
   if (amount > 0) {
     const pool = await lockPool(tx, tenant, charge);
@@ -85,7 +92,8 @@ async function recordLoss(
     events.push(...written.map((row) => transactionEvent("transaction.created", row, null)));
     events.push(transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: amount } } }), null));
     for (const [i, t] of pool.entries()) {
-      if (shares[i]! > 0) events.push(transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } }), null));
+      if (shares[i]! > 0)
+        events.push(transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } }), null));
     }
     await enqueue(tx, "complete-refund", { refundId }, { runAt: ctx.clock.now(), jobKey: `complete-refund:${refundId}` });
   }

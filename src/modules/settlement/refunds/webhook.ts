@@ -23,7 +23,7 @@ export async function onRefundOutcome(ctx: RefundsContext, refund: Refund, tx: T
   const head = await tx.transaction.findFirst({
     where: { type: "incoming_refund", ...(byMetadata ? { OR: [{ id: byMetadata }, { stripeRefundId: refund.id }] } : { stripeRefundId: refund.id }) },
   });
-  if (!head || head.status !== "processing") return undefined;
+  if (head?.status !== "processing") return undefined;
   // Ours only if Stripe's refund is the one recorded on it (or, before that was recorded, the metadata names it and its platform).
   if (head.stripeRefundId ? head.stripeRefundId !== refund.id : refund.metadata.platform_id !== head.platformId) return undefined;
   const [, ...rest] = await refundRows(tx, head.id);
