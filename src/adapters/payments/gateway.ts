@@ -152,7 +152,7 @@ export interface PaymentsGateway {
     idempotencyKey: string;
   }): Promise<{ id: string }>;
   /** Refunds part (`amount`) or, without `amount`, the rest of a payment. */
-  createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Refund>;
+  createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Omit<Refund, "metadata">>;
   retrieveRefund(refundId: string): Promise<Refund>;
   retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;

@@ -145,7 +145,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
     createRefund: ({ paymentIntentId, amount, metadata, idempotencyKey }) =>
       call(async () => {
         const refund = await stripe.refunds.create({ payment_intent: paymentIntentId, ...(amount === undefined ? {} : { amount }), metadata }, { idempotencyKey });
-        return toRefund(refund);
+        return { id: refund.id, status: (refund.status ?? "pending") as Refund["status"], amount: refund.amount };
       }),
 
     retrieveRefund: (refundId) => call(async () => toRefund(await stripe.refunds.retrieve(refundId))),

@@ -86,7 +86,7 @@ export function chargesOperations(
         const pm = await tx.simPaymentMethod.findUniqueOrThrow({ where: { id: intent.paymentMethodId } });
         const status = TEST_PAYMENT_METHODS[pm.token]?.refundsPending ? "pending" : "succeeded";
         const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status, metadata, created: now } });
-        return toRefund(refund);
+        return { id: refund.id, status: refund.status as Refund["status"], amount: refund.amount };
       }),
 
     retrieveRefund: async (refundId) => {

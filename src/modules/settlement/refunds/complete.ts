@@ -38,7 +38,7 @@ export async function completeRefund(ctx: RefundsContext, refundId: string, requ
  */
 async function refundBuyer(ctx: RefundsContext, head: Transaction, rest: readonly Transaction[], requestId: string | null | undefined): Promise<"succeeded" | "pending"> {
   const { db, payments } = ctx;
-  let outcome: Refund;
+  let outcome: Omit<Refund, "metadata">;
   try {
     outcome = head.stripeRefundId
       ? await payments.retrieveRefund(head.stripeRefundId)
