@@ -46,6 +46,8 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
   });
   const { payments, bankAccounts } = s;
   if (isOfflineGateway(payments)) {
+    // What the simulator's Stripe does on its own (a dispute opened after a charge) reaches the Stripe webhook endpoint's service.
+    payments.deliverEventsTo((event) => asSystem(() => s.stripeWebhooks.receive({ rawBody: Buffer.from(event.rawBody), signature: event.signature })));
     await app.register(offlineConnectRoutes, {
       gateway: payments,
       // What Stripe's account.updated webhook does after a real onboarding.
@@ -53,6 +55,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
         const account = await payments.retrieveAccount(accountId);
         await asSystem(() => db.$transaction((tx) => bankAccounts.recordAccount(tx, account)));
       },
+      deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)),
     });
   }
   await app.register(connectPagesRoutes, { db });

@@ -168,6 +168,10 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     paymentMethods,
     // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
     onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
+    // Refunds Stripe answered `pending` end by webhook.
+    onRefundOutcome: [transactions.onRefundOutcome],
+    // A dispute: the ledger first (it may ask Stripe to retry a dispute of a charge not recorded yet), then the contract.
+    onDispute: [transactions.onDispute, settlement.onDispute],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,

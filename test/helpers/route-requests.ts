@@ -63,6 +63,8 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "PUT /v1/uploads/:key": { key: "a storage key inside a pre-signed upload URL, whose signature is the credential" },
   "GET /offline/connect/onboard/:accountId": { accountId: "the offline simulator's onboarding page, reached with a single-use token" },
   "POST /offline/setup_intents/:setupIntentId/confirm": { setupIntentId: "the offline simulator's Stripe.js stand-in, reached with the intent's client secret" },
+  "POST /offline/refunds/:refundId/finish": { refundId: "a Stripe refund id (`re_…`) of the offline simulator's test hook, the capability itself" },
+  "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
 };
@@ -87,6 +89,9 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   "PUT /v1/uploads/:key": "the raw bytes of an image, to a pre-signed URL",
   "POST /v1/webhooks/stripe": "Stripe's signed event, verified on its raw bytes",
   "POST /offline/setup_intents/:setupIntentId/confirm": "the offline simulator's Stripe.js stand-in (form or JSON, as Stripe.js sends)",
+  // Hidden from the API docs, so the route model has no body; their zod bodies are strict (one `outcome`).
+  "POST /offline/refunds/:refundId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
 };
 
 /**

@@ -24,7 +24,14 @@ let n = 0;
 export async function settleContract(
   t: TestContext,
   platform: TestPlatform,
-  input: { buyers: { userId: string; amount: number }[]; sellers: { userId: string; weight: number }[]; currency?: string; platformBps?: number; paid?: Date },
+  input: {
+    buyers: { userId: string; amount: number }[];
+    sellers: { userId: string; weight: number }[];
+    currency?: string;
+    platformBps?: number;
+    paid?: Date;
+    paymentMethod?: string;
+  },
 ): Promise<SettledContract> {
   const payments = t.app.services.payments as OfflinePaymentsGateway;
   const currency = input.currency ?? "usd";
@@ -63,14 +70,18 @@ export async function settleContract(
   for (const buyer of input.buyers) {
     n += 1;
     const customer = await payments.createCustomer({ email: `buyer${n}@example.com`, metadata: {}, idempotencyKey: `test:customer:${contractId}:${n}` });
-    const pm = await payments.attachPaymentMethod({ customerId: customer.id, paymentMethodId: "pm_card_visa", idempotencyKey: `test:attach:${contractId}:${n}` });
+    const pm = await payments.attachPaymentMethod({
+      customerId: customer.id,
+      paymentMethodId: input.paymentMethod ?? "pm_card_visa",
+      idempotencyKey: `test:attach:${contractId}:${n}`,
+    });
     const intent = await payments.createPaymentIntent({
       amount: buyer.amount,
       currency,
       customerId: customer.id,
       paymentMethodId: pm.id,
       transferGroup,
-      metadata: { contract_id: contractId },
+      metadata: { contract_id: contractId, platform_id: platform.id, mode: platform.mode },
       idempotencyKey: `charge:${contractId}:${buyer.userId}`,
     });
     charges.push({ buyerUserId: buyer.userId, amount: buyer.amount, stripeChargeId: intent.chargeId!, stripePaymentIntentId: intent.id });

@@ -726,7 +726,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a Stripe webhook event
-         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
+         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `refund.updated`, `refund.failed`, `charge.refund.updated`, `charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -2632,7 +2632,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3306,7 +3306,7 @@ export interface components {
             total: number;
             currency: string;
             /** @enum {string} */
-            status: "draft" | "open" | "processing" | "paid" | "void" | "uncollectible";
+            status: "draft" | "open" | "processing" | "paid" | "void" | "uncollectible" | "disputed";
             buyers: components["schemas"]["ContractBuyer"][];
             sellers: components["schemas"]["ContractSeller"][];
             fees: components["schemas"]["ContractFee"][];
@@ -3492,7 +3492,7 @@ export interface components {
             /** @description The Stripe refund (re_…) or transfer reversal (trr_…) of a :refund transaction */
             stripeRefundId: string | null;
             /** @enum {string} */
-            type: "incoming" | "outgoing" | "fee:candle" | "fee:platform" | "fee:stripe" | "incoming:refund" | "outgoing:refund" | "fee:candle:refund" | "fee:platform:refund" | "fee:stripe:refund";
+            type: "incoming" | "outgoing" | "fee:candle" | "fee:platform" | "fee:stripe" | "incoming:refund" | "outgoing:refund" | "fee:candle:refund" | "fee:platform:refund" | "fee:stripe:refund" | "dispute" | "fee:dispute";
             /** @enum {string} */
             status: "queued" | "ready" | "processing" | "succeeded" | "failed" | "canceled" | "disputed" | "unknown";
             /** @description For a :refund transaction, the transaction it gives back */
@@ -20365,7 +20365,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible */
+                /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -21125,7 +21125,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible */
+                /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -21298,7 +21298,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible */
+                /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -21515,7 +21515,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible */
+                /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -29513,7 +29513,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -29755,7 +29755,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -80,8 +80,25 @@ export interface ConnectAccount {
 
 export interface Refund {
   id: string;
+  /** `pending` until the money reached the buyer (a bank debit's refund takes days); its `refund.updated` webhook says how it ended. */
   status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
   amount: number;
+  /** The metadata it was created with (our ids: `refund_transaction_id` names its `incoming:refund`). */
+  metadata: Metadata;
+}
+
+export type DisputeStatus = "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+
+/** A buyer's dispute of a charge with their bank (a chargeback): Stripe takes `amount` and its `fee` from the platform until it is won. */
+export interface Dispute {
+  id: string;
+  chargeId: string;
+  paymentIntentId: string | null;
+  amount: number;
+  currency: string;
+  status: DisputeStatus;
+  /** What Stripe charged the platform for the dispute (its balance transactions' fees). */
+  fee: number;
 }
 
 export interface WebhookEvent {
@@ -135,7 +152,9 @@ export interface PaymentsGateway {
     idempotencyKey: string;
   }): Promise<{ id: string }>;
   /** Refunds part (`amount`) or, without `amount`, the rest of a payment. */
-  createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Refund>;
+  createRefund(input: { paymentIntentId: string; amount?: number; metadata: Metadata; idempotencyKey: string }): Promise<Omit<Refund, "metadata">>;
+  retrieveRefund(refundId: string): Promise<Refund>;
+  retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
 
   /**

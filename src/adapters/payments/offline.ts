@@ -22,6 +22,9 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  * - What Stripe.js does in a browser with a SetupIntent's client secret (`confirmCardSetup`) is
  *   `confirmSetupIntent`, served at `/offline/setup_intents/<id>/confirm`.
  * - Webhook signatures are checked exactly as Stripe's SDK checks them, with the configured secret.
+ * - What happens later at Stripe is played by test hooks: refunds on `pm_card_refundPending` stay
+ *   `pending` until `finishRefund` ends them, which answers the signed `refund.updated` event
+ *   Stripe would send (the offline route hands it to the Stripe webhook endpoint's service).
  *
  * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `connect.ts`, on
  * `simulator.ts` (idempotency keys, lookups), `helpers.ts` and `test-methods.ts`.
@@ -29,17 +32,19 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
 
 export type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/types.js";
 export { TEST_PAYMENT_METHODS } from "./offline/test-methods.js";
-export { sweepSimulatorIdempotencyKeys } from "./offline/simulator.js";
+export { sweepSimulatorIdempotencyKeys, type SignedEvent } from "./offline/simulator.js";
 
 export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePaymentsGateway {
   const { webhookSecret } = options;
   const clock = options.clock ?? systemClock;
-  const sim = createSimulator(options.db, clock, options.publicUrl.replace(/\/+$/, ""));
+  const sim = createSimulator(options.db, clock, options.publicUrl.replace(/\/+$/, ""), webhookSecret);
   return {
     kind: "offline",
     ...customersOperations(sim),
     ...chargesOperations(sim),
     ...connectOperations(sim),
+    deliverEventsTo: sim.deliverEventsTo,
+    idle: sim.idle,
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, webhookSecret, clock.now()),
   };
 }

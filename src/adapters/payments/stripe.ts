@@ -1,7 +1,18 @@
 import Stripe from "stripe";
 import { systemClock, type Clock } from "../../lib/time.js";
 import { PaymentsRequestError, fromStripeError } from "./errors.js";
-import type { ConnectAccount, PaymentIntent, PaymentIntentStatus, PaymentMethodDetails, PaymentMethodInfo, PaymentsGateway, Refund, SetupIntentStatus } from "./gateway.js";
+import type {
+  ConnectAccount,
+  Dispute,
+  Metadata,
+  PaymentIntent,
+  PaymentIntentStatus,
+  PaymentMethodDetails,
+  PaymentMethodInfo,
+  PaymentsGateway,
+  Refund,
+  SetupIntentStatus,
+} from "./gateway.js";
 import { verifyStripeWebhook } from "./webhooks.js";
 
 export interface StripeGatewayOptions {
@@ -137,6 +148,26 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         return { id: refund.id, status: (refund.status ?? "pending") as Refund["status"], amount: refund.amount };
       }),
 
+    retrieveRefund: (refundId) => call(async () => toRefund(await stripe.refunds.retrieve(refundId))),
+
+    retrieveDispute: (disputeId) =>
+      call(async () => {
+        const d = await stripe.disputes.retrieve(disputeId);
+        return {
+          id: d.id,
+          chargeId: idOf(d.charge)!,
+          paymentIntentId: idOf(d.payment_intent),
+          amount: d.amount,
+          currency: d.currency,
+          status: d.status as Dispute["status"],
+          // Stripe's fee is charged as a balance transaction's fee (given back on one when won).
+          fee: Math.max(
+            0,
+            (d.balance_transactions ?? []).reduce((sum, bt) => sum + bt.fee, 0),
+          ),
+        };
+      }),
+
     createTransferReversal: ({ transferId, amount, idempotencyKey }) =>
       call(async () => {
         const reversal = await stripe.transfers.createReversal(transferId, { amount }, { idempotencyKey });
@@ -145,6 +176,10 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
 
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, options.webhookSecret, clock.now()),
   };
+}
+
+function toRefund(refund: Stripe.Refund): Refund {
+  return { id: refund.id, status: (refund.status ?? "pending") as Refund["status"], amount: refund.amount, metadata: (refund.metadata ?? {}) as Metadata };
 }
 
 async function call<T>(operation: () => Promise<T>): Promise<T> {

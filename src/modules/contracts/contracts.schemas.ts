@@ -8,7 +8,7 @@ export const MAX_PARTIES = 50;
 export const MAX_CUSTOM_FEES = 20;
 export const MAX_ITEM_QUANTITY = 10_000;
 
-export const CONTRACT_STATUSES = ["draft", "open", "processing", "paid", "void", "uncollectible"] as const;
+export const CONTRACT_STATUSES = ["draft", "open", "processing", "paid", "void", "uncollectible", "disputed"] as const;
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "custom"] as const;
 export const FEE_PAYERS = ["buyers", "sellers"] as const;
@@ -245,7 +245,7 @@ export const listContractsQuery = z
   .object({
     ...pageParams,
     sort: sortParam(CONTRACT_SORTS, "-created"),
-    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, paid, void, uncollectible"),
+    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, paid, void, uncollectible, disputed"),
     "filter[buyer_user_id]": idList("user"),
     "filter[seller_user_id]": idList("user"),
     "filter[user_id]": idList("creator's user"),

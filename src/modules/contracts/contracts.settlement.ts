@@ -9,6 +9,7 @@ import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { BaseRates } from "../settlement/index.js";
 import { onPaymentOutcome } from "./settle/payment-outcome.js";
+import { onDispute } from "./settle/dispute.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
 import { resumeAfterRestart } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
@@ -110,6 +111,9 @@ export function createContractSettlement(deps: {
      * buyer has paid queues the job that finishes the settlement; a failure ends that attempt.
      */
     onPaymentOutcome: (outcome: PaymentIntentOutcome, tx: Tx): Promise<void> => onPaymentOutcome(ctx, outcome, tx),
+
+    /** The DisputeHandler (stripe-webhooks.service.ts): a dispute of a contract's charge moves it to `disputed` and back (settle/dispute.ts). */
+    onDispute,
 
     /** At boot (in the system scope): resumes now the settlements this node's earlier boots left `processing`. */
     resumeAfterRestart: (): Promise<string[]> => resumeAfterRestart(ctx),

@@ -110,6 +110,12 @@ export const EVENT_TYPE_LIST = {
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
   "contract.paid": { object: "contract", description: "Settlement finished: every buyer charged, every seller paid; status `paid`." },
+  "contract.disputed": { object: "contract", description: "A buyer disputed their charge with their bank (Stripe's `charge.dispute.created`): status `disputed`." },
+  "contract.dispute_closed": {
+    object: "contract",
+    description:
+      "A dispute of its charge was closed (Stripe's `charge.dispute.closed`): won, the contract is `paid` again; lost, it stays `disputed` and the ledger has the `dispute` rows.",
+  },
   "subscription.created": { object: "subscription", description: "A buyer subscribed to a contract and its first cycle was charged." },
   "subscription.renewed": { object: "subscription", description: "A renewal was charged and its sellers paid; the object is in its new period." },
   "subscription.renewal_failed": {

@@ -15,11 +15,18 @@ import { errors } from "../../lib/route.js";
  *   Stripe's `account.updated` webhook would: the seller's user row follows the account at once.
  * - Stripe.js's `confirmCardSetup`: a SetupIntent's client secret and a test payment method
  *   (`pm_card_visa` …) save the card on the intent's customer, and the intent succeeds.
+ * - What Stripe does days later: a `pending` refund (of a `pm_card_refundPending` charge) ends
+ *   `succeeded` or `failed`, and the `refund.updated` event Stripe would send goes through the
+ *   Stripe webhook endpoint's own path (`deliver`: signature, re-read, effects). Likewise the
+ *   bank's decision on a dispute (a charge on `pm_card_createDispute` is disputed at once):
+ *   `charge.dispute.closed`, won or lost.
  */
 export const offlineConnectRoutes: FastifyPluginAsyncZod<{
-  gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent">;
+  gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent" | "finishRefund" | "finishDispute">;
   onboarded: (accountId: string) => Promise<void>;
-}> = async (app, { gateway, onboarded }) => {
+  /** The Stripe webhook endpoint's handling of one delivery (the stripe-webhooks service's `receive`). */
+  deliver: (input: { rawBody: Buffer; signature: string }) => Promise<{ id: string; type: string; status: string }>;
+}> = async (app, { gateway, onboarded, deliver }) => {
   app.get(
     "/offline/connect/onboard/:accountId",
     {
@@ -68,6 +75,61 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{
       const intent = await gateway.confirmSetupIntent({ setupIntentId: request.params.setupIntentId, clientSecret: client_secret, paymentMethod: payment_method });
       if (!intent) throw new NotFoundError("setup intent", undefined, "client_secret");
       return { id: intent.id, object: "setup_intent" as const, status: intent.status, customer: intent.customerId, payment_method: intent.paymentMethodId };
+    },
+  );
+
+  app.post(
+    "/offline/refunds/:refundId/finish",
+    {
+      schema: {
+        operationId: "offlineFinishRefund",
+        tags: ["Offline payments"],
+        summary: "End a pending refund as Stripe would, and deliver its webhook (offline payments only)",
+        hide: true,
+        params: z.object({ refundId: z.string().max(255) }),
+        body: z.object({ outcome: z.enum(["succeeded", "failed"]) }).strict(),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("refund"), status: z.string(), event: z.object({ id: z.string(), type: z.string(), status: z.string() }) }),
+          ...errors(400, 404),
+        },
+      },
+      // Like Stripe's test-mode dashboard: whoever holds the refund's id (`re_…`, unguessable; the
+      // platform reads it as the transaction's `stripeRefundId`). Refunds are matched to platforms after the fact.
+      config: { auth: "public", tenant: "system" },
+    },
+    async (request) => {
+      const { outcome } = request.body;
+      const event = await gateway.finishRefund({ refundId: request.params.refundId, outcome });
+      if (!event) throw new NotFoundError("pending refund", request.params.refundId, "refundId");
+      const receipt = await deliver({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+      return { id: request.params.refundId, object: "refund" as const, status: outcome, event: receipt };
+    },
+  );
+
+  app.post(
+    "/offline/disputes/:disputeId/close",
+    {
+      schema: {
+        operationId: "offlineCloseDispute",
+        tags: ["Offline payments"],
+        summary: "Close an open dispute as the bank decided, and deliver its webhook (offline payments only)",
+        hide: true,
+        params: z.object({ disputeId: z.string().max(255) }),
+        body: z.object({ outcome: z.enum(["won", "lost"]) }).strict(),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("dispute"), status: z.string(), event: z.object({ id: z.string(), type: z.string(), status: z.string() }) }),
+          ...errors(400, 404),
+        },
+      },
+      // Whoever holds the dispute's id (`dp_…`, unguessable; the platform reads it on the `dispute` rows and the webhook). As above.
+      config: { auth: "public", tenant: "system" },
+    },
+    async (request) => {
+      const { outcome } = request.body;
+      const event = await gateway.finishDispute({ disputeId: request.params.disputeId, outcome });
+      if (!event) throw new NotFoundError("open dispute", request.params.disputeId, "disputeId");
+      const receipt = await deliver({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+      return { id: request.params.disputeId, object: "dispute" as const, status: outcome, event: receipt };
     },
   );
 };

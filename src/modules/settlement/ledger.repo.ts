@@ -138,16 +138,31 @@ function positiveCents(amount: number, what: string): boolean {
   return amount > 0;
 }
 
-/** The books of one settlement: Σ incoming against Σ outgoing + Σ fees, and the same for its refunds. */
+/**
+ * The books of one settlement: Σ incoming against Σ outgoing + Σ fees, and the same for its refunds
+ * and lost disputes (a `dispute` is given back like an `incoming:refund`). A disputed charge still
+ * counts as incoming: its money came in. Stripe's dispute fees (`fee:dispute`) are the platform's
+ * costs beside the books, answered as `disputeFees`.
+ */
 export async function settlementBooks(db: Db | Tx, tenant: Tenant, transferGroup: string) {
-  const [row] = await db.$queryRaw<[{ incoming: bigint; paid_out: bigint; refunded: bigint; reversed: bigint }]>`
+  const [row] = await db.$queryRaw<[{ incoming: bigint; paid_out: bigint; refunded: bigint; reversed: bigint; disputed: bigint; dispute_fees: bigint }]>`
     SELECT COALESCE(sum(amount) FILTER (WHERE type = 'incoming'), 0)::bigint AS incoming,
            COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing', 'fee:stripe', 'fee:candle', 'fee:platform')), 0)::bigint AS paid_out,
-           COALESCE(sum(amount) FILTER (WHERE type = 'incoming:refund'), 0)::bigint AS refunded,
+           COALESCE(sum(amount) FILTER (WHERE type IN ('incoming:refund', 'dispute')), 0)::bigint AS refunded,
+           COALESCE(sum(amount) FILTER (WHERE type = 'dispute'), 0)::bigint AS disputed,
+           COALESCE(sum(amount) FILTER (WHERE type = 'fee:dispute'), 0)::bigint AS dispute_fees,
            COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing:refund', 'fee:stripe:refund', 'fee:candle:refund', 'fee:platform:refund')), 0)::bigint AS reversed
     FROM transactions
-    WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND transfer_group = ${transferGroup} AND status = 'succeeded'`;
-  const figures = { incoming: Number(row.incoming), paidOut: Number(row.paid_out), refunded: Number(row.refunded), reversed: Number(row.reversed) };
+    WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND transfer_group = ${transferGroup}
+      AND (status = 'succeeded' OR (type = 'incoming' AND status = 'disputed'))`;
+  const figures = {
+    incoming: Number(row.incoming),
+    paidOut: Number(row.paid_out),
+    refunded: Number(row.refunded),
+    reversed: Number(row.reversed),
+    disputed: Number(row.disputed),
+    disputeFees: Number(row.dispute_fees),
+  };
   return { ...figures, balanced: figures.incoming === figures.paidOut && figures.refunded === figures.reversed };
 }
 

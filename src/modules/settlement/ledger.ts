@@ -9,7 +9,7 @@ import type { RecordEventInput } from "../events/index.js";
  * `transactions` table (charges, transfers, fees, refunds); the transactions module reads it.
  */
 
-/** The documented transaction types, each with its `:refund` variant. */
+/** The documented transaction types, each with its `:refund` variant; `dispute` and `fee:dispute` record a dispute lost. */
 export const TRANSACTION_TYPES = [
   "incoming",
   "outgoing",
@@ -21,6 +21,8 @@ export const TRANSACTION_TYPES = [
   "fee:candle:refund",
   "fee:platform:refund",
   "fee:stripe:refund",
+  "dispute",
+  "fee:dispute",
 ] as const;
 export type ApiTransactionType = (typeof TRANSACTION_TYPES)[number];
 
@@ -36,6 +38,8 @@ const DB_TYPE: Readonly<Record<ApiTransactionType, TransactionType>> = {
   "fee:candle:refund": "fee_candle_refund",
   "fee:platform:refund": "fee_platform_refund",
   "fee:stripe:refund": "fee_stripe_refund",
+  dispute: "dispute",
+  "fee:dispute": "fee_dispute",
 };
 export const API_TYPE = Object.fromEntries(Object.entries(DB_TYPE).map(([api, db]) => [db, api])) as Readonly<Record<TransactionType, ApiTransactionType>>;
 

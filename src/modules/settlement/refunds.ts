@@ -4,6 +4,10 @@ import { isDefinitive } from "./payment-failures.js";
 import { completeRefund } from "./refunds/complete.js";
 import { reserveRefund } from "./refunds/reserve.js";
 import { refundRows, retrieve, type RefundInput, type RefundsContext } from "./refunds/shared.js";
+import { onRefundOutcome } from "./refunds/webhook.js";
+import { onDispute } from "./refunds/dispute.js";
+import type { Dispute, Metadata, Refund } from "../../adapters/payments/gateway.js";
+import type { Tx } from "../../db/tenant.js";
 
 export { REFUND_RESUME_DELAY_MS, type RefundInput } from "./refunds/shared.js";
 
@@ -15,7 +19,9 @@ export { REFUND_RESUME_DELAY_MS, type RefundInput } from "./refunds/shared.js";
  *
  * One operation a file, under refunds/: `plan.ts` (the checks and the split, no database),
  * `reserve.ts` (step 1: the rows written under locks), `complete.ts` (step 2: the buyer's refund
- * at the gateway), `reverse.ts` (then the sellers' transfers), `outcomes.ts` (how the rows end).
+ * at the gateway), `reverse.ts` (then the sellers' transfers), `outcomes.ts` (how the rows end),
+ * `webhook.ts` (a refund Stripe answered `pending`, ended by its webhook), `dispute.ts` (a dispute
+ * lost is reversed like a refund Stripe made for us).
  */
 
 export interface RefundOutcome {
@@ -57,6 +63,12 @@ export function createRefunds(deps: RefundsContext) {
         if (!isDefinitive(err)) throw err;
       }
     },
+
+    /** Stripe's refund webhooks (a `pending` refund that ended), inside the webhook's transaction; answers what to run after it commits. */
+    onRefundOutcome: (refund: Refund, tx: Tx) => onRefundOutcome(ctx, refund, tx),
+
+    /** Stripe's dispute webhooks, inside the webhook's transaction (`refunds/dispute.ts`); answers what to run after it commits. */
+    onDispute: (dispute: Dispute, intentMetadata: Metadata | null, tx: Tx) => onDispute(ctx, dispute, intentMetadata, tx),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { PaymentsRequestError } from "../../adapters/payments/errors.js";
-import type { PaymentIntent, PaymentsGateway, WebhookEvent } from "../../adapters/payments/gateway.js";
+import type { Dispute, Metadata, PaymentIntent, PaymentsGateway, Refund, WebhookEvent } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/time.js";
@@ -32,9 +32,26 @@ import { payingUser } from "../users/index.js";
  */
 export type PaymentOutcomeHandler = (outcome: PaymentIntentOutcome, tx: Prisma.TransactionClient) => Promise<void>;
 
+/**
+ * Refunds' extension point: called, inside the webhook's transaction, with a refund as re-read
+ * from Stripe each time Stripe reports it changed. May answer work to do once the event committed
+ * (gateway calls, which never run inside a database transaction).
+ */
+export type RefundOutcomeHandler = (refund: Refund, tx: Prisma.TransactionClient) => Promise<(() => Promise<void>) | undefined | void>;
+
+/**
+ * Disputes' extension point: called, inside the webhook's transaction, with a dispute as re-read
+ * from Stripe and the metadata of its payment intent (our ids), each time Stripe reports it opened,
+ * changed or closed. May answer work to do once the event committed.
+ */
+export type DisputeHandler = (dispute: Dispute, intentMetadata: Metadata | null, tx: Prisma.TransactionClient) => Promise<(() => Promise<void>) | undefined | void>;
+
 export type WebhookStatus = "processed" | "ignored" | "duplicate";
 
-type Gateway = Pick<PaymentsGateway, "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent">;
+type Gateway = Pick<
+  PaymentsGateway,
+  "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute"
+>;
 
 /** What an event does, once its object was re-read: the database part, and what to do after it committed. */
 interface Effect {
@@ -52,6 +69,12 @@ export const HANDLED_EVENT_TYPES = [
   "setup_intent.succeeded",
   "payment_intent.succeeded",
   "payment_intent.payment_failed",
+  "refund.updated",
+  "refund.failed",
+  "charge.refund.updated",
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.closed",
 ] as const;
 
 export function createStripeWebhooksService(deps: {
@@ -60,6 +83,8 @@ export function createStripeWebhooksService(deps: {
   bankAccounts: Pick<BankAccountsService, "recordAccount">;
   paymentMethods: Pick<PaymentMethodsService, "reconcile" | "pushDefaults">;
   onPaymentOutcome?: readonly PaymentOutcomeHandler[];
+  onRefundOutcome?: readonly RefundOutcomeHandler[];
+  onDispute?: readonly DisputeHandler[];
   /**
    * Whether the gateway works on Stripe's live data. A Connect endpoint receives both live and test
    * events; the other mode's objects are not ours to act on.
@@ -70,6 +95,37 @@ export function createStripeWebhooksService(deps: {
 }) {
   const { db, payments, bankAccounts, paymentMethods, livemode, clock, log } = deps;
   const outcomeHandlers = deps.onPaymentOutcome ?? [];
+  const refundHandlers = deps.onRefundOutcome ?? [];
+  const disputeHandlers = deps.onDispute ?? [];
+
+  async function disputeEffect(disputeId: string): Promise<Effect> {
+    const dispute = await payments.retrieveDispute(disputeId);
+    const intent = dispute.paymentIntentId ? await payments.retrievePaymentIntent(dispute.paymentIntentId) : null;
+    return {
+      async apply(tx) {
+        const after: (() => Promise<void>)[] = [];
+        for (const handler of disputeHandlers) {
+          const then = await handler(dispute, intent?.metadata ?? null, tx);
+          if (then) after.push(then);
+        }
+        if (after.length > 0) return async () => void (await Promise.all(after.map((then) => then())));
+      },
+    };
+  }
+
+  async function refundEffect(refundId: string): Promise<Effect> {
+    const refund = await payments.retrieveRefund(refundId);
+    return {
+      async apply(tx) {
+        const after: (() => Promise<void>)[] = [];
+        for (const handler of refundHandlers) {
+          const then = await handler(refund, tx);
+          if (then) after.push(then);
+        }
+        if (after.length > 0) return async () => void (await Promise.all(after.map((then) => then())));
+      },
+    };
+  }
 
   async function paymentMethodEffect(paymentMethodId: string): Promise<Effect> {
     const pm = await payments.retrievePaymentMethod(paymentMethodId);
@@ -124,6 +180,13 @@ export function createStripeWebhooksService(deps: {
     },
     "payment_intent.succeeded": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
     "payment_intent.payment_failed": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
+    // Each carries the refund (`re_…`): `charge.refund.updated` is the older API versions' name of `refund.updated`.
+    "refund.updated": ({ objectId }) => refundEffect(objectId),
+    "refund.failed": ({ objectId }) => refundEffect(objectId),
+    "charge.refund.updated": ({ objectId }) => refundEffect(objectId),
+    "charge.dispute.created": ({ objectId }) => disputeEffect(objectId),
+    "charge.dispute.updated": ({ objectId }) => disputeEffect(objectId),
+    "charge.dispute.closed": ({ objectId }) => disputeEffect(objectId),
   };
 
   function isHandled(type: string): type is keyof typeof handlers {

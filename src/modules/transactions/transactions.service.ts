@@ -17,7 +17,7 @@ export { toTransactionResponse };
  * (`createRefunds`), reached through here for the routes and the `complete-refund` job.
  */
 
-export function createTransactionsService(deps: { db: Db; payments: Pick<PaymentsGateway, "createRefund" | "createTransferReversal">; clock: Clock }) {
+export function createTransactionsService(deps: { db: Db; payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal">; clock: Clock }) {
   const { db } = deps;
   const refunds = createRefunds(deps);
 
@@ -56,6 +56,12 @@ export function createTransactionsService(deps: { db: Db; payments: Pick<Payment
 
     /** The `complete-refund` job. */
     resumeRefund: refunds.resumeRefund,
+
+    /** Stripe's refund webhooks: the stripe-webhooks module's RefundOutcomeHandler. */
+    onRefundOutcome: refunds.onRefundOutcome,
+
+    /** Stripe's dispute webhooks: the ledger's DisputeHandler. */
+    onDispute: refunds.onDispute,
   };
 }
 

@@ -1,16 +1,20 @@
 import { CardError, PaymentsRequestError } from "../errors.js";
-import { minimumChargeAmount, type PaymentIntent } from "../gateway.js";
+import type { SimPaymentIntent, SimRefund } from "../../../generated/prisma/client.js";
+import { minimumChargeAmount, type Dispute, type Metadata, type PaymentIntent, type Refund } from "../gateway.js";
 import { TEST_PAYMENT_METHODS } from "./test-methods.js";
 import { Simulator } from "./simulator.js";
-import { assertAmount, assertCurrency, chargeablePaymentMethod, money, stripeId, toPaymentIntent } from "./helpers.js";
+import { assertAmount, assertCurrency, chargeablePaymentMethod, missing, money, stripeId, toPaymentIntent } from "./helpers.js";
 import type { OfflinePaymentsGateway } from "./types.js";
 
 /** Payment intents (charges) and refunds. */
-export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund"> {
+export function chargesOperations(
+  sim: Simulator,
+): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund" | "retrieveDispute" | "finishDispute"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
-      idempotent(
+    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) => {
+      let disputed: SimPaymentIntent | null = null;
+      const answer = await idempotent(
         idempotencyKey,
         "payment_intents.create",
         { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata },
@@ -24,6 +28,7 @@ export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
           await customerOrFail(tx, customerId, "customer");
           const pm = await chargeablePaymentMethod(tx, customerId, paymentMethodId, now);
           const decline = TEST_PAYMENT_METHODS[pm.token]?.decline;
+          const disputes = !decline && TEST_PAYMENT_METHODS[pm.token]?.disputed === true;
           const intent = await tx.simPaymentIntent.create({
             data: {
               id: stripeId("pi"),
@@ -34,6 +39,7 @@ export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
               status: decline ? "requires_payment_method" : "succeeded",
               chargeId: stripeId("ch"),
               chargeSucceeded: !decline,
+              ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),
               transferGroup: transferGroup ?? null,
               metadata,
               errorCode: decline?.code ?? null,
@@ -43,9 +49,14 @@ export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
             },
           });
           if (decline) throw new CardError({ ...decline, paymentIntentId: intent.id, chargeId: intent.chargeId });
+          if (disputes) disputed = intent;
           return toPaymentIntent(intent);
         },
-      ),
+      );
+      // The buyer disputes it right away: Stripe's `charge.dispute.created`, sent once (not on an idempotent replay).
+      if (disputed) sim.emit(sim.signedEvent("charge.dispute.created", disputeObject(disputed)));
+      return answer;
+    },
 
     retrievePaymentIntent: async (paymentIntentId) => toPaymentIntent(await paymentIntentOrFail(db, paymentIntentId)),
 
@@ -72,8 +83,71 @@ export function chargesOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
             { param: "amount" },
           );
         }
-        const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status: "succeeded", metadata, created: now } });
-        return { id: refund.id, status: "succeeded" as const, amount: refund.amount };
+        const pm = await tx.simPaymentMethod.findUniqueOrThrow({ where: { id: intent.paymentMethodId } });
+        const status = TEST_PAYMENT_METHODS[pm.token]?.refundsPending ? "pending" : "succeeded";
+        const refund = await tx.simRefund.create({ data: { id: stripeId("re"), paymentIntentId: intent.id, amount: refundAmount, status, metadata, created: now } });
+        return { id: refund.id, status: refund.status as Refund["status"], amount: refund.amount };
       }),
+
+    retrieveRefund: async (refundId) => {
+      const refund = await db.simRefund.findUnique({ where: { id: refundId } });
+      if (!refund) throw missing("refund", refundId);
+      return toRefund(refund);
+    },
+
+    retrieveDispute: async (disputeId) => {
+      const intent = await db.simPaymentIntent.findUnique({ where: { disputeId } });
+      if (!intent) throw missing("dispute", disputeId);
+      return toDispute(intent);
+    },
+
+    finishDispute: async ({ disputeId, outcome }) => {
+      const closed = await db.simPaymentIntent.updateManyAndReturn({ where: { disputeId, disputeStatus: { in: OPEN_DISPUTE } }, data: { disputeStatus: outcome } });
+      return closed[0] ? sim.signedEvent("charge.dispute.closed", disputeObject(closed[0])) : null;
+    },
+
+    finishRefund: async ({ refundId, outcome }) => {
+      const finished = await db.$transaction(async (tx) => {
+        // Under a row lock: two finishes of one refund end it once.
+        const locked = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM sim_refunds WHERE id = ${refundId} FOR UPDATE`;
+        if (locked[0]?.status !== "pending") return null;
+        const refund = await tx.simRefund.update({ where: { id: refundId }, data: { status: outcome } });
+        // A failed refund gives the charge back its refundable amount, as on Stripe.
+        if (outcome === "failed") await tx.simPaymentIntent.update({ where: { id: refund.paymentIntentId }, data: { amountRefunded: { decrement: refund.amount } } });
+        return refund;
+      });
+      if (!finished) return null;
+      return sim.signedEvent("refund.updated", { ...refundObject(finished), status: outcome });
+    },
   };
+}
+
+/** Stripe's dispute fee in the US, charged when a dispute opens (and, as the simulator keeps it, not given back when won). */
+export const DISPUTE_FEE = 1_500;
+const OPEN_DISPUTE = ["warning_needs_response", "needs_response", "under_review"];
+
+function toDispute(intent: SimPaymentIntent): Dispute {
+  return {
+    id: intent.disputeId!,
+    chargeId: intent.chargeId,
+    paymentIntentId: intent.id,
+    amount: intent.amount,
+    currency: intent.currency,
+    status: intent.disputeStatus as Dispute["status"],
+    fee: DISPUTE_FEE,
+  };
+}
+
+function disputeObject(intent: SimPaymentIntent) {
+  const d = toDispute(intent);
+  return { id: d.id, object: "dispute", amount: d.amount, currency: d.currency, charge: d.chargeId, payment_intent: d.paymentIntentId, status: d.status };
+}
+
+function toRefund(refund: SimRefund): Refund {
+  return { id: refund.id, status: refund.status as Refund["status"], amount: refund.amount, metadata: refund.metadata as Metadata };
+}
+
+/** A refund as Stripe's webhooks carry it (the fields we read, and a few more for a person reading a log). */
+function refundObject(refund: SimRefund) {
+  return { id: refund.id, object: "refund", amount: refund.amount, payment_intent: refund.paymentIntentId, status: refund.status, metadata: refund.metadata };
 }

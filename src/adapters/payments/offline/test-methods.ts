@@ -8,6 +8,10 @@ export interface Decline {
 
 export interface TestPaymentMethod extends Omit<PaymentMethodDetails, "id"> {
   decline?: Decline;
+  /** Refunds of its charges start `pending` and stay so until `finishRefund` (the offline hook) ends them. */
+  refundsPending?: boolean;
+  /** Its charges succeed, and the buyer disputes each at once (`charge.dispute.created`); `finishDispute` closes it. */
+  disputed?: boolean;
 }
 
 export const DECLINED: Decline = { code: "card_declined", declineCode: "generic_decline", message: "Your card was declined." };
@@ -55,6 +59,9 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_chargeDeclinedExpiredCard: card("visa", "0069", "credit", EXPIRED),
   pm_card_chargeDeclinedLostCard: card("visa", "9987", "credit", LOST),
   pm_card_authenticationRequired: card("visa", "3184", "credit", AUTHENTICATION_REQUIRED),
+  // Not one of Stripe's tokens: the simulator's way to a refund that stays `pending` (as a bank debit's does on Stripe).
+  pm_card_refundPending: { ...card("visa", "7726"), refundsPending: true },
+  pm_card_createDispute: { ...card("visa", "0259"), disputed: true },
   pm_usBankAccount: bankAccount,
   pm_usBankAccount_success: bankAccount,
 };

@@ -1,6 +1,7 @@
 import type { Db } from "../../../db/client.js";
 import type { Clock } from "../../../lib/time.js";
 import type { PaymentsGateway, SetupIntent } from "../gateway.js";
+import type { SignedEvent } from "./simulator.js";
 
 export interface OfflinePaymentsGateway extends PaymentsGateway {
   readonly kind: "offline";
@@ -16,6 +17,18 @@ export interface OfflinePaymentsGateway extends PaymentsGateway {
    * `succeeded`. Null when the client secret is not this intent's.
    */
   confirmSetupIntent(input: { setupIntentId: string; clientSecret: string; paymentMethod: string }): Promise<SetupIntent | null>;
+  /**
+   * What Stripe does days after a `pending` refund: it ends `succeeded` or `failed` (a failed one
+   * gives the charge its refundable amount back). Answers the `refund.updated` event Stripe would
+   * send, signed; null when the refund is unknown or not pending.
+   */
+  finishRefund(input: { refundId: string; outcome: "succeeded" | "failed" }): Promise<SignedEvent | null>;
+  /** Closes an open dispute as the bank decided; answers the signed `charge.dispute.closed` event, or null when it is unknown or closed. */
+  finishDispute(input: { disputeId: string; outcome: "won" | "lost" }): Promise<SignedEvent | null>;
+  /** Where the simulator sends the events of what happens on its own (a dispute opened after a charge): the Stripe webhook endpoint's service. */
+  deliverEventsTo(sink: (event: SignedEvent) => Promise<unknown>): void;
+  /** Resolves once the events sent so far were delivered (tests wait on it). */
+  idle(): Promise<void>;
 }
 
 export interface OfflineGatewayOptions {

@@ -1,7 +1,9 @@
+import type { Refund } from "../../../adapters/payments/gateway.js";
 import type { Transaction } from "../../../generated/prisma/client.js";
 import { ConflictError } from "../../../lib/errors.js";
+import { transactionEvent } from "../ledger.js";
 import { isDefinitive } from "../payment-failures.js";
-import { failRows, failureNote, settleRow, step } from "./outcomes.js";
+import { failRows, failureNote, refundSucceeded, step } from "./outcomes.js";
 import { reverseTransfers } from "./reverse.js";
 import { refundRows, type RefundsContext } from "./shared.js";
 
@@ -21,24 +23,31 @@ export async function completeRefund(ctx: RefundsContext, refundId: string, requ
   const [head, ...rest] = await refundRows(ctx.db, refundId);
   if (!head) return;
   if (head.status === "processing") {
-    await refundBuyer(ctx, head, rest, requestId);
+    // A refund Stripe holds `pending` waits for its webhook (`refund.updated`), or for the job to find it ended.
+    if ((await refundBuyer(ctx, head, rest, requestId)) === "pending") return;
   } else if (head.status !== "succeeded") {
     return;
   }
   await reverseTransfers(ctx, rest, requestId);
 }
 
-/** The buyer's refund at the gateway; once it succeeds, the fees are given back too. Throws when it did not succeed. */
-async function refundBuyer(ctx: RefundsContext, head: Transaction, rest: readonly Transaction[], requestId: string | null | undefined): Promise<void> {
+/**
+ * The buyer's refund at the gateway; once it succeeds, the fees are given back too. Throws when it
+ * did not succeed; answers `"pending"` while Stripe has not finished it (the rows stay `processing`,
+ * the refund's `re_…` recorded, so the next attempt reads that refund instead of asking again).
+ */
+async function refundBuyer(ctx: RefundsContext, head: Transaction, rest: readonly Transaction[], requestId: string | null | undefined): Promise<"succeeded" | "pending"> {
   const { db, payments } = ctx;
-  let outcome: Awaited<ReturnType<typeof payments.createRefund>>;
+  let outcome: Omit<Refund, "metadata">;
   try {
-    outcome = await payments.createRefund({
-      paymentIntentId: head.stripePaymentIntentId!,
-      amount: head.amount,
-      metadata: { platform_id: head.platformId, transaction_id: head.refundOfId!, refund_transaction_id: head.id },
-      idempotencyKey: `refund:${head.id}`,
-    });
+    outcome = head.stripeRefundId
+      ? await payments.retrieveRefund(head.stripeRefundId)
+      : await payments.createRefund({
+          paymentIntentId: head.stripePaymentIntentId!,
+          amount: head.amount,
+          metadata: { platform_id: head.platformId, transaction_id: head.refundOfId!, refund_transaction_id: head.id },
+          idempotencyKey: `refund:${head.id}`,
+        });
   } catch (err) {
     if (isDefinitive(err)) await step(db, (tx, events) => failRows(tx, events, requestId, [head, ...rest], { description: failureNote(head.description, err) }));
     throw err;
@@ -47,9 +56,15 @@ async function refundBuyer(ctx: RefundsContext, head: Transaction, rest: readonl
     await step(db, (tx, events) => failRows(tx, events, requestId, [head, ...rest], { stripeRefundId: outcome.id }));
     throw new ConflictError("refund_failed", `The payment processor did not refund the charge (refund ${outcome.id} is ${outcome.status}).`, "id");
   }
-  await step(db, async (tx, events) => {
-    if (!(await settleRow(tx, events, requestId, head.id, "succeeded", { stripeRefundId: outcome.id }))) return;
-    // Fees are our own books: they are given back as soon as the buyer has the money.
-    for (const row of rest) if (row.type !== "outgoing_refund") await settleRow(tx, events, requestId, row.id, "succeeded");
-  });
+  if (outcome.status !== "succeeded") {
+    if (!head.stripeRefundId) {
+      await step(db, async (tx, events) => {
+        const [row] = await tx.transaction.updateManyAndReturn({ where: { id: head.id, status: "processing", stripeRefundId: null }, data: { stripeRefundId: outcome.id } });
+        if (row) events.push(transactionEvent("transaction.updated", row, requestId));
+      });
+    }
+    return "pending";
+  }
+  await step(db, (tx, events) => refundSucceeded(tx, events, requestId, head, rest, outcome.id));
+  return "succeeded";
 }

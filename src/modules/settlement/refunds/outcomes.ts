@@ -55,6 +55,24 @@ export async function failRows(
   }
 }
 
+/**
+ * The buyer has the money: the `incoming:refund` succeeds, and the fee refunds with it (fees are
+ * our own books); the reversals wait for their gateway calls. False when another attempt (the
+ * request, the job, a webhook) settled it first.
+ */
+export async function refundSucceeded(
+  tx: Tx,
+  events: RecordEventInput[],
+  requestId: string | null | undefined,
+  head: Transaction,
+  rest: readonly Transaction[],
+  stripeRefundId: string,
+): Promise<boolean> {
+  if (!(await settleRow(tx, events, requestId, head.id, "succeeded", { stripeRefundId }))) return false;
+  for (const row of rest) if (row.type !== "outgoing_refund") await settleRow(tx, events, requestId, row.id, "succeeded");
+  return true;
+}
+
 export function failureNote(description: string | null, err: unknown): string {
   const note = `Failed: ${(err as Error).message}`;
   return description ? `${description} — ${note}` : note;

@@ -49,7 +49,7 @@ export async function reserveRefund(ctx: RefundsContext, tenant: Tenant, id: str
 }
 
 /** The settlement's transfers and fees, locked in id order (as every refund locks them), answered in the pool's order. */
-async function lockPool(tx: Tx, tenant: Tenant, charge: Transaction): Promise<Transaction[]> {
+export async function lockPool(tx: Tx, tenant: Tenant, charge: Transaction): Promise<Transaction[]> {
   const poolIds = await tx.$queryRaw<{ id: string }[]>`
     SELECT id FROM transactions
     WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode"
