@@ -66,8 +66,11 @@ it("stays balanced through random refunds (pending → succeeded / failed) and d
           if (disputeId) await t.request({ method: "POST", url: `/offline/disputes/${disputeId}/close`, payload: { outcome: next.outcome } });
         } else {
           const res = await t.request({ method: "POST", url: `/v1/transactions/${charge.id}/refund`, headers: bearer(acme.apiKey), payload: { amount: next.amount } });
-          // Refused while disputed, or for more than is left: nothing was written.
-          if (res.statusCode === 202) {
+          // Done at once (a card whose refunds are not pending, after a dispute was won), pending
+          // until Stripe's webhook (202), or refused while disputed or for more than is left.
+          if (res.statusCode === 201) {
+            await expectBooks(s.transferGroup, charged);
+          } else if (res.statusCode === 202) {
             await expectBooks(s.transferGroup, charged);
             const refundId = res.json().refunds[0].stripeRefundId as string;
             expect((await t.request({ method: "POST", url: `/offline/refunds/${refundId}/finish`, payload: { outcome: next.outcome } })).statusCode).toBe(200);
@@ -79,6 +82,8 @@ it("stays balanced through random refunds (pending → succeeded / failed) and d
         await expectBooks(s.transferGroup, charged);
       }
     }),
-    { numRuns: 6 },
+    // Six cases of a slow property (each settles a contract): a fixed seed, whose cases include a
+    // refund after a won dispute, so CI runs the same ones; change it to explore others.
+    { numRuns: 6, seed: 1117009688 },
   );
 });
