@@ -69,7 +69,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(stripeWebhooksRoutes, { webhooks: s.stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists: s.waitlists, platforms: s.platforms });
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });
-      await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users });
+      await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users, platforms: s.platforms });
       await v1.register(productsRoutes, { products: s.products, images: s.productImages });
       await v1.register(cartsRoutes, { carts: s.carts });
       await v1.register(contractsRoutes, { contracts: s.contracts, settlement: s.settlement });

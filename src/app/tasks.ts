@@ -7,7 +7,8 @@ import { asSystem } from "../db/tenant.js";
 import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
-import type { RenewSubscriptionJob } from "../modules/subscriptions/index.js";
+import type { RefreshBusyJob } from "../modules/calendars/index.js";
+import { extendSubscriptionEvents, type RenewSubscriptionJob } from "../modules/subscriptions/index.js";
 import { sweepIdempotencyRecords } from "../plugins/idempotency.js";
 import type { Services } from "./services.js";
 
@@ -49,6 +50,15 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>): Task
     },
     "release-stock-holds": async () => {
       await sweepExpiredHolds(db, clock.now());
+    },
+    "refresh-google-busy": async (payload) => {
+      await s.calendars.refreshBusy(payload as RefreshBusyJob);
+    },
+    "refresh-google-busy-all": async () => {
+      await s.calendars.queueAllBusyRefreshes();
+    },
+    "extend-subscription-events": async () => {
+      await extendSubscriptionEvents(db, clock.now());
     },
     "renew-subscription": async (payload) => {
       await s.billing.bringUpToDate(payload as RenewSubscriptionJob);

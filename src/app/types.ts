@@ -1,3 +1,4 @@
+import type { GoogleCalendarGateway } from "../adapters/google-calendar/gateway.js";
 import type { LeaseHolder } from "../lib/lease-holder.js";
 import type { TaskList } from "graphile-worker";
 import type { Logger } from "pino";
@@ -31,6 +32,8 @@ export interface AppDeps {
   rateLimitStore?: RateLimitStore;
   /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
   payments?: PaymentsGateway;
+  /** Google Calendar (busy times); default from the configuration: Google's API, or the offline fake. */
+  googleCalendar?: GoogleCalendarGateway;
   clock?: Clock;
   /** Who this app is in the settlement leases it takes (default: config.nodeId, a fresh boot). */
   leases?: LeaseHolder;

@@ -16,7 +16,10 @@ export type JobName =
   | "renew-subscriptions"
   | "renew-subscription"
   | "compact-analytics"
-  | "release-stock-holds";
+  | "release-stock-holds"
+  | "refresh-google-busy"
+  | "refresh-google-busy-all"
+  | "extend-subscription-events";
 
 export interface EnqueueOptions {
   runAt?: Date;

@@ -13,6 +13,7 @@ export {
   hasLiveVariants,
   lockProductForSale,
   productCycle,
+  productName,
   productInclude,
   productInOtherCurrency,
   takeStock,

@@ -6,3 +6,4 @@ export { createSubscriptionsService, type SubscriptionsService } from "./subscri
 export { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./subscriptions.billing.js";
 export { endUserSubscriptions } from "./subscriptions.erase.js";
 export { hasLiveSubscriptions, hasSubscriptions } from "./subscriptions.repo.js";
+export { extendSubscriptionEvents } from "./subscriptions.calendar.js";

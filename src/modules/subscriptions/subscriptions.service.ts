@@ -14,6 +14,7 @@ import { collectedFees, type BaseRates } from "../settlement/index.js";
 import { userOfTenantExists } from "../users/index.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
+import { placeOnCalendars } from "./subscriptions.calendar.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 import type { Tx } from "../../db/tenant.js";
 
@@ -58,6 +59,14 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
   const assertNotEnded = (sub: Subscription) => {
     if (sub.ended) throw new ConflictError("subscription_ended", `${sub.id} ended on ${sub.ended.toISOString()}.`, "id");
   };
+
+  /** The subscription's events on its parties' calendars, after its first charge went through (subscriptions.calendar.ts). */
+  async function syncCalendars(auth: AuthContext, id: string): Promise<void> {
+    await db.$transaction(async (tx) => {
+      const sub = await lockSubscription(tx, tenantOf(auth), id);
+      if (sub) await placeOnCalendars(tx, sub, clock.now());
+    });
+  }
 
   async function view(id: string): Promise<SubscriptionResponse> {
     return toSubscriptionResponse(await db.subscription.findUniqueOrThrow({ where: { id } }));
@@ -111,6 +120,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         return planned;
       });
       const outcome = await billing.execute(plan);
+      if (outcome === "complete") await syncCalendars(auth, plan.subscriptionId);
       return { subscription: await view(plan.subscriptionId), complete: outcome === "complete" };
     },
 
@@ -169,7 +179,8 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         const sub = await lockForChange(tx, auth, id);
         assertNotEnded(sub);
         if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-        await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: null } });
+        const paused = await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: null } });
+        await placeOnCalendars(tx, paused, now);
         return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
       });
     },
@@ -185,7 +196,8 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         assertSubscriber(auth, sub);
         assertNotEnded(sub);
         if (sub.isPaused) {
-          await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: false } });
+          const resumed = await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: false } });
+          await placeOnCalendars(tx, resumed, clock.now());
           await recordSubscriptionEvent(tx, sub.id, "subscription.resumed", auth.requestId);
           return null;
         }
@@ -206,10 +218,11 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         // A charge already under way (its outcome unknown) is finished — the money may have moved — but nothing new starts.
         const underway = open !== null && (open.attemptPaymentMethodId !== null || open.stripePaymentIntentId !== null);
         if (open && !underway) await tx.subscriptionCharge.update({ where: { id: open.id }, data: { status: "void", leaseId: null, lockedUntil: null } });
-        await tx.subscription.update({
+        const ended = await tx.subscription.update({
           where: { id: sub.id },
           data: { ended: clock.now(), isActive: false, isPaused: false, ...(underway ? {} : { nextAttemptAt: null }) },
         });
+        await placeOnCalendars(tx, ended, clock.now());
         return recordSubscriptionEvent(tx, sub.id, "subscription.ended", auth.requestId);
       });
     },
