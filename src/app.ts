@@ -51,6 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     settlement,
     subscriptions,
     billing,
+    calendars: services.calendars,
+    googleCalendar: services.googleCalendar,
   });
 
   const routeCatalog: RouteInfo[] = [];

@@ -1,4 +1,5 @@
 import type { GoogleCalendarGateway } from "../adapters/google-calendar/gateway.js";
+import type { CalendarsService } from "../modules/calendars/index.js";
 import type { LeaseHolder } from "../lib/lease-holder.js";
 import type { TaskList } from "graphile-worker";
 import type { Logger } from "pino";
@@ -59,6 +60,9 @@ export interface AppServices {
   settlement: ContractSettlement;
   subscriptions: SubscriptionsService;
   billing: SubscriptionBilling;
+  calendars: CalendarsService;
+  /** Google Calendar, or the offline fake whose busy times tests set. */
+  googleCalendar: GoogleCalendarGateway;
 }
 
 export interface RouteInfo {

@@ -19,7 +19,7 @@ const EVENT_MS = 60 * 60_000;
 const HORIZON_MS = 90 * 86_400_000;
 const MAX_AHEAD = 30;
 
-/** The periods to show from `now` on, as event intervals. */
+/** The periods to show from `now` on (the one under way included), as event intervals. */
 export function subscriptionOccurrences(sub: Subscription, now: Date): { start: Date; end: Date }[] {
   if (sub.ended || sub.incomplete) return [];
   const out: { start: Date; end: Date }[] = [];
@@ -27,10 +27,11 @@ export function subscriptionOccurrences(sub: Subscription, now: Date): { start: 
   for (let n = sub.periodIndex; out.length < MAX_AHEAD; n++) {
     const start = periodBoundary(sub.startDate, sub.cycle, n);
     if (start.getTime() > horizon) break;
-    if (start.getTime() < now.getTime()) continue;
     const next = periodBoundary(sub.startDate, sub.cycle, n + 1);
+    const end = new Date(Math.min(start.getTime() + EVENT_MS, next.getTime()));
+    if (end.getTime() <= now.getTime()) continue;
     const paused = sub.isPaused && (!sub.pausedAt || start >= sub.pausedAt) && (!sub.pausedUntil || start < sub.pausedUntil);
-    if (!paused) out.push({ start, end: new Date(Math.min(start.getTime() + EVENT_MS, next.getTime())) });
+    if (!paused) out.push({ start, end });
   }
   return out;
 }
@@ -39,6 +40,9 @@ export function subscriptionOccurrences(sub: Subscription, now: Date): { start: 
 export async function placeOnCalendars(tx: Tx, sub: Subscription, now: Date): Promise<void> {
   const sellers = ((sub.terms as unknown as StoredTerms | null)?.sellers ?? []).map((s) => s.user_id);
   const name = sub.serviceId ? await productName(tx, sub.serviceId) : null;
+  const occurrences = subscriptionOccurrences(sub, now);
+  // The event under way, if any, is kept as it is: from its start on.
+  const from = occurrences[0] && occurrences[0].start < now ? occurrences[0].start : now;
   await syncSubscriptionEvents(
     tx,
     { platformId: sub.platformId, mode: sub.mode },
@@ -47,8 +51,8 @@ export async function placeOnCalendars(tx: Tx, sub: Subscription, now: Date): Pr
       contractId: sub.contractId,
       title: name ?? "Subscription",
       userIds: [sub.userId, ...sellers],
-      occurrences: subscriptionOccurrences(sub, now),
-      from: now,
+      occurrences,
+      from,
     },
   );
 }
