@@ -84,7 +84,11 @@ describe("subscriptions on calendars", () => {
   let buyer: TestUser;
   let subscriptionId: string;
   const eventsOf = async (user: TestUser) =>
-    (await t.db.calendarEvent.findMany({ where: { userId: user.id, subscriptionId }, orderBy: { eventStart: "asc" } })).map((e) => ({ id: e.id, start: e.eventStart.getTime(), end: e.eventEnd.getTime() }));
+    (await t.db.calendarEvent.findMany({ where: { userId: user.id, subscriptionId }, orderBy: { eventStart: "asc" } })).map((e) => ({
+      id: e.id,
+      start: e.eventStart.getTime(),
+      end: e.eventEnd.getTime(),
+    }));
 
   beforeAll(async () => {
     seller = await t.createUser(acme, "member");
@@ -135,7 +139,12 @@ describe("subscriptions on calendars", () => {
 
   it("takes the paused periods off both calendars, puts them back on resume, and moves the horizon with the hourly job", async () => {
     const before = await eventsOf(buyer);
-    const pause = await t.request({ method: "PUT", url: `/v1/subscriptions/${subscriptionId}/pause`, headers: bearer(acme.apiKey), payload: { pausedUntil: iso(Date.now() + 15 * DAY) } });
+    const pause = await t.request({
+      method: "PUT",
+      url: `/v1/subscriptions/${subscriptionId}/pause`,
+      headers: bearer(acme.apiKey),
+      payload: { pausedUntil: iso(Date.now() + 15 * DAY) },
+    });
     expect(pause.statusCode, pause.body).toBe(200);
     for (const user of [buyer, seller]) {
       const during = await eventsOf(user);
@@ -277,7 +286,11 @@ describe("Google Calendar busy times (the offline Google Calendar)", () => {
       { start: iso(d + 11 * HOUR), end: iso(d + 15 * HOUR) },
       { start: iso(d + 16 * HOUR), end: iso(d + DAY) },
     ]);
-    const slots = await t.request({ method: "GET", url: `/v1/calendars/user/${user.id}/slots?from=${iso(d + 9 * HOUR)}&to=${iso(d + 12 * HOUR)}&duration=60`, headers: bearer(acme.apiKey) });
+    const slots = await t.request({
+      method: "GET",
+      url: `/v1/calendars/user/${user.id}/slots?from=${iso(d + 9 * HOUR)}&to=${iso(d + 12 * HOUR)}&duration=60`,
+      headers: bearer(acme.apiKey),
+    });
     expect(slots.json().slots.map((s: Json) => s.startUtc)).toEqual([iso(d + 9 * HOUR), iso(d + 11 * HOUR)]);
 
     const overlapping = await t.request({

@@ -1,4 +1,5 @@
 import { errors } from "../../../lib/route.js";
+import { noBody } from "../../../lib/schemas.js";
 import { requireUser } from "../../../plugins/auth.js";
 import { feedParams, feedSchema } from "../calendars.schemas.js";
 import { self, tags, type CalendarsApp, type CalendarsRoutesDeps } from "./shared.js";
@@ -31,6 +32,7 @@ export function feedRoutes(app: CalendarsApp, { calendars, platforms }: Calendar
         operationId: "rotateSignedInUserCalendarFeed",
         tags,
         summary: "Give the signed-in user's calendar feed a new secret URL (the old one is then a 404)",
+        body: noBody,
         response: { 200: feedSchema, ...errors(401) },
       },
       config: self,

@@ -1,5 +1,6 @@
 import { ValidationError } from "../../../lib/errors.js";
 import { errors } from "../../../lib/route.js";
+import { noBody } from "../../../lib/schemas.js";
 import { requireUser } from "../../../plugins/auth.js";
 import { googleCallbackQuery, googleConnectionSchema, googleConnectSchema } from "../calendars.schemas.js";
 import { self, tags, type CalendarsApp, type CalendarsRoutesDeps } from "./shared.js";
@@ -30,6 +31,7 @@ export function googleRoutes(app: CalendarsApp, { calendars, platforms }: Calend
         operationId: "connectSignedInUserGoogleCalendar",
         tags,
         summary: "Start connecting Google Calendar: answers Google's consent page",
+        body: noBody,
         description:
           "Send the user to `url`; Google sends them back to `/v1/calendars/google/callback`, which keeps the grant (read-only free/busy) and imports the busy times of the calendar's `googleCalendarIds`. The link is good for 15 minutes. With the offline Google Calendar (no `GOOGLE_CLIENT_ID`), opening it completes the connection at once.",
         response: { 200: googleConnectSchema, ...errors(401) },
