@@ -64,6 +64,7 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
     platform_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
     calendar_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
+    secret: "the iCalendar feed's secret, an HMAC of the calendar id (a wrong one is a 404)",
   },
 };
 

@@ -167,6 +167,34 @@ describe("subscriptions on calendars", () => {
     for (const user of [buyer, seller]) expect((await eventsOf(user)).map((e) => (e.start - start) / (7 * DAY))).toEqual(Array.from({ length: 15 }, (_, n) => n));
   });
 
+  it("erasing a subscriber ends their subscription: the seller's events to come go, and so does the subscriber's Google grant", async () => {
+    const eve = await t.createUser(acme, "member");
+    await addCard(t, acme, eve.id);
+    const contract = okContract(
+      await t.request({
+        method: "POST",
+        url: "/v1/contracts",
+        headers: bearer(acme.apiKey),
+        payload: { items: [{ user_id: seller.id, price: 3000 }], buyers: [{ user_id: eve.id }] },
+      }),
+      201,
+    );
+    const sub = await t.request({ method: "POST", url: `/v1/subscriptions/auth/contract/${contract.id}`, headers: bearer(eve.token), payload: { cycle: "monthly" } });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const eveSub = sub.json().id as string;
+    const upcoming = () => t.db.calendarEvent.count({ where: { userId: seller.id, subscriptionId: eveSub, eventStart: { gt: clock.now() } } });
+    expect(await upcoming()).toBe(3);
+    const consent = new URL((await t.request({ method: "POST", url: "/v1/calendars/auth/google", headers: bearer(eve.token) })).json().url as string);
+    expect((await t.request({ method: "GET", url: `${consent.pathname}${consent.search}` })).statusCode).toBe(200);
+
+    await t.db.user.update({ where: { id: eve.id }, data: { scheduledDeletion: new Date(clock.now().getTime() - 1000) } });
+    await t.db.$executeRaw`SELECT graphile_worker.add_job('erase-due-users')`;
+    await runJobs();
+    expect(await upcoming()).toBe(0);
+    expect(await t.db.googleCalendarConnection.count({ where: { userId: eve.id } })).toBe(0);
+    expect(await t.db.calendar.count({ where: { userId: eve.id } })).toBe(0);
+  });
+
   it("removes the events still to come when the subscription ends", async () => {
     const end = await t.request({ method: "DELETE", url: `/v1/subscriptions/auth/${subscriptionId}`, headers: bearer(buyer.token) });
     expect(end.statusCode, end.body).toBe(200);

@@ -38,6 +38,8 @@ export async function syncSubscriptionEvents(tx: Tx, tenant: Tenant, spec: Subsc
   const events: RecordEventInput[] = [];
   const wanted = spec.occurrences.filter((o) => o.start.getTime() >= spec.from.getTime());
   for (const userId of [...new Set(spec.userIds)].sort()) {
+    // With nothing to add, a calendar is not created for it (nor again for a party being erased).
+    if (!wanted.length && !(await tx.calendar.findUnique({ where: { userId }, select: { id: true } }))) continue;
     let calendar: Awaited<ReturnType<typeof lockCalendar>>;
     try {
       calendar = await lockCalendar(inCallersTransaction, tx, tenant, userId, events);
