@@ -77,6 +77,23 @@ describe("PUT /calendars/auth", () => {
     }
     expect((await t.request({ method: "PUT", url: "/v1/calendars/auth", headers: bearer(acme.apiKey), payload: { name: "x" } })).statusCode).toBe(401);
   });
+
+  it("are also accepted beside a wrapped availability list (where the calendar is first set up)", async () => {
+    const user = await t.createUser(acme, "member");
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/calendars/auth/availability",
+      headers: bearer(user.token),
+      payload: { availability: [{ dayOfWeek: "monday", startTime: "09:00", endTime: "12:00" }], name: "Mornings", googleCalendarIds: ["primary"] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ name: "Mornings", description: null, googleCalendarIds: ["primary"], availability: [{ dayOfWeek: "monday" }] });
+    const types = (await t.db.event.findMany({ where: { objectId: res.json().id }, orderBy: { created: "asc" } })).map((e) => e.type);
+    expect(types).toEqual(["calendar.created", "calendar.updated", "calendar.availability_updated"]);
+    const bad = await t.request({ method: "PUT", url: "/v1/calendars/auth/availability", headers: bearer(user.token), payload: { availability: [], googleCalendarIds: [""] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.param).toBe("googleCalendarIds.0");
+  });
 });
 
 describe("subscriptions on calendars", () => {

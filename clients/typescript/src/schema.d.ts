@@ -895,12 +895,12 @@ export interface paths {
         get?: never;
         /**
          * Modify the signed-in user's availability (the whole list)
-         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry.
+         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry. Wrapped, the body may also set the calendar's `name`, `description` and `googleCalendarIds` (as `PUT /calendars/auth`).
          */
         put: operations["modifySignedInUserAvailability"];
         /**
          * Set the signed-in user's availability (the whole list)
-         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry.
+         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry. Wrapped, the body may also set the calendar's `name`, `description` and `googleCalendarIds` (as `PUT /calendars/auth`).
          */
         post: operations["setSignedInUserAvailability"];
         delete?: never;
@@ -12089,6 +12089,11 @@ export interface operations {
                  *           "endTime": "17:00",
                  *           "isUnavailable": true
                  *         }
+                 *       ],
+                 *       "name": "Beeswax candle",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "googleCalendarIds": [
+                 *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *       ]
                  *     }
                  */
@@ -12103,6 +12108,10 @@ export interface operations {
                         /** @description With overrideDate and no times: the date is closed */
                         isUnavailable?: boolean;
                     }[];
+                    name?: string | null;
+                    description?: string | null;
+                    /** @description Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most 20) */
+                    googleCalendarIds?: string[];
                 };
             };
         };
@@ -12229,6 +12238,11 @@ export interface operations {
                  *           "endTime": "17:00",
                  *           "isUnavailable": true
                  *         }
+                 *       ],
+                 *       "name": "Beeswax candle",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "googleCalendarIds": [
+                 *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *       ]
                  *     }
                  */
@@ -12243,6 +12257,10 @@ export interface operations {
                         /** @description With overrideDate and no times: the date is closed */
                         isUnavailable?: boolean;
                     }[];
+                    name?: string | null;
+                    description?: string | null;
+                    /** @description Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most 20) */
+                    googleCalendarIds?: string[];
                 };
             };
         };

@@ -38,10 +38,35 @@ export const availabilityEntryInput = z
     if (!e.isUnavailable && e.endTime === undefined) ctx.addIssue({ code: "custom", path: ["endTime"], message: "is required for a time range" });
   });
 
-/** The whole list, wrapped as `{ availability: [...] }` or sent as a bare array (the starter app's way). */
+/** A Google Calendar id: an email-like address (`primary` for the account's main calendar). */
+const googleCalendarId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(254)
+  .regex(/^[^\s,]+$/, "must be a Google Calendar id (no spaces or commas), e.g. `primary` or an address");
+
+export const MAX_GOOGLE_CALENDARS = 20;
+
+/** The calendar's own details: on `PUT /calendars/auth`, and beside a wrapped availability list. */
+const calendarDetails = {
+  name: z.string().trim().min(1).max(200).nullable().optional(),
+  description: z.string().trim().max(2000).nullable().optional(),
+  googleCalendarIds: z
+    .array(googleCalendarId)
+    .max(MAX_GOOGLE_CALENDARS)
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat an id")
+    .optional()
+    .describe(`Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most ${MAX_GOOGLE_CALENDARS})`),
+};
+
+/**
+ * The whole list, wrapped as `{ availability: [...] }` or sent as a bare array (the starter app's
+ * way); wrapped, the calendar's `name`, `description` and `googleCalendarIds` may come with it.
+ */
 export const setAvailabilityBody = z.preprocess(
   (body) => (Array.isArray(body) ? { availability: body } : body),
-  z.object({ availability: z.array(availabilityEntryInput).max(500) }).strict(),
+  z.object({ availability: z.array(availabilityEntryInput).max(500), ...calendarDetails }).strict(),
 );
 
 export type AvailabilityEntryInput = z.infer<typeof availabilityEntryInput>;
@@ -176,28 +201,7 @@ export const localtimeSchema = z
   })
   .meta({ id: "LocalTime" });
 
-/** A Google Calendar id: an email-like address (`primary` for the account's main calendar). */
-const googleCalendarId = z
-  .string()
-  .trim()
-  .min(1)
-  .max(254)
-  .regex(/^[^\s,]+$/, "must be a Google Calendar id (no spaces or commas), e.g. `primary` or an address");
-
-export const MAX_GOOGLE_CALENDARS = 20;
-
-export const updateCalendarBody = z
-  .object({
-    name: z.string().trim().min(1).max(200).nullable().optional(),
-    description: z.string().trim().max(2000).nullable().optional(),
-    googleCalendarIds: z
-      .array(googleCalendarId)
-      .max(MAX_GOOGLE_CALENDARS)
-      .refine((ids) => new Set(ids).size === ids.length, "must not repeat an id")
-      .optional()
-      .describe(`Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most ${MAX_GOOGLE_CALENDARS})`),
-  })
-  .strict();
+export const updateCalendarBody = z.object(calendarDetails).strict();
 export type UpdateCalendarInput = z.infer<typeof updateCalendarBody>;
 
 export const availabilityQuery = z

@@ -3,7 +3,8 @@ import { findAvailabilityProblems, type AvailabilityEntry } from "../../../domai
 import { ValidationError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
-import type { AvailabilityEntryInput } from "../calendars.schemas.js";
+import type { AvailabilityEntryInput, UpdateCalendarInput } from "../calendars.schemas.js";
+import { applyCalendarDetails } from "./calendar.js";
 import { toCalendarResponse, type CalendarView } from "../calendars.view.js";
 import { toApiDate } from "../../../lib/time.js";
 import { openings, openingsWindow } from "./slots.js";
@@ -27,7 +28,13 @@ export async function availabilityOf(ctx: CalendarsContext, tenant: Tenant, user
 }
 
 /** Replaces the whole availability list. */
-export async function setAvailability(ctx: CalendarsContext, tenant: Tenant, userId: string, input: AvailabilityEntryInput[]): Promise<CalendarView> {
+export async function setAvailability(
+  ctx: CalendarsContext,
+  tenant: Tenant,
+  userId: string,
+  input: AvailabilityEntryInput[],
+  details: UpdateCalendarInput = {},
+): Promise<CalendarView> {
   // Every field is kept as sent, so that a closed date that also carries times is caught.
   const entries: AvailabilityEntry[] = input.map((e) =>
     e.overrideDate !== undefined
@@ -54,8 +61,10 @@ export async function setAvailability(ctx: CalendarsContext, tenant: Tenant, use
         isUnavailable: "isUnavailable" in e ? Boolean(e.isUnavailable) : false,
       })),
     });
-    await tx.calendar.update({ where: { id: calendar.id }, data: { updated: ctx.clock.now() } });
+    const detailed = await applyCalendarDetails(ctx, tx, tenant, calendar, details);
+    if (!detailed) await tx.calendar.update({ where: { id: calendar.id }, data: { updated: ctx.clock.now() } });
     const after = await calendarView(ctx, tenant, userId, null, tx, events);
+    if (detailed) events.push(eventOfChange(tenant, "calendar.updated", toCalendarResponse(after)));
     events.push(eventOfChange(tenant, "calendar.availability_updated", toCalendarResponse(after)));
     await recordEvents(tx, events);
     return after;

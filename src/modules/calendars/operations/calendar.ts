@@ -1,4 +1,5 @@
-import type { Tenant } from "../../../db/tenant.js";
+import type { Tenant, Tx } from "../../../db/tenant.js";
+import type { Calendar } from "../../../generated/prisma/client.js";
 import { enqueue } from "../../../jobs/queue.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
 import type { UpdateCalendarInput } from "../calendars.schemas.js";
@@ -14,26 +15,33 @@ export async function updateCalendar(ctx: CalendarsContext, tenant: Tenant, user
   return ctx.db.$transaction(async (tx) => {
     const events: RecordEventInput[] = [];
     const calendar = await lockCalendar(ctx, tx, tenant, userId, events);
-    const ids = input.googleCalendarIds;
-    await tx.calendar.update({
-      where: { id: calendar.id },
-      data: {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(ids !== undefined ? { googleCalendarIds: ids } : {}),
-        updated: ctx.clock.now(),
-      },
-    });
-    if (ids !== undefined) {
-      await tx.calendarBusyTime.deleteMany({ where: { calendarId: calendar.id, googleCalendarId: { notIn: ids } } });
-      const connected = await tx.googleCalendarConnection.findUnique({ where: { userId }, select: { id: true } });
-      if (connected && ids.some((id) => !calendar.googleCalendarIds.includes(id))) await enqueueBusyRefresh(tx, tenant, userId);
-    }
+    await applyCalendarDetails(ctx, tx, tenant, calendar, input);
     const after = await calendarView(ctx, tenant, userId, null, tx, events);
     events.push(eventOfChange(tenant, "calendar.updated", toCalendarResponse(after)));
     await recordEvents(tx, events);
     return after;
   });
+}
+
+/** Writes the details given (under the calendar's lock, in the caller's transaction); true when any was. */
+export async function applyCalendarDetails(ctx: CalendarsContext, tx: Tx, tenant: Tenant, calendar: Calendar, input: UpdateCalendarInput): Promise<boolean> {
+  const ids = input.googleCalendarIds;
+  if (input.name === undefined && input.description === undefined && ids === undefined) return false;
+  await tx.calendar.update({
+    where: { id: calendar.id },
+    data: {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(ids !== undefined ? { googleCalendarIds: ids } : {}),
+      updated: ctx.clock.now(),
+    },
+  });
+  if (ids !== undefined) {
+    await tx.calendarBusyTime.deleteMany({ where: { calendarId: calendar.id, googleCalendarId: { notIn: ids } } });
+    const connected = await tx.googleCalendarConnection.findUnique({ where: { userId: calendar.userId }, select: { id: true } });
+    if (connected && ids.some((id) => !calendar.googleCalendarIds.includes(id))) await enqueueBusyRefresh(tx, tenant, calendar.userId);
+  }
+  return true;
 }
 
 export interface RefreshBusyJob {

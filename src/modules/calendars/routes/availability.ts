@@ -64,14 +64,15 @@ export function availabilityRoutes(app: CalendarsApp, { calendars }: CalendarsRo
         tags,
         summary: `${method === "POST" ? "Set" : "Modify"} the signed-in user's availability (the whole list)`,
         description:
-          "Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry.",
+          "Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry. Wrapped, the body may also set the calendar's `name`, `description` and `googleCalendarIds` (as `PUT /calendars/auth`).",
         body: setAvailabilityBody,
         response: { 200: calendarSchema, ...errors(400, 401) },
       },
       config: self,
       handler: async (request) => {
         const auth = requireUser(request);
-        return toCalendarResponse(await calendars.setAvailability(auth, auth.user.id, request.body.availability));
+        const { availability, ...details } = request.body;
+        return toCalendarResponse(await calendars.setAvailability(auth, auth.user.id, availability, details));
       },
     });
   }
