@@ -192,10 +192,60 @@ async function load(base: string, work: Work, seconds: number, rate?: number, ov
   return result;
 }
 
-type Measured = LoadResult & { rssMb: number; cpuMsPerRequest: number };
+type Measured = LoadResult & { rssMb: number; cpuMsPerRequest: number; dbCpuMsPerRequest: number | null };
+
+/**
+ * Which PostgreSQL backends work for a server: the API connects as its own role, the baseline as the
+ * administrator, Medusa to its own database. The servers share one PostgreSQL, so their database
+ * work is told apart this way.
+ */
+const backendsOf = (target: Server): string =>
+  ({
+    api: `usename = '${API_OWNER}'`,
+    baseline: `usename <> '${API_OWNER}' AND datname = current_database()`,
+    medusa: `datname = 'medusa_bench'`,
+  })[target];
+
+/**
+ * CPU the server's PostgreSQL backends have used so far, per backend pid: what a request costs the
+ * database (plans, row-level security, locks) and not the server's process. Read from /proc, so only
+ * for a PostgreSQL on this machine (the embedded one); null otherwise.
+ */
+async function backendsCpu(url: string, target: Server): Promise<Map<number, number> | null> {
+  if (process.env.BENCH_DATABASE_URL) return null;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND ${backendsOf(target)}`,
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        cpu.set(pid, cpuMs(pid));
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return cpu;
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU used between two readings: backends that started meanwhile count whole, those that ended are lost (pools keep theirs). */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** The bench database, as its administrator: set once it exists. */
+let benchDbUrl = "";
 
 async function measure(target: Server, base: string, work: Work, pid: number, rate?: number): Promise<Measured> {
   let peak = rssMb(pid);
+  const dbBefore = await backendsCpu(benchDbUrl, target);
   const cpuBefore = cpuMs(pid);
   const sampler = setInterval(() => {
     try {
@@ -207,7 +257,10 @@ async function measure(target: Server, base: string, work: Work, pid: number, ra
   try {
     const result = await load(base, work, duration, rate);
     if (result.non2xx > 0 || result.errors > 0) log(`${target}: ${result.non2xx} non-2xx answers, ${result.errors} errors (see bench/.results/${target}.log)`);
-    return { ...result, rssMb: peak, cpuMsPerRequest: (cpuMs(pid) - cpuBefore) / Math.max(1, result.total) };
+    const cpuMsPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, result.total);
+    const dbAfter = dbBefore && (await backendsCpu(benchDbUrl, target));
+    const dbCpuMsPerRequest = dbBefore && dbAfter ? backendsDelta(dbBefore, dbAfter) / Math.max(1, result.total) : null;
+    return { ...result, rssMb: peak, cpuMsPerRequest, dbCpuMsPerRequest };
   } finally {
     clearInterval(sampler);
   }
@@ -221,6 +274,8 @@ function cpuMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
+
+const dbCpu = (r: Measured) => (r.dbCpuMsPerRequest === null ? "—" : r.dbCpuMsPerRequest.toFixed(2));
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -411,6 +466,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const { url, apiUrl, data, server } = await prepareDatabase();
+  benchDbUrl = url;
 
   log("building (npm run build): the API runs as compiled JavaScript, like the production image");
   await run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]);
@@ -555,8 +611,8 @@ async function main(): Promise<void> {
   }
 
   const table = [
-    "| scenario | server | req/s | p50 (ms) | p99 (ms) | ratio to baseline | server RSS (MB) | server CPU per request (ms) | budget |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    "| scenario | server | req/s | p50 (ms) | p99 (ms) | ratio to baseline | server RSS (MB) | server CPU per request (ms) | database CPU per request (ms) | budget |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   let allMet = true;
   for (const { scenario, result } of rows) {
@@ -573,10 +629,10 @@ async function main(): Promise<void> {
     allMet &&= misses.length === 0;
     const fmt = (r: Measured) => [r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99)];
     table.push(
-      `| ${scenario.name} | baseline (Fastify + pg) | ${fmt(result.baseline).join(" | ")} | 1.00 | ${result.baseline.rssMb.toFixed(0)} | ${result.baseline.cpuMsPerRequest.toFixed(2)} | |`,
+      `| ${scenario.name} | baseline (Fastify + pg) | ${fmt(result.baseline).join(" | ")} | 1.00 | ${result.baseline.rssMb.toFixed(0)} | ${result.baseline.cpuMsPerRequest.toFixed(2)} | ${dbCpu(result.baseline)} | |`,
     );
     table.push(
-      `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${budget}: ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`,
+      `| ${scenario.name} | API | ${fmt(result.api).join(" | ")} | ${ratio.toFixed(2)} | ${result.api.rssMb.toFixed(0)} | ${result.api.cpuMsPerRequest.toFixed(2)} | ${dbCpu(result.api)} | ${budget}: ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`,
     );
   }
   const tables = [table.join("\n")];
@@ -614,8 +670,8 @@ async function main(): Promise<void> {
 /** Ours, the baseline and Medusa side by side, with the goal of issue 22: ≥ 3× Medusa's req/s, p99 no worse. */
 function peerTable(rows: Row[]): string {
   const out = [
-    "| scenario | server | req/s | p50 (ms) | p99 (ms) | CPU per request (ms) | RSS (MB) | ours / Medusa | goal: ≥ 3×, p99 ≤ Medusa's |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    "| scenario | server | req/s | p50 (ms) | p99 (ms) | CPU per request (ms) | database CPU per request (ms) | RSS (MB) | ours / Medusa | goal: ≥ 3×, p99 ≤ Medusa's |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const { scenario, result } of rows) {
     const peerResult = result.medusa;
@@ -626,8 +682,8 @@ function peerTable(rows: Row[]): string {
     const misses = [answered && ratio < 3 ? "ratio" : "", answered && result.api.p99 > peerResult.p99 ? "p99" : ""].filter(Boolean);
     const cells = (r: Measured) =>
       r.total > 0
-        ? `${r.requestsPerSecond.toFixed(r.requestsPerSecond < 10 ? 1 : 0)} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.rssMb.toFixed(0)}`
-        : `0 | — | — | — | ${r.rssMb.toFixed(0)}`;
+        ? `${r.requestsPerSecond.toFixed(r.requestsPerSecond < 10 ? 1 : 0)} | ${r.p50} | ${r.p99} | ${r.cpuMsPerRequest.toFixed(2)} | ${dbCpu(r)} | ${r.rssMb.toFixed(0)}`
+        : `0 | — | — | — | — | ${r.rssMb.toFixed(0)}`;
     const errors = (r: Measured) => (r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : "");
     out.push(`| ${scenario.name} | baseline (Fastify + pg) | ${cells(result.baseline)} | | |`);
     out.push(`| ${scenario.name} | API | ${cells(result.api)} | ${answered ? `${ratio.toFixed(1)}×` : "—"} | ${misses.length ? `missed ${misses.join(", ")}` : "met"} |`);
