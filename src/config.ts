@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { PREPARED_STATEMENTS } from "./db/prepared.js";
 
 /**
  * The one place that reads the environment. `loadConfig(process.env)` parses it once, derives the
@@ -101,6 +102,7 @@ const envSchema = z
     DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
     DATABASE_POOL_SIZE: int(10, 1, 500),
     DATABASE_TRANSACTION_TIMEOUT: int(10_000, 1_000, 300_000),
+    DATABASE_PREPARED_STATEMENTS: int(PREPARED_STATEMENTS, 0, 10_000),
     EMBEDDED_PG_PORT: int(54329, 1, 65535),
     JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
     ACCESS_TOKEN_TTL: int(900, 60, 86_400),
@@ -216,7 +218,7 @@ export interface Config {
    * RSS (MB). 0: that check is off.
    */
   load: { maxInFlight: number; maxEventLoopDelay: number; maxHeapUsedMb: number; maxRssMb: number };
-  database: { url: string | undefined; poolSize: number; transactionTimeout: number; embeddedPort: number };
+  database: { url: string | undefined; poolSize: number; transactionTimeout: number; preparedStatements: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
   trustProxy: boolean;
@@ -279,7 +281,13 @@ export function loadConfig(env: Env): Readonly<Config> {
     dataDir: e.DATA_DIR,
     nodeId: e.NODE_ID ?? `${os.hostname()}:${e.DATA_DIR}`,
     load: { maxInFlight: e.LOAD_MAX_IN_FLIGHT, maxEventLoopDelay: e.LOAD_MAX_EVENT_LOOP_DELAY, maxHeapUsedMb: e.LOAD_MAX_HEAP_USED, maxRssMb: e.LOAD_MAX_RSS },
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, transactionTimeout: e.DATABASE_TRANSACTION_TIMEOUT, embeddedPort: e.EMBEDDED_PG_PORT },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      transactionTimeout: e.DATABASE_TRANSACTION_TIMEOUT,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+    },
     auth: { jwtSecret: e.JWT_SECRET, accessTokenTtl: e.ACCESS_TOKEN_TTL, refreshTokenTtl: e.REFRESH_TOKEN_TTL, cacheTtl: e.AUTH_CACHE_TTL },
     cors: { origins: e.CORS_ORIGINS },
     trustProxy: e.TRUST_PROXY,

@@ -45,7 +45,7 @@ export async function startRuntime(config: Readonly<Config>, logger: Logger = cr
   // With the embedded server the app connects as its own role, which row-level security applies
   // to; migrations, the job queue's schema and the worker stay with the owner (docs/tenancy.md).
   const appUrl = database.kind === "embedded" ? appRoleUrl(database.url) : database.url;
-  const db = createPrisma(appUrl, config.database.poolSize, config.database.transactionTimeout);
+  const db = createPrisma(appUrl, config.database.poolSize, config.database.transactionTimeout, { preparedStatements: config.database.preparedStatements });
   let rateLimitStore: RateLimitStore | undefined;
   try {
     const jwt = await resolveJwtSecret(config.auth.jwtSecret, config.dataDir);

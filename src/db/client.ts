@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
+import { PREPARED_STATEMENTS, prepareStatements } from "./prepared.js";
 import { currentScope, runInScope, scopeSettings, type Scope } from "./tenant.js";
 
 export type Db = PrismaClient;
@@ -29,7 +30,12 @@ export const POOL_IN_TRANSACTION = "pool used inside a transaction callback: pas
  * second one — enough of them in parallel drain the pool — and it sees none of the transaction's
  * writes. test/unit/transaction-pool.test.ts finds the same mistake statically.
  */
-export function createPrisma(connectionString: string, poolSize: number, transactionTimeoutMs = 10_000, options: { guardTransactions?: boolean } = {}): PrismaClient {
+export function createPrisma(
+  connectionString: string,
+  poolSize: number,
+  transactionTimeoutMs = 10_000,
+  options: { guardTransactions?: boolean /** Named statements kept per connection (src/db/prepared.ts); 0: none. */; preparedStatements?: number } = {},
+): PrismaClient {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -42,7 +48,7 @@ export function createPrisma(connectionString: string, poolSize: number, transac
     // costing more than the query on servers built with LLVM (the postgres:18 image).
     options: "-c jit=off",
   });
-  scopePool(pool);
+  scopePool(pool, options.preparedStatements ?? PREPARED_STATEMENTS);
   if (options.guardTransactions) guardPool(pool);
   // The pool is ours: $disconnect ends it.
   const adapter = oneQueryAtATimeInTransactions(new PrismaPg(pool, { disposeExternalPool: true }));
@@ -68,12 +74,13 @@ type ConnectCallback = (err: Error | undefined, client?: pg.PoolClient, done?: (
  * with one platform pays nothing. Plain `set_config`, outside any transaction: a transaction
  * always starts on a connection already set, and a rollback cannot undo the setting.
  */
-function scopePool(pool: pg.Pool): void {
+function scopePool(pool: pg.Pool, preparedStatements: number): void {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   (pool as { connect: unknown }).connect = (callback?: ConnectCallback) => {
     const settings = scopeSettings(currentScope());
     const wanted = settings.join("|");
     const ready = connect().then(async (client) => {
+      if (preparedStatements > 0) prepareStatements(client, preparedStatements);
       if (connectionSettings.get(client) !== wanted) {
         try {
           await client.query(SYNC_SETTINGS, [...settings]);

@@ -93,7 +93,10 @@ export async function createTestContext(
   // The app connects as the application role, so row-level security applies as in production
   // (docs/tenancy.md).
   // Tests run with the guard: a pool query inside a transaction callback fails loudly.
-  const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, { guardTransactions: true });
+  const appDb = createPrisma(appRoleUrl(database.url), config.database.poolSize, config.database.transactionTimeout, {
+    guardTransactions: true,
+    preparedStatements: config.database.preparedStatements,
+  });
   const db = systemScopedClient(appDb, database.url);
   const payments =
     typeof deps.payments === "function"

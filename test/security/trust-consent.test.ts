@@ -273,6 +273,185 @@ describe("a member who is not a buyer or seller does not handle a contract's mon
     expect(okContract(await call(null, "GET", `/contracts/${c.id}`)).total).toBe(c.total);
     expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
   });
+
+  /** A catalogue product of `seller` with stock, made by the key. */
+  async function stocked(seller: TestUser, quantity: number): Promise<Json> {
+    const product = await call(null, "POST", "/products", { user_id: seller.id, name: "Stool", price: 4_000, quantity });
+    expect(product.statusCode, product.body).toBe(201);
+    return product.json();
+  }
+  const stockOf = async (product: Json) => (await call(null, "GET", `/products/${product.id}`)).json().quantity as number;
+  const updatesOf = (contractId: string) => t.db.event.count({ where: { objectId: contractId, type: "contract.updated" } });
+
+  it("each money step on her own empty draft is refused one by one: another buyer, a seller's product, pins, fees — nothing changes, stock included", async () => {
+    const victim = await victimWithCard();
+    const product = await stocked(shop, 5);
+    const contractsOfMallory = () => t.db.contract.count({ where: { userId: mallory.id } });
+    const before = await contractsOfMallory();
+    // Creating with any of them is refused just the same.
+    for (const body of [
+      { buyers: [{ user_id: victim.id, dueAmount: 9_000 }] },
+      { items: [{ product_id: product.id, quantity: 2 }] },
+      { sellers: [{ user_id: shop.id }] },
+      { fees: [{ amount: 500 }] },
+    ]) {
+      failed(await call(mallory, "POST", "/contracts", body), 403, "not_contract_party");
+    }
+    expect(await contractsOfMallory()).toBe(before);
+    expect(await stockOf(product)).toBe(5);
+
+    const c = okContract(await call(mallory, "POST", "/contracts", { currency: "usd" }), 201);
+    for (const [method, url, payload] of [
+      ["POST", `/contracts/${c.id}/buyer`, { user_id: victim.id }],
+      ["POST", `/contracts/${c.id}/buyer`, { user_id: victim.id, dueAmount: 9_000 }],
+      ["POST", `/contracts/${c.id}/item`, { product_id: product.id, quantity: 2 }],
+      ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 10_000 }],
+      ["POST", `/contracts/${c.id}/seller`, { user_id: shop.id }],
+      ["POST", `/contracts/${c.id}/fee`, { amount: 500, description: "handling" }],
+      ["PUT", `/contracts/${c.id}`, { currency: "eur" }],
+      ["PUT", `/contracts/${c.id}`, { includeCandleFees: true, notes: "with fees" }],
+      ["PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }],
+    ] as const) {
+      failed(await call(mallory, method, url, payload), 403, "not_contract_party");
+      // Read back: the same contract to the field (its `updated` too), no hold on the product, no event.
+      expect(okContract(await call(mallory, "GET", `/contracts/${c.id}`)), `${method} ${url} ${JSON.stringify(payload)}`).toEqual(c);
+    }
+    expect(await stockOf(product)).toBe(5);
+    expect(await updatesOf(c.id)).toBe(0);
+    // Reading and deleting her own empty draft are not money: allowed.
+    okContract(await call(mallory, "DELETE", `/contracts/${c.id}`));
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("a draft the key made in her name: she cannot pin, unpin or remove any of its money", async () => {
+    const victim = await victimWithCard();
+    const other = await t.createUser(acme, "member");
+    const product = await stocked(shop, 5);
+    const c = okContract(
+      await call(null, "POST", "/contracts", {
+        user_id: mallory.id,
+        items: [
+          { product_id: product.id, quantity: 1 },
+          { user_id: shop.id, price: 6_000 },
+        ],
+        buyers: [{ user_id: victim.id, dueAmount: 5_000 }, { user_id: other.id }],
+        sellers: [{ user_id: (await t.createUser(acme, "member")).id }],
+        fees: [{ amount: 300 }],
+      }),
+      201,
+    );
+    expect(await stockOf(product)).toBe(4);
+    const fee = c.fees.find((f: Json) => f.type === "custom");
+    const idle = c.sellers.find((s: Json) => s.user_id !== shop.id);
+    for (const [method, url, payload, code] of [
+      ["PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 9_000 }, "not_contract_party"],
+      ["PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: null }, "not_contract_party"],
+      ["PUT", `/contracts/${c.id}/buyer/${other.id}/due`, { dueAmount: 100 }, "not_contract_party"],
+      ["DELETE", `/contracts/${c.id}/buyer/${other.id}`, undefined, "not_contract_party"],
+      ["DELETE", `/contracts/${c.id}/item/${c.items[0].id}`, undefined, "not_contract_party"],
+      ["DELETE", `/contracts/${c.id}/seller/${idle.user_id}`, undefined, "not_contract_party"],
+      ["PUT", `/contracts/${c.id}/seller/${shop.id}/owed`, { owedAmount: 100 }, "seller_pin_forbidden"],
+      ["POST", `/contracts/${c.id}/fee`, { amount: 100 }, "not_contract_party"],
+      ["PUT", `/contracts/${c.id}/fee/${fee.id}`, { amount: 9_000 }, "not_contract_party"],
+      ["DELETE", `/contracts/${c.id}/fee/${fee.id}`, undefined, "not_contract_party"],
+      ["PUT", `/contracts/${c.id}/fee_inclusion`, { includePlatformFees: true }, "not_contract_party"],
+    ] as const) {
+      failed(await call(mallory, method, url, payload), 403, code);
+      expect(okContract(await call(mallory, "GET", `/contracts/${c.id}`)), `${method} ${url} ${JSON.stringify(payload)}`).toEqual(c);
+    }
+    expect(await stockOf(product)).toBe(4);
+    expect(await updatesOf(c.id)).toBe(0);
+    // Its notes are hers to write, and the draft hers to delete (its stock goes back).
+    expect(okContract(await call(mallory, "PUT", `/contracts/${c.id}`, { notes: "not mine to price" })).total).toBe(c.total);
+    okContract(await call(mallory, "DELETE", `/contracts/${c.id}`));
+    expect(await stockOf(product)).toBe(5);
+    expect(await chargesOf(victim, c.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("in the same request, adding herself — as a buyer, or as the seller of her own product — makes it her deal", async () => {
+    const victim = await victimWithCard();
+    const product = await stocked(shop, 5);
+    // As a buyer, next to the victim, whose due she pins: accepted (settling it still needs the victim's consent).
+    const asBuyer = okContract(
+      await call(mallory, "POST", "/contracts", {
+        items: [{ product_id: product.id, quantity: 1 }],
+        buyers: [{ user_id: mallory.id }, { user_id: victim.id, dueAmount: 1_500 }],
+      }),
+      201,
+    );
+    expect(asBuyer.buyers.map((b: Json) => [b.user_id, b.amountDue])).toEqual([
+      [mallory.id, asBuyer.total - 1_500],
+      [victim.id, 1_500],
+    ]);
+    expect(await stockOf(product)).toBe(4);
+    failed(await call(mallory, "PUT", `/contracts/${asBuyer.id}/settle`), 409, "buyer_consent_required");
+    // As the seller: an item of her own product brings her in.
+    const own = await call(mallory, "POST", "/products", { name: "Mallory's mug", price: 2_000 });
+    expect(own.statusCode, own.body).toBe(201);
+    const asSeller = okContract(await call(mallory, "POST", "/contracts", { items: [{ product_id: own.json().id }], buyers: [{ user_id: victim.id }] }), 201);
+    expect(asSeller.sellers.map((s: Json) => s.user_id)).toEqual([mallory.id]);
+    // Step by step: the first step is herself, in one request; the rest follow.
+    const third = await t.createUser(acme, "member");
+    for (const first of [
+      { url: "buyer", payload: { user_id: mallory.id } },
+      { url: "seller", payload: { user_id: mallory.id } },
+      { url: "item", payload: { user_id: mallory.id, price: 2_500 } },
+    ]) {
+      const draft = okContract(await call(mallory, "POST", "/contracts", {}), 201);
+      okContract(await call(mallory, "POST", `/contracts/${draft.id}/${first.url}`, first.payload));
+      okContract(await call(mallory, "POST", `/contracts/${draft.id}/buyer`, { user_id: victim.id }));
+      okContract(await call(mallory, "POST", `/contracts/${draft.id}/buyer`, { user_id: third.id }));
+      okContract(await call(mallory, "POST", `/contracts/${draft.id}/item`, { user_id: shop.id, price: 5_000 }));
+      okContract(await call(mallory, "POST", `/contracts/${draft.id}/fee`, { amount: 200 }));
+      const pinned = okContract(await call(mallory, "PUT", `/contracts/${draft.id}/buyer/${victim.id}/due`, { dueAmount: 1_000 }));
+      expect(pinned.buyers.find((b: Json) => b.user_id === victim.id)).toMatchObject({ amountDue: 1_000 });
+    }
+    expect(await chargesOf(victim, asBuyer.id)).toEqual({ intents: [], transactions: 0 });
+  });
+
+  it("the key, an owner, an admin and an editor are not restricted: they build and reshape deals they are not in", async () => {
+    const victim = await victimWithCard();
+    const other = await t.createUser(acme, "member");
+    const product = await stocked(shop, 10);
+    const actors: [string, TestUser | null][] = [
+      ["key", null],
+      ["owner", await t.createUser(acme, "owner")],
+      ["admin", await t.createUser(acme, "admin")],
+      ["editor", await t.createUser(acme, "editor")],
+    ];
+    for (const [name, actor] of actors) {
+      const c = okContract(
+        await call(actor, "POST", "/contracts", {
+          items: [{ product_id: product.id }],
+          buyers: [{ user_id: victim.id, dueAmount: 3_000 }, { user_id: other.id }],
+          fees: [{ amount: 100 }],
+        }),
+        201,
+      );
+      expect(c.user_id, name).toBe(actor?.id ?? null);
+      const steps: [string, string, Json | undefined][] = [
+        ["PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: 2_000 }],
+        ["POST", `/contracts/${c.id}/item`, { user_id: shop.id, price: 1_000 }],
+        ["PUT", `/contracts/${c.id}/fee/${c.fees.find((f: Json) => f.type === "custom").id}`, { amount: 150 }],
+        ["PUT", `/contracts/${c.id}/fee_inclusion`, { feeInclusion: true }],
+        ["PUT", `/contracts/${c.id}`, { includeStripeFees: false }],
+        ["PUT", `/contracts/${c.id}/buyer/${victim.id}/due`, { dueAmount: null }],
+        ["DELETE", `/contracts/${c.id}/item/${c.items[0].id}`, undefined],
+        ["DELETE", `/contracts/${c.id}/buyer/${other.id}`, undefined],
+      ];
+      for (const [method, url, payload] of steps) okContract(await call(actor, method as "POST", url, payload));
+      const after = okContract(await call(actor, "GET", `/contracts/${c.id}`));
+      expect(
+        after.buyers.map((b: Json) => [b.user_id, b.amountDue]),
+        name,
+      ).toEqual([[victim.id, after.total]]);
+      expect(
+        after.items.map((i: Json) => [i.user_id, i.price]),
+        name,
+      ).toEqual([[shop.id, 1_000]]);
+    }
+    expect(await stockOf(product)).toBe(10);
+  });
 });
 
 // Subscriptions already charged only their subscriber before the fix: these attacks are pinned so it stays so.

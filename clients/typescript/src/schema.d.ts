@@ -1474,7 +1474,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract
-         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`.
+         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`. A member creating it with items, buyers, sellers or fees must be one of its buyers or sellers (themself in `buyers` or `sellers`, or an item of their own product), else 403 `not_contract_party` and nothing is created; an empty draft is anyone's.
          */
         post: operations["createContract"];
         delete?: never;
@@ -1574,7 +1574,7 @@ export interface paths {
         get: operations["retrieveContract"];
         /**
          * Modify a contract
-         * @description notes, due, currency, and the three include…Fees flags. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes. An editor may still change notes and due on a paid contract.
+         * @description notes, due, currency, and the three include…Fees flags. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes. Notes and due are not money: a creator outside the deal may change them. An editor may still change notes and due on a paid contract.
          */
         put: operations["modifyContract"];
         post?: never;
@@ -1599,7 +1599,7 @@ export interface paths {
         put?: never;
         /**
          * Add an item
-         * @description A catalogue product (`product_id`: its seller, name and effective price at `startDate` or now; its stock is held — 409 when short, 422 `stock_hold_limit` when a member would hold more than their share — until the contract's hold expires), or a custom line (`user_id` of the seller and `price`). The seller joins the sellers. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description A catalogue product (`product_id`: its seller, name and effective price at `startDate` or now; its stock is held — 409 when short, 422 `stock_hold_limit` when a member would hold more than their share — until the contract's hold expires), or a custom line (`user_id` of the seller and `price`). The seller joins the sellers. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         post: operations["addContractItem"];
         delete?: never;
@@ -1620,7 +1620,7 @@ export interface paths {
         post?: never;
         /**
          * Remove an item
-         * @description Its reserved stock goes back to the product. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description Its reserved stock goes back to the product. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         delete: operations["removeContractItem"];
         options?: never;
@@ -1639,7 +1639,7 @@ export interface paths {
         put?: never;
         /**
          * Add a buyer
-         * @description `{ user_id, dueAmount? }`; a user cannot be both a buyer and a seller (422 `buyer_is_seller`); 409 `buyer_exists`. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `{ user_id, dueAmount? }`; a user cannot be both a buyer and a seller (422 `buyer_is_seller`); 409 `buyer_exists`. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         post: operations["addContractBuyer"];
         delete?: never;
@@ -1658,7 +1658,7 @@ export interface paths {
         get?: never;
         /**
          * Pin (or unpin) what a buyer pays
-         * @description `:buyer_id` is the buyer's user id. `{ dueAmount }` in cents pins it; `null` unpins. The other buyers share the rest evenly. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `:buyer_id` is the buyer's user id. `{ dueAmount }` in cents pins it; `null` unpins. The other buyers share the rest evenly. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         put: operations["modifyContractBuyerDue"];
         post?: never;
@@ -1680,7 +1680,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a buyer
-         * @description `:buyer_id` is the buyer's user id. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `:buyer_id` is the buyer's user id. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         delete: operations["removeContractBuyer"];
         options?: never;
@@ -1699,7 +1699,7 @@ export interface paths {
         put?: never;
         /**
          * Add a seller
-         * @description `{ user_id, owedAmount? }`. Pinning what a seller is owed takes that seller, an editor or the key (403). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `{ user_id, owedAmount? }`. Pinning what a seller is owed takes that seller, an editor or the key (403). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         post: operations["addContractSeller"];
         delete?: never;
@@ -1718,7 +1718,7 @@ export interface paths {
         get?: never;
         /**
          * Pin (or unpin) what a seller is paid
-         * @description `:seller_id` is the seller's user id. `{ owedAmount }` in cents pins it; `null` unpins. The other sellers share the rest in proportion to their items. That seller, an editor or the key (403). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `:seller_id` is the seller's user id. `{ owedAmount }` in cents pins it; `null` unpins. The other sellers share the rest in proportion to their items. That seller, an editor or the key (403). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         put: operations["modifyContractSellerOwed"];
         post?: never;
@@ -1740,7 +1740,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a seller
-         * @description `:seller_id` is the seller's user id; 409 `seller_has_items` while they sell items of the contract. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `:seller_id` is the seller's user id; 409 `seller_has_items` while they sell items of the contract. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         delete: operations["removeContractSeller"];
         options?: never;
@@ -1759,7 +1759,7 @@ export interface paths {
         put?: never;
         /**
          * Add a custom fee
-         * @description `{ amount, description?, payer? }`: the platform keeps it; `payer: "buyers"` (default) adds it on top, `"sellers"` deducts it from them (an editor or the key only). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `{ amount, description?, payer? }`: the platform keeps it; `payer: "buyers"` (default) adds it on top, `"sellers"` deducts it from them (an editor or the key only). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         post: operations["addContractFee"];
         delete?: never;
@@ -1778,13 +1778,13 @@ export interface paths {
         get?: never;
         /**
          * Modify a custom fee
-         * @description Computed fees (`stripe:cc`, `candle:base`, `platform:base`) follow the rates and cannot be changed (422 `fee_not_custom`). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description Computed fees (`stripe:cc`, `candle:base`, `platform:base`) follow the rates and cannot be changed (422 `fee_not_custom`). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         put: operations["modifyContractFee"];
         post?: never;
         /**
          * Remove a custom fee
-         * @description Computed fees cannot be removed (422 `fee_not_custom`). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description Computed fees cannot be removed (422 `fee_not_custom`). Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         delete: operations["removeContractFee"];
         options?: never;
@@ -1802,7 +1802,7 @@ export interface paths {
         get?: never;
         /**
          * Choose who bears the fees
-         * @description `{ feeInclusion }` (the SDK's switch: true puts the Stripe, Candle and platform fees on the buyers, false on the sellers) and/or the three include…Fees flags, which win over it. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description `{ feeInclusion }` (the SDK's switch: true puts the Stripe, Candle and platform fees on the buyers, false on the sellers) and/or the three include…Fees flags, which win over it. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         put: operations["setContractFeeInclusion"];
         post?: never;

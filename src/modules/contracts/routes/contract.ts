@@ -33,7 +33,7 @@ export function contractRoutes(app: ContractsApp, { contracts }: ContractsRoutes
         operationId: "modifyContract",
         tags,
         summary: "Modify a contract",
-        description: `notes, due, currency, and the three include…Fees flags. ${CHANGE} An editor may still change notes and due on a paid contract.`,
+        description: `notes, due, currency, and the three include…Fees flags. ${CHANGE} Notes and due are not money: a creator outside the deal may change them. An editor may still change notes and due on a paid contract.`,
         params: contractParams,
         body: modifyContractBody,
         response: { 200: contractSchema, ...errors(400, 401, 403, 404, 409, 422) },

@@ -14,7 +14,8 @@ export function createRoutes(app: ContractsApp, { contracts }: ContractsRoutesDe
         summary: "Create a contract",
         description:
           "Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. " +
-          "An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`.",
+          "An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`. " +
+          "A member creating it with items, buyers, sellers or fees must be one of its buyers or sellers (themself in `buyers` or `sellers`, or an item of their own product), else 403 `not_contract_party` and nothing is created; an empty draft is anyone's.",
         body: createContractBody,
         response: { 201: contractSchema, ...errors(400, 401, 403, 404, 409, 422) },
       },

@@ -20,4 +20,5 @@ export const self = { auth: { user: true } } as const;
 export const CHANGE =
   "Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). " +
   "The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). " +
+  "A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. " +
   "422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.";
