@@ -35,7 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(observability, { metrics });
 
   const services = await createServices(deps, app.log, metrics);
-  const tasks = instrumentTasks(createTasks(db, services, deps.config), metrics);
+  const tasks = instrumentTasks(createTasks(db, services, deps.config, deps.jwtSecret), metrics);
   const { platforms, users, erasure, products, tokens, mailer, payments, transactions, contracts, settlement, subscriptions, billing } = services;
   app.decorate("services", {
     platforms,

@@ -38,6 +38,8 @@ export interface ProductRow {
   currency: string;
   cycle: string | null;
   use_seasonal_prices: boolean;
+  admin_status: string;
+  rejection_reason: string | null;
   created: string | Date;
   updated: string | Date;
   seasons: SeasonJson[] | null;
@@ -70,6 +72,8 @@ export function toProduct(row: ProductRow, now: number) {
     useSeasonalPrices: row.use_seasonal_prices,
     effectivePrice: season?.price ?? row.price,
     seasonalPrices: seasons,
+    adminStatus: row.admin_status,
+    rejectionReason: row.rejection_reason,
     created: apiDate(row.created),
     updated: apiDate(row.updated),
   };
@@ -78,22 +82,23 @@ export function toProduct(row: ProductRow, now: number) {
 export const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
                   FROM seasonal_prices s WHERE s.product_id = %.id)`;
 export const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
-                 %.archived, %.category, %.subcategory, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.created, %.updated`;
+                 %.archived, %.category, %.subcategory, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.admin_status, %.rejection_reason,
+                 %.created, %.updated`;
 export const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
 
 const PAGE_SQL = `
   SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
          (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
-            SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
+            SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL AND c.admin_status = 'published'
          ) v) AS variants
   FROM products p
-  WHERE p.platform_id = $1 AND p.mode = 'test' AND p.category = ANY($2) AND p.parent_product_id IS NULL AND p.archived IS NULL
+  WHERE p.platform_id = $1 AND p.mode = 'test' AND p.category = ANY($2) AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
   ORDER BY p.price DESC, p.id DESC
   LIMIT $3 OFFSET $4`;
 
 const COUNT_SQL = `
   SELECT count(*)::int AS total FROM products p
-  WHERE p.platform_id = $1 AND p.mode = 'test' AND p.category = ANY($2) AND p.parent_product_id IS NULL AND p.archived IS NULL`;
+  WHERE p.platform_id = $1 AND p.mode = 'test' AND p.category = ANY($2) AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'`;
 
 export const listProducts: Scenario = {
   name: "list-products",

@@ -4,6 +4,7 @@ import { sweepSimulatorIdempotencyKeys } from "../adapters/payments/offline.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { asSystem } from "../db/tenant.js";
+import { isSealed, unseal } from "../lib/sealed.js";
 import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
@@ -13,11 +14,12 @@ import { sweepIdempotencyRecords } from "../plugins/idempotency.js";
 import type { Services } from "./services.js";
 
 /** The background jobs' handlers, by name (src/jobs/worker.ts schedules the periodic ones). */
-export function createTasks(db: Db, s: Services, config: Readonly<Config>): TaskList {
+export function createTasks(db: Db, s: Services, config: Readonly<Config>, secret: string): TaskList {
   const { clock } = s;
   const handlers: TaskList = {
     "send-email": async (payload) => {
-      await s.mailer.send(payload as EmailMessage);
+      // Emails carrying a code are queued sealed (src/lib/sealed.ts).
+      await s.mailer.send((isSealed(payload) ? unseal(secret, payload) : payload) as EmailMessage);
     },
     "erase-due-users": async () => {
       while ((await s.erasure.eraseDueUsers(100)) === 100);

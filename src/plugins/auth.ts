@@ -25,8 +25,8 @@ export interface AuthContext {
   mode: Mode;
   via: "api_key" | "user";
   apiKeyId: string | null;
-  /** The signed-in user, when a user token was sent. */
-  user: { id: string; role: Role } | null;
+  /** The signed-in user, when a user token was sent, and the session (sign-in) the token belongs to. */
+  user: { id: string; role: Role; sessionId: string } | null;
   /** The rights this request acts with. */
   role: Role;
   /** The request's id, recorded on the events its changes cause. */
@@ -180,7 +180,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       mode: platform.mode,
       via: key ? "api_key" : "user",
       apiKeyId: key?.apiKeyId ?? null,
-      user: user ? { id: user.userId, role: user.role } : null,
+      user: user ? { id: user.userId, role: user.role, sessionId: user.sessionId } : null,
       role: key ? "owner" : user!.role,
       requestId: request.id,
     };
@@ -196,8 +196,8 @@ export function requireAuth(request: FastifyRequest): AuthContext {
 }
 
 /** The signed-in user on an `/auth` route. */
-export function requireUser(request: FastifyRequest): AuthContext & { user: { id: string; role: Role } } {
+export function requireUser(request: FastifyRequest): AuthContext & { user: NonNullable<AuthContext["user"]> } {
   const auth = requireAuth(request);
   if (!auth.user) throw new AuthenticationError("user_token_required", "This route needs a user token.");
-  return auth as AuthContext & { user: { id: string; role: Role } };
+  return auth as AuthContext & { user: NonNullable<AuthContext["user"]> };
 }

@@ -113,6 +113,10 @@ export async function createConsoleWorld(): Promise<ConsoleWorld> {
   await call("POST", `/v1/contracts/${open.id}/send`);
   await call("POST", "/v1/contracts", { user_id: owner.id, buyers: [{ user_id: other.id }], items: [{ user_id: seller.id, price: 9900, description: "Canoe lessons" }] });
 
+  // Listing review on from here: the seller's next listings wait in the moderation queue.
+  await call("PUT", `/v1/platforms/${platform.id}`, { requireListingReview: true });
+  for (const name of ["Canoe paddle", "Fishing rod", "Camp stove"]) await call("POST", "/v1/products", { name, price: 1500, category: "Gear" }, bearer(seller.token));
+
   for (const [email, person] of [
     ["early@example.com", "Early Bird"],
     ["second@example.com", "Second Comer"],

@@ -211,6 +211,37 @@ describe("an owner's journeys", () => {
     await page.getByRole("figure").filter({ hasText: "Top sellers" }).getByText("sam@lakeside.test").waitFor();
   });
 
+  it("reviews listings: filters the pending ones, approves one, rejects one with a reason", async () => {
+    await go("Products", "Products");
+    await page.getByLabel("Review", { exact: true }).selectOption("pending");
+    await page.getByRole("button", { name: "Search" }).click();
+    const queue = page.getByRole("region", { name: "Products (3)" });
+    await queue.getByText("Canoe paddle").waitFor();
+    await queue.getByRole("button", { name: "Approve Canoe paddle" }).click();
+    await page.getByText("Canoe paddle approved: published.").waitFor();
+    await page.getByLabel("Reason to reject Fishing rod").fill("Show the reel in the photo.");
+    await page.getByRole("button", { name: "Reject Fishing rod" }).click();
+    await page.getByText("Fishing rod rejected.").waitFor();
+    // The queue is drawn again from the API: one listing is left in it.
+    await page.getByRole("region", { name: "Products (1)" }).getByText("Camp stove").waitFor();
+    const [paddle, rod] = await Promise.all(
+      ["Canoe paddle", "Fishing rod"].map(
+        async (name) => (await api("GET", `/v1/products?search=${encodeURIComponent(name)}&filter[adminStatus]=published,rejected`)).json().data[0],
+      ),
+    );
+    expect(paddle.adminStatus).toBe("published");
+    expect(rod).toMatchObject({ adminStatus: "rejected", rejectionReason: "Show the reel in the photo." });
+    await page.getByLabel("Review", { exact: true }).selectOption("rejected");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("region", { name: "Products (1)" }).getByText("Show the reel in the photo.").waitFor();
+    const types = (await api("GET", `/v1/events?filter[object_id]=${rod.id}`)).json().data.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["product.submitted", "product.rejected"]));
+    // Back to every state, for the pages after this one.
+    await page.getByLabel("Review", { exact: true }).selectOption("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("region", { name: /^Products \(\d+\)$/ }).waitFor();
+  });
+
   it("manages the waitlist and API keys", async () => {
     await go("Waitlist", "Waitlist");
     const row = page.locator("tr", { hasText: "early@example.com" });

@@ -340,3 +340,53 @@ describe("the dev outbox (no SMTP_URL)", () => {
     }
   });
 });
+
+describe("POST /v1/auth/session/revoke (sign-out)", () => {
+  const signOut = (token: string, headers: Record<string, string> = {}) =>
+    t.request({ method: "POST", url: "/v1/auth/session/revoke", headers: { ...bearer(token), "content-type": "application/json", ...headers } });
+  const me = (token: string) => t.request({ method: "GET", url: "/v1/users/auth", headers: bearer(token) });
+  const refresh = (refreshToken: string) => t.request({ method: "POST", url: "/v1/auth/session/refresh", payload: { refreshToken } });
+
+  it("ends this session only: its access and refresh tokens are refused, the same user's other sign-in keeps working", async () => {
+    const email = freshEmail();
+    const phone = await signIn(email);
+    const laptop = await signIn(email);
+    expect((await me(phone.token)).statusCode).toBe(200);
+
+    const out = await signOut(phone.token);
+    expect(out.statusCode, out.body).toBe(200);
+    expect(out.json()).toEqual({ revoked: true });
+
+    expect((await me(phone.token)).statusCode).toBe(401);
+    const refused = await refresh(phone.refreshToken);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().error.code).toBe("refresh_token_revoked");
+    // The token is spent: signing out again with it is refused like any other request.
+    expect((await signOut(phone.token)).statusCode).toBe(401);
+
+    expect((await me(laptop.token)).statusCode).toBe(200);
+    expect((await refresh(laptop.refreshToken)).statusCode).toBe(200);
+  });
+
+  it("reaches another node that had the session cached", async () => {
+    const nodeB = await createTestContext({ AUTH_CACHE_TTL: "300" }, { sharedDatabaseUrl: t.databaseUrl });
+    try {
+      const session = await signIn(freshEmail());
+      const onB = () => nodeB.request({ method: "GET", url: "/v1/users/auth", headers: bearer(session.token) });
+      expect((await onB()).statusCode).toBe(200);
+      expect((await signOut(session.token)).statusCode).toBe(200);
+      // Node B hears the revocation (LISTEN/NOTIFY) and drops its cached session.
+      await expect.poll(async () => (await onB()).statusCode, { timeout: 20_000, interval: 100 }).toBe(401);
+    } finally {
+      await nodeB.close();
+    }
+  });
+
+  it("needs a user's token: the platform key alone is 401, and one user cannot end another's session", async () => {
+    expect((await t.request({ method: "POST", url: "/v1/auth/session/revoke", headers: bearer(acme.apiKey) })).statusCode).toBe(401);
+    const victim = await signIn(freshEmail());
+    const attacker = await signIn(freshEmail());
+    expect((await signOut(attacker.token)).statusCode).toBe(200);
+    expect((await me(victim.token)).statusCode).toBe(200);
+  });
+});

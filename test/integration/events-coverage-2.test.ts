@@ -179,6 +179,28 @@ describe("products", () => {
     expect(await typesAbout(p.id)).toEqual(["product.created", "product.archived", "product.unarchived"]);
   });
 
+  it("product.submitted / .approved / .rejected with the product after the change; a refused transition records nothing", async () => {
+    const seller = await t.createUser(acme);
+    const review = (on: boolean) => t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { requireListingReview: on } });
+    expect((await review(true)).statusCode).toBe(200);
+    try {
+      const draft = await product(seller, { draft: true });
+      const submitted = await act(seller, "PUT", `/${draft.id}/submit`);
+      expect((await expectOnlyEventOf(submitted, "product.submitted")).data.object.adminStatus).toBe("pending");
+      const rejected = await act("key", "PUT", `/${draft.id}/reject`, { reason: "Blurry photo" });
+      expect((await expectOnlyEventOf(rejected, "product.rejected")).data.object).toMatchObject({ adminStatus: "rejected", rejectionReason: "Blurry photo" });
+      const refused = await act("key", "PUT", `/${draft.id}/approve`);
+      expect(refused.statusCode).toBe(409);
+      expect(await eventsOf(refused)).toEqual([]);
+      await act(seller, "PUT", `/${draft.id}/submit`);
+      const approved = await act("key", "PUT", `/${draft.id}/approve`);
+      expect((await expectOnlyEventOf(approved, "product.approved")).data.object.adminStatus).toBe("published");
+      expect(await typesAbout(draft.id)).toEqual(["product.created", "product.submitted", "product.rejected", "product.submitted", "product.approved"]);
+    } finally {
+      expect((await review(false)).statusCode).toBe(200);
+    }
+  });
+
   it("product.price_added / .price_removed with the product after the change", async () => {
     const seller = await t.createUser(acme);
     const p = await product(seller, { useSeasonalPrices: true });
@@ -497,7 +519,7 @@ describe("event types", () => {
     const all = (await t.db.event.findMany({ select: { type: true }, distinct: ["type"] })).map((e) => e.type);
     for (const type of all) expect(EVENT_TYPES).toContain(type);
     const ours = EVENT_TYPES.filter((type) => type.startsWith("product.") || type.startsWith("cart."));
-    expect(ours).toHaveLength(11);
+    expect(ours).toHaveLength(14);
     for (const type of ours) expect(all).toContain(type);
   });
 });

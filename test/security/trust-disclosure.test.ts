@@ -159,6 +159,31 @@ describe("secrets never reach the logs or other users of the machine", () => {
   });
 });
 
+describe("codes are not readable in the database while their email waits to be sent", () => {
+  it("a sign-in code's and an email-change code's emails are queued sealed: the job rows hold no code, address or subject", async () => {
+    // No worker runs in this context, so the jobs stay queued as they were written.
+    const email = "queued-code@example.com";
+    expect((await t.request({ method: "POST", url: "/v1/auth/otp/email", headers: { api_key: acme.apiKey, mode: "test" }, payload: { email } })).statusCode).toBe(200);
+    const admin = await t.createUser(acme, "admin");
+    const member = await t.createUser(acme, "member");
+    const moved = await t.request({ method: "PUT", url: `/v1/users/${member.id}`, headers: bearer(admin.token), payload: { email: "moved-code@example.com" } });
+    expect(moved.statusCode, moved.body).toBe(200);
+
+    const jobs = await t.db.$queryRawUnsafe<Array<{ payload: Record<string, unknown> }>>(
+      "SELECT payload FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks k ON k.id = j.task_id WHERE k.identifier = 'send-email'",
+    );
+    const text = JSON.stringify(jobs);
+    // The two code emails are sealed; the old address's notice of the change carries no secret and stays readable.
+    const sealed = jobs.filter((j) => typeof j.payload.sealed === "string");
+    expect(sealed).toHaveLength(2);
+    for (const { payload } of sealed) expect(Object.keys(payload)).toEqual(["sealed"]);
+    for (const { payload } of sealed) expect(Buffer.from(payload.sealed as string, "base64").toString("latin1")).not.toMatch(/queued-code@|moved-code@|sign-in|confirm/);
+    // Nowhere a code: the notice to the old address names the new one, never the code sent there.
+    expect(text).not.toMatch(/sign-in code/i);
+    expect(text).not.toMatch(/\b\d{6}\b/);
+  });
+});
+
 describe("uploaded media cannot be turned into a page on our origin", () => {
   it("a GIF with a script in it is served with nosniff", async () => {
     const polyglot = Buffer.concat([GIF_1PX, Buffer.from("<script>alert(document.domain)</script>")]);

@@ -97,6 +97,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/session/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out: end the session of this token
+         * @description The signed-in user's token. Revokes the session the access token belongs to (the sign-in and its refresh tokens): its refresh token is refused (401 `refresh_token_revoked`) and so are its access tokens, from their next request on any node. Other sessions of the user stay signed in. The token is then no longer valid: a second sign-out with it answers 401.
+         */
+        post: operations["signOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/platforms": {
         parameters: {
             query?: never;
@@ -1139,13 +1159,13 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. The price range and `sort=price` use the base `price`.
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`.
          */
         get: operations["listProducts"];
         put?: never;
         /**
          * Create a product
-         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. A suspended seller lists nothing new: 409 `seller_suspended`.
+         * @description The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. A suspended seller lists nothing new: 409 `seller_suspended`. The listing is `published` at once, unless the platform requires review (`requireListingReview`: then `pending`, with `product.submitted`) or `draft` is sent.
          */
         post: operations["createProduct"];
         delete?: never;
@@ -1201,11 +1221,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Retrieve a product */
+        /**
+         * Retrieve a product
+         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else.
+         */
         get: operations["retrieveProduct"];
         /**
          * Modify a product (only the fields sent)
-         * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it.
+         * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it. When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.
          */
         put: operations["modifyProduct"];
         post?: never;
@@ -1218,7 +1241,7 @@ export interface paths {
         head?: never;
         /**
          * Modify a product (only the fields sent)
-         * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it.
+         * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it. When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.
          */
         patch: operations["patchProduct"];
         trace?: never;
@@ -1297,6 +1320,66 @@ export interface paths {
          * @description A platform key, an editor (or above), or the member who sells the product.
          */
         post: operations["unarchiveProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Submit a draft or rejected listing for review
+         * @description A platform key, an editor (or above), or the member who sells the product. A `draft` or `rejected` listing becomes `pending` when the platform requires review (`requireListingReview`), else `published` at once; its `rejectionReason` is cleared and `product.submitted` recorded. Any other state: 409 `listing_status_conflict` naming it.
+         */
+        put: operations["submitProduct"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Approve a listing pending review: it is published
+         * @description The key, or an admin or owner who outranks the seller (owners review owners); never the seller themself (403 `listing_review_forbidden`). A parent's variants in the same state move with it. Only a `pending` listing (else 409 `listing_status_conflict` naming its state). Records `product.approved` and emails the seller.
+         */
+        put: operations["approveProduct"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Reject a listing pending review, or take down a published one, with a reason
+         * @description The key, or an admin or owner who outranks the seller (owners review owners); never the seller themself (403 `listing_review_forbidden`). A parent's variants in the same state move with it. A `pending` or `published` listing (else 409 `listing_status_conflict` naming its state) becomes `rejected` with `rejectionReason`. Records `product.rejected` and emails the seller the reason.
+         */
+        put: operations["rejectProduct"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2419,7 +2502,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2488,7 +2571,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2503,6 +2586,10 @@ export interface components {
             request_id: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
+        };
+        SignedOut: {
+            /** @constant */
+            revoked: true;
         };
         OtpRequested: {
             /** @constant */
@@ -2538,6 +2625,8 @@ export interface components {
             activeSubscription: string | null;
             domains: string[];
             waitlistEnabled: boolean;
+            /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
+            requireListingReview: boolean;
             currency: string;
         };
         Membership: {
@@ -2566,6 +2655,8 @@ export interface components {
             activeSubscription: string | null;
             domains: string[];
             waitlistEnabled: boolean;
+            /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
+            requireListingReview: boolean;
             currency: string;
             membership: components["schemas"]["Membership"];
         };
@@ -2919,6 +3010,13 @@ export interface components {
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
+            /**
+             * @description Review state: `published` listings are seen and bought by everyone; a `draft`, one `pending` review or one `rejected` only by its seller and the admins, owners and key
+             * @enum {string}
+             */
+            adminStatus: "draft" | "pending" | "published" | "rejected";
+            /** @description Why a reviewer rejected the listing (while `rejected`) */
+            rejectionReason: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -2957,6 +3055,13 @@ export interface components {
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
+            /**
+             * @description Review state: `published` listings are seen and bought by everyone; a `draft`, one `pending` review or one `rejected` only by its seller and the admins, owners and key
+             * @enum {string}
+             */
+            adminStatus: "draft" | "pending" | "published" | "rejected";
+            /** @description Why a reviewer rejected the listing (while `rejected`) */
+            rejectionReason: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4028,6 +4133,74 @@ export interface operations {
             };
         };
     };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "revoked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     retrievePlatform: {
         parameters: {
             query?: never;
@@ -4062,6 +4235,7 @@ export interface operations {
                      *         "shop.example.com"
                      *       ],
                      *       "waitlistEnabled": true,
+                     *       "requireListingReview": true,
                      *       "currency": "usd"
                      *     }
                      */
@@ -4126,6 +4300,7 @@ export interface operations {
                      *         "shop.example.com"
                      *       ],
                      *       "waitlistEnabled": true,
+                     *       "requireListingReview": true,
                      *       "currency": "usd"
                      *     }
                      */
@@ -4179,6 +4354,7 @@ export interface operations {
                  *         "shop.example.com"
                  *       ],
                  *       "waitlistEnabled": true,
+                 *       "requireListingReview": true,
                  *       "currency": "usd"
                  *     }
                  */
@@ -4192,6 +4368,8 @@ export interface operations {
                     /** @description Replaces the platform's domains */
                     domains?: string[];
                     waitlistEnabled?: boolean;
+                    /** @description Listings wait for review before they are published (docs/api/products.md, Moderation) */
+                    requireListingReview?: boolean;
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
                 };
@@ -4223,6 +4401,7 @@ export interface operations {
                      *         "shop.example.com"
                      *       ],
                      *       "waitlistEnabled": true,
+                     *       "requireListingReview": true,
                      *       "currency": "usd"
                      *     }
                      */
@@ -4377,6 +4556,7 @@ export interface operations {
                      *         "shop.example.com"
                      *       ],
                      *       "waitlistEnabled": true,
+                     *       "requireListingReview": true,
                      *       "currency": "usd"
                      *     }
                      */
@@ -4539,6 +4719,7 @@ export interface operations {
                      *         "shop.example.com"
                      *       ],
                      *       "waitlistEnabled": true,
+                     *       "requireListingReview": true,
                      *       "currency": "usd",
                      *       "membership": {
                      *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -13756,8 +13937,10 @@ export interface operations {
                 /** @description Sellers */
                 "filter[user_id]"?: string | string[];
                 "filter[isEnabled]"?: "true" | "false";
-                /** @description true: only archived products; default false: only those not archived */
-                "filter[archived]"?: "true" | "false";
+                /** @description true: only archived products; all: archived and not archived together; default false: only those not archived */
+                "filter[archived]"?: "true" | "false" | "all";
+                /** @description Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published` */
+                "filter[adminStatus]"?: string | string[];
                 "filter[type]"?: string | string[];
                 /** @description Base price at least this many cents */
                 "filter[price][gte]"?: number;
@@ -13815,6 +13998,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -13843,6 +14028,8 @@ export interface operations {
                      *               "useSeasonalPrices": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
+                     *               "adminStatus": "draft",
+                     *               "rejectionReason": "rejection reason",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -13939,7 +14126,8 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "draft": true
                  *     }
                  */
                 "application/json": {
@@ -13964,6 +14152,8 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
+                    draft?: boolean;
                 };
             };
         };
@@ -14007,6 +14197,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -14042,6 +14234,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -14185,8 +14379,10 @@ export interface operations {
                 /** @description Sellers */
                 "filter[user_id]"?: string | string[];
                 "filter[isEnabled]"?: "true" | "false";
-                /** @description true: only archived products; default false: only those not archived */
-                "filter[archived]"?: "true" | "false";
+                /** @description true: only archived products; all: archived and not archived together; default false: only those not archived */
+                "filter[archived]"?: "true" | "false" | "all";
+                /** @description Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published` */
+                "filter[adminStatus]"?: string | string[];
                 "filter[type]"?: string | string[];
                 /** @description Base price at least this many cents */
                 "filter[price][gte]"?: number;
@@ -14250,6 +14446,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -14278,6 +14476,8 @@ export interface operations {
                      *               "useSeasonalPrices": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
+                     *               "adminStatus": "draft",
+                     *               "rejectionReason": "rejection reason",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -14478,6 +14678,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -14513,6 +14715,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -14682,6 +14886,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -14717,6 +14923,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -14882,6 +15090,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -14917,6 +15127,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15124,6 +15336,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15159,6 +15373,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15324,6 +15540,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15359,6 +15577,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15505,6 +15725,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15540,6 +15762,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15686,6 +15910,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15721,6 +15947,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15867,6 +16095,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15902,6 +16132,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15980,6 +16212,625 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submitProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rejectProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why: shown to the seller (`rejectionReason`) and emailed to them */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -16171,6 +17022,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16206,6 +17059,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16396,6 +17251,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16431,6 +17288,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16582,6 +17441,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16617,6 +17478,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16900,6 +17763,8 @@ export interface operations {
                      *           "price": 2500
                      *         }
                      *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16935,6 +17800,8 @@ export interface operations {
                      *               "price": 2500
                      *             }
                      *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26506,7 +27373,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -26748,7 +27615,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

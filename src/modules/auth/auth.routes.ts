@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { AuthenticationError, ValidationError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
+import { noBody } from "../../lib/schemas.js";
+import { requireUser } from "../../plugins/auth.js";
 import type { RateLimiter } from "../../plugins/rate-limit.js";
 import type { PlatformsService } from "../platforms/index.js";
 import { toUserResponse } from "../users/index.js";
-import { otpRequestedSchema, refreshBody, requestOtpBody, sessionSchema, verifyOtpBody } from "./auth.schemas.js";
+import { otpRequestedSchema, refreshBody, requestOtpBody, sessionSchema, signedOutSchema, verifyOtpBody } from "./auth.schemas.js";
 import type { OtpService } from "./otp.service.js";
 import type { Session, SessionsService } from "./sessions.service.js";
 
@@ -103,6 +105,27 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
         throw err;
       });
       return toSessionResponse(session);
+    },
+  );
+
+  app.post(
+    "/auth/session/revoke",
+    {
+      schema: {
+        operationId: "signOut",
+        tags,
+        summary: "Sign out: end the session of this token",
+        description:
+          "The signed-in user's token. Revokes the session the access token belongs to (the sign-in and its refresh tokens): its refresh token is refused (401 `refresh_token_revoked`) and so are its access tokens, from their next request on any node. Other sessions of the user stay signed in. The token is then no longer valid: a second sign-out with it answers 401.",
+        body: noBody,
+        response: { 200: signedOutSchema, ...errors(400, 401) },
+      },
+      config: { auth: { user: true } },
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      await sessions.signOut(auth.user.id, auth.user.sessionId);
+      return { revoked: true as const };
     },
   );
 };

@@ -19,6 +19,8 @@ export const verifyOtpBody = z
 
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
 
+export const signedOutSchema = z.object({ revoked: z.literal(true) }).meta({ id: "SignedOut" });
+
 export const otpRequestedSchema = z.object({ sent: z.literal(true), expiresIn: z.number().int().describe("Seconds the code stays valid") }).meta({ id: "OtpRequested" });
 
 export const sessionSchema = z

@@ -4,6 +4,7 @@ import type { Platform } from "../../generated/prisma/client.js";
 import { safeEqual } from "../../lib/crypto.js";
 import { AppError, AuthenticationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
+import { seal } from "../../lib/sealed.js";
 import type { Clock } from "../../lib/time.js";
 import { enqueue } from "../../jobs/queue.js";
 import type { UsersService } from "../users/index.js";
@@ -67,9 +68,9 @@ export function createOtpService(deps: {
           await tx.otpCode.create({ data: { id, platformId: platform.id, mode: platform.mode, email, codeHash: codeHash(platform.id, email, code), expires, ip, created: now } });
         }
         const seconds = Math.max(1, Math.ceil((expires.getTime() - now.getTime()) / 1000));
-        // The code travels in the job until it is sent; a code is useless once expired, so
-        // retries stop well before then.
-        await enqueue(tx, "send-email", signInCodeEmail(email, codeOfId(id), platform.name, Math.ceil(seconds / 60)), { maxAttempts: 5 });
+        // The code travels in the job until it is sent, sealed (src/lib/sealed.ts); a code is
+        // useless once expired, so retries stop well before then.
+        await enqueue(tx, "send-email", seal(deps.secret, signInCodeEmail(email, codeOfId(id), platform.name, Math.ceil(seconds / 60))), { maxAttempts: 5 });
         return seconds;
       });
       return { expiresIn };

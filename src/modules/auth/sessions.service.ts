@@ -94,6 +94,17 @@ export function createSessionsService(deps: {
     },
 
     /**
+     * Signs a user out: the session (the sign-in and its rotations) is revoked, so its refresh
+     * token no longer refreshes and its access tokens are refused on their next request — at once
+     * on this node, and on the others when they hear the NOTIFY the revocation sends (a trigger on
+     * refresh_tokens). Signing out twice is not an error.
+     */
+    async signOut(userId: string, sessionId: string): Promise<void> {
+      await db.refreshToken.updateMany({ where: { familyId: sessionId, userId, revoked: null }, data: { revoked: clock.now() } });
+      deps.invalidate?.(`session:${sessionId}`);
+    },
+
+    /**
      * After a refresh revoked the session of `refreshToken` (reuse): this node forgets it at once, so
      * the very next request with one of its access tokens is refused; other nodes hear the NOTIFY
      * the revocation sent (a trigger on refresh_tokens).

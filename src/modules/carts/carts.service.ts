@@ -1,13 +1,13 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Product } from "../../generated/prisma/client.js";
-import type { ItemType, Mode } from "../../generated/prisma/enums.js";
+import type { ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
-import { effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
+import { assertPublished, effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**
@@ -43,8 +43,9 @@ export interface CartLineView {
     quantity: number | null;
     price: number;
     useSeasonalPrices: boolean;
+    adminStatus: ProductAdminStatus;
     seasonalPrices: Season[];
-    parent: { isEnabled: boolean; archived: Date | null } | null;
+    parent: { isEnabled: boolean; archived: Date | null; adminStatus: ProductAdminStatus } | null;
   };
 }
 
@@ -96,7 +97,7 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
         seasonStart: new Date(s.seasonStart),
         seasonEnd: new Date(s.seasonEnd),
       })),
-      parent: i.product.parent && { isEnabled: i.product.parent.isEnabled, archived: toDate(i.product.parent.archived) },
+      parent: i.product.parent && { isEnabled: i.product.parent.isEnabled, archived: toDate(i.product.parent.archived), adminStatus: i.product.parent.adminStatus },
     },
   }));
   return {
@@ -113,9 +114,9 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
 
-/** For sale: the item itself and, for a variant, its parent. */
-function forSale(p: Pick<Product, "isEnabled" | "archived" | "quantity">, parent: Pick<Product, "isEnabled" | "archived"> | null): boolean {
-  return isAvailableInStock(p) && (parent === null || (parent.isEnabled && parent.archived === null));
+/** For sale: the item itself and, for a variant, its parent (a listing sent back to review since it was added is not). */
+function forSale(p: Pick<Product, "isEnabled" | "archived" | "quantity" | "adminStatus">, parent: Pick<Product, "isEnabled" | "archived" | "adminStatus"> | null): boolean {
+  return isAvailableInStock(p) && p.adminStatus === "published" && (parent === null || (parent.isEnabled && parent.archived === null && parent.adminStatus === "published"));
 }
 
 export function toCartResponse(cart: CartView, now: Date) {
@@ -233,14 +234,18 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         // Contracts' expired stock holds go back first (before the share lock: releasing writes the product).
         for (const id of [productId, input.variant]) if (id !== undefined) await releaseExpiredHolds(tx, id, clock.now());
 
+        // A listing not published is not for sale: 404 to those who may not see it, 409 to the others.
         const product = await productForShare(tx, buyer, "product_id", productId);
+        assertPublished(buyer, product);
         let item = product;
         let parent: ProductForCart | null = null;
         if (input.variant !== undefined) {
           item = await productForShare(tx, buyer, "variant", input.variant, product.id);
+          assertPublished(buyer, item, "variant");
           parent = product;
         } else if (product.parentProductId !== null) {
           parent = await productForShare(tx, buyer, "product_id", product.parentProductId);
+          assertPublished(buyer, { ...product, parent });
         } else if (product.hasVariants) {
           throw new UnprocessableError("variant_required", `${product.id} comes in variants: say which one with \`variant\`.`, "variant");
         }

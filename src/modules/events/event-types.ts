@@ -67,6 +67,16 @@ export const EVENT_TYPE_LIST = {
     object: "product",
     description: "A product was deleted, with its seasonal prices; the object is the product as it was. Deleting a parent records one for each of its variants too.",
   },
+  "product.submitted": {
+    object: "product",
+    description:
+      "A listing was submitted for review (`adminStatus: pending`): created or edited while the platform requires review, or a draft or rejected listing submitted; published at once (`published`) when review is not required.",
+  },
+  "product.approved": { object: "product", description: "A reviewer approved a listing pending review: it is published (`adminStatus: published`)." },
+  "product.rejected": {
+    object: "product",
+    description: "A reviewer rejected a listing pending review, or took down a published one (`adminStatus: rejected`, `rejectionReason`).",
+  },
   "product.price_added": { object: "product", description: "A seasonal price was added; the object is the product after the change, its `seasonalPrices` holding the new one." },
   "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
   "cart.updated": {

@@ -15,6 +15,11 @@ export async function platformFeeBps(client: Db | Tx, id: string): Promise<numbe
   return (await client.platform.findUniqueOrThrow({ where: { id }, select: { platformFeeBps: true } })).platformFeeBps;
 }
 
+/** Whether the platform's new and edited listings wait for review (read where no request's platform is at hand). */
+export async function requiresListingReview(client: Db | Tx, id: string): Promise<boolean> {
+  return (await client.platform.findUniqueOrThrow({ where: { id }, select: { requireListingReview: true } })).requireListingReview;
+}
+
 /** How emails name the platform and link to it. */
 export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{ name: string; url: string | null }> {
   return client.platform.findUniqueOrThrow({ where: { id }, select: { name: true, url: true } });
@@ -29,7 +34,7 @@ export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{
 /** `JOIN platforms p ON p.id = <platformId>` and the platform's columns, to embed in a lookup's SQL (alias `p`). */
 export const platformJoin = (platformId: Prisma.Sql) => Prisma.sql`JOIN platforms p ON p.id = ${platformId}`;
 export const PLATFORM_COLUMNS = Prisma.raw(`p.id, p.mode::text AS mode, p.name, p.description, p.logo, p.url, p.platform_fee_bps, p.active_subscription,
-  p.waitlist_enabled, p.currency, p.created, p.updated`);
+  p.waitlist_enabled, p.require_listing_review, p.currency, p.created, p.updated`);
 
 export interface PlatformRow {
   id: string;
@@ -41,6 +46,7 @@ export interface PlatformRow {
   platform_fee_bps: number;
   active_subscription: string | null;
   waitlist_enabled: boolean;
+  require_listing_review: boolean;
   currency: string;
   created: Date;
   updated: Date;
@@ -57,6 +63,7 @@ export function toPlatform(row: PlatformRow): Platform {
     platformFeeBps: row.platform_fee_bps,
     activeSubscription: row.active_subscription,
     waitlistEnabled: row.waitlist_enabled,
+    requireListingReview: row.require_listing_review,
     currency: row.currency,
     created: row.created,
     updated: row.updated,

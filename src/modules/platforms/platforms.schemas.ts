@@ -16,6 +16,7 @@ export const platformSchema = z
     activeSubscription: z.string().nullable(),
     domains: z.array(z.string()),
     waitlistEnabled: z.boolean(),
+    requireListingReview: z.boolean().describe("New listings wait for an admin's review (`pending`) before members see them; off: they are published at once"),
     currency: z.string(),
   })
   .meta({ id: "Platform" });
@@ -55,6 +56,7 @@ export const updatePlatformBody = z
     logo: httpUrl.nullable().optional(),
     domains: z.array(domainName).max(20).optional().describe("Replaces the platform's domains"),
     waitlistEnabled: z.boolean().optional(),
+    requireListingReview: z.boolean().optional().describe("Listings wait for review before they are published (docs/api/products.md, Moderation)"),
     currency: currencyCode.optional(),
   })
   .strict();

@@ -37,6 +37,7 @@ export function toPlatformResponse(p: PlatformView) {
     activeSubscription: p.activeSubscription,
     domains: p.domains.map((d) => d.domain),
     waitlistEnabled: p.waitlistEnabled,
+    requireListingReview: p.requireListingReview,
     currency: p.currency,
   };
 }

@@ -1,6 +1,6 @@
 /** The products module's public API: products, their prices and images. */
 export { productsRoutes } from "./products.routes.js";
-export { createProductsService, isAvailableInStock, productEvent, type ProductReferences, type ProductsService, type ProductView } from "./products.service.js";
+export { assertPublished, createProductsService, isAvailableInStock, productEvent, type ProductReferences, type ProductsService, type ProductView } from "./products.service.js";
 export {
   productCurrencyOf,
   productJsonOf,

@@ -4,10 +4,11 @@ import type { Mode } from "../../generated/prisma/enums.js";
 import { AppError, ConflictError, type ErrorCode, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../../lib/errors.js";
 import { uuidv7Hex } from "../../lib/ids.js";
 import type { AuthContext } from "../../plugins/auth.js";
-import type { EventSource } from "../events/index.js";
+import { type EventSource, recordEvent } from "../events/index.js";
 import { recordUploadedMedia, sniffImage } from "../media/index.js";
+import { requiresListingReview } from "../platforms/index.js";
 import type { IMAGE_TYPES } from "./products.schemas.js";
-import { assertMayManage, type ProductsService, type ProductView } from "./products.service.js";
+import { assertMayManage, productEvent, type ProductsService, type ProductView } from "./products.service.js";
 
 /**
  * Product images through pre-signed uploads (docs/api/products.md): `PUT /products/:id/images` hands out a
@@ -33,7 +34,13 @@ function parseKey(key: string): { platformId: string; productId: string; ext: st
   return match ? { platformId: match[1]!, productId: match[2]!, ext: match[3]! } : null;
 }
 
-export function createProductImagesService(deps: { db: Db; storage: Storage; products: Pick<ProductsService, "view" | "changed">; uploadLimit: number; publicUrl: string }) {
+export function createProductImagesService(deps: {
+  db: Db;
+  storage: Storage;
+  products: Pick<ProductsService, "view" | "retrieve" | "changed" | "now">;
+  uploadLimit: number;
+  publicUrl: string;
+}) {
   const { db, storage, products, uploadLimit, publicUrl } = deps;
 
   /**
@@ -51,18 +58,23 @@ export function createProductImagesService(deps: { db: Db; storage: Storage; pro
     const source: EventSource = { platformId: product.platformId, mode: product.mode, requestId };
     return db.$transaction(async (tx) => {
       await recordUploadedMedia(tx, { platformId: product.platformId, mode: product.mode, userId: product.userId, storageKey: key, url, type, size });
-      const [current] = await tx.$queryRaw<{ image: string | null }[]>`
-        SELECT image FROM products WHERE id = ${product.id} AND platform_id = ${product.platformId} FOR UPDATE`;
+      const [current] = await tx.$queryRaw<{ image: string | null; admin_status: string }[]>`
+        SELECT image, admin_status FROM products WHERE id = ${product.id} AND platform_id = ${product.platformId} FOR UPDATE`;
       if (!current) throw new NotFoundError("product", product.id, "id");
       if (current.image === url) return products.view(source, product.id, tx);
-      await tx.product.update({ where: { id: product.id, platformId: product.platformId }, data: { image: url } });
-      return products.changed(tx, source, product.id, "product.updated");
+      // A new image is new content: a published listing goes back to review when the platform requires it
+      // (whoever uploads it: the signed URL does not say who).
+      const resubmitted = current.admin_status === "published" && (await requiresListingReview(tx, product.platformId));
+      await tx.product.update({ where: { id: product.id, platformId: product.platformId }, data: { image: url, ...(resubmitted ? { adminStatus: "pending" } : {}) } });
+      const changed = await products.changed(tx, source, product.id, "product.updated");
+      if (resubmitted) await recordEvent(tx, productEvent(source, "product.submitted", changed, products.now()));
+      return changed;
     });
   }
 
   return {
     async requestUpload(auth: AuthContext, productId: string, contentType: ImageType) {
-      const product = await products.view(auth, productId);
+      const product = await products.retrieve(auth, productId);
       assertMayManage(auth, product);
       const key = `products/${auth.platformId}/${product.id}/${uuidv7Hex()}.${EXTENSIONS[contentType]}`;
       const upload = await storage.presignUpload(key, contentType, IMAGE_UPLOAD_TTL_SECONDS);
@@ -102,7 +114,7 @@ export function createProductImagesService(deps: { db: Db; storage: Storage; pro
      * says (415); a rejected object is deleted. Repeating the call is harmless.
      */
     async confirm(auth: AuthContext, productId: string, key: string): Promise<ProductView> {
-      const product = await products.view(auth, productId);
+      const product = await products.retrieve(auth, productId);
       assertMayManage(auth, product);
       const parsed = parseKey(key);
       if (!parsed || parsed.platformId !== auth.platformId || parsed.productId !== product.id) {

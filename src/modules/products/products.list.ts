@@ -1,8 +1,9 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Cycle, ItemType, Mode } from "../../generated/prisma/enums.js";
+import type { Cycle, ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import type { ListProductsQuery } from "./products.schemas.js";
 import type { ProductCoreView, ProductView } from "./products.repo.js";
+import { isReviewer, type Viewer } from "./products.view.js";
 
 /**
  * The product lists (`GET /products`, `GET /products/user/:user_id`) in plain SQL.
@@ -24,15 +25,28 @@ const SEASONS = (alias: string) =>
   SELECT json_agg(json_build_object('id', s.id, 'productId', s.product_id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
   FROM seasonal_prices s WHERE s.product_id = ${alias}.id)`);
 
-const VARIANTS = Prisma.sql`(
+/**
+ * The listings (alias `alias`) a viewer may see: all of them for a reviewer (and for `null`, the
+ * answer of a write or an event), else the published ones and the viewer's own (products.view.ts, `maySee`).
+ */
+function visibleTo(viewer: Viewer | null, alias: string): Prisma.Sql {
+  if (viewer === null || isReviewer(viewer)) return Prisma.sql`TRUE`;
+  const status = Prisma.raw(`${alias}.admin_status`);
+  const seller = Prisma.raw(`${alias}.user_id`);
+  return viewer.user ? Prisma.sql`(${status} = 'published' OR ${seller} = ${viewer.user.id})` : Prisma.sql`${status} = 'published'`;
+}
+
+/** A parent's variants that are not archived and that the viewer may see. */
+const VARIANTS = (viewer: Viewer | null) => Prisma.sql`(
   SELECT json_agg(json_build_object(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
     'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'tags', v.tags,
     'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices,
+    'admin_status', v.admin_status, 'rejection_reason', v.rejection_reason,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
   ) ORDER BY v.created, v.id)
-  FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL)`;
+  FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL AND ${visibleTo(viewer, "v")})`;
 
 interface SeasonJson {
   id: string;
@@ -61,6 +75,8 @@ interface ProductRow {
   currency: string;
   cycle: Cycle | null;
   use_seasonal_prices: boolean;
+  admin_status: ProductAdminStatus;
+  rejection_reason: string | null;
   created: Date | string;
   updated: Date | string;
   seasons: SeasonJson[] | null;
@@ -90,6 +106,8 @@ function toCore(row: ProductRow): ProductCoreView {
     currency: row.currency,
     cycle: row.cycle,
     useSeasonalPrices: row.use_seasonal_prices,
+    adminStatus: row.admin_status,
+    rejectionReason: row.rejection_reason,
     created: date(row.created),
     updated: date(row.updated),
     seasonalPrices: (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: date(s.seasonStart), seasonEnd: date(s.seasonEnd), price: s.price })),
@@ -101,6 +119,7 @@ const toView = (row: ProductRow): ProductView => ({ ...toCore(row), variants: (r
 export interface ListFilter {
   platformId: string;
   mode: Mode;
+  viewer: Viewer;
   sellerId?: string;
 }
 
@@ -109,7 +128,16 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`p.platform_id = ${filter.platformId}`, Prisma.sql`p.mode = ${filter.mode}::"Mode"`];
   const parent = query["filter[parent_product_id]"];
   parts.push(parent === undefined ? Prisma.sql`p.parent_product_id IS NULL` : Prisma.sql`p.parent_product_id = ${parent}`);
-  parts.push(query["filter[archived]"] === "true" ? Prisma.sql`p.archived IS NOT NULL` : Prisma.sql`p.archived IS NULL`);
+  const archived = query["filter[archived]"];
+  if (archived !== "all") parts.push(archived === "true" ? Prisma.sql`p.archived IS NOT NULL` : Prisma.sql`p.archived IS NULL`);
+  const statuses = query["filter[adminStatus]"];
+  if (statuses === undefined) {
+    // By default the catalogue as members see it: what is published, and the caller's own listings.
+    const own = filter.viewer.user?.id;
+    parts.push(own ? Prisma.sql`(p.admin_status = 'published' OR p.user_id = ${own})` : Prisma.sql`p.admin_status = 'published'`);
+  } else {
+    parts.push(Prisma.sql`p.admin_status::text = ANY(${statuses}::text[])`, visibleTo(filter.viewer, "p"));
+  }
   if (filter.sellerId) parts.push(Prisma.sql`p.user_id = ${filter.sellerId}`);
   const list = (column: string, values: string[] | undefined) => {
     if (!values) return;
@@ -131,15 +159,21 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
 }
 
 /**
- * One product as the API shows it (`GET /products/:id`, and every write's answer and event), with
- * the list's statement: one query and one JSON text instead of Prisma's four compiled ones.
+ * One product as the API shows it (`GET /products/:id`, and every write's answer and event: with
+ * all its variants when `viewer` is null, else those the viewer may see), with the list's
+ * statement: one query and one JSON text instead of Prisma's four compiled ones.
  */
-export async function readProduct(client: Db | Prisma.TransactionClient, tenant: { platformId: string; mode: Mode }, id: string): Promise<ProductView | null> {
+export async function readProduct(
+  client: Db | Prisma.TransactionClient,
+  tenant: { platformId: string; mode: Mode },
+  id: string,
+  viewer: Viewer | null = null,
+): Promise<ProductView | null> {
   const [result] = await client.$queryRaw<{ row: string | null }[]>`
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
+                     p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -157,7 +191,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS} AS variants
+                     p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
               FROM products p
               WHERE ${where}
               ORDER BY ${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}

@@ -1,6 +1,6 @@
 import { Prisma } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
-import type { Cycle, ItemType } from "../../generated/prisma/enums.js";
+import type { Cycle, ItemType, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
 import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
 
@@ -33,7 +33,7 @@ export async function lockProductForSale(tx: Tx, tenant: Tenant, id: string) {
   if (rows.length === 0) throw new NotFoundError("product", id, "product_id");
   return tx.product.findUniqueOrThrow({
     where: { id },
-    include: { seasonalPrices: { orderBy: seasonOrder }, parent: { select: { isEnabled: true, archived: true } } },
+    include: { seasonalPrices: { orderBy: seasonOrder }, parent: { select: { isEnabled: true, archived: true, userId: true, adminStatus: true } } },
   });
 }
 
@@ -98,11 +98,12 @@ export const productJsonOf = (productId: Prisma.Sql) => Prisma.sql`(
   SELECT json_build_object(
     'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
     'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
+    'adminStatus', p.admin_status,
     'useSeasonalPrices', p.use_seasonal_prices,
     'seasonalPrices', coalesce((
       SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
       FROM seasonal_prices s WHERE s.product_id = p.id), '[]'),
-    'parent', (SELECT json_build_object('isEnabled', pp.is_enabled, 'archived', pp.archived) FROM products pp WHERE pp.id = p.parent_product_id))
+    'parent', (SELECT json_build_object('isEnabled', pp.is_enabled, 'archived', pp.archived, 'adminStatus', pp.admin_status) FROM products pp WHERE pp.id = p.parent_product_id))
   FROM products p WHERE p.id = ${productId})`;
 
 /** The currency of the product whose id is in that column. */
@@ -119,6 +120,7 @@ export interface ProductForCart {
   isEnabled: boolean;
   archived: Date | null;
   quantity: number | null;
+  adminStatus: ProductAdminStatus;
   hasVariants: boolean;
 }
 
@@ -130,7 +132,7 @@ export async function shareLockProduct(tx: Tx, tenant: Tenant, id: string, varia
   const where = variantOf === undefined ? Prisma.sql`id = ${id}` : Prisma.sql`id = ${id} AND parent_product_id = ${variantOf}`;
   const rows = await tx.$queryRaw<ProductForCart[]>`
     SELECT id, user_id AS "userId", parent_product_id AS "parentProductId", name, type::text AS type, currency,
-           is_enabled AS "isEnabled", archived, quantity,
+           is_enabled AS "isEnabled", archived, quantity, admin_status AS "adminStatus",
            EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
     FROM products WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND ${where} FOR SHARE`;
   return rows[0] ?? null;

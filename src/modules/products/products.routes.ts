@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { readRoutes } from "./routes/read.js";
 import { productRoutes } from "./routes/product.js";
 import { priceRoutes } from "./routes/prices.js";
+import { moderationRoutes } from "./routes/moderation.js";
 import { imageRoutes } from "./routes/images.js";
 import type { ProductsRoutesDeps } from "./routes/shared.js";
 
@@ -12,6 +13,7 @@ import type { ProductsRoutesDeps } from "./routes/shared.js";
 export const productsRoutes: FastifyPluginAsyncZod<ProductsRoutesDeps> = async (app, deps) => {
   readRoutes(app, deps);
   productRoutes(app, deps);
+  moderationRoutes(app, deps);
   priceRoutes(app, deps);
   imageRoutes(app, deps);
 };

@@ -5,6 +5,7 @@ import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema,
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
 export const PRODUCT_TYPES = ["product", "service"] as const;
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
+export const ADMIN_STATUSES = ["draft", "pending", "published", "rejected"] as const;
 
 const cycleSchema = z.enum(CYCLES);
 const productTypeSchema = z.enum(PRODUCT_TYPES);
@@ -43,6 +44,12 @@ const productFields = {
   useSeasonalPrices: z.boolean(),
   effectivePrice: z.number().int().describe("The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price`"),
   seasonalPrices: z.array(seasonalPriceSchema),
+  adminStatus: z
+    .enum(ADMIN_STATUSES)
+    .describe(
+      "Review state: `published` listings are seen and bought by everyone; a `draft`, one `pending` review or one `rejected` only by its seller and the admins, owners and key",
+    ),
+  rejectionReason: z.string().nullable().describe("Why a reviewer rejected the listing (while `rejected`)"),
   created: apiDate,
   updated: apiDate,
 };
@@ -73,7 +80,12 @@ const writableFields = {
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
 };
 
-export const createProductBody = z.object(writableFields).strict();
+export const createProductBody = z
+  .object({
+    ...writableFields,
+    draft: z.boolean().optional().describe("true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`)"),
+  })
+  .strict();
 
 export const updateProductBody = z.object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() }).strict();
 
@@ -99,7 +111,15 @@ export const listProductsQuery = z
     "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
     "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
     "filter[isEnabled]": bool.optional(),
-    "filter[archived]": bool.optional().describe("true: only archived products; default false: only those not archived"),
+    "filter[archived]": z
+      .enum(["true", "false", "all"])
+      .optional()
+      .describe("true: only archived products; all: archived and not archived together; default false: only those not archived"),
+    "filter[adminStatus]": csv(z.enum(ADMIN_STATUSES))
+      .optional()
+      .describe(
+        "Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published`",
+      ),
     "filter[type]": csv(productTypeSchema).optional(),
     "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
     "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
@@ -174,5 +194,7 @@ export const imageUploadSchema = z
     confirm: z.object({ method: z.literal("POST"), url: z.string() }).describe("Call after uploading: sets the product's image once the upload is there"),
   })
   .meta({ id: "ProductImageUpload" });
+
+export const rejectProductBody = z.object({ reason: z.string().trim().min(1).max(1000).describe("Why: shown to the seller (`rejectionReason`) and emailed to them") }).strict();
 
 export const confirmImageBody = z.object({ key: z.string().min(1).max(500) }).strict();

@@ -2,13 +2,15 @@ import type { Db } from "../../db/client.js";
 import type { Prisma } from "../../db/client.js";
 import type { Tenant } from "../../db/tenant.js";
 import type { Clock } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
 import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
 import { create } from "./operations/create.js";
 import { setArchived, setEnabled, setSeasonalPriceUsage } from "./operations/flags.js";
+import { approve, reject, submit } from "./operations/moderation.js";
 import { categories, list, listForSeller } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
 import { addSeasonalPrice, removeSeasonalPrice } from "./operations/seasonal-prices.js";
-import { changed, findProduct, lock, type ProductsContext } from "./operations/shared.js";
+import { changed, findProduct, findVisible, lock, type ProductsContext } from "./operations/shared.js";
 import { update } from "./operations/update.js";
 import type { ProductCoreView, ProductView, SeasonView } from "./products.repo.js";
 import type { ProductReferences } from "./products.view.js";
@@ -18,6 +20,9 @@ export type { ProductCoreView, ProductView, SeasonView };
 export {
   MAX_SEASONAL_PRICES,
   assertMayManage,
+  assertPublished,
+  isReviewer,
+  maySee,
   isAvailableInStock,
   productEvent,
   toPricesResponse,
@@ -43,7 +48,8 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
     now: () => deps.clock.now(),
 
     create: bind(create),
-    retrieve: (tenant: Tenant, id: string) => findProduct(deps.db, tenant, id),
+    /** A product as the caller sees it: 404 for a listing not published that is neither theirs nor a reviewer's to see. */
+    retrieve: (auth: AuthContext, id: string) => findVisible(deps.db, auth, id),
     listForSeller: bind(listForSeller),
     categories: bind(categories),
     update: bind(update),
@@ -53,6 +59,9 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
     setSeasonalPriceUsage: bind(setSeasonalPriceUsage),
     addSeasonalPrice: bind(addSeasonalPrice),
     removeSeasonalPrice: bind(removeSeasonalPrice),
+    submit: bind(submit),
+    approve: bind(approve),
+    reject: bind(reject),
   };
 }
 

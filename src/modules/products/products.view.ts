@@ -1,8 +1,8 @@
 import type { Prisma } from "../../db/client.js";
 import type { Tenant } from "../../db/tenant.js";
 import type { Product } from "../../generated/prisma/client.js";
-import { PermissionError } from "../../lib/errors.js";
-import { roleAtLeast } from "../../lib/roles.js";
+import { ConflictError, NotFoundError, PermissionError } from "../../lib/errors.js";
+import { type Role, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
@@ -58,6 +58,8 @@ function toCoreResponse(p: PricedProduct, at: Date) {
     useSeasonalPrices: p.useSeasonalPrices,
     effectivePrice: effectivePrice(p, p.seasonalPrices, at),
     seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
+    adminStatus: p.adminStatus,
+    rejectionReason: p.rejectionReason,
     created: toApiDate(p.created),
     updated: toApiDate(p.updated),
   };
@@ -88,6 +90,41 @@ export function assertMayManage(auth: AuthContext, product: Pick<Product, "id" |
   if (roleAtLeast(auth.role, "editor")) return;
   if (auth.user && auth.user.id === product.userId) return;
   throw new PermissionError("not_product_seller", `Only the seller of ${product.id}, an editor or the platform key can change it.`);
+}
+
+/** Who is looking at the catalogue: a credential's rights and signed-in user (an AuthContext is one). */
+export interface Viewer {
+  role: Role;
+  user: { id: string } | null;
+}
+
+/** Admins, owners and the key (which acts as owner) review listings and see every one of them. */
+export const isReviewer = (viewer: Viewer): boolean => roleAtLeast(viewer.role, "admin");
+
+/**
+ * Whether the viewer may see a listing: a published one anybody signed in on the platform may; one
+ * that is not (a draft, pending review, rejected) only its seller and the reviewers. Everyone else is
+ * answered 404, as if it did not exist.
+ */
+export function maySee(viewer: Viewer, p: Pick<Product, "userId" | "adminStatus">): boolean {
+  return p.adminStatus === "published" || isReviewer(viewer) || viewer.user?.id === p.userId;
+}
+
+/**
+ * A product about to be bought (a cart line, a contract item): published, and so is its parent for a
+ * variant. One the buyer may not see is answered 404, one they may see (their own, or a reviewer's
+ * view) 409 `product_not_published`.
+ */
+export function assertPublished(
+  viewer: Viewer,
+  p: Pick<Product, "id" | "name" | "userId" | "adminStatus"> & { parent?: Pick<Product, "userId" | "adminStatus"> | null },
+  param = "product_id",
+): void {
+  for (const listing of [p, p.parent ?? null]) {
+    if (listing === null || listing.adminStatus === "published") continue;
+    if (!maySee(viewer, listing)) throw new NotFoundError("product", p.id, param);
+    throw new ConflictError("product_not_published", `${p.name} (${p.id}) is not published (${listing.adminStatus}) and cannot be bought.`, param);
+  }
 }
 
 /** The event of a change to `product`, holding it as the API renders it at `at`. */

@@ -16,6 +16,7 @@ import { signIn } from "./operations/sign-in.js";
 import { suspend, unsuspend } from "./operations/suspend.js";
 import { update } from "./operations/update.js";
 import type { PaymentMethodsOf, UserView } from "./users.view.js";
+import { seal } from "../../lib/sealed.js";
 
 export type { Tenant };
 export {
@@ -54,6 +55,7 @@ export function createUsersService(deps: {
     isWaitlistGranted: deps.isWaitlistGranted,
     invalidateLocally: deps.invalidate ?? (() => {}),
     emailCodeHash: (userId, email, code) => createHmac("sha256", deps.secret).update(`email\n${userId}\n${email}\n${code}`).digest("hex"),
+    seal: (value) => seal(deps.secret, value),
   };
   type Rest<F> = F extends (ctx: UsersContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: UsersContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>

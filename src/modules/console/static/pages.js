@@ -129,6 +129,7 @@ async function settings(view, _params, ctx) {
   const currency = input({ name: "currency", value: platform.currency ?? "usd", maxlength: "3", pattern: "[a-z]{3}" });
   const domains = input({ name: "domains", value: (platform.domains ?? []).join(", ") });
   const waitlist = h("input", { type: "checkbox", name: "waitlistEnabled", checked: platform.waitlistEnabled });
+  const review = h("input", { type: "checkbox", name: "requireListingReview", checked: platform.requireListingReview });
   view.append(
     h(
       "section",
@@ -149,6 +150,7 @@ async function settings(view, _params, ctx) {
           field("Currency", currency, "Three lower-case letters (usd, eur…)."),
           field("Domains", domains, "Comma-separated; replaces the list."),
           h("div", { class: "field checkbox" }, waitlist, h("label", { for: (waitlist.id = "waitlist-enabled") }, "Waitlist on (only granted emails may sign up)")),
+          h("div", { class: "field checkbox" }, review, h("label", { for: (review.id = "listing-review") }, "Review listings (new and edited listings wait for approval)")),
         ],
         "Save settings",
         async () => {
@@ -164,11 +166,12 @@ async function settings(view, _params, ctx) {
                 .map((d) => d.trim())
                 .filter(Boolean),
               waitlistEnabled: waitlist.checked,
+              requireListingReview: review.checked,
             },
           });
           ctx.platform = saved;
           document.getElementById("platform-name").textContent = saved.name;
-          return `Saved. Platform fee ${saved.platformFee} %, ${saved.domains.length} domain(s), waitlist ${saved.waitlistEnabled ? "on" : "off"}.`;
+          return `Saved. Platform fee ${saved.platformFee} %, ${saved.domains.length} domain(s), waitlist ${saved.waitlistEnabled ? "on" : "off"}, listing review ${saved.requireListingReview ? "on" : "off"}.`;
         },
         { className: "stacked" },
       ),
@@ -391,7 +394,9 @@ async function userDetail(view, id, ctx) {
 }
 
 // ── products ─────────────────────────────────────────────────────────────
-const productQuery = { search: "", archived: "false", enabled: "", page: 1 };
+const productQuery = { search: "", archived: "false", enabled: "", review: "", page: 1 };
+const REVIEW_STATES = ["draft", "pending", "published", "rejected"];
+const REVIEW_BADGES = { draft: ["draft", ""], pending: ["pending review", "warn"], published: ["published", "good"], rejected: ["rejected", "bad"] };
 async function products(view) {
   view.append(h("h1", {}, "Products"));
   const search = input({ type: "search", name: "search", value: productQuery.search, placeholder: "name or description" });
@@ -399,9 +404,11 @@ async function products(view) {
     [
       ["false", "listed"],
       ["true", "archived"],
+      ["all", "listed and archived"],
     ],
     { name: "archived", value: productQuery.archived },
   );
+  const review = select([["", "any review state"], ...REVIEW_STATES.map((s) => [s, REVIEW_BADGES[s][0]])], { name: "review", value: productQuery.review });
   const enabled = select(
     [
       ["", "enabled or not"],
@@ -417,8 +424,10 @@ async function products(view) {
     const answer = await api("GET", "/products", {
       query: {
         search: productQuery.search,
-        "filter[archived]": productQuery.archived === "true" ? "true" : undefined,
+        "filter[archived]": productQuery.archived === "false" ? undefined : productQuery.archived,
         "filter[isEnabled]": productQuery.enabled,
+        // Every state the credential may see (all of them for the key, owners and admins; the API narrows it for others).
+        "filter[adminStatus]": productQuery.review || REVIEW_STATES.join(","),
         page,
         per_page: 20,
       },
@@ -434,13 +443,22 @@ async function products(view) {
           ["Seller", (p) => userLink(sellers, p.user_id)],
           ["Price", (p) => money(p.effectivePrice ?? p.price, p.currency)],
           ["Stock", (p) => stockForm(p, status, () => load())],
-          ["State", (p) => [p.archived ? badge("archived", "bad") : p.isEnabled ? badge("enabled", "good") : badge("disabled", "warn")]],
+          [
+            "State",
+            (p) => [
+              p.archived ? badge("archived", "bad") : p.isEnabled ? badge("enabled", "good") : badge("disabled", "warn"),
+              " ",
+              badge(...(REVIEW_BADGES[p.adminStatus] ?? [p.adminStatus, ""])),
+              p.rejectionReason ? h("small", { class: "reason" }, ` ${p.rejectionReason}`) : "",
+            ],
+          ],
           [
             "Moderation",
             (p) =>
               h(
                 "div",
                 { class: "actions" },
+                ...(p.adminStatus === "pending" ? reviewControls(p, status, () => load()) : []),
                 p.isEnabled
                   ? actionButton(`Disable`, async () => (await api("PUT", `/products/${p.id}/disable`), await load(), `${p.name} disabled.`), { status })
                   : actionButton(`Enable`, async () => (await api("PUT", `/products/${p.id}/enable`), await load(), `${p.name} enabled.`), { status }),
@@ -460,10 +478,10 @@ async function products(view) {
   view.append(
     form(
       "Find products",
-      [field("Search", search), field("Listing", archived), field("Sale", enabled)],
+      [field("Search", search), field("Listing", archived), field("Sale", enabled), field("Review", review)],
       "Search",
       async () => {
-        Object.assign(productQuery, { search: search.value.trim(), archived: archived.value, enabled: enabled.value });
+        Object.assign(productQuery, { search: search.value.trim(), archived: archived.value, enabled: enabled.value, review: review.value });
         await load(1);
         return null;
       },
@@ -473,6 +491,36 @@ async function products(view) {
     results,
   );
   await load();
+}
+
+/** Approve, or reject with a reason, a listing pending review (the API refuses those who may not review it). */
+function reviewControls(product, status, done) {
+  const reason = input({ name: "reason", class: "narrow", placeholder: "reason", required: true, maxlength: "1000", "aria-label": `Reason to reject ${product.name}` });
+  const approve = actionButton("Approve", async () => (await api("PUT", `/products/${product.id}/approve`), await done(), `${product.name} approved: published.`), {
+    status,
+    tone: "primary",
+    name: `Approve ${product.name}`,
+  });
+  const reject = h(
+    "form",
+    {
+      class: "reject",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.clear();
+        try {
+          await api("PUT", `/products/${product.id}/reject`, { body: { reason: reason.value.trim() } });
+          status.ok(`${product.name} rejected.`);
+          await done();
+        } catch (err) {
+          status.fail(err);
+        }
+      },
+    },
+    reason,
+    h("button", { type: "submit", class: "danger", "aria-label": `Reject ${product.name}` }, "Reject"),
+  );
+  return [approve, reject];
 }
 
 function stockForm(product, status, done) {

@@ -31,6 +31,7 @@ interface CartLine {
   useSeasonalPrices: boolean;
   seasons: { seasonStart: string; seasonEnd: string; price: number }[] | null;
   parentOk: boolean;
+  published: boolean;
 }
 
 /**
@@ -58,7 +59,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'currency', p.currency, 'stock', p.quantity, 'isEnabled', p.is_enabled, 'archived', p.archived IS NOT NULL,
         'useSeasonalPrices', p.use_seasonal_prices,
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
-        'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true)
+        'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true),
+        'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true)
       ) ORDER BY ci.created, ci.id), '[]')::text AS lines
       FROM cart_items ci
       JOIN products p ON p.id = ci.product_id
@@ -76,6 +78,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
           "product_id",
         );
       if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
+      // Sent back to review (or taken down) since it was added to the cart.
+      if (!line.published) throw new ConflictError("product_not_published", `${name} is not published and cannot be bought.`, "product_id");
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
     }
 

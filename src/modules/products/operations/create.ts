@@ -4,13 +4,18 @@ import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ProductView } from "../products.repo.js";
 import type { CreateProductInput } from "../products.schemas.js";
+import { productEvent } from "../products.view.js";
+import { recordEvent } from "../../events/index.js";
 import { assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext } from "./shared.js";
 
-/** A new product of the platform, or a variant under a parent (which it takes its seller, category, type, currency and cycle from). */
+/**
+ * A new product of the platform, or a variant under a parent (which it takes its seller, category, type, currency and cycle from).
+ * It is published at once, unless the platform requires review (then `pending`, with `product.submitted`) or a draft was asked for.
+ */
 export async function create(ctx: ProductsContext, auth: AuthContext, input: CreateProductInput): Promise<ProductView> {
   const id = newId("product");
   return ctx.db.$transaction(async (tx) => {
-    const { user_id, parent_product_id, ...rest } = input;
+    const { user_id, parent_product_id, draft, ...rest } = input;
     const fields = sent(rest);
     let sellerId = sellerFor(auth, user_id);
     let inherited: Partial<Pick<Product, "category" | "subcategory" | "type" | "currency" | "cycle">> = {};
@@ -26,6 +31,7 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
       throw new ValidationError("parameter_missing", "Say which user sells this product: send `user_id` (a platform key acts for no user).", "user_id");
     }
     await assertSeller(tx, auth, sellerId);
+    const status = draft ? "draft" : auth.platform.requireListingReview ? "pending" : "published";
     await tx.product.create({
       data: {
         id,
@@ -39,8 +45,12 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
         name: input.name,
         price: input.price,
         tags: fields.tags ? [...new Set(fields.tags)] : [],
+        adminStatus: status,
       },
     });
-    return changed(ctx, tx, auth, id, "product.created");
+    if (status !== "pending") return changed(ctx, tx, auth, id, "product.created");
+    const created = await changed(ctx, tx, auth, id, "product.created");
+    await recordEvent(tx, productEvent(auth, "product.submitted", created, ctx.clock.now()));
+    return created;
   });
 }

@@ -1,4 +1,5 @@
 import type { Tenant } from "../../../db/tenant.js";
+import type { AuthContext } from "../../../plugins/auth.js";
 import { NotFoundError } from "../../../lib/errors.js";
 import { pageMeta, parseSort, type Page } from "../../../lib/pagination.js";
 import { findActiveUser } from "../../users/index.js";
@@ -7,23 +8,24 @@ import type { ProductView } from "../products.repo.js";
 import type { ListProductsQuery } from "../products.schemas.js";
 import type { ProductsContext } from "./shared.js";
 
-export async function list(ctx: ProductsContext, tenant: Tenant, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
+/** A page of the listings the caller may see (products.view.ts, `maySee`). */
+export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: tenant.platformId, mode: tenant.mode, sellerId }, query, sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId }, query, sort);
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
-export async function listForSeller(ctx: ProductsContext, tenant: Tenant, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
-  const user = await findActiveUser(ctx.db, tenant, userId);
+export async function listForSeller(ctx: ProductsContext, auth: AuthContext, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
+  const user = await findActiveUser(ctx.db, auth, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
-  return list(ctx, tenant, query, userId);
+  return list(ctx, auth, query, userId);
 }
 
-/** Categories of the listed catalogue (top-level products not archived), each with its subcategories and counts. */
+/** Categories of the listed catalogue (top-level published products not archived), each with its subcategories and counts. */
 export async function categories(ctx: ProductsContext, tenant: Tenant) {
   const groups = await ctx.db.product.groupBy({
     by: ["category", "subcategory"],
-    where: { platformId: tenant.platformId, mode: tenant.mode, parentProductId: null, archived: null, category: { not: null } },
+    where: { platformId: tenant.platformId, mode: tenant.mode, parentProductId: null, archived: null, adminStatus: "published", category: { not: null } },
     _count: { _all: true },
     orderBy: [{ category: "asc" }, { subcategory: "asc" }],
   });

@@ -10,7 +10,7 @@ import { type EventSource, type EventType, type RecordEventInput, recordEvents }
 import { findActiveUser } from "../../users/index.js";
 import { readProduct } from "../products.list.js";
 import { seasonOrder, type ProductCoreView, type ProductView } from "../products.repo.js";
-import { assertMayManage, productEvent, type ProductReferences } from "../products.view.js";
+import { assertMayManage, maySee, productEvent, type ProductReferences } from "../products.view.js";
 
 /** What every product operation works with, and the steps they share. */
 export interface ProductsContext {
@@ -22,6 +22,13 @@ export interface ProductsContext {
 export async function findProduct(client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<ProductView> {
   const product = await readProduct(client, tenant, id);
   if (!product) throw new NotFoundError("product", id, "id");
+  return product;
+}
+
+/** A product as the caller sees it (its variants too): 404 for a listing they may not see. */
+export async function findVisible(client: Db | Prisma.TransactionClient, auth: AuthContext, id: string): Promise<ProductView> {
+  const product = await readProduct(client, auth, id, auth);
+  if (!product || !maySee(auth, product)) throw new NotFoundError("product", id, "id");
   return product;
 }
 
@@ -63,9 +70,10 @@ export async function lock(tx: Prisma.TransactionClient, tenant: Tenant, id: str
   return tx.product.findUniqueOrThrow({ where: { id, platformId: tenant.platformId } });
 }
 
-/** A product the caller may change, locked for the transaction. */
+/** A product the caller may change, locked for the transaction; 404 when they may not even see it. */
 export async function lockManageable(tx: Prisma.TransactionClient, auth: AuthContext, id: string): Promise<Product> {
   const product = await lock(tx, auth, id);
+  if (!maySee(auth, product)) throw new NotFoundError("product", id, "id");
   assertMayManage(auth, product);
   return product;
 }
@@ -91,7 +99,7 @@ export function sellerFor(auth: AuthContext, requested: string | undefined): str
 export async function parentFor(tx: Prisma.TransactionClient, auth: AuthContext, parentId: string, self?: string): Promise<Product> {
   if (parentId === self) throw new UnprocessableError("variant_of_itself", "A product cannot be a variant of itself.", "parent_product_id");
   const parent = await tx.product.findFirst({ where: { id: parentId, platformId: auth.platformId, mode: auth.mode } });
-  if (!parent) throw new NotFoundError("product", parentId, "parent_product_id");
+  if (!parent || !maySee(auth, parent)) throw new NotFoundError("product", parentId, "parent_product_id");
   if (parent.parentProductId !== null) {
     throw new UnprocessableError("nested_variant", `${parentId} is itself a variant; variants are one level deep.`, "parent_product_id");
   }

@@ -4,10 +4,18 @@ import { roleAtLeast } from "../../../lib/roles.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ProductView } from "../products.repo.js";
 import type { UpdateProductInput } from "../products.schemas.js";
-import { productEvent } from "../products.view.js";
+import { isReviewer, productEvent } from "../products.view.js";
+import { recordEvent } from "../../events/index.js";
 import { assertSeller, changed, lockManageable, parentFor, sent, variantsOf, type ProductsContext } from "./shared.js";
 
-/** Changes a product's fields, its seller (editors and the key) or its parent; a parent's variants follow it to a new seller. */
+/** What a reviewer looks at: a change to one of these sends a published listing back to review. */
+const CONTENT = ["name", "description", "image", "category", "subcategory", "tags", "type"] as const;
+
+/**
+ * Changes a product's fields, its seller (editors and the key) or its parent; a parent's variants follow it to a new seller.
+ * When the platform requires review, a change of a published listing's content (CONTENT) by anyone but a reviewer sends it
+ * back to `pending` (`product.submitted` after `product.updated`); stock, price and the flags do not.
+ */
 export async function update(ctx: ProductsContext, auth: AuthContext, id: string, input: UpdateProductInput): Promise<ProductView> {
   const { clock } = ctx;
   return ctx.db.$transaction(async (tx) => {
@@ -40,11 +48,17 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
       // A parent's variants follow it to its new seller.
       await tx.product.updateMany({ where: { parentProductId: id, platformId: auth.platformId }, data: { userId: sellerId } });
     }
+    const resubmitted =
+      auth.platform.requireListingReview &&
+      current.adminStatus === "published" &&
+      !isReviewer(auth) &&
+      CONTENT.some((field) => fields[field] !== undefined && JSON.stringify(fields[field]) !== JSON.stringify(current[field]));
+    if (resubmitted) data.adminStatus = "pending";
     await tx.product.update({ where: { id, platformId: auth.platformId }, data });
     // Variants that followed their parent to its new seller changed too.
     const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
     const now = clock.now();
-    return changed(
+    const product = await changed(
       ctx,
       tx,
       auth,
@@ -52,5 +66,7 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
       "product.updated",
       followers.map((v) => productEvent(auth, "product.updated", v, now)),
     );
+    if (resubmitted) await recordEvent(tx, productEvent(auth, "product.submitted", product, now));
+    return product;
   });
 }

@@ -18,7 +18,9 @@ export function productRoutes(app: ProductsApp, { products }: ProductsRoutesDeps
         operationId,
         tags,
         summary: "Modify a product (only the fields sent)",
-        description: `${WRITERS} Changing the seller (\`user_id\`) needs an editor or the key; a parent's variants follow it.`,
+        description:
+          `${WRITERS} Changing the seller (\`user_id\`) needs an editor or the key; a parent's variants follow it. ` +
+          "When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.",
         params: productParams,
         body: updateProductBody,
         response: { 200: productSchema, ...errors(400, 401, 403, 404, 422) },

@@ -17,7 +17,8 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         description:
           "The seller is `user_id`: required with a platform key alone; an editor may name anyone and defaults to themself; a member sells as themself. " +
           "With `parent_product_id` the product is a variant of that parent (one level), sold by the parent's seller, and inherits its category, subcategory, type, currency and cycle unless given. " +
-          "A suspended seller lists nothing new: 409 `seller_suspended`.",
+          "A suspended seller lists nothing new: 409 `seller_suspended`. " +
+          "The listing is `published` at once, unless the platform requires review (`requireListingReview`: then `pending`, with `product.submitted`) or `draft` is sent.",
         body: createProductBody,
         response: { 201: productSchema, ...errors(400, 401, 403, 404, 409, 422) },
       },
@@ -34,7 +35,8 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         tags,
         summary: "List the platform's products",
         description:
-          "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true`. " +
+          "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). " +
+          "Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). " +
           "The price range and `sort=price` use the base `price`.",
         querystring: listProductsQuery,
         response: { 200: productListSchema, ...errors(400, 401) },
@@ -91,6 +93,7 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         operationId: "retrieveProduct",
         tags,
         summary: "Retrieve a product",
+        description: "A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else.",
         params: productParams,
         querystring: atQuery,
         response: { 200: productSchema, ...errors(400, 401, 404) },

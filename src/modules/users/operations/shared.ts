@@ -10,6 +10,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import { type EventType, recordEvent } from "../../events/index.js";
 import type { MediaService } from "../../media/index.js";
 import { type PaymentMethodsOf, toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
+import type { Sealed } from "../../../lib/sealed.js";
 
 /** What every user operation works with, and the steps they share. */
 export interface UsersContext {
@@ -22,6 +23,8 @@ export interface UsersContext {
   invalidateLocally: (message: string) => void;
   /** The HMAC of an email confirmation code. */
   emailCodeHash: (userId: string, email: string, code: string) => string;
+  /** Seals a job's payload that carries a secret (a confirmation code) under the server secret. */
+  seal: (value: unknown) => Sealed;
   /** Users' payment methods, for the user object (the payment-methods module answers). */
   paymentMethodsOf: PaymentMethodsOf;
 }

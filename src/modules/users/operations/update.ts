@@ -50,8 +50,8 @@ export async function update(ctx: UsersContext, auth: AuthContext, id: string, i
         },
       });
       if (emailChanges) {
-        // The code travels in the job until it is sent; it is useless after 10 minutes.
-        if (!direct) await enqueue(tx, "send-email", emailChangeCodeEmail(email, code, platformName, EMAIL_CODE_TTL_SECONDS / 60), { maxAttempts: 5 });
+        // The code travels in the job until it is sent, sealed (src/lib/sealed.ts); it is useless after 10 minutes.
+        if (!direct) await enqueue(tx, "send-email", ctx.seal(emailChangeCodeEmail(email, code, platformName, EMAIL_CODE_TTL_SECONDS / 60)), { maxAttempts: 5 });
         if (current.email) await enqueue(tx, "send-email", emailChangeNotice(current.email, email, platformName, !direct), { maxAttempts: 5 });
       }
       if (role !== undefined) {
