@@ -163,6 +163,7 @@ const envSchema = z
     GOOGLE_CLIENT_ID: optionalString,
     GOOGLE_CLIENT_SECRET: optionalString,
     GOOGLE_REDIRECT_URL: optionalUrl(["http:", "https:"]),
+    HOST_PLATFORM_ID: optionalString,
     STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
       message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
     }),
@@ -249,7 +250,11 @@ export interface Config {
   /** Stock an unpaid contract holds: for how long (minutes), and at most what share (percent) of a product one member holds. */
   stockHolds: { minutes: number; maxSharePercent: number };
   /** A declined renewal is retried after each of these delays (s) in turn; when the last retry fails too, the subscription is past due. */
-  subscriptions: { retrySchedule: number[] };
+  /**
+   * `hostPlatformId`: the platform whose subscriptions bill the other platforms' owners (a subscription there
+   * names the platform it pays for, and that platform's `activeSubscription` follows it); unset, nobody is billed.
+   */
+  subscriptions: { retrySchedule: number[]; hostPlatformId: string | undefined };
   /** Google Calendar busy times: Google's API with an OAuth client, else the offline fake (src/adapters/google-calendar/). */
   googleCalendar: GoogleCalendarConfig;
 }
@@ -333,7 +338,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     fees: { stripePercentBps: e.STRIPE_FEE_PERCENT, stripeFixedCents: e.STRIPE_FEE_FIXED, candleBps: e.CANDLE_FEE_PERCENT },
     contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
     stockHolds: { minutes: e.STOCK_HOLD_MINUTES, maxSharePercent: e.STOCK_HOLD_MAX_SHARE },
-    subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE },
+    subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE, hostPlatformId: e.HOST_PLATFORM_ID },
     googleCalendar: googleCalendarConfig(
       e.GOOGLE_CLIENT_ID,
       e.GOOGLE_CLIENT_SECRET,

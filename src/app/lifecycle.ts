@@ -34,7 +34,7 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
       logger.warn({ err }, "could not resume the settlements of an earlier boot at once");
     }
   });
-  // Key and session lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
+  // Key, session and subscription-access lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
   let invalidations: InvalidationListener | undefined;
   if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
     const connectionString = deps.databaseUrl;
@@ -45,10 +45,12 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
         onConnected: () => {
           s.keyCache.setLive(true);
           s.sessionCache.setLive(true);
+          s.accessCache.setLive(true);
         },
         onDisconnected: () => {
           s.keyCache.setLive(false);
           s.sessionCache.setLive(false);
+          s.accessCache.setLive(false);
         },
         logger,
       });

@@ -16,15 +16,22 @@ import { createCredentialsService, createOtpService, createSessionsService, crea
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
-import { countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
+import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
 import { createEventsService } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
-import { createProductImagesService, createProductsService } from "../modules/products/index.js";
+import { createProductImagesService, createProductsService, existingProductIds } from "../modules/products/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
-import { createSubscriptionBilling, createSubscriptionsService, hasLiveSubscriptions, hasSubscriptions } from "../modules/subscriptions/index.js";
+import {
+  createSubscriptionAccess,
+  createSubscriptionBilling,
+  createSubscriptionsService,
+  hasLiveSubscriptions,
+  hasSubscriptions,
+  SubscriptionAccessCache,
+} from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
@@ -71,16 +78,26 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
   const keyCache = new KeyCache(config.auth.cacheTtl * 1000);
   const sessionCache = new SessionCache(config.auth.cacheTtl * 1000);
+  // Whether a member has a live subscription to their platform's plan: the gates on buying and members-only products.
+  const accessCache = new SubscriptionAccessCache(config.auth.cacheTtl * 1000);
   const invalidate = (message: string) => {
     keyCache.invalidate(message);
     sessionCache.invalidate(message);
+    accessCache.invalidate(message);
   };
+  const access = createSubscriptionAccess({ db, cache: accessCache });
   const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache });
 
   // ── platforms, users and what is theirs ──
   const keys = createKeysService({ db, invalidate });
   const media = createMediaService({ db, storage });
-  const platforms = createPlatformsService({ db, keys, media, invalidate });
+  const platforms = createPlatformsService({
+    db,
+    keys,
+    media,
+    invalidate,
+    planExists: async (tx, tenant, id) => (id.startsWith("prod_") ? (await existingProductIds(tx, [id])).size > 0 : contractExists(tx, tenant, id)),
+  });
   const users = createUsersService({ db, media, clock, secret: deps.jwtSecret, invalidate, isWaitlistGranted, paymentMethodsOf });
   const erasure = createUserErasure({ db, clock, invalidate });
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
@@ -92,10 +109,10 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const calendars = createCalendarsService({ db, clock, google: googleCalendar, secret: deps.jwtSecret, publicUrl: config.publicUrl });
 
   // ── the catalogue and selling ──
-  const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts } });
+  const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
-  const carts = createCartsService({ db, clock, releaseExpiredHolds });
-  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
+  const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
   // This app's boot, named in every settlement lease it takes (a restart resumes the earlier boots' at once).
   const leases = deps.leases ?? createLeaseHolder(config.nodeId);
   const settlementEngine = createContractSettlement({
@@ -108,6 +125,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     log,
     holds: config.stockHolds,
     billedBySubscriptions: hasLiveSubscriptions,
+    purchaseGate: access.assertMayBuy,
   });
   const settlement: typeof settlementEngine = {
     ...settlementEngine,
@@ -130,7 +148,15 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     retrySchedule: config.subscriptions.retrySchedule,
     log,
   });
-  const subscriptions = createSubscriptionsService({ db, clock, rates: config.fees, billing, holds: config.stockHolds });
+  const subscriptions = createSubscriptionsService({
+    db,
+    clock,
+    rates: config.fees,
+    billing,
+    holds: config.stockHolds,
+    access,
+    hostPlatformId: config.subscriptions.hostPlatformId,
+  });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
   const stripeWebhooks = createStripeWebhooksService({
@@ -173,6 +199,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     tokens,
     keyCache,
     sessionCache,
+    accessCache,
+    access,
     invalidate,
     credentials,
     keys,

@@ -9,7 +9,7 @@ import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
 import type { RefreshBusyJob } from "../modules/calendars/index.js";
-import { extendSubscriptionEvents, type RenewSubscriptionJob } from "../modules/subscriptions/index.js";
+import { extendSubscriptionEvents, syncPlatformPlan, type RenewSubscriptionJob, type SyncPlatformPlanJob } from "../modules/subscriptions/index.js";
 import { sweepIdempotencyRecords } from "../plugins/idempotency.js";
 import type { Services } from "./services.js";
 
@@ -64,6 +64,9 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
     },
     "renew-subscription": async (payload) => {
       await s.billing.bringUpToDate(payload as RenewSubscriptionJob);
+    },
+    "sync-platform-plan": async (payload) => {
+      await syncPlatformPlan(db, config.subscriptions.hostPlatformId, payload as SyncPlatformPlanJob);
     },
   };
   // Jobs sweep every platform, or carry ids found across platforms: the system scope (docs/tenancy.md).

@@ -19,7 +19,8 @@ export type JobName =
   | "release-stock-holds"
   | "refresh-google-busy"
   | "refresh-google-busy-all"
-  | "extend-subscription-events";
+  | "extend-subscription-events"
+  | "sync-platform-plan";
 
 export interface EnqueueOptions {
   runAt?: Date;

@@ -150,6 +150,11 @@ const table = {
   variant_required: { status: [422], description: "The product comes in variants: say which one." },
   variant_seller_mismatch: { status: [422], description: "A variant is sold by its parent's seller." },
   // ── payments (402, and the processor's refusals) ──
+  subscription_required: {
+    status: [402],
+    description:
+      "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+  },
   card_declined: { status: [402], description: "The card was declined; `decline_code` says why (e.g. `insufficient_funds`, `lost_card`)." },
   expired_card: { status: [402], description: "The card has expired." },
   incorrect_cvc: { status: [402], description: "The card's security code is incorrect." },

@@ -98,6 +98,7 @@ const NAMED: Record<string, unknown> = {
   mode: "test",
   key: `products/plat_${HEX}/prod_${HEX}/${HEX}.png`,
   domain: "shop.example.com",
+  subscriptionPlan: `prod_${HEX}`,
   refreshToken: `rtok_${HEX}.${HEX}${HEX}`,
   accessToken: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzAxOTIifQ.c2lnbmF0dXJl",
 };

@@ -76,6 +76,10 @@ export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   "POST /v1/utils/generate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/gnerate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/estimate/fee": { platform_id: "names the platform on a public route (no key sent)" },
+  "POST /v1/subscriptions/auth/contract/:contract_id": {
+    platform_id:
+      "names another platform by design, on the host platform only (HOST_PLATFORM_ID): the one the subscription pays for, which its subscriber must own (else 404; anywhere but the host, 400). subscription-access.test.ts covers it",
+  },
 };
 
 /** Write routes whose body is not JSON, so mass assignment of JSON fields does not apply to them. */

@@ -276,3 +276,90 @@ describe("the signed-in user's cart", () => {
     expect((await cartOf()).items[0].isAvailable).toBe(true);
   });
 });
+
+describe("PUT /v1/carts/auth/item/:cart_item_id: a line's quantity", () => {
+  const setQuantity = (itemId: string, quantity: number, who: TestUser = buyer, headers: Json = {}) =>
+    t.request({ method: "PUT", url: `/v1/carts/auth/item/${itemId}`, headers: { ...as(who), ...headers }, payload: { quantity } });
+
+  it("lowers and raises a line, checked against the stock with the cart's other lines; 0 removes it", async () => {
+    const user = await t.createUser(acme, "member");
+    const p = await product({ quantity: 5 });
+    const line = (await add(p.id, { quantity: 3 }, user)).json().items[0];
+    const lowered = await setQuantity(line.id, 1, user);
+    expect(lowered.statusCode, lowered.body).toBe(200);
+    expect(lowered.json().items[0]).toMatchObject({ id: line.id, quantity: 1, total: 3000 });
+    expect(lowered.json().total).toBe(3000);
+    expect((await setQuantity(line.id, 5, user)).json().items[0].quantity).toBe(5);
+    const past = await setQuantity(line.id, 6, user);
+    expect(past.statusCode).toBe(409);
+    expect(past.json().error).toMatchObject({ code: "insufficient_stock", param: "quantity" });
+    // Another line of the product (other dates) counts: 4 + 2 > 5.
+    await setQuantity(line.id, 3, user);
+    const dated = (await add(p.id, { quantity: 2, startDate: "2030-01-01T00:00:00Z" }, user)).json().items[1];
+    expect((await setQuantity(line.id, 4, user)).statusCode).toBe(409);
+    expect((await setQuantity(dated.id, 1, user)).statusCode).toBe(200);
+    expect((await setQuantity(line.id, 4, user)).statusCode).toBe(200);
+    const removed = await setQuantity(line.id, 0, user);
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json().items.map((i: Json) => i.id)).toEqual([dated.id]);
+    expect((await setQuantity(line.id, 1, user)).statusCode).toBe(404);
+  });
+
+  it("raises only what is for sale: out of stock, disabled (409); lowering is always allowed", async () => {
+    const user = await t.createUser(acme, "member");
+    const p = await product({ quantity: 4 });
+    const line = (await add(p.id, { quantity: 2 }, user)).json().items[0];
+    await t.request({ method: "PUT", url: `/v1/products/${p.id}`, headers: as(potter), payload: { quantity: 0 } });
+    const out = await setQuantity(line.id, 3, user);
+    expect(out.statusCode).toBe(409);
+    expect(out.json().error.code).toBe("product_out_of_stock");
+    expect((await setQuantity(line.id, 1, user)).statusCode).toBe(200);
+    await t.request({ method: "PUT", url: `/v1/products/${p.id}`, headers: as(potter), payload: { quantity: 4 } });
+    await t.request({ method: "PUT", url: `/v1/products/${p.id}/disable`, headers: as(potter) });
+    expect((await setQuantity(line.id, 2, user)).json().error.code).toBe("product_disabled");
+  });
+
+  it("counts the stock other buyers' unpaid contracts hold", async () => {
+    const user = await t.createUser(acme, "member");
+    const rival = await t.createUser(acme, "member");
+    const p = await product({ quantity: 4 });
+    const line = (await add(p.id, { quantity: 1 }, user)).json().items[0];
+    const rivalCart = (await add(p.id, { quantity: 2 }, rival)).json();
+    const held = await t.request({ method: "POST", url: `/v1/contracts/cart/${rivalCart.id}`, headers: as(rival) });
+    expect(held.statusCode, held.body).toBe(201);
+    expect((await setQuantity(line.id, 2, user)).statusCode).toBe(200);
+    const past = await setQuantity(line.id, 3, user);
+    expect(past.statusCode).toBe(409);
+    expect(past.json().error.code).toBe("insufficient_stock");
+    expect((await cartOf(user)).items[0].quantity).toBe(2);
+  });
+
+  it("never lets parallel raises hold more than the stock", async () => {
+    const user = await t.createUser(acme, "member");
+    const p = await product({ quantity: 5 });
+    const a = (await add(p.id, { quantity: 1 }, user)).json().items[0];
+    const b = (await add(p.id, { quantity: 1, startDate: "2030-01-01T00:00:00Z" }, user)).json().items[1];
+    const answers = await Promise.all([setQuantity(a.id, 4, user), setQuantity(b.id, 4, user), setQuantity(a.id, 3, user), setQuantity(b.id, 3, user)]);
+    expect(answers.filter((r) => r.statusCode !== 200).every((r) => r.statusCode === 409 && r.json().error.code === "insufficient_stock")).toBe(true);
+    const lines = (await cartOf(user)).items as Json[];
+    expect(lines.reduce((sum, l) => sum + l.quantity, 0)).toBeLessThanOrEqual(5);
+    expect(answers.some((r) => r.statusCode === 409)).toBe(true);
+  });
+
+  it("is the signed-in user's own line only: another user's is 404, bad quantities 400, and an Idempotency-Key replays", async () => {
+    const user = await t.createUser(acme, "member");
+    const p = await product({ quantity: 5 });
+    const line = (await add(p.id, { quantity: 1 }, user)).json().items[0];
+    const theirs = await setQuantity(line.id, 2, weaver);
+    expect(theirs.statusCode).toBe(404);
+    expect(theirs.json().error.param).toBe("cart_item_id");
+    for (const quantity of [-1, 1.5, 10_001]) expect((await setQuantity(line.id, quantity, user)).statusCode).toBe(400);
+    const key = { "idempotency-key": newId("event") };
+    const first = await setQuantity(line.id, 2, user, key);
+    await setQuantity(line.id, 3, user);
+    const again = await setQuantity(line.id, 2, user, key);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toBe(first.body);
+    expect((await cartOf(user)).items[0].quantity).toBe(3);
+  });
+});

@@ -362,6 +362,21 @@ describe("carts", () => {
     expect(await typesAbout(first.json().id)).toEqual(["cart.updated", "cart.updated", "cart.updated", "cart.updated"]);
   });
 
+  it("cart.updated when a line's quantity is set (lowered, raised, 0 removes it); the same quantity records nothing", async () => {
+    const seller = await t.createUser(acme);
+    const buyer = await t.createUser(acme);
+    const bowl = await product(seller, { quantity: 10 });
+    const line = (await add(buyer, bowl.id, { quantity: 2 })).json().items[0].id as string;
+    const set = (quantity: number) => t.request({ method: "PUT", url: `/v1/carts/auth/item/${line}`, headers: as(buyer), payload: { quantity } });
+    const raised = await set(5);
+    const event = await expectOnlyEventOf(raised, "cart.updated");
+    expect(event.data.object).toEqual(await cartOf(buyer));
+    expect(event.data.object.items).toMatchObject([{ id: line, quantity: 5 }]);
+    await expectNoEventOf(await set(5));
+    expect((await expectOnlyEventOf(await set(1), "cart.updated")).data.object.items).toMatchObject([{ quantity: 1 }]);
+    expect((await expectOnlyEventOf(await set(0), "cart.updated")).data.object).toMatchObject({ items: [], total: 0 });
+  });
+
   it("cart.cleared with the empty cart; clearing an empty cart records nothing", async () => {
     const seller = await t.createUser(acme);
     const buyer = await t.createUser(acme);

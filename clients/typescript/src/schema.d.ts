@@ -1159,7 +1159,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`.
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).
          */
         get: operations["listProducts"];
         put?: never;
@@ -1223,7 +1223,7 @@ export interface paths {
         };
         /**
          * Retrieve a product
-         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else.
+         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).
          */
         get: operations["retrieveProduct"];
         /**
@@ -1498,7 +1498,7 @@ export interface paths {
         put?: never;
         /**
          * Add a product to the signed-in user's cart
-         * @description Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; 422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's.
+         * @description Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; 422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's. 402 `subscription_required` when the platform sells it to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["addProductToCart"];
         delete?: never;
@@ -1533,7 +1533,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /**
+         * Change the quantity of a line in the signed-in user's cart
+         * @description 0 removes the line. Lowering is always allowed; raising is checked as an add is: 409 naming the product when it is archived, disabled or out of stock (`product_out_of_stock`), or when the cart would hold more than its stock (`insufficient_stock`); 402 `subscription_required` when the platform sells it to subscribed members only. Another user's line, or one that is gone: 404.
+         */
+        put: operations["updateCartItem"];
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
@@ -1557,7 +1561,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract
-         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`. A member creating it with items, buyers, sellers or fees must be one of its buyers or sellers (themself in `buyers` or `sellers`, or an item of their own product), else 403 `not_contract_party` and nothing is created; an empty draft is anyone's.
+         * @description Optionally with items (catalogue products by `product_id`, or custom lines with `user_id` and `price`), buyers, sellers (each with an optional pinned amount), custom fees, currency, due date, notes and fee inclusion. An item's seller joins the sellers. The creator is the signed-in user (a key or an editor may name another with `user_id`). Status `draft`. A member creating it with items, buyers, sellers or fees must be one of its buyers or sellers (themself in `buyers` or `sellers`, or an item of their own product), else 403 `not_contract_party` and nothing is created; an empty draft is anyone's. 402 `subscription_required` when the caller is one of its buyers and the platform sells those items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["createContract"];
         delete?: never;
@@ -1577,7 +1581,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract from a cart
-         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart.
+         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart. 402 `subscription_required` when a member checks out what the platform sells to subscribed members only.
          */
         post: operations["createContractFromCart"];
         delete?: never;
@@ -1950,7 +1954,7 @@ export interface paths {
         put?: never;
         /**
          * Accept a contract: consent to be charged what one owes
-         * @description The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract.
+         * @description The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract. 402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         post: operations["acceptContract"];
         delete?: never;
@@ -1969,7 +1973,7 @@ export interface paths {
         get?: never;
         /**
          * Settle a contract: charge the buyers, pay the sellers
-         * @description Charges each buyer's default payment method for what they owe, then transfers each seller what they are owed to their Connect account, and writes one transaction per movement; answers the contract `paid`. Checked before anyone is charged: 409 `seller_not_ready` (no Connect account able to receive transfers), 409 `no_payment_method`, 422 `contract_incomplete`, 409 `already_paid`. A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance.
+         * @description Charges each buyer's default payment method for what they owe, then transfers each seller what they are owed to their Connect account, and writes one transaction per movement; answers the contract `paid`. Checked before anyone is charged: 409 `seller_not_ready` (no Connect account able to receive transfers), 409 `no_payment_method`, 422 `contract_incomplete`, 409 `already_paid`. A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance. A buyer who still owes and settles themself gets 402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).
          */
         put: operations["settleContract"];
         post?: never;
@@ -1990,7 +1994,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe to a contract
-         * @description The signed-in user, a buyer of the contract (else 403; a contract they cannot see: 404), subscribes: `price` is their `amountDue`, `service_id` the contract's first product, `cycle` the body's, else that product's, else monthly. The first cycle is charged at once, like a settlement: their default payment method for `price`, the sellers paid their shares. A decline answers 402 with Stripe's codes and leaves no subscription. 409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`.
+         * @description The signed-in user, a buyer of the contract (else 403; a contract they cannot see: 404), subscribes: `price` is their `amountDue`, `service_id` the contract's first product, `cycle` the body's, else that product's, else monthly. The first cycle is charged at once, like a settlement: their default payment method for `price`, the sellers paid their shares. A decline answers 402 with Stripe's codes and leaves no subscription. 409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`. 402 `subscription_required` when the platform sells to subscribed members only and this contract is not its plan. `platform_id` (the host platform only): the platform this subscription pays for, which the subscriber owns (its `activeSubscription` follows it).
          */
         post: operations["subscribeToContract"];
         delete?: never;
@@ -2072,6 +2076,26 @@ export interface paths {
          * @description Cycles that fall due while it is paused are not charged (the period moves on). With `pausedUntil` (in the future) it resumes by itself then. The platform key or an admin. 409 `subscription_paused`, `subscription_ended`.
          */
         put: operations["pauseSubscription"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/auth/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pause your subscription
+         * @description The subscriber (another user who may see it: 403; one who may not: 404) pauses their own subscription, as `PUT /subscriptions/:id/pause` does for the platform: cycles that fall due while it is paused are not charged, and with `pausedUntil` (in the future) it resumes by itself then (`pauseReason` `subscriber`). A paused subscription does not count for the platform's plan (docs/api/subscriptions.md, Access). 409 `subscription_paused`, `subscription_ended`.
+         */
+        put: operations["pauseOwnSubscription"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2502,7 +2526,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2622,7 +2646,12 @@ export interface components {
             url: string | null;
             /** @description The platform's fee, in percent (2.5 = 2.5 %) */
             platformFee: number;
+            /** @description The host's subscription that pays for this platform, while it is live (HOST_PLATFORM_ID); null when the host does not bill it */
             activeSubscription: string | null;
+            /** @description The contract or product members subscribe to for access (docs/api/subscriptions.md, Access); null: nothing is gated */
+            subscriptionPlan: string | null;
+            /** @description Members need a live subscription to `subscriptionPlan` to buy or book anything */
+            subscriptionRequired: boolean;
             domains: string[];
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
@@ -2652,7 +2681,12 @@ export interface components {
             url: string | null;
             /** @description The platform's fee, in percent (2.5 = 2.5 %) */
             platformFee: number;
+            /** @description The host's subscription that pays for this platform, while it is live (HOST_PLATFORM_ID); null when the host does not bill it */
             activeSubscription: string | null;
+            /** @description The contract or product members subscribe to for access (docs/api/subscriptions.md, Access); null: nothing is gated */
+            subscriptionPlan: string | null;
+            /** @description Members need a live subscription to `subscriptionPlan` to buy or book anything */
+            subscriptionRequired: boolean;
             domains: string[];
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
@@ -3007,6 +3041,8 @@ export interface components {
             /** @description Billing cycle of a recurring product */
             cycle: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
             useSeasonalPrices: boolean;
+            /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
+            membersOnly: boolean;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -3052,6 +3088,8 @@ export interface components {
             /** @description Billing cycle of a recurring product */
             cycle: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
             useSeasonalPrices: boolean;
+            /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
+            membersOnly: boolean;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -3329,8 +3367,8 @@ export interface components {
             pausedAt: string | null;
             /** @description When the latest pause ends by itself (null: until resumed) */
             pausedUntil: string | null;
-            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
-            pauseReason: ("admin" | "buyer_suspended" | "seller_suspended") | null;
+            /** @description Why it is paused: `admin` (PUT /subscriptions/:id/pause), `subscriber` (PUT /subscriptions/auth/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused */
+            pauseReason: ("admin" | "subscriber" | "buyer_suspended" | "seller_suspended") | null;
             /** @enum {string} */
             cycle: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
             /** @description The billing anchor: period n starts n cycles after it */
@@ -4231,6 +4269,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4296,6 +4336,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4355,7 +4397,9 @@ export interface operations {
                  *       ],
                  *       "waitlistEnabled": true,
                  *       "requireListingReview": true,
-                 *       "currency": "usd"
+                 *       "currency": "usd",
+                 *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "subscriptionRequired": true
                  *     }
                  */
                 "application/json": {
@@ -4372,6 +4416,10 @@ export interface operations {
                     requireListingReview?: boolean;
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
+                    /** @description A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access */
+                    subscriptionPlan?: string | null;
+                    /** @description Members need a live subscription to the plan to buy or book anything */
+                    subscriptionRequired?: boolean;
                 };
             };
         };
@@ -4397,6 +4445,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4552,6 +4602,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -4715,6 +4767,8 @@ export interface operations {
                      *       "url": "https://example.com/candle",
                      *       "platformFee": 2500,
                      *       "activeSubscription": "active subscription",
+                     *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "subscriptionRequired": true,
                      *       "domains": [
                      *         "shop.example.com"
                      *       ],
@@ -8065,8 +8119,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8378,8 +8432,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8590,8 +8644,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8802,8 +8856,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9016,8 +9070,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9417,8 +9471,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9672,8 +9726,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9908,8 +9962,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -13989,6 +14043,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14026,6 +14081,7 @@ export interface operations {
                      *               "currency": "usd",
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
+                     *               "membersOnly": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -14125,6 +14181,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "draft": true
@@ -14148,6 +14205,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -14188,6 +14247,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14225,6 +14285,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14437,6 +14498,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14474,6 +14536,7 @@ export interface operations {
                      *               "currency": "usd",
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
+                     *               "membersOnly": true,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -14669,6 +14732,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14706,6 +14770,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14757,6 +14822,25 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -14817,6 +14901,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -14839,6 +14924,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -14877,6 +14964,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14914,6 +15002,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15081,6 +15170,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15118,6 +15208,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15267,6 +15358,7 @@ export interface operations {
                  *       "type": "product",
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
+                 *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -15289,6 +15381,8 @@ export interface operations {
                     type?: "product" | "service";
                     cycle?: ("hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly") | null;
                     useSeasonalPrices?: boolean;
+                    /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
+                    membersOnly?: boolean;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -15327,6 +15421,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15364,6 +15459,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15531,6 +15627,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15568,6 +15665,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15716,6 +15814,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15753,6 +15852,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15901,6 +16001,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15938,6 +16039,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16086,6 +16188,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16123,6 +16226,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16271,6 +16375,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16308,6 +16413,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16475,6 +16581,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16512,6 +16619,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16686,6 +16794,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16723,6 +16832,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16923,6 +17033,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such object, or one of another platform or mode (`resource_missing`). */
             404: {
                 headers: {
@@ -17013,6 +17142,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17050,6 +17180,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17242,6 +17373,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17279,6 +17411,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17432,6 +17565,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17469,6 +17603,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17754,6 +17889,7 @@ export interface operations {
                      *       "currency": "usd",
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17791,6 +17927,7 @@ export interface operations {
                      *           "currency": "usd",
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -18070,6 +18207,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such object, or one of another platform or mode (`resource_missing`). */
             404: {
                 headers: {
@@ -18300,6 +18456,178 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCartItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart item id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quantity": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The line's new quantity; 0 removes the line */
+                    quantity: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -18864,6 +19192,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
             403: {
                 headers: {
@@ -19092,6 +19439,25 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23833,6 +24199,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
             403: {
                 headers: {
@@ -24124,8 +24509,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24266,7 +24651,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "cycle": "hourly"
+                 *       "cycle": "hourly",
+                 *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
                  */
                 "application/json": {
@@ -24275,6 +24661,8 @@ export interface operations {
                      * @enum {string}
                      */
                     cycle?: "hourly" | "daily" | "weekly" | "biweekly" | "monthly" | "yearly";
+                    /** @description On the host platform (HOST_PLATFORM_ID) only: the platform this subscription pays for, which the subscriber owns (an owner there with the same email) */
+                    platform_id?: string;
                 } | null;
             };
         };
@@ -24399,8 +24787,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25097,6 +25485,166 @@ export interface operations {
             };
         };
     };
+    pauseOwnSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "pausedUntil": "2026-03-02T09:30:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description When the subscription resumes by itself (in the future); leave out to pause until resumed */
+                    pausedUntil?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "service_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "price": 2500,
+                     *       "isActive": true,
+                     *       "isPaused": true,
+                     *       "pausedAt": "2026-03-02T09:30:00Z",
+                     *       "pausedUntil": "2026-03-02T09:30:00Z",
+                     *       "pauseReason": "admin",
+                     *       "cycle": "hourly",
+                     *       "startDate": "start date",
+                     *       "ended": "2026-03-02T09:30:00Z",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "currency": "usd",
+                     *       "currentPeriodStart": "current period start",
+                     *       "currentPeriodEnd": "current period end",
+                     *       "pastDue": true,
+                     *       "failedAttempts": 1,
+                     *       "nextAttempt": "2026-03-02T09:30:00Z",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     resumeSubscription: {
         parameters: {
             query?: never;
@@ -25201,8 +25749,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26870,8 +27418,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "card_error",
-                     *         "code": "card_declined",
-                     *         "message": "The card was declined; `decline_code` says why (e.g.",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

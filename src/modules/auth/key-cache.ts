@@ -43,13 +43,13 @@ export class KeyCache {
     this.entries.set(value.hash, { value, until: this.now() + this.ttlMs });
   }
 
-  /** `key:<hash>` or `platform:<id>`, as sent on the invalidation channel (`session:` and `user:` are the session cache's). */
+  /** `key:<hash>` or `platform:<id>`, as sent on the invalidation channel (`session:` and `user:` are the session cache's, `subscriber:` the subscription access cache's). */
   invalidate(message: string): void {
     const [kind, id] = [message.slice(0, message.indexOf(":")), message.slice(message.indexOf(":") + 1)];
     if (kind === "key") this.entries.delete(id);
     else if (kind === "platform") {
       for (const [hash, entry] of this.entries) if (entry.value.platform.id === id) this.entries.delete(hash);
-    } else if (kind !== "session" && kind !== "user") this.entries.clear();
+    } else if (kind !== "session" && kind !== "user" && kind !== "subscriber") this.entries.clear();
   }
 
   /** Trusted only while invalidations can be heard. */

@@ -50,7 +50,7 @@ export class SessionCache {
     this.entries.set(value.sessionId, { value, until: this.now() + this.ttlMs });
   }
 
-  /** `session:<id>`, `user:<id>` or `platform:<id>`, as sent on the invalidation channel; others are not about sessions. */
+  /** `session:<id>`, `user:<id>` or `platform:<id>`, as sent on the invalidation channel; `key:` and `subscriber:` are not about sessions, anything else clears all. */
   invalidate(message: string): void {
     this.generation += 1;
     const colon = message.indexOf(":");
@@ -60,7 +60,7 @@ export class SessionCache {
       for (const [sid, entry] of this.entries) if (entry.value.userId === id) this.entries.delete(sid);
     } else if (kind === "platform") {
       for (const [sid, entry] of this.entries) if (entry.value.platform.id === id) this.entries.delete(sid);
-    } else if (kind !== "key") this.entries.clear();
+    } else if (kind !== "key" && kind !== "subscriber") this.entries.clear();
   }
 
   /** Trusted only while invalidations can be heard. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireUser } from "../../plugins/auth.js";
 import { noBody } from "../../lib/schemas.js";
-import { addToCartBody, addToCartParams, cartItemParams, cartSchema } from "./carts.schemas.js";
+import { addToCartBody, addToCartParams, cartItemParams, cartSchema, setQuantityBody } from "./carts.schemas.js";
 import { toCartResponse, type CartsService } from "./carts.service.js";
 
 const tags = ["Carts"];
@@ -19,10 +19,11 @@ export const cartsRoutes: FastifyPluginAsyncZod<{ carts: CartsService }> = async
         summary: "Add a product to the signed-in user's cart",
         description:
           "Adding the same product (or variant) with the same dates again adds to its quantity. 409 naming the product when it is archived, disabled or out of stock, or when the cart would hold more than its stock; " +
-          "422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's.",
+          "422 for a product of your own, a product with variants but no `variant`, or another currency than the cart's. " +
+          "402 `subscription_required` when the platform sells it to subscribed members only (docs/api/subscriptions.md, Access).",
         params: addToCartParams,
         body: addToCartBody,
-        response: { 200: cartSchema, ...errors(400, 401, 404, 409, 422) },
+        response: { 200: cartSchema, ...errors(400, 401, 402, 404, 409, 422) },
       },
       config: self,
     },
@@ -41,6 +42,25 @@ export const cartsRoutes: FastifyPluginAsyncZod<{ carts: CartsService }> = async
       config: self,
     },
     async (request) => toCartResponse(await carts.retrieve(requireUser(request)), carts.now()),
+  );
+
+  app.put(
+    "/carts/auth/item/:cart_item_id",
+    {
+      schema: {
+        operationId: "updateCartItem",
+        tags,
+        summary: "Change the quantity of a line in the signed-in user's cart",
+        description:
+          "0 removes the line. Lowering is always allowed; raising is checked as an add is: 409 naming the product when it is archived, disabled or out of stock (`product_out_of_stock`), or when the cart would hold more than its stock (`insufficient_stock`); " +
+          "402 `subscription_required` when the platform sells it to subscribed members only. Another user's line, or one that is gone: 404.",
+        params: cartItemParams,
+        body: setQuantityBody,
+        response: { 200: cartSchema, ...errors(400, 401, 402, 404, 409) },
+      },
+      config: self,
+    },
+    async (request) => toCartResponse(await carts.setQuantity(requireUser(request), request.params.cart_item_id, request.body.quantity), carts.now()),
   );
 
   app.delete(

@@ -59,4 +59,10 @@ export const addToCartBody = z
       ctx.addIssue({ code: "custom", path: ["endDate"], message: "must be after startDate" });
   });
 
+export const setQuantityBody = z
+  .object({
+    quantity: z.number().int("must be an integer").min(0).max(MAX_LINE_QUANTITY).describe("The line's new quantity; 0 removes the line"),
+  })
+  .strict();
+
 export type AddToCartInput = z.infer<typeof addToCartBody>;

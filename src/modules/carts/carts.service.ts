@@ -163,8 +163,16 @@ export function toCartResponse(cart: CartView, now: Date) {
 /** Gives back to a product the units unpaid contracts' expired stock holds took (the contracts module does it). */
 export type ReleaseExpiredHolds = (tx: Prisma.TransactionClient, productId: string, now: Date) => Promise<number>;
 
-export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredHolds: ReleaseExpiredHolds }) {
+/**
+ * The subscription gate on buying (docs/api/subscriptions.md, Access): 402 `subscription_required` when
+ * the platform sells these products to the caller only with a live subscription to its plan. Given
+ * here by the composition root (the subscriptions module owns it).
+ */
+export type PurchaseGate = (tx: Prisma.TransactionClient, auth: AuthContext, productIds: readonly (string | null)[]) => Promise<void>;
+
+export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredHolds: ReleaseExpiredHolds; purchaseGate?: PurchaseGate }) {
   const { db, clock, releaseExpiredHolds } = deps;
+  const purchaseGate: PurchaseGate = deps.purchaseGate ?? (async () => {});
 
   async function ensureCart(client: Db | Prisma.TransactionClient, buyer: Buyer): Promise<void> {
     await client.$executeRaw`
@@ -255,6 +263,7 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (item.archived !== null || parent?.archived) throw new ConflictError("product_archived", `${name} is archived and cannot be bought.`, "product_id");
         if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
         if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "product_id");
+        await purchaseGate(tx, buyer, [item.id]);
 
         const lines = await tx.$queryRaw<{ id: string; productId: string; quantity: number; startDate: Date | null; endDate: Date | null; currency: string }[]>`
           SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", ${productCurrencyOf(Prisma.raw("i.product_id"))} AS currency
@@ -285,6 +294,52 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
             VALUES (${newId("cartItem")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${cartId}, ${item.id}, ${item.type}::"ItemType",
                     ${input.quantity}, ${input.startDate ?? null}::timestamptz, ${input.endDate ?? null}::timestamptz, now(), now())`;
         }
+        return changed(tx, buyer, "cart.updated");
+      });
+    },
+
+    /**
+     * `PUT /carts/auth/item/:cart_item_id`: a line's quantity set (0 removes it). Lowering is always
+     * allowed; raising is checked as an add is — for sale, in stock with what the cart's other lines
+     * hold of the product, the subscription gate — under the same locks, in the same order (the cart
+     * row, expired holds given back, the product share-locked), so parallel raises and adds of one
+     * buyer are checked one after the other and never hold more than the stock.
+     */
+    async setQuantity(buyer: Buyer, itemId: string, quantity: number): Promise<CartView> {
+      return db.$transaction(async (tx) => {
+        const cartId = await lockCart(tx, buyer);
+        const [line] = cartId
+          ? await tx.$queryRaw<{ id: string; productId: string; quantity: number }[]>`
+              SELECT id, product_id AS "productId", quantity FROM cart_items WHERE id = ${itemId} AND cart_id = ${cartId} AND platform_id = ${buyer.platformId}`
+          : [];
+        if (!line) throw new NotFoundError("item in your cart", itemId, "cart_item_id");
+        if (quantity === line.quantity) return view(buyer, tx, true);
+        if (quantity === 0) {
+          await tx.$executeRaw`DELETE FROM cart_items WHERE id = ${line.id} AND cart_id = ${cartId}`;
+        } else {
+          if (quantity > line.quantity) {
+            await releaseExpiredHolds(tx, line.productId, clock.now());
+            const item = await productForShare(tx, buyer, "cart_item_id", line.productId);
+            const parent = item.parentProductId === null ? null : await productForShare(tx, buyer, "cart_item_id", item.parentProductId);
+            const name = `${item.name} (${item.id})`;
+            if (item.archived !== null || parent?.archived) throw new ConflictError("product_archived", `${name} is archived and cannot be bought.`, "quantity");
+            if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "quantity");
+            if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "quantity");
+            await purchaseGate(tx, buyer, [item.id]);
+            const [others] = await tx.$queryRaw<{ held: number }[]>`
+              SELECT coalesce(sum(quantity), 0)::int AS held FROM cart_items WHERE cart_id = ${cartId} AND product_id = ${item.id} AND id <> ${line.id}`;
+            const held = others?.held ?? 0;
+            if (item.quantity !== null && held + quantity > item.quantity) {
+              throw new ConflictError(
+                "insufficient_stock",
+                `Only ${item.quantity} of ${name} in stock${held > 0 ? `, and your cart's other lines hold ${held}` : ""}.`,
+                "quantity",
+              );
+            }
+          }
+          await tx.$executeRaw`UPDATE cart_items SET quantity = ${quantity}, updated = now() WHERE id = ${line.id} AND cart_id = ${cartId}`;
+        }
+        await touchCart(tx, cartId!);
         return changed(tx, buyer, "cart.updated");
       });
     },

@@ -287,3 +287,8 @@ export async function listContracts(db: Db, scope: ListScope, query: ListContrac
   const data = JSON.parse(result?.page ?? "[]") as ContractResponse[];
   return { data, meta: pageMeta(result?.total ?? 0, query.page, query.per_page, data.length) };
 }
+
+/** Whether the tenant has this contract (a platform naming it as its subscription plan). */
+export async function contractExists(client: Client, tenant: Tenant, id: string): Promise<boolean> {
+  return (await client.contract.count({ where: { id, platformId: tenant.platformId, mode: tenant.mode } })) > 0;
+}

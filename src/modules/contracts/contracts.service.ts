@@ -13,7 +13,7 @@ import { addBuyer, addSeller, removeBuyer, removeSeller, setDue, setOwed } from 
 import { list, listForSignedIn, listForUser, retrieve } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
 import { send } from "./operations/send.js";
-import type { ContractsContext } from "./operations/shared.js";
+import type { ContractsContext, PurchaseGate } from "./operations/shared.js";
 import { sync } from "./operations/sync.js";
 import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
 
@@ -37,8 +37,22 @@ import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
  */
 
 /** The operations, one file each under operations/, bound to their dependencies. */
-export function createContractsService(deps: { db: Db; clock: Clock; rates: BaseRates; holds?: HoldRules; hasSubscriptions: (tx: Tx, contractId: string) => Promise<boolean> }) {
-  const ctx: ContractsContext = { db: deps.db, clock: deps.clock, rates: deps.rates, holds: deps.holds ?? DEFAULT_HOLD_RULES, hasSubscriptions: deps.hasSubscriptions };
+export function createContractsService(deps: {
+  db: Db;
+  clock: Clock;
+  rates: BaseRates;
+  holds?: HoldRules;
+  hasSubscriptions: (tx: Tx, contractId: string) => Promise<boolean>;
+  purchaseGate?: PurchaseGate;
+}) {
+  const ctx: ContractsContext = {
+    db: deps.db,
+    clock: deps.clock,
+    rates: deps.rates,
+    holds: deps.holds ?? DEFAULT_HOLD_RULES,
+    hasSubscriptions: deps.hasSubscriptions,
+    purchaseGate: deps.purchaseGate ?? (async () => {}),
+  };
   type Rest<F> = F extends (ctx: ContractsContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: ContractsContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;

@@ -64,6 +64,7 @@ export function createContractSettlement(deps: {
   holds?: HoldRules;
   /** Whether live subscriptions bill a contract (it is then not settled on its own). */
   billedBySubscriptions: SettleContext["billedBySubscriptions"];
+  purchaseGate?: SettleContext["purchaseGate"];
 }) {
   const { log } = deps;
   const ctx: SettleContext = {
@@ -76,6 +77,7 @@ export function createContractSettlement(deps: {
     log,
     holds: deps.holds ?? DEFAULT_HOLD_RULES,
     billedBySubscriptions: deps.billedBySubscriptions,
+    purchaseGate: deps.purchaseGate ?? (async () => {}),
   };
 
   return {

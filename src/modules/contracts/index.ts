@@ -8,3 +8,4 @@ export { estimateFeeBody, feeEstimateSchema } from "./contracts.schemas.js";
 export { isSellerOf, lockForSubscription, priceForSubscription } from "./operations/subscription-terms.js";
 export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRules } from "./stock-holds.js";
 export { countSentContractItems } from "./contracts.products.js";
+export { contractExists } from "./contracts.repo.js";

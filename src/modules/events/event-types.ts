@@ -115,7 +115,7 @@ export const EVENT_TYPE_LIST = {
   "subscription.paused": {
     object: "subscription",
     description:
-      "A subscription was paused (`pausedAt`, and `pausedUntil` when it resumes by itself): by an admin, or by a renewal that fell due while its subscriber or a seller was suspended.",
+      "A subscription was paused (`pausedAt`, and `pausedUntil` when it resumes by itself): by an admin, by its subscriber, or by a renewal that fell due while its subscriber or a seller was suspended.",
   },
   "subscription.resumed": { object: "subscription", description: "A paused subscription resumed: by its subscriber, or by itself at `pausedUntil`." },
   "subscription.ended": { object: "subscription", description: "A subscription ended (`ended`, `isActive` false): by its subscriber, or when the user was erased." },

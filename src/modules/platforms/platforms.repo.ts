@@ -3,6 +3,7 @@ import { Prisma } from "../../db/client.js";
 import type { Platform } from "../../generated/prisma/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
 import type { Tx } from "../../db/tenant.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
 
 /** A platform's name, for pages outside the API (any mode); null when there is no such platform. */
 export async function platformName(db: Db, id: string): Promise<string | null> {
@@ -34,7 +35,7 @@ export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{
 /** `JOIN platforms p ON p.id = <platformId>` and the platform's columns, to embed in a lookup's SQL (alias `p`). */
 export const platformJoin = (platformId: Prisma.Sql) => Prisma.sql`JOIN platforms p ON p.id = ${platformId}`;
 export const PLATFORM_COLUMNS = Prisma.raw(`p.id, p.mode::text AS mode, p.name, p.description, p.logo, p.url, p.platform_fee_bps, p.active_subscription,
-  p.waitlist_enabled, p.require_listing_review, p.currency, p.created, p.updated`);
+  p.subscription_plan, p.subscription_required, p.waitlist_enabled, p.require_listing_review, p.currency, p.created, p.updated`);
 
 export interface PlatformRow {
   id: string;
@@ -45,6 +46,8 @@ export interface PlatformRow {
   url: string | null;
   platform_fee_bps: number;
   active_subscription: string | null;
+  subscription_plan: string | null;
+  subscription_required: boolean;
   waitlist_enabled: boolean;
   require_listing_review: boolean;
   currency: string;
@@ -62,10 +65,23 @@ export function toPlatform(row: PlatformRow): Platform {
     url: row.url,
     platformFeeBps: row.platform_fee_bps,
     activeSubscription: row.active_subscription,
+    subscriptionPlan: row.subscription_plan,
+    subscriptionRequired: row.subscription_required,
     waitlistEnabled: row.waitlist_enabled,
     requireListingReview: row.require_listing_review,
     currency: row.currency,
     created: row.created,
     updated: row.updated,
   };
+}
+
+/**
+ * The host's billing sets which of its subscriptions pays for a platform (null: none live), and
+ * every node's cached copy of the platform is evicted at commit. Answers whether it changed.
+ */
+export async function setActiveSubscription(tx: Tx, platformId: string, subscriptionId: string | null): Promise<boolean> {
+  const changed = await tx.$executeRaw`
+    UPDATE platforms SET active_subscription = ${subscriptionId}::text, updated = now() WHERE id = ${platformId} AND active_subscription IS DISTINCT FROM ${subscriptionId}::text`;
+  if (changed > 0) await notifyInvalidation(tx, `platform:${platformId}`);
+  return changed > 0;
 }

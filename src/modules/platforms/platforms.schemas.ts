@@ -13,7 +13,12 @@ export const platformSchema = z
     logo: z.string().nullable(),
     url: z.string().nullable(),
     platformFee: z.number().describe("The platform's fee, in percent (2.5 = 2.5 %)"),
-    activeSubscription: z.string().nullable(),
+    activeSubscription: z
+      .string()
+      .nullable()
+      .describe("The host's subscription that pays for this platform, while it is live (HOST_PLATFORM_ID); null when the host does not bill it"),
+    subscriptionPlan: z.string().nullable().describe("The contract or product members subscribe to for access (docs/api/subscriptions.md, Access); null: nothing is gated"),
+    subscriptionRequired: z.boolean().describe("Members need a live subscription to `subscriptionPlan` to buy or book anything"),
     domains: z.array(z.string()),
     waitlistEnabled: z.boolean(),
     requireListingReview: z.boolean().describe("New listings wait for an admin's review (`pending`) before members see them; off: they are published at once"),
@@ -58,6 +63,13 @@ export const updatePlatformBody = z
     waitlistEnabled: z.boolean().optional(),
     requireListingReview: z.boolean().optional().describe("Listings wait for review before they are published (docs/api/products.md, Moderation)"),
     currency: currencyCode.optional(),
+    subscriptionPlan: z
+      .string()
+      .regex(/^(inv|prod)_[0-9a-f]{32}$/, "must be a contract id (inv_…) or a product id (prod_…)")
+      .nullable()
+      .optional()
+      .describe("A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access"),
+    subscriptionRequired: z.boolean().optional().describe("Members need a live subscription to the plan to buy or book anything"),
   })
   .strict();
 

@@ -35,6 +35,8 @@ export function toPlatformResponse(p: PlatformView) {
     url: p.url,
     platformFee: bpsToPercent(p.platformFeeBps),
     activeSubscription: p.activeSubscription,
+    subscriptionPlan: p.subscriptionPlan,
+    subscriptionRequired: p.subscriptionRequired,
     domains: p.domains.map((d) => d.domain),
     waitlistEnabled: p.waitlistEnabled,
     requireListingReview: p.requireListingReview,
@@ -74,6 +76,8 @@ export function createPlatformsService(deps: {
   media: Pick<MediaService, "store" | "retrieve">;
   /** Evicts this node's cached copies of a platform (other nodes hear the NOTIFY). */
   invalidate?: (message: string) => void;
+  /** Whether the tenant has this contract or product, to name as its subscription plan. */
+  planExists?: (tx: Tx, tenant: Tenant, id: string) => Promise<boolean>;
 }) {
   const { db, keys, media } = deps;
   const invalidateLocally = deps.invalidate ?? (() => {});
@@ -146,6 +150,9 @@ export function createPlatformsService(deps: {
       const { domains, platformFee, ...fields } = input;
       const result = await db
         .$transaction(async (tx) => {
+          if (fields.subscriptionPlan && deps.planExists && !(await deps.planExists(tx, { platformId: auth.platformId, mode: auth.mode }, fields.subscriptionPlan))) {
+            throw new NotFoundError("contract or product", fields.subscriptionPlan, "subscriptionPlan");
+          }
           await tx.platform.update({
             where: { id: auth.platformId },
             data: { ...fields, ...(platformFee === undefined ? {} : { platformFeeBps: percentToBps(platformFee) }) },

@@ -1,6 +1,15 @@
 /** The products module's public API: products, their prices and images. */
 export { productsRoutes } from "./products.routes.js";
-export { assertPublished, createProductsService, isAvailableInStock, productEvent, type ProductReferences, type ProductsService, type ProductView } from "./products.service.js";
+export {
+  assertPublished,
+  createProductsService,
+  isAvailableInStock,
+  productEvent,
+  type MembersOnlyAccess,
+  type ProductReferences,
+  type ProductsService,
+  type ProductView,
+} from "./products.service.js";
 export {
   productCurrencyOf,
   productJsonOf,
@@ -14,6 +23,7 @@ export {
   lockProductForSale,
   productCycle,
   productName,
+  membersOnlyProducts,
   productInclude,
   productInOtherCurrency,
   takeStock,

@@ -42,7 +42,7 @@ const VARIANTS = (viewer: Viewer | null) => Prisma.sql`(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
     'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'tags', v.tags,
-    'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices,
+    'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices, 'members_only', v.members_only,
     'admin_status', v.admin_status, 'rejection_reason', v.rejection_reason,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
   ) ORDER BY v.created, v.id)
@@ -77,6 +77,7 @@ interface ProductRow {
   use_seasonal_prices: boolean;
   admin_status: ProductAdminStatus;
   rejection_reason: string | null;
+  members_only: boolean;
   created: Date | string;
   updated: Date | string;
   seasons: SeasonJson[] | null;
@@ -108,6 +109,7 @@ function toCore(row: ProductRow): ProductCoreView {
     useSeasonalPrices: row.use_seasonal_prices,
     adminStatus: row.admin_status,
     rejectionReason: row.rejection_reason,
+    membersOnly: row.members_only,
     created: date(row.created),
     updated: date(row.updated),
     seasonalPrices: (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: date(s.seasonStart), seasonEnd: date(s.seasonEnd), price: s.price })),
@@ -121,6 +123,8 @@ export interface ListFilter {
   mode: Mode;
   viewer: Viewer;
   sellerId?: string;
+  /** Members-only products are left out, but for this seller's own (null: no user). The caller has no live subscription to the plan. */
+  hideMembersOnlyFor?: string | null;
 }
 
 /** The WHERE clause of a list: tenant, listing state and every filter of the query. */
@@ -139,6 +143,11 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
     parts.push(Prisma.sql`p.admin_status::text = ANY(${statuses}::text[])`, visibleTo(filter.viewer, "p"));
   }
   if (filter.sellerId) parts.push(Prisma.sql`p.user_id = ${filter.sellerId}`);
+  if (filter.hideMembersOnlyFor !== undefined) {
+    // A variant listed on its own (`filter[parent_product_id]`) hides with a members-only parent too.
+    const hidden = Prisma.sql`(p.members_only OR EXISTS (SELECT 1 FROM products mp WHERE mp.id = p.parent_product_id AND mp.members_only))`;
+    parts.push(filter.hideMembersOnlyFor === null ? Prisma.sql`NOT ${hidden}` : Prisma.sql`(NOT ${hidden} OR p.user_id = ${filter.hideMembersOnlyFor})`);
+  }
   const list = (column: string, values: string[] | undefined) => {
     if (!values) return;
     parts.push(values.length === 1 ? Prisma.sql`${Prisma.raw(column)} = ${values[0]}` : Prisma.sql`${Prisma.raw(column)} = ANY(${values}::text[])`);
@@ -173,7 +182,7 @@ export async function readProduct(
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -191,7 +200,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
               FROM products p
               WHERE ${where}
               ORDER BY ${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}

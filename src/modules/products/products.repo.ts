@@ -1,4 +1,4 @@
-import { Prisma } from "../../db/client.js";
+import { Prisma, type Db } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { Cycle, ItemType, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
@@ -136,4 +136,13 @@ export async function shareLockProduct(tx: Tx, tenant: Tenant, id: string, varia
            EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
     FROM products WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND ${where} FOR SHARE`;
   return rows[0] ?? null;
+}
+
+/** Of these products, the members-only ones (an item or its parent flagged) that `exceptSeller` does not sell. */
+export async function membersOnlyProducts(client: Db | Tx, productIds: readonly string[], exceptSeller: string | null): Promise<{ id: string; name: string }[]> {
+  if (productIds.length === 0) return [];
+  return client.$queryRaw<{ id: string; name: string }[]>`
+    SELECT p.id, p.name FROM products p LEFT JOIN products parent ON parent.id = p.parent_product_id
+    WHERE p.id = ANY(${[...productIds]}::text[]) AND (p.members_only OR coalesce(parent.members_only, false))
+      AND p.user_id IS DISTINCT FROM ${exceptSeller}`;
 }

@@ -42,6 +42,7 @@ const productFields = {
   currency: z.string(),
   cycle: cycleSchema.nullable().describe("Billing cycle of a recurring product"),
   useSeasonalPrices: z.boolean(),
+  membersOnly: z.boolean().describe("Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up)"),
   effectivePrice: z.number().int().describe("The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price`"),
   seasonalPrices: z.array(seasonalPriceSchema),
   adminStatus: z
@@ -76,6 +77,10 @@ const writableFields = {
   type: productTypeSchema.optional(),
   cycle: cycleSchema.nullable().optional(),
   useSeasonalPrices: z.boolean().optional(),
+  membersOnly: z
+    .boolean()
+    .optional()
+    .describe("Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too)"),
   user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
 };

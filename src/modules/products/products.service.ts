@@ -3,6 +3,7 @@ import type { Prisma } from "../../db/client.js";
 import type { Tenant } from "../../db/tenant.js";
 import type { Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
+import type { ListProductsQuery } from "./products.schemas.js";
 import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
 import { create } from "./operations/create.js";
 import { setArchived, setEnabled, setSeasonalPriceUsage } from "./operations/flags.js";
@@ -31,26 +32,46 @@ export {
   type ProductReferences,
 } from "./products.view.js";
 
+/**
+ * Members-only products (docs/api/subscriptions.md, Access): the subscriptions module answers who may
+ * read them (given here, as the subscriptions module depends on this one).
+ */
+export interface MembersOnlyAccess {
+  mayReadMembersOnly(client: Db, auth: AuthContext): Promise<boolean>;
+  /** 402 `subscription_required` when the product (or its parent) is members-only and the caller may not read it. */
+  assertMayRead(client: Db, auth: AuthContext, productId: string): Promise<void>;
+}
+
 /** The products' operations, one file each under operations/, bound to their dependencies. */
-export function createProductsService(deps: { db: Db; clock: Clock; references: ProductReferences }) {
+export function createProductsService(deps: { db: Db; clock: Clock; references: ProductReferences; access?: MembersOnlyAccess }) {
   const ctx: ProductsContext = { db: deps.db, clock: deps.clock, references: deps.references };
   type Rest<F> = F extends (ctx: ProductsContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: ProductsContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
   // A declaration, not a property: the transaction-pool test reads its pool default to check the callers.
+  /** Whose members-only products a list shows: all (undefined), or only the caller's own. */
+  const hiddenFor = async (auth: AuthContext): Promise<string | null | undefined> =>
+    deps.access && !(await deps.access.mayReadMembersOnly(deps.db, auth)) ? (auth.user?.id ?? null) : undefined;
   const view = (tenant: Tenant, id: string, client: Db | Prisma.TransactionClient = deps.db): Promise<ProductView> => findProduct(client, tenant, id);
   return {
     view,
     lock,
-    list: bind(list),
+    list: async (auth: AuthContext, query: ListProductsQuery) => list(ctx, auth, query, undefined, await hiddenFor(auth)),
     changed: (tx: Prisma.TransactionClient, source: EventSource, id: string, type: EventType, also: RecordEventInput[] = []) => changed(ctx, tx, source, id, type, also),
 
     now: () => deps.clock.now(),
 
     create: bind(create),
-    /** A product as the caller sees it: 404 for a listing not published that is neither theirs nor a reviewer's to see. */
-    retrieve: (auth: AuthContext, id: string) => findVisible(deps.db, auth, id),
-    listForSeller: bind(listForSeller),
+    /**
+     * A product as the caller sees it: 404 for a listing not published that is neither theirs nor a
+     * reviewer's to see; a members-only one (or a variant of one) only for those who may read it (402).
+     */
+    async retrieve(auth: AuthContext, id: string): Promise<ProductView> {
+      const product = await findVisible(deps.db, auth, id);
+      if (deps.access && (product.membersOnly || product.parentProductId !== null)) await deps.access.assertMayRead(deps.db, auth, id);
+      return product;
+    },
+    listForSeller: async (auth: AuthContext, userId: string, query: ListProductsQuery) => listForSeller(ctx, auth, userId, query, await hiddenFor(auth)),
     categories: bind(categories),
     update: bind(update),
     remove: bind(remove),

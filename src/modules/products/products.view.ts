@@ -56,6 +56,7 @@ function toCoreResponse(p: PricedProduct, at: Date) {
     currency: p.currency,
     cycle: p.cycle,
     useSeasonalPrices: p.useSeasonalPrices,
+    membersOnly: p.membersOnly,
     effectivePrice: effectivePrice(p, p.seasonalPrices, at),
     seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
     adminStatus: p.adminStatus,

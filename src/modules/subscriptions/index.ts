@@ -7,3 +7,6 @@ export { createSubscriptionBilling, type RenewSubscriptionJob, type Subscription
 export { endUserSubscriptions } from "./subscriptions.erase.js";
 export { hasLiveSubscriptions, hasSubscriptions } from "./subscriptions.repo.js";
 export { extendSubscriptionEvents } from "./subscriptions.calendar.js";
+export { SubscriptionAccessCache } from "./access/cache.js";
+export { createSubscriptionAccess, type SubscriptionAccess } from "./access/gate.js";
+export { syncPlatformPlan, type SyncPlatformPlanJob } from "./access/host.js";

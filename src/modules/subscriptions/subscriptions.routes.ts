@@ -31,7 +31,8 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod<{ subscriptions: Subscri
         description:
           "The signed-in user, a buyer of the contract (else 403; a contract they cannot see: 404), subscribes: `price` is their `amountDue`, `service_id` the contract's first product, `cycle` the body's, else that product's, else monthly. " +
           "The first cycle is charged at once, like a settlement: their default payment method for `price`, the sellers paid their shares. A decline answers 402 with Stripe's codes and leaves no subscription. " +
-          "409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`.",
+          "409 `contract_not_subscribable` (processing, paid, void, or something paid), `already_subscribed`, `no_payment_method`, `seller_not_ready`; 422 `contract_incomplete`, `amount_too_small`. " +
+          "402 `subscription_required` when the platform sells to subscribed members only and this contract is not its plan. `platform_id` (the host platform only): the platform this subscription pays for, which the subscriber owns (its `activeSubscription` follows it).",
         params: contractParams,
         body: subscribeBody,
         response: { 201: subscriptionSchema, 202: subscriptionSchema, ...errors(400, 401, 402, 403, 404, 409, 422, 502, 504) },
@@ -111,6 +112,25 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod<{ subscriptions: Subscri
       config: admin,
     },
     async (request) => subscriptions.pause(requireAuth(request), request.params.id, request.body ?? {}),
+  );
+
+  app.put(
+    "/subscriptions/auth/:id/pause",
+    {
+      schema: {
+        operationId: "pauseOwnSubscription",
+        tags,
+        summary: "Pause your subscription",
+        description:
+          "The subscriber (another user who may see it: 403; one who may not: 404) pauses their own subscription, as `PUT /subscriptions/:id/pause` does for the platform: cycles that fall due while it is paused are not charged, and with `pausedUntil` (in the future) it resumes by itself then (`pauseReason` `subscriber`). " +
+          "A paused subscription does not count for the platform's plan (docs/api/subscriptions.md, Access). 409 `subscription_paused`, `subscription_ended`.",
+        params: subscriptionParams,
+        body: pauseBody,
+        response: { 200: subscriptionSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+      config: self,
+    },
+    async (request) => subscriptions.pauseOwn(requireUser(request), request.params.id, request.body ?? {}),
   );
 
   app.put(

@@ -7,7 +7,7 @@ import { CYCLES } from "../../domain/subscriptions/periods.js";
 
 export const cycleSchema = z.enum(CYCLES);
 
-export const PAUSE_REASONS = ["admin", "buyer_suspended", "seller_suspended"] as const;
+export const PAUSE_REASONS = ["admin", "subscriber", "buyer_suspended", "seller_suspended"] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export const subscriptionSchema = z
@@ -25,7 +25,7 @@ export const subscriptionSchema = z
       .enum(PAUSE_REASONS)
       .nullable()
       .describe(
-        "Why it is paused: `admin` (PUT /subscriptions/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused",
+        "Why it is paused: `admin` (PUT /subscriptions/:id/pause), `subscriber` (PUT /subscriptions/auth/:id/pause), or a renewal fell due while the subscriber (`buyer_suspended`) or a seller (`seller_suspended`) was suspended; null when not paused",
       ),
     cycle: cycleSchema,
     startDate: apiDate.describe("The billing anchor: period n starts n cycles after it"),
@@ -57,6 +57,9 @@ export const subscribeBody = optionalBody(
   z
     .object({
       cycle: cycleSchema.optional().describe("Default: the contract's first product's cycle, else monthly"),
+      platform_id: idParam("platform")
+        .optional()
+        .describe("On the host platform (HOST_PLATFORM_ID) only: the platform this subscription pays for, which the subscriber owns (an owner there with the same email)"),
     })
     .strict(),
 );

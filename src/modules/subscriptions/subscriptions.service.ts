@@ -11,7 +11,9 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { DEFAULT_HOLD_RULES, isSellerOf, lockForSubscription, priceForSubscription, type HoldRules } from "../contracts/index.js";
 import { productCycle } from "../products/index.js";
 import { collectedFees, type BaseRates } from "../settlement/index.js";
-import { userOfTenantExists } from "../users/index.js";
+import { emailOf, isPlatformOwner, userOfTenantExists } from "../users/index.js";
+import type { SubscriptionAccess } from "./access/gate.js";
+import { asSystem } from "../../db/tenant.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
 import { placeOnCalendars } from "./subscriptions.calendar.js";
@@ -23,8 +25,8 @@ import type { Tx } from "../../db/tenant.js";
  * active ⇄ paused (`pausedUntil` resumes by itself) → ended; past due when every retry of a
  * renewal failed (the subscriber resumes it to pay). Charging is subscriptions.billing.ts.
  *
- * Who: the subscriber subscribes, resumes and ends (the `/auth` routes); the platform key or an
- * admin pauses; reading is for the key, admins, the subscriber and the contract's sellers (anyone
+ * Who: the subscriber subscribes, pauses, resumes and ends (the `/auth` routes); the platform key or an
+ * admin pauses too; reading is for the key, admins, the subscriber and the contract's sellers (anyone
  * else: 404). Every change records its event last in its transaction.
  */
 
@@ -33,8 +35,56 @@ type SignedIn = AuthContext & { user: { id: string } };
 const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });
 const isAdmin = (auth: AuthContext) => roleAtLeast(auth.role, "admin");
 
-export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: BaseRates; billing: SubscriptionBilling; holds?: HoldRules }) {
-  const { db, clock, rates, billing } = deps;
+export function createSubscriptionsService(deps: {
+  db: Db;
+  clock: Clock;
+  rates: BaseRates;
+  billing: SubscriptionBilling;
+  holds?: HoldRules;
+  /** The access gate: a subscription to anything but the plan is a purchase, and this node forgets a subscriber's access when it changes. */
+  access?: SubscriptionAccess;
+  /** HOST_PLATFORM_ID: the platform whose subscriptions may pay for another platform. */
+  hostPlatformId?: string;
+}) {
+  const { db, clock, rates, billing, access } = deps;
+
+  /** The platform a host subscription pays for: only on the host, only a platform the subscriber owns (else 404, as any other platform's id). */
+  async function billedPlatform(auth: SignedIn, platformId: string | undefined): Promise<string | null> {
+    if (platformId === undefined) return null;
+    if (!deps.hostPlatformId || auth.platformId !== deps.hostPlatformId) {
+      throw new ValidationError("parameter_invalid", "platform_id is for subscriptions on the host platform (HOST_PLATFORM_ID), which bill other platforms.", "platform_id");
+    }
+    const email = (await emailOf(db, auth.user.id))?.email;
+    // The named platform is another tenant: one lookup in the system scope (docs/tenancy.md).
+    const owns = email ? await asSystem(() => isPlatformOwner(db, platformId, email)) : false;
+    if (!owns) throw new NotFoundError("platform you own", platformId, "platform_id");
+    return platformId;
+  }
+
+  /** The change committed: this node forgets the subscriber's access now (the others hear the NOTIFY). */
+  const forget = <T>(userId: string, value: T): T => {
+    access?.forget(userId);
+    return value;
+  };
+
+  /** Pauses, under the row lock; `own`: the subscriber's own `/auth` route. */
+  async function pauseOne(auth: AuthContext, id: string, input: PauseInput, own: boolean): Promise<SubscriptionResponse> {
+    const now = clock.now();
+    if (input.pausedUntil && input.pausedUntil.getTime() <= now.getTime()) throw new ValidationError("parameter_invalid", "pausedUntil must be in the future.", "pausedUntil");
+    const paused = await db.$transaction(async (tx) => {
+      const sub = await lockForChange(tx, auth, id);
+      if (own) assertSubscriber(auth as SignedIn, sub);
+      assertNotEnded(sub);
+      if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
+      const updated = await tx.subscription.update({
+        where: { id: sub.id },
+        data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: own ? "subscriber" : null },
+      });
+      await placeOnCalendars(tx, updated, now);
+      return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
+    });
+    return forget(paused.user_id, paused);
+  }
 
   /** May the caller see this subscription: the key, an admin, the subscriber, or a seller of its contract. */
   async function mayRead(client: Db | Tx, auth: AuthContext, sub: Subscription): Promise<boolean> {
@@ -79,6 +129,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
      * subscription behind.
      */
     async subscribe(auth: SignedIn, contractId: string, input: SubscribeInput): Promise<{ subscription: SubscriptionResponse; complete: boolean }> {
+      const billedPlatformId = await billedPlatform(auth, input.platform_id);
       const plan = await db.$transaction(async (tx) => {
         const locked = await lockForSubscription(tx, auth, contractId);
         const live = await tx.subscription.findFirst({ where: { contractId: locked.id, userId: auth.user.id, ended: null }, select: { id: true } });
@@ -86,6 +137,13 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         // The figures follow the current rates until the subscription fixes them.
         const c = await priceForSubscription(tx, locked, { rates, holds: deps.holds ?? DEFAULT_HOLD_RULES, now: clock.now() });
         const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;
+        // Subscribing to the platform's plan is always open; to anything else it is buying.
+        if (c.id !== auth.platform.subscriptionPlan)
+          await access?.assertMayBuy(
+            tx,
+            auth,
+            c.items.map((item) => item.productId),
+          );
         const terms = subscriptionTerms({
           amount: buyer.amountDue,
           sellers: c.sellers.map((s) => ({ userId: s.userId, amountOwed: s.amountOwed })),
@@ -105,6 +163,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
             mode: c.mode,
             contractId: c.id,
             serviceId,
+            billedPlatformId,
             cycle,
             incomplete: true,
             isActive: false,
@@ -121,7 +180,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
       });
       const outcome = await billing.execute(plan);
       if (outcome === "complete") await syncCalendars(auth, plan.subscriptionId);
-      return { subscription: await view(plan.subscriptionId), complete: outcome === "complete" };
+      return forget(auth.user.id, { subscription: await view(plan.subscriptionId), complete: outcome === "complete" });
     },
 
     async retrieve(auth: AuthContext, id: string): Promise<SubscriptionResponse> {
@@ -172,18 +231,10 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
     },
 
     /** `PUT /subscriptions/:id/pause` (key or admin): its cycles are not charged until it resumes. */
-    async pause(auth: AuthContext, id: string, input: PauseInput): Promise<SubscriptionResponse> {
-      const now = clock.now();
-      if (input.pausedUntil && input.pausedUntil.getTime() <= now.getTime()) throw new ValidationError("parameter_invalid", "pausedUntil must be in the future.", "pausedUntil");
-      return db.$transaction(async (tx) => {
-        const sub = await lockForChange(tx, auth, id);
-        assertNotEnded(sub);
-        if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-        const paused = await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: null } });
-        await placeOnCalendars(tx, paused, now);
-        return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
-      });
-    },
+    pause: (auth: AuthContext, id: string, input: PauseInput): Promise<SubscriptionResponse> => pauseOne(auth, id, input, false),
+
+    /** `PUT /subscriptions/auth/:id/pause` (the subscriber): the same, on their own subscription. */
+    pauseOwn: (auth: SignedIn, id: string, input: PauseInput): Promise<SubscriptionResponse> => pauseOne(auth, id, input, true),
 
     /**
      * `PUT /subscriptions/auth/:id/resume` (the subscriber): a paused subscription resumes (the next
@@ -204,13 +255,13 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         if (!sub.pastDue) throw new ConflictError("subscription_not_paused", `${sub.id} is active: it is neither paused nor past due.`, "id");
         return billing.planRecovery(tx, sub, auth.requestId);
       });
-      if (plan) await billing.execute(plan);
-      return view(id);
+      if (plan) await billing.execute(plan).finally(() => access?.forget(auth.user.id));
+      return forget(auth.user.id, await view(id));
     },
 
     /** `DELETE /subscriptions/auth/:id` (the subscriber): `ended`, `isActive` false, nothing charged after. */
     async end(auth: SignedIn, id: string): Promise<SubscriptionResponse> {
-      return db.$transaction(async (tx) => {
+      const ended = await db.$transaction(async (tx) => {
         const sub = await lockForChange(tx, auth, id);
         assertSubscriber(auth, sub);
         assertNotEnded(sub);
@@ -225,6 +276,7 @@ export function createSubscriptionsService(deps: { db: Db; clock: Clock; rates: 
         await placeOnCalendars(tx, ended, clock.now());
         return recordSubscriptionEvent(tx, sub.id, "subscription.ended", auth.requestId);
       });
+      return forget(auth.user.id, ended);
     },
   };
 }

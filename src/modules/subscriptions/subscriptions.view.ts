@@ -1,7 +1,9 @@
 import type { Prisma } from "../../db/client.js";
 import type { Subscription } from "../../generated/prisma/client.js";
 import { toApiDate } from "../../lib/time.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
 import { recordEvent } from "../events/index.js";
+import { enqueueHostSync } from "./access/host.js";
 import type { EventType } from "../events/index.js";
 import type { PauseReason, SubscriptionResponse } from "./subscriptions.schemas.js";
 
@@ -37,10 +39,16 @@ export function toSubscriptionResponse(s: Subscription): SubscriptionResponse {
 
 /**
  * Records a subscription's event — last in the change's transaction — with the subscription as it
- * is now in that transaction; answers the object.
+ * is now in that transaction; answers the object. Every change of a subscription comes here, so this
+ * is also where the subscriber's cached access is evicted on every node (`subscriber:<user id>`, at
+ * commit) and, for a host subscription that pays for a platform, that platform's
+ * `activeSubscription` is brought up to date (a job: the platform is another tenant, see host.ts).
  */
 export async function recordSubscriptionEvent(tx: Prisma.TransactionClient, id: string, type: EventType, requestId: string | null): Promise<SubscriptionResponse> {
-  const object = toSubscriptionResponse(await tx.subscription.findUniqueOrThrow({ where: { id } }));
+  const row = await tx.subscription.findUniqueOrThrow({ where: { id } });
+  const object = toSubscriptionResponse(row);
+  await notifyInvalidation(tx, `subscriber:${row.userId}`);
+  if (row.billedPlatformId) await enqueueHostSync(tx, row.billedPlatformId);
   await recordEvent(tx, { platformId: object.platform_id, mode: object.mode, requestId, type, object });
   return object;
 }

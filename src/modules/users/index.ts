@@ -12,6 +12,7 @@ export {
   findSignedInUser,
   lockUserRow,
   payingUser,
+  isPlatformOwner,
   platformAdmins,
   setConnectStatus,
   setStripeConnectId,

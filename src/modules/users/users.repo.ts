@@ -184,3 +184,12 @@ export async function setConnectStatus(
     select: ACCOUNT_FIELDS,
   });
 }
+
+/** Whether `email` is an owner of the platform (any mode): host billing checks who a platform's plan may be paid by. Runs in the system scope. */
+export async function isPlatformOwner(client: Client, platformId: string, email: string): Promise<boolean> {
+  const owner = await client.user.findFirst({
+    where: { platformId, email: { equals: email, mode: "insensitive" }, deleted: null, membership: { role: "owner" } },
+    select: { id: true },
+  });
+  return owner !== null;
+}

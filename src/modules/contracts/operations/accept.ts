@@ -3,7 +3,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse } from "../contracts.schemas.js";
 import { assertReadable, isUnlocked } from "../contracts.state.js";
 import { lockContract } from "../contracts.repo.js";
-import { rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
+import { gateBuyer, rebalanceVoiding, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 
 /**
  * `POST /contracts/:id/accept` (the buyer, signed in): their consent to be charged what they owe
@@ -24,6 +24,8 @@ export async function accept(ctx: ContractsContext, auth: AuthContext & { user: 
         "id",
       );
     }
+    // Accepting is consent to pay for its lines: the subscription gate.
+    await gateBuyer(ctx, tx, auth, c);
     // They accept the figures as they are now, at the current rates.
     c = await rebalanceVoiding(ctx, tx, c);
     const buyer = c.buyers.find((b) => b.userId === auth.user.id)!;

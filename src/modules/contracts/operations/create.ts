@@ -7,7 +7,7 @@ import { loadState, rebalanceAndStore } from "../contracts.repo.js";
 import { insertFee } from "./fees.js";
 import { insertItem } from "./items.js";
 import { insertBuyer, insertSeller } from "./parties.js";
-import { inclusion, recorded, resolveUser, tenantOf, view, type ContractsContext } from "./shared.js";
+import { gateBuyer, inclusion, recorded, resolveUser, tenantOf, view, type ContractsContext } from "./shared.js";
 
 /** `POST /contracts`: a contract with its parties, items and fees, priced, in one transaction. */
 export async function create(ctx: ContractsContext, auth: AuthContext, input: CreateContractInput): Promise<ContractResponse> {
@@ -38,6 +38,8 @@ export async function create(ctx: ContractsContext, auth: AuthContext, input: Cr
     const after = await loadState(tx, id);
     // An empty draft moves no money; one with parties, items or fees is a deal the member is in.
     if (after.items.length + after.buyers.length + after.sellers.length + after.fees.length > 0) assertInDeal(auth, after);
+    // Creating a contract one buys in is buying: the subscription gate.
+    await gateBuyer(ctx, tx, auth, after);
     await rebalanceAndStore(tx, after, ctx.rates);
     return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
   });

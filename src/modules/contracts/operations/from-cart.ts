@@ -82,6 +82,13 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       if (!line.published) throw new ConflictError("product_not_published", `${name} is not published and cannot be bought.`, "product_id");
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
     }
+    // A member checking out their own cart buys: the subscription gate (an editor converting another's cart is not the buyer).
+    if (cart.user_id === auth.user?.id)
+      await ctx.purchaseGate(
+        tx,
+        auth,
+        lines.map((line) => line.productId),
+      );
 
     // Take the stock, product by product in id order (two carts never lock in opposite orders).
     const now = clock.now();

@@ -21,6 +21,22 @@ export interface ContractsContext {
   holds: HoldRules;
   /** Whether the contract has subscriptions, live or ended (the subscriptions module answers). */
   hasSubscriptions(tx: Tx, contractId: string): Promise<boolean>;
+  /** The subscription gate on buying (the subscriptions module answers): 402 when the caller may not buy these products. */
+  purchaseGate: PurchaseGate;
+}
+
+/** 402 `subscription_required` when the platform sells these products (null: a custom line) to the caller only with a live subscription to its plan. */
+export type PurchaseGate = (tx: Tx, auth: AuthContext, productIds: readonly (string | null)[]) => Promise<void>;
+
+/** The caller is about to buy as a buyer of this contract: the subscription gate on its lines. */
+export async function gateBuyer(ctx: Pick<ContractsContext, "purchaseGate">, tx: Tx, auth: AuthContext, c: Pick<ContractState, "id" | "buyers" | "items">): Promise<void> {
+  // The plan itself is always open: it is what the gate asks members to subscribe to.
+  if (!auth.user || c.id === auth.platform.subscriptionPlan || !c.buyers.some((b) => b.userId === auth.user!.id)) return;
+  await ctx.purchaseGate(
+    tx,
+    auth,
+    c.items.map((i) => i.productId),
+  );
 }
 
 export const tenantOf = (auth: AuthContext): Tenant => ({ platformId: auth.platformId, mode: auth.mode });

@@ -55,10 +55,11 @@ export function lifecycleRoutes(app: ContractsApp, { contracts, settlement }: Co
         description:
           "The signed-in buyer accepts the contract as it is now: `accepted` and `acceptedAmount` (their `amountDue`, at the current rates) are set on their buyer entry and `contract.accepted` is recorded. " +
           "Settling by a member or an editor charges a buyer only for exactly the amount they accepted; any change to the contract's items, parties, amounts, fees, fee inclusion or currency voids every acceptance. " +
-          "Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract.",
+          "Accepting again unchanged changes nothing. 403 `not_contract_buyer` for anyone but a buyer; 409 `contract_not_acceptable` once something is paid, or for a processing, paid or void contract. " +
+          "402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).",
         params: contractParams,
         body: noBody,
-        response: { 200: contractSchema, ...errors(400, 401, 403, 404, 409) },
+        response: { 200: contractSchema, ...errors(400, 401, 402, 403, 404, 409) },
       },
       config: self,
     },
@@ -78,7 +79,8 @@ export function lifecycleRoutes(app: ContractsApp, { contracts, settlement }: Co
           "A decline answers 402 with Stripe's `code` and `decline_code`: the contract is `open` again with `lastPaymentAttempt` set, buyers charged before stay paid, and settling again charges nobody twice. " +
           "One settlement at a time: 409 `settlement_in_progress`. 202 with the contract `processing` when a payment is still pending at Stripe (a bank debit): its webhook finishes the settlement. " +
           "A buyer or seller of the contract, an editor or the key. A user's card is charged only with their consent: a member or an editor settling charges only themself and the buyers who accepted exactly what they owe now (`POST /contracts/:id/accept`), " +
-          "else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance.",
+          "else 409 `buyer_consent_required` with `buyers` naming those still to accept, and nobody is charged; the key, an owner or an admin answer for the platform and need no acceptance. " +
+          "A buyer who still owes and settles themself gets 402 `subscription_required` when the platform sells its items to subscribed members only (docs/api/subscriptions.md, Access).",
         params: contractParams,
         body: noBody,
         response: { 200: contractSchema, 202: contractSchema, ...errors(400, 401, 402, 403, 404, 409, 422, 502, 504) },

@@ -4,6 +4,7 @@ import { chargeLimits, loadParties } from "../../settlement/index.js";
 import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.js";
 import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
+import { gateBuyer } from "../operations/shared.js";
 import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
 
 /**
@@ -50,7 +51,12 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     // Whom this settlement may charge, checked on the figures just rebalanced. A settlement under
     // way (`processing`: nothing can change its figures) goes on under the consent it was started
     // with; the job never starts one.
-    if (settler.kind === "request" && c.status !== "processing") assertConsent(settler.auth, c);
+    if (settler.kind === "request" && c.status !== "processing") {
+      assertConsent(settler.auth, c);
+      // A buyer who still owes and settles themself is buying: the subscription gate.
+      const caller = settler.auth.user?.id;
+      if (c.buyers.some((b) => b.userId === caller && b.amountPaid < b.amountDue)) await gateBuyer(ctx, tx, settler.auth, c);
+    }
 
     const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue);
     const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);

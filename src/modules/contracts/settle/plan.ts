@@ -7,6 +7,7 @@ import { enqueue } from "../../../jobs/queue.js";
 import type { LeaseHolder } from "../../../lib/lease-holder.js";
 import type { Clock } from "../../../lib/time.js";
 import type { AuthContext } from "../../../plugins/auth.js";
+import type { PurchaseGate } from "../operations/shared.js";
 import type { BaseRates, EngineCharge, EngineTransfer } from "../../settlement/index.js";
 import type { ContractResponse } from "../contracts.schemas.js";
 import type { HoldRules } from "../stock-holds.js";
@@ -24,6 +25,8 @@ export interface SettleContext {
   holds: HoldRules;
   /** Whether live subscriptions bill this contract (the subscriptions module answers). */
   billedBySubscriptions(tx: Tx, contractId: string): Promise<boolean>;
+  /** The subscription gate on buying (the subscriptions module answers): 402 when the caller may not buy these products. */
+  purchaseGate: PurchaseGate;
 }
 
 /** Who settles: a request (with its caller's rights), or the resume job (which only finishes what was started). */

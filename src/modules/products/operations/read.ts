@@ -8,17 +8,26 @@ import type { ProductView } from "../products.repo.js";
 import type { ListProductsQuery } from "../products.schemas.js";
 import type { ProductsContext } from "./shared.js";
 
-/** A page of the listings the caller may see (products.view.ts, `maySee`). */
-export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string): Promise<Page<ProductView>> {
+/**
+ * A page of the listings the caller may see (products.view.ts, `maySee`). `hideMembersOnlyFor`:
+ * the caller may not read members-only products (but for their own, when a user).
+ */
+export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId }, query, sort);
+  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor }, query, sort);
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
-export async function listForSeller(ctx: ProductsContext, auth: AuthContext, userId: string, query: ListProductsQuery): Promise<Page<ProductView>> {
+export async function listForSeller(
+  ctx: ProductsContext,
+  auth: AuthContext,
+  userId: string,
+  query: ListProductsQuery,
+  hideMembersOnlyFor?: string | null,
+): Promise<Page<ProductView>> {
   const user = await findActiveUser(ctx.db, auth, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
-  return list(ctx, auth, query, userId);
+  return list(ctx, auth, query, userId, hideMembersOnlyFor);
 }
 
 /** Categories of the listed catalogue (top-level published products not archived), each with its subcategories and counts. */

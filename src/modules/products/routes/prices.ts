@@ -16,7 +16,7 @@ export function priceRoutes(app: ProductsApp, { products }: ProductsRoutesDeps):
         summary: "A product's prices: base price, seasonal prices and the price in force",
         params: productParams,
         querystring: atQuery,
-        response: { 200: productPricesSchema, ...errors(400, 401, 404) },
+        response: { 200: productPricesSchema, ...errors(400, 401, 402, 404) },
       },
       config: signedIn,
     },

@@ -37,7 +37,7 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         description:
           "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). " +
           "Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). " +
-          "The price range and `sort=price` use the base `price`.",
+          "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).",
         querystring: listProductsQuery,
         response: { 200: productListSchema, ...errors(400, 401) },
       },
@@ -93,10 +93,12 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         operationId: "retrieveProduct",
         tags,
         summary: "Retrieve a product",
-        description: "A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else.",
+        description:
+          "A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. " +
+          "402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).",
         params: productParams,
         querystring: atQuery,
-        response: { 200: productSchema, ...errors(400, 401, 404) },
+        response: { 200: productSchema, ...errors(400, 401, 402, 404) },
       },
       config: signedIn,
     },
