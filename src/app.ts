@@ -56,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     settlement,
     subscriptions,
     billing,
+    calendars: services.calendars,
+    googleCalendar: services.googleCalendar,
   });
 
   const routeCatalog: RouteInfo[] = [];

@@ -199,6 +199,9 @@ const envSchema = z
     STOCK_HOLD_MINUTES: int(30, 1, 7 * 24 * 60),
     STOCK_HOLD_MAX_SHARE: int(50, 1, 100),
     SUBSCRIPTION_RETRY_SCHEDULE: durationList([3_600, 21_600, 86_400]),
+    GOOGLE_CLIENT_ID: optionalString,
+    GOOGLE_CLIENT_SECRET: optionalString,
+    GOOGLE_REDIRECT_URL: optionalUrl(["http:", "https:"]),
     HOST_PLATFORM_ID: optionalString,
     STRIPE_SECRET_KEY: optionalString.refine((v) => v === undefined || /^(sk_test_|sk_live_|rk_)\S+$/.test(v), {
       message: "must be a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_… key)",
@@ -214,6 +217,9 @@ const envSchema = z
     }
     if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) {
       ctx.addIssue({ code: "custom", path: [e.TLS_CERT ? "TLS_KEY" : "TLS_CERT"], message: "TLS_CERT and TLS_KEY go together" });
+    }
+    if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
+      ctx.addIssue({ code: "custom", path: [e.GOOGLE_CLIENT_ID ? "GOOGLE_CLIENT_SECRET" : "GOOGLE_CLIENT_ID"], message: "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together" });
     }
     if (!e.S3_BUCKET && (e.S3_ENDPOINT || e.S3_ACCESS_KEY_ID || e.S3_PUBLIC_URL)) {
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when other S3_* variables are set" });
@@ -306,7 +312,11 @@ export interface Config {
    * names the platform it pays for, and that platform's `activeSubscription` follows it); unset, nobody is billed.
    */
   subscriptions: { retrySchedule: number[]; hostPlatformId: string | undefined };
+  /** Google Calendar busy times: Google's API with an OAuth client, else the offline fake (src/adapters/google-calendar/). */
+  googleCalendar: GoogleCalendarConfig;
 }
+
+export type GoogleCalendarConfig = { kind: "google"; clientId: string; clientSecret: string; redirectUrl: string } | { kind: "offline"; redirectUrl: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -390,6 +400,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     contracts: { settlementLeaseSeconds: e.CONTRACT_SETTLEMENT_LEASE },
     stockHolds: { minutes: e.STOCK_HOLD_MINUTES, maxSharePercent: e.STOCK_HOLD_MAX_SHARE },
     subscriptions: { retrySchedule: e.SUBSCRIPTION_RETRY_SCHEDULE, hostPlatformId: e.HOST_PLATFORM_ID },
+    googleCalendar: googleCalendarConfig(
+      e.GOOGLE_CLIENT_ID,
+      e.GOOGLE_CLIENT_SECRET,
+      e.GOOGLE_REDIRECT_URL ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "")}/v1/calendars/google/callback`,
+    ),
   };
   return deepFreeze(config);
 }
@@ -401,6 +416,10 @@ export function loadConfig(env: Env): Readonly<Config> {
  */
 export function defaultMaxConnections(maxInFlight: number): number {
   return maxInFlight > 0 ? Math.max(1024, 4 * maxInFlight) : 0;
+}
+
+function googleCalendarConfig(clientId: string | undefined, clientSecret: string | undefined, redirectUrl: string): GoogleCalendarConfig {
+  return clientId && clientSecret ? { kind: "google", clientId, clientSecret, redirectUrl } : { kind: "offline", redirectUrl };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

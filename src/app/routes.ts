@@ -75,7 +75,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(stripeWebhooksRoutes, { webhooks: s.stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists: s.waitlists, platforms: s.platforms });
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });
-      await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users });
+      await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users, platforms: s.platforms });
       await v1.register(productsRoutes, { products: s.products, images: s.productImages });
       await v1.register(categoriesRoutes, { categories: s.categories });
       await v1.register(collectionsRoutes, { collections: s.collections, products: s.products });

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import path from "node:path";
 import type { Mailer } from "../adapters/mailer/mailer.js";
 import { createOutboxMailer } from "../adapters/mailer/outbox.js";
+import { createGoogleCalendarGateway } from "../adapters/google-calendar/from-config.js";
 import { createPaymentsGateway } from "../adapters/payments/from-config.js";
 import { MemoryRateLimitStore } from "../adapters/rate-limit/store.js";
 import { createDiskStorage } from "../adapters/storage/disk.js";
@@ -73,6 +74,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const limiter = countRefusals(createRateLimiter({ store: rateLimitStore, windowSeconds: config.rateLimit.windowSeconds }), metrics);
   const payments = instrumentPayments(deps.payments ?? createPaymentsGateway({ payments: config.payments, publicUrl: config.publicUrl, db, clock }), metrics);
   const resolveHost = deps.resolveHost ?? systemResolver;
+  const googleCalendar = deps.googleCalendar ?? (await createGoogleCalendarGateway(config.googleCalendar));
 
   // ── auth: tokens, and the key and session caches every node keeps ──
   const tokens = createTokenService({ secret: deps.jwtSecret, accessTokenTtl: config.auth.accessTokenTtl });
@@ -106,7 +108,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db, rates: config.fees });
-  const calendars = createCalendarsService({ db, clock });
+  const calendars = createCalendarsService({ db, clock, google: googleCalendar, secret: deps.jwtSecret, publicUrl: config.publicUrl });
 
   // ── the catalogue and selling ──
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
@@ -201,6 +203,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     rateLimitStore,
     limiter,
     payments,
+    googleCalendar,
     tokens,
     keyCache,
     sessionCache,

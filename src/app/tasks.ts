@@ -8,7 +8,8 @@ import { isSealed, unseal } from "../lib/sealed.js";
 import { pruneEvents } from "../modules/events/index.js";
 import type { SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
-import { syncPlatformPlan, type RenewSubscriptionJob, type SyncPlatformPlanJob } from "../modules/subscriptions/index.js";
+import type { RefreshBusyJob } from "../modules/calendars/index.js";
+import { extendSubscriptionEvents, syncPlatformPlan, type RenewSubscriptionJob, type SyncPlatformPlanJob } from "../modules/subscriptions/index.js";
 import { sweepIdempotencyRecords } from "../plugins/idempotency.js";
 import type { Services } from "./services.js";
 
@@ -51,6 +52,15 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
     },
     "release-stock-holds": async () => {
       await sweepExpiredHolds(db, clock.now());
+    },
+    "refresh-google-busy": async (payload) => {
+      await s.calendars.refreshBusy(payload as RefreshBusyJob);
+    },
+    "refresh-google-busy-all": async () => {
+      await s.calendars.queueAllBusyRefreshes();
+    },
+    "extend-subscription-events": async () => {
+      await extendSubscriptionEvents(db, clock.now());
     },
     "renew-subscription": async (payload) => {
       await s.billing.bringUpToDate(payload as RenewSubscriptionJob);

@@ -1,3 +1,5 @@
+import type { GoogleCalendarGateway } from "../adapters/google-calendar/gateway.js";
+import type { CalendarsService } from "../modules/calendars/index.js";
 import type { LeaseHolder } from "../lib/lease-holder.js";
 import type { TaskList } from "graphile-worker";
 import type { Logger } from "pino";
@@ -31,6 +33,8 @@ export interface AppDeps {
   rateLimitStore?: RateLimitStore;
   /** Default: what config.payments says (Stripe with STRIPE_SECRET_KEY, else the offline simulator). */
   payments?: PaymentsGateway;
+  /** Google Calendar (busy times); default from the configuration: Google's API, or the offline fake. */
+  googleCalendar?: GoogleCalendarGateway;
   clock?: Clock;
   /** Who this app is in the settlement leases it takes (default: config.nodeId, a fresh boot). */
   leases?: LeaseHolder;
@@ -56,6 +60,9 @@ export interface AppServices {
   settlement: ContractSettlement;
   subscriptions: SubscriptionsService;
   billing: SubscriptionBilling;
+  calendars: CalendarsService;
+  /** Google Calendar, or the offline fake whose busy times tests set. */
+  googleCalendar: GoogleCalendarGateway;
 }
 
 export interface RouteInfo {

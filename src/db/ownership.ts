@@ -37,6 +37,8 @@ export const TABLE_OWNERS = {
   Availability: "src/modules/calendars/",
   CalendarEvent: "src/modules/calendars/",
   EventAttendee: "src/modules/calendars/",
+  GoogleCalendarConnection: "src/modules/calendars/",
+  CalendarBusyTime: "src/modules/calendars/",
   // The ledger: settlement writes it (every movement of money), the transactions module reads it.
   Transaction: "src/modules/settlement/",
   Event: "src/modules/events/",

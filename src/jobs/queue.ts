@@ -17,6 +17,9 @@ export type JobName =
   | "renew-subscription"
   | "compact-analytics"
   | "release-stock-holds"
+  | "refresh-google-busy"
+  | "refresh-google-busy-all"
+  | "extend-subscription-events"
   | "sync-platform-plan";
 
 export interface EnqueueOptions {

@@ -12,7 +12,9 @@ import type { Logger } from "pino";
 // subscriptions with something due (renewals, retries, pauses running out), and the analytics'
 // deltas moved into their rollups (analytics_compact(); the figures are exact either way, only
 // faster with fewer deltas), and unpaid contracts' expired stock holds given back (availability is
-// exact either way: whoever wants a product releases its expired holds first).
+// exact either way: whoever wants a product releases its expired holds first). Every quarter hour,
+// busy times imported again from the Google calendars users connected; hourly, subscriptions'
+// events placed on their parties' calendars as far ahead as they are kept.
 export const CRONTAB = [
   "5 * * * * erase-due-users",
   "35 * * * * sweep-idempotency",
@@ -21,6 +23,8 @@ export const CRONTAB = [
   "* * * * * renew-subscriptions",
   "* * * * * compact-analytics",
   "* * * * * release-stock-holds",
+  "*/15 * * * * refresh-google-busy-all",
+  "20 * * * * extend-subscription-events",
 ].join("\n");
 
 export function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {

@@ -32,6 +32,8 @@ export const ID_PREFIXES = {
   availability: "avail",
   calendarEvent: "calev",
   attendee: "attnd",
+  googleConnection: "gcal",
+  busyTime: "busy",
   transaction: "tran",
   event: "evt",
   webhook: "we",

@@ -67,6 +67,11 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
+  "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
+    platform_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
+    calendar_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
+    secret: "the iCalendar feed's secret, an HMAC of the calendar id (a wrong one is a 404)",
+  },
 };
 
 /** Body fields ending in `_id` that are not ids of the caller's objects, by route. */

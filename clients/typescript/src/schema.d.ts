@@ -893,7 +893,11 @@ export interface paths {
          * @description Events in [from, to), by default from a week ago to 90 days ahead. The calendar is created on first use.
          */
         get: operations["retrieveSignedInUserCalendar"];
-        put?: never;
+        /**
+         * Modify the signed-in user's calendar: name, description, Google calendars
+         * @description `googleCalendarIds` (at most 20, no repeats) name the Google calendars whose busy times are taken out of availability once Google Calendar is connected (`POST /calendars/auth/google`). Answers the calendar without its events.
+         */
+        put: operations["modifySignedInUserCalendar"];
         post?: never;
         delete?: never;
         options?: never;
@@ -911,12 +915,12 @@ export interface paths {
         get?: never;
         /**
          * Modify the signed-in user's availability (the whole list)
-         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry.
+         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry. Wrapped, the body may also set the calendar's `name`, `description` and `googleCalendarIds` (as `PUT /calendars/auth`).
          */
         put: operations["modifySignedInUserAvailability"];
         /**
          * Set the signed-in user's availability (the whole list)
-         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry.
+         * @description Weekly ranges `{ dayOfWeek, startTime, endTime }` and date overrides `{ overrideDate, startTime, endTime }` or `{ overrideDate, isUnavailable: true }`, in the user's `timezone`. The list replaces the previous one. Overlapping or inverted ranges are a 400 naming the entry. Wrapped, the body may also set the calendar's `name`, `description` and `googleCalendarIds` (as `PUT /calendars/auth`).
          */
         post: operations["setSignedInUserAvailability"];
         delete?: never;
@@ -932,7 +936,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's availability (events stay private) */
+        /**
+         * A user's availability, and their openings (events stay private)
+         * @description `availability` is the weekly ranges and date overrides as set; `openings` the UTC intervals of [from, to) within them and clear of the user's events and of the busy times imported from their Google Calendar.
+         */
         get: operations["retrieveUserAvailability"];
         put?: never;
         post?: never;
@@ -1036,6 +1043,105 @@ export interface paths {
          * @description In `timezone`, or the signed-in user's time zone when none is given.
          */
         get: operations["convertToLocalTimeCalendars"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/auth/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The secret iCalendar feed URL of the signed-in user's calendar
+         * @description Subscribe to `url` from Google Calendar (Other calendars → From URL), Apple Calendar (File → New Calendar Subscription) or Outlook (Add calendar → Subscribe from web). Anyone with the URL can read the events: rotate it when it leaked.
+         */
+        get: operations["retrieveSignedInUserCalendarFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/auth/feed/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give the signed-in user's calendar feed a new secret URL (the old one is then a 404) */
+        post: operations["rotateSignedInUserCalendarFeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/feed/{platform_id}/{calendar_id}/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A calendar's iCalendar feed (RFC 5545), for calendar apps; the secret in the path is the credential
+         * @description `text/calendar`: the calendar's events that are not cancelled, from a month back to a year ahead. A wrong or rotated secret is a 404.
+         */
+        get: operations["retrieveCalendarFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/auth/google": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's Google Calendar connection */
+        get: operations["retrieveSignedInUserGoogleCalendar"];
+        put?: never;
+        /**
+         * Start connecting Google Calendar: answers Google's consent page
+         * @description Send the user to `url`; Google sends them back to `/v1/calendars/google/callback`, which keeps the grant (read-only free/busy) and imports the busy times of the calendar's `googleCalendarIds`. The link is good for 15 minutes. With the offline Google Calendar (no `GOOGLE_CLIENT_ID`), opening it completes the connection at once.
+         */
+        post: operations["connectSignedInUserGoogleCalendar"];
+        /** Disconnect Google Calendar: the grant is revoked and the imported busy times removed */
+        delete: operations["disconnectSignedInUserGoogleCalendar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/google/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where Google sends the user back after consent (the redirect URL of the OAuth client)
+         * @description The signed `state` names the user who started; a missing, tampered or expired one is a 400, as is a refusal (`error`).
+         */
+        get: operations["finishGoogleCalendarConnection"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2563,7 +2669,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2632,7 +2738,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2946,6 +3052,48 @@ export interface components {
             offset: string;
             offsetMinutes: number;
             abbreviation: string;
+        };
+        CalendarAvailability: {
+            id: string;
+            platform_id: string;
+            user_id: string;
+            name: string | null;
+            description: string | null;
+            googleCalendarIds: string[];
+            /** @description The owner's time zone, in which availability is read */
+            timezone: string;
+            availability: components["schemas"]["Availability"][];
+            events: components["schemas"]["CalendarEvent"][];
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+            /** @description UTC intervals in [from, to) within availability and clear of events and of busy times imported from Google Calendar */
+            openings: {
+                /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+                start: string;
+                /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+                end: string;
+            }[];
+        };
+        CalendarFeed: {
+            /** @description The secret iCalendar (RFC 5545) feed of the calendar's events: subscribe to it from Google Calendar, Apple Calendar or Outlook */
+            url: string;
+            /** @description The same feed as a `webcal://` link, which calendar apps open directly */
+            webcalUrl: string;
+        };
+        GoogleCalendarConnection: {
+            connected: boolean;
+            /** @description The connected Google account, when Google says it */
+            email: string | null;
+            googleCalendarIds: string[];
+            /** @description When busy times were last imported */
+            busySynced: string | null;
+            connected_at: string | null;
+        };
+        GoogleCalendarConsent: {
+            /** @description Google's consent page: send the user there */
+            url: string;
         };
         Category: {
             id: string;
@@ -12253,6 +12401,136 @@ export interface operations {
             };
         };
     };
+    modifySignedInUserCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "googleCalendarIds": [
+                 *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name?: string | null;
+                    description?: string | null;
+                    /** @description Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most 20) */
+                    googleCalendarIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cal_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "googleCalendarIds": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "timezone": "Europe/Paris",
+                     *       "availability": [
+                     *         {
+                     *           "id": "avail_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "dayOfWeek": "monday",
+                     *           "overrideDate": "override date",
+                     *           "startTime": "09:00",
+                     *           "endTime": "17:00",
+                     *           "isUnavailable": true
+                     *         }
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "id": "calev_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "calendar_id": "cal_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "location": "location",
+                     *           "color": "color",
+                     *           "eventStart": "2026-03-02T09:30:00Z",
+                     *           "eventEnd": "2026-03-02T09:30:00Z",
+                     *           "isUnavailable": true,
+                     *           "cancelled": true,
+                     *           "booked": true,
+                     *           "confirmed": true,
+                     *           "attendees": [
+                     *             {
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "email": "ada@example.com",
+                     *               "name": "Beeswax candle",
+                     *               "responseStatus": "accepted"
+                     *             }
+                     *           ],
+                     *           "subscription_id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Calendar"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     modifySignedInUserAvailability: {
         parameters: {
             query?: never;
@@ -12272,6 +12550,11 @@ export interface operations {
                  *           "endTime": "17:00",
                  *           "isUnavailable": true
                  *         }
+                 *       ],
+                 *       "name": "Beeswax candle",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "googleCalendarIds": [
+                 *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *       ]
                  *     }
                  */
@@ -12286,6 +12569,10 @@ export interface operations {
                         /** @description With overrideDate and no times: the date is closed */
                         isUnavailable?: boolean;
                     }[];
+                    name?: string | null;
+                    description?: string | null;
+                    /** @description Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most 20) */
+                    googleCalendarIds?: string[];
                 };
             };
         };
@@ -12412,6 +12699,11 @@ export interface operations {
                  *           "endTime": "17:00",
                  *           "isUnavailable": true
                  *         }
+                 *       ],
+                 *       "name": "Beeswax candle",
+                 *       "description": "Hand-poured, burns for 40 hours.",
+                 *       "googleCalendarIds": [
+                 *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *       ]
                  *     }
                  */
@@ -12426,6 +12718,10 @@ export interface operations {
                         /** @description With overrideDate and no times: the date is closed */
                         isUnavailable?: boolean;
                     }[];
+                    name?: string | null;
+                    description?: string | null;
+                    /** @description Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most 20) */
+                    googleCalendarIds?: string[];
                 };
             };
         };
@@ -12535,7 +12831,12 @@ export interface operations {
     };
     retrieveUserAvailability: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Start of `openings` (default: now) */
+                from?: string;
+                /** @description End of `openings` (default: 14 days after `from`; at most 62 days after it) */
+                to?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -12556,7 +12857,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cal_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "name": "Beeswax candle",
@@ -12605,10 +12906,35 @@ export interface operations {
                      *         }
                      *       ],
                      *       "created": "2026-03-02T09:30:00Z",
-                     *       "updated": "2026-03-02T09:30:00Z"
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "openings": [
+                     *         {
+                     *           "start": "2026-03-02T09:30:00Z",
+                     *           "end": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
                      *     }
                      */
-                    "application/json": components["schemas"]["Calendar"];
+                    "application/json": components["schemas"]["CalendarAvailability"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
@@ -13463,6 +13789,407 @@ export interface operations {
                      *         "type": "authentication_error",
                      *         "code": "unauthenticated",
                      *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSignedInUserCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://example.com/candle",
+                     *       "webcalUrl": "webcal url"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateSignedInUserCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://example.com/candle",
+                     *       "webcalUrl": "webcal url"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70 */
+                platform_id: string;
+                /** @example cal_0192f1a0c3d87b4e9a1f2b3c4d5e6f70 */
+                calendar_id: string;
+                /**
+                 * @description The feed's secret, optionally followed by `.ics`
+                 * @example whsec_3kTq9wXbV2mZr8Lp5NcY7dHs4JfA1uGe
+                 */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSignedInUserGoogleCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "connected": true,
+                     *       "email": "ada@example.com",
+                     *       "googleCalendarIds": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "busySynced": "2026-03-02T09:30:00Z",
+                     *       "connected_at": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GoogleCalendarConnection"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    connectSignedInUserGoogleCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://example.com/candle"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GoogleCalendarConsent"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    disconnectSignedInUserGoogleCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "connected": true,
+                     *       "email": "ada@example.com",
+                     *       "googleCalendarIds": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "busySynced": "2026-03-02T09:30:00Z",
+                     *       "connected_at": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GoogleCalendarConnection"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    finishGoogleCalendarConnection: {
+        parameters: {
+            query: {
+                /** @example state */
+                state: string;
+                code?: string;
+                /** @description Google's refusal (`access_denied` when the user declined) */
+                error?: string;
+                scope?: string;
+                authuser?: string;
+                prompt?: string;
+                hd?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "connected": true,
+                     *       "email": "ada@example.com",
+                     *       "googleCalendarIds": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "busySynced": "2026-03-02T09:30:00Z",
+                     *       "connected_at": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GoogleCalendarConnection"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29513,7 +30240,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -29755,7 +30482,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

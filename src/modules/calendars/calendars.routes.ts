@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { availabilityRoutes } from "./routes/availability.js";
 import { eventRoutes } from "./routes/events.js";
+import { feedRoutes } from "./routes/feed.js";
+import { googleRoutes } from "./routes/google.js";
 import { localtimeRoutes } from "./routes/localtime.js";
 import type { CalendarsRoutesDeps } from "./routes/shared.js";
 
@@ -12,4 +14,6 @@ export const calendarsRoutes: FastifyPluginAsyncZod<CalendarsRoutesDeps> = async
   availabilityRoutes(app, deps);
   eventRoutes(app, deps);
   localtimeRoutes(app, deps);
+  feedRoutes(app, deps);
+  googleRoutes(app, deps);
 };

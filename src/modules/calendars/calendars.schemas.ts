@@ -38,10 +38,35 @@ export const availabilityEntryInput = z
     if (!e.isUnavailable && e.endTime === undefined) ctx.addIssue({ code: "custom", path: ["endTime"], message: "is required for a time range" });
   });
 
-/** The whole list, wrapped as `{ availability: [...] }` or sent as a bare array (the starter app's way). */
+/** A Google Calendar id: an email-like address (`primary` for the account's main calendar). */
+const googleCalendarId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(254)
+  .regex(/^[^\s,]+$/, "must be a Google Calendar id (no spaces or commas), e.g. `primary` or an address");
+
+export const MAX_GOOGLE_CALENDARS = 20;
+
+/** The calendar's own details: on `PUT /calendars/auth`, and beside a wrapped availability list. */
+const calendarDetails = {
+  name: z.string().trim().min(1).max(200).nullable().optional(),
+  description: z.string().trim().max(2000).nullable().optional(),
+  googleCalendarIds: z
+    .array(googleCalendarId)
+    .max(MAX_GOOGLE_CALENDARS)
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat an id")
+    .optional()
+    .describe(`Google calendars whose busy times are taken out of availability once Google Calendar is connected (at most ${MAX_GOOGLE_CALENDARS})`),
+};
+
+/**
+ * The whole list, wrapped as `{ availability: [...] }` or sent as a bare array (the starter app's
+ * way); wrapped, the calendar's `name`, `description` and `googleCalendarIds` may come with it.
+ */
 export const setAvailabilityBody = z.preprocess(
   (body) => (Array.isArray(body) ? { availability: body } : body),
-  z.object({ availability: z.array(availabilityEntryInput).max(500) }).strict(),
+  z.object({ availability: z.array(availabilityEntryInput).max(500), ...calendarDetails }).strict(),
 );
 
 export type AvailabilityEntryInput = z.infer<typeof availabilityEntryInput>;
@@ -175,3 +200,60 @@ export const localtimeSchema = z
     abbreviation: z.string(),
   })
   .meta({ id: "LocalTime" });
+
+export const updateCalendarBody = z.object(calendarDetails).strict();
+export type UpdateCalendarInput = z.infer<typeof updateCalendarBody>;
+
+export const availabilityQuery = z
+  .object({
+    from: instant.optional().describe("Start of `openings` (default: now)"),
+    to: instant.optional().describe("End of `openings` (default: 14 days after `from`; at most 62 days after it)"),
+  })
+  .strict();
+
+const interval = z.object({ start: apiDate, end: apiDate });
+
+export const calendarAvailabilitySchema = calendarSchema
+  .extend({
+    openings: z.array(interval).describe("UTC intervals in [from, to) within availability and clear of events and of busy times imported from Google Calendar"),
+  })
+  .meta({ id: "CalendarAvailability" });
+
+export const feedSchema = z
+  .object({
+    url: z.string().describe("The secret iCalendar (RFC 5545) feed of the calendar's events: subscribe to it from Google Calendar, Apple Calendar or Outlook"),
+    webcalUrl: z.string().describe("The same feed as a `webcal://` link, which calendar apps open directly"),
+  })
+  .meta({ id: "CalendarFeed" });
+
+export const feedParams = z
+  .object({
+    platform_id: z.string().min(1).max(100),
+    calendar_id: z.string().min(1).max(100),
+    secret: z.string().min(1).max(200).describe("The feed's secret, optionally followed by `.ics`"),
+  })
+  .strict();
+
+export const googleConnectionSchema = z
+  .object({
+    connected: z.boolean(),
+    email: z.string().nullable().describe("The connected Google account, when Google says it"),
+    googleCalendarIds: z.array(z.string()),
+    busySynced: apiDate.nullable().describe("When busy times were last imported"),
+    connected_at: apiDate.nullable(),
+  })
+  .meta({ id: "GoogleCalendarConnection" });
+
+export const googleConnectSchema = z.object({ url: z.string().describe("Google's consent page: send the user there") }).meta({ id: "GoogleCalendarConsent" });
+
+export const googleCallbackQuery = z
+  .object({
+    state: z.string().min(1).max(1000),
+    code: z.string().min(1).max(2000).optional(),
+    error: z.string().max(200).optional().describe("Google's refusal (`access_denied` when the user declined)"),
+    scope: z.string().max(2000).optional(),
+    authuser: z.string().max(20).optional(),
+    prompt: z.string().max(50).optional(),
+    hd: z.string().max(255).optional(),
+  })
+  .strict();

@@ -1,10 +1,15 @@
 import { DateTime } from "luxon";
+import type { GoogleCalendarGateway } from "../../adapters/google-calendar/gateway.js";
 import type { Db } from "../../db/client.js";
+import { createSealer, deriveKey } from "../../lib/sealed.js";
 import type { Tenant } from "../../db/tenant.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { RecordEventInput } from "../events/index.js";
 import { availabilityOf, mine, setAvailability } from "./operations/availability.js";
+import { type RefreshBusyJob, updateCalendar } from "./operations/calendar.js";
 import { createEvent, deleteEvent, updateEvent } from "./operations/events.js";
+import { feedOf, renderFeed, rotateFeed } from "./operations/feed.js";
+import { disconnectGoogle, finishGoogleConnect, googleStatus, queueAllBusyRefreshes, readState, refreshBusy, startGoogleConnect } from "./operations/google.js";
 import { ensureCalendar as ensure, eventOf, type CalendarsContext, type Client } from "./operations/shared.js";
 import { slots } from "./operations/slots.js";
 
@@ -12,8 +17,18 @@ export type { Tenant };
 export { toCalendarResponse, toEventResponse } from "./calendars.view.js";
 
 /** The calendars' operations, one file each under operations/, bound to their dependencies. */
-export function createCalendarsService(deps: { db: Db; clock: Clock }) {
-  const ctx: CalendarsContext = { db: deps.db, clock: deps.clock };
+export function createCalendarsService(deps: { db: Db; clock: Clock; google: GoogleCalendarGateway; secret: string; publicUrl: string }) {
+  const ctx: CalendarsContext = {
+    db: deps.db,
+    clock: deps.clock,
+    google: deps.google,
+    keys: {
+      feed: deriveKey(deps.secret, "calendar-feed"),
+      oauthState: deriveKey(deps.secret, "google-oauth-state"),
+      tokens: createSealer(deps.secret, "google-refresh-token"),
+    },
+    publicUrl: deps.publicUrl,
+  };
   type Rest<F> = F extends (ctx: CalendarsContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   const bind = <F extends (ctx: CalendarsContext, ...rest: never[]) => unknown>(f: F): Rest<F> =>
     ((...rest: unknown[]) => (f as unknown as (...a: unknown[]) => unknown)(ctx, ...rest)) as Rest<F>;
@@ -29,6 +44,19 @@ export function createCalendarsService(deps: { db: Db; clock: Clock }) {
     updateEvent: bind(updateEvent),
     deleteEvent: bind(deleteEvent),
     slots: bind(slots),
+    updateCalendar: bind(updateCalendar),
+    feedOf: bind(feedOf),
+    rotateFeed: bind(rotateFeed),
+    renderFeed: bind(renderFeed),
+    startGoogleConnect: bind(startGoogleConnect),
+    readGoogleState: (state: string) => readState(ctx, state),
+    finishGoogleConnect: bind(finishGoogleConnect),
+    googleStatus: bind(googleStatus),
+    disconnectGoogle: bind(disconnectGoogle),
+    /** The `refresh-google-busy` job. */
+    refreshBusy: (job: RefreshBusyJob) => refreshBusy(ctx, job),
+    /** The `refresh-google-busy-all` sweep. */
+    queueAllBusyRefreshes: () => queueAllBusyRefreshes(ctx),
   };
 }
 

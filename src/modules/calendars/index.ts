@@ -2,3 +2,5 @@
 export { calendarsRoutes } from "./calendars.routes.js";
 export { createCalendarsService, type CalendarsService } from "./calendars.service.js";
 export { eraseUserCalendar } from "./calendars.repo.js";
+export { syncSubscriptionEvents, type SubscriptionEventsSpec } from "./operations/subscription-events.js";
+export type { RefreshBusyJob } from "./operations/calendar.js";

@@ -25,9 +25,13 @@ export const EVENT_TYPE_LIST = {
     object: "calendar",
     description: "A user's availability was replaced (the whole list); the object is the calendar with its new availability, without events.",
   },
-  "calendar_event.created": { object: "calendar_event", description: "An event was added to a user's calendar." },
+  "calendar.updated": { object: "calendar", description: "A user's calendar's `name`, `description` or `googleCalendarIds` changed; the object is the calendar without events." },
+  "calendar_event.created": { object: "calendar_event", description: "An event was added to a user's calendar (by the user, or by a subscription: `subscription_id`)." },
   "calendar_event.updated": { object: "calendar_event", description: "A calendar event changed: moved, cancelled or revived, its details or attendees." },
-  "calendar_event.deleted": { object: "calendar_event", description: "A calendar event was removed; the object is the event as it was." },
+  "calendar_event.deleted": {
+    object: "calendar_event",
+    description: "A calendar event was removed (by the user, or a subscription's when it was paused or ended); the object is the event as it was.",
+  },
   "payment_method.attached": {
     object: "payment_method",
     description: "A payment method was saved for a user (through the API, or attached at Stripe); a user's first one is their default.",

@@ -23,6 +23,7 @@ export {
   hasLiveVariants,
   lockProductForSale,
   productCycle,
+  productName,
   membersOnlyProducts,
   productInclude,
   productInOtherCurrency,

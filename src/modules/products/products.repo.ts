@@ -82,6 +82,11 @@ export async function productCycle(tx: Tx, productId: string): Promise<Cycle | n
   return (await tx.product.findUnique({ where: { id: productId }, select: { cycle: true } }))?.cycle ?? null;
 }
 
+/** A product's name (a subscription's calendar events are titled with it). */
+export async function productName(tx: Tx, productId: string): Promise<string | null> {
+  return (await tx.product.findUnique({ where: { id: productId }, select: { name: true } }))?.name ?? null;
+}
+
 /*
  * What the carts module reads of a product. Adding to a cart and answering the cart are hot (every
  * change answers the cart), so the cart's one statement embeds the product as these subqueries

@@ -6,6 +6,7 @@ export { createSubscriptionsService, type SubscriptionsService } from "./subscri
 export { createSubscriptionBilling, type RenewSubscriptionJob, type SubscriptionBilling } from "./subscriptions.billing.js";
 export { endUserSubscriptions } from "./subscriptions.erase.js";
 export { hasLiveSubscriptions, hasSubscriptions } from "./subscriptions.repo.js";
+export { extendSubscriptionEvents } from "./subscriptions.calendar.js";
 export { SubscriptionAccessCache } from "./access/cache.js";
 export { createSubscriptionAccess, type SubscriptionAccess } from "./access/gate.js";
 export { syncPlatformPlan, type SyncPlatformPlanJob } from "./access/host.js";

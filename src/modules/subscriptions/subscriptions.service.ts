@@ -16,6 +16,7 @@ import type { SubscriptionAccess } from "./access/gate.js";
 import { asSystem } from "../../db/tenant.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
 import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
+import { placeOnCalendars } from "./subscriptions.calendar.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 import type { Tx } from "../../db/tenant.js";
 
@@ -75,10 +76,11 @@ export function createSubscriptionsService(deps: {
       if (own) assertSubscriber(auth as SignedIn, sub);
       assertNotEnded(sub);
       if (sub.isPaused) throw new ConflictError("subscription_paused", `${sub.id} is already paused${sub.pausedUntil ? ` until ${sub.pausedUntil.toISOString()}` : ""}.`, "id");
-      await tx.subscription.update({
+      const updated = await tx.subscription.update({
         where: { id: sub.id },
         data: { isPaused: true, pausedAt: now, pausedUntil: input.pausedUntil ?? null, pauseReason: own ? "subscriber" : null },
       });
+      await placeOnCalendars(tx, updated, now);
       return recordSubscriptionEvent(tx, sub.id, "subscription.paused", auth.requestId);
     });
     return forget(paused.user_id, paused);
@@ -107,6 +109,14 @@ export function createSubscriptionsService(deps: {
   const assertNotEnded = (sub: Subscription) => {
     if (sub.ended) throw new ConflictError("subscription_ended", `${sub.id} ended on ${sub.ended.toISOString()}.`, "id");
   };
+
+  /** The subscription's events on its parties' calendars, after its first charge went through (subscriptions.calendar.ts). */
+  async function syncCalendars(auth: AuthContext, id: string): Promise<void> {
+    await db.$transaction(async (tx) => {
+      const sub = await lockSubscription(tx, tenantOf(auth), id);
+      if (sub) await placeOnCalendars(tx, sub, clock.now());
+    });
+  }
 
   async function view(id: string): Promise<SubscriptionResponse> {
     return toSubscriptionResponse(await db.subscription.findUniqueOrThrow({ where: { id } }));
@@ -169,6 +179,7 @@ export function createSubscriptionsService(deps: {
         return planned;
       });
       const outcome = await billing.execute(plan);
+      if (outcome === "complete") await syncCalendars(auth, plan.subscriptionId);
       return forget(auth.user.id, { subscription: await view(plan.subscriptionId), complete: outcome === "complete" });
     },
 
@@ -236,7 +247,8 @@ export function createSubscriptionsService(deps: {
         assertSubscriber(auth, sub);
         assertNotEnded(sub);
         if (sub.isPaused) {
-          await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: false } });
+          const resumed = await tx.subscription.update({ where: { id: sub.id }, data: { isPaused: false } });
+          await placeOnCalendars(tx, resumed, clock.now());
           await recordSubscriptionEvent(tx, sub.id, "subscription.resumed", auth.requestId);
           return null;
         }
@@ -257,10 +269,11 @@ export function createSubscriptionsService(deps: {
         // A charge already under way (its outcome unknown) is finished — the money may have moved — but nothing new starts.
         const underway = open !== null && (open.attemptPaymentMethodId !== null || open.stripePaymentIntentId !== null);
         if (open && !underway) await tx.subscriptionCharge.update({ where: { id: open.id }, data: { status: "void", leaseId: null, lockedUntil: null } });
-        await tx.subscription.update({
+        const ended = await tx.subscription.update({
           where: { id: sub.id },
           data: { ended: clock.now(), isActive: false, isPaused: false, ...(underway ? {} : { nextAttemptAt: null }) },
         });
+        await placeOnCalendars(tx, ended, clock.now());
         return recordSubscriptionEvent(tx, sub.id, "subscription.ended", auth.requestId);
       });
       return forget(auth.user.id, ended);

@@ -3,8 +3,11 @@ import { findAvailabilityProblems, type AvailabilityEntry } from "../../../domai
 import { ValidationError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
-import type { AvailabilityEntryInput } from "../calendars.schemas.js";
+import type { AvailabilityEntryInput, UpdateCalendarInput } from "../calendars.schemas.js";
+import { applyCalendarDetails } from "./calendar.js";
 import { toCalendarResponse, type CalendarView } from "../calendars.view.js";
+import { toApiDate } from "../../../lib/time.js";
+import { openings, openingsWindow } from "./slots.js";
 import { calendarView, DAY_MS, eventOfChange, lockCalendar, type CalendarsContext } from "./shared.js";
 
 /** The signed-in user's calendar with its events in [from, to) (default: a week back to 90 days ahead). */
@@ -13,13 +16,25 @@ export function mine(ctx: CalendarsContext, tenant: Tenant, userId: string, wind
   return calendarView(ctx, tenant, userId, { from: window.from ?? new Date(now - 7 * DAY_MS), to: window.to ?? new Date(now + 90 * DAY_MS) });
 }
 
-/** Anyone's availability; their events stay private (free time is at /slots). */
-export function availabilityOf(ctx: CalendarsContext, tenant: Tenant, userId: string) {
-  return calendarView(ctx, tenant, userId, null);
+/**
+ * Anyone's availability, with its `openings` in a window: the availability less the owner's events
+ * and Google busy times, as intervals (their events' details stay private).
+ */
+export async function availabilityOf(ctx: CalendarsContext, tenant: Tenant, userId: string, query: { from?: Date; to?: Date } = {}) {
+  const window = openingsWindow(ctx, query);
+  const view = await calendarView(ctx, tenant, userId, null);
+  const open = await openings(ctx, view, window.from, window.to);
+  return { view, openings: open.map((i) => ({ start: toApiDate(new Date(i.start)), end: toApiDate(new Date(i.end)) })) };
 }
 
 /** Replaces the whole availability list. */
-export async function setAvailability(ctx: CalendarsContext, tenant: Tenant, userId: string, input: AvailabilityEntryInput[]): Promise<CalendarView> {
+export async function setAvailability(
+  ctx: CalendarsContext,
+  tenant: Tenant,
+  userId: string,
+  input: AvailabilityEntryInput[],
+  details: UpdateCalendarInput = {},
+): Promise<CalendarView> {
   // Every field is kept as sent, so that a closed date that also carries times is caught.
   const entries: AvailabilityEntry[] = input.map((e) =>
     e.overrideDate !== undefined
@@ -46,8 +61,10 @@ export async function setAvailability(ctx: CalendarsContext, tenant: Tenant, use
         isUnavailable: "isUnavailable" in e ? Boolean(e.isUnavailable) : false,
       })),
     });
-    await tx.calendar.update({ where: { id: calendar.id }, data: { updated: ctx.clock.now() } });
+    const detailed = await applyCalendarDetails(ctx, tx, tenant, calendar, details);
+    if (!detailed) await tx.calendar.update({ where: { id: calendar.id }, data: { updated: ctx.clock.now() } });
     const after = await calendarView(ctx, tenant, userId, null, tx, events);
+    if (detailed) events.push(eventOfChange(tenant, "calendar.updated", toCalendarResponse(after)));
     events.push(eventOfChange(tenant, "calendar.availability_updated", toCalendarResponse(after)));
     await recordEvents(tx, events);
     return after;

@@ -7,6 +7,7 @@ import { newId } from "../../../lib/ids.js";
 import { findActiveUsers } from "../../users/index.js";
 import type { CreateEventInput } from "../calendars.schemas.js";
 import { toDomainEntry } from "../calendars.view.js";
+import { importedBusy } from "./busy.js";
 import { DAY_MS } from "./shared.js";
 
 /** What an event must be to be written: bookable in its calendar, with attendees who exist. */
@@ -33,6 +34,10 @@ export async function assertBookable(tx: Prisma.TransactionClient, calendar: Cal
     select: { id: true },
   });
   if (clash) throw new ConflictError("slot_taken", `The time overlaps another event (${clash.id}).`, "eventStart");
+  // Time blocked off may overlap what Google says is busy; a booking may not.
+  if (!isUnavailable && (await importedBusy(tx, calendar.id, start, end)).length > 0) {
+    throw new ConflictError("busy_in_google_calendar", "The time is busy in the calendar owner's Google Calendar.", "eventStart");
+  }
 }
 
 export async function attendeeRows(tx: Prisma.TransactionClient, tenant: Tenant, eventId: string, attendees: NonNullable<CreateEventInput["attendees"]>) {

@@ -1,4 +1,6 @@
+import type { GoogleCalendarGateway } from "../../../adapters/google-calendar/gateway.js";
 import type { Db } from "../../../db/client.js";
+import type { Sealer } from "../../../lib/sealed.js";
 import type { Prisma } from "../../../db/client.js";
 import type { Tenant } from "../../../db/tenant.js";
 import type { Calendar } from "../../../generated/prisma/client.js";
@@ -13,6 +15,11 @@ import { attendeesOrdered, toCalendarResponse, type CalendarView, type EventView
 export interface CalendarsContext {
   db: Db;
   clock: Clock;
+  /** Google Calendar (or its offline fake), for busy times. */
+  google: GoogleCalendarGateway;
+  /** Derived keys (src/lib/sealed.ts): the feed URLs' MACs, the OAuth states' MACs, the sealed refresh tokens. */
+  keys: { feed: Buffer; oauthState: Buffer; tokens: Sealer };
+  publicUrl: string;
 }
 
 export type Client = Db | Prisma.TransactionClient;
