@@ -492,6 +492,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_IP_MAX: "10000000",
     // As the production image runs it (Dockerfile).
     NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=256",
+    // The load-shedding and statement settings, to measure one against another (`LOAD_MAX_IN_FLIGHT=64 npm run bench -- --overload`).
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^LOAD_|^DATABASE_PREPARED_STATEMENTS$|^MAX_CONNECTIONS$/.test(name)) as [string, string][]),
   });
   const dataFile = path.join(ROOT, `bench/.results/bench-data-${process.pid}.json`);
   await fs.mkdir(path.dirname(dataFile), { recursive: true });
