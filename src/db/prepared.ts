@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 
+/** How many statements a connection keeps by default (`DATABASE_PREPARED_STATEMENTS`). */
+export const PREPARED_STATEMENTS = 100;
+
 /**
  * Named (prepared) statements, per connection, for the queries Prisma and our SQL send.
  *
@@ -16,12 +19,9 @@ import type pg from "pg";
  * its idle timeout). A statement that fails because its result type changed under it (a migration
  * while this node runs) is sent unnamed from then on, on that connection.
  *
- * Off with `DATABASE_PREPARED_STATEMENTS=false`, for a pooler in transaction mode that cannot keep
+ * Off with `DATABASE_PREPARED_STATEMENTS=0`, for a pooler in transaction mode that cannot keep
  * a connection's statements (PgBouncer before 1.21, or without `max_prepared_statements`).
  */
-/** How many statements a connection keeps by default (`DATABASE_PREPARED_STATEMENTS`). */
-export const PREPARED_STATEMENTS = 100;
-
 export function prepareStatements(client: pg.PoolClient, perConnection: number): void {
   if (prepared.has(client)) return;
   const named = new Set<string>();
