@@ -12,32 +12,29 @@ export interface Sealed {
 }
 
 export function seal(secret: string, value: unknown): Sealed {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", keyOf(secret), iv);
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-  return { sealed: Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64") };
+  return { sealed: jobSealer(secret).seal(JSON.stringify(value)) };
 }
 
 /** The value, or a thrown error when it was sealed under another secret or altered. */
 export function unseal(secret: string, sealed: Sealed): unknown {
-  const raw = Buffer.from(sealed.sealed, "base64");
-  const decipher = createDecipheriv("aes-256-gcm", keyOf(secret), raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8"));
+  const plain = jobSealer(secret).open(sealed.sealed);
+  if (plain === null) throw new Error("a sealed job payload could not be opened: sealed under another secret, or altered");
+  return JSON.parse(plain);
 }
 
 export function isSealed(value: unknown): value is Sealed {
   return typeof value === "object" && value !== null && typeof (value as Sealed).sealed === "string";
 }
 
-const keys = new Map<string, Buffer>();
-function keyOf(secret: string): Buffer {
-  let key = keys.get(secret);
-  if (!key) {
-    key = Buffer.from(hkdfSync("sha256", secret, "candle", "job payloads", 32));
-    keys.set(secret, key);
+/** One sealer per secret: the key derivation stays off the path of every queued email. */
+const jobSealers = new Map<string, Sealer>();
+function jobSealer(secret: string): Sealer {
+  let sealer = jobSealers.get(secret);
+  if (!sealer) {
+    sealer = createSealer(secret, "job payloads");
+    jobSealers.set(secret, sealer);
   }
-  return key;
+  return sealer;
 }
 
 /**
