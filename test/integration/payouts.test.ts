@@ -138,7 +138,12 @@ describe("payout settings", () => {
 
 describe("payouts", () => {
   it("a threshold: the schedule is manual; nothing is paid out below it, the whole available balance once it is reached; payout.* webhooks make the row and its events", async () => {
-    const high = await t.request({ method: "PUT", url: `/v1/users/${sam.id}/payout_settings`, headers: as(sam), payload: { measurement: "day", frequency: 2, threshold: 1_000_000 } });
+    const high = await t.request({
+      method: "PUT",
+      url: `/v1/users/${sam.id}/payout_settings`,
+      headers: as(sam),
+      payload: { measurement: "day", frequency: 2, threshold: 1_000_000 },
+    });
     expect(high.json().stripe_schedule).toEqual({ interval: "manual" });
     const run = t.app.services.tasks["pay-out-thresholds"] as (payload: unknown, helpers: unknown) => Promise<void>;
     await run({}, {});

@@ -116,7 +116,17 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{
         hide: true,
         body: z.object({}).strict().nullish(),
         response: {
-          200: z.object({ data: z.array(z.object({ id: z.string(), account: z.string(), amount: z.number(), currency: z.string(), event: z.object({ id: z.string(), type: z.string(), status: z.string() }) })) }),
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                account: z.string(),
+                amount: z.number(),
+                currency: z.string(),
+                event: z.object({ id: z.string(), type: z.string(), status: z.string() }),
+              }),
+            ),
+          }),
         },
       },
       // What Stripe does each day on its own (the `run-simulated-payouts` job does it daily too);

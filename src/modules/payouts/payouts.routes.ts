@@ -31,7 +31,8 @@ export const payoutsRoutes: FastifyPluginAsyncZod<{ payouts: PayoutsService }> =
         operationId: "listPayouts",
         tags,
         summary: "List payouts to sellers' banks",
-        description: "The platform key, owners and admins see every seller's payouts; anyone else, their own. Recorded from Stripe's `payout.*` webhooks of the sellers' Connect accounts.",
+        description:
+          "The platform key, owners and admins see every seller's payouts; anyone else, their own. Recorded from Stripe's `payout.*` webhooks of the sellers' Connect accounts.",
         querystring: listPayoutsQuery,
         response: { 200: payoutListSchema, ...errors(400, 401) },
       },
@@ -46,7 +47,14 @@ export const payoutsRoutes: FastifyPluginAsyncZod<{ payouts: PayoutsService }> =
   app.get(
     "/payouts/:id",
     {
-      schema: { operationId: "retrievePayout", tags, summary: "Retrieve a payout", description: WHO, params: payoutParams, response: { 200: payoutSchema, ...errors(400, 401, 404) } },
+      schema: {
+        operationId: "retrievePayout",
+        tags,
+        summary: "Retrieve a payout",
+        description: WHO,
+        params: payoutParams,
+        response: { 200: payoutSchema, ...errors(400, 401, 404) },
+      },
       config: signedIn,
     },
     async (request) => toPayoutResponse(await payouts.retrieve(requireAuth(request), request.params.id)),

@@ -45,7 +45,10 @@ const settingsFields = {
       "`manual`: no automatic payouts; `day`: daily, of funds `frequency` days old; `week`: weekly, on weekday `frequency` (1 Monday … 7 Sunday); " +
         "`month` / `month_day`: monthly, on day `frequency` of the month (1–28, or -1 for the last day)",
     ),
-  frequency: z.number().int("must be an integer").describe("Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual`"),
+  frequency: z
+    .number()
+    .int("must be an integer")
+    .describe("Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual`"),
   threshold: z
     .number()
     .int("must be an integer")
@@ -95,7 +98,11 @@ export const STATEMENT_KINDS = ["transfer", "transfer_reversal", "payout", "payo
 
 export const statementLineSchema = z.object({
   date: apiDate,
-  kind: z.enum(STATEMENT_KINDS).describe("`transfer`: a sale's share paid to the seller; `transfer_reversal`: taken back for a refund or dispute; `payout`: sent to the bank; `payout_returned`: a failed or cancelled payout, back in the balance"),
+  kind: z
+    .enum(STATEMENT_KINDS)
+    .describe(
+      "`transfer`: a sale's share paid to the seller; `transfer_reversal`: taken back for a refund or dispute; `payout`: sent to the bank; `payout_returned`: a failed or cancelled payout, back in the balance",
+    ),
   amount: z.number().int().describe("Cents, signed: what it did to the seller's Stripe balance"),
   currency: z.string(),
   reference: z.string().describe("Our id: the transaction or the payout"),

@@ -267,7 +267,14 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
         const base = { currency: p.currency, reference: p.id, contract_id: null, subscription_id: null };
         lines.push({ ...base, date: toApiDate(p.created), kind: "payout", amount: -p.amount, description: `Payout to the bank (${p.status})`, at: p.created.getTime() });
         if (p.status === "failed" || p.status === "canceled") {
-          lines.push({ ...base, date: toApiDate(p.updated), kind: "payout_returned", amount: p.amount, description: `Payout ${p.status}: back in the balance`, at: p.updated.getTime() });
+          lines.push({
+            ...base,
+            date: toApiDate(p.updated),
+            kind: "payout_returned",
+            amount: p.amount,
+            description: `Payout ${p.status}: back in the balance`,
+            at: p.updated.getTime(),
+          });
         }
       }
       lines.sort((a, b) => a.at - b.at || a.reference.localeCompare(b.reference));
