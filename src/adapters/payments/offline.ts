@@ -1,5 +1,6 @@
 import { systemClock } from "../../lib/time.js";
 import { verifyStripeWebhook } from "./webhooks.js";
+import { captureOperations } from "./offline/capture.js";
 import { chargesOperations } from "./offline/charges.js";
 import { connectOperations } from "./offline/connect.js";
 import { customersOperations } from "./offline/customers.js";
@@ -26,7 +27,7 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  *   `pending` until `finishRefund` ends them, which answers the signed `refund.updated` event
  *   Stripe would send (the offline route hands it to the Stripe webhook endpoint's service).
  *
- * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `connect.ts`, on
+ * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `capture.ts`, `connect.ts`, on
  * `simulator.ts` (idempotency keys, lookups), `helpers.ts` and `test-methods.ts`.
  */
 
@@ -42,6 +43,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     kind: "offline",
     ...customersOperations(sim),
     ...chargesOperations(sim),
+    ...captureOperations(sim),
     ...connectOperations(sim),
     deliverEventsTo: sim.deliverEventsTo,
     idle: sim.idle,
