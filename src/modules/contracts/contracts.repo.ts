@@ -209,7 +209,7 @@ const CONTRACT_JSON = jsonObject<ContractResponse>({
   completed: date("c.completed"),
   tracking: raw(`CASE WHEN coalesce(c.tracking_carrier, c.tracking_number, c.tracking_url) IS NULL THEN NULL
     ELSE json_build_object('carrier', c.tracking_carrier, 'number', c.tracking_number, 'url', c.tracking_url) END`),
-  fundsHeld: raw("(c.hold_funds AND c.funds_released IS NULL AND c.status NOT IN ('void', 'uncollectible'))"),
+  fundsHeld: raw("(c.hold_funds AND c.funds_released IS NULL AND c.status IN ('paid', 'disputed'))"),
   created: date("c.created"),
   updated: date("c.updated"),
 });

@@ -103,7 +103,7 @@ export const contractSchema = z
     fulfilled: apiDate.nullable(),
     completed: apiDate.nullable(),
     tracking: z.object({ carrier: z.string().nullable(), number: z.string().nullable(), url: z.string().nullable() }).nullable().describe("The shipment, when the seller gave one on fulfilment"),
-    fundsHeld: z.boolean().describe("Its sellers are paid at completion (or after the platform's holding delay), not at the charge"),
+    fundsHeld: z.boolean().describe("The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends)"),
     created: apiDate,
     updated: apiDate,
   })
