@@ -147,9 +147,7 @@ describe("orders the seller accepts (manual capture)", () => {
     expect(completed).toMatchObject({ orderStatus: "completed", status: "paid" });
     const error = failed(await post(c.id, "fulfil", key()), 409, "order_state");
     expect(error).toMatchObject({ status: "paid", orderStatus: "completed" });
-    expect(await eventsOf(c.id)).toEqual(
-      expect.arrayContaining(["contract.authorized", "contract.order_accepted", "contract.paid", "contract.fulfilled", "contract.completed"]),
-    );
+    expect(await eventsOf(c.id)).toEqual(expect.arrayContaining(["contract.authorized", "contract.order_accepted", "contract.paid", "contract.fulfilled", "contract.completed"]));
   });
 
   it("a decline releases the authorisation and the stock; the other steps are refused with the state named", async () => {
@@ -161,7 +159,8 @@ describe("orders the seller accepts (manual capture)", () => {
     );
     expect(await stockOf(productId)).toBe(3);
     okContract(await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: key() }));
-    for (const step of ["fulfil", "complete"]) expect(failed(await post(c.id, step), 409, "order_state")).toMatchObject({ status: "authorized", orderStatus: "awaiting_acceptance" });
+    for (const step of ["fulfil", "complete"])
+      expect(failed(await post(c.id, step), 409, "order_state")).toMatchObject({ status: "authorized", orderStatus: "awaiting_acceptance" });
     const declined = okContract(await post(c.id, "decline", bearer(sam.token)));
     expect(declined).toMatchObject({ status: "void", orderStatus: "declined" });
     expect(declined.buyers[0].amountAuthorized).toBe(0);
@@ -178,12 +177,14 @@ describe("orders the seller accepts (manual capture)", () => {
     const [job] = await t.db.$queryRaw<{ run_at: Date }[]>`SELECT run_at FROM graphile_worker.jobs WHERE key = ${`expire-order:${c.id}`}`;
     expect(job!.run_at.toISOString().slice(0, 16)).toBe(new Date((await get(c.id)).acceptBy).toISOString().slice(0, 16));
     // Early, the job changes nothing (a clock that has not reached acceptBy).
-    await t.db.$executeRaw`SELECT graphile_worker.add_job('expire-order', ${JSON.stringify({ contractId: c.id, platformId: acme.id, mode: "test" })}::json, job_key => ${`expire-order:${c.id}`})`;
+    await t.db
+      .$executeRaw`SELECT graphile_worker.add_job('expire-order', ${JSON.stringify({ contractId: c.id, platformId: acme.id, mode: "test" })}::json, job_key => ${`expire-order:${c.id}`})`;
     await runJob("expire-order", c.id);
     expect((await get(c.id)).orderStatus).toBe("awaiting_acceptance");
     clock.advance(49 * 3_600_000);
     try {
-      await t.db.$executeRaw`SELECT graphile_worker.add_job('expire-order', ${JSON.stringify({ contractId: c.id, platformId: acme.id, mode: "test" })}::json, job_key => ${`expire-order:${c.id}`})`;
+      await t.db
+        .$executeRaw`SELECT graphile_worker.add_job('expire-order', ${JSON.stringify({ contractId: c.id, platformId: acme.id, mode: "test" })}::json, job_key => ${`expire-order:${c.id}`})`;
       await runJob("expire-order", c.id);
     } finally {
       clock.advance(-49 * 3_600_000);
@@ -243,12 +244,30 @@ describe("orders the seller accepts (manual capture)", () => {
     }
   });
 
+  it("accepting for a seller who cannot be paid is refused before anything is captured", async () => {
+    const newcomer = await t.createUser(acme, "member");
+    const bob = await buyer();
+    await onboardSeller(t, acme, newcomer.id);
+    const c = await contract([bob], [{ user_id: newcomer.id, price: 5000 }]);
+    // Settling checks the seller too; the account loses its capabilities after the authorisation.
+    okContract(await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: key() }));
+    await t.db.user.update({ where: { id: newcomer.id }, data: { chargesEnabled: false } });
+    const res = await post(c.id, "accept_order", bearer(newcomer.token));
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json().error.code).toBe("seller_not_ready");
+    expect(await get(c.id)).toMatchObject({ status: "authorized", orderStatus: "awaiting_acceptance" });
+    expect((await intents(c.id)).map((i) => i.status)).toEqual(["requires_capture"]);
+  });
+
   it("two accepts at once capture once and pay once", async () => {
     const bob = await buyer();
-    const c = await contract([bob], [
-      { user_id: sam.id, price: 6000 },
-      { user_id: wes.id, price: 3000 },
-    ]);
+    const c = await contract(
+      [bob],
+      [
+        { user_id: sam.id, price: 6000 },
+        { user_id: wes.id, price: 3000 },
+      ],
+    );
     okContract(await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: key() }));
     const answers = await Promise.all([post(c.id, "accept_order", bearer(sam.token)), post(c.id, "accept_order", bearer(wes.token)), post(c.id, "accept_order", key())]);
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
@@ -334,10 +353,13 @@ describe("funds held until completion", () => {
 
   it("a crash between the completion and the transfer loses nothing: the release-funds job pays the seller once", async () => {
     const bob = await buyer();
-    const c = await contract([bob], [
-      { user_id: sam.id, price: 6000 },
-      { user_id: wes.id, price: 3000 },
-    ]);
+    const c = await contract(
+      [bob],
+      [
+        { user_id: sam.id, price: 6000 },
+        { user_id: wes.id, price: 3000 },
+      ],
+    );
     okContract(await t.request({ method: "PUT", url: `/v1/contracts/${c.id}/settle`, headers: key() }));
     okContract(await post(c.id, "fulfil"));
     once("transfer");

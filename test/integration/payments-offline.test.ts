@@ -244,7 +244,8 @@ describe("payment intents", () => {
 
   it("manual capture: authorises (requires_capture, nothing to refund or transfer), captures once, cancels only what is not captured", async () => {
     const { customerId, paymentMethodId } = await customerWith("pm_card_visa");
-    const auth = () => payments.createPaymentIntent({ amount: 3000, currency: "usd", customerId, paymentMethodId, captureMethod: "manual", metadata: {}, idempotencyKey: key("auth") });
+    const auth = () =>
+      payments.createPaymentIntent({ amount: 3000, currency: "usd", customerId, paymentMethodId, captureMethod: "manual", metadata: {}, idempotencyKey: key("auth") });
     const held = await auth();
     expect(held).toMatchObject({ status: "requires_capture", amount: 3000 });
     expect(await failure(payments.createRefund({ paymentIntentId: held.id, metadata: {}, idempotencyKey: key("refund") }))).toMatchObject({
@@ -254,7 +255,10 @@ describe("payment intents", () => {
     expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
     // The same key answers the first capture; another key is refused: it is captured already.
     expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
-    for (const call of [payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }), payments.cancelPaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() })]) {
+    for (const call of [
+      payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+      payments.cancelPaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+    ]) {
       const err = await failure(call);
       expect(err).toBeInstanceOf(PaymentsRequestError);
       expect(err).toMatchObject({ code: "payment_intent_unexpected_state" });

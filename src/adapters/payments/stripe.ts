@@ -108,11 +108,9 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         ),
       ),
 
-    capturePaymentIntent: ({ paymentIntentId, idempotencyKey }) =>
-      call(async () => toPaymentIntent(await stripe.paymentIntents.capture(paymentIntentId, {}, { idempotencyKey }))),
+    capturePaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.capture(paymentIntentId, {}, { idempotencyKey }))),
 
-    cancelPaymentIntent: ({ paymentIntentId, idempotencyKey }) =>
-      call(async () => toPaymentIntent(await stripe.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey }))),
+    cancelPaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey }))),
 
     retrievePaymentIntent: (paymentIntentId) => call(async () => toPaymentIntent(await stripe.paymentIntents.retrieve(paymentIntentId))),
 

@@ -95,14 +95,14 @@ export const contractSchema = z
     includeStripeFees: z.boolean(),
     includeCandleFees: z.boolean(),
     includePlatformFees: z.boolean(),
-    orderStatus: z
-      .enum(ORDER_STATUSES)
-      .nullable()
-      .describe("Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before"),
+    orderStatus: z.enum(ORDER_STATUSES).nullable().describe("Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before"),
     acceptBy: apiDate.nullable().describe("When an order awaiting the seller's acceptance expires"),
     fulfilled: apiDate.nullable(),
     completed: apiDate.nullable(),
-    tracking: z.object({ carrier: z.string().nullable(), number: z.string().nullable(), url: z.string().nullable() }).nullable().describe("The shipment, when the seller gave one on fulfilment"),
+    tracking: z
+      .object({ carrier: z.string().nullable(), number: z.string().nullable(), url: z.string().nullable() })
+      .nullable()
+      .describe("The shipment, when the seller gave one on fulfilment"),
     fundsHeld: z.boolean().describe("The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends)"),
     created: apiDate,
     updated: apiDate,

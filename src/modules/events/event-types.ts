@@ -121,11 +121,20 @@ export const EVENT_TYPE_LIST = {
     object: "contract",
     description: "Every buyer's card is authorised (the platform requires the seller's acceptance): status `authorized`, `orderStatus` `awaiting_acceptance` until `acceptBy`.",
   },
-  "contract.order_accepted": { object: "contract", description: "The seller (or the platform) accepted the order: its authorisations are being captured; `orderStatus` `accepted`." },
-  "contract.declined": { object: "contract", description: "The seller (or the platform) declined the order: authorisations released, stock back; status `void`, `orderStatus` `declined`." },
+  "contract.order_accepted": {
+    object: "contract",
+    description: "The seller (or the platform) accepted the order: its authorisations are being captured; `orderStatus` `accepted`.",
+  },
+  "contract.declined": {
+    object: "contract",
+    description: "The seller (or the platform) declined the order: authorisations released, stock back; status `void`, `orderStatus` `declined`.",
+  },
   "contract.expired": { object: "contract", description: "Nobody accepted the order by `acceptBy`: authorisations released, stock back; status `void`, `orderStatus` `expired`." },
   "contract.fulfilled": { object: "contract", description: "The seller (or the platform) fulfilled the order, with its `tracking` if given; `orderStatus` `fulfilled`." },
-  "contract.completed": { object: "contract", description: "The buyer (or the platform, or the auto-completion delay) completed the order; held funds go to the sellers; `orderStatus` `completed`." },
+  "contract.completed": {
+    object: "contract",
+    description: "The buyer (or the platform, or the auto-completion delay) completed the order; held funds go to the sellers; `orderStatus` `completed`.",
+  },
   "contract.canceled": {
     object: "contract",
     description: "The order was canceled: authorisations released, captured charges refunded, stock back; status `void`, `orderStatus` `canceled`.",
@@ -134,7 +143,10 @@ export const EVENT_TYPE_LIST = {
     object: "contract",
     description: "The platform wrote off a partly paid contract: what is unpaid is no longer collected (authorisations released, stock back); status `uncollectible`.",
   },
-  "contract.funds_released": { object: "contract", description: "Held funds were transferred to the sellers (at completion or after the platform's holding delay); the fees are in the ledger." },
+  "contract.funds_released": {
+    object: "contract",
+    description: "Held funds were transferred to the sellers (at completion or after the platform's holding delay); the fees are in the ledger.",
+  },
   "contract.disputed": { object: "contract", description: "A buyer disputed their charge with their bank (Stripe's `charge.dispute.created`): status `disputed`." },
   "contract.dispute_closed": {
     object: "contract",

@@ -19,9 +19,23 @@ export const orderSettingsSchema = z
       .max(168)
       .default(72)
       .describe("Hours the seller has to accept before the order expires (at most 7 days: a card authorisation lapses after that)"),
-    autoCompleteDays: z.number().int("must be an integer").min(1).max(90).nullable().default(14).describe("Days after fulfilment an order completes by itself; null: only the buyer or the platform completes it"),
+    autoCompleteDays: z
+      .number()
+      .int("must be an integer")
+      .min(1)
+      .max(90)
+      .nullable()
+      .default(14)
+      .describe("Days after fulfilment an order completes by itself; null: only the buyer or the platform completes it"),
     holdFunds: z.boolean().default(false).describe("Sellers are paid when the order completes (or after `holdDays`), not when the buyers are charged"),
-    holdDays: z.number().int("must be an integer").min(1).max(90).nullable().default(null).describe("With `holdFunds`, days after the charge the sellers are paid even if the order is not completed; null: at completion only"),
+    holdDays: z
+      .number()
+      .int("must be an integer")
+      .min(1)
+      .max(90)
+      .nullable()
+      .default(null)
+      .describe("With `holdFunds`, days after the charge the sellers are paid even if the order is not completed; null: at completion only"),
   })
   .strict();
 

@@ -74,10 +74,7 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
  * Runs a settlement's remaining steps. `"pending"` when a charge is still processing at Stripe (a
  * bank debit): its webhook carries on. Gateway failures are rethrown after they were recorded.
  */
-export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(
-  payments: EnginePayments,
-  steps: SettlementSteps<C, T>,
-): Promise<"complete" | "pending"> {
+export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(payments: EnginePayments, steps: SettlementSteps<C, T>): Promise<"complete" | "pending"> {
   const beat = steps.heartbeat;
   if (!beat) return runSteps(payments, steps);
   let stepStarted = beat.now();
@@ -98,10 +95,7 @@ export async function runSettlement<C extends EngineCharge, T extends EngineTran
   }
 }
 
-async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
-  payments: EnginePayments,
-  steps: SettlementSteps<C, T>,
-): Promise<"complete" | "pending"> {
+async function runSteps<C extends EngineCharge, T extends EngineTransfer>(payments: EnginePayments, steps: SettlementSteps<C, T>): Promise<"complete" | "pending"> {
   for (const charge of steps.charges) {
     await steps.renewLease();
     let intent: PaymentIntent;

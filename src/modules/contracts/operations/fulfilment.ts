@@ -1,8 +1,9 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { Prisma } from "../../../generated/prisma/client.js";
-import { NotFoundError } from "../../../lib/errors.js";
+import { ConflictError, NotFoundError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { orderSettings } from "../../platforms/index.js";
+import { loadParties } from "../../settlement/index.js";
 import { contractView, lockContract, type ContractState } from "../contracts.repo.js";
 import type { ContractResponse } from "../contracts.schemas.js";
 import { assertBuyerOrPlatform, assertPlatform, assertSellerOrPlatform, orderStateError } from "../orders.state.js";
@@ -27,12 +28,7 @@ export type OrderActor = { kind: "request"; auth: AuthContext } | { kind: "job" 
 
 const requestIdOf = (actor: OrderActor) => (actor.kind === "request" ? actor.auth.requestId : null);
 
-async function step(
-  ctx: SettleContext,
-  tenant: Tenant,
-  id: string,
-  run: (tx: Tx, c: ContractState, now: Date) => Promise<boolean>,
-): Promise<{ changed: boolean }> {
+async function step(ctx: SettleContext, tenant: Tenant, id: string, run: (tx: Tx, c: ContractState, now: Date) => Promise<boolean>): Promise<{ changed: boolean }> {
   return ctx.db.$transaction(async (tx) => {
     const c = await lockContract(tx, tenant, id);
     return { changed: await run(tx, c, ctx.clock.now()) };
@@ -66,6 +62,12 @@ export async function acceptOrder(ctx: SettleContext, auth: AuthContext, id: str
   await step(ctx, tenant, id, async (tx, c, now) => {
     assertSellerOrPlatform(auth, c, "accept");
     if (!awaiting(c)) throw orderStateError(c, "accepted", "while it is authorized and awaiting acceptance");
+    // Sellers paid at once must be able to receive it: checked before anything is captured.
+    if (!c.holdFunds) {
+      const parties = await loadParties(tx, c.platformId, { payers: [], payees: c.sellers.map((s) => s.userId) });
+      const seller = c.sellers.find((s) => s.amountOwed > 0 && !parties.payee(s.userId).ready);
+      if (seller) throw new ConflictError("seller_not_ready", `Seller ${seller.userId} cannot be paid: their Connect account cannot receive transfers yet.`, "sellers");
+    }
     await tx.contract.update({ where: { id: c.id }, data: { status: "processing", orderStatus: "accepted", orderAccepted: now } });
     // Should this node die before the captures, the settlement's job captures them.
     await queueResume(tx, tenant, c.id, new Date(now.getTime() + ctx.leaseMs + RESUME_GRACE_MS));

@@ -47,7 +47,14 @@ export async function markBuyerPaid(
   const now = clock.now();
   await tx.contractBuyer.update({
     where: { id: buyer.id },
-    data: { amountPaid: intent.amount, amountAuthorized: 0, stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, lastPaymentAttempt: now, attemptPaymentMethodId: null },
+    data: {
+      amountPaid: intent.amount,
+      amountAuthorized: 0,
+      stripePaymentIntentId: intent.id,
+      stripeChargeId: intent.chargeId,
+      lastPaymentAttempt: now,
+      attemptPaymentMethodId: null,
+    },
   });
   await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
   await recordSettlementTransactions(tx, {
@@ -67,7 +74,13 @@ export async function markBuyerPaid(
  * A buyer's card authorised for what they owe (manual capture): nothing moved yet, so nothing is
  * written to the ledger; the PaymentIntent is kept to be captured or canceled.
  */
-export async function markBuyerAuthorized({ clock, log }: SettleContext, tx: Tx, c: ContractState, buyerUserId: string, intent: Pick<PaymentIntent, "id" | "chargeId" | "amount">): Promise<boolean> {
+export async function markBuyerAuthorized(
+  { clock, log }: SettleContext,
+  tx: Tx,
+  c: ContractState,
+  buyerUserId: string,
+  intent: Pick<PaymentIntent, "id" | "chargeId" | "amount">,
+): Promise<boolean> {
   const buyer = c.buyers.find((b) => b.userId === buyerUserId);
   if (!buyer || buyer.amountPaid > 0 || buyer.amountAuthorized > 0) return false;
   if (intent.amount !== buyer.amountDue) {
