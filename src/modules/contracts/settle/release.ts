@@ -51,42 +51,44 @@ export async function releaseFunds(ctx: SettleContext, tenant: Tenant, id: strin
     return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges: [], transfers, phase: "charge", holdFunds: false, requestId };
   });
   if (!plan) return false;
-  await runSettlement(ctx.payments, {
-    currency: plan.currency,
-    transferGroup: plan.contractId,
-    charges: [],
-    transfers: plan.transfers,
-    renewLease: () => renewLease(ctx, plan),
-    heartbeat: heartbeat(ctx),
-    releaseLease: () => releaseLease(ctx, plan),
-    chargeFailed: async () => {},
-    chargeSucceeded: async () => {},
-    transferSource: async () => {
-      const buyers = await ctx.db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, stripeChargeId: true } });
-      const paying = buyers.filter((b) => b.amountDue > 0);
-      return paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
-    },
-    transferRefused: (t, err) => recordRefusedTransfer(ctx, plan, t, err),
-    transferMade: (t, made) => recordTransfer(ctx, plan, t, made),
-    finish: () =>
-      ctx.db.$transaction(async (tx) => {
-        const c = await lockContract(tx, plan, plan.contractId);
-        if (c.sellers.some((s) => s.amountReceived < s.amountOwed)) throw new Error(`release of ${c.id} reached its end with sellers still owed`);
-        await closeBooks(tx, {
-          platformId: c.platformId,
-          mode: c.mode,
-          requestId: plan.requestId,
-          contractId: c.id,
-          currency: c.currency,
-          transferGroup: c.id,
-          fees: collectedFees(c.fees),
-          expectedIncoming: c.total,
-        });
-        if (c.fundsReleased) return;
-        await tx.contract.update({ where: { id: c.id }, data: { fundsReleased: ctx.clock.now() } });
-        await tx.contract.updateMany({ where: { id: c.id, settlementLeaseId: plan.leaseId }, data: { settlementLeaseId: null, settlementLockedUntil: null } });
-        await recordContractEvent(tx, plan, c.id, "contract.funds_released", plan.requestId);
-      }),
-  });
+  await ctx.leases.work(plan.leaseId, () =>
+    runSettlement(ctx.payments, {
+      currency: plan.currency,
+      transferGroup: plan.contractId,
+      charges: [],
+      transfers: plan.transfers,
+      renewLease: () => renewLease(ctx, plan),
+      heartbeat: heartbeat(ctx),
+      releaseLease: () => releaseLease(ctx, plan),
+      chargeFailed: async () => {},
+      chargeSucceeded: async () => {},
+      transferSource: async () => {
+        const buyers = await ctx.db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, stripeChargeId: true } });
+        const paying = buyers.filter((b) => b.amountDue > 0);
+        return paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
+      },
+      transferRefused: (t, err) => recordRefusedTransfer(ctx, plan, t, err),
+      transferMade: (t, made) => recordTransfer(ctx, plan, t, made),
+      finish: () =>
+        ctx.db.$transaction(async (tx) => {
+          const c = await lockContract(tx, plan, plan.contractId);
+          if (c.sellers.some((s) => s.amountReceived < s.amountOwed)) throw new Error(`release of ${c.id} reached its end with sellers still owed`);
+          await closeBooks(tx, {
+            platformId: c.platformId,
+            mode: c.mode,
+            requestId: plan.requestId,
+            contractId: c.id,
+            currency: c.currency,
+            transferGroup: c.id,
+            fees: collectedFees(c.fees),
+            expectedIncoming: c.total,
+          });
+          if (c.fundsReleased) return;
+          await tx.contract.update({ where: { id: c.id }, data: { fundsReleased: ctx.clock.now() } });
+          await tx.contract.updateMany({ where: { id: c.id, settlementLeaseId: plan.leaseId }, data: { settlementLeaseId: null, settlementLockedUntil: null } });
+          await recordContractEvent(tx, plan, c.id, "contract.funds_released", plan.requestId);
+        }),
+    }),
+  );
   return true;
 }
