@@ -779,7 +779,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/users/{id}/balance": {
+    "/v1/users/{id}/payout_balance": {
         parameters: {
             query?: never;
             header?: never;
@@ -787,10 +787,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A seller's balance: available and pending, per currency
+         * A seller's payout balance: what their Connect account holds, available and pending, per currency
          * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404. Read from the seller's Connect account at Stripe.
          */
-        get: operations["retrieveSellerBalance"];
+        get: operations["retrievePayoutBalance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2230,6 +2230,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/accept_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an order (the seller)
+         * @description Captures every buyer's authorisation and pays the sellers — or holds their funds until completion when the platform does (`orders.holdFunds`); `orderStatus` `accepted`, status `paid`, `contract.order_accepted` then `contract.paid`. Only from `authorized` / `awaiting_acceptance`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404. 502/504 when Stripe cannot be reached: the capture is finished by a job.
+         */
+        post: operations["acceptOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline an order (the seller)
+         * @description Releases every buyer's authorisation and gives the stock back; status `void`, `orderStatus` `declined`, `contract.declined`. Only from `authorized` / `awaiting_acceptance` (nobody accepting by `acceptBy` does the same: `expired`). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["declineOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/fulfil": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an order fulfilled (the seller), with its tracking
+         * @description `orderStatus` `accepted` → `fulfilled`, with the shipment's `carrier`, `number` and `url` when given (`tracking`); `contract.fulfilled`. The order completes by itself `orders.autoCompleteDays` later unless the buyer completes it first. Only from a `paid` contract whose order is `accepted`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["fulfilOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an order (the buyer)
+         * @description `orderStatus` `fulfilled` → `completed`, `contract.completed`; when the platform holds funds, the sellers are paid now (`contract.funds_released`; a job finishes it should a transfer fail). Only from `fulfilled`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A buyer of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["completeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an order
+         * @description Ends the order: authorisations released, captured charges refunded whole (`incoming:refund`), stock back; status `void`, `orderStatus` `canceled`, `contract.canceled`. Allowed while awaiting acceptance (a buyer of the contract, or the platform); partly paid — some buyers charged or authorised, another declined — or paid with its funds still held and not completed (the platform alone). Once a seller was paid: refund the charges instead (POST /v1/transactions/:id/refund). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write off a partly paid contract
+         * @description A contract some buyers paid and another never will (`open` after a decline): what is unpaid is no longer collected — authorisations released — and what was paid stays recorded with the platform; the stock stays sold. Status `uncollectible`, `contract.uncollectible`. Only while `open` with a buyer paid and no payment under way. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. The platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["markContractUncollectible"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's balance: available, pending, awaiting acceptance
+         * @description Per currency: `available` — transferred to the seller's Connect account (the ledger's transfers less reversals); `pending` — charged from buyers, held until the order completes or the platform's holding delay ends; `awaitingAcceptance` — authorised on buyers' cards for orders the seller has not accepted yet. The user themself, an editor or the key; anyone else: 404.
+         */
+        get: operations["retrieveSellerBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/auth/contract/{contract_id}": {
         parameters: {
             query?: never;
@@ -2773,7 +2913,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2842,7 +2982,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2877,6 +3017,40 @@ export interface components {
             expiresIn: number;
             user: components["schemas"]["User"];
         };
+        OrderSettingsPatch: {
+            requireSellerAcceptance?: boolean;
+            acceptanceTimeoutHours?: number;
+            autoCompleteDays?: number | null;
+            holdFunds?: boolean;
+            holdDays?: number | null;
+        };
+        OrderSettings: {
+            /**
+             * @description Settling only authorises the buyers' cards (manual capture); the seller's acceptance captures them, a decline or a timeout releases them
+             * @default false
+             */
+            requireSellerAcceptance: boolean;
+            /**
+             * @description Hours the seller has to accept before the order expires (at most 7 days: a card authorisation lapses after that)
+             * @default 72
+             */
+            acceptanceTimeoutHours: number;
+            /**
+             * @description Days after fulfilment an order completes by itself; null: only the buyer or the platform completes it
+             * @default 14
+             */
+            autoCompleteDays: number | null;
+            /**
+             * @description Sellers are paid when the order completes (or after `holdDays`), not when the buyers are charged
+             * @default false
+             */
+            holdFunds: boolean;
+            /**
+             * @description With `holdFunds`, days after the charge the sellers are paid even if the order is not completed; null: at completion only
+             * @default null
+             */
+            holdDays: number | null;
+        };
         Platform: {
             id: string;
             /** @enum {string} */
@@ -2903,6 +3077,8 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
             currency: string;
         };
         Membership: {
@@ -2938,6 +3114,8 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
             currency: string;
             membership: components["schemas"]["Membership"];
         };
@@ -3506,6 +3684,8 @@ export interface components {
             /** @description What the buyer pays (their pinned amount, or their share of what pins leave) */
             amountDue: number;
             amountPaid: number;
+            /** @description Authorised on the buyer's card and not yet captured (orders the seller accepts: docs/api/contracts.md, Orders) */
+            amountAuthorized: number;
             /** @description When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money */
             accepted: string | null;
             /** @description What the buyer accepted to be charged, in cents: settling charges them only this much */
@@ -3558,13 +3738,27 @@ export interface components {
             total: number;
             currency: string;
             /** @enum {string} */
-            status: "draft" | "open" | "processing" | "paid" | "void" | "uncollectible" | "disputed";
+            status: "draft" | "open" | "processing" | "authorized" | "paid" | "void" | "uncollectible" | "disputed";
             buyers: components["schemas"]["ContractBuyer"][];
             sellers: components["schemas"]["ContractSeller"][];
             fees: components["schemas"]["ContractFee"][];
             includeStripeFees: boolean;
             includeCandleFees: boolean;
             includePlatformFees: boolean;
+            /** @description Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before */
+            orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled") | null;
+            /** @description When an order awaiting the seller's acceptance expires */
+            acceptBy: string | null;
+            fulfilled: string | null;
+            completed: string | null;
+            /** @description The shipment, when the seller gave one on fulfilment */
+            tracking: {
+                carrier: string | null;
+                number: string | null;
+                url: string | null;
+            } | null;
+            /** @description The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends) */
+            fundsHeld: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3590,6 +3784,19 @@ export interface components {
                 /** @description The platform's fee, percent */
                 platformFee: number;
             };
+        };
+        SellerBalance: {
+            user_id: string;
+            /** @description May be paid out now, per currency (cents) */
+            available: {
+                amount: number;
+                currency: string;
+            }[];
+            /** @description Not yet available (Stripe's rolling delay), per currency */
+            pending: {
+                amount: number;
+                currency: string;
+            }[];
         };
         UserWithAttachedPaymentMethod: {
             id: string;
@@ -3717,19 +3924,6 @@ export interface components {
             };
             /** @description Null while the defaults apply (Stripe's daily schedule, no threshold) */
             updated: string | null;
-        };
-        SellerBalance: {
-            user_id: string;
-            /** @description May be paid out now, per currency (cents) */
-            available: {
-                amount: number;
-                currency: string;
-            }[];
-            /** @description Not yet available (Stripe's rolling delay), per currency */
-            pending: {
-                amount: number;
-                currency: string;
-            }[];
         };
         SellerStatement: {
             user_id: string;
@@ -4697,6 +4891,13 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
                      *       "currency": "usd"
                      *     }
                      */
@@ -4764,6 +4965,13 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
                      *       "currency": "usd"
                      *     }
                      */
@@ -4818,6 +5026,13 @@ export interface operations {
                  *       ],
                  *       "waitlistEnabled": true,
                  *       "requireListingReview": true,
+                 *       "orders": {
+                 *         "requireSellerAcceptance": true,
+                 *         "acceptanceTimeoutHours": 1,
+                 *         "autoCompleteDays": 1,
+                 *         "holdFunds": true,
+                 *         "holdDays": 1
+                 *       },
                  *       "currency": "usd",
                  *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "subscriptionRequired": true
@@ -4835,6 +5050,7 @@ export interface operations {
                     waitlistEnabled?: boolean;
                     /** @description Listings wait for review before they are published (docs/api/products.md, Moderation) */
                     requireListingReview?: boolean;
+                    orders?: components["schemas"]["OrderSettingsPatch"];
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
                     /** @description A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access */
@@ -4873,6 +5089,13 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
                      *       "currency": "usd"
                      *     }
                      */
@@ -5030,6 +5253,13 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
                      *       "currency": "usd"
                      *     }
                      */
@@ -5195,6 +5425,13 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
                      *       "currency": "usd",
                      *       "membership": {
                      *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -11931,7 +12168,7 @@ export interface operations {
             };
         };
     };
-    retrieveSellerBalance: {
+    retrievePayoutBalance: {
         parameters: {
             query?: never;
             header?: never;
@@ -22126,7 +22363,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -22195,6 +22432,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -22223,6 +22461,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22472,6 +22720,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -22500,6 +22749,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -22726,6 +22985,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -22754,6 +23014,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -22886,7 +23156,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -22955,6 +23225,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -22983,6 +23254,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23059,7 +23340,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -23134,6 +23415,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -23162,6 +23444,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23276,7 +23568,7 @@ export interface operations {
                 per_page?: number;
                 /** @description Sort by created, updated, due, total; prefix with - for descending. */
                 sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -23351,6 +23643,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -23379,6 +23672,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23546,6 +23849,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -23574,6 +23878,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23727,6 +24041,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -23755,6 +24070,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23945,6 +24270,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -23973,6 +24299,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24178,6 +24514,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24206,6 +24543,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24401,6 +24748,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24429,6 +24777,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24629,6 +24987,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24657,6 +25016,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24859,6 +25228,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24887,6 +25257,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25082,6 +25462,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25110,6 +25491,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25310,6 +25701,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25338,6 +25730,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25540,6 +25942,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25568,6 +25971,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25763,6 +26176,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25791,6 +26205,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25997,6 +26421,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26025,6 +26450,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26231,6 +26666,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26259,6 +26695,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26454,6 +26900,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26482,6 +26929,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26688,6 +27145,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26716,6 +27174,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26901,6 +27369,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26929,6 +27398,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27081,6 +27560,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27109,6 +27589,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27261,6 +27751,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27289,6 +27780,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27479,6 +27980,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27507,6 +28009,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27697,6 +28209,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27725,6 +28238,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27779,6 +28302,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27807,6 +28331,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27978,6 +28512,1417 @@ export interface operations {
                      *         "type": "api_error",
                      *         "code": "payments_timeout",
                      *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acceptOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    declineOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fulfilOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "carrier": "carrier",
+                 *       "number": "number",
+                 *       "url": "https://example.com/candle"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The shipping company */
+                    carrier?: string | null;
+                    /** @description The tracking number */
+                    number?: string | null;
+                    /** @description Where the buyer follows the shipment */
+                    url?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    markContractUncollectible: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSellerBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "available": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ],
+                     *       "pending": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SellerBalance"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31274,7 +33219,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -31516,7 +33461,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

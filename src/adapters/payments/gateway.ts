@@ -155,16 +155,26 @@ export interface PaymentsGateway {
   /** The customer's default for invoices and off-session payments. */
   setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
 
-  /** An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`). */
+  /**
+   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent
+   * `requires_payment_method`). With `captureMethod: "manual"` the card is only authorised: the
+   * intent ends `requires_capture` and `capturePaymentIntent` takes the money (or
+   * `cancelPaymentIntent` releases it; Stripe releases it by itself after 7 days).
+   */
   createPaymentIntent(input: {
     amount: number;
     currency: string;
     customerId: string;
     paymentMethodId: string;
     transferGroup?: string;
+    captureMethod?: "manual";
     metadata: Metadata;
     idempotencyKey: string;
   }): Promise<PaymentIntent>;
+  /** Captures an authorised (`requires_capture`) intent in full: it is `succeeded`. Another state: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  capturePaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
+  /** Releases an authorisation (or ends an unpaid intent): `canceled`. A succeeded one: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  cancelPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
 
   /** A Connect Express account for a seller. */

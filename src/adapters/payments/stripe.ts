@@ -87,7 +87,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: paymentMethodId } });
       }),
 
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
+    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) =>
       call(async () =>
         toPaymentIntent(
           await stripe.paymentIntents.create(
@@ -101,12 +101,17 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
               // Off-session, nobody is there to follow a redirect.
               automatic_payment_methods: { enabled: true, allow_redirects: "never" },
               ...(transferGroup ? { transfer_group: transferGroup } : {}),
+              ...(captureMethod ? { capture_method: captureMethod } : {}),
               metadata,
             },
             { idempotencyKey },
           ),
         ),
       ),
+
+    capturePaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.capture(paymentIntentId, {}, { idempotencyKey }))),
+
+    cancelPaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey }))),
 
     retrievePaymentIntent: (paymentIntentId) => call(async () => toPaymentIntent(await stripe.paymentIntents.retrieve(paymentIntentId))),
 

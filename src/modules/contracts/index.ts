@@ -3,7 +3,7 @@
  */
 export { contractsRoutes } from "./contracts.routes.js";
 export { createContractsService, type ContractsService } from "./contracts.service.js";
-export { createContractSettlement, type ContractSettlement, type SettleContractJob } from "./contracts.settlement.js";
+export { createContractSettlement, type ContractSettlement, type OrderJob, type OrderJobName, type SettleContractJob } from "./contracts.settlement.js";
 export { estimateFeeBody, feeEstimateSchema } from "./contracts.schemas.js";
 export { isSellerOf, lockForSubscription, priceForSubscription } from "./operations/subscription-terms.js";
 export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRules } from "./stock-holds.js";

@@ -122,7 +122,40 @@ export const EVENT_TYPE_LIST = {
   },
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
-  "contract.paid": { object: "contract", description: "Settlement finished: every buyer charged, every seller paid; status `paid`." },
+  "contract.paid": {
+    object: "contract",
+    description: "Settlement finished: every buyer charged (captured), every seller paid — or, when the platform holds funds, to be paid at completion; status `paid`.",
+  },
+  "contract.authorized": {
+    object: "contract",
+    description: "Every buyer's card is authorised (the platform requires the seller's acceptance): status `authorized`, `orderStatus` `awaiting_acceptance` until `acceptBy`.",
+  },
+  "contract.order_accepted": {
+    object: "contract",
+    description: "The seller (or the platform) accepted the order: its authorisations are being captured; `orderStatus` `accepted`.",
+  },
+  "contract.declined": {
+    object: "contract",
+    description: "The seller (or the platform) declined the order: authorisations released, stock back; status `void`, `orderStatus` `declined`.",
+  },
+  "contract.expired": { object: "contract", description: "Nobody accepted the order by `acceptBy`: authorisations released, stock back; status `void`, `orderStatus` `expired`." },
+  "contract.fulfilled": { object: "contract", description: "The seller (or the platform) fulfilled the order, with its `tracking` if given; `orderStatus` `fulfilled`." },
+  "contract.completed": {
+    object: "contract",
+    description: "The buyer (or the platform, or the auto-completion delay) completed the order; held funds go to the sellers; `orderStatus` `completed`.",
+  },
+  "contract.canceled": {
+    object: "contract",
+    description: "The order was canceled: authorisations released, captured charges refunded, stock back; status `void`, `orderStatus` `canceled`.",
+  },
+  "contract.uncollectible": {
+    object: "contract",
+    description: "The platform wrote off a partly paid contract: what is unpaid is no longer collected (authorisations released, stock back); status `uncollectible`.",
+  },
+  "contract.funds_released": {
+    object: "contract",
+    description: "Held funds were transferred to the sellers (at completion or after the platform's holding delay); the fees are in the ledger.",
+  },
   "contract.disputed": { object: "contract", description: "A buyer disputed their charge with their bank (Stripe's `charge.dispute.created`): status `disputed`." },
   "contract.dispute_closed": {
     object: "contract",

@@ -12,3 +12,4 @@ export {
   toPlatform,
   type PlatformRow,
 } from "./platforms.repo.js";
+export { orderSettings, orderSettingsPatch, orderSettingsSchema, toOrderSettings, type OrderSettings } from "./platforms.orders.js";

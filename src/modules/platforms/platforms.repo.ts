@@ -35,7 +35,7 @@ export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{
 /** `JOIN platforms p ON p.id = <platformId>` and the platform's columns, to embed in a lookup's SQL (alias `p`). */
 export const platformJoin = (platformId: Prisma.Sql) => Prisma.sql`JOIN platforms p ON p.id = ${platformId}`;
 export const PLATFORM_COLUMNS = Prisma.raw(`p.id, p.mode::text AS mode, p.name, p.description, p.logo, p.url, p.platform_fee_bps, p.active_subscription,
-  p.subscription_plan, p.subscription_required, p.waitlist_enabled, p.require_listing_review, p.currency, p.created, p.updated`);
+  p.subscription_plan, p.subscription_required, p.waitlist_enabled, p.require_listing_review, p.order_settings, p.currency, p.created, p.updated`);
 
 export interface PlatformRow {
   id: string;
@@ -50,6 +50,7 @@ export interface PlatformRow {
   subscription_required: boolean;
   waitlist_enabled: boolean;
   require_listing_review: boolean;
+  order_settings: unknown;
   currency: string;
   created: Date;
   updated: Date;
@@ -69,6 +70,7 @@ export function toPlatform(row: PlatformRow): Platform {
     subscriptionRequired: row.subscription_required,
     waitlistEnabled: row.waitlist_enabled,
     requireListingReview: row.require_listing_review,
+    orderSettings: row.order_settings as Platform["orderSettings"],
     currency: row.currency,
     created: row.created,
     updated: row.updated,

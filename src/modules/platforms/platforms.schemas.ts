@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { orderSettingsPatch, orderSettingsSchema } from "./platforms.orders.js";
 import { apiDate, currencyCode, domainName, httpUrl, idParam, modeSchema, optionalBody, percent } from "../../lib/schemas.js";
 
 export const platformSchema = z
@@ -22,6 +23,7 @@ export const platformSchema = z
     domains: z.array(z.string()),
     waitlistEnabled: z.boolean(),
     requireListingReview: z.boolean().describe("New listings wait for an admin's review (`pending`) before members see them; off: they are published at once"),
+    orders: orderSettingsSchema.meta({ id: "OrderSettings" }).describe("How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders)"),
     currency: z.string(),
   })
   .meta({ id: "Platform" });
@@ -62,6 +64,7 @@ export const updatePlatformBody = z
     domains: z.array(domainName).max(20).optional().describe("Replaces the platform's domains"),
     waitlistEnabled: z.boolean().optional(),
     requireListingReview: z.boolean().optional().describe("Listings wait for review before they are published (docs/api/products.md, Moderation)"),
+    orders: orderSettingsPatch.optional().describe("Changes these order settings, keeping the others (docs/api/contracts.md, Orders)"),
     currency: currencyCode.optional(),
     subscriptionPlan: z
       .string()

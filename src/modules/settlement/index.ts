@@ -30,3 +30,4 @@ export { TRANSACTION_TYPES, toDbType, toTransactionResponse, type ApiTransaction
 export { closeBooks, findTransaction, pageTransactions, recordSettlementTransactions, sellerMovements, settlementBooks, type SettlementMovements } from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";
 export { chargeLimits, customerOnRecord, loadParties, type Parties, type Payee, type Payer } from "./parties.repo.js";
+export { recordOrderRefund, sellerPaidOut } from "./order-refunds.js";
