@@ -35,6 +35,7 @@ export const ID_PREFIXES = {
   googleConnection: "gcal",
   busyTime: "busy",
   transaction: "tran",
+  refundRequest: "rfreq",
   event: "evt",
   webhook: "we",
   webhookDelivery: "whdel",

@@ -40,6 +40,9 @@ export function toPlatformResponse(p: PlatformView) {
     domains: p.domains.map((d) => d.domain),
     waitlistEnabled: p.waitlistEnabled,
     requireListingReview: p.requireListingReview,
+    disputeFunds: p.disputeFunds,
+    brandColor: p.brandColor,
+    accentColor: p.accentColor,
     currency: p.currency,
   };
 }
