@@ -35,6 +35,7 @@ import {
   SubscriptionAccessCache,
 } from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
+import { createRefundRequestsService } from "../modules/refund-requests/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
 import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
@@ -163,6 +164,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
+  const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -234,6 +236,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     subscriptions,
     transactions,
     analytics,
+    refundRequests,
     stripeWebhooks,
     events,
     webhooks,
