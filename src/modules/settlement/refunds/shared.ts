@@ -9,7 +9,7 @@ import type { Clock } from "../../../lib/time.js";
 /** What every refund operation works with. */
 export interface RefundsContext {
   db: Db;
-  payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal">;
+  payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal" | "createTransfer">;
   clock: Clock;
 }
 
