@@ -116,7 +116,10 @@ const table = {
   busy_in_google_calendar: { status: [409], description: "The calendar event overlaps a busy time imported from the owner's Google Calendar." },
   google_calendar_not_connected: { status: [409], description: "The user has not connected Google Calendar (or disconnected it)." },
   transaction_not_refundable: { status: [409], description: "Only charges (incoming transactions) can be refunded." },
-  contract_not_refundable: { status: [409], description: "The contract (or the buyer's payment for it) is not in a state that can be refunded: nothing paid, being settled, void or disputed." },
+  contract_not_refundable: {
+    status: [409],
+    description: "The contract (or the buyer's payment for it) is not in a state that can be refunded: nothing paid, being settled, void or disputed.",
+  },
   refund_request_open: { status: [409], description: "The buyer has a refund request for this contract still waiting for a decision." },
   refund_request_not_pending: { status: [409], description: "The refund request was decided or withdrawn already: only a `requested` one can be approved, declined or withdrawn." },
   refund_failed: { status: [409], description: "The payment processor did not refund the charge." },

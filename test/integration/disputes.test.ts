@@ -136,7 +136,11 @@ describe("disputes on a platform that reverses the sellers' transfers (disputeFu
   const revTenant = () => ({ platformId: rev.id, mode: rev.mode });
 
   async function held() {
-    const s = await settleContract(t, rev, { buyers: [{ userId: revBuyer.id, amount: 10_000 }], sellers: [{ userId: revSeller.id, weight: 1 }], paymentMethod: "pm_card_createDispute" });
+    const s = await settleContract(t, rev, {
+      buyers: [{ userId: revBuyer.id, amount: 10_000 }],
+      sellers: [{ userId: revSeller.id, weight: 1 }],
+      paymentMethod: "pm_card_createDispute",
+    });
     await gateway.idle();
     const disputeId = (await t.db.simPaymentIntent.findUniqueOrThrow({ where: { id: s.charges[0]!.stripePaymentIntentId! } })).disputeId!;
     const hold = await t.db.transaction.findFirstOrThrow({ where: { transferGroup: s.transferGroup, type: "dispute" } });
@@ -174,7 +178,7 @@ describe("disputes on a platform that reverses the sellers' transfers (disputeFu
     const again = await t.db.transaction.findFirstOrThrow({ where: { transferGroup: s.transferGroup, type: "outgoing", refundOfId: reversal.id } });
     expect(again).toMatchObject({ status: "succeeded", amount: reversal.amount, sellerUserId: revSeller.id });
     expect(again.stripeTransferId).toMatch(/^tr_/);
-    expect((await byId(s.charges[0]!.id))).toMatchObject({ status: "succeeded", amountRefunded: 0 });
+    expect(await byId(s.charges[0]!.id)).toMatchObject({ status: "succeeded", amountRefunded: 0 });
     expect(await books(s)).toMatchObject({ held: 0, disputed: 0, refunded: 0, reversed: 0 });
   });
 

@@ -66,65 +66,76 @@ it("stays balanced through random refunds (pending → succeeded / failed) and d
     fc.record({ kind: fc.constant("close" as const), outcome: fc.constantFrom("won" as const, "lost" as const) }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.boolean(), fc.boolean(), fc.integer({ min: 2_000, max: 20_000 }), fc.array(step, { minLength: 1, maxLength: 4 }), async (dispute, reverse, charged, steps) => {
-      const platform = reverse ? rev : acme;
-      const payer = reverse ? revBuyer : buyer;
-      const payees = reverse ? revSellers : sellers;
-      const s = await settleContract(t, platform, {
-        buyers: [{ userId: payer.id, amount: charged }],
-        sellers: payees.map((u, i) => ({ userId: u.id, weight: i + 1 })),
-        paymentMethod: dispute ? "pm_card_createDispute" : "pm_card_refundPending",
-      });
-      await gateway.idle();
-      const charge = s.charges[0]!;
-      // The helper pays Connect accounts of its own: the sellers', for transfers made again after a won dispute.
-      for (const transfer of s.transfers) {
-        const made = await t.db.simTransfer.findUniqueOrThrow({ where: { id: transfer.stripeTransferId! } });
-        await t.db.user.update({ where: { id: transfer.sellerUserId! }, data: { stripeConnectId: made.destinationId, chargesEnabled: true } });
-      }
-      const disputeId = (await t.db.simPaymentIntent.findUniqueOrThrow({ where: { id: charge.stripePaymentIntentId! } })).disputeId;
-      await expectBooks(s.transferGroup, charged);
-      for (const next of steps) {
-        if (next.kind === "close") {
-          if (disputeId) await t.request({ method: "POST", url: `/offline/disputes/${disputeId}/close`, payload: { outcome: next.outcome } });
-        } else {
-          let res;
-          if (next.kind === "request") {
-            // Asked by the buyer, approved by the platform: the same refund path.
-            const asked = await t.request({ method: "POST", url: `/v1/contracts/${s.contractId}/refund_requests`, headers: bearer(payer.token), payload: { amount: next.amount } });
-            if (asked.statusCode !== 201) {
-              expect([409, 422]).toContain(asked.statusCode);
-              await expectBooks(s.transferGroup, charged);
-              continue;
-            }
-            const approved = await t.request({ method: "POST", url: `/v1/refund_requests/${asked.json().id}/approve`, headers: bearer(platform.apiKey) });
-            res = approved.statusCode === 200 ? { statusCode: 201, json: () => ({ refunds: [] }) } : approved;
-            if (approved.statusCode === 202) {
-              const head = await t.db.transaction.findUniqueOrThrow({ where: { id: approved.json().refund_transaction_id } });
-              res = { statusCode: 202, json: () => ({ refunds: [head] }) };
-            } else if (approved.statusCode !== 200) {
-              // Refused before any money moved: the request waits; withdraw it for the next step.
-              await t.request({ method: "POST", url: `/v1/refund_requests/${asked.json().id}/cancel`, headers: bearer(payer.token) });
-            }
-          } else {
-            res = await t.request({ method: "POST", url: `/v1/transactions/${charge.id}/refund`, headers: bearer(platform.apiKey), payload: { amount: next.amount } });
-          }
-          // Done at once (a card whose refunds are not pending, after a dispute was won), pending
-          // until Stripe's webhook (202), or refused while disputed or for more than is left.
-          if (res.statusCode === 201) {
-            await expectBooks(s.transferGroup, charged);
-          } else if (res.statusCode === 202) {
-            await expectBooks(s.transferGroup, charged);
-            const refundId = res.json().refunds[0].stripeRefundId as string;
-            expect((await t.request({ method: "POST", url: `/offline/refunds/${refundId}/finish`, payload: { outcome: next.outcome } })).statusCode).toBe(200);
-          } else {
-            expect([409, 422]).toContain(res.statusCode);
-          }
-        }
+    fc.asyncProperty(
+      fc.boolean(),
+      fc.boolean(),
+      fc.integer({ min: 2_000, max: 20_000 }),
+      fc.array(step, { minLength: 1, maxLength: 4 }),
+      async (dispute, reverse, charged, steps) => {
+        const platform = reverse ? rev : acme;
+        const payer = reverse ? revBuyer : buyer;
+        const payees = reverse ? revSellers : sellers;
+        const s = await settleContract(t, platform, {
+          buyers: [{ userId: payer.id, amount: charged }],
+          sellers: payees.map((u, i) => ({ userId: u.id, weight: i + 1 })),
+          paymentMethod: dispute ? "pm_card_createDispute" : "pm_card_refundPending",
+        });
         await gateway.idle();
+        const charge = s.charges[0]!;
+        // The helper pays Connect accounts of its own: the sellers', for transfers made again after a won dispute.
+        for (const transfer of s.transfers) {
+          const made = await t.db.simTransfer.findUniqueOrThrow({ where: { id: transfer.stripeTransferId! } });
+          await t.db.user.update({ where: { id: transfer.sellerUserId! }, data: { stripeConnectId: made.destinationId, chargesEnabled: true } });
+        }
+        const disputeId = (await t.db.simPaymentIntent.findUniqueOrThrow({ where: { id: charge.stripePaymentIntentId! } })).disputeId;
         await expectBooks(s.transferGroup, charged);
-      }
-    }),
+        for (const next of steps) {
+          if (next.kind === "close") {
+            if (disputeId) await t.request({ method: "POST", url: `/offline/disputes/${disputeId}/close`, payload: { outcome: next.outcome } });
+          } else {
+            let res;
+            if (next.kind === "request") {
+              // Asked by the buyer, approved by the platform: the same refund path.
+              const asked = await t.request({
+                method: "POST",
+                url: `/v1/contracts/${s.contractId}/refund_requests`,
+                headers: bearer(payer.token),
+                payload: { amount: next.amount },
+              });
+              if (asked.statusCode !== 201) {
+                expect([409, 422]).toContain(asked.statusCode);
+                await expectBooks(s.transferGroup, charged);
+                continue;
+              }
+              const approved = await t.request({ method: "POST", url: `/v1/refund_requests/${asked.json().id}/approve`, headers: bearer(platform.apiKey) });
+              res = approved.statusCode === 200 ? { statusCode: 201, json: () => ({ refunds: [] }) } : approved;
+              if (approved.statusCode === 202) {
+                const head = await t.db.transaction.findUniqueOrThrow({ where: { id: approved.json().refund_transaction_id } });
+                res = { statusCode: 202, json: () => ({ refunds: [head] }) };
+              } else if (approved.statusCode !== 200) {
+                // Refused before any money moved: the request waits; withdraw it for the next step.
+                await t.request({ method: "POST", url: `/v1/refund_requests/${asked.json().id}/cancel`, headers: bearer(payer.token) });
+              }
+            } else {
+              res = await t.request({ method: "POST", url: `/v1/transactions/${charge.id}/refund`, headers: bearer(platform.apiKey), payload: { amount: next.amount } });
+            }
+            // Done at once (a card whose refunds are not pending, after a dispute was won), pending
+            // until Stripe's webhook (202), or refused while disputed or for more than is left.
+            if (res.statusCode === 201) {
+              await expectBooks(s.transferGroup, charged);
+            } else if (res.statusCode === 202) {
+              await expectBooks(s.transferGroup, charged);
+              const refundId = res.json().refunds[0].stripeRefundId as string;
+              expect((await t.request({ method: "POST", url: `/offline/refunds/${refundId}/finish`, payload: { outcome: next.outcome } })).statusCode).toBe(200);
+            } else {
+              expect([409, 422]).toContain(res.statusCode);
+            }
+          }
+          await gateway.idle();
+          await expectBooks(s.transferGroup, charged);
+        }
+      },
+    ),
     // Six cases of a slow property (each settles a contract): a fixed seed, whose cases include a
     // refund after a won dispute, so CI runs the same ones; change it to explore others.
     { numRuns: 6, seed: 1117009688 },

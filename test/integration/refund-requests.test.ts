@@ -66,7 +66,15 @@ describe("refund requests", () => {
     const created = await ask(s, buyer, { amount: 4_000, reason: "Arrived scratched" });
     expect(created.statusCode, created.body).toBe(201);
     const request = created.json();
-    expect(request).toMatchObject({ status: "requested", amount: 4_000, currency: "usd", items: null, seller_user_ids: [], reason: "Arrived scratched", transaction_id: s.charges[0]!.id });
+    expect(request).toMatchObject({
+      status: "requested",
+      amount: 4_000,
+      currency: "usd",
+      items: null,
+      seller_user_ids: [],
+      reason: "Arrived scratched",
+      transaction_id: s.charges[0]!.id,
+    });
     expect(request.id).toMatch(/^rfreq_[0-9a-f]{32}$/);
 
     const approved = await act(request.id, "approve", sellers[1]!);

@@ -67,7 +67,9 @@ export function renderEmail(to: string, brand: Branding, content: EmailContent):
     content.rows?.length
       ? `<table role="presentation" cellpadding="4" cellspacing="0" style="margin:8px 0 16px">${content.rows.map(([label, value]) => `<tr><td>${e(label)}</td><td style="text-align:right;font-weight:bold">${e(value)}</td></tr>`).join("")}</table>`
       : "",
-    action ? `<p><a href="${e(action.url)}" style="display:inline-block;background:${accent};color:#ffffff;padding:10px 16px;border-radius:6px;text-decoration:none">${e(action.label)}</a></p>` : "",
+    action
+      ? `<p><a href="${e(action.url)}" style="display:inline-block;background:${accent};color:#ffffff;padding:10px 16px;border-radius:6px;text-decoration:none">${e(action.label)}</a></p>`
+      : "",
     `</td></tr></table></td></tr></table></body></html>`,
   ].join("");
   return { to, subject: `${brand.name}: ${content.subject}`, text, html };

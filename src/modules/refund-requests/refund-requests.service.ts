@@ -90,7 +90,8 @@ export function createRefundRequestsService({ db, clock, refunds }: RefundReques
   async function lockRequested(tx: Tx, tenant: Tenant, id: string): Promise<Row> {
     await tx.$queryRaw`SELECT id FROM refund_requests WHERE id = ${id} AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" FOR UPDATE`;
     const row = await tx.refundRequest.findUniqueOrThrow({ where: { id } });
-    if (row.status !== "requested") throw new ConflictError("refund_request_not_pending", `${id} is ${row.status}: only a request still \`requested\` can be decided or withdrawn.`, "id");
+    if (row.status !== "requested")
+      throw new ConflictError("refund_request_not_pending", `${id} is ${row.status}: only a request still \`requested\` can be decided or withdrawn.`, "id");
     return row;
   }
 
@@ -123,7 +124,7 @@ export function createRefundRequestsService({ db, clock, refunds }: RefundReques
           throw new ConflictError("contract_not_refundable", `${contractId} is ${contract.status}: only a contract its buyer paid can be refunded.`, "id");
         }
         const charge = await buyerCharge(tx, tenant, contractId, me);
-        if (!charge || charge.status !== "succeeded") {
+        if (charge?.status !== "succeeded") {
           throw new ConflictError("contract_not_refundable", `You have no settled payment for ${contractId} to refund${charge ? ` (your charge is ${charge.status})` : ""}.`, "id");
         }
         const refundable = charge.amount - charge.amountRefunded;

@@ -80,7 +80,9 @@ export async function releaseHold(ctx: RefundsContext, tx: Tx, events: RecordEve
     throw new ServiceUnavailableError("service_unavailable", `The sellers' transfers held for dispute ${hold.stripeRefundId} are still being reversed; retry.`);
   }
   await settleRow(tx, events, null, hold.id, "canceled");
-  events.push(transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: hold.refundOfId! }, data: { amountRefunded: { decrement: hold.amount } } }), null));
+  events.push(
+    transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: hold.refundOfId! }, data: { amountRefunded: { decrement: hold.amount } } }), null),
+  );
   for (const reversal of reversals) {
     if (reversal.status === "succeeded") {
       const row = await tx.transaction.create({
@@ -105,7 +107,10 @@ export async function releaseHold(ctx: RefundsContext, tx: Tx, events: RecordEve
       events.push(transactionEvent("transaction.created", row, null));
     } else {
       // Refused: the platform absorbed the share; nothing was taken from the seller, so nothing is to give back, nor absorbed any more.
-      const [absorbed] = await tx.transaction.updateManyAndReturn({ where: { idempotencyKey: `${reversal.idempotencyKey}:absorbed`, status: "succeeded" }, data: { status: "canceled" } });
+      const [absorbed] = await tx.transaction.updateManyAndReturn({
+        where: { idempotencyKey: `${reversal.idempotencyKey}:absorbed`, status: "succeeded" },
+        data: { status: "canceled" },
+      });
       if (absorbed) events.push(transactionEvent("transaction.updated", absorbed, null));
     }
   }

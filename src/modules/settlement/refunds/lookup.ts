@@ -21,3 +21,16 @@ export async function refundStatuses(client: Db | Tx, tenant: Tenant, ids: reado
   });
   return new Map(rows.map((r) => [r.id, r.status]));
 }
+
+/**
+ * Whether a buyer's charge for the contract is disputed now. A release of funds held until later
+ * (a transfer not made yet) must wait while it is: under `disputeFunds: hold` what was not
+ * transferred stays with the platform until the dispute closes.
+ */
+export async function hasDisputedCharge(client: Db | Tx, tenant: Tenant, contractId: string): Promise<boolean> {
+  const found = await client.transaction.findFirst({
+    where: { platformId: tenant.platformId, mode: tenant.mode, contractId, type: "incoming", status: "disputed" },
+    select: { id: true },
+  });
+  return found !== null;
+}
