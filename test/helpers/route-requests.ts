@@ -22,6 +22,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
   webhooks: "webhookEndpoint",
   contracts: "contract",
   subscriptions: "subscription",
+  refund_requests: "refundRequest",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */

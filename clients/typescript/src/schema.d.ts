@@ -4800,8 +4800,8 @@ export interface operations {
                  *       "waitlistEnabled": true,
                  *       "requireListingReview": true,
                  *       "disputeFunds": "hold",
-                 *       "brandColor": "brand color",
-                 *       "accentColor": "accent color",
+                 *       "brandColor": "#1a73e8",
+                 *       "accentColor": "#1a73e8",
                  *       "currency": "usd",
                  *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "subscriptionRequired": true

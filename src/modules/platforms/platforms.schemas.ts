@@ -6,7 +6,10 @@ const disputeFundsSchema = z
   .describe(
     "What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won",
   );
-const hexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour such as #1a73e8");
+const hexColor = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, "must be a colour such as #1a73e8")
+  .meta({ example: "#1a73e8" });
 
 export const platformSchema = z
   .object({
