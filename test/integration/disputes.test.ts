@@ -122,7 +122,7 @@ describe("disputes", () => {
   });
 });
 
-describe("disputes on a platform that reverses the sellers' transfers (disputeFunds: reverse)", () => {
+describe("disputes on a platform that reverses the sellers' transfers (disputeFunds: reverse)", { timeout: 180_000 }, () => {
   let rev: TestPlatform;
   let revBuyer: TestUser;
   let revSeller: TestUser;

@@ -140,4 +140,5 @@ it("stays balanced through random refunds (pending → succeeded / failed) and d
     // refund after a won dispute, so CI runs the same ones; change it to explore others.
     { numRuns: 6, seed: 1117009688 },
   );
-});
+  // Each case settles a contract and runs up to four steps through the simulator: slow on a loaded machine, never timed.
+}, 300_000);

@@ -11,6 +11,8 @@ import { startSmtpServer, type ReceivedEmail } from "../helpers/smtp.js";
  */
 
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+/** Emails go through the job queue: on a loaded machine that takes its time, which is not what is tested. */
+const WAIT = 120_000;
 let t: TestContext;
 let shop: TestPlatform;
 let seller: TestUser;
@@ -92,20 +94,20 @@ async function paidContract(): Promise<{ id: string; itemId: string }> {
 }
 
 describe("notifications", () => {
-  it("a paid contract: the seller is emailed the new order and the payout, in the platform's colours", async () => {
+  it("a paid contract: the seller is emailed the new order and the payout, in the platform's colours", { timeout: 300_000 }, async () => {
     const c = await paidContract();
-    const order = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes(`New order ${c.id}`));
+    const order = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes(`New order ${c.id}`), WAIT);
     const body = expectBranded(order);
     expect(body).toContain("You have a new order");
     expect(body).toContain("- Oak <chair> × 1: 125.00 USD");
     expect(body).toContain("Oak &lt;chair&gt; × 1");
-    const payout = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes("Payout of") && decode(m.raw).includes(c.id));
+    const payout = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes("Payout of") && decode(m.raw).includes(c.id), WAIT);
     expect(decode(payout.raw)).toContain("transferred to your payout account");
     // The buyer is not told of the seller's payout.
     expect(smtp.messages.filter((m) => m.to.includes(buyer.email) && subjectOf(m).includes("Payout"))).toHaveLength(0);
   });
 
-  it("a refund request: the seller is told; declined, then approved — the buyer is told each time", async () => {
+  it("a refund request: the seller is told; declined, then approved — the buyer is told each time", { timeout: 400_000 }, async () => {
     const c = await paidContract();
     const asked = await t.request({
       method: "POST",
@@ -114,13 +116,13 @@ describe("notifications", () => {
       payload: { amount: 2_500, reason: "Wobbly <leg>" },
     });
     expect(asked.statusCode, asked.body).toBe(201);
-    const toSeller = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes(`Refund requested for order ${c.id}`));
+    const toSeller = await smtp.waitFor(seller.email, (m) => subjectOf(m).includes(`Refund requested for order ${c.id}`), WAIT);
     expect(decode(toSeller.raw)).toContain("Their reason: Wobbly <leg>");
     expect(decode(toSeller.raw)).toContain("Their reason: Wobbly &lt;leg&gt;");
 
     const declined = await t.request({ method: "POST", url: `/v1/refund_requests/${asked.json().id}/decline`, headers: bearer(seller.token), payload: { reason: "Not faulty" } });
     expect(declined.statusCode, declined.body).toBe(200);
-    const no = await smtp.waitFor(buyer.email, (m) => subjectOf(m).includes(`Refund request declined for order ${c.id}`));
+    const no = await smtp.waitFor(buyer.email, (m) => subjectOf(m).includes(`Refund request declined for order ${c.id}`), WAIT);
     expect(decode(no.raw)).toContain("Reason: Not faulty");
 
     const again = await t.request({ method: "POST", url: `/v1/contracts/${c.id}/refund_requests`, headers: bearer(buyer.token), payload: { items: [{ item_id: c.itemId }] } });
@@ -128,16 +130,16 @@ describe("notifications", () => {
     const approved = await t.request({ method: "POST", url: `/v1/refund_requests/${again.json().id}/approve`, headers: bearer(seller.token) });
     expect(approved.statusCode, approved.body).toBe(200);
     const amount = (again.json().amount / 100).toFixed(2);
-    const refunded = await smtp.waitFor(buyer.email, (m) => subjectOf(m).includes(`Refund of ${amount} USD`));
+    const refunded = await smtp.waitFor(buyer.email, (m) => subjectOf(m).includes(`Refund of ${amount} USD`), WAIT);
     const body = expectBranded(refunded);
     expect(body).toContain(`of what you paid for order ${c.id} is on its way back`);
   });
 
-  it("the lifecycle's hook: notifyContract(kind, contract) emails the buyers", async () => {
+  it("the lifecycle's hook: notifyContract(kind, contract) emails the buyers", { timeout: 300_000 }, async () => {
     const c = await paidContract();
     const queued = await t.db.$transaction((tx) => notifyContract(tx, { platformId: shop.id, mode: shop.mode, kind: "order.fulfilled", contractId: c.id }));
     expect(queued).toBe(1);
-    const m = await smtp.waitFor(buyer.email, (x) => subjectOf(x).includes(`Order ${c.id} fulfilled`));
+    const m = await smtp.waitFor(buyer.email, (x) => subjectOf(x).includes(`Order ${c.id} fulfilled`), WAIT);
     expectBranded(m);
     // Another platform's contract: nothing.
     expect(await t.db.$transaction((tx) => notifyContract(tx, { platformId: "plat_nope", mode: shop.mode, kind: "order.accepted", contractId: c.id }))).toBe(0);

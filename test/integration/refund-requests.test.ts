@@ -60,7 +60,7 @@ async function expectBalanced(s: SettledContract) {
   return books;
 }
 
-describe("refund requests", () => {
+describe("refund requests", { timeout: 180_000 }, () => {
   it("a buyer asks for part of their payment; a seller approves: refunded, every seller's transfer reversed in proportion", async () => {
     const s = await paid();
     const created = await ask(s, buyer, { amount: 4_000, reason: "Arrived scratched" });
