@@ -22,6 +22,7 @@ import { productsRoutes } from "../modules/products/index.js";
 import { stripeWebhooksRoutes } from "../modules/stripe-webhooks/index.js";
 import { subscriptionsRoutes } from "../modules/subscriptions/index.js";
 import { transactionsRoutes } from "../modules/transactions/index.js";
+import { refundRequestsRoutes } from "../modules/refund-requests/index.js";
 import { uploadsRoutes } from "../modules/uploads/index.js";
 import { usersRoutes } from "../modules/users/index.js";
 import { utilsRoutes } from "../modules/utils/index.js";
@@ -86,6 +87,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(subscriptionsRoutes, { subscriptions: s.subscriptions });
       if (s.storage.kind === "disk") await v1.register(uploadsRoutes, { signer: s.uploadSigner, productImages: s.productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions: s.transactions, analytics: s.analytics });
+      await v1.register(refundRequestsRoutes, { refundRequests: s.refundRequests });
       await v1.register(eventsRoutes, { events: s.events });
       await v1.register(webhooksRoutes, { webhooks: s.webhooks });
     },

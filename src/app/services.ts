@@ -19,7 +19,7 @@ import { createCategoriesService } from "../modules/categories/index.js";
 import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
 import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
-import { createEventsService } from "../modules/events/index.js";
+import { createEventsService, listenToEvents } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
@@ -36,6 +36,8 @@ import {
   SubscriptionAccessCache,
 } from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
+import { createRefundRequestsService } from "../modules/refund-requests/index.js";
+import { notifyOnEvent } from "../modules/notifications/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
 import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
@@ -165,6 +167,9 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
   const payouts = createPayoutsService({ db, clock, payments });
+  const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
+  // Orders, payouts and refunds email the people they concern, as their events are recorded.
+  listenToEvents(notifyOnEvent);
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -239,6 +244,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     subscriptions,
     transactions,
     analytics,
+    refundRequests,
     stripeWebhooks,
     events,
     webhooks,

@@ -41,6 +41,7 @@ export const TABLE_OWNERS = {
   CalendarBusyTime: "src/modules/calendars/",
   // The ledger: settlement writes it (every movement of money), the transactions module reads it.
   Transaction: "src/modules/settlement/",
+  RefundRequest: "src/modules/refund-requests/",
   Event: "src/modules/events/",
   WebhookEndpoint: "src/modules/webhooks/",
   WebhookDelivery: "src/modules/webhooks/",

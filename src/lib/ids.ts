@@ -37,6 +37,7 @@ export const ID_PREFIXES = {
   transaction: "tran",
   payout: "pout",
   payoutSetting: "poset",
+  refundRequest: "rfreq",
   event: "evt",
   webhook: "we",
   webhookDelivery: "whdel",

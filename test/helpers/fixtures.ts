@@ -41,6 +41,7 @@ export const OBJECT_KINDS = [
   "contractFee",
   "subscription",
   "payout",
+  "refundRequest",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -225,6 +226,10 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
+    },
+    refundRequest: async () => {
+      const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
+      return (await call(t, { method: "POST", url: `/v1/contracts/${settled.contractId}/refund_requests`, headers: self, payload: { amount: 100 } })).id;
     },
   };
 

@@ -23,6 +23,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
   contracts: "contract",
   subscriptions: "subscription",
   payouts: "payout",
+  refund_requests: "refundRequest",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */

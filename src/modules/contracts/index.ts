@@ -8,4 +8,5 @@ export { estimateFeeBody, feeEstimateSchema } from "./contracts.schemas.js";
 export { isSellerOf, lockForSubscription, priceForSubscription } from "./operations/subscription-terms.js";
 export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRules } from "./stock-holds.js";
 export { countSentContractItems } from "./contracts.products.js";
-export { contractExists } from "./contracts.repo.js";
+export { contractExists, contractView } from "./contracts.repo.js";
+export type { ContractResponse } from "./contracts.schemas.js";

@@ -162,6 +162,19 @@ export const EVENT_TYPE_LIST = {
     description:
       "A dispute of its charge was closed (Stripe's `charge.dispute.closed`): won, the contract is `paid` again; lost, it stays `disputed` and the ledger has the `dispute` rows.",
   },
+  "refund_request.created": { object: "refund_request", description: "A buyer asked to be refunded (part of) what they paid for a contract; the sellers concerned were emailed." },
+  "refund_request.approved": {
+    object: "refund_request",
+    description:
+      "A seller or the platform approved a refund request: its refund was made (`refund_transaction_id`); `status` is `refunded` once the money is back, `approved` while it is under way.",
+  },
+  "refund_request.declined": { object: "refund_request", description: "A seller or the platform declined a refund request (`decline_reason`); the buyer was emailed." },
+  "refund_request.canceled": { object: "refund_request", description: "The buyer withdrew their refund request." },
+  "refund_request.refunded": {
+    object: "refund_request",
+    description:
+      "The refund of an approved request is done (the payment processor gave the money back at once); a refund the processor holds pending ends in its transactions' events.",
+  },
   "subscription.created": { object: "subscription", description: "A buyer subscribed to a contract and its first cycle was charged." },
   "subscription.renewed": { object: "subscription", description: "A renewal was charged and its sellers paid; the object is in its new period." },
   "subscription.renewal_failed": {

@@ -6,6 +6,8 @@ export {
   platformFeeBps,
   platformJoin,
   platformName,
+  disputeFundsOf,
+  platformBranding,
   platformNameAndUrl,
   requiresListingReview,
   setActiveSubscription,

@@ -42,6 +42,9 @@ export function toPlatformResponse(p: PlatformView) {
     waitlistEnabled: p.waitlistEnabled,
     requireListingReview: p.requireListingReview,
     orders: toOrderSettings(p.orderSettings),
+    disputeFunds: p.disputeFunds,
+    brandColor: p.brandColor,
+    accentColor: p.accentColor,
     currency: p.currency,
   };
 }
