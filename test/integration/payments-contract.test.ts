@@ -298,7 +298,7 @@ const scenarios: Scenario[] = [
       ];
     },
     expected: [
-      { ok: { id: "evt_…", type: "account.updated", objectId: "acct_…", livemode: false } },
+      { ok: { id: "evt_…", type: "account.updated", objectId: "acct_…", livemode: false, account: null } },
       { error: { class: "WebhookSignatureError", status: 400, type: "invalid_request_error", code: "webhook_signature_invalid", param: "Stripe-Signature" } },
       { error: { class: "WebhookSignatureError", status: 400, type: "invalid_request_error", code: "webhook_timestamp_too_old", param: "Stripe-Signature" } },
     ],

@@ -533,7 +533,7 @@ describe("webhook signatures", () => {
 
   it("accepts a payload signed with the configured secret, as a string or a Buffer", async () => {
     const header = sign(event);
-    const expected = { id: "evt_1", type: "account.updated", objectId: "acct_123", livemode: false };
+    const expected = { id: "evt_1", type: "account.updated", objectId: "acct_123", livemode: false, account: null };
     expect(await payments.verifyWebhook(event, header)).toEqual(expected);
     expect(await payments.verifyWebhook(Buffer.from(event), header)).toEqual(expected);
   });

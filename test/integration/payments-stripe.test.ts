@@ -458,7 +458,7 @@ describe("webhooks", () => {
 
   it("verifies a signed payload without calling Stripe", async () => {
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-    expect(await stripe.verifyWebhook(payload, header)).toEqual({ id: "evt_9", type: "payment_intent.succeeded", objectId: "pi_9", livemode: true });
+    expect(await stripe.verifyWebhook(payload, header)).toEqual({ id: "evt_9", type: "payment_intent.succeeded", objectId: "pi_9", livemode: true, account: null });
     expect(standIn.requests).toHaveLength(0);
   });
 
