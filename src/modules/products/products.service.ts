@@ -21,6 +21,7 @@ export type { ProductCoreView, ProductView, SeasonView };
 export {
   MAX_SEASONAL_PRICES,
   assertMayManage,
+  assertMinimumQuantity,
   assertPublished,
   isReviewer,
   maySee,

@@ -15,10 +15,10 @@ export async function findActiveUser(
   client: Client,
   tenant: Tenant,
   id: string,
-): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null } | null> {
+): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null; canPostListing: boolean } | null> {
   return client.user.findFirst({
     where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
-    select: { id: true, email: true, name: true, timezone: true, suspended: true },
+    select: { id: true, email: true, name: true, timezone: true, suspended: true, canPostListing: true },
   });
 }
 
