@@ -44,12 +44,15 @@ export function galleryOf(value: unknown): GalleryImage[] {
   return Array.isArray(value) ? (value as GalleryImage[]).map((g) => ({ id: g.id, url: g.url })) : [];
 }
 
-/** The product object cut down to `fields` (and its `id`), for `fields=`. */
-export function pickFields<T extends { id: string }>(product: T, fields: readonly string[] | undefined): T | Partial<T> {
+/**
+ * The product object cut down to `fields` (and its `id`), for `fields=`. Typed as the whole object:
+ * a route answering it skips the response schema's check (routes/read.ts, `sparse`).
+ */
+export function pickFields<T extends { id: string }>(product: T, fields: readonly string[] | undefined): T {
   if (!fields) return product;
   const picked: Record<string, unknown> = { id: product.id };
   for (const f of fields) picked[f] = (product as Record<string, unknown>)[f];
-  return picked as Partial<T>;
+  return picked as T;
 }
 
 function toCoreResponse(p: PricedProduct, at: Date) {
