@@ -112,7 +112,8 @@ const table = {
   sku_taken: { status: [409], description: "Another product of the platform (and mode) has this SKU." },
   bank_account_money_pending: {
     status: [409],
-    description: "The user's payout account still has money coming or at stake (a contract they sell on not yet paid out, a payout on its way, a dispute): it is deleted once that is over.",
+    description:
+      "The user's payout account still has money coming or at stake (a contract they sell on not yet paid out, a payout on its way, a dispute): it is deleted once that is over.",
   },
   product_in_open_contract: { status: [409], description: "The product is on a sent, unpaid contract: archive it instead of deleting it." },
   outside_availability: { status: [409], description: "The calendar event falls outside the owner's availability." },

@@ -7,7 +7,17 @@ import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
-import { assertMinimumQuantity, assertPublished, effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
+import {
+  assertMinimumQuantity,
+  assertPublished,
+  effectivePrice,
+  isAvailableInStock,
+  productCurrencyOf,
+  productJsonOf,
+  shareLockProduct,
+  type ProductForCart,
+  type Season,
+} from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**

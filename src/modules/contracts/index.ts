@@ -9,3 +9,4 @@ export { isSellerOf, lockForSubscription, priceForSubscription } from "./operati
 export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRules } from "./stock-holds.js";
 export { countSentContractItems } from "./contracts.products.js";
 export { contractExists } from "./contracts.repo.js";
+export { contractsOwingSeller, contractsSoldBySql } from "./contracts.payouts.js";

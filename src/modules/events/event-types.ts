@@ -50,6 +50,10 @@ export const EVENT_TYPE_LIST = {
     object: "bank_account",
     description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
   },
+  "bank_account.deleted": {
+    object: "bank_account",
+    description: "A user's Connect account was deleted (`DELETE /users/:id/bank_account`); the object is the account as it was. The user has no `stripeConnectId` any more.",
+  },
   "product.created": { object: "product", description: "A product (or a variant) was created; the object is the product with its seasonal prices and variants." },
   "product.updated": {
     object: "product",

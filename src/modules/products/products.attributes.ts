@@ -54,7 +54,9 @@ export async function resolveGallery(tx: Prisma.TransactionClient, tenant: Tenan
 /** `onHomepage` is the platform's pick: editors and up and the key set it; anyone else only leaves it as it is. */
 export function assertMayPickForHomepage(auth: AuthContext, requested: boolean | undefined, current: boolean): void {
   if (requested === undefined || requested === current || roleAtLeast(auth.role, "editor")) return;
-  throw new AppError(403, "permission_error", "field_forbidden", "Only editors and up, and the platform key, pick listings for the home page (`onHomepage`).", { param: "onHomepage" });
+  throw new AppError(403, "permission_error", "field_forbidden", "Only editors and up, and the platform key, pick listings for the home page (`onHomepage`).", {
+    param: "onHomepage",
+  });
 }
 
 /** Whether a failed write broke the uniqueness of a generated slug (then it is retried with a suffix). */

@@ -154,7 +154,14 @@ const fieldsParam = z
   .string()
   .max(2000)
   .transform((value, ctx) => {
-    const names = [...new Set(value.split(",").map((v) => v.trim()).filter((v) => v.length > 0))];
+    const names = [
+      ...new Set(
+        value
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v.length > 0),
+      ),
+    ];
     const unknown = names.find((n) => !(PRODUCT_FIELDS as readonly string[]).includes(n));
     if (unknown !== undefined) {
       ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the product's fields are ${PRODUCT_FIELDS.join(", ")}` });
@@ -179,33 +186,33 @@ export const retrieveProductQuery = z.object({ at: atQuery.shape.at, fields: fie
 const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
 
 const listShape = {
-    ...pageParams,
-    search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
-    sort: sortParam(["price", "created", "name"], "-created"),
-    "filter[category]": csv(z.string().max(100)).optional(),
-    "filter[subcategory]": csv(z.string().max(100)).optional(),
-    "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
-    "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
-    "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
-    "filter[isEnabled]": bool.optional(),
-    "filter[archived]": z
-      .enum(["true", "false", "all"])
-      .optional()
-      .describe("true: only archived products; all: archived and not archived together; default false: only those not archived"),
-    "filter[adminStatus]": csv(z.enum(ADMIN_STATUSES))
-      .optional()
-      .describe(
-        "Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published`",
-      ),
-    "filter[type]": csv(productTypeSchema).optional(),
-    "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
-    "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
-    "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
-    "filter[slug]": csv(z.string().max(100)).optional(),
-    "filter[external_id]": csv(z.string().max(255)).optional(),
-    "filter[sku]": csv(z.string().max(100)).optional().describe("Products (or, with `filter[parent_product_id]`, variants) with these SKUs"),
-    "filter[on_homepage]": bool.optional().describe("true: only listings picked for the home page; false: only the others"),
-    at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
+  ...pageParams,
+  search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
+  sort: sortParam(["price", "created", "name"], "-created"),
+  "filter[category]": csv(z.string().max(100)).optional(),
+  "filter[subcategory]": csv(z.string().max(100)).optional(),
+  "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
+  "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
+  "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
+  "filter[isEnabled]": bool.optional(),
+  "filter[archived]": z
+    .enum(["true", "false", "all"])
+    .optional()
+    .describe("true: only archived products; all: archived and not archived together; default false: only those not archived"),
+  "filter[adminStatus]": csv(z.enum(ADMIN_STATUSES))
+    .optional()
+    .describe(
+      "Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published`",
+    ),
+  "filter[type]": csv(productTypeSchema).optional(),
+  "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
+  "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
+  "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
+  "filter[slug]": csv(z.string().max(100)).optional(),
+  "filter[external_id]": csv(z.string().max(255)).optional(),
+  "filter[sku]": csv(z.string().max(100)).optional().describe("Products (or, with `filter[parent_product_id]`, variants) with these SKUs"),
+  "filter[on_homepage]": bool.optional().describe("true: only listings picked for the home page; false: only the others"),
+  at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
 };
 
 function priceRange(q: { "filter[price][gte]"?: unknown; "filter[price][lte]"?: unknown }, ctx: z.RefinementCtx): void {

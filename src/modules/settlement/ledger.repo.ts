@@ -197,3 +197,14 @@ export async function pageTransactions(
   const [total, data] = await Promise.all([db.transaction.count({ where: scoped }), db.transaction.findMany({ where: scoped, orderBy, ...window })]);
   return { total, data };
 }
+
+/** Transfers to a seller written down and not finished (queued, on their way, or of unknown outcome): at most 5 ids. */
+export async function pendingPayoutsTo(tx: Tx, tenant: Tenant, userId: string): Promise<string[]> {
+  const rows = await tx.transaction.findMany({
+    where: { platformId: tenant.platformId, mode: tenant.mode, sellerUserId: userId, type: "outgoing", status: { in: ["queued", "ready", "processing", "unknown"] } },
+    select: { id: true },
+    orderBy: { id: "asc" },
+    take: 5,
+  });
+  return rows.map((r) => r.id);
+}

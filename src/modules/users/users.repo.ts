@@ -168,6 +168,15 @@ export async function setStripeConnectId(tx: Tx, userId: string, accountId: stri
   return tx.user.update({ where: { id: userId }, data: { stripeConnectId: accountId }, select: ACCOUNT_FIELDS });
 }
 
+/** The user no longer has a Connect account (it was deleted): its id and what Stripe said of it are cleared. */
+export async function clearConnectAccount(tx: Tx, userId: string): Promise<UserAccountFields> {
+  return tx.user.update({
+    where: { id: userId },
+    data: { stripeConnectId: null, chargesEnabled: false, detailsSubmitted: false, bankLast4: null, payoutSchedule: Prisma.DbNull },
+    select: ACCOUNT_FIELDS,
+  });
+}
+
 /** The users (not erased) of a Connect account, in id order. */
 export async function usersOfConnectAccount(tx: Tx, accountId: string): Promise<UserAccountFields[]> {
   return tx.user.findMany({ where: { stripeConnectId: accountId, deleted: null }, select: ACCOUNT_FIELDS, orderBy: { id: "asc" } });

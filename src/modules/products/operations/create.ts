@@ -29,7 +29,14 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
           throw new UnprocessableError("variant_seller_mismatch", `A variant is sold by its parent's seller (${parent.userId}).`, "user_id");
         }
         sellerId = parent.userId;
-        inherited = { category: parent.category, subcategory: parent.subcategory, categoryId: parent.categoryId, type: parent.type, currency: parent.currency, cycle: parent.cycle };
+        inherited = {
+          category: parent.category,
+          subcategory: parent.subcategory,
+          categoryId: parent.categoryId,
+          type: parent.type,
+          currency: parent.currency,
+          cycle: parent.cycle,
+        };
       }
       const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, { categoryId: inherited.categoryId ?? null, category: inherited.category ?? null });
       if (!sellerId) {

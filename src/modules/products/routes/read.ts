@@ -89,8 +89,7 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
       },
       config: signedIn,
     },
-    async (request, reply) =>
-      sparse(reply, request.query.fields, page(await products.listForSeller(requireAuth(request), request.params.user_id, request.query), request.query)),
+    async (request, reply) => sparse(reply, request.query.fields, page(await products.listForSeller(requireAuth(request), request.params.user_id, request.query), request.query)),
   );
 
   app.get(

@@ -70,7 +70,14 @@ export function profileData(auth: AuthContext, input: Partial<CreateUserInput>):
   const data: Record<string, unknown> = { ...rest };
   if (address === null) Object.assign(data, { addressLine1: null, addressLine2: null, addressCity: null, addressState: null, addressPostalCode: null, addressCountry: null });
   else if (address) {
-    const parts = { addressLine1: address.line1, addressLine2: address.line2, addressCity: address.city, addressState: address.state, addressPostalCode: address.postalCode, addressCountry: address.country };
+    const parts = {
+      addressLine1: address.line1,
+      addressLine2: address.line2,
+      addressCity: address.city,
+      addressState: address.state,
+      addressPostalCode: address.postalCode,
+      addressCountry: address.country,
+    };
     for (const [column, value] of Object.entries(parts)) if (value !== undefined) data[column] = value;
   }
   if (external_id !== undefined) data.externalId = external_id;
