@@ -118,6 +118,7 @@ const writableFields = {
     .string()
     .max(100)
     .regex(SLUG_PATTERN, "must be lower-case letters and digits in words joined by single hyphens, e.g. oak-chair")
+    .meta({ example: "beeswax-candle" })
     .optional()
     .describe("URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given"),
   external_id: z.string().trim().min(1).max(255).nullable().optional().describe("The platform's own reference, unique per platform and mode (409 `external_id_taken`)"),
@@ -125,6 +126,8 @@ const writableFields = {
   gallery: z
     .array(z.string().min(1).max(100))
     .max(MAX_GALLERY)
+    .refine((ids) => new Set(ids).size === ids.length, "names each media once")
+    .meta({ example: ["media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"] })
     .optional()
     .describe(`Media ids of the platform's uploads (\`POST /utils/media/upload\`), in order; at most ${MAX_GALLERY}, each once. Replaces the whole gallery`),
   weight: z.number().int("must be a whole number of grams").min(0).max(MAX_INT4).nullable().optional().describe("Shipping weight in grams"),
@@ -147,7 +150,7 @@ export type CreateProductInput = z.infer<typeof createProductBody>;
 export type UpdateProductInput = z.infer<typeof updateProductBody>;
 
 export const productParams = z.object({ id: idParam("product") }).strict();
-export const productSlugParams = z.object({ slug: z.string().min(1).max(100).describe("The product's slug") }).strict();
+export const productSlugParams = z.object({ slug: z.string().min(1).max(100).describe("The product's slug").meta({ example: "beeswax-candle" }) }).strict();
 
 /** `fields=a,b`: only these fields of each product, and its `id`; an unknown one is a 400 naming it. */
 const fieldsParam = z

@@ -54,7 +54,8 @@ const attributeKey = z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, "keys are 1 to 4
 const attributesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 const attributesInput = z
   .record(attributeKey, z.union([z.string().max(500), z.number().finite(), z.boolean(), z.null()]))
-  .refine((a) => Object.keys(a).length <= 50, "holds at most 50 attributes");
+  .refine((a) => Object.keys(a).length <= 50, "holds at most 50 attributes")
+  .meta({ example: { tier: "gold", newsletter: true } });
 
 const text = (max: number) => z.string().trim().min(1).max(max).nullable().optional();
 const addressInput = z
@@ -69,6 +70,7 @@ const addressInput = z
       .trim()
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as US")
+      .meta({ example: "US" })
       .nullable()
       .optional(),
   })
@@ -84,12 +86,14 @@ const contactFields = {
     .string()
     .trim()
     .regex(/^\+[1-9]\d{0,3}$/, "must be a country calling code such as +1")
+    .meta({ example: "+1" })
     .nullable()
     .optional(),
   phoneNumber: z
     .string()
     .trim()
     .regex(/^[0-9 ().-]{3,30}$/, "must be 3 to 30 digits, spaces, dots, dashes or parentheses")
+    .meta({ example: "212-398-2600" })
     .nullable()
     .optional(),
   accountType: accountTypeSchema.optional(),
@@ -98,6 +102,7 @@ const contactFields = {
     .string()
     .trim()
     .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or fr-FR")
+    .meta({ example: "en-US" })
     .nullable()
     .optional(),
 };
