@@ -69,7 +69,8 @@ describe("slug", () => {
     expect(mine.slug).toBe("walnut-desk");
     failed(await call(as(seller), "POST", "/products", { name: "Desk", price: 1, slug: "walnut-desk" }), 409, "slug_taken", "slug");
     failed(await call(as(seller), "PATCH", `/products/${(await listing()).id}`, { slug: "walnut-desk" }), 409, "slug_taken", "slug");
-    for (const slug of ["Walnut", "walnut--desk", "-desk", "walnut desk", ""]) failed(await call(as(seller), "POST", "/products", { name: "x", price: 1, slug }), 400, undefined, "slug");
+    for (const slug of ["Walnut", "walnut--desk", "-desk", "walnut desk", ""])
+      failed(await call(as(seller), "POST", "/products", { name: "x", price: 1, slug }), 400, undefined, "slug");
     // Another platform has its own slugs.
     const theirs = await call(key(other), "POST", "/products", { name: "Desk", price: 1, slug: "walnut-desk", user_id: stranger.id });
     expect(theirs.statusCode, theirs.body).toBe(201);
@@ -150,9 +151,9 @@ describe("minQuantity", () => {
 describe("visibility and publishAt", () => {
   it("visibility decides which lists show a listing to members; reading it by id does not change", async () => {
     const tag = `vis-${Date.now()}`;
-    const [both, catalog, search, none] = await Promise.all(
+    const [both, catalog, search, none] = (await Promise.all(
       (["both", "catalog", "search", "none"] as const).map((visibility) => listing({ name: `Lamp ${tag} ${visibility}`, visibility, tags: [tag] })),
-    );
+    )) as [Json, Json, Json, Json];
     const listed = async (headers: Record<string, string>, extra = "") => ids(await call(headers, "GET", `/products?filter[tags]=${tag}${extra}`)).sort();
     expect(await listed(as(buyer))).toEqual([both.id, catalog.id].sort());
     expect(await listed(as(buyer), `&search=${tag}`)).toEqual([both.id, search.id].sort());

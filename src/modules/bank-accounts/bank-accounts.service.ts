@@ -149,7 +149,8 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         const created = await payments.createConnectAccount({
           email: user.email,
           metadata: { user_id: user.id, platform_id: user.platformId, mode: user.mode },
-          idempotencyKey: `connect-account:${user.id}`,
+          // One key per account the user has had: a retry makes no second account, a reconnection after a deletion makes a new one.
+          idempotencyKey: user.connectAccountsDeleted === 0 ? `connect-account:${user.id}` : `connect-account:${user.id}:${user.connectAccountsDeleted}`,
         });
         accountId = await db.$transaction(async (tx) => {
           const locked = await lockUserRow(tx, user.id);

@@ -172,7 +172,7 @@ export async function setStripeConnectId(tx: Tx, userId: string, accountId: stri
 export async function clearConnectAccount(tx: Tx, userId: string): Promise<UserAccountFields> {
   return tx.user.update({
     where: { id: userId },
-    data: { stripeConnectId: null, chargesEnabled: false, detailsSubmitted: false, bankLast4: null, payoutSchedule: Prisma.DbNull },
+    data: { stripeConnectId: null, chargesEnabled: false, detailsSubmitted: false, bankLast4: null, payoutSchedule: Prisma.DbNull, connectAccountsDeleted: { increment: 1 } },
     select: ACCOUNT_FIELDS,
   });
 }
