@@ -22,6 +22,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
   webhooks: "webhookEndpoint",
   contracts: "contract",
   subscriptions: "subscription",
+  payouts: "payout",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */
@@ -68,6 +69,7 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "GET /v1/products/slug/:slug": {
     slug: "a product's slug, unique within its platform and mode: another platform's slug is a 404 (listing-attributes.test.ts)",
   },
+  "POST /offline/payouts/:payoutId/finish": { payoutId: "a Stripe payout id (`po_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
@@ -108,6 +110,8 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   // Hidden from the API docs, so the route model has no body; their zod bodies are strict (one `outcome`).
   "POST /offline/refunds/:refundId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/:payoutId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/run": "the offline simulator's test hook, hidden from the API docs (strict zod body: none)",
 };
 
 /**

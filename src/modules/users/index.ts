@@ -6,6 +6,7 @@ export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserTo
 export {
   activeEmailsOf,
   clearConnectAccount,
+  connectAccountOf,
   emailOf,
   findActiveUser,
   findActiveUsers,
