@@ -18,7 +18,16 @@ import { createCalendarsService } from "../modules/calendars/index.js";
 import { createCategoriesService } from "../modules/categories/index.js";
 import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
-import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
+import {
+  contractExists,
+  contractsOwingSeller,
+  contractsSoldBySql,
+  countSentContractItems,
+  createContractSettlement,
+  createContractsService,
+  releaseExpiredHolds,
+} from "../modules/contracts/index.js";
+import { pendingPayoutsTo } from "../modules/settlement/index.js";
 import { createEventsService, listenToEvents } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
@@ -33,6 +42,7 @@ import {
   createSubscriptionsService,
   hasLiveSubscriptions,
   hasSubscriptions,
+  liveSubscriptionsTo,
   SubscriptionAccessCache,
 } from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
@@ -108,7 +118,22 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log });
-  const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
+  const bankAccounts = createBankAccountsService({
+    db,
+    payments,
+    users,
+    publicUrl: config.publicUrl,
+    // Money still coming to a seller's payout account, or at stake, stops its deletion.
+    moneyPending: async (tx, tenant, userId) => {
+      const contracts = await contractsOwingSeller(tx, tenant, userId);
+      if (contracts.length > 0) return `the user sells on contracts not yet paid out to them (${contracts.join(", ")})`;
+      const payouts = await pendingPayoutsTo(tx, tenant, userId);
+      if (payouts.length > 0) return `transfers to the user are on their way (${payouts.join(", ")})`;
+      const subscriptions = await liveSubscriptionsTo(tx, contractsSoldBySql(tenant, userId));
+      if (subscriptions.length > 0) return `live subscriptions pay the user at each renewal (${subscriptions.join(", ")})`;
+      return null;
+    },
+  });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db, rates: config.fees });
   const calendars = createCalendarsService({ db, clock, google: googleCalendar, secret: deps.jwtSecret, publicUrl: config.publicUrl });

@@ -51,6 +51,8 @@ const table = {
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },
   waitlist_not_granted: { status: [403], description: "The platform is invite-only and this email has not been granted access from the waitlist." },
   not_product_seller: { status: [403], description: "Only the product's seller, an editor or the key can change it." },
+  listing_not_allowed: { status: [403], description: "The user may not post listings (`canPostListing` is false): an admin or the key lets them." },
+  field_forbidden: { status: [403], description: "The caller's role may not set this field (`param` names it): e.g. `onHomepage` is set by editors and up." },
   listing_review_forbidden: {
     status: [403],
     description: "A listing is reviewed by an admin or owner who outranks its seller (owners review owners), or by the key: never by its own seller.",
@@ -78,7 +80,7 @@ const table = {
   concurrent_update: { status: [409], description: "The object changed while the request ran: retry it." },
   email_taken: { status: [409], description: "Another user of the platform has this email." },
   username_taken: { status: [409], description: "Another user of the platform has this username." },
-  slug_taken: { status: [409], description: "Another category of the platform has this slug." },
+  slug_taken: { status: [409], description: "Another category, or product, of the platform (and mode) has this slug." },
   handle_taken: { status: [409], description: "Another collection of the platform has this handle." },
   category_has_children: { status: [409], description: "The category has subcategories: move or delete them before deleting it." },
   category_in_use: { status: [409], description: "Products are in the category: move them to another category before deleting it." },
@@ -117,6 +119,13 @@ const table = {
   product_out_of_stock: { status: [409], description: "The product is out of stock." },
   product_not_published: { status: [409], description: "The listing is not published (a draft, pending review or rejected): it cannot be bought." },
   listing_status_conflict: { status: [409], description: "The listing's review state (`adminStatus`, named in the message) does not allow this transition." },
+  external_id_taken: { status: [409], description: "Another object of the same kind on the platform (and mode) has this `external_id`." },
+  sku_taken: { status: [409], description: "Another product of the platform (and mode) has this SKU." },
+  bank_account_money_pending: {
+    status: [409],
+    description:
+      "The user's payout account still has money coming or at stake (a contract they sell on not yet paid out, a payout on its way, a dispute): it is deleted once that is over.",
+  },
   product_in_open_contract: { status: [409], description: "The product is on a sent, unpaid contract: archive it instead of deleting it." },
   outside_availability: { status: [409], description: "The calendar event falls outside the owner's availability." },
   slot_taken: { status: [409], description: "The calendar event overlaps another one." },
@@ -155,6 +164,7 @@ const table = {
   nested_variant: { status: [422], description: "Variants are one level deep: the parent is itself a variant." },
   own_product: { status: [422], description: "Sellers cannot buy their own products." },
   quantity_too_large: { status: [422], description: "A cart line holds a limited number of units." },
+  quantity_below_minimum: { status: [422], description: "The product is sold by a minimum number of units (`minQuantity`); fewer were asked for." },
   season_overlap: { status: [422], description: "A seasonal price overlaps another season of the product." },
   buyer_suspended: { status: [409], description: "A buyer of the contract (or the subscriber) is suspended: they are not charged until unsuspended; `message` names them." },
   seller_suspended: {

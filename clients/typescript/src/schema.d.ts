@@ -679,13 +679,21 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveSignedInUserBankAccount"];
-        put?: never;
+        /**
+         * Update the signed-in user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateSignedInUserBankAccount"];
         /**
          * Connect the signed-in user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectSignedInUserBankAccount"];
-        delete?: never;
+        /**
+         * Delete the signed-in user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteSignedInUserBankAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -703,13 +711,21 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveUserBankAccount"];
-        put?: never;
+        /**
+         * Update a user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateUserBankAccount"];
         /**
          * Connect a user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectUserBankAccount"];
-        delete?: never;
+        /**
+         * Delete a user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteUserBankAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1263,7 +1279,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listProducts"];
         put?: never;
@@ -1287,7 +1303,7 @@ export interface paths {
         };
         /**
          * List the products a user sells
-         * @description Takes the same query as `GET /products`.
+         * @description Takes the same query as `GET /products`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listUserProducts"];
         put?: never;
@@ -1327,7 +1343,7 @@ export interface paths {
         };
         /**
          * Retrieve a product
-         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).
+         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access). Before its `publishAt` only its seller and editors and up see it (404 for others); its `visibility` does not matter here. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["retrieveProduct"];
         /**
@@ -1348,6 +1364,26 @@ export interface paths {
          * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it. When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.
          */
         patch: operations["patchProduct"];
+        trace?: never;
+    };
+    "/v1/products/slug/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a product by its slug
+         * @description As `GET /products/:id` (who sees what, `fields`, `at`), by the product's `slug`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
+         */
+        get: operations["retrieveProductBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/products/{id}/enable": {
@@ -3017,7 +3053,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3044,6 +3080,15 @@ export interface components {
             expMonth: number | null;
             expYear: number | null;
             funding: string | null;
+        };
+        Address: {
+            line1: string | null;
+            line2: string | null;
+            city: string | null;
+            state: string | null;
+            postalCode: string | null;
+            /** @description ISO 3166-1 alpha-2 code, e.g. US */
+            country: string | null;
         };
         User: {
             id: string;
@@ -3076,6 +3121,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3086,7 +3152,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3329,6 +3395,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3366,6 +3453,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3552,6 +3660,11 @@ export interface components {
             /** @description Unit price in cents during the season */
             price: number;
         };
+        GalleryImage: {
+            /** @description The media id */
+            id: string;
+            url: string;
+        };
         ProductVariant: {
             id: string;
             platform_id: string;
@@ -3596,6 +3709,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3645,6 +3779,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3951,6 +4106,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3989,6 +4165,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4729,6 +4926,22 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4908,6 +5121,22 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -6132,6 +6361,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6178,6 +6423,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com"
                  *     }
                  */
@@ -6189,6 +6453,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                 };
             };
@@ -6244,6 +6539,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6369,6 +6680,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6467,6 +6794,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6641,6 +6984,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6817,6 +7176,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6948,6 +7323,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7072,6 +7463,22 @@ export interface operations {
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
+                     *           "address": {
+                     *             "line1": "line1",
+                     *             "line2": "line2",
+                     *             "city": "city",
+                     *             "state": "state",
+                     *             "postalCode": "postal code",
+                     *             "country": "country"
+                     *           },
+                     *           "phoneCountryCode": "phone country code",
+                     *           "phoneNumber": "phone number",
+                     *           "accountType": "individual",
+                     *           "businessName": "business name",
+                     *           "locale": "locale",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "attributes": {},
+                     *           "canPostListing": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7176,6 +7583,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner"
                  *     }
@@ -7188,6 +7614,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -7245,6 +7702,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7395,6 +7868,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7485,6 +7974,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner"
                  *     }
@@ -7497,6 +8005,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -7554,6 +8093,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7723,6 +8278,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7865,6 +8436,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8077,6 +8664,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8251,6 +8854,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8412,6 +9031,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8613,6 +9248,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8787,6 +9438,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8917,6 +9584,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -9120,6 +9803,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9219,6 +9918,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -9444,6 +10159,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9656,6 +10387,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9868,6 +10615,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -10115,6 +10878,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10258,6 +11037,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -10526,6 +11321,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10762,6 +11573,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10982,6 +11809,264 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11192,6 +12277,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11212,6 +12313,222 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UserWithAccountLink"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -11395,6 +12712,308 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11649,6 +13268,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11669,6 +13304,266 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UserWithAccountLink"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -15698,8 +17593,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -15752,6 +17655,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -15784,6 +17701,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -15883,6 +17809,17 @@ export interface operations {
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true,
                  *       "draft": true
                  *     }
                  */
@@ -15912,6 +17849,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                     /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
                     draft?: boolean;
                 };
@@ -15961,6 +17927,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16000,6 +17980,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16156,8 +18150,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -16216,6 +18218,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -16248,6 +18264,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -16396,6 +18421,8 @@ export interface operations {
             query?: {
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -16452,6 +18479,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16491,6 +18532,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16613,7 +18668,18 @@ export interface operations {
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -16642,6 +18708,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -16689,6 +18784,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16728,6 +18837,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16897,6 +19020,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16936,6 +19073,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17077,7 +19228,18 @@ export interface operations {
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -17106,6 +19268,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -17153,6 +19344,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17192,6 +19397,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17298,6 +19517,223 @@ export interface operations {
             };
         };
     };
+    retrieveProductBySlug: {
+        parameters: {
+            query?: {
+                /** @description Compute `effectivePrice` at this instant instead of now */
+                at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The product's slug
+                 * @example beeswax-candle
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     enableProduct: {
         parameters: {
             query?: never;
@@ -17361,6 +19797,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17400,6 +19850,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17550,6 +20014,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17589,6 +20067,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17739,6 +20231,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17778,6 +20284,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17928,6 +20448,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17967,6 +20501,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18117,6 +20665,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18156,6 +20718,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18325,6 +20901,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18364,6 +20954,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18540,6 +21144,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18579,6 +21197,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18890,6 +21522,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18929,6 +21575,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19123,6 +21783,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19162,6 +21836,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19317,6 +22005,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19356,6 +22058,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19643,6 +22359,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19682,6 +22412,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21750,6 +24494,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -21782,6 +24540,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -34419,7 +37186,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -34661,7 +37428,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

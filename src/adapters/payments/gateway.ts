@@ -70,6 +70,14 @@ export interface PayoutSchedule {
   monthlyAnchor?: number;
 }
 
+/** A payout schedule to set: `weekly` needs `weeklyAnchor`, `monthly` needs `monthlyAnchor`; `manual` pays out only when asked. */
+export interface PayoutScheduleUpdate {
+  interval: "manual" | "daily" | "weekly" | "monthly";
+  delayDays?: number;
+  weeklyAnchor?: string;
+  monthlyAnchor?: number;
+}
+
 export interface ConnectAccount {
   id: string;
   chargesEnabled: boolean;
@@ -182,6 +190,13 @@ export interface PaymentsGateway {
   /** A short-lived onboarding link; Stripe sends the seller to `returnUrl` when done, `refreshUrl` when the link is stale. */
   createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
   retrieveAccount(accountId: string): Promise<ConnectAccount>;
+  /** Changes what the platform sets of a Connect account (its payout schedule); answers the account as it is then. */
+  updateAccount(input: { accountId: string; payoutSchedule: PayoutScheduleUpdate }): Promise<ConnectAccount>;
+  /**
+   * Deletes a Connect account: transfers to it fail from then on and it cannot be read again. Stripe
+   * deletes a test-mode account at any time, a live-mode one only once its balances are zero.
+   */
+  deleteAccount(accountId: string): Promise<void>;
 
   /** Moves funds to a connected account; `sourceTransaction` (a `ch_…`) ties it to the charge that funds it. */
   createTransfer(input: {

@@ -132,6 +132,29 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
 
     retrieveAccount: (accountId) => call(async () => toAccount(await stripe.accounts.retrieve(accountId))),
 
+    updateAccount: ({ accountId, payoutSchedule: s }) =>
+      call(async () =>
+        toAccount(
+          await stripe.accounts.update(accountId, {
+            settings: {
+              payouts: {
+                schedule: {
+                  interval: s.interval,
+                  ...(s.delayDays !== undefined ? { delay_days: s.delayDays } : {}),
+                  ...(s.weeklyAnchor !== undefined ? { weekly_anchor: s.weeklyAnchor as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+                  ...(s.monthlyAnchor !== undefined ? { monthly_anchor: s.monthlyAnchor } : {}),
+                },
+              },
+            },
+          }),
+        ),
+      ),
+
+    deleteAccount: (accountId) =>
+      call(async () => {
+        await stripe.accounts.del(accountId);
+      }),
+
     createTransfer: ({ amount, currency, destination, transferGroup, sourceTransaction, metadata, idempotencyKey }) =>
       call(async () => {
         const transfer = await stripe.transfers.create(

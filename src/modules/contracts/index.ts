@@ -10,3 +10,4 @@ export { DEFAULT_HOLD_RULES, releaseExpiredHolds, sweepExpiredHolds, type HoldRu
 export { countSentContractItems } from "./contracts.products.js";
 export { contractExists, contractView } from "./contracts.repo.js";
 export type { ContractResponse } from "./contracts.schemas.js";
+export { contractsOwingSeller, contractsSoldBySql } from "./contracts.payouts.js";

@@ -50,6 +50,10 @@ export const EVENT_TYPE_LIST = {
     object: "bank_account",
     description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
   },
+  "bank_account.deleted": {
+    object: "bank_account",
+    description: "A user's Connect account was deleted (`DELETE /users/:id/bank_account`); the object is the account as it was. The user has no `stripeConnectId` any more.",
+  },
   "payout.created": { object: "payout", description: "Stripe started a payout from a seller's Connect account to their bank (their schedule, or a threshold reached)." },
   "payout.updated": { object: "payout", description: "A payout changed at Stripe (its status went to `in_transit`, or its arrival date moved)." },
   "payout.paid": { object: "payout", description: "A payout reached the seller's bank." },

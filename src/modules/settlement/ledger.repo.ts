@@ -204,6 +204,17 @@ export async function pageTransactions(
   return { total, data };
 }
 
+/** Transfers to a seller written down and not finished (queued, on their way, or of unknown outcome): at most 5 ids. */
+export async function pendingPayoutsTo(tx: Tx, tenant: Tenant, userId: string): Promise<string[]> {
+  const rows = await tx.transaction.findMany({
+    where: { platformId: tenant.platformId, mode: tenant.mode, sellerUserId: userId, type: "outgoing", status: { in: ["queued", "ready", "processing", "unknown"] } },
+    select: { id: true },
+    orderBy: { id: "asc" },
+    take: 5,
+  });
+  return rows.map((r) => r.id);
+}
+
 /** A seller's side of the ledger over a period, oldest first: the transfers of their shares and their reversals (a statement's lines). */
 export async function sellerMovements(client: Db | Prisma.TransactionClient, tenant: Tenant, sellerUserId: string, from: Date, to: Date) {
   return client.transaction.findMany({
