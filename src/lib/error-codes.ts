@@ -50,6 +50,7 @@ const table = {
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },
   waitlist_not_granted: { status: [403], description: "The platform is invite-only and this email has not been granted access from the waitlist." },
+  not_shipping_rate_owner: { status: [403], description: "Only the rate's seller, an editor or the key change a seller's shipping rate; only an owner, an admin or the key the platform's." },
   not_product_seller: { status: [403], description: "Only the product's seller, an editor or the key can change it." },
   listing_review_forbidden: {
     status: [403],
@@ -150,6 +151,8 @@ const table = {
   too_many_buyers: { status: [422], description: "A contract has a limited number of buyers." },
   too_many_sellers: { status: [422], description: "A contract has a limited number of sellers." },
   too_many_items: { status: [422], description: "A contract has a limited number of items." },
+  too_many_shipping_rates: { status: [422], description: "The platform, and each seller, has at most 50 shipping rates." },
+  shipping_rate_kind: { status: [422], description: "A flat rate prices by `price` and `step_price`, a weight or price rate by its `bands`: the other fields do not apply." },
   too_many_fees: { status: [422], description: "A contract has a limited number of custom fees." },
   too_many_links: { status: [422], description: "A user has a limited number of links." },
   too_many_seasonal_prices: { status: [422], description: "A product has a limited number of seasonal prices." },

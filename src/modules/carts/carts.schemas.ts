@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { apiDate, idParam, instant, modeSchema } from "../../lib/schemas.js";
+import { shippingLineFields } from "../shipping/index.js";
 
 export const MAX_LINE_QUANTITY = 10_000;
 export const MAX_CART_LINES = 100;
@@ -34,7 +35,11 @@ export const cartSchema = z
     user_id: z.string().describe("The buyer"),
     items: z.array(cartItemSchema),
     sellers: z.array(z.object({ user_id: z.string(), subTotal: z.number().int() })).describe("Per-seller subtotals, in cents"),
-    total: z.number().int().describe("In cents"),
+    shipping: z
+      .array(z.object(shippingLineFields).meta({ id: "CartShippingLine" }))
+      .describe("Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free"),
+    shippingTotal: z.number().int().describe("In cents"),
+    total: z.number().int().describe("Items plus shipping, in cents"),
     currency: z.string().describe("One currency per cart: its items' (the platform's while empty)"),
     created: apiDate,
     updated: apiDate,

@@ -7,6 +7,7 @@ import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
+import { quoteLines, type ShippingQuote } from "../shipping/index.js";
 import { assertPublished, effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
@@ -44,6 +45,8 @@ export interface CartLineView {
     price: number;
     useSeasonalPrices: boolean;
     adminStatus: ProductAdminStatus;
+    /** Grams; null when unknown. */
+    weight: number | null;
     seasonalPrices: Season[];
     parent: { isEnabled: boolean; archived: Date | null; adminStatus: ProductAdminStatus } | null;
   };
@@ -58,6 +61,8 @@ export interface CartView {
   updated: Date;
   items: CartLineView[];
   currency: string;
+  /** Each seller's shipping line, priced at the rates in force now (none without an applicable rate). */
+  shipping: ShippingQuote[];
 }
 
 /**
@@ -109,7 +114,23 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     updated: new Date(raw.updated),
     items,
     currency: items[0]?.product.currency ?? fallbackCurrency,
+    shipping: [],
   };
+}
+
+/**
+ * The cart's shipping, priced now: each seller's items at the cheapest applicable rate of theirs,
+ * else of the platform's (the shipping module decides). Lines not for sale count as the cart shows them.
+ */
+export async function priceShipping(client: Db | Prisma.TransactionClient, cart: CartView, now: Date): Promise<CartView> {
+  if (cart.items.length === 0) return cart;
+  const lines = cart.items.map((item) => ({
+    sellerUserId: item.product.userId,
+    quantity: item.quantity,
+    total: effectivePrice(item.product, item.product.seasonalPrices, item.startDate ?? now) * item.quantity,
+    weight: item.product.weight ?? null,
+  }));
+  return { ...cart, shipping: await quoteLines(client, { platformId: cart.platformId, mode: cart.mode }, cart.currency, lines) };
 }
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -146,6 +167,14 @@ export function toCartResponse(cart: CartView, now: Date) {
       updated: toApiDate(item.updated),
     };
   });
+  const shipping = (cart.shipping ?? []).map((line) => ({
+    shipping_rate_id: line.shippingRateId,
+    user_id: line.userId,
+    payee: line.payee,
+    title: line.title,
+    amount: line.amount,
+  }));
+  const shippingTotal = shipping.reduce((sum, line) => sum + line.amount, 0);
   return {
     id: cart.id,
     platform_id: cart.platformId,
@@ -153,7 +182,9 @@ export function toCartResponse(cart: CartView, now: Date) {
     user_id: cart.userId,
     items,
     sellers: [...sellers].map(([user_id, subTotal]) => ({ user_id, subTotal })),
-    total: items.reduce((sum, i) => sum + i.total, 0),
+    shipping,
+    shippingTotal,
+    total: items.reduce((sum, i) => sum + i.total, 0) + shippingTotal,
     currency: cart.currency,
     created: toApiDate(cart.created),
     updated: toApiDate(cart.updated),
@@ -188,7 +219,7 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
       SELECT ${CART_JSON}::text AS cart FROM carts c
       WHERE c.user_id = ${buyer.user.id} AND c.platform_id = ${buyer.platformId} AND c.mode = ${buyer.mode}::"Mode"`;
     if (!row) throw new Error(`cart of ${buyer.user.id} vanished inside its transaction`);
-    return parseCart(row.cart, buyer.platform.currency);
+    return priceShipping(client, parseCart(row.cart, buyer.platform.currency), clock.now());
   }
 
   /** The cart as it is now in `tx`, recorded as the event of the change just made (last in the transaction). */

@@ -80,6 +80,7 @@ interface ProductRow {
   admin_status: ProductAdminStatus;
   rejection_reason: string | null;
   members_only: boolean;
+  weight: number | null;
   created: Date | string;
   updated: Date | string;
   seasons: SeasonJson[] | null;
@@ -113,6 +114,7 @@ function toCore(row: ProductRow): ProductCoreView {
     adminStatus: row.admin_status,
     rejectionReason: row.rejection_reason,
     membersOnly: row.members_only,
+    weight: row.weight,
     created: date(row.created),
     updated: date(row.updated),
     seasonalPrices: (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: date(s.seasonStart), seasonEnd: date(s.seasonEnd), price: s.price })),
@@ -189,7 +191,7 @@ export async function readProduct(
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.weight, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -207,7 +209,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.weight, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
               FROM products p
               WHERE ${where}
               ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`}
