@@ -4,7 +4,7 @@ import { rebalanceContract } from "../../../../src/domain/fees/rebalance.js";
 import { feesByCollector } from "../../../../src/domain/fees/settlement.js";
 
 describe("feesByCollector", () => {
-  it("puts Stripe's rows with Stripe, Candle's with Candle, and the platform's and custom fees with the platform", () => {
+  it("puts Stripe's rows with Stripe, Candle's with Candle, and the platform's, custom fees and its shipping with the platform", () => {
     expect(
       feesByCollector([
         { type: "stripe:cc", amount: 340 },
@@ -13,8 +13,9 @@ describe("feesByCollector", () => {
         { type: "custom", amount: 500 },
         { type: "custom", amount: 0 },
         { type: "stripe:us_bank_account", amount: 5 },
+        { type: "shipping", amount: 695 },
       ]),
-    ).toEqual({ stripe: 345, candle: 100, platform: 750 });
+    ).toEqual({ stripe: 345, candle: 100, platform: 1445 });
     expect(feesByCollector([])).toEqual({ stripe: 0, candle: 0, platform: 0 });
   });
 
