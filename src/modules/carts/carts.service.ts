@@ -4,12 +4,13 @@ import type { Product } from "../../generated/prisma/client.js";
 import type { ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
+import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
 import { quoteLines, type ShippingQuote } from "../shipping/index.js";
 import { assertPublished, effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
-import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
+import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput, type ListAbandonedCartsQuery } from "./carts.schemas.js";
 
 /**
  * Carts: one per user, created on first use. A cart does not reserve stock (that is the contract's
@@ -264,6 +265,37 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
 
   return {
     retrieve: (buyer: Buyer) => view(buyer),
+
+    /**
+     * Abandoned carts (owners, admins, the key): carts holding items that nobody changed for
+     * `filter[idle_minutes]`. Checking out empties a cart, so a cart with items is one not checked out.
+     */
+    async listAbandoned(auth: AuthContext, query: ListAbandonedCartsQuery): Promise<Page<CartView>> {
+      const cutoff = new Date(clock.now().getTime() - query["filter[idle_minutes]"] * 60_000);
+      const users = query["filter[user_id]"];
+      const where = Prisma.sql`c.platform_id = ${auth.platformId} AND c.mode = ${auth.mode}::"Mode" AND c.updated <= ${cutoff}
+        AND EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)
+        ${users ? Prisma.sql`AND c.user_id = ANY(${users}::text[])` : Prisma.empty}`;
+      const sort = parseSort<"updated" | "created">(query.sort);
+      const order = Prisma.raw(`c.${sort.field} ${sort.direction === "desc" ? "DESC" : "ASC"}, c.id ${sort.direction === "desc" ? "DESC" : "ASC"}`);
+      const [result] = await db.$queryRaw<{ total: number; page: string }[]>`
+        SELECT (SELECT count(*)::int FROM carts c WHERE ${where}) AS total,
+               (SELECT coalesce(json_agg(${CART_JSON} ORDER BY ${order}), '[]')::text FROM (
+                  SELECT c.* FROM carts c WHERE ${where} ORDER BY ${order} LIMIT ${query.per_page} OFFSET ${(query.page - 1) * query.per_page}
+               ) c) AS page`;
+      const now = clock.now();
+      const carts = (JSON.parse(result?.page ?? "[]") as unknown[]).map((cart) => parseCart(JSON.stringify(cart), auth.platform.currency));
+      const data = await Promise.all(carts.map((cart) => priceShipping(db, cart, now)));
+      return { data, meta: pageMeta(result?.total ?? 0, query.page, query.per_page, data.length) };
+    },
+
+    /** Any cart of the platform, by id (owners, admins, the key); 404 for another platform's. */
+    async retrieveById(auth: AuthContext, cartId: string): Promise<CartView> {
+      const [row] = await db.$queryRaw<{ cart: string }[]>`
+        SELECT ${CART_JSON}::text AS cart FROM carts c WHERE c.id = ${cartId} AND c.platform_id = ${auth.platformId} AND c.mode = ${auth.mode}::"Mode"`;
+      if (!row) throw new NotFoundError("cart", cartId, "cart_id");
+      return priceShipping(db, parseCart(row.cart, auth.platform.currency), clock.now());
+    },
 
     now: () => clock.now(),
 

@@ -32,12 +32,14 @@ describe("feesByCollector", () => {
         fc.array(fc.record({ amount: fc.integer({ min: 0, max: 100_000 }), payer: fc.constantFrom("buyers" as const, "sellers" as const) }), { maxLength: 3 }),
         fc.integer({ min: 0, max: 2000 }),
         fc.record({ stripe: fc.boolean(), candle: fc.boolean(), platform: fc.boolean() }),
-        (items, customFees, platformBps, include) => {
+        fc.array(fc.record({ sellerUserId: fc.constantFrom("s", null), amount: fc.integer({ min: 0, max: 100_000 }) }), { maxLength: 2 }),
+        (items, customFees, platformBps, include, shipping) => {
           let figures;
           try {
             figures = rebalanceContract({
               items: items.map((total) => ({ sellerUserId: "s", total })),
               customFees,
+              shipping,
               buyers: [{ userId: "b" }],
               sellers: [{ userId: "s" }],
               rates: { platformBps },
@@ -49,6 +51,9 @@ describe("feesByCollector", () => {
           const fees = feesByCollector(figures.fees);
           const owed = figures.sellers.reduce((sum, s) => sum + s.amountOwed, 0);
           expect(owed + fees.stripe + fees.candle + fees.platform).toBe(figures.total);
+          // The platform's shipping lands with the platform, the seller's with the seller.
+          const platformShipping = shipping.filter((l) => l.sellerUserId === null).reduce((sum, l) => sum + l.amount, 0);
+          expect(fees.platform).toBeGreaterThanOrEqual(platformShipping);
         },
       ),
     );
