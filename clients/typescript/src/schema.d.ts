@@ -1630,6 +1630,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shipping_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's and its sellers' shipping rates
+         * @description Filters: `filter[user_id]` (sellers, or `platform` for the platform's own), `filter[kind]`, `filter[currency]`. Sort by created (default) or title.
+         */
+        get: operations["listShippingRates"];
+        put?: never;
+        /**
+         * Create a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). flat: `price` for the first unit and `step_price` for each further one; weight: `bands` of the items' weight in grams (items without a weight leave it out); price: `bands` of the items' subtotal in cents. Each seller's items in a cart ship at the cheapest of the seller's rates that applies, else the platform's. At most 50 per owner (422 `too_many_shipping_rates`).
+         */
+        post: operations["createShippingRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shipping_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a shipping rate */
+        get: operations["retrieveShippingRate"];
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        put: operations["updateShippingRate"];
+        post?: never;
+        /**
+         * Delete a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Answers the rate as it was. Contracts keep the shipping lines priced with it.
+         */
+        delete: operations["deleteShippingRate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        patch: operations["patchShippingRate"];
+        trace?: never;
+    };
     "/v1/carts/auth/product/{product_id}": {
         parameters: {
             query?: never;
@@ -1684,6 +1737,43 @@ export interface paths {
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Abandoned carts: carts with items not checked out for a while (owners, admins, the key)
+         * @description Carts holding items that nobody changed for `filter[idle_minutes]` (default 120; checking out empties a cart). `filter[user_id]` narrows to buyers. Sort by updated (default, most recently left first) or created. Items are priced now, with their shipping.
+         */
+        get: operations["listAbandonedCarts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts/{cart_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve any cart of the platform (owners, admins, the key) */
+        get: operations["retrieveCartById"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2669,7 +2759,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2738,7 +2828,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3139,6 +3229,66 @@ export interface components {
             /** @description The top-level categories, each with its subcategories */
             data: components["schemas"]["CategoryNode"][];
         };
+        ShippingBand: {
+            /** @description Lower bound, inclusive: grams (weight) or cents (price) */
+            from: number;
+            /** @description Upper bound, exclusive; null: no upper bound */
+            to: number | null;
+            /** @description What shipping costs in this band, in cents */
+            price: number;
+        };
+        /**
+         * @example {
+         *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+         *       "mode": "test",
+         *       "user_id": null,
+         *       "title": "Standard",
+         *       "kind": "weight",
+         *       "currency": "usd",
+         *       "price": 0,
+         *       "step_price": 0,
+         *       "bands": [
+         *         {
+         *           "from": 0,
+         *           "to": 1000,
+         *           "price": 495
+         *         },
+         *         {
+         *           "from": 1000,
+         *           "to": null,
+         *           "price": 995
+         *         }
+         *       ],
+         *       "created": "2026-03-09T13:00:00Z",
+         *       "updated": "2026-03-09T13:00:00Z"
+         *     }
+         */
+        ShippingRate: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The seller whose items it ships; null: the platform's rate, for sellers without an applicable rate of their own */
+            user_id: string | null;
+            title: string;
+            /**
+             * @description flat: `price` + `step_price` per further unit; weight: the band of the items' weight; price: the band of their subtotal
+             * @enum {string}
+             */
+            kind: "flat" | "weight" | "price";
+            currency: string;
+            /** @description flat: the first unit, in cents (0 for banded rates) */
+            price: number;
+            /** @description flat: each further unit, in cents */
+            step_price: number;
+            /** @description weight (grams) and price (cents) rates: the bands, in order */
+            bands: components["schemas"]["ShippingBand"][] | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
         SeasonalPrice: {
             id: string;
             /** @description First instant of the season (inclusive), UTC */
@@ -3353,6 +3503,20 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        CartShippingLine: {
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Cart: {
             id: string;
             platform_id: string;
@@ -3366,7 +3530,11 @@ export interface components {
                 user_id: string;
                 subTotal: number;
             }[];
+            /** @description Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free */
+            shipping: components["schemas"]["CartShippingLine"][];
             /** @description In cents */
+            shippingTotal: number;
+            /** @description Items plus shipping, in cents */
             total: number;
             /** @description One currency per cart: its items' (the platform's while empty) */
             currency: string;
@@ -3422,17 +3590,34 @@ export interface components {
             id: string;
             buyer_user_id: string | null;
             /** @enum {string} */
-            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "custom";
+            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "shipping" | "custom";
             amount: number;
             description: string | null;
             /**
-             * @description Who bears it: buyers pay it on top, sellers have it deducted
+             * @description Who bears it: buyers pay it on top, sellers have it deducted (`shipping`: the platform's own shipping rates, which it keeps)
              * @enum {string}
              */
             payer: "buyers" | "sellers";
         };
+        ContractShippingLine: {
+            id: string;
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Contract: {
             id: string;
+            /** @description The order number: 1, 2, 3… per platform and mode, in creation order, without gaps */
+            number: number;
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
@@ -3448,7 +3633,11 @@ export interface components {
             due: string | null;
             lastPaymentAttempt: string | null;
             paid: string | null;
-            /** @description Items plus the custom fees buyers pay, in cents */
+            /** @description Shipping lines, priced when the contract was made from a cart; the buyers pay them */
+            shipping: components["schemas"]["ContractShippingLine"][];
+            /** @description The shipping lines together, in cents */
+            shippingTotal: number;
+            /** @description Items, shipping and the custom fees buyers pay, in cents */
             subTotal: number;
             /** @description What the buyers pay together, in cents */
             total: number;
@@ -20402,6 +20591,877 @@ export interface operations {
             };
         };
     };
+    listShippingRates: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, title; prefix with - for descending. */
+                sort?: "created" | "-created" | "title" | "-title";
+                /** @description Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates */
+                "filter[user_id]"?: string | string[];
+                "filter[kind]"?: string | string[];
+                "filter[currency]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *           "mode": "test",
+                     *           "user_id": null,
+                     *           "title": "Standard",
+                     *           "kind": "weight",
+                     *           "currency": "usd",
+                     *           "price": 0,
+                     *           "step_price": 0,
+                     *           "bands": [
+                     *             {
+                     *               "from": 0,
+                     *               "to": 1000,
+                     *               "price": 495
+                     *             },
+                     *             {
+                     *               "from": 1000,
+                     *               "to": null,
+                     *               "price": 995
+                     *             }
+                     *           ],
+                     *           "created": "2026-03-09T13:00:00Z",
+                     *           "updated": "2026-03-09T13:00:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ShippingRate"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard",
+                 *       "kind": "weight",
+                 *       "bands": [
+                 *         {
+                 *           "from": 0,
+                 *           "to": 1000,
+                 *           "price": 495
+                 *         },
+                 *         {
+                 *           "from": 1000,
+                 *           "to": null,
+                 *           "price": 995
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key) */
+                    user_id?: string | null;
+                    /** @description What buyers see, e.g. Standard */
+                    title: string;
+                    /** @enum {string} */
+                    kind: "flat" | "weight" | "price";
+                    /** @description Default: the platform's; applies to carts and contracts in this currency */
+                    currency?: string;
+                    /** @description flat: the first unit, in cents (required) */
+                    price?: number;
+                    /** @description flat: each further unit, in cents (default 0) */
+                    step_price?: number;
+                    /** @description weight and price rates (required): ascending, non-overlapping bands */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addProductToCart: {
         parameters: {
             query?: never;
@@ -20479,6 +21539,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -20652,6 +21722,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -20735,6 +21815,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -20850,6 +21940,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -21015,6 +22115,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -21083,6 +22193,316 @@ export interface operations {
             };
         };
     };
+    listAbandonedCarts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by updated, created; prefix with - for descending. */
+                sort?: "updated" | "-updated" | "created" | "-created";
+                /** @description Carts with items, unchanged for at least this many minutes (default 120; 0: every cart with items) */
+                "filter[idle_minutes]"?: number;
+                /** @description Only these buyers' carts, comma-separated */
+                "filter[user_id]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "items": [
+                     *             {
+                     *               "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "type": "product",
+                     *               "quantity": 1,
+                     *               "startDate": "2026-03-02T09:30:00Z",
+                     *               "endDate": "2026-03-02T09:30:00Z",
+                     *               "price": 2500,
+                     *               "total": 2500,
+                     *               "currency": "usd",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "image": "https://example.com/candle.png",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "isAvailable": true,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "sellers": [
+                     *             {
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "subTotal": 2500
+                     *             }
+                     *           ],
+                     *           "shipping": [
+                     *             {
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Cart"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCartById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart id
+                 * @example cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listContracts: {
         parameters: {
             query?: {
@@ -21090,8 +22510,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -21105,6 +22525,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -21123,6 +22565,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -21148,6 +22591,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -21400,6 +22854,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -21425,6 +22880,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -21654,6 +23120,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -21679,6 +23146,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -21850,8 +23328,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -21865,6 +23343,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -21883,6 +23383,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -21908,6 +23409,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -22023,8 +23535,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -22038,6 +23550,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -22062,6 +23596,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22087,6 +23622,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -22240,8 +23786,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -22255,6 +23801,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -22279,6 +23847,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22304,6 +23873,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -22474,6 +24054,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22499,6 +24080,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -22655,6 +24247,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22680,6 +24273,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -22873,6 +24477,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22898,6 +24503,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23106,6 +24722,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23131,6 +24748,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23329,6 +24957,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23354,6 +24983,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23557,6 +25197,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23582,6 +25223,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23787,6 +25439,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23812,6 +25465,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24010,6 +25674,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24035,6 +25700,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24238,6 +25914,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24263,6 +25940,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24468,6 +26156,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24493,6 +26182,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24691,6 +26391,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24716,6 +26417,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24925,6 +26637,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24950,6 +26663,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25159,6 +26883,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25184,6 +26909,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25382,6 +27118,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25407,6 +27144,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25616,6 +27364,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25641,6 +27390,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25829,6 +27589,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25854,6 +27615,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26009,6 +27781,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26034,6 +27807,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26189,6 +27973,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26214,6 +27999,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26407,6 +28203,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26432,6 +28229,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26625,6 +28433,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26650,6 +28459,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26707,6 +28527,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26732,6 +28553,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30240,7 +32072,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -30482,7 +32314,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */
