@@ -50,7 +50,10 @@ const table = {
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },
   waitlist_not_granted: { status: [403], description: "The platform is invite-only and this email has not been granted access from the waitlist." },
-  not_shipping_rate_owner: { status: [403], description: "Only the rate's seller, an editor or the key change a seller's shipping rate; only an owner, an admin or the key the platform's." },
+  not_shipping_rate_owner: {
+    status: [403],
+    description: "Only the rate's seller, an editor or the key change a seller's shipping rate; only an owner, an admin or the key the platform's.",
+  },
   not_product_seller: { status: [403], description: "Only the product's seller, an editor or the key can change it." },
   listing_review_forbidden: {
     status: [403],

@@ -57,7 +57,11 @@ describe("shipping rates", () => {
     expect(own).toMatchObject({ user_id: potter.id, kind: "flat", currency: "usd", price: 400, step_price: 100, bands: null });
     expect(own.id).toMatch(/^shiprate_[0-9a-f]{32}$/);
     // A member names no one else, and never the platform.
-    failed(await t.request({ method: "POST", url: "/v1/shipping_rates", headers: as(weaver), payload: { user_id: potter.id, title: "x", kind: "flat", price: 1 } }), 403, "not_shipping_rate_owner");
+    failed(
+      await t.request({ method: "POST", url: "/v1/shipping_rates", headers: as(weaver), payload: { user_id: potter.id, title: "x", kind: "flat", price: 1 } }),
+      403,
+      "not_shipping_rate_owner",
+    );
     failed(await t.request({ method: "POST", url: "/v1/shipping_rates", headers: as(weaver), payload: { title: "x", kind: "flat", price: 1 } }), 403, "not_shipping_rate_owner");
     failed(await t.request({ method: "POST", url: "/v1/shipping_rates", headers: as(editor), payload: { title: "x", kind: "flat", price: 1 } }), 403, "not_shipping_rate_owner");
     failed(await t.request({ method: "PATCH", url: `/v1/shipping_rates/${own.id}`, headers: as(weaver), payload: { price: 1 } }), 403, "not_shipping_rate_owner");
@@ -65,7 +69,14 @@ describe("shipping rates", () => {
     // An editor manages a seller's rate; the seller changes their own.
     const patched = await t.request({ method: "PATCH", url: `/v1/shipping_rates/${own.id}`, headers: as(editor), payload: { title: "Potter parcel" } });
     expect(patched.json()).toMatchObject({ title: "Potter parcel", price: 400 });
-    const platformRate = await rate(as(admin), { title: "Standard", kind: "price", bands: [{ from: 0, to: 5000, price: 700 }, { from: 5000, to: null, price: 0 }] });
+    const platformRate = await rate(as(admin), {
+      title: "Standard",
+      kind: "price",
+      bands: [
+        { from: 0, to: 5000, price: 700 },
+        { from: 5000, to: null, price: 0 },
+      ],
+    });
     expect(platformRate).toMatchObject({ user_id: null, kind: "price", price: 0 });
 
     // Another platform: nothing to see or change.
@@ -94,11 +105,25 @@ describe("shipping rates", () => {
     await bad({ title: "x", kind: "weight" }, "bands");
     await bad({ title: "x", kind: "flat", price: 1.5 }, "price");
     await bad({ title: "x", kind: "flat", price: 100, bands: [{ from: 0, to: null, price: 1 }] }, "bands");
-    await bad({ title: "x", kind: "weight", bands: [{ from: 0, to: 1000, price: 1 }, { from: 500, to: null, price: 2 }] }, "bands.1.from");
+    await bad(
+      {
+        title: "x",
+        kind: "weight",
+        bands: [
+          { from: 0, to: 1000, price: 1 },
+          { from: 500, to: null, price: 2 },
+        ],
+      },
+      "bands.1.from",
+    );
     await bad({ title: "x", kind: "weight", bands: [{ from: 10, to: 5, price: 1 }] }, "bands.0.to");
     await bad({ title: "x", kind: "flat", price: 1, colour: "red" }, "colour");
     const flat = await rate(key(), { title: "Flat", kind: "flat", price: 100 });
-    failed(await t.request({ method: "PUT", url: `/v1/shipping_rates/${flat.id}`, headers: key(), payload: { bands: [{ from: 0, to: null, price: 1 }] } }), 422, "shipping_rate_kind");
+    failed(
+      await t.request({ method: "PUT", url: `/v1/shipping_rates/${flat.id}`, headers: key(), payload: { bands: [{ from: 0, to: null, price: 1 }] } }),
+      422,
+      "shipping_rate_kind",
+    );
     await removeRate(flat.id);
   });
 });
@@ -109,7 +134,14 @@ describe("shipping lines", () => {
     const bowl = await product({ name: "Bowl", price: 3000 }, potter);
     const rug = await product({ name: "Rug", price: 2000 }, weaver);
     const own = await rate(as(potter), { user_id: potter.id, title: "Potter post", kind: "flat", price: 400, step_price: 100 });
-    const byWeight = await rate(key(), { title: "By weight", kind: "weight", bands: [{ from: 0, to: 1000, price: 300 }, { from: 1000, to: null, price: 900 }] });
+    const byWeight = await rate(key(), {
+      title: "By weight",
+      kind: "weight",
+      bands: [
+        { from: 0, to: 1000, price: 300 },
+        { from: 1000, to: null, price: 900 },
+      ],
+    });
     const byPrice = await rate(key(), { title: "Standard", kind: "price", bands: [{ from: 0, to: 10000, price: 650 }] });
     try {
       await add(buyer, bowl.id, 2);
@@ -224,9 +256,7 @@ describe("order numbers", () => {
     expect(first.number).toBe(1);
     // Refused (an unknown buyer): rolled back, number and all.
     failed(await create(key(shop), { buyers: [{ user_id: "user_nobody" }] }), 404);
-    const parallel = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => create(key(shop), { items: [{ user_id: seller.id, price: 100 + i, description: `line ${i}` }] })),
-    );
+    const parallel = await Promise.all(Array.from({ length: 16 }, (_, i) => create(key(shop), { items: [{ user_id: seller.id, price: 100 + i, description: `line ${i}` }] })));
     const numbers = parallel.map((res) => okContract(res, 201).number).sort((a: number, b: number) => a - b);
     expect(numbers).toEqual(Array.from({ length: 16 }, (_, i) => i + 2));
     // Numbers are per platform and mode: another platform starts at 1 whatever this one did.

@@ -256,7 +256,12 @@ export const CONTRACT_SORTS = ["created", "updated", "due", "total", "number"] a
 export const DATE_OPERATORS = ["gt", "gte", "lt", "lte"] as const;
 const dateFilters = Object.fromEntries(
   (["created", "updated"] as const).flatMap((field) =>
-    DATE_OPERATORS.map((op) => [`filter[${field}][${op}]`, listDate.optional().describe(`${field === "created" ? "Created" : "Last changed"} ${{ gt: "after", gte: "at or after", lt: "before", lte: "at or before" }[op]} this instant`)]),
+    DATE_OPERATORS.map((op) => [
+      `filter[${field}][${op}]`,
+      listDate
+        .optional()
+        .describe(`${field === "created" ? "Created" : "Last changed"} ${{ gt: "after", gte: "at or after", lt: "before", lte: "at or before" }[op]} this instant`),
+    ]),
   ),
 ) as Record<`filter[${"created" | "updated"}][${(typeof DATE_OPERATORS)[number]}]`, z.ZodOptional<typeof listDate>>;
 const orderNumber = z

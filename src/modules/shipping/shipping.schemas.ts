@@ -63,7 +63,8 @@ function checkBands(bands: readonly { from: number; to: number | null }[] | null
   bands.forEach((band, i) => {
     if (band.to !== null && band.to <= band.from) ctx.addIssue({ code: "custom", path: [path, i, "to"], message: "must be above from" });
     const next = bands[i + 1];
-    if (next && (band.to === null || next.from < band.to)) ctx.addIssue({ code: "custom", path: [path, i + 1, "from"], message: "must not be below the previous band's to (bands ascend without overlapping)" });
+    if (next && (band.to === null || next.from < band.to))
+      ctx.addIssue({ code: "custom", path: [path, i + 1, "from"], message: "must not be below the previous band's to (bands ascend without overlapping)" });
   });
 }
 
@@ -71,7 +72,13 @@ const bands = z.array(bandSchema).min(1).max(MAX_BANDS);
 
 export const createShippingRateBody = z
   .object({
-    user_id: z.string().min(1).max(100).nullable().optional().describe("The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key)"),
+    user_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .nullable()
+      .optional()
+      .describe("The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key)"),
     title: title.describe("What buyers see, e.g. Standard"),
     kind: z.enum(SHIPPING_RATE_KINDS),
     currency: currencyCode.optional().describe("Default: the platform's; applies to carts and contracts in this currency"),
@@ -91,7 +98,16 @@ export const createShippingRateBody = z
     }
     checkBands(b.bands, ctx);
   })
-  .meta({ example: { title: "Standard", kind: "weight", bands: [{ from: 0, to: 1000, price: 495 }, { from: 1000, to: null, price: 995 }] } });
+  .meta({
+    example: {
+      title: "Standard",
+      kind: "weight",
+      bands: [
+        { from: 0, to: 1000, price: 495 },
+        { from: 1000, to: null, price: 995 },
+      ],
+    },
+  });
 export type CreateShippingRateInput = z.infer<typeof createShippingRateBody>;
 
 /** Who a rate is for and its kind stay; its title and prices change. */
@@ -111,9 +127,7 @@ export const listShippingRatesQuery = z
   .object({
     ...pageParams,
     sort: sortParam(["created", "title"], "created"),
-    "filter[user_id]": csv(z.string().min(1).max(100))
-      .optional()
-      .describe("Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates"),
+    "filter[user_id]": csv(z.string().min(1).max(100)).optional().describe("Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates"),
     "filter[kind]": csv(z.enum(SHIPPING_RATE_KINDS)).optional(),
     "filter[currency]": csv(currencyCode).optional(),
   })

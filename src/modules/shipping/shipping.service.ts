@@ -93,7 +93,11 @@ export function createShippingService(deps: { db: Db }) {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`shipping_rates:${tenant.platformId}:${tenant.mode}:${sellerUserId ?? ""}`}))`;
         const count = await tx.shippingRate.count({ where: { platformId: tenant.platformId, mode: tenant.mode, userId: sellerUserId } });
         if (count >= MAX_RATES_PER_OWNER) {
-          throw new UnprocessableError("too_many_shipping_rates", `${sellerUserId ?? "The platform"} has ${MAX_RATES_PER_OWNER} shipping rates, the most one owner may have.`, "user_id");
+          throw new UnprocessableError(
+            "too_many_shipping_rates",
+            `${sellerUserId ?? "The platform"} has ${MAX_RATES_PER_OWNER} shipping rates, the most one owner may have.`,
+            "user_id",
+          );
         }
         const rate = await tx.shippingRate.create({
           data: {
@@ -117,9 +121,14 @@ export function createShippingService(deps: { db: Db }) {
       return db.$transaction(async (tx) => {
         const rate = await find(tx, tenant, id);
         assertMayWrite(auth, rate.userId);
-        if (rate.kind === "flat" && input.bands !== undefined) throw new UnprocessableError("shipping_rate_kind", "A flat rate has no bands: it prices by `price` and `step_price`.", "bands");
+        if (rate.kind === "flat" && input.bands !== undefined)
+          throw new UnprocessableError("shipping_rate_kind", "A flat rate has no bands: it prices by `price` and `step_price`.", "bands");
         if (rate.kind !== "flat" && (input.price !== undefined || input.step_price !== undefined)) {
-          throw new UnprocessableError("shipping_rate_kind", `A ${rate.kind} rate prices by its bands, not by \`price\` or \`step_price\`.`, input.price !== undefined ? "price" : "step_price");
+          throw new UnprocessableError(
+            "shipping_rate_kind",
+            `A ${rate.kind} rate prices by its bands, not by \`price\` or \`step_price\`.`,
+            input.price !== undefined ? "price" : "step_price",
+          );
         }
         const updated = await tx.shippingRate.update({
           where: { id: rate.id },

@@ -153,7 +153,11 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     // The cart's owner checking out their own cart accepts the contract it becomes, as answered.
     const checkout = auth.user?.id === cart.user_id;
     const bears = (type: string) =>
-      type === "shipping" ? "buyers" : (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees) ? "buyers" : "sellers";
+      type === "shipping"
+        ? "buyers"
+        : (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees)
+          ? "buyers"
+          : "sellers";
     const fees = figures.fees.filter((fee) => fee.type !== "custom");
     const id = newId("contract");
     const { platformId, mode } = tenant;
@@ -204,7 +208,17 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     // The cart was emptied: its event, as the carts module records a DELETE /carts/auth.
     const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
       UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;
-    const emptyCart = { id: cart.id, platformId, mode, userId: cart.user_id, created: emptied!.created, updated: emptied!.updated, items: [], currency: auth.platform.currency, shipping: [] };
+    const emptyCart = {
+      id: cart.id,
+      platformId,
+      mode,
+      userId: cart.user_id,
+      created: emptied!.created,
+      updated: emptied!.updated,
+      items: [],
+      currency: auth.platform.currency,
+      shipping: [],
+    };
     await recordEvent(tx, { platformId, mode, requestId: auth.requestId, type: "cart.cleared", object: toCartResponse(emptyCart, now) });
     await numberNow(tx);
     return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
