@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 it("numbers existing contracts in creation order per platform and mode, and goes on from there", async () => {
-  const folders = (await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const folders = (await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const ours = folders.findIndex((name) => name.endsWith(`_${NAME}`));
   expect(ours).toBeGreaterThan(0);
   const copy = async (upTo: number) => {
