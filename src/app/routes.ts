@@ -7,6 +7,7 @@ import { authRoutes } from "../modules/auth/index.js";
 import { bankAccountsRoutes, connectPagesRoutes } from "../modules/bank-accounts/index.js";
 import { calendarsRoutes } from "../modules/calendars/index.js";
 import { categoriesRoutes } from "../modules/categories/index.js";
+import { shippingRoutes } from "../modules/shipping/index.js";
 import { collectionsRoutes } from "../modules/collections/index.js";
 import { cartsRoutes } from "../modules/carts/index.js";
 import { consoleRoutes } from "../modules/console/index.js";
@@ -82,6 +83,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(productsRoutes, { products: s.products, images: s.productImages });
       await v1.register(categoriesRoutes, { categories: s.categories });
       await v1.register(collectionsRoutes, { collections: s.collections, products: s.products });
+      await v1.register(shippingRoutes, { shipping: s.shipping });
       await v1.register(cartsRoutes, { carts: s.carts });
       await v1.register(contractsRoutes, { contracts: s.contracts, settlement: s.settlement });
       await v1.register(subscriptionsRoutes, { subscriptions: s.subscriptions });

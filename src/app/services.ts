@@ -16,6 +16,7 @@ import { createCredentialsService, createOtpService, createSessionsService, crea
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
 import { createCategoriesService } from "../modules/categories/index.js";
+import { createShippingService } from "../modules/shipping/index.js";
 import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
 import {
@@ -142,6 +143,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
   const categories = createCategoriesService({ db, clock, references: { countProducts: countProductsInCategory, renameProducts: renameCategoryOnProducts } });
   const collections = createCollectionsService({ db, products });
+  const shipping = createShippingService({ db });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
@@ -261,6 +263,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     products,
     categories,
     collections,
+    shipping,
     productImages,
     carts,
     contracts,

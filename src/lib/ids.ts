@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
   buyer: "buyer",
   seller: "seller",
   fee: "fee",
+  shippingRate: "shiprate",
+  contractShipping: "ship",
   subscription: "subs",
   subscriptionCharge: "subch",
   calendar: "cal",

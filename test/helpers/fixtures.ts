@@ -28,6 +28,7 @@ export const OBJECT_KINDS = [
   "seasonalPrice",
   "category",
   "collection",
+  "shippingRate",
   "cartItem",
   "transaction",
   "event",
@@ -151,6 +152,7 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     category: async () => (await call(t, { method: "POST", url: "/v1/categories", headers: key, payload: { name: `Category ${next()}` } })).id,
     collection: async () =>
       (await call(t, { method: "POST", url: "/v1/collections", headers: key, payload: { title: `Collection ${next()}`, product_ids: [await world.id("product")] } })).id,
+    shippingRate: async () => (await call(t, { method: "POST", url: "/v1/shipping_rates", headers: key, payload: { title: `Rate ${next()}`, kind: "flat", price: 500 } })).id,
     cartItem: async () => {
       // The product comes in variants (productVariant), so the cart holds the variant.
       const [productId, variantId] = [await world.id("product"), await world.id("productVariant")];

@@ -17,6 +17,8 @@ const ID_UNDER: Record<string, ObjectKind> = {
   products: "product",
   categories: "category",
   collections: "collection",
+  shipping_rates: "shippingRate",
+  carts: "cart",
   transactions: "transaction",
   events: "event",
   webhooks: "webhookEndpoint",
@@ -125,6 +127,10 @@ export const SAMPLE_BODIES: Record<string, { why: string; body(ids: Record<strin
   "POST /v1/contracts/:id/item": {
     why: "a product_id, or a user_id with a price — never both",
     body: (ids, slot) => (slot === "product_id" ? { product_id: ids.product_id } : { user_id: ids.user_id, price: 1_000 }),
+  },
+  "POST /v1/shipping_rates": {
+    why: "a flat rate needs its price, a weight or price rate its bands",
+    body: (ids) => ({ user_id: ids.user_id, title: "Standard", kind: "flat", price: 500 }),
   },
   "PUT /v1/contracts/:id/fee_inclusion": { why: "at least one of feeInclusion and the include…Fees flags", body: () => ({ feeInclusion: true }) },
 };

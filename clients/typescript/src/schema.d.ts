@@ -1770,6 +1770,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shipping_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's and its sellers' shipping rates
+         * @description Filters: `filter[user_id]` (sellers, or `platform` for the platform's own), `filter[kind]`, `filter[currency]`. Sort by created (default) or title.
+         */
+        get: operations["listShippingRates"];
+        put?: never;
+        /**
+         * Create a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). flat: `price` for the first unit and `step_price` for each further one; weight: `bands` of the items' weight in grams (items without a weight leave it out); price: `bands` of the items' subtotal in cents. Each seller's items in a cart ship at the cheapest of the seller's rates that applies, else the platform's. At most 50 per owner (422 `too_many_shipping_rates`).
+         */
+        post: operations["createShippingRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shipping_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a shipping rate */
+        get: operations["retrieveShippingRate"];
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        put: operations["updateShippingRate"];
+        post?: never;
+        /**
+         * Delete a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Answers the rate as it was. Contracts keep the shipping lines priced with it.
+         */
+        delete: operations["deleteShippingRate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        patch: operations["patchShippingRate"];
+        trace?: never;
+    };
     "/v1/carts/auth/product/{product_id}": {
         parameters: {
             query?: never;
@@ -1824,6 +1877,43 @@ export interface paths {
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Abandoned carts: carts with items not checked out for a while (owners, admins, the key)
+         * @description Carts holding items that nobody changed for `filter[idle_minutes]` (default 120; checking out empties a cart). `filter[user_id]` narrows to buyers. Sort by updated (default, most recently left first) or created. Items are priced now, with their shipping.
+         */
+        get: operations["listAbandonedCarts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts/{cart_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve any cart of the platform (owners, admins, the key) */
+        get: operations["retrieveCartById"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3053,7 +3143,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3152,7 +3242,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3651,6 +3741,66 @@ export interface components {
             /** @description The top-level categories, each with its subcategories */
             data: components["schemas"]["CategoryNode"][];
         };
+        ShippingBand: {
+            /** @description Lower bound, inclusive: grams (weight) or cents (price) */
+            from: number;
+            /** @description Upper bound, exclusive; null: no upper bound */
+            to: number | null;
+            /** @description What shipping costs in this band, in cents */
+            price: number;
+        };
+        /**
+         * @example {
+         *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+         *       "mode": "test",
+         *       "user_id": null,
+         *       "title": "Standard",
+         *       "kind": "weight",
+         *       "currency": "usd",
+         *       "price": 0,
+         *       "step_price": 0,
+         *       "bands": [
+         *         {
+         *           "from": 0,
+         *           "to": 1000,
+         *           "price": 495
+         *         },
+         *         {
+         *           "from": 1000,
+         *           "to": null,
+         *           "price": 995
+         *         }
+         *       ],
+         *       "created": "2026-03-09T13:00:00Z",
+         *       "updated": "2026-03-09T13:00:00Z"
+         *     }
+         */
+        ShippingRate: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The seller whose items it ships; null: the platform's rate, for sellers without an applicable rate of their own */
+            user_id: string | null;
+            title: string;
+            /**
+             * @description flat: `price` + `step_price` per further unit; weight: the band of the items' weight; price: the band of their subtotal
+             * @enum {string}
+             */
+            kind: "flat" | "weight" | "price";
+            currency: string;
+            /** @description flat: the first unit, in cents (0 for banded rates) */
+            price: number;
+            /** @description flat: each further unit, in cents */
+            step_price: number;
+            /** @description weight (grams) and price (cents) rates: the bands, in order */
+            bands: components["schemas"]["ShippingBand"][] | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
         SeasonalPrice: {
             id: string;
             /** @description First instant of the season (inclusive), UTC */
@@ -3912,6 +4062,20 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        CartShippingLine: {
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Cart: {
             id: string;
             platform_id: string;
@@ -3925,7 +4089,11 @@ export interface components {
                 user_id: string;
                 subTotal: number;
             }[];
+            /** @description Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free */
+            shipping: components["schemas"]["CartShippingLine"][];
             /** @description In cents */
+            shippingTotal: number;
+            /** @description Items plus shipping, in cents */
             total: number;
             /** @description One currency per cart: its items' (the platform's while empty) */
             currency: string;
@@ -3983,17 +4151,34 @@ export interface components {
             id: string;
             buyer_user_id: string | null;
             /** @enum {string} */
-            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "custom";
+            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "shipping" | "custom";
             amount: number;
             description: string | null;
             /**
-             * @description Who bears it: buyers pay it on top, sellers have it deducted
+             * @description Who bears it: buyers pay it on top, sellers have it deducted (`shipping`: the platform's own shipping rates, which it keeps)
              * @enum {string}
              */
             payer: "buyers" | "sellers";
         };
+        ContractShippingLine: {
+            id: string;
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Contract: {
             id: string;
+            /** @description The order number: 1, 2, 3… per platform and mode, in creation order, without gaps */
+            number: number;
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
@@ -4009,7 +4194,11 @@ export interface components {
             due: string | null;
             lastPaymentAttempt: string | null;
             paid: string | null;
-            /** @description Items plus the custom fees buyers pay, in cents */
+            /** @description Shipping lines, priced when the contract was made from a cart; the buyers pay them */
+            shipping: components["schemas"]["ContractShippingLine"][];
+            /** @description The shipping lines together, in cents */
+            shippingTotal: number;
+            /** @description Items, shipping and the custom fees buyers pay, in cents */
             subTotal: number;
             /** @description What the buyers pay together, in cents */
             total: number;
@@ -24637,6 +24826,877 @@ export interface operations {
             };
         };
     };
+    listShippingRates: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, title; prefix with - for descending. */
+                sort?: "created" | "-created" | "title" | "-title";
+                /** @description Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates */
+                "filter[user_id]"?: string | string[];
+                "filter[kind]"?: string | string[];
+                "filter[currency]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *           "mode": "test",
+                     *           "user_id": null,
+                     *           "title": "Standard",
+                     *           "kind": "weight",
+                     *           "currency": "usd",
+                     *           "price": 0,
+                     *           "step_price": 0,
+                     *           "bands": [
+                     *             {
+                     *               "from": 0,
+                     *               "to": 1000,
+                     *               "price": 495
+                     *             },
+                     *             {
+                     *               "from": 1000,
+                     *               "to": null,
+                     *               "price": 995
+                     *             }
+                     *           ],
+                     *           "created": "2026-03-09T13:00:00Z",
+                     *           "updated": "2026-03-09T13:00:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ShippingRate"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard",
+                 *       "kind": "weight",
+                 *       "bands": [
+                 *         {
+                 *           "from": 0,
+                 *           "to": 1000,
+                 *           "price": 495
+                 *         },
+                 *         {
+                 *           "from": 1000,
+                 *           "to": null,
+                 *           "price": 995
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key) */
+                    user_id?: string | null;
+                    /** @description What buyers see, e.g. Standard */
+                    title: string;
+                    /** @enum {string} */
+                    kind: "flat" | "weight" | "price";
+                    /** @description Default: the platform's; applies to carts and contracts in this currency */
+                    currency?: string;
+                    /** @description flat: the first unit, in cents (required) */
+                    price?: number;
+                    /** @description flat: each further unit, in cents (default 0) */
+                    step_price?: number;
+                    /** @description weight and price rates (required): ascending, non-overlapping bands */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addProductToCart: {
         parameters: {
             query?: never;
@@ -24714,6 +25774,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -24887,6 +25957,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -24970,6 +26050,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -25085,6 +26175,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -25250,6 +26350,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -25318,6 +26428,316 @@ export interface operations {
             };
         };
     };
+    listAbandonedCarts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by updated, created; prefix with - for descending. */
+                sort?: "updated" | "-updated" | "created" | "-created";
+                /** @description Carts with items, unchanged for at least this many minutes (default 120; 0: every cart with items) */
+                "filter[idle_minutes]"?: number;
+                /** @description Only these buyers' carts, comma-separated */
+                "filter[user_id]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "items": [
+                     *             {
+                     *               "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "type": "product",
+                     *               "quantity": 1,
+                     *               "startDate": "2026-03-02T09:30:00Z",
+                     *               "endDate": "2026-03-02T09:30:00Z",
+                     *               "price": 2500,
+                     *               "total": 2500,
+                     *               "currency": "usd",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "image": "https://example.com/candle.png",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "isAvailable": true,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "sellers": [
+                     *             {
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "subTotal": 2500
+                     *             }
+                     *           ],
+                     *           "shipping": [
+                     *             {
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Cart"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCartById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart id
+                 * @example cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listContracts: {
         parameters: {
             query?: {
@@ -25325,8 +26745,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -25340,6 +26760,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -25358,6 +26800,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25383,6 +26826,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -25646,6 +27100,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25671,6 +27126,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25911,6 +27377,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25936,6 +27403,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26118,8 +27596,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -26133,6 +27611,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -26151,6 +27651,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26176,6 +27677,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26302,8 +27814,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -26317,6 +27829,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -26341,6 +27875,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26366,6 +27901,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26530,8 +28076,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
                 /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
@@ -26545,6 +28091,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -26569,6 +28137,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26594,6 +28163,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26775,6 +28355,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26800,6 +28381,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26967,6 +28559,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26992,6 +28585,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27196,6 +28800,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27221,6 +28826,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27440,6 +29056,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27465,6 +29082,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27674,6 +29302,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27699,6 +29328,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27913,6 +29553,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27938,6 +29579,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28154,6 +29806,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28179,6 +29832,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28388,6 +30052,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28413,6 +30078,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28627,6 +30303,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28652,6 +30329,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28868,6 +30556,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28893,6 +30582,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29102,6 +30802,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29127,6 +30828,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29347,6 +31059,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29372,6 +31085,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29592,6 +31316,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29617,6 +31342,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29826,6 +31562,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29851,6 +31588,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30071,6 +31819,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30096,6 +31845,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30295,6 +32055,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30320,6 +32081,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30486,6 +32258,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30511,6 +32284,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30677,6 +32461,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30702,6 +32487,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30906,6 +32702,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30931,6 +32728,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31135,6 +32943,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31160,6 +32969,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31228,6 +33048,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31253,6 +33074,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31514,6 +33346,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31539,6 +33372,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31762,6 +33606,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31787,6 +33632,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31985,6 +33841,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -32010,6 +33867,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -32195,6 +34063,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -32220,6 +34089,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -32405,6 +34285,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -32430,6 +34311,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -32615,6 +34507,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -32640,6 +34533,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -37186,7 +39090,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -37428,7 +39332,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -30,7 +30,8 @@ ADD COLUMN     "publish_at" TIMESTAMPTZ(3),
 ADD COLUMN     "sku" TEXT,
 ADD COLUMN     "slug" TEXT,
 ADD COLUMN     "visibility" "ProductVisibility" NOT NULL DEFAULT 'both',
-ADD COLUMN     "weight" INTEGER;
+-- Added by the shipping migration (20261205000500) on databases that had it first.
+ADD COLUMN IF NOT EXISTS "weight" INTEGER;
 
 -- Existing products get a slug from their name (lower-case ASCII letters and digits joined by "-");
 -- one that another product of the tenant already has is told apart by the end of its id.

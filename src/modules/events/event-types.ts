@@ -92,6 +92,12 @@ export const EVENT_TYPE_LIST = {
   },
   "product.price_added": { object: "product", description: "A seasonal price was added; the object is the product after the change, its `seasonalPrices` holding the new one." },
   "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
+  "shipping_rate.created": { object: "shipping_rate", description: "A shipping rate was added: the platform's, or a seller's." },
+  "shipping_rate.updated": {
+    object: "shipping_rate",
+    description: "A shipping rate's title, prices or bands changed (carts price with it at once; contracts keep their shipping lines).",
+  },
+  "shipping_rate.deleted": { object: "shipping_rate", description: "A shipping rate was deleted; the object is the rate as it was." },
   "category.created": { object: "category", description: "A category was added to the platform's category tree." },
   "category.updated": {
     object: "category",

@@ -98,7 +98,7 @@ export const productJsonOf = (productId: Prisma.Sql) => Prisma.sql`(
   SELECT json_build_object(
     'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
     'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
-    'adminStatus', p.admin_status,
+    'adminStatus', p.admin_status, 'weight', p.weight,
     'useSeasonalPrices', p.use_seasonal_prices,
     'seasonalPrices', coalesce((
       SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
