@@ -21,6 +21,7 @@ import { createCartsService, removeProductsFromCarts } from "../modules/carts/in
 import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
 import { createEventsService } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
+import { createAccessTokenAuthenticator, createAppsService, createOAuthServer } from "../modules/oauth/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
@@ -88,7 +89,11 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     accessCache.invalidate(message);
   };
   const access = createSubscriptionAccess({ db, cache: accessCache });
-  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache });
+  // OAuth apps and the OAuth server (docs/api/oauth.md): its access tokens authenticate like keys and sessions.
+  const apps = createAppsService({ db, secret: deps.jwtSecret });
+  const oauthServer = createOAuthServer({ db, apps, secret: deps.jwtSecret, publicUrl: config.publicUrl, trustProxy: config.trustProxy !== false });
+  const accessTokens = createAccessTokenAuthenticator({ db, provider: oauthServer, apps, publicUrl: config.publicUrl });
+  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache, accessTokens: { authenticateAccessToken: accessTokens } });
 
   // ── platforms, users and what is theirs ──
   const keys = createKeysService({ db, invalidate });
@@ -212,6 +217,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     invalidate,
     credentials,
     keys,
+    apps,
+    oauthServer,
     media,
     platforms,
     users,
