@@ -53,6 +53,8 @@ declare module "fastify" {
      * URL, a lookup by token hash) runs in the system scope (docs/tenancy.md lists them).
      */
     tenant?: "system";
+    /** The route reads its own credentials (the OAuth server's client authentication, `Basic`): the plugin does not look at them. */
+    ownCredentials?: boolean;
     /** The scope a restricted credential needs here, when it is not the one derived from the path (src/lib/scopes.ts). */
     scope?: string;
   }
@@ -140,7 +142,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     let context: AuthContext | null;
     try {
       // Keys are found by their hash, sessions by their id: before the platform is known.
-      context = await asSystem(() => resolve(request));
+      context = config.ownCredentials ? null : await asSystem(() => resolve(request));
     } catch (err) {
       // Failed attempts count against the caller's address, which caps key and token guessing.
       if (limited) await limiter.consume(request, reply, clientAddress(request), limits.perAddress);

@@ -50,7 +50,7 @@ async function protocolRoutes(app: FastifyInstance, { provider }: OAuthRoutesDep
       method: route.method,
       url: `${OAUTH_PREFIX}${route.url}`,
       schema: { tags, summary: route.summary, operationId: `oauth${route.method[0]}${route.method.slice(1).toLowerCase()}${route.url.replace(/[^A-Za-z]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}` },
-      config: open,
+      config: { ...open, ownCredentials: true },
       handler: async (request, reply) => {
         reply.hijack();
         reply.raw.setHeader("request-id", request.id);

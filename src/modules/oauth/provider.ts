@@ -2,7 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import type { Db } from "../../db/client.js";
 import { deriveKey } from "../../lib/sealed.js";
-import { isGrantableScope } from "../../lib/scopes.js";
+import { isGrantableScope, SCOPES } from "../../lib/scopes.js";
 import { PostgresAdapter } from "./adapter.js";
 import type { AppsService, OAuthClient } from "./apps.service.js";
 import { renderErrorPage } from "./pages.js";
@@ -81,7 +81,7 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     extraClientMetadata: { properties: ["platform_id"] },
     // The subject is the user's id; no claims beyond it (the API answers who the user is).
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    scopes: ["openid", "offline_access"],
+    scopes: ["openid", "offline_access", ...SCOPES],
     claims: { openid: ["sub"] },
     features: {
       devInteractions: { enabled: false },
