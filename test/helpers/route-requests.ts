@@ -28,6 +28,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
 const NAMED_KINDS: Record<string, ObjectKind> = {
   user_id: "user",
   key_id: "apiKey",
+  app_id: "oauthApp",
   link_id: "userLink",
   payment_method_id: "paymentMethod",
   event_id: "calendarEvent",
@@ -67,6 +68,11 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
+  "GET /oauth/auth/:uid": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: an error page)" },
+  "GET /oauth/interaction/:uid": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/login": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/confirm": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/abort": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
     platform_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
     calendar_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",

@@ -17,14 +17,19 @@ const tags = ["OAuth"];
 const open = { auth: "public", tenant: "system" } as const;
 
 /** oidc-provider's own endpoints (RFC 6749, 7009, 7662, 8414), answered by it in OAuth's formats. */
-const PROTOCOL_ROUTES: { method: "GET" | "POST"; url: string; summary: string }[] = [
-  { method: "GET", url: "/.well-known/openid-configuration", summary: "The authorization server's metadata (endpoints, scopes, methods)" },
-  { method: "GET", url: "/jwks", summary: "The keys ID tokens are signed with" },
-  { method: "GET", url: "/auth", summary: "Authorization endpoint: a user signs in and allows the app (code flow with PKCE)" },
-  { method: "GET", url: "/auth/:uid", summary: "Authorization endpoint, resumed after the sign-in and consent pages" },
-  { method: "POST", url: "/token", summary: "Token endpoint: authorization code (with its PKCE verifier), refresh token, client credentials" },
-  { method: "POST", url: "/token/introspection", summary: "Whether a token of the app is active, and what it grants (RFC 7662)" },
-  { method: "POST", url: "/token/revocation", summary: "Revokes an access or refresh token of the app (RFC 7009)" },
+const PROTOCOL_ROUTES: { method: "GET" | "POST"; url: string; operationId: string; summary: string }[] = [
+  { method: "GET", url: "/.well-known/openid-configuration", operationId: "oauthMetadata", summary: "The authorization server's metadata (endpoints, scopes, methods)" },
+  { method: "GET", url: "/jwks", operationId: "oauthJwks", summary: "The keys ID tokens are signed with" },
+  { method: "GET", url: "/auth", operationId: "oauthAuthorize", summary: "Authorization endpoint: a user signs in and allows the app (code flow with PKCE)" },
+  { method: "GET", url: "/auth/:uid", operationId: "oauthAuthorizeResume", summary: "Authorization endpoint, resumed after the sign-in and consent pages" },
+  {
+    method: "POST",
+    url: "/token",
+    operationId: "oauthToken",
+    summary: "Token endpoint: authorization code (with its PKCE verifier), refresh token, client credentials (form-encoded, client id and secret as HTTP Basic)",
+  },
+  { method: "POST", url: "/token/introspection", operationId: "oauthIntrospect", summary: "Whether a token of the app is active, and what it grants (RFC 7662)" },
+  { method: "POST", url: "/token/revocation", operationId: "oauthRevoke", summary: "Revokes an access or refresh token of the app (RFC 7009)" },
 ];
 
 export interface OAuthRoutesDeps {
@@ -49,7 +54,7 @@ async function protocolRoutes(app: FastifyInstance, { provider }: OAuthRoutesDep
     app.route({
       method: route.method,
       url: `${OAUTH_PREFIX}${route.url}`,
-      schema: { tags, summary: route.summary, operationId: `oauth${route.method[0]}${route.method.slice(1).toLowerCase()}${route.url.replace(/[^A-Za-z]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}` },
+      schema: { tags, summary: route.summary, operationId: route.operationId },
       config: { ...open, ownCredentials: true },
       handler: async (request, reply) => {
         reply.hijack();
@@ -123,7 +128,7 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.get(
     `${OAUTH_PREFIX}/interaction/:uid`,
     {
-      schema: { tags, summary: "The sign-in or consent page of an authorization request (HTML)", params: uidParams, response: { 200: htmlPage, ...errors(404) } },
+      schema: { operationId: "oauthInteractionPage", tags, summary: "The sign-in or consent page of an authorization request (HTML)", params: uidParams, response: { 200: htmlPage, ...errors(404) } },
       config: open,
     },
     async (request, reply) => {
@@ -137,6 +142,7 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
     `${OAUTH_PREFIX}/interaction/:uid/login`,
     {
       schema: {
+        operationId: "oauthInteractionLogin",
         tags,
         summary: "Signs the user in to the authorization request with their session token (the sign-in page posts it)",
         params: uidParams,
@@ -168,7 +174,7 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.post(
     `${OAUTH_PREFIX}/interaction/:uid/confirm`,
     {
-      schema: { tags, summary: "The user allows the scopes shown on the consent page", params: uidParams, response: { 303: z.null(), ...errors(404) } },
+      schema: { operationId: "oauthInteractionConfirm", tags, summary: "The user allows the scopes shown on the consent page", params: uidParams, response: { 303: z.null(), ...errors(404) } },
       config: open,
     },
     async (request, reply) => {
@@ -191,7 +197,7 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.post(
     `${OAUTH_PREFIX}/interaction/:uid/abort`,
     {
-      schema: { tags, summary: "The user cancels or denies: the app gets `access_denied`", params: uidParams, response: { 303: z.null(), ...errors(404) } },
+      schema: { operationId: "oauthInteractionAbort", tags, summary: "The user cancels or denies: the app gets `access_denied`", params: uidParams, response: { 303: z.null(), ...errors(404) } },
       config: open,
     },
     async (request, reply) => {
