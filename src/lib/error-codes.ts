@@ -49,7 +49,8 @@ const table = {
   },
   insufficient_scope: {
     status: [403],
-    description: "The restricted API key or OAuth access token was not given the scope this route needs (`scope` names it); keys, apps and sessions need an unrestricted key or a user's own session.",
+    description:
+      "The restricted API key or OAuth access token was not given the scope this route needs (`scope` names it); keys, apps and sessions need an unrestricted key or a user's own session.",
   },
   insufficient_role: { status: [403], description: "Only an owner can give a role other than member." },
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },

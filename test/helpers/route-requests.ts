@@ -124,7 +124,7 @@ export function isOAuthError(status: number, contentType: string | undefined, bo
 
 /** Write routes whose body is not JSON, so mass assignment of JSON fields does not apply to them. */
 export const NON_JSON_BODY_ROUTES: Record<string, string> = {
-  "POST /oauth/token": "form-encoded, as OAuth sends it (RFC 6749 §4.1.3); oidc-provider refuses unknown parameters itself",
+  "POST /oauth/token": "form-encoded, as OAuth sends it (RFC 6749 §4.1.3); oidc-provider checks its own parameters",
   "POST /oauth/token/introspection": "form-encoded (RFC 7662)",
   "POST /oauth/token/revocation": "form-encoded (RFC 7009)",
   "POST /oauth/interaction/:uid/login": "an HTML form post (form-encoded `token`; strict zod body)",

@@ -7,7 +7,12 @@ let t: TestContext;
 let platform: TestPlatform;
 
 const call = (method: string, url: string, payload?: unknown) =>
-  t.request({ method: method as "GET", url, headers: { ...bearer(platform.apiKey), ...(payload ? { "content-type": "application/json" } : {}) }, payload: payload ? JSON.stringify(payload) : undefined });
+  t.request({
+    method: method as "GET",
+    url,
+    headers: { ...bearer(platform.apiKey), ...(payload ? { "content-type": "application/json" } : {}) },
+    payload: payload ? JSON.stringify(payload) : undefined,
+  });
 
 beforeAll(async () => {
   t = await createTestContext({ PUBLIC_URL: "https://api.example.com" });

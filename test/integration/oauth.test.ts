@@ -38,7 +38,12 @@ class Browser {
     const headers: Record<string, string> = {};
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     if (init.form) headers["content-type"] = "application/x-www-form-urlencoded";
-    const res = await fetch(new URL(url, base), { method: init.method ?? "GET", headers, body: init.form ? new URLSearchParams(init.form).toString() : undefined, redirect: "manual" });
+    const res = await fetch(new URL(url, base), {
+      method: init.method ?? "GET",
+      headers,
+      body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+      redirect: "manual",
+    });
     for (const cookie of res.headers.getSetCookie()) {
       const [pair] = cookie.split(";");
       const [name, ...value] = pair!.split("=");
@@ -93,7 +98,12 @@ async function codeFlow(scope: string) {
 }
 
 const api = (method: string, url: string, token: string, payload?: unknown) =>
-  t.request({ method: method as "GET", url, headers: { ...bearer(token), ...(payload ? { "content-type": "application/json" } : {}) }, payload: payload ? JSON.stringify(payload) : undefined });
+  t.request({
+    method: method as "GET",
+    url,
+    headers: { ...bearer(token), ...(payload ? { "content-type": "application/json" } : {}) },
+    payload: payload ? JSON.stringify(payload) : undefined,
+  });
 
 beforeAll(async () => {
   const port = await freePort();
@@ -117,7 +127,12 @@ afterAll(() => t?.close());
 describe("authorization code with PKCE", () => {
   it("signs the user in, shows the platform's consent page, and gives a token the API takes as that user, within its scopes", async () => {
     const { verifier, challenge, state } = await pkce();
-    const { callback, consentPage, signInPage } = await authorize({ scope: "products:read users:read offline_access", code_challenge: challenge, code_challenge_method: "S256", state });
+    const { callback, consentPage, signInPage } = await authorize({
+      scope: "products:read users:read offline_access",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      state,
+    });
     expect(signInPage).toContain("Acme Market");
     expect(signInPage).toContain("Shelf Sync");
     expect(consentPage).toContain("products:read");
@@ -207,7 +222,9 @@ describe("authorization code with PKCE", () => {
     const stranger = await t.createUser(other, "member");
     const { challenge, state } = await pkce();
     const browser = new Browser();
-    const start = await browser.follow(client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: "products:read", code_challenge: challenge, code_challenge_method: "S256", state }).href);
+    const start = await browser.follow(
+      client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: "products:read", code_challenge: challenge, code_challenge_method: "S256", state }).href,
+    );
     const uid = new URL(start.url).pathname.split("/").at(-1)!;
     const res = await browser.request(`/oauth/interaction/${uid}/login`, { method: "POST", form: { token: stranger.token } });
     expect(res.status).toBe(401);

@@ -8,7 +8,12 @@ let t: TestContext;
 let platform: TestPlatform;
 
 const call = (method: string, url: string, key: string, payload?: unknown) =>
-  t.request({ method: method as "GET", url, headers: { ...bearer(key), ...(payload ? { "content-type": "application/json" } : {}) }, payload: payload ? JSON.stringify(payload) : undefined });
+  t.request({
+    method: method as "GET",
+    url,
+    headers: { ...bearer(key), ...(payload ? { "content-type": "application/json" } : {}) },
+    payload: payload ? JSON.stringify(payload) : undefined,
+  });
 
 async function createKey(body: unknown) {
   return call("POST", `/v1/platforms/${platform.id}/keys`, platform.apiKey, body);

@@ -142,7 +142,9 @@ async function checkOne(req: FuzzRequest): Promise<void> {
   expect(res.ms, `${describeRequest(req)} took ${Math.round(res.ms)} ms`).toBeLessThanOrEqual(TIME_LIMIT_MS);
   if (res.status >= 400 && isOAuthProtocolPath(req.path)) {
     // The OAuth server answers in OAuth's error format (test/helpers/route-requests.ts).
-    expect(isOAuthError(res.status, String(res.headers["content-type"]), res.body), `${describeRequest(req)}\n→ ${res.status} not an OAuth error: ${clip(res.body, 500)}`).toBe(true);
+    expect(isOAuthError(res.status, String(res.headers["content-type"]), res.body), `${describeRequest(req)}\n→ ${res.status} not an OAuth error: ${clip(res.body, 500)}`).toBe(
+      true,
+    );
   } else if (res.status >= 400) {
     let error: unknown;
     try {
@@ -161,7 +163,15 @@ async function checkOne(req: FuzzRequest): Promise<void> {
   }
 }
 
-const OAUTH_PROTOCOL_PATHS = Object.keys(OAUTH_PROTOCOL_ROUTES).map((id) => new RegExp(`^${id.split(" ")[1]!.replace(/:[a-z_]+/g, "[^/?]+").replace(/\./g, "\\.")}(\\?|$)`));
+const OAUTH_PROTOCOL_PATHS = Object.keys(OAUTH_PROTOCOL_ROUTES).map(
+  (id) =>
+    new RegExp(
+      `^${id
+        .split(" ")[1]!
+        .replace(/:[a-z_]+/g, "[^/?]+")
+        .replace(/\./g, "\\.")}(\\?|$)`,
+    ),
+);
 function isOAuthProtocolPath(requestPath: string): boolean {
   return OAUTH_PROTOCOL_PATHS.some((pattern) => pattern.test(requestPath));
 }

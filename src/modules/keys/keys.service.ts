@@ -31,7 +31,15 @@ export function createKeysService(deps: { db: Db /** Evicts this node's cached c
   async function issue(tx: Prisma.TransactionClient, tenant: Tenant, name?: string | null, scopes: readonly string[] = []): Promise<{ key: ApiKey; secret: string }> {
     const secret = generateApiKey(tenant.mode);
     const key = await tx.apiKey.create({
-      data: { id: newId("apiKey"), platformId: tenant.platformId, mode: tenant.mode, name: name ?? null, hash: sha256Hex(secret), last4: secret.slice(-4), scopes: [...new Set(scopes)] },
+      data: {
+        id: newId("apiKey"),
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        name: name ?? null,
+        hash: sha256Hex(secret),
+        last4: secret.slice(-4),
+        scopes: [...new Set(scopes)],
+      },
     });
     await recordEvent(tx, { ...eventSource(tenant), type: "api_key.created", object: toApiKeyResponse(key) });
     return { key, secret };

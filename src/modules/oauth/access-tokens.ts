@@ -28,7 +28,11 @@ export function createAccessTokenAuthenticator(deps: { db: Db; provider: Provide
     const scopes = (found.scope ?? "").split(" ").filter(isGrantableScope);
     const accountId = "accountId" in found ? (found.accountId as string | undefined) : undefined;
     if (!accountId) return { appId: client.id, platform: client.platform, scopes, user: null };
-    const user = await findSignedInUser(db, { userId: accountId, platformId: client.platform.id, mode: client.platform.mode }, { platform: { join: Prisma.empty, columns: Prisma.sql`1 AS one` }, session: Prisma.sql`TRUE` });
+    const user = await findSignedInUser(
+      db,
+      { userId: accountId, platformId: client.platform.id, mode: client.platform.mode },
+      { platform: { join: Prisma.empty, columns: Prisma.sql`1 AS one` }, session: Prisma.sql`TRUE` },
+    );
     if (!user) throw invalid();
     if (user.suspended) throw new UserSuspendedError();
     const grantId = "grantId" in found ? String(found.grantId) : "";

@@ -5,7 +5,7 @@ import { Prisma, type Db } from "../../db/client.js";
  * oidc-provider's storage in PostgreSQL (table oauth_payloads): grants, authorization codes, access
  * and refresh tokens, sessions and interactions survive a restart and are shared by every node.
  * Each record is a JSON payload under its model name and id; expired records are never returned
- * (and are deleted by the hourly housekeeping), consumed ones are returned marked as consumed, as
+ * (and are deleted by the hourly `sweep-idempotency` job), consumed ones are returned marked as consumed, as
  * the provider expects (a code used twice revokes its grant).
  */
 export class PostgresAdapter implements Adapter {

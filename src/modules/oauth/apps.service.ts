@@ -117,7 +117,9 @@ export function createAppsService(deps: { db: Db; secret: string }) {
 
     /** The app with its secret and platform, for the OAuth server (any platform's: it is looked up by client id, in the system scope). */
     async clientOf(id: string): Promise<OAuthClient | null> {
-      const [row] = await db.$queryRaw<(PlatformRow & { app_id: string; app_name: string; app_logo: string | null; redirect_uris: string[]; scopes: string[]; secret_sealed: string })[]>`
+      const [row] = await db.$queryRaw<
+        (PlatformRow & { app_id: string; app_name: string; app_logo: string | null; redirect_uris: string[]; scopes: string[]; secret_sealed: string })[]
+      >`
         SELECT a.id AS app_id, a.name AS app_name, a.logo AS app_logo, a.redirect_uris, a.scopes, a.secret_sealed, ${PLATFORM_COLUMNS}
         FROM oauth_apps a ${platformJoin(Prisma.raw("a.platform_id"))}
         WHERE a.id = ${id} AND a.mode = p.mode`;

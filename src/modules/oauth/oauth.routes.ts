@@ -128,7 +128,13 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.get(
     `${OAUTH_PREFIX}/interaction/:uid`,
     {
-      schema: { operationId: "oauthInteractionPage", tags, summary: "The sign-in or consent page of an authorization request (HTML)", params: uidParams, response: { 200: htmlPage, ...errors(404) } },
+      schema: {
+        operationId: "oauthInteractionPage",
+        tags,
+        summary: "The sign-in or consent page of an authorization request (HTML)",
+        params: uidParams,
+        response: { 200: htmlPage, ...errors(404) },
+      },
       config: open,
     },
     async (request, reply) => {
@@ -174,7 +180,13 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.post(
     `${OAUTH_PREFIX}/interaction/:uid/confirm`,
     {
-      schema: { operationId: "oauthInteractionConfirm", tags, summary: "The user allows the scopes shown on the consent page", params: uidParams, response: { 303: z.null(), ...errors(404) } },
+      schema: {
+        operationId: "oauthInteractionConfirm",
+        tags,
+        summary: "The user allows the scopes shown on the consent page",
+        params: uidParams,
+        response: { 303: z.null(), ...errors(404) },
+      },
       config: open,
     },
     async (request, reply) => {
@@ -197,7 +209,13 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
   app.post(
     `${OAUTH_PREFIX}/interaction/:uid/abort`,
     {
-      schema: { operationId: "oauthInteractionAbort", tags, summary: "The user cancels or denies: the app gets `access_denied`", params: uidParams, response: { 303: z.null(), ...errors(404) } },
+      schema: {
+        operationId: "oauthInteractionAbort",
+        tags,
+        summary: "The user cancels or denies: the app gets `access_denied`",
+        params: uidParams,
+        response: { 303: z.null(), ...errors(404) },
+      },
       config: open,
     },
     async (request, reply) => {
