@@ -111,7 +111,7 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
       nonce: randomBytes(16).toString("base64url"),
       uid: details.uid,
       platform: client.platform,
-      app: { name: client.name, logo: client.logo },
+      app: { name: client.name, logo: client.logo, redirectUris: client.redirectUris },
       scopes: missing.length > 0 ? missing : requested,
     };
   }
@@ -121,7 +121,8 @@ async function interactionRoutes(base: FastifyInstance, deps: OAuthRoutesDeps): 
       .code(status)
       .header("content-type", "text/html; charset=utf-8")
       .header("cache-control", "no-store")
-      .header("content-security-policy", pageSecurityPolicy(page.nonce))
+      .header("content-security-policy", pageSecurityPolicy(page.nonce, page.app.redirectUris))
+      .header("x-frame-options", "DENY")
       .send(html);
   }
 

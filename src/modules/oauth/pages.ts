@@ -6,14 +6,16 @@ import type { Platform } from "../../generated/prisma/client.js";
  * or deny the scopes the app asked for. Branded with the platform's name and logo. No outside
  * resources: the script and style are inline, allowed by a per-answer nonce.
  */
-export function pageSecurityPolicy(nonce: string): string {
+export function pageSecurityPolicy(nonce: string, redirectUris: readonly string[] = []): string {
+  // A form's redirects count as its target (Chromium): allowing or denying ends on the app's redirect URI.
+  const appOrigins = [...new Set(redirectUris.flatMap((uri) => URL.parse(uri)?.origin ?? []))];
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
     "img-src https: http: data:",
     "connect-src 'self'",
-    "form-action 'self'",
+    `form-action 'self'${appOrigins.map((o) => ` ${o}`).join("")}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join("; ");
@@ -55,7 +57,7 @@ export interface PageContext {
   nonce: string;
   uid: string;
   platform: Platform;
-  app: { name: string; logo: string | null };
+  app: { name: string; logo: string | null; redirectUris: readonly string[] };
   scopes: readonly string[];
 }
 
