@@ -13,8 +13,8 @@ import { pageSecurityPolicy, renderConsent, renderSignIn, type PageContext } fro
 import { apiResource, OAUTH_PREFIX } from "./provider.js";
 
 const tags = ["OAuth"];
-/** Public, cross-tenant by nature: a client, a code or a token names its own platform (docs/tenancy.md). */
-const open = { auth: "public", tenant: "system" } as const;
+/** Public, cross-tenant by nature (a client, a code or a token names its own platform: docs/tenancy.md); OAuth has its own rules for retries (codes are single-use), so no Idempotency-Key replays. */
+const open = { auth: "public", tenant: "system", idempotency: false } as const;
 
 /** oidc-provider's own endpoints (RFC 6749, 7009, 7662, 8414), answered by it in OAuth's formats. */
 const PROTOCOL_ROUTES: { method: "GET" | "POST"; url: string; operationId: string; summary: string }[] = [
