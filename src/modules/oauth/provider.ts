@@ -91,7 +91,14 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
         // An app introspects only its own tokens.
         allowedPolicy: async (ctx, client, token) => ctx.oidc.client?.clientId === client.clientId && token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // An app revokes only its own tokens.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest("client is not authorized to revoke the presented token");
+          return true;
+        },
+      },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
@@ -107,6 +114,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
         },
       },
     },
+    // The code flow only: no implicit or hybrid flow hands a token to the browser.
+    responseTypes: ["code"],
     // Authorization codes are bound to a PKCE challenge (S256), always.
     pkce: { required: () => true },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
