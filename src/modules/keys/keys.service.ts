@@ -80,7 +80,11 @@ export function createKeysService(deps: { db: Db /** Evicts this node's cached c
         if (!key) throw new NotFoundError("API key", keyId, "key_id");
         if (key.revoked) return key;
         if (key.scopes.length === 0 && active.length <= 1) {
-          throw new ConflictError("last_active_key", "This is the platform's last active key with the owner's rights (unrestricted). Create another key before revoking it.", "key_id");
+          throw new ConflictError(
+            "last_active_key",
+            "This is the platform's last active key with the owner's rights (unrestricted). Create another key before revoking it.",
+            "key_id",
+          );
         }
         const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revoked: new Date() } });
         await notifyInvalidation(tx, `key:${key.hash}`);
