@@ -20,6 +20,9 @@ export const SCOPE_RESOURCES = [
   "contracts",
   "subscriptions",
   "transactions",
+  "refund_requests",
+  "payouts",
+  "shipping_rates",
   "events",
   "webhooks",
 ] as const;
@@ -46,6 +49,8 @@ const SUB_RESOURCES: [RegExp, string][] = [
   [/^\/v1\/platforms\/[^/]+\/apps(\/|$)/, "apps"],
   [/^\/v1\/users\/[^/]+\/(payment_methods|client_secret)(\/|$)/, "payment_methods"],
   [/^\/v1\/users\/[^/]+\/bank_account(\/|$)/, "bank_accounts"],
+  [/^\/v1\/users\/[^/]+\/(payout_settings|payout_balance|balance|statement)(\/|$)/, "payouts"],
+  [/^\/v1\/contracts\/[^/]+\/refund_requests(\/|$)/, "refund_requests"],
   [/^\/v1\/calendar(\/|$)/, "calendars"],
   [/^\/v1\/auth(\/|$)/, "sessions"],
 ];

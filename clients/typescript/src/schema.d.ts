@@ -7085,7 +7085,7 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     /** @description Restricts the key to these scopes; without it the key has the owner's rights */
-                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 } | null;
             };
         };
@@ -7514,7 +7514,7 @@ export interface operations {
                     /** @description The app's logo, shown on the consent page */
                     logo?: string | null;
                     redirect_uris: string[];
-                    scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 };
             };
         };
@@ -7770,7 +7770,7 @@ export interface operations {
                     /** @description The app's logo, shown on the consent page */
                     logo?: string | null;
                     redirect_uris?: string[];
-                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 };
             };
         };
