@@ -209,6 +209,8 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
         100 + Math.floor(random() * 99_900),
         seasonal,
         created,
+        // Unique per platform: the name carries the row's number.
+        name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
       ]);
       const row = products.at(-1)!;
       if (!parent) topLevel.push({ id, seller, category, subcategory, name, price: row[14] as number, quantity, forSale: (row[9] as boolean) && row[10] === null && !seasonal });
@@ -239,6 +241,7 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
         ["price", "int"],
         ["use_seasonal_prices", "boolean"],
         ["created", "timestamptz"],
+        ["slug", "text"],
       ],
       products,
       TENANT,

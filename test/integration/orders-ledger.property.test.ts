@@ -132,4 +132,4 @@ it("stays balanced through random authorise / capture / cancel / refund / comple
     ),
     { numRuns: 16, seed: 20261204 },
   );
-});
+}, 300_000);
