@@ -1159,7 +1159,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md).
          */
         get: operations["listProducts"];
         put?: never;
@@ -3182,6 +3182,15 @@ export interface components {
             useSeasonalPrices: boolean;
             /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
             membersOnly: boolean;
+            /**
+             * @description Text search configuration the listing's words are stemmed with; `simple` stems none
+             * @enum {string}
+             */
+            language: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+            /** @description Where the listing is: WGS 84 latitude in degrees (null: nowhere in particular) */
+            latitude: number | null;
+            /** @description WGS 84 longitude in degrees; set together with `latitude` */
+            longitude: number | null;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -3231,6 +3240,15 @@ export interface components {
             useSeasonalPrices: boolean;
             /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
             membersOnly: boolean;
+            /**
+             * @description Text search configuration the listing's words are stemmed with; `simple` stems none
+             * @enum {string}
+             */
+            language: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+            /** @description Where the listing is: WGS 84 latitude in degrees (null: nowhere in particular) */
+            latitude: number | null;
+            /** @description WGS 84 longitude in degrees; set together with `latitude` */
+            longitude: number | null;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -3247,6 +3265,36 @@ export interface components {
             updated: string;
             /** @description A parent's variants that are not archived (one level: a variant has none) */
             variants: components["schemas"]["ProductVariant"][];
+        };
+        ProductFacets: {
+            category?: {
+                /** @description The tree's category; null for a free-text `category` of listings linked to none */
+                id: string | null;
+                name: string;
+                parent_id: string | null;
+                /** @description Matching listings in it or in any category under it */
+                count: number;
+            }[];
+            /** @description The 50 most frequent tags */
+            tags?: {
+                value: string;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            type?: {
+                /** @enum {string} */
+                value: "product" | "service";
+                /** @description Matching listings */
+                count: number;
+            }[];
+            price?: {
+                /** @description Inclusive, cents; null: no lower bound */
+                from: number | null;
+                /** @description Exclusive; null: no upper bound */
+                to: number | null;
+                /** @description Matching listings */
+                count: number;
+            }[];
         };
         ProductCategories: {
             data: {
@@ -14206,10 +14254,18 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Matches name or description (case-insensitive, substring) */
+                /** @description Full-text search of name, category, subcategory, tags and description (every word must match; misspelt words are corrected to the catalogue's closest words). Sorted by relevance unless `sort` says otherwise (docs/api/search.md) */
                 search?: string;
-                /** @description Sort by price, created, name; prefix with - for descending. */
-                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
+                /** @description Sort by price, created or name (prefix with - for descending), `relevance` (with `search`; the default then) or `distance` (nearest first, with `filter[near]`). Default: -created */
+                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name" | "relevance" | "distance";
+                /** @description `latitude,longitude`: only listings with a position within `filter[radius_km]` of it */
+                "filter[near]"?: string;
+                /** @description Radius of `filter[near]` in km (default 25) */
+                "filter[radius_km]"?: number;
+                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                facets?: string | string[];
+                /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
+                price_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -14273,6 +14329,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14312,6 +14371,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -14328,7 +14390,36 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -14341,6 +14432,7 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };
@@ -14413,6 +14505,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "draft": true
@@ -14440,6 +14535,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -14482,6 +14586,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -14521,6 +14628,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14664,10 +14774,18 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Matches name or description (case-insensitive, substring) */
+                /** @description Full-text search of name, category, subcategory, tags and description (every word must match; misspelt words are corrected to the catalogue's closest words). Sorted by relevance unless `sort` says otherwise (docs/api/search.md) */
                 search?: string;
-                /** @description Sort by price, created, name; prefix with - for descending. */
-                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
+                /** @description Sort by price, created or name (prefix with - for descending), `relevance` (with `search`; the default then) or `distance` (nearest first, with `filter[near]`). Default: -created */
+                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name" | "relevance" | "distance";
+                /** @description `latitude,longitude`: only listings with a position within `filter[radius_km]` of it */
+                "filter[near]"?: string;
+                /** @description Radius of `filter[near]` in km (default 25) */
+                "filter[radius_km]"?: number;
+                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                facets?: string | string[];
+                /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
+                price_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -14737,6 +14855,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -14776,6 +14897,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -14792,7 +14916,36 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -14805,6 +14958,7 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };
@@ -14973,6 +15127,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15012,6 +15169,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15144,6 +15304,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -15170,6 +15333,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -15210,6 +15382,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15249,6 +15424,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15418,6 +15596,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15457,6 +15638,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15608,6 +15792,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                  *     }
@@ -15634,6 +15821,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -15674,6 +15870,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15713,6 +15912,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -15882,6 +16084,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -15921,6 +16126,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16071,6 +16279,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16110,6 +16321,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16260,6 +16474,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16299,6 +16516,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16449,6 +16669,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16488,6 +16711,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16638,6 +16864,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16677,6 +16906,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -16846,6 +17078,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -16885,6 +17120,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17061,6 +17299,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17100,6 +17341,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17411,6 +17655,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17450,6 +17697,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17644,6 +17894,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17683,6 +17936,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -17838,6 +18094,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -17877,6 +18136,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -18164,6 +18426,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -18203,6 +18468,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -20271,6 +20539,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -20310,6 +20581,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -20326,7 +20600,36 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -20339,6 +20642,7 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;

@@ -37,7 +37,9 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
         description:
           "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). " +
           "Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). " +
-          "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).",
+          "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). " +
+          "`search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); " +
+          "`facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md).",
         querystring: listProductsQuery,
         response: { 200: productListSchema, ...errors(400, 401) },
       },
