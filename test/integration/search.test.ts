@@ -179,7 +179,7 @@ describe("facets", () => {
       ["facets=colour", "facets"],
       ["facets=price&price_bands=500,100", "price_bands"],
       ["price_bands=100", "price_bands"],
-    ]) {
+    ] as const) {
       const res = await t.request({ method: "GET", url: `/v1/products?${query}`, headers: key() });
       expect(res.statusCode, query).toBe(400);
       expect(res.json().error.param).toBe(param);
@@ -228,7 +228,7 @@ describe("position and radius", () => {
       ["filter[radius_km]=5", "filter[radius_km]"],
       ["filter[near]=1,1&filter[radius_km]=0", "filter[radius_km]"],
       ["sort=distance", "sort"],
-    ]) {
+    ] as const) {
       const res = await t.request({ method: "GET", url: `/v1/products?${encodeURI(query)}`, headers: key() });
       expect(res.statusCode, query).toBe(400);
       expect(res.json().error.param).toBe(param);

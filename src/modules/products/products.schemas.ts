@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
+import { SEARCH_LANGUAGES } from "./search-words.js";
+
+export { SEARCH_LANGUAGES };
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
 export const PRODUCT_TYPES = ["product", "service"] as const;
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
 export const ADMIN_STATUSES = ["draft", "pending", "published", "rejected"] as const;
-/** PostgreSQL's text search configurations a listing may be stemmed with; `simple` lower-cases words and stems none (docs/api/search.md). */
-export const SEARCH_LANGUAGES = ["simple", "danish", "dutch", "english", "finnish", "french", "german", "italian", "norwegian", "portuguese", "spanish", "swedish"] as const;
 /** What `facets=` may ask for (docs/api/search.md). */
 export const FACETS = ["category", "tags", "type", "price"] as const;
 /** Price bands of the `price` facet when `price_bands` is not sent, in cents: under $10, $10–50, $50–100, $100–500, $500 and up. */
