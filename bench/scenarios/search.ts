@@ -1,0 +1,144 @@
+import { editDistance, maxEdits, SEARCH_LANGUAGES, searchWords } from "../../src/modules/products/search-words.js";
+import type { BenchData } from "../seed.js";
+import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
+import type { RequestSpec, Scenario } from "./scenario.js";
+
+/**
+ * `GET /v1/products?search=…&facets=category,price&per_page=20` over the 100 000 listings, some
+ * with `filter[near]` and a radius: full text, corrected typos, relevance order, facet counts and
+ * radius search (docs/api/search.md). The requests cycle through a few searches, from a few hundred
+ * matches to tens of thousands, two with a misspelt word and two around a city.
+ *
+ * The baseline does the same work on a bare pg pool with the same SQL: the catalogue's candidate
+ * words (`search_term_candidates`) and the same edit distance to correct the words, then one
+ * statement for the matches, their count, their page and their facets. No auth, no validation.
+ */
+const PER_PAGE = 20;
+const BANDS = [1000, 5000, 10000, 50000];
+
+/** The searches, in turn: [search, near (lat,lng), radius km]. Bench names read `<word> <word> <category> <n>`; descriptions hold more words. */
+const SEARCHES: [string, string?, number?][] = [
+  ["walnut garden"],
+  ["coper outdoors"],
+  ["maple toys", "48.8566,2.3522", 100],
+  ["sage premium"],
+  ["slate tag12"],
+  ["willow handmade books"],
+  ["ambr", "45.764,4.8357", 50],
+  ["indigo"],
+];
+
+function requests(data: BenchData): RequestSpec[] {
+  return SEARCHES.map(([search, near, radius]) => {
+    const query = new URLSearchParams({ search, facets: "category,price", per_page: String(PER_PAGE) });
+    if (near) query.set("filter[near]", near);
+    if (radius) query.set("filter[radius_km]", String(radius));
+    return { method: "GET", path: `/v1/products?${query.toString()}`, headers: { authorization: `Bearer ${data.apiKey}` } };
+  });
+}
+
+const tsquery = (alternatives: string[][], first: number) => {
+  const text = alternatives.map((alts) => `(${alts.join(" | ")})`).join(" & ");
+  return { sql: SEARCH_LANGUAGES.map((c) => `to_tsquery('${c}'::regconfig, $${first})`).join(" || "), text };
+};
+
+const EARTH_KM = 6371.0088;
+const KM_PER_DEGREE = (Math.PI * EARTH_KM) / 180;
+
+export const search: Scenario = {
+  name: "search",
+  description: "GET /v1/products?search=…&facets=category,price (100 000 listings; typos, radius)",
+  kind: "read",
+  minRatio: 0.4,
+  p99Ms: 100,
+  request: (data) => requests(data)[0]!,
+  pool: (data) => requests(data),
+  baseline(app, pool, data) {
+    app.get("/v1/products", async (request) => {
+      const query = request.query as Record<string, string>;
+      const perPage = Number(query.per_page ?? 15);
+      const words = searchWords(query.search ?? "");
+      const fuzzy = words.filter((w) => maxEdits(w.length) > 0);
+      const found = await pool.query<{ word: string; term: string; score: number }>(
+        `SELECT w.word, c.term, c.score FROM unnest($1::text[]) AS w(word), LATERAL search_term_candidates($2, 'test', w.word, 20) c`,
+        [fuzzy, data.platformId],
+      );
+      const alternatives = words.map((word) => {
+        const candidates = found.rows.filter((r) => r.word === word);
+        if (candidates.some((c) => c.term === word)) return [word];
+        const close = candidates
+          .map((c) => ({ ...c, distance: editDistance(word, c.term) }))
+          .filter((c) => c.distance <= maxEdits(word.length))
+          .sort((a, b) => a.distance - b.distance || b.score - a.score || (a.term < b.term ? -1 : 1))
+          .slice(0, 3);
+        return [word, ...close.map((c) => c.term)];
+      });
+      const matches = tsquery(alternatives, 2);
+      const exact = tsquery(
+        words.map((w) => [w]),
+        3,
+      );
+      const params: unknown[] = [data.platformId, matches.text, exact.text, perPage, BANDS];
+      let near = "";
+      let distance = "NULL::float8";
+      if (query["filter[near]"]) {
+        const [lat, lng] = query["filter[near]"].split(",").map(Number) as [number, number];
+        const radius = Number(query["filter[radius_km]"] ?? 25);
+        const dLat = radius / KM_PER_DEGREE;
+        const dLng = dLat / Math.cos((Math.min(90, Math.abs(lat) + dLat) * Math.PI) / 180);
+        params.push(lat, lng, lat - dLat, lat + dLat, lng - dLng, lng + dLng, radius);
+        distance = `(2 * ${EARTH_KM}::float8 * asin(least(1, sqrt(power(sin(radians(p.latitude - $6::float8) / 2), 2)
+          + cos(radians($6::float8)) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - $7::float8) / 2), 2)))))`;
+        near = `AND p.latitude BETWEEN $8::float8 AND $9::float8 AND p.longitude BETWEEN $10::float8 AND $11::float8 AND ${distance} <= $12::float8`;
+      }
+      const sql = `
+        WITH m AS MATERIALIZED (
+          SELECT p.id, p.category_id, p.category, p.price,
+                 ts_rank(p.search_vector, (${matches.sql})) + ts_rank(p.search_vector, (${exact.sql})) AS rank
+          FROM products p
+          WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
+            AND p.search_vector @@ (${matches.sql}) ${near}
+        )
+        SELECT (SELECT count(*)::int FROM m) AS total,
+               (SELECT coalesce(json_agg(t), '[]') FROM (
+                  SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
+                         (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
+                            SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
+                         ) v) AS variants
+                  FROM m JOIN products p ON p.id = m.id
+                  ORDER BY m.rank DESC, p.created DESC, p.id DESC
+                  LIMIT $4
+               ) t) AS page,
+               (SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
+                  FROM (SELECT m.category_id, m.category, count(*)::int AS n FROM m WHERE m.category IS NOT NULL OR m.category_id IS NOT NULL GROUP BY 1, 2) f) AS categories,
+               (SELECT json_agg(json_build_object('bucket', f.b, 'count', f.n))
+                  FROM (SELECT width_bucket(m.price, $5::int[]) AS b, count(*)::int AS n FROM m GROUP BY 1) f) AS prices`;
+      const { rows } = await pool.query<{
+        total: number;
+        page: ProductRow[];
+        categories: { id: null; name: string; count: number }[] | null;
+        prices: { bucket: number; count: number }[] | null;
+      }>(sql, params);
+      const row = rows[0]!;
+      const now = Date.now();
+      const page = row.page;
+      const buckets = new Map((row.prices ?? []).map((b) => [b.bucket, b.count]));
+      return {
+        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)) })),
+        meta: {
+          total: row.total,
+          per_page: perPage,
+          current_page: 1,
+          last_page: Math.max(1, Math.ceil(row.total / perPage)),
+          from: page.length ? 1 : null,
+          to: page.length ? page.length : null,
+          facets: {
+            // The bench's categories are free text: no tree to roll up.
+            category: (row.categories ?? []).map((c) => ({ id: null, name: c.name, parent_id: null, count: c.count })),
+            price: Array.from({ length: BANDS.length + 1 }, (_, i) => ({ from: i === 0 ? null : BANDS[i - 1]!, to: BANDS[i] ?? null, count: buckets.get(i) ?? 0 })),
+          },
+        },
+      };
+    });
+  },
+};
