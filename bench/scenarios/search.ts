@@ -1,7 +1,7 @@
 import { editDistance, maxEdits, SEARCH_LANGUAGES, searchWords } from "../../src/modules/products/search-words.js";
 import type { BenchData } from "../seed.js";
 import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
-import type { RequestSpec, Scenario } from "./scenario.js";
+import type { RequestSpec, Scenario, Target } from "./scenario.js";
 
 /**
  * `GET /v1/products?search=…&facets=category,price&per_page=20` over the 100 000 listings, some
@@ -28,12 +28,15 @@ const SEARCHES: [string, string?, number?][] = [
   ["indigo"],
 ];
 
-function requests(data: BenchData): RequestSpec[] {
+/** The baseline serves it on a path of its own: its app also has list-products' `GET /v1/products`. */
+const BASELINE_PATH = "/v1/search/products";
+
+function requests(data: BenchData, target: Target): RequestSpec[] {
   return SEARCHES.map(([search, near, radius]) => {
     const query = new URLSearchParams({ search, facets: "category,price", per_page: String(PER_PAGE) });
     if (near) query.set("filter[near]", near);
     if (radius) query.set("filter[radius_km]", String(radius));
-    return { method: "GET", path: `/v1/products?${query.toString()}`, headers: { authorization: `Bearer ${data.apiKey}` } };
+    return { method: "GET", path: `${target === "api" ? "/v1/products" : BASELINE_PATH}?${query.toString()}`, headers: { authorization: `Bearer ${data.apiKey}` } };
   });
 }
 
@@ -51,10 +54,10 @@ export const search: Scenario = {
   kind: "read",
   minRatio: 0.4,
   p99Ms: 100,
-  request: (data) => requests(data)[0]!,
-  pool: (data) => requests(data),
+  request: (data, target) => requests(data, target)[0]!,
+  pool: (data, target) => requests(data, target),
   baseline(app, pool, data) {
-    app.get("/v1/products", async (request) => {
+    app.get(BASELINE_PATH, async (request) => {
       const query = request.query as Record<string, string>;
       const perPage = Number(query.per_page ?? 15);
       const words = searchWords(query.search ?? "");
