@@ -1,4 +1,4 @@
-import { editDistance, maxEdits, SEARCH_LANGUAGES, searchWords } from "../../src/modules/products/search-words.js";
+import { type LookupRow, SEARCH_LOOKUP_SQL, searchQueries, searchWords } from "../../src/modules/products/search-words.js";
 import type { BenchData } from "../seed.js";
 import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
 import type { RequestSpec, Scenario, Target } from "./scenario.js";
@@ -9,9 +9,9 @@ import type { RequestSpec, Scenario, Target } from "./scenario.js";
  * radius search (docs/api/search.md). The requests cycle through a few searches, from a few hundred
  * matches to tens of thousands, two with a misspelt word and two around a city.
  *
- * The baseline does the same work on a bare pg pool with the same SQL: the catalogue's candidate
- * words (`search_term_candidates`) and the same edit distance to correct the words, then one
- * statement for the matches, their count, their page and their facets. No auth, no validation.
+ * The baseline does the same work on a bare pg pool with the same SQL: the same lookup of the
+ * corrections and lexemes and the same tsqueries from them (search-words.ts), then one statement for
+ * the matches, their count, their page and their facets. No auth, no validation.
  */
 const PER_PAGE = 20;
 const BANDS = [1000, 5000, 10000, 50000];
@@ -40,11 +40,6 @@ function requests(data: BenchData, target: Target): RequestSpec[] {
   });
 }
 
-const tsquery = (alternatives: string[][], first: number) => {
-  const text = alternatives.map((alts) => `(${alts.join(" | ")})`).join(" & ");
-  return { sql: SEARCH_LANGUAGES.map((c) => `to_tsquery('${c}'::regconfig, $${first})`).join(" || "), text };
-};
-
 const EARTH_KM = 6371.0088;
 const KM_PER_DEGREE = (Math.PI * EARTH_KM) / 180;
 
@@ -61,27 +56,9 @@ export const search: Scenario = {
       const query = request.query as Record<string, string>;
       const perPage = Number(query.per_page ?? 15);
       const words = searchWords(query.search ?? "");
-      const fuzzy = words.filter((w) => maxEdits(w.length) > 0);
-      const found = await pool.query<{ word: string; term: string; score: number }>(
-        `SELECT w.word, c.term, c.score FROM unnest($1::text[]) AS w(word), LATERAL search_term_candidates($2, 'test', w.word, 20) c`,
-        [fuzzy, data.platformId],
-      );
-      const alternatives = words.map((word) => {
-        const candidates = found.rows.filter((r) => r.word === word);
-        if (candidates.some((c) => c.term === word)) return [word];
-        const close = candidates
-          .map((c) => ({ ...c, distance: editDistance(word, c.term) }))
-          .filter((c) => c.distance <= maxEdits(word.length))
-          .sort((a, b) => a.distance - b.distance || b.score - a.score || (a.term < b.term ? -1 : 1))
-          .slice(0, 3);
-        return [word, ...close.map((c) => c.term)];
-      });
-      const matches = tsquery(alternatives, 2);
-      const exact = tsquery(
-        words.map((w) => [w]),
-        3,
-      );
-      const params: unknown[] = [data.platformId, matches.text, exact.text, perPage, BANDS];
+      const lookup = await pool.query<LookupRow>(SEARCH_LOOKUP_SQL, [words, data.platformId, "test"]);
+      const queries = searchQueries(words, lookup.rows)!;
+      const params: unknown[] = [data.platformId, queries.matches, queries.exact, perPage, BANDS];
       let near = "";
       let distance = "NULL::float8";
       if (query["filter[near]"]) {
@@ -97,10 +74,10 @@ export const search: Scenario = {
       const sql = `
         WITH m AS MATERIALIZED (
           SELECT p.id, p.category_id, p.category, p.price,
-                 ts_rank(p.search_vector, (${matches.sql})) + ts_rank(p.search_vector, (${exact.sql})) AS rank
+                 ts_rank(p.search_vector, $2::tsquery) + ts_rank(p.search_vector, $3::tsquery) AS rank
           FROM products p
           WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
-            AND p.search_vector @@ (${matches.sql}) ${near}
+            AND p.search_vector @@ $2::tsquery ${near}
         )
         SELECT (SELECT count(*)::int FROM m) AS total,
                (SELECT coalesce(json_agg(t), '[]') FROM (

@@ -1,4 +1,11 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../src/db/migrator.js";
+import { MIGRATIONS_DIR } from "../../scripts/lib/prisma-cli.js";
+import { createTestDatabase } from "../helpers/database.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import type { Json } from "../helpers/contracts.js";
 
@@ -246,5 +253,43 @@ describe("members-only listings", () => {
     expect(names(await search("search=members%20chair&facets=type", bearer(bea.token))).length).toBe(0);
     expect((await search("search=members%20chair&facets=type", bearer(bea.token))).meta.facets.type).toEqual([]);
     expect(names(await search("search=members%20chair"))).toEqual(["Members chair"]);
+  });
+});
+
+describe("the migration", () => {
+  it("indexes the listings already there, and the trigger keeps new ones", async () => {
+    const db = await createTestDatabase({ empty: true });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "search-migrations-"));
+    const client = new pg.Client({ connectionString: db.url });
+    try {
+      const all = (await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+      const search = all.findIndex((name) => name.endsWith("_listing_search"));
+      expect(search).toBeGreaterThan(0);
+      for (const name of all.slice(0, search)) await fs.cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
+      await migrate({ connectionString: db.url, migrationsDir: dir });
+      await client.connect();
+      await client.query(`INSERT INTO platforms (id, mode, name, updated) VALUES ('plat_old', 'test', 'Old', now())`);
+      await client.query(`INSERT INTO users (id, platform_id, mode, email, updated) VALUES ('user_old', 'plat_old', 'test', 'old@example.com', now())`);
+      await client.query(`INSERT INTO products (id, platform_id, mode, user_id, name, description, tags, price, updated)
+        VALUES ('prod_old', 'plat_old', 'test', 'user_old', 'Rocking chair', 'Old pine', ARRAY['antique'], 100, now())`);
+
+      for (const name of all.slice(search)) await fs.cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
+      await migrate({ connectionString: db.url, migrationsDir: dir });
+      const found = await client.query(`SELECT id FROM products WHERE search_vector @@ to_tsquery('simple', 'rocking & pine')`);
+      expect(found.rows).toEqual([{ id: "prod_old" }]);
+      const terms = await client.query(`SELECT term FROM search_terms WHERE platform_id = 'plat_old' ORDER BY term`);
+      expect(terms.rows.map((r) => r.term)).toEqual(["antique", "chair", "rocking"]);
+
+      await client.query(`UPDATE products SET name = 'Rocking stool' WHERE id = 'prod_old'`);
+      expect((await client.query(`SELECT id FROM products WHERE search_vector @@ to_tsquery('simple', 'stool')`)).rows).toEqual([{ id: "prod_old" }]);
+      expect((await client.query(`SELECT 1 FROM search_terms WHERE term = 'stool'`)).rowCount).toBe(1);
+    } finally {
+      await client.end().catch(() => {});
+      await db.drop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -25,6 +25,9 @@ CREATE INDEX "products_search_vector_idx" ON "products" USING GIN ("search_vecto
 -- CreateIndex
 CREATE INDEX "products_platform_id_mode_latitude_longitude_idx" ON "products"("platform_id", "mode", "latitude", "longitude");
 
+-- CreateIndex
+CREATE INDEX "products_platform_id_mode_language_idx" ON "products"("platform_id", "mode", "language");
+
 
 
 -- ───────────── written by hand: what keeps the search columns (Prisma does not describe these) ─────────────

@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Mode } from "../../generated/prisma/enums.js";
-import { editDistance, maxEdits, SEARCH_LANGUAGES, searchWords } from "./search-words.js";
+import { type LookupRow, SEARCH_LOOKUP_SQL, searchQueries, searchWords } from "./search-words.js";
 
 /**
  * Search of the catalogue (docs/api/search.md): full text with ranking, typo corrections, and the
@@ -9,61 +9,23 @@ import { editDistance, maxEdits, SEARCH_LANGUAGES, searchWords } from "./search-
  * so a search respects everything a list does (tenant, review state, members-only, archived).
  */
 
-/** Corrections kept per misspelt word. */
-const MAX_CORRECTIONS = 3;
-
-/** A search, as tsqueries: `matches` (each word or its corrections) selects, `exact` (the words as typed) ranks higher. */
+/** A search, as tsquery parameters: `matches` selects, `exact` (the words as typed) ranks higher (search-words.ts, `searchQueries`). */
 export interface TextSearch {
   matches: Prisma.Sql;
   exact: Prisma.Sql;
 }
 
 /**
- * Each word of the search with the catalogue words it may have meant: a word the catalogue holds is
- * kept as it is; one it does not is also matched by its closest words within `maxEdits` (trigram
- * candidates from `search_terms`, then the edit distance).
+ * The search's tsqueries; null when nothing in it can match (no word, or none the configurations
+ * keep): then it matches nothing. One round trip for the corrections and the lexemes; the tsqueries
+ * are then bound parameters, so the list's statement stays one prepared plan.
  */
-export async function correctedWords(db: Db, tenant: { platformId: string; mode: Mode }, words: string[]): Promise<string[][]> {
-  const fuzzy = words.filter((w) => maxEdits(w.length) > 0);
-  const candidates = new Map<string, { term: string; score: number }[]>();
-  if (fuzzy.length > 0) {
-    const rows = await db.$queryRaw<{ word: string; term: string; score: number }[]>`
-      SELECT w.word, c.term, c.score FROM unnest(${fuzzy}::text[]) AS w(word),
-             LATERAL search_term_candidates(${tenant.platformId}, ${tenant.mode}::"Mode", w.word, 20) c`;
-    for (const row of rows) candidates.set(row.word, [...(candidates.get(row.word) ?? []), row]);
-  }
-  return words.map((word) => {
-    const found = candidates.get(word) ?? [];
-    if (found.some((c) => c.term === word)) return [word];
-    const close = found
-      .map((c) => ({ ...c, distance: editDistance(word, c.term) }))
-      .filter((c) => c.distance <= maxEdits(word.length))
-      .sort((a, b) => a.distance - b.distance || b.score - a.score || (a.term < b.term ? -1 : 1))
-      .slice(0, MAX_CORRECTIONS);
-    return [word, ...close.map((c) => c.term)];
-  });
-}
-
-/**
- * `(w1 | c1) & w2` in every configuration a listing may be stemmed with, OR-ed: a listing's vector
- * is stemmed with its own `language`, which the query does not know. The words are letters and
- * digits only, so the text is valid tsquery syntax; `to_tsquery` is immutable, so the planner folds
- * it to one constant the GIN index is searched with.
- */
-function tsquery(alternatives: string[][]): Prisma.Sql {
-  const text = alternatives.map((alts) => `(${alts.join(" | ")})`).join(" & ");
-  return Prisma.sql`(${Prisma.join(
-    SEARCH_LANGUAGES.map((config) => Prisma.sql`to_tsquery(${Prisma.raw(`'${config}'`)}::regconfig, ${text})`),
-    " || ",
-  )})`;
-}
-
-/** The search's tsqueries; null when it has no word at all (then it matches nothing). */
 export async function textSearch(db: Db, tenant: { platformId: string; mode: Mode }, text: string): Promise<TextSearch | null> {
   const words = searchWords(text);
   if (words.length === 0) return null;
-  const alternatives = await correctedWords(db, tenant, words);
-  return { matches: tsquery(alternatives), exact: tsquery(words.map((w) => [w])) };
+  const rows = await db.$queryRawUnsafe<LookupRow[]>(SEARCH_LOOKUP_SQL, words, tenant.platformId, tenant.mode);
+  const queries = searchQueries(words, rows);
+  return queries && { matches: Prisma.sql`${queries.matches}::tsquery`, exact: Prisma.sql`${queries.exact}::tsquery` };
 }
 
 /** Relevance: weighted matches (name over category and tags over description), the words as typed counting twice. */
