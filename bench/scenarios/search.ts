@@ -77,7 +77,7 @@ export const search: Scenario = {
                  ts_rank(p.search_vector, $2::tsquery) + ts_rank(p.search_vector, $3::tsquery) AS rank
           FROM products p
           WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
-            AND p.search_vector @@ $2::tsquery ${near}
+            AND p.id IN (SELECT id FROM search_listing_ids($1, 'test', $2::tsquery)) ${near}
         )
         SELECT (SELECT count(*)::int FROM m) AS total,
                (SELECT coalesce(json_agg(t), '[]') FROM (

@@ -50,7 +50,8 @@ $$;
 
 -- Keeps `search_vector` and the catalogue's words (search_terms) with every write of the searched
 -- columns, whoever writes them (the API, a category rename, the CLI): no write path can forget.
--- Words are added, never removed: a stale one only offers a correction that finds nothing.
+-- Words are added, never removed: a stale one only offers a correction that finds nothing. Numbers
+-- are not words to correct to.
 -- Inserted in order, so two writers adding the same new words wait for each other instead of deadlocking.
 CREATE FUNCTION products_search_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -60,7 +61,7 @@ BEGIN
     INSERT INTO search_terms (platform_id, mode, term)
     SELECT NEW.platform_id, NEW.mode, w.lexeme
     FROM unnest(to_tsvector('simple', concat_ws(' ', NEW.name, NEW.category, NEW.subcategory, array_to_string(NEW.tags, ' ')))) w
-    WHERE length(w.lexeme) BETWEEN 3 AND 40
+    WHERE length(w.lexeme) BETWEEN 3 AND 40 AND w.lexeme !~ '^[0-9]+$'
     ORDER BY w.lexeme
     ON CONFLICT DO NOTHING;
   END IF;
@@ -72,22 +73,44 @@ UPDATE products SET search_vector = products_search_vector(language::regconfig, 
 INSERT INTO search_terms (platform_id, mode, term)
 SELECT DISTINCT p.platform_id, p.mode, w.lexeme
 FROM products p, unnest(to_tsvector('simple', concat_ws(' ', p.name, p.category, p.subcategory, array_to_string(p.tags, ' ')))) w
-WHERE length(w.lexeme) BETWEEN 3 AND 40
+WHERE length(w.lexeme) BETWEEN 3 AND 40 AND w.lexeme !~ '^[0-9]+$'
 ON CONFLICT DO NOTHING;
 
 CREATE TRIGGER products_search_refresh BEFORE INSERT OR UPDATE OF name, description, category, subcategory, tags, language ON products
 FOR EACH ROW EXECUTE FUNCTION products_search_refresh();
+
+-- Row-level security and these indexes: a policy's conditions run before any condition of the
+-- query that is not leakproof, and neither the full-text match (`@@`) nor the trigram one (`%`) is,
+-- so under the tenant role neither index could be used: every search would read every listing, or
+-- every word of every platform. These two functions run as their owner (the migrating role, which
+-- sees every platform) and so use the indexes; each filters the tenant itself, and only for the
+-- platform of the caller's tenant scope (or any, in the system scope: no setting). They answer ids
+-- and words only: the listings themselves are read by the caller's query, under its own policies.
 
 -- The words of a tenant's catalogue that look like `word` (trigram similarity), best first: the
 -- candidates a misspelt search word is corrected to. Its own similarity threshold: a swap of two
 -- letters in a five-letter word ("chiar") shares only 2 of 10 trigrams with the word meant ("chair"),
 -- under pg_trgm's default of 0.3; the caller keeps the candidates within a few edits.
 CREATE FUNCTION search_term_candidates(p_platform text, p_mode "Mode", p_word text, p_limit integer)
-RETURNS TABLE (term text, score real) LANGUAGE sql STABLE
+RETURNS TABLE (term text, score real) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
 SET pg_trgm.similarity_threshold = 0.15
 AS $$
   SELECT t.term, similarity(t.term, p_word) FROM search_terms t
   WHERE t.platform_id = p_platform AND t.mode = p_mode AND t.term % p_word
+    AND coalesce(current_setting('app.platform_id', true), '') IN ('', p_platform)
   ORDER BY 2 DESC, t.term
   LIMIT p_limit
 $$;
+
+-- The listings of a tenant whose document matches `query`, through the GIN index.
+CREATE FUNCTION search_listing_ids(p_platform text, p_mode "Mode", p_query tsquery)
+RETURNS TABLE (id text) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+  SELECT p.id FROM products p
+  WHERE p.search_vector @@ p_query AND p.platform_id = p_platform AND p.mode = p_mode
+    AND coalesce(current_setting('app.platform_id', true), '') IN ('', p_platform)
+$$;
+REVOKE EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listing_ids(text, "Mode", tsquery) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listing_ids(text, "Mode", tsquery) TO candle_tenant, candle_system;
