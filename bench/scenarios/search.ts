@@ -73,11 +73,10 @@ export const search: Scenario = {
       }
       const sql = `
         WITH m AS MATERIALIZED (
-          SELECT p.id, p.category_id, p.category, p.price,
-                 ts_rank(p.search_vector, $2::tsquery) + ts_rank(p.search_vector, $3::tsquery) AS rank
-          FROM products p
+          SELECT p.id, p.category_id, p.category, p.price, ${near ? "ts_rank(p.search_vector, $2::tsquery) + ts_rank(p.search_vector, $3::tsquery) AS rank" : "p.rank"}
+          FROM ${near ? "products" : "search_listings($1, 'test', $2::tsquery, $3::tsquery)"} p
           WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
-            AND p.id IN (SELECT id FROM search_listing_ids($1, 'test', $2::tsquery)) ${near}
+            ${near ? `${near} AND p.search_vector @@ $2::tsquery` : ""}
         )
         SELECT (SELECT count(*)::int FROM m) AS total,
                (SELECT coalesce(json_agg(t), '[]') FROM (

@@ -84,8 +84,7 @@ FOR EACH ROW EXECUTE FUNCTION products_search_refresh();
 -- so under the tenant role neither index could be used: every search would read every listing, or
 -- every word of every platform. These two functions run as their owner (the migrating role, which
 -- sees every platform) and so use the indexes; each filters the tenant itself, and only for the
--- platform of the caller's tenant scope (or any, in the system scope: no setting). They answer ids
--- and words only: the listings themselves are read by the caller's query, under its own policies.
+-- platform of the caller's tenant scope (or any, in the system scope: no setting).
 
 -- The words of a tenant's catalogue that look like `word` (trigram similarity), best first: the
 -- candidates a misspelt search word is corrected to. Its own similarity threshold: a swap of two
@@ -103,14 +102,24 @@ AS $$
   LIMIT p_limit
 $$;
 
--- The listings of a tenant whose document matches `query`, through the GIN index.
-CREATE FUNCTION search_listing_ids(p_platform text, p_mode "Mode", p_query tsquery)
-RETURNS TABLE (id text) LANGUAGE sql STABLE SECURITY DEFINER
+-- The listings of a tenant whose document matches `query`, through the GIN index, with their
+-- relevance (`exact`, the words as typed, counts twice) and the columns a list filters on: the
+-- caller applies its own conditions (review state, members-only, archived, filters) to these rows
+-- and reads the page's listings from `products`, under its policies.
+CREATE FUNCTION search_listings(p_platform text, p_mode "Mode", p_query tsquery, p_exact tsquery)
+RETURNS TABLE (
+  id text, platform_id text, mode "Mode", user_id text, parent_product_id text, type "ItemType", name text, category text, subcategory text,
+  category_id text, tags text[], price integer, is_enabled boolean, archived timestamptz, admin_status "ProductAdminStatus", members_only boolean,
+  latitude double precision, longitude double precision, created timestamptz, rank real
+) LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
-  SELECT p.id FROM products p
+  SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.category, p.subcategory,
+         p.category_id, p.tags, p.price, p.is_enabled, p.archived, p.admin_status, p.members_only,
+         p.latitude, p.longitude, p.created, ts_rank(p.search_vector, p_query) + ts_rank(p.search_vector, p_exact)
+  FROM products p
   WHERE p.search_vector @@ p_query AND p.platform_id = p_platform AND p.mode = p_mode
     AND coalesce(current_setting('app.platform_id', true), '') IN ('', p_platform)
 $$;
-REVOKE EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listing_ids(text, "Mode", tsquery) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listing_ids(text, "Mode", tsquery) TO candle_tenant, candle_system;
+REVOKE EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listings(text, "Mode", tsquery, tsquery) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION search_term_candidates(text, "Mode", text, integer), search_listings(text, "Mode", tsquery, tsquery) TO candle_tenant, candle_system;

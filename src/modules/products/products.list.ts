@@ -3,7 +3,7 @@ import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
 import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
-import { DEFAULT_RADIUS_KM, distanceKm, relevance, textSearch, withinRadius, type TextSearch } from "./products.search.js";
+import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
 import type { ProductCoreView, ProductView } from "./products.repo.js";
 import { isReviewer, type Viewer } from "./products.view.js";
 
@@ -174,10 +174,9 @@ function conditions(filter: ListFilter, query: ListProductsQuery, search: TextSe
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
   if (query["filter[price][gte]"] !== undefined) parts.push(Prisma.sql`p.price >= ${query["filter[price][gte]"]}`);
   if (query["filter[price][lte]"] !== undefined) parts.push(Prisma.sql`p.price <= ${query["filter[price][lte]"]}`);
-  // A search with no word in it (only punctuation) matches nothing. The match goes through a function:
-  // under row-level security the query's own `@@` could not use the GIN index (the search migration says why).
-  if (query.search !== undefined)
-    parts.push(search ? Prisma.sql`p.id IN (SELECT id FROM search_listing_ids(${filter.platformId}, ${filter.mode}::"Mode", ${search.matches}))` : Prisma.sql`FALSE`);
+  // A search with no word in it (only punctuation) matches nothing; one with words reads its rows from
+  // `search_listings` (listProducts), which matched them.
+  if (query.search !== undefined && !search) parts.push(Prisma.sql`FALSE`);
   const near = query["filter[near]"];
   if (near) parts.push(withinRadius(near, query["filter[radius_km]"] ?? DEFAULT_RADIUS_KM));
   return Prisma.join(parts, " AND ");
@@ -255,7 +254,13 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
   }
   // A search, a radius or facets: the matching rows once (`m`), then their count, their page and their facets.
   const near = query["filter[near]"];
-  const rank = search ? relevance(search) : Prisma.sql`0::real`;
+  // A search's rows come from `search_listings`, with their rank: under row-level security the query's
+  // own `@@` could not use the GIN index (the search migration says why); the same conditions then
+  // apply. Within a radius, the position's index finds fewer rows: they are matched one by one.
+  const indexed = search !== null && !near;
+  const source = indexed ? Prisma.sql`search_listings(${filter.platformId}, ${filter.mode}::"Mode", ${search.matches}, ${search.exact})` : Prisma.sql`products`;
+  const matching = search && !indexed ? Prisma.sql`${where} AND p.search_vector @@ ${search.matches}` : where;
+  const rank = indexed ? Prisma.sql`p.rank` : search ? Prisma.sql`(ts_rank(p.search_vector, ${search.matches}) + ts_rank(p.search_vector, ${search.exact}))` : Prisma.sql`0::real`;
   const distance = near ? distanceKm(near) : Prisma.sql`NULL::float8`;
   const order = filter.productIds
     ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)`
@@ -268,7 +273,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
   const extra = facetColumns(facets, bands);
   const [result] = await db.$queryRaw<({ total: number; page: string } & Record<string, unknown>)[]>`
     WITH m AS MATERIALIZED (
-      SELECT p.id, p.category_id, p.category, p.tags, p.type, p.price, ${rank} AS rank, ${distance} AS distance FROM products p WHERE ${where}
+      SELECT p.id, p.category_id, p.category, p.tags, p.type, p.price, ${rank} AS rank, ${distance} AS distance FROM ${source} p WHERE ${matching}
     )
     SELECT (SELECT count(*)::int FROM m) AS total,
            (SELECT coalesce(json_agg(t), '[]')::text FROM (

@@ -28,10 +28,6 @@ export async function textSearch(db: Db, tenant: { platformId: string; mode: Mod
   return queries && { matches: Prisma.sql`${queries.matches}::tsquery`, exact: Prisma.sql`${queries.exact}::tsquery` };
 }
 
-/** Relevance: weighted matches (name over category and tags over description), the words as typed counting twice. */
-export const relevance = (search: TextSearch, alias = "p") =>
-  Prisma.sql`(ts_rank(${Prisma.raw(alias)}.search_vector, ${search.matches}) + ts_rank(${Prisma.raw(alias)}.search_vector, ${search.exact}))`;
-
 export const DEFAULT_RADIUS_KM = 25;
 /** Mean Earth radius (IUGG), km. */
 const EARTH_KM = 6371.0088;
