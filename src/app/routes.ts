@@ -16,6 +16,7 @@ import { healthRoutes } from "../modules/health/index.js";
 import { keysRoutes } from "../modules/keys/index.js";
 import { offlineConnectRoutes } from "../modules/offline-connect/index.js";
 import { paymentMethodsRoutes } from "../modules/payment-methods/index.js";
+import { payoutsRoutes } from "../modules/payouts/index.js";
 import { platformsRoutes } from "../modules/platforms/index.js";
 import { productsRoutes } from "../modules/products/index.js";
 import { stripeWebhooksRoutes } from "../modules/stripe-webhooks/index.js";
@@ -72,6 +73,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(usersRoutes, { users: s.users });
       await v1.register(paymentMethodsRoutes, { paymentMethods: s.paymentMethods, users: s.users });
       await v1.register(bankAccountsRoutes, { bankAccounts: s.bankAccounts, users: s.users });
+      await v1.register(payoutsRoutes, { payouts: s.payouts });
       await v1.register(stripeWebhooksRoutes, { webhooks: s.stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists: s.waitlists, platforms: s.platforms });
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });

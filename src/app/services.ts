@@ -25,6 +25,7 @@ import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
 import { countProductsInCategory, createProductImagesService, createProductsService, existingProductIds, renameCategoryOnProducts } from "../modules/products/index.js";
+import { createPayoutsService } from "../modules/payouts/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
 import {
   createSubscriptionAccess,
@@ -163,6 +164,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
+  const payouts = createPayoutsService({ db, clock, payments });
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -174,6 +176,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     onRefundOutcome: [transactions.onRefundOutcome],
     // A dispute: the ledger first (it may ask Stripe to retry a dispute of a charge not recorded yet), then the contract.
     onDispute: [transactions.onDispute, settlement.onDispute],
+    // Payouts of sellers' Connect accounts.
+    onPayout: [payouts.recordPayout],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
@@ -197,6 +201,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   return {
     clock,
     leases,
+    payouts,
     uploadSigner,
     storage,
     mailer,

@@ -1,6 +1,7 @@
 import type { Task, TaskList } from "graphile-worker";
 import type { EmailMessage } from "../adapters/mailer/mailer.js";
 import { sweepSimulatorIdempotencyKeys } from "../adapters/payments/offline.js";
+import { isOfflineGateway } from "../adapters/payments/from-config.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { asSystem } from "../db/tenant.js";
@@ -46,6 +47,16 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
     },
     "renew-subscriptions": async () => {
       await s.billing.sweep();
+    },
+    "pay-out-thresholds": async () => {
+      await s.payouts.payOutThresholds();
+    },
+    // The offline simulator plays Stripe's day of automatic payouts (Stripe does its own).
+    "run-simulated-payouts": async () => {
+      if (!isOfflineGateway(s.payments)) return;
+      for (const { event } of await s.payments.runScheduledPayouts()) {
+        await s.stripeWebhooks.receive({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+      }
     },
     "compact-analytics": async () => {
       await s.analytics.compact();

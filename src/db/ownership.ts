@@ -55,8 +55,11 @@ export const TABLE_OWNERS = {
   SimPaymentIntent: "src/adapters/payments/offline/",
   SimRefund: "src/adapters/payments/offline/",
   SimAccount: "src/adapters/payments/offline/",
+  Payout: "src/modules/payouts/",
+  PayoutSetting: "src/modules/payouts/",
   SimAccountLink: "src/adapters/payments/offline/",
   SimTransfer: "src/adapters/payments/offline/",
+  SimPayout: "src/adapters/payments/offline/",
   SimTransferReversal: "src/adapters/payments/offline/",
   SimIdempotencyKey: "src/adapters/payments/offline/",
   // Analytics roll-ups, kept by triggers on the ledger and contracts (migrations); read by analytics.

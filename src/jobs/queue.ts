@@ -20,7 +20,9 @@ export type JobName =
   | "refresh-google-busy"
   | "refresh-google-busy-all"
   | "extend-subscription-events"
-  | "sync-platform-plan";
+  | "sync-platform-plan"
+  | "pay-out-thresholds"
+  | "run-simulated-payouts";
 
 export interface EnqueueOptions {
   runAt?: Date;

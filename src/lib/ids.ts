@@ -35,6 +35,8 @@ export const ID_PREFIXES = {
   googleConnection: "gcal",
   busyTime: "busy",
   transaction: "tran",
+  payout: "pout",
+  payoutSetting: "poset",
   event: "evt",
   webhook: "we",
   webhookDelivery: "whdel",

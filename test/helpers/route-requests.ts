@@ -22,6 +22,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
   webhooks: "webhookEndpoint",
   contracts: "contract",
   subscriptions: "subscription",
+  payouts: "payout",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */
@@ -65,6 +66,7 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/setup_intents/:setupIntentId/confirm": { setupIntentId: "the offline simulator's Stripe.js stand-in, reached with the intent's client secret" },
   "POST /offline/refunds/:refundId/finish": { refundId: "a Stripe refund id (`re_…`) of the offline simulator's test hook, the capability itself" },
   "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
+  "POST /offline/payouts/:payoutId/finish": { payoutId: "a Stripe payout id (`po_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
@@ -97,6 +99,8 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   // Hidden from the API docs, so the route model has no body; their zod bodies are strict (one `outcome`).
   "POST /offline/refunds/:refundId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/:payoutId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/run": "the offline simulator's test hook, hidden from the API docs (strict zod body: none)",
 };
 
 /**

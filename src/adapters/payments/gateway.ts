@@ -107,7 +107,39 @@ export interface WebhookEvent {
   /** `data.object.id`: the object to re-read before acting. */
   objectId: string | null;
   livemode: boolean;
+  /** The connected account an event of a Connect account is about (`account`), e.g. its payouts; null for the platform's own. */
+  account: string | null;
 }
+
+export type PayoutStatus = "pending" | "in_transit" | "paid" | "failed" | "canceled";
+
+/** A payout from a connected account's balance to its bank. */
+export interface Payout {
+  id: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+  status: PayoutStatus;
+  /** Made by the account's payout schedule, not asked for. */
+  automatic: boolean;
+  arrivalDate: Date;
+  failureCode: string | null;
+  failureMessage: string | null;
+  metadata: Metadata;
+}
+
+/** A connected account's balance per currency: `available` may be paid out now, `pending` not yet. */
+export interface AccountBalance {
+  available: { amount: number; currency: string }[];
+  pending: { amount: number; currency: string }[];
+}
+
+/** What a connected account's payout schedule may be set to (Stripe's `settings.payouts.schedule`). */
+export type PayoutScheduleInput =
+  | { interval: "manual" }
+  | { interval: "daily"; delayDays: number }
+  | { interval: "weekly"; weeklyAnchor: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" }
+  | { interval: "monthly"; monthlyAnchor: number };
 
 export interface PaymentsGateway {
   readonly kind: "stripe" | "offline";
@@ -156,6 +188,13 @@ export interface PaymentsGateway {
   retrieveRefund(refundId: string): Promise<Refund>;
   retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
+
+  /** Sets a connected account's payout schedule. */
+  updatePayoutSchedule(input: { accountId: string; schedule: PayoutScheduleInput }): Promise<void>;
+  retrieveBalance(accountId: string): Promise<AccountBalance>;
+  /** A payout of `amount` of the account's available balance to its bank (for accounts on a manual schedule). */
+  createPayout(input: { accountId: string; amount: number; currency: string; metadata: Metadata; idempotencyKey: string }): Promise<Payout>;
+  retrievePayout(input: { accountId: string; payoutId: string }): Promise<Payout>;
 
   /**
    * Checks a webhook's `Stripe-Signature` (HMAC-SHA256 of `"<t>.<raw body>"` with the webhook

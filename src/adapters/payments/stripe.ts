@@ -10,6 +10,7 @@ import type {
   PaymentMethodDetails,
   PaymentMethodInfo,
   PaymentsGateway,
+  Payout,
   Refund,
   SetupIntentStatus,
 } from "./gateway.js";
@@ -174,7 +175,47 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         return { id: reversal.id, amount: reversal.amount };
       }),
 
+    updatePayoutSchedule: ({ accountId, schedule }) =>
+      call(async () => {
+        const s =
+          schedule.interval === "daily"
+            ? { interval: "daily" as const, delay_days: schedule.delayDays }
+            : schedule.interval === "weekly"
+              ? { interval: "weekly" as const, weekly_anchor: schedule.weeklyAnchor }
+              : schedule.interval === "monthly"
+                ? { interval: "monthly" as const, monthly_anchor: schedule.monthlyAnchor }
+                : { interval: "manual" as const };
+        await stripe.accounts.update(accountId, { settings: { payouts: { schedule: s } } });
+      }),
+
+    retrieveBalance: (accountId) =>
+      call(async () => {
+        const b = await stripe.balance.retrieve({}, { stripeAccount: accountId });
+        const rows = (list: { amount: number; currency: string }[]) => list.map((x) => ({ amount: x.amount, currency: x.currency }));
+        return { available: rows(b.available), pending: rows(b.pending) };
+      }),
+
+    createPayout: ({ accountId, amount, currency, metadata, idempotencyKey }) =>
+      call(async () => toPayout(accountId, await stripe.payouts.create({ amount, currency, metadata }, { stripeAccount: accountId, idempotencyKey }))),
+
+    retrievePayout: ({ accountId, payoutId }) => call(async () => toPayout(accountId, await stripe.payouts.retrieve(payoutId, {}, { stripeAccount: accountId }))),
+
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, options.webhookSecret, clock.now()),
+  };
+}
+
+function toPayout(accountId: string, p: Stripe.Payout): Payout {
+  return {
+    id: p.id,
+    accountId,
+    amount: p.amount,
+    currency: p.currency,
+    status: p.status as Payout["status"],
+    automatic: p.automatic,
+    arrivalDate: new Date(p.arrival_date * 1000),
+    failureCode: p.failure_code ?? null,
+    failureMessage: p.failure_message ?? null,
+    metadata: (p.metadata ?? {}) as Metadata,
   };
 }
 

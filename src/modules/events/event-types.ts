@@ -50,6 +50,15 @@ export const EVENT_TYPE_LIST = {
     object: "bank_account",
     description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
   },
+  "payout.created": { object: "payout", description: "Stripe started a payout from a seller's Connect account to their bank (their schedule, or a threshold reached)." },
+  "payout.updated": { object: "payout", description: "A payout changed at Stripe (its status went to `in_transit`, or its arrival date moved)." },
+  "payout.paid": { object: "payout", description: "A payout reached the seller's bank." },
+  "payout.failed": { object: "payout", description: "A payout failed (`failure_code`); the money is back in the seller's balance." },
+  "payout.canceled": { object: "payout", description: "A payout was cancelled; the money is back in the seller's balance." },
+  "payout_settings.updated": {
+    object: "payout_settings",
+    description: "A seller's payout schedule or threshold was set; the object is the settings, with the seller's id as `id`.",
+  },
   "product.created": { object: "product", description: "A product (or a variant) was created; the object is the product with its seasonal prices and variants." },
   "product.updated": {
     object: "product",

@@ -197,3 +197,18 @@ export async function pageTransactions(
   const [total, data] = await Promise.all([db.transaction.count({ where: scoped }), db.transaction.findMany({ where: scoped, orderBy, ...window })]);
   return { total, data };
 }
+
+/** A seller's side of the ledger over a period, oldest first: the transfers of their shares and their reversals (a statement's lines). */
+export async function sellerMovements(client: Db | Prisma.TransactionClient, tenant: Tenant, sellerUserId: string, from: Date, to: Date) {
+  return client.transaction.findMany({
+    where: {
+      platformId: tenant.platformId,
+      mode: tenant.mode,
+      sellerUserId,
+      type: { in: ["outgoing", "outgoing_refund"] },
+      status: { in: ["succeeded", "disputed"] },
+      created: { gte: from, lt: to },
+    },
+    orderBy: [{ created: "asc" }, { id: "asc" }],
+  });
+}
