@@ -69,22 +69,22 @@ describe("balances", () => {
   it("a sale's share is pending at first, available after Stripe's delay; the seller, an admin and the key read it, nobody else", async () => {
     const paid = await sell(sam, 10_000);
     const share = paid.sellers[0].amountReceived as number;
-    const now = await t.request({ method: "GET", url: `/v1/users/${sam.id}/balance`, headers: as(sam) });
+    const now = await t.request({ method: "GET", url: `/v1/users/${sam.id}/payout_balance`, headers: as(sam) });
     expect(now.statusCode, now.body).toBe(200);
     expect(now.json()).toEqual({ user_id: sam.id, available: [], pending: [{ amount: share, currency: "usd" }] });
 
     clock.advance(3 * DAY);
     for (const headers of [as(sam), as(ada), key()]) {
-      const later = await t.request({ method: "GET", url: `/v1/users/${sam.id}/balance`, headers });
+      const later = await t.request({ method: "GET", url: `/v1/users/${sam.id}/payout_balance`, headers });
       expect(later.json().available).toEqual([{ amount: share, currency: "usd" }]);
     }
     // Another member, another platform's key: as if sam were not there.
     for (const headers of [as(mia), bearer(other.apiKey)]) {
-      const refused = await t.request({ method: "GET", url: `/v1/users/${sam.id}/balance`, headers });
+      const refused = await t.request({ method: "GET", url: `/v1/users/${sam.id}/payout_balance`, headers });
       expect(refused.statusCode).toBe(404);
     }
     // A user without a Connect account: 409.
-    const none = await t.request({ method: "GET", url: `/v1/users/${mia.id}/balance`, headers: as(mia) });
+    const none = await t.request({ method: "GET", url: `/v1/users/${mia.id}/payout_balance`, headers: as(mia) });
     expect([none.statusCode, none.json().error.code]).toEqual([409, "bank_account_missing"]);
   });
 });
@@ -151,7 +151,7 @@ describe("payouts", () => {
     expect(await t.db.payout.count({ where: { userId: sam.id } })).toBe(0);
 
     await t.request({ method: "PUT", url: `/v1/users/${sam.id}/payout_settings`, headers: as(sam), payload: { measurement: "day", frequency: 2, threshold: 500 } });
-    const available = (await t.request({ method: "GET", url: `/v1/users/${sam.id}/balance`, headers: as(sam) })).json().available[0].amount as number;
+    const available = (await t.request({ method: "GET", url: `/v1/users/${sam.id}/payout_balance`, headers: as(sam) })).json().available[0].amount as number;
     await run({}, {});
     await run({}, {});
     await gateway().idle();
@@ -159,7 +159,7 @@ describe("payouts", () => {
     expect(list.json().data).toHaveLength(1);
     const payout = list.json().data[0];
     expect(payout).toMatchObject({ user_id: sam.id, amount: available, currency: "usd", status: "pending", automatic: false });
-    expect((await t.request({ method: "GET", url: `/v1/users/${sam.id}/balance`, headers: as(sam) })).json().available).toEqual([{ amount: 0, currency: "usd" }]);
+    expect((await t.request({ method: "GET", url: `/v1/users/${sam.id}/payout_balance`, headers: as(sam) })).json().available).toEqual([{ amount: 0, currency: "usd" }]);
 
     const finished = await t.request({ method: "POST", url: `/offline/payouts/${payout.stripe_payout_id}/finish`, payload: { outcome: "paid" } });
     expect(finished.json().event.status).toBe("processed");
@@ -188,7 +188,7 @@ describe("payouts", () => {
     await t.request({ method: "POST", url: `/offline/payouts/${wesPayouts[0]!.stripePayoutId}/finish`, payload: { outcome: "failed" } });
     const failed = await t.request({ method: "GET", url: `/v1/payouts/${wesPayouts[0]!.id}`, headers: as(wes) });
     expect(failed.json()).toMatchObject({ status: "failed", failure_code: "account_closed" });
-    const balance = (await t.request({ method: "GET", url: `/v1/users/${wes.id}/balance`, headers: as(wes) })).json();
+    const balance = (await t.request({ method: "GET", url: `/v1/users/${wes.id}/payout_balance`, headers: as(wes) })).json();
     expect(balance.available).toEqual([{ amount: wesPayouts[0]!.amount, currency: "usd" }]);
     expect((await eventsOf("payout.failed")).map((e) => e.objectId)).toEqual([wesPayouts[0]!.id]);
   });

@@ -97,12 +97,12 @@ export const payoutsRoutes: FastifyPluginAsyncZod<{ payouts: PayoutsService }> =
   );
 
   app.get(
-    "/users/:id/balance",
+    "/users/:id/payout_balance",
     {
       schema: {
-        operationId: "retrieveSellerBalance",
+        operationId: "retrievePayoutBalance",
         tags,
-        summary: "A seller's balance: available and pending, per currency",
+        summary: "A seller's payout balance: what their Connect account holds, available and pending, per currency",
         description: `${WHO} Read from the seller's Connect account at Stripe.`,
         params: userParams,
         response: { 200: balanceSchema, ...errors(400, 401, 404, 409, ...gatewayErrors) },
