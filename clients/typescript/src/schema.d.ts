@@ -779,7 +779,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/users/{id}/balance": {
+    "/v1/users/{id}/payout_balance": {
         parameters: {
             query?: never;
             header?: never;
@@ -787,10 +787,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A seller's balance: available and pending, per currency
+         * A seller's payout balance: what their Connect account holds, available and pending, per currency
          * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404. Read from the seller's Connect account at Stripe.
          */
-        get: operations["retrieveSellerBalance"];
+        get: operations["retrievePayoutBalance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -11979,7 +11979,7 @@ export interface operations {
             };
         };
     };
-    retrieveSellerBalance: {
+    retrievePayoutBalance: {
         parameters: {
             query?: never;
             header?: never;
