@@ -7,7 +7,7 @@ import type { Db } from "../db/client.js";
 import { asSystem } from "../db/tenant.js";
 import { isSealed, unseal } from "../lib/sealed.js";
 import { pruneEvents } from "../modules/events/index.js";
-import type { SettleContractJob } from "../modules/contracts/index.js";
+import type { OrderJob, SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
 import type { RefreshBusyJob } from "../modules/calendars/index.js";
 import { extendSubscriptionEvents, syncPlatformPlan, type RenewSubscriptionJob, type SyncPlatformPlanJob } from "../modules/subscriptions/index.js";
@@ -44,6 +44,18 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
     },
     "settle-contract": async (payload) => {
       await s.settlement.resume(payload as SettleContractJob);
+    },
+    "expire-order": async (payload) => {
+      await s.settlement.runOrderJob("expire-order", payload as OrderJob);
+    },
+    "complete-order": async (payload) => {
+      await s.settlement.runOrderJob("complete-order", payload as OrderJob);
+    },
+    "release-funds": async (payload) => {
+      await s.settlement.runOrderJob("release-funds", payload as OrderJob);
+    },
+    "unwind-order": async (payload) => {
+      await s.settlement.runOrderJob("unwind-order", payload as OrderJob);
     },
     "renew-subscriptions": async () => {
       await s.billing.sweep();

@@ -32,6 +32,9 @@ export const TABLE_OWNERS = {
   ContractBuyer: "src/modules/contracts/",
   ContractSeller: "src/modules/contracts/",
   ContractFee: "src/modules/contracts/",
+  ContractShipping: "src/modules/contracts/",
+  ContractCounter: "src/modules/contracts/",
+  ShippingRate: "src/modules/shipping/",
   Subscription: "src/modules/subscriptions/",
   SubscriptionCharge: "src/modules/subscriptions/",
   Calendar: "src/modules/calendars/",
@@ -42,6 +45,7 @@ export const TABLE_OWNERS = {
   CalendarBusyTime: "src/modules/calendars/",
   // The ledger: settlement writes it (every movement of money), the transactions module reads it.
   Transaction: "src/modules/settlement/",
+  RefundRequest: "src/modules/refund-requests/",
   Event: "src/modules/events/",
   WebhookEndpoint: "src/modules/webhooks/",
   WebhookDelivery: "src/modules/webhooks/",

@@ -28,6 +28,7 @@ export const OBJECT_KINDS = [
   "seasonalPrice",
   "category",
   "collection",
+  "shippingRate",
   "cartItem",
   "transaction",
   "event",
@@ -41,6 +42,7 @@ export const OBJECT_KINDS = [
   "contractFee",
   "subscription",
   "payout",
+  "refundRequest",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -150,6 +152,7 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     category: async () => (await call(t, { method: "POST", url: "/v1/categories", headers: key, payload: { name: `Category ${next()}` } })).id,
     collection: async () =>
       (await call(t, { method: "POST", url: "/v1/collections", headers: key, payload: { title: `Collection ${next()}`, product_ids: [await world.id("product")] } })).id,
+    shippingRate: async () => (await call(t, { method: "POST", url: "/v1/shipping_rates", headers: key, payload: { title: `Rate ${next()}`, kind: "flat", price: 500 } })).id,
     cartItem: async () => {
       // The product comes in variants (productVariant), so the cart holds the variant.
       const [productId, variantId] = [await world.id("product"), await world.id("productVariant")];
@@ -225,6 +228,10 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
+    },
+    refundRequest: async () => {
+      const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
+      return (await call(t, { method: "POST", url: `/v1/contracts/${settled.contractId}/refund_requests`, headers: self, payload: { amount: 100 } })).id;
     },
   };
 

@@ -256,6 +256,24 @@ describe("members-only listings", () => {
   });
 });
 
+describe("visibility and publishAt", () => {
+  it("a member's search leaves out catalogue-only, hidden and not yet published listings, in the page and the facets; the key finds them", async () => {
+    const here = { latitude: PARIS[0], longitude: PARIS[1] };
+    await product({ name: "Zebrawood desk shown", visibility: "search", ...here });
+    await product({ name: "Zebrawood desk catalogue", visibility: "catalog", ...here });
+    await product({ name: "Zebrawood desk hidden", visibility: "none", ...here });
+    await product({ name: "Zebrawood desk soon", publishAt: "2099-01-01T00:00:00Z", ...here });
+    const member = await search("search=zebrawood%20desk&facets=type", bearer(bea.token));
+    expect(names(member)).toEqual(["Zebrawood desk shown"]);
+    expect(member.meta.facets.type).toEqual([{ value: "product", count: 1 }]);
+    // Within a radius the rows are matched without search_listings: the same rules.
+    expect(names(await search(`search=zebrawood%20desk&filter[near]=${PARIS.join(",")}&filter[radius_km]=1`, bearer(bea.token)))).toEqual(["Zebrawood desk shown"]);
+    expect(names(await search("search=zebrawood%20desk")).sort()).toEqual(
+      ["Zebrawood desk catalogue", "Zebrawood desk hidden", "Zebrawood desk shown", "Zebrawood desk soon"].sort(),
+    );
+  });
+});
+
 describe("the migration", () => {
   it("indexes the listings already there, and the trigger keeps new ones", async () => {
     const db = await createTestDatabase({ empty: true });
@@ -273,8 +291,8 @@ describe("the migration", () => {
       await client.connect();
       await client.query(`INSERT INTO platforms (id, mode, name, updated) VALUES ('plat_old', 'test', 'Old', now())`);
       await client.query(`INSERT INTO users (id, platform_id, mode, email, updated) VALUES ('user_old', 'plat_old', 'test', 'old@example.com', now())`);
-      await client.query(`INSERT INTO products (id, platform_id, mode, user_id, name, description, tags, price, updated)
-        VALUES ('prod_old', 'plat_old', 'test', 'user_old', 'Rocking chair', 'Old pine', ARRAY['antique'], 100, now())`);
+      await client.query(`INSERT INTO products (id, platform_id, mode, user_id, name, slug, description, tags, price, updated)
+        VALUES ('prod_old', 'plat_old', 'test', 'user_old', 'Rocking chair', 'rocking-chair', 'Old pine', ARRAY['antique'], 100, now())`);
 
       for (const name of all.slice(search)) await fs.cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
       await migrate({ connectionString: db.url, migrationsDir: dir });

@@ -679,13 +679,21 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveSignedInUserBankAccount"];
-        put?: never;
+        /**
+         * Update the signed-in user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateSignedInUserBankAccount"];
         /**
          * Connect the signed-in user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectSignedInUserBankAccount"];
-        delete?: never;
+        /**
+         * Delete the signed-in user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteSignedInUserBankAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -703,13 +711,21 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveUserBankAccount"];
-        put?: never;
+        /**
+         * Update a user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateUserBankAccount"];
         /**
          * Connect a user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectUserBankAccount"];
-        delete?: never;
+        /**
+         * Delete a user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteUserBankAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1263,7 +1279,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listProducts"];
         put?: never;
@@ -1287,7 +1303,7 @@ export interface paths {
         };
         /**
          * List the products a user sells
-         * @description Takes the same query as `GET /products`.
+         * @description Takes the same query as `GET /products`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listUserProducts"];
         put?: never;
@@ -1327,7 +1343,7 @@ export interface paths {
         };
         /**
          * Retrieve a product
-         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).
+         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access). Before its `publishAt` only its seller and editors and up see it (404 for others); its `visibility` does not matter here. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["retrieveProduct"];
         /**
@@ -1348,6 +1364,26 @@ export interface paths {
          * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it. When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.
          */
         patch: operations["patchProduct"];
+        trace?: never;
+    };
+    "/v1/products/slug/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a product by its slug
+         * @description As `GET /products/:id` (who sees what, `fields`, `at`), by the product's `slug`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
+         */
+        get: operations["retrieveProductBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/products/{id}/enable": {
@@ -1734,6 +1770,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shipping_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's and its sellers' shipping rates
+         * @description Filters: `filter[user_id]` (sellers, or `platform` for the platform's own), `filter[kind]`, `filter[currency]`. Sort by created (default) or title.
+         */
+        get: operations["listShippingRates"];
+        put?: never;
+        /**
+         * Create a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). flat: `price` for the first unit and `step_price` for each further one; weight: `bands` of the items' weight in grams (items without a weight leave it out); price: `bands` of the items' subtotal in cents. Each seller's items in a cart ship at the cheapest of the seller's rates that applies, else the platform's. At most 50 per owner (422 `too_many_shipping_rates`).
+         */
+        post: operations["createShippingRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shipping_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a shipping rate */
+        get: operations["retrieveShippingRate"];
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        put: operations["updateShippingRate"];
+        post?: never;
+        /**
+         * Delete a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Answers the rate as it was. Contracts keep the shipping lines priced with it.
+         */
+        delete: operations["deleteShippingRate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        patch: operations["patchShippingRate"];
+        trace?: never;
+    };
     "/v1/carts/auth/product/{product_id}": {
         parameters: {
             query?: never;
@@ -1788,6 +1877,43 @@ export interface paths {
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Abandoned carts: carts with items not checked out for a while (owners, admins, the key)
+         * @description Carts holding items that nobody changed for `filter[idle_minutes]` (default 120; checking out empties a cart). `filter[user_id]` narrows to buyers. Sort by updated (default, most recently left first) or created. Items are priced now, with their shipping.
+         */
+        get: operations["listAbandonedCarts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts/{cart_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve any cart of the platform (owners, admins, the key) */
+        get: operations["retrieveCartById"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2230,6 +2356,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/accept_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an order (the seller)
+         * @description Captures every buyer's authorisation and pays the sellers — or holds their funds until completion when the platform does (`orders.holdFunds`); `orderStatus` `accepted`, status `paid`, `contract.order_accepted` then `contract.paid`. Only from `authorized` / `awaiting_acceptance`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404. 502/504 when Stripe cannot be reached: the capture is finished by a job.
+         */
+        post: operations["acceptOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline an order (the seller)
+         * @description Releases every buyer's authorisation and gives the stock back; status `void`, `orderStatus` `declined`, `contract.declined`. Only from `authorized` / `awaiting_acceptance` (nobody accepting by `acceptBy` does the same: `expired`). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["declineOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/fulfil": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an order fulfilled (the seller), with its tracking
+         * @description `orderStatus` `accepted` → `fulfilled`, with the shipment's `carrier`, `number` and `url` when given (`tracking`); `contract.fulfilled`. The order completes by itself `orders.autoCompleteDays` later unless the buyer completes it first. Only from a `paid` contract whose order is `accepted`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["fulfilOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an order (the buyer)
+         * @description `orderStatus` `fulfilled` → `completed`, `contract.completed`; when the platform holds funds, the sellers are paid now (`contract.funds_released`; a job finishes it should a transfer fail). Only from `fulfilled`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A buyer of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["completeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an order
+         * @description Ends the order: authorisations released, captured charges refunded whole (`incoming:refund`), stock back; status `void`, `orderStatus` `canceled`, `contract.canceled`. Allowed while awaiting acceptance (a buyer of the contract, or the platform); partly paid — some buyers charged or authorised, another declined — or paid with its funds still held and not completed (the platform alone). Once a seller was paid: refund the charges instead (POST /v1/transactions/:id/refund). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write off a partly paid contract
+         * @description A contract some buyers paid and another never will (`open` after a decline): what is unpaid is no longer collected — authorisations released — and what was paid stays recorded with the platform; the stock stays sold. Status `uncollectible`, `contract.uncollectible`. Only while `open` with a buyer paid and no payment under way. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. The platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["markContractUncollectible"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's balance: available, pending, awaiting acceptance
+         * @description Per currency: `available` — transferred to the seller's Connect account (the ledger's transfers less reversals); `pending` — charged from buyers, held until the order completes or the platform's holding delay ends; `awaitingAcceptance` — authorised on buyers' cards for orders the seller has not accepted yet. The user themself, an editor or the key; anyone else: 404.
+         */
+        get: operations["retrieveSellerBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/auth/contract/{contract_id}": {
         parameters: {
             query?: never;
@@ -2607,6 +2873,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/refund_requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's refund requests
+         * @description Newest first. The contract's sellers, editors and up see all of them; a buyer sees their own. 404 for anyone who may not read the contract.
+         */
+        get: operations["listContractRefundRequests"];
+        put?: never;
+        /**
+         * Ask for a refund of a paid contract
+         * @description The signed-in buyer asks to be given back part or all of what they paid: `amount` cents, or `items` (each of the contract's items and how many — the amount is their share of what the buyer paid, and only their sellers' transfers are reversed), or neither: everything not refunded yet. `requested` until a seller or the platform approves (the refund is made) or declines it; the sellers concerned are emailed. 403 `not_contract_buyer` for a party who is not a buyer; 404 for anyone who may not read the contract. 409 `contract_not_refundable` unless the buyer's payment is settled and the contract neither being settled, void nor disputed; 409 `refund_request_open` while their previous request waits. 422 `amount_too_large` (more than is left of their payment), `charge_already_refunded`, `refund_quantity_too_large`; 404 for an item not on the contract.
+         */
+        post: operations["createRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a refund request
+         * @description The buyer who asked, the contract's sellers, editors and up; 404 for anyone else.
+         */
+        get: operations["retrieveRefundRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a refund request: refund the buyer
+         * @description Refunds the buyer's charge by the request's amount through the payment processor, reverses the sellers' transfers (for a request by item, those items' sellers' only) and gives back the fees in proportion, as `POST /transactions/:id/refund` does; the buyer is emailed once the money is back. 200 with `status: refunded` when done; 202 with `status: approved` when the payment processor holds the refund pending (its webhook ends it) or could not be reached (a job finishes it). A seller of the contract (for a request by item, a seller of those items), an admin, an owner or the key: 403 `refund_decider_required` for anyone else who may read the request (its buyer), 404 for those who may not. 409 `refund_request_not_pending` once it was decided or withdrawn. The refund's own refusals leave the request `requested`: 409 `transaction_not_refundable` (the charge is disputed meanwhile), 422 `amount_too_large` (refunded meanwhile by other means).
+         */
+        post: operations["approveRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a refund request
+         * @description Nothing is refunded; `reason` is kept as `decline_reason` and the buyer is emailed. A seller of the contract (for a request by item, a seller of those items), an admin, an owner or the key: 403 `refund_decider_required` for anyone else who may read the request (its buyer), 404 for those who may not. 409 `refund_request_not_pending` once it was decided or withdrawn.
+         */
+        post: operations["declineRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a refund request
+         * @description The buyer who asked withdraws it (`canceled`). 403 `not_contract_buyer` for anyone else who may read it, 404 for those who may not; 409 `refund_request_not_pending` once it was decided.
+         */
+        post: operations["cancelRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -2773,7 +3143,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -2800,6 +3170,15 @@ export interface components {
             expMonth: number | null;
             expYear: number | null;
             funding: string | null;
+        };
+        Address: {
+            line1: string | null;
+            line2: string | null;
+            city: string | null;
+            state: string | null;
+            postalCode: string | null;
+            /** @description ISO 3166-1 alpha-2 code, e.g. US */
+            country: string | null;
         };
         User: {
             id: string;
@@ -2832,6 +3211,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -2842,7 +3242,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -2877,6 +3277,40 @@ export interface components {
             expiresIn: number;
             user: components["schemas"]["User"];
         };
+        OrderSettingsPatch: {
+            requireSellerAcceptance?: boolean;
+            acceptanceTimeoutHours?: number;
+            autoCompleteDays?: number | null;
+            holdFunds?: boolean;
+            holdDays?: number | null;
+        };
+        OrderSettings: {
+            /**
+             * @description Settling only authorises the buyers' cards (manual capture); the seller's acceptance captures them, a decline or a timeout releases them
+             * @default false
+             */
+            requireSellerAcceptance: boolean;
+            /**
+             * @description Hours the seller has to accept before the order expires (at most 7 days: a card authorisation lapses after that)
+             * @default 72
+             */
+            acceptanceTimeoutHours: number;
+            /**
+             * @description Days after fulfilment an order completes by itself; null: only the buyer or the platform completes it
+             * @default 14
+             */
+            autoCompleteDays: number | null;
+            /**
+             * @description Sellers are paid when the order completes (or after `holdDays`), not when the buyers are charged
+             * @default false
+             */
+            holdFunds: boolean;
+            /**
+             * @description With `holdFunds`, days after the charge the sellers are paid even if the order is not completed; null: at completion only
+             * @default null
+             */
+            holdDays: number | null;
+        };
         Platform: {
             id: string;
             /** @enum {string} */
@@ -2903,6 +3337,17 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
+            /**
+             * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+             * @enum {string}
+             */
+            disputeFunds: "hold" | "reverse";
+            /** @description The main colour of the platform's emails (`#rrggbb`); null: the default */
+            brandColor: string | null;
+            /** @description The accent colour of the platform's emails (`#rrggbb`); null: the default */
+            accentColor: string | null;
             currency: string;
         };
         Membership: {
@@ -2938,6 +3383,17 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
+            /**
+             * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+             * @enum {string}
+             */
+            disputeFunds: "hold" | "reverse";
+            /** @description The main colour of the platform's emails (`#rrggbb`); null: the default */
+            brandColor: string | null;
+            /** @description The accent colour of the platform's emails (`#rrggbb`); null: the default */
+            accentColor: string | null;
             currency: string;
             membership: components["schemas"]["Membership"];
         };
@@ -3029,6 +3485,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3066,6 +3543,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3243,6 +3741,66 @@ export interface components {
             /** @description The top-level categories, each with its subcategories */
             data: components["schemas"]["CategoryNode"][];
         };
+        ShippingBand: {
+            /** @description Lower bound, inclusive: grams (weight) or cents (price) */
+            from: number;
+            /** @description Upper bound, exclusive; null: no upper bound */
+            to: number | null;
+            /** @description What shipping costs in this band, in cents */
+            price: number;
+        };
+        /**
+         * @example {
+         *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+         *       "mode": "test",
+         *       "user_id": null,
+         *       "title": "Standard",
+         *       "kind": "weight",
+         *       "currency": "usd",
+         *       "price": 0,
+         *       "step_price": 0,
+         *       "bands": [
+         *         {
+         *           "from": 0,
+         *           "to": 1000,
+         *           "price": 495
+         *         },
+         *         {
+         *           "from": 1000,
+         *           "to": null,
+         *           "price": 995
+         *         }
+         *       ],
+         *       "created": "2026-03-09T13:00:00Z",
+         *       "updated": "2026-03-09T13:00:00Z"
+         *     }
+         */
+        ShippingRate: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The seller whose items it ships; null: the platform's rate, for sellers without an applicable rate of their own */
+            user_id: string | null;
+            title: string;
+            /**
+             * @description flat: `price` + `step_price` per further unit; weight: the band of the items' weight; price: the band of their subtotal
+             * @enum {string}
+             */
+            kind: "flat" | "weight" | "price";
+            currency: string;
+            /** @description flat: the first unit, in cents (0 for banded rates) */
+            price: number;
+            /** @description flat: each further unit, in cents */
+            step_price: number;
+            /** @description weight (grams) and price (cents) rates: the bands, in order */
+            bands: components["schemas"]["ShippingBand"][] | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
         SeasonalPrice: {
             id: string;
             /** @description First instant of the season (inclusive), UTC */
@@ -3251,6 +3809,11 @@ export interface components {
             seasonEnd: string;
             /** @description Unit price in cents during the season */
             price: number;
+        };
+        GalleryImage: {
+            /** @description The media id */
+            id: string;
+            url: string;
         };
         ProductVariant: {
             id: string;
@@ -3305,6 +3868,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3363,6 +3947,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3505,6 +4110,20 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        CartShippingLine: {
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Cart: {
             id: string;
             platform_id: string;
@@ -3518,7 +4137,11 @@ export interface components {
                 user_id: string;
                 subTotal: number;
             }[];
+            /** @description Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free */
+            shipping: components["schemas"]["CartShippingLine"][];
             /** @description In cents */
+            shippingTotal: number;
+            /** @description Items plus shipping, in cents */
             total: number;
             /** @description One currency per cart: its items' (the platform's while empty) */
             currency: string;
@@ -3554,6 +4177,8 @@ export interface components {
             /** @description What the buyer pays (their pinned amount, or their share of what pins leave) */
             amountDue: number;
             amountPaid: number;
+            /** @description Authorised on the buyer's card and not yet captured (orders the seller accepts: docs/api/contracts.md, Orders) */
+            amountAuthorized: number;
             /** @description When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money */
             accepted: string | null;
             /** @description What the buyer accepted to be charged, in cents: settling charges them only this much */
@@ -3574,17 +4199,34 @@ export interface components {
             id: string;
             buyer_user_id: string | null;
             /** @enum {string} */
-            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "custom";
+            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "shipping" | "custom";
             amount: number;
             description: string | null;
             /**
-             * @description Who bears it: buyers pay it on top, sellers have it deducted
+             * @description Who bears it: buyers pay it on top, sellers have it deducted (`shipping`: the platform's own shipping rates, which it keeps)
              * @enum {string}
              */
             payer: "buyers" | "sellers";
         };
+        ContractShippingLine: {
+            id: string;
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Contract: {
             id: string;
+            /** @description The order number: 1, 2, 3… per platform and mode, in creation order, without gaps */
+            number: number;
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
@@ -3600,19 +4242,37 @@ export interface components {
             due: string | null;
             lastPaymentAttempt: string | null;
             paid: string | null;
-            /** @description Items plus the custom fees buyers pay, in cents */
+            /** @description Shipping lines, priced when the contract was made from a cart; the buyers pay them */
+            shipping: components["schemas"]["ContractShippingLine"][];
+            /** @description The shipping lines together, in cents */
+            shippingTotal: number;
+            /** @description Items, shipping and the custom fees buyers pay, in cents */
             subTotal: number;
             /** @description What the buyers pay together, in cents */
             total: number;
             currency: string;
             /** @enum {string} */
-            status: "draft" | "open" | "processing" | "paid" | "void" | "uncollectible" | "disputed";
+            status: "draft" | "open" | "processing" | "authorized" | "paid" | "void" | "uncollectible" | "disputed";
             buyers: components["schemas"]["ContractBuyer"][];
             sellers: components["schemas"]["ContractSeller"][];
             fees: components["schemas"]["ContractFee"][];
             includeStripeFees: boolean;
             includeCandleFees: boolean;
             includePlatformFees: boolean;
+            /** @description Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before */
+            orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled") | null;
+            /** @description When an order awaiting the seller's acceptance expires */
+            acceptBy: string | null;
+            fulfilled: string | null;
+            completed: string | null;
+            /** @description The shipment, when the seller gave one on fulfilment */
+            tracking: {
+                carrier: string | null;
+                number: string | null;
+                url: string | null;
+            } | null;
+            /** @description The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends) */
+            fundsHeld: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3638,6 +4298,19 @@ export interface components {
                 /** @description The platform's fee, percent */
                 platformFee: number;
             };
+        };
+        SellerBalance: {
+            user_id: string;
+            /** @description May be paid out now, per currency (cents) */
+            available: {
+                amount: number;
+                currency: string;
+            }[];
+            /** @description Not yet available (Stripe's rolling delay), per currency */
+            pending: {
+                amount: number;
+                currency: string;
+            }[];
         };
         UserWithAttachedPaymentMethod: {
             id: string;
@@ -3670,6 +4343,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3708,6 +4402,27 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3765,19 +4480,6 @@ export interface components {
             };
             /** @description Null while the defaults apply (Stripe's daily schedule, no threshold) */
             updated: string | null;
-        };
-        SellerBalance: {
-            user_id: string;
-            /** @description May be paid out now, per currency (cents) */
-            available: {
-                amount: number;
-                currency: string;
-            }[];
-            /** @description Not yet available (Stripe's rolling delay), per currency */
-            pending: {
-                amount: number;
-                currency: string;
-            }[];
         };
         SellerStatement: {
             user_id: string;
@@ -4000,6 +4702,54 @@ export interface components {
             transaction: components["schemas"]["Transaction"];
             /** @description The :refund transactions written: the buyer's first, then the reversals and fee refunds */
             refunds: components["schemas"]["Transaction"][];
+        };
+        RefundRequest: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            contract_id: string;
+            /** @description The buyer who asked */
+            buyer_user_id: string;
+            /** @description The buyer's charge (`incoming`) it refunds */
+            transaction_id: string;
+            /** @description Cents to give back */
+            amount: number;
+            currency: string;
+            /** @description By item: the contract's items and how many of each; null for a refund by amount */
+            items: {
+                item_id: string;
+                quantity: number;
+            }[] | null;
+            /** @description Whose transfers the refund reverses (the sellers of the items asked for); empty: every seller in proportion */
+            seller_user_ids: string[];
+            reason: string | null;
+            /**
+             * @description `requested` (waiting for a seller or the platform), `declined`, `canceled` (by the buyer), `approved` (its refund is under way at the payment processor), `refunded` (the money is back with the buyer), `refund_failed` (the payment processor refused the refund)
+             * @enum {string}
+             */
+            status: "requested" | "approved" | "declined" | "canceled" | "refunded" | "refund_failed";
+            /** @description The user who approved or declined it; null for the platform key or while requested */
+            decided_by: string | null;
+            decided: string | null;
+            decline_reason: string | null;
+            /** @description Once approved: the refund's `incoming:refund` transaction */
+            refund_transaction_id: string | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        RefundRequestList: {
+            data: components["schemas"]["RefundRequest"][];
+            meta: {
+                total: number;
+                per_page: number;
+                current_page: number;
+                last_page: number;
+                from: number | null;
+                to: number | null;
+            };
         };
         ReceivedUpload: {
             key: string;
@@ -4413,6 +5163,22 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4592,6 +5358,22 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4745,6 +5527,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -4812,6 +5604,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -4866,6 +5668,16 @@ export interface operations {
                  *       ],
                  *       "waitlistEnabled": true,
                  *       "requireListingReview": true,
+                 *       "orders": {
+                 *         "requireSellerAcceptance": true,
+                 *         "acceptanceTimeoutHours": 1,
+                 *         "autoCompleteDays": 1,
+                 *         "holdFunds": true,
+                 *         "holdDays": 1
+                 *       },
+                 *       "disputeFunds": "hold",
+                 *       "brandColor": "#1a73e8",
+                 *       "accentColor": "#1a73e8",
                  *       "currency": "usd",
                  *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "subscriptionRequired": true
@@ -4883,6 +5695,16 @@ export interface operations {
                     waitlistEnabled?: boolean;
                     /** @description Listings wait for review before they are published (docs/api/products.md, Moderation) */
                     requireListingReview?: boolean;
+                    orders?: components["schemas"]["OrderSettingsPatch"];
+                    /**
+                     * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+                     * @enum {string}
+                     */
+                    disputeFunds?: "hold" | "reverse";
+                    /** @description The emails' main colour, `#rrggbb` (null: the default) */
+                    brandColor?: string | null;
+                    /** @description The emails' accent colour, `#rrggbb` (null: the default) */
+                    accentColor?: string | null;
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
                     /** @description A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access */
@@ -4921,6 +5743,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5078,6 +5910,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5243,6 +6085,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd",
                      *       "membership": {
                      *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -5746,6 +6598,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -5792,6 +6660,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com"
                  *     }
                  */
@@ -5803,6 +6690,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                 };
             };
@@ -5858,6 +6776,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -5983,6 +6917,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6081,6 +7031,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6255,6 +7221,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6431,6 +7413,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6562,6 +7560,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6686,6 +7700,22 @@ export interface operations {
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
+                     *           "address": {
+                     *             "line1": "line1",
+                     *             "line2": "line2",
+                     *             "city": "city",
+                     *             "state": "state",
+                     *             "postalCode": "postal code",
+                     *             "country": "country"
+                     *           },
+                     *           "phoneCountryCode": "phone country code",
+                     *           "phoneNumber": "phone number",
+                     *           "accountType": "individual",
+                     *           "businessName": "business name",
+                     *           "locale": "locale",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "attributes": {},
+                     *           "canPostListing": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6790,6 +7820,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner"
                  *     }
@@ -6802,6 +7851,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -6859,6 +7939,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7009,6 +8105,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7099,6 +8211,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner"
                  *     }
@@ -7111,6 +8242,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -7168,6 +8330,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7337,6 +8515,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7479,6 +8673,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7691,6 +8901,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7865,6 +9091,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8026,6 +9268,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8227,6 +9485,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8401,6 +9675,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8531,6 +9821,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -8734,6 +10040,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8833,6 +10155,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -9058,6 +10396,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9270,6 +10624,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9482,6 +10852,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -9729,6 +11115,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9872,6 +11274,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -10140,6 +11558,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10376,6 +11810,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10596,6 +12046,264 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -10806,6 +12514,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -10826,6 +12550,222 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UserWithAccountLink"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -11009,6 +12949,308 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11263,6 +13505,22 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11283,6 +13541,266 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UserWithAccountLink"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -15320,8 +17838,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -15377,6 +17903,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -15412,6 +17952,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -15544,6 +18093,17 @@ export interface operations {
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true,
                  *       "draft": true
                  *     }
                  */
@@ -15582,6 +18142,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                     /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
                     draft?: boolean;
                 };
@@ -15634,6 +18223,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15676,6 +18279,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15840,8 +18457,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -15903,6 +18528,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -15938,6 +18577,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -16116,6 +18764,8 @@ export interface operations {
             query?: {
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -16175,6 +18825,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16217,6 +18881,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16342,7 +19020,18 @@ export interface operations {
                  *       "latitude": 1,
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -16380,6 +19069,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -16430,6 +19148,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16472,6 +19204,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16644,6 +19390,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16686,6 +19446,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16830,7 +19604,18 @@ export interface operations {
                  *       "latitude": 1,
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -16868,6 +19653,35 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -16918,6 +19732,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16960,6 +19788,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17066,6 +19908,229 @@ export interface operations {
             };
         };
     };
+    retrieveProductBySlug: {
+        parameters: {
+            query?: {
+                /** @description Compute `effectivePrice` at this instant instead of now */
+                at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The product's slug
+                 * @example beeswax-candle
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     enableProduct: {
         parameters: {
             query?: never;
@@ -17132,6 +20197,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17174,6 +20253,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17327,6 +20420,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17369,6 +20476,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17522,6 +20643,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17564,6 +20699,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17717,6 +20866,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17759,6 +20922,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17912,6 +21089,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17954,6 +21145,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18126,6 +21331,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18168,6 +21387,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18347,6 +21580,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18389,6 +21636,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18703,6 +21964,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18745,6 +22020,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18942,6 +22231,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18984,6 +22287,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19142,6 +22459,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19184,6 +22515,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19474,6 +22819,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19516,6 +22875,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21587,6 +24960,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -21622,6 +25009,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -21740,6 +25136,877 @@ export interface operations {
             };
         };
     };
+    listShippingRates: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, title; prefix with - for descending. */
+                sort?: "created" | "-created" | "title" | "-title";
+                /** @description Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates */
+                "filter[user_id]"?: string | string[];
+                "filter[kind]"?: string | string[];
+                "filter[currency]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *           "mode": "test",
+                     *           "user_id": null,
+                     *           "title": "Standard",
+                     *           "kind": "weight",
+                     *           "currency": "usd",
+                     *           "price": 0,
+                     *           "step_price": 0,
+                     *           "bands": [
+                     *             {
+                     *               "from": 0,
+                     *               "to": 1000,
+                     *               "price": 495
+                     *             },
+                     *             {
+                     *               "from": 1000,
+                     *               "to": null,
+                     *               "price": 995
+                     *             }
+                     *           ],
+                     *           "created": "2026-03-09T13:00:00Z",
+                     *           "updated": "2026-03-09T13:00:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ShippingRate"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard",
+                 *       "kind": "weight",
+                 *       "bands": [
+                 *         {
+                 *           "from": 0,
+                 *           "to": 1000,
+                 *           "price": 495
+                 *         },
+                 *         {
+                 *           "from": 1000,
+                 *           "to": null,
+                 *           "price": 995
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key) */
+                    user_id?: string | null;
+                    /** @description What buyers see, e.g. Standard */
+                    title: string;
+                    /** @enum {string} */
+                    kind: "flat" | "weight" | "price";
+                    /** @description Default: the platform's; applies to carts and contracts in this currency */
+                    currency?: string;
+                    /** @description flat: the first unit, in cents (required) */
+                    price?: number;
+                    /** @description flat: each further unit, in cents (default 0) */
+                    step_price?: number;
+                    /** @description weight and price rates (required): ascending, non-overlapping bands */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addProductToCart: {
         parameters: {
             query?: never;
@@ -21817,6 +26084,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -21990,6 +26267,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -22073,6 +26360,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -22188,6 +26485,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -22353,6 +26660,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -22421,6 +26738,316 @@ export interface operations {
             };
         };
     };
+    listAbandonedCarts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by updated, created; prefix with - for descending. */
+                sort?: "updated" | "-updated" | "created" | "-created";
+                /** @description Carts with items, unchanged for at least this many minutes (default 120; 0: every cart with items) */
+                "filter[idle_minutes]"?: number;
+                /** @description Only these buyers' carts, comma-separated */
+                "filter[user_id]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "items": [
+                     *             {
+                     *               "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "type": "product",
+                     *               "quantity": 1,
+                     *               "startDate": "2026-03-02T09:30:00Z",
+                     *               "endDate": "2026-03-02T09:30:00Z",
+                     *               "price": 2500,
+                     *               "total": 2500,
+                     *               "currency": "usd",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "image": "https://example.com/candle.png",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "isAvailable": true,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "sellers": [
+                     *             {
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "subTotal": 2500
+                     *             }
+                     *           ],
+                     *           "shipping": [
+                     *             {
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Cart"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCartById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart id
+                 * @example cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listContracts: {
         parameters: {
             query?: {
@@ -22428,9 +27055,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -22443,6 +27070,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -22461,6 +27110,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22486,6 +27136,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -22499,6 +27160,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -22527,6 +27189,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22738,6 +27410,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -22763,6 +27436,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -22776,6 +27460,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -22804,6 +27489,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -22992,6 +27687,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23017,6 +27713,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23030,6 +27737,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -23058,6 +27766,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23188,9 +27906,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -23203,6 +27921,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -23221,6 +27961,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23246,6 +27987,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -23259,6 +28011,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -23287,6 +28040,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23361,9 +28124,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -23376,6 +28139,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -23400,6 +28185,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23425,6 +28211,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -23438,6 +28235,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -23466,6 +28264,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23578,9 +28386,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -23593,6 +28401,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -23617,6 +28447,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23642,6 +28473,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -23655,6 +28497,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -23683,6 +28526,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23812,6 +28665,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -23837,6 +28691,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -23850,6 +28715,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -23878,6 +28744,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23993,6 +28869,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24018,6 +28895,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24031,6 +28919,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24059,6 +28948,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24211,6 +29110,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24236,6 +29136,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24249,6 +29160,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24277,6 +29189,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24444,6 +29366,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24469,6 +29392,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24482,6 +29416,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24510,6 +29445,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24667,6 +29612,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24692,6 +29638,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24705,6 +29662,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24733,6 +29691,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24895,6 +29863,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -24920,6 +29889,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -24933,6 +29913,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -24961,6 +29942,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25125,6 +30116,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25150,6 +30142,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25163,6 +30166,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25191,6 +30195,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25348,6 +30362,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25373,6 +30388,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25386,6 +30412,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25414,6 +30441,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25576,6 +30613,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25601,6 +30639,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25614,6 +30663,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25642,6 +30692,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25806,6 +30866,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25831,6 +30892,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25844,6 +30916,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25872,6 +30945,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26029,6 +31112,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26054,6 +31138,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26067,6 +31162,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26095,6 +31191,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26263,6 +31369,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26288,6 +31395,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26301,6 +31419,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26329,6 +31448,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26497,6 +31626,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26522,6 +31652,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26535,6 +31676,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26563,6 +31705,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26720,6 +31872,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26745,6 +31898,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26758,6 +31922,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26786,6 +31951,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26954,6 +32129,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26979,6 +32155,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26992,6 +32179,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27020,6 +32208,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27167,6 +32365,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27192,6 +32391,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27205,6 +32415,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27233,6 +32444,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27347,6 +32568,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27372,6 +32594,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27385,6 +32618,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27413,6 +32647,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27527,6 +32771,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27552,6 +32797,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27565,6 +32821,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27593,6 +32850,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27745,6 +33012,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27770,6 +33038,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27783,6 +33062,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27811,6 +33091,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27963,6 +33253,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27988,6 +33279,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28001,6 +33303,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28029,6 +33332,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28045,6 +33358,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28070,6 +33384,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28083,6 +33408,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28111,6 +33437,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28282,6 +33618,1489 @@ export interface operations {
                      *         "type": "api_error",
                      *         "code": "payments_timeout",
                      *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acceptOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    declineOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fulfilOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "carrier": "carrier",
+                 *       "number": "number",
+                 *       "url": "https://example.com/candle"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The shipping company */
+                    carrier?: string | null;
+                    /** @description The tracking number */
+                    number?: string | null;
+                    /** @description Where the buyer follows the shipment */
+                    url?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    markContractUncollectible: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSellerBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "available": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ],
+                     *       "pending": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SellerBalance"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31200,6 +38019,1009 @@ export interface operations {
             };
         };
     };
+    listContractRefundRequests: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "amount": 2500,
+                     *           "currency": "usd",
+                     *           "items": [
+                     *             {
+                     *               "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "quantity": 1
+                     *             }
+                     *           ],
+                     *           "seller_user_ids": [
+                     *             "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *           ],
+                     *           "reason": "reason",
+                     *           "status": "requested",
+                     *           "decided_by": "decided by",
+                     *           "decided": "2026-03-02T09:30:00Z",
+                     *           "decline_reason": "decline reason",
+                     *           "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequestList"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 2500,
+                 *       "items": [
+                 *         {
+                 *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *           "quantity": 1
+                 *         }
+                 *       ],
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Cents to ask back; with neither `amount` nor `items`, everything not refunded yet */
+                    amount?: number;
+                    /** @description By item: the amount is the items' share of what the buyer paid, and only those items' sellers give their transfers back */
+                    items?: {
+                        /** @description The contract item id */
+                        item_id: string;
+                        /** @description How many of the item; default all of it */
+                        quantity?: number;
+                    }[];
+                    reason?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Accepted: the rest happens in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    declineRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    reason?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -31578,7 +39400,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -31820,7 +39642,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -70,6 +70,14 @@ export interface PayoutSchedule {
   monthlyAnchor?: number;
 }
 
+/** A payout schedule to set: `weekly` needs `weeklyAnchor`, `monthly` needs `monthlyAnchor`; `manual` pays out only when asked. */
+export interface PayoutScheduleUpdate {
+  interval: "manual" | "daily" | "weekly" | "monthly";
+  delayDays?: number;
+  weeklyAnchor?: string;
+  monthlyAnchor?: number;
+}
+
 export interface ConnectAccount {
   id: string;
   chargesEnabled: boolean;
@@ -155,16 +163,26 @@ export interface PaymentsGateway {
   /** The customer's default for invoices and off-session payments. */
   setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
 
-  /** An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`). */
+  /**
+   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent
+   * `requires_payment_method`). With `captureMethod: "manual"` the card is only authorised: the
+   * intent ends `requires_capture` and `capturePaymentIntent` takes the money (or
+   * `cancelPaymentIntent` releases it; Stripe releases it by itself after 7 days).
+   */
   createPaymentIntent(input: {
     amount: number;
     currency: string;
     customerId: string;
     paymentMethodId: string;
     transferGroup?: string;
+    captureMethod?: "manual";
     metadata: Metadata;
     idempotencyKey: string;
   }): Promise<PaymentIntent>;
+  /** Captures an authorised (`requires_capture`) intent in full: it is `succeeded`. Another state: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  capturePaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
+  /** Releases an authorisation (or ends an unpaid intent): `canceled`. A succeeded one: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  cancelPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
 
   /** A Connect Express account for a seller. */
@@ -172,6 +190,13 @@ export interface PaymentsGateway {
   /** A short-lived onboarding link; Stripe sends the seller to `returnUrl` when done, `refreshUrl` when the link is stale. */
   createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
   retrieveAccount(accountId: string): Promise<ConnectAccount>;
+  /** Changes what the platform sets of a Connect account (its payout schedule); answers the account as it is then. */
+  updateAccount(input: { accountId: string; payoutSchedule: PayoutScheduleUpdate }): Promise<ConnectAccount>;
+  /**
+   * Deletes a Connect account: transfers to it fail from then on and it cannot be read again. Stripe
+   * deletes a test-mode account at any time, a live-mode one only once its balances are zero.
+   */
+  deleteAccount(accountId: string): Promise<void>;
 
   /** Moves funds to a connected account; `sourceTransaction` (a `ch_…`) ties it to the charge that funds it. */
   createTransfer(input: {

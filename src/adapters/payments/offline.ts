@@ -1,5 +1,6 @@
 import { systemClock } from "../../lib/time.js";
 import { verifyStripeWebhook } from "./webhooks.js";
+import { captureOperations } from "./offline/capture.js";
 import { chargesOperations } from "./offline/charges.js";
 import { connectOperations } from "./offline/connect.js";
 import { customersOperations } from "./offline/customers.js";
@@ -30,7 +31,7 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  * - Payouts of connected accounts follow their schedule when `runScheduledPayouts` plays Stripe's
  *   day (the offline route `/offline/payouts/run`), and end when `finishPayout` plays the bank.
  *
- * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `connect.ts`, `payouts.ts`, on
+ * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `capture.ts`, `connect.ts`, `payouts.ts`, on
  * `simulator.ts` (idempotency keys, lookups), `helpers.ts` and `test-methods.ts`.
  */
 
@@ -46,6 +47,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     kind: "offline",
     ...customersOperations(sim),
     ...chargesOperations(sim),
+    ...captureOperations(sim),
     ...connectOperations(sim),
     ...payoutsOperations(sim),
     deliverEventsTo: sim.deliverEventsTo,

@@ -87,7 +87,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: paymentMethodId } });
       }),
 
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
+    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) =>
       call(async () =>
         toPaymentIntent(
           await stripe.paymentIntents.create(
@@ -101,12 +101,17 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
               // Off-session, nobody is there to follow a redirect.
               automatic_payment_methods: { enabled: true, allow_redirects: "never" },
               ...(transferGroup ? { transfer_group: transferGroup } : {}),
+              ...(captureMethod ? { capture_method: captureMethod } : {}),
               metadata,
             },
             { idempotencyKey },
           ),
         ),
       ),
+
+    capturePaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.capture(paymentIntentId, {}, { idempotencyKey }))),
+
+    cancelPaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey }))),
 
     retrievePaymentIntent: (paymentIntentId) => call(async () => toPaymentIntent(await stripe.paymentIntents.retrieve(paymentIntentId))),
 
@@ -126,6 +131,29 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
       }),
 
     retrieveAccount: (accountId) => call(async () => toAccount(await stripe.accounts.retrieve(accountId))),
+
+    updateAccount: ({ accountId, payoutSchedule: s }) =>
+      call(async () =>
+        toAccount(
+          await stripe.accounts.update(accountId, {
+            settings: {
+              payouts: {
+                schedule: {
+                  interval: s.interval,
+                  ...(s.delayDays !== undefined ? { delay_days: s.delayDays } : {}),
+                  ...(s.weeklyAnchor !== undefined ? { weekly_anchor: s.weeklyAnchor as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+                  ...(s.monthlyAnchor !== undefined ? { monthly_anchor: s.monthlyAnchor } : {}),
+                },
+              },
+            },
+          }),
+        ),
+      ),
+
+    deleteAccount: (accountId) =>
+      call(async () => {
+        await stripe.accounts.del(accountId);
+      }),
 
     createTransfer: ({ amount, currency, destination, transferGroup, sourceTransaction, metadata, idempotencyKey }) =>
       call(async () => {

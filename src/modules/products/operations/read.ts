@@ -57,7 +57,7 @@ async function answer(ctx: ProductsContext, filter: ListFilter, query: ListProdu
  * the caller may not read members-only products (but for their own, when a user).
  */
 export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<ProductPage> {
-  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor }, query);
+  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor, now: ctx.clock.now() }, query);
 }
 
 /** Only these products, in this order (a curated collection's), as the caller may see them in the list, with its paging. */
@@ -68,7 +68,7 @@ export async function listOnly(
   query: ListProductsQuery,
   hideMembersOnlyFor?: string | null,
 ): Promise<ProductPage> {
-  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor }, query);
+  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor, now: ctx.clock.now() }, query);
 }
 
 export async function listForSeller(ctx: ProductsContext, auth: AuthContext, userId: string, query: ListProductsQuery, hideMembersOnlyFor?: string | null): Promise<ProductPage> {
