@@ -8,7 +8,7 @@ import { uuidv7Hex } from "../src/lib/ids.js";
  * per batch, one array parameter per column (no per-row parameters, no ORM). 100 000 products over
  * 1 000 sellers on one platform takes a few seconds.
  */
-export const SEED_VERSION = "catalog-v2";
+export const SEED_VERSION = "catalog-v3";
 
 export const CATEGORIES = [
   "Home & Kitchen",
@@ -114,8 +114,15 @@ async function insert(client: pg.ClientBase, table: string, columns: Column[], r
 
 const TENANT = { mode: `'test'::"Mode"`, updated: "now()" };
 
+/** Where listings are: 85 % in a box over France (about 1 100 × 1 100 km), the rest nowhere in particular. */
+export const GEO_BOX = { south: 42, north: 51, west: -4.5, east: 8 } as const;
+
 export async function seed(connectionString: string, options: SeedOptions): Promise<BenchData> {
   const random = prng(options.seed);
+  // Positions from a stream of their own: the rest of the catalogue stays what it was before listings had them.
+  const geoRandom = prng(options.seed + 1);
+  const position = (): [number | null, number | null] =>
+    geoRandom() < 0.85 ? [GEO_BOX.south + geoRandom() * (GEO_BOX.north - GEO_BOX.south), GEO_BOX.west + geoRandom() * (GEO_BOX.east - GEO_BOX.west)] : [null, null];
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const client = new pg.Client({ connectionString });
   await client.connect();
@@ -209,6 +216,7 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
         100 + Math.floor(random() * 99_900),
         seasonal,
         created,
+        ...position(),
         // Unique per platform: the name carries the row's number.
         name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
       ]);
@@ -241,6 +249,8 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
         ["price", "int"],
         ["use_seasonal_prices", "boolean"],
         ["created", "timestamptz"],
+        ["latitude", "float8"],
+        ["longitude", "float8"],
         ["slug", "text"],
       ],
       products,

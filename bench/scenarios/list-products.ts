@@ -40,6 +40,9 @@ export interface ProductRow {
   cycle: string | null;
   use_seasonal_prices: boolean;
   members_only: boolean;
+  language: string;
+  latitude: number | null;
+  longitude: number | null;
   admin_status: string;
   rejection_reason: string | null;
   slug: string;
@@ -83,6 +86,9 @@ export function toProduct(row: ProductRow, now: number) {
     cycle: row.cycle,
     useSeasonalPrices: row.use_seasonal_prices,
     membersOnly: row.members_only,
+    language: row.language,
+    latitude: row.latitude,
+    longitude: row.longitude,
     effectivePrice: season?.price ?? row.price,
     seasonalPrices: seasons,
     adminStatus: row.admin_status,
@@ -104,7 +110,7 @@ export function toProduct(row: ProductRow, now: number) {
 export const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
                   FROM seasonal_prices s WHERE s.product_id = %.id)`;
 export const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
-                 %.archived, %.category, %.subcategory, %.category_id, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.members_only, %.admin_status, %.rejection_reason,
+                 %.archived, %.category, %.subcategory, %.category_id, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.members_only, %.language, %.latitude, %.longitude, %.admin_status, %.rejection_reason,
                  %.slug, %.external_id, %.sku, %.gallery, %.weight, %.min_quantity, %.visibility, %.publish_at, %.on_homepage, %.created, %.updated`;
 export const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
 

@@ -21,6 +21,7 @@ export const TABLE_OWNERS = {
   Media: "src/modules/media/",
   Product: "src/modules/products/",
   SeasonalPrice: "src/modules/products/",
+  SearchTerm: "src/modules/products/",
   Category: "src/modules/categories/",
   Collection: "src/modules/collections/",
   CollectionProduct: "src/modules/collections/",

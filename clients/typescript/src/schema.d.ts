@@ -1523,7 +1523,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listProducts"];
         put?: never;
@@ -4097,6 +4097,15 @@ export interface components {
             useSeasonalPrices: boolean;
             /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
             membersOnly: boolean;
+            /**
+             * @description Text search configuration the listing's words are stemmed with; `simple` stems none
+             * @enum {string}
+             */
+            language: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+            /** @description Where the listing is: WGS 84 latitude in degrees (null: nowhere in particular) */
+            latitude: number | null;
+            /** @description WGS 84 longitude in degrees; set together with `latitude` */
+            longitude: number | null;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -4167,6 +4176,15 @@ export interface components {
             useSeasonalPrices: boolean;
             /** @description Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up) */
             membersOnly: boolean;
+            /**
+             * @description Text search configuration the listing's words are stemmed with; `simple` stems none
+             * @enum {string}
+             */
+            language: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+            /** @description Where the listing is: WGS 84 latitude in degrees (null: nowhere in particular) */
+            latitude: number | null;
+            /** @description WGS 84 longitude in degrees; set together with `latitude` */
+            longitude: number | null;
             /** @description The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price` */
             effectivePrice: number;
             seasonalPrices: components["schemas"]["SeasonalPrice"][];
@@ -4204,6 +4222,36 @@ export interface components {
             updated: string;
             /** @description A parent's variants that are not archived (one level: a variant has none) */
             variants: components["schemas"]["ProductVariant"][];
+        };
+        ProductFacets: {
+            category?: {
+                /** @description The tree's category; null for a free-text `category` of listings linked to none */
+                id: string | null;
+                name: string;
+                parent_id: string | null;
+                /** @description Matching listings in it or in any category under it */
+                count: number;
+            }[];
+            /** @description The 50 most frequent tags */
+            tags?: {
+                value: string;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            type?: {
+                /** @enum {string} */
+                value: "product" | "service";
+                /** @description Matching listings */
+                count: number;
+            }[];
+            price?: {
+                /** @description Inclusive, cents; null: no lower bound */
+                from: number | null;
+                /** @description Exclusive; null: no upper bound */
+                to: number | null;
+                /** @description Matching listings */
+                count: number;
+            }[];
         };
         ProductCategories: {
             data: {
@@ -19419,10 +19467,18 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Matches name or description (case-insensitive, substring) */
+                /** @description Full-text search of name, category, subcategory, tags and description (every word must match; misspelt words are corrected to the catalogue's closest words). Sorted by relevance unless `sort` says otherwise (docs/api/search.md) */
                 search?: string;
-                /** @description Sort by price, created, name; prefix with - for descending. */
-                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
+                /** @description Sort by price, created or name (prefix with - for descending), `relevance` (with `search`; the default then) or `distance` (nearest first, with `filter[near]`). Default: -created */
+                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name" | "relevance" | "distance";
+                /** @description `latitude,longitude`: only listings with a position within `filter[radius_km]` of it */
+                "filter[near]"?: string;
+                /** @description Radius of `filter[near]` in km (default 25) */
+                "filter[radius_km]"?: number;
+                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                facets?: string | string[];
+                /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
+                price_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -19494,6 +19550,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -19547,6 +19606,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -19577,7 +19639,36 @@ export interface operations {
                      *         "first_page_url": "first page url",
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
-                     *         "prev_page_url": "prev page url"
+                     *         "prev_page_url": "prev page url",
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -19600,6 +19691,7 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };
@@ -19672,6 +19764,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "slug": "beeswax-candle",
@@ -19710,6 +19805,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -19781,6 +19885,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -19834,6 +19941,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -19991,10 +20101,18 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Matches name or description (case-insensitive, substring) */
+                /** @description Full-text search of name, category, subcategory, tags and description (every word must match; misspelt words are corrected to the catalogue's closest words). Sorted by relevance unless `sort` says otherwise (docs/api/search.md) */
                 search?: string;
-                /** @description Sort by price, created, name; prefix with - for descending. */
-                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
+                /** @description Sort by price, created or name (prefix with - for descending), `relevance` (with `search`; the default then) or `distance` (nearest first, with `filter[near]`). Default: -created */
+                sort?: "price" | "-price" | "created" | "-created" | "name" | "-name" | "relevance" | "distance";
+                /** @description `latitude,longitude`: only listings with a position within `filter[radius_km]` of it */
+                "filter[near]"?: string;
+                /** @description Radius of `filter[near]` in km (default 25) */
+                "filter[radius_km]"?: number;
+                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                facets?: string | string[];
+                /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
+                price_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -20072,6 +20190,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -20125,6 +20246,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -20155,7 +20279,36 @@ export interface operations {
                      *         "first_page_url": "first page url",
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
-                     *         "prev_page_url": "prev page url"
+                     *         "prev_page_url": "prev page url",
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -20178,6 +20331,7 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };
@@ -20348,6 +20502,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -20401,6 +20558,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -20547,6 +20707,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "slug": "beeswax-candle",
@@ -20584,6 +20747,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -20653,6 +20825,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -20706,6 +20881,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -20889,6 +21067,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -20942,6 +21123,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -21107,6 +21291,9 @@ export interface operations {
                  *       "cycle": "hourly",
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
+                 *       "language": "simple",
+                 *       "latitude": 1,
+                 *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "slug": "beeswax-candle",
@@ -21144,6 +21331,15 @@ export interface operations {
                     useSeasonalPrices?: boolean;
                     /** @description Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too) */
                     membersOnly?: boolean;
+                    /**
+                     * @description Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`
+                     * @enum {string}
+                     */
+                    language?: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                    /** @description Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position) */
+                    latitude?: number | null;
+                    /** @description WGS 84 degrees; send with `latitude` */
+                    longitude?: number | null;
                     /** @description The seller. Required with a platform key alone; a member can only sell as themself */
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
@@ -21213,6 +21409,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -21266,6 +21465,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -21449,6 +21651,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -21502,6 +21707,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -21666,6 +21874,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -21719,6 +21930,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -21883,6 +22097,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -21936,6 +22153,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -22100,6 +22320,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -22153,6 +22376,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -22317,6 +22543,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -22370,6 +22599,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -22534,6 +22766,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -22587,6 +22822,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -22770,6 +23008,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -22823,6 +23064,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -23013,6 +23257,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -23066,6 +23313,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -23391,6 +23641,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -23444,6 +23697,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -23652,6 +23908,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -23705,6 +23964,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -23874,6 +24136,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -23927,6 +24192,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -24228,6 +24496,9 @@ export interface operations {
                      *       "cycle": "hourly",
                      *       "useSeasonalPrices": true,
                      *       "membersOnly": true,
+                     *       "language": "simple",
+                     *       "latitude": 1,
+                     *       "longitude": 1,
                      *       "effectivePrice": 2500,
                      *       "seasonalPrices": [
                      *         {
@@ -24281,6 +24552,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -26393,6 +26667,9 @@ export interface operations {
                      *           "cycle": "hourly",
                      *           "useSeasonalPrices": true,
                      *           "membersOnly": true,
+                     *           "language": "simple",
+                     *           "latitude": 1,
+                     *           "longitude": 1,
                      *           "effectivePrice": 2500,
                      *           "seasonalPrices": [
                      *             {
@@ -26446,6 +26723,9 @@ export interface operations {
                      *               "cycle": "hourly",
                      *               "useSeasonalPrices": true,
                      *               "membersOnly": true,
+                     *               "language": "simple",
+                     *               "latitude": 1,
+                     *               "longitude": 1,
                      *               "effectivePrice": 2500,
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
@@ -26476,7 +26756,36 @@ export interface operations {
                      *         "first_page_url": "first page url",
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
-                     *         "prev_page_url": "prev page url"
+                     *         "prev_page_url": "prev page url",
+                     *         "facets": {
+                     *           "category": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "parent_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "type": [
+                     *             {
+                     *               "value": "product",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ]
+                     *         }
                      *       }
                      *     }
                      */
@@ -26499,6 +26808,7 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            facets?: components["schemas"]["ProductFacets"];
                         };
                     };
                 };

@@ -68,6 +68,33 @@ export function categorySubtreeSql(tenant: Pick<Tenant, "platformId" | "mode">, 
     SELECT id FROM subtree`;
 }
 
+/** A category of a facet (docs/api/search.md): its own listings' count plus those of every category under it. */
+export interface CategoryFacet {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  count: number;
+}
+
+/**
+ * The `category` facet of a product search: given how many matching listings each category holds
+ * directly, each category with its whole subtree's count (the tree's order; categories counting
+ * nothing are left out). The tree is bounded (MAX_CATEGORIES), so it is read whole.
+ */
+export async function categoryFacet(client: Db | Tx, tenant: Pick<Tenant, "platformId" | "mode">, direct: ReadonlyMap<string, number>): Promise<CategoryFacet[]> {
+  if (direct.size === 0) return [];
+  const rows = await client.category.findMany({ where: { platformId: tenant.platformId, mode: tenant.mode }, orderBy: ORDER, select: { id: true, name: true, parentId: true } });
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  const counts = new Map<string, number>();
+  for (const [id, n] of direct) {
+    // Up the chain, at most MAX_DEPTH steps (the tree's writes keep it acyclic; the bound makes sure).
+    for (let current = byId.get(id), steps = 0; current && steps < MAX_DEPTH; current = current.parentId ? byId.get(current.parentId) : undefined, steps++) {
+      counts.set(current.id, (counts.get(current.id) ?? 0) + n);
+    }
+  }
+  return rows.filter((c) => counts.has(c.id)).map((c) => ({ id: c.id, name: c.name, parent_id: c.parentId, count: counts.get(c.id)! }));
+}
+
 /** A category a product may point to, share-locked (it cannot be deleted or renamed under the write); 404 naming `category_id` otherwise. */
 export async function categoryForProduct(tx: Tx, tenant: Tenant, id: string): Promise<{ id: string; name: string }> {
   const [row] = await tx.$queryRaw<{ id: string; name: string }[]>`

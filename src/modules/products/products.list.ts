@@ -2,7 +2,8 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus, ProductVisibility } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
-import type { ListProductsQuery } from "./products.schemas.js";
+import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
+import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
 import type { ProductCoreView, ProductView } from "./products.repo.js";
 import { isCatalogueEditor, isReviewer, type Viewer } from "./products.view.js";
 
@@ -58,6 +59,7 @@ const VARIANTS = (viewer: Viewer | null, now: Date) => Prisma.sql`(
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
     'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'category_id', v.category_id, 'tags', v.tags,
     'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices, 'members_only', v.members_only,
+    'language', v.language, 'latitude', v.latitude, 'longitude', v.longitude,
     'admin_status', v.admin_status, 'rejection_reason', v.rejection_reason,
     'slug', v.slug, 'external_id', v.external_id, 'sku', v.sku, 'gallery', v.gallery, 'weight', v.weight, 'min_quantity', v.min_quantity,
     'visibility', v.visibility, 'publish_at', v.publish_at, 'on_homepage', v.on_homepage,
@@ -96,6 +98,9 @@ interface ProductRow {
   admin_status: ProductAdminStatus;
   rejection_reason: string | null;
   members_only: boolean;
+  language: string;
+  latitude: number | null;
+  longitude: number | null;
   slug: string;
   external_id: string | null;
   sku: string | null;
@@ -138,6 +143,9 @@ function toCore(row: ProductRow): ProductCoreView {
     adminStatus: row.admin_status,
     rejectionReason: row.rejection_reason,
     membersOnly: row.members_only,
+    language: row.language,
+    latitude: row.latitude,
+    longitude: row.longitude,
     slug: row.slug,
     externalId: row.external_id,
     sku: row.sku,
@@ -168,8 +176,8 @@ export interface ListFilter {
   now: Date;
 }
 
-/** The WHERE clause of a list: tenant, listing state and every filter of the query. */
-function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
+/** The WHERE clause of a list: tenant, listing state and every filter of the query (`search`: the query's, already corrected). */
+function conditions(filter: ListFilter, query: ListProductsQuery, search: TextSearch | null): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`p.platform_id = ${filter.platformId}`, Prisma.sql`p.mode = ${filter.mode}::"Mode"`];
   const parent = query["filter[parent_product_id]"];
   if (filter.productIds) parts.push(Prisma.sql`p.id = ANY(${[...filter.productIds]}::text[])`);
@@ -214,10 +222,11 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
   if (query["filter[price][gte]"] !== undefined) parts.push(Prisma.sql`p.price >= ${query["filter[price][gte]"]}`);
   if (query["filter[price][lte]"] !== undefined) parts.push(Prisma.sql`p.price <= ${query["filter[price][lte]"]}`);
-  if (query.search) {
-    const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    parts.push(Prisma.sql`(p.name ILIKE ${pattern} OR p.description ILIKE ${pattern})`);
-  }
+  // A search with no word in it (only punctuation) matches nothing; one with words reads its rows from
+  // `search_listings` (listProducts), which matched them.
+  if (query.search !== undefined && !search) parts.push(Prisma.sql`FALSE`);
+  const near = query["filter[near]"];
+  if (near) parts.push(withinRadius(near, query["filter[radius_km]"] ?? DEFAULT_RADIUS_KM));
   return Prisma.join(parts, " AND ");
 }
 
@@ -238,17 +247,108 @@ export async function readProduct(
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer, now)} AS variants
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer, now)} AS variants
               FROM products p
               WHERE ${by.kind === "id" ? Prisma.sql`p.id = ${by.value}` : Prisma.sql`p.slug = ${by.value}`} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
   return result?.row ? toView(JSON.parse(result.row) as ProductRow) : null;
 }
 
-export async function listProducts(db: Db, filter: ListFilter, query: ListProductsQuery, sort: { field: "price" | "created" | "name"; direction: "asc" | "desc" }) {
-  const where = conditions(filter, query);
+export type ListSort = { field: "price" | "created" | "name" | "relevance" | "distance"; direction: "asc" | "desc" };
+
+/** Counts of the matching listings (docs/api/search.md), as the statement returns them. */
+interface FacetRows {
+  category?: { id: string | null; name: string; count: number }[] | null;
+  tags?: { value: string; count: number }[] | null;
+  type?: { value: "product" | "service"; count: number }[] | null;
+  price?: { bucket: number; count: number }[] | null;
+}
+
+export interface ListResult {
+  total: number;
+  data: ProductView[];
+  facets?: FacetRows;
+}
+
+/** The facets' subqueries over the matching rows (`m`), each one JSON column. */
+function facetColumns(facets: readonly string[], bands: readonly number[]): Prisma.Sql[] {
+  const columns: Prisma.Sql[] = [];
+  if (facets.includes("category")) {
+    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
+      FROM (SELECT m.category_id, m.category, count(*)::int AS n FROM m WHERE m.category IS NOT NULL OR m.category_id IS NOT NULL GROUP BY 1, 2) f) AS facet_category`);
+  }
+  if (facets.includes("tags")) {
+    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('value', f.tag, 'count', f.n) ORDER BY f.n DESC, f.tag)
+      FROM (SELECT t.tag, count(*)::int AS n FROM m, unnest(m.tags) AS t(tag) GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT 50) f) AS facet_tags`);
+  }
+  if (facets.includes("type")) {
+    columns.push(
+      Prisma.sql`(SELECT json_agg(json_build_object('value', f.type, 'count', f.n) ORDER BY f.type) FROM (SELECT m.type, count(*)::int AS n FROM m GROUP BY 1) f) AS facet_type`,
+    );
+  }
+  if (facets.includes("price")) {
+    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('bucket', f.b, 'count', f.n))
+      FROM (SELECT width_bucket(m.price, ${[...bands]}::int[]) AS b, count(*)::int AS n FROM m GROUP BY 1) f) AS facet_price`);
+  }
+  return columns;
+}
+
+export async function listProducts(db: Db, filter: ListFilter, query: ListProductsQuery, sort: ListSort): Promise<ListResult> {
+  const search = query.search === undefined ? null : await textSearch(db, filter, query.search);
+  const where = conditions(filter, query, search);
   const direction = Prisma.raw(sort.direction === "desc" ? "DESC" : "ASC");
   const offset = (query.page - 1) * query.per_page;
+  const facets = query.facets ?? [];
+  if (!search && !query["filter[near]"] && facets.length === 0 && (sort.field === "price" || sort.field === "created" || sort.field === "name")) {
+    return listPlain(db, filter, query, where, Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`, offset);
+  }
+  // A search, a radius or facets: the matching rows once (`m`), then their count, their page and their facets.
+  const near = query["filter[near]"];
+  // A search's ids come from `search_listings`, with their rank: under row-level security the query's
+  // own `@@` could not use the GIN index (the search migration says why). Each is re-read from
+  // `products` under the normal policies, where every condition (visibility, publishAt, filters)
+  // applies. Within a radius, the position's index finds fewer rows: they are matched one by one.
+  const indexed = search !== null && !near;
+  const source = indexed
+    ? Prisma.sql`search_listings(${filter.platformId}, ${filter.mode}::"Mode", ${search.matches}, ${search.exact}) s JOIN products p ON p.id = s.id`
+    : Prisma.sql`products p`;
+  const matching = search && !indexed ? Prisma.sql`${where} AND p.search_vector @@ ${search.matches}` : where;
+  const rank = indexed ? Prisma.sql`s.rank` : search ? Prisma.sql`(ts_rank(p.search_vector, ${search.matches}) + ts_rank(p.search_vector, ${search.exact}))` : Prisma.sql`0::real`;
+  const distance = near ? distanceKm(near) : Prisma.sql`NULL::float8`;
+  const order = filter.productIds
+    ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)`
+    : sort.field === "relevance"
+      ? Prisma.sql`m.rank DESC, p.created DESC, p.id DESC`
+      : sort.field === "distance"
+        ? Prisma.sql`m.distance ASC, p.id ASC`
+        : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`;
+  const bands = query.price_bands ?? DEFAULT_PRICE_BANDS;
+  const extra = facetColumns(facets, bands);
+  const [result] = await db.$queryRaw<({ total: number; page: string } & Record<string, unknown>)[]>`
+    WITH m AS MATERIALIZED (
+      SELECT p.id, p.category_id, p.category, p.tags, p.type, p.price, ${rank} AS rank, ${distance} AS distance FROM ${source} WHERE ${matching}
+    )
+    SELECT (SELECT count(*)::int FROM m) AS total,
+           (SELECT coalesce(json_agg(t), '[]')::text FROM (
+              SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
+                     p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants
+              FROM m JOIN products p ON p.id = m.id
+              ORDER BY ${order}
+              LIMIT ${query.per_page} OFFSET ${offset}
+           ) t) AS page
+           ${extra.length ? Prisma.sql`, ${Prisma.join(extra, ", ")}` : Prisma.empty}`;
+  const row = result ?? { total: 0, page: "[]" };
+  const out: ListResult = { total: row.total, data: (JSON.parse(row.page) as ProductRow[]).map(toView) };
+  if (facets.length > 0) {
+    out.facets = {};
+    for (const facet of facets) (out.facets as Record<string, unknown>)[facet] = row[`facet_${facet}`] ?? [];
+  }
+  return out;
+}
+
+/** A list without search, radius or facets: the catalogue's hot path, one ordered index scan (bench/RESULTS.md). */
+async function listPlain(db: Db, filter: ListFilter, query: ListProductsQuery, where: Prisma.Sql, sortBy: Prisma.Sql, offset: number): Promise<ListResult> {
   // One statement, one round trip, one value: a single JSON text is the cheapest thing for Prisma to
   // hand back (count and page as two $queryRaw calls cost ~0.5 ms more CPU per request).
   const [result] = await db.$queryRaw<{ total: number; page: string }[]>`
@@ -256,10 +356,10 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants
               FROM products p
               WHERE ${where}
-              ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`}
+              ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : sortBy}
               LIMIT ${query.per_page} OFFSET ${offset}
            ) t) AS page`;
   return { total: result?.total ?? 0, data: (JSON.parse(result?.page ?? "[]") as ProductRow[]).map(toView) };

@@ -1,11 +1,18 @@
 import { z } from "zod";
-import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
+import { SEARCH_LANGUAGES } from "./search-words.js";
+
+export { SEARCH_LANGUAGES };
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
 export const PRODUCT_TYPES = ["product", "service"] as const;
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
 export const ADMIN_STATUSES = ["draft", "pending", "published", "rejected"] as const;
+/** What `facets=` may ask for (docs/api/search.md). */
+export const FACETS = ["category", "tags", "type", "price"] as const;
+/** Price bands of the `price` facet when `price_bands` is not sent, in cents: under $10, $10–50, $50–100, $100–500, $500 and up. */
+export const DEFAULT_PRICE_BANDS = [1000, 5000, 10000, 50000] as const;
 export const VISIBILITIES = ["both", "catalog", "search", "none"] as const;
 /** Images one product's gallery holds at most. */
 export const MAX_GALLERY = 20;
@@ -51,6 +58,9 @@ const productFields = {
   cycle: cycleSchema.nullable().describe("Billing cycle of a recurring product"),
   useSeasonalPrices: z.boolean(),
   membersOnly: z.boolean().describe("Read and bought only by members with a live subscription to the platform's plan (and its seller, editors and up)"),
+  language: z.enum(SEARCH_LANGUAGES).describe("Text search configuration the listing's words are stemmed with; `simple` stems none"),
+  latitude: z.number().nullable().describe("Where the listing is: WGS 84 latitude in degrees (null: nowhere in particular)"),
+  longitude: z.number().nullable().describe("WGS 84 longitude in degrees; set together with `latitude`"),
   effectivePrice: z.number().int().describe("The unit price in force now (or at `at`): the seasonal price when seasonal prices are used and one applies, else `price`"),
   seasonalPrices: z.array(seasonalPriceSchema),
   adminStatus: z
@@ -85,7 +95,40 @@ export const productSchema = z
   .object({ ...productFields, variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)") })
   .meta({ id: "Product" });
 
-export const productListSchema = listOf(productSchema);
+const facetCount = z.number().int().describe("Matching listings");
+export const facetsSchema = z
+  .object({
+    category: z
+      .array(
+        z.object({
+          id: z.string().nullable().describe("The tree's category; null for a free-text `category` of listings linked to none"),
+          name: z.string(),
+          parent_id: z.string().nullable(),
+          count: facetCount.describe("Matching listings in it or in any category under it"),
+        }),
+      )
+      .optional(),
+    tags: z
+      .array(z.object({ value: z.string(), count: facetCount }))
+      .optional()
+      .describe("The 50 most frequent tags"),
+    type: z.array(z.object({ value: z.enum(PRODUCT_TYPES), count: facetCount })).optional(),
+    price: z
+      .array(
+        z.object({
+          from: z.number().int().nullable().describe("Inclusive, cents; null: no lower bound"),
+          to: z.number().int().nullable().describe("Exclusive; null: no upper bound"),
+          count: facetCount,
+        }),
+      )
+      .optional(),
+  })
+  .meta({ id: "ProductFacets" });
+
+export const productListSchema = z.object({
+  data: z.array(productSchema),
+  meta: listOf(productSchema).shape.meta.extend({ facets: facetsSchema.optional().describe("With `facets`: counts of all the matching listings (not just this page)") }),
+});
 
 const writableFields = {
   name: z.string().trim().min(1).max(200),
@@ -112,6 +155,9 @@ const writableFields = {
     .boolean()
     .optional()
     .describe("Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too)"),
+  language: z.enum(SEARCH_LANGUAGES).optional().describe("Text search configuration for the listing's words (default `simple`: no stemming); `english` finds `chairs` for `chair`"),
+  latitude: z.number().min(-90).max(90).nullable().optional().describe("Where the listing is, WGS 84 degrees; send with `longitude` (both null: no position)"),
+  longitude: z.number().min(-180).max(180).nullable().optional().describe("WGS 84 degrees; send with `latitude`"),
   user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
   slug: z
@@ -137,14 +183,27 @@ const writableFields = {
   onHomepage: z.boolean().optional().describe("Editors and up, and the key, only (403 `insufficient_role`)"),
 };
 
+/** A position is both coordinates or neither: half of one is refused, naming the missing half. */
+function positionTogether(b: { latitude?: number | null; longitude?: number | null }, ctx: z.RefinementCtx): void {
+  const lat = b.latitude === undefined ? undefined : b.latitude === null ? null : "set";
+  const lng = b.longitude === undefined ? undefined : b.longitude === null ? null : "set";
+  if (lat === lng) return;
+  const missing = lat === "set" ? "longitude" : lng === "set" ? "latitude" : lat === undefined ? "latitude" : "longitude";
+  ctx.addIssue({ code: "custom", path: [missing], message: "latitude and longitude are sent together (both numbers, or both null)" });
+}
+
 export const createProductBody = z
   .object({
     ...writableFields,
     draft: z.boolean().optional().describe("true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`)"),
   })
-  .strict();
+  .strict()
+  .superRefine(positionTogether);
 
-export const updateProductBody = z.object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() }).strict();
+export const updateProductBody = z
+  .object({ ...writableFields, name: writableFields.name.optional(), price: writableFields.price.optional() })
+  .strict()
+  .superRefine(positionTogether);
 
 export type CreateProductInput = z.infer<typeof createProductBody>;
 export type UpdateProductInput = z.infer<typeof updateProductBody>;
@@ -190,8 +249,41 @@ const cents = z.coerce.number().int("must be an integer number of cents").min(0)
 
 const listShape = {
   ...pageParams,
-  search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
-  sort: sortParam(["price", "created", "name"], "-created"),
+  search: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "Full-text search of name, category, subcategory, tags and description (every word must match; misspelt words are corrected to the catalogue's closest words). Sorted by relevance unless `sort` says otherwise (docs/api/search.md)",
+    ),
+  sort: z
+    .enum(["price", "-price", "created", "-created", "name", "-name", "relevance", "distance"])
+    .optional()
+    .describe(
+      "Sort by price, created or name (prefix with - for descending), `relevance` (with `search`; the default then) or `distance` (nearest first, with `filter[near]`). Default: -created",
+    ),
+  "filter[near]": z
+    .string()
+    .regex(/^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$/, "must be latitude,longitude in degrees")
+    .transform((v) => v.split(",").map(Number) as [number, number])
+    .refine(([lat, lng]) => Math.abs(lat) <= 90 && Math.abs(lng) <= 180, "latitude must be within ±90 and longitude within ±180")
+    .optional()
+    .describe("`latitude,longitude`: only listings with a position within `filter[radius_km]` of it"),
+  "filter[radius_km]": z.coerce.number().gt(0).max(20_000).optional().describe("Radius of `filter[near]` in km (default 25)"),
+  facets: csv(z.enum(FACETS))
+    .optional()
+    .describe("Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets`"),
+  price_bands: csv(
+    z
+      .string()
+      .regex(/^\d{1,10}$/, "must be a whole number of cents")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_INT4)),
+  )
+    .optional()
+    .describe("Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000)"),
   "filter[category]": csv(z.string().max(100)).optional(),
   "filter[subcategory]": csv(z.string().max(100)).optional(),
   "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
@@ -218,22 +310,29 @@ const listShape = {
   at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
 };
 
-function priceRange(q: { "filter[price][gte]"?: unknown; "filter[price][lte]"?: unknown }, ctx: z.RefinementCtx): void {
+/** The list query's checks across fields: the price range, and what search, radius and facets need. */
+function listChecks(q: z.infer<z.ZodObject<typeof listShape>>, ctx: z.RefinementCtx): void {
   const gte = q["filter[price][gte]"];
   const lte = q["filter[price][lte]"];
   // Object-level checks also run when a field failed: only compare values that parsed.
   if (typeof gte === "number" && typeof lte === "number" && gte > lte) {
     ctx.addIssue({ code: "custom", path: ["filter[price][lte]"], message: "must not be below filter[price][gte]" });
   }
+  if (q["filter[radius_km]"] !== undefined && q["filter[near]"] === undefined) ctx.addIssue({ code: "custom", path: ["filter[radius_km]"], message: "needs filter[near]" });
+  if (q.sort === "distance" && q["filter[near]"] === undefined) ctx.addIssue({ code: "custom", path: ["sort"], message: "sort=distance needs filter[near]" });
+  if (q.sort === "relevance" && q.search === undefined) ctx.addIssue({ code: "custom", path: ["sort"], message: "sort=relevance needs search" });
+  const bands = q.price_bands;
+  if (Array.isArray(bands) && bands.some((b, i) => i > 0 && b <= bands[i - 1]!)) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "must be ascending" });
+  if (bands !== undefined && !q.facets?.includes("price")) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "needs facets=price" });
 }
 
-export const listProductsQuery = z.object(listShape).strict().superRefine(priceRange);
+export const listProductsQuery = z.object(listShape).strict().superRefine(listChecks);
 
 /** The products routes' own lists also take `fields=` (sparse answers). */
 export const listProductsFieldsQuery = z
   .object({ ...listShape, fields: fieldsParam })
   .strict()
-  .superRefine(priceRange);
+  .superRefine(listChecks);
 
 export type ListProductsQuery = z.infer<typeof listProductsQuery> & { fields?: string[] };
 

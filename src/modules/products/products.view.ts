@@ -7,6 +7,7 @@ import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import type { EventSource, EventType, RecordEventInput } from "../events/index.js";
 import { effectivePrice } from "./pricing.js";
+import type { SEARCH_LANGUAGES } from "./products.schemas.js";
 import type { ProductCoreView, ProductView, SeasonView } from "./products.repo.js";
 
 /** The product as the API answers it, who may change one, and the event of a change: no database here. */
@@ -79,6 +80,9 @@ function toCoreResponse(p: PricedProduct, at: Date) {
     cycle: p.cycle,
     useSeasonalPrices: p.useSeasonalPrices,
     membersOnly: p.membersOnly,
+    language: p.language as (typeof SEARCH_LANGUAGES)[number],
+    latitude: p.latitude,
+    longitude: p.longitude,
     effectivePrice: effectivePrice(p, p.seasonalPrices, at),
     seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
     adminStatus: p.adminStatus,

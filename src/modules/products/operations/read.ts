@@ -1,26 +1,63 @@
 import type { Tenant } from "../../../db/tenant.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { NotFoundError } from "../../../lib/errors.js";
-import { pageMeta, parseSort, type Page } from "../../../lib/pagination.js";
+import { pageMeta, parseSort, type Page, type PageMeta } from "../../../lib/pagination.js";
+import { categoryFacet, type CategoryFacet } from "../../categories/index.js";
 import { findActiveUser } from "../../users/index.js";
-import { listProducts } from "../products.list.js";
+import { type ListFilter, type ListResult, type ListSort, listProducts } from "../products.list.js";
 import type { ProductView } from "../products.repo.js";
-import type { ListProductsQuery } from "../products.schemas.js";
+import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "../products.schemas.js";
 import type { ProductsContext } from "./shared.js";
+
+/** Counts of the matching listings by category, tags, type and price band (docs/api/search.md). */
+export interface ProductFacets {
+  category?: { id: string | null; name: string; parent_id: string | null; count: number }[];
+  tags?: { value: string; count: number }[];
+  type?: { value: "product" | "service"; count: number }[];
+  price?: { from: number | null; to: number | null; count: number }[];
+}
+
+export type ProductPage = Page<ProductView> & { meta: PageMeta & { facets?: ProductFacets } };
+
+/** The list's order: as asked; else by relevance for a search, newest first otherwise. */
+function sortOf(query: ListProductsQuery): ListSort {
+  const sort = query.sort ?? (query.search !== undefined ? "relevance" : "-created");
+  return parseSort<ListSort["field"]>(sort);
+}
+
+/** A list page as the API answers it: the page, and the facets asked for with the tree's names and the price bands' bounds. */
+async function answer(ctx: ProductsContext, filter: ListFilter, query: ListProductsQuery): Promise<ProductPage> {
+  const result: ListResult = await listProducts(ctx.db, filter, query, sortOf(query));
+  const meta: ProductPage["meta"] = pageMeta(result.total, query.page, query.per_page, result.data.length);
+  if (result.facets) {
+    const facets: ProductFacets = {};
+    const { category, tags, type, price } = result.facets;
+    if (category) {
+      const direct = new Map<string, number>();
+      for (const c of category) if (c.id !== null) direct.set(c.id, (direct.get(c.id) ?? 0) + c.count);
+      const tree: ProductFacets["category"] = (await categoryFacet(ctx.db, filter, direct)) satisfies CategoryFacet[];
+      const freeText = category.filter((c) => c.id === null).map((c) => ({ id: null, name: c.name, parent_id: null, count: c.count }));
+      facets.category = [...tree, ...freeText];
+    }
+    if (tags) facets.tags = tags;
+    if (type) facets.type = type;
+    if (price) {
+      // width_bucket: 0 below the first bound, i between bounds i and i+1, n above the last.
+      const bounds = query.price_bands ?? DEFAULT_PRICE_BANDS;
+      const counts = new Map(price.map((b) => [b.bucket, b.count]));
+      facets.price = Array.from({ length: bounds.length + 1 }, (_, i) => ({ from: i === 0 ? null : bounds[i - 1]!, to: bounds[i] ?? null, count: counts.get(i) ?? 0 }));
+    }
+    meta.facets = facets;
+  }
+  return { data: result.data, meta };
+}
 
 /**
  * A page of the listings the caller may see (products.view.ts, `maySee`). `hideMembersOnlyFor`:
  * the caller may not read members-only products (but for their own, when a user).
  */
-export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
-  const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(
-    ctx.db,
-    { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor, now: ctx.clock.now() },
-    query,
-    sort,
-  );
-  return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<ProductPage> {
+  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor, now: ctx.clock.now() }, query);
 }
 
 /** Only these products, in this order (a curated collection's), as the caller may see them in the list, with its paging. */
@@ -30,24 +67,11 @@ export async function listOnly(
   productIds: readonly string[],
   query: ListProductsQuery,
   hideMembersOnlyFor?: string | null,
-): Promise<Page<ProductView>> {
-  const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(
-    ctx.db,
-    { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor, now: ctx.clock.now() },
-    query,
-    sort,
-  );
-  return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+): Promise<ProductPage> {
+  return answer(ctx, { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor, now: ctx.clock.now() }, query);
 }
 
-export async function listForSeller(
-  ctx: ProductsContext,
-  auth: AuthContext,
-  userId: string,
-  query: ListProductsQuery,
-  hideMembersOnlyFor?: string | null,
-): Promise<Page<ProductView>> {
+export async function listForSeller(ctx: ProductsContext, auth: AuthContext, userId: string, query: ListProductsQuery, hideMembersOnlyFor?: string | null): Promise<ProductPage> {
   const user = await findActiveUser(ctx.db, auth, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
   return list(ctx, auth, query, userId, hideMembersOnlyFor);

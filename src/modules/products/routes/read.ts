@@ -65,6 +65,8 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
           "Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). " +
           "Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). " +
           "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). " +
+          "`search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); " +
+          "`facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). " +
           "For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). " +
           SPARSE,
         querystring: listProductsFieldsQuery,
