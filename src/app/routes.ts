@@ -14,7 +14,7 @@ import { contractsRoutes } from "../modules/contracts/index.js";
 import { eventsRoutes } from "../modules/events/index.js";
 import { healthRoutes } from "../modules/health/index.js";
 import { keysRoutes } from "../modules/keys/index.js";
-import { offlineConnectRoutes } from "../modules/offline-connect/index.js";
+import { offlineAuthenticationRoutes, offlineConnectRoutes } from "../modules/offline-connect/index.js";
 import { paymentMethodsRoutes } from "../modules/payment-methods/index.js";
 import { platformsRoutes } from "../modules/platforms/index.js";
 import { productsRoutes } from "../modules/products/index.js";
@@ -57,6 +57,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
       },
       deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)),
     });
+    await app.register(offlineAuthenticationRoutes, { gateway: payments, deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)) });
   }
   await app.register(connectPagesRoutes, { db });
   await app.register(consoleRoutes);

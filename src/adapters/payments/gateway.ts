@@ -51,6 +51,10 @@ export interface PaymentIntent {
   /** Why the latest attempt failed, with Stripe's codes. */
   lastPaymentError: { code: string; declineCode: string | null; message: string } | null;
   metadata: Metadata;
+  /** Stripe.js's handle on an on-session intent (`pi_…_secret_…`): the buyer's browser confirms it. Only on-session answers carry it. */
+  clientSecret?: string | null;
+  /** Where to send the buyer to authenticate a `requires_action` intent (3-D Secure): Stripe's hosted page, or the simulator's. */
+  nextActionUrl?: string | null;
 }
 
 export type SetupIntentStatus = "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "canceled" | "succeeded";
@@ -123,7 +127,13 @@ export interface PaymentsGateway {
   /** The customer's default for invoices and off-session payments. */
   setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
 
-  /** An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`). */
+  /**
+   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`);
+   * a card that wants its holder to authenticate declines with `authentication_required`.
+   * With `onSession` the buyer is present: a card that wants 3-D Secure answers `requires_action` with the intent's
+   * `clientSecret` and a `nextActionUrl`, and its webhook (`payment_intent.succeeded` / `payment_failed`) says how it ended;
+   * `returnUrl` is where the authentication page sends the buyer back to.
+   */
   createPaymentIntent(input: {
     amount: number;
     currency: string;
@@ -132,6 +142,7 @@ export interface PaymentsGateway {
     transferGroup?: string;
     metadata: Metadata;
     idempotencyKey: string;
+    onSession?: { returnUrl?: string };
   }): Promise<PaymentIntent>;
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
 

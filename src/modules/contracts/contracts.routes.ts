@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { checkoutRoutes } from "./routes/checkout.js";
 import { contractRoutes } from "./routes/contract.js";
 import { createRoutes } from "./routes/create.js";
 import { feeRoutes } from "./routes/fees.js";
@@ -20,4 +21,5 @@ export const contractsRoutes: FastifyPluginAsyncZod<ContractsRoutesDeps> = async
   partyRoutes(app, deps);
   feeRoutes(app, deps);
   lifecycleRoutes(app, deps);
+  checkoutRoutes(app, deps);
 };

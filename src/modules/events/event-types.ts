@@ -112,6 +112,11 @@ export const EVENT_TYPE_LIST = {
     description: "A buyer accepted the contract (`POST /contracts/:id/accept`): their consent to be charged their `acceptedAmount`; any change to the contract's money voids it.",
   },
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
+  "contract.payment_action_required": {
+    object: "contract",
+    description:
+      "A buyer's on-session charge waits for them to authenticate it (3-D Secure): the contract stays `processing` until they complete it (`contract.paid`, or their share paid) or fail it (`contract.payment_failed`).",
+  },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
   "contract.paid": { object: "contract", description: "Settlement finished: every buyer charged, every seller paid; status `paid`." },
   "contract.disputed": { object: "contract", description: "A buyer disputed their charge with their bank (Stripe's `charge.dispute.created`): status `disputed`." },

@@ -23,6 +23,8 @@ export interface EngineCharge {
   paymentMethodId: string;
   idempotencyKey: string;
   metadata: Metadata;
+  /** The payer is present (an on-session checkout, or a subscriber asked to authenticate): 3-D Secure may answer `requires_action`. */
+  onSession?: { returnUrl?: string };
 }
 
 export interface EngineTransfer {
@@ -52,6 +54,8 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
   releaseLease(): Promise<void>;
   /** A definitive failure (`isDefinitive`: a decline, a refused request): the attempt is over. The engine rethrows `err` after. */
   chargeFailed(charge: C, err: AppError): Promise<void>;
+  /** A charge Stripe has not finished: `requires_action` (the payer must authenticate) or `processing` (a bank debit). Its webhook carries on. */
+  chargePending?(charge: C, intent: PaymentIntent): Promise<void>;
   /** Records a successful charge. */
   chargeSucceeded(charge: C, intent: PaymentIntent): Promise<void>;
   /** Before the transfers: checks every payer has paid, and names the charge they may draw on (`source_transaction`). */
@@ -108,6 +112,7 @@ async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
         transferGroup: steps.transferGroup,
         metadata: charge.metadata,
         idempotencyKey: charge.idempotencyKey,
+        ...(charge.onSession ? { onSession: charge.onSession } : {}),
       });
     } catch (err) {
       if (isDefinitive(err)) await steps.chargeFailed(charge, err);
@@ -117,7 +122,8 @@ async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
       throw err;
     }
     if (intent.status !== "succeeded") {
-      // A bank debit takes days: the payment_intent.succeeded webhook records it and resumes.
+      // A bank debit takes days, 3-D Secure waits for the payer: the payment_intent webhook records it and resumes.
+      await steps.chargePending?.(charge, intent);
       await steps.releaseLease();
       return "pending";
     }

@@ -45,7 +45,15 @@ export async function markBuyerPaid(
   const now = clock.now();
   await tx.contractBuyer.update({
     where: { id: buyer.id },
-    data: { amountPaid: intent.amount, stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, lastPaymentAttempt: now, attemptPaymentMethodId: null },
+    data: {
+      amountPaid: intent.amount,
+      stripePaymentIntentId: intent.id,
+      stripeChargeId: intent.chargeId,
+      lastPaymentAttempt: now,
+      attemptPaymentMethodId: null,
+      attemptOnSession: false,
+      actionPaymentIntentId: null,
+    },
   });
   await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
   await recordSettlementTransactions(tx, {
@@ -68,7 +76,7 @@ export async function recordFailedCharge({ db, clock }: SettleContext, plan: Pla
     const now = clock.now();
     const ended = await tx.contractBuyer.updateMany({
       where: { contractId: plan.contractId, userId: charge.buyerUserId, attempts: charge.attempt, amountPaid: 0 },
-      data: { attempts: charge.attempt + 1, attemptPaymentMethodId: null, lastPaymentAttempt: now },
+      data: { attempts: charge.attempt + 1, attemptPaymentMethodId: null, attemptOnSession: false, actionPaymentIntentId: null, lastPaymentAttempt: now },
     });
     await tx.contract.update({ where: { id: plan.contractId }, data: { lastPaymentAttempt: now } });
     await tx.contract.updateMany({
@@ -80,7 +88,13 @@ export async function recordFailedCharge({ db, clock }: SettleContext, plan: Pla
   });
 }
 
-export async function recordContractEvent(tx: Tx, tenant: Tenant, id: string, type: "contract.payment_failed" | "contract.paid", requestId: string | null): Promise<void> {
+export async function recordContractEvent(
+  tx: Tx,
+  tenant: Tenant,
+  id: string,
+  type: "contract.payment_failed" | "contract.paid" | "contract.payment_action_required",
+  requestId: string | null,
+): Promise<void> {
   const object = await contractView(tx, tenant, id);
   if (object) await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId, type, object });
 }

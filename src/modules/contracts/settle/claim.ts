@@ -5,6 +5,7 @@ import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.j
 import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { gateBuyer } from "../operations/shared.js";
+import { assertMayCheckout, awaitingAuthentication, checkoutBuyers, checkoutConsent } from "./checkout-rules.js";
 import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
 
 /**
@@ -17,8 +18,12 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
   return ctx.db.$transaction(async (tx) => {
     let c = await lockContract(tx, tenant, id);
     if (settler.kind === "request") assertMaySettle(settler.auth, c);
+    if (settler.kind === "checkout") assertMayCheckout(settler.auth, c, settler.buyerUserId);
     if (c.status === "paid") throw new ConflictError("already_paid", `${c.id} is already paid.`, "id");
     if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_not_payable", `${c.id} is ${c.status}: it cannot be settled.`, "id");
+    // A buyer authenticating a charge (3-D Secure) holds the contract until its webhook: only their own checkout goes on (it answers the same charge).
+    const gate = awaitingAuthentication(c, settler);
+    if (gate === "wait") return null;
     // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
     if (c.status !== "processing" && (await ctx.billedBySubscriptions(tx, c.id))) {
       throw new ConflictError("contract_has_subscriptions", `${c.id} is billed by its subscriptions: it is not settled on its own.`, "id");
@@ -51,6 +56,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     // Whom this settlement may charge, checked on the figures just rebalanced. A settlement under
     // way (`processing`: nothing can change its figures) goes on under the consent it was started
     // with; the job never starts one.
+    if (settler.kind === "checkout" && c.status !== "processing") await checkoutConsent(ctx, tx, settler, c);
     if (settler.kind === "request" && c.status !== "processing") {
       assertConsent(settler.auth, c);
       // A buyer who still owes and settles themself is buying: the subscription gate.
@@ -58,7 +64,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       if (c.buyers.some((b) => b.userId === caller && b.amountPaid < b.amountDue)) await gateBuyer(ctx, tx, settler.auth, c);
     }
 
-    const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue);
+    const owing = checkoutBuyers(c, settler);
     const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
 
@@ -101,8 +107,9 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         throw new ConflictError("no_payment_method", `Buyer ${b.userId} has no default payment method to charge (POST /v1/users/auth/payment_methods).`, "buyers");
       }
       // The attempt's payment method is fixed now: a resumed attempt must send Stripe the same request.
+      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" : b.attemptOnSession;
       if (b.attemptPaymentMethodId === null) {
-        await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId } });
+        await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId, attemptOnSession: onSession } });
       }
       charges.push({
         buyerUserId: b.userId,
@@ -112,9 +119,13 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         attempt: b.attempts,
         idempotencyKey: chargeKey(c.id, b.userId, b.attempts),
         metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
+        // The buyer is there to authenticate: no return URL, so a repeat is the same request (Stripe.js confirms it with the client secret).
+        ...(onSession ? { onSession: {} } : {}),
       });
     }
-    const transfers: Transfer[] = owed.map((s) => ({
+    // A checkout pays one buyer's share; the sellers are paid once every buyer has.
+    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !owing.includes(b));
+    const transfers: Transfer[] = (partial ? [] : owed).map((s) => ({
       sellerUserId: s.userId,
       amount: s.amountOwed - s.amountReceived,
       destination: parties.payee(s.userId).connectId!,
@@ -128,6 +139,6 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
     // Should this settler die, the job resumes after the lease expired.
     await queueResume(tx, tenant, c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
-    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, requestId: settler.kind === "request" ? settler.auth.requestId : null };
+    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, partial, requestId: settler.kind === "job" ? null : settler.auth.requestId };
   });
 }
