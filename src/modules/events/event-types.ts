@@ -131,6 +131,11 @@ export const EVENT_TYPE_LIST = {
     object: "subscription",
     description: "A renewal was declined (or could not be attempted); `failedAttempts` counts them, `nextAttempt` says when it is retried.",
   },
+  "subscription.payment_action_required": {
+    object: "subscription",
+    description:
+      "A renewal's card wants its holder to authenticate (3-D Secure): the subscriber was emailed a link to complete it; `nextAttempt` is when, unauthenticated, it becomes past due.",
+  },
   "subscription.renewal_skipped": { object: "subscription", description: "A cycle fell due while the subscription was paused: not charged, the period moved on." },
   "subscription.past_due": { object: "subscription", description: "The last retry of a renewal failed: `pastDue`, no more automatic charges; the buyer was emailed." },
   "subscription.paused": {
