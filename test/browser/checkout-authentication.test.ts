@@ -47,7 +47,7 @@ async function checkoutNeedingAuthentication() {
   // The buyer's own checkout, over HTTP as their browser app would call it.
   const res = await fetch(`${base}/v1/contracts/${id}/checkout`, { method: "POST", headers: { ...bearer(buyer.token), "content-type": "application/json" }, body: "{}" });
   expect(res.status).toBe(202);
-  const answer = await res.json();
+  const answer = (await res.json()) as Record<string, any>;
   expect(answer.payment.status).toBe("requires_action");
   expect(answer.contract.status).toBe("processing");
   return { id, url: answer.payment.next_action_url as string, amount: answer.payment.amount as number };

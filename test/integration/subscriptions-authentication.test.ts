@@ -86,10 +86,14 @@ describe("a renewal whose card wants 3-D Secure", () => {
     expect(rows[0]!.actionPaymentIntentId).toBe(link.pathname.split("/")[3]);
 
     // Nothing automatic while it waits: another sweep makes no new intent and sends no second email.
-    const before = await t.db.simPaymentIntent.count({ where: { customerId: (await t.db.simPaymentIntent.findFirstOrThrow({ where: { id: rows[0]!.actionPaymentIntentId! } })).customerId } });
+    const before = await t.db.simPaymentIntent.count({
+      where: { customerId: (await t.db.simPaymentIntent.findFirstOrThrow({ where: { id: rows[0]!.actionPaymentIntentId! } })).customerId },
+    });
     clock.advance(2 * HOUR);
     await runRenewals();
-    expect(await t.db.simPaymentIntent.count({ where: { customerId: (await t.db.simPaymentIntent.findFirstOrThrow({ where: { id: rows[0]!.actionPaymentIntentId! } })).customerId } })).toBe(before);
+    expect(
+      await t.db.simPaymentIntent.count({ where: { customerId: (await t.db.simPaymentIntent.findFirstOrThrow({ where: { id: rows[0]!.actionPaymentIntentId! } })).customerId } }),
+    ).toBe(before);
 
     const page = await t.request({ method: "GET", url: `${link.pathname}${link.search}` });
     expect(page.statusCode).toBe(200);

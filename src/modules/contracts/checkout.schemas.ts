@@ -22,11 +22,16 @@ export const contractPaymentSchema = z
         user_id: z.string().describe("The buyer paying"),
         status: z
           .enum(["succeeded", "requires_action", "processing"])
-          .describe("`succeeded`: their share is paid; `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit"),
+          .describe(
+            "`succeeded`: their share is paid; `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit",
+          ),
         amount: z.int().describe("Their share, in cents"),
         currency: z.string(),
         payment_intent: z.string().nullable().describe("The Stripe PaymentIntent (`pi_…`) still to finish; null once paid (the `incoming` transaction names it)"),
-        client_secret: z.string().nullable().describe("For Stripe.js's `confirmCardPayment` / `handleNextAction` (only while `requires_action`); the buyer's to use, no one else's"),
+        client_secret: z
+          .string()
+          .nullable()
+          .describe("For Stripe.js's `confirmCardPayment` / `handleNextAction` (only while `requires_action`); the buyer's to use, no one else's"),
         next_action_url: z.string().nullable().describe("A page where the buyer authenticates (the offline simulator's; with Stripe null: confirm with Stripe.js)"),
       })
       .strict(),

@@ -25,7 +25,15 @@ function secretMatches(intent: Pick<SimPaymentIntent, "clientSecret">, clientSec
 
 /** A payment intent as Stripe's webhooks carry it (the fields we read; the endpoint re-reads it anyway). */
 function intentObject(intent: SimPaymentIntent): Record<string, unknown> {
-  return { id: intent.id, object: "payment_intent", status: intent.status, amount: intent.amount, currency: intent.currency, metadata: intent.metadata, customer: intent.customerId };
+  return {
+    id: intent.id,
+    object: "payment_intent",
+    status: intent.status,
+    amount: intent.amount,
+    currency: intent.currency,
+    metadata: intent.metadata,
+    customer: intent.customerId,
+  };
 }
 
 export function authenticationOperations(sim: Simulator): Pick<OfflinePaymentsGateway, "paymentIntentAwaitingAuthentication" | "authenticatePaymentIntent"> {
@@ -52,7 +60,8 @@ export function authenticationOperations(sim: Simulator): Pick<OfflinePaymentsGa
                   status: "requires_payment_method",
                   errorCode: "payment_intent_authentication_failure",
                   declineCode: null,
-                  errorMessage: "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+                  errorMessage:
+                    "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
                 },
         });
       });

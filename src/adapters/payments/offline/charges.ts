@@ -59,7 +59,9 @@ export function chargesOperations(
           });
           if (decline) throw new CardError({ ...decline, paymentIntentId: intent.id, chargeId: intent.chargeId });
           if (disputes) disputed = intent;
-          return onSession ? { ...toPaymentIntent(intent), clientSecret, nextActionUrl: authenticate ? authenticationUrl(sim.publicUrl, intent.id, clientSecret!) : null } : toPaymentIntent(intent);
+          return onSession
+            ? { ...toPaymentIntent(intent), clientSecret, nextActionUrl: authenticate ? authenticationUrl(sim.publicUrl, intent.id, clientSecret!) : null }
+            : toPaymentIntent(intent);
         },
       );
       // The buyer disputes it right away: Stripe's `charge.dispute.created`, sent once (not on an idempotent replay).
