@@ -59,19 +59,19 @@ export const offlineAuthenticationRoutes: FastifyPluginAsyncZod<{
           .send(
             page(
               "Nothing to authenticate",
-              `<p>This payment of ${escape(amount)} is no longer waiting for authentication (it is <b id="status">${escape(intent.status)}</b>).</p>`,
+              `<p>This payment of ${html(amount)} is no longer waiting for authentication (it is <b id="status">${html(intent.status)}</b>).</p>`,
             ) as never,
           );
       }
       const form = (outcome: string, label: string) =>
-        `<form method="post" action="/offline/payment_intents/${escape(intent.id)}/authenticate"><input type="hidden" name="client_secret" value="${escape(secret)}"><input type="hidden" name="outcome" value="${outcome}"><button type="submit">${label}</button></form>`;
+        `<form method="post" action="/offline/payment_intents/${html(intent.id)}/authenticate"><input type="hidden" name="client_secret" value="${html(secret)}"><input type="hidden" name="outcome" value="${outcome}"><button type="submit">${label}</button></form>`;
       return reply
         .headers(HEADERS)
         .type("text/html; charset=utf-8")
         .send(
           page(
             "Authenticate your payment",
-            `<p>Your bank asks you to confirm a payment of <b id="amount">${escape(amount)}</b> (${escape(intent.id)}).</p><p>This is the offline payments simulator's stand-in for 3-D Secure.</p>${form("complete", "Complete authentication")}${form("fail", "Fail authentication")}`,
+            `<p>Your bank asks you to confirm a payment of <b id="amount">${html(amount)}</b> (${html(intent.id)}).</p><p>This is the offline payments simulator's stand-in for 3-D Secure.</p>${form("complete", "Complete authentication")}${form("fail", "Fail authentication")}`,
           ) as never,
         );
     },
@@ -96,23 +96,23 @@ export const offlineAuthenticationRoutes: FastifyPluginAsyncZod<{
       const done = await gateway.authenticatePaymentIntent({ paymentIntentId: request.params.paymentIntentId, clientSecret: client_secret, outcome });
       if (!done) throw new NotFoundError("payment intent awaiting authentication", undefined, "client_secret");
       await deliver({ rawBody: Buffer.from(done.event.rawBody), signature: done.event.signature });
-      const html =
+      const answer =
         outcome === "complete"
-          ? page("Payment authenticated", `<p>Your payment is <b id="status">${escape(done.status)}</b>.</p>`)
-          : page("Authentication failed", `<p>Your payment was not made (<b id="status">${escape(done.status)}</b>). You can try again with this or another card.</p>`);
-      const back = done.returnUrl ? `<p><a id="return" href="${escape(done.returnUrl)}">Return to the shop</a></p>` : "";
+          ? page("Payment authenticated", `<p>Your payment is <b id="status">${html(done.status)}</b>.</p>`)
+          : page("Authentication failed", `<p>Your payment was not made (<b id="status">${html(done.status)}</b>). You can try again with this or another card.</p>`);
+      const back = done.returnUrl ? `<p><a id="return" href="${html(done.returnUrl)}">Return to the shop</a></p>` : "";
       return reply
         .headers(HEADERS)
         .type("text/html; charset=utf-8")
-        .send(html.replace("</body>", `${back}</body>`) as never);
+        .send(answer.replace("</body>", `${back}</body>`) as never);
     },
   );
 };
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${html(title)}</title></head><body><h1>${html(title)}</h1>${body}</body></html>`;
 }
 
-function escape(text: string): string {
+function html(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
