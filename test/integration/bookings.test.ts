@@ -123,6 +123,33 @@ describe("bookings", () => {
     }
   });
 
+  it("moving a booked item moves its booking and both events; onto a taken slot it is 409 and nothing moves", async () => {
+    const [taken, free] = [slot(), slot()];
+    const other = await buyerWithCart(taken);
+    okContract(await checkout(other.buyer, other.cartId), 201);
+    const dates = slot();
+    const mine = await buyerWithCart(dates);
+    const created = okContract(await checkout(mine.buyer, mine.cartId), 201);
+    const item = created.items[0];
+    const move = (body: Json) => t.request({ method: "PUT", url: `/v1/contracts/${created.id}/item/${item.id}/booking`, headers: bearer(mine.buyer.token), payload: body });
+    failed(await move(taken), 409, "booking_unavailable");
+    expect((await calendarEvents(mine.buyer)).find((e) => e.contract_id === created.id)).toMatchObject({ eventStart: dates.startDate });
+    const moved = okContract(await move(free));
+    expect(moved.items[0]).toMatchObject({ startDate: free.startDate, endDate: free.endDate });
+    for (const user of [mine.buyer, seller]) {
+      expect((await calendarEvents(user)).find((e) => e.contract_id === created.id)).toMatchObject({ eventStart: free.startDate, eventEnd: free.endDate, cancelled: false });
+    }
+    // The old slot is free again.
+    const next = await buyerWithCart(dates);
+    okContract(await checkout(next.buyer, next.cartId), 201);
+    // An item without a booking: 404.
+    const plain = okContract(
+      await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { items: [{ user_id: seller.id, price: 1000 }], buyers: [{ user_id: mine.buyer.id }] } }),
+      201,
+    );
+    failed(await t.request({ method: "PUT", url: `/v1/contracts/${plain.id}/item/${plain.items[0].id}/booking`, headers: key(), payload: free }), 404);
+  });
+
   it("voiding the contract (or removing the item) cancels the events and frees the slot", async () => {
     const dates = slot();
     const first = await buyerWithCart(dates);

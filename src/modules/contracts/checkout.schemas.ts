@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idParam, optionalBody } from "../../lib/schemas.js";
+import { idParam, instant, optionalBody } from "../../lib/schemas.js";
 import { contractSchema } from "./contracts.schemas.js";
 
 /** `POST /contracts/:id/checkout`: a buyer's share paid with them present (3-D Secure). */
@@ -39,3 +39,16 @@ export const contractPaymentSchema = z
   .strict()
   .meta({ id: "ContractPayment" });
 export type ContractPaymentResponse = z.infer<typeof contractPaymentSchema>;
+
+/** `PUT /contracts/:id/item/:item_id/booking`: a booked item moved to other dates. */
+export const rescheduleBody = z
+  .object({
+    startDate: instant.describe("The booking's new start"),
+    endDate: instant.describe("The booking's new end, after its start"),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.endDate instanceof Date && b.startDate instanceof Date && b.endDate.getTime() <= b.startDate.getTime())
+      ctx.addIssue({ code: "custom", path: ["endDate"], message: "must be after startDate" });
+  });
+export type RescheduleInput = z.infer<typeof rescheduleBody>;

@@ -1,6 +1,6 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import { isWithin, openIntervals } from "../../../domain/calendar/availability.js";
-import { ConflictError } from "../../../lib/errors.js";
+import { ConflictError, NotFoundError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { systemClock } from "../../../lib/time.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
@@ -53,30 +53,14 @@ export async function bookItems(tx: Tx, tenant: Tenant, request: BookingRequest)
       calendar = await lockCalendar(inCallersTransaction, tx, tenant, item.sellerId, events);
       locked.set(item.sellerId, calendar);
     }
-    const refuse = (why: string) =>
-      new ConflictError(
-        "booking_unavailable",
-        `${item.title} (${item.productId ?? item.itemId}) cannot be booked for ${item.start.toISOString()} – ${item.end.toISOString()}: ${why}.`,
-        "items",
-      );
-    const availability = await tx.availability.findMany({ where: { calendarId: calendar.id } });
-    if (availability.length > 0) {
-      const open = openIntervals(availability.map(toDomainEntry), calendar.timezone, item.start.getTime(), item.end.getTime());
-      if (!isWithin(open, item.start.getTime(), item.end.getTime())) throw refuse("it is outside the seller's availability");
-    }
-    const clash = await tx.calendarEvent.findFirst({
-      where: { calendarId: calendar.id, cancelled: false, eventStart: { lt: item.end }, eventEnd: { gt: item.start } },
-      select: { id: true },
-    });
-    if (clash) throw refuse("the seller is booked or busy then");
-    if ((await importedBusy(tx, calendar.id, item.start, item.end)).length > 0) throw refuse("the seller's Google Calendar is busy then");
+    await assertFree(tx, calendar, item);
     const id = newId("booking");
     const inserted = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO bookings (id, platform_id, mode, contract_id, contract_item_id, product_id, seller_id, buyer_id, booking_start, booking_end, status, updated)
       VALUES (${id}, ${tenant.platformId}, ${tenant.mode}::"Mode", ${request.contractId}, ${item.itemId}, ${item.productId}, ${item.sellerId}, ${request.buyerId},
               ${item.start}, ${item.end}, 'held', now())
       ON CONFLICT DO NOTHING RETURNING id`;
-    if (inserted.length === 0) throw refuse("another booking of the seller overlaps it");
+    if (inserted.length === 0) throw refusal(item, "another booking of the seller overlaps it");
     const description = `Booking ${id} (contract ${request.contractId}).`;
     const sellerEventId = newId("calendarEvent");
     const buyerEventId = newId("calendarEvent");
@@ -138,7 +122,50 @@ async function updateBookings(
   return rows.length;
 }
 
-/** The bookings of a contract, as the contract's readers see them. */
-export async function bookingsOf(tx: Tx, tenant: Tenant, contractId: string) {
-  return tx.booking.findMany({ where: { contractId, platformId: tenant.platformId, mode: tenant.mode }, orderBy: [{ bookingStart: "asc" }, { id: "asc" }] });
+const refusal = (item: { title: string; productId: string | null; itemId: string; start: Date; end: Date }, why: string) =>
+  new ConflictError(
+    "booking_unavailable",
+    `${item.title} (${item.productId ?? item.itemId}) cannot be booked for ${item.start.toISOString()} – ${item.end.toISOString()}: ${why}.`,
+    "items",
+  );
+
+/** Inside the seller's availability (when they set any), clear of their live events (but `ownEventId`) and of Google busy times. Under the calendar's lock. */
+async function assertFree(tx: Tx, calendar: Awaited<ReturnType<typeof lockCalendar>>, item: BookingRequest["items"][number], ownEventId?: string): Promise<void> {
+  const availability = await tx.availability.findMany({ where: { calendarId: calendar.id } });
+  if (availability.length > 0) {
+    const open = openIntervals(availability.map(toDomainEntry), calendar.timezone, item.start.getTime(), item.end.getTime());
+    if (!isWithin(open, item.start.getTime(), item.end.getTime())) throw refusal(item, "it is outside the seller's availability");
+  }
+  const clash = await tx.calendarEvent.findFirst({
+    where: { calendarId: calendar.id, cancelled: false, eventStart: { lt: item.end }, eventEnd: { gt: item.start }, ...(ownEventId ? { id: { not: ownEventId } } : {}) },
+    select: { id: true },
+  });
+  if (clash) throw refusal(item, "the seller is booked or busy then");
+  if ((await importedBusy(tx, calendar.id, item.start, item.end)).length > 0) throw refusal(item, "the seller's Google Calendar is busy then");
+}
+
+/**
+ * The booking of an item moves to other dates (its contract's item was rescheduled): checked as a
+ * new booking is, but clear of itself; both parties' events move with it (`calendar_event.updated`).
+ * 404 when the item has no live booking.
+ */
+export async function moveBooking(tx: Tx, tenant: Tenant, move: { itemId: string; start: Date; end: Date; title: string }): Promise<void> {
+  const booking = await tx.booking.findFirst({ where: { contractItemId: move.itemId, platformId: tenant.platformId, mode: tenant.mode, status: { not: "cancelled" } } });
+  if (!booking) throw new NotFoundError("booking of this item", move.itemId, "item_id");
+  const events: RecordEventInput[] = [];
+  const calendar = await lockCalendar(inCallersTransaction, tx, tenant, booking.sellerId, events);
+  const item = { itemId: move.itemId, productId: booking.productId, sellerId: booking.sellerId, start: move.start, end: move.end, title: move.title };
+  await assertFree(tx, calendar, item, booking.sellerEventId ?? undefined);
+  // Other bookings of the seller hold the calendar's lock to be written: this check sees them all (the constraint stays the last word).
+  const overlapping = await tx.booking.findFirst({
+    where: { sellerId: booking.sellerId, status: { not: "cancelled" }, id: { not: booking.id }, bookingStart: { lt: move.end }, bookingEnd: { gt: move.start } },
+    select: { id: true },
+  });
+  if (overlapping) throw refusal(item, "another booking of the seller overlaps it");
+  await tx.booking.update({ where: { id: booking.id }, data: { bookingStart: move.start, bookingEnd: move.end } });
+  const eventIds = [booking.sellerEventId, booking.buyerEventId].filter((id): id is string => id !== null);
+  await tx.calendarEvent.updateMany({ where: { id: { in: eventIds } }, data: { eventStart: move.start, eventEnd: move.end } });
+  const moved = await tx.calendarEvent.findMany({ where: { id: { in: eventIds } }, include: attendeesOrdered, orderBy: { id: "asc" } });
+  for (const e of moved) events.push(eventOfChange(tenant, "calendar_event.updated", toEventResponse(e)));
+  await recordEvents(tx, events);
 }

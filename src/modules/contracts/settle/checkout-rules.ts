@@ -1,5 +1,5 @@
 import type { Tx } from "../../../db/tenant.js";
-import { ConflictError, NotFoundError, PermissionError } from "../../../lib/errors.js";
+import { ConflictError, NotFoundError, PermissionError, ValidationError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractState } from "../contracts.repo.js";
 import { actsForPlatform, assertReadable } from "../contracts.state.js";
@@ -13,8 +13,9 @@ import type { SettleContext, Settler } from "./plan.js";
  * never starts a payment that hands out a buyer's client secret.
  */
 
-export function assertMayCheckout(auth: AuthContext, c: ContractState, buyerUserId: string): void {
+export function assertMayCheckout(auth: AuthContext, c: ContractState, buyerUserId: string | null): asserts buyerUserId is string {
   assertReadable(auth, c);
+  if (buyerUserId === null) throw new ValidationError("parameter_missing", "Name the buyer whose share to pay (`user_id`): a key is nobody's buyer.", "user_id");
   if (auth.user?.id !== buyerUserId && !actsForPlatform(auth)) {
     throw new PermissionError("not_contract_buyer", `Only the buyer ${buyerUserId}, the platform key, an owner or an admin can pay their share of ${c.id}.`);
   }

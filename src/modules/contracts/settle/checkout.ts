@@ -1,4 +1,3 @@
-import { ValidationError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractPaymentResponse } from "../checkout.schemas.js";
 import { settle } from "./run.js";
@@ -14,8 +13,8 @@ import type { SettleContext } from "./plan.js";
  * intent and client secret: a reloaded checkout page never makes a second charge.
  */
 export async function checkout(ctx: SettleContext, auth: AuthContext, id: string, userId: string | undefined): Promise<ContractPaymentResponse> {
-  const buyerUserId = userId ?? auth.user?.id;
-  if (!buyerUserId) throw new ValidationError("parameter_missing", "Name the buyer whose share to pay (`user_id`): a key is nobody's buyer.", "user_id");
+  // A key names the buyer; its absence is a 400 once the contract was found (assertMayCheckout).
+  const buyerUserId = userId ?? auth.user?.id ?? null;
   const result = (await settle(ctx, { platformId: auth.platformId, mode: auth.mode }, id, { kind: "checkout", auth, buyerUserId }))!;
   const buyer = result.contract.buyers.find((b) => b.user_id === buyerUserId)!;
   const pending = result.pending;
@@ -24,7 +23,7 @@ export async function checkout(ctx: SettleContext, auth: AuthContext, id: string
     object: "contract_payment",
     contract: result.contract,
     payment: {
-      user_id: buyerUserId,
+      user_id: buyer.user_id,
       status: paid ? "succeeded" : pending?.status === "requires_action" ? "requires_action" : "processing",
       amount: buyer.amountDue,
       currency: result.contract.currency,

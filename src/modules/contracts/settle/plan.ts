@@ -34,7 +34,7 @@ export interface SettleContext {
  * started), or an on-session checkout — one buyer paying their share with them present
  * (settle/checkout.ts), where 3-D Secure may ask them to authenticate.
  */
-export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" } | { kind: "checkout"; auth: AuthContext; buyerUserId: string };
+export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" } | { kind: "checkout"; auth: AuthContext; buyerUserId: string | null };
 
 export interface SettlementResult {
   contract: ContractResponse;
