@@ -142,12 +142,12 @@ describe("bookings", () => {
     // The old slot is free again.
     const next = await buyerWithCart(dates);
     okContract(await checkout(next.buyer, next.cartId), 201);
-    // An item without a booking: 404.
+    // An item without a booking: 422.
     const plain = okContract(
       await t.request({ method: "POST", url: "/v1/contracts", headers: key(), payload: { items: [{ user_id: seller.id, price: 1000 }], buyers: [{ user_id: mine.buyer.id }] } }),
       201,
     );
-    failed(await t.request({ method: "PUT", url: `/v1/contracts/${plain.id}/item/${plain.items[0].id}/booking`, headers: key(), payload: free }), 404);
+    failed(await t.request({ method: "PUT", url: `/v1/contracts/${plain.id}/item/${plain.items[0].id}/booking`, headers: key(), payload: free }), 422, "item_not_booked");
   });
 
   it("voiding the contract (or removing the item) cancels the events and frees the slot", async () => {

@@ -1,6 +1,6 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import { isWithin, openIntervals } from "../../../domain/calendar/availability.js";
-import { ConflictError, NotFoundError } from "../../../lib/errors.js";
+import { ConflictError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { systemClock } from "../../../lib/time.js";
 import { type RecordEventInput, recordEvents } from "../../events/index.js";
@@ -147,11 +147,12 @@ async function assertFree(tx: Tx, calendar: Awaited<ReturnType<typeof lockCalend
 /**
  * The booking of an item moves to other dates (its contract's item was rescheduled): checked as a
  * new booking is, but clear of itself; both parties' events move with it (`calendar_event.updated`).
- * 404 when the item has no live booking.
+ * 422 `item_not_booked` when the item has no live booking.
  */
 export async function moveBooking(tx: Tx, tenant: Tenant, move: { itemId: string; start: Date; end: Date; title: string }): Promise<void> {
   const booking = await tx.booking.findFirst({ where: { contractItemId: move.itemId, platformId: tenant.platformId, mode: tenant.mode, status: { not: "cancelled" } } });
-  if (!booking) throw new NotFoundError("booking of this item", move.itemId, "item_id");
+  if (!booking)
+    throw new UnprocessableError("item_not_booked", `Item ${move.itemId} has no live booking: only an item booked at checkout (a cart line with dates) moves.`, "item_id");
   const events: RecordEventInput[] = [];
   const calendar = await lockCalendar(inCallersTransaction, tx, tenant, booking.sellerId, events);
   const item = { itemId: move.itemId, productId: booking.productId, sellerId: booking.sellerId, start: move.start, end: move.end, title: move.title };
