@@ -1868,7 +1868,7 @@ export interface paths {
         get?: never;
         /**
          * Move a booked item to other dates
-         * @description The item's booking (made at checkout for a cart line with dates) moves to `startDate`–`endDate`: checked as a new booking against the seller's availability, their calendar's events and their other bookings (409 `booking_unavailable`), with both parties' calendar events moved along. The item is priced again at its new start. 404 when the item has no live booking. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         * @description The item's booking (made at checkout for a cart line with dates) moves to `startDate`–`endDate`: checked as a new booking against the seller's availability, their calendar's events and their other bookings (409 `booking_unavailable`), with both parties' calendar events moved along. The item is priced again at its new start. 422 `item_not_booked` when the item has no live booking. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
          */
         put: operations["rescheduleContractItem"];
         post?: never;
@@ -2709,7 +2709,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -5975,8 +5975,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -6306,8 +6306,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -7411,8 +7411,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8140,8 +8140,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -12212,8 +12212,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -14709,8 +14709,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -15418,8 +15418,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -15882,8 +15882,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -17638,8 +17638,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -18690,8 +18690,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -19026,8 +19026,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -19346,8 +19346,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -19661,8 +19661,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -20656,8 +20656,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -21660,8 +21660,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -21895,8 +21895,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22896,8 +22896,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23347,8 +23347,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23570,8 +23570,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23809,8 +23809,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24037,8 +24037,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24267,8 +24267,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24490,8 +24490,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24718,8 +24718,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24948,8 +24948,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25171,8 +25171,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25405,8 +25405,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25639,8 +25639,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25862,8 +25862,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26096,8 +26096,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26271,8 +26271,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26451,8 +26451,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26669,8 +26669,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27206,8 +27206,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27594,8 +27594,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27872,8 +27872,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -28834,8 +28834,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30503,8 +30503,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31031,8 +31031,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
