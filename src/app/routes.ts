@@ -16,11 +16,13 @@ import { healthRoutes } from "../modules/health/index.js";
 import { keysRoutes } from "../modules/keys/index.js";
 import { offlineAuthenticationRoutes, offlineConnectRoutes } from "../modules/offline-connect/index.js";
 import { paymentMethodsRoutes } from "../modules/payment-methods/index.js";
+import { payoutsRoutes } from "../modules/payouts/index.js";
 import { platformsRoutes } from "../modules/platforms/index.js";
 import { productsRoutes } from "../modules/products/index.js";
 import { stripeWebhooksRoutes } from "../modules/stripe-webhooks/index.js";
 import { subscriptionsRoutes } from "../modules/subscriptions/index.js";
 import { transactionsRoutes } from "../modules/transactions/index.js";
+import { refundRequestsRoutes } from "../modules/refund-requests/index.js";
 import { uploadsRoutes } from "../modules/uploads/index.js";
 import { usersRoutes } from "../modules/users/index.js";
 import { utilsRoutes } from "../modules/utils/index.js";
@@ -73,6 +75,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(usersRoutes, { users: s.users });
       await v1.register(paymentMethodsRoutes, { paymentMethods: s.paymentMethods, users: s.users });
       await v1.register(bankAccountsRoutes, { bankAccounts: s.bankAccounts, users: s.users });
+      await v1.register(payoutsRoutes, { payouts: s.payouts });
       await v1.register(stripeWebhooksRoutes, { webhooks: s.stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists: s.waitlists, platforms: s.platforms });
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });
@@ -85,6 +88,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(subscriptionsRoutes, { subscriptions: s.subscriptions });
       if (s.storage.kind === "disk") await v1.register(uploadsRoutes, { signer: s.uploadSigner, productImages: s.productImages, uploadLimit: config.uploadLimit });
       await v1.register(transactionsRoutes, { transactions: s.transactions, analytics: s.analytics });
+      await v1.register(refundRequestsRoutes, { refundRequests: s.refundRequests });
       await v1.register(eventsRoutes, { events: s.events });
       await v1.register(webhooksRoutes, { webhooks: s.webhooks });
     },

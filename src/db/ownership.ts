@@ -42,6 +42,7 @@ export const TABLE_OWNERS = {
   Booking: "src/modules/calendars/",
   // The ledger: settlement writes it (every movement of money), the transactions module reads it.
   Transaction: "src/modules/settlement/",
+  RefundRequest: "src/modules/refund-requests/",
   Event: "src/modules/events/",
   WebhookEndpoint: "src/modules/webhooks/",
   WebhookDelivery: "src/modules/webhooks/",
@@ -55,8 +56,11 @@ export const TABLE_OWNERS = {
   SimPaymentIntent: "src/adapters/payments/offline/",
   SimRefund: "src/adapters/payments/offline/",
   SimAccount: "src/adapters/payments/offline/",
+  Payout: "src/modules/payouts/",
+  PayoutSetting: "src/modules/payouts/",
   SimAccountLink: "src/adapters/payments/offline/",
   SimTransfer: "src/adapters/payments/offline/",
+  SimPayout: "src/adapters/payments/offline/",
   SimTransferReversal: "src/adapters/payments/offline/",
   SimIdempotencyKey: "src/adapters/payments/offline/",
   // Analytics roll-ups, kept by triggers on the ledger and contracts (migrations); read by analytics.

@@ -7,7 +7,7 @@ export type Json = Record<string, any>;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-/** The documented contract object's fields, plus mode, created, updated and cart_id — and nothing else. */
+/** The documented contract object's fields, plus mode, created, updated, cart_id and the order's fields — and nothing else. */
 export const CONTRACT_FIELDS = [
   "id",
   "platform_id",
@@ -33,6 +33,12 @@ export const CONTRACT_FIELDS = [
   "created",
   "updated",
   "cart_id",
+  "orderStatus",
+  "acceptBy",
+  "fulfilled",
+  "completed",
+  "tracking",
+  "fundsHeld",
 ].sort();
 
 const isCents = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;

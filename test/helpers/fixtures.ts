@@ -1,6 +1,7 @@
 import type { Role } from "../../src/generated/prisma/enums.js";
 import { bearer, type TestContext, type TestPlatform, type TestUser } from "./app.js";
 import { multipart, PNG_1PX } from "./images.js";
+import { newId } from "../../src/lib/ids.js";
 import { settleContract } from "./settlement.js";
 
 /**
@@ -39,6 +40,8 @@ export const OBJECT_KINDS = [
   "contractSeller",
   "contractFee",
   "subscription",
+  "payout",
+  "refundRequest",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -201,9 +204,32 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       });
       return (await call(t, { method: "POST", url: `/v1/subscriptions/auth/contract/${contract.id}`, headers: self })).id;
     },
+    // A payout to the editor's bank, as the `payout.*` webhook of their Connect account records it.
+    payout: async () => {
+      const row = await t.db.payout.create({
+        data: {
+          id: newId("payout"),
+          platformId: platform.id,
+          mode: platform.mode,
+          userId: users.editor.id,
+          stripePayoutId: `po_fixture${next()}`,
+          stripeAccountId: "acct_fixture",
+          amount: 1_000,
+          currency: "usd",
+          status: "paid",
+          automatic: true,
+          arrivalDate: new Date(),
+        },
+      });
+      return row.id;
+    },
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
+    },
+    refundRequest: async () => {
+      const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
+      return (await call(t, { method: "POST", url: `/v1/contracts/${settled.contractId}/refund_requests`, headers: self, payload: { amount: 100 } })).id;
     },
   };
 

@@ -22,6 +22,8 @@ const ID_UNDER: Record<string, ObjectKind> = {
   webhooks: "webhookEndpoint",
   contracts: "contract",
   subscriptions: "subscription",
+  payouts: "payout",
+  refund_requests: "refundRequest",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */
@@ -71,6 +73,10 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/payment_intents/:paymentIntentId/authenticate": {
     paymentIntentId: "the offline simulator's 3-D Secure page's buttons, with the intent's client secret (a wrong one is a 404)",
   },
+  "GET /v1/products/slug/:slug": {
+    slug: "a product's slug, unique within its platform and mode: another platform's slug is a 404 (listing-attributes.test.ts)",
+  },
+  "POST /offline/payouts/:payoutId/finish": { payoutId: "a Stripe payout id (`po_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
@@ -80,6 +86,8 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   },
 };
 
+const EXTERNAL_ID = "the platform's own reference for the object (free text, unique per platform and mode), not an id of ours";
+
 /** Body fields ending in `_id` that are not ids of the caller's objects, by route. */
 export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   "POST /v1/auth/otp/email": { platform_id: "names the platform on a public route (no key sent)" },
@@ -88,6 +96,12 @@ export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   "POST /v1/utils/generate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/gnerate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/estimate/fee": { platform_id: "names the platform on a public route (no key sent)" },
+  "POST /v1/products": { external_id: EXTERNAL_ID },
+  "PUT /v1/products/:id": { external_id: EXTERNAL_ID },
+  "PATCH /v1/products/:id": { external_id: EXTERNAL_ID },
+  "POST /v1/users": { external_id: EXTERNAL_ID },
+  "PUT /v1/users/:id": { external_id: EXTERNAL_ID },
+  "PUT /v1/users/auth": { external_id: EXTERNAL_ID },
   "POST /v1/subscriptions/auth/contract/:contract_id": {
     platform_id:
       "names another platform by design, on the host platform only (HOST_PLATFORM_ID): the one the subscription pays for, which its subscriber must own (else 404; anywhere but the host, 400). subscription-access.test.ts covers it",
@@ -105,6 +119,8 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/payment_intents/:paymentIntentId/authenticate":
     "the offline simulator's 3-D Secure page's form (urlencoded), hidden from the API docs (strict zod body: `client_secret`, `outcome`)",
+  "POST /offline/payouts/:payoutId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/run": "the offline simulator's test hook, hidden from the API docs (strict zod body: none)",
 };
 
 /**

@@ -7,7 +7,17 @@ import { newId } from "../../lib/ids.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
-import { assertPublished, effectivePrice, isAvailableInStock, productCurrencyOf, productJsonOf, shareLockProduct, type ProductForCart, type Season } from "../products/index.js";
+import {
+  assertMinimumQuantity,
+  assertPublished,
+  effectivePrice,
+  isAvailableInStock,
+  productCurrencyOf,
+  productJsonOf,
+  shareLockProduct,
+  type ProductForCart,
+  type Season,
+} from "../products/index.js";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
 
 /**
@@ -244,16 +254,17 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
 
         // A listing not published is not for sale: 404 to those who may not see it, 409 to the others.
         const product = await productForShare(tx, buyer, "product_id", productId);
-        assertPublished(buyer, product);
+        const now = clock.now();
+        assertPublished(buyer, product, "product_id", now);
         let item = product;
         let parent: ProductForCart | null = null;
         if (input.variant !== undefined) {
           item = await productForShare(tx, buyer, "variant", input.variant, product.id);
-          assertPublished(buyer, item, "variant");
+          assertPublished(buyer, item, "variant", now);
           parent = product;
         } else if (product.parentProductId !== null) {
           parent = await productForShare(tx, buyer, "product_id", product.parentProductId);
-          assertPublished(buyer, { ...product, parent });
+          assertPublished(buyer, { ...product, parent }, "product_id", now);
         } else if (product.hasVariants) {
           throw new UnprocessableError("variant_required", `${product.id} comes in variants: say which one with \`variant\`.`, "variant");
         }
@@ -282,6 +293,7 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
           throw new ConflictError("insufficient_stock", `Only ${item.quantity} of ${name} in stock${held > 0 ? `, and your cart already holds ${held}` : ""}.`, "quantity");
         }
         const same = lines.find((l) => l.productId === item.id && sameInstant(l.startDate, input.startDate) && sameInstant(l.endDate, input.endDate));
+        assertMinimumQuantity(item, (same?.quantity ?? 0) + input.quantity);
         if (same) {
           if (same.quantity + input.quantity > MAX_LINE_QUANTITY) {
             throw new UnprocessableError("quantity_too_large", `A cart line holds at most ${MAX_LINE_QUANTITY} units.`, "quantity");
@@ -317,11 +329,13 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (quantity === 0) {
           await tx.$executeRaw`DELETE FROM cart_items WHERE id = ${line.id} AND cart_id = ${cartId}`;
         } else {
+          if (quantity < line.quantity) assertMinimumQuantity(await productForShare(tx, buyer, "cart_item_id", line.productId), quantity);
           if (quantity > line.quantity) {
             await releaseExpiredHolds(tx, line.productId, clock.now());
             const item = await productForShare(tx, buyer, "cart_item_id", line.productId);
             const parent = item.parentProductId === null ? null : await productForShare(tx, buyer, "cart_item_id", item.parentProductId);
             const name = `${item.name} (${item.id})`;
+            assertMinimumQuantity(item, quantity);
             if (item.archived !== null || parent?.archived) throw new ConflictError("product_archived", `${name} is archived and cannot be bought.`, "quantity");
             if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "quantity");
             if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "quantity");

@@ -149,6 +149,7 @@ const BUYER = {
   baseAmountDue: raw("b.base_amount_due"),
   amountDue: raw("b.amount_due"),
   amountPaid: raw("b.amount_paid"),
+  amountAuthorized: raw("b.amount_authorized"),
   accepted: date("b.accepted"),
   acceptedAmount: raw("b.accepted_amount"),
 } satisfies Columns<Buyer>;
@@ -202,6 +203,13 @@ const CONTRACT_JSON = jsonObject<ContractResponse>({
   includeStripeFees: raw("c.include_stripe_fees"),
   includeCandleFees: raw("c.include_candle_fees"),
   includePlatformFees: raw("c.include_platform_fees"),
+  orderStatus: raw("c.order_status"),
+  acceptBy: date("c.accept_by"),
+  fulfilled: date("c.fulfilled"),
+  completed: date("c.completed"),
+  tracking: raw(`CASE WHEN coalesce(c.tracking_carrier, c.tracking_number, c.tracking_url) IS NULL THEN NULL
+    ELSE json_build_object('carrier', c.tracking_carrier, 'number', c.tracking_number, 'url', c.tracking_url) END`),
+  fundsHeld: raw("(c.hold_funds AND c.funds_released IS NULL AND c.status IN ('paid', 'disputed'))"),
   created: date("c.created"),
   updated: date("c.updated"),
 });

@@ -7,6 +7,7 @@ import { feeRoutes } from "./routes/fees.js";
 import { itemRoutes } from "./routes/items.js";
 import { lifecycleRoutes } from "./routes/lifecycle.js";
 import { listRoutes } from "./routes/list.js";
+import { orderRoutes } from "./routes/orders.js";
 import { partyRoutes } from "./routes/parties.js";
 import type { ContractsRoutesDeps } from "./routes/shared.js";
 
@@ -24,4 +25,5 @@ export const contractsRoutes: FastifyPluginAsyncZod<ContractsRoutesDeps> = async
   feeRoutes(app, deps);
   lifecycleRoutes(app, deps);
   checkoutRoutes(app, deps);
+  orderRoutes(app, deps);
 };

@@ -8,7 +8,9 @@ export const MAX_PARTIES = 50;
 export const MAX_CUSTOM_FEES = 20;
 export const MAX_ITEM_QUANTITY = 10_000;
 
-export const CONTRACT_STATUSES = ["draft", "open", "processing", "paid", "void", "uncollectible", "disputed"] as const;
+export const CONTRACT_STATUSES = ["draft", "open", "processing", "authorized", "paid", "void", "uncollectible", "disputed"] as const;
+export const ORDER_STATUSES = ["awaiting_acceptance", "accepted", "declined", "expired", "fulfilled", "completed", "canceled"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "custom"] as const;
 export const FEE_PAYERS = ["buyers", "sellers"] as const;
@@ -40,6 +42,7 @@ export const contractBuyerSchema = z
     baseAmountDue: z.number().int().describe("The buyer's even share of the total, before pins"),
     amountDue: z.number().int().describe("What the buyer pays (their pinned amount, or their share of what pins leave)"),
     amountPaid: z.number().int(),
+    amountAuthorized: z.number().int().describe("Authorised on the buyer's card and not yet captured (orders the seller accepts: docs/api/contracts.md, Orders)"),
     accepted: apiDate.nullable().describe("When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money"),
     acceptedAmount: z.number().int().nullable().describe("What the buyer accepted to be charged, in cents: settling charges them only this much"),
   })
@@ -92,6 +95,15 @@ export const contractSchema = z
     includeStripeFees: z.boolean(),
     includeCandleFees: z.boolean(),
     includePlatformFees: z.boolean(),
+    orderStatus: z.enum(ORDER_STATUSES).nullable().describe("Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before"),
+    acceptBy: apiDate.nullable().describe("When an order awaiting the seller's acceptance expires"),
+    fulfilled: apiDate.nullable(),
+    completed: apiDate.nullable(),
+    tracking: z
+      .object({ carrier: z.string().nullable(), number: z.string().nullable(), url: z.string().nullable() })
+      .nullable()
+      .describe("The shipment, when the seller gave one on fulfilment"),
+    fundsHeld: z.boolean().describe("The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends)"),
     created: apiDate,
     updated: apiDate,
   })
@@ -245,7 +257,7 @@ export const listContractsQuery = z
   .object({
     ...pageParams,
     sort: sortParam(CONTRACT_SORTS, "-created"),
-    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, paid, void, uncollectible, disputed"),
+    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, authorized, paid, void, uncollectible, disputed"),
     "filter[buyer_user_id]": idList("user"),
     "filter[seller_user_id]": idList("user"),
     "filter[user_id]": idList("creator's user"),

@@ -14,12 +14,22 @@ export function chargesOperations(
 ): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund" | "retrieveDispute" | "finishDispute"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
-    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey, onSession }) => {
+    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey, onSession }) => {
       let disputed: SimPaymentIntent | null = null;
+      const manual = captureMethod === "manual";
       const answer = await idempotent(
         idempotencyKey,
         "payment_intents.create",
-        { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata, ...(onSession ? { onSession } : {}) },
+        {
+          amount,
+          currency,
+          customerId,
+          paymentMethodId,
+          transferGroup: transferGroup ?? null,
+          metadata,
+          ...(manual ? { captureMethod } : {}),
+          ...(onSession ? { onSession } : {}),
+        },
         async (tx, now): Promise<PaymentIntent> => {
           assertCurrency(currency);
           assertAmount(amount);
@@ -33,7 +43,8 @@ export function chargesOperations(
           // On-session, a card that wants 3-D Secure waits for its holder (the authentication page) instead of declining.
           const authenticate = onSession !== undefined && test?.authentication !== undefined;
           const decline = authenticate ? undefined : test?.decline;
-          const disputes = !decline && !authenticate && test?.disputed === true;
+          // An authorisation is disputed only once captured: the simulator disputes immediate charges alone.
+          const disputes = !decline && !authenticate && !manual && test?.disputed === true;
           const id = stripeId("pi");
           const clientSecret = onSession ? `${id}_secret_${randomBase62(24)}` : null;
           const intent = await tx.simPaymentIntent.create({
@@ -43,9 +54,10 @@ export function chargesOperations(
               paymentMethodId: pm.id,
               amount,
               currency,
-              status: authenticate ? "requires_action" : decline ? "requires_payment_method" : "succeeded",
+              status: authenticate ? "requires_action" : decline ? "requires_payment_method" : manual ? "requires_capture" : "succeeded",
               chargeId: stripeId("ch"),
-              chargeSucceeded: !decline && !authenticate,
+              // An authorisation's charge exists uncaptured: nothing can be refunded or transferred from it yet.
+              chargeSucceeded: !decline && !authenticate && !manual,
               clientSecret,
               returnUrl: onSession?.returnUrl ?? null,
               ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),

@@ -5,7 +5,7 @@ import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { toCartResponse } from "../../carts/index.js";
 import { recordEvent } from "../../events/index.js";
-import { effectivePrice } from "../../products/index.js";
+import { assertMinimumQuantity, effectivePrice } from "../../products/index.js";
 import { computeFigures } from "../../settlement/index.js";
 import type { ContractResponse, FromCartInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
@@ -17,6 +17,7 @@ import { inclusion, recorded, tenantOf, view, type ContractsContext } from "./sh
 interface CartLine {
   productId: string;
   quantity: number;
+  minQuantity: number;
   startDate: string | null;
   endDate: string | null;
   sellerId: string;
@@ -58,7 +59,7 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'productId', p.id, 'quantity', ci.quantity, 'startDate', ci.start_date, 'endDate', ci.end_date,
         'sellerId', p.user_id, 'sellerEmail', su.email, 'sellerName', su.name, 'type', p.type, 'name', p.name, 'price', p.price,
         'currency', p.currency, 'stock', p.quantity, 'isEnabled', p.is_enabled, 'archived', p.archived IS NOT NULL,
-        'useSeasonalPrices', p.use_seasonal_prices,
+        'useSeasonalPrices', p.use_seasonal_prices, 'minQuantity', p.min_quantity,
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
         'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true),
         'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true)
@@ -81,6 +82,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
       // Sent back to review (or taken down) since it was added to the cart.
       if (!line.published) throw new ConflictError("product_not_published", `${name} is not published and cannot be bought.`, "product_id");
+      // The minimum may have been raised since the line was added.
+      assertMinimumQuantity({ id: line.productId, name: line.name, minQuantity: line.minQuantity }, line.quantity);
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
     }
     // A member checking out their own cart buys: the subscription gate (an editor converting another's cart is not the buyer).

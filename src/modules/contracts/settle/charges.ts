@@ -1,6 +1,8 @@
 import type { PaymentIntent } from "../../../adapters/payments/gateway.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
-import { recordEvent } from "../../events/index.js";
+import { recordEvent, type EventType } from "../../events/index.js";
+
+type ContractEventType = Extract<EventType, `contract.${string}`>;
 import { recordSettlementTransactions } from "../../settlement/index.js";
 import { lockContract, type ContractState } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
@@ -47,6 +49,7 @@ export async function markBuyerPaid(
     where: { id: buyer.id },
     data: {
       amountPaid: intent.amount,
+      amountAuthorized: 0,
       stripePaymentIntentId: intent.id,
       stripeChargeId: intent.chargeId,
       lastPaymentAttempt: now,
@@ -69,6 +72,41 @@ export async function markBuyerPaid(
   return true;
 }
 
+/**
+ * A buyer's card authorised for what they owe (manual capture): nothing moved yet, so nothing is
+ * written to the ledger; the PaymentIntent is kept to be captured or canceled.
+ */
+export async function markBuyerAuthorized(
+  { clock, log }: SettleContext,
+  tx: Tx,
+  c: ContractState,
+  buyerUserId: string,
+  intent: Pick<PaymentIntent, "id" | "chargeId" | "amount">,
+): Promise<boolean> {
+  const buyer = c.buyers.find((b) => b.userId === buyerUserId);
+  if (!buyer || buyer.amountPaid > 0 || buyer.amountAuthorized > 0) return false;
+  if (intent.amount !== buyer.amountDue) {
+    log.error({ contractId: c.id, buyerUserId, paymentIntentId: intent.id }, "an authorisation for another amount than the buyer owes: it was not recorded; cancel it");
+    return false;
+  }
+  const now = clock.now();
+  await tx.contractBuyer.update({
+    where: { id: buyer.id },
+    data: {
+      amountAuthorized: intent.amount,
+      stripePaymentIntentId: intent.id,
+      stripeChargeId: intent.chargeId,
+      lastPaymentAttempt: now,
+      attemptPaymentMethodId: null,
+      attemptOnSession: false,
+      actionPaymentIntentId: null,
+    },
+  });
+  await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
+  buyer.amountAuthorized = intent.amount;
+  return true;
+}
+
 /** A decline (or a request Stripe refused): attempt n is over, the contract is open again, the lease released. */
 export async function recordFailedCharge({ db, clock }: SettleContext, plan: Plan, charge: Charge): Promise<void> {
   await db.$transaction(async (tx) => {
@@ -88,13 +126,7 @@ export async function recordFailedCharge({ db, clock }: SettleContext, plan: Pla
   });
 }
 
-export async function recordContractEvent(
-  tx: Tx,
-  tenant: Tenant,
-  id: string,
-  type: "contract.payment_failed" | "contract.paid" | "contract.payment_action_required",
-  requestId: string | null,
-): Promise<void> {
+export async function recordContractEvent(tx: Tx, tenant: Tenant, id: string, type: ContractEventType, requestId: string | null): Promise<void> {
   const object = await contractView(tx, tenant, id);
   if (object) await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId, type, object });
 }

@@ -37,7 +37,7 @@ export function awaitingAuthentication(c: ContractState, settler: Settler): "go"
     return "go";
   }
   if (settler.kind === "checkout" && settler.buyerUserId === awaiting.userId) return "go";
-  if (settler.kind === "job") return "wait";
+  if (settler.kind === "job" || settler.kind === "order") return "wait";
   throw new ConflictError(
     "payment_requires_action",
     `Buyer ${awaiting.userId} is authenticating their payment of ${c.id} (3-D Secure): it goes on when they complete or fail it.`,

@@ -6,7 +6,9 @@ import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { gateBuyer } from "../operations/shared.js";
 import { assertMayCheckout, awaitingAuthentication, checkoutBuyers, checkoutConsent } from "./checkout-rules.js";
-import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
+import { orderSettings } from "../../platforms/index.js";
+import { orderStateError } from "../orders.state.js";
+import { RESUME_GRACE_MS, captureKey, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
 
 /**
  * Step 1, in one transaction under the contract's row lock: check everything that could stop the
@@ -24,13 +26,17 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     // A buyer authenticating a charge (3-D Secure) holds the contract until its webhook: only their own checkout goes on (it answers the same charge).
     const gate = awaitingAuthentication(c, settler);
     if (gate === "wait") return null;
+    if (c.status === "authorized" || c.status === "disputed") {
+      if (settler.kind === "job" || settler.kind === "order") return null;
+      throw orderStateError(c, "settled", "while draft or open");
+    }
     // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
     if (c.status !== "processing" && (await ctx.billedBySubscriptions(tx, c.id))) {
       throw new ConflictError("contract_has_subscriptions", `${c.id} is billed by its subscriptions: it is not settled on its own.`, "id");
     }
     const now = clock.now();
     if (c.settlementLockedUntil && c.settlementLockedUntil.getTime() > now.getTime()) {
-      if (settler.kind === "job") {
+      if (settler.kind === "job" || settler.kind === "order") {
         await queueResume(tx, tenant, c.id, new Date(c.settlementLockedUntil.getTime() + RESUME_GRACE_MS));
         return null;
       }
@@ -40,9 +46,10 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       });
     }
     // The job finishes settlements that were started (or whose buyers have all paid); it never starts one.
-    if (settler.kind === "job" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
+    if ((settler.kind === "job" || settler.kind === "order") && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
     // Figures follow the current rates until something is paid.
-    if (isUnlocked(c)) {
+    const fresh = isUnlocked(c);
+    if (fresh) {
       // What it buys is held again (an expired hold takes its stock anew, or 409) and stays held while it settles.
       await retakeHolds(tx, c.id, now, holdUntil(holds, now));
       await rebalanceAndStore(tx, c, rates);
@@ -64,8 +71,21 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       if (c.buyers.some((b) => b.userId === caller && b.amountPaid < b.amountDue)) await gateBuyer(ctx, tx, settler.auth, c);
     }
 
-    const owing = checkoutBuyers(c, settler);
-    const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);
+    // How it runs is fixed when it starts (nothing paid or authorised yet), from the platform's order settings.
+    if (fresh) {
+      const settings = await orderSettings(tx, c.platformId);
+      if (settings.requireSellerAcceptance !== c.captureManual || settings.holdFunds !== c.holdFunds) {
+        await tx.contract.update({ where: { id: c.id }, data: { captureManual: settings.requireSellerAcceptance, holdFunds: settings.holdFunds } });
+        c = { ...c, captureManual: settings.requireSellerAcceptance, holdFunds: settings.holdFunds };
+      }
+    }
+    // Manual capture: first every card is authorised; once the seller accepted (`orderStatus` accepted), each is captured.
+    const phase: Plan["phase"] = !c.captureManual ? "charge" : c.orderStatus === "accepted" ? "capture" : "authorise";
+    // A checkout pays one buyer's share; the sellers are paid once every buyer has.
+    const mine = checkoutBuyers(c, settler);
+    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !mine.includes(b));
+    const owing = mine.filter((b) => phase !== "authorise" || b.amountAuthorized === 0);
+    const owed = phase === "authorise" || c.holdFunds ? [] : c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
 
     // Everything that would stop the settlement half-way is checked before anyone is charged.
@@ -89,6 +109,20 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     const { minimum, maximum } = chargeLimits(c.currency);
     const charges: Charge[] = [];
     for (const b of owing) {
+      if (phase === "capture") {
+        if (b.amountAuthorized === 0 || !b.stripePaymentIntentId) throw new Error(`buyer ${b.userId} of ${c.id} has no authorisation to capture`);
+        charges.push({
+          buyerUserId: b.userId,
+          amount: b.amountAuthorized,
+          customerId: "",
+          paymentMethodId: "",
+          attempt: b.attempts,
+          capture: b.stripePaymentIntentId,
+          idempotencyKey: captureKey(c.id, b.userId),
+          metadata: {},
+        });
+        continue;
+      }
       const left = b.amountDue - b.amountPaid;
       if (left < minimum) {
         throw new UnprocessableError(
@@ -107,7 +141,9 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         throw new ConflictError("no_payment_method", `Buyer ${b.userId} has no default payment method to charge (POST /v1/users/auth/payment_methods).`, "buyers");
       }
       // The attempt's payment method is fixed now: a resumed attempt must send Stripe the same request.
-      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" : b.attemptOnSession;
+      // An authorisation (seller acceptance) is not confirmed on-session: 3-D Secure completing it would not be followed to
+      // `requires_capture` (only `payment_intent.succeeded` is), so such a card declines `authentication_required` as off-session.
+      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" && phase === "charge" : b.attemptOnSession;
       if (b.attemptPaymentMethodId === null) {
         await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId, attemptOnSession: onSession } });
       }
@@ -121,10 +157,9 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
         // The buyer is there to authenticate: no return URL, so a repeat is the same request (Stripe.js confirms it with the client secret).
         ...(onSession ? { onSession: {} } : {}),
+        ...(phase === "authorise" ? { captureMethod: "manual" as const } : {}),
       });
     }
-    // A checkout pays one buyer's share; the sellers are paid once every buyer has.
-    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !owing.includes(b));
     const transfers: Transfer[] = (partial ? [] : owed).map((s) => ({
       sellerUserId: s.userId,
       amount: s.amountOwed - s.amountReceived,
@@ -139,6 +174,17 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
     // Should this settler die, the job resumes after the lease expired.
     await queueResume(tx, tenant, c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
-    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, partial, requestId: settler.kind === "job" ? null : settler.auth.requestId };
+    return {
+      ...tenant,
+      contractId: c.id,
+      currency: c.currency,
+      leaseId,
+      charges,
+      transfers,
+      phase,
+      holdFunds: c.holdFunds,
+      partial,
+      requestId: settler.kind === "request" || settler.kind === "checkout" ? settler.auth.requestId : settler.kind === "order" ? settler.requestId : null,
+    };
   });
 }
