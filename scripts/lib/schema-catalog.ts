@@ -6,7 +6,8 @@ import pg from "pg";
  *
  * Prisma's schema engine cannot introspect a live database here (prisma/orm#27403), so drift is
  * checked by building one database from the migrations and one straight from schema.prisma and
- * comparing their catalogs.
+ * comparing their catalogs. Exclusion constraints (and the indexes behind them) are left out:
+ * schema.prisma cannot express them, so they live in the migrations alone (e.g. `bookings_no_overlap`).
  */
 export async function describeSchema(connectionString: string): Promise<string[]> {
   const client = new pg.Client({ connectionString });
@@ -32,12 +33,13 @@ export async function describeSchema(connectionString: string): Promise<string[]
     const constraints = await client.query<{ tbl: string; name: string; def: string }>(`
       SELECT c.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def
       FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND con.contype NOT IN ('n', 't')`);
-    // 't': constraint triggers (order numbers) are a migration's own SQL, which schema.prisma has no word for.
+      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND con.contype NOT IN ('n', 't', 'x')`);
+    // 't': constraint triggers (order numbers) and 'x': exclusion constraints (bookings) are a migration's own SQL, which schema.prisma has no word for.
     for (const r of constraints.rows) lines.push(`constraint ${r.tbl}.${r.name} ${r.def}`);
 
     const indexes = await client.query<{ def: string }>(`
-      SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`);
+      SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'
+        AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype = 'x')`);
     for (const r of indexes.rows) lines.push(`index ${r.def}`);
 
     return lines.sort();

@@ -16,7 +16,7 @@ import { eventsRoutes } from "../modules/events/index.js";
 import { healthRoutes } from "../modules/health/index.js";
 import { keysRoutes } from "../modules/keys/index.js";
 import { appsRoutes, oauthRoutes } from "../modules/oauth/index.js";
-import { offlineConnectRoutes } from "../modules/offline-connect/index.js";
+import { offlineAuthenticationRoutes, offlineConnectRoutes } from "../modules/offline-connect/index.js";
 import { paymentMethodsRoutes } from "../modules/payment-methods/index.js";
 import { payoutsRoutes } from "../modules/payouts/index.js";
 import { platformsRoutes } from "../modules/platforms/index.js";
@@ -61,6 +61,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; p
       },
       deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)),
     });
+    await app.register(offlineAuthenticationRoutes, { gateway: payments, deliver: (input) => asSystem(() => s.stripeWebhooks.receive(input)) });
   }
   await app.register(connectPagesRoutes, { db });
   await app.register(oauthRoutes, { provider: s.oauthServer, apps: s.apps, credentials: s.credentials, publicUrl: deps.publicUrl });

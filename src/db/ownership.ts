@@ -43,6 +43,7 @@ export const TABLE_OWNERS = {
   EventAttendee: "src/modules/calendars/",
   GoogleCalendarConnection: "src/modules/calendars/",
   CalendarBusyTime: "src/modules/calendars/",
+  Booking: "src/modules/calendars/",
   // The ledger: settlement writes it (every movement of money), the transactions module reads it.
   Transaction: "src/modules/settlement/",
   RefundRequest: "src/modules/refund-requests/",

@@ -118,6 +118,12 @@ const table = {
   contract_has_subscriptions: { status: [409], description: "The contract is billed by its subscriptions: it is not settled on its own." },
   already_paid: { status: [409], description: "The contract is already paid." },
   settlement_in_progress: { status: [409], description: "The contract is being settled right now: retry when that settlement is over." },
+  payment_requires_action: {
+    status: [409],
+    description: "A buyer is authenticating a payment of the contract (3-D Secure): it waits for them to complete or fail it (their checkout answers it again).",
+  },
+  item_not_booked: { status: [422], description: "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves." },
+  booking_unavailable: { status: [409], description: "A booked item's dates fall outside its seller's availability, or overlap another booking or event of theirs." },
   renewal_in_progress: { status: [409], description: "A subscription's renewal is being charged by another request or job." },
   already_subscribed: { status: [409], description: "The user already subscribes to this contract." },
   subscription_ended: { status: [409], description: "The subscription has ended." },

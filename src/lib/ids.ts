@@ -33,6 +33,7 @@ export const ID_PREFIXES = {
   calendar: "cal",
   availability: "avail",
   calendarEvent: "calev",
+  booking: "book",
   attendee: "attnd",
   googleConnection: "gcal",
   busyTime: "busy",

@@ -76,7 +76,7 @@ export async function createTestContext(
   const config = loadConfig({
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     JWT_SECRET: TEST_JWT_SECRET,
     SEED_DEMO_PLATFORM: "false",
     RATE_LIMIT_MAX: "100000",

@@ -70,6 +70,12 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/setup_intents/:setupIntentId/confirm": { setupIntentId: "the offline simulator's Stripe.js stand-in, reached with the intent's client secret" },
   "POST /offline/refunds/:refundId/finish": { refundId: "a Stripe refund id (`re_…`) of the offline simulator's test hook, the capability itself" },
   "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
+  "GET /offline/payment_intents/:paymentIntentId/authenticate": {
+    paymentIntentId: "the offline simulator's 3-D Secure page, reached with the intent's client secret (a wrong one is a 404)",
+  },
+  "POST /offline/payment_intents/:paymentIntentId/authenticate": {
+    paymentIntentId: "the offline simulator's 3-D Secure page's buttons, with the intent's client secret (a wrong one is a 404)",
+  },
   "GET /v1/products/slug/:slug": {
     slug: "a product's slug, unique within its platform and mode: another platform's slug is a 404 (listing-attributes.test.ts)",
   },
@@ -153,6 +159,8 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   // Hidden from the API docs, so the route model has no body; their zod bodies are strict (one `outcome`).
   "POST /offline/refunds/:refundId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payment_intents/:paymentIntentId/authenticate":
+    "the offline simulator's 3-D Secure page's form (urlencoded), hidden from the API docs (strict zod body: `client_secret`, `outcome`)",
   "POST /offline/payouts/:payoutId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/payouts/run": "the offline simulator's test hook, hidden from the API docs (strict zod body: none)",
 };

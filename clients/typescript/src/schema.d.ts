@@ -2332,6 +2332,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/item/{item_id}/booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move a booked item to other dates
+         * @description The item's booking (made at checkout for a cart line with dates) moves to `startDate`–`endDate`: checked as a new booking against the seller's availability, their calendar's events and their other bookings (409 `booking_unavailable`), with both parties' calendar events moved along. The item is priced again at its new start. 422 `item_not_booked` when the item has no live booking. Answers the contract with its figures rebalanced, and voids every buyer's acceptance (they accept the changed contract again). The contract's creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key; only while nothing is paid (409 `contract_locked`). A member must be one of the contract's buyers or sellers after the change (adding themself in this request counts), else 403 `not_contract_party` and nothing changes. 422 when pinned amounts could no longer add up (`gap_cents` says by how much), and nothing changes.
+         */
+        put: operations["rescheduleContractItem"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts/{id}/buyer": {
         parameters: {
             query?: never;
@@ -2594,6 +2614,26 @@ export interface paths {
          */
         put: operations["settleContract"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a buyer's share on-session (3-D Secure)
+         * @description Charges one buyer's default payment method for their share with them present — the settlement of `PUT …/settle` for that buyer alone, on-session. A card that needs no authentication is charged at once: 200 with `payment.status` `succeeded` (the contract `paid` when that was the last share). A card that wants 3-D Secure answers 202 with `payment.status` `requires_action`, the PaymentIntent's `client_secret` (Stripe.js) and, offline, a `next_action_url`; the contract stays `processing` until `payment_intent.succeeded` (the contract proceeds to `paid`) or `payment_intent.payment_failed` (it is `open` again) arrives. Calling again meanwhile answers the same intent. Only the buyer themself, or the key, an owner or an admin naming them in `user_id` (403 `not_contract_buyer` otherwise): a client secret is handed to the buyer alone. Checked as a settle is (409 `seller_not_ready`, `no_payment_method`, `already_paid`, 422 `contract_incomplete`); 409 `settlement_in_progress` while another settlement runs; 402 on a decline.
+         */
+        post: operations["checkoutContract"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3387,7 +3427,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3486,7 +3526,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_action_required, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.payment_action_required, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -4559,6 +4599,29 @@ export interface components {
                 candlePercent: number;
                 /** @description The platform's fee, percent */
                 platformFee: number;
+            };
+        };
+        ContractPayment: {
+            /** @constant */
+            object: "contract_payment";
+            contract: components["schemas"]["Contract"];
+            payment: {
+                /** @description The buyer paying */
+                user_id: string;
+                /**
+                 * @description `succeeded`: their share is paid; `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit
+                 * @enum {string}
+                 */
+                status: "succeeded" | "requires_action" | "processing";
+                /** @description Their share, in cents */
+                amount: number;
+                currency: string;
+                /** @description The Stripe PaymentIntent (`pi_…`) still to finish; null once paid (the `incoming` transaction names it) */
+                payment_intent: string | null;
+                /** @description For Stripe.js's `confirmCardPayment` / `handleNextAction` (only while `requires_action`); the buyer's to use, no one else's */
+                client_secret: string | null;
+                /** @description A page where the buyer authenticates (the offline simulator's; with Stripe null: confirm with Stripe.js) */
+                next_action_url: string | null;
             };
         };
         SellerBalance: {
@@ -8737,8 +8800,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9100,8 +9163,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -10432,8 +10495,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -11225,8 +11288,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -17410,8 +17473,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -20083,8 +20146,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -21004,8 +21067,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -21588,8 +21651,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23839,8 +23902,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25008,8 +25071,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25344,8 +25407,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25664,8 +25727,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25994,8 +26057,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27173,8 +27236,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27448,8 +27511,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27747,8 +27810,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27959,8 +28022,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29425,8 +29488,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29683,8 +29746,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30952,8 +31015,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31449,8 +31512,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31695,8 +31758,270 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rescheduleContractItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The contract item id
+                 * @example item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "startDate": "2026-03-02T09:30:00Z",
+                 *       "endDate": "2026-03-02T09:30:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description The booking's new start
+                     */
+                    startDate: string;
+                    /**
+                     * Format: date-time
+                     * @description The booking's new end, after its start
+                     */
+                    endDate: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31946,8 +32271,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -32199,8 +32524,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -32445,8 +32770,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -32696,8 +33021,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -32949,8 +33274,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33195,8 +33520,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33452,8 +33777,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33709,8 +34034,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33955,8 +34280,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -34212,8 +34537,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -34410,8 +34735,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -34613,8 +34938,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -34854,8 +35179,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35460,8 +35785,442 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkoutContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The buyer whose share to pay: the signed-in buyer by default; the key, an owner or an admin name one */
+                    user_id?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "contract_payment",
+                     *       "contract": {
+                     *         "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "number": 1,
+                     *         "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "mode": "test",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "items": [
+                     *           {
+                     *             "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "type": "product",
+                     *             "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "startDate": "2026-03-02T09:30:00Z",
+                     *             "endDate": "2026-03-02T09:30:00Z",
+                     *             "quantity": 1,
+                     *             "price": 2500,
+                     *             "total": 2500,
+                     *             "description": "Hand-poured, burns for 40 hours."
+                     *           }
+                     *         ],
+                     *         "notes": "Deliver before the opening.",
+                     *         "sent": "2026-03-02T09:30:00Z",
+                     *         "lastSent": "2026-03-02T09:30:00Z",
+                     *         "due": "2026-03-02T09:30:00Z",
+                     *         "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *         "paid": "2026-03-02T09:30:00Z",
+                     *         "shipping": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "payee": "seller",
+                     *             "title": "title",
+                     *             "amount": 2500
+                     *           }
+                     *         ],
+                     *         "shippingTotal": 2500,
+                     *         "subTotal": 2500,
+                     *         "total": 2500,
+                     *         "currency": "usd",
+                     *         "status": "draft",
+                     *         "buyers": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "email": "ada@example.com",
+                     *             "name": "Beeswax candle",
+                     *             "baseAmountDue": 2500,
+                     *             "amountDue": 2500,
+                     *             "amountPaid": 2500,
+                     *             "amountAuthorized": 2500,
+                     *             "accepted": "2026-03-02T09:30:00Z",
+                     *             "acceptedAmount": 2500
+                     *           }
+                     *         ],
+                     *         "sellers": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "email": "ada@example.com",
+                     *             "name": "Beeswax candle",
+                     *             "baseAmountOwed": 2500,
+                     *             "amountOwed": 2500,
+                     *             "amountReceived": 2500
+                     *           }
+                     *         ],
+                     *         "fees": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "type": "stripe:cc",
+                     *             "amount": 2500,
+                     *             "description": "Hand-poured, burns for 40 hours.",
+                     *             "payer": "buyers"
+                     *           }
+                     *         ],
+                     *         "includeStripeFees": true,
+                     *         "includeCandleFees": true,
+                     *         "includePlatformFees": true,
+                     *         "orderStatus": "awaiting_acceptance",
+                     *         "acceptBy": "2026-03-02T09:30:00Z",
+                     *         "fulfilled": "2026-03-02T09:30:00Z",
+                     *         "completed": "2026-03-02T09:30:00Z",
+                     *         "tracking": {
+                     *           "carrier": "carrier",
+                     *           "number": "number",
+                     *           "url": "https://example.com/candle"
+                     *         },
+                     *         "fundsHeld": true,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       },
+                     *       "payment": {
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "status": "succeeded",
+                     *         "amount": 2500,
+                     *         "currency": "usd",
+                     *         "payment_intent": "payment intent",
+                     *         "client_secret": "client secret",
+                     *         "next_action_url": "next action url"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContractPayment"];
+                };
+            };
+            /** @description Accepted: the rest happens in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "contract_payment",
+                     *       "contract": {
+                     *         "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "number": 1,
+                     *         "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "mode": "test",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "items": [
+                     *           {
+                     *             "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "type": "product",
+                     *             "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "startDate": "2026-03-02T09:30:00Z",
+                     *             "endDate": "2026-03-02T09:30:00Z",
+                     *             "quantity": 1,
+                     *             "price": 2500,
+                     *             "total": 2500,
+                     *             "description": "Hand-poured, burns for 40 hours."
+                     *           }
+                     *         ],
+                     *         "notes": "Deliver before the opening.",
+                     *         "sent": "2026-03-02T09:30:00Z",
+                     *         "lastSent": "2026-03-02T09:30:00Z",
+                     *         "due": "2026-03-02T09:30:00Z",
+                     *         "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *         "paid": "2026-03-02T09:30:00Z",
+                     *         "shipping": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "payee": "seller",
+                     *             "title": "title",
+                     *             "amount": 2500
+                     *           }
+                     *         ],
+                     *         "shippingTotal": 2500,
+                     *         "subTotal": 2500,
+                     *         "total": 2500,
+                     *         "currency": "usd",
+                     *         "status": "draft",
+                     *         "buyers": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "email": "ada@example.com",
+                     *             "name": "Beeswax candle",
+                     *             "baseAmountDue": 2500,
+                     *             "amountDue": 2500,
+                     *             "amountPaid": 2500,
+                     *             "amountAuthorized": 2500,
+                     *             "accepted": "2026-03-02T09:30:00Z",
+                     *             "acceptedAmount": 2500
+                     *           }
+                     *         ],
+                     *         "sellers": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "email": "ada@example.com",
+                     *             "name": "Beeswax candle",
+                     *             "baseAmountOwed": 2500,
+                     *             "amountOwed": 2500,
+                     *             "amountReceived": 2500
+                     *           }
+                     *         ],
+                     *         "fees": [
+                     *           {
+                     *             "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *             "type": "stripe:cc",
+                     *             "amount": 2500,
+                     *             "description": "Hand-poured, burns for 40 hours.",
+                     *             "payer": "buyers"
+                     *           }
+                     *         ],
+                     *         "includeStripeFees": true,
+                     *         "includeCandleFees": true,
+                     *         "includePlatformFees": true,
+                     *         "orderStatus": "awaiting_acceptance",
+                     *         "acceptBy": "2026-03-02T09:30:00Z",
+                     *         "fulfilled": "2026-03-02T09:30:00Z",
+                     *         "completed": "2026-03-02T09:30:00Z",
+                     *         "tracking": {
+                     *           "carrier": "carrier",
+                     *           "number": "number",
+                     *           "url": "https://example.com/candle"
+                     *         },
+                     *         "fundsHeld": true,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       },
+                     *       "payment": {
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "status": "succeeded",
+                     *         "amount": 2500,
+                     *         "currency": "usd",
+                     *         "payment_intent": "payment intent",
+                     *         "client_secret": "client secret",
+                     *         "next_action_url": "next action url"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContractPayment"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37221,8 +37980,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38213,8 +38972,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39897,8 +40656,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40265,8 +41024,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40589,8 +41348,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41362,7 +42121,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -41463,8 +42222,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41604,7 +42363,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

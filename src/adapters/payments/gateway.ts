@@ -51,6 +51,10 @@ export interface PaymentIntent {
   /** Why the latest attempt failed, with Stripe's codes. */
   lastPaymentError: { code: string; declineCode: string | null; message: string } | null;
   metadata: Metadata;
+  /** Stripe.js's handle on an on-session intent (`pi_…_secret_…`): the buyer's browser confirms it. Only on-session answers carry it. */
+  clientSecret?: string | null;
+  /** Where to send the buyer to authenticate a `requires_action` intent (3-D Secure): Stripe's hosted page, or the simulator's. */
+  nextActionUrl?: string | null;
 }
 
 export type SetupIntentStatus = "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "canceled" | "succeeded";
@@ -164,10 +168,13 @@ export interface PaymentsGateway {
   setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
 
   /**
-   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent
-   * `requires_payment_method`). With `captureMethod: "manual"` the card is only authorised: the
-   * intent ends `requires_capture` and `capturePaymentIntent` takes the money (or
-   * `cancelPaymentIntent` releases it; Stripe releases it by itself after 7 days).
+   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`);
+   * a card that wants its holder to authenticate declines with `authentication_required`.
+   * With `onSession` the buyer is present: a card that wants 3-D Secure answers `requires_action` with the intent's
+   * `clientSecret` and a `nextActionUrl`, and its webhook (`payment_intent.succeeded` / `payment_failed`) says how it ended;
+   * `returnUrl` is where the authentication page sends the buyer back to.
+   * With `captureMethod: "manual"` the card is only authorised: the intent ends `requires_capture` and
+   * `capturePaymentIntent` takes the money (or `cancelPaymentIntent` releases it; Stripe releases it by itself after 7 days).
    */
   createPaymentIntent(input: {
     amount: number;
@@ -178,6 +185,7 @@ export interface PaymentsGateway {
     captureMethod?: "manual";
     metadata: Metadata;
     idempotencyKey: string;
+    onSession?: { returnUrl?: string };
   }): Promise<PaymentIntent>;
   /** Captures an authorised (`requires_capture`) intent in full: it is `succeeded`. Another state: `PaymentsRequestError` `payment_intent_unexpected_state`. */
   capturePaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;

@@ -1,5 +1,6 @@
 import { systemClock } from "../../lib/time.js";
 import { verifyStripeWebhook } from "./webhooks.js";
+import { authenticationOperations } from "./offline/authentication.js";
 import { captureOperations } from "./offline/capture.js";
 import { chargesOperations } from "./offline/charges.js";
 import { connectOperations } from "./offline/connect.js";
@@ -23,6 +24,9 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  *   `completeOnboarding` enables the account.
  * - What Stripe.js does in a browser with a SetupIntent's client secret (`confirmCardSetup`) is
  *   `confirmSetupIntent`, served at `/offline/setup_intents/<id>/confirm`.
+ * - 3-D Secure: an on-session charge of `pm_card_authenticationRequired` (or `…OnSetup`) waits in
+ *   `requires_action` for the buyer at `/offline/payment_intents/<id>/authenticate` (`authenticatePaymentIntent`),
+ *   whose Complete / Fail sends `payment_intent.succeeded` / `payment_failed` (offline/authentication.ts).
  * - Webhook signatures are checked exactly as Stripe's SDK checks them, with the configured secret.
  * - What happens later at Stripe is played by test hooks: refunds on `pm_card_refundPending` stay
  *   `pending` until `finishRefund` ends them, which answers the signed `refund.updated` event
@@ -49,6 +53,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     ...chargesOperations(sim),
     ...captureOperations(sim),
     ...connectOperations(sim),
+    ...authenticationOperations(sim),
     ...payoutsOperations(sim),
     deliverEventsTo: sim.deliverEventsTo,
     idle: sim.idle,

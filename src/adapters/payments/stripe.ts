@@ -87,7 +87,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: paymentMethodId } });
       }),
 
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) =>
+    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey, onSession }) =>
       call(async () =>
         toPaymentIntent(
           await stripe.paymentIntents.create(
@@ -96,16 +96,21 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
               currency,
               customer: customerId,
               payment_method: paymentMethodId,
-              off_session: true,
               confirm: true,
-              // Off-session, nobody is there to follow a redirect.
-              automatic_payment_methods: { enabled: true, allow_redirects: "never" },
+              ...(onSession
+                ? // The buyer is present: 3-D Secure answers `requires_action`; with a return URL its next action is Stripe's hosted page (`redirect_to_url`).
+                  onSession.returnUrl
+                  ? { return_url: onSession.returnUrl }
+                  : { automatic_payment_methods: { enabled: true, allow_redirects: "never" as const } }
+                : // Off-session, nobody is there to follow a redirect.
+                  { off_session: true, automatic_payment_methods: { enabled: true, allow_redirects: "never" as const } }),
               ...(transferGroup ? { transfer_group: transferGroup } : {}),
               ...(captureMethod ? { capture_method: captureMethod } : {}),
               metadata,
             },
             { idempotencyKey },
           ),
+          onSession !== undefined,
         ),
       ),
 
@@ -287,9 +292,10 @@ function toPaymentMethod(pm: Stripe.PaymentMethod): PaymentMethodDetails {
   });
 }
 
-function toPaymentIntent(pi: Stripe.PaymentIntent): PaymentIntent {
+function toPaymentIntent(pi: Stripe.PaymentIntent, withSecret = false): PaymentIntent {
   const error = pi.last_payment_error;
   return {
+    ...(withSecret ? { clientSecret: pi.client_secret, nextActionUrl: pi.next_action?.redirect_to_url?.url ?? null } : {}),
     id: pi.id,
     status: pi.status as PaymentIntentStatus,
     amount: pi.amount,

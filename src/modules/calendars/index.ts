@@ -4,3 +4,4 @@ export { createCalendarsService, type CalendarsService } from "./calendars.servi
 export { eraseUserCalendar } from "./calendars.repo.js";
 export { syncSubscriptionEvents, type SubscriptionEventsSpec } from "./operations/subscription-events.js";
 export type { RefreshBusyJob } from "./operations/calendar.js";
+export { bookItems, cancelBookings, confirmBookings, moveBooking, type BookingRequest } from "./operations/bookings.js";

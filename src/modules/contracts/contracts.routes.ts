@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { bookingRoutes } from "./routes/bookings.js";
+import { checkoutRoutes } from "./routes/checkout.js";
 import { contractRoutes } from "./routes/contract.js";
 import { createRoutes } from "./routes/create.js";
 import { feeRoutes } from "./routes/fees.js";
@@ -18,8 +20,10 @@ export const contractsRoutes: FastifyPluginAsyncZod<ContractsRoutesDeps> = async
   listRoutes(app, deps);
   contractRoutes(app, deps);
   itemRoutes(app, deps);
+  bookingRoutes(app, deps);
   partyRoutes(app, deps);
   feeRoutes(app, deps);
   lifecycleRoutes(app, deps);
+  checkoutRoutes(app, deps);
   orderRoutes(app, deps);
 };

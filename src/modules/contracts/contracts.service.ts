@@ -10,6 +10,7 @@ import { create } from "./operations/create.js";
 import { addFee, modifyFee, removeFee, setFeeInclusion } from "./operations/fees.js";
 import { fromCart } from "./operations/from-cart.js";
 import { addItem, removeItem } from "./operations/items.js";
+import { rescheduleItem } from "./operations/reschedule.js";
 import { modify } from "./operations/modify.js";
 import { addBuyer, addSeller, removeBuyer, removeSeller, setDue, setOwed } from "./operations/parties.js";
 import { list, listForSignedIn, listForUser, retrieve } from "./operations/read.js";
@@ -69,6 +70,7 @@ export function createContractsService(deps: {
     remove: bind(remove),
     addItem: bind(addItem),
     removeItem: bind(removeItem),
+    rescheduleItem: bind(rescheduleItem),
     addBuyer: bind(addBuyer),
     setDue: bind(setDue),
     removeBuyer: bind(removeBuyer),

@@ -13,6 +13,8 @@ import { onDispute } from "./settle/dispute.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
 import { resumeAfterRestart, resumeOrphans } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
+import { checkout } from "./settle/checkout.js";
+import type { ContractPaymentResponse } from "./checkout.schemas.js";
 import { releaseFunds } from "./settle/release.js";
 import { unwindPayments } from "./settle/unwind.js";
 import type { OrderJob, OrderJobName } from "./settle/plan.js";
@@ -92,6 +94,9 @@ export function createContractSettlement(deps: {
     async settle(auth: AuthContext, id: string): Promise<SettlementResult> {
       return (await settle(ctx, { platformId: auth.platformId, mode: auth.mode }, id, { kind: "request", auth }))!;
     },
+
+    /** `POST /contracts/:id/checkout`: one buyer's share, on-session (settle/checkout.ts). */
+    checkout: (auth: AuthContext, id: string, buyerUserId: string | undefined): Promise<ContractPaymentResponse> => checkout(ctx, auth, id, buyerUserId),
 
     /**
      * The `settle-contract` job: resumes a settlement a node started and did not finish (it died,

@@ -134,6 +134,11 @@ export const EVENT_TYPE_LIST = {
     description: "A buyer accepted the contract (`POST /contracts/:id/accept`): their consent to be charged their `acceptedAmount`; any change to the contract's money voids it.",
   },
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
+  "contract.payment_action_required": {
+    object: "contract",
+    description:
+      "A buyer's on-session charge waits for them to authenticate it (3-D Secure): the contract stays `processing` until they complete it (`contract.paid`, or their share paid) or fail it (`contract.payment_failed`).",
+  },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
   "contract.paid": {
     object: "contract",
@@ -193,6 +198,11 @@ export const EVENT_TYPE_LIST = {
   "subscription.renewal_failed": {
     object: "subscription",
     description: "A renewal was declined (or could not be attempted); `failedAttempts` counts them, `nextAttempt` says when it is retried.",
+  },
+  "subscription.payment_action_required": {
+    object: "subscription",
+    description:
+      "A renewal's card wants its holder to authenticate (3-D Secure): the subscriber was emailed a link to complete it; `nextAttempt` is when, unauthenticated, it becomes past due.",
   },
   "subscription.renewal_skipped": { object: "subscription", description: "A cycle fell due while the subscription was paused: not charged, the period moved on." },
   "subscription.past_due": { object: "subscription", description: "The last retry of a renewal failed: `pastDue`, no more automatic charges; the buyer was emailed." },

@@ -23,6 +23,8 @@ export interface EngineCharge {
   paymentMethodId: string;
   idempotencyKey: string;
   metadata: Metadata;
+  /** The payer is present (an on-session checkout, or a subscriber asked to authenticate): 3-D Secure may answer `requires_action`. */
+  onSession?: { returnUrl?: string };
   /** Only authorise the card (capture_method manual): `requires_capture` is this charge's success. */
   captureMethod?: "manual";
   /** Capture this authorised PaymentIntent instead of creating one. */
@@ -58,6 +60,8 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
   releaseLease(): Promise<void>;
   /** A definitive failure (`isDefinitive`: a decline, a refused request): the attempt is over. The engine rethrows `err` after. */
   chargeFailed(charge: C, err: AppError): Promise<void>;
+  /** A charge Stripe has not finished: `requires_action` (the payer must authenticate) or `processing` (a bank debit). Its webhook carries on. */
+  chargePending?(charge: C, intent: PaymentIntent): Promise<void>;
   /** Records a successful charge. */
   chargeSucceeded(charge: C, intent: PaymentIntent): Promise<void>;
   /** Before the transfers: checks every payer has paid, and names the charge they may draw on (`source_transaction`). */
@@ -111,6 +115,7 @@ async function runSteps<C extends EngineCharge, T extends EngineTransfer>(paymen
             ...(charge.captureMethod ? { captureMethod: charge.captureMethod } : {}),
             metadata: charge.metadata,
             idempotencyKey: charge.idempotencyKey,
+            ...(charge.onSession ? { onSession: charge.onSession } : {}),
           });
     } catch (err) {
       if (isDefinitive(err)) await steps.chargeFailed(charge, err);
@@ -121,7 +126,8 @@ async function runSteps<C extends EngineCharge, T extends EngineTransfer>(paymen
     }
     const authorised = charge.captureMethod === "manual" && !charge.capture && intent.status === "requires_capture";
     if (intent.status !== "succeeded" && !authorised) {
-      // A bank debit takes days: the payment_intent.succeeded webhook records it and resumes.
+      // A bank debit takes days, 3-D Secure waits for the payer: the payment_intent webhook records it and resumes.
+      await steps.chargePending?.(charge, intent);
       await steps.releaseLease();
       return "pending";
     }

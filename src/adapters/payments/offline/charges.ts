@@ -3,7 +3,9 @@ import type { SimPaymentIntent, SimRefund } from "../../../generated/prisma/clie
 import { minimumChargeAmount, type Dispute, type Metadata, type PaymentIntent, type Refund } from "../gateway.js";
 import { TEST_PAYMENT_METHODS } from "./test-methods.js";
 import { Simulator } from "./simulator.js";
+import { randomBase62 } from "../../../lib/crypto.js";
 import { assertAmount, assertCurrency, chargeablePaymentMethod, missing, money, stripeId, toPaymentIntent } from "./helpers.js";
+import { authenticationUrl } from "./authentication.js";
 import type { OfflinePaymentsGateway } from "./types.js";
 
 /** Payment intents (charges) and refunds. */
@@ -12,13 +14,22 @@ export function chargesOperations(
 ): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund" | "retrieveDispute" | "finishDispute"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
-    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) => {
+    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey, onSession }) => {
       let disputed: SimPaymentIntent | null = null;
       const manual = captureMethod === "manual";
       const answer = await idempotent(
         idempotencyKey,
         "payment_intents.create",
-        { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata, ...(manual ? { captureMethod } : {}) },
+        {
+          amount,
+          currency,
+          customerId,
+          paymentMethodId,
+          transferGroup: transferGroup ?? null,
+          metadata,
+          ...(manual ? { captureMethod } : {}),
+          ...(onSession ? { onSession } : {}),
+        },
         async (tx, now): Promise<PaymentIntent> => {
           assertCurrency(currency);
           assertAmount(amount);
@@ -28,20 +39,27 @@ export function chargesOperations(
           }
           await customerOrFail(tx, customerId, "customer");
           const pm = await chargeablePaymentMethod(tx, customerId, paymentMethodId, now);
-          const decline = TEST_PAYMENT_METHODS[pm.token]?.decline;
+          const test = TEST_PAYMENT_METHODS[pm.token];
+          // On-session, a card that wants 3-D Secure waits for its holder (the authentication page) instead of declining.
+          const authenticate = onSession !== undefined && test?.authentication !== undefined;
+          const decline = authenticate ? undefined : test?.decline;
           // An authorisation is disputed only once captured: the simulator disputes immediate charges alone.
-          const disputes = !decline && !manual && TEST_PAYMENT_METHODS[pm.token]?.disputed === true;
+          const disputes = !decline && !authenticate && !manual && test?.disputed === true;
+          const id = stripeId("pi");
+          const clientSecret = onSession ? `${id}_secret_${randomBase62(24)}` : null;
           const intent = await tx.simPaymentIntent.create({
             data: {
-              id: stripeId("pi"),
+              id,
               customerId,
               paymentMethodId: pm.id,
               amount,
               currency,
-              status: decline ? "requires_payment_method" : manual ? "requires_capture" : "succeeded",
+              status: authenticate ? "requires_action" : decline ? "requires_payment_method" : manual ? "requires_capture" : "succeeded",
               chargeId: stripeId("ch"),
               // An authorisation's charge exists uncaptured: nothing can be refunded or transferred from it yet.
-              chargeSucceeded: !decline && !manual,
+              chargeSucceeded: !decline && !authenticate && !manual,
+              clientSecret,
+              returnUrl: onSession?.returnUrl ?? null,
               ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),
               transferGroup: transferGroup ?? null,
               metadata,
@@ -53,7 +71,9 @@ export function chargesOperations(
           });
           if (decline) throw new CardError({ ...decline, paymentIntentId: intent.id, chargeId: intent.chargeId });
           if (disputes) disputed = intent;
-          return toPaymentIntent(intent);
+          return onSession
+            ? { ...toPaymentIntent(intent), clientSecret, nextActionUrl: authenticate ? authenticationUrl(sim.publicUrl, intent.id, clientSecret!) : null }
+            : toPaymentIntent(intent);
         },
       );
       // The buyer disputes it right away: Stripe's `charge.dispute.created`, sent once (not on an idempotent replay).

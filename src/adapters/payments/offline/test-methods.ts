@@ -12,6 +12,12 @@ export interface TestPaymentMethod extends Omit<PaymentMethodDetails, "id"> {
   refundsPending?: boolean;
   /** Its charges succeed, and the buyer disputes each at once (`charge.dispute.created`); `finishDispute` closes it. */
   disputed?: boolean;
+  /**
+   * 3-D Secure: `always` (Stripe's 4000 0027 6000 3184) wants its holder to authenticate every charge — on-session the
+   * intent is `requires_action`, off-session it declines `authentication_required`; `on_setup` (4000 0025 0000 3155)
+   * wants it on-session only, and off-session charges of the saved card go through.
+   */
+  authentication?: "always" | "on_setup";
 }
 
 export const DECLINED: Decline = { code: "card_declined", declineCode: "generic_decline", message: "Your card was declined." };
@@ -58,7 +64,8 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_visa_chargeDeclinedInsufficientFunds: card("visa", "9995", "credit", INSUFFICIENT_FUNDS),
   pm_card_chargeDeclinedExpiredCard: card("visa", "0069", "credit", EXPIRED),
   pm_card_chargeDeclinedLostCard: card("visa", "9987", "credit", LOST),
-  pm_card_authenticationRequired: card("visa", "3184", "credit", AUTHENTICATION_REQUIRED),
+  pm_card_authenticationRequired: { ...card("visa", "3184", "credit", AUTHENTICATION_REQUIRED), authentication: "always" },
+  pm_card_authenticationRequiredOnSetup: { ...card("visa", "3155"), authentication: "on_setup" },
   // Not one of Stripe's tokens: the simulator's way to a refund that stays `pending` (as a bank debit's does on Stripe).
   pm_card_refundPending: { ...card("visa", "7726"), refundsPending: true },
   pm_card_createDispute: { ...card("visa", "0259"), disputed: true },

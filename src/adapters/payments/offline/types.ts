@@ -25,6 +25,21 @@ export interface OfflinePaymentsGateway extends PaymentsGateway {
   finishRefund(input: { refundId: string; outcome: "succeeded" | "failed" }): Promise<SignedEvent | null>;
   /** Closes an open dispute as the bank decided; answers the signed `charge.dispute.closed` event, or null when it is unknown or closed. */
   finishDispute(input: { disputeId: string; outcome: "won" | "lost" }): Promise<SignedEvent | null>;
+  /** The authentication page's view of an on-session intent: null unless `clientSecret` is the intent's. */
+  paymentIntentAwaitingAuthentication(input: {
+    paymentIntentId: string;
+    clientSecret: string;
+  }): Promise<{ id: string; amount: number; currency: string; status: string; returnUrl: string | null } | null>;
+  /**
+   * The buyer completes (or fails) 3-D Secure on an intent in `requires_action`: it succeeds (or goes back to
+   * `requires_payment_method`), and the signed `payment_intent.succeeded` (`payment_failed`) event Stripe would send is
+   * answered. Null when the client secret is not the intent's, or it is not waiting for authentication.
+   */
+  authenticatePaymentIntent(input: {
+    paymentIntentId: string;
+    clientSecret: string;
+    outcome: "complete" | "fail";
+  }): Promise<{ status: string; returnUrl: string | null; event: SignedEvent } | null>;
   /**
    * What Stripe does each day for connected accounts on an automatic payout schedule: pays out each
    * due account's available balance (once a day). Answers the payouts made with the signed

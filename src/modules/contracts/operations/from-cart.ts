@@ -1,3 +1,4 @@
+import { bookItems } from "../../calendars/index.js";
 import type { ItemType } from "../../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
@@ -208,6 +209,21 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
           AS t(id, rate_id, user_id, payee, title, amount)
       )
       DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
+    // Dated items are bookings: checked against each seller's availability and bookings, and put on both parties' calendars (409 when taken).
+    await bookItems(tx, tenant, {
+      contractId: id,
+      buyerId: cart.user_id,
+      items: items
+        .filter((i) => i.line.startDate && i.line.endDate)
+        .map((i) => ({
+          itemId: i.id,
+          productId: i.line.productId,
+          sellerId: i.line.sellerId,
+          start: new Date(i.line.startDate!),
+          end: new Date(i.line.endDate!),
+          title: i.line.name,
+        })),
+    });
     // The cart was emptied: its event, as the carts module records a DELETE /carts/auth.
     const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
       UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;

@@ -1,3 +1,4 @@
+import { cancelBookings } from "../../calendars/index.js";
 import type { Tx } from "../../../db/tenant.js";
 import type { ContractItem, Product } from "../../../generated/prisma/client.js";
 import type { ItemType } from "../../../generated/prisma/enums.js";
@@ -114,5 +115,7 @@ export const removeItem = (ctx: ContractsContext, auth: AuthContext, id: string,
     const item = c.items.find((i) => i.id === itemId);
     if (!item) throw new NotFoundError("item on this contract", itemId, "item_id");
     await releaseStock(tx, [item]);
+    // A booked item's time goes back to its seller, and its calendar events are cancelled.
+    await cancelBookings(tx, { platformId: c.platformId, mode: c.mode }, c.id, [item.id]);
     await tx.contractItem.delete({ where: { id: item.id } });
   });

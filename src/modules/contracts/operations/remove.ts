@@ -1,3 +1,4 @@
+import { cancelBookings } from "../../calendars/index.js";
 import { ConflictError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse } from "../contracts.schemas.js";
@@ -22,6 +23,8 @@ export async function remove(ctx: ContractsContext, auth: AuthContext, id: strin
       throw new ConflictError("contract_has_subscriptions", `${c.id} has subscriptions: it is kept for them, and cannot be deleted or voided.`, "id");
     }
     await releaseStock(tx, c.items);
+    // Its bookings end: the sellers' time is free again, both parties' events cancelled.
+    await cancelBookings(tx, tenant, c.id);
     if (c.status === "draft") {
       const before = await view(tx, tenant, id);
       await tx.contract.delete({ where: { id: c.id } });

@@ -54,6 +54,8 @@ export async function markBuyerPaid(
       stripeChargeId: intent.chargeId,
       lastPaymentAttempt: now,
       attemptPaymentMethodId: null,
+      attemptOnSession: false,
+      actionPaymentIntentId: null,
     },
   });
   await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
@@ -90,7 +92,15 @@ export async function markBuyerAuthorized(
   const now = clock.now();
   await tx.contractBuyer.update({
     where: { id: buyer.id },
-    data: { amountAuthorized: intent.amount, stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, lastPaymentAttempt: now, attemptPaymentMethodId: null },
+    data: {
+      amountAuthorized: intent.amount,
+      stripePaymentIntentId: intent.id,
+      stripeChargeId: intent.chargeId,
+      lastPaymentAttempt: now,
+      attemptPaymentMethodId: null,
+      attemptOnSession: false,
+      actionPaymentIntentId: null,
+    },
   });
   await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
   buyer.amountAuthorized = intent.amount;
@@ -104,7 +114,7 @@ export async function recordFailedCharge({ db, clock }: SettleContext, plan: Pla
     const now = clock.now();
     const ended = await tx.contractBuyer.updateMany({
       where: { contractId: plan.contractId, userId: charge.buyerUserId, attempts: charge.attempt, amountPaid: 0 },
-      data: { attempts: charge.attempt + 1, attemptPaymentMethodId: null, lastPaymentAttempt: now },
+      data: { attempts: charge.attempt + 1, attemptPaymentMethodId: null, attemptOnSession: false, actionPaymentIntentId: null, lastPaymentAttempt: now },
     });
     await tx.contract.update({ where: { id: plan.contractId }, data: { lastPaymentAttempt: now } });
     await tx.contract.updateMany({

@@ -5,6 +5,7 @@ import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.j
 import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { gateBuyer } from "../operations/shared.js";
+import { assertMayCheckout, awaitingAuthentication, checkoutBuyers, checkoutConsent } from "./checkout-rules.js";
 import { orderSettings } from "../../platforms/index.js";
 import { orderStateError } from "../orders.state.js";
 import { RESUME_GRACE_MS, captureKey, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
@@ -19,10 +20,14 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
   return ctx.db.$transaction(async (tx) => {
     let c = await lockContract(tx, tenant, id);
     if (settler.kind === "request") assertMaySettle(settler.auth, c);
+    if (settler.kind === "checkout") assertMayCheckout(settler.auth, c, settler.buyerUserId);
     if (c.status === "paid") throw new ConflictError("already_paid", `${c.id} is already paid.`, "id");
     if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_not_payable", `${c.id} is ${c.status}: it cannot be settled.`, "id");
+    // A buyer authenticating a charge (3-D Secure) holds the contract until its webhook: only their own checkout goes on (it answers the same charge).
+    const gate = awaitingAuthentication(c, settler);
+    if (gate === "wait") return null;
     if (c.status === "authorized" || c.status === "disputed") {
-      if (settler.kind !== "request") return null;
+      if (settler.kind === "job" || settler.kind === "order") return null;
       throw orderStateError(c, "settled", "while draft or open");
     }
     // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
@@ -31,7 +36,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     }
     const now = clock.now();
     if (c.settlementLockedUntil && c.settlementLockedUntil.getTime() > now.getTime()) {
-      if (settler.kind !== "request") {
+      if (settler.kind === "job" || settler.kind === "order") {
         await queueResume(tx, tenant, c.id, new Date(c.settlementLockedUntil.getTime() + RESUME_GRACE_MS));
         return null;
       }
@@ -41,7 +46,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       });
     }
     // The job finishes settlements that were started (or whose buyers have all paid); it never starts one.
-    if (settler.kind !== "request" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
+    if ((settler.kind === "job" || settler.kind === "order") && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
     // Figures follow the current rates until something is paid.
     const fresh = isUnlocked(c);
     if (fresh) {
@@ -58,6 +63,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     // Whom this settlement may charge, checked on the figures just rebalanced. A settlement under
     // way (`processing`: nothing can change its figures) goes on under the consent it was started
     // with; the job never starts one.
+    if (settler.kind === "checkout" && c.status !== "processing") await checkoutConsent(ctx, tx, settler, c);
     if (settler.kind === "request" && c.status !== "processing") {
       assertConsent(settler.auth, c);
       // A buyer who still owes and settles themself is buying: the subscription gate.
@@ -75,7 +81,10 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     }
     // Manual capture: first every card is authorised; once the seller accepted (`orderStatus` accepted), each is captured.
     const phase: Plan["phase"] = !c.captureManual ? "charge" : c.orderStatus === "accepted" ? "capture" : "authorise";
-    const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue && (phase !== "authorise" || b.amountAuthorized === 0));
+    // A checkout pays one buyer's share; the sellers are paid once every buyer has.
+    const mine = checkoutBuyers(c, settler);
+    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !mine.includes(b));
+    const owing = mine.filter((b) => phase !== "authorise" || b.amountAuthorized === 0);
     const owed = phase === "authorise" || c.holdFunds ? [] : c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
 
@@ -132,8 +141,11 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         throw new ConflictError("no_payment_method", `Buyer ${b.userId} has no default payment method to charge (POST /v1/users/auth/payment_methods).`, "buyers");
       }
       // The attempt's payment method is fixed now: a resumed attempt must send Stripe the same request.
+      // An authorisation (seller acceptance) is not confirmed on-session: 3-D Secure completing it would not be followed to
+      // `requires_capture` (only `payment_intent.succeeded` is), so such a card declines `authentication_required` as off-session.
+      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" && phase === "charge" : b.attemptOnSession;
       if (b.attemptPaymentMethodId === null) {
-        await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId } });
+        await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId, attemptOnSession: onSession } });
       }
       charges.push({
         buyerUserId: b.userId,
@@ -143,10 +155,12 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         attempt: b.attempts,
         idempotencyKey: chargeKey(c.id, b.userId, b.attempts),
         metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
+        // The buyer is there to authenticate: no return URL, so a repeat is the same request (Stripe.js confirms it with the client secret).
+        ...(onSession ? { onSession: {} } : {}),
         ...(phase === "authorise" ? { captureMethod: "manual" as const } : {}),
       });
     }
-    const transfers: Transfer[] = owed.map((s) => ({
+    const transfers: Transfer[] = (partial ? [] : owed).map((s) => ({
       sellerUserId: s.userId,
       amount: s.amountOwed - s.amountReceived,
       destination: parties.payee(s.userId).connectId!,
@@ -169,7 +183,8 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       transfers,
       phase,
       holdFunds: c.holdFunds,
-      requestId: settler.kind === "request" ? settler.auth.requestId : settler.kind === "order" ? settler.requestId : null,
+      partial,
+      requestId: settler.kind === "request" || settler.kind === "checkout" ? settler.auth.requestId : settler.kind === "order" ? settler.requestId : null,
     };
   });
 }

@@ -29,6 +29,8 @@ export async function onPaymentOutcome(ctx: SettleContext, outcome: PaymentInten
   if (outcome.status === "succeeded") {
     const recorded = await markBuyerPaid(ctx, tx, c, buyerUserId, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount, currency: outcome.currency }, null);
     if (recorded && c.status !== "paid" && c.buyers.every((b) => b.amountPaid >= b.amountDue)) await queueResume(tx, tenant, c.id, clock.now());
+    // A checkout's share paid after 3-D Secure while other buyers still owe: open again, as a settlement some buyers paid is.
+    else if (recorded && c.status === "processing" && !isLeased(c, clock.now())) await tx.contract.update({ where: { id: c.id }, data: { status: "open" } });
     return;
   }
   if (outcome.status === "requires_payment_method" || outcome.status === "canceled") {
@@ -37,13 +39,15 @@ export async function onPaymentOutcome(ctx: SettleContext, outcome: PaymentInten
     const now = clock.now();
     const ended = await tx.contractBuyer.updateMany({
       where: { contractId: c.id, userId: buyerUserId, attempts: attempt, amountPaid: 0 },
-      data: { attempts: attempt + 1, attemptPaymentMethodId: null, lastPaymentAttempt: now },
+      data: { attempts: attempt + 1, attemptPaymentMethodId: null, attemptOnSession: false, actionPaymentIntentId: null, lastPaymentAttempt: now },
     });
     if (ended.count === 0) return;
     await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
     // No settler at work: the contract is open to be settled again.
-    const settling = c.settlementLockedUntil !== null && c.settlementLockedUntil.getTime() > now.getTime();
+    const settling = isLeased(c, now);
     if (c.status === "processing" && !settling) await tx.contract.update({ where: { id: c.id }, data: { status: "open", settlementLeaseId: null, settlementLockedUntil: null } });
     await recordContractEvent(tx, tenant, c.id, "contract.payment_failed", null);
   }
 }
+
+const isLeased = (c: { settlementLockedUntil: Date | null }, now: Date) => c.settlementLockedUntil !== null && c.settlementLockedUntil.getTime() > now.getTime();

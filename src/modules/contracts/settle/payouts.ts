@@ -1,3 +1,4 @@
+import { confirmBookings } from "../../calendars/index.js";
 import type { PaymentsRequestError } from "../../../adapters/payments/errors.js";
 import { ConflictError } from "../../../lib/errors.js";
 import { closeBooks, collectedFees, recordSettlementTransactions } from "../../settlement/index.js";
@@ -66,6 +67,8 @@ export async function finish(ctx: SettleContext, plan: Plan): Promise<void> {
       expectedIncoming: c.total,
     });
     await tx.contract.update({ where: { id: c.id }, data: { status: "paid", paid: clock.now(), settlementLeaseId: null, settlementLockedUntil: null, ...accepted } });
+    // What it booked is confirmed, on both parties' calendars.
+    await confirmBookings(tx, plan, c.id);
     await recordContractEvent(tx, plan, c.id, "contract.paid", plan.requestId);
   });
 }

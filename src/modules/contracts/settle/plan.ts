@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { PaymentsGateway } from "../../../adapters/payments/gateway.js";
+import type { PaymentIntent, PaymentsGateway } from "../../../adapters/payments/gateway.js";
 import type { Db } from "../../../db/client.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { Mode } from "../../../generated/prisma/enums.js";
@@ -29,13 +29,23 @@ export interface SettleContext {
   purchaseGate: PurchaseGate;
 }
 
-/** Who settles: a request (with its caller's rights), or the resume job (which only finishes what was started). */
-export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" } | { kind: "order"; requestId: string | null };
+/**
+ * Who settles: a request (with its caller's rights), the resume job (which only finishes what was
+ * started), the order lifecycle (a seller accepting: the capture), or an on-session checkout — one buyer paying their share with them present
+ * (settle/checkout.ts), where 3-D Secure may ask them to authenticate.
+ */
+export type Settler =
+  | { kind: "request"; auth: AuthContext }
+  | { kind: "job" }
+  | { kind: "checkout"; auth: AuthContext; buyerUserId: string | null }
+  | { kind: "order"; requestId: string | null };
 
 export interface SettlementResult {
   contract: ContractResponse;
-  /** False while a payment is still processing at Stripe (a bank debit): a webhook finishes it. */
+  /** False while a payment is still processing at Stripe (a bank debit) or waits for the buyer (3-D Secure): a webhook finishes it. */
   complete: boolean;
+  /** The charge Stripe did not finish (a checkout's `requires_action`), as the engine last saw it. */
+  pending?: PaymentIntent;
 }
 
 export interface Charge extends EngineCharge {
@@ -60,6 +70,8 @@ export interface Plan extends Tenant {
   holdFunds: boolean;
   /** The request settling, for the events (null for the job). */
   requestId: string | null;
+  /** A checkout of one buyer while others still owe: no transfers; the contract is `open` again after the charge. */
+  partial: boolean;
 }
 
 /** Longer than any gateway call takes with its retries (Stripe: 3 × 8 s): a step still running after it is taken for dead. */

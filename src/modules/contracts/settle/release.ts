@@ -48,7 +48,7 @@ export async function releaseFunds(ctx: SettleContext, tenant: Tenant, id: strin
     await tx.contract.update({ where: { id: c.id }, data: { settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
     // Should this node die, the job carries on once the lease lapsed.
     await queueOrderJob(tx, tenant, "release-funds", c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
-    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges: [], transfers, phase: "charge", holdFunds: false, requestId };
+    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges: [], transfers, phase: "charge", holdFunds: false, partial: false, requestId };
   });
   if (!plan) return false;
   await ctx.leases.work(plan.leaseId, () =>

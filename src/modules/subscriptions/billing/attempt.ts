@@ -1,6 +1,7 @@
 import type { Subscription, SubscriptionCharge } from "../../../generated/prisma/client.js";
 import type { Tx } from "../../../db/tenant.js";
 import { ConflictError, UnprocessableError, type AppError } from "../../../lib/errors.js";
+import { platformNameAndUrl } from "../../platforms/index.js";
 import { chargeLimits, customerOnRecord, loadParties } from "../../settlement/index.js";
 import {
   RESUME_GRACE_MS,
@@ -57,6 +58,12 @@ export async function attemptInputs(
   return { ok: true, customerId, paymentMethodId: defaultPaymentMethodId };
 }
 
+/** Where Stripe's authentication page sends the subscriber back: the platform's site, when it has one (the same for every repeat of the attempt). */
+async function returnTo(tx: Tx, platformId: string): Promise<{ returnUrl?: string }> {
+  const { url } = await platformNameAndUrl(tx, platformId);
+  return url ? { returnUrl: url } : {};
+}
+
 /** Throws (inside the caller's transaction) when a new attempt cannot start. */
 export async function assertChargeable(tx: Tx, sub: Pick<Subscription, "id" | "userId" | "platformId" | "price" | "currency" | "terms">) {
   const inputs = await attemptInputs(tx, sub);
@@ -103,6 +110,8 @@ export async function claim(
       attempt: row.attempts,
       idempotencyKey: chargeKey(row.transferGroup, row.attempts),
       metadata: { subscription_id: sub.id, platform_id: sub.platformId, mode: sub.mode, user_id: sub.userId, period: String(row.period), attempt: String(row.attempts) },
+      // An attempt asking the subscriber to authenticate (billing/authentication.ts): Stripe's page sends them back to the platform.
+      ...(row.attemptOnSession ? { onSession: await returnTo(tx, sub.platformId) } : {}),
     });
   }
   const owed = transfers.filter((t) => t.amount > 0 && !t.stripeTransferId);

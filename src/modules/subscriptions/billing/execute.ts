@@ -6,6 +6,7 @@ import { ConflictError } from "../../../lib/errors.js";
 import { closeBooks, recordSettlementTransactions, runSettlement } from "../../settlement/index.js";
 import { lockCharge, lockSubscription } from "../subscriptions.repo.js";
 import { recordSubscriptionEvent } from "../subscriptions.view.js";
+import { askForAuthentication, recordActionRequired } from "./authentication.js";
 import { recordCharge, recordDecline } from "./outcomes.js";
 import { MAX_STEP_MS, TRANSFER_RETRY_MS, later, type BillingContext, type Plan, type StoredTerms, type TransferState } from "./plan.js";
 
@@ -88,12 +89,16 @@ export async function execute(ctx: BillingContext, plan: Plan): Promise<"complet
       // Every third of the lease (two beats may be lost before it lapses), for a step of at most MAX_STEP_MS.
       heartbeat: { everyMs: Math.max(500, Math.floor(ctx.leaseMs / 3)), maxStepMs: MAX_STEP_MS, now: () => clock.now().getTime() },
       releaseLease: () => releaseLease(ctx, plan),
-      chargeFailed: (charge) =>
+      chargeFailed: (charge, err) =>
         db.$transaction(async (tx) => {
           // The webhook may have seen the decline first — and a declined first charge takes its subscription with it.
           const sub = await lockSubscription(tx, plan, plan.subscriptionId);
-          if (sub) await recordDecline(ctx, tx, sub, plan.rowId, charge.attempt, plan.requestId);
+          if (!sub) return;
+          // A renewal's card that wants 3-D Secure: the next attempt asks the subscriber (billing/authentication.ts).
+          if (err.code === "authentication_required" && !sub.incomplete && !charge.onSession && (await askForAuthentication(ctx, tx, sub, plan.rowId, charge))) return;
+          await recordDecline(ctx, tx, sub, plan.rowId, charge.attempt, plan.requestId);
         }),
+      chargePending: (charge, intent) => recordActionRequired(ctx, plan, charge, intent),
       chargeSucceeded: async (_charge, intent) => {
         await locked(ctx, plan, (tx, sub, row) => recordCharge(ctx, tx, sub, row, intent, plan.requestId));
       },

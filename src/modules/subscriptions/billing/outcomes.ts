@@ -46,7 +46,15 @@ export async function failedAttempt(ctx: BillingContext, tx: Tx, sub: Subscripti
 export async function recordDecline(ctx: BillingContext, tx: Tx, sub: Subscription, rowId: string, attempt: number, requestId: string | null): Promise<void> {
   const ended = await tx.subscriptionCharge.updateMany({
     where: { id: rowId, status: "open", attempts: attempt, stripePaymentIntentId: null },
-    data: { attempts: attempt + 1, attemptPaymentMethodId: null, lastAttempt: ctx.clock.now(), leaseId: null, lockedUntil: null },
+    data: {
+      attempts: attempt + 1,
+      attemptPaymentMethodId: null,
+      attemptOnSession: false,
+      actionPaymentIntentId: null,
+      lastAttempt: ctx.clock.now(),
+      leaseId: null,
+      lockedUntil: null,
+    },
   });
   if (ended.count === 0) return;
   if (sub.incomplete) {
@@ -78,7 +86,10 @@ export async function recordCharge(
     );
     return false;
   }
-  await tx.subscriptionCharge.update({ where: { id: row.id }, data: { stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, attemptPaymentMethodId: null } });
+  await tx.subscriptionCharge.update({
+    where: { id: row.id },
+    data: { stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, attemptPaymentMethodId: null, attemptOnSession: false, actionPaymentIntentId: null },
+  });
   await recordSettlementTransactions(tx, {
     platformId: sub.platformId,
     mode: sub.mode,

@@ -8,6 +8,7 @@ import { dueSubscriptions, lockSubscription, openCharge, openPeriod } from "../s
 import { recordSubscriptionEvent } from "../subscriptions.view.js";
 import { attemptInputs, claim } from "./attempt.js";
 import { execute } from "./execute.js";
+import { abandonAuthentication } from "./authentication.js";
 import { failedAttempt } from "./outcomes.js";
 import { MAX_STEPS_PER_RUN, SWEEP_BATCH, type BillingContext, type Plan, type RenewSubscriptionJob } from "./plan.js";
 
@@ -40,6 +41,12 @@ async function step(ctx: BillingContext, tenant: Tenant, id: string): Promise<St
     const now = clock.now();
     const row = await openCharge(tx, sub);
     if (row?.lockedUntil && row.lockedUntil.getTime() > now.getTime()) return { kind: "done" };
+    // 0. A charge waiting for the subscriber to authenticate (3-D Secure): nothing automatic until its window passed.
+    if (row?.actionPaymentIntentId && !row.stripePaymentIntentId) {
+      if (sub.nextAttemptAt && sub.nextAttemptAt.getTime() > now.getTime()) return { kind: "done" };
+      await abandonAuthentication(ctx, tx, sub, row);
+      return { kind: "done" };
+    }
     // 1. Finish what was started, whatever became of the subscription: a charge whose outcome is
     //    unknown is repeated under its key, transfers after a charge are made.
     if (row && (row.stripePaymentIntentId || row.attemptPaymentMethodId)) {
