@@ -171,7 +171,8 @@ export function parseMetafieldFilters(query: Record<string, unknown>, ctx?: z.Re
  * A list's query schema that also takes metafield filters: the other parameters stay as strict as
  * before (an unknown one is still a 400 naming it).
  */
-export function withMetafieldFilters<S extends z.ZodObject>(schema: S) {
+export function withMetafieldFilters<S extends z.ZodObject>(schema: S): z.ZodType<z.output<S>, z.input<S>> {
+  // Typed as the schema it extends: the filters are read with parseMetafieldFilters.
   return schema.catchall(z.union([z.string(), z.array(z.string())])).superRefine((query, ctx) => {
     const known = new Set(Object.keys(schema.shape));
     for (const param of Object.keys(query)) {
@@ -179,7 +180,7 @@ export function withMetafieldFilters<S extends z.ZodObject>(schema: S) {
       ctx.addIssue({ code: "unrecognized_keys", keys: [param], path: [] });
     }
     parseMetafieldFilters(query as Record<string, unknown>, ctx);
-  });
+  }) as unknown as z.ZodType<z.output<S>, z.input<S>>;
 }
 
 export const METAFIELD_FILTER_DOC =

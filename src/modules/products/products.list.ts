@@ -2,8 +2,10 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
+import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
+import { addOnsJsonSql } from "./products.addons.js";
 import type { ListProductsQuery } from "./products.schemas.js";
-import type { ProductCoreView, ProductView } from "./products.repo.js";
+import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
 import { isReviewer, type Viewer } from "./products.view.js";
 
 /**
@@ -84,6 +86,8 @@ interface ProductRow {
   updated: Date | string;
   seasons: SeasonJson[] | null;
   variants?: ProductRow[] | null;
+  metafields?: MetafieldResponse[];
+  add_ons?: AddOnView[];
 }
 
 const date = (value: Date | string) => (value instanceof Date ? value : new Date(value));
@@ -119,7 +123,7 @@ function toCore(row: ProductRow): ProductCoreView {
   };
 }
 
-const toView = (row: ProductRow): ProductView => ({ ...toCore(row), variants: (row.variants ?? []).map(toCore) });
+const toView = (row: ProductRow): ProductView => ({ ...toCore(row), variants: (row.variants ?? []).map(toCore), metafields: row.metafields ?? [], addOns: row.add_ons ?? [] });
 
 export interface ListFilter {
   platformId: string;
@@ -167,6 +171,7 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
   if (query["filter[price][gte]"] !== undefined) parts.push(Prisma.sql`p.price >= ${query["filter[price][gte]"]}`);
   if (query["filter[price][lte]"] !== undefined) parts.push(Prisma.sql`p.price <= ${query["filter[price][lte]"]}`);
+  parts.push(...metafieldFilterSql("product", Prisma.raw("p.id"), parseMetafieldFilters(query as Record<string, unknown>)));
   if (query.search) {
     const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     parts.push(Prisma.sql`(p.name ILIKE ${pattern} OR p.description ILIKE ${pattern})`);
@@ -189,7 +194,8 @@ export async function readProduct(
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants,
+                     ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
               WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -207,7 +213,8 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants
+                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants,
+                     ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
               WHERE ${where}
               ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`}

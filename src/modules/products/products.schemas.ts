@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
 
 export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "yearly"] as const;
@@ -58,8 +59,48 @@ const productFields = {
 
 export const variantSchema = z.object(productFields).meta({ id: "ProductVariant" });
 
+export const addOnSchema = z
+  .object({
+    id: z.string(),
+    product_id: z.string().describe("The listing offering it"),
+    title: z.string(),
+    description: z.string().nullable(),
+    price: z.number().int().describe("In cents, for each unit of the line it is chosen on"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "AddOn" });
+
+export const addOnListSchema = z.array(addOnSchema);
+
+export const createAddOnBody = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    price: unitPrice.describe("In cents, for each unit of the line it is chosen on"),
+    description: z.string().max(2000).nullable().optional(),
+  })
+  .strict()
+  .meta({ examples: [{ title: "Extended warranty", price: 1250, description: "Two more years of cover" }] });
+
+export const updateAddOnBody = z
+  .object({ title: createAddOnBody.shape.title.optional(), price: createAddOnBody.shape.price.optional(), description: createAddOnBody.shape.description })
+  .strict()
+  .meta({ examples: [{ price: 1500 }] });
+
+export type CreateAddOnInput = z.infer<typeof createAddOnBody>;
+export type UpdateAddOnInput = z.infer<typeof updateAddOnBody>;
+
+export const addOnParams = z.object({ id: idParam("add-on") }).strict();
+export const productAddOnParams = z.object({ id: idParam("product"), addon_id: idParam("add-on") }).strict();
+export const addOnCountSchema = z.object({ count: z.number().int() }).meta({ id: "AddOnCount" });
+
 export const productSchema = z
-  .object({ ...productFields, variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)") })
+  .object({
+    ...productFields,
+    variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)"),
+    metafields: metafieldListSchema,
+    add_ons: z.array(addOnSchema).describe("Optional extras a buyer may choose with the product (docs/api/add-ons.md); a variant is sold with its parent's too"),
+  })
   .meta({ id: "Product" });
 
 export const productListSchema = listOf(productSchema);
@@ -91,6 +132,7 @@ const writableFields = {
     .describe("Only members with a live subscription to the platform's `subscriptionPlan` may read or buy it (a members-only parent gates its variants too)"),
   user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
+  metafields: metafieldsInput.optional(),
 };
 
 export const createProductBody = z
@@ -114,8 +156,8 @@ export const atQuery = z.object({ at: instant.optional().describe("Compute `effe
 const bool = z.enum(["true", "false"]);
 const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
 
-export const listProductsQuery = z
-  .object({
+export const listProductsQuery = withMetafieldFilters(
+  z.object({
     ...pageParams,
     search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
     sort: sortParam(["price", "created", "name"], "-created"),
@@ -139,8 +181,8 @@ export const listProductsQuery = z
     "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
     "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
     at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
-  })
-  .strict()
+  }),
+)
   .superRefine((q, ctx) => {
     const gte = q["filter[price][gte]"];
     const lte = q["filter[price][lte]"];
@@ -148,7 +190,8 @@ export const listProductsQuery = z
     if (typeof gte === "number" && typeof lte === "number" && gte > lte) {
       ctx.addIssue({ code: "custom", path: ["filter[price][lte]"], message: "must not be below filter[price][gte]" });
     }
-  });
+  })
+  .describe(METAFIELD_FILTER_DOC);
 
 export type ListProductsQuery = z.infer<typeof listProductsQuery>;
 

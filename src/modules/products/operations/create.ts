@@ -7,6 +7,7 @@ import type { ProductView } from "../products.repo.js";
 import type { CreateProductInput } from "../products.schemas.js";
 import { productEvent } from "../products.view.js";
 import { recordEvent } from "../../events/index.js";
+import { writeMetafields } from "../../metafields/index.js";
 import { assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext } from "./shared.js";
 
 /**
@@ -16,7 +17,7 @@ import { assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext
 export async function create(ctx: ProductsContext, auth: AuthContext, input: CreateProductInput): Promise<ProductView> {
   const id = newId("product");
   return ctx.db.$transaction(async (tx) => {
-    const { user_id, parent_product_id, category_id, draft, ...rest } = input;
+    const { user_id, parent_product_id, category_id, draft, metafields, ...rest } = input;
     const fields = sent(rest);
     let sellerId = sellerFor(auth, user_id);
     let inherited: Partial<Pick<Product, "category" | "subcategory" | "categoryId" | "type" | "currency" | "cycle">> = {};
@@ -51,6 +52,7 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
         adminStatus: status,
       },
     });
+    if (metafields) await writeMetafields(tx, auth, "product", id, metafields);
     if (status !== "pending") return changed(ctx, tx, auth, id, "product.created");
     const created = await changed(ctx, tx, auth, id, "product.created");
     await recordEvent(tx, productEvent(auth, "product.submitted", created, ctx.clock.now()));

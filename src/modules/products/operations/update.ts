@@ -7,6 +7,7 @@ import type { ProductView } from "../products.repo.js";
 import type { UpdateProductInput } from "../products.schemas.js";
 import { isReviewer, productEvent } from "../products.view.js";
 import { recordEvent } from "../../events/index.js";
+import { writeMetafields } from "../../metafields/index.js";
 import { assertSeller, changed, lockManageable, parentFor, sent, variantsOf, type ProductsContext } from "./shared.js";
 
 /** What a reviewer looks at: a change to one of these sends a published listing back to review. */
@@ -21,7 +22,7 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
   const { clock } = ctx;
   return ctx.db.$transaction(async (tx) => {
     const current = await lockManageable(tx, auth, id);
-    const { user_id, parent_product_id, category_id, ...rest } = input;
+    const { user_id, parent_product_id, category_id, metafields, ...rest } = input;
     const fields = sent(rest);
     const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, current);
     const data: Prisma.ProductUncheckedUpdateInput = { ...fields, ...linked, ...(fields.tags ? { tags: [...new Set(fields.tags)] } : {}) };
@@ -57,6 +58,7 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
       CONTENT.some((field) => fields[field] !== undefined && JSON.stringify(fields[field]) !== JSON.stringify(current[field]));
     if (resubmitted) data.adminStatus = "pending";
     await tx.product.update({ where: { id, platformId: auth.platformId }, data });
+    if (metafields) await writeMetafields(tx, auth, "product", id, metafields);
     // Variants that followed their parent to its new seller changed too.
     const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
     const now = clock.now();
