@@ -86,8 +86,18 @@ describe("metafields on products", () => {
 
   it("is created with metafields, and filters the catalogue by them", async () => {
     const tag = `f${Date.now()}`;
-    const light = await product({ metafields: [{ namespace: tag, key: "kg", type: "number", value: 3 }, { namespace: tag, key: "wood", type: "string", value: "oak" }] });
-    const heavy = await product({ metafields: [{ namespace: tag, key: "kg", type: "number", value: 12 }, { namespace: tag, key: "wood", type: "string", value: "ash" }] });
+    const light = await product({
+      metafields: [
+        { namespace: tag, key: "kg", type: "number", value: 3 },
+        { namespace: tag, key: "wood", type: "string", value: "oak" },
+      ],
+    });
+    const heavy = await product({
+      metafields: [
+        { namespace: tag, key: "kg", type: "number", value: 12 },
+        { namespace: tag, key: "wood", type: "string", value: "ash" },
+      ],
+    });
     const dated = await product({ metafields: [{ namespace: tag, key: "since", type: "date", value: "2026-01-15T10:00:00Z" }] });
     const list = async (q: string) => {
       const res = await call(as(member), "GET", `/products?${q}`);
@@ -130,6 +140,6 @@ describe("metafields on products", () => {
     const events = (await call(key(), "GET", `/events?filter[object_id]=${p.id}&per_page=100`)).json().data as Json[];
     const updates = events.filter((e) => e.type === "product.updated");
     expect(updates).toHaveLength(1);
-    expect(updates[0].data.object.metafields[0]).toMatchObject({ namespace: "warehouse", key: "shelf", value: "C-3" });
+    expect(updates[0]!.data.object.metafields[0]).toMatchObject({ namespace: "warehouse", key: "shelf", value: "C-3" });
   });
 });

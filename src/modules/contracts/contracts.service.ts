@@ -9,6 +9,7 @@ import { addFee, modifyFee, removeFee, setFeeInclusion } from "./operations/fees
 import { fromCart } from "./operations/from-cart.js";
 import { addItem, removeItem } from "./operations/items.js";
 import { modify } from "./operations/modify.js";
+import { changeMetafields, metafields } from "./operations/metafields.js";
 import { addBuyer, addSeller, removeBuyer, removeSeller, setDue, setOwed } from "./operations/parties.js";
 import { list, listForSignedIn, listForUser, retrieve } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
@@ -80,6 +81,8 @@ export function createContractsService(deps: {
     sync: bind(sync),
     send: bind(send),
     accept: bind(accept),
+    metafields: bind(metafields),
+    changeMetafields: bind(changeMetafields),
     mayRead,
   };
 }

@@ -4,7 +4,17 @@
  * its own authorization (docs/api/metafields.md).
  */
 export { metafieldRoutes, type MetafieldHost } from "./metafields.routes.js";
-export { deleteMetafield, listMetafields, metafieldFilterSql, metafieldsJsonSql, writeMetafields, type MetafieldOwner } from "./metafields.repo.js";
+export {
+  deleteMetafield,
+  eraseMetafields,
+  listMetafields,
+  metafieldsOf,
+  ownersMatching,
+  metafieldFilterSql,
+  metafieldsJsonSql,
+  writeMetafields,
+  type MetafieldOwner,
+} from "./metafields.repo.js";
 export {
   METAFIELD_FILTER_DOC,
   MAX_METAFIELDS,

@@ -92,6 +92,30 @@ export async function writeMetafields(tx: Tx, tenant: Tenant, owner: MetafieldOw
   return changed;
 }
 
+/** Removes all the owner's metafields (a user's, when they are erased). */
+export async function eraseMetafields(tx: Tx, owner: MetafieldOwner, ownerId: string): Promise<void> {
+  await tx.$executeRaw`DELETE FROM metafields WHERE ${OWNER_COLUMN[owner]} = ${ownerId}`;
+}
+
+/** The metafields of each of these owners (a page of a list), by owner id. */
+export async function metafieldsOf(client: Db | Tx, owner: MetafieldOwner, ownerIds: readonly string[]): Promise<Map<string, MetafieldResponse[]>> {
+  const byOwner = new Map<string, MetafieldResponse[]>(ownerIds.map((id) => [id, []]));
+  if (ownerIds.length === 0) return byOwner;
+  const rows = await client.$queryRaw<{ owner: string; list: MetafieldResponse[] }[]>`
+    SELECT o.id AS owner, ${metafieldsJsonSql(owner, Prisma.raw("o.id"))} AS list FROM unnest(${[...ownerIds]}::text[]) AS o(id)`;
+  for (const row of rows) byOwner.set(row.owner, row.list);
+  return byOwner;
+}
+
+/** Of the tenant's owners with metafields, those every filter matches (a list's metafield filters, for a list not built in SQL). */
+export async function ownersMatching(client: Db | Tx, tenant: Tenant, owner: MetafieldOwner, filters: readonly MetafieldFilter[]): Promise<string[]> {
+  const col = OWNER_COLUMN[owner];
+  const rows = await client.$queryRaw<{ id: string }[]>`
+    SELECT o.id FROM (SELECT DISTINCT ${col} AS id FROM metafields WHERE ${col} IS NOT NULL AND platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode") o
+    WHERE ${Prisma.join(metafieldFilterSql(owner, Prisma.raw("o.id"), filters), " AND ")}`;
+  return rows.map((r) => r.id);
+}
+
 /** Removes one metafield; answers whether there was one. */
 export async function deleteMetafield(tx: Tx, owner: MetafieldOwner, ownerId: string, namespace: string, key: string): Promise<boolean> {
   return (await tx.$executeRaw`DELETE FROM metafields WHERE ${OWNER_COLUMN[owner]} = ${ownerId} AND namespace = ${namespace} AND key = ${key}`) > 0;

@@ -152,7 +152,15 @@ export function parseMetafieldFilters(query: Record<string, unknown>, ctx?: z.Re
       continue;
     }
     if (op === undefined) {
-      filters.push({ namespace, key, op: "eq", values: value.split(",").map((v) => v.trim()).filter((v) => v.length > 0) });
+      filters.push({
+        namespace,
+        key,
+        op: "eq",
+        values: value
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v.length > 0),
+      });
       continue;
     }
     const number = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : null;

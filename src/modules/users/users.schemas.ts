@@ -1,3 +1,4 @@
+import { metafieldListSchema, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
@@ -59,6 +60,7 @@ export const userSchema = z
     scheduledDeletion: apiDate.nullable(),
     suspended: apiDate.nullable().describe("Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid"),
     role: roleSchema.describe("The user's role on the platform"),
+    metafields: metafieldListSchema,
     created: apiDate,
     updated: apiDate,
   })
@@ -102,8 +104,8 @@ export const linkBody = z.object({ label: z.string().trim().min(1).max(100), url
 
 export const imageBody = optionalBody(z.object({ media_id: z.string().min(1).max(100) }).strict());
 
-export const listUsersQuery = z
-  .object({
+export const listUsersQuery = withMetafieldFilters(
+  z.object({
     ...pageParams,
     search: z.string().trim().min(1).max(200).optional().describe("Matches email, username or name (case-insensitive, substring)"),
     sort: sortParam(["created", "name", "username", "email", "authenticated"], "-created"),
@@ -112,8 +114,8 @@ export const listUsersQuery = z
     "filter[username]": csv(z.string().toLowerCase()).optional(),
     "filter[scheduledDeletion]": z.enum(["true", "false"]).optional().describe("true: only users scheduled for deletion"),
     "filter[suspended]": z.enum(["true", "false"]).optional().describe("true: only suspended users; false: only the others"),
-  })
-  .strict();
+  }),
+).describe(METAFIELD_FILTER_DOC);
 
 export type ListUsersQuery = z.infer<typeof listUsersQuery>;
 export type UpdateSelfInput = z.infer<typeof updateSelfBody>;

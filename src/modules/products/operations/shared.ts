@@ -9,7 +9,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../../events/index.js";
 import { findActiveUser } from "../../users/index.js";
 import { readProduct } from "../products.list.js";
-import { seasonOrder, type ProductCoreView, type ProductView } from "../products.repo.js";
+import type { ProductView } from "../products.repo.js";
 import { assertMayManage, maySee, productEvent, type ProductReferences } from "../products.view.js";
 
 /** What every product operation works with, and the steps they share. */

@@ -1,17 +1,7 @@
 import { errors } from "../../../lib/route.js";
 import { requireAuth } from "../../../plugins/auth.js";
 import { metafieldRoutes } from "../../metafields/index.js";
-import {
-  addOnCountSchema,
-  addOnListSchema,
-  addOnParams,
-  addOnSchema,
-  createAddOnBody,
-  noBody,
-  productAddOnParams,
-  productParams,
-  updateAddOnBody,
-} from "../products.schemas.js";
+import { addOnCountSchema, addOnListSchema, addOnParams, addOnSchema, createAddOnBody, noBody, productAddOnParams, productParams, updateAddOnBody } from "../products.schemas.js";
 import { tags, signedIn, WRITERS, type ProductsApp, type ProductsRoutesDeps } from "./shared.js";
 
 const READERS = "Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.";

@@ -11,6 +11,7 @@ import { type EventType, recordEvent } from "../../events/index.js";
 import type { MediaService } from "../../media/index.js";
 import { type PaymentMethodsOf, toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
 import type { Sealed } from "../../../lib/sealed.js";
+import { listMetafields } from "../../metafields/index.js";
 
 /** What every user operation works with, and the steps they share. */
 export interface UsersContext {
@@ -32,7 +33,7 @@ export interface UsersContext {
 export async function findUser(ctx: Pick<UsersContext, "paymentMethodsOf">, client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<UserView> {
   const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
   if (!user) throw new NotFoundError("user", id, "id");
-  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]) };
+  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]), metafields: await listMetafields(client, "user", user.id) };
 }
 
 /** The user as it is now in `tx`, recorded as the event of the change just made. */
