@@ -143,3 +143,57 @@ describe("metafields on products", () => {
     expect(updates[0]!.data.object.metafields[0]).toMatchObject({ namespace: "warehouse", key: "shelf", value: "C-3" });
   });
 });
+
+describe("metafields on contracts", () => {
+  async function contract(headers = as(member)): Promise<Json> {
+    const res = await call(headers, "POST", "/contracts", { buyers: [{ user_id: member.id }], items: [{ user_id: seller.id, price: 5_000 }] });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json();
+  }
+
+  it("are set by whoever may change the contract, read by its parties, filtered in lists, under /orders too", async () => {
+    const c = await contract();
+    const set = await call(as(member), "POST", `/orders/${c.id}/metafields`, { metafields: [{ namespace: "crm", key: "ticket", type: "number", value: 4417 }] });
+    expect(set.statusCode, set.body).toBe(200);
+    const read = (await call(as(seller), "GET", `/contracts/${c.id}`)).json();
+    expect(read.metafields).toEqual([expect.objectContaining({ namespace: "crm", key: "ticket", type: "number", value: 4417 })]);
+    // Metafields are not the contract's money: nothing is rebalanced, and its figures stand.
+    expect(read.total).toBe(c.total);
+    // The seller reads it but did not create it: no change.
+    expect((await call(as(seller), "POST", `/contracts/${c.id}/metafields`, { metafields: [{ namespace: "crm", key: "x", type: "boolean", value: true }] })).statusCode).toBe(403);
+    // Someone who is not on it does not see it at all.
+    expect((await call(as(editor), "GET", `/contracts/${c.id}/metafields`)).statusCode).toBe(200);
+    const stranger = await t.createUser(acme, "member");
+    expect((await call(as(stranger), "GET", `/contracts/${c.id}/metafields`)).statusCode).toBe(404);
+    expect((await call(as(stranger), "POST", `/contracts/${c.id}/metafields`, { metafields: [] })).statusCode).toBe(404);
+    expect((await call(key(other), "GET", `/orders/${c.id}/metafields`)).statusCode).toBe(404);
+    const listed = await call(key(), "GET", "/contracts?filter[metafields.crm.ticket][gte]=4000");
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().data.map((x: Json) => x.id)).toContain(c.id);
+    expect((await call(key(), "GET", "/contracts?filter[metafields.crm.ticket]=1")).json().data.map((x: Json) => x.id)).not.toContain(c.id);
+    const del = await call(key(), "DELETE", `/contracts/${c.id}/metafields/crm/ticket`);
+    expect(del.statusCode, del.body).toBe(200);
+    expect(del.json()).toEqual([]);
+  });
+});
+
+describe("metafields on users", () => {
+  it("are set by the key and admins who may change the user, shown on the user, filtered in the list", async () => {
+    const admin = await t.createUser(acme, "admin");
+    const owner = await t.createUser(acme, "owner");
+    const target = await t.createUser(acme, "member");
+    const kyc = (value: boolean) => ({ metafields: [{ namespace: "kyc", key: "verified", type: "boolean", value }] });
+    expect((await call(as(admin), "POST", `/users/${target.id}/metafields`, kyc(true))).statusCode).toBe(200);
+    // A member sets none, not even their own; an admin none on an owner.
+    expect((await call(as(target), "POST", `/users/${target.id}/metafields`, kyc(false))).statusCode).toBe(403);
+    expect((await call(as(admin), "POST", `/users/${owner.id}/metafields`, kyc(false))).statusCode).toBe(403);
+    expect((await call(key(other), "POST", `/users/${target.id}/metafields`, kyc(false))).statusCode).toBe(404);
+    const me = (await call(as(target), "GET", "/users/auth")).json();
+    expect(me.metafields).toEqual([expect.objectContaining({ namespace: "kyc", key: "verified", value: true })]);
+    const listed = await call(key(), "GET", "/users?filter[metafields.kyc.verified]=true");
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().data.map((u: Json) => u.id)).toEqual([target.id]);
+    expect(listed.json().data[0].metafields).toHaveLength(1);
+    expect((await call(key(), "GET", `/users/${target.id}/metafields`)).json()).toHaveLength(1);
+  });
+});
