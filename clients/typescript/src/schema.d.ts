@@ -499,6 +499,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a user's metafields
+         * @description The platform key, owners and admins (as `GET /users/:id`); the signed-in user reads their own on `GET /users/auth`.
+         */
+        get: operations["listUserMetafields"];
+        put?: never;
+        /**
+         * Set a user's metafields
+         * @description The platform key, or an admin or owner who may change the user (ranked above them; owners on owners). Not the user themself: a platform's metafields on a person (a verification, a score) are its own notes. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A user keeps at most 50 (422 `too_many_metafields`). Answers all the user's metafields; a change records `user.updated`.
+         */
+        post: operations["setUserMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a user's metafields
+         * @description The platform key, or an admin or owner who may change the user (ranked above them; owners on owners). Not the user themself: a platform's metafields on a person (a verification, a score) are its own notes. Answers the user's metafields left; records `user.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteUserMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/auth/client_secret": {
         parameters: {
             query?: never;
@@ -1487,6 +1531,250 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products/{id}/add_ons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["listProductAddOns"];
+        put?: never;
+        /**
+         * Add an add-on to a listing
+         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`.
+         */
+        post: operations["createProductAddOn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/add_ons/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["countProductAddOns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/add_ons/{addon_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of a listing's add-ons
+         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it (their lines stay); contracts keep the add-ons they were priced with. Answers the add-on as it was; records `product.updated`.
+         */
+        delete: operations["deleteProductAddOn"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         */
+        get: operations["listProductAddOnsViaListings"];
+        put?: never;
+        /**
+         * Add an add-on to a listing
+         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         */
+        post: operations["createProductAddOnViaListings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         */
+        get: operations["countProductAddOnsViaListings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons/{addon_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of a listing's add-ons
+         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it (their lines stay); contracts keep the add-ons they were priced with. Answers the add-on as it was; records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         */
+        delete: operations["deleteProductAddOnViaListings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/add_ons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an add-on
+         * @description Whoever may read its listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["retrieveAddOn"];
+        /**
+         * Modify an add-on (only the fields sent)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Contracts keep the price they were made with; carts price it anew. Records `product.updated`.
+         */
+        put: operations["modifyAddOn"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Modify an add-on (only the fields sent)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Contracts keep the price they were made with; carts price it anew. Records `product.updated`.
+         */
+        patch: operations["patchAddOn"];
+        trace?: never;
+    };
+    "/v1/products/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a product's metafields
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["listProductMetafields"];
+        put?: never;
+        /**
+         * Set a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A product keeps at most 50 (422 `too_many_metafields`). Answers all the product's metafields; a change records `product.updated`.
+         */
+        post: operations["setProductMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Answers the product's metafields left; records `product.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteProductMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a product's metafields
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        get: operations["listProductMetafieldsViaListings"];
+        put?: never;
+        /**
+         * Set a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A product keeps at most 50 (422 `too_many_metafields`). Answers all the product's metafields; a change records `product.updated`. The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        post: operations["setProductMetafieldsViaListings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Answers the product's metafields left; records `product.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find). The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        delete: operations["deleteProductMetafieldViaListings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/categories": {
         parameters: {
             query?: never;
@@ -2126,6 +2414,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's metafields
+         * @description Whoever may read the contract: editors and the key, or a member who created it or is one of its buyers or sellers (404 for anyone else).
+         */
+        get: operations["listContractMetafields"];
+        put?: never;
+        /**
+         * Set a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A contract keeps at most 50 (422 `too_many_metafields`). Answers all the contract's metafields; a change records `contract.updated`.
+         */
+        post: operations["setContractMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Answers the contract's metafields left; records `contract.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteContractMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's metafields
+         * @description Whoever may read the contract: editors and the key, or a member who created it or is one of its buyers or sellers (404 for anyone else). The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        get: operations["listContractMetafieldsViaOrders"];
+        put?: never;
+        /**
+         * Set a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A contract keeps at most 50 (422 `too_many_metafields`). Answers all the contract's metafields; a change records `contract.updated`. The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        post: operations["setContractMetafieldsViaOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Answers the contract's metafields left; records `contract.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find). The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        delete: operations["deleteContractMetafieldViaOrders"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/auth/contract/{contract_id}": {
         parameters: {
             query?: never;
@@ -2669,13 +3045,25 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
             } & {
                 [key: string]: unknown;
             };
+        };
+        Metafield: {
+            namespace: string;
+            key: string;
+            /** @enum {string} */
+            type: "string" | "number" | "boolean" | "date" | "json";
+            /** @description Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value */
+            value: unknown;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
         };
         UserLink: {
             id: string;
@@ -2728,6 +3116,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -2925,6 +3315,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -2962,6 +3354,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3197,6 +3591,22 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        AddOn: {
+            id: string;
+            /** @description The listing offering it */
+            product_id: string;
+            title: string;
+            description: string | null;
+            /** @description In cents, for each unit of the line it is chosen on */
+            price: number;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        AddOnCount: {
+            count: number;
+        };
         Product: {
             id: string;
             platform_id: string;
@@ -3247,6 +3657,10 @@ export interface components {
             updated: string;
             /** @description A parent's variants that are not archived (one level: a variant has none) */
             variants: components["schemas"]["ProductVariant"][];
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
+            /** @description Optional extras a buyer may choose with the product (docs/api/add-ons.md); a variant is sold with its parent's too */
+            add_ons: components["schemas"]["AddOn"][];
         };
         ProductCategories: {
             data: {
@@ -3335,8 +3749,19 @@ export interface components {
             endDate: string | null;
             /** @description Unit price in cents in force at `startDate` (or now, without dates) */
             price: number;
-            /** @description price × quantity, in cents */
+            /** @description price × quantity, plus its add-ons' totals, in cents */
             total: number;
+            /** @description The add-ons chosen on the line, at their price now (one the listing no longer offers drops out) */
+            add_ons: {
+                /** @description The add-on */
+                id: string;
+                title: string;
+                /** @description In cents, per unit of the line */
+                price: number;
+                /** @description The line's quantity: an add-on is taken once per unit */
+                quantity: number;
+                total: number;
+            }[];
             currency: string;
             /** @description The product (or variant) in the cart */
             product_id: string;
@@ -3375,6 +3800,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        ContractItemAddOn: {
+            add_on_id: string;
+            title: string;
+            /** @description In cents, per unit of the item */
+            price: number;
+            /** @description The item's quantity: an add-on is taken once per unit */
+            quantity: number;
+            /** @description price × quantity, in cents */
+            total: number;
+        };
         ContractItem: {
             id: string;
             contract_id: string;
@@ -3388,9 +3823,11 @@ export interface components {
             quantity: number;
             /** @description Unit price in cents */
             price: number;
-            /** @description quantity × price, in cents */
+            /** @description quantity × price, plus its add-ons' totals, in cents */
             total: number;
             description: string | null;
+            /** @description The product's add-ons bought with the item, as priced when it was added */
+            add_ons: components["schemas"]["ContractItemAddOn"][];
         };
         ContractBuyer: {
             id: string;
@@ -3461,6 +3898,8 @@ export interface components {
             includeStripeFees: boolean;
             includeCandleFees: boolean;
             includePlatformFees: boolean;
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3518,6 +3957,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3556,6 +3997,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4170,6 +4613,15 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "namespace",
+                     *             "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *             "type": "string",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4349,6 +4801,15 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "namespace",
+                     *             "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *             "type": "string",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -5503,6 +5964,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -5615,6 +6085,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -5740,6 +6219,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -5838,6 +6326,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6012,6 +6509,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6188,6 +6694,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6319,6 +6834,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6443,6 +6967,15 @@ export interface operations {
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6616,6 +7149,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6766,6 +7308,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6925,6 +7476,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7094,6 +7654,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7236,6 +7805,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7448,6 +8026,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7622,6 +8209,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7783,6 +8379,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7984,6 +8589,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8158,11 +8772,442 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
                      */
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listUserMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setUserMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUserMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example namespace
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
@@ -8288,6 +9333,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -8491,6 +9545,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8590,6 +9653,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -8815,6 +9887,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9027,6 +10108,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9239,6 +10329,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -9486,6 +10585,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9629,6 +10737,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -9897,6 +11014,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10133,6 +11259,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10353,6 +11488,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -10563,6 +11707,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -10766,6 +11919,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11020,6 +12182,15 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -14319,6 +15490,26 @@ export interface operations {
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
                      *           ]
                      *         }
                      *       ],
@@ -14415,6 +15606,13 @@ export interface operations {
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ],
                  *       "draft": true
                  *     }
                  */
@@ -14444,6 +15642,20 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
                     /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
                     draft?: boolean;
                 };
@@ -14532,6 +15744,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -14783,6 +16015,26 @@ export interface operations {
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
                      *           ]
                      *         }
                      *       ],
@@ -15026,6 +16278,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -15145,7 +16417,14 @@ export interface operations {
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -15174,6 +16453,20 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -15260,6 +16553,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15471,6 +16784,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -15609,7 +16942,14 @@ export interface operations {
                  *       "useSeasonalPrices": true,
                  *       "membersOnly": true,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -15638,6 +16978,20 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -15724,6 +17078,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15935,6 +17309,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -16121,6 +17515,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16313,6 +17727,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -16502,6 +17936,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -16688,6 +18142,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16896,6 +18370,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17111,6 +18605,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17464,6 +18978,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -17697,6 +19231,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -17888,6 +19442,26 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18217,6 +19791,26 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -18349,6 +19943,2203 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "unsupported_media_type",
                      *         "message": "The body's `Content-Type` or the uploaded file's type is not accepted.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductAddOns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "title": "title",
+                     *         "description": "Hand-poured, burns for 40 hours.",
+                     *         "price": 2500,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["AddOn"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createProductAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Extended warranty",
+                 *       "price": 1250,
+                 *       "description": "Two more years of cover"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countProductAddOns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOnCount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The add-on id
+                 * @example addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                addon_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductAddOnsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "title": "title",
+                     *         "description": "Hand-poured, burns for 40 hours.",
+                     *         "price": 2500,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["AddOn"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createProductAddOnViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Extended warranty",
+                 *       "price": 1250,
+                 *       "description": "Two more years of cover"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countProductAddOnsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOnCount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductAddOnViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The add-on id
+                 * @example addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                addon_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    modifyAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setProductMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example namespace
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductMetafieldsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setProductMetafieldsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductMetafieldViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example namespace
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -20317,6 +24108,26 @@ export interface operations {
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
                      *           ]
                      *         }
                      *       ],
@@ -20422,7 +24233,10 @@ export interface operations {
                  *       "quantity": 1,
                  *       "variant": "variant",
                  *       "startDate": "2026-03-02T09:30:00Z",
-                 *       "endDate": "2026-03-02T09:30:00Z"
+                 *       "endDate": "2026-03-02T09:30:00Z",
+                 *       "add_ons": [
+                 *         "add on"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -20436,6 +24250,8 @@ export interface operations {
                     startDate?: string;
                     /** Format: date-time */
                     endDate?: string;
+                    /** @description Ids of the product's add-ons (a variant's parent's too) to buy with it, each once per unit. A line with other add-ons is another line */
+                    add_ons?: string[];
                 };
             };
         };
@@ -20462,6 +24278,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -20635,6 +24460,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -20718,6 +24552,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -20833,6 +24676,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -20998,6 +24850,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -21139,7 +25000,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -21189,6 +25051,15 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21302,7 +25173,10 @@ export interface operations {
                  *           "price": 2500,
                  *           "description": "Hand-poured, burns for 40 hours.",
                  *           "startDate": "2026-03-02T09:30:00Z",
-                 *           "endDate": "2026-03-02T09:30:00Z"
+                 *           "endDate": "2026-03-02T09:30:00Z",
+                 *           "add_ons": [
+                 *             "add on"
+                 *           ]
                  *         }
                  *       ],
                  *       "buyers": [
@@ -21362,6 +25236,8 @@ export interface operations {
                         startDate?: string;
                         /** Format: date-time */
                         endDate?: string;
+                        /** @description Ids of the product's add-ons (a variant's parent's too) bought with it: each taken once per unit, at its price */
+                        add_ons?: string[];
                     }[];
                     buyers?: {
                         /** @description The buyer's user id */
@@ -21416,7 +25292,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -21466,6 +25351,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -21670,7 +25564,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -21720,6 +25623,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -21899,7 +25811,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -21949,6 +25862,15 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22078,7 +26000,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -22128,6 +26051,15 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22295,7 +26227,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -22345,6 +26278,15 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "namespace",
+                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "type": "string",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22490,7 +26432,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -22540,6 +26491,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -22671,7 +26631,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -22721,6 +26690,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -22889,7 +26867,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -22939,6 +26926,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23067,7 +27063,10 @@ export interface operations {
                  *       "price": 2500,
                  *       "description": "Hand-poured, burns for 40 hours.",
                  *       "startDate": "2026-03-02T09:30:00Z",
-                 *       "endDate": "2026-03-02T09:30:00Z"
+                 *       "endDate": "2026-03-02T09:30:00Z",
+                 *       "add_ons": [
+                 *         "add on"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -23093,6 +27092,8 @@ export interface operations {
                     startDate?: string;
                     /** Format: date-time */
                     endDate?: string;
+                    /** @description Ids of the product's add-ons (a variant's parent's too) bought with it: each taken once per unit, at its price */
+                    add_ons?: string[];
                 };
             };
         };
@@ -23122,7 +27123,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -23172,6 +27182,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23345,7 +27364,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -23395,6 +27423,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23573,7 +27610,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -23623,6 +27669,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -23803,7 +27858,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -23853,6 +27917,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24026,7 +28099,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -24076,6 +28158,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24254,7 +28345,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -24304,6 +28404,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24484,7 +28593,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -24534,6 +28652,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24707,7 +28834,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -24757,6 +28893,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -24941,7 +29086,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -24991,6 +29145,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25175,7 +29338,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -25225,6 +29397,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25398,7 +29579,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -25448,6 +29638,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25632,7 +29831,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -25682,6 +29890,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25845,7 +30062,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -25895,6 +30121,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26025,7 +30260,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -26075,6 +30319,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26205,7 +30458,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -26255,6 +30517,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26423,7 +30694,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -26473,6 +30753,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26641,7 +30930,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -26691,6 +30989,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26723,7 +31030,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -26773,6 +31089,15 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "namespace",
+                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "type": "string",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26944,6 +31269,850 @@ export interface operations {
                      *         "type": "api_error",
                      *         "code": "payments_timeout",
                      *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listContractMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setContractMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteContractMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example namespace
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listContractMetafieldsViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setContractMetafieldsViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "namespace",
+                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                 *           "type": "string"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /** @description The metafield's namespace */
+                        namespace: string;
+                        /** @description The metafield's key */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /** @description Checked against `type`; null removes the metafield */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteContractMetafieldViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example namespace
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "namespace",
+                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "type": "string",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

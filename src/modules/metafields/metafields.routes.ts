@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Tx } from "../../db/tenant.js";
-import { NotFoundError } from "../../lib/errors.js";
 import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { type AuthContext, requireAuth, type RouteAuth } from "../../plugins/auth.js";
@@ -86,7 +85,7 @@ export function metafieldRoutes(app: App, host: MetafieldHost): void {
           operationId: `delete${cap}Metafield${suffix}`,
           tags: host.tags,
           summary: `Remove one of a ${noun}'s metafields`,
-          description: `${host.writers} 404 when the ${noun} has no such metafield. Answers the ${noun}'s metafields left; records \`${noun}.updated\`.${aliasNote}`,
+          description: `${host.writers} Answers the ${noun}'s metafields left; records \`${noun}.updated\` when there was one to remove (removing one that is not there changes nothing, as a retry would find).${aliasNote}`,
           params: metafieldKeyParams(noun),
           body: noBody,
           response: { 200: metafieldListSchema, ...errors(400, 401, 403, 404) },
@@ -95,10 +94,7 @@ export function metafieldRoutes(app: App, host: MetafieldHost): void {
       },
       async (request) => {
         const { id, namespace, key } = request.params;
-        return host.change(requireAuth(request), id, async (tx) => {
-          if (!(await deleteMetafield(tx, host.owner, id, namespace, key))) throw new NotFoundError("metafield", `${namespace}.${key}`, "key");
-          return true;
-        });
+        return host.change(requireAuth(request), id, (tx) => deleteMetafield(tx, host.owner, id, namespace, key));
       },
     );
   }
