@@ -199,4 +199,16 @@ describe("metafields on users", () => {
     expect(listed.json().data[0].metafields).toHaveLength(1);
     expect((await call(key(), "GET", `/users/${target.id}/metafields`)).json()).toHaveLength(1);
   });
+
+  it("are written in the user's create and update bodies, but not in the user's own", async () => {
+    const created = await call(key(), "POST", "/users", { email: `mf${Date.now()}@example.com`, metafields: [{ namespace: "crm", key: "tier", type: "string", value: "gold" }] });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().metafields).toEqual([expect.objectContaining({ key: "tier", value: "gold" })]);
+    const updated = await call(key(), "PUT", `/users/${created.json().id}`, { metafields: [{ namespace: "crm", key: "tier", value: null }] });
+    expect(updated.statusCode, updated.body).toBe(200);
+    expect(updated.json().metafields).toEqual([]);
+    const own = await call(as(member), "PUT", "/users/auth", { metafields: [] });
+    expect(own.statusCode).toBe(400);
+    expect(own.json().error).toMatchObject({ code: "parameter_unknown", param: "metafields" });
+  });
 });

@@ -3054,11 +3054,16 @@ export interface components {
             };
         };
         Metafield: {
+            /** @example warehouse */
             namespace: string;
+            /** @example shelf */
             key: string;
             /** @enum {string} */
             type: "string" | "number" | "boolean" | "date" | "json";
-            /** @description Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value */
+            /**
+             * @description Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value
+             * @example B-12
+             */
             value: unknown;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
@@ -4615,9 +4620,10 @@ export interface operations {
                      *         "role": "owner",
                      *         "metafields": [
                      *           {
-                     *             "namespace": "namespace",
-                     *             "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
                      *             "type": "string",
+                     *             "value": "B-12",
                      *             "created": "2026-03-02T09:30:00Z",
                      *             "updated": "2026-03-02T09:30:00Z"
                      *           }
@@ -4803,9 +4809,10 @@ export interface operations {
                      *         "role": "owner",
                      *         "metafields": [
                      *           {
-                     *             "namespace": "namespace",
-                     *             "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
                      *             "type": "string",
+                     *             "value": "B-12",
                      *             "created": "2026-03-02T09:30:00Z",
                      *             "updated": "2026-03-02T09:30:00Z"
                      *           }
@@ -5966,9 +5973,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6087,9 +6095,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6221,9 +6230,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6328,9 +6338,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6511,9 +6522,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6696,9 +6708,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6836,9 +6849,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -6969,9 +6983,10 @@ export interface operations {
                      *           "role": "owner",
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -7081,7 +7096,15 @@ export interface operations {
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
                  *       "email": "ada@example.com",
-                 *       "role": "owner"
+                 *       "role": "owner",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -7095,6 +7118,29 @@ export interface operations {
                     email: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
+                    /** @description Metafields to set (`value: null` removes one): docs/api/metafields.md */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -7151,9 +7197,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7310,9 +7357,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7408,7 +7456,15 @@ export interface operations {
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
                  *       "email": "ada@example.com",
-                 *       "role": "owner"
+                 *       "role": "owner",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -7422,6 +7478,29 @@ export interface operations {
                     email?: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
+                    /** @description Metafields to set (`value: null` removes one): docs/api/metafields.md */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -7478,9 +7557,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7656,9 +7736,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7807,9 +7888,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8028,9 +8110,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8211,9 +8294,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8381,9 +8465,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8591,9 +8676,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8774,9 +8860,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -8871,9 +8958,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -8998,9 +9086,10 @@ export interface operations {
                  * @example {
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -9008,16 +9097,25 @@ export interface operations {
                 "application/json": {
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -9033,9 +9131,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -9153,12 +9252,12 @@ export interface operations {
                 id: string;
                 /**
                  * @description The metafield's namespace
-                 * @example namespace
+                 * @example warehouse
                  */
                 namespace: string;
                 /**
                  * @description The metafield's key
-                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 * @example shelf
                  */
                 key: string;
             };
@@ -9180,9 +9279,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -9335,9 +9435,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -9547,9 +9648,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -9655,9 +9757,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -9889,9 +9992,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -10110,9 +10214,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -10331,9 +10436,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -10587,9 +10693,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -10739,9 +10846,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -11016,9 +11124,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -11261,9 +11370,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -11490,9 +11600,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -11709,9 +11820,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -11921,9 +12033,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -12184,9 +12297,10 @@ export interface operations {
                      *       "role": "owner",
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -15493,9 +15607,10 @@ export interface operations {
                      *           ],
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -15608,9 +15723,10 @@ export interface operations {
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ],
                  *       "draft": true
@@ -15644,16 +15760,25 @@ export interface operations {
                     parent_product_id?: string | null;
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields?: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                     /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
@@ -15750,9 +15875,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16018,9 +16144,10 @@ export interface operations {
                      *           ],
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -16281,9 +16408,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16420,9 +16548,10 @@ export interface operations {
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -16455,16 +16584,25 @@ export interface operations {
                     parent_product_id?: string | null;
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields?: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -16559,9 +16697,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16787,9 +16926,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16945,9 +17085,10 @@ export interface operations {
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -16980,16 +17121,25 @@ export interface operations {
                     parent_product_id?: string | null;
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields?: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -17084,9 +17234,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17312,9 +17463,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17521,9 +17673,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17730,9 +17883,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17939,9 +18093,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18148,9 +18303,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18376,9 +18532,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18611,9 +18768,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18981,9 +19139,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19234,9 +19393,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19448,9 +19608,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19794,9 +19955,10 @@ export interface operations {
                      *       ],
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21329,9 +21491,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -21456,9 +21619,10 @@ export interface operations {
                  * @example {
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -21466,16 +21630,25 @@ export interface operations {
                 "application/json": {
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -21491,9 +21664,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -21611,12 +21785,12 @@ export interface operations {
                 id: string;
                 /**
                  * @description The metafield's namespace
-                 * @example namespace
+                 * @example warehouse
                  */
                 namespace: string;
                 /**
                  * @description The metafield's key
-                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 * @example shelf
                  */
                 key: string;
             };
@@ -21638,9 +21812,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -21751,9 +21926,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -21878,9 +22054,10 @@ export interface operations {
                  * @example {
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -21888,16 +22065,25 @@ export interface operations {
                 "application/json": {
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -21913,9 +22099,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -22033,12 +22220,12 @@ export interface operations {
                 id: string;
                 /**
                  * @description The metafield's namespace
-                 * @example namespace
+                 * @example warehouse
                  */
                 namespace: string;
                 /**
                  * @description The metafield's key
-                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 * @example shelf
                  */
                 key: string;
             };
@@ -22060,9 +22247,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -24111,9 +24299,10 @@ export interface operations {
                      *           ],
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -25053,9 +25242,10 @@ export interface operations {
                      *           "includePlatformFees": true,
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -25353,9 +25543,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -25625,9 +25816,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -25864,9 +26056,10 @@ export interface operations {
                      *           "includePlatformFees": true,
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -26053,9 +26246,10 @@ export interface operations {
                      *           "includePlatformFees": true,
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -26280,9 +26474,10 @@ export interface operations {
                      *           "includePlatformFees": true,
                      *           "metafields": [
                      *             {
-                     *               "namespace": "namespace",
-                     *               "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
                      *               "type": "string",
+                     *               "value": "B-12",
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -26493,9 +26688,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26692,9 +26888,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26928,9 +27125,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -27184,9 +27382,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -27425,9 +27624,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -27671,9 +27871,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -27919,9 +28120,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -28160,9 +28362,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -28406,9 +28609,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -28654,9 +28858,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -28895,9 +29100,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -29147,9 +29353,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -29399,9 +29606,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -29640,9 +29848,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -29892,9 +30101,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -30123,9 +30333,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -30321,9 +30532,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -30519,9 +30731,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -30755,9 +30968,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -30991,9 +31205,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -31091,9 +31306,10 @@ export interface operations {
                      *       "includePlatformFees": true,
                      *       "metafields": [
                      *         {
-                     *           "namespace": "namespace",
-                     *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
                      *           "type": "string",
+                     *           "value": "B-12",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -31302,9 +31518,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -31429,9 +31646,10 @@ export interface operations {
                  * @example {
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -31439,16 +31657,25 @@ export interface operations {
                 "application/json": {
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -31464,9 +31691,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -31584,12 +31812,12 @@ export interface operations {
                 id: string;
                 /**
                  * @description The metafield's namespace
-                 * @example namespace
+                 * @example warehouse
                  */
                 namespace: string;
                 /**
                  * @description The metafield's key
-                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 * @example shelf
                  */
                 key: string;
             };
@@ -31611,9 +31839,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -31724,9 +31953,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -31851,9 +32081,10 @@ export interface operations {
                  * @example {
                  *       "metafields": [
                  *         {
-                 *           "namespace": "namespace",
-                 *           "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
-                 *           "type": "string"
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
                  *         }
                  *       ]
                  *     }
@@ -31861,16 +32092,25 @@ export interface operations {
                 "application/json": {
                     /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
                     metafields: {
-                        /** @description The metafield's namespace */
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
                         namespace: string;
-                        /** @description The metafield's key */
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
                         key: string;
                         /**
                          * @description Required unless `value` is null
                          * @enum {string}
                          */
                         type?: "string" | "number" | "boolean" | "date" | "json";
-                        /** @description Checked against `type`; null removes the metafield */
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
                         value: unknown;
                     }[];
                 };
@@ -31886,9 +32126,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -32006,12 +32247,12 @@ export interface operations {
                 id: string;
                 /**
                  * @description The metafield's namespace
-                 * @example namespace
+                 * @example warehouse
                  */
                 namespace: string;
                 /**
                  * @description The metafield's key
-                 * @example products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png
+                 * @example shelf
                  */
                 key: string;
             };
@@ -32033,9 +32274,10 @@ export interface operations {
                     /**
                      * @example [
                      *       {
-                     *         "namespace": "namespace",
-                     *         "key": "products/plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70/0192f1a0c3d87b4e9a1f2b3c4d5e6f70.png",
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
                      *         "type": "string",
+                     *         "value": "B-12",
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }

@@ -11,7 +11,8 @@ export const EVENT_TYPE_LIST = {
   "user.created": { object: "user", description: "A user was created by an admin, or signed in for the first time." },
   "user.updated": {
     object: "user",
-    description: "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), signing in cancelled a scheduled deletion, or its metafields changed.",
+    description:
+      "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), signing in cancelled a scheduled deletion, or its metafields changed.",
   },
   "user.suspended": { object: "user", description: "A user was suspended (`suspended`): no sign-in or session, neither charged nor paid, until unsuspended." },
   "user.unsuspended": { object: "user", description: "A suspended user was unsuspended (`suspended` is null again)." },

@@ -16,14 +16,19 @@ export const MAX_METAFIELDS = 50;
 export const MAX_VALUE_LENGTH = 10_000;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const name = (what: string) => z.string().regex(NAME, `must be 1 to 64 letters, digits, _ or -`).describe(`The metafield's ${what}`);
+const name = (what: "namespace" | "key") =>
+  z
+    .string()
+    .regex(NAME, "must be 1 to 64 letters, digits, _ or -")
+    .describe(`The metafield's ${what}`)
+    .meta({ example: what === "namespace" ? "warehouse" : "shelf" });
 
 export const metafieldSchema = z
   .object({
-    namespace: z.string(),
-    key: z.string(),
+    namespace: z.string().meta({ example: "warehouse" }),
+    key: z.string().meta({ example: "shelf" }),
     type: z.enum(METAFIELD_TYPES),
-    value: z.unknown().describe("Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value"),
+    value: z.unknown().describe("Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value").meta({ example: "B-12" }),
     created: apiDate,
     updated: apiDate,
   })
@@ -59,7 +64,7 @@ const metafieldInput = z
     namespace: name("namespace"),
     key: name("key"),
     type: z.enum(METAFIELD_TYPES).optional().describe("Required unless `value` is null"),
-    value: z.unknown().describe("Checked against `type`; null removes the metafield"),
+    value: z.unknown().describe("Checked against `type`; null removes the metafield").meta({ example: "B-12" }),
   })
   .strict()
   .transform((m, ctx) => {

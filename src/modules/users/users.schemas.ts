@@ -1,4 +1,4 @@
-import { metafieldListSchema, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
+import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
@@ -80,9 +80,12 @@ const profileFields = {
 export const updateSelfBody = z.object({ ...profileFields, email: emailAddress.optional() }).strict();
 
 /** What an admin may change (`role`: owners only; `email`: confirmed by code unless the platform key changes it). */
-export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional() }).strict();
+/** Metafields in a user's own body: the platform's (key and admins), never the signed-in user's own `PUT /users/auth`. */
+const userMetafields = metafieldsInput.optional().describe("Metafields to set (`value: null` removes one): docs/api/metafields.md");
 
-export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional() }).strict();
+export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional(), metafields: userMetafields }).strict();
+
+export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional(), metafields: userMetafields }).strict();
 
 export const userParams = z.object({ id: idParam("user") }).strict();
 export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
