@@ -71,9 +71,6 @@ ALTER TABLE "metafields" ADD CONSTRAINT "metafields_contract_id_fkey" FOREIGN KE
 ALTER TABLE "metafields" ADD CONSTRAINT "metafields_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- A metafield hangs on exactly one product, contract or user.
-ALTER TABLE "metafields" ADD CONSTRAINT "metafields_one_owner" CHECK (num_nonnulls("product_id", "contract_id", "user_id") = 1);
-
 -- Tenant tables: row-level security on and forced, with the two policies every tenant table has
 -- (docs/tenancy.md).
 ALTER TABLE "product_add_ons" ENABLE ROW LEVEL SECURITY;
