@@ -32,6 +32,8 @@ export interface LoadConfig {
   rate?: number;
   /** Closed loop counting the accepted (2xx) and the shed (503) answers apart: `--overload`. */
   overload?: boolean;
+  /** With `overload`: after a 503, a connection waits the `Retry-After` it was given before its next request (as a client should); unset, it resends at once. */
+  honourRetryAfter?: boolean;
 }
 
 export interface LoadResult {
@@ -183,7 +185,8 @@ async function openLoop(rate: number): Promise<LoadResult> {
  * The overload run: `connections` clients, each sending its next request when the last was answered
  * (a closed loop, like autocannon's), timing each answer and keeping the accepted (2xx) answers'
  * latencies apart from the shed ones (503 `server_busy`, answered at once) — autocannon reports one
- * latency distribution for all. Requests still unanswered at the end count as errors.
+ * latency distribution for all. Requests still unanswered at the end count as errors. With
+ * `honourRetryAfter`, a connection answered 503 waits its `Retry-After` (seconds) before the next.
  */
 async function overloadLoop(): Promise<LoadResult> {
   const target = new URL(config.url);
@@ -195,8 +198,9 @@ async function overloadLoop(): Promise<LoadResult> {
   let inFlight = 0;
   const started = performance.now();
   const until = started + config.duration * 1000;
+  /** Resolves to the seconds a 503 asked to wait (0 otherwise). */
   const once = (spec: RequestSpec) =>
-    new Promise<void>((resolve) => {
+    new Promise<number>((resolve) => {
       const at = performance.now();
       inFlight += 1;
       const request = http.request(
@@ -217,22 +221,23 @@ async function overloadLoop(): Promise<LoadResult> {
             if (status >= 200 && status < 300) accepted.push(performance.now() - at);
             else if (status === 503) shed += 1;
             else non2xx += 1;
-            resolve();
+            resolve(status === 503 ? Number(res.headers["retry-after"] ?? 1) || 1 : 0);
           });
         },
       );
       request.once("error", () => {
         inFlight -= 1;
         errors += 1;
-        resolve();
+        resolve(0);
       });
       request.once("timeout", () => request.destroy(new Error("timeout")));
       request.end(spec.body);
     });
   const client = async () => {
     while (performance.now() < until) {
-      await once(specs[next % specs.length]!);
+      const wait = await once(specs[next % specs.length]!);
       next += 1;
+      if (wait > 0 && config.honourRetryAfter) await new Promise((r) => setTimeout(r, Math.min(wait * 1000, until - performance.now())));
     }
   };
   await Promise.all(Array.from({ length: config.connections }, client));

@@ -222,7 +222,8 @@ async function phase(name: string, kill: () => void | Promise<void>, restartApi:
         .then((r) => r.ok)
         .catch(() => false))
     ) {
-      if (Date.now() > end) throw new Error("the API did not get its database back within 120 s");
+      if (server!.exitCode !== null || server!.signalCode !== null) throw new Error(`the API exited while its database was down:\n${output.slice(-4000)}`);
+      if (Date.now() > end) throw new Error(`the API did not get its database back within 120 s:\n${output.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

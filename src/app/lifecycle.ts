@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import { startInvalidationListener, type InvalidationListener } from "../db/invalidation.js";
 import { asSystem } from "../db/tenant.js";
 import { startWorker } from "../jobs/worker.js";
+import { isDatabaseUnavailable } from "../plugins/error-handler.js";
 import type { Services } from "./services.js";
 
 /**
@@ -34,6 +35,7 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
       logger.warn({ err }, "could not resume the settlements of an earlier boot at once");
     }
   });
+  const orphans = resumeOrphansWhenBack(s, logger);
   // Key, session and subscription-access lookups are cached only while this node can hear invalidations (LISTEN/NOTIFY).
   let invalidations: InvalidationListener | undefined;
   if (config.auth.cacheTtl > 0 && deps.databaseUrl) {
@@ -57,9 +59,48 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
     });
   }
   app.addHook("onClose", async () => {
+    orphans.stop();
     await invalidations?.stop();
     await worker?.stop();
     await s.rateLimitStore.close();
     await s.mailer.close();
   });
+}
+
+/**
+ * PostgreSQL going away under a running node cuts its settlers off mid-way: they cannot release
+ * their leases. Once the database answers again, this boot's leases no settler works under any
+ * more are freed and their jobs queued to run now (tried every 250 ms → 2 s until it answers).
+ */
+function resumeOrphansWhenBack(s: Services, logger: Logger): { stop(): void } {
+  let pending = false;
+  let running = false;
+  let stopped = false;
+  const loop = async () => {
+    running = true;
+    let delay = 250;
+    while (pending && !stopped) {
+      await new Promise((r) => setTimeout(r, delay).unref());
+      pending = false;
+      try {
+        const [contracts, subscriptions] = await asSystem(async () => [await s.settlement.resumeOrphans(), await s.billing.resumeOrphans()]);
+        if (contracts.length + subscriptions.length > 0) logger.info({ contracts, subscriptions }, "resuming the settlements the database cut off");
+        delay = 250;
+      } catch {
+        pending = true;
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+    running = false;
+  };
+  s.leases.onLost((err) => {
+    if (stopped || !isDatabaseUnavailable(err)) return;
+    pending = true;
+    if (!running) void loop();
+  });
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }

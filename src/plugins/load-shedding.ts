@@ -1,8 +1,9 @@
 import underPressure from "@fastify/under-pressure";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AppError } from "../lib/errors.js";
+import { sendError } from "./error-handler.js";
 
 /**
  * Load shedding: a node over its limits answers 503 `server_busy` with `Retry-After` at once —
@@ -38,6 +39,21 @@ declare module "fastify" {
 
 export const busy = (why: string) =>
   new AppError(503, "api_error", "server_busy", `This node is too busy to take the request (${why}). Retry shortly.`, { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } });
+
+/**
+ * A refusal costs next to nothing: answered from the hook, with no error thrown (no stack trace
+ * captured) and no error logged — under a storm a node refuses thousands a second, and logging
+ * each at `error` was most of what refusing cost. The request's one line still carries the code.
+ */
+function shed(reply: FastifyReply, why: string): FastifyReply {
+  return sendError(reply, {
+    status: 503,
+    type: "api_error",
+    code: "server_busy",
+    message: `This node is too busy to take the request (${why}). Retry shortly.`,
+    headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+  });
+}
 
 function exempt(request: FastifyRequest): boolean {
   const path = request.url.split("?", 1)[0]!;
@@ -92,9 +108,9 @@ async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<v
   app.addHook("onRequest", async (request, reply) => {
     if (exempt(request)) return;
     const why = pressure();
-    if (why) throw busy(why);
+    if (why) return shed(reply, why);
     if (limits.maxInFlight <= 0) return;
-    if (inFlight >= limits.maxInFlight) throw busy(`${limits.maxInFlight} requests in flight`);
+    if (inFlight >= limits.maxInFlight) return shed(reply, `${limits.maxInFlight} requests in flight`);
     inFlight += 1;
     counted.add(request);
     // Whichever comes first: the answer sent, or the connection closed (a client that went away).

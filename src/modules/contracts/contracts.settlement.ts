@@ -11,7 +11,7 @@ import type { BaseRates } from "../settlement/index.js";
 import { onPaymentOutcome } from "./settle/payment-outcome.js";
 import { onDispute } from "./settle/dispute.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
-import { resumeAfterRestart } from "./settle/lease.js";
+import { resumeAfterRestart, resumeOrphans } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
 import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
 
@@ -117,6 +117,7 @@ export function createContractSettlement(deps: {
 
     /** At boot (in the system scope): resumes now the settlements this node's earlier boots left `processing`. */
     resumeAfterRestart: (): Promise<string[]> => resumeAfterRestart(ctx),
+    resumeOrphans: (): Promise<string[]> => resumeOrphans(ctx),
   };
 }
 

@@ -10,7 +10,7 @@ import { execute } from "./billing/execute.js";
 import { onPaymentOutcome } from "./billing/payment-outcome.js";
 import type { BillingContext, Plan, RenewSubscriptionJob } from "./billing/plan.js";
 import { planRecovery } from "./billing/recovery.js";
-import { bringUpToDate, resumeAfterRestart, sweep } from "./billing/renew.js";
+import { bringUpToDate, resumeAfterRestart, resumeOrphans, sweep } from "./billing/renew.js";
 import { openPeriod } from "./subscriptions.repo.js";
 
 export { storedTerms, transferGroupOf, chargeKey, transferKey, type Plan, type RenewSubscriptionJob, type StoredTerms } from "./billing/plan.js";
@@ -75,6 +75,7 @@ export function createSubscriptionBilling(deps: {
     sweep: () => sweep(ctx),
     /** At boot (in the system scope): resumes now the periods this node's earlier boots were charging. */
     resumeAfterRestart: () => resumeAfterRestart(ctx),
+    resumeOrphans: () => resumeOrphans(ctx),
     planRecovery: (tx: Tx, sub: Subscription, requestId: string) => planRecovery(ctx, tx, sub, requestId),
     onPaymentOutcome: (outcome: PaymentIntentOutcome, tx: Tx) => onPaymentOutcome(ctx, outcome, tx),
   };

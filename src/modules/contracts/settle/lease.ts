@@ -44,3 +44,19 @@ export async function resumeAfterRestart({ db, clock, leases }: SettleContext): 
     return rows.map((r) => r.id);
   });
 }
+
+/**
+ * While this node runs: the settlements of this boot whose settler is no longer at work (the
+ * database went away under it, so it could not release its lease) are freed and resumed now, not
+ * when their leases lapse. Called once the database answers again. Returns the contracts queued.
+ */
+export async function resumeOrphans({ db, leases }: SettleContext): Promise<string[]> {
+  return db.$transaction(async (tx) => {
+    const freed = await tx.$queryRaw<{ id: string; platform_id: string; mode: Mode }[]>`
+      UPDATE contracts SET settlement_lease_id = NULL, settlement_locked_until = NULL
+      WHERE status = 'processing' AND settlement_lease_id LIKE ${leases.bootPattern} AND NOT (settlement_lease_id = ANY(${leases.live()}::text[]))
+      RETURNING id, platform_id, mode`;
+    for (const row of freed) await queueResume(tx, { platformId: row.platform_id, mode: row.mode }, row.id, undefined);
+    return freed.map((r) => r.id);
+  });
+}

@@ -14,32 +14,34 @@ export async function settle(ctx: SettleContext, tenant: Tenant, id: string, set
   const { db } = ctx;
   const plan = await claim(ctx, tenant, id, settler);
   if (!plan) return null;
-  const outcome = await runSettlement(ctx.payments, {
-    currency: plan.currency,
-    transferGroup: plan.contractId,
-    charges: plan.charges,
-    transfers: plan.transfers,
-    renewLease: () => renewLease(ctx, plan),
-    heartbeat: heartbeat(ctx),
-    releaseLease: () => releaseLease(ctx, plan),
-    chargeFailed: (charge) => recordFailedCharge(ctx, plan, charge),
-    chargeSucceeded: (charge, intent) =>
-      db.$transaction(async (tx) => {
-        const c = await lockContract(tx, plan, plan.contractId);
-        await markBuyerPaid(ctx, tx, c, charge.buyerUserId, intent, plan.requestId);
-      }),
-    // Transfers need every buyer's money; with one buyer, the transfers draw on that charge
-    // (`source_transaction`), which Stripe allows before the funds are available.
-    transferSource: async () => {
-      const buyers = await db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, amountPaid: true, stripeChargeId: true } });
-      if (buyers.some((b) => b.amountPaid < b.amountDue)) throw new Error(`settlement of ${id} came to its transfers with buyers still owing`);
-      const paying = buyers.filter((b) => b.amountDue > 0);
-      return paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
-    },
-    transferRefused: (t, err) => recordRefusedTransfer(ctx, plan, t, err),
-    transferMade: (t, made) => recordTransfer(ctx, plan, t, made),
-    finish: () => finish(ctx, plan),
-  });
+  const outcome = await ctx.leases.work(plan.leaseId, () =>
+    runSettlement(ctx.payments, {
+      currency: plan.currency,
+      transferGroup: plan.contractId,
+      charges: plan.charges,
+      transfers: plan.transfers,
+      renewLease: () => renewLease(ctx, plan),
+      heartbeat: heartbeat(ctx),
+      releaseLease: () => releaseLease(ctx, plan),
+      chargeFailed: (charge) => recordFailedCharge(ctx, plan, charge),
+      chargeSucceeded: (charge, intent) =>
+        db.$transaction(async (tx) => {
+          const c = await lockContract(tx, plan, plan.contractId);
+          await markBuyerPaid(ctx, tx, c, charge.buyerUserId, intent, plan.requestId);
+        }),
+      // Transfers need every buyer's money; with one buyer, the transfers draw on that charge
+      // (`source_transaction`), which Stripe allows before the funds are available.
+      transferSource: async () => {
+        const buyers = await db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, amountPaid: true, stripeChargeId: true } });
+        if (buyers.some((b) => b.amountPaid < b.amountDue)) throw new Error(`settlement of ${id} came to its transfers with buyers still owing`);
+        const paying = buyers.filter((b) => b.amountDue > 0);
+        return paying.length === 1 && paying[0]!.stripeChargeId ? paying[0]!.stripeChargeId : undefined;
+      },
+      transferRefused: (t, err) => recordRefusedTransfer(ctx, plan, t, err),
+      transferMade: (t, made) => recordTransfer(ctx, plan, t, made),
+      finish: () => finish(ctx, plan),
+    }),
+  );
   const contract = await contractView(db, tenant, id);
   if (!contract) throw new NotFoundError("contract", id, "id");
   return { contract, complete: outcome === "complete" };

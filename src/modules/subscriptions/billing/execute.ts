@@ -78,56 +78,58 @@ async function finish(ctx: BillingContext, plan: Plan): Promise<void> {
 /** Runs a claimed period through the settlement engine. Declines are recorded, then thrown. */
 export async function execute(ctx: BillingContext, plan: Plan): Promise<"complete" | "pending"> {
   const { db, clock } = ctx;
-  return runSettlement(ctx.payments, {
-    currency: plan.currency,
-    transferGroup: plan.transferGroup,
-    charges: plan.charges,
-    transfers: plan.transfers,
-    renewLease: () => renewLease(ctx, plan),
-    // Every third of the lease (two beats may be lost before it lapses), for a step of at most MAX_STEP_MS.
-    heartbeat: { everyMs: Math.max(500, Math.floor(ctx.leaseMs / 3)), maxStepMs: MAX_STEP_MS, now: () => clock.now().getTime() },
-    releaseLease: () => releaseLease(ctx, plan),
-    chargeFailed: (charge) =>
-      db.$transaction(async (tx) => {
-        // The webhook may have seen the decline first — and a declined first charge takes its subscription with it.
-        const sub = await lockSubscription(tx, plan, plan.subscriptionId);
-        if (sub) await recordDecline(ctx, tx, sub, plan.rowId, charge.attempt, plan.requestId);
-      }),
-    chargeSucceeded: async (_charge, intent) => {
-      await locked(ctx, plan, (tx, sub, row) => recordCharge(ctx, tx, sub, row, intent, plan.requestId));
-    },
-    transferSource: async () => {
-      const row = await db.subscriptionCharge.findUniqueOrThrow({ where: { id: plan.rowId } });
-      if (!row.stripePaymentIntentId) throw new Error(`${plan.transferGroup} came to its transfers before its charge`);
-      return row.stripeChargeId ?? undefined;
-    },
-    transferRefused: async (t, err: PaymentsRequestError) => {
-      await locked(ctx, plan, async (tx, _sub, row) => {
-        const transfers = (row.transfers as unknown as TransferState[]).map((x) =>
-          x.user_id === t.sellerUserId && !x.stripeTransferId && x.attempts === t.attempt ? { ...x, attempts: x.attempts + 1 } : x,
-        );
-        await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue, leaseId: null, lockedUntil: null } });
-        await tx.subscription.update({ where: { id: plan.subscriptionId }, data: { nextAttemptAt: later(clock.now(), TRANSFER_RETRY_MS) } });
-      });
-      return new ConflictError(
-        "seller_not_ready",
-        `The transfer to seller ${t.sellerUserId} was refused (${err.code}: ${err.message}). The charge is kept; the transfer is retried later.`,
-        "sellers",
-      );
-    },
-    transferMade: async (t, made) => {
-      await locked(ctx, plan, async (tx, sub, row) => {
-        const transfers = row.transfers as unknown as TransferState[];
-        const state = transfers.find((x) => x.user_id === t.sellerUserId);
-        if (!state || state.stripeTransferId) return;
-        state.stripeTransferId = made.id;
-        await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue } });
-        await recordSettlementTransactions(tx, {
-          ...ledgerRef(sub, row, plan),
-          transfers: [{ sellerUserId: t.sellerUserId, amount: t.amount, stripeTransferId: made.id }],
+  return ctx.leases.work(plan.leaseId, () =>
+    runSettlement(ctx.payments, {
+      currency: plan.currency,
+      transferGroup: plan.transferGroup,
+      charges: plan.charges,
+      transfers: plan.transfers,
+      renewLease: () => renewLease(ctx, plan),
+      // Every third of the lease (two beats may be lost before it lapses), for a step of at most MAX_STEP_MS.
+      heartbeat: { everyMs: Math.max(500, Math.floor(ctx.leaseMs / 3)), maxStepMs: MAX_STEP_MS, now: () => clock.now().getTime() },
+      releaseLease: () => releaseLease(ctx, plan),
+      chargeFailed: (charge) =>
+        db.$transaction(async (tx) => {
+          // The webhook may have seen the decline first — and a declined first charge takes its subscription with it.
+          const sub = await lockSubscription(tx, plan, plan.subscriptionId);
+          if (sub) await recordDecline(ctx, tx, sub, plan.rowId, charge.attempt, plan.requestId);
+        }),
+      chargeSucceeded: async (_charge, intent) => {
+        await locked(ctx, plan, (tx, sub, row) => recordCharge(ctx, tx, sub, row, intent, plan.requestId));
+      },
+      transferSource: async () => {
+        const row = await db.subscriptionCharge.findUniqueOrThrow({ where: { id: plan.rowId } });
+        if (!row.stripePaymentIntentId) throw new Error(`${plan.transferGroup} came to its transfers before its charge`);
+        return row.stripeChargeId ?? undefined;
+      },
+      transferRefused: async (t, err: PaymentsRequestError) => {
+        await locked(ctx, plan, async (tx, _sub, row) => {
+          const transfers = (row.transfers as unknown as TransferState[]).map((x) =>
+            x.user_id === t.sellerUserId && !x.stripeTransferId && x.attempts === t.attempt ? { ...x, attempts: x.attempts + 1 } : x,
+          );
+          await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue, leaseId: null, lockedUntil: null } });
+          await tx.subscription.update({ where: { id: plan.subscriptionId }, data: { nextAttemptAt: later(clock.now(), TRANSFER_RETRY_MS) } });
         });
-      });
-    },
-    finish: () => finish(ctx, plan),
-  });
+        return new ConflictError(
+          "seller_not_ready",
+          `The transfer to seller ${t.sellerUserId} was refused (${err.code}: ${err.message}). The charge is kept; the transfer is retried later.`,
+          "sellers",
+        );
+      },
+      transferMade: async (t, made) => {
+        await locked(ctx, plan, async (tx, sub, row) => {
+          const transfers = row.transfers as unknown as TransferState[];
+          const state = transfers.find((x) => x.user_id === t.sellerUserId);
+          if (!state || state.stripeTransferId) return;
+          state.stripeTransferId = made.id;
+          await tx.subscriptionCharge.update({ where: { id: row.id }, data: { transfers: transfers as unknown as Prisma.InputJsonValue } });
+          await recordSettlementTransactions(tx, {
+            ...ledgerRef(sub, row, plan),
+            transfers: [{ sellerUserId: t.sellerUserId, amount: t.amount, stripeTransferId: made.id }],
+          });
+        });
+      },
+      finish: () => finish(ctx, plan),
+    }),
+  );
 }

@@ -152,3 +152,22 @@ export async function resumeAfterRestart({ db, clock, leases }: BillingContext):
     return rows.map((r) => r.subscription_id);
   });
 }
+
+/**
+ * While this node runs: the periods of this boot whose charger is no longer at work (the database
+ * went away under it, so it could not release its lease) are freed and resumed now, not when their
+ * leases lapse. Called once the database answers again. Returns the subscriptions queued.
+ */
+export async function resumeOrphans({ db, leases }: BillingContext): Promise<string[]> {
+  return db.$transaction(async (tx) => {
+    const freed = await tx.$queryRaw<{ subscription_id: string; platform_id: string; mode: Mode }[]>`
+      UPDATE subscription_charges SET lease_id = NULL, locked_until = NULL
+      WHERE status = 'open' AND lease_id LIKE ${leases.bootPattern} AND NOT (lease_id = ANY(${leases.live()}::text[]))
+      RETURNING subscription_id, platform_id, mode`;
+    for (const row of freed) {
+      const job: RenewSubscriptionJob = { subscriptionId: row.subscription_id, platformId: row.platform_id, mode: row.mode };
+      await enqueue(tx, "renew-subscription", job, { jobKey: `renew-subscription:${row.subscription_id}`, maxAttempts: 5 });
+    }
+    return freed.map((r) => r.subscription_id);
+  });
+}
