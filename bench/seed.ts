@@ -292,7 +292,7 @@ interface Sellable {
   quantity: number | null;
 }
 
-const FEE_DB_TYPE: Record<FeeType, string> = { "stripe:cc": "stripe:cc", "candle:base": "candle:base", "platform:base": "platform:base", custom: "custom" };
+const FEE_DB_TYPE: Record<FeeType, string> = { "stripe:cc": "stripe:cc", "candle:base": "candle:base", "platform:base": "platform:base", shipping: "shipping", custom: "custom" };
 
 /**
  * Contracts as the API leaves them: 1–4 catalogue items, one or two buyers, the items' sellers,

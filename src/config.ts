@@ -192,7 +192,7 @@ const envSchema = z
     CANDLE_FEE_PERCENT: percentBps(100, 100),
     CONTRACT_SETTLEMENT_LEASE: int(10, 5, 3_600),
     NODE_ID: optionalString,
-    LOAD_MAX_IN_FLIGHT: int(256, 0, 100_000),
+    LOAD_MAX_IN_FLIGHT: int(64, 0, 100_000),
     LOAD_MAX_EVENT_LOOP_DELAY: int(0, 0, 60_000),
     LOAD_MAX_HEAP_USED: int(0, 0, 1_000_000),
     LOAD_MAX_RSS: int(0, 0, 1_000_000),

@@ -37,7 +37,7 @@ interface Line {
   parent_ok: boolean;
 }
 
-const DB_FEE: Record<FeeType, string> = { "stripe:cc": "stripe:cc", "candle:base": "candle:base", "platform:base": "platform:base", custom: "custom" };
+const DB_FEE: Record<FeeType, string> = { "stripe:cc": "stripe:cc", "candle:base": "candle:base", "platform:base": "platform:base", shipping: "shipping", custom: "custom" };
 
 class HttpError extends Error {
   constructor(

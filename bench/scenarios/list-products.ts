@@ -42,6 +42,15 @@ export interface ProductRow {
   members_only: boolean;
   admin_status: string;
   rejection_reason: string | null;
+  slug: string;
+  external_id: string | null;
+  sku: string | null;
+  gallery: { id: string; url: string }[] | null;
+  weight: number | null;
+  min_quantity: number;
+  visibility: string;
+  publish_at: string | Date | null;
+  on_homepage: boolean;
   created: string | Date;
   updated: string | Date;
   seasons: SeasonJson[] | null;
@@ -78,6 +87,15 @@ export function toProduct(row: ProductRow, now: number) {
     seasonalPrices: seasons,
     adminStatus: row.admin_status,
     rejectionReason: row.rejection_reason,
+    slug: row.slug,
+    external_id: row.external_id,
+    sku: row.sku,
+    gallery: (row.gallery ?? []).map((g) => ({ id: g.id, url: g.url })),
+    weight: row.weight,
+    minQuantity: row.min_quantity,
+    visibility: row.visibility,
+    publishAt: apiDate(row.publish_at),
+    onHomepage: row.on_homepage,
     created: apiDate(row.created),
     updated: apiDate(row.updated),
   };
@@ -87,7 +105,7 @@ export const SEASONS = `(SELECT json_agg(json_build_object('id', s.id, 'seasonSt
                   FROM seasonal_prices s WHERE s.product_id = %.id)`;
 export const COLUMNS = `%.id, %.platform_id, %.mode, %.user_id, %.parent_product_id, %.type, %.name, %.description, %.image, %.quantity, %.is_enabled,
                  %.archived, %.category, %.subcategory, %.category_id, %.tags, %.price, %.currency, %.cycle, %.use_seasonal_prices, %.members_only, %.admin_status, %.rejection_reason,
-                 %.created, %.updated`;
+                 %.slug, %.external_id, %.sku, %.gallery, %.weight, %.min_quantity, %.visibility, %.publish_at, %.on_homepage, %.created, %.updated`;
 export const as = (sql: string, alias: string) => sql.replaceAll("%", alias);
 
 const PAGE_SQL = `

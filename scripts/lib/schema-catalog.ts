@@ -32,7 +32,8 @@ export async function describeSchema(connectionString: string): Promise<string[]
     const constraints = await client.query<{ tbl: string; name: string; def: string }>(`
       SELECT c.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def
       FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND con.contype <> 'n'`);
+      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND con.contype NOT IN ('n', 't')`);
+    // 't': constraint triggers (order numbers) are a migration's own SQL, which schema.prisma has no word for.
     for (const r of constraints.rows) lines.push(`constraint ${r.tbl}.${r.name} ${r.def}`);
 
     const indexes = await client.query<{ def: string }>(`

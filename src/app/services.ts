@@ -16,15 +16,26 @@ import { createCredentialsService, createOtpService, createSessionsService, crea
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
 import { createCategoriesService } from "../modules/categories/index.js";
+import { createShippingService } from "../modules/shipping/index.js";
 import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
-import { contractExists, countSentContractItems, createContractSettlement, createContractsService, releaseExpiredHolds } from "../modules/contracts/index.js";
-import { createEventsService } from "../modules/events/index.js";
+import {
+  contractExists,
+  contractsOwingSeller,
+  contractsSoldBySql,
+  countSentContractItems,
+  createContractSettlement,
+  createContractsService,
+  releaseExpiredHolds,
+} from "../modules/contracts/index.js";
+import { pendingPayoutsTo } from "../modules/settlement/index.js";
+import { createEventsService, listenToEvents } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
 import { countProductsInCategory, createProductImagesService, createProductsService, existingProductIds, renameCategoryOnProducts } from "../modules/products/index.js";
+import { createPayoutsService } from "../modules/payouts/index.js";
 import { createStripeWebhooksService } from "../modules/stripe-webhooks/index.js";
 import {
   createSubscriptionAccess,
@@ -32,9 +43,12 @@ import {
   createSubscriptionsService,
   hasLiveSubscriptions,
   hasSubscriptions,
+  liveSubscriptionsTo,
   SubscriptionAccessCache,
 } from "../modules/subscriptions/index.js";
 import { createAnalyticsService, createTransactionsService } from "../modules/transactions/index.js";
+import { createRefundRequestsService } from "../modules/refund-requests/index.js";
+import { notifyOnEvent } from "../modules/notifications/index.js";
 import { createUsersService } from "../modules/users/index.js";
 import { createUtilsService } from "../modules/utils/index.js";
 import { createWaitlistsService, isWaitlistGranted } from "../modules/waitlists/index.js";
@@ -105,7 +119,22 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const sessions = createSessionsService({ db, tokens, users, clock, refreshTokenTtl: config.auth.refreshTokenTtl, invalidate });
   const otp = createOtpService({ db, users, sessions, clock, secret: deps.jwtSecret });
   const paymentMethods = createPaymentMethodsService({ db, payments, users, log });
-  const bankAccounts = createBankAccountsService({ db, payments, users, publicUrl: config.publicUrl });
+  const bankAccounts = createBankAccountsService({
+    db,
+    payments,
+    users,
+    publicUrl: config.publicUrl,
+    // Money still coming to a seller's payout account, or at stake, stops its deletion.
+    moneyPending: async (tx, tenant, userId) => {
+      const contracts = await contractsOwingSeller(tx, tenant, userId);
+      if (contracts.length > 0) return `the user sells on contracts not yet paid out to them (${contracts.join(", ")})`;
+      const payouts = await pendingPayoutsTo(tx, tenant, userId);
+      if (payouts.length > 0) return `transfers to the user are on their way (${payouts.join(", ")})`;
+      const subscriptions = await liveSubscriptionsTo(tx, contractsSoldBySql(tenant, userId));
+      if (subscriptions.length > 0) return `live subscriptions pay the user at each renewal (${subscriptions.join(", ")})`;
+      return null;
+    },
+  });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db, rates: config.fees });
   const calendars = createCalendarsService({ db, clock, google: googleCalendar, secret: deps.jwtSecret, publicUrl: config.publicUrl });
@@ -114,6 +143,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const products = createProductsService({ db, clock, references: { countSentContractItems, removeProductsFromCarts }, access });
   const categories = createCategoriesService({ db, clock, references: { countProducts: countProductsInCategory, renameProducts: renameCategoryOnProducts } });
   const collections = createCollectionsService({ db, products });
+  const shipping = createShippingService({ db });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
   const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
@@ -163,6 +193,10 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
+  const payouts = createPayoutsService({ db, clock, payments });
+  const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
+  // Orders, payouts and refunds email the people they concern, as their events are recorded.
+  listenToEvents(notifyOnEvent);
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -174,6 +208,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     onRefundOutcome: [transactions.onRefundOutcome],
     // A dispute: the ledger first (it may ask Stripe to retry a dispute of a charge not recorded yet), then the contract.
     onDispute: [transactions.onDispute, settlement.onDispute],
+    // Payouts of sellers' Connect accounts.
+    onPayout: [payouts.recordPayout],
     // The offline simulator plays Stripe's test mode.
     livemode: config.payments.kind === "stripe" && config.payments.livemode,
     clock,
@@ -197,6 +233,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   return {
     clock,
     leases,
+    payouts,
     uploadSigner,
     storage,
     mailer,
@@ -226,6 +263,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     products,
     categories,
     collections,
+    shipping,
     productImages,
     carts,
     contracts,
@@ -234,6 +272,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     subscriptions,
     transactions,
     analytics,
+    refundRequests,
     stripeWebhooks,
     events,
     webhooks,

@@ -1,12 +1,13 @@
 import type { Task, TaskList } from "graphile-worker";
 import type { EmailMessage } from "../adapters/mailer/mailer.js";
 import { sweepSimulatorIdempotencyKeys } from "../adapters/payments/offline.js";
+import { isOfflineGateway } from "../adapters/payments/from-config.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { asSystem } from "../db/tenant.js";
 import { isSealed, unseal } from "../lib/sealed.js";
 import { pruneEvents } from "../modules/events/index.js";
-import type { SettleContractJob } from "../modules/contracts/index.js";
+import type { OrderJob, SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
 import type { RefreshBusyJob } from "../modules/calendars/index.js";
 import { extendSubscriptionEvents, syncPlatformPlan, type RenewSubscriptionJob, type SyncPlatformPlanJob } from "../modules/subscriptions/index.js";
@@ -44,8 +45,30 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
     "settle-contract": async (payload) => {
       await s.settlement.resume(payload as SettleContractJob);
     },
+    "expire-order": async (payload) => {
+      await s.settlement.runOrderJob("expire-order", payload as OrderJob);
+    },
+    "complete-order": async (payload) => {
+      await s.settlement.runOrderJob("complete-order", payload as OrderJob);
+    },
+    "release-funds": async (payload) => {
+      await s.settlement.runOrderJob("release-funds", payload as OrderJob);
+    },
+    "unwind-order": async (payload) => {
+      await s.settlement.runOrderJob("unwind-order", payload as OrderJob);
+    },
     "renew-subscriptions": async () => {
       await s.billing.sweep();
+    },
+    "pay-out-thresholds": async () => {
+      await s.payouts.payOutThresholds();
+    },
+    // The offline simulator plays Stripe's day of automatic payouts (Stripe does its own).
+    "run-simulated-payouts": async () => {
+      if (!isOfflineGateway(s.payments)) return;
+      for (const { event } of await s.payments.runScheduledPayouts()) {
+        await s.stripeWebhooks.receive({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+      }
     },
     "compact-analytics": async () => {
       await s.analytics.compact();

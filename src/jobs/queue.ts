@@ -13,6 +13,10 @@ export type JobName =
   | "deliver-webhooks"
   | "sweep-webhooks"
   | "settle-contract"
+  | "expire-order"
+  | "complete-order"
+  | "release-funds"
+  | "unwind-order"
   | "renew-subscriptions"
   | "renew-subscription"
   | "compact-analytics"
@@ -20,7 +24,9 @@ export type JobName =
   | "refresh-google-busy"
   | "refresh-google-busy-all"
   | "extend-subscription-events"
-  | "sync-platform-plan";
+  | "sync-platform-plan"
+  | "pay-out-thresholds"
+  | "run-simulated-payouts";
 
 export interface EnqueueOptions {
   runAt?: Date;

@@ -25,6 +25,8 @@ export const CRONTAB = [
   "* * * * * release-stock-holds",
   "*/15 * * * * refresh-google-busy-all",
   "20 * * * * extend-subscription-events",
+  "40 * * * * pay-out-thresholds",
+  "30 0 * * * run-simulated-payouts",
 ].join("\n");
 
 export function graphileLogger(logger: Pick<Logger, "debug" | "info" | "warn" | "error">): GraphileLogger {

@@ -7,7 +7,7 @@ export type Json = Record<string, any>;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-/** The documented contract object's fields, plus mode, created, updated and cart_id — and nothing else. */
+/** The documented contract object's fields, plus mode, created, updated, cart_id and the order's fields — and nothing else. */
 export const CONTRACT_FIELDS = [
   "id",
   "platform_id",
@@ -34,6 +34,15 @@ export const CONTRACT_FIELDS = [
   "created",
   "updated",
   "cart_id",
+  "orderStatus",
+  "acceptBy",
+  "fulfilled",
+  "completed",
+  "tracking",
+  "fundsHeld",
+  "number",
+  "shipping",
+  "shippingTotal",
 ].sort();
 
 const isCents = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
@@ -53,6 +62,8 @@ export function expectInvariants(c: Json): void {
     ...c.buyers.flatMap((b: Json) => [b.baseAmountDue, b.amountDue, b.amountPaid]),
     ...c.sellers.flatMap((s: Json) => [s.baseAmountOwed, s.amountOwed, s.amountReceived]),
     ...c.fees.map((f: Json) => f.amount),
+    ...c.shipping.map((l: Json) => l.amount),
+    c.shippingTotal,
   ];
   for (const amount of amounts) expect(isCents(amount), `${amount} is not a non-negative integer`).toBe(true);
   // An item's total is its units and the add-ons bought with it, each once per unit.
@@ -65,7 +76,14 @@ export function expectInvariants(c: Json): void {
   const custom = c.fees.filter((f: Json) => f.type === "custom");
   const buyerCustom = sum(custom.filter((f: Json) => f.payer === "buyers").map((f: Json) => f.amount));
   const sellerCustom = sum(custom.filter((f: Json) => f.payer === "sellers").map((f: Json) => f.amount));
-  expect(c.subTotal).toBe(itemsTotal + buyerCustom);
+  // Shipping: the buyers pay every line; a seller's rate pays the seller, the platform's is its `shipping` fee.
+  expect(Number.isSafeInteger(c.number) && c.number >= 1).toBe(true);
+  const shippingTotal = sum(c.shipping.map((l: Json) => l.amount));
+  const platformShipping = sum(c.shipping.filter((l: Json) => l.payee === "platform").map((l: Json) => l.amount));
+  const sellerShipping = shippingTotal - platformShipping;
+  expect(c.shippingTotal).toBe(shippingTotal);
+  expect(sum(c.fees.filter((f: Json) => f.type === "shipping").map((f: Json) => f.amount))).toBe(platformShipping);
+  expect(c.subTotal).toBe(itemsTotal + buyerCustom + shippingTotal);
   const computed = c.fees.filter((f: Json) => f.type !== "custom").map((f: Json) => f.type);
   expect(new Set(computed).size).toBe(computed.length);
   for (const f of c.fees.filter((f: Json) => f.type !== "custom")) expect(f.amount).toBeGreaterThan(0);
@@ -77,11 +95,11 @@ export function expectInvariants(c: Json): void {
     expect(sum(c.sellers.map((s: Json) => s.amountOwed)) + fees).toBe(c.total);
     expect(sum(c.sellers.map((s: Json) => s.baseAmountOwed)) + fees).toBe(c.total);
     if (c.includeStripeFees && c.includeCandleFees && c.includePlatformFees) {
-      expect(sum(c.sellers.map((s: Json) => s.amountOwed))).toBe(itemsTotal - sellerCustom);
-      if (custom.length === 0) expect(sum(c.sellers.map((s: Json) => s.amountOwed))).toBe(c.subTotal);
+      expect(sum(c.sellers.map((s: Json) => s.amountOwed))).toBe(itemsTotal - sellerCustom + sellerShipping);
+      if (custom.length === 0 && platformShipping === 0) expect(sum(c.sellers.map((s: Json) => s.amountOwed))).toBe(c.subTotal);
     }
   }
-  for (const fee of c.fees) expect(fee.payer).toBe(fee.type === "custom" ? fee.payer : includedFor(c, fee.type) ? "buyers" : "sellers");
+  for (const fee of c.fees) expect(fee.payer).toBe(fee.type === "custom" ? fee.payer : fee.type === "shipping" || includedFor(c, fee.type) ? "buyers" : "sellers");
   for (const b of c.buyers) expect(b.amountPaid === 0 || b.amountPaid === b.amountDue).toBe(true);
   for (const s of c.sellers) expect(s.amountReceived === 0 || s.amountReceived === s.amountOwed).toBe(true);
 }

@@ -1,6 +1,7 @@
 import type { Role } from "../../src/generated/prisma/enums.js";
 import { bearer, type TestContext, type TestPlatform, type TestUser } from "./app.js";
 import { multipart, PNG_1PX } from "./images.js";
+import { newId } from "../../src/lib/ids.js";
 import { settleContract } from "./settlement.js";
 
 /**
@@ -28,6 +29,7 @@ export const OBJECT_KINDS = [
   "addOn",
   "category",
   "collection",
+  "shippingRate",
   "cartItem",
   "transaction",
   "event",
@@ -40,6 +42,8 @@ export const OBJECT_KINDS = [
   "contractSeller",
   "contractFee",
   "subscription",
+  "payout",
+  "refundRequest",
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
@@ -153,6 +157,7 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     category: async () => (await call(t, { method: "POST", url: "/v1/categories", headers: key, payload: { name: `Category ${next()}` } })).id,
     collection: async () =>
       (await call(t, { method: "POST", url: "/v1/collections", headers: key, payload: { title: `Collection ${next()}`, product_ids: [await world.id("product")] } })).id,
+    shippingRate: async () => (await call(t, { method: "POST", url: "/v1/shipping_rates", headers: key, payload: { title: `Rate ${next()}`, kind: "flat", price: 500 } })).id,
     cartItem: async () => {
       // The product comes in variants (productVariant), so the cart holds the variant.
       const [productId, variantId] = [await world.id("product"), await world.id("productVariant")];
@@ -206,9 +211,32 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
       });
       return (await call(t, { method: "POST", url: `/v1/subscriptions/auth/contract/${contract.id}`, headers: self })).id;
     },
+    // A payout to the editor's bank, as the `payout.*` webhook of their Connect account records it.
+    payout: async () => {
+      const row = await t.db.payout.create({
+        data: {
+          id: newId("payout"),
+          platformId: platform.id,
+          mode: platform.mode,
+          userId: users.editor.id,
+          stripePayoutId: `po_fixture${next()}`,
+          stripeAccountId: "acct_fixture",
+          amount: 1_000,
+          currency: "usd",
+          status: "paid",
+          automatic: true,
+          arrivalDate: new Date(),
+        },
+      });
+      return row.id;
+    },
     transaction: async () => {
       const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
       return settled.charges[0]!.id;
+    },
+    refundRequest: async () => {
+      const settled = await settleContract(t, platform, { buyers: [{ userId: users.member.id, amount: 10_000 }], sellers: [{ userId: users.editor.id, weight: 1 }] });
+      return (await call(t, { method: "POST", url: `/v1/contracts/${settled.contractId}/refund_requests`, headers: self, payload: { amount: 100 } })).id;
     },
   };
 

@@ -20,11 +20,15 @@ const ID_UNDER: Record<string, ObjectKind> = {
   orders: "contract",
   categories: "category",
   collections: "collection",
+  shipping_rates: "shippingRate",
+  carts: "cart",
   transactions: "transaction",
   events: "event",
   webhooks: "webhookEndpoint",
   contracts: "contract",
   subscriptions: "subscription",
+  payouts: "payout",
+  refund_requests: "refundRequest",
 };
 
 /** Parameters (path or body) named after the kind of object they hold, wherever they appear. */
@@ -76,6 +80,10 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/setup_intents/:setupIntentId/confirm": { setupIntentId: "the offline simulator's Stripe.js stand-in, reached with the intent's client secret" },
   "POST /offline/refunds/:refundId/finish": { refundId: "a Stripe refund id (`re_…`) of the offline simulator's test hook, the capability itself" },
   "POST /offline/disputes/:disputeId/close": { disputeId: "a Stripe dispute id (`dp_…`) of the offline simulator's test hook, the capability itself" },
+  "GET /v1/products/slug/:slug": {
+    slug: "a product's slug, unique within its platform and mode: another platform's slug is a 404 (listing-attributes.test.ts)",
+  },
+  "POST /offline/payouts/:payoutId/finish": { payoutId: "a Stripe payout id (`po_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
@@ -85,6 +93,8 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   },
 };
 
+const EXTERNAL_ID = "the platform's own reference for the object (free text, unique per platform and mode), not an id of ours";
+
 /** Body fields ending in `_id` that are not ids of the caller's objects, by route. */
 export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   "POST /v1/auth/otp/email": { platform_id: "names the platform on a public route (no key sent)" },
@@ -93,6 +103,12 @@ export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   "POST /v1/utils/generate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/gnerate/username": { platform_id: "names the platform on a public route (no key sent)" },
   "POST /v1/utils/estimate/fee": { platform_id: "names the platform on a public route (no key sent)" },
+  "POST /v1/products": { external_id: EXTERNAL_ID },
+  "PUT /v1/products/:id": { external_id: EXTERNAL_ID },
+  "PATCH /v1/products/:id": { external_id: EXTERNAL_ID },
+  "POST /v1/users": { external_id: EXTERNAL_ID },
+  "PUT /v1/users/:id": { external_id: EXTERNAL_ID },
+  "PUT /v1/users/auth": { external_id: EXTERNAL_ID },
   "POST /v1/subscriptions/auth/contract/:contract_id": {
     platform_id:
       "names another platform by design, on the host platform only (HOST_PLATFORM_ID): the one the subscription pays for, which its subscriber must own (else 404; anywhere but the host, 400). subscription-access.test.ts covers it",
@@ -108,6 +124,8 @@ export const NON_JSON_BODY_ROUTES: Record<string, string> = {
   // Hidden from the API docs, so the route model has no body; their zod bodies are strict (one `outcome`).
   "POST /offline/refunds/:refundId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
   "POST /offline/disputes/:disputeId/close": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/:payoutId/finish": "the offline simulator's test hook, hidden from the API docs (strict zod body: `outcome`)",
+  "POST /offline/payouts/run": "the offline simulator's test hook, hidden from the API docs (strict zod body: none)",
 };
 
 /**
@@ -120,6 +138,10 @@ export const SAMPLE_BODIES: Record<string, { why: string; body(ids: Record<strin
   "POST /v1/contracts/:id/item": {
     why: "a product_id, or a user_id with a price — never both",
     body: (ids, slot) => (slot === "product_id" ? { product_id: ids.product_id } : { user_id: ids.user_id, price: 1_000 }),
+  },
+  "POST /v1/shipping_rates": {
+    why: "a flat rate needs its price, a weight or price rate its bands",
+    body: (ids) => ({ user_id: ids.user_id, title: "Standard", kind: "flat", price: 500 }),
   },
   "PUT /v1/contracts/:id/fee_inclusion": { why: "at least one of feeInclusion and the include…Fees flags", body: () => ({ feeInclusion: true }) },
 };

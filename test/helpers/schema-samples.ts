@@ -103,6 +103,7 @@ export function sampleOf(schema: JsonSchema, name = "", ctx: SampleContext = {})
     case "null":
       return null;
     case "string":
+      if (schema.format === "date") return isoSeconds(END.test(name) ? BASE + 86_400_000 : BASE).slice(0, 10);
       if (isDateTime(schema) || START.test(name) || END.test(name)) return isoSeconds(END.test(name) ? BASE + 3_600_000 : BASE);
       return stringSample(schema);
     default:

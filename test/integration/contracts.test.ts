@@ -124,8 +124,8 @@ describe("POST /v1/contracts", () => {
     ]);
     expect(c.sellers.map((s: Json) => s.user_id)).toEqual([sam.id, wes.id]);
     expect(c.buyers.map((b: Json) => Object.keys(b).sort())).toEqual([
-      ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
-      ["accepted", "acceptedAmount", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
+      ["accepted", "acceptedAmount", "amountAuthorized", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
+      ["accepted", "acceptedAmount", "amountAuthorized", "amountDue", "amountPaid", "baseAmountDue", "email", "id", "name", "user_id"],
     ]);
     expect(c.buyers.map((b: Json) => [b.accepted, b.acceptedAmount])).toEqual([
       [null, null],

@@ -121,3 +121,77 @@ describe("disputes", () => {
     await expectBalanced(s);
   });
 });
+
+describe("disputes on a platform that reverses the sellers' transfers (disputeFunds: reverse)", { timeout: 180_000 }, () => {
+  let rev: TestPlatform;
+  let revBuyer: TestUser;
+  let revSeller: TestUser;
+  beforeAll(async () => {
+    rev = await t.createPlatform({ name: "Rev", feePercent: 2.5 });
+    revBuyer = await t.createUser(rev, "member");
+    revSeller = await t.createUser(rev, "member");
+    const res = await t.request({ method: "PUT", url: `/v1/platforms/${rev.id}`, headers: bearer(rev.apiKey), payload: { disputeFunds: "reverse" } });
+    expect(res.json().disputeFunds).toBe("reverse");
+  });
+  const revTenant = () => ({ platformId: rev.id, mode: rev.mode });
+
+  async function held() {
+    const s = await settleContract(t, rev, {
+      buyers: [{ userId: revBuyer.id, amount: 10_000 }],
+      sellers: [{ userId: revSeller.id, weight: 1 }],
+      paymentMethod: "pm_card_createDispute",
+    });
+    await gateway.idle();
+    const disputeId = (await t.db.simPaymentIntent.findUniqueOrThrow({ where: { id: s.charges[0]!.stripePaymentIntentId! } })).disputeId!;
+    const hold = await t.db.transaction.findFirstOrThrow({ where: { transferGroup: s.transferGroup, type: "dispute" } });
+    const reversal = await t.db.transaction.findFirstOrThrow({ where: { transferGroup: s.transferGroup, type: "outgoing_refund" } });
+    // The helper pays a Connect account of its own: the seller's, for the transfer made again when it is won.
+    const transfer = await t.db.simTransfer.findUniqueOrThrow({ where: { id: s.transfers[0]!.stripeTransferId! } });
+    await t.db.user.update({ where: { id: revSeller.id }, data: { stripeConnectId: transfer.destinationId, chargesEnabled: true } });
+    return { s, disputeId, hold, reversal };
+  }
+
+  async function books(s: SettledContract) {
+    const b = await settlementBooks(t.db, revTenant(), s.transferGroup);
+    expect(b.incoming).toBe(b.paidOut);
+    expect(b.refunded).toBe(b.reversed);
+    return b;
+  }
+
+  it("opened: the seller's share is reversed at once and held (a processing dispute row); the books count it as given back", async () => {
+    const { s, hold, reversal } = await held();
+    const shares = allocateRefund(
+      10_000,
+      [...s.transfers, ...s.fees].map((p) => p.amount),
+    );
+    expect(hold).toMatchObject({ status: "processing", amount: shares[0], refundOfId: s.charges[0]!.id });
+    expect(reversal).toMatchObject({ status: "succeeded", amount: shares[0], refundOfId: s.transfers[0]!.id });
+    expect(reversal.stripeRefundId).toMatch(/^trr_/);
+    expect(await books(s)).toMatchObject({ held: shares[0], disputed: 0 });
+  });
+
+  it("won: the hold is released and the seller paid again by a new transfer", async () => {
+    const { s, disputeId, hold, reversal } = await held();
+    expect((await close(disputeId, "won")).statusCode).toBe(200);
+    await gateway.idle();
+    expect((await byId(hold.id)).status).toBe("canceled");
+    const again = await t.db.transaction.findFirstOrThrow({ where: { transferGroup: s.transferGroup, type: "outgoing", refundOfId: reversal.id } });
+    expect(again).toMatchObject({ status: "succeeded", amount: reversal.amount, sellerUserId: revSeller.id });
+    expect(again.stripeTransferId).toMatch(/^tr_/);
+    expect(await byId(s.charges[0]!.id)).toMatchObject({ status: "succeeded", amountRefunded: 0 });
+    expect(await books(s)).toMatchObject({ held: 0, disputed: 0, refunded: 0, reversed: 0 });
+  });
+
+  it("lost: the hold becomes the dispute, the fees' shares follow, Stripe's fee is recorded", async () => {
+    const { s, disputeId, hold } = await held();
+    expect((await close(disputeId, "lost")).statusCode).toBe(200);
+    await gateway.idle();
+    expect((await byId(hold.id)).status).toBe("succeeded");
+    const disputes = await t.db.transaction.findMany({ where: { transferGroup: s.transferGroup, type: "dispute" } });
+    expect(disputes.reduce((sum, d) => sum + d.amount, 0)).toBe(10_000);
+    // The seller's transfer was reversed once, when it opened.
+    expect(await t.db.transaction.count({ where: { transferGroup: s.transferGroup, type: "outgoing_refund" } })).toBe(1);
+    expect((await byId(s.charges[0]!.id)).amountRefunded).toBe(10_000);
+    expect(await books(s)).toMatchObject({ disputed: 10_000, held: 0, refunded: 10_000, reversed: 10_000, disputeFees: DISPUTE_FEE });
+  });
+});

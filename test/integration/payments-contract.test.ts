@@ -263,6 +263,32 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: "a Connect account's payout schedule is updated, then the account deleted: it is gone for reads and transfers",
+    script(stripe) {
+      const weekly = { ...so.account("acct_A", false), settings: { payouts: { schedule: { interval: "weekly", delay_days: 2, weekly_anchor: "friday" } } } };
+      const gone = so.error(404, { type: "invalid_request_error", code: "resource_missing", message: "No such account: 'acct_A'" });
+      stripe.on("POST", "/v1/accounts", { body: so.account("acct_A", false) });
+      stripe.on("POST", "/v1/accounts/acct_A", { body: weekly });
+      stripe.on("DELETE", "/v1/accounts/acct_A", { body: { id: "acct_A", object: "account", deleted: true } }, gone);
+      stripe.on("GET", "/v1/accounts/acct_A", gone);
+    },
+    async run(gateway) {
+      const { id } = await gateway.createConnectAccount({ email: "seller@example.com", metadata: { user_id: "user_3" }, idempotencyKey: key() });
+      return [
+        observable(await gateway.updateAccount({ accountId: id, payoutSchedule: { interval: "weekly", weeklyAnchor: "friday" } })),
+        await outcome(() => gateway.deleteAccount(id)),
+        await outcome(() => gateway.retrieveAccount(id)),
+        await outcome(() => gateway.deleteAccount(id)),
+      ];
+    },
+    expected: [
+      { id: "acct_…", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: { interval: "weekly", delayDays: 2, weeklyAnchor: "friday" }, bankLast4: null },
+      { ok: undefined },
+      { error: { class: "PaymentsRequestError", status: 404, type: "invalid_request_error", code: "resource_missing", param: null } },
+      { error: { class: "PaymentsRequestError", status: 404, type: "invalid_request_error", code: "resource_missing", param: null } },
+    ],
+  },
+  {
     name: "an idempotency key reused for another request is refused",
     script(stripe) {
       stripe.on(
@@ -298,7 +324,7 @@ const scenarios: Scenario[] = [
       ];
     },
     expected: [
-      { ok: { id: "evt_…", type: "account.updated", objectId: "acct_…", livemode: false } },
+      { ok: { id: "evt_…", type: "account.updated", objectId: "acct_…", livemode: false, account: null } },
       { error: { class: "WebhookSignatureError", status: 400, type: "invalid_request_error", code: "webhook_signature_invalid", param: "Stripe-Signature" } },
       { error: { class: "WebhookSignatureError", status: 400, type: "invalid_request_error", code: "webhook_timestamp_too_old", param: "Stripe-Signature" } },
     ],

@@ -242,6 +242,36 @@ describe("payment intents", () => {
     });
   });
 
+  it("manual capture: authorises (requires_capture, nothing to refund or transfer), captures once, cancels only what is not captured", async () => {
+    const { customerId, paymentMethodId } = await customerWith("pm_card_visa");
+    const auth = () =>
+      payments.createPaymentIntent({ amount: 3000, currency: "usd", customerId, paymentMethodId, captureMethod: "manual", metadata: {}, idempotencyKey: key("auth") });
+    const held = await auth();
+    expect(held).toMatchObject({ status: "requires_capture", amount: 3000 });
+    expect(await failure(payments.createRefund({ paymentIntentId: held.id, metadata: {}, idempotencyKey: key("refund") }))).toMatchObject({
+      code: "payment_intent_unexpected_state",
+    });
+    const captureKey = key("capture");
+    expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
+    // The same key answers the first capture; another key is refused: it is captured already.
+    expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
+    for (const call of [
+      payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+      payments.cancelPaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+    ]) {
+      const err = await failure(call);
+      expect(err).toBeInstanceOf(PaymentsRequestError);
+      expect(err).toMatchObject({ code: "payment_intent_unexpected_state" });
+    }
+    const released = await auth();
+    expect(await payments.cancelPaymentIntent({ paymentIntentId: released.id, idempotencyKey: key("cancel") })).toMatchObject({ status: "canceled" });
+    expect(await failure(payments.capturePaymentIntent({ paymentIntentId: released.id, idempotencyKey: key() }))).toMatchObject({ code: "payment_intent_unexpected_state" });
+    // Two captures with different keys at once: one captures.
+    const raced = await auth();
+    const outcomes = await Promise.allSettled([1, 2].map(() => payments.capturePaymentIntent({ paymentIntentId: raced.id, idempotencyKey: key() })));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+  });
+
   it("is a 404 to retrieve an unknown payment intent", async () => {
     expect(await failure(payments.retrievePaymentIntent("pi_missing"))).toMatchObject({ status: 404, code: "resource_missing" });
   });
@@ -503,7 +533,7 @@ describe("webhook signatures", () => {
 
   it("accepts a payload signed with the configured secret, as a string or a Buffer", async () => {
     const header = sign(event);
-    const expected = { id: "evt_1", type: "account.updated", objectId: "acct_123", livemode: false };
+    const expected = { id: "evt_1", type: "account.updated", objectId: "acct_123", livemode: false, account: null };
     expect(await payments.verifyWebhook(event, header)).toEqual(expected);
     expect(await payments.verifyWebhook(Buffer.from(event), header)).toEqual(expected);
   });

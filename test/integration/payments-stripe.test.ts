@@ -156,6 +156,32 @@ describe("request shapes", () => {
     expect(req.headers["idempotency-key"]).toBe("charge:buyer_1:1");
   });
 
+  it("manual capture: createPaymentIntent asks for capture_method manual; capture and cancel post to the intent with our keys", async () => {
+    const pi = (status: string) => ({ body: so.paymentIntent({ id: "pi_m", amount: 4000, currency: "usd", customer: "cus_1", paymentMethod: "pm_1", status }) });
+    standIn.on("POST", "/v1/payment_intents", pi("requires_capture"));
+    const authorised = await stripe.createPaymentIntent({
+      amount: 4000,
+      currency: "usd",
+      customerId: "cus_1",
+      paymentMethodId: "pm_1",
+      captureMethod: "manual",
+      metadata: {},
+      idempotencyKey: "contract:inv_1:buyer:user_1:attempt:0",
+    });
+    expect(authorised.status).toBe("requires_capture");
+    expect(only().form).toMatchObject({ capture_method: "manual", confirm: "true", off_session: "true" });
+    standIn.reset();
+    standIn.on("POST", "/v1/payment_intents/pi_m/capture", pi("succeeded"));
+    expect(await stripe.capturePaymentIntent({ paymentIntentId: "pi_m", idempotencyKey: "contract:inv_1:buyer:user_1:capture" })).toMatchObject({ status: "succeeded" });
+    expect(only()).toMatchObject({ method: "POST", path: "/v1/payment_intents/pi_m/capture" });
+    expect(only().headers["idempotency-key"]).toBe("contract:inv_1:buyer:user_1:capture");
+    standIn.reset();
+    standIn.on("POST", "/v1/payment_intents/pi_m/cancel", pi("canceled"));
+    expect(await stripe.cancelPaymentIntent({ paymentIntentId: "pi_m", idempotencyKey: "contract:inv_1:buyer:user_1:cancel" })).toMatchObject({ status: "canceled" });
+    expect(only()).toMatchObject({ method: "POST", path: "/v1/payment_intents/pi_m/cancel" });
+    expect(only().headers["idempotency-key"]).toBe("contract:inv_1:buyer:user_1:cancel");
+  });
+
   it("retrievePaymentIntent maps the last payment error", async () => {
     standIn.on("GET", "/v1/payment_intents/pi_2", {
       body: so.paymentIntent({
@@ -432,7 +458,7 @@ describe("webhooks", () => {
 
   it("verifies a signed payload without calling Stripe", async () => {
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-    expect(await stripe.verifyWebhook(payload, header)).toEqual({ id: "evt_9", type: "payment_intent.succeeded", objectId: "pi_9", livemode: true });
+    expect(await stripe.verifyWebhook(payload, header)).toEqual({ id: "evt_9", type: "payment_intent.succeeded", objectId: "pi_9", livemode: true, account: null });
     expect(standIn.requests).toHaveLength(0);
   });
 

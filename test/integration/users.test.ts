@@ -301,7 +301,19 @@ describe("users of the platform (/v1/users)", () => {
 describe("scheduled deletion", () => {
   it("erases personal data when due, keeping the user's id for money records", async () => {
     const user = await t.createUser(acme, "member");
-    await t.request({ method: "PUT", url: `/v1/users/${user.id}`, headers: key(), payload: { name: "Gone Soon", username: "gone_soon", bio: "bye" } });
+    const profile = {
+      name: "Gone Soon",
+      username: "gone_soon",
+      bio: "bye",
+      address: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
+      phoneCountryCode: "+1",
+      phoneNumber: "555-0100",
+      businessName: "Gone Ltd",
+      locale: "en",
+      external_id: "CRM-GONE",
+      attributes: { tier: "gold" },
+    };
+    expect((await t.request({ method: "PUT", url: `/v1/users/${user.id}`, headers: key(), payload: profile })).statusCode).toBe(200);
     await t.request({ method: "POST", url: `/v1/users/${user.id}/link`, headers: key(), payload: { label: "x", url: "https://x.example" } });
     await t.request({ method: "DELETE", url: `/v1/users/${user.id}`, headers: key() });
     const keeper = await t.createUser(acme, "member");
@@ -314,6 +326,7 @@ describe("scheduled deletion", () => {
 
     const erased = await t.db.user.findUniqueOrThrow({ where: { id: user.id }, include: { links: true, membership: true } });
     expect(erased).toMatchObject({ email: null, username: null, name: null, bio: null, links: [], membership: null });
+    expect(erased).toMatchObject({ addressLine1: null, addressCity: null, addressPostalCode: null, phoneNumber: null, businessName: null, externalId: null, attributes: {} });
     expect(erased.deleted).toBeInstanceOf(Date);
     expect((await t.db.user.findUniqueOrThrow({ where: { id: keeper.id } })).deleted).toBeNull();
     expect((await t.request({ method: "GET", url: `/v1/users/${user.id}`, headers: key() })).statusCode).toBe(404);

@@ -723,13 +723,21 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveSignedInUserBankAccount"];
-        put?: never;
+        /**
+         * Update the signed-in user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateSignedInUserBankAccount"];
         /**
          * Connect the signed-in user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectSignedInUserBankAccount"];
-        delete?: never;
+        /**
+         * Delete the signed-in user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteSignedInUserBankAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -747,12 +755,124 @@ export interface paths {
          * @description Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.
          */
         get: operations["retrieveUserBankAccount"];
-        put?: never;
+        /**
+         * Update a user's bank account (payout schedule)
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         */
+        put: operations["updateUserBankAccount"];
         /**
          * Connect a user's bank account (Stripe Connect onboarding)
          * @description Creates the user's Stripe Connect Express account on first use (`stripeConnectId`), then answers the user with a fresh onboarding link (`url`, `expiresAt`): send the user there; Stripe sends them back to `return_url` when done. With the offline simulator the link is a page of this server that completes onboarding at once.
          */
         post: operations["connectUserBankAccount"];
+        /**
+         * Delete a user's bank account (disconnect their payouts)
+         * @description Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. 409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. 409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.
+         */
+        delete: operations["deleteUserBankAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payouts to sellers' banks
+         * @description The platform key, owners and admins see every seller's payouts; anyone else, their own. Recorded from Stripe's `payout.*` webhooks of the sellers' Connect accounts.
+         */
+        get: operations["listPayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a payout
+         * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404.
+         */
+        get: operations["retrievePayout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/payout_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's payout settings
+         * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404. Before any were set: Stripe's default (daily, funds 2 days old), no threshold. 409 `bank_account_missing` before the seller has a Connect account.
+         */
+        get: operations["retrievePayoutSettings"];
+        /**
+         * Set a seller's payout schedule and threshold
+         * @description The platform key, an owner or an admin (not over a user of equal or higher role: 403 `user_role_protected`), or the seller themself. Sets the seller's Connect account's payout schedule (`stripe_schedule` says to what); with a `threshold`, the schedule is manual and the seller is paid out, hourly, once their available balance reaches it. A frequency that does not fit the measurement: 400 naming `frequency`. Records `payout_settings.updated`.
+         */
+        put: operations["updatePayoutSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/payout_balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's payout balance: what their Connect account holds, available and pending, per currency
+         * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404. Read from the seller's Connect account at Stripe.
+         */
+        get: operations["retrievePayoutBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's statement for a period (JSON or CSV)
+         * @description The platform key, an owner or an admin (any seller), or the seller themself; anyone else: 404. Every sale's share transferred to the seller, every transfer reversal (refunds, disputes), every payout to the bank (and a failed or cancelled one coming back), oldest first, with totals per currency. `format=csv` answers a `text/csv` file (one line per movement, amounts in cents). At most 366 days.
+         */
+        get: operations["retrieveSellerStatement"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -770,7 +890,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a Stripe webhook event
-         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `refund.updated`, `refund.failed`, `charge.refund.updated`, `charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
+         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `refund.updated`, `refund.failed`, `charge.refund.updated`, `charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`, `payout.created`, `payout.updated`, `payout.paid`, `payout.failed`, `payout.canceled`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -1203,7 +1323,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listProducts"];
         put?: never;
@@ -1227,7 +1347,7 @@ export interface paths {
         };
         /**
          * List the products a user sells
-         * @description Takes the same query as `GET /products`.
+         * @description Takes the same query as `GET /products`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listUserProducts"];
         put?: never;
@@ -1267,7 +1387,7 @@ export interface paths {
         };
         /**
          * Retrieve a product
-         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access).
+         * @description A listing that is not published (`adminStatus`) is seen only by its seller, the key, owners and admins: 404 for anyone else. 402 `subscription_required` for a members-only product (or a variant of one) the caller may not read (docs/api/subscriptions.md, Access). Before its `publishAt` only its seller and editors and up see it (404 for others); its `visibility` does not matter here. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["retrieveProduct"];
         /**
@@ -1288,6 +1408,26 @@ export interface paths {
          * @description A platform key, an editor (or above), or the member who sells the product. Changing the seller (`user_id`) needs an editor or the key; a parent's variants follow it. When the platform requires review, changing a published listing's name, description, image, category, subcategory, tags or type sends it back to `pending` (`product.submitted`), unless the key, an owner or an admin changes it.
          */
         patch: operations["patchProduct"];
+        trace?: never;
+    };
+    "/v1/products/slug/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a product by its slug
+         * @description As `GET /products/:id` (who sees what, `fields`, `at`), by the product's `slug`. `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
+         */
+        get: operations["retrieveProductBySlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/products/{id}/enable": {
@@ -1918,6 +2058,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shipping_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform's and its sellers' shipping rates
+         * @description Filters: `filter[user_id]` (sellers, or `platform` for the platform's own), `filter[kind]`, `filter[currency]`. Sort by created (default) or title.
+         */
+        get: operations["listShippingRates"];
+        put?: never;
+        /**
+         * Create a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). flat: `price` for the first unit and `step_price` for each further one; weight: `bands` of the items' weight in grams (items without a weight leave it out); price: `bands` of the items' subtotal in cents. Each seller's items in a cart ship at the cheapest of the seller's rates that applies, else the platform's. At most 50 per owner (422 `too_many_shipping_rates`).
+         */
+        post: operations["createShippingRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shipping_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a shipping rate */
+        get: operations["retrieveShippingRate"];
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        put: operations["updateShippingRate"];
+        post?: never;
+        /**
+         * Delete a shipping rate
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Answers the rate as it was. Contracts keep the shipping lines priced with it.
+         */
+        delete: operations["deleteShippingRate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping rate's title, prices or bands
+         * @description A platform rate: the key, an owner or an admin. A seller's rate: the seller, an editor or above (403 `not_shipping_rate_owner` otherwise). Its seller, kind and currency stay. Carts price with the change at once; contracts keep their shipping lines.
+         */
+        patch: operations["patchShippingRate"];
+        trace?: never;
+    };
     "/v1/carts/auth/product/{product_id}": {
         parameters: {
             query?: never;
@@ -1972,6 +2165,43 @@ export interface paths {
         post?: never;
         /** Remove an item from the signed-in user's cart */
         delete: operations["removeCartItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Abandoned carts: carts with items not checked out for a while (owners, admins, the key)
+         * @description Carts holding items that nobody changed for `filter[idle_minutes]` (default 120; checking out empties a cart). `filter[user_id]` narrows to buyers. Sort by updated (default, most recently left first) or created. Items are priced now, with their shipping.
+         */
+        get: operations["listAbandonedCarts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carts/{cart_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve any cart of the platform (owners, admins, the key) */
+        get: operations["retrieveCartById"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2502,6 +2732,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/accept_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an order (the seller)
+         * @description Captures every buyer's authorisation and pays the sellers — or holds their funds until completion when the platform does (`orders.holdFunds`); `orderStatus` `accepted`, status `paid`, `contract.order_accepted` then `contract.paid`. Only from `authorized` / `awaiting_acceptance`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404. 502/504 when Stripe cannot be reached: the capture is finished by a job.
+         */
+        post: operations["acceptOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline an order (the seller)
+         * @description Releases every buyer's authorisation and gives the stock back; status `void`, `orderStatus` `declined`, `contract.declined`. Only from `authorized` / `awaiting_acceptance` (nobody accepting by `acceptBy` does the same: `expired`). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["declineOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/fulfil": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an order fulfilled (the seller), with its tracking
+         * @description `orderStatus` `accepted` → `fulfilled`, with the shipment's `carrier`, `number` and `url` when given (`tracking`); `contract.fulfilled`. The order completes by itself `orders.autoCompleteDays` later unless the buyer completes it first. Only from a `paid` contract whose order is `accepted`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A seller of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["fulfilOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an order (the buyer)
+         * @description `orderStatus` `fulfilled` → `completed`, `contract.completed`; when the platform holds funds, the sellers are paid now (`contract.funds_released`; a job finishes it should a transfer fail). Only from `fulfilled`. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. A buyer of the contract, or the platform. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["completeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an order
+         * @description Ends the order: authorisations released, captured charges refunded whole (`incoming:refund`), stock back; status `void`, `orderStatus` `canceled`, `contract.canceled`. Allowed while awaiting acceptance (a buyer of the contract, or the platform); partly paid — some buyers charged or authorised, another declined — or paid with its funds still held and not completed (the platform alone). Once a seller was paid: refund the charges instead (POST /v1/transactions/:id/refund). In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write off a partly paid contract
+         * @description A contract some buyers paid and another never will (`open` after a decline): what is unpaid is no longer collected — authorisations released — and what was paid stays recorded with the platform; the stock stays sold. Status `uncollectible`, `contract.uncollectible`. Only while `open` with a buyer paid and no payment under way. In any other state: 409 `order_state`, with `status` and `orderStatus` naming where the order is. The platform (its key, an owner or an admin). Anyone else who may read the contract: 403; who may not: 404.
+         */
+        post: operations["markContractUncollectible"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A seller's balance: available, pending, awaiting acceptance
+         * @description Per currency: `available` — transferred to the seller's Connect account (the ledger's transfers less reversals); `pending` — charged from buyers, held until the order completes or the platform's holding delay ends; `awaitingAcceptance` — authorised on buyers' cards for orders the seller has not accepted yet. The user themself, an editor or the key; anyone else: 404.
+         */
+        get: operations["retrieveSellerBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/auth/contract/{contract_id}": {
         parameters: {
             query?: never;
@@ -2879,6 +3249,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/refund_requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's refund requests
+         * @description Newest first. The contract's sellers, editors and up see all of them; a buyer sees their own. 404 for anyone who may not read the contract.
+         */
+        get: operations["listContractRefundRequests"];
+        put?: never;
+        /**
+         * Ask for a refund of a paid contract
+         * @description The signed-in buyer asks to be given back part or all of what they paid: `amount` cents, or `items` (each of the contract's items and how many — the amount is their share of what the buyer paid, and only their sellers' transfers are reversed), or neither: everything not refunded yet. `requested` until a seller or the platform approves (the refund is made) or declines it; the sellers concerned are emailed. 403 `not_contract_buyer` for a party who is not a buyer; 404 for anyone who may not read the contract. 409 `contract_not_refundable` unless the buyer's payment is settled and the contract neither being settled, void nor disputed; 409 `refund_request_open` while their previous request waits. 422 `amount_too_large` (more than is left of their payment), `charge_already_refunded`, `refund_quantity_too_large`; 404 for an item not on the contract.
+         */
+        post: operations["createRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a refund request
+         * @description The buyer who asked, the contract's sellers, editors and up; 404 for anyone else.
+         */
+        get: operations["retrieveRefundRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a refund request: refund the buyer
+         * @description Refunds the buyer's charge by the request's amount through the payment processor, reverses the sellers' transfers (for a request by item, those items' sellers' only) and gives back the fees in proportion, as `POST /transactions/:id/refund` does; the buyer is emailed once the money is back. 200 with `status: refunded` when done; 202 with `status: approved` when the payment processor holds the refund pending (its webhook ends it) or could not be reached (a job finishes it). A seller of the contract (for a request by item, a seller of those items), an admin, an owner or the key: 403 `refund_decider_required` for anyone else who may read the request (its buyer), 404 for those who may not. 409 `refund_request_not_pending` once it was decided or withdrawn. The refund's own refusals leave the request `requested`: 409 `transaction_not_refundable` (the charge is disputed meanwhile), 422 `amount_too_large` (refunded meanwhile by other means).
+         */
+        post: operations["approveRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a refund request
+         * @description Nothing is refunded; `reason` is kept as `decline_reason` and the buyer is emailed. A seller of the contract (for a request by item, a seller of those items), an admin, an owner or the key: 403 `refund_decider_required` for anyone else who may read the request (its buyer), 404 for those who may not. 409 `refund_request_not_pending` once it was decided or withdrawn.
+         */
+        post: operations["declineRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/refund_requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a refund request
+         * @description The buyer who asked withdraws it (`canceled`). 403 `not_contract_buyer` for anyone else who may read it, 404 for those who may not; 409 `refund_request_not_pending` once it was decided.
+         */
+        post: operations["cancelRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -3045,7 +3519,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_product_seller" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_creator" | "not_contract_party" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3090,6 +3564,15 @@ export interface components {
             expYear: number | null;
             funding: string | null;
         };
+        Address: {
+            line1: string | null;
+            line2: string | null;
+            city: string | null;
+            state: string | null;
+            postalCode: string | null;
+            /** @description ISO 3166-1 alpha-2 code, e.g. US */
+            country: string | null;
+        };
         User: {
             id: string;
             platform_id: string;
@@ -3123,6 +3606,27 @@ export interface components {
             role: "owner" | "admin" | "editor" | "member";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3133,7 +3637,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.disputed, contract.dispute_closed, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3168,6 +3672,40 @@ export interface components {
             expiresIn: number;
             user: components["schemas"]["User"];
         };
+        OrderSettingsPatch: {
+            requireSellerAcceptance?: boolean;
+            acceptanceTimeoutHours?: number;
+            autoCompleteDays?: number | null;
+            holdFunds?: boolean;
+            holdDays?: number | null;
+        };
+        OrderSettings: {
+            /**
+             * @description Settling only authorises the buyers' cards (manual capture); the seller's acceptance captures them, a decline or a timeout releases them
+             * @default false
+             */
+            requireSellerAcceptance: boolean;
+            /**
+             * @description Hours the seller has to accept before the order expires (at most 7 days: a card authorisation lapses after that)
+             * @default 72
+             */
+            acceptanceTimeoutHours: number;
+            /**
+             * @description Days after fulfilment an order completes by itself; null: only the buyer or the platform completes it
+             * @default 14
+             */
+            autoCompleteDays: number | null;
+            /**
+             * @description Sellers are paid when the order completes (or after `holdDays`), not when the buyers are charged
+             * @default false
+             */
+            holdFunds: boolean;
+            /**
+             * @description With `holdFunds`, days after the charge the sellers are paid even if the order is not completed; null: at completion only
+             * @default null
+             */
+            holdDays: number | null;
+        };
         Platform: {
             id: string;
             /** @enum {string} */
@@ -3194,6 +3732,17 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
+            /**
+             * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+             * @enum {string}
+             */
+            disputeFunds: "hold" | "reverse";
+            /** @description The main colour of the platform's emails (`#rrggbb`); null: the default */
+            brandColor: string | null;
+            /** @description The accent colour of the platform's emails (`#rrggbb`); null: the default */
+            accentColor: string | null;
             currency: string;
         };
         Membership: {
@@ -3229,6 +3778,17 @@ export interface components {
             waitlistEnabled: boolean;
             /** @description New listings wait for an admin's review (`pending`) before members see them; off: they are published at once */
             requireListingReview: boolean;
+            /** @description How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders) */
+            orders: components["schemas"]["OrderSettings"];
+            /**
+             * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+             * @enum {string}
+             */
+            disputeFunds: "hold" | "reverse";
+            /** @description The main colour of the platform's emails (`#rrggbb`); null: the default */
+            brandColor: string | null;
+            /** @description The accent colour of the platform's emails (`#rrggbb`); null: the default */
+            accentColor: string | null;
             currency: string;
             membership: components["schemas"]["Membership"];
         };
@@ -3322,6 +3882,27 @@ export interface components {
             role: "owner" | "admin" | "editor" | "member";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3361,6 +3942,27 @@ export interface components {
             role: "owner" | "admin" | "editor" | "member";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3538,6 +4140,66 @@ export interface components {
             /** @description The top-level categories, each with its subcategories */
             data: components["schemas"]["CategoryNode"][];
         };
+        ShippingBand: {
+            /** @description Lower bound, inclusive: grams (weight) or cents (price) */
+            from: number;
+            /** @description Upper bound, exclusive; null: no upper bound */
+            to: number | null;
+            /** @description What shipping costs in this band, in cents */
+            price: number;
+        };
+        /**
+         * @example {
+         *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+         *       "mode": "test",
+         *       "user_id": null,
+         *       "title": "Standard",
+         *       "kind": "weight",
+         *       "currency": "usd",
+         *       "price": 0,
+         *       "step_price": 0,
+         *       "bands": [
+         *         {
+         *           "from": 0,
+         *           "to": 1000,
+         *           "price": 495
+         *         },
+         *         {
+         *           "from": 1000,
+         *           "to": null,
+         *           "price": 995
+         *         }
+         *       ],
+         *       "created": "2026-03-09T13:00:00Z",
+         *       "updated": "2026-03-09T13:00:00Z"
+         *     }
+         */
+        ShippingRate: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The seller whose items it ships; null: the platform's rate, for sellers without an applicable rate of their own */
+            user_id: string | null;
+            title: string;
+            /**
+             * @description flat: `price` + `step_price` per further unit; weight: the band of the items' weight; price: the band of their subtotal
+             * @enum {string}
+             */
+            kind: "flat" | "weight" | "price";
+            currency: string;
+            /** @description flat: the first unit, in cents (0 for banded rates) */
+            price: number;
+            /** @description flat: each further unit, in cents */
+            step_price: number;
+            /** @description weight (grams) and price (cents) rates: the bands, in order */
+            bands: components["schemas"]["ShippingBand"][] | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
         SeasonalPrice: {
             id: string;
             /** @description First instant of the season (inclusive), UTC */
@@ -3546,6 +4208,11 @@ export interface components {
             seasonEnd: string;
             /** @description Unit price in cents during the season */
             price: number;
+        };
+        GalleryImage: {
+            /** @description The media id */
+            id: string;
+            url: string;
         };
         ProductVariant: {
             id: string;
@@ -3591,6 +4258,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3656,6 +4344,27 @@ export interface components {
             adminStatus: "draft" | "pending" | "published" | "rejected";
             /** @description Why a reviewer rejected the listing (while `rejected`) */
             rejectionReason: string | null;
+            /** @description URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given */
+            slug: string;
+            /** @description The platform's own reference, unique per platform and mode */
+            external_id: string | null;
+            /** @description Stock-keeping unit (mostly on variants), unique per platform and mode */
+            sku: string | null;
+            /** @description Ordered images, each an upload of the platform's (`POST /utils/media/upload`) */
+            gallery: components["schemas"]["GalleryImage"][];
+            /** @description Shipping weight in grams */
+            weight: number | null;
+            /** @description Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`) */
+            minQuantity: number;
+            /**
+             * @description Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere
+             * @enum {string}
+             */
+            visibility: "both" | "catalog" | "search" | "none";
+            /** @description Before this instant only the seller and editors and up see the listing (404 for others); null: at once */
+            publishAt: string | null;
+            /** @description Picked by the platform's editors for its home page (`filter[on_homepage]`) */
+            onHomepage: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3783,6 +4492,20 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        CartShippingLine: {
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Cart: {
             id: string;
             platform_id: string;
@@ -3796,7 +4519,11 @@ export interface components {
                 user_id: string;
                 subTotal: number;
             }[];
+            /** @description Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free */
+            shipping: components["schemas"]["CartShippingLine"][];
             /** @description In cents */
+            shippingTotal: number;
+            /** @description Items plus shipping, in cents */
             total: number;
             /** @description One currency per cart: its items' (the platform's while empty) */
             currency: string;
@@ -3844,6 +4571,8 @@ export interface components {
             /** @description What the buyer pays (their pinned amount, or their share of what pins leave) */
             amountDue: number;
             amountPaid: number;
+            /** @description Authorised on the buyer's card and not yet captured (orders the seller accepts: docs/api/contracts.md, Orders) */
+            amountAuthorized: number;
             /** @description When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money */
             accepted: string | null;
             /** @description What the buyer accepted to be charged, in cents: settling charges them only this much */
@@ -3864,17 +4593,34 @@ export interface components {
             id: string;
             buyer_user_id: string | null;
             /** @enum {string} */
-            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "custom";
+            type: "stripe:cc" | "stripe:us_bank_account" | "candle:base" | "platform:base" | "shipping" | "custom";
             amount: number;
             description: string | null;
             /**
-             * @description Who bears it: buyers pay it on top, sellers have it deducted
+             * @description Who bears it: buyers pay it on top, sellers have it deducted (`shipping`: the platform's own shipping rates, which it keeps)
              * @enum {string}
              */
             payer: "buyers" | "sellers";
         };
+        ContractShippingLine: {
+            id: string;
+            /** @description The rate it was priced at (null once that rate is deleted, on a contract) */
+            shipping_rate_id: string | null;
+            /** @description The seller whose items it ships */
+            user_id: string;
+            /**
+             * @description Who is paid for it: the seller (their own rate) or the platform (its rate)
+             * @enum {string}
+             */
+            payee: "seller" | "platform";
+            title: string;
+            /** @description In cents, paid by the buyers */
+            amount: number;
+        };
         Contract: {
             id: string;
+            /** @description The order number: 1, 2, 3… per platform and mode, in creation order, without gaps */
+            number: number;
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
@@ -3890,13 +4636,17 @@ export interface components {
             due: string | null;
             lastPaymentAttempt: string | null;
             paid: string | null;
-            /** @description Items plus the custom fees buyers pay, in cents */
+            /** @description Shipping lines, priced when the contract was made from a cart; the buyers pay them */
+            shipping: components["schemas"]["ContractShippingLine"][];
+            /** @description The shipping lines together, in cents */
+            shippingTotal: number;
+            /** @description Items, shipping and the custom fees buyers pay, in cents */
             subTotal: number;
             /** @description What the buyers pay together, in cents */
             total: number;
             currency: string;
             /** @enum {string} */
-            status: "draft" | "open" | "processing" | "paid" | "void" | "uncollectible" | "disputed";
+            status: "draft" | "open" | "processing" | "authorized" | "paid" | "void" | "uncollectible" | "disputed";
             buyers: components["schemas"]["ContractBuyer"][];
             sellers: components["schemas"]["ContractSeller"][];
             fees: components["schemas"]["ContractFee"][];
@@ -3905,6 +4655,20 @@ export interface components {
             includePlatformFees: boolean;
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            /** @description Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before */
+            orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled") | null;
+            /** @description When an order awaiting the seller's acceptance expires */
+            acceptBy: string | null;
+            fulfilled: string | null;
+            completed: string | null;
+            /** @description The shipment, when the seller gave one on fulfilment */
+            tracking: {
+                carrier: string | null;
+                number: string | null;
+                url: string | null;
+            } | null;
+            /** @description The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends) */
+            fundsHeld: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3930,6 +4694,19 @@ export interface components {
                 /** @description The platform's fee, percent */
                 platformFee: number;
             };
+        };
+        SellerBalance: {
+            user_id: string;
+            /** @description May be paid out now, per currency (cents) */
+            available: {
+                amount: number;
+                currency: string;
+            }[];
+            /** @description Not yet available (Stripe's rolling delay), per currency */
+            pending: {
+                amount: number;
+                currency: string;
+            }[];
         };
         UserWithAttachedPaymentMethod: {
             id: string;
@@ -3964,6 +4741,27 @@ export interface components {
             role: "owner" | "admin" | "editor" | "member";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4004,6 +4802,27 @@ export interface components {
             role: "owner" | "admin" | "editor" | "member";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
+            address: components["schemas"]["Address"];
+            /** @description Country calling code, e.g. +1 */
+            phoneCountryCode: string | null;
+            phoneNumber: string | null;
+            /**
+             * @description Who the user is as a seller or buyer
+             * @enum {string}
+             */
+            accountType: "individual" | "company" | "non_profit";
+            /** @description Company or organisation name */
+            businessName: string | null;
+            /** @description BCP 47 language tag, e.g. en or fr-FR */
+            locale: string | null;
+            /** @description The platform's own reference, unique per platform and mode; set by admins and the key */
+            external_id: string | null;
+            /** @description The platform's custom attributes; set by admins and the key */
+            attributes: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key */
+            canPostListing: boolean;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4012,6 +4831,84 @@ export interface components {
             clientSecret: string;
             /** @description The SetupIntent (`seti_…`) */
             setupIntentId: string;
+        };
+        Payout: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The seller paid out */
+            user_id: string;
+            stripe_payout_id: string;
+            /** @description Cents */
+            amount: number;
+            currency: string;
+            /**
+             * @description As Stripe reports it: pending → in_transit → paid, or failed / canceled (the money goes back to the balance)
+             * @enum {string}
+             */
+            status: "pending" | "in_transit" | "paid" | "failed" | "canceled";
+            /** @description Made by the seller's payout schedule (true), or by this API for a threshold (false) */
+            automatic: boolean;
+            /** @description When it is expected in (or reached) the bank */
+            arrival_date: string;
+            failure_code: string | null;
+            failure_message: string | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        PayoutSettings: {
+            user_id: string;
+            /**
+             * @description `manual`: no automatic payouts; `day`: daily, of funds `frequency` days old; `week`: weekly, on weekday `frequency` (1 Monday … 7 Sunday); `month` / `month_day`: monthly, on day `frequency` of the month (1–28, or -1 for the last day)
+             * @enum {string}
+             */
+            measurement: "manual" | "day" | "week" | "month" | "month_day";
+            /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+            frequency: number;
+            /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
+            threshold: number | null;
+            /** @description What the seller's Connect account's payout schedule was set to */
+            stripe_schedule: {
+                /** @enum {string} */
+                interval: "manual" | "daily" | "weekly" | "monthly";
+                delay_days?: number;
+                weekly_anchor?: string;
+                monthly_anchor?: number;
+            };
+            /** @description Null while the defaults apply (Stripe's daily schedule, no threshold) */
+            updated: string | null;
+        };
+        SellerStatement: {
+            user_id: string;
+            from: string;
+            to: string;
+            /** @description Per currency, over the period */
+            totals: {
+                currency: string;
+                in: number;
+                out: number;
+                net: number;
+            }[];
+            lines: {
+                /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+                date: string;
+                /**
+                 * @description `transfer`: a sale's share paid to the seller; `transfer_reversal`: taken back for a refund or dispute; `payout`: sent to the bank; `payout_returned`: a failed or cancelled payout, back in the balance
+                 * @enum {string}
+                 */
+                kind: "transfer" | "transfer_reversal" | "payout" | "payout_returned";
+                /** @description Cents, signed: what it did to the seller's Stripe balance */
+                amount: number;
+                currency: string;
+                /** @description Our id: the transaction or the payout */
+                reference: string;
+                contract_id: string | null;
+                subscription_id: string | null;
+                description: string | null;
+            }[];
         };
         StripeWebhookReceipt: {
             /** @constant */
@@ -4205,6 +5102,54 @@ export interface components {
             transaction: components["schemas"]["Transaction"];
             /** @description The :refund transactions written: the buyer's first, then the reversals and fee refunds */
             refunds: components["schemas"]["Transaction"][];
+        };
+        RefundRequest: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            contract_id: string;
+            /** @description The buyer who asked */
+            buyer_user_id: string;
+            /** @description The buyer's charge (`incoming`) it refunds */
+            transaction_id: string;
+            /** @description Cents to give back */
+            amount: number;
+            currency: string;
+            /** @description By item: the contract's items and how many of each; null for a refund by amount */
+            items: {
+                item_id: string;
+                quantity: number;
+            }[] | null;
+            /** @description Whose transfers the refund reverses (the sellers of the items asked for); empty: every seller in proportion */
+            seller_user_ids: string[];
+            reason: string | null;
+            /**
+             * @description `requested` (waiting for a seller or the platform), `declined`, `canceled` (by the buyer), `approved` (its refund is under way at the payment processor), `refunded` (the money is back with the buyer), `refund_failed` (the payment processor refused the refund)
+             * @enum {string}
+             */
+            status: "requested" | "approved" | "declined" | "canceled" | "refunded" | "refund_failed";
+            /** @description The user who approved or declined it; null for the platform key or while requested */
+            decided_by: string | null;
+            decided: string | null;
+            decline_reason: string | null;
+            /** @description Once approved: the refund's `incoming:refund` transaction */
+            refund_transaction_id: string | null;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        RefundRequestList: {
+            data: components["schemas"]["RefundRequest"][];
+            meta: {
+                total: number;
+                per_page: number;
+                current_page: number;
+                last_page: number;
+                from: number | null;
+                to: number | null;
+            };
         };
         ReceivedUpload: {
             key: string;
@@ -4628,6 +5573,22 @@ export interface operations {
                      *             "updated": "2026-03-02T09:30:00Z"
                      *           }
                      *         ],
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4817,6 +5778,22 @@ export interface operations {
                      *             "updated": "2026-03-02T09:30:00Z"
                      *           }
                      *         ],
+                     *         "address": {
+                     *           "line1": "line1",
+                     *           "line2": "line2",
+                     *           "city": "city",
+                     *           "state": "state",
+                     *           "postalCode": "postal code",
+                     *           "country": "country"
+                     *         },
+                     *         "phoneCountryCode": "phone country code",
+                     *         "phoneNumber": "phone number",
+                     *         "accountType": "individual",
+                     *         "businessName": "business name",
+                     *         "locale": "locale",
+                     *         "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "attributes": {},
+                     *         "canPostListing": true,
                      *         "created": "2026-03-02T09:30:00Z",
                      *         "updated": "2026-03-02T09:30:00Z"
                      *       }
@@ -4970,6 +5947,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5037,6 +6024,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5091,6 +6088,16 @@ export interface operations {
                  *       ],
                  *       "waitlistEnabled": true,
                  *       "requireListingReview": true,
+                 *       "orders": {
+                 *         "requireSellerAcceptance": true,
+                 *         "acceptanceTimeoutHours": 1,
+                 *         "autoCompleteDays": 1,
+                 *         "holdFunds": true,
+                 *         "holdDays": 1
+                 *       },
+                 *       "disputeFunds": "hold",
+                 *       "brandColor": "#1a73e8",
+                 *       "accentColor": "#1a73e8",
                  *       "currency": "usd",
                  *       "subscriptionPlan": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "subscriptionRequired": true
@@ -5108,6 +6115,16 @@ export interface operations {
                     waitlistEnabled?: boolean;
                     /** @description Listings wait for review before they are published (docs/api/products.md, Moderation) */
                     requireListingReview?: boolean;
+                    orders?: components["schemas"]["OrderSettingsPatch"];
+                    /**
+                     * @description What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won
+                     * @enum {string}
+                     */
+                    disputeFunds?: "hold" | "reverse";
+                    /** @description The emails' main colour, `#rrggbb` (null: the default) */
+                    brandColor?: string | null;
+                    /** @description The emails' accent colour, `#rrggbb` (null: the default) */
+                    accentColor?: string | null;
                     /** @description Lower-case ISO 4217 currency code */
                     currency?: string;
                     /** @description A contract or product of the platform: a live subscription to it (or to a contract whose first product it is) is the members' access */
@@ -5146,6 +6163,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5303,6 +6330,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd"
                      *     }
                      */
@@ -5468,6 +6505,16 @@ export interface operations {
                      *       ],
                      *       "waitlistEnabled": true,
                      *       "requireListingReview": true,
+                     *       "orders": {
+                     *         "requireSellerAcceptance": false,
+                     *         "acceptanceTimeoutHours": 72,
+                     *         "autoCompleteDays": 14,
+                     *         "holdFunds": false,
+                     *         "holdDays": null
+                     *       },
+                     *       "disputeFunds": "hold",
+                     *       "brandColor": "brand color",
+                     *       "accentColor": "accent color",
                      *       "currency": "usd",
                      *       "membership": {
                      *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -5981,6 +7028,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6027,6 +7090,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com"
                  *     }
                  */
@@ -6038,6 +7120,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                 };
             };
@@ -6103,6 +7216,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6238,6 +7367,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6346,6 +7491,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6530,6 +7691,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6716,6 +7893,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6857,6 +8050,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -6991,6 +8200,22 @@ export interface operations {
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
                      *           ],
+                     *           "address": {
+                     *             "line1": "line1",
+                     *             "line2": "line2",
+                     *             "city": "city",
+                     *             "state": "state",
+                     *             "postalCode": "postal code",
+                     *             "country": "country"
+                     *           },
+                     *           "phoneCountryCode": "phone country code",
+                     *           "phoneNumber": "phone number",
+                     *           "accountType": "individual",
+                     *           "businessName": "business name",
+                     *           "locale": "locale",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "attributes": {},
+                     *           "canPostListing": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -7095,6 +8320,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner",
                  *       "metafields": [
@@ -7115,6 +8359,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -7205,6 +8480,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7365,6 +8656,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7455,6 +8762,25 @@ export interface operations {
                  *       "lastName": "Lovelace",
                  *       "image": "https://example.com/candle.png",
                  *       "timezone": "Europe/Paris",
+                 *       "address": {
+                 *         "line1": "line1",
+                 *         "line2": "line2",
+                 *         "city": "city",
+                 *         "state": "state",
+                 *         "postalCode": "postal code",
+                 *         "country": "US"
+                 *       },
+                 *       "phoneCountryCode": "+1",
+                 *       "phoneNumber": "212-398-2600",
+                 *       "accountType": "individual",
+                 *       "businessName": "business name",
+                 *       "locale": "en-US",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "attributes": {
+                 *         "tier": "gold",
+                 *         "newsletter": true
+                 *       },
+                 *       "canPostListing": true,
                  *       "email": "ada@example.com",
                  *       "role": "owner",
                  *       "metafields": [
@@ -7475,6 +8801,37 @@ export interface operations {
                     lastName?: string | null;
                     image?: string | null;
                     timezone?: string;
+                    /** @description Only the parts sent change; null clears the whole address */
+                    address?: {
+                        line1?: string | null;
+                        line2?: string | null;
+                        city?: string | null;
+                        state?: string | null;
+                        postalCode?: string | null;
+                        country?: string | null;
+                    } | null;
+                    phoneCountryCode?: string | null;
+                    phoneNumber?: string | null;
+                    /**
+                     * @description Who the user is as a seller or buyer
+                     * @enum {string}
+                     */
+                    accountType?: "individual" | "company" | "non_profit";
+                    businessName?: string | null;
+                    locale?: string | null;
+                    /** @description Unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /**
+                     * @description Replaces the whole object
+                     * @example {
+                     *       "tier": "gold",
+                     *       "newsletter": true
+                     *     }
+                     */
+                    attributes?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    canPostListing?: boolean;
                     email?: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
@@ -7565,6 +8922,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7744,6 +9117,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -7896,6 +9285,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8118,6 +9523,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8302,6 +9723,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8473,6 +9910,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8684,6 +10137,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -8868,6 +10337,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9443,6 +10928,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -9656,6 +11157,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -9765,6 +11282,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -10000,6 +11533,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10222,6 +11771,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10444,6 +12009,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "clientSecret": "client secret",
@@ -10701,6 +12282,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -10854,6 +12451,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "paymentMethod": {
@@ -11132,6 +12745,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -11378,6 +13007,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -11608,6 +13253,274 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11828,6 +13741,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -11848,6 +13777,232 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UserWithAccountLink"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSignedInUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -12041,6 +14196,318 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutSchedule": {
+                 *         "interval": "manual",
+                 *         "delayDays": 2,
+                 *         "weeklyAnchor": "monday",
+                 *         "monthlyAnchor": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    payoutSchedule: {
+                        /**
+                         * @description `manual` pays out only when asked
+                         * @enum {string}
+                         */
+                        interval: "manual" | "daily" | "weekly" | "monthly";
+                        /** @description Days between a charge and its payout (Stripe's minimum for the country applies) */
+                        delayDays?: number;
+                        /**
+                         * @description Required with `weekly`
+                         * @enum {string}
+                         */
+                        weeklyAnchor?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+                        /** @description Required with `monthly` */
+                        monthlyAnchor?: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -12305,6 +14772,22 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "bankAccount": {
@@ -12472,6 +14955,1115 @@ export interface operations {
                      *         "type": "api_error",
                      *         "code": "payments_timeout",
                      *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUserBankAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "email": "ada@example.com",
+                     *       "username": "ada_lovelace",
+                     *       "bio": "bio",
+                     *       "name": "Beeswax candle",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Lovelace",
+                     *       "image": "https://example.com/candle.png",
+                     *       "stripeConnectId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "chargesEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "stripeCustomerId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "authenticated": "2026-03-02T09:30:00Z",
+                     *       "links": [
+                     *         {
+                     *           "id": "link_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "label": "Website",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "paymentMethods": [
+                     *         {
+                     *           "id": "pmeth_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripePaymentMethodId": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "card",
+                     *           "isDefault": true,
+                     *           "brand": "brand",
+                     *           "last4": "last4",
+                     *           "accountHolderType": "account holder type",
+                     *           "expMonth": 1,
+                     *           "expYear": 1,
+                     *           "funding": "funding"
+                     *         }
+                     *       ],
+                     *       "pendingEmail": "pending email",
+                     *       "scheduledDeletion": "2026-03-02T09:30:00Z",
+                     *       "suspended": "2026-03-02T09:30:00Z",
+                     *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "address": {
+                     *         "line1": "line1",
+                     *         "line2": "line2",
+                     *         "city": "city",
+                     *         "state": "state",
+                     *         "postalCode": "postal code",
+                     *         "country": "country"
+                     *       },
+                     *       "phoneCountryCode": "phone country code",
+                     *       "phoneNumber": "phone number",
+                     *       "accountType": "individual",
+                     *       "businessName": "business name",
+                     *       "locale": "locale",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "attributes": {},
+                     *       "canPostListing": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "bankAccount": {
+                     *         "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "chargesEnabled": true,
+                     *         "detailsSubmitted": true,
+                     *         "payoutSchedule": {
+                     *           "interval": "interval",
+                     *           "delayDays": 1,
+                     *           "weeklyAnchor": "weekly anchor",
+                     *           "monthlyAnchor": 1
+                     *         },
+                     *         "last4": "last4"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserWithBankAccount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPayouts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, arrival_date, amount; prefix with - for descending. */
+                sort?: "created" | "-created" | "arrival_date" | "-arrival_date" | "amount" | "-amount";
+                /** @description One seller's payouts (members see only their own anyway) */
+                "filter[user_id]"?: string;
+                "filter[status]"?: "pending" | "in_transit" | "paid" | "failed" | "canceled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "pout_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "stripe_payout_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "amount": 2500,
+                     *           "currency": "usd",
+                     *           "status": "pending",
+                     *           "automatic": true,
+                     *           "arrival_date": "arrival date",
+                     *           "failure_code": "failure code",
+                     *           "failure_message": "failure message",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Payout"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrievePayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payout id
+                 * @example pout_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pout_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "stripe_payout_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "status": "pending",
+                     *       "automatic": true,
+                     *       "arrival_date": "arrival date",
+                     *       "failure_code": "failure code",
+                     *       "failure_message": "failure message",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrievePayoutSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "measurement": "manual",
+                     *       "frequency": 1,
+                     *       "threshold": 1,
+                     *       "stripe_schedule": {
+                     *         "interval": "manual",
+                     *         "delay_days": 1,
+                     *         "weekly_anchor": "weekly anchor",
+                     *         "monthly_anchor": 1
+                     *       },
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutSettings"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updatePayoutSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "measurement": "manual",
+                 *       "frequency": 1,
+                 *       "threshold": 1
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description `manual`: no automatic payouts; `day`: daily, of funds `frequency` days old; `week`: weekly, on weekday `frequency` (1 Monday … 7 Sunday); `month` / `month_day`: monthly, on day `frequency` of the month (1–28, or -1 for the last day)
+                     * @enum {string}
+                     */
+                    measurement: "manual" | "day" | "week" | "month" | "month_day";
+                    /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+                    frequency: number;
+                    /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
+                    threshold?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "measurement": "manual",
+                     *       "frequency": 1,
+                     *       "threshold": 1,
+                     *       "stripe_schedule": {
+                     *         "interval": "manual",
+                     *         "delay_days": 1,
+                     *         "weekly_anchor": "weekly anchor",
+                     *         "monthly_anchor": 1
+                     *       },
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutSettings"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrievePayoutBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "available": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ],
+                     *       "pending": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SellerBalance"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Busy or unavailable (`database_busy`, `database_unavailable`, `shutting_down`, …); retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_rate_limited",
+                     *         "message": "The payment processor is rate limiting the server: retry shortly.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSellerStatement: {
+        parameters: {
+            query: {
+                /**
+                 * @description First day (UTC), included
+                 * @example 2026-03-02
+                 */
+                from: string;
+                /**
+                 * @description Last day (UTC), included
+                 * @example 2026-03-02
+                 */
+                to: string;
+                /** @description `csv`: a spreadsheet-ready file (text/csv), one line per movement */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "from": "from",
+                     *       "to": "to",
+                     *       "totals": [
+                     *         {
+                     *           "currency": "usd",
+                     *           "in": 1,
+                     *           "out": 1,
+                     *           "net": 1
+                     *         }
+                     *       ],
+                     *       "lines": [
+                     *         {
+                     *           "date": "2026-03-02T09:30:00Z",
+                     *           "kind": "transfer",
+                     *           "amount": 2500,
+                     *           "currency": "usd",
+                     *           "reference": "reference",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subscription_id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "description": "Hand-poured, burns for 40 hours."
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SellerStatement"] | string;
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -15515,8 +19107,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -15569,6 +19169,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -15601,6 +19215,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -15729,6 +19352,17 @@ export interface operations {
                  *           "value": "B-12"
                  *         }
                  *       ],
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true,
                  *       "draft": true
                  *     }
                  */
@@ -15781,6 +19415,35 @@ export interface operations {
                          */
                         value: unknown;
                     }[];
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                     /** @description true: keep the listing a `draft`, seen only by its seller and the reviewers, until it is submitted (`PUT /products/:id/submit`) */
                     draft?: boolean;
                 };
@@ -15830,6 +19493,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -15869,6 +19546,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16046,8 +19737,16 @@ export interface operations {
                 "filter[price][lte]"?: number;
                 /** @description List this product's variants instead of top-level products */
                 "filter[parent_product_id]"?: string;
+                "filter[slug]"?: string | string[];
+                "filter[external_id]"?: string | string[];
+                /** @description Products (or, with `filter[parent_product_id]`, variants) with these SKUs */
+                "filter[sku]"?: string | string[];
+                /** @description true: only listings picked for the home page; false: only the others */
+                "filter[on_homepage]"?: "true" | "false";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -16106,6 +19805,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -16138,6 +19851,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -16307,6 +20029,8 @@ export interface operations {
             query?: {
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -16363,6 +20087,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16402,6 +20140,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16553,7 +20305,18 @@ export interface operations {
                  *           "type": "string",
                  *           "value": "B-12"
                  *         }
-                 *       ]
+                 *       ],
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -16605,6 +20368,35 @@ export interface operations {
                          */
                         value: unknown;
                     }[];
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -16652,6 +20444,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16691,6 +20497,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -16881,6 +20701,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -16920,6 +20754,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17090,7 +20938,18 @@ export interface operations {
                  *           "type": "string",
                  *           "value": "B-12"
                  *         }
-                 *       ]
+                 *       ],
+                 *       "slug": "beeswax-candle",
+                 *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "sku": "sku",
+                 *       "gallery": [
+                 *         "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                 *       ],
+                 *       "weight": 1,
+                 *       "minQuantity": 1,
+                 *       "visibility": "both",
+                 *       "publishAt": "2026-03-02T09:30:00Z",
+                 *       "onHomepage": true
                  *     }
                  */
                 "application/json": {
@@ -17142,6 +21001,35 @@ export interface operations {
                          */
                         value: unknown;
                     }[];
+                    /**
+                     * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
+                     * @example beeswax-candle
+                     */
+                    slug?: string;
+                    /** @description The platform's own reference, unique per platform and mode (409 `external_id_taken`) */
+                    external_id?: string | null;
+                    /** @description Stock-keeping unit, unique per platform and mode (409 `sku_taken`) */
+                    sku?: string | null;
+                    /**
+                     * @description Media ids of the platform's uploads (`POST /utils/media/upload`), in order; at most 20, each once. Replaces the whole gallery
+                     * @example [
+                     *       "media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *     ]
+                     */
+                    gallery?: string[];
+                    /** @description Shipping weight in grams */
+                    weight?: number | null;
+                    /** @description Fewest units one cart line or contract item may hold; default 1 */
+                    minQuantity?: number;
+                    /**
+                     * @description Where members find the listing; default `both`
+                     * @enum {string}
+                     */
+                    visibility?: "both" | "catalog" | "search" | "none";
+                    /** @description Hidden from all but the seller and editors and up until then; null: at once */
+                    publishAt?: string | null;
+                    /** @description Editors and up, and the key, only (403 `insufficient_role`) */
+                    onHomepage?: boolean;
                 };
             };
         };
@@ -17189,6 +21077,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17228,6 +21130,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17355,6 +21271,244 @@ export interface operations {
             };
         };
     };
+    retrieveProductBySlug: {
+        parameters: {
+            query?: {
+                /** @description Compute `effectivePrice` at this instant instead of now */
+                at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The product's slug
+                 * @example beeswax-candle
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "type": "product",
+                     *       "name": "Beeswax candle",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "image": "https://example.com/candle.png",
+                     *       "quantity": 1,
+                     *       "isAvailableInStock": true,
+                     *       "isEnabled": true,
+                     *       "archived": "2026-03-02T09:30:00Z",
+                     *       "category": "home",
+                     *       "subcategory": "candles",
+                     *       "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "tags": [
+                     *         "tag"
+                     *       ],
+                     *       "price": 2500,
+                     *       "currency": "usd",
+                     *       "cycle": "hourly",
+                     *       "useSeasonalPrices": true,
+                     *       "membersOnly": true,
+                     *       "effectivePrice": 2500,
+                     *       "seasonalPrices": [
+                     *         {
+                     *           "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "seasonStart": "season start",
+                     *           "seasonEnd": "season end",
+                     *           "price": 2500
+                     *         }
+                     *       ],
+                     *       "adminStatus": "draft",
+                     *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "variants": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "name": "Beeswax candle",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "image": "https://example.com/candle.png",
+                     *           "quantity": 1,
+                     *           "isAvailableInStock": true,
+                     *           "isEnabled": true,
+                     *           "archived": "2026-03-02T09:30:00Z",
+                     *           "category": "home",
+                     *           "subcategory": "candles",
+                     *           "category_id": "cat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "tags": [
+                     *             "tag"
+                     *           ],
+                     *           "price": 2500,
+                     *           "currency": "usd",
+                     *           "cycle": "hourly",
+                     *           "useSeasonalPrices": true,
+                     *           "membersOnly": true,
+                     *           "effectivePrice": 2500,
+                     *           "seasonalPrices": [
+                     *             {
+                     *               "id": "sprice_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "seasonStart": "season start",
+                     *               "seasonEnd": "season end",
+                     *               "price": 2500
+                     *             }
+                     *           ],
+                     *           "adminStatus": "draft",
+                     *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     enableProduct: {
         parameters: {
             query?: never;
@@ -17418,6 +21572,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17457,6 +21625,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17628,6 +21810,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17667,6 +21863,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -17838,6 +22048,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -17877,6 +22101,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18048,6 +22286,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18087,6 +22339,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18258,6 +22524,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18297,6 +22577,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18487,6 +22781,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18526,6 +22834,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -18723,6 +23045,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -18762,6 +23098,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19094,6 +23444,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19133,6 +23497,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19348,6 +23726,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19387,6 +23779,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19563,6 +23969,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19602,6 +24022,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -19910,6 +24344,20 @@ export interface operations {
                      *       ],
                      *       "adminStatus": "draft",
                      *       "rejectionReason": "rejection reason",
+                     *       "slug": "slug",
+                     *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "sku": "sku",
+                     *       "gallery": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "url": "https://example.com/candle"
+                     *         }
+                     *       ],
+                     *       "weight": 1,
+                     *       "minQuantity": 1,
+                     *       "visibility": "both",
+                     *       "publishAt": "2026-03-02T09:30:00Z",
+                     *       "onHomepage": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
                      *       "variants": [
@@ -19949,6 +24397,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -24261,6 +28723,20 @@ export interface operations {
                      *           ],
                      *           "adminStatus": "draft",
                      *           "rejectionReason": "rejection reason",
+                     *           "slug": "slug",
+                     *           "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "sku": "sku",
+                     *           "gallery": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "url": "https://example.com/candle"
+                     *             }
+                     *           ],
+                     *           "weight": 1,
+                     *           "minQuantity": 1,
+                     *           "visibility": "both",
+                     *           "publishAt": "2026-03-02T09:30:00Z",
+                     *           "onHomepage": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z",
                      *           "variants": [
@@ -24293,6 +28769,15 @@ export interface operations {
                      *               "seasonalPrices": [],
                      *               "adminStatus": "draft",
                      *               "rejectionReason": "rejection reason",
+                     *               "slug": "slug",
+                     *               "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "sku": "sku",
+                     *               "gallery": [],
+                     *               "weight": 1,
+                     *               "minQuantity": 1,
+                     *               "visibility": "both",
+                     *               "publishAt": "2026-03-02T09:30:00Z",
+                     *               "onHomepage": true,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -24402,6 +28887,877 @@ export interface operations {
             };
         };
     };
+    listShippingRates: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by created, title; prefix with - for descending. */
+                sort?: "created" | "-created" | "title" | "-title";
+                /** @description Sellers' rates, by user id, comma-separated; `platform` stands for the platform's own rates */
+                "filter[user_id]"?: string | string[];
+                "filter[kind]"?: string | string[];
+                "filter[currency]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *           "mode": "test",
+                     *           "user_id": null,
+                     *           "title": "Standard",
+                     *           "kind": "weight",
+                     *           "currency": "usd",
+                     *           "price": 0,
+                     *           "step_price": 0,
+                     *           "bands": [
+                     *             {
+                     *               "from": 0,
+                     *               "to": 1000,
+                     *               "price": 495
+                     *             },
+                     *             {
+                     *               "from": 1000,
+                     *               "to": null,
+                     *               "price": 995
+                     *             }
+                     *           ],
+                     *           "created": "2026-03-09T13:00:00Z",
+                     *           "updated": "2026-03-09T13:00:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ShippingRate"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard",
+                 *       "kind": "weight",
+                 *       "bands": [
+                 *         {
+                 *           "from": 0,
+                 *           "to": 1000,
+                 *           "price": 495
+                 *         },
+                 *         {
+                 *           "from": 1000,
+                 *           "to": null,
+                 *           "price": 995
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The seller whose rate it is (a member: themself); absent or null: a platform rate (owners, admins, the key) */
+                    user_id?: string | null;
+                    /** @description What buyers see, e.g. Standard */
+                    title: string;
+                    /** @enum {string} */
+                    kind: "flat" | "weight" | "price";
+                    /** @description Default: the platform's; applies to carts and contracts in this currency */
+                    currency?: string;
+                    /** @description flat: the first unit, in cents (required) */
+                    price?: number;
+                    /** @description flat: each further unit, in cents (default 0) */
+                    step_price?: number;
+                    /** @description weight and price rates (required): ascending, non-overlapping bands */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchShippingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The shipping rate id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Standard (2–4 days)"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description flat rates only */
+                    price?: number;
+                    /** @description flat rates only */
+                    step_price?: number;
+                    /** @description weight and price rates only: the whole new list */
+                    bands?: components["schemas"]["ShippingBand"][];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "shiprate_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0193a5c2d7a07c3f9a2b1c0d9e8f7a6c",
+                     *       "mode": "test",
+                     *       "user_id": null,
+                     *       "title": "Standard",
+                     *       "kind": "weight",
+                     *       "currency": "usd",
+                     *       "price": 0,
+                     *       "step_price": 0,
+                     *       "bands": [
+                     *         {
+                     *           "from": 0,
+                     *           "to": 1000,
+                     *           "price": 495
+                     *         },
+                     *         {
+                     *           "from": 1000,
+                     *           "to": null,
+                     *           "price": 995
+                     *         }
+                     *       ],
+                     *       "created": "2026-03-09T13:00:00Z",
+                     *       "updated": "2026-03-09T13:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingRate"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     addProductToCart: {
         parameters: {
             query?: never;
@@ -24493,6 +29849,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -24675,6 +30041,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -24767,6 +30143,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -24891,6 +30277,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -25065,6 +30461,16 @@ export interface operations {
                      *           "subTotal": 2500
                      *         }
                      *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -25133,6 +30539,328 @@ export interface operations {
             };
         };
     };
+    listAbandonedCarts: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Sort by updated, created; prefix with - for descending. */
+                sort?: "updated" | "-updated" | "created" | "-created";
+                /** @description Carts with items, unchanged for at least this many minutes (default 120; 0: every cart with items) */
+                "filter[idle_minutes]"?: number;
+                /** @description Only these buyers' carts, comma-separated */
+                "filter[user_id]"?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "items": [
+                     *             {
+                     *               "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "type": "product",
+                     *               "quantity": 1,
+                     *               "startDate": "2026-03-02T09:30:00Z",
+                     *               "endDate": "2026-03-02T09:30:00Z",
+                     *               "price": 2500,
+                     *               "total": 2500,
+                     *               "add_ons": [
+                     *                 {}
+                     *               ],
+                     *               "currency": "usd",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "name": "Beeswax candle",
+                     *               "image": "https://example.com/candle.png",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "isAvailable": true,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "sellers": [
+                     *             {
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "subTotal": 2500
+                     *             }
+                     *           ],
+                     *           "shipping": [
+                     *             {
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
+                     *           "total": 2500,
+                     *           "currency": "usd",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Cart"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCartById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cart id
+                 * @example cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "citem_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "quantity": 1,
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ],
+                     *           "currency": "usd",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "name": "Beeswax candle",
+                     *           "image": "https://example.com/candle.png",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "isAvailable": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "subTotal": 2500
+                     *         }
+                     *       ],
+                     *       "shipping": [
+                     *         {
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listContracts: {
         parameters: {
             query?: {
@@ -25140,9 +30868,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -25155,6 +30883,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -25173,6 +30923,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25199,6 +30950,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -25212,6 +30974,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -25250,6 +31013,16 @@ export interface operations {
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
                      *           ],
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -25466,6 +31239,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25500,6 +31274,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25513,6 +31298,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25551,6 +31337,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25739,6 +31535,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -25773,6 +31570,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -25786,6 +31594,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -25824,6 +31633,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -25954,9 +31773,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -25969,6 +31788,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path?: never;
@@ -25987,6 +31828,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26013,6 +31855,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26026,6 +31879,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -26064,6 +31918,16 @@ export interface operations {
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
                      *           ],
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26138,9 +32002,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -26153,6 +32017,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -26177,6 +32063,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26203,6 +32090,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26216,6 +32114,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -26254,6 +32153,16 @@ export interface operations {
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
                      *           ],
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26366,9 +32275,9 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100. */
                 per_page?: number;
-                /** @description Sort by created, updated, due, total; prefix with - for descending. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total";
-                /** @description draft, open, processing, paid, void, uncollectible, disputed */
+                /** @description Sort by created, updated, due, total, number; prefix with - for descending. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "due" | "-due" | "total" | "-total" | "number" | "-number";
+                /** @description draft, open, processing, authorized, paid, void, uncollectible, disputed */
                 "filter[status]"?: string | string[];
                 /** @description One or more user ids, comma-separated */
                 "filter[buyer_user_id]"?: string | string[];
@@ -26381,6 +32290,28 @@ export interface operations {
                 "filter[due][gte]"?: string;
                 /** @description Due at or before this instant */
                 "filter[due][lte]"?: string;
+                /** @description One or more contract ids, comma-separated */
+                "filter[id]"?: string | string[];
+                /** @description One or more cart ids, comma-separated */
+                "filter[cart_id]"?: string | string[];
+                /** @description One or more order numbers, comma-separated */
+                "filter[number]"?: string | string[];
+                /** @description Created after this instant */
+                "filter[created][gt]"?: string;
+                /** @description Created at or after this instant */
+                "filter[created][gte]"?: string;
+                /** @description Created before this instant */
+                "filter[created][lt]"?: string;
+                /** @description Created at or before this instant */
+                "filter[created][lte]"?: string;
+                /** @description Last changed after this instant */
+                "filter[updated][gt]"?: string;
+                /** @description Last changed at or after this instant */
+                "filter[updated][gte]"?: string;
+                /** @description Last changed before this instant */
+                "filter[updated][lt]"?: string;
+                /** @description Last changed at or before this instant */
+                "filter[updated][lte]"?: string;
             };
             header?: never;
             path: {
@@ -26405,6 +32336,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "number": 1,
                      *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "mode": "test",
                      *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26431,6 +32363,17 @@ export interface operations {
                      *           "due": "2026-03-02T09:30:00Z",
                      *           "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *           "paid": "2026-03-02T09:30:00Z",
+                     *           "shipping": [
+                     *             {
+                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "payee": "seller",
+                     *               "title": "title",
+                     *               "amount": 2500
+                     *             }
+                     *           ],
+                     *           "shippingTotal": 2500,
                      *           "subTotal": 2500,
                      *           "total": 2500,
                      *           "currency": "usd",
@@ -26444,6 +32387,7 @@ export interface operations {
                      *               "baseAmountDue": 2500,
                      *               "amountDue": 2500,
                      *               "amountPaid": 2500,
+                     *               "amountAuthorized": 2500,
                      *               "accepted": "2026-03-02T09:30:00Z",
                      *               "acceptedAmount": 2500
                      *             }
@@ -26482,6 +32426,16 @@ export interface operations {
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
                      *           ],
+                     *           "orderStatus": "awaiting_acceptance",
+                     *           "acceptBy": "2026-03-02T09:30:00Z",
+                     *           "fulfilled": "2026-03-02T09:30:00Z",
+                     *           "completed": "2026-03-02T09:30:00Z",
+                     *           "tracking": {
+                     *             "carrier": "carrier",
+                     *             "number": "number",
+                     *             "url": "https://example.com/candle"
+                     *           },
+                     *           "fundsHeld": true,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -26611,6 +32565,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26645,6 +32600,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26658,6 +32624,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26696,6 +32663,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -26811,6 +32788,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -26845,6 +32823,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -26858,6 +32847,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -26896,6 +32886,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27048,6 +33048,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27082,6 +33083,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27095,6 +33107,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27133,6 +33146,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27305,6 +33328,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27339,6 +33363,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27352,6 +33387,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27390,6 +33426,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27547,6 +33593,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27581,6 +33628,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27594,6 +33652,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27632,6 +33691,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -27794,6 +33863,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -27828,6 +33898,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -27841,6 +33922,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -27879,6 +33961,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28043,6 +34135,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28077,6 +34170,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28090,6 +34194,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28128,6 +34233,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28285,6 +34400,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28319,6 +34435,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28332,6 +34459,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28370,6 +34498,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28532,6 +34670,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28566,6 +34705,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28579,6 +34729,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28617,6 +34768,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -28781,6 +34942,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28815,6 +34977,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -28828,6 +35001,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -28866,6 +35040,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -29023,6 +35207,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29057,6 +35242,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29070,6 +35266,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -29108,6 +35305,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -29276,6 +35483,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29310,6 +35518,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29323,6 +35542,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -29361,6 +35581,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -29529,6 +35759,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29563,6 +35794,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29576,6 +35818,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -29614,6 +35857,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -29771,6 +36024,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -29805,6 +36059,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -29818,6 +36083,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -29856,6 +36122,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -30024,6 +36300,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30058,6 +36335,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30071,6 +36359,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -30109,6 +36398,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -30256,6 +36555,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30290,6 +36590,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30303,6 +36614,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -30341,6 +36653,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -30455,6 +36777,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30489,6 +36812,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30502,6 +36836,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -30540,6 +36875,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -30654,6 +36999,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30688,6 +37034,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30701,6 +37058,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -30739,6 +37097,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -30891,6 +37259,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30925,6 +37294,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -30938,6 +37318,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -30976,6 +37357,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -31128,6 +37519,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31162,6 +37554,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31175,6 +37578,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -31213,6 +37617,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -31229,6 +37643,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
                      *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *       "mode": "test",
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -31263,6 +37678,17 @@ export interface operations {
                      *       "due": "2026-03-02T09:30:00Z",
                      *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
                      *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
                      *       "subTotal": 2500,
                      *       "total": 2500,
                      *       "currency": "usd",
@@ -31276,6 +37702,7 @@ export interface operations {
                      *           "baseAmountDue": 2500,
                      *           "amountDue": 2500,
                      *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
                      *           "accepted": "2026-03-02T09:30:00Z",
                      *           "acceptedAmount": 2500
                      *         }
@@ -31314,6 +37741,16 @@ export interface operations {
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
                      *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
                      *     }
@@ -32336,6 +38773,1603 @@ export interface operations {
                      *         "type": "permission_error",
                      *         "code": "forbidden",
                      *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acceptOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    declineOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fulfilOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "carrier": "carrier",
+                 *       "number": "number",
+                 *       "url": "https://example.com/candle"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The shipping company */
+                    carrier?: string | null;
+                    /** @description The tracking number */
+                    number?: string | null;
+                    /** @description Where the buyer follows the shipment */
+                    url?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    markContractUncollectible: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "number": 1,
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "cart_id": "cart_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "items": [
+                     *         {
+                     *           "id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "product",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "startDate": "2026-03-02T09:30:00Z",
+                     *           "endDate": "2026-03-02T09:30:00Z",
+                     *           "quantity": 1,
+                     *           "price": 2500,
+                     *           "total": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "notes": "Deliver before the opening.",
+                     *       "sent": "2026-03-02T09:30:00Z",
+                     *       "lastSent": "2026-03-02T09:30:00Z",
+                     *       "due": "2026-03-02T09:30:00Z",
+                     *       "lastPaymentAttempt": "2026-03-02T09:30:00Z",
+                     *       "paid": "2026-03-02T09:30:00Z",
+                     *       "shipping": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "shipping_rate_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "payee": "seller",
+                     *           "title": "title",
+                     *           "amount": 2500
+                     *         }
+                     *       ],
+                     *       "shippingTotal": 2500,
+                     *       "subTotal": 2500,
+                     *       "total": 2500,
+                     *       "currency": "usd",
+                     *       "status": "draft",
+                     *       "buyers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountDue": 2500,
+                     *           "amountDue": 2500,
+                     *           "amountPaid": 2500,
+                     *           "amountAuthorized": 2500,
+                     *           "accepted": "2026-03-02T09:30:00Z",
+                     *           "acceptedAmount": 2500
+                     *         }
+                     *       ],
+                     *       "sellers": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "name": "Beeswax candle",
+                     *           "baseAmountOwed": 2500,
+                     *           "amountOwed": 2500,
+                     *           "amountReceived": 2500
+                     *         }
+                     *       ],
+                     *       "fees": [
+                     *         {
+                     *           "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "type": "stripe:cc",
+                     *           "amount": 2500,
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "payer": "buyers"
+                     *         }
+                     *       ],
+                     *       "includeStripeFees": true,
+                     *       "includeCandleFees": true,
+                     *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "orderStatus": "awaiting_acceptance",
+                     *       "acceptBy": "2026-03-02T09:30:00Z",
+                     *       "fulfilled": "2026-03-02T09:30:00Z",
+                     *       "completed": "2026-03-02T09:30:00Z",
+                     *       "tracking": {
+                     *         "carrier": "carrier",
+                     *         "number": "number",
+                     *         "url": "https://example.com/candle"
+                     *       },
+                     *       "fundsHeld": true,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveSellerBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "available": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ],
+                     *       "pending": [
+                     *         {
+                     *           "amount": 2500,
+                     *           "currency": "usd"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SellerBalance"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35273,6 +43307,1009 @@ export interface operations {
             };
         };
     };
+    listContractRefundRequests: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "amount": 2500,
+                     *           "currency": "usd",
+                     *           "items": [
+                     *             {
+                     *               "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "quantity": 1
+                     *             }
+                     *           ],
+                     *           "seller_user_ids": [
+                     *             "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *           ],
+                     *           "reason": "reason",
+                     *           "status": "requested",
+                     *           "decided_by": "decided by",
+                     *           "decided": "2026-03-02T09:30:00Z",
+                     *           "decline_reason": "decline reason",
+                     *           "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequestList"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 2500,
+                 *       "items": [
+                 *         {
+                 *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *           "quantity": 1
+                 *         }
+                 *       ],
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Cents to ask back; with neither `amount` nor `items`, everything not refunded yet */
+                    amount?: number;
+                    /** @description By item: the amount is the items' share of what the buyer paid, and only those items' sellers give their transfers back */
+                    items?: {
+                        /** @description The contract item id */
+                        item_id: string;
+                        /** @description How many of the item; default all of it */
+                        quantity?: number;
+                    }[];
+                    reason?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Accepted: the rest happens in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "The `Idempotency-Key` was first used with another method, path or body.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor is unreachable or refused the server's credentials (`payments_unavailable`, `payments_misconfigured`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_misconfigured",
+                     *         "message": "The payment processor refused the server's own credentials: contact the operator.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment processor did not answer in time (`payments_timeout`): retry with the same `Idempotency-Key`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "api_error",
+                     *         "code": "payments_timeout",
+                     *         "message": "The payment processor did not answer in time: retry with the same idempotency key.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    declineRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "reason"
+                 *     }
+                 */
+                "application/json": {
+                    reason?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rfreq_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "buyer_user_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "transaction_id": "tran_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "amount": 2500,
+                     *       "currency": "usd",
+                     *       "items": [
+                     *         {
+                     *           "item_id": "item_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "seller_user_ids": [
+                     *         "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       ],
+                     *       "reason": "reason",
+                     *       "status": "requested",
+                     *       "decided_by": "decided by",
+                     *       "decided": "2026-03-02T09:30:00Z",
+                     *       "decline_reason": "decline reason",
+                     *       "refund_transaction_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -35651,7 +44688,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -35893,7 +44930,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.disputed" | "contract.dispute_closed" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -70,6 +70,14 @@ export interface PayoutSchedule {
   monthlyAnchor?: number;
 }
 
+/** A payout schedule to set: `weekly` needs `weeklyAnchor`, `monthly` needs `monthlyAnchor`; `manual` pays out only when asked. */
+export interface PayoutScheduleUpdate {
+  interval: "manual" | "daily" | "weekly" | "monthly";
+  delayDays?: number;
+  weeklyAnchor?: string;
+  monthlyAnchor?: number;
+}
+
 export interface ConnectAccount {
   id: string;
   chargesEnabled: boolean;
@@ -107,7 +115,39 @@ export interface WebhookEvent {
   /** `data.object.id`: the object to re-read before acting. */
   objectId: string | null;
   livemode: boolean;
+  /** The connected account an event of a Connect account is about (`account`), e.g. its payouts; null for the platform's own. */
+  account: string | null;
 }
+
+export type PayoutStatus = "pending" | "in_transit" | "paid" | "failed" | "canceled";
+
+/** A payout from a connected account's balance to its bank. */
+export interface Payout {
+  id: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+  status: PayoutStatus;
+  /** Made by the account's payout schedule, not asked for. */
+  automatic: boolean;
+  arrivalDate: Date;
+  failureCode: string | null;
+  failureMessage: string | null;
+  metadata: Metadata;
+}
+
+/** A connected account's balance per currency: `available` may be paid out now, `pending` not yet. */
+export interface AccountBalance {
+  available: { amount: number; currency: string }[];
+  pending: { amount: number; currency: string }[];
+}
+
+/** What a connected account's payout schedule may be set to (Stripe's `settings.payouts.schedule`). */
+export type PayoutScheduleInput =
+  | { interval: "manual" }
+  | { interval: "daily"; delayDays: number }
+  | { interval: "weekly"; weeklyAnchor: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" }
+  | { interval: "monthly"; monthlyAnchor: number };
 
 export interface PaymentsGateway {
   readonly kind: "stripe" | "offline";
@@ -123,16 +163,26 @@ export interface PaymentsGateway {
   /** The customer's default for invoices and off-session payments. */
   setDefaultPaymentMethod(input: { customerId: string; paymentMethodId: string }): Promise<void>;
 
-  /** An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent `requires_payment_method`). */
+  /**
+   * An off-session payment, confirmed at once. A decline throws `CardError` (and leaves the intent
+   * `requires_payment_method`). With `captureMethod: "manual"` the card is only authorised: the
+   * intent ends `requires_capture` and `capturePaymentIntent` takes the money (or
+   * `cancelPaymentIntent` releases it; Stripe releases it by itself after 7 days).
+   */
   createPaymentIntent(input: {
     amount: number;
     currency: string;
     customerId: string;
     paymentMethodId: string;
     transferGroup?: string;
+    captureMethod?: "manual";
     metadata: Metadata;
     idempotencyKey: string;
   }): Promise<PaymentIntent>;
+  /** Captures an authorised (`requires_capture`) intent in full: it is `succeeded`. Another state: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  capturePaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
+  /** Releases an authorisation (or ends an unpaid intent): `canceled`. A succeeded one: `PaymentsRequestError` `payment_intent_unexpected_state`. */
+  cancelPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<PaymentIntent>;
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
 
   /** A Connect Express account for a seller. */
@@ -140,6 +190,13 @@ export interface PaymentsGateway {
   /** A short-lived onboarding link; Stripe sends the seller to `returnUrl` when done, `refreshUrl` when the link is stale. */
   createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
   retrieveAccount(accountId: string): Promise<ConnectAccount>;
+  /** Changes what the platform sets of a Connect account (its payout schedule); answers the account as it is then. */
+  updateAccount(input: { accountId: string; payoutSchedule: PayoutScheduleUpdate }): Promise<ConnectAccount>;
+  /**
+   * Deletes a Connect account: transfers to it fail from then on and it cannot be read again. Stripe
+   * deletes a test-mode account at any time, a live-mode one only once its balances are zero.
+   */
+  deleteAccount(accountId: string): Promise<void>;
 
   /** Moves funds to a connected account; `sourceTransaction` (a `ch_…`) ties it to the charge that funds it. */
   createTransfer(input: {
@@ -156,6 +213,13 @@ export interface PaymentsGateway {
   retrieveRefund(refundId: string): Promise<Refund>;
   retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
+
+  /** Sets a connected account's payout schedule. */
+  updatePayoutSchedule(input: { accountId: string; schedule: PayoutScheduleInput }): Promise<void>;
+  retrieveBalance(accountId: string): Promise<AccountBalance>;
+  /** A payout of `amount` of the account's available balance to its bank (for accounts on a manual schedule). */
+  createPayout(input: { accountId: string; amount: number; currency: string; metadata: Metadata; idempotencyKey: string }): Promise<Payout>;
+  retrievePayout(input: { accountId: string; payoutId: string }): Promise<Payout>;
 
   /**
    * Checks a webhook's `Stripe-Signature` (HMAC-SHA256 of `"<t>.<raw body>"` with the webhook

@@ -1,8 +1,10 @@
 import { systemClock } from "../../lib/time.js";
 import { verifyStripeWebhook } from "./webhooks.js";
+import { captureOperations } from "./offline/capture.js";
 import { chargesOperations } from "./offline/charges.js";
 import { connectOperations } from "./offline/connect.js";
 import { customersOperations } from "./offline/customers.js";
+import { payoutsOperations } from "./offline/payouts.js";
 import { createSimulator } from "./offline/simulator.js";
 import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/types.js";
 
@@ -26,7 +28,10 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  *   `pending` until `finishRefund` ends them, which answers the signed `refund.updated` event
  *   Stripe would send (the offline route hands it to the Stripe webhook endpoint's service).
  *
- * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `connect.ts`, on
+ * - Payouts of connected accounts follow their schedule when `runScheduledPayouts` plays Stripe's
+ *   day (the offline route `/offline/payouts/run`), and end when `finishPayout` plays the bank.
+ *
+ * One family of operations a file, under offline/: `customers.ts`, `charges.ts`, `capture.ts`, `connect.ts`, `payouts.ts`, on
  * `simulator.ts` (idempotency keys, lookups), `helpers.ts` and `test-methods.ts`.
  */
 
@@ -42,7 +47,9 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     kind: "offline",
     ...customersOperations(sim),
     ...chargesOperations(sim),
+    ...captureOperations(sim),
     ...connectOperations(sim),
+    ...payoutsOperations(sim),
     deliverEventsTo: sim.deliverEventsTo,
     idle: sim.idle,
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, webhookSecret, clock.now()),

@@ -10,6 +10,7 @@ import type {
   PaymentMethodDetails,
   PaymentMethodInfo,
   PaymentsGateway,
+  Payout,
   Refund,
   SetupIntentStatus,
 } from "./gateway.js";
@@ -86,7 +87,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: paymentMethodId } });
       }),
 
-    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) =>
+    createPaymentIntent: ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) =>
       call(async () =>
         toPaymentIntent(
           await stripe.paymentIntents.create(
@@ -100,12 +101,17 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
               // Off-session, nobody is there to follow a redirect.
               automatic_payment_methods: { enabled: true, allow_redirects: "never" },
               ...(transferGroup ? { transfer_group: transferGroup } : {}),
+              ...(captureMethod ? { capture_method: captureMethod } : {}),
               metadata,
             },
             { idempotencyKey },
           ),
         ),
       ),
+
+    capturePaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.capture(paymentIntentId, {}, { idempotencyKey }))),
+
+    cancelPaymentIntent: ({ paymentIntentId, idempotencyKey }) => call(async () => toPaymentIntent(await stripe.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey }))),
 
     retrievePaymentIntent: (paymentIntentId) => call(async () => toPaymentIntent(await stripe.paymentIntents.retrieve(paymentIntentId))),
 
@@ -125,6 +131,29 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
       }),
 
     retrieveAccount: (accountId) => call(async () => toAccount(await stripe.accounts.retrieve(accountId))),
+
+    updateAccount: ({ accountId, payoutSchedule: s }) =>
+      call(async () =>
+        toAccount(
+          await stripe.accounts.update(accountId, {
+            settings: {
+              payouts: {
+                schedule: {
+                  interval: s.interval,
+                  ...(s.delayDays !== undefined ? { delay_days: s.delayDays } : {}),
+                  ...(s.weeklyAnchor !== undefined ? { weekly_anchor: s.weeklyAnchor as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+                  ...(s.monthlyAnchor !== undefined ? { monthly_anchor: s.monthlyAnchor } : {}),
+                },
+              },
+            },
+          }),
+        ),
+      ),
+
+    deleteAccount: (accountId) =>
+      call(async () => {
+        await stripe.accounts.del(accountId);
+      }),
 
     createTransfer: ({ amount, currency, destination, transferGroup, sourceTransaction, metadata, idempotencyKey }) =>
       call(async () => {
@@ -174,7 +203,47 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
         return { id: reversal.id, amount: reversal.amount };
       }),
 
+    updatePayoutSchedule: ({ accountId, schedule }) =>
+      call(async () => {
+        const s =
+          schedule.interval === "daily"
+            ? { interval: "daily" as const, delay_days: schedule.delayDays }
+            : schedule.interval === "weekly"
+              ? { interval: "weekly" as const, weekly_anchor: schedule.weeklyAnchor }
+              : schedule.interval === "monthly"
+                ? { interval: "monthly" as const, monthly_anchor: schedule.monthlyAnchor }
+                : { interval: "manual" as const };
+        await stripe.accounts.update(accountId, { settings: { payouts: { schedule: s } } });
+      }),
+
+    retrieveBalance: (accountId) =>
+      call(async () => {
+        const b = await stripe.balance.retrieve({}, { stripeAccount: accountId });
+        const rows = (list: { amount: number; currency: string }[]) => list.map((x) => ({ amount: x.amount, currency: x.currency }));
+        return { available: rows(b.available), pending: rows(b.pending) };
+      }),
+
+    createPayout: ({ accountId, amount, currency, metadata, idempotencyKey }) =>
+      call(async () => toPayout(accountId, await stripe.payouts.create({ amount, currency, metadata }, { stripeAccount: accountId, idempotencyKey }))),
+
+    retrievePayout: ({ accountId, payoutId }) => call(async () => toPayout(accountId, await stripe.payouts.retrieve(payoutId, {}, { stripeAccount: accountId }))),
+
     verifyWebhook: async (rawBody, signatureHeader) => verifyStripeWebhook(rawBody, signatureHeader, options.webhookSecret, clock.now()),
+  };
+}
+
+function toPayout(accountId: string, p: Stripe.Payout): Payout {
+  return {
+    id: p.id,
+    accountId,
+    amount: p.amount,
+    currency: p.currency,
+    status: p.status as Payout["status"],
+    automatic: p.automatic,
+    arrivalDate: new Date(p.arrival_date * 1000),
+    failureCode: p.failure_code ?? null,
+    failureMessage: p.failure_message ?? null,
+    metadata: (p.metadata ?? {}) as Metadata,
   };
 }
 

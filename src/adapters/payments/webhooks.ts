@@ -27,10 +27,16 @@ export function verifyStripeWebhook(rawBody: string | Buffer, signatureHeader: s
     }
   }
   if (event === undefined) throw fromStripeError(refusal);
-  const e = event as { id?: unknown; type?: unknown; livemode?: unknown; data?: { object?: { id?: unknown } } } | null;
+  const e = event as { id?: unknown; type?: unknown; livemode?: unknown; account?: unknown; data?: { object?: { id?: unknown } } } | null;
   if (!e || typeof e.id !== "string" || typeof e.type !== "string") {
     throw new WebhookSignatureError("webhook_payload_invalid", "The webhook body is not a Stripe event.");
   }
   const objectId = e.data?.object?.id;
-  return { id: e.id, type: e.type, objectId: typeof objectId === "string" ? objectId : null, livemode: e.livemode === true };
+  return {
+    id: e.id,
+    type: e.type,
+    objectId: typeof objectId === "string" ? objectId : null,
+    livemode: e.livemode === true,
+    account: typeof e.account === "string" ? e.account : null,
+  };
 }

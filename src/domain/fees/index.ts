@@ -29,6 +29,7 @@ export {
   type FeeType,
   type SellerFigures,
   type SellerParty,
+  type ShippingLine,
 } from "./rebalance.js";
 export { allocateRefund, refundableAmount } from "./refunds.js";
 export { lineTotal, type LineAddOn, type LineTotal, type PricedAddOn } from "./items.js";

@@ -15,6 +15,16 @@ export interface CustomFee {
   payer: FeeParty;
 }
 
+/**
+ * A shipping line: the buyers pay it on top of the items (it is part of `subTotal`). At a seller's
+ * rate (`sellerUserId`) it is paid to that seller with their items; at the platform's (null) the
+ * platform keeps it, as the `shipping` fee row.
+ */
+export interface ShippingLine {
+  sellerUserId: string | null;
+  amount: number;
+}
+
 export interface BuyerParty {
   userId: string;
   /** Set when a client pinned this buyer's amount due; `null` reads as not pinned, as stored. */
@@ -37,6 +47,8 @@ export interface FeeInclusion {
 export interface ContractFeeInput {
   items: readonly ContractItemTotal[];
   customFees: readonly CustomFee[];
+  /** Shipping lines (none when absent). */
+  shipping?: readonly ShippingLine[];
   /** In party order (the order they were added): ties in a split go to earlier parties. */
   buyers: readonly BuyerParty[];
   /** In party order (the order they were added): ties in a split go to earlier parties. */
@@ -45,7 +57,7 @@ export interface ContractFeeInput {
   include: FeeInclusion;
 }
 
-export type FeeType = "stripe:cc" | "candle:base" | "platform:base" | "custom";
+export type FeeType = "stripe:cc" | "candle:base" | "platform:base" | "shipping" | "custom";
 
 export interface FeeRow {
   type: FeeType;
@@ -67,6 +79,7 @@ export interface SellerFigures {
 
 export interface ContractFigures {
   itemsTotal: number;
+  shippingTotal: number;
   subTotal: number;
   total: number;
   fees: FeeRow[];
@@ -86,7 +99,10 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
 
   const itemsTotal = sumCents(input.items.map((item) => item.total));
   const buyerCustomFees = sumCents(input.customFees.filter((fee) => fee.payer === "buyers").map((fee) => fee.amount));
-  const subTotal = sumCents([itemsTotal, buyerCustomFees]);
+  const shipping = input.shipping ?? [];
+  const shippingTotal = sumCents(shipping.map((line) => line.amount));
+  const platformShipping = sumCents(shipping.filter((line) => line.sellerUserId === null).map((line) => line.amount));
+  const subTotal = sumCents([itemsTotal, buyerCustomFees, shippingTotal]);
 
   const candleFee = applyBps(subTotal, rates.candleBps);
   const platformFee = applyBps(subTotal, rates.platformBps);
@@ -105,6 +121,8 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
   if (stripeFee > 0) fees.push({ type: "stripe:cc", amount: stripeFee });
   if (candleFee > 0) fees.push({ type: "candle:base", amount: candleFee });
   if (platformFee > 0) fees.push({ type: "platform:base", amount: platformFee });
+  // What the platform's own shipping rates charged is the platform's, not the sellers'.
+  if (platformShipping > 0) fees.push({ type: "shipping", amount: platformShipping });
   for (const fee of input.customFees) {
     const row: FeeRow = { type: "custom", amount: fee.amount };
     if (fee.id !== undefined) row.customFeeId = fee.id;
@@ -130,6 +148,10 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
   for (const item of input.items) {
     itemsBySeller.set(item.sellerUserId, (itemsBySeller.get(item.sellerUserId) ?? 0) + item.total);
   }
+  // A seller's own shipping is paid to them with their items: it weighs with them in the split.
+  for (const line of shipping) {
+    if (line.sellerUserId !== null) itemsBySeller.set(line.sellerUserId, (itemsBySeller.get(line.sellerUserId) ?? 0) + line.amount);
+  }
   const sellerWeights = input.sellers.map((seller) => itemsBySeller.get(seller.userId) ?? 0);
   const sellerBase = input.sellers.length === 0 ? [] : allocateLargestRemainder(net, sellerWeights);
   const sellerOwed = splitAroundPins(
@@ -141,6 +163,7 @@ export function rebalanceContract(input: ContractFeeInput): ContractFigures {
 
   return {
     itemsTotal,
+    shippingTotal,
     subTotal,
     total,
     fees,
@@ -194,6 +217,7 @@ function splitAroundPins(amount: number, pins: readonly (number | undefined)[], 
 function validateParties(input: ContractFeeInput): void {
   input.items.forEach((item, i) => assertCents(item.total, `items[${i}].total`));
   input.customFees.forEach((fee, i) => assertCents(fee.amount, `customFees[${i}].amount`));
+  (input.shipping ?? []).forEach((line, i) => assertCents(line.amount, `shipping[${i}].amount`));
   input.buyers.forEach((buyer, i) => {
     if (buyer.pinnedAmountDue != null) assertCents(buyer.pinnedAmountDue, `buyers[${i}].pinnedAmountDue`);
   });
@@ -214,6 +238,8 @@ function validateParties(input: ContractFeeInput): void {
     const sellers = new Set(input.sellers.map((seller) => seller.userId));
     const stray = input.items.find((item) => !sellers.has(item.sellerUserId));
     if (stray) throw new RangeError(`Item seller ${stray.sellerUserId} is not one of the contract's sellers.`);
+    const strayShipping = (input.shipping ?? []).find((line) => line.sellerUserId !== null && !sellers.has(line.sellerUserId));
+    if (strayShipping) throw new RangeError(`Shipping seller ${strayShipping.sellerUserId} is not one of the contract's sellers.`);
   }
 }
 

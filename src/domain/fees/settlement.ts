@@ -12,7 +12,7 @@ export interface FeesByCollector {
   stripe: number;
   /** Candle's operator fee (`candle:base`). */
   candle: number;
-  /** The platform's fee (`platform:base`) and the custom fees, which the platform keeps. */
+  /** The platform's fee (`platform:base`), the custom fees and shipping at the platform's rates, which the platform keeps. */
   platform: number;
 }
 
@@ -24,7 +24,13 @@ export function feesByCollector(fees: readonly StoredFee[]): FeesByCollector {
   const sums: FeesByCollector = { stripe: 0, candle: 0, platform: 0 };
   fees.forEach((fee, i) => {
     assertCents(fee.amount, `fees[${i}].amount`);
-    const collector = fee.type.startsWith("stripe:") ? "stripe" : fee.type === "candle:base" ? "candle" : fee.type === "platform:base" || fee.type === "custom" ? "platform" : null;
+    const collector = fee.type.startsWith("stripe:")
+      ? "stripe"
+      : fee.type === "candle:base"
+        ? "candle"
+        : fee.type === "platform:base" || fee.type === "custom" || fee.type === "shipping"
+          ? "platform"
+          : null;
     if (collector === null) throw new RangeError(`Unknown fee type ${fee.type}.`);
     sums[collector] += fee.amount;
   });

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { requireAuth, requireUser } from "../../plugins/auth.js";
 import { toUserResponse, userParams, type UsersService, type UserView } from "../users/index.js";
-import { connectBankAccountBody, userWithAccountLinkSchema, userWithBankAccountSchema } from "./bank-accounts.schemas.js";
+import { noBody } from "../../lib/schemas.js";
+import { connectBankAccountBody, updateBankAccountBody, userWithAccountLinkSchema, userWithBankAccountSchema } from "./bank-accounts.schemas.js";
 import { toBankAccountResponse, type BankAccountsService } from "./bank-accounts.service.js";
 
 const tags = ["Bank accounts"];
@@ -20,6 +21,15 @@ const connectDescription =
 const statusDescription =
   "Re-reads the Connect account from Stripe and answers the user with `bankAccount` (`chargesEnabled`, `detailsSubmitted`, payout schedule, last 4 of the bank account); " +
   "the user's own `chargesEnabled` and `detailsSubmitted` follow. 409 `bank_account_missing` before the account was created.";
+
+const updateDescription =
+  "Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. " +
+  "409 `bank_account_missing` before the account was created.";
+
+const deleteDescription =
+  "Deletes the user's Connect account at Stripe (their payouts are disconnected) and answers the user with no `stripeConnectId`; records `bank_account.deleted` with the account as it was. " +
+  "409 `bank_account_money_pending` while money is still coming to it or at stake: a contract they sell on that is open, being settled, disputed, or paid but not yet transferred to them; a transfer on its way; a live subscription that pays them. " +
+  "409 `bank_account_missing` when there is none. Connecting again (`POST`) creates a new account.";
 
 function withBankAccount(user: UserView) {
   return { ...toUserResponse(user), bankAccount: toBankAccountResponse(user) };
@@ -73,6 +83,44 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
     },
   );
 
+  app.put(
+    "/users/auth/bank_account",
+    {
+      schema: {
+        operationId: "updateSignedInUserBankAccount",
+        tags,
+        summary: "Update the signed-in user's bank account (payout schedule)",
+        description: updateDescription,
+        body: updateBankAccountBody,
+        response: { 200: userWithBankAccountSchema, ...errors(400, 401, 409, ...gatewayErrors) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return withBankAccount(await bankAccounts.update({ tenant: auth, userId: auth.user.id, self: true, changes: request.body }));
+    },
+  );
+
+  app.delete(
+    "/users/auth/bank_account",
+    {
+      schema: {
+        operationId: "deleteSignedInUserBankAccount",
+        tags,
+        summary: "Delete the signed-in user's bank account (disconnect their payouts)",
+        description: deleteDescription,
+        body: noBody,
+        response: { 200: userWithBankAccountSchema, ...errors(400, 401, 409, ...gatewayErrors) },
+      },
+      config: self,
+    },
+    async (request) => {
+      const auth = requireUser(request);
+      return withBankAccount(await bankAccounts.remove({ tenant: auth, userId: auth.user.id, self: true }));
+    },
+  );
+
   app.post(
     "/users/:id/bank_account",
     {
@@ -116,5 +164,42 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
       config: admin,
     },
     async (request) => withBankAccount(await bankAccounts.status({ tenant: requireAuth(request), userId: request.params.id, self: false })),
+  );
+
+  app.put(
+    "/users/:id/bank_account",
+    {
+      schema: {
+        operationId: "updateUserBankAccount",
+        tags,
+        summary: "Update a user's bank account (payout schedule)",
+        description: updateDescription,
+        params: userParams,
+        body: updateBankAccountBody,
+        response: { 200: userWithBankAccountSchema, ...errors(400, 401, 403, 404, 409, ...gatewayErrors) },
+      },
+      config: admin,
+      // Another user's payouts: only by those who may change that user (403 `user_role_protected`).
+      preHandler: async (request: FastifyRequest) => users.assertMayManage(requireAuth(request), (request.params as { id: string }).id),
+    },
+    async (request) => withBankAccount(await bankAccounts.update({ tenant: requireAuth(request), userId: request.params.id, self: false, changes: request.body })),
+  );
+
+  app.delete(
+    "/users/:id/bank_account",
+    {
+      schema: {
+        operationId: "deleteUserBankAccount",
+        tags,
+        summary: "Delete a user's bank account (disconnect their payouts)",
+        description: deleteDescription,
+        params: userParams,
+        body: noBody,
+        response: { 200: userWithBankAccountSchema, ...errors(400, 401, 403, 404, 409, ...gatewayErrors) },
+      },
+      config: admin,
+      preHandler: async (request: FastifyRequest) => users.assertMayManage(requireAuth(request), (request.params as { id: string }).id),
+    },
+    async (request) => withBankAccount(await bankAccounts.remove({ tenant: requireAuth(request), userId: request.params.id, self: false })),
   );
 };

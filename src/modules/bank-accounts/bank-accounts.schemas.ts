@@ -50,3 +50,25 @@ export const connectBankAccountBody = optionalBody(
 );
 
 export type ConnectBankAccountInput = NonNullable<z.infer<typeof connectBankAccountBody>>;
+
+/** `PUT …/bank_account`: what the platform sets of the account. */
+export const updateBankAccountBody = z
+  .object({
+    payoutSchedule: z
+      .object({
+        interval: z.enum(["manual", "daily", "weekly", "monthly"]).describe("`manual` pays out only when asked"),
+        delayDays: z.number().int().min(2).max(365).optional().describe("Days between a charge and its payout (Stripe's minimum for the country applies)"),
+        weeklyAnchor: z.enum(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]).optional().describe("Required with `weekly`"),
+        monthlyAnchor: z.number().int().min(1).max(31).optional().describe("Required with `monthly`"),
+      })
+      .strict()
+      .superRefine((s, ctx) => {
+        if (s.interval === "weekly" && s.weeklyAnchor === undefined) ctx.addIssue({ code: "custom", path: ["weeklyAnchor"], message: "is required with a weekly interval" });
+        if (s.interval === "monthly" && s.monthlyAnchor === undefined) ctx.addIssue({ code: "custom", path: ["monthlyAnchor"], message: "is required with a monthly interval" });
+        if (s.interval !== "weekly" && s.weeklyAnchor !== undefined) ctx.addIssue({ code: "custom", path: ["weeklyAnchor"], message: "only goes with a weekly interval" });
+        if (s.interval !== "monthly" && s.monthlyAnchor !== undefined) ctx.addIssue({ code: "custom", path: ["monthlyAnchor"], message: "only goes with a monthly interval" });
+      }),
+  })
+  .strict();
+
+export type UpdateBankAccountInput = z.infer<typeof updateBankAccountBody>;

@@ -4,7 +4,9 @@ import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
 import { recordEvent, type RecordEventInput, recordEvents } from "../events/index.js";
-import { lockUserRow, setConnectStatus, setStripeConnectId, usersOfConnectAccount, type UsersService, type UserView } from "../users/index.js";
+import { clearConnectAccount, lockUserRow, setConnectStatus, setStripeConnectId, usersOfConnectAccount, type UsersService, type UserView } from "../users/index.js";
+import { PaymentsRequestError } from "../../adapters/payments/errors.js";
+import type { UpdateBankAccountInput } from "./bank-accounts.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 import { defaultConnectPages } from "./bank-accounts.pages.js";
 
@@ -71,10 +73,25 @@ function withQuery(base: string | null, name: string, value: string): string | n
   }
 }
 
-type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount">;
+type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "updateAccount" | "deleteAccount">;
 
-export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view">; publicUrl?: string }) {
+/**
+ * Why a user's payout account may not be deleted now (money still coming to it, or at stake), as a
+ * sentence naming what; null when nothing is. Answered by the contracts, settlement and
+ * subscriptions modules (given by the app: they sit above this one).
+ */
+export type MoneyPending = (tx: Prisma.TransactionClient, tenant: Tenant, userId: string) => Promise<string | null>;
+
+export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view">; publicUrl?: string; moneyPending?: MoneyPending }) {
   const { db, payments, users, publicUrl } = deps;
+  const moneyPending = deps.moneyPending ?? (async () => null);
+
+  /** The user's account id; 409 `bank_account_missing` before `connect`. */
+  function accountOf(user: UserView, self: boolean): string {
+    if (user.stripeConnectId) return user.stripeConnectId;
+    const where = self ? "POST /v1/users/auth/bank_account" : `POST /v1/users/${user.id}/bank_account`;
+    throw new ConflictError("bank_account_missing", `The user has no bank account yet: call ${where} first, and send the user to the onboarding link it answers.`);
+  }
 
   /**
    * Writes what the gateway says of an account onto its user(s), where it changed, and records
@@ -132,7 +149,8 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         const created = await payments.createConnectAccount({
           email: user.email,
           metadata: { user_id: user.id, platform_id: user.platformId, mode: user.mode },
-          idempotencyKey: `connect-account:${user.id}`,
+          // One key per account the user has had: a retry makes no second account, a reconnection after a deletion makes a new one.
+          idempotencyKey: user.connectAccountsDeleted === 0 ? `connect-account:${user.id}` : `connect-account:${user.id}:${user.connectAccountsDeleted}`,
         });
         accountId = await db.$transaction(async (tx) => {
           const locked = await lockUserRow(tx, user.id);
@@ -156,12 +174,46 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
     /** The account as the gateway has it now; the user's columns follow. 409 before `connect`. */
     async status(input: { tenant: Tenant; userId: string; self: boolean }): Promise<UserView> {
       const user = await users.view(input.tenant, input.userId);
-      if (!user.stripeConnectId) {
-        const where = input.self ? "POST /v1/users/auth/bank_account" : `POST /v1/users/${user.id}/bank_account`;
-        throw new ConflictError("bank_account_missing", `The user has no bank account yet: call ${where} first, and send the user to the onboarding link it answers.`);
-      }
-      const account = await payments.retrieveAccount(user.stripeConnectId);
+      const account = await payments.retrieveAccount(accountOf(user, input.self));
       await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId ?? undefined));
+      return users.view(input.tenant, user.id);
+    },
+
+    /** Sets the account's payout schedule at the gateway; the user's columns follow (`bank_account.updated`). 409 before `connect`. */
+    async update(input: { tenant: Tenant; userId: string; self: boolean; changes: UpdateBankAccountInput }): Promise<UserView> {
+      const user = await users.view(input.tenant, input.userId);
+      const account = await payments.updateAccount({ accountId: accountOf(user, input.self), payoutSchedule: input.changes.payoutSchedule });
+      await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId ?? undefined));
+      return users.view(input.tenant, user.id);
+    },
+
+    /**
+     * Deletes the user's Connect account (disconnects their payouts): refused with 409
+     * `bank_account_money_pending` while money is still coming to it or at stake. The account is
+     * deleted at the gateway, then the user loses `stripeConnectId` and what Stripe said of it, and
+     * `bank_account.deleted` is recorded. Connecting again creates a new account.
+     */
+    async remove(input: { tenant: Tenant; userId: string; self: boolean }): Promise<UserView> {
+      const user = await users.view(input.tenant, input.userId);
+      const accountId = accountOf(user, input.self);
+      await db.$transaction(async (tx) => {
+        if (!(await lockUserRow(tx, user.id))) throw new NotFoundError("user", input.userId, "id");
+        const pending = await moneyPending(tx, input.tenant, user.id);
+        if (pending) throw new ConflictError("bank_account_money_pending", `The bank account cannot be deleted while money is pending: ${pending}.`);
+      });
+      try {
+        await payments.deleteAccount(accountId);
+      } catch (err) {
+        // Already gone at the gateway (deleted there, or by a request that failed before clearing it): clear it here too.
+        if (!(err instanceof PaymentsRequestError && err.status === 404)) throw err;
+      }
+      await db.$transaction(async (tx) => {
+        const locked = await lockUserRow(tx, user.id);
+        if (!locked || locked.stripe_connect_id !== accountId) return;
+        const before = toBankAccountResponse(user);
+        const cleared = await clearConnectAccount(tx, user.id);
+        await recordEvent(tx, { platformId: cleared.platformId, mode: cleared.mode, requestId: input.tenant.requestId, type: "bank_account.deleted", object: before });
+      });
       return users.view(input.tenant, user.id);
     },
   };

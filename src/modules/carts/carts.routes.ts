@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
-import { requireUser } from "../../plugins/auth.js";
 import { noBody } from "../../lib/schemas.js";
-import { addToCartBody, addToCartParams, cartItemParams, cartSchema, setQuantityBody } from "./carts.schemas.js";
+import { requireAuth, requireUser } from "../../plugins/auth.js";
+import { addToCartBody, addToCartParams, cartItemParams, cartListSchema, cartParams, cartSchema, listAbandonedCartsQuery, setQuantityBody } from "./carts.schemas.js";
 import { toCartResponse, type CartsService } from "./carts.service.js";
 
 const tags = ["Carts"];
 const self = { auth: { user: true } } as const;
+/** Other people's carts are the platform's business: its key, an owner or an admin. */
+const admin = { auth: { role: "admin" } } as const;
 
 /** The signed-in user's cart (a user token is required, alone or with the platform key). */
 export const cartsRoutes: FastifyPluginAsyncZod<{ carts: CartsService }> = async (app, { carts }) => {
@@ -77,6 +79,43 @@ export const cartsRoutes: FastifyPluginAsyncZod<{ carts: CartsService }> = async
       config: self,
     },
     async (request) => toCartResponse(await carts.removeItem(requireUser(request), request.params.cart_item_id), carts.now()),
+  );
+
+  app.get(
+    "/carts",
+    {
+      schema: {
+        operationId: "listAbandonedCarts",
+        tags,
+        summary: "Abandoned carts: carts with items not checked out for a while (owners, admins, the key)",
+        description:
+          "Carts holding items that nobody changed for `filter[idle_minutes]` (default 120; checking out empties a cart). `filter[user_id]` narrows to buyers. " +
+          "Sort by updated (default, most recently left first) or created. Items are priced now, with their shipping.",
+        querystring: listAbandonedCartsQuery,
+        response: { 200: cartListSchema, ...errors(400, 401, 403) },
+      },
+      config: admin,
+    },
+    async (request) => {
+      const page = await carts.listAbandoned(requireAuth(request), request.query);
+      const now = carts.now();
+      return { data: page.data.map((cart) => toCartResponse(cart, now)), meta: page.meta };
+    },
+  );
+
+  app.get(
+    "/carts/:cart_id",
+    {
+      schema: {
+        operationId: "retrieveCartById",
+        tags,
+        summary: "Retrieve any cart of the platform (owners, admins, the key)",
+        params: cartParams,
+        response: { 200: cartSchema, ...errors(400, 401, 403, 404) },
+      },
+      config: admin,
+    },
+    async (request) => toCartResponse(await carts.retrieveById(requireAuth(request), request.params.cart_id), carts.now()),
   );
 
   app.delete(

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam, instant, modeSchema } from "../../lib/schemas.js";
+import { shippingLineFields } from "../shipping/index.js";
 
 export const MAX_LINE_QUANTITY = 10_000;
 export const MAX_CART_LINES = 100;
@@ -45,7 +47,11 @@ export const cartSchema = z
     user_id: z.string().describe("The buyer"),
     items: z.array(cartItemSchema),
     sellers: z.array(z.object({ user_id: z.string(), subTotal: z.number().int() })).describe("Per-seller subtotals, in cents"),
-    total: z.number().int().describe("In cents"),
+    shipping: z
+      .array(z.object(shippingLineFields).meta({ id: "CartShippingLine" }))
+      .describe("Each seller's items ship at the cheapest applicable rate of the seller's, else of the platform's; none applying, they ship free"),
+    shippingTotal: z.number().int().describe("In cents"),
+    total: z.number().int().describe("Items plus shipping, in cents"),
     currency: z.string().describe("One currency per cart: its items' (the platform's while empty)"),
     created: apiDate,
     updated: apiDate,
@@ -82,3 +88,25 @@ export const setQuantityBody = z
   .strict();
 
 export type AddToCartInput = z.infer<typeof addToCartBody>;
+
+export const cartListSchema = listOf(cartSchema);
+export const cartParams = z.object({ cart_id: idParam("cart") }).strict();
+
+/** Kreezalid's rule of thumb: a cart left for two hours is abandoned. */
+export const DEFAULT_IDLE_MINUTES = 120;
+
+export const listAbandonedCartsQuery = z
+  .object({
+    ...pageParams,
+    sort: sortParam(["updated", "created"], "-updated"),
+    "filter[idle_minutes]": z.coerce
+      .number()
+      .int("must be an integer")
+      .min(0)
+      .max(525_600)
+      .default(DEFAULT_IDLE_MINUTES)
+      .describe("Carts with items, unchanged for at least this many minutes (default 120; 0: every cart with items)"),
+    "filter[user_id]": csv(z.string().min(1).max(100)).optional().describe("Only these buyers' carts, comma-separated"),
+  })
+  .strict();
+export type ListAbandonedCartsQuery = z.infer<typeof listAbandonedCartsQuery>;

@@ -4,12 +4,15 @@ import type { Product } from "../../generated/prisma/client.js";
 import type { ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
+import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
 import { lineTotal } from "../../domain/fees/index.js";
+import { quoteLines, type ShippingQuote } from "../shipping/index.js";
 import {
   addOnsOffered,
+  assertMinimumQuantity,
   chosenAddOnsJsonSql,
   type AddOnView,
   assertPublished,
@@ -21,7 +24,7 @@ import {
   type ProductForCart,
   type Season,
 } from "../products/index.js";
-import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput } from "./carts.schemas.js";
+import { MAX_CART_LINES, MAX_LINE_QUANTITY, type AddToCartInput, type ListAbandonedCartsQuery } from "./carts.schemas.js";
 
 /**
  * Carts: one per user, created on first use. A cart does not reserve stock (that is the contract's
@@ -58,6 +61,8 @@ export interface CartLineView {
     price: number;
     useSeasonalPrices: boolean;
     adminStatus: ProductAdminStatus;
+    /** Grams; null when unknown. */
+    weight: number | null;
     seasonalPrices: Season[];
     parent: { isEnabled: boolean; archived: Date | null; adminStatus: ProductAdminStatus } | null;
   };
@@ -72,6 +77,8 @@ export interface CartView {
   updated: Date;
   items: CartLineView[];
   currency: string;
+  /** Each seller's shipping line, priced at the rates in force now (none without an applicable rate). */
+  shipping: ShippingQuote[];
 }
 
 /**
@@ -123,7 +130,24 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     updated: new Date(raw.updated),
     items,
     currency: items[0]?.product.currency ?? fallbackCurrency,
+    shipping: [],
   };
+}
+
+/**
+ * The cart's shipping, priced now: each seller's items at the cheapest applicable rate of theirs,
+ * else of the platform's (the shipping module decides). Lines not for sale count as the cart shows them.
+ */
+export async function priceShipping(client: Db | Prisma.TransactionClient, cart: CartView, now: Date): Promise<CartView> {
+  if (cart.items.length === 0) return cart;
+  const lines = cart.items.map((item) => ({
+    sellerUserId: item.product.userId,
+    quantity: item.quantity,
+    // With its add-ons, as the line's total and the contract it becomes count it.
+    total: lineTotal(effectivePrice(item.product, item.product.seasonalPrices, item.startDate ?? now), item.quantity, item.addOns).total,
+    weight: item.product.weight ?? null,
+  }));
+  return { ...cart, shipping: await quoteLines(client, { platformId: cart.platformId, mode: cart.mode }, cart.currency, lines) };
 }
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -162,6 +186,14 @@ export function toCartResponse(cart: CartView, now: Date) {
       updated: toApiDate(item.updated),
     };
   });
+  const shipping = (cart.shipping ?? []).map((line) => ({
+    shipping_rate_id: line.shippingRateId,
+    user_id: line.userId,
+    payee: line.payee,
+    title: line.title,
+    amount: line.amount,
+  }));
+  const shippingTotal = shipping.reduce((sum, line) => sum + line.amount, 0);
   return {
     id: cart.id,
     platform_id: cart.platformId,
@@ -169,7 +201,9 @@ export function toCartResponse(cart: CartView, now: Date) {
     user_id: cart.userId,
     items,
     sellers: [...sellers].map(([user_id, subTotal]) => ({ user_id, subTotal })),
-    total: items.reduce((sum, i) => sum + i.total, 0),
+    shipping,
+    shippingTotal,
+    total: items.reduce((sum, i) => sum + i.total, 0) + shippingTotal,
     currency: cart.currency,
     created: toApiDate(cart.created),
     updated: toApiDate(cart.updated),
@@ -204,7 +238,7 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
       SELECT ${CART_JSON}::text AS cart FROM carts c
       WHERE c.user_id = ${buyer.user.id} AND c.platform_id = ${buyer.platformId} AND c.mode = ${buyer.mode}::"Mode"`;
     if (!row) throw new Error(`cart of ${buyer.user.id} vanished inside its transaction`);
-    return parseCart(row.cart, buyer.platform.currency);
+    return priceShipping(client, parseCart(row.cart, buyer.platform.currency), clock.now());
   }
 
   /** The cart as it is now in `tx`, recorded as the event of the change just made (last in the transaction). */
@@ -250,6 +284,37 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
   return {
     retrieve: (buyer: Buyer) => view(buyer),
 
+    /**
+     * Abandoned carts (owners, admins, the key): carts holding items that nobody changed for
+     * `filter[idle_minutes]`. Checking out empties a cart, so a cart with items is one not checked out.
+     */
+    async listAbandoned(auth: AuthContext, query: ListAbandonedCartsQuery): Promise<Page<CartView>> {
+      const cutoff = new Date(clock.now().getTime() - query["filter[idle_minutes]"] * 60_000);
+      const users = query["filter[user_id]"];
+      const where = Prisma.sql`c.platform_id = ${auth.platformId} AND c.mode = ${auth.mode}::"Mode" AND c.updated <= ${cutoff}
+        AND EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)
+        ${users ? Prisma.sql`AND c.user_id = ANY(${users}::text[])` : Prisma.empty}`;
+      const sort = parseSort<"updated" | "created">(query.sort);
+      const order = Prisma.raw(`c.${sort.field} ${sort.direction === "desc" ? "DESC" : "ASC"}, c.id ${sort.direction === "desc" ? "DESC" : "ASC"}`);
+      const [result] = await db.$queryRaw<{ total: number; page: string }[]>`
+        SELECT (SELECT count(*)::int FROM carts c WHERE ${where}) AS total,
+               (SELECT coalesce(json_agg(${CART_JSON} ORDER BY ${order}), '[]')::text FROM (
+                  SELECT c.* FROM carts c WHERE ${where} ORDER BY ${order} LIMIT ${query.per_page} OFFSET ${(query.page - 1) * query.per_page}
+               ) c) AS page`;
+      const now = clock.now();
+      const carts = (JSON.parse(result?.page ?? "[]") as unknown[]).map((cart) => parseCart(JSON.stringify(cart), auth.platform.currency));
+      const data = await Promise.all(carts.map((cart) => priceShipping(db, cart, now)));
+      return { data, meta: pageMeta(result?.total ?? 0, query.page, query.per_page, data.length) };
+    },
+
+    /** Any cart of the platform, by id (owners, admins, the key); 404 for another platform's. */
+    async retrieveById(auth: AuthContext, cartId: string): Promise<CartView> {
+      const [row] = await db.$queryRaw<{ cart: string }[]>`
+        SELECT ${CART_JSON}::text AS cart FROM carts c WHERE c.id = ${cartId} AND c.platform_id = ${auth.platformId} AND c.mode = ${auth.mode}::"Mode"`;
+      if (!row) throw new NotFoundError("cart", cartId, "cart_id");
+      return priceShipping(db, parseCart(row.cart, auth.platform.currency), clock.now());
+    },
+
     now: () => clock.now(),
 
     async add(buyer: Buyer, productId: string, input: AddToCartInput): Promise<CartView> {
@@ -260,16 +325,17 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
 
         // A listing not published is not for sale: 404 to those who may not see it, 409 to the others.
         const product = await productForShare(tx, buyer, "product_id", productId);
-        assertPublished(buyer, product);
+        const now = clock.now();
+        assertPublished(buyer, product, "product_id", now);
         let item = product;
         let parent: ProductForCart | null = null;
         if (input.variant !== undefined) {
           item = await productForShare(tx, buyer, "variant", input.variant, product.id);
-          assertPublished(buyer, item, "variant");
+          assertPublished(buyer, item, "variant", now);
           parent = product;
         } else if (product.parentProductId !== null) {
           parent = await productForShare(tx, buyer, "product_id", product.parentProductId);
-          assertPublished(buyer, { ...product, parent });
+          assertPublished(buyer, { ...product, parent }, "product_id", now);
         } else if (product.hasVariants) {
           throw new UnprocessableError("variant_required", `${product.id} comes in variants: say which one with \`variant\`.`, "variant");
         }
@@ -309,6 +375,7 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
             sameInstant(l.endDate, input.endDate) &&
             [...(l.addOnIds ?? [])].sort().join(",") === addOnIds.join(","),
         );
+        assertMinimumQuantity(item, (same?.quantity ?? 0) + input.quantity);
         if (same) {
           if (same.quantity + input.quantity > MAX_LINE_QUANTITY) {
             throw new UnprocessableError("quantity_too_large", `A cart line holds at most ${MAX_LINE_QUANTITY} units.`, "quantity");
@@ -344,11 +411,13 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (quantity === 0) {
           await tx.$executeRaw`DELETE FROM cart_items WHERE id = ${line.id} AND cart_id = ${cartId}`;
         } else {
+          if (quantity < line.quantity) assertMinimumQuantity(await productForShare(tx, buyer, "cart_item_id", line.productId), quantity);
           if (quantity > line.quantity) {
             await releaseExpiredHolds(tx, line.productId, clock.now());
             const item = await productForShare(tx, buyer, "cart_item_id", line.productId);
             const parent = item.parentProductId === null ? null : await productForShare(tx, buyer, "cart_item_id", item.parentProductId);
             const name = `${item.name} (${item.id})`;
+            assertMinimumQuantity(item, quantity);
             if (item.archived !== null || parent?.archived) throw new ConflictError("product_archived", `${name} is archived and cannot be bought.`, "quantity");
             if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "quantity");
             if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "quantity");

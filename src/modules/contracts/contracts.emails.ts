@@ -8,7 +8,10 @@ export function contractEmail(input: { to: string; platformName: string; contrac
   const buyer = contract.buyers.find((b) => b.user_id === input.buyerUserId)!;
   const money = (cents: number) => formatMoney(cents, contract.currency);
   const lines = contract.items.map((item) => `- ${item.description ?? item.product_id ?? item.type}: ${item.quantity} × ${money(item.price)} = ${money(item.total)}`);
-  const fees = contract.fees.filter((fee) => fee.payer === "buyers" && fee.type !== "custom").map((fee) => `- ${feeName(fee.type)}: ${money(fee.amount)}`);
+  const fees = contract.fees
+    .filter((fee) => fee.payer === "buyers" && fee.type !== "custom" && fee.type !== "shipping")
+    .map((fee) => `- ${feeName(fee.type)}: ${money(fee.amount)}`);
+  const shipping = contract.shipping.map((line) => `- ${line.title}: ${money(line.amount)}`);
   const custom = contract.fees.filter((fee) => fee.type === "custom" && fee.payer === "buyers").map((fee) => `- ${fee.description ?? "Fee"}: ${money(fee.amount)}`);
   const left = buyer.amountDue - buyer.amountPaid;
   const text = [
@@ -16,6 +19,7 @@ export function contractEmail(input: { to: string; platformName: string; contrac
     "",
     "Items:",
     ...(lines.length ? lines : ["- (none)"]),
+    ...(shipping.length ? ["", "Shipping:", ...shipping] : []),
     ...(custom.length ? ["", "Fees:", ...custom] : []),
     ...(fees.length ? ["", "Processing fees included:", ...fees] : []),
     "",

@@ -8,7 +8,7 @@ import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters } from "../metafields/index.js";
 import { platformFeeBps } from "../platforms/index.js";
 import { DB_FEE_TYPE, computeFigures, type BaseRates } from "../settlement/index.js";
-import type { ContractResponse, ListContractsQuery } from "./contracts.schemas.js";
+import { DATE_OPERATORS, type ContractResponse, type ListContractsQuery } from "./contracts.schemas.js";
 
 export type { Tenant };
 
@@ -24,12 +24,13 @@ export const stateInclude = {
   buyers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
   sellers: { orderBy: [{ position: "asc" }, { id: "asc" }] },
   fees: { orderBy: [{ created: "asc" }, { id: "asc" }] },
+  shipping: { orderBy: [{ created: "asc" }, { id: "asc" }] },
 } satisfies Prisma.ContractInclude;
 
 export type ContractState = Prisma.ContractGetPayload<{ include: typeof stateInclude }>;
 
 /** The computed fee rows: one each, recomputed on every change. */
-const COMPUTED_FEES = ["stripe_cc", "candle_base", "platform_base"] as const satisfies readonly FeeType[];
+const COMPUTED_FEES = ["stripe_cc", "candle_base", "platform_base", "shipping"] as const satisfies readonly FeeType[];
 
 /**
  * Locks the contract's row for the rest of the transaction — every change to a contract, its
@@ -77,7 +78,8 @@ export async function rebalanceAndStore(tx: Tx, c: ContractState, rates: BaseRat
       await tx.contractSeller.update({ where: { id: s.id }, data: { baseAmountOwed: f.baseAmountOwed, amountOwed: f.amountOwed } });
     }
   }
-  const bearer = { stripe_cc: c.includeStripeFees, candle_base: c.includeCandleFees, platform_base: c.includePlatformFees } as const;
+  // Shipping at the platform's rates is the buyers' to pay, whatever the fee inclusion.
+  const bearer = { stripe_cc: c.includeStripeFees, candle_base: c.includeCandleFees, platform_base: c.includePlatformFees, shipping: true } as const;
   for (const type of COMPUTED_FEES) {
     const amount = figures.fees.find((fee) => DB_FEE_TYPE[fee.type] === type)?.amount ?? 0;
     const payer = bearer[type] ? ("buyers" as const) : ("sellers" as const);
@@ -119,6 +121,7 @@ type Item = ContractResponse["items"][number];
 type Buyer = ContractResponse["buyers"][number];
 type Seller = ContractResponse["sellers"][number];
 type Fee = ContractResponse["fees"][number];
+type Shipping = ContractResponse["shipping"][number];
 
 /** `json_build_object('key', expression, …)` in the map's order (the JSON's key order). */
 function jsonObject<T>(columns: Columns<T>): Prisma.Sql {
@@ -151,6 +154,7 @@ const BUYER = {
   baseAmountDue: raw("b.base_amount_due"),
   amountDue: raw("b.amount_due"),
   amountPaid: raw("b.amount_paid"),
+  amountAuthorized: raw("b.amount_authorized"),
   accepted: date("b.accepted"),
   acceptedAmount: raw("b.accepted_amount"),
 } satisfies Columns<Buyer>;
@@ -174,9 +178,19 @@ const FEE = {
   payer: raw("f.payer"),
 } satisfies Columns<Fee>;
 
+const SHIPPING = {
+  id: raw("sh.id"),
+  shipping_rate_id: raw("sh.shipping_rate_id"),
+  user_id: raw("sh.user_id"),
+  payee: raw("sh.payee"),
+  title: raw("sh.title"),
+  amount: raw("sh.amount"),
+} satisfies Columns<Shipping>;
+
 /** The contract object of the row aliased `c`. */
 const CONTRACT_JSON = jsonObject<ContractResponse>({
   id: raw("c.id"),
+  number: raw("c.number"),
   platform_id: raw("c.platform_id"),
   mode: raw("c.mode"),
   user_id: raw("c.user_id"),
@@ -189,6 +203,9 @@ const CONTRACT_JSON = jsonObject<ContractResponse>({
   due: date("c.due"),
   lastPaymentAttempt: date("c.last_payment_attempt"),
   paid: date("c.paid"),
+  shipping: Prisma.sql`coalesce((
+    SELECT json_agg(${jsonObject<Shipping>(SHIPPING)} ORDER BY sh.created, sh.id) FROM contract_shipping sh WHERE sh.contract_id = c.id), '[]')`,
+  shippingTotal: Prisma.sql`(SELECT coalesce(sum(sh.amount), 0)::int FROM contract_shipping sh WHERE sh.contract_id = c.id)`,
   subTotal: raw("c.sub_total"),
   total: raw("c.total"),
   currency: raw("c.currency"),
@@ -199,12 +216,19 @@ const CONTRACT_JSON = jsonObject<ContractResponse>({
     SELECT json_agg(${jsonObject<Seller>(SELLER)} ORDER BY s.position, s.id) FROM contract_sellers s WHERE s.contract_id = c.id), '[]')`,
   fees: Prisma.sql`coalesce((
     SELECT json_agg(${jsonObject<Fee>(FEE)}
-      ORDER BY CASE f.type WHEN 'stripe:cc' THEN 0 WHEN 'stripe:us_bank_account' THEN 1 WHEN 'candle:base' THEN 2 WHEN 'platform:base' THEN 3 ELSE 4 END, f.created, f.id)
+      ORDER BY CASE f.type WHEN 'stripe:cc' THEN 0 WHEN 'stripe:us_bank_account' THEN 1 WHEN 'candle:base' THEN 2 WHEN 'platform:base' THEN 3 WHEN 'shipping' THEN 4 ELSE 5 END, f.created, f.id)
     FROM contract_fees f WHERE f.contract_id = c.id), '[]')`,
   includeStripeFees: raw("c.include_stripe_fees"),
   includeCandleFees: raw("c.include_candle_fees"),
   includePlatformFees: raw("c.include_platform_fees"),
   metafields: metafieldsJsonSql("contract", raw("c.id")),
+  orderStatus: raw("c.order_status"),
+  acceptBy: date("c.accept_by"),
+  fulfilled: date("c.fulfilled"),
+  completed: date("c.completed"),
+  tracking: raw(`CASE WHEN coalesce(c.tracking_carrier, c.tracking_number, c.tracking_url) IS NULL THEN NULL
+    ELSE json_build_object('carrier', c.tracking_carrier, 'number', c.tracking_number, 'url', c.tracking_url) END`),
+  fundsHeld: raw("(c.hold_funds AND c.funds_released IS NULL AND c.status IN ('paid', 'disputed'))"),
   created: date("c.created"),
   updated: date("c.updated"),
 });
@@ -244,7 +268,9 @@ export interface ListScope extends Tenant {
   partyUserId?: string;
 }
 
-const SORT_COLUMNS = { created: "c.created", updated: "c.updated", due: "c.due", total: "c.total" } as const;
+const SORT_COLUMNS = { created: "c.created", updated: "c.updated", due: "c.due", total: "c.total", number: "c.number" } as const;
+
+const DATE_SQL = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
 
 function conditions(scope: ListScope, query: ListContractsQuery): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`c.platform_id = ${scope.platformId}`, Prisma.sql`c.mode = ${scope.mode}::"Mode"`];
@@ -265,6 +291,15 @@ function conditions(scope: ListScope, query: ListContractsQuery): Prisma.Sql {
   if (query["filter[due][gte]"]) parts.push(Prisma.sql`c.due >= ${query["filter[due][gte]"]}`);
   if (query["filter[due][lte]"]) parts.push(Prisma.sql`c.due <= ${query["filter[due][lte]"]}`);
   parts.push(...metafieldFilterSql("contract", Prisma.raw("c.id"), parseMetafieldFilters(query as Record<string, unknown>)));
+  if (query["filter[id]"]) parts.push(Prisma.sql`c.id = ANY(${query["filter[id]"]}::text[])`);
+  if (query["filter[cart_id]"]) parts.push(Prisma.sql`c.cart_id = ANY(${query["filter[cart_id]"]}::text[])`);
+  if (query["filter[number]"]) parts.push(Prisma.sql`c.number = ANY(${query["filter[number]"]}::int[])`);
+  for (const field of ["created", "updated"] as const) {
+    for (const op of DATE_OPERATORS) {
+      const at = query[`filter[${field}][${op}]`];
+      if (at) parts.push(Prisma.sql`${Prisma.raw(`c.${field} ${DATE_SQL[op]}`)} ${at}`);
+    }
+  }
   return Prisma.join(parts, " AND ");
 }
 
@@ -295,4 +330,13 @@ export async function listContracts(db: Db, scope: ListScope, query: ListContrac
 /** Whether the tenant has this contract (a platform naming it as its subscription plan). */
 export async function contractExists(client: Client, tenant: Tenant, id: string): Promise<boolean> {
   return (await client.contract.count({ where: { id, platformId: tenant.platformId, mode: tenant.mode } })) > 0;
+}
+
+/**
+ * Gives the new contract its order number now instead of at commit (the deferred trigger of the
+ * migration `*_shipping_orders`), so the answer shows it. Called last before the answer: the
+ * platform's counter row stays locked until commit, and nothing is locked after it.
+ */
+export async function numberNow(tx: Tx): Promise<void> {
+  await tx.$executeRaw`SET CONSTRAINTS contracts_number IMMEDIATE`;
 }

@@ -5,6 +5,7 @@ import { feeRoutes } from "./routes/fees.js";
 import { itemRoutes } from "./routes/items.js";
 import { lifecycleRoutes } from "./routes/lifecycle.js";
 import { listRoutes } from "./routes/list.js";
+import { orderRoutes } from "./routes/orders.js";
 import { partyRoutes } from "./routes/parties.js";
 import { tags, signedIn, type ContractsRoutesDeps } from "./routes/shared.js";
 import { metafieldRoutes } from "../metafields/index.js";
@@ -33,4 +34,5 @@ export const contractsRoutes: FastifyPluginAsyncZod<ContractsRoutesDeps> = async
     read: (auth, id) => deps.contracts.metafields(auth, id),
     change: (auth, id, apply) => deps.contracts.changeMetafields(auth, id, apply),
   });
+  orderRoutes(app, deps);
 };

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { metafieldListSchema, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
-import { apiDate, currencyCode, idParam, instant, modeSchema, money, optionalBody } from "../../lib/schemas.js";
+import { apiDate, currencyCode, idParam, instant, MAX_INT4, modeSchema, money, optionalBody } from "../../lib/schemas.js";
+import { shippingLineFields } from "../shipping/index.js";
 
 /** Limits that keep one contract a human-sized document (and its rebalancing cheap). */
 export const MAX_ITEMS = 100;
@@ -9,9 +10,11 @@ export const MAX_PARTIES = 50;
 export const MAX_CUSTOM_FEES = 20;
 export const MAX_ITEM_QUANTITY = 10_000;
 
-export const CONTRACT_STATUSES = ["draft", "open", "processing", "paid", "void", "uncollectible", "disputed"] as const;
+export const CONTRACT_STATUSES = ["draft", "open", "processing", "authorized", "paid", "void", "uncollectible", "disputed"] as const;
+export const ORDER_STATUSES = ["awaiting_acceptance", "accepted", "declined", "expired", "fulfilled", "completed", "canceled"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
-export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "custom"] as const;
+export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "shipping", "custom"] as const;
 export const FEE_PAYERS = ["buyers", "sellers"] as const;
 
 // ── the contract object (docs/api/contracts.md; nested shapes as the official SDK reads them) ───
@@ -52,6 +55,7 @@ export const contractBuyerSchema = z
     baseAmountDue: z.number().int().describe("The buyer's even share of the total, before pins"),
     amountDue: z.number().int().describe("What the buyer pays (their pinned amount, or their share of what pins leave)"),
     amountPaid: z.number().int(),
+    amountAuthorized: z.number().int().describe("Authorised on the buyer's card and not yet captured (orders the seller accepts: docs/api/contracts.md, Orders)"),
     accepted: apiDate.nullable().describe("When the buyer accepted the contract (POST /contracts/:id/accept); null until then, and again after any change to its money"),
     acceptedAmount: z.number().int().nullable().describe("What the buyer accepted to be charged, in cents: settling charges them only this much"),
   })
@@ -76,13 +80,21 @@ export const contractFeeSchema = z
     type: z.enum(FEE_TYPES),
     amount: z.number().int(),
     description: z.string().nullable(),
-    payer: z.enum(FEE_PAYERS).describe("Who bears it: buyers pay it on top, sellers have it deducted"),
+    payer: z.enum(FEE_PAYERS).describe("Who bears it: buyers pay it on top, sellers have it deducted (`shipping`: the platform's own shipping rates, which it keeps)"),
   })
   .meta({ id: "ContractFee" });
+
+export const contractShippingSchema = z
+  .object({
+    id: z.string(),
+    ...shippingLineFields,
+  })
+  .meta({ id: "ContractShippingLine" });
 
 export const contractSchema = z
   .object({
     id: z.string(),
+    number: z.number().int().describe("The order number: 1, 2, 3… per platform and mode, in creation order, without gaps"),
     platform_id: z.string(),
     mode: modeSchema,
     user_id: z.string().nullable().describe("Who created the contract"),
@@ -94,7 +106,9 @@ export const contractSchema = z
     due: apiDate.nullable(),
     lastPaymentAttempt: apiDate.nullable(),
     paid: apiDate.nullable(),
-    subTotal: z.number().int().describe("Items plus the custom fees buyers pay, in cents"),
+    shipping: z.array(contractShippingSchema).describe("Shipping lines, priced when the contract was made from a cart; the buyers pay them"),
+    shippingTotal: z.number().int().describe("The shipping lines together, in cents"),
+    subTotal: z.number().int().describe("Items, shipping and the custom fees buyers pay, in cents"),
     total: z.number().int().describe("What the buyers pay together, in cents"),
     currency: z.string(),
     status: z.enum(CONTRACT_STATUSES),
@@ -105,6 +119,15 @@ export const contractSchema = z
     includeCandleFees: z.boolean(),
     includePlatformFees: z.boolean(),
     metafields: metafieldListSchema,
+    orderStatus: z.enum(ORDER_STATUSES).nullable().describe("Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before"),
+    acceptBy: apiDate.nullable().describe("When an order awaiting the seller's acceptance expires"),
+    fulfilled: apiDate.nullable(),
+    completed: apiDate.nullable(),
+    tracking: z
+      .object({ carrier: z.string().nullable(), number: z.string().nullable(), url: z.string().nullable() })
+      .nullable()
+      .describe("The shipment, when the seller gave one on fulfilment"),
+    fundsHeld: z.boolean().describe("The buyers' money is in and held for the sellers until the order completes (or the platform's holding delay ends)"),
     created: apiDate,
     updated: apiDate,
   })
@@ -258,19 +281,41 @@ export type FeeInclusionInput = z.infer<typeof feeInclusionBody>;
 const idList = (name: string) => csv(z.string().min(1).max(100)).optional().describe(`One or more ${name} ids, comma-separated`);
 const listDate = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" }).transform((v) => new Date(v));
 
-export const CONTRACT_SORTS = ["created", "updated", "due", "total"] as const;
+export const CONTRACT_SORTS = ["created", "updated", "due", "total", "number"] as const;
+
+/** Date operators of `filter[<field>][<op>]` on created and updated. */
+export const DATE_OPERATORS = ["gt", "gte", "lt", "lte"] as const;
+const dateFilters = Object.fromEntries(
+  (["created", "updated"] as const).flatMap((field) =>
+    DATE_OPERATORS.map((op) => [
+      `filter[${field}][${op}]`,
+      listDate
+        .optional()
+        .describe(`${field === "created" ? "Created" : "Last changed"} ${{ gt: "after", gte: "at or after", lt: "before", lte: "at or before" }[op]} this instant`),
+    ]),
+  ),
+) as Record<`filter[${"created" | "updated"}][${(typeof DATE_OPERATORS)[number]}]`, z.ZodOptional<typeof listDate>>;
+const orderNumber = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, "must be a positive whole number")
+  .transform(Number)
+  .pipe(z.number().max(MAX_INT4));
 
 export const listContractsQuery = withMetafieldFilters(
   z.object({
     ...pageParams,
     sort: sortParam(CONTRACT_SORTS, "-created"),
-    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, paid, void, uncollectible, disputed"),
+    "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, authorized, paid, void, uncollectible, disputed"),
     "filter[buyer_user_id]": idList("user"),
     "filter[seller_user_id]": idList("user"),
     "filter[user_id]": idList("creator's user"),
     "filter[currency]": csv(currencyCode).optional(),
     "filter[due][gte]": listDate.optional().describe("Due at or after this instant"),
     "filter[due][lte]": listDate.optional().describe("Due at or before this instant"),
+    "filter[id]": idList("contract"),
+    "filter[cart_id]": idList("cart"),
+    "filter[number]": csv(orderNumber).optional().describe("One or more order numbers, comma-separated"),
+    ...dateFilters,
   }),
 )
   .describe(METAFIELD_FILTER_DOC)

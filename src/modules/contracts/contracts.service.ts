@@ -3,7 +3,9 @@ import type { Tx } from "../../db/tenant.js";
 import type { Clock } from "../../lib/time.js";
 import type { BaseRates } from "../settlement/index.js";
 import { mayRead } from "./contracts.state.js";
+import type { AuthContext } from "../../plugins/auth.js";
 import { accept } from "./operations/accept.js";
+import { sellerBalance } from "./operations/balance.js";
 import { create } from "./operations/create.js";
 import { addFee, modifyFee, removeFee, setFeeInclusion } from "./operations/fees.js";
 import { fromCart } from "./operations/from-cart.js";
@@ -83,6 +85,7 @@ export function createContractsService(deps: {
     accept: bind(accept),
     metafields: bind(metafields),
     changeMetafields: bind(changeMetafields),
+    balance: (auth: AuthContext, userId: string) => sellerBalance(deps.db, auth, userId),
     mayRead,
   };
 }

@@ -13,9 +13,15 @@ import { onDispute } from "./settle/dispute.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
 import { resumeAfterRestart, resumeOrphans } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
+import { releaseFunds } from "./settle/release.js";
+import { unwindPayments } from "./settle/unwind.js";
+import type { OrderJob, OrderJobName } from "./settle/plan.js";
+import { acceptOrder, cancelOrder, completeOrder, declineOrder, fulfilOrder, writeOff, type Tracking } from "./operations/fulfilment.js";
+
+const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });
 import { DEFAULT_HOLD_RULES, type HoldRules } from "./stock-holds.js";
 
-export { chargeKey, transferKey, type SettleContractJob, type SettlementResult, type Settler } from "./settle/plan.js";
+export { captureKey, chargeKey, transferKey, type OrderJob, type OrderJobName, type SettleContractJob, type SettlementResult, type Settler } from "./settle/plan.js";
 
 /**
  * Settlement (`PUT /contracts/:id/settle`): charge each buyer's default payment method for what
@@ -56,7 +62,7 @@ export { chargeKey, transferKey, type SettleContractJob, type SettlementResult, 
  */
 export function createContractSettlement(deps: {
   db: Db;
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">;
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund">;
   clock: Clock;
   rates: BaseRates;
   leaseSeconds: number;
@@ -114,6 +120,32 @@ export function createContractSettlement(deps: {
 
     /** The DisputeHandler (stripe-webhooks.service.ts): a dispute of a contract's charge moves it to `disputed` and back (settle/dispute.ts). */
     onDispute,
+
+    // ── the order (operations/fulfilment.ts; docs/api/contracts.md, Orders) ──
+    acceptOrder: (auth: AuthContext, id: string) => acceptOrder(ctx, auth, id),
+    declineOrder: async (auth: AuthContext, id: string) => (await declineOrder(ctx, tenantOf(auth), id, { kind: "request", auth }))!,
+    fulfilOrder: (auth: AuthContext, id: string, tracking: Tracking) => fulfilOrder(ctx, auth, id, tracking),
+    completeOrder: async (auth: AuthContext, id: string) => (await completeOrder(ctx, tenantOf(auth), id, { kind: "request", auth }))!,
+    cancelOrder: (auth: AuthContext, id: string) => cancelOrder(ctx, auth, id),
+    writeOff: (auth: AuthContext, id: string) => writeOff(ctx, auth, id),
+
+    /** The order's jobs: `expire-order` (at `acceptBy`), `complete-order` (the auto-completion delay), `release-funds`, `unwind-order`. */
+    async runOrderJob(name: OrderJobName, job: OrderJob): Promise<void> {
+      const tenant = { platformId: job.platformId, mode: job.mode };
+      try {
+        if (name === "expire-order") await declineOrder(ctx, tenant, job.contractId, { kind: "job" });
+        else if (name === "complete-order") await completeOrder(ctx, tenant, job.contractId, { kind: "job" });
+        else if (name === "release-funds") await releaseFunds(ctx, tenant, job.contractId, null);
+        else await unwindPayments(ctx, tenant, job.contractId, null);
+      } catch (err) {
+        // A seller who cannot be paid, a contract gone: people act; anything else is retried by the queue.
+        if (err instanceof AppError && err.status < 500) {
+          log.info({ contractId: job.contractId, job: name, code: err.code }, "order job stopped: it needs the seller or an operator");
+          return;
+        }
+        throw err;
+      }
+    },
 
     /** At boot (in the system scope): resumes now the settlements this node's earlier boots left `processing`. */
     resumeAfterRestart: (): Promise<string[]> => resumeAfterRestart(ctx),

@@ -118,9 +118,9 @@ export function assertConsent(auth: AuthContext, c: Pick<ContractState, "id" | "
 
 export const amountPaid = (c: Pick<ContractState, "buyers">) => c.buyers.reduce((sum, b) => sum + b.amountPaid, 0);
 
-/** Items, parties, fees and figures change only while nothing is paid and no settlement is under way. */
+/** Items, parties, fees and figures change only while nothing is paid or authorised and no settlement is under way. */
 export function isUnlocked(c: Pick<ContractState, "status" | "buyers">): boolean {
-  return (c.status === "draft" || c.status === "open") && amountPaid(c) === 0;
+  return (c.status === "draft" || c.status === "open") && amountPaid(c) === 0 && c.buyers.every((b) => b.amountAuthorized === 0);
 }
 
 export function assertUnlocked(c: Pick<ContractState, "id" | "status" | "buyers">): void {
@@ -132,6 +132,8 @@ export function assertUnlocked(c: Pick<ContractState, "id" | "status" | "buyers"
         ? `it is ${c.status}`
         : c.status === "processing"
           ? "its settlement is under way"
-          : "a buyer has paid";
+          : c.status === "authorized" || amountPaid(c) === 0
+            ? "a buyer's card is authorised for it"
+            : "a buyer has paid";
   throw new ConflictError("contract_locked", `${c.id} cannot change: ${why}. Items, parties and fees change only while nothing is paid.`, "id");
 }

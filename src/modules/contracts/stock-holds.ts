@@ -41,7 +41,8 @@ export const DEFAULT_HOLD_RULES: HoldRules = { minutes: 30, maxSharePercent: 50 
 export const holdUntil = (rules: HoldRules, now: Date): Date => new Date(now.getTime() + rules.minutes * 60_000);
 
 /** Unpaid and not being settled: the contracts whose holds count against a member's share. */
-const UNPAID = (alias: string) => `${alias}.status IN ('draft', 'open') AND NOT EXISTS (SELECT 1 FROM contract_buyers b WHERE b.contract_id = ${alias}.id AND b.amount_paid > 0)`;
+const UNPAID = (alias: string) =>
+  `${alias}.status IN ('draft', 'open') AND NOT EXISTS (SELECT 1 FROM contract_buyers b WHERE b.contract_id = ${alias}.id AND (b.amount_paid > 0 OR b.amount_authorized > 0))`;
 
 /** …and not billed by a live subscription (its cycles are the sales): the holds that expire. */
 const EXPIRABLE = (alias: string) => `${UNPAID(alias)} AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.contract_id = ${alias}.id AND s.ended IS NULL)`;

@@ -51,6 +51,19 @@ export const EVENT_TYPE_LIST = {
     object: "bank_account",
     description: "What Stripe says of a Connect account changed: `chargesEnabled`, `detailsSubmitted`, the payout schedule or the bank's last 4.",
   },
+  "bank_account.deleted": {
+    object: "bank_account",
+    description: "A user's Connect account was deleted (`DELETE /users/:id/bank_account`); the object is the account as it was. The user has no `stripeConnectId` any more.",
+  },
+  "payout.created": { object: "payout", description: "Stripe started a payout from a seller's Connect account to their bank (their schedule, or a threshold reached)." },
+  "payout.updated": { object: "payout", description: "A payout changed at Stripe (its status went to `in_transit`, or its arrival date moved)." },
+  "payout.paid": { object: "payout", description: "A payout reached the seller's bank." },
+  "payout.failed": { object: "payout", description: "A payout failed (`failure_code`); the money is back in the seller's balance." },
+  "payout.canceled": { object: "payout", description: "A payout was cancelled; the money is back in the seller's balance." },
+  "payout_settings.updated": {
+    object: "payout_settings",
+    description: "A seller's payout schedule or threshold was set; the object is the settings, with the seller's id as `id`.",
+  },
   "product.created": { object: "product", description: "A product (or a variant) was created; the object is the product with its seasonal prices and variants." },
   "product.updated": {
     object: "product",
@@ -80,6 +93,12 @@ export const EVENT_TYPE_LIST = {
   },
   "product.price_added": { object: "product", description: "A seasonal price was added; the object is the product after the change, its `seasonalPrices` holding the new one." },
   "product.price_removed": { object: "product", description: "A seasonal price was removed; the object is the product after the change, without it." },
+  "shipping_rate.created": { object: "shipping_rate", description: "A shipping rate was added: the platform's, or a seller's." },
+  "shipping_rate.updated": {
+    object: "shipping_rate",
+    description: "A shipping rate's title, prices or bands changed (carts price with it at once; contracts keep their shipping lines).",
+  },
+  "shipping_rate.deleted": { object: "shipping_rate", description: "A shipping rate was deleted; the object is the rate as it was." },
   "category.created": { object: "category", description: "A category was added to the platform's category tree." },
   "category.updated": {
     object: "category",
@@ -114,12 +133,58 @@ export const EVENT_TYPE_LIST = {
   },
   "contract.sent": { object: "contract", description: "A contract was emailed to its buyers (the first send opens it; later ones are reminders)." },
   "contract.payment_failed": { object: "contract", description: "A buyer's charge was declined during settlement; the contract is `open` again with `lastPaymentAttempt` set." },
-  "contract.paid": { object: "contract", description: "Settlement finished: every buyer charged, every seller paid; status `paid`." },
+  "contract.paid": {
+    object: "contract",
+    description: "Settlement finished: every buyer charged (captured), every seller paid — or, when the platform holds funds, to be paid at completion; status `paid`.",
+  },
+  "contract.authorized": {
+    object: "contract",
+    description: "Every buyer's card is authorised (the platform requires the seller's acceptance): status `authorized`, `orderStatus` `awaiting_acceptance` until `acceptBy`.",
+  },
+  "contract.order_accepted": {
+    object: "contract",
+    description: "The seller (or the platform) accepted the order: its authorisations are being captured; `orderStatus` `accepted`.",
+  },
+  "contract.declined": {
+    object: "contract",
+    description: "The seller (or the platform) declined the order: authorisations released, stock back; status `void`, `orderStatus` `declined`.",
+  },
+  "contract.expired": { object: "contract", description: "Nobody accepted the order by `acceptBy`: authorisations released, stock back; status `void`, `orderStatus` `expired`." },
+  "contract.fulfilled": { object: "contract", description: "The seller (or the platform) fulfilled the order, with its `tracking` if given; `orderStatus` `fulfilled`." },
+  "contract.completed": {
+    object: "contract",
+    description: "The buyer (or the platform, or the auto-completion delay) completed the order; held funds go to the sellers; `orderStatus` `completed`.",
+  },
+  "contract.canceled": {
+    object: "contract",
+    description: "The order was canceled: authorisations released, captured charges refunded, stock back; status `void`, `orderStatus` `canceled`.",
+  },
+  "contract.uncollectible": {
+    object: "contract",
+    description: "The platform wrote off a partly paid contract: what is unpaid is no longer collected (authorisations released, stock back); status `uncollectible`.",
+  },
+  "contract.funds_released": {
+    object: "contract",
+    description: "Held funds were transferred to the sellers (at completion or after the platform's holding delay); the fees are in the ledger.",
+  },
   "contract.disputed": { object: "contract", description: "A buyer disputed their charge with their bank (Stripe's `charge.dispute.created`): status `disputed`." },
   "contract.dispute_closed": {
     object: "contract",
     description:
       "A dispute of its charge was closed (Stripe's `charge.dispute.closed`): won, the contract is `paid` again; lost, it stays `disputed` and the ledger has the `dispute` rows.",
+  },
+  "refund_request.created": { object: "refund_request", description: "A buyer asked to be refunded (part of) what they paid for a contract; the sellers concerned were emailed." },
+  "refund_request.approved": {
+    object: "refund_request",
+    description:
+      "A seller or the platform approved a refund request: its refund was made (`refund_transaction_id`); `status` is `refunded` once the money is back, `approved` while it is under way.",
+  },
+  "refund_request.declined": { object: "refund_request", description: "A seller or the platform declined a refund request (`decline_reason`); the buyer was emailed." },
+  "refund_request.canceled": { object: "refund_request", description: "The buyer withdrew their refund request." },
+  "refund_request.refunded": {
+    object: "refund_request",
+    description:
+      "The refund of an approved request is done (the payment processor gave the money back at once); a refund the processor holds pending ends in its transactions' events.",
   },
   "subscription.created": { object: "subscription", description: "A buyer subscribed to a contract and its first cycle was charged." },
   "subscription.renewed": { object: "subscription", description: "A renewal was charged and its sellers paid; the object is in its new period." },

@@ -24,6 +24,19 @@ export interface RecordEventInput extends EventSource {
   object: EventObject;
 }
 
+/**
+ * Work another module does with an event, in its transaction, before it is recorded (the
+ * notifications module emails the people an order, a payout or a refund concerns). A listener
+ * should decide from `input.type` at once, and only read and queue jobs.
+ */
+export type EventListener = (tx: Prisma.TransactionClient, input: RecordEventInput) => Promise<void>;
+const listeners = new Set<EventListener>();
+
+/** Adds a listener of every event recorded (once per function, however often it is added). */
+export function listenToEvents(listener: EventListener): void {
+  listeners.add(listener);
+}
+
 /** The job that sends an endpoint's pending deliveries; one per endpoint at a time (its key). */
 export const deliveryJobKey = (endpointId: string) => `deliver-webhooks:${endpointId}`;
 
@@ -39,6 +52,7 @@ export const deliveryJobKey = (endpointId: string) => `deliver-webhooks:${endpoi
  * from here to the commit.
  */
 export async function recordEvent(tx: Prisma.TransactionClient, input: RecordEventInput): Promise<{ id: string }> {
+  for (const listener of listeners) await listener(tx, input);
   const id = newId("event");
   // Plain SQL: every write of the API records an event, and the query builder's create cost a Wasm
   // compilation of the whole object on each one (bench/RESULTS.md, add-to-cart).

@@ -9,3 +9,9 @@ export async function recordUploadedMedia(
 ): Promise<void> {
   await tx.media.createMany({ data: [{ id: newId("media"), ...file }], skipDuplicates: true });
 }
+
+/** Of these media ids, those the tenant has, with their URLs (in no particular order). */
+export async function mediaOfTenant(tx: Tx, tenant: { platformId: string; mode: Mode }, ids: readonly string[]): Promise<{ id: string; url: string }[]> {
+  if (ids.length === 0) return [];
+  return tx.media.findMany({ where: { id: { in: [...ids] }, platformId: tenant.platformId, mode: tenant.mode }, select: { id: true, url: true } });
+}

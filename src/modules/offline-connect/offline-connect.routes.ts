@@ -22,7 +22,7 @@ import { errors } from "../../lib/route.js";
  *   `charge.dispute.closed`, won or lost.
  */
 export const offlineConnectRoutes: FastifyPluginAsyncZod<{
-  gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent" | "finishRefund" | "finishDispute">;
+  gateway: Pick<OfflinePaymentsGateway, "completeOnboarding" | "confirmSetupIntent" | "finishRefund" | "finishDispute" | "runScheduledPayouts" | "finishPayout">;
   onboarded: (accountId: string) => Promise<void>;
   /** The Stripe webhook endpoint's handling of one delivery (the stripe-webhooks service's `receive`). */
   deliver: (input: { rawBody: Buffer; signature: string }) => Promise<{ id: string; type: string; status: string }>;
@@ -103,6 +103,71 @@ export const offlineConnectRoutes: FastifyPluginAsyncZod<{
       if (!event) throw new NotFoundError("pending refund", request.params.refundId, "refundId");
       const receipt = await deliver({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
       return { id: request.params.refundId, object: "refund" as const, status: outcome, event: receipt };
+    },
+  );
+
+  app.post(
+    "/offline/payouts/run",
+    {
+      schema: {
+        operationId: "offlineRunScheduledPayouts",
+        tags: ["Offline payments"],
+        summary: "Play Stripe's day of automatic payouts, and deliver their webhooks (offline payments only)",
+        hide: true,
+        body: z.object({}).strict().nullish(),
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                account: z.string(),
+                amount: z.number(),
+                currency: z.string(),
+                event: z.object({ id: z.string(), type: z.string(), status: z.string() }),
+              }),
+            ),
+          }),
+        },
+      },
+      // What Stripe does each day on its own (the `run-simulated-payouts` job does it daily too);
+      // it only moves the simulator's balances as their accounts' schedules say.
+      config: { auth: "public", tenant: "system" },
+    },
+    async () => {
+      const made = await gateway.runScheduledPayouts();
+      const data = [];
+      for (const { payout, event } of made) {
+        const receipt = await deliver({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+        data.push({ id: payout.id, account: payout.accountId, amount: payout.amount, currency: payout.currency, event: receipt });
+      }
+      return { data };
+    },
+  );
+
+  app.post(
+    "/offline/payouts/:payoutId/finish",
+    {
+      schema: {
+        operationId: "offlineFinishPayout",
+        tags: ["Offline payments"],
+        summary: "End a pending payout as the bank would, and deliver its webhook (offline payments only)",
+        hide: true,
+        params: z.object({ payoutId: z.string().max(255) }),
+        body: z.object({ outcome: z.enum(["paid", "failed"]) }).strict(),
+        response: {
+          200: z.object({ id: z.string(), object: z.literal("payout"), status: z.string(), event: z.object({ id: z.string(), type: z.string(), status: z.string() }) }),
+          ...errors(400, 404),
+        },
+      },
+      // Like the refunds' hook: whoever holds the payout's Stripe id (`po_…`, unguessable).
+      config: { auth: "public", tenant: "system" },
+    },
+    async (request) => {
+      const { outcome } = request.body;
+      const event = await gateway.finishPayout({ payoutId: request.params.payoutId, outcome });
+      if (!event) throw new NotFoundError("pending payout", request.params.payoutId, "payoutId");
+      const receipt = await deliver({ rawBody: Buffer.from(event.rawBody), signature: event.signature });
+      return { id: request.params.payoutId, object: "payout" as const, status: outcome, event: receipt };
     },
   );
 

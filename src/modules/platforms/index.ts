@@ -6,9 +6,12 @@ export {
   platformFeeBps,
   platformJoin,
   platformName,
+  disputeFundsOf,
+  platformBranding,
   platformNameAndUrl,
   requiresListingReview,
   setActiveSubscription,
   toPlatform,
   type PlatformRow,
 } from "./platforms.repo.js";
+export { orderSettings, orderSettingsPatch, orderSettingsSchema, toOrderSettings, type OrderSettings } from "./platforms.orders.js";

@@ -21,6 +21,19 @@ export async function requiresListingReview(client: Db | Tx, id: string): Promis
   return (await client.platform.findUniqueOrThrow({ where: { id }, select: { requireListingReview: true } })).requireListingReview;
 }
 
+/** What a dispute does to the sellers' money (the platform's `disputeFunds`). */
+export async function disputeFundsOf(client: Db | Tx, id: string): Promise<"hold" | "reverse"> {
+  return (await client.platform.findUniqueOrThrow({ where: { id }, select: { disputeFunds: true } })).disputeFunds;
+}
+
+/** How the platform's emails look: its name, logo, colours and link. */
+export async function platformBranding(
+  client: Db | Tx,
+  id: string,
+): Promise<{ name: string; url: string | null; logo: string | null; brandColor: string | null; accentColor: string | null }> {
+  return client.platform.findUniqueOrThrow({ where: { id }, select: { name: true, url: true, logo: true, brandColor: true, accentColor: true } });
+}
+
 /** How emails name the platform and link to it. */
 export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{ name: string; url: string | null }> {
   return client.platform.findUniqueOrThrow({ where: { id }, select: { name: true, url: true } });
@@ -35,7 +48,8 @@ export async function platformNameAndUrl(client: Db | Tx, id: string): Promise<{
 /** `JOIN platforms p ON p.id = <platformId>` and the platform's columns, to embed in a lookup's SQL (alias `p`). */
 export const platformJoin = (platformId: Prisma.Sql) => Prisma.sql`JOIN platforms p ON p.id = ${platformId}`;
 export const PLATFORM_COLUMNS = Prisma.raw(`p.id, p.mode::text AS mode, p.name, p.description, p.logo, p.url, p.platform_fee_bps, p.active_subscription,
-  p.subscription_plan, p.subscription_required, p.waitlist_enabled, p.require_listing_review, p.currency, p.created, p.updated`);
+  p.subscription_plan, p.subscription_required, p.waitlist_enabled, p.require_listing_review, p.order_settings, p.dispute_funds::text AS dispute_funds,
+  p.brand_color, p.accent_color, p.currency, p.created, p.updated`);
 
 export interface PlatformRow {
   id: string;
@@ -50,6 +64,10 @@ export interface PlatformRow {
   subscription_required: boolean;
   waitlist_enabled: boolean;
   require_listing_review: boolean;
+  order_settings: unknown;
+  dispute_funds: "hold" | "reverse";
+  brand_color: string | null;
+  accent_color: string | null;
   currency: string;
   created: Date;
   updated: Date;
@@ -69,6 +87,10 @@ export function toPlatform(row: PlatformRow): Platform {
     subscriptionRequired: row.subscription_required,
     waitlistEnabled: row.waitlist_enabled,
     requireListingReview: row.require_listing_review,
+    orderSettings: row.order_settings as Platform["orderSettings"],
+    disputeFunds: row.dispute_funds,
+    brandColor: row.brand_color,
+    accentColor: row.accent_color,
     currency: row.currency,
     created: row.created,
     updated: row.updated,

@@ -1,5 +1,16 @@
 import { z } from "zod";
+import { orderSettingsPatch, orderSettingsSchema } from "./platforms.orders.js";
 import { apiDate, currencyCode, domainName, httpUrl, idParam, modeSchema, optionalBody, percent } from "../../lib/schemas.js";
+
+const disputeFundsSchema = z
+  .enum(["hold", "reverse"])
+  .describe(
+    "What a dispute does to the sellers' money (docs/api/payments.md, Disputes): `hold` — what is not transferred yet stays with the platform until the dispute closes, transfers made stay; `reverse` — the sellers' transfers are reversed when it opens and made again if it is won",
+  );
+const hexColor = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, "must be a colour such as #1a73e8")
+  .meta({ example: "#1a73e8" });
 
 export const platformSchema = z
   .object({
@@ -22,6 +33,10 @@ export const platformSchema = z
     domains: z.array(z.string()),
     waitlistEnabled: z.boolean(),
     requireListingReview: z.boolean().describe("New listings wait for an admin's review (`pending`) before members see them; off: they are published at once"),
+    orders: orderSettingsSchema.meta({ id: "OrderSettings" }).describe("How orders run: seller acceptance, completion, funds held (docs/api/contracts.md, Orders)"),
+    disputeFunds: disputeFundsSchema,
+    brandColor: z.string().nullable().describe("The main colour of the platform's emails (`#rrggbb`); null: the default"),
+    accentColor: z.string().nullable().describe("The accent colour of the platform's emails (`#rrggbb`); null: the default"),
     currency: z.string(),
   })
   .meta({ id: "Platform" });
@@ -62,6 +77,10 @@ export const updatePlatformBody = z
     domains: z.array(domainName).max(20).optional().describe("Replaces the platform's domains"),
     waitlistEnabled: z.boolean().optional(),
     requireListingReview: z.boolean().optional().describe("Listings wait for review before they are published (docs/api/products.md, Moderation)"),
+    orders: orderSettingsPatch.optional().describe("Changes these order settings, keeping the others (docs/api/contracts.md, Orders)"),
+    disputeFunds: disputeFundsSchema.optional(),
+    brandColor: hexColor.nullable().optional().describe("The emails' main colour, `#rrggbb` (null: the default)"),
+    accentColor: hexColor.nullable().optional().describe("The emails' accent colour, `#rrggbb` (null: the default)"),
     currency: currencyCode.optional(),
     subscriptionPlan: z
       .string()

@@ -13,6 +13,7 @@ import { recordEvent } from "../events/index.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { ImageSource, MediaService } from "../media/index.js";
 import type { UpdatePlatformInput } from "./platforms.schemas.js";
+import { toOrderSettings } from "./platforms.orders.js";
 import { findMembership, platformAdmins } from "../users/index.js";
 
 const platformInclude = {
@@ -40,6 +41,10 @@ export function toPlatformResponse(p: PlatformView) {
     domains: p.domains.map((d) => d.domain),
     waitlistEnabled: p.waitlistEnabled,
     requireListingReview: p.requireListingReview,
+    orders: toOrderSettings(p.orderSettings),
+    disputeFunds: p.disputeFunds,
+    brandColor: p.brandColor,
+    accentColor: p.accentColor,
     currency: p.currency,
   };
 }
@@ -147,15 +152,21 @@ export function createPlatformsService(deps: {
 
     async update(auth: AuthContext, id: string, input: UpdatePlatformInput): Promise<PlatformView> {
       assertOwnPlatform(auth, id);
-      const { domains, platformFee, ...fields } = input;
+      const { domains, platformFee, orders, ...fields } = input;
       const result = await db
         .$transaction(async (tx) => {
           if (fields.subscriptionPlan && deps.planExists && !(await deps.planExists(tx, { platformId: auth.platformId, mode: auth.mode }, fields.subscriptionPlan))) {
             throw new NotFoundError("contract or product", fields.subscriptionPlan, "subscriptionPlan");
           }
+          // Order settings change field by field: what the body leaves out stays.
+          const current = orders ? await tx.platform.findUniqueOrThrow({ where: { id: auth.platformId }, select: { orderSettings: true } }) : null;
           await tx.platform.update({
             where: { id: auth.platformId },
-            data: { ...fields, ...(platformFee === undefined ? {} : { platformFeeBps: percentToBps(platformFee) }) },
+            data: {
+              ...fields,
+              ...(platformFee === undefined ? {} : { platformFeeBps: percentToBps(platformFee) }),
+              ...(orders ? { orderSettings: { ...toOrderSettings(current!.orderSettings), ...orders } } : {}),
+            },
           });
           if (domains) {
             const unique = [...new Set(domains)];

@@ -1,6 +1,7 @@
 /** The products module's public API: products, their prices and images. */
 export { productsRoutes } from "./products.routes.js";
 export {
+  assertMinimumQuantity,
   assertPublished,
   createProductsService,
   isAvailableInStock,

@@ -1,12 +1,12 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
-import type { Cycle, ItemType, Mode, ProductAdminStatus } from "../../generated/prisma/enums.js";
+import type { Cycle, ItemType, Mode, ProductAdminStatus, ProductVisibility } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
 import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
 import { addOnsJsonSql } from "./products.addons.js";
 import type { ListProductsQuery } from "./products.schemas.js";
 import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
-import { isReviewer, type Viewer } from "./products.view.js";
+import { isCatalogueEditor, isReviewer, type Viewer } from "./products.view.js";
 
 /**
  * The product lists (`GET /products`, `GET /products/user/:user_id`) in plain SQL.
@@ -22,6 +22,9 @@ import { isReviewer, type Viewer } from "./products.view.js";
  */
 
 const SORT_COLUMNS = { price: Prisma.raw("p.price"), created: Prisma.raw("p.created"), name: Prisma.raw("p.name") } as const;
+
+/** The listing attributes' columns (issue 18), in the page's and one product's select. */
+const ATTRIBUTES = Prisma.raw("p.slug, p.external_id, p.sku, p.gallery, p.weight, p.min_quantity, p.visibility, p.publish_at, p.on_homepage");
 
 const SEASONS = (alias: string) =>
   Prisma.raw(`(
@@ -39,17 +42,30 @@ function visibleTo(viewer: Viewer | null, alias: string): Prisma.Sql {
   return viewer.user ? Prisma.sql`(${status} = 'published' OR ${seller} = ${viewer.user.id})` : Prisma.sql`${status} = 'published'`;
 }
 
+/**
+ * The listings (alias `alias`) whose `publishAt` has come, for a viewer who is not an editor: and
+ * their own before it (products.view.ts, `maySee`).
+ */
+function publishedBy(viewer: Viewer | null, alias: string, now: Date): Prisma.Sql {
+  if (viewer === null || isCatalogueEditor(viewer)) return Prisma.sql`TRUE`;
+  const publishAt = Prisma.raw(`${alias}.publish_at`);
+  const open = Prisma.sql`(${publishAt} IS NULL OR ${publishAt} <= ${now})`;
+  return viewer.user ? Prisma.sql`(${open} OR ${Prisma.raw(`${alias}.user_id`)} = ${viewer.user.id})` : open;
+}
+
 /** A parent's variants that are not archived and that the viewer may see. */
-const VARIANTS = (viewer: Viewer | null) => Prisma.sql`(
+const VARIANTS = (viewer: Viewer | null, now: Date) => Prisma.sql`(
   SELECT json_agg(json_build_object(
     'id', v.id, 'platform_id', v.platform_id, 'mode', v.mode, 'user_id', v.user_id, 'parent_product_id', v.parent_product_id,
     'type', v.type, 'name', v.name, 'description', v.description, 'image', v.image, 'quantity', v.quantity,
     'is_enabled', v.is_enabled, 'archived', v.archived, 'category', v.category, 'subcategory', v.subcategory, 'category_id', v.category_id, 'tags', v.tags,
     'price', v.price, 'currency', v.currency, 'cycle', v.cycle, 'use_seasonal_prices', v.use_seasonal_prices, 'members_only', v.members_only,
     'admin_status', v.admin_status, 'rejection_reason', v.rejection_reason,
+    'slug', v.slug, 'external_id', v.external_id, 'sku', v.sku, 'gallery', v.gallery, 'weight', v.weight, 'min_quantity', v.min_quantity,
+    'visibility', v.visibility, 'publish_at', v.publish_at, 'on_homepage', v.on_homepage,
     'created', v.created, 'updated', v.updated, 'seasons', ${SEASONS("v")}
   ) ORDER BY v.created, v.id)
-  FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL AND ${visibleTo(viewer, "v")})`;
+  FROM products v WHERE v.parent_product_id = p.id AND v.archived IS NULL AND ${visibleTo(viewer, "v")} AND ${publishedBy(viewer, "v", now)})`;
 
 interface SeasonJson {
   id: string;
@@ -82,6 +98,15 @@ interface ProductRow {
   admin_status: ProductAdminStatus;
   rejection_reason: string | null;
   members_only: boolean;
+  slug: string;
+  external_id: string | null;
+  sku: string | null;
+  gallery: unknown;
+  weight: number | null;
+  min_quantity: number;
+  visibility: ProductVisibility;
+  publish_at: Date | string | null;
+  on_homepage: boolean;
   created: Date | string;
   updated: Date | string;
   seasons: SeasonJson[] | null;
@@ -117,6 +142,15 @@ function toCore(row: ProductRow): ProductCoreView {
     adminStatus: row.admin_status,
     rejectionReason: row.rejection_reason,
     membersOnly: row.members_only,
+    slug: row.slug,
+    externalId: row.external_id,
+    sku: row.sku,
+    gallery: (row.gallery ?? []) as Prisma.JsonValue,
+    weight: row.weight,
+    minQuantity: row.min_quantity,
+    visibility: row.visibility,
+    publishAt: row.publish_at === null ? null : date(row.publish_at),
+    onHomepage: row.on_homepage,
     created: date(row.created),
     updated: date(row.updated),
     seasonalPrices: (row.seasons ?? []).map((s) => ({ id: s.id, seasonStart: date(s.seasonStart), seasonEnd: date(s.seasonEnd), price: s.price })),
@@ -134,6 +168,8 @@ export interface ListFilter {
   hideMembersOnlyFor?: string | null;
   /** Only these products (variants too), in this order: a curated collection's. */
   productIds?: readonly string[];
+  /** The instant listings' `publishAt` is compared with. */
+  now: Date;
 }
 
 /** The WHERE clause of a list: tenant, listing state and every filter of the query. */
@@ -153,6 +189,13 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
     parts.push(Prisma.sql`p.admin_status::text = ANY(${statuses}::text[])`, visibleTo(filter.viewer, "p"));
   }
   if (filter.sellerId) parts.push(Prisma.sql`p.user_id = ${filter.sellerId}`);
+  parts.push(publishedBy(filter.viewer, "p", filter.now));
+  if (!isCatalogueEditor(filter.viewer)) {
+    // Where members find a listing: lists with `search` are search results, the others the catalogue (a curated collection's too).
+    const places = query.search ? Prisma.sql`p.visibility IN ('both', 'search')` : Prisma.sql`p.visibility IN ('both', 'catalog')`;
+    const own = filter.viewer.user?.id;
+    parts.push(own ? Prisma.sql`(${places} OR p.user_id = ${own})` : places);
+  }
   if (filter.hideMembersOnlyFor !== undefined) {
     // A variant listed on its own (`filter[parent_product_id]`) hides with a members-only parent too.
     const hidden = Prisma.sql`(p.members_only OR EXISTS (SELECT 1 FROM products mp WHERE mp.id = p.parent_product_id AND mp.members_only))`;
@@ -165,6 +208,10 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
   list("p.user_id", query["filter[user_id]"]);
   list("p.category", query["filter[category]"]);
   list("p.subcategory", query["filter[subcategory]"]);
+  list("p.slug", query["filter[slug]"]);
+  list("p.external_id", query["filter[external_id]"]);
+  list("p.sku", query["filter[sku]"]);
+  if (query["filter[on_homepage]"]) parts.push(Prisma.sql`p.on_homepage = ${query["filter[on_homepage]"] === "true"}`);
   if (query["filter[category_id]"]) parts.push(Prisma.sql`p.category_id IN (${categorySubtreeSql(filter, query["filter[category_id]"])})`);
   if (query["filter[type]"]) parts.push(Prisma.sql`p.type::text = ANY(${query["filter[type]"]}::text[])`);
   if (query["filter[tags]"]) parts.push(Prisma.sql`p.tags && ${query["filter[tags]"]}::text[]`);
@@ -187,17 +234,19 @@ function conditions(filter: ListFilter, query: ListProductsQuery): Prisma.Sql {
 export async function readProduct(
   client: Db | Prisma.TransactionClient,
   tenant: { platformId: string; mode: Mode },
-  id: string,
+  id: string | { kind: "id" | "slug"; value: string },
   viewer: Viewer | null = null,
+  now: Date = new Date(),
 ): Promise<ProductView | null> {
+  const by = typeof id === "string" ? { kind: "id" as const, value: id } : id;
   const [result] = await client.$queryRaw<{ row: string | null }[]>`
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer)} AS variants,
+                     p.members_only, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer, now)} AS variants,
                      ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
-              WHERE p.id = ${id} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
+              WHERE ${by.kind === "id" ? Prisma.sql`p.id = ${by.value}` : Prisma.sql`p.slug = ${by.value}`} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
   return result?.row ? toView(JSON.parse(result.row) as ProductRow) : null;
 }
@@ -213,7 +262,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.admin_status, p.rejection_reason, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer)} AS variants,
+                     p.members_only, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants,
                      ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
               WHERE ${where}

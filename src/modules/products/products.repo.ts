@@ -45,7 +45,7 @@ export async function lockProductForSale(tx: Tx, tenant: Tenant, id: string) {
   if (rows.length === 0) throw new NotFoundError("product", id, "product_id");
   return tx.product.findUniqueOrThrow({
     where: { id },
-    include: { seasonalPrices: { orderBy: seasonOrder }, parent: { select: { isEnabled: true, archived: true, userId: true, adminStatus: true } } },
+    include: { seasonalPrices: { orderBy: seasonOrder }, parent: { select: { isEnabled: true, archived: true, userId: true, adminStatus: true, publishAt: true } } },
   });
 }
 
@@ -110,7 +110,7 @@ export const productJsonOf = (productId: Prisma.Sql) => Prisma.sql`(
   SELECT json_build_object(
     'id', p.id, 'userId', p.user_id, 'parentProductId', p.parent_product_id, 'name', p.name, 'image', p.image,
     'currency', p.currency, 'isEnabled', p.is_enabled, 'archived', p.archived, 'quantity', p.quantity, 'price', p.price,
-    'adminStatus', p.admin_status,
+    'adminStatus', p.admin_status, 'weight', p.weight,
     'useSeasonalPrices', p.use_seasonal_prices,
     'seasonalPrices', coalesce((
       SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
@@ -133,6 +133,8 @@ export interface ProductForCart {
   archived: Date | null;
   quantity: number | null;
   adminStatus: ProductAdminStatus;
+  publishAt: Date | null;
+  minQuantity: number;
   hasVariants: boolean;
 }
 
@@ -144,7 +146,7 @@ export async function shareLockProduct(tx: Tx, tenant: Tenant, id: string, varia
   const where = variantOf === undefined ? Prisma.sql`id = ${id}` : Prisma.sql`id = ${id} AND parent_product_id = ${variantOf}`;
   const rows = await tx.$queryRaw<ProductForCart[]>`
     SELECT id, user_id AS "userId", parent_product_id AS "parentProductId", name, type::text AS type, currency,
-           is_enabled AS "isEnabled", archived, quantity, admin_status AS "adminStatus",
+           is_enabled AS "isEnabled", archived, quantity, admin_status AS "adminStatus", publish_at AS "publishAt", min_quantity AS "minQuantity",
            EXISTS (SELECT 1 FROM products v WHERE v.parent_product_id = products.id AND v.archived IS NULL) AS "hasVariants"
     FROM products WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND ${where} FOR SHARE`;
   return rows[0] ?? null;

@@ -7,9 +7,14 @@ export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "year
 export const PRODUCT_TYPES = ["product", "service"] as const;
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
 export const ADMIN_STATUSES = ["draft", "pending", "published", "rejected"] as const;
+export const VISIBILITIES = ["both", "catalog", "search", "none"] as const;
+/** Images one product's gallery holds at most. */
+export const MAX_GALLERY = 20;
 
 const cycleSchema = z.enum(CYCLES);
 const productTypeSchema = z.enum(PRODUCT_TYPES);
+/** A slug: lower-case words of letters and digits joined by single hyphens. */
+export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Unit price in cents, stored in a PostgreSQL integer. */
 const unitPrice = money.max(MAX_INT4);
 
@@ -21,6 +26,8 @@ export const seasonalPriceSchema = z
     price: z.number().int().describe("Unit price in cents during the season"),
   })
   .meta({ id: "SeasonalPrice" });
+
+export const galleryImageSchema = z.object({ id: z.string().describe("The media id"), url: z.string() }).meta({ id: "GalleryImage" });
 
 const productFields = {
   id: z.string(),
@@ -53,9 +60,25 @@ const productFields = {
       "Review state: `published` listings are seen and bought by everyone; a `draft`, one `pending` review or one `rejected` only by its seller and the admins, owners and key",
     ),
   rejectionReason: z.string().nullable().describe("Why a reviewer rejected the listing (while `rejected`)"),
+  slug: z.string().describe("URL name, unique per platform and mode (`GET /products/slug/:slug`); made from the name when not given"),
+  external_id: z.string().nullable().describe("The platform's own reference, unique per platform and mode"),
+  sku: z.string().nullable().describe("Stock-keeping unit (mostly on variants), unique per platform and mode"),
+  gallery: z.array(galleryImageSchema).describe("Ordered images, each an upload of the platform's (`POST /utils/media/upload`)"),
+  weight: z.number().int().nullable().describe("Shipping weight in grams"),
+  minQuantity: z.number().int().describe("Fewest units one cart line or contract item may hold (422 `quantity_below_minimum`)"),
+  visibility: z
+    .enum(VISIBILITIES)
+    .describe(
+      "Where members find the listing: `both` (lists with and without `search`), `catalog` (only lists without `search`), `search` (only lists with it), `none` (no list: read by id or slug only). Its seller and editors and up see it everywhere",
+    ),
+  publishAt: apiDate.nullable().describe("Before this instant only the seller and editors and up see the listing (404 for others); null: at once"),
+  onHomepage: z.boolean().describe("Picked by the platform's editors for its home page (`filter[on_homepage]`)"),
   created: apiDate,
   updated: apiDate,
 };
+
+/** The fields `fields=` may name: every field of the product object. */
+export const PRODUCT_FIELDS = [...Object.keys(productFields), "variants", "metafields", "add_ons"] as const;
 
 export const variantSchema = z.object(productFields).meta({ id: "ProductVariant" });
 
@@ -133,6 +156,27 @@ const writableFields = {
   user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
   metafields: metafieldsInput.optional(),
+  slug: z
+    .string()
+    .max(100)
+    .regex(SLUG_PATTERN, "must be lower-case letters and digits in words joined by single hyphens, e.g. oak-chair")
+    .meta({ example: "beeswax-candle" })
+    .optional()
+    .describe("URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given"),
+  external_id: z.string().trim().min(1).max(255).nullable().optional().describe("The platform's own reference, unique per platform and mode (409 `external_id_taken`)"),
+  sku: z.string().trim().min(1).max(100).nullable().optional().describe("Stock-keeping unit, unique per platform and mode (409 `sku_taken`)"),
+  gallery: z
+    .array(z.string().min(1).max(100))
+    .max(MAX_GALLERY)
+    .refine((ids) => new Set(ids).size === ids.length, "names each media once")
+    .meta({ example: ["media_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"] })
+    .optional()
+    .describe(`Media ids of the platform's uploads (\`POST /utils/media/upload\`), in order; at most ${MAX_GALLERY}, each once. Replaces the whole gallery`),
+  weight: z.number().int("must be a whole number of grams").min(0).max(MAX_INT4).nullable().optional().describe("Shipping weight in grams"),
+  minQuantity: z.number().int("must be an integer").min(1).max(10_000).optional().describe("Fewest units one cart line or contract item may hold; default 1"),
+  visibility: z.enum(VISIBILITIES).optional().describe("Where members find the listing; default `both`"),
+  publishAt: instant.nullable().optional().describe("Hidden from all but the seller and editors and up until then; null: at once"),
+  onHomepage: z.boolean().optional().describe("Editors and up, and the key, only (403 `insufficient_role`)"),
 };
 
 export const createProductBody = z
@@ -148,52 +192,91 @@ export type CreateProductInput = z.infer<typeof createProductBody>;
 export type UpdateProductInput = z.infer<typeof updateProductBody>;
 
 export const productParams = z.object({ id: idParam("product") }).strict();
+export const productSlugParams = z.object({ slug: z.string().min(1).max(100).describe("The product's slug").meta({ example: "beeswax-candle" }) }).strict();
+
+/** `fields=a,b`: only these fields of each product, and its `id`; an unknown one is a 400 naming it. */
+const fieldsParam = z
+  .string()
+  .max(2000)
+  .transform((value, ctx) => {
+    const names = [
+      ...new Set(
+        value
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v.length > 0),
+      ),
+    ];
+    const unknown = names.find((n) => !(PRODUCT_FIELDS as readonly string[]).includes(n));
+    if (unknown !== undefined) {
+      ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the product's fields are ${PRODUCT_FIELDS.join(", ")}` });
+      return z.NEVER;
+    }
+    if (names.length === 0) {
+      ctx.addIssue({ code: "custom", message: "must name at least one field" });
+      return z.NEVER;
+    }
+    return names;
+  })
+  .optional()
+  .describe("Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug`");
 export const userProductsParams = z.object({ user_id: idParam("user") }).strict();
 export const seasonalPriceParams = z.object({ id: idParam("product"), price_id: idParam("seasonal price") }).strict();
 
-export const atQuery = z.object({ at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now") }).strict();
-
 const bool = z.enum(["true", "false"]);
+
+export const atQuery = z.object({ at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now") }).strict();
+export const retrieveProductQuery = z.object({ at: atQuery.shape.at, fields: fieldsParam }).strict();
+
 const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
 
-export const listProductsQuery = withMetafieldFilters(
-  z.object({
-    ...pageParams,
-    search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
-    sort: sortParam(["price", "created", "name"], "-created"),
-    "filter[category]": csv(z.string().max(100)).optional(),
-    "filter[subcategory]": csv(z.string().max(100)).optional(),
-    "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
-    "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
-    "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
-    "filter[isEnabled]": bool.optional(),
-    "filter[archived]": z
-      .enum(["true", "false", "all"])
-      .optional()
-      .describe("true: only archived products; all: archived and not archived together; default false: only those not archived"),
-    "filter[adminStatus]": csv(z.enum(ADMIN_STATUSES))
-      .optional()
-      .describe(
-        "Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published`",
-      ),
-    "filter[type]": csv(productTypeSchema).optional(),
-    "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
-    "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
-    "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
-    at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
-  }),
-)
-  .superRefine((q, ctx) => {
-    const gte = q["filter[price][gte]"];
-    const lte = q["filter[price][lte]"];
-    // Object-level checks also run when a field failed: only compare values that parsed.
-    if (typeof gte === "number" && typeof lte === "number" && gte > lte) {
-      ctx.addIssue({ code: "custom", path: ["filter[price][lte]"], message: "must not be below filter[price][gte]" });
-    }
-  })
+const listShape = {
+  ...pageParams,
+  search: z.string().trim().min(1).max(200).optional().describe("Matches name or description (case-insensitive, substring)"),
+  sort: sortParam(["price", "created", "name"], "-created"),
+  "filter[category]": csv(z.string().max(100)).optional(),
+  "filter[subcategory]": csv(z.string().max(100)).optional(),
+  "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
+  "filter[tags]": csv(z.string().max(50)).optional().describe("Products with any of these tags"),
+  "filter[user_id]": csv(z.string().max(100)).optional().describe("Sellers"),
+  "filter[isEnabled]": bool.optional(),
+  "filter[archived]": z
+    .enum(["true", "false", "all"])
+    .optional()
+    .describe("true: only archived products; all: archived and not archived together; default false: only those not archived"),
+  "filter[adminStatus]": csv(z.enum(ADMIN_STATUSES))
+    .optional()
+    .describe(
+      "Review states. Default: published listings, and the caller's own in any state. Admins, owners and the key see every listing in the states named; anyone else only their own unless `published`",
+    ),
+  "filter[type]": csv(productTypeSchema).optional(),
+  "filter[price][gte]": cents.optional().describe("Base price at least this many cents"),
+  "filter[price][lte]": cents.optional().describe("Base price at most this many cents"),
+  "filter[parent_product_id]": z.string().min(1).max(100).optional().describe("List this product's variants instead of top-level products"),
+  "filter[slug]": csv(z.string().max(100)).optional(),
+  "filter[external_id]": csv(z.string().max(255)).optional(),
+  "filter[sku]": csv(z.string().max(100)).optional().describe("Products (or, with `filter[parent_product_id]`, variants) with these SKUs"),
+  "filter[on_homepage]": bool.optional().describe("true: only listings picked for the home page; false: only the others"),
+  at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
+};
+
+function priceRange(q: { "filter[price][gte]"?: unknown; "filter[price][lte]"?: unknown }, ctx: z.RefinementCtx): void {
+  const gte = q["filter[price][gte]"];
+  const lte = q["filter[price][lte]"];
+  // Object-level checks also run when a field failed: only compare values that parsed.
+  if (typeof gte === "number" && typeof lte === "number" && gte > lte) {
+    ctx.addIssue({ code: "custom", path: ["filter[price][lte]"], message: "must not be below filter[price][gte]" });
+  }
+}
+
+export const listProductsQuery = withMetafieldFilters(z.object(listShape)).superRefine(priceRange).describe(METAFIELD_FILTER_DOC);
+
+/** The products routes' own lists also take `fields=` (sparse answers). */
+export const listProductsFieldsQuery = withMetafieldFilters(z.object({ ...listShape, fields: fieldsParam }))
+  .superRefine(priceRange)
   .describe(METAFIELD_FILTER_DOC);
 
-export type ListProductsQuery = z.infer<typeof listProductsQuery>;
+export type ListProductsQuery = z.infer<typeof listProductsQuery> & { fields?: string[] };
 
 export const categoriesSchema = z
   .object({

@@ -26,6 +26,7 @@ export type { ProductCoreView, ProductView, SeasonView };
 export {
   MAX_SEASONAL_PRICES,
   assertMayManage,
+  assertMinimumQuantity,
   assertPublished,
   isReviewer,
   maySee,
@@ -73,8 +74,14 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
      * reviewer's to see; a members-only one (or a variant of one) only for those who may read it (402).
      */
     async retrieve(auth: AuthContext, id: string): Promise<ProductView> {
-      const product = await findVisible(deps.db, auth, id);
+      const product = await findVisible(deps.db, auth, id, deps.clock.now());
       if (deps.access && (product.membersOnly || product.parentProductId !== null)) await deps.access.assertMayRead(deps.db, auth, id);
+      return product;
+    },
+    /** A product by its slug, as `retrieve` answers it. */
+    async retrieveBySlug(auth: AuthContext, slug: string): Promise<ProductView> {
+      const product = await findVisible(deps.db, auth, { kind: "slug", value: slug }, deps.clock.now());
+      if (deps.access && (product.membersOnly || product.parentProductId !== null)) await deps.access.assertMayRead(deps.db, auth, product.id);
       return product;
     },
     listForSeller: async (auth: AuthContext, userId: string, query: ListProductsQuery) => listForSeller(ctx, auth, userId, query, await hiddenFor(auth)),

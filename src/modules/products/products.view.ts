@@ -1,7 +1,7 @@
 import type { Prisma } from "../../db/client.js";
 import type { Tenant } from "../../db/tenant.js";
 import type { Product } from "../../generated/prisma/client.js";
-import { ConflictError, NotFoundError, PermissionError } from "../../lib/errors.js";
+import { ConflictError, NotFoundError, PermissionError, UnprocessableError } from "../../lib/errors.js";
 import { type Role, roleAtLeast } from "../../lib/roles.js";
 import { toApiDate } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
@@ -34,6 +34,27 @@ export function toSeasonalPriceResponse(s: SeasonView) {
   return { id: s.id, seasonStart: toApiDate(s.seasonStart), seasonEnd: toApiDate(s.seasonEnd), price: s.price };
 }
 
+export interface GalleryImage {
+  id: string;
+  url: string;
+}
+
+/** The stored gallery (a JSON array of `{ id, url }`). */
+export function galleryOf(value: unknown): GalleryImage[] {
+  return Array.isArray(value) ? (value as GalleryImage[]).map((g) => ({ id: g.id, url: g.url })) : [];
+}
+
+/**
+ * The product object cut down to `fields` (and its `id`), for `fields=`. Typed as the whole object:
+ * a route answering it skips the response schema's check (routes/read.ts, `sparse`).
+ */
+export function pickFields<T extends { id: string }>(product: T, fields: readonly string[] | undefined): T {
+  if (!fields) return product;
+  const picked: Record<string, unknown> = { id: product.id };
+  for (const f of fields) picked[f] = (product as Record<string, unknown>)[f];
+  return picked as T;
+}
+
 function toCoreResponse(p: PricedProduct, at: Date) {
   return {
     id: p.id,
@@ -62,6 +83,15 @@ function toCoreResponse(p: PricedProduct, at: Date) {
     seasonalPrices: p.seasonalPrices.map(toSeasonalPriceResponse),
     adminStatus: p.adminStatus,
     rejectionReason: p.rejectionReason,
+    slug: p.slug,
+    external_id: p.externalId,
+    sku: p.sku,
+    gallery: galleryOf(p.gallery),
+    weight: p.weight,
+    minQuantity: p.minQuantity,
+    visibility: p.visibility,
+    publishAt: toApiDate(p.publishAt),
+    onHomepage: p.onHomepage,
     created: toApiDate(p.created),
     updated: toApiDate(p.updated),
   };
@@ -103,13 +133,19 @@ export interface Viewer {
 /** Admins, owners and the key (which acts as owner) review listings and see every one of them. */
 export const isReviewer = (viewer: Viewer): boolean => roleAtLeast(viewer.role, "admin");
 
+/** Editors and up, and the key, manage the whole catalogue: they see listings before their `publishAt` and whatever their `visibility`. */
+export const isCatalogueEditor = (viewer: Viewer): boolean => roleAtLeast(viewer.role, "editor");
+
 /**
  * Whether the viewer may see a listing: a published one anybody signed in on the platform may; one
- * that is not (a draft, pending review, rejected) only its seller and the reviewers. Everyone else is
- * answered 404, as if it did not exist.
+ * that is not (a draft, pending review, rejected) only its seller and the reviewers. One whose
+ * `publishAt` is still to come only its seller and editors and up. Everyone else is answered 404,
+ * as if it did not exist. (`visibility` only decides which lists show it.)
  */
-export function maySee(viewer: Viewer, p: Pick<Product, "userId" | "adminStatus">): boolean {
-  return p.adminStatus === "published" || isReviewer(viewer) || viewer.user?.id === p.userId;
+export function maySee(viewer: Viewer, p: Pick<Product, "userId" | "adminStatus" | "publishAt">, now: Date = new Date()): boolean {
+  const own = viewer.user?.id === p.userId;
+  if (p.publishAt !== null && p.publishAt.getTime() > now.getTime() && !own && !isCatalogueEditor(viewer)) return false;
+  return p.adminStatus === "published" || isReviewer(viewer) || own;
 }
 
 /**
@@ -119,13 +155,25 @@ export function maySee(viewer: Viewer, p: Pick<Product, "userId" | "adminStatus"
  */
 export function assertPublished(
   viewer: Viewer,
-  p: Pick<Product, "id" | "name" | "userId" | "adminStatus"> & { parent?: Pick<Product, "userId" | "adminStatus"> | null },
+  p: Pick<Product, "id" | "name" | "userId" | "adminStatus" | "publishAt"> & { parent?: Pick<Product, "userId" | "adminStatus" | "publishAt"> | null },
   param = "product_id",
+  now: Date = new Date(),
 ): void {
   for (const listing of [p, p.parent ?? null]) {
-    if (listing === null || listing.adminStatus === "published") continue;
-    if (!maySee(viewer, listing)) throw new NotFoundError("product", p.id, param);
+    if (listing === null) continue;
+    if (!maySee(viewer, listing, now)) throw new NotFoundError("product", p.id, param);
+    if (listing.adminStatus === "published") continue;
     throw new ConflictError("product_not_published", `${p.name} (${p.id}) is not published (${listing.adminStatus}) and cannot be bought.`, param);
+  }
+}
+
+/**
+ * A cart line or contract item of `quantity` units of `p`: at least its `minQuantity`, else 422
+ * `quantity_below_minimum` (0, which removes a cart line, is not a quantity held).
+ */
+export function assertMinimumQuantity(p: Pick<Product, "id" | "name" | "minQuantity">, quantity: number, param = "quantity"): void {
+  if (quantity > 0 && quantity < p.minQuantity) {
+    throw new UnprocessableError("quantity_below_minimum", `${p.name} (${p.id}) is sold by at least ${p.minQuantity} units; ${quantity} asked.`, param);
   }
 }
 

@@ -23,7 +23,13 @@ export interface EngineCharge {
   paymentMethodId: string;
   idempotencyKey: string;
   metadata: Metadata;
+  /** Only authorise the card (capture_method manual): `requires_capture` is this charge's success. */
+  captureMethod?: "manual";
+  /** Capture this authorised PaymentIntent instead of creating one. */
+  capture?: string;
 }
+
+type EnginePayments = Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer"> & Partial<Pick<PaymentsGateway, "capturePaymentIntent">>;
 
 export interface EngineTransfer {
   amount: number;
@@ -68,10 +74,7 @@ export interface SettlementSteps<C extends EngineCharge, T extends EngineTransfe
  * Runs a settlement's remaining steps. `"pending"` when a charge is still processing at Stripe (a
  * bank debit): its webhook carries on. Gateway failures are rethrown after they were recorded.
  */
-export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">,
-  steps: SettlementSteps<C, T>,
-): Promise<"complete" | "pending"> {
+export async function runSettlement<C extends EngineCharge, T extends EngineTransfer>(payments: EnginePayments, steps: SettlementSteps<C, T>): Promise<"complete" | "pending"> {
   const beat = steps.heartbeat;
   if (!beat) return runSteps(payments, steps);
   let stepStarted = beat.now();
@@ -92,23 +95,23 @@ export async function runSettlement<C extends EngineCharge, T extends EngineTran
   }
 }
 
-async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">,
-  steps: SettlementSteps<C, T>,
-): Promise<"complete" | "pending"> {
+async function runSteps<C extends EngineCharge, T extends EngineTransfer>(payments: EnginePayments, steps: SettlementSteps<C, T>): Promise<"complete" | "pending"> {
   for (const charge of steps.charges) {
     await steps.renewLease();
     let intent: PaymentIntent;
     try {
-      intent = await payments.createPaymentIntent({
-        amount: charge.amount,
-        currency: steps.currency,
-        customerId: charge.customerId,
-        paymentMethodId: charge.paymentMethodId,
-        transferGroup: steps.transferGroup,
-        metadata: charge.metadata,
-        idempotencyKey: charge.idempotencyKey,
-      });
+      intent = charge.capture
+        ? await payments.capturePaymentIntent!({ paymentIntentId: charge.capture, idempotencyKey: charge.idempotencyKey })
+        : await payments.createPaymentIntent({
+            amount: charge.amount,
+            currency: steps.currency,
+            customerId: charge.customerId,
+            paymentMethodId: charge.paymentMethodId,
+            transferGroup: steps.transferGroup,
+            ...(charge.captureMethod ? { captureMethod: charge.captureMethod } : {}),
+            metadata: charge.metadata,
+            idempotencyKey: charge.idempotencyKey,
+          });
     } catch (err) {
       if (isDefinitive(err)) await steps.chargeFailed(charge, err);
       // Otherwise the outcome is unknown (Stripe unreachable, too slow): the next settler repeats
@@ -116,7 +119,8 @@ async function runSteps<C extends EngineCharge, T extends EngineTransfer>(
       else await steps.releaseLease();
       throw err;
     }
-    if (intent.status !== "succeeded") {
+    const authorised = charge.captureMethod === "manual" && !charge.capture && intent.status === "requires_capture";
+    if (intent.status !== "succeeded" && !authorised) {
       // A bank debit takes days: the payment_intent.succeeded webhook records it and resumes.
       await steps.releaseLease();
       return "pending";

@@ -39,6 +39,7 @@ export const DB_FEE_TYPE: Readonly<Record<DomainFeeType, FeeType>> = {
   "stripe:cc": "stripe_cc",
   "candle:base": "candle_base",
   "platform:base": "platform_base",
+  shipping: "shipping",
   custom: "custom",
 };
 
@@ -47,6 +48,7 @@ export const API_FEE_TYPE: Readonly<Record<FeeType, string>> = {
   stripe_us_bank_account: "stripe:us_bank_account",
   candle_base: "candle:base",
   platform_base: "platform:base",
+  shipping: "shipping",
   custom: "custom",
 };
 
@@ -54,6 +56,8 @@ export const API_FEE_TYPE: Readonly<Record<FeeType, string>> = {
 export interface FigureInput {
   items: readonly { userId: string; total: number }[];
   fees: readonly { id: string; type: FeeType; amount: number; payer: "buyers" | "sellers" }[];
+  /** Shipping lines: `userId` the seller whose items they ship, paid to them unless the platform's rate (`payee`). */
+  shipping?: readonly { userId: string; payee: "seller" | "platform"; amount: number }[];
   buyers: readonly { userId: string; pinned: boolean; amountDue: number }[];
   sellers: readonly { userId: string; pinned: boolean; amountOwed: number }[];
   includeStripeFees: boolean;
@@ -68,6 +72,7 @@ export function computeFigures(c: FigureInput, rates: BaseRates, platformBps: nu
     figures = rebalanceContract({
       items: c.items.map((item) => ({ sellerUserId: item.userId, total: item.total })),
       customFees: c.fees.filter((fee) => fee.type === "custom").map((fee) => ({ id: fee.id, amount: fee.amount, payer: fee.payer })),
+      shipping: (c.shipping ?? []).map((line) => ({ sellerUserId: line.payee === "seller" ? line.userId : null, amount: line.amount })),
       buyers: c.buyers.map((b) => ({ userId: b.userId, pinnedAmountDue: b.pinned ? b.amountDue : null })),
       sellers: c.sellers.map((s) => ({ userId: s.userId, pinnedAmountOwed: s.pinned ? s.amountOwed : null })),
       rates: { ...rates, platformBps },

@@ -28,6 +28,17 @@ export {
   type FigureInput,
 } from "./fees.js";
 export { TRANSACTION_TYPES, toDbType, toTransactionResponse, type ApiTransactionType } from "./ledger.js";
-export { closeBooks, findTransaction, pageTransactions, recordSettlementTransactions, settlementBooks, type SettlementMovements } from "./ledger.repo.js";
+export {
+  closeBooks,
+  findTransaction,
+  pageTransactions,
+  pendingPayoutsTo,
+  recordSettlementTransactions,
+  sellerMovements,
+  settlementBooks,
+  type SettlementMovements,
+} from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";
+export { buyerCharge, hasDisputedCharge, refundStatuses } from "./refunds/lookup.js";
 export { chargeLimits, customerOnRecord, loadParties, type Parties, type Payee, type Payer } from "./parties.repo.js";
+export { recordOrderRefund, sellerPaidOut } from "./order-refunds.js";

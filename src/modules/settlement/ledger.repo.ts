@@ -142,25 +142,31 @@ function positiveCents(amount: number, what: string): boolean {
  * The books of one settlement: Σ incoming against Σ outgoing + Σ fees, and the same for its refunds
  * and lost disputes (a `dispute` is given back like an `incoming:refund`). A disputed charge still
  * counts as incoming: its money came in. Stripe's dispute fees (`fee:dispute`) are the platform's
- * costs beside the books, answered as `disputeFees`.
+ * costs beside the books, answered as `disputeFees`. A dispute held from the sellers while the bank
+ * decides (a `dispute` still `processing`: the platform's `disputeFunds` is `reverse`) counts as given
+ * back (`held`), and a transfer made again once it was won (an `outgoing` with `refund_of`, its
+ * reversal) counts against that reversal, not as a second payout.
  */
 export async function settlementBooks(db: Db | Tx, tenant: Tenant, transferGroup: string) {
-  const [row] = await db.$queryRaw<[{ incoming: bigint; paid_out: bigint; refunded: bigint; reversed: bigint; disputed: bigint; dispute_fees: bigint }]>`
+  const [row] = await db.$queryRaw<[{ incoming: bigint; paid_out: bigint; refunded: bigint; reversed: bigint; disputed: bigint; held: bigint; dispute_fees: bigint }]>`
     SELECT COALESCE(sum(amount) FILTER (WHERE type = 'incoming'), 0)::bigint AS incoming,
-           COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing', 'fee:stripe', 'fee:candle', 'fee:platform')), 0)::bigint AS paid_out,
+           COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing', 'fee:stripe', 'fee:candle', 'fee:platform') AND refund_of_id IS NULL), 0)::bigint AS paid_out,
            COALESCE(sum(amount) FILTER (WHERE type IN ('incoming:refund', 'dispute')), 0)::bigint AS refunded,
-           COALESCE(sum(amount) FILTER (WHERE type = 'dispute'), 0)::bigint AS disputed,
+           COALESCE(sum(amount) FILTER (WHERE type = 'dispute' AND status = 'succeeded'), 0)::bigint AS disputed,
+           COALESCE(sum(amount) FILTER (WHERE type = 'dispute' AND status = 'processing'), 0)::bigint AS held,
            COALESCE(sum(amount) FILTER (WHERE type = 'fee:dispute'), 0)::bigint AS dispute_fees,
-           COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing:refund', 'fee:stripe:refund', 'fee:candle:refund', 'fee:platform:refund')), 0)::bigint AS reversed
+           (COALESCE(sum(amount) FILTER (WHERE type IN ('outgoing:refund', 'fee:stripe:refund', 'fee:candle:refund', 'fee:platform:refund')), 0)
+             - COALESCE(sum(amount) FILTER (WHERE type = 'outgoing' AND refund_of_id IS NOT NULL), 0))::bigint AS reversed
     FROM transactions
     WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND transfer_group = ${transferGroup}
-      AND (status = 'succeeded' OR (type = 'incoming' AND status = 'disputed'))`;
+      AND (status = 'succeeded' OR (type = 'incoming' AND status = 'disputed') OR (type = 'dispute' AND status = 'processing'))`;
   const figures = {
     incoming: Number(row.incoming),
     paidOut: Number(row.paid_out),
     refunded: Number(row.refunded),
     reversed: Number(row.reversed),
     disputed: Number(row.disputed),
+    held: Number(row.held),
     disputeFees: Number(row.dispute_fees),
   };
   return { ...figures, balanced: figures.incoming === figures.paidOut && figures.refunded === figures.reversed };
@@ -196,4 +202,30 @@ export async function pageTransactions(
   const scoped = { ...where, platformId: tenant.platformId, mode: tenant.mode };
   const [total, data] = await Promise.all([db.transaction.count({ where: scoped }), db.transaction.findMany({ where: scoped, orderBy, ...window })]);
   return { total, data };
+}
+
+/** Transfers to a seller written down and not finished (queued, on their way, or of unknown outcome): at most 5 ids. */
+export async function pendingPayoutsTo(tx: Tx, tenant: Tenant, userId: string): Promise<string[]> {
+  const rows = await tx.transaction.findMany({
+    where: { platformId: tenant.platformId, mode: tenant.mode, sellerUserId: userId, type: "outgoing", status: { in: ["queued", "ready", "processing", "unknown"] } },
+    select: { id: true },
+    orderBy: { id: "asc" },
+    take: 5,
+  });
+  return rows.map((r) => r.id);
+}
+
+/** A seller's side of the ledger over a period, oldest first: the transfers of their shares and their reversals (a statement's lines). */
+export async function sellerMovements(client: Db | Prisma.TransactionClient, tenant: Tenant, sellerUserId: string, from: Date, to: Date) {
+  return client.transaction.findMany({
+    where: {
+      platformId: tenant.platformId,
+      mode: tenant.mode,
+      sellerUserId,
+      type: { in: ["outgoing", "outgoing_refund"] },
+      status: { in: ["succeeded", "disputed"] },
+      created: { gte: from, lt: to },
+    },
+    orderBy: [{ created: "asc" }, { id: "asc" }],
+  });
 }

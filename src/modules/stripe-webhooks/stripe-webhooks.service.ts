@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { PaymentsRequestError } from "../../adapters/payments/errors.js";
-import type { Dispute, Metadata, PaymentIntent, PaymentsGateway, Refund, WebhookEvent } from "../../adapters/payments/gateway.js";
+import type { Dispute, Metadata, PaymentIntent, PaymentsGateway, Payout, Refund, WebhookEvent } from "../../adapters/payments/gateway.js";
 import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
 import type { Clock } from "../../lib/time.js";
@@ -46,11 +46,14 @@ export type RefundOutcomeHandler = (refund: Refund, tx: Prisma.TransactionClient
  */
 export type DisputeHandler = (dispute: Dispute, intentMetadata: Metadata | null, tx: Prisma.TransactionClient) => Promise<(() => Promise<void>) | undefined | void>;
 
+/** Payouts' extension point: called, inside the webhook's transaction, with a connected account's payout as re-read from Stripe. */
+export type PayoutHandler = (payout: Payout, tx: Prisma.TransactionClient) => Promise<void>;
+
 export type WebhookStatus = "processed" | "ignored" | "duplicate";
 
 type Gateway = Pick<
   PaymentsGateway,
-  "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute"
+  "verifyWebhook" | "retrieveAccount" | "retrievePaymentMethod" | "retrieveSetupIntent" | "retrievePaymentIntent" | "retrieveRefund" | "retrieveDispute" | "retrievePayout"
 >;
 
 /** What an event does, once its object was re-read: the database part, and what to do after it committed. */
@@ -75,6 +78,11 @@ export const HANDLED_EVENT_TYPES = [
   "charge.dispute.created",
   "charge.dispute.updated",
   "charge.dispute.closed",
+  "payout.created",
+  "payout.updated",
+  "payout.paid",
+  "payout.failed",
+  "payout.canceled",
 ] as const;
 
 export function createStripeWebhooksService(deps: {
@@ -85,6 +93,7 @@ export function createStripeWebhooksService(deps: {
   onPaymentOutcome?: readonly PaymentOutcomeHandler[];
   onRefundOutcome?: readonly RefundOutcomeHandler[];
   onDispute?: readonly DisputeHandler[];
+  onPayout?: readonly PayoutHandler[];
   /**
    * Whether the gateway works on Stripe's live data. A Connect endpoint receives both live and test
    * events; the other mode's objects are not ours to act on.
@@ -97,6 +106,18 @@ export function createStripeWebhooksService(deps: {
   const outcomeHandlers = deps.onPaymentOutcome ?? [];
   const refundHandlers = deps.onRefundOutcome ?? [];
   const disputeHandlers = deps.onDispute ?? [];
+  const payoutHandlers = deps.onPayout ?? [];
+
+  /** A connected account's payout (the event names the account: payouts are read on it); a platform payout of our own is not a seller's. */
+  async function payoutEffect(event: WebhookEvent & { objectId: string }): Promise<Effect | null> {
+    if (!event.account) return null;
+    const payout = await payments.retrievePayout({ accountId: event.account, payoutId: event.objectId });
+    return {
+      async apply(tx) {
+        for (const handler of payoutHandlers) await handler(payout, tx);
+      },
+    };
+  }
 
   async function disputeEffect(disputeId: string): Promise<Effect> {
     const dispute = await payments.retrieveDispute(disputeId);
@@ -187,6 +208,11 @@ export function createStripeWebhooksService(deps: {
     "charge.dispute.created": ({ objectId }) => disputeEffect(objectId),
     "charge.dispute.updated": ({ objectId }) => disputeEffect(objectId),
     "charge.dispute.closed": ({ objectId }) => disputeEffect(objectId),
+    "payout.created": payoutEffect,
+    "payout.updated": payoutEffect,
+    "payout.paid": payoutEffect,
+    "payout.failed": payoutEffect,
+    "payout.canceled": payoutEffect,
   };
 
   function isHandled(type: string): type is keyof typeof handlers {

@@ -69,3 +69,9 @@ export async function hasLiveSubscriptions(client: Db | Tx, contractId: string):
 export async function hasSubscriptions(client: Db | Tx, contractId: string): Promise<boolean> {
   return (await client.subscription.count({ where: { contractId } })) > 0;
 }
+
+/** Live subscriptions (not ended) to the contracts of this subquery (of contract ids): at most 5 ids. */
+export async function liveSubscriptionsTo(tx: Tx, contractIds: Prisma.Sql): Promise<string[]> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM subscriptions WHERE ended IS NULL AND contract_id IN (${contractIds}) ORDER BY id LIMIT 5`;
+  return rows.map((r) => r.id);
+}

@@ -17,7 +17,11 @@ export { toTransactionResponse };
  * (`createRefunds`), reached through here for the routes and the `complete-refund` job.
  */
 
-export function createTransactionsService(deps: { db: Db; payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal">; clock: Clock }) {
+export function createTransactionsService(deps: {
+  db: Db;
+  payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal" | "createTransfer">;
+  clock: Clock;
+}) {
   const { db } = deps;
   const refunds = createRefunds(deps);
 

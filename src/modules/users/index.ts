@@ -5,6 +5,8 @@ export { emailAddress, paymentMethodSchema, timezone, USERNAME_PATTERN, userPara
 export { eraseUserRecord, lockUserDueForErasure, usersDueForErasure, type UserToErase } from "./users.erase.js";
 export {
   activeEmailsOf,
+  clearConnectAccount,
+  connectAccountOf,
   emailOf,
   findActiveUser,
   findActiveUsers,

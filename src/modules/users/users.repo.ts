@@ -15,10 +15,10 @@ export async function findActiveUser(
   client: Client,
   tenant: Tenant,
   id: string,
-): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null } | null> {
+): Promise<{ id: string; email: string | null; name: string | null; timezone: string; suspended: Date | null; canPostListing: boolean } | null> {
   return client.user.findFirst({
     where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
-    select: { id: true, email: true, name: true, timezone: true, suspended: true },
+    select: { id: true, email: true, name: true, timezone: true, suspended: true, canPostListing: true },
   });
 }
 
@@ -168,6 +168,15 @@ export async function setStripeConnectId(tx: Tx, userId: string, accountId: stri
   return tx.user.update({ where: { id: userId }, data: { stripeConnectId: accountId }, select: ACCOUNT_FIELDS });
 }
 
+/** The user no longer has a Connect account (it was deleted): its id and what Stripe said of it are cleared. */
+export async function clearConnectAccount(tx: Tx, userId: string): Promise<UserAccountFields> {
+  return tx.user.update({
+    where: { id: userId },
+    data: { stripeConnectId: null, chargesEnabled: false, detailsSubmitted: false, bankLast4: null, payoutSchedule: Prisma.DbNull, connectAccountsDeleted: { increment: 1 } },
+    select: ACCOUNT_FIELDS,
+  });
+}
+
 /** The users (not erased) of a Connect account, in id order. */
 export async function usersOfConnectAccount(tx: Tx, accountId: string): Promise<UserAccountFields[]> {
   return tx.user.findMany({ where: { stripeConnectId: accountId, deleted: null }, select: ACCOUNT_FIELDS, orderBy: { id: "asc" } });
@@ -192,4 +201,9 @@ export async function isPlatformOwner(client: Client, platformId: string, email:
     select: { id: true },
   });
   return owner !== null;
+}
+
+/** A user's Connect account (payouts): null when there is no such user (erased included). */
+export async function connectAccountOf(client: Client, tenant: Tenant, id: string): Promise<{ id: string; stripeConnectId: string | null; suspended: Date | null } | null> {
+  return client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, stripeConnectId: true, suspended: true } });
 }

@@ -36,6 +36,86 @@ export const paymentMethodSchema = z
   })
   .meta({ id: "PaymentMethod" });
 
+export const ACCOUNT_TYPES = ["individual", "company", "non_profit"] as const;
+const accountTypeSchema = z.enum(ACCOUNT_TYPES).describe("Who the user is as a seller or buyer");
+
+export const addressSchema = z
+  .object({
+    line1: z.string().nullable(),
+    line2: z.string().nullable(),
+    city: z.string().nullable(),
+    state: z.string().nullable(),
+    postalCode: z.string().nullable(),
+    country: z.string().nullable().describe("ISO 3166-1 alpha-2 code, e.g. US"),
+  })
+  .meta({ id: "Address" });
+
+/** Custom attributes: a flat object of at most 50 keys, each a string (≤ 500 characters), number, boolean or null. */
+const attributeKey = z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, "keys are 1 to 40 letters, digits, _, . or -");
+const attributesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+const attributesInput = z
+  .record(attributeKey, z.union([z.string().max(500), z.number().finite(), z.boolean(), z.null()]))
+  .refine((a) => Object.keys(a).length <= 50, "holds at most 50 attributes")
+  .meta({ example: { tier: "gold", newsletter: true } });
+
+const text = (max: number) => z.string().trim().min(1).max(max).nullable().optional();
+const addressInput = z
+  .object({
+    line1: text(200),
+    line2: text(200),
+    city: text(100),
+    state: text(100),
+    postalCode: text(20),
+    country: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as US")
+      .meta({ example: "US" })
+      .nullable()
+      .optional(),
+  })
+  .strict()
+  .nullable()
+  .optional()
+  .describe("Only the parts sent change; null clears the whole address");
+
+/** The profile fields a user sets on themself, and admins on users below them. */
+const contactFields = {
+  address: addressInput,
+  phoneCountryCode: z
+    .string()
+    .trim()
+    .regex(/^\+[1-9]\d{0,3}$/, "must be a country calling code such as +1")
+    .meta({ example: "+1" })
+    .nullable()
+    .optional(),
+  phoneNumber: z
+    .string()
+    .trim()
+    .regex(/^[0-9 ().-]{3,30}$/, "must be 3 to 30 digits, spaces, dots, dashes or parentheses")
+    .meta({ example: "212-398-2600" })
+    .nullable()
+    .optional(),
+  accountType: accountTypeSchema.optional(),
+  businessName: text(200),
+  locale: z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or fr-FR")
+    .meta({ example: "en-US" })
+    .nullable()
+    .optional(),
+};
+
+/** What only admins and up and the key set (403 `field_forbidden` for anyone else, themselves included). */
+const adminFields = {
+  external_id: z.string().trim().min(1).max(255).nullable().optional().describe("Unique per platform and mode (409 `external_id_taken`)"),
+  attributes: attributesInput.optional().describe("Replaces the whole object"),
+  canPostListing: z.boolean().optional(),
+};
+export const ADMIN_FIELDS = Object.keys(adminFields) as (keyof typeof adminFields)[];
+
 export const userSchema = z
   .object({
     id: z.string(),
@@ -61,6 +141,15 @@ export const userSchema = z
     suspended: apiDate.nullable().describe("Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid"),
     role: roleSchema.describe("The user's role on the platform"),
     metafields: metafieldListSchema,
+    address: addressSchema,
+    phoneCountryCode: z.string().nullable().describe("Country calling code, e.g. +1"),
+    phoneNumber: z.string().nullable(),
+    accountType: accountTypeSchema,
+    businessName: z.string().nullable().describe("Company or organisation name"),
+    locale: z.string().nullable().describe("BCP 47 language tag, e.g. en or fr-FR"),
+    external_id: z.string().nullable().describe("The platform's own reference, unique per platform and mode; set by admins and the key"),
+    attributes: attributesSchema.describe("The platform's custom attributes; set by admins and the key"),
+    canPostListing: z.boolean().describe("false: the user may not list products themself (403 `listing_not_allowed`); set by admins and the key"),
     created: apiDate,
     updated: apiDate,
   })
@@ -74,6 +163,8 @@ const profileFields = {
   lastName: z.string().trim().max(100).nullable().optional(),
   image: httpUrl.nullable().optional(),
   timezone: timezone.optional(),
+  ...contactFields,
+  ...adminFields,
 };
 
 /** What the signed-in user may change about themself (a new email waits for its code; role is given by an owner). */

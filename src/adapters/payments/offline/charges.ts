@@ -12,12 +12,13 @@ export function chargesOperations(
 ): Pick<OfflinePaymentsGateway, "createPaymentIntent" | "retrievePaymentIntent" | "createRefund" | "retrieveRefund" | "finishRefund" | "retrieveDispute" | "finishDispute"> {
   const { db, idempotent, customerOrFail, paymentIntentOrFail } = sim;
   return {
-    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, metadata, idempotencyKey }) => {
+    createPaymentIntent: async ({ amount, currency, customerId, paymentMethodId, transferGroup, captureMethod, metadata, idempotencyKey }) => {
       let disputed: SimPaymentIntent | null = null;
+      const manual = captureMethod === "manual";
       const answer = await idempotent(
         idempotencyKey,
         "payment_intents.create",
-        { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata },
+        { amount, currency, customerId, paymentMethodId, transferGroup: transferGroup ?? null, metadata, ...(manual ? { captureMethod } : {}) },
         async (tx, now): Promise<PaymentIntent> => {
           assertCurrency(currency);
           assertAmount(amount);
@@ -28,7 +29,8 @@ export function chargesOperations(
           await customerOrFail(tx, customerId, "customer");
           const pm = await chargeablePaymentMethod(tx, customerId, paymentMethodId, now);
           const decline = TEST_PAYMENT_METHODS[pm.token]?.decline;
-          const disputes = !decline && TEST_PAYMENT_METHODS[pm.token]?.disputed === true;
+          // An authorisation is disputed only once captured: the simulator disputes immediate charges alone.
+          const disputes = !decline && !manual && TEST_PAYMENT_METHODS[pm.token]?.disputed === true;
           const intent = await tx.simPaymentIntent.create({
             data: {
               id: stripeId("pi"),
@@ -36,9 +38,10 @@ export function chargesOperations(
               paymentMethodId: pm.id,
               amount,
               currency,
-              status: decline ? "requires_payment_method" : "succeeded",
+              status: decline ? "requires_payment_method" : manual ? "requires_capture" : "succeeded",
               chargeId: stripeId("ch"),
-              chargeSucceeded: !decline,
+              // An authorisation's charge exists uncaptured: nothing can be refunded or transferred from it yet.
+              chargeSucceeded: !decline && !manual,
               ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),
               transferGroup: transferGroup ?? null,
               metadata,

@@ -3,11 +3,35 @@ import { PaymentsRequestError } from "../errors.js";
 import { ACCOUNT_LINK_TTL_MS, ONBOARDED, Simulator } from "./simulator.js";
 import { assertAmount, assertCurrency, assertEmail, assertUrl, drawFromCharge, missing, stripeId } from "./helpers.js";
 import type { OfflinePaymentsGateway } from "./types.js";
+import type { SimAccount } from "../../../generated/prisma/client.js";
+import type { ConnectAccount } from "../gateway.js";
+
+/** What Stripe answers of a simulated account. */
+function toAccount(account: SimAccount): ConnectAccount {
+  return {
+    id: account.id,
+    chargesEnabled: account.chargesEnabled,
+    detailsSubmitted: account.detailsSubmitted,
+    payoutSchedule:
+      account.payoutInterval === null
+        ? null
+        : {
+            interval: account.payoutInterval,
+            delayDays: account.payoutDelayDays ?? 0,
+            ...(account.payoutWeeklyAnchor ? { weeklyAnchor: account.payoutWeeklyAnchor } : {}),
+            ...(account.payoutMonthlyAnchor ? { monthlyAnchor: account.payoutMonthlyAnchor } : {}),
+          },
+    bankLast4: account.bankLast4,
+  };
+}
 
 /** Connect: accounts, onboarding links, transfers and their reversals. */
 export function connectOperations(
   sim: Simulator,
-): Pick<OfflinePaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "completeOnboarding" | "createTransfer" | "createTransferReversal"> {
+): Pick<
+  OfflinePaymentsGateway,
+  "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "updateAccount" | "deleteAccount" | "completeOnboarding" | "createTransfer" | "createTransferReversal"
+> {
   const { db, clock, publicUrl, idempotent } = sim;
   return {
     createConnectAccount: ({ email, metadata, idempotencyKey }) =>
@@ -21,7 +45,7 @@ export function connectOperations(
       assertUrl(refreshUrl, "refresh_url");
       assertUrl(returnUrl, "return_url");
       const account = await db.simAccount.findUnique({ where: { id: accountId } });
-      if (!account) throw missing("account", accountId, "account");
+      if (!account || account.deleted) throw missing("account", accountId, "account");
       const now = clock.now();
       const token = randomBase62(32);
       const expires = new Date(now.getTime() + ACCOUNT_LINK_TTL_MS);
@@ -33,22 +57,35 @@ export function connectOperations(
 
     retrieveAccount: async (accountId) => {
       const account = await db.simAccount.findUnique({ where: { id: accountId } });
-      if (!account) throw missing("account", accountId);
-      return {
-        id: account.id,
-        chargesEnabled: account.chargesEnabled,
-        detailsSubmitted: account.detailsSubmitted,
-        payoutSchedule:
-          account.payoutInterval === null
-            ? null
-            : {
-                interval: account.payoutInterval,
-                delayDays: account.payoutDelayDays ?? 0,
-                ...(account.payoutWeeklyAnchor ? { weeklyAnchor: account.payoutWeeklyAnchor } : {}),
-                ...(account.payoutMonthlyAnchor ? { monthlyAnchor: account.payoutMonthlyAnchor } : {}),
-              },
-        bankLast4: account.bankLast4,
-      };
+      // A deleted account is gone for Stripe too: "No such account".
+      if (!account || account.deleted) throw missing("account", accountId);
+      return toAccount(account);
+    },
+
+    updateAccount: async ({ accountId, payoutSchedule: s }) => {
+      const account = await db.simAccount.findUnique({ where: { id: accountId } });
+      if (!account || account.deleted) throw missing("account", accountId);
+      if (s.interval === "weekly" && !s.weeklyAnchor)
+        throw new PaymentsRequestError("parameter_missing", "A weekly schedule needs a weekly_anchor.", { param: "settings[payouts][schedule][weekly_anchor]" });
+      if (s.interval === "monthly" && !s.monthlyAnchor)
+        throw new PaymentsRequestError("parameter_missing", "A monthly schedule needs a monthly_anchor.", { param: "settings[payouts][schedule][monthly_anchor]" });
+      const updated = await db.simAccount.update({
+        where: { id: accountId },
+        data: {
+          payoutInterval: s.interval,
+          // Stripe keeps the delay when it is not sent (its minimum, 2 days here, on a new schedule).
+          payoutDelayDays: s.delayDays ?? account.payoutDelayDays ?? ONBOARDED.payoutDelayDays,
+          payoutWeeklyAnchor: s.interval === "weekly" ? (s.weeklyAnchor ?? null) : null,
+          payoutMonthlyAnchor: s.interval === "monthly" ? (s.monthlyAnchor ?? null) : null,
+        },
+      });
+      return toAccount(updated);
+    },
+
+    deleteAccount: async (accountId) => {
+      // Test mode: Stripe deletes an account whatever its balance (the API refuses earlier while money is pending).
+      const { count } = await db.simAccount.updateMany({ where: { id: accountId, deleted: null }, data: { deleted: clock.now(), chargesEnabled: false } });
+      if (count !== 1) throw missing("account", accountId);
     },
 
     completeOnboarding: ({ accountId, token }) =>
@@ -59,7 +96,8 @@ export function connectOperations(
         // Spent atomically: of two visits racing with one token, one wins.
         const spent = await tx.simAccountLink.updateMany({ where: { id: link.id, used: null, expires: { gt: now } }, data: { used: now } });
         if (spent.count !== 1) return null;
-        await tx.simAccount.update({ where: { id: accountId }, data: { chargesEnabled: true, detailsSubmitted: true, ...ONBOARDED } });
+        const onboarded = await tx.simAccount.updateMany({ where: { id: accountId, deleted: null }, data: { chargesEnabled: true, detailsSubmitted: true, ...ONBOARDED } });
+        if (onboarded.count !== 1) return null;
         return { returnUrl: link.returnUrl };
       }),
 
@@ -72,7 +110,7 @@ export function connectOperations(
           assertCurrency(currency);
           assertAmount(amount);
           const account = await tx.simAccount.findUnique({ where: { id: destination } });
-          if (!account) throw missing("destination", destination, "destination");
+          if (!account || account.deleted) throw missing("destination", destination, "destination");
           if (!account.chargesEnabled) {
             throw new PaymentsRequestError(
               "insufficient_capabilities_for_transfer",

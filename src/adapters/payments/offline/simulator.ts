@@ -32,7 +32,7 @@ export interface Simulator {
   customerOrFail(tx: Tx, customerId: string, param?: string): Promise<SimCustomer>;
   paymentIntentOrFail(tx: Tx | Db, id: string, param?: string): Promise<SimPaymentIntent>;
   /** A Stripe event about `object`, as Stripe would deliver it: its body and `Stripe-Signature` header, signed with the webhook secret. */
-  signedEvent(type: string, object: Record<string, unknown>): SignedEvent;
+  signedEvent(type: string, object: Record<string, unknown>, account?: string): SignedEvent;
   /**
    * Sends an event as Stripe would, in the background: to the sink set with `deliverEventsTo`,
    * again after a failure (Stripe retries a 5xx for days; the simulator for a few seconds).
@@ -100,9 +100,18 @@ export function createSimulator(db: Db, clock: Clock, publicUrl: string, webhook
     return intent;
   }
 
-  function signedEvent(type: string, object: Record<string, unknown>): SignedEvent {
+  function signedEvent(type: string, object: Record<string, unknown>, account?: string): SignedEvent {
     const created = Math.floor(clock.now().getTime() / 1000);
-    const rawBody = JSON.stringify({ id: stripeId("evt"), object: "event", api_version: "2025-01-27.acacia", created, livemode: false, type, data: { object } });
+    const rawBody = JSON.stringify({
+      id: stripeId("evt"),
+      object: "event",
+      api_version: "2025-01-27.acacia",
+      created,
+      livemode: false,
+      type,
+      ...(account ? { account } : {}),
+      data: { object },
+    });
     // The first of the configured secrets: the one Stripe's own endpoint would sign with.
     const secret = webhookSecret.split(",")[0]!.trim();
     return { rawBody, signature: Stripe.webhooks.generateTestHeaderString({ payload: rawBody, secret, timestamp: created }) };

@@ -1,6 +1,6 @@
 import type { Db } from "../../../db/client.js";
 import type { Clock } from "../../../lib/time.js";
-import type { PaymentsGateway, SetupIntent } from "../gateway.js";
+import type { PaymentsGateway, Payout, SetupIntent } from "../gateway.js";
 import type { SignedEvent } from "./simulator.js";
 
 export interface OfflinePaymentsGateway extends PaymentsGateway {
@@ -25,6 +25,14 @@ export interface OfflinePaymentsGateway extends PaymentsGateway {
   finishRefund(input: { refundId: string; outcome: "succeeded" | "failed" }): Promise<SignedEvent | null>;
   /** Closes an open dispute as the bank decided; answers the signed `charge.dispute.closed` event, or null when it is unknown or closed. */
   finishDispute(input: { disputeId: string; outcome: "won" | "lost" }): Promise<SignedEvent | null>;
+  /**
+   * What Stripe does each day for connected accounts on an automatic payout schedule: pays out each
+   * due account's available balance (once a day). Answers the payouts made with the signed
+   * `payout.created` events, for the caller to deliver.
+   */
+  runScheduledPayouts(): Promise<{ payout: Payout; event: SignedEvent }[]>;
+  /** The bank's answer to a pending payout; answers the signed `payout.paid` / `payout.failed` event, or null when it is unknown or not pending. */
+  finishPayout(input: { payoutId: string; outcome: "paid" | "failed" }): Promise<SignedEvent | null>;
   /** Where the simulator sends the events of what happens on its own (a dispute opened after a charge): the Stripe webhook endpoint's service. */
   deliverEventsTo(sink: (event: SignedEvent) => Promise<unknown>): void;
   /** Resolves once the events sent so far were delivered (tests wait on it). */

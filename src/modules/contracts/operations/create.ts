@@ -3,7 +3,7 @@ import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { ContractResponse, CreateContractInput } from "../contracts.schemas.js";
 import { assertInDeal, isEditor } from "../contracts.state.js";
-import { loadState, rebalanceAndStore } from "../contracts.repo.js";
+import { loadState, numberNow, rebalanceAndStore } from "../contracts.repo.js";
 import { insertFee } from "./fees.js";
 import { insertItem } from "./items.js";
 import { insertBuyer, insertSeller } from "./parties.js";
@@ -41,6 +41,7 @@ export async function create(ctx: ContractsContext, auth: AuthContext, input: Cr
     // Creating a contract one buys in is buying: the subscription gate.
     await gateBuyer(ctx, tx, auth, after);
     await rebalanceAndStore(tx, after, ctx.rates);
+    await numberNow(tx);
     return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
   });
 }

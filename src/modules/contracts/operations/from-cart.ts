@@ -4,19 +4,22 @@ import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { toCartResponse } from "../../carts/index.js";
 import { recordEvent } from "../../events/index.js";
-import { chosenAddOnsJsonSql, effectivePrice, type AddOnView } from "../../products/index.js";
+import { assertMinimumQuantity, chosenAddOnsJsonSql, effectivePrice, type AddOnView } from "../../products/index.js";
 import { computeFigures, priceLine } from "../../settlement/index.js";
+import { quoteLines } from "../../shipping/index.js";
 import { Prisma } from "../../../db/client.js";
 import type { ContractResponse, FromCartInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
 import { assertWithinHoldCap, holdUntil, releaseExpiredHolds } from "../stock-holds.js";
 import { stockError } from "./items.js";
+import { numberNow } from "../contracts.repo.js";
 import { inclusion, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
 
 /** A cart line with what a contract needs of its product (fromCart reads them in one statement). */
 interface CartLine {
   productId: string;
   quantity: number;
+  minQuantity: number;
   startDate: string | null;
   endDate: string | null;
   sellerId: string;
@@ -34,6 +37,7 @@ interface CartLine {
   parentOk: boolean;
   published: boolean;
   addOns: AddOnView[];
+  weight: number | null;
 }
 
 /**
@@ -59,10 +63,11 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'productId', p.id, 'quantity', ci.quantity, 'startDate', ci.start_date, 'endDate', ci.end_date,
         'sellerId', p.user_id, 'sellerEmail', su.email, 'sellerName', su.name, 'type', p.type, 'name', p.name, 'price', p.price,
         'currency', p.currency, 'stock', p.quantity, 'isEnabled', p.is_enabled, 'archived', p.archived IS NOT NULL,
-        'useSeasonalPrices', p.use_seasonal_prices,
+        'useSeasonalPrices', p.use_seasonal_prices, 'minQuantity', p.min_quantity,
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
         'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true),
         'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true),
+        'weight', p.weight,
         'addOns', ${chosenAddOnsJsonSql(Prisma.raw("ci.add_on_ids"), Prisma.raw("p.id"))}
       ) ORDER BY ci.created, ci.id), '[]')::text AS lines
       FROM cart_items ci
@@ -83,6 +88,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
       // Sent back to review (or taken down) since it was added to the cart.
       if (!line.published) throw new ConflictError("product_not_published", `${name} is not published and cannot be bought.`, "product_id");
+      // The minimum may have been raised since the line was added.
+      assertMinimumQuantity({ id: line.productId, name: line.name, minQuantity: line.minQuantity }, line.quantity);
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");
     }
     // A member checking out their own cart buys: the subscription gate (an editor converting another's cart is not the buyer).
@@ -129,11 +136,21 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       return { id: newId("contractItem"), line, userId: line.sellerId, price, total: priced.total, addOns, reserved: limited.has(line.productId) ? line.quantity : 0 };
     });
     const sellers = [...new Map(lines.map((line) => [line.sellerId, line])).values()];
+    // Shipping as the cart showed it: each seller's items at the rates in force now.
+    const shipping = (
+      await quoteLines(
+        tx,
+        tenant,
+        lines[0]!.currency,
+        items.map((i) => ({ sellerUserId: i.userId, quantity: i.line.quantity, total: i.total, weight: i.line.weight })),
+      )
+    ).map((quote) => ({ ...quote, id: newId("contractShipping") }));
     const flags = inclusion(input);
     const figures = computeFigures(
       {
         items,
         fees: [],
+        shipping,
         buyers: [{ userId: cart.user_id, pinned: false, amountDue: 0 }],
         sellers: sellers.map((line) => ({ userId: line.sellerId, pinned: false, amountOwed: 0 })),
         ...flags,
@@ -144,7 +161,11 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     // The cart's owner checking out their own cart accepts the contract it becomes, as answered.
     const checkout = auth.user?.id === cart.user_id;
     const bears = (type: string) =>
-      (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees) ? "buyers" : "sellers";
+      type === "shipping"
+        ? "buyers"
+        : (type === "stripe:cc" ? flags.includeStripeFees : type === "candle:base" ? flags.includeCandleFees : flags.includePlatformFees)
+          ? "buyers"
+          : "sellers";
     const fees = figures.fees.filter((fee) => fee.type !== "custom");
     const id = newId("contract");
     const { platformId, mode } = tenant;
@@ -184,13 +205,30 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         FROM unnest(${fees.map(() => newId("fee"))}::text[], ${fees.map((fee) => fee.type)}::text[], ${fees.map((fee) => fee.amount)}::int[],
                     ${fees.map((fee) => bears(fee.type))}::text[])
           AS t(id, type, amount, payer)
+      ), shipping AS (
+        INSERT INTO contract_shipping (id, platform_id, mode, contract_id, shipping_rate_id, user_id, payee, title, amount, updated)
+        SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.rate_id, t.user_id, t.payee::"ShippingPayee", t.title, t.amount, now()
+        FROM unnest(${shipping.map((l) => l.id)}::text[], ${shipping.map((l) => l.shippingRateId)}::text[], ${shipping.map((l) => l.userId)}::text[],
+                    ${shipping.map((l) => l.payee)}::text[], ${shipping.map((l) => l.title)}::text[], ${shipping.map((l) => l.amount)}::int[])
+          AS t(id, rate_id, user_id, payee, title, amount)
       )
       DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
     // The cart was emptied: its event, as the carts module records a DELETE /carts/auth.
     const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
       UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;
-    const emptyCart = { id: cart.id, platformId, mode, userId: cart.user_id, created: emptied!.created, updated: emptied!.updated, items: [], currency: auth.platform.currency };
+    const emptyCart = {
+      id: cart.id,
+      platformId,
+      mode,
+      userId: cart.user_id,
+      created: emptied!.created,
+      updated: emptied!.updated,
+      items: [],
+      currency: auth.platform.currency,
+      shipping: [],
+    };
     await recordEvent(tx, { platformId, mode, requestId: auth.requestId, type: "cart.cleared", object: toCartResponse(emptyCart, now) });
+    await numberNow(tx);
     return recorded(tx, auth, "contract.created", await view(tx, tenant, id));
   });
 }

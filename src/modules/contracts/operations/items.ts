@@ -4,7 +4,7 @@ import type { ItemType } from "../../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
-import { addOnsOffered, assertPublished, effectivePrice, giveBackStock, hasLiveVariants, lockProductForSale, takeStock } from "../../products/index.js";
+import { addOnsOffered, assertMinimumQuantity, assertPublished, effectivePrice, giveBackStock, hasLiveVariants, lockProductForSale, takeStock } from "../../products/index.js";
 import { priceLine } from "../../settlement/index.js";
 import { MAX_ITEMS, type ItemInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
@@ -43,7 +43,8 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
     await releaseExpiredHolds(tx, input.product_id, clock.now());
     const product = await lockProductForSale(tx, c, input.product_id);
     // A listing not published is not for sale: 404 to those who may not see it, 409 to the others.
-    assertPublished(auth, product);
+    assertPublished(auth, product, "product_id", clock.now());
+    assertMinimumQuantity(product, input.quantity);
     if (product.parentProductId === null && (await hasLiveVariants(tx, product.id))) {
       throw new UnprocessableError("variant_required", `${product.id} comes in variants: add one of them by its id.`, "product_id");
     }

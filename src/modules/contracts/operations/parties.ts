@@ -107,5 +107,8 @@ export const removeSeller = (ctx: ContractsContext, auth: AuthContext, id: strin
     if (items > 0) {
       throw new ConflictError("seller_has_items", `${seller.userId} sells ${items} item(s) of ${c.id}: remove those first.`, "seller_id");
     }
+    // Their shipping line goes with them (its items are gone already).
+    await tx.contractShipping.deleteMany({ where: { contractId: c.id, userId: seller.userId } });
+    c.shipping = c.shipping.filter((line) => line.userId !== seller.userId);
     await tx.contractSeller.delete({ where: { id: seller.id } });
   });

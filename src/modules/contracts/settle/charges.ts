@@ -1,6 +1,8 @@
 import type { PaymentIntent } from "../../../adapters/payments/gateway.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
-import { recordEvent } from "../../events/index.js";
+import { recordEvent, type EventType } from "../../events/index.js";
+
+type ContractEventType = Extract<EventType, `contract.${string}`>;
 import { recordSettlementTransactions } from "../../settlement/index.js";
 import { lockContract, type ContractState } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
@@ -45,7 +47,14 @@ export async function markBuyerPaid(
   const now = clock.now();
   await tx.contractBuyer.update({
     where: { id: buyer.id },
-    data: { amountPaid: intent.amount, stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, lastPaymentAttempt: now, attemptPaymentMethodId: null },
+    data: {
+      amountPaid: intent.amount,
+      amountAuthorized: 0,
+      stripePaymentIntentId: intent.id,
+      stripeChargeId: intent.chargeId,
+      lastPaymentAttempt: now,
+      attemptPaymentMethodId: null,
+    },
   });
   await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
   await recordSettlementTransactions(tx, {
@@ -58,6 +67,33 @@ export async function markBuyerPaid(
     charges: [{ buyerUserId, amount: intent.amount, stripeChargeId: intent.chargeId ?? "", stripePaymentIntentId: intent.id, idempotencyKey: `charge:${intent.id}` }],
   });
   buyer.amountPaid = intent.amount;
+  return true;
+}
+
+/**
+ * A buyer's card authorised for what they owe (manual capture): nothing moved yet, so nothing is
+ * written to the ledger; the PaymentIntent is kept to be captured or canceled.
+ */
+export async function markBuyerAuthorized(
+  { clock, log }: SettleContext,
+  tx: Tx,
+  c: ContractState,
+  buyerUserId: string,
+  intent: Pick<PaymentIntent, "id" | "chargeId" | "amount">,
+): Promise<boolean> {
+  const buyer = c.buyers.find((b) => b.userId === buyerUserId);
+  if (!buyer || buyer.amountPaid > 0 || buyer.amountAuthorized > 0) return false;
+  if (intent.amount !== buyer.amountDue) {
+    log.error({ contractId: c.id, buyerUserId, paymentIntentId: intent.id }, "an authorisation for another amount than the buyer owes: it was not recorded; cancel it");
+    return false;
+  }
+  const now = clock.now();
+  await tx.contractBuyer.update({
+    where: { id: buyer.id },
+    data: { amountAuthorized: intent.amount, stripePaymentIntentId: intent.id, stripeChargeId: intent.chargeId, lastPaymentAttempt: now, attemptPaymentMethodId: null },
+  });
+  await tx.contract.update({ where: { id: c.id }, data: { lastPaymentAttempt: now } });
+  buyer.amountAuthorized = intent.amount;
   return true;
 }
 
@@ -80,7 +116,7 @@ export async function recordFailedCharge({ db, clock }: SettleContext, plan: Pla
   });
 }
 
-export async function recordContractEvent(tx: Tx, tenant: Tenant, id: string, type: "contract.payment_failed" | "contract.paid", requestId: string | null): Promise<void> {
+export async function recordContractEvent(tx: Tx, tenant: Tenant, id: string, type: ContractEventType, requestId: string | null): Promise<void> {
   const object = await contractView(tx, tenant, id);
   if (object) await recordEvent(tx, { platformId: tenant.platformId, mode: tenant.mode, requestId, type, object });
 }

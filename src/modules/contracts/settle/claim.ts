@@ -5,7 +5,9 @@ import { assertConsent, assertMaySettle, isUnlocked } from "../contracts.state.j
 import { loadState, lockContract, rebalanceAndStore } from "../contracts.repo.js";
 import { holdUntil, retakeHolds } from "../stock-holds.js";
 import { gateBuyer } from "../operations/shared.js";
-import { RESUME_GRACE_MS, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
+import { orderSettings } from "../../platforms/index.js";
+import { orderStateError } from "../orders.state.js";
+import { RESUME_GRACE_MS, captureKey, chargeKey, queueResume, transferKey, type Charge, type Plan, type SettleContext, type Settler, type Transfer } from "./plan.js";
 
 /**
  * Step 1, in one transaction under the contract's row lock: check everything that could stop the
@@ -19,13 +21,17 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     if (settler.kind === "request") assertMaySettle(settler.auth, c);
     if (c.status === "paid") throw new ConflictError("already_paid", `${c.id} is already paid.`, "id");
     if (c.status === "void" || c.status === "uncollectible") throw new ConflictError("contract_not_payable", `${c.id} is ${c.status}: it cannot be settled.`, "id");
+    if (c.status === "authorized" || c.status === "disputed") {
+      if (settler.kind !== "request") return null;
+      throw orderStateError(c, "settled", "while draft or open");
+    }
     // A contract its buyers subscribed to is billed by the subscriptions, cycle by cycle; settling it too would charge twice.
     if (c.status !== "processing" && (await ctx.billedBySubscriptions(tx, c.id))) {
       throw new ConflictError("contract_has_subscriptions", `${c.id} is billed by its subscriptions: it is not settled on its own.`, "id");
     }
     const now = clock.now();
     if (c.settlementLockedUntil && c.settlementLockedUntil.getTime() > now.getTime()) {
-      if (settler.kind === "job") {
+      if (settler.kind !== "request") {
         await queueResume(tx, tenant, c.id, new Date(c.settlementLockedUntil.getTime() + RESUME_GRACE_MS));
         return null;
       }
@@ -35,9 +41,10 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       });
     }
     // The job finishes settlements that were started (or whose buyers have all paid); it never starts one.
-    if (settler.kind === "job" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
+    if (settler.kind !== "request" && c.status !== "processing" && c.buyers.some((b) => b.amountPaid < b.amountDue)) return null;
     // Figures follow the current rates until something is paid.
-    if (isUnlocked(c)) {
+    const fresh = isUnlocked(c);
+    if (fresh) {
       // What it buys is held again (an expired hold takes its stock anew, or 409) and stays held while it settles.
       await retakeHolds(tx, c.id, now, holdUntil(holds, now));
       await rebalanceAndStore(tx, c, rates);
@@ -58,8 +65,18 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
       if (c.buyers.some((b) => b.userId === caller && b.amountPaid < b.amountDue)) await gateBuyer(ctx, tx, settler.auth, c);
     }
 
-    const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue);
-    const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);
+    // How it runs is fixed when it starts (nothing paid or authorised yet), from the platform's order settings.
+    if (fresh) {
+      const settings = await orderSettings(tx, c.platformId);
+      if (settings.requireSellerAcceptance !== c.captureManual || settings.holdFunds !== c.holdFunds) {
+        await tx.contract.update({ where: { id: c.id }, data: { captureManual: settings.requireSellerAcceptance, holdFunds: settings.holdFunds } });
+        c = { ...c, captureManual: settings.requireSellerAcceptance, holdFunds: settings.holdFunds };
+      }
+    }
+    // Manual capture: first every card is authorised; once the seller accepted (`orderStatus` accepted), each is captured.
+    const phase: Plan["phase"] = !c.captureManual ? "charge" : c.orderStatus === "accepted" ? "capture" : "authorise";
+    const owing = c.buyers.filter((b) => b.amountPaid < b.amountDue && (phase !== "authorise" || b.amountAuthorized === 0));
+    const owed = phase === "authorise" || c.holdFunds ? [] : c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
 
     // Everything that would stop the settlement half-way is checked before anyone is charged.
@@ -83,6 +100,20 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     const { minimum, maximum } = chargeLimits(c.currency);
     const charges: Charge[] = [];
     for (const b of owing) {
+      if (phase === "capture") {
+        if (b.amountAuthorized === 0 || !b.stripePaymentIntentId) throw new Error(`buyer ${b.userId} of ${c.id} has no authorisation to capture`);
+        charges.push({
+          buyerUserId: b.userId,
+          amount: b.amountAuthorized,
+          customerId: "",
+          paymentMethodId: "",
+          attempt: b.attempts,
+          capture: b.stripePaymentIntentId,
+          idempotencyKey: captureKey(c.id, b.userId),
+          metadata: {},
+        });
+        continue;
+      }
       const left = b.amountDue - b.amountPaid;
       if (left < minimum) {
         throw new UnprocessableError(
@@ -112,6 +143,7 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         attempt: b.attempts,
         idempotencyKey: chargeKey(c.id, b.userId, b.attempts),
         metadata: { contract_id: c.id, platform_id: c.platformId, mode: c.mode, user_id: b.userId, attempt: String(b.attempts) },
+        ...(phase === "authorise" ? { captureMethod: "manual" as const } : {}),
       });
     }
     const transfers: Transfer[] = owed.map((s) => ({
@@ -128,6 +160,16 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     await tx.contract.update({ where: { id: c.id }, data: { status: "processing", settlementLeaseId: leaseId, settlementLockedUntil: lockedUntil } });
     // Should this settler die, the job resumes after the lease expired.
     await queueResume(tx, tenant, c.id, new Date(lockedUntil.getTime() + RESUME_GRACE_MS));
-    return { ...tenant, contractId: c.id, currency: c.currency, leaseId, charges, transfers, requestId: settler.kind === "request" ? settler.auth.requestId : null };
+    return {
+      ...tenant,
+      contractId: c.id,
+      currency: c.currency,
+      leaseId,
+      charges,
+      transfers,
+      phase,
+      holdFunds: c.holdFunds,
+      requestId: settler.kind === "request" ? settler.auth.requestId : settler.kind === "order" ? settler.requestId : null,
+    };
   });
 }

@@ -15,7 +15,7 @@ import type { HoldRules } from "../stock-holds.js";
 /** What every step of a contract's settlement works with. */
 export interface SettleContext {
   db: Db;
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer">;
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund">;
   clock: Clock;
   rates: BaseRates;
   leaseMs: number;
@@ -30,7 +30,7 @@ export interface SettleContext {
 }
 
 /** Who settles: a request (with its caller's rights), or the resume job (which only finishes what was started). */
-export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" };
+export type Settler = { kind: "request"; auth: AuthContext } | { kind: "job" } | { kind: "order"; requestId: string | null };
 
 export interface SettlementResult {
   contract: ContractResponse;
@@ -54,6 +54,10 @@ export interface Plan extends Tenant {
   leaseId: string;
   charges: Charge[];
   transfers: Transfer[];
+  /** `charge` (today's flow), `authorise` (manual capture, before the seller accepted), `capture` (after). */
+  phase: "charge" | "authorise" | "capture";
+  /** Sellers are paid later (settle/release.ts): this settlement ends with the buyers' money in. */
+  holdFunds: boolean;
   /** The request settling, for the events (null for the job). */
   requestId: string | null;
 }
@@ -64,6 +68,8 @@ export const MAX_STEP_MS = 45_000;
 /** How long after a lease would expire the resume job looks at the contract. */
 export const RESUME_GRACE_MS = 5_000;
 
+/** One capture per buyer's authorisation: two accepts, or a resumed one, capture once. */
+export const captureKey = (contractId: string, buyerUserId: string) => `contract:${contractId}:buyer:${buyerUserId}:capture`;
 export const chargeKey = (contractId: string, buyerUserId: string, attempt: number) => `contract:${contractId}:buyer:${buyerUserId}:attempt:${attempt}`;
 /** The spec's key for the first transfer; a transfer Stripe refused (and so never made) is retried under a new one. */
 export const transferKey = (contractId: string, sellerUserId: string, attempt: number) =>
@@ -81,4 +87,19 @@ export const later = (clock: Clock, ms: number) => new Date(clock.now().getTime(
 export async function queueResume(tx: Tx, tenant: Tenant, contractId: string, runAt: Date | undefined): Promise<void> {
   const job: SettleContractJob = { contractId, platformId: tenant.platformId, mode: tenant.mode };
   await enqueue(tx, "settle-contract", job, { runAt, jobKey: `settle-contract:${contractId}`, maxAttempts: 10 });
+}
+
+/** The order's jobs (operations/fulfilment.ts, settle/release.ts, settle/unwind.ts): one pending per contract and kind. */
+export type OrderJobName = "expire-order" | "complete-order" | "release-funds" | "unwind-order";
+
+export interface OrderJob {
+  contractId: string;
+  platformId: string;
+  mode: Mode;
+}
+
+/** `runAt` undefined: at once. */
+export async function queueOrderJob(tx: Tx, tenant: Tenant, name: OrderJobName, contractId: string, runAt: Date | undefined): Promise<void> {
+  const job: OrderJob = { contractId, platformId: tenant.platformId, mode: tenant.mode };
+  await enqueue(tx, name, job, { runAt, jobKey: `${name}:${contractId}`, maxAttempts: 10 });
 }

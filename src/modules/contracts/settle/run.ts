@@ -3,7 +3,7 @@ import { NotFoundError } from "../../../lib/errors.js";
 import { runSettlement } from "../../settlement/index.js";
 import { lockContract } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
-import { markBuyerPaid, recordFailedCharge } from "./charges.js";
+import { markBuyerAuthorized, markBuyerPaid, recordFailedCharge } from "./charges.js";
 import { claim } from "./claim.js";
 import { heartbeat, releaseLease, renewLease } from "./lease.js";
 import { finish, recordRefusedTransfer, recordTransfer } from "./payouts.js";
@@ -23,15 +23,25 @@ export async function settle(ctx: SettleContext, tenant: Tenant, id: string, set
       renewLease: () => renewLease(ctx, plan),
       heartbeat: heartbeat(ctx),
       releaseLease: () => releaseLease(ctx, plan),
-      chargeFailed: (charge) => recordFailedCharge(ctx, plan, charge),
+      chargeFailed: async (charge, err) => {
+        // A capture refused: the authorisation lapsed or was released at Stripe. Nothing moved; the
+        // order stays accepted and `processing` for the platform to cancel (a person looks at it).
+        if (charge.capture) {
+          ctx.log.error({ contractId: plan.contractId, buyerUserId: charge.buyerUserId, code: err.code }, "a capture was refused: cancel the order");
+          return releaseLease(ctx, plan);
+        }
+        return recordFailedCharge(ctx, plan, charge);
+      },
       chargeSucceeded: (charge, intent) =>
         db.$transaction(async (tx) => {
           const c = await lockContract(tx, plan, plan.contractId);
-          await markBuyerPaid(ctx, tx, c, charge.buyerUserId, intent, plan.requestId);
+          if (intent.status === "requires_capture") await markBuyerAuthorized(ctx, tx, c, charge.buyerUserId, intent);
+          else await markBuyerPaid(ctx, tx, c, charge.buyerUserId, intent, plan.requestId);
         }),
       // Transfers need every buyer's money; with one buyer, the transfers draw on that charge
       // (`source_transaction`), which Stripe allows before the funds are available.
       transferSource: async () => {
+        if (plan.transfers.length === 0) return undefined;
         const buyers = await db.contractBuyer.findMany({ where: { contractId: id }, select: { amountDue: true, amountPaid: true, stripeChargeId: true } });
         if (buyers.some((b) => b.amountPaid < b.amountDue)) throw new Error(`settlement of ${id} came to its transfers with buyers still owing`);
         const paying = buyers.filter((b) => b.amountDue > 0);

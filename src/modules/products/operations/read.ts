@@ -14,7 +14,12 @@ import type { ProductsContext } from "./shared.js";
  */
 export async function list(ctx: ProductsContext, auth: AuthContext, query: ListProductsQuery, sellerId?: string, hideMembersOnlyFor?: string | null): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor }, query, sort);
+  const { total, data } = await listProducts(
+    ctx.db,
+    { platformId: auth.platformId, mode: auth.mode, viewer: auth, sellerId, hideMembersOnlyFor, now: ctx.clock.now() },
+    query,
+    sort,
+  );
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 
@@ -27,7 +32,12 @@ export async function listOnly(
   hideMembersOnlyFor?: string | null,
 ): Promise<Page<ProductView>> {
   const sort = parseSort<"price" | "created" | "name">(query.sort);
-  const { total, data } = await listProducts(ctx.db, { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor }, query, sort);
+  const { total, data } = await listProducts(
+    ctx.db,
+    { platformId: auth.platformId, mode: auth.mode, viewer: auth, productIds, hideMembersOnlyFor, now: ctx.clock.now() },
+    query,
+    sort,
+  );
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }
 

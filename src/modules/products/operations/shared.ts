@@ -25,10 +25,16 @@ export async function findProduct(client: Db | Prisma.TransactionClient, tenant:
   return product;
 }
 
-/** A product as the caller sees it (its variants too): 404 for a listing they may not see. */
-export async function findVisible(client: Db | Prisma.TransactionClient, auth: AuthContext, id: string): Promise<ProductView> {
-  const product = await readProduct(client, auth, id, auth);
-  if (!product || !maySee(auth, product)) throw new NotFoundError("product", id, "id");
+/** A product (by id, or by slug) as the caller sees it (its variants too): 404 for a listing they may not see. */
+export async function findVisible(
+  client: Db | Prisma.TransactionClient,
+  auth: AuthContext,
+  id: string | { kind: "id" | "slug"; value: string },
+  now: Date = new Date(),
+): Promise<ProductView> {
+  const product = await readProduct(client, auth, id, auth, now);
+  const key = typeof id === "string" ? { value: id, param: "id" } : { value: id.value, param: id.kind };
+  if (!product || !maySee(auth, product, now)) throw new NotFoundError("product", key.value, key.param);
   return product;
 }
 
@@ -72,15 +78,26 @@ export async function lock(tx: Prisma.TransactionClient, tenant: Tenant, id: str
 /** A product the caller may change, locked for the transaction; 404 when they may not even see it. */
 export async function lockManageable(tx: Prisma.TransactionClient, auth: AuthContext, id: string): Promise<Product> {
   const product = await lock(tx, auth, id);
-  if (!maySee(auth, product)) throw new NotFoundError("product", id, "id");
+  // Whoever may change a listing sees it before its publishAt: the instant does not matter here.
+  if (!maySee(auth, { ...product, publishAt: null })) throw new NotFoundError("product", id, "id");
   assertMayManage(auth, product);
   return product;
 }
 
-export async function assertSeller(tx: Prisma.TransactionClient, tenant: Tenant, userId: string): Promise<void> {
+export async function assertSeller(tx: Prisma.TransactionClient, tenant: Tenant, userId: string): Promise<{ canPostListing: boolean }> {
   const user = await findActiveUser(tx, tenant, userId);
   if (!user) throw new NotFoundError("user", userId, "user_id");
   if (user.suspended) throw new ConflictError("seller_suspended", `Seller ${userId} is suspended: they list nothing new until unsuspended.`, "user_id");
+  return { canPostListing: user.canPostListing };
+}
+
+/**
+ * A user whose `canPostListing` is false lists nothing themself (403 `listing_not_allowed`); the
+ * key and editors and up may still list for them (they answer for the catalogue).
+ */
+export function assertMayPost(auth: AuthContext, sellerId: string, seller: { canPostListing: boolean }): void {
+  if (seller.canPostListing || auth.user?.id !== sellerId) return;
+  throw new PermissionError("listing_not_allowed", "You may not post listings on this platform (`canPostListing` is false): ask an admin.");
 }
 
 /** The seller a new product gets: the one named (editors and keys may name anyone), else the signed-in user. */
@@ -98,7 +115,7 @@ export function sellerFor(auth: AuthContext, requested: string | undefined): str
 export async function parentFor(tx: Prisma.TransactionClient, auth: AuthContext, parentId: string, self?: string): Promise<Product> {
   if (parentId === self) throw new UnprocessableError("variant_of_itself", "A product cannot be a variant of itself.", "parent_product_id");
   const parent = await tx.product.findFirst({ where: { id: parentId, platformId: auth.platformId, mode: auth.mode } });
-  if (!parent || !maySee(auth, parent)) throw new NotFoundError("product", parentId, "parent_product_id");
+  if (!parent || !maySee(auth, { ...parent, publishAt: null })) throw new NotFoundError("product", parentId, "parent_product_id");
   if (parent.parentProductId !== null) {
     throw new UnprocessableError("nested_variant", `${parentId} is itself a variant; variants are one level deep.`, "parent_product_id");
   }

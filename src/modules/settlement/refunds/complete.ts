@@ -4,6 +4,7 @@ import { ConflictError } from "../../../lib/errors.js";
 import { transactionEvent } from "../ledger.js";
 import { isDefinitive } from "../payment-failures.js";
 import { failRows, failureNote, refundSucceeded, step } from "./outcomes.js";
+import { retransfer } from "./dispute-funds.js";
 import { reverseTransfers } from "./reverse.js";
 import { refundRows, type RefundsContext } from "./shared.js";
 
@@ -22,6 +23,13 @@ import { refundRows, type RefundsContext } from "./shared.js";
 export async function completeRefund(ctx: RefundsContext, refundId: string, requestId?: string | null): Promise<void> {
   const [head, ...rest] = await refundRows(ctx.db, refundId);
   if (!head) return;
+  if (head.type === "dispute") {
+    // The bank took the money (or holds it): nothing to refund at the gateway, only the sellers' transfers
+    // to reverse — or, once a held dispute was won, to make again (`dispute-funds.ts`).
+    if (head.status === "canceled") await retransfer(ctx, rest);
+    else if (head.status === "processing" || head.status === "succeeded") await reverseTransfers(ctx, rest, requestId);
+    return;
+  }
   if (head.status === "processing") {
     // A refund Stripe holds `pending` waits for its webhook (`refund.updated`), or for the job to find it ended.
     if ((await refundBuyer(ctx, head, rest, requestId)) === "pending") return;

@@ -8,6 +8,10 @@ import { transactionEvent } from "../ledger.js";
 import { completeRefund } from "./complete.js";
 import { planRefund } from "./plan.js";
 import { lockPool } from "./reserve.js";
+import { findHold, holdFunds, releaseHold } from "./dispute-funds.js";
+import { settleRow } from "./outcomes.js";
+import { disputeFundsOf } from "../../platforms/index.js";
+import type { Transaction } from "../../../generated/prisma/client.js";
 import type { RefundsContext } from "./shared.js";
 
 /**
@@ -47,15 +51,25 @@ export async function onDispute(ctx: RefundsContext, dispute: Dispute, intentMet
 
   // A lost dispute's rows (the amount, or only the fee when nothing was left to take back) say it was recorded.
   const lost = await tx.transaction.findFirst({ where: { idempotencyKey: { in: [`dispute:${dispute.id}`, `dispute:${dispute.id}:fee`] } }, select: { id: true } });
+  const hold = await findHold(tx, dispute.id);
+  const then = (id: string) => async () => void (await completeRefund(ctx, id).catch(() => undefined));
   if (dispute.status === "won" || dispute.status === "warning_closed") {
-    if (charge.status === "disputed" && !lost) await setStatus("succeeded");
+    if (charge.status === "disputed" && !lost) {
+      // The sellers' transfers reversed when it opened are made again (first: it may ask Stripe to retry).
+      if (hold && (await releaseHold(ctx, tx, events, hold))) after = then(hold.id);
+      await setStatus("succeeded");
+    }
   } else if (dispute.status === "lost") {
     if (!lost) {
       await setStatus("disputed");
-      after = await recordLoss(ctx, tx, events, { ...charge, status: "disputed" }, dispute);
+      after = await recordLoss(ctx, tx, events, { ...charge, status: "disputed" }, dispute, hold);
     }
   } else if (charge.status === "succeeded") {
     await setStatus("disputed");
+    if ((await disputeFundsOf(tx, charge.platformId)) === "reverse") {
+      const held = await holdFunds(ctx, tx, events, charge, dispute);
+      if (held) after = then(held);
+    }
   }
   await recordEvents(tx, events);
   return after;
@@ -67,9 +81,13 @@ async function recordLoss(
   events: RecordEventInput[],
   charge: Awaited<ReturnType<Tx["transaction"]["findUniqueOrThrow"]>>,
   dispute: Dispute,
+  hold: Transaction | null,
 ): Promise<(() => Promise<void>) | undefined> {
   const tenant = { platformId: charge.platformId, mode: charge.mode };
-  const amount = Math.min(dispute.amount, charge.amount - charge.amountRefunded);
+  // Held when it opened (disputeFunds `reverse`): the sellers' shares are taken already; the rest is the fees' shares.
+  const held = hold?.status === "processing" ? hold.amount : 0;
+  if (held > 0) await settleRow(tx, events, null, hold!.id, "succeeded");
+  const amount = Math.min(dispute.amount, charge.amount - (charge.amountRefunded - held)) - held;
   const common = {
     platformId: charge.platformId,
     mode: charge.mode,
@@ -80,7 +98,9 @@ async function recordLoss(
   };
   let headId: string | null = null;
   if (amount > 0) {
-    const pool = await lockPool(tx, tenant, charge);
+    const locked = await lockPool(tx, tenant, charge);
+    const fees = locked.filter((t) => t.type !== "outgoing");
+    const pool = held > 0 && fees.reduce((sum, t) => sum + t.amount - t.amountRefunded, 0) >= amount ? fees : locked;
     const { refundId, rows, shares } = planRefund(tenant, charge, pool, amount, `Dispute ${dispute.id} lost: the buyer's bank gave the amount back.`);
     headId = refundId;
     rows[0] = { ...rows[0]!, type: "dispute", status: "succeeded", stripeRefundId: dispute.id, idempotencyKey: `dispute:${dispute.id}` };
@@ -113,7 +133,7 @@ async function recordLoss(
     });
     events.push(transactionEvent("transaction.created", fee, null));
   }
-  if (!headId) return undefined;
+  if (!headId) return held > 0 ? async () => void (await completeRefund(ctx, hold!.id).catch(() => undefined)) : undefined;
   const id = headId;
   // The job retries what this leaves processing.
   return async () => void (await completeRefund(ctx, id).catch(() => undefined));

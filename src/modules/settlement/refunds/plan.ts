@@ -75,11 +75,9 @@ export function planRefund(
   pool: readonly Transaction[],
   amount: number,
   description: string | null | undefined,
+  sellerUserIds?: readonly string[] | null,
 ): { refundId: string; rows: Prisma.TransactionCreateManyInput[]; shares: number[] } {
-  const shares = allocateRefund(
-    amount,
-    pool.map((t) => t.amount - t.amountRefunded),
-  );
+  const shares = allocateRefund(amount, refundWeights(pool, amount, sellerUserIds));
   const refundId = newId("transaction");
   const base = {
     platformId: tenant.platformId,
@@ -121,4 +119,24 @@ export function planRefund(
     });
   });
   return { refundId, rows, shares };
+}
+
+/**
+ * What each transfer and fee of the pool may give back of this refund: what is left of it; for a
+ * refund of some sellers' items (`sellerUserIds`), only those sellers' transfers, and of each fee the
+ * part that those transfers are of all the transfers — the other sellers keep their money. When
+ * that is less than the amount (the sellers named were paid less than it), every transfer and fee
+ * gives back in proportion, as any refund.
+ */
+export function refundWeights(pool: readonly Transaction[], amount: number, sellerUserIds?: readonly string[] | null): number[] {
+  const rest = pool.map((t) => t.amount - t.amountRefunded);
+  if (!sellerUserIds || sellerUserIds.length === 0) return rest;
+  const transfers = pool.reduce((sum, t, i) => sum + (t.type === "outgoing" ? rest[i]! : 0), 0);
+  const named = pool.reduce((sum, t, i) => sum + (t.type === "outgoing" && sellerUserIds.includes(t.sellerUserId ?? "") ? rest[i]! : 0), 0);
+  if (transfers === 0 || named === 0) return rest;
+  const weights = pool.map((t, i) => {
+    if (t.type === "outgoing") return sellerUserIds.includes(t.sellerUserId ?? "") ? rest[i]! : 0;
+    return Math.floor((rest[i]! * named) / transfers);
+  });
+  return weights.reduce((a, b) => a + b, 0) >= amount ? weights : rest;
 }

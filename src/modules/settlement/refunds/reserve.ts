@@ -31,7 +31,7 @@ export async function reserveRefund(ctx: RefundsContext, tenant: Tenant, id: str
     const charged = await tx.transaction.aggregate({ where: { ...group, type: "incoming", status: "succeeded" }, _sum: { amount: true } });
     assertSettlementComplete(id, pool, charged._sum.amount ?? 0);
 
-    const { refundId, rows, shares } = planRefund(tenant, charge, pool, amount, input.description);
+    const { refundId, rows, shares } = planRefund(tenant, charge, pool, amount, input.description, input.sellerUserIds);
     const written = await tx.transaction.createManyAndReturn({ data: rows });
     const order = new Map(rows.map((r, i) => [r.id, i]));
     written.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
@@ -39,10 +39,12 @@ export async function reserveRefund(ctx: RefundsContext, tenant: Tenant, id: str
     for (const [i, t] of pool.entries()) {
       if (shares[i]! > 0) refunded.push(await tx.transaction.update({ where: { id: t.id }, data: { amountRefunded: { increment: shares[i]! } } }));
     }
+    const theirs = input.within ? await input.within(tx, { refundId, charge }) : [];
     await enqueue(tx, "complete-refund", { refundId }, { runAt: new Date(clock.now().getTime() + REFUND_RESUME_DELAY_MS), jobKey: `complete-refund:${refundId}` });
     await recordEvents(tx, [
       ...written.map((row) => transactionEvent("transaction.created", row, tenant.requestId)),
       ...refunded.map((row) => transactionEvent("transaction.updated", row, tenant.requestId)),
+      ...theirs,
     ]);
     return refundId;
   });

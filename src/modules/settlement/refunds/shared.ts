@@ -2,13 +2,14 @@ import type { PaymentsGateway } from "../../../adapters/payments/gateway.js";
 import type { Db } from "../../../db/client.js";
 import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { Transaction } from "../../../generated/prisma/client.js";
+import type { RecordEventInput } from "../../events/index.js";
 import { NotFoundError } from "../../../lib/errors.js";
 import type { Clock } from "../../../lib/time.js";
 
 /** What every refund operation works with. */
 export interface RefundsContext {
   db: Db;
-  payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal">;
+  payments: Pick<PaymentsGateway, "createRefund" | "retrieveRefund" | "createTransferReversal" | "createTransfer">;
   clock: Clock;
 }
 
@@ -16,6 +17,14 @@ export interface RefundInput {
   /** Cents; default all that is left to refund. */
   amount?: number;
   description?: string | null;
+  /** A refund of these sellers' items: their transfers are reversed, not the others' (`plan.ts`, `refundWeights`). */
+  sellerUserIds?: readonly string[] | null;
+  /**
+   * Runs inside the refund's reservation, under its locks, once its rows are written (the refund
+   * requests module records the approval there): throwing undoes the refund before any money moves.
+   * Answers the events of its changes, recorded after the refund's.
+   */
+  within?: (tx: Tx, refund: { refundId: string; charge: Transaction }) => Promise<RecordEventInput[]>;
 }
 
 /** When a refund's gateway calls did not finish in the request, the job finishes them this much later. */

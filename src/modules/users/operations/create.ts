@@ -3,11 +3,12 @@ import { writeMetafields } from "../../metafields/index.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { CreateUserInput } from "../users.schemas.js";
 import type { UserView } from "../users.view.js";
-import { assertMayGrant, changed, userConflict, type UsersContext } from "./shared.js";
+import { assertMayGrant, changed, profileData, userConflict, type UsersContext } from "./shared.js";
 
 export async function create(ctx: UsersContext, auth: AuthContext, input: CreateUserInput): Promise<UserView> {
   assertMayGrant(auth, input.role);
-  const { role, metafields, ...fields } = input;
+  const { role, metafields } = input;
+  const fields = { ...profileData(auth, input), email: input.email };
   const id = newId("user");
   return ctx.db
     .$transaction(async (tx) => {

@@ -9,7 +9,7 @@ import { writeMetafields } from "../../metafields/index.js";
 import { emailChangeCodeEmail, emailChangeNotice } from "../users.emails.js";
 import type { UpdateSelfInput, UpdateUserInput } from "../users.schemas.js";
 import { EMAIL_CODE_TTL_SECONDS, type UserView } from "../users.view.js";
-import { changed, manageable, userConflict, type UsersContext } from "./shared.js";
+import { changed, manageable, profileData, userConflict, type UsersContext } from "./shared.js";
 
 /**
  * A change of the user's profile. A new `email` takes effect at once only from the platform key;
@@ -18,7 +18,8 @@ import { changed, manageable, userConflict, type UsersContext } from "./shared.j
  */
 export async function update(ctx: UsersContext, auth: AuthContext, id: string, input: UpdateUserInput | UpdateSelfInput): Promise<UserView> {
   const current = await manageable(ctx, auth, id);
-  const { role, email, metafields, ...fields } = input as UpdateUserInput;
+  const { role, email, metafields } = input as UpdateUserInput;
+  const fields = profileData(auth, input);
   if (role !== undefined && role !== (current.membership?.role ?? "member")) {
     if (auth.role !== "owner") throw new PermissionError("insufficient_role", "Only an owner can change roles.");
   }

@@ -37,6 +37,14 @@ const contractArb = fc
       }),
       { maxLength: 3 },
     ),
+    // Shipping lines at a seller's rate (paid to them) or the platform's (null: the platform keeps it).
+    shipping: fc.array(
+      fc.record({
+        seller: fc.option(fc.nat(), { nil: null }),
+        amount: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 500_000 })),
+      }),
+      { maxLength: 3 },
+    ),
     rates: fc.record({
       stripePercentBps: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
       stripeFixedCents: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
@@ -46,7 +54,7 @@ const contractArb = fc
     include: fc.record({ stripe: fc.boolean(), candle: fc.boolean(), platform: fc.boolean() }),
   })
   .map(
-    ({ sellerCount, buyerCount, items, customFees, rates, include }): ContractFeeInput => ({
+    ({ sellerCount, buyerCount, items, customFees, shipping, rates, include }): ContractFeeInput => ({
       // With no sellers the items still name one, as on a draft contract.
       items: items.map((item) => ({
         sellerUserId: `s${item.seller % Math.max(sellerCount, 1)}`,
@@ -60,6 +68,7 @@ const contractArb = fc
               ).total,
       })),
       customFees: customFees.map(({ id, amount, payer }) => (id === undefined ? { amount, payer } : { id, amount, payer })),
+      shipping: shipping.map((line) => ({ sellerUserId: line.seller === null ? null : `s${line.seller % Math.max(sellerCount, 1)}`, amount: line.amount })),
       buyers: Array.from({ length: buyerCount }, (_, i) => ({ userId: `b${i}` })),
       sellers: Array.from({ length: sellerCount }, (_, i) => ({ userId: `s${i}` })),
       rates: {
@@ -82,6 +91,8 @@ const pinShapeArb = fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { nil:
 
 interface Model {
   itemsTotal: number;
+  shippingTotal: number;
+  platformShipping: number;
   subTotal: number;
   coveredByBuyers: number;
   total: number;
@@ -101,7 +112,10 @@ function model(input: ContractFeeInput): Model {
   const itemsTotal = sum(input.items.map((item) => item.total));
   const buyerCustom = sum(input.customFees.filter((fee) => fee.payer === "buyers").map((fee) => fee.amount));
   const sellerCustom = sum(input.customFees.filter((fee) => fee.payer === "sellers").map((fee) => fee.amount));
-  const subTotal = itemsTotal + buyerCustom;
+  const shipping = input.shipping ?? [];
+  const shippingTotal = sum(shipping.map((line) => line.amount));
+  const platformShipping = sum(shipping.filter((line) => line.sellerUserId === null).map((line) => line.amount));
+  const subTotal = itemsTotal + buyerCustom + shippingTotal;
   const candle = pct(subTotal, candleBps);
   const platform = pct(subTotal, input.rates.platformBps);
   const coveredByBuyers = subTotal + (input.include.candle ? candle : 0) + (input.include.platform ? platform : 0);
@@ -114,8 +128,8 @@ function model(input: ContractFeeInput): Model {
     while (!works(total)) total++;
   }
   const stripe = input.include.stripe ? total - coveredByBuyers : stripeActual(total);
-  const feesTotal = stripe + candle + platform + buyerCustom + sellerCustom;
-  return { itemsTotal, subTotal, coveredByBuyers, total, stripeActual, feesTotal, net: total - feesTotal };
+  const feesTotal = stripe + candle + platform + buyerCustom + sellerCustom + platformShipping;
+  return { itemsTotal, shippingTotal, platformShipping, subTotal, coveredByBuyers, total, stripeActual, feesTotal, net: total - feesTotal };
 }
 
 /** Carves `budget` into pinned amounts by weight: floors, with the rest on the last pinned party. */
@@ -147,6 +161,14 @@ function withPins(input: ContractFeeInput, buyerPins: Pins, sellerPins: Pins): C
   };
 }
 
+/** What a seller's split weighs: their items and the shipping paid to them. */
+function itemsAndShippingOf(input: ContractFeeInput, userId: string): number {
+  return (
+    sum(input.items.filter((item) => item.sellerUserId === userId).map((item) => item.total)) +
+    sum((input.shipping ?? []).filter((line) => line.sellerUserId === userId).map((line) => line.amount))
+  );
+}
+
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
@@ -168,6 +190,7 @@ function expectFeeRuleError(fn: () => unknown): FeeRuleError {
 function allAmounts(figures: ContractFigures): number[] {
   return [
     figures.itemsTotal,
+    figures.shippingTotal,
     figures.subTotal,
     figures.total,
     ...figures.fees.map((fee) => fee.amount),
@@ -198,13 +221,16 @@ describe("rebalanceContract: invariants", () => {
 
         // The figures are the model's.
         expect(figures.itemsTotal).toBe(m.itemsTotal);
+        expect(figures.shippingTotal).toBe(m.shippingTotal);
+        // The platform's shipping is one `shipping` row, the platform's to keep.
+        expect(sum(figures.fees.filter((fee) => fee.type === "shipping").map((fee) => fee.amount))).toBe(m.platformShipping);
         expect(figures.subTotal).toBe(m.subTotal);
         expect(figures.total).toBe(m.total);
         const feesTotal = sum(figures.fees.map((fee) => fee.amount));
         expect(feesTotal).toBe(m.feesTotal);
         const customRows = figures.fees.filter((fee) => fee.type === "custom");
         expect(customRows.map((fee) => [fee.amount, fee.customFeeId])).toEqual(base.customFees.map((fee) => [fee.amount, fee.id]));
-        for (const type of ["stripe:cc", "candle:base", "platform:base"] as const) {
+        for (const type of ["stripe:cc", "candle:base", "platform:base", "shipping"] as const) {
           expect(figures.fees.filter((fee) => fee.type === type).length).toBeLessThanOrEqual(1);
         }
 
@@ -231,8 +257,13 @@ describe("rebalanceContract: invariants", () => {
         if (base.include.stripe && base.include.candle && base.include.platform && figures.sellers.length > 0) {
           const sellerCustom = sum(base.customFees.filter((fee) => fee.payer === "sellers").map((fee) => fee.amount));
           const owed = sum(figures.sellers.map((seller) => seller.amountOwed));
-          expect(owed).toBe(figures.itemsTotal - sellerCustom);
-          if (base.customFees.length === 0) expect(owed).toBe(figures.subTotal);
+          const sellerShipping = m.shippingTotal - m.platformShipping;
+          expect(owed).toBe(figures.itemsTotal - sellerCustom + sellerShipping);
+          if (base.customFees.length === 0 && m.platformShipping === 0) expect(owed).toBe(figures.subTotal);
+          // Without custom fees, each seller's first split is exactly their items and their own shipping.
+          if (base.customFees.length === 0) {
+            for (const seller of figures.sellers) expect(seller.baseAmountOwed).toBe(itemsAndShippingOf(base, seller.userId));
+          }
         }
 
         // 5. Pinned amounts come back unchanged; unpinned contracts keep their first split.
@@ -254,10 +285,9 @@ describe("rebalanceContract: invariants", () => {
           expect(stripeRow).toBe(m.stripeActual(figures.total));
         }
 
-        // Sellers share by their items: nothing to a seller without items while others have some.
-        const itemsBySeller = (userId: string) => sum(base.items.filter((item) => item.sellerUserId === userId).map((item) => item.total));
-        if (figures.itemsTotal > 0) {
-          for (const seller of figures.sellers) if (itemsBySeller(seller.userId) === 0) expect(seller.baseAmountOwed).toBe(0);
+        // Sellers share by their items and own shipping: nothing to a seller without either while others have some.
+        if (figures.sellers.some((seller) => itemsAndShippingOf(base, seller.userId) > 0)) {
+          for (const seller of figures.sellers) if (itemsAndShippingOf(base, seller.userId) === 0) expect(seller.baseAmountOwed).toBe(0);
         }
       }),
       RUNS,

@@ -37,6 +37,7 @@ describe("rebalanceContract: known figures", () => {
     const figures = rebalanceContract(contract({}));
     expect(figures).toEqual({
       itemsTotal: 10000,
+      shippingTotal: 0,
       subTotal: 10000,
       total: 10690,
       fees: [
@@ -174,10 +175,39 @@ describe("rebalanceContract: known figures", () => {
     expect(figures.sellers[0]!.amountOwed).toBe(10000);
   });
 
+  it("pays a seller's shipping to the seller and keeps the platform's as its `shipping` fee", () => {
+    const none = { stripe: false, candle: false, platform: false };
+    const figures = rebalanceContract(
+      contract({
+        items: [
+          { sellerUserId: "s1", total: 6000 },
+          { sellerUserId: "s2", total: 4000 },
+        ],
+        sellers: [{ userId: "s1" }, { userId: "s2" }],
+        shipping: [
+          { sellerUserId: "s1", amount: 500 },
+          { sellerUserId: null, amount: 700 },
+        ],
+        rates: { platformBps: 0, candleBps: 0, stripePercentBps: 0, stripeFixedCents: 0 },
+        include: none,
+      }),
+    );
+    expect(figures.shippingTotal).toBe(1200);
+    expect(figures.subTotal).toBe(11200);
+    expect(figures.total).toBe(11200);
+    expect(figures.fees).toEqual([{ type: "shipping", amount: 700 }]);
+    expect(figures.sellers.map((s) => s.amountOwed)).toEqual([6500, 4000]);
+  });
+
+  it("refuses a shipping line whose seller is not a party", () => {
+    expect(() => rebalanceContract(contract({ shipping: [{ sellerUserId: "stranger", amount: 100 }] }))).toThrow(RangeError);
+  });
+
   it("charges nothing and records no fees on an empty contract", () => {
     const figures = rebalanceContract(contract({ items: [], buyers: [{ userId: "b1" }, { userId: "b2" }] }));
     expect(figures).toEqual({
       itemsTotal: 0,
+      shippingTotal: 0,
       subTotal: 0,
       total: 0,
       fees: [],

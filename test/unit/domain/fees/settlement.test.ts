@@ -4,7 +4,7 @@ import { rebalanceContract } from "../../../../src/domain/fees/rebalance.js";
 import { feesByCollector } from "../../../../src/domain/fees/settlement.js";
 
 describe("feesByCollector", () => {
-  it("puts Stripe's rows with Stripe, Candle's with Candle, and the platform's and custom fees with the platform", () => {
+  it("puts Stripe's rows with Stripe, Candle's with Candle, and the platform's, custom fees and its shipping with the platform", () => {
     expect(
       feesByCollector([
         { type: "stripe:cc", amount: 340 },
@@ -13,8 +13,9 @@ describe("feesByCollector", () => {
         { type: "custom", amount: 500 },
         { type: "custom", amount: 0 },
         { type: "stripe:us_bank_account", amount: 5 },
+        { type: "shipping", amount: 695 },
       ]),
-    ).toEqual({ stripe: 345, candle: 100, platform: 750 });
+    ).toEqual({ stripe: 345, candle: 100, platform: 1445 });
     expect(feesByCollector([])).toEqual({ stripe: 0, candle: 0, platform: 0 });
   });
 
@@ -31,12 +32,14 @@ describe("feesByCollector", () => {
         fc.array(fc.record({ amount: fc.integer({ min: 0, max: 100_000 }), payer: fc.constantFrom("buyers" as const, "sellers" as const) }), { maxLength: 3 }),
         fc.integer({ min: 0, max: 2000 }),
         fc.record({ stripe: fc.boolean(), candle: fc.boolean(), platform: fc.boolean() }),
-        (items, customFees, platformBps, include) => {
+        fc.array(fc.record({ sellerUserId: fc.constantFrom("s", null), amount: fc.integer({ min: 0, max: 100_000 }) }), { maxLength: 2 }),
+        (items, customFees, platformBps, include, shipping) => {
           let figures;
           try {
             figures = rebalanceContract({
               items: items.map((total) => ({ sellerUserId: "s", total })),
               customFees,
+              shipping,
               buyers: [{ userId: "b" }],
               sellers: [{ userId: "s" }],
               rates: { platformBps },
@@ -48,6 +51,9 @@ describe("feesByCollector", () => {
           const fees = feesByCollector(figures.fees);
           const owed = figures.sellers.reduce((sum, s) => sum + s.amountOwed, 0);
           expect(owed + fees.stripe + fees.candle + fees.platform).toBe(figures.total);
+          // The platform's shipping lands with the platform, the seller's with the seller.
+          const platformShipping = shipping.filter((l) => l.sellerUserId === null).reduce((sum, l) => sum + l.amount, 0);
+          expect(fees.platform).toBeGreaterThanOrEqual(platformShipping);
         },
       ),
     );

@@ -1,0 +1,322 @@
+import type { AccountBalance, PaymentsGateway, Payout as GatewayPayout, PayoutScheduleInput } from "../../adapters/payments/gateway.js";
+import type { Db, Prisma } from "../../db/client.js";
+import type { Tenant, Tx } from "../../db/tenant.js";
+import type { Payout, PayoutSetting } from "../../generated/prisma/client.js";
+import { ConflictError, NotFoundError, PermissionError, ValidationError } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
+import { mayActOn, roleAtLeast } from "../../lib/roles.js";
+import { toApiDate, type Clock } from "../../lib/time.js";
+import type { AuthContext } from "../../plugins/auth.js";
+import { type EventType, recordEvent } from "../events/index.js";
+import { sellerMovements } from "../settlement/index.js";
+import { connectAccountOf, findMembership, usersOfConnectAccount } from "../users/index.js";
+import type { ListPayoutsQuery, PayoutSettingsInput, StatementQuery } from "./payouts.schemas.js";
+
+/**
+ * Payouts: the money leaving a seller's Connect account for their bank. Stripe makes them (on the
+ * account's schedule) and reports each change with a `payout.*` webhook of the connected account;
+ * we keep a row per payout, record an event per change, and let the platform and the seller read
+ * them. A seller's payout settings set that schedule, or a threshold: then the account's schedule is
+ * manual and the hourly `pay-out-thresholds` job pays out the available balance once it reaches it.
+ * Balances are read from Stripe; statements from our own records (transfers, reversals, payouts).
+ */
+
+type Gateway = Pick<PaymentsGateway, "updatePayoutSchedule" | "retrieveBalance" | "createPayout">;
+
+const DEFAULT_SCHEDULE: PayoutScheduleInput = { interval: "daily", delayDays: 2 };
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+
+export function toPayoutResponse(p: Payout) {
+  return {
+    id: p.id,
+    platform_id: p.platformId,
+    mode: p.mode,
+    user_id: p.userId,
+    stripe_payout_id: p.stripePayoutId,
+    amount: p.amount,
+    currency: p.currency,
+    status: p.status as GatewayPayout["status"],
+    automatic: p.automatic,
+    arrival_date: toApiDate(p.arrivalDate),
+    failure_code: p.failureCode,
+    failure_message: p.failureMessage,
+    created: toApiDate(p.created),
+    updated: toApiDate(p.updated),
+  };
+}
+
+/** The Connect schedule a seller's settings stand for: a threshold makes it manual (this API pays out). */
+export function scheduleOf(s: Pick<PayoutSetting, "measurement" | "frequency" | "threshold"> | null): PayoutScheduleInput {
+  if (!s) return DEFAULT_SCHEDULE;
+  if (s.threshold !== null || s.measurement === "manual") return { interval: "manual" };
+  if (s.measurement === "day") return { interval: "daily", delayDays: s.frequency };
+  if (s.measurement === "week") return { interval: "weekly", weeklyAnchor: WEEKDAYS[s.frequency - 1]! };
+  // Stripe's monthly anchor 31 pays out on the last day of shorter months.
+  return { interval: "monthly", monthlyAnchor: s.frequency === -1 ? 31 : s.frequency };
+}
+
+function stripeScheduleResponse(s: PayoutScheduleInput) {
+  if (s.interval === "daily") return { interval: s.interval, delay_days: s.delayDays };
+  if (s.interval === "weekly") return { interval: s.interval, weekly_anchor: s.weeklyAnchor };
+  if (s.interval === "monthly") return { interval: s.interval, monthly_anchor: s.monthlyAnchor };
+  return { interval: s.interval };
+}
+
+function assertFrequency(measurement: PayoutSettingsInput["measurement"], frequency: number): void {
+  const ok =
+    measurement === "manual" ||
+    (measurement === "day" && frequency >= 1 && frequency <= 365) ||
+    (measurement === "week" && frequency >= 1 && frequency <= 7) ||
+    ((measurement === "month" || measurement === "month_day") && ((frequency >= 1 && frequency <= 28) || frequency === -1));
+  if (!ok) {
+    throw new ValidationError(
+      "parameter_invalid",
+      `frequency ${frequency} does not fit measurement \`${measurement}\`: day 1–365, week 1–7 (Monday … Sunday), month / month_day 1–28 or -1 (the last day).`,
+      "frequency",
+    );
+  }
+}
+
+const PAYOUT_EVENTS: Record<string, EventType> = {
+  paid: "payout.paid",
+  failed: "payout.failed",
+  canceled: "payout.canceled",
+};
+
+export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gateway }) {
+  const { db, clock, payments } = deps;
+
+  /** Who may see a seller's money (their payouts, settings, balance, statement): the platform's key, owner, admin, and the seller. */
+  function assertMaySee(auth: AuthContext, userId: string): void {
+    if (auth.via === "api_key" || roleAtLeast(auth.role, "admin") || auth.user?.id === userId) return;
+    throw new NotFoundError("user", userId, "id");
+  }
+
+  /** The seller with a Connect account, seen by the caller; 404 / 409 otherwise. */
+  async function seller(client: Db | Tx, auth: AuthContext, userId: string): Promise<{ id: string; connectId: string; role: Awaited<ReturnType<typeof findMembership>> }> {
+    assertMaySee(auth, userId);
+    const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
+    const user = await connectAccountOf(client, tenant, userId);
+    if (!user) throw new NotFoundError("user", userId, "id");
+    if (!user.stripeConnectId) {
+      throw new ConflictError("bank_account_missing", `User ${userId} has no payout account yet (POST /v1/users/auth/bank_account starts one).`, "id");
+    }
+    return { id: user.id, connectId: user.stripeConnectId, role: await findMembership(client, tenant, userId) };
+  }
+
+  async function settingsResponse(userId: string, s: PayoutSetting | null) {
+    return {
+      user_id: userId,
+      measurement: (s?.measurement ?? "day") as PayoutSettingsInput["measurement"],
+      frequency: s?.frequency ?? 2,
+      threshold: s?.threshold ?? null,
+      stripe_schedule: stripeScheduleResponse(scheduleOf(s)),
+      updated: s ? toApiDate(s.updated) : null,
+    };
+  }
+
+  return {
+    /**
+     * A payout as Stripe reports it (re-read from Stripe), inside the webhook's transaction: the row
+     * of each user of its account is created or brought up to date, with `payout.created` for a new
+     * one and `payout.paid` / `.failed` / `.canceled` (else `payout.updated`) when its status changed.
+     */
+    async recordPayout(payout: GatewayPayout, tx: Prisma.TransactionClient): Promise<void> {
+      const owners = await usersOfConnectAccount(tx, payout.accountId);
+      for (const owner of owners) {
+        const data = {
+          amount: payout.amount,
+          currency: payout.currency,
+          status: payout.status,
+          automatic: payout.automatic,
+          arrivalDate: payout.arrivalDate,
+          failureCode: payout.failureCode,
+          failureMessage: payout.failureMessage,
+        };
+        const existing = await tx.payout.findUnique({ where: { stripePayoutId: payout.id } });
+        let row: Payout;
+        let type: EventType;
+        if (!existing) {
+          row = await tx.payout.create({
+            data: { id: newId("payout"), platformId: owner.platformId, mode: owner.mode, userId: owner.id, stripePayoutId: payout.id, stripeAccountId: payout.accountId, ...data },
+          });
+          type = "payout.created";
+        } else {
+          if (existing.status === payout.status && existing.arrivalDate.getTime() === payout.arrivalDate.getTime()) continue;
+          row = await tx.payout.update({ where: { id: existing.id }, data });
+          type = existing.status !== payout.status ? (PAYOUT_EVENTS[payout.status] ?? "payout.updated") : "payout.updated";
+        }
+        await recordEvent(tx, { platformId: row.platformId, mode: row.mode, type, object: toPayoutResponse(row) });
+        // A payout's row is the one seller's: an account shared by several users (never, in practice) keeps the first.
+        break;
+      }
+    },
+
+    async list(auth: AuthContext, query: ListPayoutsQuery): Promise<Page<Payout>> {
+      const where: Prisma.PayoutWhereInput = { platformId: auth.platformId, mode: auth.mode };
+      const own = auth.via === "user" && !roleAtLeast(auth.role, "admin");
+      const wanted = query["filter[user_id]"];
+      if (own) {
+        // A member's list is theirs alone; asking for another seller's finds nothing.
+        where.userId = auth.user!.id;
+        if (wanted && wanted !== auth.user!.id) return { data: [], meta: pageMeta(0, query.page, query.per_page, 0) };
+      } else if (wanted) where.userId = wanted;
+      if (query["filter[status]"]) where.status = query["filter[status]"];
+      const { field, direction } = parseSort<"created" | "arrival_date" | "amount">(query.sort);
+      const column = field === "arrival_date" ? "arrivalDate" : field;
+      const orderBy: Prisma.PayoutOrderByWithRelationInput[] = [{ [column]: direction }, { id: direction }];
+      const [data, total] = await Promise.all([db.payout.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }), db.payout.count({ where })]);
+      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+    },
+
+    async retrieve(auth: AuthContext, id: string): Promise<Payout> {
+      const payout = await db.payout.findFirst({ where: { id, platformId: auth.platformId, mode: auth.mode } });
+      if (!payout) throw new NotFoundError("payout", id, "id");
+      try {
+        assertMaySee(auth, payout.userId);
+      } catch {
+        throw new NotFoundError("payout", id, "id");
+      }
+      return payout;
+    },
+
+    async settings(auth: AuthContext, userId: string) {
+      const s = await seller(db, auth, userId);
+      return settingsResponse(s.id, await db.payoutSetting.findUnique({ where: { userId: s.id } }));
+    },
+
+    /**
+     * Sets how a seller is paid out: the platform (key, owner, admin — not over a user of equal or
+     * higher rank) or the seller themself. The Connect account's schedule is set first: when Stripe
+     * refuses, nothing is saved.
+     */
+    async updateSettings(auth: AuthContext, userId: string, input: PayoutSettingsInput) {
+      const s = await seller(db, auth, userId);
+      if (auth.user?.id !== userId && auth.via !== "api_key") {
+        if (!mayActOn({ viaKey: false, userId: auth.user?.id ?? null, role: auth.role }, { id: userId, role: s.role?.role ?? "member" })) {
+          throw new PermissionError("user_role_protected", `User ${userId} has a role equal to or above yours: only they or the platform key change their payout settings.`);
+        }
+      }
+      assertFrequency(input.measurement, input.frequency);
+      const threshold = input.threshold ?? null;
+      const frequency = input.measurement === "manual" ? 0 : input.frequency;
+      const schedule = scheduleOf({ measurement: input.measurement, frequency, threshold });
+      await payments.updatePayoutSchedule({ accountId: s.connectId, schedule });
+      const saved = await db.$transaction(async (tx) => {
+        const row = await tx.payoutSetting.upsert({
+          where: { userId: s.id },
+          create: { id: newId("payoutSetting"), platformId: auth.platformId, mode: auth.mode, userId: s.id, measurement: input.measurement, frequency, threshold },
+          update: { measurement: input.measurement, frequency, threshold },
+        });
+        const body = await settingsResponse(s.id, row);
+        await recordEvent(tx, { platformId: auth.platformId, mode: auth.mode, type: "payout_settings.updated", object: { id: s.id, ...body }, requestId: auth.requestId });
+        return body;
+      });
+      return saved;
+    },
+
+    async balance(auth: AuthContext, userId: string): Promise<{ user_id: string } & AccountBalance> {
+      const s = await seller(db, auth, userId);
+      return { user_id: s.id, ...(await payments.retrieveBalance(s.connectId)) };
+    },
+
+    /**
+     * A seller's statement for a period: every transfer of a sale's share to them, every reversal,
+     * every payout (and a failed or cancelled one coming back), oldest first, with totals per currency.
+     * Fees and refunds to buyers are the platform's and the buyers' movements: the seller's side of a
+     * refund is the reversal of their transfer.
+     */
+    async statement(auth: AuthContext, userId: string, query: StatementQuery) {
+      assertMaySee(auth, userId);
+      const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
+      if (!(await connectAccountOf(db, tenant, userId))) throw new NotFoundError("user", userId, "id");
+      const from = new Date(`${query.from}T00:00:00.000Z`);
+      const to = new Date(new Date(`${query.to}T00:00:00.000Z`).getTime() + 86_400_000);
+      if (to <= from) throw new ValidationError("parameter_invalid", "`to` must be the same day as `from` or later.", "to");
+      if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new ValidationError("parameter_invalid", "A statement covers at most 366 days.", "to");
+      const transactions = await sellerMovements(db, tenant, userId, from, to);
+      const payouts = await db.payout.findMany({ where: { ...tenant, userId, created: { gte: from, lt: to } }, orderBy: [{ created: "asc" }, { id: "asc" }] });
+      type Line = {
+        date: string;
+        kind: "transfer" | "transfer_reversal" | "payout" | "payout_returned";
+        amount: number;
+        currency: string;
+        reference: string;
+        contract_id: string | null;
+        subscription_id: string | null;
+        description: string | null;
+        at: number;
+      };
+      const lines: Line[] = [];
+      for (const t of transactions) {
+        const reversal = t.type === "outgoing_refund";
+        lines.push({
+          date: toApiDate(t.created),
+          kind: reversal ? "transfer_reversal" : "transfer",
+          amount: reversal ? -t.amount : t.amount,
+          currency: t.currency,
+          reference: t.id,
+          contract_id: t.contractId,
+          subscription_id: t.subscriptionId,
+          description: t.description,
+          at: t.created.getTime(),
+        });
+      }
+      for (const p of payouts) {
+        const base = { currency: p.currency, reference: p.id, contract_id: null, subscription_id: null };
+        lines.push({ ...base, date: toApiDate(p.created), kind: "payout", amount: -p.amount, description: `Payout to the bank (${p.status})`, at: p.created.getTime() });
+        if (p.status === "failed" || p.status === "canceled") {
+          lines.push({
+            ...base,
+            date: toApiDate(p.updated),
+            kind: "payout_returned",
+            amount: p.amount,
+            description: `Payout ${p.status}: back in the balance`,
+            at: p.updated.getTime(),
+          });
+        }
+      }
+      lines.sort((a, b) => a.at - b.at || a.reference.localeCompare(b.reference));
+      const totals = new Map<string, { currency: string; in: number; out: number; net: number }>();
+      for (const l of lines) {
+        const t = totals.get(l.currency) ?? { currency: l.currency, in: 0, out: 0, net: 0 };
+        if (l.amount >= 0) t.in += l.amount;
+        else t.out += -l.amount;
+        t.net += l.amount;
+        totals.set(l.currency, t);
+      }
+      return { user_id: userId, from: query.from, to: query.to, totals: [...totals.values()], lines: lines.map(({ at: _at, ...l }) => l) };
+    },
+
+    /**
+     * The `pay-out-thresholds` job: each seller with a threshold whose available balance reached it
+     * is paid out that balance (one payout per currency, keyed by the amount and the hour, so a
+     * retried run makes none twice). Stripe's `payout.*` webhooks then record it. Returns the payouts made.
+     */
+    async payOutThresholds(): Promise<number> {
+      const settings = await db.payoutSetting.findMany({ where: { threshold: { not: null } } });
+      let made = 0;
+      const hour = Math.floor(clock.now().getTime() / 3_600_000);
+      for (const s of settings) {
+        const user = await connectAccountOf(db, { platformId: s.platformId, mode: s.mode }, s.userId);
+        if (!user?.stripeConnectId || user.suspended) continue;
+        const balance = await payments.retrieveBalance(user.stripeConnectId);
+        for (const b of balance.available) {
+          if (b.amount < s.threshold! || b.amount <= 0) continue;
+          await payments.createPayout({
+            accountId: user.stripeConnectId,
+            amount: b.amount,
+            currency: b.currency,
+            metadata: { user_id: s.userId, platform_id: s.platformId, reason: "threshold" },
+            idempotencyKey: `payout:threshold:${s.userId}:${b.currency}:${b.amount}:${hour}`,
+          });
+          made += 1;
+        }
+      }
+      return made;
+    },
+  };
+}
+
+export type PayoutsService = ReturnType<typeof createPayoutsService>;
