@@ -4465,7 +4465,18 @@ export interface components {
             price: number;
             /** @description price × quantity, plus its add-ons' totals, in cents */
             total: number;
-            /** @description The add-ons chosen on the line, at their price now (one the listing no longer offers drops out) */
+            /**
+             * @description The add-ons chosen on the line, at their price now (one the listing no longer offers drops out)
+             * @example [
+             *       {
+             *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+             *         "title": "Gift wrapping",
+             *         "price": 500,
+             *         "quantity": 1,
+             *         "total": 500
+             *       }
+             *     ]
+             */
             add_ons: {
                 /** @description The add-on */
                 id: string;
@@ -29825,11 +29836,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",
@@ -30017,11 +30028,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",
@@ -30119,11 +30130,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",
@@ -30253,11 +30264,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",
@@ -30437,11 +30448,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",
@@ -30584,7 +30595,13 @@ export interface operations {
                      *               "price": 2500,
                      *               "total": 2500,
                      *               "add_ons": [
-                     *                 {}
+                     *                 {
+                     *                   "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *                   "title": "Gift wrapping",
+                     *                   "price": 500,
+                     *                   "quantity": 1,
+                     *                   "total": 500
+                     *                 }
                      *               ],
                      *               "currency": "usd",
                      *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -30740,11 +30757,11 @@ export interface operations {
                      *           "total": 2500,
                      *           "add_ons": [
                      *             {
-                     *               "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *               "title": "title",
-                     *               "price": 2500,
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
                      *               "quantity": 1,
-                     *               "total": 2500
+                     *               "total": 500
                      *             }
                      *           ],
                      *           "currency": "usd",

@@ -26,6 +26,8 @@ export const cartItemSchema = z
           total: z.number().int(),
         }),
       )
+      // Spelled out: nested this deep (the admins' cart list) the generated example stops short of its fields.
+      .meta({ example: [{ id: "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70", title: "Gift wrapping", price: 500, quantity: 1, total: 500 }] })
       .describe("The add-ons chosen on the line, at their price now (one the listing no longer offers drops out)"),
     currency: z.string(),
     product_id: z.string().describe("The product (or variant) in the cart"),
