@@ -68,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("preClose", async () => {
     shuttingDown = true;
   });
-  await registerSiteRoutes(app, { db, isShuttingDown: () => shuttingDown }, services);
+  await registerSiteRoutes(app, { db, publicUrl: config.publicUrl, isShuttingDown: () => shuttingDown }, services);
   await registerApiRoutes(app, config, services);
 
   registerLifecycle(app, deps, services, tasks);

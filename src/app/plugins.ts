@@ -14,6 +14,7 @@ import idempotency from "../plugins/idempotency.js";
 import inputGuard from "../plugins/input-guard.js";
 import loadShedding from "../plugins/load-shedding.js";
 import openapi from "../plugins/openapi.js";
+import pageLinks from "../plugins/page-links.js";
 import transportSecurity from "../plugins/transport-security.js";
 import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
@@ -61,6 +62,7 @@ export async function registerPlugins(app: FastifyInstance, deps: { config: Read
     limits: { perCredential: config.rateLimit.max, perAddress: config.rateLimit.ipMax },
   });
   await app.register(idempotency, { db });
+  await app.register(pageLinks, { publicUrl: config.publicUrl });
   await app.register(openapi, { version: deps.version, publicUrl: config.publicUrl });
   // Registered last among the hooks so it sees each route's final config (auth defaults included).
   app.addHook("onRoute", (route) => {

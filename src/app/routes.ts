@@ -15,6 +15,7 @@ import { contractsRoutes } from "../modules/contracts/index.js";
 import { eventsRoutes } from "../modules/events/index.js";
 import { healthRoutes } from "../modules/health/index.js";
 import { keysRoutes } from "../modules/keys/index.js";
+import { appsRoutes, oauthRoutes } from "../modules/oauth/index.js";
 import { offlineConnectRoutes } from "../modules/offline-connect/index.js";
 import { paymentMethodsRoutes } from "../modules/payment-methods/index.js";
 import { payoutsRoutes } from "../modules/payouts/index.js";
@@ -33,7 +34,7 @@ import { asSystem } from "../db/tenant.js";
 import type { Services } from "./services.js";
 
 /** Health and the pages outside the API (Connect onboarding, the offline simulator's, the console). */
-export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; isShuttingDown: () => boolean }, s: Services): Promise<void> {
+export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; publicUrl: string; isShuttingDown: () => boolean }, s: Services): Promise<void> {
   const { db } = deps;
   await app.register(healthRoutes, {
     startedAt: s.clock.now(),
@@ -62,6 +63,7 @@ export async function registerSiteRoutes(app: FastifyInstance, deps: { db: Db; i
     });
   }
   await app.register(connectPagesRoutes, { db });
+  await app.register(oauthRoutes, { provider: s.oauthServer, apps: s.apps, credentials: s.credentials, publicUrl: deps.publicUrl });
   await app.register(consoleRoutes);
 }
 
@@ -72,6 +74,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(authRoutes, { otp: s.otp, sessions: s.sessions, platforms: s.platforms, limiter: s.limiter, limits: config.otp });
       await v1.register(platformsRoutes, { platforms: s.platforms });
       await v1.register(keysRoutes, { keys: s.keys });
+      await v1.register(appsRoutes, { apps: s.apps });
       await v1.register(usersRoutes, { users: s.users });
       await v1.register(paymentMethodsRoutes, { paymentMethods: s.paymentMethods, users: s.users });
       await v1.register(bankAccountsRoutes, { bankAccounts: s.bankAccounts, users: s.users });

@@ -31,6 +31,7 @@ import {
 import { pendingPayoutsTo } from "../modules/settlement/index.js";
 import { createEventsService, listenToEvents } from "../modules/events/index.js";
 import { createKeysService } from "../modules/keys/index.js";
+import { createAccessTokenAuthenticator, createAppsService, createOAuthServer } from "../modules/oauth/index.js";
 import { createMediaService } from "../modules/media/index.js";
 import { createPaymentMethodsService, paymentMethodsOf } from "../modules/payment-methods/index.js";
 import { createPlatformsService } from "../modules/platforms/index.js";
@@ -102,7 +103,11 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     accessCache.invalidate(message);
   };
   const access = createSubscriptionAccess({ db, cache: accessCache });
-  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache });
+  // OAuth apps and the OAuth server (docs/api/oauth.md): its access tokens authenticate like keys and sessions.
+  const apps = createAppsService({ db, secret: deps.jwtSecret });
+  const oauthServer = createOAuthServer({ db, apps, secret: deps.jwtSecret, publicUrl: config.publicUrl, trustProxy: config.trustProxy !== false });
+  const accessTokens = createAccessTokenAuthenticator({ db, provider: oauthServer, apps, publicUrl: config.publicUrl });
+  const credentials = createCredentialsService({ db, tokens, keyCache, sessionCache, accessTokens: { authenticateAccessToken: accessTokens } });
 
   // ── platforms, users and what is theirs ──
   const keys = createKeysService({ db, invalidate });
@@ -249,6 +254,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     invalidate,
     credentials,
     keys,
+    apps,
+    oauthServer,
     media,
     platforms,
     users,

@@ -7,6 +7,7 @@ import type { Db } from "../db/client.js";
 import { asSystem } from "../db/tenant.js";
 import { isSealed, unseal } from "../lib/sealed.js";
 import { pruneEvents } from "../modules/events/index.js";
+import { pruneExpiredOAuthRecords } from "../modules/oauth/index.js";
 import type { OrderJob, SettleContractJob } from "../modules/contracts/index.js";
 import { sweepExpiredHolds } from "../modules/contracts/index.js";
 import type { RefreshBusyJob } from "../modules/calendars/index.js";
@@ -29,6 +30,7 @@ export function createTasks(db: Db, s: Services, config: Readonly<Config>, secre
       await sweepIdempotencyRecords(db, clock.now());
       await s.stripeWebhooks.sweep(clock.now());
       await sweepSimulatorIdempotencyKeys(db, clock.now());
+      await pruneExpiredOAuthRecords(db);
     },
     "complete-refund": async (payload) => {
       await s.transactions.resumeRefund((payload as { refundId: string }).refundId);

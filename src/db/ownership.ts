@@ -54,6 +54,8 @@ export const TABLE_OWNERS = {
   StripeEvent: "src/modules/stripe-webhooks/",
   PaymentIntentOutcome: "src/modules/stripe-webhooks/",
   IdempotencyRecord: "src/plugins/idempotency.ts",
+  OauthApp: "src/modules/oauth/",
+  OauthPayload: "src/modules/oauth/",
   // The offline payment simulator's own state.
   SimCustomer: "src/adapters/payments/offline/",
   SimPaymentMethod: "src/adapters/payments/offline/",

@@ -38,6 +38,7 @@ const table = {
   refresh_token_expired: { status: [401], description: "The refresh token has expired: sign in again." },
   refresh_token_revoked: { status: [401], description: "The session was revoked (signed out): sign in again." },
   refresh_token_reused: { status: [401], description: "A refresh token was used twice: the whole session is revoked, as it may have been stolen." },
+  oauth_token_invalid: { status: [401], description: "The OAuth access token is unknown, expired or revoked, or its app was deleted." },
   otp_invalid: { status: [401], description: "The sign-in code is wrong, expired or already used." },
   // ── permission (403) ──
   forbidden: { status: [403], description: "The caller's role does not allow this route." },
@@ -45,6 +46,11 @@ const table = {
     status: [403],
     description:
       "Credentials were sent over plain HTTP to a node that requires HTTPS (production): send the request to the https:// address, and roll the key if it crossed a network that is not yours.",
+  },
+  insufficient_scope: {
+    status: [403],
+    description:
+      "The restricted API key or OAuth access token was not given the scope this route needs (`scope` names it); keys, apps and sessions need an unrestricted key or a user's own session.",
   },
   insufficient_role: { status: [403], description: "Only an owner can give a role other than member." },
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },

@@ -46,6 +46,7 @@ export const ID_PREFIXES = {
   webhook: "we",
   webhookDelivery: "whdel",
   idempotency: "idem",
+  oauthApp: "app",
   request: "req",
 } as const;
 

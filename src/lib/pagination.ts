@@ -75,7 +75,37 @@ export const pageMetaSchema = z.object({
   last_page: z.number().int(),
   from: z.number().int().nullable(),
   to: z.number().int().nullable(),
+  // Added to every page by src/plugins/page-links.ts (absent on a cursor-paged answer).
+  path: z.string().optional().describe("The list's URL, without its query"),
+  first_page_url: z.string().optional().describe("This list's first page (the same query, `page=1`)"),
+  last_page_url: z.string().optional().describe("This list's last page"),
+  next_page_url: z.string().nullable().optional().describe("The next page; null on the last page"),
+  prev_page_url: z.string().nullable().optional().describe("The previous page; null on the first page"),
 });
+
+export interface PageLinks {
+  path: string;
+  first_page_url: string;
+  last_page_url: string;
+  next_page_url: string | null;
+  prev_page_url: string | null;
+}
+
+/** The links of a page (docs/api list conventions): the request's own URL and query, with `page` set. */
+export function pageLinks(meta: Pick<PageMeta, "current_page" | "last_page">, url: URL): PageLinks {
+  const at = (page: number) => {
+    const link = new URL(url);
+    link.searchParams.set("page", String(page));
+    return link.href;
+  };
+  return {
+    path: `${url.origin}${url.pathname}`,
+    first_page_url: at(1),
+    last_page_url: at(meta.last_page),
+    next_page_url: meta.current_page < meta.last_page ? at(meta.current_page + 1) : null,
+    prev_page_url: meta.current_page > 1 ? at(Math.min(meta.current_page - 1, meta.last_page)) : null,
+  };
+}
 
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), meta: pageMetaSchema });

@@ -3,8 +3,9 @@ import fp from "fastify-plugin";
 import type { Mode, Role } from "../generated/prisma/enums.js";
 import type { Platform } from "../generated/prisma/client.js";
 import { asSystem, enterTenant, newScope, runInScope, type Scope } from "../db/tenant.js";
-import { AuthenticationError, PermissionError } from "../lib/errors.js";
+import { AppError, AuthenticationError, PermissionError } from "../lib/errors.js";
 import { roleAtLeast } from "../lib/roles.js";
+import { scopeFor } from "../lib/scopes.js";
 import type { CredentialsService } from "./credentials.js";
 import type { RateLimiter } from "./rate-limit.js";
 
@@ -14,6 +15,10 @@ import type { RateLimiter } from "./rate-limit.js";
  * - A platform key (`Authorization: Bearer cndl_…`, or the SDK's `api_key` + `mode` headers) acts
  *   with owner rights on its platform; a user token sent with it names the signed-in user.
  * - A user token alone acts with the user's role.
+ * - An OAuth access token (docs/api/oauth.md) acts for the user who granted it, with their role,
+ *   or, from client credentials, for its app as an admin; either way only within its scopes.
+ * - A restricted key acts as the key, only within its scopes. Scopes (src/lib/scopes.ts) narrow
+ *   roles, never widen them: each route's scope is `config.scope`, or derived from its path.
  * - Each route declares `config.auth`: `"public"`, or `{ role?, user? }` (`user: true` for the
  *   `/auth` routes of the signed-in user). A route that declares nothing needs credentials.
  */
@@ -23,8 +28,13 @@ export interface AuthContext {
   platform: Platform;
   platformId: string;
   mode: Mode;
-  via: "api_key" | "user";
+  /** `app`: an OAuth app's own token (client credentials), acting as an admin of its platform. */
+  via: "api_key" | "user" | "app";
   apiKeyId: string | null;
+  /** The OAuth app a token was issued to. */
+  appId: string | null;
+  /** What a restricted key or an OAuth token may reach (src/lib/scopes.ts); null: not restricted. */
+  scopes: readonly string[] | null;
   /** The signed-in user, when a user token was sent, and the session (sign-in) the token belongs to. */
   user: { id: string; role: Role; sessionId: string } | null;
   /** The rights this request acts with. */
@@ -43,6 +53,10 @@ declare module "fastify" {
      * URL, a lookup by token hash) runs in the system scope (docs/tenancy.md lists them).
      */
     tenant?: "system";
+    /** The route reads its own credentials (the OAuth server's client authentication, `Basic`): the plugin does not look at them. */
+    ownCredentials?: boolean;
+    /** The scope a restricted credential needs here, when it is not the one derived from the path (src/lib/scopes.ts). */
+    scope?: string;
   }
   interface FastifyRequest {
     auth: AuthContext | null;
@@ -128,7 +142,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     let context: AuthContext | null;
     try {
       // Keys are found by their hash, sessions by their id: before the platform is known.
-      context = await asSystem(() => resolve(request));
+      context = config.ownCredentials ? null : await asSystem(() => resolve(request));
     } catch (err) {
       // Failed attempts count against the caller's address, which caps key and token guessing.
       if (limited) await limiter.consume(request, reply, clientAddress(request), limits.perAddress);
@@ -137,7 +151,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
 
     if (limited) {
       if (context) {
-        const bucket = context.user ? `user:${context.user.id}` : `key:${context.apiKeyId}`;
+        const bucket = context.user ? `user:${context.user.id}` : context.apiKeyId ? `key:${context.apiKeyId}` : `app:${context.appId}`;
         await limiter.consume(request, reply, bucket, limits.perCredential);
       } else {
         await limiter.consume(request, reply, clientAddress(request), limits.perAddress);
@@ -159,11 +173,26 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     if (routeAuth.role && !roleAtLeast(context.role, routeAuth.role)) {
       throw new PermissionError("insufficient_role", `This needs the ${routeAuth.role} role or higher on the platform.`);
     }
+    if (context.scopes) {
+      const needed = config.scope ?? scopeFor(request.method, request.routeOptions.url ?? "");
+      if (needed && !context.scopes.includes(needed)) throw insufficientScope(needed, context.via !== "api_key");
+    }
   });
+
+  function insufficientScope(scope: string, bearerToken: boolean): AppError {
+    return new AppError(403, "permission_error", "insufficient_scope", `This needs the \`${scope}\` scope, which this ${bearerToken ? "access token" : "key"} was not given.`, {
+      extra: { scope },
+      // RFC 6750 §3: what an OAuth client reads to learn which scope to ask for.
+      headers: bearerToken ? { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` } : undefined,
+    });
+  }
+
+  const resolveAccessToken = (request: FastifyRequest, presented: Presented) => resolveAccessTokenWith(credentials, request, presented);
 
   async function resolve(request: FastifyRequest): Promise<AuthContext | null> {
     const presented = presentedCredentials(request);
     if (!presented.key && !presented.token) return null;
+    if (presented.token && !presented.token.includes(".")) return resolveAccessToken(request, presented);
 
     const key = presented.key ? await credentials.authenticateKey(presented.key, presented.mode) : undefined;
     const user = presented.token ? await credentials.authenticateUser(presented.token) : undefined;
@@ -180,11 +209,35 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       mode: platform.mode,
       via: key ? "api_key" : "user",
       apiKeyId: key?.apiKeyId ?? null,
+      appId: null,
+      scopes: key?.scopes ?? null,
       user: user ? { id: user.userId, role: user.role, sessionId: user.sessionId } : null,
       role: key ? "owner" : user!.role,
       requestId: request.id,
     };
   }
+}
+
+/** An OAuth access token: sent alone (it names its own platform), as `Authorization: Bearer`. */
+async function resolveAccessTokenWith(credentials: CredentialsService, request: FastifyRequest, presented: Presented): Promise<AuthContext> {
+  if (presented.key) throw new AuthenticationError("conflicting_credentials", "An OAuth access token is sent alone, without an API key.");
+  const token = await credentials.authenticateAccessToken(presented.token!);
+  const { platform } = token;
+  if (presented.mode !== undefined && presented.mode !== platform.mode) {
+    throw new AuthenticationError("mode_mismatch", `The mode header (${presented.mode}) does not match the platform's mode (${platform.mode}).`);
+  }
+  return {
+    platform,
+    platformId: platform.id,
+    mode: platform.mode,
+    via: token.user ? "user" : "app",
+    apiKeyId: null,
+    appId: token.appId,
+    scopes: token.scopes,
+    user: token.user ? { id: token.user.userId, role: token.user.role, sessionId: token.user.grantId } : null,
+    role: token.user ? token.user.role : "admin",
+    requestId: request.id,
+  };
 }
 
 export default fp(authPlugin, { name: "auth" });

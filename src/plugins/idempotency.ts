@@ -61,12 +61,19 @@ class IdempotencyError extends AppError {
   }
 }
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** false: the route speaks a protocol of its own (the OAuth server's, whose codes are single-use and whose answers are never replayed). */
+    idempotency?: boolean;
+  }
+}
+
 async function idempotencyPlugin(app: FastifyInstance, options: { db: Db }): Promise<void> {
   const { db } = options;
   app.decorateRequest("idempotencyRecordId", null);
 
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!CHANGES_STATE.has(request.method)) return;
+    if (!CHANGES_STATE.has(request.method) || request.routeOptions.config.idempotency === false) return;
     const raw = request.headers["idempotency-key"];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0]! : raw;

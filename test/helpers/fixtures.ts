@@ -18,6 +18,7 @@ export const OBJECT_KINDS = [
   "platform",
   "user",
   "apiKey",
+  "oauthApp",
   "userLink",
   "paymentMethod",
   "waitlistEntry",
@@ -104,6 +105,15 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     platform: async () => platform.id,
     user: async () => users.member.id,
     apiKey: async () => (await call(t, { method: "POST", url: `/v1/platforms/${platform.id}/keys`, headers: key, payload: { name: `extra ${next()}` } })).id,
+    oauthApp: async () =>
+      (
+        await call(t, {
+          method: "POST",
+          url: `/v1/platforms/${platform.id}/apps`,
+          headers: key,
+          payload: { name: `App ${next()}`, redirect_uris: ["https://app.example.com/callback"], scopes: ["products:read"] },
+        })
+      ).id,
     userLink: async () => {
       const user = await call(t, { method: "POST", url: `/v1/users/${users.member.id}/link`, headers: key, payload: { label: `link ${next()}`, url: "https://example.com/me" } });
       return user.links.at(-1).id;

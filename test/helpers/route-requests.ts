@@ -35,6 +35,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
 const NAMED_KINDS: Record<string, ObjectKind> = {
   user_id: "user",
   key_id: "apiKey",
+  app_id: "oauthApp",
   link_id: "userLink",
   payment_method_id: "paymentMethod",
   event_id: "calendarEvent",
@@ -86,6 +87,11 @@ export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
   "POST /offline/payouts/:payoutId/finish": { payoutId: "a Stripe payout id (`po_…`) of the offline simulator's test hook, the capability itself" },
   "GET /connect/:platform_id/return": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
   "GET /connect/:platform_id/refresh": { platform_id: "a public page after Connect onboarding, showing only the platform's name (public, as GET /v1/platforms/domains/:domain)" },
+  "GET /oauth/auth/:uid": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: an error page)" },
+  "GET /oauth/interaction/:uid": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/login": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/confirm": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
+  "POST /oauth/interaction/:uid/abort": { uid: "an OAuth authorization request's id, bound to the browser's signed cookie (without it: 404)" },
   "GET /v1/calendars/feed/:platform_id/:calendar_id/:secret": {
     platform_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
     calendar_id: "the iCalendar feed's URL, read by calendar apps without credentials: the secret in it is the credential (a wrong one is a 404)",
@@ -115,8 +121,42 @@ export const NOT_OBJECT_BODY_FIELDS: Record<string, Record<string, string>> = {
   },
 };
 
+/**
+ * The OAuth server's own endpoints (oidc-provider at /oauth): they answer in OAuth's formats, not the
+ * API's envelope — a JSON error is RFC 6749's `{ error, error_description }`, and the authorization
+ * endpoint, which a browser opens, answers an HTML error page or a redirect to the app. What the
+ * suites check of them: no 5xx, and an error in that form.
+ */
+export const OAUTH_PROTOCOL_ROUTES: Record<string, string> = {
+  "GET /oauth/.well-known/openid-configuration": "RFC 8414 metadata",
+  "GET /oauth/jwks": "RFC 7517 key set",
+  "GET /oauth/auth": "RFC 6749 §4.1.1: a browser's request; errors are an HTML page or a redirect to the app",
+  "GET /oauth/auth/:uid": "RFC 6749 §4.1.1, resumed: errors are an HTML page or a redirect to the app",
+  "POST /oauth/token": "RFC 6749 §5.2 errors",
+  "POST /oauth/token/introspection": "RFC 7662 (RFC 6749 §5.2 errors)",
+  "POST /oauth/token/revocation": "RFC 7009 (RFC 6749 §5.2 errors)",
+};
+
+/** An OAuth protocol endpoint's error: RFC 6749's JSON, or (a browser's endpoint) an HTML page. */
+export function isOAuthError(status: number, contentType: string | undefined, body: string): boolean {
+  if (status < 400 || status >= 500) return false;
+  if (contentType?.startsWith("text/html")) return body.includes("<!doctype html>");
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    return typeof parsed.error === "string";
+  } catch {
+    return false;
+  }
+}
+
 /** Write routes whose body is not JSON, so mass assignment of JSON fields does not apply to them. */
 export const NON_JSON_BODY_ROUTES: Record<string, string> = {
+  "POST /oauth/token": "form-encoded, as OAuth sends it (RFC 6749 §4.1.3); oidc-provider checks its own parameters",
+  "POST /oauth/token/introspection": "form-encoded (RFC 7662)",
+  "POST /oauth/token/revocation": "form-encoded (RFC 7009)",
+  "POST /oauth/interaction/:uid/login": "an HTML form post (form-encoded `token`; strict zod body)",
+  "POST /oauth/interaction/:uid/confirm": "an HTML form post with no fields (the browser's cookie names the request)",
+  "POST /oauth/interaction/:uid/abort": "an HTML form post with no fields (the browser's cookie names the request)",
   "POST /v1/utils/media/upload": "multipart/form-data: the file in field `media`",
   "PUT /v1/uploads/:key": "the raw bytes of an image, to a pre-signed URL",
   "POST /v1/webhooks/stripe": "Stripe's signed event, verified on its raw bytes",
@@ -144,6 +184,10 @@ export const SAMPLE_BODIES: Record<string, { why: string; body(ids: Record<strin
     body: (ids) => ({ user_id: ids.user_id, title: "Standard", kind: "flat", price: 500 }),
   },
   "PUT /v1/contracts/:id/fee_inclusion": { why: "at least one of feeInclusion and the include…Fees flags", body: () => ({ feeInclusion: true }) },
+  "POST /v1/platforms/:id/apps": {
+    why: "redirect URIs must be https (a sample string is no URL), scopes from the scope list",
+    body: () => ({ name: "App", redirect_uris: ["https://app.example.com/callback"], scopes: ["products:read"] }),
+  },
 };
 
 /**

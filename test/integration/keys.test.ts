@@ -104,9 +104,9 @@ describe("API keys", () => {
   });
 
   it("is 400 for unknown fields and bad list parameters", async () => {
-    const res = await t.request({ method: "POST", url: keysUrl(acme), headers: bearer(acme.apiKey), payload: { name: "x", scopes: ["all"] } });
+    const res = await t.request({ method: "POST", url: keysUrl(acme), headers: bearer(acme.apiKey), payload: { name: "x", permissions: ["all"] } });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.param).toBe("scopes");
+    expect(res.json().error.param).toBe("permissions");
     const page = await t.request({ method: "GET", url: `${keysUrl(acme)}?per_page=101`, headers: bearer(acme.apiKey) });
     expect(page.statusCode).toBe(400);
     expect(page.json().error.param).toBe("per_page");

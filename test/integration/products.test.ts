@@ -401,7 +401,7 @@ describe("lists", () => {
   it("lists top-level products, newest first, with variants nested under their parent", async () => {
     const page = await get("");
     expect(page.data.map((p) => p.name)).toEqual(["Gift card", "Pottery class", "Teapot", "Blue Mug", "Red Mug"]);
-    expect(page.meta).toEqual({ total: 5, per_page: 15, current_page: 1, last_page: 1, from: 1, to: 5 });
+    expect(page.meta).toMatchObject({ total: 5, per_page: 15, current_page: 1, last_page: 1, from: 1, to: 5 });
     expect(page.data.find((p) => p.name === "Red Mug")!.variants.map((v: Json) => v.name)).toEqual(["Red Mug XL"]);
   });
 
@@ -435,7 +435,7 @@ describe("lists", () => {
     expect(await names("?sort=-name")).toEqual(["Teapot", "Red Mug", "Pottery class", "Gift card", "Blue Mug"]);
     const page2 = await get("?sort=price&per_page=2&page=2");
     expect(page2.data.map((p) => p.name)).toEqual(["Teapot", "Gift card"]);
-    expect(page2.meta).toEqual({ total: 5, per_page: 2, current_page: 2, last_page: 3, from: 3, to: 4 });
+    expect(page2.meta).toMatchObject({ total: 5, per_page: 2, current_page: 2, last_page: 3, from: 3, to: 4 });
   });
 
   it("is 400 for unknown sorts, filters and malformed values, naming the parameter", async () => {

@@ -37,6 +37,193 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The authorization server's metadata (endpoints, scopes, methods) */
+        get: operations["oauthMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The keys ID tokens are signed with */
+        get: operations["oauthJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Authorization endpoint: a user signs in and allows the app (code flow with PKCE) */
+        get: operations["oauthAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/auth/{uid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Authorization endpoint, resumed after the sign-in and consent pages */
+        get: operations["oauthAuthorizeResume"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Token endpoint: authorization code (with its PKCE verifier), refresh token, client credentials (form-encoded, client id and secret as HTTP Basic) */
+        post: operations["oauthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token/introspection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Whether a token of the app is active, and what it grants (RFC 7662) */
+        post: operations["oauthIntrospect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revokes an access or refresh token of the app (RFC 7009) */
+        post: operations["oauthRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/interaction/{uid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sign-in or consent page of an authorization request (HTML) */
+        get: operations["oauthInteractionPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/interaction/{uid}/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Signs the user in to the authorization request with their session token (the sign-in page posts it) */
+        post: operations["oauthInteractionLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/interaction/{uid}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The user allows the scopes shown on the consent page */
+        post: operations["oauthInteractionConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/interaction/{uid}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The user cancels or denies: the app gets `access_denied` */
+        post: operations["oauthInteractionAbort"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/otp/email": {
         parameters: {
             query?: never;
@@ -218,7 +405,7 @@ export interface paths {
         /** List the platform's API keys (owner) */
         get: operations["listPlatformKeys"];
         put?: never;
-        /** Create an API key (owner); its secret is shown only in this answer */
+        /** Create an API key (owner), unrestricted or restricted to scopes; its secret is shown only in this answer */
         post: operations["createPlatformKey"];
         delete?: never;
         options?: never;
@@ -238,6 +425,63 @@ export interface paths {
         post?: never;
         /** Revoke an API key (owner); it stops working at once */
         delete: operations["revokePlatformKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platforms/{id}/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the platform's OAuth apps (admin) */
+        get: operations["listOAuthApps"];
+        put?: never;
+        /** Register an OAuth app (admin); its client secret is shown only in this answer */
+        post: operations["createOAuthApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platforms/{id}/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve an OAuth app (admin; never its secret) */
+        get: operations["retrieveOAuthApp"];
+        /**
+         * Change an OAuth app's name, logo, redirect URIs or scopes (admin)
+         * @description Tokens already issued keep the scopes they were granted until they expire or are revoked.
+         */
+        put: operations["updateOAuthApp"];
+        post?: never;
+        /** Delete an OAuth app (admin); every token it holds stops working at once */
+        delete: operations["deleteOAuthApp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platforms/{id}/apps/{app_id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give an OAuth app a new client secret (admin); the old one stops working at once */
+        post: operations["rotateOAuthAppSecret"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3519,7 +3763,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3637,7 +3881,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -3802,6 +4046,8 @@ export interface components {
             prefix: string;
             /** @description The key's last four characters, to tell keys apart */
             last4: string;
+            /** @description A restricted key's scopes (docs/api/oauth.md, Scopes); null: unrestricted, the owner's rights */
+            scopes: string[] | null;
             lastUsed: string | null;
             revoked: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -3819,6 +4065,8 @@ export interface components {
             prefix: string;
             /** @description The key's last four characters, to tell keys apart */
             last4: string;
+            /** @description A restricted key's scopes (docs/api/oauth.md, Scopes); null: unrestricted, the owner's rights */
+            scopes: string[] | null;
             lastUsed: string | null;
             revoked: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -4685,6 +4933,20 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        ContractListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Contracts matching the filters, in this currency */
+                count: number;
+                /** @description Σ subTotal, cents */
+                subTotal: number;
+                /** @description Σ total, cents */
+                total: number;
+                /** @description Σ total of the paid ones, cents */
+                paid: number;
+            }[];
+        };
         FeeEstimate: {
             amount: number;
             /** @description What the buyer is charged */
@@ -4842,6 +5104,51 @@ export interface components {
             clientSecret: string;
             /** @description The SetupIntent (`seti_…`) */
             setupIntentId: string;
+        };
+        OAuthApp: {
+            /** @description The app's id, which is also its OAuth `client_id` */
+            id: string;
+            client_id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            name: string;
+            logo: string | null;
+            redirect_uris: string[];
+            /** @description The scopes the app may ask users for, and gets with client credentials */
+            scopes: string[];
+            /** @description The secret's last four characters, to tell secrets apart */
+            secret_last4: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        CreatedOAuthApp: {
+            /** @description The app's id, which is also its OAuth `client_id` */
+            id: string;
+            client_id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            name: string;
+            logo: string | null;
+            redirect_uris: string[];
+            /** @description The scopes the app may ask users for, and gets with client credentials */
+            scopes: string[];
+            /** @description The secret's last four characters, to tell secrets apart */
+            secret_last4: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+            /** @description The app's secret. Shown only in this answer (and when rotated): store it now. */
+            client_secret: string;
+        };
+        DeletedOAuthApp: {
+            id: string;
+            /** @constant */
+            deleted: true;
         };
         Payout: {
             id: string;
@@ -5160,6 +5467,16 @@ export interface components {
                 last_page: number;
                 from: number | null;
                 to: number | null;
+                /** @description The list's URL, without its query */
+                path?: string;
+                /** @description This list's first page (the same query, `page=1`) */
+                first_page_url?: string;
+                /** @description This list's last page */
+                last_page_url?: string;
+                /** @description The next page; null on the last page */
+                next_page_url?: string | null;
+                /** @description The previous page; null on the first page */
+                prev_page_url?: string | null;
             };
         };
         ReceivedUpload: {
@@ -5386,6 +5703,488 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "body_invalid",
                      *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthAuthorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthAuthorizeResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example uid */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthIntrospect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request itself is malformed (`url_invalid`, `request_malformed`, `headers_too_large`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthInteractionPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The interaction's id (from the authorization endpoint's redirect)
+                 * @example uid
+                 */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/json": string;
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthInteractionLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The interaction's id (from the authorization endpoint's redirect)
+                 * @example uid
+                 */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description A user access token from `POST /v1/auth/otp/verify`, on the app's platform */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description See the schema. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthInteractionConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The interaction's id (from the authorization endpoint's redirect)
+                 * @example uid
+                 */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See the schema. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauthInteractionAbort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The interaction's id (from the authorization endpoint's redirect)
+                 * @example uid
+                 */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See the schema. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -6614,6 +7413,9 @@ export interface operations {
                      *           "name": "Beeswax candle",
                      *           "prefix": "prefix",
                      *           "last4": "last4",
+                     *           "scopes": [
+                     *             "scope"
+                     *           ],
                      *           "lastUsed": "2026-03-02T09:30:00Z",
                      *           "revoked": "2026-03-02T09:30:00Z",
                      *           "created": "2026-03-02T09:30:00Z",
@@ -6626,7 +7428,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -6639,6 +7446,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -6738,11 +7555,16 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Beeswax candle"
+                 *       "name": "Beeswax candle",
+                 *       "scopes": [
+                 *         "platforms:read"
+                 *       ]
                  *     }
                  */
                 "application/json": {
                     name?: string;
+                    /** @description Restricts the key to these scopes; without it the key has the owner's rights */
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 } | null;
             };
         };
@@ -6761,6 +7583,9 @@ export interface operations {
                      *       "name": "Beeswax candle",
                      *       "prefix": "prefix",
                      *       "last4": "last4",
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
                      *       "lastUsed": "2026-03-02T09:30:00Z",
                      *       "revoked": "2026-03-02T09:30:00Z",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -6883,6 +7708,9 @@ export interface operations {
                      *       "name": "Beeswax candle",
                      *       "prefix": "prefix",
                      *       "last4": "last4",
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
                      *       "lastUsed": "2026-03-02T09:30:00Z",
                      *       "revoked": "2026-03-02T09:30:00Z",
                      *       "created": "2026-03-02T09:30:00Z",
@@ -6961,6 +7789,794 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_already_exists",
                      *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listOAuthApps: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "app_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "client_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "name": "Beeswax candle",
+                     *           "logo": "https://example.com/logo.png",
+                     *           "redirect_uris": [
+                     *             "redirect uri"
+                     *           ],
+                     *           "scopes": [
+                     *             "scope"
+                     *           ],
+                     *           "secret_last4": "secret last4",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["OAuthApp"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "logo": "https://example.com/logo.png",
+                 *       "redirect_uris": [
+                 *         "redirect uri"
+                 *       ],
+                 *       "scopes": [
+                 *         "platforms:read"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @description The app's logo, shown on the consent page */
+                    logo?: string | null;
+                    redirect_uris: string[];
+                    scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "client_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "name": "Beeswax candle",
+                     *       "logo": "https://example.com/logo.png",
+                     *       "redirect_uris": [
+                     *         "redirect uri"
+                     *       ],
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
+                     *       "secret_last4": "secret last4",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "client_secret": "client secret"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedOAuthApp"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The OAuth app id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "app_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "client_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "name": "Beeswax candle",
+                     *       "logo": "https://example.com/logo.png",
+                     *       "redirect_uris": [
+                     *         "redirect uri"
+                     *       ],
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
+                     *       "secret_last4": "secret last4",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthApp"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The OAuth app id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Beeswax candle",
+                 *       "logo": "https://example.com/logo.png",
+                 *       "redirect_uris": [
+                 *         "redirect uri"
+                 *       ],
+                 *       "scopes": [
+                 *         "platforms:read"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    /** @description The app's logo, shown on the consent page */
+                    logo?: string | null;
+                    redirect_uris?: string[];
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "app_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "client_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "name": "Beeswax candle",
+                     *       "logo": "https://example.com/logo.png",
+                     *       "redirect_uris": [
+                     *         "redirect uri"
+                     *       ],
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
+                     *       "secret_last4": "secret last4",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthApp"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The OAuth app id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "deleted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletedOAuthApp"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateOAuthAppSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The platform id
+                 * @example plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The OAuth app id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "client_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "name": "Beeswax candle",
+                     *       "logo": "https://example.com/logo.png",
+                     *       "redirect_uris": [
+                     *         "redirect uri"
+                     *       ],
+                     *       "scopes": [
+                     *         "scope"
+                     *       ],
+                     *       "secret_last4": "secret last4",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z",
+                     *       "client_secret": "client secret"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedOAuthApp"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -8237,7 +9853,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -8250,6 +9871,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -15296,7 +16927,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -15309,6 +16945,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -16232,7 +17878,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -16245,6 +17896,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -19268,7 +20929,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -19281,6 +20947,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -19904,7 +21580,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -19917,6 +21598,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -26860,7 +28551,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -26873,6 +28569,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -27803,7 +29509,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -27816,6 +29527,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -28822,7 +30543,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -28835,6 +30561,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -28959,7 +30695,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -28972,6 +30713,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -30642,7 +32393,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -30655,6 +32411,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -30922,6 +32688,8 @@ export interface operations {
                 "filter[updated][lt]"?: string;
                 /** @description Last changed at or before this instant */
                 "filter[updated][lte]"?: string;
+                /** @description `true`: add `metadata`, sums over every contract the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -31050,7 +32818,23 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "subTotal": 2500,
+                     *             "total": 2500,
+                     *             "paid": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -31063,7 +32847,18 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["ContractListMetadata"];
                     };
                 };
             };
@@ -31827,6 +33622,8 @@ export interface operations {
                 "filter[updated][lt]"?: string;
                 /** @description Last changed at or before this instant */
                 "filter[updated][lte]"?: string;
+                /** @description `true`: add `metadata`, sums over every contract the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -31955,7 +33752,23 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "subTotal": 2500,
+                     *             "total": 2500,
+                     *             "paid": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -31968,7 +33781,18 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["ContractListMetadata"];
                     };
                 };
             };
@@ -32056,6 +33880,8 @@ export interface operations {
                 "filter[updated][lt]"?: string;
                 /** @description Last changed at or before this instant */
                 "filter[updated][lte]"?: string;
+                /** @description `true`: add `metadata`, sums over every contract the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path: {
@@ -32190,7 +34016,23 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "subTotal": 2500,
+                     *             "total": 2500,
+                     *             "paid": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -32203,7 +34045,18 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["ContractListMetadata"];
                     };
                 };
             };
@@ -32329,6 +34182,8 @@ export interface operations {
                 "filter[updated][lt]"?: string;
                 /** @description Last changed at or before this instant */
                 "filter[updated][lte]"?: string;
+                /** @description `true`: add `metadata`, sums over every contract the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path: {
@@ -32463,7 +34318,23 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "subTotal": 2500,
+                     *             "total": 2500,
+                     *             "paid": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -32476,7 +34347,18 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["ContractListMetadata"];
                     };
                 };
             };
@@ -40759,7 +42641,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -40772,6 +42659,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -40901,7 +42798,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -40914,6 +42816,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -42031,7 +43943,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -42044,6 +43961,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -43387,7 +45314,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -44382,7 +46314,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -44395,6 +46332,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     } | {
                         /** @description Newest first */
@@ -44606,7 +46553,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -44619,6 +46571,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };
@@ -44705,7 +46667,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -44947,7 +46909,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */
@@ -45214,7 +47176,12 @@ export interface operations {
                      *         "current_page": 1,
                      *         "last_page": 1,
                      *         "from": 1,
-                     *         "to": 1
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
                      *       }
                      *     }
                      */
@@ -45227,6 +47194,16 @@ export interface operations {
                             last_page: number;
                             from: number | null;
                             to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
                         };
                     };
                 };

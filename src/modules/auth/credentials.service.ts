@@ -26,7 +26,14 @@ export type { CredentialsService, KeyIdentity, UserIdentity };
 // lastUsed is informative; writing it on every request would turn every read into a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenService, "verifyAccess">; keyCache?: KeyCache; sessionCache?: SessionCache }): CredentialsService {
+export function createCredentialsService(deps: {
+  db: Db;
+  tokens: Pick<TokenService, "verifyAccess">;
+  keyCache?: KeyCache;
+  sessionCache?: SessionCache;
+  /** OAuth access tokens are the oauth module's (it is wired in after this service exists). */
+  accessTokens?: Pick<CredentialsService, "authenticateAccessToken">;
+}): CredentialsService {
   const { db, tokens, keyCache, sessionCache } = deps;
 
   async function lookUpKey(hash: string): Promise<CachedKey | undefined> {
@@ -40,6 +47,11 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
   }
 
   return {
+    authenticateAccessToken(token) {
+      if (!deps.accessTokens) throw new AuthenticationError("oauth_token_invalid", "Invalid OAuth access token.");
+      return deps.accessTokens.authenticateAccessToken(token);
+    },
+
     async authenticateKey(secret, mode) {
       const match = API_KEY_PATTERN.exec(secret);
       if (!match) throw new AuthenticationError("api_key_invalid", "The API key is malformed. Keys look like cndl_test_… or cndl_live_….");
@@ -55,7 +67,7 @@ export function createCredentialsService(deps: { db: Db; tokens: Pick<TokenServi
         key.lastUsed = now;
         markKeyUsed(db, key.apiKeyId, now).catch(() => {});
       }
-      return { apiKeyId: key.apiKeyId, platform: key.platform };
+      return { apiKeyId: key.apiKeyId, platform: key.platform, scopes: key.scopes.length > 0 ? key.scopes : null };
     },
 
     async authenticateUser(token) {

@@ -13,6 +13,8 @@ export interface CachedKey {
   keyMode: Mode;
   revoked: Date | null;
   lastUsed: Date | null;
+  /** Empty: unrestricted. */
+  scopes: string[];
   platform: Platform;
 }
 

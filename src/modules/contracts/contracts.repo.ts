@@ -308,7 +308,7 @@ function conditions(scope: ListScope, query: ListContractsQuery): Prisma.Sql {
  * for why one statement: each Prisma call costs CPU of its own, and a batch `$transaction` of count
  * and findMany holds a pooled connection for both).
  */
-export async function listContracts(db: Db, scope: ListScope, query: ListContractsQuery): Promise<Page<ContractResponse>> {
+export async function listContracts(db: Db, scope: ListScope, query: ListContractsQuery): Promise<Page<ContractResponse> & { metadata?: ContractListMetadata }> {
   const where = conditions(scope, query);
   const sort = parseSort<keyof typeof SORT_COLUMNS>(query.sort);
   const direction = Prisma.raw(sort.direction === "desc" ? "DESC" : "ASC");
@@ -316,15 +316,28 @@ export async function listContracts(db: Db, scope: ListScope, query: ListContrac
   const nulls = Prisma.raw(sort.field === "due" ? "NULLS LAST" : "");
   const order = Prisma.sql`${Prisma.raw(SORT_COLUMNS[sort.field])} ${direction} ${nulls}, c.id ${direction}`;
   const offset = (query.page - 1) * query.per_page;
-  const [result] = await db.$queryRaw<{ total: number; page: string }[]>`
-    SELECT (SELECT count(*)::int FROM contracts c WHERE ${where}) AS total,
+  // Aggregates (the seed's list metadata) only when asked: a GROUP BY over every matching contract.
+  const metadata =
+    query.metadata === "true"
+      ? Prisma.sql`(SELECT coalesce(json_agg(m ORDER BY m.currency), '[]')::text FROM (
+          SELECT c.currency, count(*)::int AS count, coalesce(sum(c.sub_total), 0)::bigint AS "subTotal", coalesce(sum(c.total), 0)::bigint AS total,
+                 coalesce(sum(c.total) FILTER (WHERE c.status = 'paid'), 0)::bigint AS paid
+          FROM contracts c WHERE ${where} GROUP BY c.currency) m)`
+      : Prisma.sql`NULL::text`;
+  const [result] = await db.$queryRaw<{ total: number; page: string; metadata: string | null }[]>`
+    SELECT (SELECT count(*)::int FROM contracts c WHERE ${where}) AS total, ${metadata} AS metadata,
            (SELECT coalesce(json_agg(${CONTRACT_JSON} ORDER BY ${order}), '[]')::text FROM (
               SELECT c.* FROM contracts c WHERE ${where}
               ORDER BY ${order}
               LIMIT ${query.per_page} OFFSET ${offset}
            ) c) AS page`;
   const data = JSON.parse(result?.page ?? "[]") as ContractResponse[];
-  return { data, meta: pageMeta(result?.total ?? 0, query.page, query.per_page, data.length) };
+  const page = { data, meta: pageMeta(result?.total ?? 0, query.page, query.per_page, data.length) };
+  return result?.metadata ? { ...page, metadata: { totals: JSON.parse(result.metadata) as ContractListMetadata["totals"] } } : page;
+}
+
+export interface ContractListMetadata {
+  totals: { currency: string; count: number; subTotal: number; total: number; paid: number }[];
 }
 
 /** Whether the tenant has this contract (a platform naming it as its subscription plan). */

@@ -135,7 +135,25 @@ export const contractSchema = z
 
 export type ContractResponse = z.infer<typeof contractSchema>;
 
-export const contractListSchema = listOf(contractSchema);
+export const contractListMetadataSchema = z
+  .object({
+    totals: z
+      .array(
+        z.object({
+          currency: z.string(),
+          count: z.number().int().describe("Contracts matching the filters, in this currency"),
+          subTotal: z.number().int().describe("Σ subTotal, cents"),
+          total: z.number().int().describe("Σ total, cents"),
+          paid: z.number().int().describe("Σ total of the paid ones, cents"),
+        }),
+      )
+      .describe("One entry per currency (amounts of different currencies are never added)"),
+  })
+  .meta({ id: "ContractListMetadata" });
+
+export const contractListSchema = listOf(contractSchema).extend({
+  metadata: contractListMetadataSchema.optional().describe("Aggregates over every contract the filters match (not only this page), with `metadata=true`"),
+});
 
 // ── params ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -316,6 +334,7 @@ export const listContractsQuery = withMetafieldFilters(
     "filter[cart_id]": idList("cart"),
     "filter[number]": csv(orderNumber).optional().describe("One or more order numbers, comma-separated"),
     ...dateFilters,
+    metadata: z.enum(["true", "false"]).optional().describe("`true`: add `metadata`, sums over every contract the filters match"),
   }),
 )
   .describe(METAFIELD_FILTER_DOC)

@@ -8,6 +8,9 @@ export const EVENT_TYPE_LIST = {
   "platform.updated": { object: "platform", description: "The platform's settings or logo changed." },
   "api_key.created": { object: "api_key", description: "An API key was created (never with its secret)." },
   "api_key.revoked": { object: "api_key", description: "An API key was revoked." },
+  "oauth_app.created": { object: "oauth_app", description: "An OAuth app was registered (never with its secret)." },
+  "oauth_app.updated": { object: "oauth_app", description: "An OAuth app's name, logo, redirect URIs or scopes changed, or its secret was rotated (`secret_last4`)." },
+  "oauth_app.deleted": { object: "oauth_app", description: "An OAuth app was deleted, and every token it held revoked; the object is the app as it was." },
   "user.created": { object: "user", description: "A user was created by an admin, or signed in for the first time." },
   "user.updated": {
     object: "user",

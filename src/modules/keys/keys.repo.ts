@@ -13,12 +13,12 @@ import { PLATFORM_COLUMNS, platformJoin, toPlatform, type PlatformRow } from "..
 export async function findKeyByHash(
   db: Db,
   hash: string,
-): Promise<{ apiKeyId: string; keyMode: Mode; revoked: Date | null; lastUsed: Date | null; platform: Platform } | undefined> {
-  const [row] = await db.$queryRaw<(PlatformRow & { key_id: string; key_mode: Mode; revoked: Date | null; last_used: Date | null })[]>`
-    SELECT k.id AS key_id, k.mode::text AS key_mode, k.revoked, k.last_used, ${PLATFORM_COLUMNS}
+): Promise<{ apiKeyId: string; keyMode: Mode; revoked: Date | null; lastUsed: Date | null; scopes: string[]; platform: Platform } | undefined> {
+  const [row] = await db.$queryRaw<(PlatformRow & { key_id: string; key_mode: Mode; revoked: Date | null; last_used: Date | null; key_scopes: string[] | null })[]>`
+    SELECT k.id AS key_id, k.mode::text AS key_mode, k.revoked, k.last_used, k.scopes AS key_scopes, ${PLATFORM_COLUMNS}
     FROM api_keys k ${platformJoin(Prisma.raw("k.platform_id"))}
     WHERE k.hash = ${hash}`;
-  return row && { apiKeyId: row.key_id, keyMode: row.key_mode, revoked: row.revoked, lastUsed: row.last_used, platform: toPlatform(row) };
+  return row && { apiKeyId: row.key_id, keyMode: row.key_mode, revoked: row.revoked, lastUsed: row.last_used, scopes: row.key_scopes ?? [], platform: toPlatform(row) };
 }
 
 /** Notes when a key was last used (the caller keeps it coarse: a read must not become a write each time). */

@@ -38,7 +38,7 @@ export const keysRoutes: FastifyPluginAsyncZod<{ keys: KeysService }> = async (a
       schema: {
         operationId: "createPlatformKey",
         tags,
-        summary: "Create an API key (owner); its secret is shown only in this answer",
+        summary: "Create an API key (owner), unrestricted or restricted to scopes; its secret is shown only in this answer",
         params: platformIdParams,
         body: createKeyBody,
         response: { 201: createdApiKeySchema, ...errors(400, 401, 403, 404) },
@@ -48,7 +48,7 @@ export const keysRoutes: FastifyPluginAsyncZod<{ keys: KeysService }> = async (a
     async (request, reply) => {
       const auth = requireAuth(request);
       assertOwnPlatform(auth, request.params.id);
-      const { key, secret } = await keys.create(auth, { name: request.body?.name });
+      const { key, secret } = await keys.create(auth, { name: request.body?.name, scopes: request.body?.scopes });
       return reply.code(201).send({ ...toApiKeyResponse(key), secret });
     },
   );

@@ -28,10 +28,18 @@ export function createKeysService(deps: { db: Db /** Evicts this node's cached c
   const { db } = deps;
   const invalidateLocally = deps.invalidate ?? (() => {});
 
-  async function issue(tx: Prisma.TransactionClient, tenant: Tenant, name?: string | null): Promise<{ key: ApiKey; secret: string }> {
+  async function issue(tx: Prisma.TransactionClient, tenant: Tenant, name?: string | null, scopes: readonly string[] = []): Promise<{ key: ApiKey; secret: string }> {
     const secret = generateApiKey(tenant.mode);
     const key = await tx.apiKey.create({
-      data: { id: newId("apiKey"), platformId: tenant.platformId, mode: tenant.mode, name: name ?? null, hash: sha256Hex(secret), last4: secret.slice(-4) },
+      data: {
+        id: newId("apiKey"),
+        platformId: tenant.platformId,
+        mode: tenant.mode,
+        name: name ?? null,
+        hash: sha256Hex(secret),
+        last4: secret.slice(-4),
+        scopes: [...new Set(scopes)],
+      },
     });
     await recordEvent(tx, { ...eventSource(tenant), type: "api_key.created", object: toApiKeyResponse(key) });
     return { key, secret };
@@ -53,22 +61,30 @@ export function createKeysService(deps: { db: Db /** Evicts this node's cached c
       return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
     },
 
-    create(tenant: Tenant, input: { name?: string }): Promise<{ key: ApiKey; secret: string }> {
-      return db.$transaction((tx) => issue(tx, tenant, input.name));
+    /** A key; with `scopes`, restricted to them (docs/api/oauth.md, Scopes). */
+    create(tenant: Tenant, input: { name?: string; scopes?: readonly string[] }): Promise<{ key: ApiKey; secret: string }> {
+      return db.$transaction((tx) => issue(tx, tenant, input.name, input.scopes));
     },
 
-    /** Revokes a key at once. The platform's last active key cannot be revoked: it would lock the platform out. */
-    /** Revokes a key; every node stops accepting it when the revocation commits (NOTIFY). */
+    /**
+     * Revokes a key; every node stops accepting it when the revocation commits (NOTIFY). The
+     * platform's last active unrestricted key cannot be revoked: restricted keys cannot manage
+     * keys, so that would lock the platform out.
+     */
     async revoke(tenant: Tenant, keyId: string): Promise<ApiKey> {
       const revoked = await db.$transaction(async (tx) => {
         // Lock the platform's keys so two revocations cannot each leave the other as "the last one".
         const active = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM api_keys WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND revoked IS NULL FOR UPDATE`;
+          SELECT id FROM api_keys WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND revoked IS NULL AND cardinality(scopes) = 0 FOR UPDATE`;
         const key = await tx.apiKey.findFirst({ where: { id: keyId, platformId: tenant.platformId, mode: tenant.mode } });
         if (!key) throw new NotFoundError("API key", keyId, "key_id");
         if (key.revoked) return key;
-        if (active.length <= 1) {
-          throw new ConflictError("last_active_key", "This is the platform's last active key. Create another key before revoking it.", "key_id");
+        if (key.scopes.length === 0 && active.length <= 1) {
+          throw new ConflictError(
+            "last_active_key",
+            "This is the platform's last active key with the owner's rights (unrestricted). Create another key before revoking it.",
+            "key_id",
+          );
         }
         const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revoked: new Date() } });
         await notifyInvalidation(tx, `key:${key.hash}`);
@@ -93,6 +109,7 @@ export function toApiKeyResponse(key: ApiKey) {
     name: key.name,
     prefix: `cndl_${key.mode}_`,
     last4: key.last4,
+    scopes: key.scopes.length > 0 ? key.scopes : null,
     lastUsed: toApiDate(key.lastUsed),
     revoked: toApiDate(key.revoked),
     created: toApiDate(key.created),

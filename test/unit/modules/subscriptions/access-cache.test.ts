@@ -49,7 +49,7 @@ describe("SubscriptionAccessCache", () => {
     const keys = new KeyCache(60_000);
     keys.setLive(true);
     const platform = { id: "plat_1" } as never;
-    keys.set({ apiKeyId: "key_1", hash: "h", keyMode: "test", revoked: null, lastUsed: null, platform });
+    keys.set({ apiKeyId: "key_1", hash: "h", keyMode: "test", revoked: null, lastUsed: null, scopes: [], platform });
     const sessions = new SessionCache(60_000);
     sessions.setLive(true);
     sessions.set({ sessionId: "s", userId: "user_a", role: "member", platform }, sessions.mark());
