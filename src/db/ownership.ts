@@ -22,6 +22,9 @@ export const TABLE_OWNERS = {
   Product: "src/modules/products/",
   SeasonalPrice: "src/modules/products/",
   SearchTerm: "src/modules/products/",
+  ProductAddOn: "src/modules/products/",
+  // Metafields of products, contracts and users: those modules render and filter them through its index.ts.
+  Metafield: "src/modules/metafields/",
   Category: "src/modules/categories/",
   Collection: "src/modules/collections/",
   CollectionProduct: "src/modules/collections/",

@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   media: "media",
   product: "prod",
   seasonalPrice: "sprice",
+  addOn: "addon",
+  metafield: "mf",
   category: "cat",
   collection: "coll",
   cart: "cart",

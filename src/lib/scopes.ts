@@ -53,6 +53,9 @@ const SUB_RESOURCES: [RegExp, string][] = [
   [/^\/v1\/contracts\/[^/]+\/refund_requests(\/|$)/, "refund_requests"],
   [/^\/v1\/calendar(\/|$)/, "calendars"],
   [/^\/v1\/auth(\/|$)/, "sessions"],
+  // Aliases: listings and their add-ons are products, orders are contracts.
+  [/^\/v1\/(listings|add_ons)(\/|$)/, "products"],
+  [/^\/v1\/orders(\/|$)/, "contracts"],
 ];
 
 /** The scope a route needs (`url` is the route's pattern, e.g. `/v1/products/:id`); null outside /v1. */

@@ -106,7 +106,8 @@ function isLeftOut(request: FastifyRequest, context: string | undefined, instanc
 function fromValidation(issues: ValidationIssue[], context: string | undefined, request: FastifyRequest): Envelope {
   const issue = issues[0]!;
   // A query parameter is named as sent (`filter[role]`), not down to the element of its value.
-  const base = context === "querystring" ? (pathToParam(issue.instancePath).split(".")[0] ?? "") : pathToParam(issue.instancePath);
+  // (The first segment of the path: a parameter's own name may hold dots, `filter[metafields.ns.key]`.)
+  const base = context === "querystring" ? (issue.instancePath.split("/").filter((p) => p.length > 0)[0] ?? "") : pathToParam(issue.instancePath);
   const where = context === "querystring" ? "query parameter" : context === "params" ? "path parameter" : context === "headers" ? "header" : "field";
   if (issue.keyword === "unrecognized_keys") {
     const keys = (issue.params.keys as string[] | undefined) ?? [];

@@ -13,6 +13,7 @@ export const CONTRACT_FIELDS = [
   "platform_id",
   "user_id",
   "items",
+  "metafields",
   "notes",
   "sent",
   "lastSent",
@@ -65,7 +66,11 @@ export function expectInvariants(c: Json): void {
     c.shippingTotal,
   ];
   for (const amount of amounts) expect(isCents(amount), `${amount} is not a non-negative integer`).toBe(true);
-  for (const item of c.items) expect(item.total).toBe(item.price * item.quantity);
+  // An item's total is its units and the add-ons bought with it, each once per unit.
+  for (const item of c.items) {
+    for (const a of item.add_ons) expect(a.total).toBe(a.price * item.quantity);
+    expect(item.total).toBe(item.price * item.quantity + sum(item.add_ons.map((a: Json) => a.total)));
+  }
 
   const itemsTotal = sum(c.items.map((i: Json) => i.total));
   const custom = c.fees.filter((f: Json) => f.type === "custom");

@@ -27,6 +27,7 @@ export const OBJECT_KINDS = [
   "product",
   "productVariant",
   "seasonalPrice",
+  "addOn",
   "category",
   "collection",
   "shippingRate",
@@ -49,7 +50,7 @@ export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /** Objects made from another one, gone with it. */
 const DEPENDENTS: Partial<Record<ObjectKind, ObjectKind[]>> = {
-  product: ["productVariant", "seasonalPrice", "cartItem"],
+  product: ["productVariant", "seasonalPrice", "addOn", "cartItem"],
   productVariant: ["cartItem"],
   cart: ["cartItem"],
   contract: ["contractItem", "contractBuyer", "contractSeller", "contractFee"],
@@ -158,6 +159,10 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
         payload: { seasonStart: `${year}-01-01T00:00:00Z`, seasonEnd: `${year}-02-01T00:00:00Z`, price: 1200 },
       });
       return prices.seasonalPrices.at(-1).id;
+    },
+    addOn: async () => {
+      const productId = await world.id("product");
+      return (await call(t, { method: "POST", url: `/v1/products/${productId}/add_ons`, headers: key, payload: { title: `Add-on ${next()}`, price: 250 } })).id;
     },
     category: async () => (await call(t, { method: "POST", url: "/v1/categories", headers: key, payload: { name: `Category ${next()}` } })).id,
     collection: async () =>

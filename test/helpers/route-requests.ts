@@ -15,6 +15,9 @@ const ID_UNDER: Record<string, ObjectKind> = {
   users: "user",
   waitlists: "waitlistEntry",
   products: "product",
+  listings: "product",
+  add_ons: "addOn",
+  orders: "contract",
   categories: "category",
   collections: "collection",
   shipping_rates: "shippingRate",
@@ -37,6 +40,7 @@ const NAMED_KINDS: Record<string, ObjectKind> = {
   payment_method_id: "paymentMethod",
   event_id: "calendarEvent",
   price_id: "seasonalPrice",
+  addon_id: "addOn",
   product_id: "product",
   cart_item_id: "cartItem",
   media_id: "media",
@@ -63,7 +67,14 @@ const ID_UNDER_WITHOUT_FIXTURE: Record<string, string> = {};
 const NAMED_WITHOUT_FIXTURE: Record<string, string> = {};
 
 /** Path parameters that are not object ids, by route: what they are instead. */
+const METAFIELD_NAME = { namespace: "a metafield's namespace, a name inside the resource the route names", key: "a metafield's key, a name inside the resource the route names" };
+
 export const NOT_OBJECT_PARAMS: Record<string, Record<string, string>> = {
+  "DELETE /v1/products/:id/metafields/:namespace/:key": METAFIELD_NAME,
+  "DELETE /v1/listings/:id/metafields/:namespace/:key": METAFIELD_NAME,
+  "DELETE /v1/contracts/:id/metafields/:namespace/:key": METAFIELD_NAME,
+  "DELETE /v1/orders/:id/metafields/:namespace/:key": METAFIELD_NAME,
+  "DELETE /v1/users/:id/metafields/:namespace/:key": METAFIELD_NAME,
   "GET /v1/platforms/domains/:domain": { domain: "a host name: the public lookup of a platform by its domain" },
   "PUT /v1/uploads/:key": { key: "a storage key inside a pre-signed upload URL, whose signature is the credential" },
   "GET /offline/connect/onboard/:accountId": { accountId: "the offline simulator's onboarding page, reached with a single-use token" },

@@ -105,6 +105,7 @@ describe("POST /v1/contracts", () => {
         price: 2500,
         total: 5000,
         description: "Bowl",
+        add_ons: [],
       },
       {
         id: expect.stringMatching(/^item_/),
@@ -118,6 +119,7 @@ describe("POST /v1/contracts", () => {
         price: 1999,
         total: 1999,
         description: "Delivery",
+        add_ons: [],
       },
     ]);
     expect(c.sellers.map((s: Json) => s.user_id)).toEqual([sam.id, wes.id]);

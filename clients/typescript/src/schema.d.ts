@@ -743,6 +743,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a user's metafields
+         * @description The platform key, owners and admins (as `GET /users/:id`); the signed-in user reads their own on `GET /users/auth`.
+         */
+        get: operations["listUserMetafields"];
+        put?: never;
+        /**
+         * Set a user's metafields
+         * @description The platform key, or an admin or owner who may change the user (ranked above them; owners on owners). Not the user themself: a platform's metafields on a person (a verification, a score) are its own notes. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A user keeps at most 50 (422 `too_many_metafields`). Answers all the user's metafields; a change records `user.updated`.
+         */
+        post: operations["setUserMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a user's metafields
+         * @description The platform key, or an admin or owner who may change the user (ranked above them; owners on owners). Not the user themself: a platform's metafields on a person (a verification, a score) are its own notes. Answers the user's metafields left; records `user.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteUserMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/auth/client_secret": {
         parameters: {
             query?: never;
@@ -1871,6 +1915,250 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products/{id}/add_ons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["listProductAddOns"];
+        put?: never;
+        /**
+         * Add an add-on to a listing
+         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`.
+         */
+        post: operations["createProductAddOn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/add_ons/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["countProductAddOns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/add_ons/{addon_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of a listing's add-ons
+         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it (their lines stay); contracts keep the add-ons they were priced with. Answers the add-on as it was; records `product.updated`.
+         */
+        delete: operations["deleteProductAddOn"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         */
+        get: operations["listProductAddOnsViaListings"];
+        put?: never;
+        /**
+         * Add an add-on to a listing
+         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         */
+        post: operations["createProductAddOnViaListings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count a listing's add-ons
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         */
+        get: operations["countProductAddOnsViaListings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/add_ons/{addon_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of a listing's add-ons
+         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it (their lines stay); contracts keep the add-ons they were priced with. Answers the add-on as it was; records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         */
+        delete: operations["deleteProductAddOnViaListings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/add_ons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an add-on
+         * @description Whoever may read its listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["retrieveAddOn"];
+        /**
+         * Modify an add-on (only the fields sent)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Contracts keep the price they were made with; carts price it anew. Records `product.updated`.
+         */
+        put: operations["modifyAddOn"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Modify an add-on (only the fields sent)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Contracts keep the price they were made with; carts price it anew. Records `product.updated`.
+         */
+        patch: operations["patchAddOn"];
+        trace?: never;
+    };
+    "/v1/products/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a product's metafields
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read.
+         */
+        get: operations["listProductMetafields"];
+        put?: never;
+        /**
+         * Set a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A product keeps at most 50 (422 `too_many_metafields`). Answers all the product's metafields; a change records `product.updated`.
+         */
+        post: operations["setProductMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Answers the product's metafields left; records `product.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteProductMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a product's metafields
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        get: operations["listProductMetafieldsViaListings"];
+        put?: never;
+        /**
+         * Set a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A product keeps at most 50 (422 `too_many_metafields`). Answers all the product's metafields; a change records `product.updated`. The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        post: operations["setProductMetafieldsViaListings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a product's metafields
+         * @description A platform key, an editor (or above), or the member who sells the product. Answers the product's metafields left; records `product.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find). The same as `/products/:id/metafields`, under the name `listings`.
+         */
+        delete: operations["deleteProductMetafieldViaListings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/categories": {
         parameters: {
             query?: never;
@@ -2635,6 +2923,94 @@ export interface paths {
          */
         post: operations["checkoutContract"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's metafields
+         * @description Whoever may read the contract: editors and the key, or a member who created it or is one of its buyers or sellers (404 for anyone else).
+         */
+        get: operations["listContractMetafields"];
+        put?: never;
+        /**
+         * Set a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A contract keeps at most 50 (422 `too_many_metafields`). Answers all the contract's metafields; a change records `contract.updated`.
+         */
+        post: operations["setContractMetafields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Answers the contract's metafields left; records `contract.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find).
+         */
+        delete: operations["deleteContractMetafield"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/metafields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a contract's metafields
+         * @description Whoever may read the contract: editors and the key, or a member who created it or is one of its buyers or sellers (404 for anyone else). The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        get: operations["listContractMetafieldsViaOrders"];
+        put?: never;
+        /**
+         * Set a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Each `{ namespace, key, type, value }` is created or replaced (`value: null` removes it); the value must fit its type (400 naming the field). A contract keeps at most 50 (422 `too_many_metafields`). Answers all the contract's metafields; a change records `contract.updated`. The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        post: operations["setContractMetafieldsViaOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/metafields/{namespace}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of a contract's metafields
+         * @description Whoever may change the contract: the creator (once it is sent, only a creator who is also a buyer or seller), an editor or the platform key — in any status: metafields are not its money, so they neither rebalance it nor void an acceptance. Answers the contract's metafields left; records `contract.updated` when there was one to remove (removing one that is not there changes nothing, as a retry would find). The same as `/contracts/:id/metafields`, under the name `orders`.
+         */
+        delete: operations["deleteContractMetafieldViaOrders"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3427,13 +3803,30 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
             } & {
                 [key: string]: unknown;
             };
+        };
+        Metafield: {
+            /** @example warehouse */
+            namespace: string;
+            /** @example shelf */
+            key: string;
+            /** @enum {string} */
+            type: "string" | "number" | "boolean" | "date" | "json";
+            /**
+             * @description Of its `type`: a string, a number, true or false, a date (YYYY-MM-DDTHH:MM:SSZ) or any JSON value
+             * @example B-12
+             */
+            value: unknown;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
         };
         UserLink: {
             id: string;
@@ -3495,6 +3888,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
             /** @description Country calling code, e.g. +1 */
             phoneCountryCode: string | null;
@@ -3773,6 +4168,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
             /** @description Country calling code, e.g. +1 */
             phoneCountryCode: string | null;
@@ -3831,6 +4228,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
             /** @description Country calling code, e.g. +1 */
             phoneCountryCode: string | null;
@@ -4182,6 +4581,22 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        AddOn: {
+            id: string;
+            /** @description The listing offering it */
+            product_id: string;
+            title: string;
+            description: string | null;
+            /** @description In cents, for each unit of the line it is chosen on */
+            price: number;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        AddOnCount: {
+            count: number;
+        };
         Product: {
             id: string;
             platform_id: string;
@@ -4262,6 +4677,10 @@ export interface components {
             updated: string;
             /** @description A parent's variants that are not archived (one level: a variant has none) */
             variants: components["schemas"]["ProductVariant"][];
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
+            /** @description Optional extras a buyer may choose with the product (docs/api/add-ons.md); a variant is sold with its parent's too */
+            add_ons: components["schemas"]["AddOn"][];
         };
         ProductFacets: {
             category?: {
@@ -4380,8 +4799,30 @@ export interface components {
             endDate: string | null;
             /** @description Unit price in cents in force at `startDate` (or now, without dates) */
             price: number;
-            /** @description price × quantity, in cents */
+            /** @description price × quantity, plus its add-ons' totals, in cents */
             total: number;
+            /**
+             * @description The add-ons chosen on the line, at their price now (one the listing no longer offers drops out)
+             * @example [
+             *       {
+             *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+             *         "title": "Gift wrapping",
+             *         "price": 500,
+             *         "quantity": 1,
+             *         "total": 500
+             *       }
+             *     ]
+             */
+            add_ons: {
+                /** @description The add-on */
+                id: string;
+                title: string;
+                /** @description In cents, per unit of the line */
+                price: number;
+                /** @description The line's quantity: an add-on is taken once per unit */
+                quantity: number;
+                total: number;
+            }[];
             currency: string;
             /** @description The product (or variant) in the cart */
             product_id: string;
@@ -4438,6 +4879,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        ContractItemAddOn: {
+            add_on_id: string;
+            title: string;
+            /** @description In cents, per unit of the item */
+            price: number;
+            /** @description The item's quantity: an add-on is taken once per unit */
+            quantity: number;
+            /** @description price × quantity, in cents */
+            total: number;
+        };
         ContractItem: {
             id: string;
             contract_id: string;
@@ -4451,9 +4902,11 @@ export interface components {
             quantity: number;
             /** @description Unit price in cents */
             price: number;
-            /** @description quantity × price, in cents */
+            /** @description quantity × price, plus its add-ons' totals, in cents */
             total: number;
             description: string | null;
+            /** @description The product's add-ons bought with the item, as priced when it was added */
+            add_ons: components["schemas"]["ContractItemAddOn"][];
         };
         ContractBuyer: {
             id: string;
@@ -4547,6 +5000,8 @@ export interface components {
             includeStripeFees: boolean;
             includeCandleFees: boolean;
             includePlatformFees: boolean;
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             /** @description Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before */
             orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled") | null;
             /** @description When an order awaiting the seller's acceptance expires */
@@ -4668,6 +5123,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
             /** @description Country calling code, e.g. +1 */
             phoneCountryCode: string | null;
@@ -4727,6 +5184,8 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "editor" | "member";
+            /** @description The resource's metafields, by namespace and key */
+            metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
             /** @description Country calling code, e.g. +1 */
             phoneCountryCode: string | null;
@@ -6025,6 +6484,16 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
+                     *             "type": "string",
+                     *             "value": "B-12",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "address": {
                      *           "line1": "line1",
                      *           "line2": "line2",
@@ -6220,6 +6689,16 @@ export interface operations {
                      *         "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *         "suspended": "2026-03-02T09:30:00Z",
                      *         "role": "owner",
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
+                     *             "type": "string",
+                     *             "value": "B-12",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "address": {
                      *           "line1": "line1",
                      *           "line2": "line2",
@@ -8277,6 +8756,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -8455,6 +8944,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -8596,6 +9095,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -8710,6 +9219,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -8900,6 +9419,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -9092,6 +9621,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -9239,6 +9778,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -9379,6 +9928,16 @@ export interface operations {
                      *           "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *           "suspended": "2026-03-02T09:30:00Z",
                      *           "role": "owner",
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "address": {
                      *             "line1": "line1",
                      *             "line2": "line2",
@@ -9534,7 +10093,15 @@ export interface operations {
                  *       },
                  *       "canPostListing": true,
                  *       "email": "ada@example.com",
-                 *       "role": "owner"
+                 *       "role": "owner",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -9579,6 +10146,29 @@ export interface operations {
                     email: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
+                    /** @description Metafields to set (`value: null` removes one): docs/api/metafields.md */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -9633,6 +10223,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -9799,6 +10399,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -9925,7 +10535,15 @@ export interface operations {
                  *       },
                  *       "canPostListing": true,
                  *       "email": "ada@example.com",
-                 *       "role": "owner"
+                 *       "role": "owner",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -9970,6 +10588,29 @@ export interface operations {
                     email?: string;
                     /** @enum {string} */
                     role?: "owner" | "admin" | "editor" | "member";
+                    /** @description Metafields to set (`value: null` removes one): docs/api/metafields.md */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                 };
             };
         };
@@ -10024,6 +10665,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -10209,6 +10860,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -10367,6 +11028,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -10595,6 +11266,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -10785,6 +11466,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -10962,6 +11653,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -11179,6 +11880,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -11369,6 +12080,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -11390,6 +12111,441 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listUserMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setUserMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUserMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example warehouse
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example shelf
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
@@ -11515,6 +12671,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -11734,6 +12900,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -11849,6 +13025,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -12090,6 +13276,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -12318,6 +13514,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -12546,6 +13752,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -12809,6 +14025,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -12968,6 +14194,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -13252,6 +14488,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -13504,6 +14750,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -13740,6 +14996,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -13982,6 +15248,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -14208,6 +15484,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -14426,6 +15712,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -14643,6 +15939,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -14929,6 +16235,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -15199,6 +16515,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -15461,6 +16787,16 @@ export interface operations {
                      *       "scheduledDeletion": "2026-03-02T09:30:00Z",
                      *       "suspended": "2026-03-02T09:30:00Z",
                      *       "role": "owner",
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "address": {
                      *         "line1": "line1",
                      *         "line2": "line2",
@@ -19688,6 +21024,27 @@ export interface operations {
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
                      *           ]
                      *         }
                      *       ],
@@ -19832,6 +21189,14 @@ export interface operations {
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ],
                  *       "slug": "beeswax-candle",
                  *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "sku": "sku",
@@ -19881,6 +21246,29 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                     /**
                      * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
                      * @example beeswax-candle
@@ -20032,6 +21420,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -20325,6 +21734,27 @@ export interface operations {
                      *               "visibility": "both",
                      *               "publishAt": "2026-03-02T09:30:00Z",
                      *               "onHomepage": true,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
@@ -20652,6 +22082,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -20775,6 +22226,14 @@ export interface operations {
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ],
                  *       "slug": "beeswax-candle",
                  *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "sku": "sku",
@@ -20823,6 +22282,29 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                     /**
                      * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
                      * @example beeswax-candle
@@ -20972,6 +22454,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21217,6 +22720,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -21359,6 +22883,14 @@ export interface operations {
                  *       "longitude": 1,
                  *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ],
                  *       "slug": "beeswax-candle",
                  *       "external_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                  *       "sku": "sku",
@@ -21407,6 +22939,29 @@ export interface operations {
                     user_id?: string;
                     /** @description Makes this product a variant of another (one level) */
                     parent_product_id?: string | null;
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields?: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
                     /**
                      * @description URL name, unique per platform and mode (409 `slug_taken`); made from the name when not given
                      * @example beeswax-candle
@@ -21556,6 +23111,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -21801,6 +23377,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -22021,6 +23618,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22247,6 +23865,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -22467,6 +24106,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -22693,6 +24353,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -22913,6 +24594,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23155,6 +24857,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23404,6 +25127,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -23791,6 +25535,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -24058,6 +25823,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -24283,6 +26069,27 @@ export interface operations {
                      *           "visibility": "both",
                      *           "publishAt": "2026-03-02T09:30:00Z",
                      *           "onHomepage": true,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
@@ -24646,6 +26453,27 @@ export interface operations {
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
                      *         }
+                     *       ],
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "title": "title",
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "price": 2500,
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -24778,6 +26606,2229 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "unsupported_media_type",
                      *         "message": "The body's `Content-Type` or the uploaded file's type is not accepted.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductAddOns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "title": "title",
+                     *         "description": "Hand-poured, burns for 40 hours.",
+                     *         "price": 2500,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["AddOn"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createProductAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Extended warranty",
+                 *       "price": 1250,
+                 *       "description": "Two more years of cover"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countProductAddOns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOnCount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The add-on id
+                 * @example addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                addon_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductAddOnsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "title": "title",
+                     *         "description": "Hand-poured, burns for 40 hours.",
+                     *         "price": 2500,
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["AddOn"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createProductAddOnViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Extended warranty",
+                 *       "price": 1250,
+                 *       "description": "Two more years of cover"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countProductAddOnsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOnCount"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductAddOnViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The add-on id
+                 * @example addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                addon_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    modifyAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "title": "title",
+                     *       "description": "Hand-poured, burns for 40 hours.",
+                     *       "price": 2500,
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddOn"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setProductMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example warehouse
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example shelf
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProductMetafieldsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setProductMetafieldsViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteProductMetafieldViaListings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The product id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example warehouse
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example shelf
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26805,6 +30856,27 @@ export interface operations {
                      *               "created": "2026-03-02T09:30:00Z",
                      *               "updated": "2026-03-02T09:30:00Z"
                      *             }
+                     *           ],
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "price": 2500,
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
                      *           ]
                      *         }
                      *       ],
@@ -27841,7 +31913,10 @@ export interface operations {
                  *       "quantity": 1,
                  *       "variant": "variant",
                  *       "startDate": "2026-03-02T09:30:00Z",
-                 *       "endDate": "2026-03-02T09:30:00Z"
+                 *       "endDate": "2026-03-02T09:30:00Z",
+                 *       "add_ons": [
+                 *         "add on"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -27855,6 +31930,8 @@ export interface operations {
                     startDate?: string;
                     /** Format: date-time */
                     endDate?: string;
+                    /** @description Ids of the product's add-ons (a variant's parent's too) to buy with it, each once per unit. A line with other add-ons is another line */
+                    add_ons?: string[];
                 };
             };
         };
@@ -27881,6 +31958,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28064,6 +32150,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28157,6 +32252,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28282,6 +32386,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28457,6 +32570,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28596,6 +32718,15 @@ export interface operations {
                      *               "endDate": "2026-03-02T09:30:00Z",
                      *               "price": 2500,
                      *               "total": 2500,
+                     *               "add_ons": [
+                     *                 {
+                     *                   "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *                   "title": "Gift wrapping",
+                     *                   "price": 500,
+                     *                   "quantity": 1,
+                     *                   "total": 500
+                     *                 }
+                     *               ],
                      *               "currency": "usd",
                      *               "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *               "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28763,6 +32894,15 @@ export interface operations {
                      *           "endDate": "2026-03-02T09:30:00Z",
                      *           "price": 2500,
                      *           "total": 2500,
+                     *           "add_ons": [
+                     *             {
+                     *               "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "Gift wrapping",
+                     *               "price": 500,
+                     *               "quantity": 1,
+                     *               "total": 500
+                     *             }
+                     *           ],
                      *           "currency": "usd",
                      *           "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "parent_product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -28958,7 +33098,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -29020,6 +33161,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "orderStatus": "awaiting_acceptance",
                      *           "acceptBy": "2026-03-02T09:30:00Z",
                      *           "fulfilled": "2026-03-02T09:30:00Z",
@@ -29170,7 +33321,10 @@ export interface operations {
                  *           "price": 2500,
                  *           "description": "Hand-poured, burns for 40 hours.",
                  *           "startDate": "2026-03-02T09:30:00Z",
-                 *           "endDate": "2026-03-02T09:30:00Z"
+                 *           "endDate": "2026-03-02T09:30:00Z",
+                 *           "add_ons": [
+                 *             "add on"
+                 *           ]
                  *         }
                  *       ],
                  *       "buyers": [
@@ -29230,6 +33384,8 @@ export interface operations {
                         startDate?: string;
                         /** Format: date-time */
                         endDate?: string;
+                        /** @description Ids of the product's add-ons (a variant's parent's too) bought with it: each taken once per unit, at its price */
+                        add_ons?: string[];
                     }[];
                     buyers?: {
                         /** @description The buyer's user id */
@@ -29285,7 +33441,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -29347,6 +33512,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -29562,7 +33737,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -29624,6 +33808,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -29838,7 +34032,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -29900,6 +34095,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "orderStatus": "awaiting_acceptance",
                      *           "acceptBy": "2026-03-02T09:30:00Z",
                      *           "fulfilled": "2026-03-02T09:30:00Z",
@@ -30091,7 +34296,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -30153,6 +34359,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "orderStatus": "awaiting_acceptance",
                      *           "acceptBy": "2026-03-02T09:30:00Z",
                      *           "fulfilled": "2026-03-02T09:30:00Z",
@@ -30382,7 +34598,8 @@ export interface operations {
                      *               "quantity": 1,
                      *               "price": 2500,
                      *               "total": 2500,
-                     *               "description": "Hand-poured, burns for 40 hours."
+                     *               "description": "Hand-poured, burns for 40 hours.",
+                     *               "add_ons": []
                      *             }
                      *           ],
                      *           "notes": "Deliver before the opening.",
@@ -30444,6 +34661,16 @@ export interface operations {
                      *           "includeStripeFees": true,
                      *           "includeCandleFees": true,
                      *           "includePlatformFees": true,
+                     *           "metafields": [
+                     *             {
+                     *               "namespace": "warehouse",
+                     *               "key": "shelf",
+                     *               "type": "string",
+                     *               "value": "B-12",
+                     *               "created": "2026-03-02T09:30:00Z",
+                     *               "updated": "2026-03-02T09:30:00Z"
+                     *             }
+                     *           ],
                      *           "orderStatus": "awaiting_acceptance",
                      *           "acceptBy": "2026-03-02T09:30:00Z",
                      *           "fulfilled": "2026-03-02T09:30:00Z",
@@ -30627,7 +34854,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -30689,6 +34925,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -30831,7 +35077,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -30893,6 +35148,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -31072,7 +35337,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -31134,6 +35408,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -31272,7 +35556,10 @@ export interface operations {
                  *       "price": 2500,
                  *       "description": "Hand-poured, burns for 40 hours.",
                  *       "startDate": "2026-03-02T09:30:00Z",
-                 *       "endDate": "2026-03-02T09:30:00Z"
+                 *       "endDate": "2026-03-02T09:30:00Z",
+                 *       "add_ons": [
+                 *         "add on"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -31298,6 +35585,8 @@ export interface operations {
                     startDate?: string;
                     /** Format: date-time */
                     endDate?: string;
+                    /** @description Ids of the product's add-ons (a variant's parent's too) bought with it: each taken once per unit, at its price */
+                    add_ons?: string[];
                 };
             };
         };
@@ -31328,7 +35617,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -31390,6 +35688,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -31574,7 +35882,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -31636,6 +35953,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -31836,7 +36163,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -31898,6 +36234,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -32087,7 +36433,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -32149,6 +36504,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -32340,7 +36705,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -32402,6 +36776,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -32586,7 +36970,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -32648,6 +37041,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -32837,7 +37240,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -32899,6 +37311,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -33090,7 +37512,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -33152,6 +37583,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -33336,7 +37777,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -33398,6 +37848,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -33593,7 +38053,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -33655,6 +38124,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -33850,7 +38329,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -33912,6 +38400,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -34096,7 +38594,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -34158,6 +38665,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -34353,7 +38870,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -34415,6 +38941,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -34589,7 +39125,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -34651,6 +39196,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -34792,7 +39347,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -34854,6 +39418,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -34995,7 +39569,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -35057,6 +39640,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -35236,7 +39829,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -35298,6 +39900,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -35477,7 +40089,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -35539,6 +40160,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -35582,7 +40213,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -35644,6 +40284,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -35889,7 +40539,8 @@ export interface operations {
                      *             "quantity": 1,
                      *             "price": 2500,
                      *             "total": 2500,
-                     *             "description": "Hand-poured, burns for 40 hours."
+                     *             "description": "Hand-poured, burns for 40 hours.",
+                     *             "add_ons": []
                      *           }
                      *         ],
                      *         "notes": "Deliver before the opening.",
@@ -35951,6 +40602,16 @@ export interface operations {
                      *         "includeStripeFees": true,
                      *         "includeCandleFees": true,
                      *         "includePlatformFees": true,
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
+                     *             "type": "string",
+                     *             "value": "B-12",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "orderStatus": "awaiting_acceptance",
                      *         "acceptBy": "2026-03-02T09:30:00Z",
                      *         "fulfilled": "2026-03-02T09:30:00Z",
@@ -36006,7 +40667,8 @@ export interface operations {
                      *             "quantity": 1,
                      *             "price": 2500,
                      *             "total": 2500,
-                     *             "description": "Hand-poured, burns for 40 hours."
+                     *             "description": "Hand-poured, burns for 40 hours.",
+                     *             "add_ons": []
                      *           }
                      *         ],
                      *         "notes": "Deliver before the opening.",
@@ -36068,6 +40730,16 @@ export interface operations {
                      *         "includeStripeFees": true,
                      *         "includeCandleFees": true,
                      *         "includePlatformFees": true,
+                     *         "metafields": [
+                     *           {
+                     *             "namespace": "warehouse",
+                     *             "key": "shelf",
+                     *             "type": "string",
+                     *             "value": "B-12",
+                     *             "created": "2026-03-02T09:30:00Z",
+                     *             "updated": "2026-03-02T09:30:00Z"
+                     *           }
+                     *         ],
                      *         "orderStatus": "awaiting_acceptance",
                      *         "acceptBy": "2026-03-02T09:30:00Z",
                      *         "fulfilled": "2026-03-02T09:30:00Z",
@@ -36268,6 +40940,876 @@ export interface operations {
             };
         };
     };
+    listContractMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setContractMetafields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteContractMetafield: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example warehouse
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example shelf
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listContractMetafieldsViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setContractMetafieldsViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "metafields": [
+                 *         {
+                 *           "namespace": "warehouse",
+                 *           "key": "shelf",
+                 *           "type": "string",
+                 *           "value": "B-12"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Metafields to set, each `{ namespace, key, type, value }`; `value: null` removes one */
+                    metafields: {
+                        /**
+                         * @description The metafield's namespace
+                         * @example warehouse
+                         */
+                        namespace: string;
+                        /**
+                         * @description The metafield's key
+                         * @example shelf
+                         */
+                        key: string;
+                        /**
+                         * @description Required unless `value` is null
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date" | "json";
+                        /**
+                         * @description Checked against `type`; null removes the metafield
+                         * @example B-12
+                         */
+                        value: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteContractMetafieldViaOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contract id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+                /**
+                 * @description The metafield's namespace
+                 * @example warehouse
+                 */
+                namespace: string;
+                /**
+                 * @description The metafield's key
+                 * @example shelf
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The resource's metafields, by namespace and key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "namespace": "warehouse",
+                     *         "key": "shelf",
+                     *         "type": "string",
+                     *         "value": "B-12",
+                     *         "created": "2026-03-02T09:30:00Z",
+                     *         "updated": "2026-03-02T09:30:00Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["Metafield"][];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     acceptOrder: {
         parameters: {
             query?: never;
@@ -36314,7 +41856,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -36376,6 +41927,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -36574,7 +42135,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -36636,6 +42206,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -36809,7 +42389,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -36871,6 +42460,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -37031,7 +42630,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -37093,6 +42701,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -37253,7 +42871,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -37315,6 +42942,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",
@@ -37475,7 +43112,16 @@ export interface operations {
                      *           "quantity": 1,
                      *           "price": 2500,
                      *           "total": 2500,
-                     *           "description": "Hand-poured, burns for 40 hours."
+                     *           "description": "Hand-poured, burns for 40 hours.",
+                     *           "add_ons": [
+                     *             {
+                     *               "add_on_id": "obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *               "title": "title",
+                     *               "price": 2500,
+                     *               "quantity": 1,
+                     *               "total": 2500
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "notes": "Deliver before the opening.",
@@ -37537,6 +43183,16 @@ export interface operations {
                      *       "includeStripeFees": true,
                      *       "includeCandleFees": true,
                      *       "includePlatformFees": true,
+                     *       "metafields": [
+                     *         {
+                     *           "namespace": "warehouse",
+                     *           "key": "shelf",
+                     *           "type": "string",
+                     *           "value": "B-12",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
                      *       "orderStatus": "awaiting_acceptance",
                      *       "acceptBy": "2026-03-02T09:30:00Z",
                      *       "fulfilled": "2026-03-02T09:30:00Z",

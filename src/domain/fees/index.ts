@@ -32,6 +32,7 @@ export {
   type ShippingLine,
 } from "./rebalance.js";
 export { allocateRefund, refundableAmount } from "./refunds.js";
+export { lineTotal, type LineAddOn, type LineTotal, type PricedAddOn } from "./items.js";
 export { feesByCollector, type FeesByCollector, type StoredFee } from "./settlement.js";
 export {
   MONTHLY_DENOMINATOR,

@@ -15,7 +15,20 @@ export const cartItemSchema = z
     startDate: apiDate.nullable(),
     endDate: apiDate.nullable(),
     price: z.number().int().describe("Unit price in cents in force at `startDate` (or now, without dates)"),
-    total: z.number().int().describe("price × quantity, in cents"),
+    total: z.number().int().describe("price × quantity, plus its add-ons' totals, in cents"),
+    add_ons: z
+      .array(
+        z.object({
+          id: z.string().describe("The add-on"),
+          title: z.string(),
+          price: z.number().int().describe("In cents, per unit of the line"),
+          quantity: z.number().int().describe("The line's quantity: an add-on is taken once per unit"),
+          total: z.number().int(),
+        }),
+      )
+      // Spelled out: nested this deep (the admins' cart list) the generated example stops short of its fields.
+      .meta({ example: [{ id: "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70", title: "Gift wrapping", price: 500, quantity: 1, total: 500 }] })
+      .describe("The add-ons chosen on the line, at their price now (one the listing no longer offers drops out)"),
     currency: z.string(),
     product_id: z.string().describe("The product (or variant) in the cart"),
     parent_product_id: z.string().nullable().describe("The parent, when the item is a variant"),
@@ -56,6 +69,11 @@ export const addToCartBody = z
     variant: z.string().min(1).max(100).optional().describe("The id of one of the product's variants: the variant goes in the cart"),
     startDate: instant.optional().describe("For bookings and rentals; prices the item at this instant"),
     endDate: instant.optional(),
+    add_ons: z
+      .array(z.string().min(1).max(100))
+      .max(20)
+      .optional()
+      .describe("Ids of the product's add-ons (a variant's parent's too) to buy with it, each once per unit. A line with other add-ons is another line"),
   })
   .strict()
   .superRefine((b, ctx) => {

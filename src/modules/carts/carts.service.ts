@@ -8,9 +8,13 @@ import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
 import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
+import { lineTotal } from "../../domain/fees/index.js";
 import { quoteLines, type ShippingQuote } from "../shipping/index.js";
 import {
+  addOnsOffered,
   assertMinimumQuantity,
+  chosenAddOnsJsonSql,
+  type AddOnView,
   assertPublished,
   effectivePrice,
   isAvailableInStock,
@@ -43,6 +47,7 @@ export interface CartLineView {
   endDate: Date | null;
   created: Date;
   updated: Date;
+  addOns: AddOnView[];
   product: {
     id: string;
     userId: string;
@@ -87,7 +92,7 @@ const CART_JSON = Prisma.sql`json_build_object(
   'items', coalesce((
     SELECT json_agg(json_build_object(
       'id', i.id, 'cartId', i.cart_id, 'type', i.type, 'quantity', i.quantity, 'startDate', i.start_date, 'endDate', i.end_date,
-      'created', i.created, 'updated', i.updated,
+      'created', i.created, 'updated', i.updated, 'addOns', ${chosenAddOnsJsonSql(Prisma.raw("i.add_on_ids"), Prisma.raw("i.product_id"))},
       'product', ${productJsonOf(Prisma.raw("i.product_id"))}
     ) ORDER BY i.created, i.id)
     FROM cart_items i WHERE i.cart_id = c.id), '[]')
@@ -138,7 +143,8 @@ export async function priceShipping(client: Db | Prisma.TransactionClient, cart:
   const lines = cart.items.map((item) => ({
     sellerUserId: item.product.userId,
     quantity: item.quantity,
-    total: effectivePrice(item.product, item.product.seasonalPrices, item.startDate ?? now) * item.quantity,
+    // With its add-ons, as the line's total and the contract it becomes count it.
+    total: lineTotal(effectivePrice(item.product, item.product.seasonalPrices, item.startDate ?? now), item.quantity, item.addOns).total,
     weight: item.product.weight ?? null,
   }));
   return { ...cart, shipping: await quoteLines(client, { platformId: cart.platformId, mode: cart.mode }, cart.currency, lines) };
@@ -156,7 +162,8 @@ export function toCartResponse(cart: CartView, now: Date) {
   const items = cart.items.map((item) => {
     const p = item.product;
     const price = effectivePrice(p, p.seasonalPrices, item.startDate ?? now);
-    const total = price * item.quantity;
+    const line = lineTotal(price, item.quantity, item.addOns);
+    const total = line.total;
     sellers.set(p.userId, (sellers.get(p.userId) ?? 0) + total);
     return {
       id: item.id,
@@ -167,6 +174,7 @@ export function toCartResponse(cart: CartView, now: Date) {
       endDate: toApiDate(item.endDate),
       price,
       total,
+      add_ons: line.addOns.map((a, i) => ({ id: a.id, title: item.addOns[i]!.title, price: a.price, quantity: a.quantity, total: a.total })),
       currency: p.currency,
       product_id: p.id,
       parent_product_id: p.parentProductId,
@@ -338,9 +346,14 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (!item.isEnabled || (parent && !parent.isEnabled)) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
         if (item.quantity === 0) throw new ConflictError("product_out_of_stock", `${name} is out of stock.`, "product_id");
         await purchaseGate(tx, buyer, [item.id]);
+        // Kept sorted: a line is the product, its dates and this set of add-ons.
+        const addOnIds = (await addOnsOffered(tx, item, input.add_ons ?? [], "add_ons")).map((a) => a.id).sort();
 
-        const lines = await tx.$queryRaw<{ id: string; productId: string; quantity: number; startDate: Date | null; endDate: Date | null; currency: string }[]>`
-          SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", ${productCurrencyOf(Prisma.raw("i.product_id"))} AS currency
+        const lines = await tx.$queryRaw<
+          { id: string; productId: string; quantity: number; startDate: Date | null; endDate: Date | null; currency: string; addOnIds: string[] | null }[]
+        >`
+          SELECT i.id, i.product_id AS "productId", i.quantity, i.start_date AS "startDate", i.end_date AS "endDate", ${productCurrencyOf(Prisma.raw("i.product_id"))} AS currency,
+                 i.add_on_ids AS "addOnIds"
           FROM cart_items i
           WHERE i.cart_id = ${cartId} AND i.platform_id = ${buyer.platformId}
           ORDER BY i.created, i.id`;
@@ -355,7 +368,13 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         if (item.quantity !== null && held + input.quantity > item.quantity) {
           throw new ConflictError("insufficient_stock", `Only ${item.quantity} of ${name} in stock${held > 0 ? `, and your cart already holds ${held}` : ""}.`, "quantity");
         }
-        const same = lines.find((l) => l.productId === item.id && sameInstant(l.startDate, input.startDate) && sameInstant(l.endDate, input.endDate));
+        const same = lines.find(
+          (l) =>
+            l.productId === item.id &&
+            sameInstant(l.startDate, input.startDate) &&
+            sameInstant(l.endDate, input.endDate) &&
+            [...(l.addOnIds ?? [])].sort().join(",") === addOnIds.join(","),
+        );
         assertMinimumQuantity(item, (same?.quantity ?? 0) + input.quantity);
         if (same) {
           if (same.quantity + input.quantity > MAX_LINE_QUANTITY) {
@@ -365,9 +384,9 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
         } else {
           if (lines.length >= MAX_CART_LINES) throw new UnprocessableError("cart_full", `A cart holds at most ${MAX_CART_LINES} lines.`, "product_id");
           await tx.$executeRaw`
-            INSERT INTO cart_items (id, platform_id, mode, cart_id, product_id, type, quantity, start_date, end_date, created, updated)
+            INSERT INTO cart_items (id, platform_id, mode, cart_id, product_id, type, quantity, start_date, end_date, add_on_ids, created, updated)
             VALUES (${newId("cartItem")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${cartId}, ${item.id}, ${item.type}::"ItemType",
-                    ${input.quantity}, ${input.startDate ?? null}::timestamptz, ${input.endDate ?? null}::timestamptz, now(), now())`;
+                    ${input.quantity}, ${input.startDate ?? null}::timestamptz, ${input.endDate ?? null}::timestamptz, ${addOnIds}::text[], now(), now())`;
         }
         return changed(tx, buyer, "cart.updated");
       });

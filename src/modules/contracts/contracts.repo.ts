@@ -5,6 +5,7 @@ import type { FeeType } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, parseSort, type Page } from "../../lib/pagination.js";
+import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters } from "../metafields/index.js";
 import { platformFeeBps } from "../platforms/index.js";
 import { DB_FEE_TYPE, computeFigures, type BaseRates } from "../settlement/index.js";
 import { DATE_OPERATORS, type ContractResponse, type ListContractsQuery } from "./contracts.schemas.js";
@@ -142,6 +143,7 @@ const ITEM = {
   price: raw("i.price"),
   total: raw("i.total"),
   description: raw("i.description"),
+  add_ons: raw("i.add_ons"),
 } satisfies Columns<Item>;
 
 const BUYER = {
@@ -219,6 +221,7 @@ const CONTRACT_JSON = jsonObject<ContractResponse>({
   includeStripeFees: raw("c.include_stripe_fees"),
   includeCandleFees: raw("c.include_candle_fees"),
   includePlatformFees: raw("c.include_platform_fees"),
+  metafields: metafieldsJsonSql("contract", raw("c.id")),
   orderStatus: raw("c.order_status"),
   acceptBy: date("c.accept_by"),
   fulfilled: date("c.fulfilled"),
@@ -287,6 +290,7 @@ function conditions(scope: ListScope, query: ListContractsQuery): Prisma.Sql {
   if (query["filter[currency]"]) parts.push(Prisma.sql`c.currency = ANY(${query["filter[currency]"]}::text[])`);
   if (query["filter[due][gte]"]) parts.push(Prisma.sql`c.due >= ${query["filter[due][gte]"]}`);
   if (query["filter[due][lte]"]) parts.push(Prisma.sql`c.due <= ${query["filter[due][lte]"]}`);
+  parts.push(...metafieldFilterSql("contract", Prisma.raw("c.id"), parseMetafieldFilters(query as Record<string, unknown>)));
   if (query["filter[id]"]) parts.push(Prisma.sql`c.id = ANY(${query["filter[id]"]}::text[])`);
   if (query["filter[cart_id]"]) parts.push(Prisma.sql`c.cart_id = ANY(${query["filter[cart_id]"]}::text[])`);
   if (query["filter[number]"]) parts.push(Prisma.sql`c.number = ANY(${query["filter[number]"]}::int[])`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { metafieldListSchema, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { apiDate, currencyCode, idParam, instant, MAX_INT4, modeSchema, money, optionalBody } from "../../lib/schemas.js";
 import { shippingLineFields } from "../shipping/index.js";
 
@@ -18,6 +19,16 @@ export const FEE_PAYERS = ["buyers", "sellers"] as const;
 
 // ── the contract object (docs/api/contracts.md; nested shapes as the official SDK reads them) ───
 
+export const contractItemAddOnSchema = z
+  .object({
+    add_on_id: z.string(),
+    title: z.string(),
+    price: z.number().int().describe("In cents, per unit of the item"),
+    quantity: z.number().int().describe("The item's quantity: an add-on is taken once per unit"),
+    total: z.number().int().describe("price × quantity, in cents"),
+  })
+  .meta({ id: "ContractItemAddOn" });
+
 export const contractItemSchema = z
   .object({
     id: z.string(),
@@ -29,8 +40,9 @@ export const contractItemSchema = z
     endDate: apiDate.nullable(),
     quantity: z.number().int(),
     price: z.number().int().describe("Unit price in cents"),
-    total: z.number().int().describe("quantity × price, in cents"),
+    total: z.number().int().describe("quantity × price, plus its add-ons' totals, in cents"),
     description: z.string().nullable(),
+    add_ons: z.array(contractItemAddOnSchema).describe("The product's add-ons bought with the item, as priced when it was added"),
   })
   .meta({ id: "ContractItem" });
 
@@ -106,6 +118,7 @@ export const contractSchema = z
     includeStripeFees: z.boolean(),
     includeCandleFees: z.boolean(),
     includePlatformFees: z.boolean(),
+    metafields: metafieldListSchema,
     orderStatus: z.enum(ORDER_STATUSES).nullable().describe("Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before"),
     acceptBy: apiDate.nullable().describe("When an order awaiting the seller's acceptance expires"),
     fulfilled: apiDate.nullable(),
@@ -168,9 +181,15 @@ export const itemBody = z
     description: description.optional().describe("Default: the product's name"),
     startDate: instant.optional().describe("For bookings and rentals; a product is priced at this instant"),
     endDate: instant.optional(),
+    add_ons: z
+      .array(z.string().min(1).max(100))
+      .max(20)
+      .optional()
+      .describe("Ids of the product's add-ons (a variant's parent's too) bought with it: each taken once per unit, at its price"),
   })
   .strict()
   .superRefine((b, ctx) => {
+    if (b.add_ons !== undefined && b.product_id === undefined) ctx.addIssue({ code: "custom", path: ["add_ons"], message: "are a product's: only with product_id" });
     if (b.product_id !== undefined) {
       if (b.user_id !== undefined) ctx.addIssue({ code: "custom", path: ["user_id"], message: "is the product's seller: leave it out with product_id" });
       if (b.price !== undefined) ctx.addIssue({ code: "custom", path: ["price"], message: "is the product's effective price: leave it out with product_id" });
@@ -300,8 +319,8 @@ const orderNumber = z
   .transform(Number)
   .pipe(z.number().max(MAX_INT4));
 
-export const listContractsQuery = z
-  .object({
+export const listContractsQuery = withMetafieldFilters(
+  z.object({
     ...pageParams,
     sort: sortParam(CONTRACT_SORTS, "-created"),
     "filter[status]": csv(z.enum(CONTRACT_STATUSES)).optional().describe("draft, open, processing, authorized, paid, void, uncollectible, disputed"),
@@ -316,8 +335,9 @@ export const listContractsQuery = z
     "filter[number]": csv(orderNumber).optional().describe("One or more order numbers, comma-separated"),
     ...dateFilters,
     metadata: z.enum(["true", "false"]).optional().describe("`true`: add `metadata`, sums over every contract the filters match"),
-  })
-  .strict()
+  }),
+)
+  .describe(METAFIELD_FILTER_DOC)
   .superRefine((q, ctx) => {
     const gte = q["filter[due][gte]"];
     const lte = q["filter[due][lte]"];

@@ -12,6 +12,7 @@ import { fromCart } from "./operations/from-cart.js";
 import { addItem, removeItem } from "./operations/items.js";
 import { rescheduleItem } from "./operations/reschedule.js";
 import { modify } from "./operations/modify.js";
+import { changeMetafields, metafields } from "./operations/metafields.js";
 import { addBuyer, addSeller, removeBuyer, removeSeller, setDue, setOwed } from "./operations/parties.js";
 import { list, listForSignedIn, listForUser, retrieve } from "./operations/read.js";
 import { remove } from "./operations/remove.js";
@@ -84,6 +85,8 @@ export function createContractsService(deps: {
     sync: bind(sync),
     send: bind(send),
     accept: bind(accept),
+    metafields: bind(metafields),
+    changeMetafields: bind(changeMetafields),
     balance: (auth: AuthContext, userId: string) => sellerBalance(deps.db, auth, userId),
     mayRead,
   };

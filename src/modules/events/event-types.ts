@@ -14,7 +14,8 @@ export const EVENT_TYPE_LIST = {
   "user.created": { object: "user", description: "A user was created by an admin, or signed in for the first time." },
   "user.updated": {
     object: "user",
-    description: "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), or signing in cancelled a scheduled deletion.",
+    description:
+      "A user's profile, role, image or links changed, their Stripe customer was created (`stripeCustomerId`), signing in cancelled a scheduled deletion, or its metafields changed.",
   },
   "user.suspended": { object: "user", description: "A user was suspended (`suspended`): no sign-in or session, neither charged nor paid, until unsuspended." },
   "user.unsuspended": { object: "user", description: "A suspended user was unsuspended (`suspended` is null again)." },
@@ -70,7 +71,7 @@ export const EVENT_TYPE_LIST = {
   "product.updated": {
     object: "product",
     description:
-      "A product's fields changed (`PUT`/`PATCH`: name, price, stock `quantity`, …), its seller (a parent's variants each record their own), its seasonal price usage, or its image.",
+      "A product's fields changed (`PUT`/`PATCH`: name, price, stock `quantity`, …), its seller (a parent's variants each record their own), its seasonal price usage, its image, its add-ons or its metafields.",
   },
   "product.enabled": { object: "product", description: "A disabled product was enabled (`isEnabled: true`); not recorded when it already was." },
   "product.disabled": { object: "product", description: "An enabled product was disabled (`isEnabled: false`); not recorded when it already was." },
@@ -125,7 +126,7 @@ export const EVENT_TYPE_LIST = {
   "contract.created": { object: "contract", description: "A contract was created (`POST /contracts`, or from a cart)." },
   "contract.updated": {
     object: "contract",
-    description: "A contract changed: items, buyers, sellers, pins, custom fees, fee inclusion, currency, notes or due date; or `sync` moved its figures.",
+    description: "A contract changed: items, buyers, sellers, pins, custom fees, fee inclusion, currency, notes, due date or metafields; or `sync` moved its figures.",
   },
   "contract.deleted": { object: "contract", description: "A draft contract was deleted; the object is the contract as it was." },
   "contract.voided": { object: "contract", description: "An open contract was voided (`DELETE` of a sent contract): status `void`." },

@@ -32,6 +32,8 @@ export {
 } from "./products.repo.js";
 export { createProductImagesService, GoneError, type ProductImagesService } from "./product-images.service.js";
 export { effectivePrice, type Season } from "./pricing.js";
+export { addOnsOffered, chosenAddOnsJsonSql, MAX_ADD_ONS_PER_LINE } from "./products.addons.js";
+export type { AddOnView } from "./products.repo.js";
 export { withdrawUserProducts } from "./products.erase.js";
 export { countProductsInCategory, renameCategoryOnProducts } from "./products.categories.js";
 export { listProductsQuery, productListSchema, type ListProductsQuery } from "./products.schemas.js";

@@ -1,6 +1,7 @@
 import type { Tenant, Tx } from "../../db/tenant.js";
 import { recordEvents } from "../events/index.js";
-import { productInclude } from "./products.repo.js";
+import { readProduct } from "./products.list.js";
+import type { ProductView } from "./products.repo.js";
 import { productEvent } from "./products.service.js";
 
 /**
@@ -10,8 +11,12 @@ import { productEvent } from "./products.service.js";
 export async function withdrawUserProducts(tx: Tx, user: Tenant & { id: string }, now: Date): Promise<void> {
   const withdrawn = await tx.$queryRaw<{ id: string }[]>`
     UPDATE products SET is_enabled = false, archived = ${now}, updated = ${now} WHERE user_id = ${user.id} AND archived IS NULL RETURNING id`;
-  const archived = await tx.product.findMany({ where: { id: { in: withdrawn.map((p) => p.id) } }, include: productInclude, orderBy: [{ created: "asc" }, { id: "asc" }] });
   const source = { platformId: user.platformId, mode: user.mode };
+  const archived: ProductView[] = [];
+  for (const { id } of withdrawn.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const product = await readProduct(tx, source, id);
+    if (product) archived.push(product);
+  }
   await recordEvents(
     tx,
     archived.map((p) => productEvent(source, "product.archived", p, now)),

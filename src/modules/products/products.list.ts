@@ -2,9 +2,11 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus, ProductVisibility } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
+import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
+import { addOnsJsonSql } from "./products.addons.js";
 import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
 import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
-import type { ProductCoreView, ProductView } from "./products.repo.js";
+import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
 import { isCatalogueEditor, isReviewer, type Viewer } from "./products.view.js";
 
 /**
@@ -114,6 +116,8 @@ interface ProductRow {
   updated: Date | string;
   seasons: SeasonJson[] | null;
   variants?: ProductRow[] | null;
+  metafields?: MetafieldResponse[];
+  add_ons?: AddOnView[];
 }
 
 const date = (value: Date | string) => (value instanceof Date ? value : new Date(value));
@@ -161,7 +165,7 @@ function toCore(row: ProductRow): ProductCoreView {
   };
 }
 
-const toView = (row: ProductRow): ProductView => ({ ...toCore(row), variants: (row.variants ?? []).map(toCore) });
+const toView = (row: ProductRow): ProductView => ({ ...toCore(row), variants: (row.variants ?? []).map(toCore), metafields: row.metafields ?? [], addOns: row.add_ons ?? [] });
 
 export interface ListFilter {
   platformId: string;
@@ -222,6 +226,7 @@ function conditions(filter: ListFilter, query: ListProductsQuery, search: TextSe
   if (query["filter[isEnabled]"]) parts.push(Prisma.sql`p.is_enabled = ${query["filter[isEnabled]"] === "true"}`);
   if (query["filter[price][gte]"] !== undefined) parts.push(Prisma.sql`p.price >= ${query["filter[price][gte]"]}`);
   if (query["filter[price][lte]"] !== undefined) parts.push(Prisma.sql`p.price <= ${query["filter[price][lte]"]}`);
+  parts.push(...metafieldFilterSql("product", Prisma.raw("p.id"), parseMetafieldFilters(query as Record<string, unknown>)));
   // A search with no word in it (only punctuation) matches nothing; one with words reads its rows from
   // `search_listings` (listProducts), which matched them.
   if (query.search !== undefined && !search) parts.push(Prisma.sql`FALSE`);
@@ -247,7 +252,8 @@ export async function readProduct(
     SELECT (SELECT row_to_json(t)::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer, now)} AS variants
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(viewer, now)} AS variants,
+                     ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
               WHERE ${by.kind === "id" ? Prisma.sql`p.id = ${by.value}` : Prisma.sql`p.slug = ${by.value}`} AND p.platform_id = ${tenant.platformId} AND p.mode = ${tenant.mode}::"Mode"
            ) t) AS row`;
@@ -356,7 +362,8 @@ async function listPlain(db: Db, filter: ListFilter, query: ListProductsQuery, w
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants,
+                     ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
               FROM products p
               WHERE ${where}
               ORDER BY ${filter.productIds ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)` : sortBy}

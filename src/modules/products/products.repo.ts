@@ -3,6 +3,7 @@ import type { Tenant, Tx } from "../../db/tenant.js";
 import type { Cycle, ItemType, ProductAdminStatus } from "../../generated/prisma/enums.js";
 import { NotFoundError } from "../../lib/errors.js";
 import type { Product, SeasonalPrice } from "../../generated/prisma/client.js";
+import type { MetafieldResponse } from "../metafields/index.js";
 
 /**
  * The products module's tables (`products`, `seasonal_prices`): how a product is read. Only this
@@ -19,7 +20,18 @@ export const productInclude = {
 /** What the product object is made from: the row, its seasons and (on a parent) its variants. */
 export type SeasonView = Pick<SeasonalPrice, "id" | "seasonStart" | "seasonEnd" | "price">;
 export type ProductCoreView = Product & { seasonalPrices: SeasonView[] };
-export type ProductView = ProductCoreView & { variants: ProductCoreView[] };
+/** A listing's add-on as the API answers it (products.addons.ts). */
+export interface AddOnView {
+  id: string;
+  product_id: string;
+  title: string;
+  description: string | null;
+  price: number;
+  created: string;
+  updated: string;
+}
+/** A top-level product (and one read on its own, a variant too) carries its metafields and add-ons; a variant nested in its parent does not. */
+export type ProductView = ProductCoreView & { variants: ProductCoreView[]; metafields: MetafieldResponse[]; addOns: AddOnView[] };
 
 /*
  * Stock and what contracts and subscriptions read of a product: the contracts module holds stock

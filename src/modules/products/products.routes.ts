@@ -4,6 +4,7 @@ import { productRoutes } from "./routes/product.js";
 import { priceRoutes } from "./routes/prices.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { imageRoutes } from "./routes/images.js";
+import { addOnRoutes } from "./routes/add-ons.js";
 import type { ProductsRoutesDeps } from "./routes/shared.js";
 
 /**
@@ -16,4 +17,5 @@ export const productsRoutes: FastifyPluginAsyncZod<ProductsRoutesDeps> = async (
   moderationRoutes(app, deps);
   priceRoutes(app, deps);
   imageRoutes(app, deps);
+  addOnRoutes(app, deps);
 };

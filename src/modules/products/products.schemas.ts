@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { csv, listOf, pageParams } from "../../lib/pagination.js";
+import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
 import { SEARCH_LANGUAGES } from "./search-words.js";
 
@@ -87,12 +88,52 @@ const productFields = {
 };
 
 /** The fields `fields=` may name: every field of the product object. */
-export const PRODUCT_FIELDS = [...Object.keys(productFields), "variants"] as const;
+export const PRODUCT_FIELDS = [...Object.keys(productFields), "variants", "metafields", "add_ons"] as const;
 
 export const variantSchema = z.object(productFields).meta({ id: "ProductVariant" });
 
+export const addOnSchema = z
+  .object({
+    id: z.string(),
+    product_id: z.string().describe("The listing offering it"),
+    title: z.string(),
+    description: z.string().nullable(),
+    price: z.number().int().describe("In cents, for each unit of the line it is chosen on"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "AddOn" });
+
+export const addOnListSchema = z.array(addOnSchema);
+
+export const createAddOnBody = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    price: unitPrice.describe("In cents, for each unit of the line it is chosen on"),
+    description: z.string().max(2000).nullable().optional(),
+  })
+  .strict()
+  .meta({ examples: [{ title: "Extended warranty", price: 1250, description: "Two more years of cover" }] });
+
+export const updateAddOnBody = z
+  .object({ title: createAddOnBody.shape.title.optional(), price: createAddOnBody.shape.price.optional(), description: createAddOnBody.shape.description })
+  .strict()
+  .meta({ examples: [{ price: 1500 }] });
+
+export type CreateAddOnInput = z.infer<typeof createAddOnBody>;
+export type UpdateAddOnInput = z.infer<typeof updateAddOnBody>;
+
+export const addOnParams = z.object({ id: idParam("add-on") }).strict();
+export const productAddOnParams = z.object({ id: idParam("product"), addon_id: idParam("add-on") }).strict();
+export const addOnCountSchema = z.object({ count: z.number().int() }).meta({ id: "AddOnCount" });
+
 export const productSchema = z
-  .object({ ...productFields, variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)") })
+  .object({
+    ...productFields,
+    variants: z.array(variantSchema).describe("A parent's variants that are not archived (one level: a variant has none)"),
+    metafields: metafieldListSchema,
+    add_ons: z.array(addOnSchema).describe("Optional extras a buyer may choose with the product (docs/api/add-ons.md); a variant is sold with its parent's too"),
+  })
   .meta({ id: "Product" });
 
 const facetCount = z.number().int().describe("Matching listings");
@@ -160,6 +201,7 @@ const writableFields = {
   longitude: z.number().min(-180).max(180).nullable().optional().describe("WGS 84 degrees; send with `latitude`"),
   user_id: z.string().min(1).max(100).optional().describe("The seller. Required with a platform key alone; a member can only sell as themself"),
   parent_product_id: z.string().min(1).max(100).nullable().optional().describe("Makes this product a variant of another (one level)"),
+  metafields: metafieldsInput.optional(),
   slug: z
     .string()
     .max(100)
@@ -326,13 +368,12 @@ function listChecks(q: z.infer<z.ZodObject<typeof listShape>>, ctx: z.Refinement
   if (bands !== undefined && !q.facets?.includes("price")) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "needs facets=price" });
 }
 
-export const listProductsQuery = z.object(listShape).strict().superRefine(listChecks);
+export const listProductsQuery = withMetafieldFilters(z.object(listShape)).superRefine(listChecks).describe(METAFIELD_FILTER_DOC);
 
 /** The products routes' own lists also take `fields=` (sparse answers). */
-export const listProductsFieldsQuery = z
-  .object({ ...listShape, fields: fieldsParam })
-  .strict()
-  .superRefine(listChecks);
+export const listProductsFieldsQuery = withMetafieldFilters(z.object({ ...listShape, fields: fieldsParam }))
+  .superRefine(listChecks)
+  .describe(METAFIELD_FILTER_DOC);
 
 export type ListProductsQuery = z.infer<typeof listProductsQuery> & { fields?: string[] };
 

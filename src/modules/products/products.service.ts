@@ -13,6 +13,11 @@ import { remove } from "./operations/remove.js";
 import { addSeasonalPrice, removeSeasonalPrice } from "./operations/seasonal-prices.js";
 import { changed, findProduct, findVisible, lock, type ProductsContext } from "./operations/shared.js";
 import { update } from "./operations/update.js";
+import { changeListing, createAddOn, modifyAddOn, removeAddOn } from "./operations/add-ons.js";
+import { countAddOns, findAddOn } from "./products.addons.js";
+import { NotFoundError } from "../../lib/errors.js";
+import type { Tx } from "../../db/tenant.js";
+import type { AddOnView } from "./products.repo.js";
 import type { ProductCoreView, ProductView, SeasonView } from "./products.repo.js";
 import type { ProductReferences } from "./products.view.js";
 
@@ -88,6 +93,37 @@ export function createProductsService(deps: { db: Db; clock: Clock; references: 
     setSeasonalPriceUsage: bind(setSeasonalPriceUsage),
     addSeasonalPrice: bind(addSeasonalPrice),
     removeSeasonalPrice: bind(removeSeasonalPrice),
+    /** The listing's add-ons, for whoever may read the listing. */
+    async addOns(auth: AuthContext, productId: string): Promise<AddOnView[]> {
+      return (await this.retrieve(auth, productId)).addOns;
+    },
+    async countAddOns(auth: AuthContext, productId: string): Promise<number> {
+      await this.retrieve(auth, productId);
+      return countAddOns(deps.db, productId);
+    },
+    /** One add-on, for whoever may read its listing (404 otherwise). */
+    async addOn(auth: AuthContext, id: string): Promise<AddOnView> {
+      const addOn = await findAddOn(deps.db, auth, id);
+      if (!addOn) throw new NotFoundError("add-on", id, "id");
+      try {
+        await this.retrieve(auth, addOn.product_id);
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new NotFoundError("add-on", id, "id");
+        throw err;
+      }
+      return addOn;
+    },
+    createAddOn: bind(createAddOn),
+    modifyAddOn: bind(modifyAddOn),
+    removeAddOn: bind(removeAddOn),
+    /** The listing's metafields, for whoever may read it. */
+    async metafields(auth: AuthContext, productId: string) {
+      return (await this.retrieve(auth, productId)).metafields;
+    },
+    /** A change to the listing's metafields, by whoever may change the listing; answers them after. */
+    async changeMetafields(auth: AuthContext, productId: string, apply: (tx: Tx) => Promise<boolean>) {
+      return (await changeListing(ctx, auth, productId, apply)).metafields;
+    },
     submit: bind(submit),
     approve: bind(approve),
     reject: bind(reject),

@@ -103,7 +103,7 @@ function toCoreResponse(p: PricedProduct, at: Date) {
 
 /** The product object; `at` is the instant its `effectivePrice` is computed for. */
 export function toProductResponse(p: ProductView, at: Date) {
-  return { ...toCoreResponse(p, at), variants: p.variants.map((v) => toCoreResponse(v, at)) };
+  return { ...toCoreResponse(p, at), variants: p.variants.map((v) => toCoreResponse(v, at)), metafields: p.metafields, add_ons: p.addOns };
 }
 
 export function toPricesResponse(p: ProductView, at: Date) {

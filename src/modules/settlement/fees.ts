@@ -1,4 +1,5 @@
 import {
+  lineTotal,
   FeeRuleError,
   estimateFees,
   feesByCollector,
@@ -85,6 +86,16 @@ export function computeFigures(c: FigureInput, rates: BaseRates, platformBps: nu
     throw new UnprocessableError("amount_too_large", `The contract would total ${figures.total}¢; a contract totals at most ${MAX_CONTRACT_TOTAL}¢.`);
   }
   return figures;
+}
+
+/**
+ * One line's total (a contract item, a cart line): its units and the add-ons chosen on it, each
+ * once per unit (domain/fees/items.ts). 422 `amount_too_large` past what a contract may total.
+ */
+export function priceLine(unitPrice: number, quantity: number, addOns: readonly { id: string; price: number }[] = []) {
+  const line = lineTotal(unitPrice, quantity, addOns);
+  if (line.total > MAX_CONTRACT_TOTAL) throw new UnprocessableError("amount_too_large", `An item totals at most ${MAX_CONTRACT_TOTAL}¢.`, "quantity");
+  return line;
 }
 
 /** The figures of a one-buyer, one-seller contract for `amount` (the fee estimate); 422 when they cannot add up. */

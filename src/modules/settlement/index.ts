@@ -23,6 +23,7 @@ export {
   computeFigures,
   estimateFee,
   feeRuleError,
+  priceLine,
   type BaseRates,
   type FigureInput,
 } from "./fees.js";

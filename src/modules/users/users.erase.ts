@@ -3,6 +3,7 @@ import { Prisma } from "../../db/client.js";
 import { notifyInvalidation } from "../../db/invalidation.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import { recordEvent, replaceEventData } from "../events/index.js";
+import { eraseMetafields } from "../metafields/index.js";
 import { toUserResponse, userInclude } from "./users.service.js";
 
 /** A user whose deletion fell due: who erasure works on (each module erases its own part of them). */
@@ -64,7 +65,9 @@ export async function eraseUserRecord(tx: Tx, user: UserToErase, now: Date): Pro
     },
   });
   // Its payment methods were erased before (src/workflows/erase-user.ts): none to list.
-  const erased = toUserResponse({ ...(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude })), paymentMethods: [] });
+  // Metafields are the platform's data about the person: they go too.
+  await eraseMetafields(tx, "user", user.id);
+  const erased = toUserResponse({ ...(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude })), paymentMethods: [], metafields: [] });
   await replaceEventData(tx, user.id, erased);
   await recordEvent(tx, { platformId: user.platformId, mode: user.mode, type: "user.deleted", object: erased });
   await notifyInvalidation(tx, `user:${user.id}`);

@@ -1,3 +1,4 @@
+import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
@@ -139,6 +140,7 @@ export const userSchema = z
     scheduledDeletion: apiDate.nullable(),
     suspended: apiDate.nullable().describe("Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid"),
     role: roleSchema.describe("The user's role on the platform"),
+    metafields: metafieldListSchema,
     address: addressSchema,
     phoneCountryCode: z.string().nullable().describe("Country calling code, e.g. +1"),
     phoneNumber: z.string().nullable(),
@@ -169,9 +171,12 @@ const profileFields = {
 export const updateSelfBody = z.object({ ...profileFields, email: emailAddress.optional() }).strict();
 
 /** What an admin may change (`role`: owners only; `email`: confirmed by code unless the platform key changes it). */
-export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional() }).strict();
+/** Metafields in a user's own body: the platform's (key and admins), never the signed-in user's own `PUT /users/auth`. */
+const userMetafields = metafieldsInput.optional().describe("Metafields to set (`value: null` removes one): docs/api/metafields.md");
 
-export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional() }).strict();
+export const updateUserBody = z.object({ ...profileFields, email: emailAddress.optional(), role: roleSchema.optional(), metafields: userMetafields }).strict();
+
+export const createUserBody = z.object({ ...profileFields, email: emailAddress, role: roleSchema.optional(), metafields: userMetafields }).strict();
 
 export const userParams = z.object({ id: idParam("user") }).strict();
 export const userLinkParams = z.object({ id: idParam("user"), link_id: idParam("link") }).strict();
@@ -193,8 +198,8 @@ export const linkBody = z.object({ label: z.string().trim().min(1).max(100), url
 
 export const imageBody = optionalBody(z.object({ media_id: z.string().min(1).max(100) }).strict());
 
-export const listUsersQuery = z
-  .object({
+export const listUsersQuery = withMetafieldFilters(
+  z.object({
     ...pageParams,
     search: z.string().trim().min(1).max(200).optional().describe("Matches email, username or name (case-insensitive, substring)"),
     sort: sortParam(["created", "name", "username", "email", "authenticated"], "-created"),
@@ -203,8 +208,8 @@ export const listUsersQuery = z
     "filter[username]": csv(z.string().toLowerCase()).optional(),
     "filter[scheduledDeletion]": z.enum(["true", "false"]).optional().describe("true: only users scheduled for deletion"),
     "filter[suspended]": z.enum(["true", "false"]).optional().describe("true: only suspended users; false: only the others"),
-  })
-  .strict();
+  }),
+).describe(METAFIELD_FILTER_DOC);
 
 export type ListUsersQuery = z.infer<typeof listUsersQuery>;
 export type UpdateSelfInput = z.infer<typeof updateSelfBody>;

@@ -1,3 +1,4 @@
+import { listMetafields, type MetafieldResponse } from "../metafields/index.js";
 import { createHmac } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import type { Prisma } from "../../db/client.js";
@@ -11,7 +12,7 @@ import { setImage } from "./operations/image.js";
 import { addLink, removeLink } from "./operations/links.js";
 import { list } from "./operations/list.js";
 import { scheduleDeletion } from "./operations/schedule-deletion.js";
-import { findUser, manageable, type UsersContext } from "./operations/shared.js";
+import { changed, findUser, manageable, type UsersContext } from "./operations/shared.js";
 import { signIn } from "./operations/sign-in.js";
 import { suspend, unsuspend } from "./operations/suspend.js";
 import { update } from "./operations/update.js";
@@ -82,6 +83,16 @@ export function createUsersService(deps: {
     setImage: bind(setImage),
     addLink: bind(addLink),
     removeLink: bind(removeLink),
+    metafields: async (tenant: Tenant, id: string) => (await findUser(ctx, deps.db, tenant, id)).metafields,
+    /** A change to the user's metafields, by whoever may change the user; answers them after (`user.updated` when something changed). */
+    async changeMetafields(auth: AuthContext, id: string, apply: (tx: Prisma.TransactionClient) => Promise<boolean>): Promise<MetafieldResponse[]> {
+      await manageable(ctx, auth, id);
+      return deps.db.$transaction(async (tx) => {
+        if (!(await apply(tx))) return listMetafields(tx, "user", id);
+        await tx.user.update({ where: { id }, data: { updated: deps.clock.now() } });
+        return (await changed(ctx, tx, auth, id, "user.updated")).metafields;
+      });
+    },
   };
 }
 

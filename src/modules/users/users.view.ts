@@ -2,6 +2,7 @@ import type { Db, Prisma } from "../../db/client.js";
 import type { PaymentMethod } from "../../generated/prisma/client.js";
 import { PermissionError } from "../../lib/errors.js";
 import { toApiDate } from "../../lib/time.js";
+import type { MetafieldResponse } from "../metafields/index.js";
 
 /** The user as the API answers it, and the refusals other modules raise too: no database here. */
 
@@ -17,7 +18,7 @@ export const userInclude = {
 } satisfies Prisma.UserInclude;
 
 /** The user object's sources: the row, its links and role, and its payment methods (the payment-methods module's). */
-export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }> & { paymentMethods: PaymentMethod[] };
+export type UserView = Prisma.UserGetPayload<{ include: typeof userInclude }> & { paymentMethods: PaymentMethod[]; metafields: MetafieldResponse[] };
 
 /** Reads users' payment methods (the payment-methods module answers: it sits above this one). */
 export type PaymentMethodsOf = (client: Db | Prisma.TransactionClient, userIds: readonly string[]) => Promise<PaymentMethod[]>;
@@ -63,6 +64,7 @@ export function toUserResponse(u: UserView) {
     scheduledDeletion: toApiDate(u.scheduledDeletion),
     suspended: toApiDate(u.suspended),
     role: u.membership?.role ?? "member",
+    metafields: u.metafields,
     address: {
       line1: u.addressLine1,
       line2: u.addressLine2,

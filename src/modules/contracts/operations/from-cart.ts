@@ -5,9 +5,10 @@ import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { toCartResponse } from "../../carts/index.js";
 import { recordEvent } from "../../events/index.js";
-import { assertMinimumQuantity, effectivePrice } from "../../products/index.js";
-import { computeFigures } from "../../settlement/index.js";
+import { assertMinimumQuantity, chosenAddOnsJsonSql, effectivePrice, type AddOnView } from "../../products/index.js";
+import { computeFigures, priceLine } from "../../settlement/index.js";
 import { quoteLines } from "../../shipping/index.js";
+import { Prisma } from "../../../db/client.js";
 import type { ContractResponse, FromCartInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
 import { assertWithinHoldCap, holdUntil, releaseExpiredHolds } from "../stock-holds.js";
@@ -36,6 +37,7 @@ interface CartLine {
   seasons: { seasonStart: string; seasonEnd: string; price: number }[] | null;
   parentOk: boolean;
   published: boolean;
+  addOns: AddOnView[];
   weight: number | null;
 }
 
@@ -66,7 +68,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
         'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true),
         'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true),
-        'weight', p.weight
+        'weight', p.weight,
+        'addOns', ${chosenAddOnsJsonSql(Prisma.raw("ci.add_on_ids"), Prisma.raw("p.id"))}
       ) ORDER BY ci.created, ci.id), '[]')::text AS lines
       FROM cart_items ci
       JOIN products p ON p.id = ci.product_id
@@ -129,7 +132,9 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     const items = lines.map((line) => {
       const seasons = (line.seasons ?? []).map((season) => ({ seasonStart: new Date(season.seasonStart), seasonEnd: new Date(season.seasonEnd), price: season.price }));
       const price = effectivePrice(line, seasons, line.startDate ? new Date(line.startDate) : now);
-      return { id: newId("contractItem"), line, userId: line.sellerId, price, total: price * line.quantity, reserved: limited.has(line.productId) ? line.quantity : 0 };
+      const priced = priceLine(price, line.quantity, line.addOns);
+      const addOns = priced.addOns.map((a, i) => ({ add_on_id: a.id, title: line.addOns[i]!.title, price: a.price, quantity: a.quantity, total: a.total }));
+      return { id: newId("contractItem"), line, userId: line.sellerId, price, total: priced.total, addOns, reserved: limited.has(line.productId) ? line.quantity : 0 };
     });
     const sellers = [...new Map(lines.map((line) => [line.sellerId, line])).values()];
     // Shipping as the cart showed it: each seller's items at the rates in force now.
@@ -174,13 +179,13 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
                 ${figures.subTotal}, ${figures.total}, ${flags.includeStripeFees}, ${flags.includeCandleFees}, ${flags.includePlatformFees},
                 ${limited.size > 0 ? holdUntil(holds, now) : null}::timestamptz, now())
       ), items AS (
-        INSERT INTO contract_items (id, platform_id, mode, contract_id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, updated)
-        SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.type::"ItemType", t.product_id, t.start_date, t.end_date, t.quantity, t.price, t.total, t.description, t.reserved, now()
+        INSERT INTO contract_items (id, platform_id, mode, contract_id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, add_ons, updated)
+        SELECT t.id, ${platformId}, ${mode}::"Mode", ${id}, t.user_id, t.type::"ItemType", t.product_id, t.start_date, t.end_date, t.quantity, t.price, t.total, t.description, t.reserved, t.add_ons, now()
         FROM unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => i.userId)}::text[], ${items.map((i) => i.line.type)}::text[],
                     ${items.map((i) => i.line.productId)}::text[], ${items.map((i) => i.line.startDate)}::timestamptz[], ${items.map((i) => i.line.endDate)}::timestamptz[],
                     ${items.map((i) => i.line.quantity)}::int[], ${items.map((i) => i.price)}::int[], ${items.map((i) => i.total)}::int[],
-                    ${items.map((i) => i.line.name)}::text[], ${items.map((i) => i.reserved)}::int[])
-          AS t(id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved)
+                    ${items.map((i) => i.line.name)}::text[], ${items.map((i) => i.reserved)}::int[], ${items.map((i) => JSON.stringify(i.addOns))}::jsonb[])
+          AS t(id, user_id, type, product_id, start_date, end_date, quantity, price, total, description, reserved, add_ons)
       ), buyer AS (
         INSERT INTO contract_buyers (id, platform_id, mode, contract_id, user_id, email, name, base_amount_due, amount_due, position,
                                      accepted, accepted_amount, accepted_currency, updated)

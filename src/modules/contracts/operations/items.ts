@@ -5,8 +5,8 @@ import type { ItemType } from "../../../generated/prisma/enums.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import type { AuthContext } from "../../../plugins/auth.js";
-import { assertMinimumQuantity, assertPublished, effectivePrice, giveBackStock, hasLiveVariants, lockProductForSale, takeStock } from "../../products/index.js";
-import { MAX_CONTRACT_TOTAL } from "../../settlement/index.js";
+import { addOnsOffered, assertMinimumQuantity, assertPublished, effectivePrice, giveBackStock, hasLiveVariants, lockProductForSale, takeStock } from "../../products/index.js";
+import { priceLine } from "../../settlement/index.js";
 import { MAX_ITEMS, type ItemInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
 import { type ContractState } from "../contracts.repo.js";
@@ -37,6 +37,7 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
   let description: string | null;
   let productId: string | null = null;
   let reserved = 0;
+  let addOns: { id: string; title: string; price: number }[] = [];
   const param = input.product_id !== undefined ? "product_id" : "user_id";
   if (input.product_id !== undefined) {
     // Expired holds on it go back first: what is left to sell is then exact.
@@ -64,6 +65,7 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
     type = input.type ?? product.type;
     description = input.description ?? product.name;
     productId = product.id;
+    addOns = await addOnsOffered(tx, product, input.add_ons ?? [], "add_ons");
   } else {
     seller = (await resolveUser(tx, c, input.user_id!, "user_id")).id;
     price = input.price!;
@@ -74,8 +76,8 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
     throw new UnprocessableError("buyer_is_seller", `${seller} sells this item and is a buyer of ${c.id}: nobody buys from themself.`, param);
   }
   if (c.items.length >= MAX_ITEMS) throw new UnprocessableError("too_many_items", `A contract has at most ${MAX_ITEMS} items.`, param);
-  const total = price * input.quantity;
-  if (total > MAX_CONTRACT_TOTAL) throw new UnprocessableError("amount_too_large", `An item totals at most ${MAX_CONTRACT_TOTAL}¢.`, "quantity");
+  const line = priceLine(price, input.quantity, addOns);
+  const total = line.total;
   // The fee module wants every item's seller among the sellers: the item brings its seller along.
   if (!c.sellers.some((s) => s.userId === seller)) await insertSeller(tx, auth, c, { user_id: seller }, param);
   const row = await tx.contractItem.create({
@@ -94,6 +96,7 @@ export async function insertItem(ctx: ContractsContext, tx: Tx, auth: AuthContex
       total,
       description,
       reserved,
+      addOns: line.addOns.map((a, i) => ({ add_on_id: a.id, title: addOns[i]!.title, price: a.price, quantity: a.quantity, total: a.total })),
     },
   });
   c.items.push(row);

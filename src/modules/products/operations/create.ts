@@ -8,6 +8,7 @@ import type { ProductView } from "../products.repo.js";
 import type { CreateProductInput } from "../products.schemas.js";
 import { productEvent } from "../products.view.js";
 import { recordEvent } from "../../events/index.js";
+import { writeMetafields } from "../../metafields/index.js";
 import { assertMayPost, assertSeller, changed, parentFor, sellerFor, sent, type ProductsContext } from "./shared.js";
 
 /**
@@ -19,7 +20,7 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
   assertMayPickForHomepage(auth, input.onHomepage, false);
   const attempt = (forceSuffix: boolean) =>
     ctx.db.$transaction(async (tx) => {
-      const { user_id, parent_product_id, category_id, draft, slug, external_id, gallery, ...rest } = input;
+      const { user_id, parent_product_id, category_id, draft, slug, external_id, gallery, metafields, ...rest } = input;
       const fields = sent(rest);
       let sellerId = sellerFor(auth, user_id);
       let inherited: Partial<Pick<Product, "category" | "subcategory" | "categoryId" | "type" | "currency" | "cycle">> = {};
@@ -64,6 +65,7 @@ export async function create(ctx: ProductsContext, auth: AuthContext, input: Cre
           gallery: gallery ? await resolveGallery(tx, auth, gallery) : [],
         },
       });
+      if (metafields) await writeMetafields(tx, auth, "product", id, metafields);
       if (status !== "pending") return changed(ctx, tx, auth, id, "product.created");
       const created = await changed(ctx, tx, auth, id, "product.created");
       await recordEvent(tx, productEvent(auth, "product.submitted", created, ctx.clock.now()));

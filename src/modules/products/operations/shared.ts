@@ -9,7 +9,7 @@ import type { AuthContext } from "../../../plugins/auth.js";
 import { type EventSource, type EventType, type RecordEventInput, recordEvents } from "../../events/index.js";
 import { findActiveUser } from "../../users/index.js";
 import { readProduct } from "../products.list.js";
-import { seasonOrder, type ProductCoreView, type ProductView } from "../products.repo.js";
+import type { ProductView } from "../products.repo.js";
 import { assertMayManage, maySee, productEvent, type ProductReferences } from "../products.view.js";
 
 /** What every product operation works with, and the steps they share. */
@@ -55,17 +55,16 @@ export async function changed(
   return product;
 }
 
-/** A variant rendered on its own (a variant has no variants). */
-const asProduct = (variant: ProductCoreView): ProductView => ({ ...variant, variants: [] });
-
-/** A parent's variants, all of them (archived ones too), each as a product of its own. */
+/** A parent's variants, all of them (archived ones too), each as a product of its own (as `GET /products/:id` renders it). */
 export async function variantsOf(tx: Prisma.TransactionClient, tenant: Tenant, id: string): Promise<ProductView[]> {
   const variants = await tx.product.findMany({
     where: { parentProductId: id, platformId: tenant.platformId, mode: tenant.mode },
-    include: { seasonalPrices: { orderBy: seasonOrder } },
+    select: { id: true },
     orderBy: [{ created: "asc" }, { id: "asc" }],
   });
-  return variants.map(asProduct);
+  const views: ProductView[] = [];
+  for (const v of variants) views.push(await findProduct(tx, tenant, v.id));
+  return views;
 }
 
 /** Locks the product row for the rest of the transaction, so checks and writes on it do not race. */

@@ -8,6 +8,7 @@ import type { UpdateProductInput } from "../products.schemas.js";
 import { galleryOf, isReviewer, productEvent } from "../products.view.js";
 import { assertMayPickForHomepage, productConflict, resolveGallery } from "../products.attributes.js";
 import { recordEvent } from "../../events/index.js";
+import { writeMetafields } from "../../metafields/index.js";
 import { assertSeller, changed, lockManageable, parentFor, sent, variantsOf, type ProductsContext } from "./shared.js";
 
 /** What a reviewer looks at: a change to one of these (or to the gallery's images) sends a published listing back to review. */
@@ -23,7 +24,7 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
   return ctx.db
     .$transaction(async (tx) => {
       const current = await lockManageable(tx, auth, id);
-      const { user_id, parent_product_id, category_id, external_id, gallery, ...rest } = input;
+      const { user_id, parent_product_id, category_id, external_id, gallery, metafields, ...rest } = input;
       const fields = sent(rest);
       assertMayPickForHomepage(auth, fields.onHomepage, current.onHomepage);
       const linked = await categoryFields(tx, auth, { category_id, category: fields.category }, current);
@@ -64,6 +65,7 @@ export async function update(ctx: ProductsContext, auth: AuthContext, id: string
         (galleryChanged || CONTENT.some((field) => fields[field] !== undefined && JSON.stringify(fields[field]) !== JSON.stringify(current[field])));
       if (resubmitted) data.adminStatus = "pending";
       await tx.product.update({ where: { id, platformId: auth.platformId }, data });
+      if (metafields) await writeMetafields(tx, auth, "product", id, metafields);
       // Variants that followed their parent to its new seller changed too.
       const followers = sellerId !== current.userId ? await variantsOf(tx, auth, id) : [];
       const now = clock.now();

@@ -1,4 +1,5 @@
 import { newId } from "../../../lib/ids.js";
+import { writeMetafields } from "../../metafields/index.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import type { CreateUserInput } from "../users.schemas.js";
 import type { UserView } from "../users.view.js";
@@ -6,7 +7,7 @@ import { assertMayGrant, changed, profileData, userConflict, type UsersContext }
 
 export async function create(ctx: UsersContext, auth: AuthContext, input: CreateUserInput): Promise<UserView> {
   assertMayGrant(auth, input.role);
-  const { role } = input;
+  const { role, metafields } = input;
   const fields = { ...profileData(auth, input), email: input.email };
   const id = newId("user");
   return ctx.db
@@ -20,6 +21,7 @@ export async function create(ctx: UsersContext, auth: AuthContext, input: Create
           membership: { create: { id: newId("membership"), platformId: auth.platformId, mode: auth.mode, role: role ?? "member" } },
         },
       });
+      if (metafields) await writeMetafields(tx, auth, "user", id, metafields);
       return changed(ctx, tx, auth, id, "user.created");
     })
     .catch(userConflict);

@@ -4,6 +4,7 @@ import { pageMeta, pageWindow, parseSort, type Page } from "../../../lib/paginat
 import type { ListUsersQuery } from "../users.schemas.js";
 import { userInclude, type UserView } from "../users.view.js";
 import type { UsersContext } from "./shared.js";
+import { metafieldsOf, ownersMatching, parseMetafieldFilters } from "../../metafields/index.js";
 
 export async function list(ctx: UsersContext, tenant: Tenant, query: ListUsersQuery): Promise<Page<UserView>> {
   const where: Prisma.UserWhereInput = {
@@ -25,6 +26,8 @@ export async function list(ctx: UsersContext, tenant: Tenant, query: ListUsersQu
     ...(query["filter[scheduledDeletion]"] === undefined ? {} : { scheduledDeletion: query["filter[scheduledDeletion]"] === "true" ? { not: null } : null }),
     ...(query["filter[suspended]"] === undefined ? {} : { suspended: query["filter[suspended]"] === "true" ? { not: null } : null }),
   };
+  const filters = parseMetafieldFilters(query as Record<string, unknown>);
+  if (filters.length > 0) where.id = { in: await ownersMatching(ctx.db, tenant, "user", filters) };
   const { field, direction } = parseSort<"created" | "name" | "username" | "email" | "authenticated">(query.sort);
   const orderBy: Prisma.UserOrderByWithRelationInput[] = [field === "created" ? { created: direction } : { [field]: { sort: direction, nulls: "last" } }, { id: direction }];
   const [total, rows] = await Promise.all([
@@ -38,6 +41,11 @@ export async function list(ctx: UsersContext, tenant: Tenant, query: ListUsersQu
           ctx.db,
           rows.map((u) => u.id),
         );
-  const data = rows.map((u) => ({ ...u, paymentMethods: methods.filter((m) => m.userId === u.id) }));
+  const metafields = await metafieldsOf(
+    ctx.db,
+    "user",
+    rows.map((u) => u.id),
+  );
+  const data = rows.map((u) => ({ ...u, paymentMethods: methods.filter((m) => m.userId === u.id), metafields: metafields.get(u.id) ?? [] }));
   return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
 }

@@ -11,6 +11,7 @@ import { type EventType, recordEvent } from "../../events/index.js";
 import type { MediaService } from "../../media/index.js";
 import { type PaymentMethodsOf, toUserResponse, userInclude, UserOutranksYouError, type UserView } from "../users.view.js";
 import type { Sealed } from "../../../lib/sealed.js";
+import { listMetafields } from "../../metafields/index.js";
 import { ADMIN_FIELDS, type CreateUserInput } from "../users.schemas.js";
 
 /** What every user operation works with, and the steps they share. */
@@ -33,7 +34,7 @@ export interface UsersContext {
 export async function findUser(ctx: Pick<UsersContext, "paymentMethodsOf">, client: Db | Prisma.TransactionClient, tenant: Tenant, id: string): Promise<UserView> {
   const user = await client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, include: userInclude });
   if (!user) throw new NotFoundError("user", id, "id");
-  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]) };
+  return { ...user, paymentMethods: await ctx.paymentMethodsOf(client, [user.id]), metafields: await listMetafields(client, "user", user.id) };
 }
 
 /** The user as it is now in `tx`, recorded as the event of the change just made. */
@@ -62,7 +63,7 @@ export function assertMayGrant(auth: AuthContext, role: Role | undefined): void 
  * and up and the key set (`ADMIN_FIELDS`: 403 `field_forbidden` naming it for anyone else).
  */
 export function profileData(auth: AuthContext, input: Partial<CreateUserInput>): ProfileData {
-  const { address, external_id, attributes, role: _role, email: _email, ...rest } = input;
+  const { address, external_id, attributes, role: _role, email: _email, metafields: _metafields, ...rest } = input;
   const forbidden = ADMIN_FIELDS.find((f) => input[f] !== undefined);
   if (forbidden && auth.via !== "api_key" && !roleAtLeast(auth.role, "admin")) {
     throw new AppError(403, "permission_error", "field_forbidden", `\`${forbidden}\` is set by the platform's admins and its key.`, { param: forbidden });

@@ -5,6 +5,7 @@ import { ConflictError, PermissionError } from "../../../lib/errors.js";
 import { newId } from "../../../lib/ids.js";
 import { roleAtLeast } from "../../../lib/roles.js";
 import type { AuthContext } from "../../../plugins/auth.js";
+import { writeMetafields } from "../../metafields/index.js";
 import { emailChangeCodeEmail, emailChangeNotice } from "../users.emails.js";
 import type { UpdateSelfInput, UpdateUserInput } from "../users.schemas.js";
 import { EMAIL_CODE_TTL_SECONDS, type UserView } from "../users.view.js";
@@ -17,7 +18,7 @@ import { changed, manageable, profileData, userConflict, type UsersContext } fro
  */
 export async function update(ctx: UsersContext, auth: AuthContext, id: string, input: UpdateUserInput | UpdateSelfInput): Promise<UserView> {
   const current = await manageable(ctx, auth, id);
-  const { role, email } = input as UpdateUserInput;
+  const { role, email, metafields } = input as UpdateUserInput;
   const fields = profileData(auth, input);
   if (role !== undefined && role !== (current.membership?.role ?? "member")) {
     if (auth.role !== "owner") throw new PermissionError("insufficient_role", "Only an owner can change roles.");
@@ -55,6 +56,7 @@ export async function update(ctx: UsersContext, auth: AuthContext, id: string, i
         if (!direct) await enqueue(tx, "send-email", ctx.seal(emailChangeCodeEmail(email, code, platformName, EMAIL_CODE_TTL_SECONDS / 60)), { maxAttempts: 5 });
         if (current.email) await enqueue(tx, "send-email", emailChangeNotice(current.email, email, platformName, !direct), { maxAttempts: 5 });
       }
+      if (metafields) await writeMetafields(tx, auth, "user", current.id, metafields);
       if (role !== undefined) {
         await tx.membership.upsert({
           where: { userId: current.id },

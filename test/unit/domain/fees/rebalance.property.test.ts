@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FeeRuleError, type FeeParty } from "../../../../src/domain/fees/errors.js";
 import { rebalanceContract, type ContractFeeInput, type ContractFigures } from "../../../../src/domain/fees/rebalance.js";
+import { lineTotal } from "../../../../src/domain/fees/items.js";
 
 const RUNS = { seed: 0xfee5, numRuns: 3000 } as const;
 
@@ -17,6 +18,14 @@ const contractArb = fc
       fc.record({
         seller: fc.nat(),
         total: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 10_000_000 })),
+        // A line of a cart or a contract: its units and the add-ons chosen on it, each once per unit.
+        line: fc.option(
+          fc.record({
+            quantity: fc.integer({ min: 1, max: 5 }),
+            addOns: fc.array(fc.oneof(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 100_000 })), { maxLength: 3 }),
+          }),
+          { nil: undefined },
+        ),
       }),
       { maxLength: 6 },
     ),
@@ -47,7 +56,17 @@ const contractArb = fc
   .map(
     ({ sellerCount, buyerCount, items, customFees, shipping, rates, include }): ContractFeeInput => ({
       // With no sellers the items still name one, as on a draft contract.
-      items: items.map((item) => ({ sellerUserId: `s${item.seller % Math.max(sellerCount, 1)}`, total: item.total })),
+      items: items.map((item) => ({
+        sellerUserId: `s${item.seller % Math.max(sellerCount, 1)}`,
+        total:
+          item.line === undefined
+            ? item.total
+            : lineTotal(
+                item.total,
+                item.line.quantity,
+                item.line.addOns.map((price, i) => ({ id: `a${i}`, price })),
+              ).total,
+      })),
       customFees: customFees.map(({ id, amount, payer }) => (id === undefined ? { amount, payer } : { id, amount, payer })),
       shipping: shipping.map((line) => ({ sellerUserId: line.seller === null ? null : `s${line.seller % Math.max(sellerCount, 1)}`, amount: line.amount })),
       buyers: Array.from({ length: buyerCount }, (_, i) => ({ userId: `b${i}` })),
@@ -322,5 +341,45 @@ describe("rebalanceContract: invariants", () => {
       }),
       { ...RUNS, numRuns: 500 },
     );
+  });
+});
+
+describe("lineTotal: a line with its add-ons", () => {
+  it("is its units plus each add-on once per unit, and all of it reaches the fee rules as the line's total", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { maxLength: 20 }),
+        (unit, quantity, prices) => {
+          const line = lineTotal(
+            unit,
+            quantity,
+            prices.map((price, i) => ({ id: `a${i}`, price })),
+          );
+          expect(line.base).toBe(unit * quantity);
+          expect(line.addOns.map((a) => a.total)).toEqual(prices.map((p) => p * quantity));
+          expect(line.addOns.every((a) => a.quantity === quantity)).toBe(true);
+          expect(line.total).toBe(line.base + prices.reduce((sum, p) => sum + p * quantity, 0));
+          // Sold alone, the line is the contract's subTotal: every add-on cent is in the figures.
+          const figures = rebalanceContract({
+            items: [{ sellerUserId: "s0", total: line.total }],
+            customFees: [],
+            buyers: [{ userId: "b0" }],
+            sellers: [{ userId: "s0" }],
+            rates: { platformBps: 250 },
+            include: { stripe: true, candle: true, platform: true },
+          });
+          expect(figures.subTotal).toBe(line.total);
+          expect(figures.sellers[0]!.amountOwed).toBe(line.total);
+        },
+      ),
+      { seed: 0xadd0, numRuns: 500 },
+    );
+  });
+
+  it("refuses what is not cents", () => {
+    expect(() => lineTotal(1.5, 1)).toThrow(RangeError);
+    expect(() => lineTotal(100, 1, [{ id: "a", price: -1 }])).toThrow(RangeError);
   });
 });
