@@ -117,8 +117,13 @@ async function api(method: string, url: string, body?: unknown): Promise<{ statu
   return { status: res.status, json: text ? JSON.parse(text) : {} };
 }
 
+/** A call that must succeed. A node answering 503 `server_busy` (more at once than it takes) is asked again after its `Retry-After`, as a client should. */
 async function must(method: string, url: string, body?: unknown): Promise<Json> {
-  const res = await api(method, url, body);
+  let res = await api(method, url, body);
+  for (let tries = 1; res.status === 503 && res.json.error?.code === "server_busy" && tries < 10; tries++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    res = await api(method, url, body);
+  }
   if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
   return res.json;
 }
