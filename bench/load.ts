@@ -237,7 +237,7 @@ async function overloadLoop(): Promise<LoadResult> {
     while (performance.now() < until) {
       const wait = await once(specs[next % specs.length]!);
       next += 1;
-      if (wait > 0 && config.honourRetryAfter) await new Promise((r) => setTimeout(r, Math.min(wait * 1000, until - performance.now())));
+      if (wait > 0 && config.honourRetryAfter) await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait * 1000, until - performance.now()))));
     }
   };
   await Promise.all(Array.from({ length: config.connections }, client));
