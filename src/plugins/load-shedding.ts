@@ -42,8 +42,8 @@ export const busy = (why: string) =>
 
 /**
  * A refusal costs next to nothing: answered from the hook, with no error thrown (no stack trace
- * captured) and no error logged — under a storm a node refuses thousands a second, and logging
- * each at `error` was most of what refusing cost. The request's one line still carries the code.
+ * captured) and no error logged — under a storm a node refuses thousands a second, and each used
+ * to be logged at `error` with its stack. The request's one line still carries the code.
  */
 function shed(reply: FastifyReply, why: string): FastifyReply {
   return sendError(reply, {
