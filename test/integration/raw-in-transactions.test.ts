@@ -123,7 +123,7 @@ describe("raw SQL in transactions, directly and through Prisma", () => {
       expect(a).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
       expect([a.code, a.meta?.driverAdapterError]).toEqual([b.code, b.meta?.driverAdapterError]);
       expect(a.code).toBe("P2010");
-      expect(a.message).toContain((b.meta?.driverAdapterError as { cause: { originalMessage: string } }).cause.originalMessage);
+      expect(a.message).toContain((b.meta!.driverAdapterError as { cause: { originalMessage: string } }).cause.originalMessage);
     }
   });
 
