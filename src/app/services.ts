@@ -26,6 +26,7 @@ import {
   countSentContractItems,
   createContractSettlement,
   createContractsService,
+  expiredHoldsSql,
   releaseExpiredHolds,
 } from "../modules/contracts/index.js";
 import { pendingPayoutsTo } from "../modules/settlement/index.js";
@@ -150,7 +151,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const collections = createCollectionsService({ db, products });
   const shipping = createShippingService({ db });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
-  const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds, expiredHoldsSql, purchaseGate: access.assertMayBuy });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
   // This app's boot, named in every settlement lease it takes (a restart resumes the earlier boots' at once).
   const leases = deps.leases ?? createLeaseHolder(config.nodeId);
