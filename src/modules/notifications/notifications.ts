@@ -45,11 +45,13 @@ export interface NotifyInput extends Tenant {
   amount?: number;
   /** A reason given (a declined request or order). */
   reason?: string | null;
+  /** The contract as `contractView` answers it now, when the caller has it (an event's object): not read again. */
+  contract?: ContractResponse;
 }
 
 /** Queues the emails of `kind` about the contract; answers how many. Nothing for a contract the tenant does not have. */
 export async function notifyContract(tx: Tx, input: NotifyInput): Promise<number> {
-  const contract = await contractView(tx, input, input.contractId);
+  const contract = input.contract ?? (await contractView(tx, input, input.contractId));
   if (!contract) return 0;
   const toSellers = input.kind === "order.paid" || input.kind === "payout.sent" || input.kind === "refund_request.created";
   const userIds = input.userIds ?? (toSellers ? contract.sellers.map((s) => s.user_id) : contract.buyers.map((b) => b.user_id));
@@ -73,7 +75,8 @@ export async function onEvent(tx: Tx, event: RecordEventInput): Promise<void> {
   const str = (key: string) => (typeof o[key] === "string" ? (o[key] as string) : null);
   switch (event.type) {
     case "contract.paid":
-      await notifyContract(tx, { ...tenant, kind: "order.paid", contractId: event.object.id });
+      // The event's object is the contract as it is now, read in this transaction (settle/charges.ts).
+      await notifyContract(tx, { ...tenant, kind: "order.paid", contractId: event.object.id, contract: event.object as unknown as ContractResponse });
       return;
     case "transaction.created":
     case "transaction.updated": {
