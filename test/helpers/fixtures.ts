@@ -83,6 +83,8 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     admin: await t.createUser(platform, "admin"),
     editor: await t.createUser(platform, "editor"),
     member: await t.createUser(platform, "member"),
+    // Without a collaborator record: every view permission false (fail closed), as a deleted collaborator's would be.
+    collaborator: await t.createUser(platform, "collaborator"),
   } satisfies Record<Role, TestUser>;
   const key = bearer(platform.apiKey);
   const self = bearer(users.member.token);
