@@ -4505,9 +4505,9 @@ export interface components {
             see_product_tax: boolean;
             /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`) */
             see_product_discount: boolean;
-            /** @description Buyers' names on orders, and other users' names */
+            /** @description The names of the people on orders (buyers and sellers), and other users' names */
             see_customer_name: boolean;
-            /** @description Buyers' emails on orders, and other users' emails */
+            /** @description The emails of the people on orders (buyers and sellers), and other users' emails */
             see_customer_email: boolean;
             /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …) */
             see_order_status: boolean;
@@ -18850,9 +18850,9 @@ export interface operations {
                     see_product_tax?: boolean;
                     /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
                     see_product_discount?: boolean;
-                    /** @description Buyers' names on orders, and other users' names; default false */
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
                     see_customer_name?: boolean;
-                    /** @description Buyers' emails on orders, and other users' emails; default false */
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
                     see_customer_email?: boolean;
                     /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
                     see_order_status?: boolean;
@@ -19289,9 +19289,9 @@ export interface operations {
                     see_product_tax?: boolean;
                     /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
                     see_product_discount?: boolean;
-                    /** @description Buyers' names on orders, and other users' names; default false */
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
                     see_customer_name?: boolean;
-                    /** @description Buyers' emails on orders, and other users' emails; default false */
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
                     see_customer_email?: boolean;
                     /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
                     see_order_status?: boolean;
@@ -19633,9 +19633,9 @@ export interface operations {
                     see_product_tax?: boolean;
                     /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
                     see_product_discount?: boolean;
-                    /** @description Buyers' names on orders, and other users' names; default false */
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
                     see_customer_name?: boolean;
-                    /** @description Buyers' emails on orders, and other users' emails; default false */
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
                     see_customer_email?: boolean;
                     /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
                     see_order_status?: boolean;

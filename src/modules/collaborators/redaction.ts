@@ -60,7 +60,14 @@ const BY_PREFIX: Readonly<Record<string, Policy>> = {
     amountAuthorized: ["see_product_price", "see_order_status"],
     accepted: STATUS,
   },
-  seller: { baseAmountOwed: COST, amountOwed: COST, amountReceived: ["see_product_cost", "see_order_status"] },
+  // The people on an order are all "customers" to a collaborator: sellers' details are hidden like buyers'.
+  seller: {
+    name: ["see_customer_name"],
+    email: ["see_customer_email"],
+    baseAmountOwed: COST,
+    amountOwed: COST,
+    amountReceived: ["see_product_cost", "see_order_status"],
+  },
   fee: { amount: COST },
   ship: { amount: PRICE, price: PRICE },
   user: { name: ["see_customer_name"], email: ["see_customer_email"], pendingEmail: ["see_customer_email"] },
