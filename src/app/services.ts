@@ -139,6 +139,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
       if (subscriptions.length > 0) return `live subscriptions pay the user at each renewal (${subscriptions.join(", ")})`;
       return null;
     },
+    // The bank account route's payout schedule is set through the payout settings (made below; called only once serving).
+    setPayoutSchedule: (auth, userId, schedule) => payouts.setSchedule(auth, userId, schedule),
   });
   const waitlists = createWaitlistsService({ db, clock });
   const utils = createUtilsService({ db, rates: config.fees });
@@ -198,7 +200,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
-  const payouts = createPayoutsService({ db, clock, payments });
+  const payouts = createPayoutsService({ db, clock, payments, recordAccount: bankAccounts.recordAccount });
   const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
   // Orders, payouts and refunds email the people they concern, as their events are recorded.
   listenToEvents(notifyOnEvent);

@@ -122,6 +122,10 @@ const table = {
     status: [409],
     description: "A buyer is authenticating a payment of the contract (3-D Secure): it waits for them to complete or fail it (their checkout answers it again).",
   },
+  currency_unsupported: {
+    status: [422],
+    description: "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
+  },
   item_not_booked: { status: [422], description: "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves." },
   booking_unavailable: { status: [409], description: "A booked item's dates fall outside its seller's availability, or overlap another booking or event of theirs." },
   renewal_in_progress: { status: [409], description: "A subscription's renewal is being charged by another request or job." },

@@ -227,13 +227,23 @@ describe("request shapes", () => {
   it("retrieveAccount maps onboarding state, payout schedule and bank account", async () => {
     standIn.on("GET", "/v1/accounts/acct_new", { body: so.account("acct_new", false) });
     standIn.on("GET", "/v1/accounts/acct_done", { body: so.account("acct_done", true) });
-    expect(await stripe.retrieveAccount("acct_new")).toEqual({ id: "acct_new", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, bankLast4: null });
+    expect(await stripe.retrieveAccount("acct_new")).toEqual({
+      id: "acct_new",
+      chargesEnabled: false,
+      detailsSubmitted: false,
+      payoutSchedule: null,
+      bankLast4: null,
+      country: "US",
+      defaultCurrency: "usd",
+    });
     expect(await stripe.retrieveAccount("acct_done")).toEqual({
       id: "acct_done",
       chargesEnabled: true,
       detailsSubmitted: true,
       payoutSchedule: { interval: "daily", delayDays: 2 },
       bankLast4: "6789",
+      country: "US",
+      defaultCurrency: "usd",
     });
   });
 

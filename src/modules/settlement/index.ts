@@ -34,7 +34,10 @@ export {
   pageTransactions,
   pendingPayoutsTo,
   recordSettlementTransactions,
+  recordTransferArrival,
   sellerMovements,
+  transfersById,
+  type TransferArrivalRecord,
   settlementBooks,
   type SettlementMovements,
 } from "./ledger.repo.js";
