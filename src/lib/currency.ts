@@ -46,7 +46,8 @@ export function minorUnitExponent(currency: string): number {
 
 /** `rate` (a decimal such as `"0.92"`, `0.92` or `"156.5"`) as an exact fraction. */
 function fraction(rate: string | number): { num: bigint; den: bigint } {
-  const text = typeof rate === "number" ? (Number.isFinite(rate) ? rate.toFixed(12) : "") : rate;
+  // A number's shortest decimal form is the one it was written with (0.92, not 0.91999…); tiny ones fall back to fixed digits.
+  const text = typeof rate === "number" ? (!Number.isFinite(rate) ? "" : /e/i.test(String(rate)) ? rate.toFixed(12) : String(rate)) : rate;
   const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
   if (!m || (BigInt(m[1]!) === 0n && BigInt(m[2] || "0") === 0n)) throw new RangeError(`An exchange rate is a positive decimal, got ${rate}.`);
   const decimals = m[2] ?? "";

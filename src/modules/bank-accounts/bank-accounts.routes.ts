@@ -61,6 +61,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
         userId: auth.user.id,
         returnUrl: request.body?.return_url,
         refreshUrl: request.body?.refresh_url,
+        country: request.body?.country,
       });
       return { ...withBankAccount(user), ...link };
     },
@@ -146,6 +147,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
         userId: request.params.id,
         returnUrl: request.body?.return_url,
         refreshUrl: request.body?.refresh_url,
+        country: request.body?.country,
       });
       return { ...withBankAccount(user), ...link };
     },

@@ -152,6 +152,7 @@ export function createBankAccountsService(deps: {
       userId: string;
       returnUrl?: string;
       refreshUrl?: string;
+      country?: string;
     }): Promise<{ user: UserView; link: { url: string; expiresAt: string } }> {
       // Candle's docs give this call no parameters: without a URL from the body or the platform, this server's own pages.
       const pages = publicUrl ? defaultConnectPages(publicUrl, input.tenant.platformId) : undefined;
@@ -167,6 +168,7 @@ export function createBankAccountsService(deps: {
         if (!user.email) throw new ConflictError("email_missing", "Stripe needs an email address for the account: give the user an email first.", "email");
         const created = await payments.createConnectAccount({
           email: user.email,
+          ...(input.country ? { country: input.country } : {}),
           metadata: { user_id: user.id, platform_id: user.platformId, mode: user.mode },
           // One key per account the user has had: a retry makes no second account, a reconnection after a deletion makes a new one.
           idempotencyKey: user.connectAccountsDeleted === 0 ? `connect-account:${user.id}` : `connect-account:${user.id}:${user.connectAccountsDeleted}`,
