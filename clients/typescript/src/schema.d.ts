@@ -969,7 +969,7 @@ export interface paths {
         get: operations["retrieveSignedInUserBankAccount"];
         /**
          * Update the signed-in user's bank account (payout schedule)
-         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. It goes through the user's payout settings (`PUT /v1/users/:id/payout_settings`), which it sets to the same schedule (clearing a threshold) and which record `payout_settings.updated`. 409 `bank_account_missing` before the account was created.
          */
         put: operations["updateSignedInUserBankAccount"];
         /**
@@ -1001,7 +1001,7 @@ export interface paths {
         get: operations["retrieveUserBankAccount"];
         /**
          * Update a user's bank account (payout schedule)
-         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. It goes through the user's payout settings (`PUT /v1/users/:id/payout_settings`), which it sets to the same schedule (clearing a threshold) and which record `payout_settings.updated`. 409 `bank_account_missing` before the account was created.
          */
         put: operations["updateUserBankAccount"];
         /**
@@ -3803,7 +3803,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "currency_unsupported" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -5081,6 +5081,8 @@ export interface components {
         };
         SellerBalance: {
             user_id: string;
+            /** @description The payout currency set in the seller's payout settings (null: never set): transfers arrive converted into it */
+            payout_currency: string | null;
             /** @description May be paid out now, per currency (cents) */
             available: {
                 amount: number;
@@ -5295,10 +5297,12 @@ export interface components {
              * @enum {string}
              */
             measurement: "manual" | "day" | "week" | "month" | "month_day";
-            /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+            /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–31 or -1 for the last day); ignored for `manual` */
             frequency: number;
             /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
             threshold: number | null;
+            /** @description The seller's payout currency; null: never set (the account's own, its country's currency) */
+            currency: string | null;
             /** @description What the seller's Connect account's payout schedule was set to */
             stripe_schedule: {
                 /** @enum {string} */
@@ -5329,9 +5333,20 @@ export interface components {
                  * @enum {string}
                  */
                 kind: "transfer" | "transfer_reversal" | "payout" | "payout_returned";
-                /** @description Cents, signed: what it did to the seller's Stripe balance */
+                /** @description Cents (minor units), signed: what it did to the seller's Stripe balance, in its currency (converted when `conversion` is set) */
                 amount: number;
                 currency: string;
+                /** @description A transfer (or its reversal) converted into the seller's payout currency on arrival; null when none was */
+                conversion: {
+                    /** @description What was sent, signed, in the charge currency */
+                    original_amount: number;
+                    original_currency: string;
+                    /** @description What it became in the seller's payout currency (`amount`) */
+                    converted_amount: number;
+                    converted_currency: string;
+                    /** @description Units of `converted_currency` per unit of `original_currency` (Stripe's `exchange_rate`) */
+                    exchange_rate: number;
+                } | null;
                 /** @description Our id: the transaction or the payout */
                 reference: string;
                 contract_id: string | null;
@@ -9319,8 +9334,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9702,8 +9717,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -11166,8 +11181,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -11999,8 +12014,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -12467,8 +12482,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -15422,12 +15437,18 @@ export interface operations {
                 /**
                  * @example {
                  *       "return_url": "https://example.com/return",
+                 *       "country": "AT",
                  *       "refresh_url": "https://example.com/refresh"
                  *     }
                  */
                 "application/json": {
                     /** @description Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete */
                     return_url?: string;
+                    /**
+                     * @description The country of the Connect account (ISO 3166-1 alpha-2), when it is created: it decides the currencies the seller may be paid out in (payout settings' `currency`). Default: the platform's Stripe country (offline: US). Ignored once the account exists
+                     * @enum {string}
+                     */
+                    country?: "AT" | "AU" | "BE" | "CA" | "CH" | "DE" | "DK" | "ES" | "FI" | "FR" | "GB" | "IE" | "IT" | "JP" | "LU" | "NL" | "NO" | "PT" | "SE" | "US";
                     /** @description Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted */
                     refresh_url?: string;
                 } | null;
@@ -16453,12 +16474,18 @@ export interface operations {
                 /**
                  * @example {
                  *       "return_url": "https://example.com/return",
+                 *       "country": "AT",
                  *       "refresh_url": "https://example.com/refresh"
                  *     }
                  */
                 "application/json": {
                     /** @description Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete */
                     return_url?: string;
+                    /**
+                     * @description The country of the Connect account (ISO 3166-1 alpha-2), when it is created: it decides the currencies the seller may be paid out in (payout settings' `currency`). Default: the platform's Stripe country (offline: US). Ignored once the account exists
+                     * @enum {string}
+                     */
+                    country?: "AT" | "AU" | "BE" | "CA" | "CH" | "DE" | "DK" | "ES" | "FI" | "FR" | "GB" | "IE" | "IT" | "JP" | "LU" | "NL" | "NO" | "PT" | "SE" | "US";
                     /** @description Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted */
                     refresh_url?: string;
                 } | null;
@@ -17238,6 +17265,7 @@ export interface operations {
                      *       "measurement": "manual",
                      *       "frequency": 1,
                      *       "threshold": 1,
+                     *       "currency": "usd",
                      *       "stripe_schedule": {
                      *         "interval": "manual",
                      *         "delay_days": 1,
@@ -17347,7 +17375,8 @@ export interface operations {
                  * @example {
                  *       "measurement": "manual",
                  *       "frequency": 1,
-                 *       "threshold": 1
+                 *       "threshold": 1,
+                 *       "currency": "usd"
                  *     }
                  */
                 "application/json": {
@@ -17356,10 +17385,15 @@ export interface operations {
                      * @enum {string}
                      */
                     measurement: "manual" | "day" | "week" | "month" | "month_day";
-                    /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+                    /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–31 or -1 for the last day); ignored for `manual` */
                     frequency: number;
                     /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
                     threshold?: number | null;
+                    /**
+                     * @description The seller's payout currency (lower-case ISO 4217): their Connect account's default currency. Transfers stay in the charge currency and Stripe converts them as they arrive; one the account's country cannot be paid out in is a 422 `currency_unsupported`. `jpy` has no minor unit (amounts are yen)
+                     * @enum {string}
+                     */
+                    currency?: "usd" | "eur" | "gbp" | "cad" | "aud" | "chf" | "dkk" | "sek" | "nok" | "jpy";
                 };
             };
         };
@@ -17376,6 +17410,7 @@ export interface operations {
                      *       "measurement": "manual",
                      *       "frequency": 1,
                      *       "threshold": 1,
+                     *       "currency": "usd",
                      *       "stripe_schedule": {
                      *         "interval": "manual",
                      *         "delay_days": 1,
@@ -17566,6 +17601,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "payout_currency": "payout currency",
                      *       "available": [
                      *         {
                      *           "amount": 2500,
@@ -17771,6 +17807,13 @@ export interface operations {
                      *           "kind": "transfer",
                      *           "amount": 2500,
                      *           "currency": "usd",
+                     *           "conversion": {
+                     *             "original_amount": 2500,
+                     *             "original_currency": "original currency",
+                     *             "converted_amount": 2500,
+                     *             "converted_currency": "converted currency",
+                     *             "exchange_rate": 2.5
+                     *           },
                      *           "reference": "reference",
                      *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "subscription_id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -18809,8 +18852,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -21555,8 +21598,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22570,8 +22613,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23227,8 +23270,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -25667,8 +25710,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -26867,8 +26910,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27360,8 +27403,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -28263,8 +28306,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -28698,8 +28741,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29122,8 +29165,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29458,8 +29501,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -29778,8 +29821,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30108,8 +30151,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31308,8 +31351,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31583,8 +31626,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31882,8 +31925,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -32108,8 +32151,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33663,8 +33706,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33940,8 +33983,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35280,8 +35323,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35820,8 +35863,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -36085,8 +36128,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -36366,8 +36409,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -36636,8 +36679,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -36908,8 +36951,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37173,8 +37216,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37443,8 +37486,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37715,8 +37758,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37980,8 +38023,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38256,8 +38299,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38532,8 +38575,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38797,8 +38840,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39073,8 +39116,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39290,8 +39333,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39512,8 +39555,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39772,8 +39815,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40435,8 +40478,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40891,8 +40934,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41235,8 +41278,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41670,8 +41713,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -43331,6 +43374,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "payout_currency": "payout currency",
                      *       "available": [
                      *         {
                      *           "amount": 2500,
@@ -43636,8 +43680,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -44628,8 +44672,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -46312,8 +46356,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -46680,8 +46724,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -47004,8 +47048,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -47878,8 +47922,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

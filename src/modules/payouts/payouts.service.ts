@@ -216,12 +216,26 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
   /**
    * What the seller's transfers became on their Connect account, for those not known yet: read from
    * the gateway once (the transfer's balance transaction there) and kept on the transfer's row.
-   * Only for sellers who set a payout currency: the others' transfers arrive as they were sent.
+   * Asked only when some may have been converted: the seller set a payout currency, or their
+   * account's currency (its country's) is not the transfers'. One account read a statement otherwise.
    */
-  async function learnArrivals(tenant: Tenant, rows: { id: string; type: string; stripeTransferId: string | null; convertedCurrency: string | null }[]) {
-    for (const row of rows) {
-      if (row.type !== "outgoing" || !row.stripeTransferId || row.convertedCurrency) continue;
-      const arrival = await payments.retrieveTransfer(row.stripeTransferId);
+  async function learnArrivals(
+    tenant: Tenant,
+    userId: string,
+    rows: { id: string; type: string; currency: string; stripeTransferId: string | null; convertedCurrency: string | null; convertedAmount: number | null; exchangeRate: string | null }[],
+  ) {
+    const unknown = rows.filter((r) => r.type === "outgoing" && r.stripeTransferId && !r.convertedCurrency);
+    if (unknown.length === 0) return;
+    const chosen = (await db.payoutSetting.findUnique({ where: { userId }, select: { currency: true } }))?.currency;
+    let wanted = unknown;
+    if (!chosen) {
+      const connectId = (await connectAccountOf(db, tenant, userId))?.stripeConnectId;
+      const account = connectId ? await payments.retrieveAccount(connectId).catch(() => null) : null;
+      const own = account?.defaultCurrency;
+      wanted = own ? unknown.filter((r) => r.currency !== own) : [];
+    }
+    for (const row of wanted) {
+      const arrival = await payments.retrieveTransfer(row.stripeTransferId!);
       const record = { convertedAmount: arrival.destinationAmount, convertedCurrency: arrival.destinationCurrency, exchangeRate: arrival.exchangeRate };
       await recordTransferArrival(db, tenant, row.id, record);
       Object.assign(row, record);
@@ -338,14 +352,14 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
     async statement(auth: AuthContext, userId: string, query: StatementQuery) {
       assertMaySee(auth, userId);
       const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
-      if (!(await connectAccountOf(db, tenant, userId))) throw new NotFoundError("user", userId, "id");
+      const owner = await connectAccountOf(db, tenant, userId);
+    if (!owner) throw new NotFoundError("user", userId, "id");
       const from = new Date(`${query.from}T00:00:00.000Z`);
       const to = new Date(new Date(`${query.to}T00:00:00.000Z`).getTime() + 86_400_000);
       if (to <= from) throw new ValidationError("parameter_invalid", "`to` must be the same day as `from` or later.", "to");
       if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new ValidationError("parameter_invalid", "A statement covers at most 366 days.", "to");
       const transactions = await sellerMovements(db, tenant, userId, from, to);
-      const converting = (await db.payoutSetting.findUnique({ where: { userId }, select: { currency: true } }))?.currency;
-      if (converting) await learnArrivals(tenant, transactions);
+      await learnArrivals(tenant, userId, transactions);
       // A reversal converts at its transfer's rate (Stripe's reversal of a converted transfer takes back that share).
       const parents = new Map(
         (

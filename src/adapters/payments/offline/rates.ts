@@ -1,6 +1,6 @@
 /**
  * The simulator's exchange rates: a fixed table, units of each currency per US dollar, so tests and
- * docs give the same cents every run (docs/api/payments.md, Offline simulator). Stripe's own rates
+ * docs give the same cents every run (docs/api/payouts.md, Payout currency). Stripe's own rates
  * move with the market; a cross rate here is `per_usd[to] / per_usd[from]` to 6 decimals, as
  * Stripe's `exchange_rate` has about that many. Replace it with `exchangeRates` of the gateway's options.
  */
