@@ -5290,6 +5290,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        PayoutListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Payouts matching the filters, in this currency */
+                count: number;
+                /** @description Σ amount, minor units */
+                amount: number;
+            }[];
+        };
         PayoutSettings: {
             user_id: string;
             /**
@@ -5408,6 +5418,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        SubscriptionListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Subscriptions matching the filters, in this currency */
+                count: number;
+                /** @description Σ price (what one cycle of each charges), cents */
+                price: number;
+            }[];
+        };
         Transaction: {
             id: string;
             platform_id: string;
@@ -5441,6 +5461,18 @@ export interface components {
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
+        };
+        TransactionListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Transactions matching the filters, in this currency */
+                count: number;
+                /** @description Σ amount, cents */
+                amount: number;
+                /** @description Σ amountRefunded (refunds written against them), cents */
+                amountRefunded: number;
+            }[];
         };
         TransactionFlow: {
             from: string | null;
@@ -17026,6 +17058,8 @@ export interface operations {
                 /** @description One seller's payouts (members see only their own anyway) */
                 "filter[user_id]"?: string;
                 "filter[status]"?: "pending" | "in_transit" | "paid" | "failed" | "canceled";
+                /** @description `true`: add `metadata`, sums over every payout the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -17071,6 +17105,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "amount": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -17094,6 +17137,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["PayoutListMetadata"];
                     };
                 };
             };
@@ -43747,6 +43791,8 @@ export interface operations {
                 /** @description true: not ended */
                 "filter[isActive]"?: "true" | "false";
                 "filter[isPaused]"?: "true" | "false";
+                /** @description `true`: add `metadata`, sums over every subscription the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -43801,6 +43847,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "price": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -43824,6 +43879,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["SubscriptionListMetadata"];
                     };
                 };
             };
@@ -43898,6 +43954,8 @@ export interface operations {
                 /** @description true: not ended */
                 "filter[isActive]"?: "true" | "false";
                 "filter[isPaused]"?: "true" | "false";
+                /** @description `true`: add `metadata`, sums over every subscription the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path: {
@@ -43958,6 +44016,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "price": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -43981,6 +44048,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["SubscriptionListMetadata"];
                     };
                 };
             };
@@ -45051,6 +45119,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the period, exclusive (default: now and after) */
                 to?: string;
+                /** @description `true`: add `metadata`, sums over every transaction the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -45103,6 +45173,16 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "amount": 2500,
+                     *             "amountRefunded": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -45126,6 +45206,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["TransactionListMetadata"];
                     };
                 };
             };

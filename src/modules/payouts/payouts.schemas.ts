@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { PAYOUT_CURRENCIES } from "../../lib/currency.js";
+import { listMetadataSchema, metadataParam } from "../../lib/list-metadata.js";
 import { apiDate, idParam, modeSchema } from "../../lib/schemas.js";
 
 export const PAYOUT_STATUSES = ["pending", "in_transit", "paid", "failed", "canceled"] as const;
@@ -23,7 +24,13 @@ export const payoutSchema = z
     updated: apiDate,
   })
   .meta({ id: "Payout" });
-export const payoutListSchema = listOf(payoutSchema);
+export const PAYOUT_TOTALS = { amount: "amount" } as const;
+
+export const payoutListSchema = listOf(payoutSchema).extend({
+  metadata: listMetadataSchema("PayoutListMetadata", "Payouts", { amount: "Σ amount, minor units" })
+    .optional()
+    .describe("Aggregates over every payout the filters match (not only this page), with `metadata=true`"),
+});
 
 export const payoutParams = z.object({ id: idParam("payout") }).strict();
 
@@ -33,6 +40,7 @@ export const listPayoutsQuery = z
     sort: sortParam(["created", "arrival_date", "amount"], "-created"),
     "filter[user_id]": z.string().min(1).max(100).optional().describe("One seller's payouts (members see only their own anyway)"),
     "filter[status]": z.enum(PAYOUT_STATUSES).optional(),
+    metadata: metadataParam("payout"),
   })
   .strict();
 export type ListPayoutsQuery = z.infer<typeof listPayoutsQuery>;

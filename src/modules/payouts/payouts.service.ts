@@ -3,6 +3,7 @@ import type { Db, Prisma } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { Payout, PayoutSetting } from "../../generated/prisma/client.js";
 import { convertAmount, rateNumber, settlementCurrencies } from "../../lib/currency.js";
+import { currencyTotals, wantsMetadata } from "../../lib/list-metadata.js";
 import { UnprocessableError, ConflictError, NotFoundError, PermissionError, ValidationError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
@@ -12,7 +13,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
 import { recordTransferArrival, sellerMovements, transfersById } from "../settlement/index.js";
 import { connectAccountOf, findMembership, usersOfConnectAccount } from "../users/index.js";
-import type { ListPayoutsQuery, PayoutSettingsInput, StatementQuery } from "./payouts.schemas.js";
+import { PAYOUT_TOTALS, type ListPayoutsQuery, type PayoutSettingsInput, type StatementQuery } from "./payouts.schemas.js";
 
 /**
  * Payouts: the money leaving a seller's Connect account for their bank. Stripe makes them (on the
@@ -222,7 +223,15 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
   async function learnArrivals(
     tenant: Tenant,
     userId: string,
-    rows: { id: string; type: string; currency: string; stripeTransferId: string | null; convertedCurrency: string | null; convertedAmount: number | null; exchangeRate: string | null }[],
+    rows: {
+      id: string;
+      type: string;
+      currency: string;
+      stripeTransferId: string | null;
+      convertedCurrency: string | null;
+      convertedAmount: number | null;
+      exchangeRate: string | null;
+    }[],
   ) {
     const unknown = rows.filter((r) => r.type === "outgoing" && r.stripeTransferId && !r.convertedCurrency);
     if (unknown.length === 0) return;
@@ -279,21 +288,27 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
       }
     },
 
-    async list(auth: AuthContext, query: ListPayoutsQuery): Promise<Page<Payout>> {
+    async list(auth: AuthContext, query: ListPayoutsQuery): Promise<Page<Payout> & { metadata?: ReturnType<typeof currencyTotals<typeof PAYOUT_TOTALS>> }> {
       const where: Prisma.PayoutWhereInput = { platformId: auth.platformId, mode: auth.mode };
       const own = auth.via === "user" && !roleAtLeast(auth.role, "admin");
       const wanted = query["filter[user_id]"];
       if (own) {
         // A member's list is theirs alone; asking for another seller's finds nothing.
         where.userId = auth.user!.id;
-        if (wanted && wanted !== auth.user!.id) return { data: [], meta: pageMeta(0, query.page, query.per_page, 0) };
+        if (wanted && wanted !== auth.user!.id)
+          return { data: [], meta: pageMeta(0, query.page, query.per_page, 0), ...(wantsMetadata(query) ? { metadata: { totals: [] } } : {}) };
       } else if (wanted) where.userId = wanted;
       if (query["filter[status]"]) where.status = query["filter[status]"];
       const { field, direction } = parseSort<"created" | "arrival_date" | "amount">(query.sort);
       const column = field === "arrival_date" ? "arrivalDate" : field;
       const orderBy: Prisma.PayoutOrderByWithRelationInput[] = [{ [column]: direction }, { id: direction }];
-      const [data, total] = await Promise.all([db.payout.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }), db.payout.count({ where })]);
-      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+      const [data, total, groups] = await Promise.all([
+        db.payout.findMany({ where, orderBy, ...pageWindow(query.page, query.per_page) }),
+        db.payout.count({ where }),
+        wantsMetadata(query) ? db.payout.groupBy({ by: ["currency"], where, _count: { _all: true }, _sum: { amount: true } }) : null,
+      ]);
+      const page = { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+      return groups ? { ...page, metadata: currencyTotals(groups, PAYOUT_TOTALS) } : page;
     },
 
     async retrieve(auth: AuthContext, id: string): Promise<Payout> {
@@ -353,7 +368,7 @@ export function createPayoutsService(deps: { db: Db; clock: Clock; payments: Gat
       assertMaySee(auth, userId);
       const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
       const owner = await connectAccountOf(db, tenant, userId);
-    if (!owner) throw new NotFoundError("user", userId, "id");
+      if (!owner) throw new NotFoundError("user", userId, "id");
       const from = new Date(`${query.from}T00:00:00.000Z`);
       const to = new Date(new Date(`${query.to}T00:00:00.000Z`).getTime() + 86_400_000);
       if (to <= from) throw new ValidationError("parameter_invalid", "`to` must be the same day as `from` or later.", "to");

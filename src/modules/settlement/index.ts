@@ -39,6 +39,7 @@ export {
   transfersById,
   type TransferArrivalRecord,
   settlementBooks,
+  transactionTotals,
   type SettlementMovements,
 } from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";

@@ -204,6 +204,16 @@ export async function pageTransactions(
   return { total, data };
 }
 
+/** Per currency, the count and sums of the transactions `where` matches (list metadata). */
+export async function transactionTotals(db: Db, tenant: Tenant, where: Prisma.TransactionWhereInput) {
+  return db.transaction.groupBy({
+    by: ["currency"],
+    where: { ...where, platformId: tenant.platformId, mode: tenant.mode },
+    _count: { _all: true },
+    _sum: { amount: true, amountRefunded: true },
+  });
+}
+
 /** Transfers to a seller written down and not finished (queued, on their way, or of unknown outcome): at most 5 ids. */
 export async function pendingPayoutsTo(tx: Tx, tenant: Tenant, userId: string): Promise<string[]> {
   const rows = await tx.transaction.findMany({
