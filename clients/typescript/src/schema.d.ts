@@ -440,7 +440,10 @@ export interface paths {
         /** List the platform's OAuth apps (admin) */
         get: operations["listOAuthApps"];
         put?: never;
-        /** Register an OAuth app (admin); its client secret is shown only in this answer */
+        /**
+         * Register an OAuth app (admin); its client secret is shown only in this answer
+         * @description A confidential app (default) gets a `client_secret`, answered only here. With `token_endpoint_auth_method: none` it is a public app — a single-page or mobile app that cannot keep a secret: no secret (`client_secret: null`), the authorization code flow with PKCE only (client credentials are refused: `invalid_request`, the grant type is not allowed for this client), refresh tokens rotating at each use.
+         */
         post: operations["createOAuthApp"];
         delete?: never;
         options?: never;
@@ -479,7 +482,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give an OAuth app a new client secret (admin); the old one stops working at once */
+        /**
+         * Give an OAuth app a new client secret (admin); the old one stops working at once
+         * @description 409 `oauth_app_public` for a public app, which has no secret.
+         */
         post: operations["rotateOAuthAppSecret"];
         delete?: never;
         options?: never;
@@ -3803,7 +3809,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "currency_unsupported" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "oauth_app_public" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "currency_unsupported" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -5230,8 +5236,13 @@ export interface components {
             redirect_uris: string[];
             /** @description The scopes the app may ask users for, and gets with client credentials */
             scopes: string[];
-            /** @description The secret's last four characters, to tell secrets apart */
-            secret_last4: string;
+            /**
+             * @description `client_secret_basic`: a confidential app, with a secret; `none`: a public app (single-page or mobile), with no secret: PKCE only, no client credentials
+             * @enum {string}
+             */
+            token_endpoint_auth_method: "client_secret_basic" | "none";
+            /** @description The secret's last four characters, to tell secrets apart; null for a public app */
+            secret_last4: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -5249,14 +5260,19 @@ export interface components {
             redirect_uris: string[];
             /** @description The scopes the app may ask users for, and gets with client credentials */
             scopes: string[];
-            /** @description The secret's last four characters, to tell secrets apart */
-            secret_last4: string;
+            /**
+             * @description `client_secret_basic`: a confidential app, with a secret; `none`: a public app (single-page or mobile), with no secret: PKCE only, no client credentials
+             * @enum {string}
+             */
+            token_endpoint_auth_method: "client_secret_basic" | "none";
+            /** @description The secret's last four characters, to tell secrets apart; null for a public app */
+            secret_last4: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
-            /** @description The app's secret. Shown only in this answer (and when rotated): store it now. */
-            client_secret: string;
+            /** @description The app's secret. Shown only in this answer (and when rotated): store it now. Null for a public app, which has none. */
+            client_secret: string | null;
         };
         DeletedOAuthApp: {
             id: string;
@@ -7998,6 +8014,7 @@ export interface operations {
                      *           "scopes": [
                      *             "scope"
                      *           ],
+                     *           "token_endpoint_auth_method": "client_secret_basic",
                      *           "secret_last4": "secret last4",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
@@ -8143,7 +8160,8 @@ export interface operations {
                  *       ],
                  *       "scopes": [
                  *         "platforms:read"
-                 *       ]
+                 *       ],
+                 *       "token_endpoint_auth_method": "client_secret_basic"
                  *     }
                  */
                 "application/json": {
@@ -8152,6 +8170,12 @@ export interface operations {
                     logo?: string | null;
                     redirect_uris: string[];
                     scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    /**
+                     * @description How the app authenticates at the token endpoint (RFC 7591): `client_secret_basic` (default) gets a secret; `none` registers a public app — a single-page or mobile app that cannot keep a secret — which uses the authorization code flow with PKCE only (no client credentials). Fixed once registered
+                     * @default client_secret_basic
+                     * @enum {string}
+                     */
+                    token_endpoint_auth_method?: "client_secret_basic" | "none";
                 };
             };
         };
@@ -8176,6 +8200,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8303,6 +8328,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8432,6 +8458,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8657,6 +8684,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8735,6 +8763,25 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }

@@ -15,3 +15,8 @@ ADD COLUMN     "exchange_rate" TEXT;
 -- AlterTable
 ALTER TABLE "payout_settings" ADD COLUMN     "currency" TEXT;
 
+-- AlterTable
+ALTER TABLE "oauth_apps" ADD COLUMN     "token_endpoint_auth_method" TEXT NOT NULL DEFAULT 'client_secret_basic',
+ALTER COLUMN "secret_sealed" DROP NOT NULL,
+ALTER COLUMN "secret_last4" DROP NOT NULL;
+
