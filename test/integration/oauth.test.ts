@@ -293,6 +293,29 @@ describe("public apps (token_endpoint_auth_method none)", () => {
     const refreshed = await client.refreshTokenGrant(spaConfig, tokens.refresh_token!);
     expect((await api("GET", "/v1/products", refreshed.access_token)).statusCode).toBe(200);
 
+    // From the browser: CORS for the origin of its redirect URIs only; a confidential app never.
+    const fromBrowser = (origin: string, clientId: string, refreshToken: string) =>
+      fetch(`${base}/oauth/token`, {
+        method: "POST",
+        headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", client_id: clientId, refresh_token: refreshToken }).toString(),
+      });
+    const elsewhere = await fromBrowser("https://evil.example", spa.client_id, refreshed.refresh_token!);
+    expect([elsewhere.status, elsewhere.headers.get("access-control-allow-origin")]).toEqual([400, null]);
+    const own = await fromBrowser(new URL(REDIRECT_URI).origin, spa.client_id, refreshed.refresh_token!);
+    expect(own.status, await own.clone().text()).toBe(200);
+    expect(own.headers.get("access-control-allow-origin")).toBe(new URL(REDIRECT_URI).origin);
+    const confidential = await fetch(`${base}/oauth/token`, {
+      method: "POST",
+      headers: {
+        origin: new URL(REDIRECT_URI).origin,
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString("base64")}`,
+      },
+      body: "grant_type=client_credentials&scope=products:read",
+    });
+    expect(confidential.status).toBe(400);
+
     // PKCE is what stands in for the secret: without it, or with another verifier, no token.
     const bare = await authorize({ scope: "products:read", state: "s1" }, { config: spaConfig });
     expect(new URL(bare.callback).searchParams.get("error")).toBe("invalid_request");

@@ -144,7 +144,9 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     // Only our own apps: no client sends its own key pairs.
     // `none`: public apps (PKCE is required of every app anyway).
     clientAuthMethods: ["client_secret_basic", "client_secret_post", "none"],
-    clientBasedCORS: () => false,
+    // A browser may call the token, introspection and revocation endpoints only for a public app,
+    // from the origin of one of its redirect URIs (a single-page app); a confidential app's secret never belongs in a browser.
+    clientBasedCORS: (_ctx, origin, client) => client.tokenEndpointAuthMethod === "none" && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = "html";
       ctx.body = renderErrorPage(out.error, out.error_description);
