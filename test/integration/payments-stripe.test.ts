@@ -256,6 +256,38 @@ describe("request shapes", () => {
     expect(req.headers["idempotency-key"]).toBe("payout:seller_1");
   });
 
+  it("retrieveTransfer reads what arrived from the transfer's payment on the connected account: converted amount and exchange_rate", async () => {
+    standIn.on("GET", "/v1/transfers/tr_1", { body: { ...so.transfer("tr_1", 10_000, "usd", "acct_1"), destination_payment: "py_1" } });
+    standIn.on("GET", "/v1/charges/py_1", {
+      body: {
+        id: "py_1",
+        object: "charge",
+        amount: 9_200,
+        currency: "eur",
+        balance_transaction: { id: "txn_1", object: "balance_transaction", amount: 9_200, currency: "eur", exchange_rate: 0.92 },
+      },
+    });
+    expect(await stripe.retrieveTransfer("tr_1")).toEqual({
+      id: "tr_1",
+      amount: 10_000,
+      currency: "usd",
+      destination: "acct_1",
+      destinationAmount: 9_200,
+      destinationCurrency: "eur",
+      exchangeRate: "0.92",
+    });
+    const [transfer, payment] = standIn.requests;
+    expect(transfer!.headers["stripe-account"]).toBeUndefined();
+    expect(payment!.headers["stripe-account"]).toBe("acct_1");
+    expect(payment!.form).toEqual({ "expand[0]": "balance_transaction" });
+  });
+
+  it("updateAccount sends the default currency alone when no schedule is given", async () => {
+    standIn.on("POST", "/v1/accounts/acct_1", { body: { ...so.account("acct_1", true), default_currency: "eur", country: "DE" } });
+    expect(await stripe.updateAccount({ accountId: "acct_1", defaultCurrency: "eur" })).toMatchObject({ country: "DE", defaultCurrency: "eur" });
+    expect(only().form).toEqual({ default_currency: "eur" });
+  });
+
   it("createRefund refunds an amount of a payment intent, or the rest without one", async () => {
     standIn.on("POST", "/v1/refunds", { body: so.refund("re_1", 400, "pi_1") });
     expect(await stripe.createRefund({ paymentIntentId: "pi_1", amount: 400, metadata: { reason: "partial" }, idempotencyKey: "refund:1" })).toEqual({

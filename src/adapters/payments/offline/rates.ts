@@ -21,7 +21,7 @@ const SCALE = 1_000_000n;
 
 function scaled(decimal: string): bigint {
   const [whole, part = ""] = decimal.split(".");
-  return BigInt(whole!) * SCALE + BigInt((part + "000000").slice(0, 6));
+  return BigInt(whole!) * SCALE + BigInt(`${part}000000`.slice(0, 6));
 }
 
 /** Units of `to` per unit of `from` as a decimal string (6 decimals, half up); null when the table lacks either. */
