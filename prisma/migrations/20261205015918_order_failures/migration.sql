@@ -9,3 +9,6 @@
 ALTER TYPE "OrderStatus" ADD VALUE 'capture_failed';
 ALTER TYPE "OrderStatus" ADD VALUE 'refund_failed';
 
+-- AlterTable
+ALTER TABLE "sim_payment_intents" ADD COLUMN     "capture_method" TEXT NOT NULL DEFAULT 'automatic';
+
