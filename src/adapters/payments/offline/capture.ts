@@ -24,7 +24,13 @@ export function captureOperations(sim: Simulator): Pick<OfflinePaymentsGateway, 
         if (intent.status === "requires_capture") {
           const pm = await tx.simPaymentMethod.findUniqueOrThrow({ where: { id: intent.paymentMethodId } });
           if (TEST_PAYMENT_METHODS[pm.token]?.captureDeclines) {
-            throw new CardError({ code: "card_declined", declineCode: "generic_decline", message: "Your card was declined.", paymentIntentId: intent.id, chargeId: intent.chargeId });
+            throw new CardError({
+              code: "card_declined",
+              declineCode: "generic_decline",
+              message: "Your card was declined.",
+              paymentIntentId: intent.id,
+              chargeId: intent.chargeId,
+            });
           }
         }
         // Under the row's lock: of two captures with different keys, one captures and the other is refused.
