@@ -78,10 +78,9 @@ export async function acceptOrder(ctx: SettleContext, auth: AuthContext, id: str
     await settle(ctx, tenant, id, { kind: "order", requestId: auth.requestId });
   } catch (err) {
     // A capture Stripe refused ended the order (settle/capture-failure.ts): the answer shows `capture_failed`.
-    const after = await answer(ctx, tenant, id);
-    if (after.orderStatus !== "capture_failed") throw err;
+    if ((await answer(ctx, tenant, id)).orderStatus !== "capture_failed") throw err;
     await afterCommit(ctx, "giving the money back", id, () => unwindPayments(ctx, tenant, id, auth.requestId));
-    return after;
+    return answer(ctx, tenant, id);
   }
   return answer(ctx, tenant, id);
 }
