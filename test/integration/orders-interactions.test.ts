@@ -102,7 +102,8 @@ async function authenticate(nextActionUrl: string, outcome: "complete" | "fail")
   });
 }
 
-const checkout = (id: string, user: TestUser) => t.request({ method: "POST", url: `/v1/contracts/${id}/checkout`, headers: { ...bearer(user.token), "content-type": "application/json" }, payload: {} });
+const checkout = (id: string, user: TestUser) =>
+  t.request({ method: "POST", url: `/v1/contracts/${id}/checkout`, headers: { ...bearer(user.token), "content-type": "application/json" }, payload: {} });
 
 describe("3-D Secure on platforms requiring the seller's acceptance", () => {
   beforeAll(() => settings({ requireSellerAcceptance: true, acceptanceTimeoutHours: 48, holdFunds: false, holdDays: null }));
@@ -164,6 +165,20 @@ describe("3-D Secure on platforms requiring the seller's acceptance", () => {
       expect((await get(c.id)).buyers[0].amountAuthorized).toBe(0);
       expect(await ledger(c.id)).toEqual([]);
     }
+  });
+
+  it("an accept and a decline sent together once the buyer authenticated: one wins, the authorisation is captured or released, never both", async () => {
+    const bea = await buyer("pm_card_authenticationRequired");
+    const c = await contract([bea]);
+    const { payment } = (await checkout(c.id, bea)).json();
+    expect((await authenticate(payment.next_action_url, "complete")).statusCode).toBe(200);
+    await runJob("settle-contract", c.id);
+    const [accept, decline] = await Promise.all([post(c.id, "accept_order", bearer(sam.token)), post(c.id, "decline", bearer(sam.token))]);
+    expect([accept.statusCode, decline.statusCode].sort()).toEqual([200, 409]);
+    const after = await get(c.id);
+    const [intent] = await intents(c.id);
+    if (accept.statusCode === 200) expect([after.status, intent!.status]).toEqual(["paid", "succeeded"]);
+    else expect([after.status, intent!.status]).toEqual(["void", "canceled"]);
   });
 
   it("a card needing no authentication is authorised at once (requires_capture); a failed authentication leaves nothing authorised", async () => {
@@ -284,9 +299,11 @@ describe("a cancel whose refund Stripe answers pending, then fails", () => {
       ["incoming", "succeeded", 0],
       ["incoming_refund", "failed", 0],
     ]);
-    // A buyer or seller cannot retry it; the platform cancels again: a new refund.
+    // A buyer or seller cannot retry it; the platform cancels again: a new refund — once, however many cancels race.
     failed(await post(c.id, "cancel", bearer(sam.token)), 403);
-    expect(okContract(await post(c.id, "cancel"))).toMatchObject({ status: "void", orderStatus: "canceled" });
+    const racing = await Promise.all([post(c.id, "cancel"), post(c.id, "cancel"), post(c.id, "cancel")]);
+    expect(racing.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+    expect(await get(c.id)).toMatchObject({ status: "void", orderStatus: "canceled" });
     // Run again (the job), it asks for nothing more.
     await runJob("unwind-order", c.id);
     rows = await ledger(c.id);

@@ -95,8 +95,7 @@ async function expectConsistent(id: string): Promise<void> {
   // What is held is what the contract says it holds: Σ in = Σ out + fees + refunds (and lost disputes).
   const sellersPaid = (c.sellers as Json[]).every((s) => s.amountReceived >= s.amountOwed);
   const paid = sum((c.buyers as Json[]).map((b) => b.amountPaid));
-  const held =
-    c.orderStatus === "refund_failed" ? paid : c.status === "void" || c.status === "uncollectible" || sellersPaid ? 0 : paid - of("dispute");
+  const held = c.orderStatus === "refund_failed" ? paid : c.status === "void" || c.status === "uncollectible" || sellersPaid ? 0 : paid - of("dispute");
   expect(netIn - netOut, JSON.stringify({ status: c.status, orderStatus: c.orderStatus })).toBe(held);
   if (sellersPaid && c.status === "paid") expect(of("incoming")).toBe(c.total);
   if (c.status === "uncollectible") expect(of("incoming")).toBe(paid);
@@ -116,7 +115,11 @@ async function run(id: string, step: Step): Promise<void> {
     // Stripe ends the contract's pending refunds, and its webhook follows.
     const pending = await t.db.transaction.findMany({ where: { contractId: id, type: "incoming_refund", status: "processing", stripeRefundId: { not: null } } });
     for (const r of pending) {
-      const res = await t.request({ method: "POST", url: `/offline/refunds/${r.stripeRefundId}/finish`, payload: { outcome: step === "refund_succeeds" ? "succeeded" : "failed" } });
+      const res = await t.request({
+        method: "POST",
+        url: `/offline/refunds/${r.stripeRefundId}/finish`,
+        payload: { outcome: step === "refund_succeeds" ? "succeeded" : "failed" },
+      });
       expect(res.statusCode, res.body).toBeLessThan(500);
     }
     return;
