@@ -117,7 +117,11 @@ export async function startWorker(options: {
       crontab: options.crontab ?? CRONTAB,
       // The process's own shutdown stops the worker, after the HTTP server drained.
       noHandleSignals: true,
-      pollInterval: 2_000,
+      // Jobs are announced by NOTIFY; polling is what finds them while the LISTEN connection is down,
+      // and graphile-worker reconnects it with a backoff of up to a minute after the database was
+      // away — when the jobs resuming cut-off settlements are queued. Half a second keeps those
+      // within the few seconds promised (docs/operations.md), for one cheap query per node.
+      pollInterval: 500,
       logger: graphileLogger(options.logger),
     });
     return {
