@@ -27,6 +27,7 @@ import {
   countSentContractItems,
   createContractSettlement,
   createContractsService,
+  cancelBookingsOfRefundedOrder,
   releaseExpiredHolds,
 } from "../modules/contracts/index.js";
 import { pendingPayoutsTo } from "../modules/settlement/index.js";
@@ -208,6 +209,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
   // Orders, payouts and refunds email the people they concern, as their events are recorded.
   listenToEvents(notifyOnEvent);
+  // An order refunded in full gives its booked time back.
+  listenToEvents(cancelBookingsOfRefundedOrder);
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -215,8 +218,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     paymentMethods,
     // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
     onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
-    // Refunds Stripe answered `pending` end by webhook.
-    onRefundOutcome: [transactions.onRefundOutcome],
+    // Refunds Stripe answered `pending` end by webhook: the ledger first, then an ended order whose refund failed.
+    onRefundOutcome: [transactions.onRefundOutcome, settlement.onRefundOutcome],
     // A dispute: the ledger first (it may ask Stripe to retry a dispute of a charge not recorded yet), then the contract.
     onDispute: [transactions.onDispute, settlement.onDispute],
     // Payouts of sellers' Connect accounts.
