@@ -11,3 +11,4 @@ export { countSentContractItems } from "./contracts.products.js";
 export { contractExists, contractView } from "./contracts.repo.js";
 export type { ContractResponse } from "./contracts.schemas.js";
 export { contractsOwingSeller, contractsSoldBySql } from "./contracts.payouts.js";
+export { cancelBookingsOfRefundedOrder } from "./refund-bookings.js";
