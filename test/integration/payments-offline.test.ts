@@ -255,11 +255,12 @@ describe("payment intents", () => {
     expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
     // The same key answers the first capture; another key is refused: it is captured already.
     expect(await payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: captureKey })).toMatchObject({ status: "succeeded" });
+    // One call at a time: a second promise made before the first is awaited would reject unhandled meanwhile.
     for (const call of [
-      payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
-      payments.cancelPaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+      () => payments.capturePaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
+      () => payments.cancelPaymentIntent({ paymentIntentId: held.id, idempotencyKey: key() }),
     ]) {
-      const err = await failure(call);
+      const err = await failure(call());
       expect(err).toBeInstanceOf(PaymentsRequestError);
       expect(err).toMatchObject({ code: "payment_intent_unexpected_state" });
     }
