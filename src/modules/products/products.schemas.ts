@@ -168,7 +168,13 @@ export const facetsSchema = z
 
 export const productListSchema = z.object({
   data: z.array(productSchema),
-  meta: listOf(productSchema).shape.meta.extend({ facets: facetsSchema.optional().describe("With `facets`: counts of all the matching listings (not just this page)") }),
+  meta: listOf(productSchema).shape.meta.extend({
+    total_is_lower_bound: z
+      .literal(true)
+      .optional()
+      .describe("A search matched more listings than it considers (the newest 1 000): `total`, the pages and the facets are of those (docs/api/search.md, Limits)"),
+    facets: facetsSchema.optional().describe("With `facets`: counts of all the matching listings (not just this page; of the newest 1 000 with `total_is_lower_bound`)"),
+  }),
 });
 
 const writableFields = {

@@ -41,7 +41,7 @@ const MAX_CORRECTIONS = 3;
 /**
  * One statement answering, for the search's words (`$1`, text[]) in a tenant (`$2` platform, `$3`
  * mode): the catalogue's candidate corrections of each word of 3 letters or more (trigram
- * candidates, `search_term_candidates`), and the lexemes each word and candidate gives in each
+ * candidates, `search_term_candidates`: words of public listings only), and the lexemes
  * configuration the tenant's listings use (a loose scan of the (tenant, language) index: a few
  * probes), `simple` always.
  */
