@@ -300,13 +300,21 @@ describe("corrections never tell a hidden listing's words (the attack)", () => {
     expect((await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { subscriptionPlan: plan.id } })).statusCode).toBe(200);
     await product({ name: `${secrets.members} sofa`, membersOnly: true });
     const otherSeller = await t.createUser(other, "member");
-    const res = await t.request({ method: "POST", url: "/v1/products", headers: bearer(other.apiKey), payload: { name: `${secrets.elsewhere} sofa`, price: 100, user_id: otherSeller.id } });
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/products",
+      headers: bearer(other.apiKey),
+      payload: { name: `${secrets.elsewhere} sofa`, price: 100, user_id: otherSeller.id },
+    });
     expect(res.statusCode, res.body).toBe(201);
 
     for (const [kind, secret] of Object.entries(secrets)) {
       expect(names(await search(`search=${secret}`, bearer(cy.token))), kind).toEqual(["Velvet cushion"]);
       const candidates = await t.db.$queryRawUnsafe<{ term: string }[]>(`SELECT term FROM search_term_candidates($1, $2::"Mode", $3, 20)`, acme.id, acme.mode, secret);
-      expect(candidates.map((c) => c.term), kind).toEqual(["velvet"]);
+      expect(
+        candidates.map((c) => c.term),
+        kind,
+      ).toEqual(["velvet"]);
     }
     // The key, which sees every listing, still finds a hidden one by its word as typed.
     expect(names(await search(`search=${secrets.private}`)).sort()).toEqual(["Velvet cushion", `${secrets.private} sofa`].sort());

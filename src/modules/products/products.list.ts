@@ -6,6 +6,7 @@ import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type Meta
 import { addOnsJsonSql } from "./products.addons.js";
 import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
 import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
+import { SEARCH_WINDOW } from "./search-words.js";
 import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
 import { isCatalogueEditor, isReviewer, type Viewer } from "./products.view.js";
 
@@ -300,13 +301,6 @@ function facetColumns(facets: readonly string[], bands: readonly number[]): Pris
   }
   return columns;
 }
-
-/**
- * How many matching listings a search considers: the newest this many (docs/api/search.md, "Limits").
- * Ranking, counting and faceting every match of a word most listings hold cost seconds at 100 000
- * listings; a window keeps a search's cost bounded whatever it matches (bench/RESULTS.md).
- */
-export const SEARCH_WINDOW = 1000;
 
 export async function listProducts(db: Db, filter: ListFilter, query: ListProductsQuery, sort: ListSort): Promise<ListResult> {
   const search = query.search === undefined ? null : await textSearch(db, filter, query.search);

@@ -6,6 +6,13 @@
 /** PostgreSQL's text search configurations a listing may be stemmed with; `simple` lower-cases words and stems none. */
 export const SEARCH_LANGUAGES = ["simple", "danish", "dutch", "english", "finnish", "french", "german", "italian", "norwegian", "portuguese", "spanish", "swedish"] as const;
 
+/**
+ * How many matching listings a search considers: the newest this many (docs/api/search.md, "Limits").
+ * Ranking, counting and faceting every match of a word most listings hold cost seconds at 100 000
+ * listings; a window keeps a search's cost bounded whatever it matches (bench/RESULTS.md).
+ */
+export const SEARCH_WINDOW = 1000;
+
 /** Words of a search: letters and digits, lower-cased; the rest separates them. At most 10. */
 export function searchWords(text: string): string[] {
   const words =
