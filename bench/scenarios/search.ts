@@ -95,7 +95,10 @@ export const search: Scenario = {
                   SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
                          (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
                             SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
-                         ) v) AS variants
+                         ) v) AS variants,
+                         -- As the API's product object: its metafields and add-ons (none in the bench's catalogue; the same index probes).
+                         coalesce((SELECT json_agg(mf.key) FROM metafields mf WHERE mf.product_id = p.id), '[]') AS metafields,
+                         coalesce((SELECT json_agg(a.id) FROM product_add_ons a WHERE a.product_id = p.id), '[]') AS add_ons
                   FROM (SELECT m.* FROM m ORDER BY m.rank DESC, m.created DESC, m.id DESC LIMIT $4) pg JOIN products p ON p.id = pg.id
                   ORDER BY pg.rank DESC, pg.created DESC, pg.id DESC
                ) t) AS page,
@@ -106,7 +109,7 @@ export const search: Scenario = {
       const { rows } = await pool.query<{
         total: number;
         more: boolean;
-        page: ProductRow[];
+        page: (ProductRow & { metafields: unknown[]; add_ons: unknown[] })[];
         categories: { id: null; name: string; count: number }[] | null;
         prices: { bucket: number; count: number }[] | null;
       }>(sql, params);
@@ -115,7 +118,7 @@ export const search: Scenario = {
       const page = row.page;
       const buckets = new Map((row.prices ?? []).map((b) => [b.bucket, b.count]));
       return {
-        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)) })),
+        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)), metafields: p.metafields, add_ons: p.add_ons })),
         meta: {
           total: row.total,
           ...(row.more ? { total_is_lower_bound: true } : {}),

@@ -127,6 +127,47 @@ export const addOnParams = z.object({ id: idParam("add-on") }).strict();
 export const productAddOnParams = z.object({ id: idParam("product"), addon_id: idParam("add-on") }).strict();
 export const addOnCountSchema = z.object({ count: z.number().int() }).meta({ id: "AddOnCount" });
 
+/*
+ * The seed's shapes (the admin API the add-ons are modelled on), answered under `/listings`: an
+ * add-on names its listing `listing_id` and comes wrapped in `add_on` (a list in `add_ons`), a
+ * count is a string, and a change or a deletion answers `{ success, message }`. Prices stay integer
+ * cents, as everywhere in this API.
+ */
+const EXAMPLE_ADD_ON = {
+  id: "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+  listing_id: "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+  title: "Extended warranty",
+  description: "Two more years of cover",
+  price: 1250,
+  created: "2026-12-05T02:00:00Z",
+  updated: "2026-12-05T02:00:00Z",
+};
+export const listingAddOnSchema = z
+  .object({
+    id: z.string(),
+    listing_id: z.string().describe("The listing offering it (a product id)"),
+    title: z.string(),
+    description: z.string().nullable(),
+    price: z.number().int().describe("In cents, for each unit of the line it is chosen on"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "ListingAddOn" });
+export const listingAddOnEnvelope = z.object({ add_on: listingAddOnSchema }).meta({ id: "ListingAddOnEnvelope", examples: [{ add_on: EXAMPLE_ADD_ON }] });
+export const listingAddOnsEnvelope = z
+  .object({ add_ons: z.array(listingAddOnSchema).describe("Oldest first") })
+  .meta({ id: "ListingAddOnsEnvelope", examples: [{ add_ons: [EXAMPLE_ADD_ON] }] });
+export const listingAddOnCountSchema = z
+  .object({ count: z.string().regex(/^\d+$/).describe("The number of add-ons, as a string (as the seed answers it)") })
+  .meta({ id: "ListingAddOnCount", examples: [{ count: "4" }] });
+export const listingAddOnDoneSchema = z.object({ success: z.literal(true), message: z.string() }).meta({
+  id: "ListingAddOnDone",
+  examples: [
+    { success: true, message: "Add-on deleted" },
+    { success: true, message: "Add-on has been updated" },
+  ],
+});
+
 export const productSchema = z
   .object({
     ...productFields,
