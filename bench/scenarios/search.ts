@@ -40,6 +40,18 @@ function requests(data: BenchData, target: Target): RequestSpec[] {
   });
 }
 
+const LINKS = ["path", "first_page_url", "last_page_url", "next_page_url", "prev_page_url"];
+function withoutLinks(body: unknown): unknown {
+  const { meta, ...rest } = body as { meta: Record<string, unknown> };
+  return { ...rest, meta: Object.fromEntries(Object.entries(meta).filter(([k]) => !LINKS.includes(k))) };
+}
+/** JSON with every object's keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
 const EARTH_KM = 6371.0088;
 const KM_PER_DEGREE = (Math.PI * EARTH_KM) / 180;
 
@@ -50,6 +62,8 @@ export const search: Scenario = {
   minRatio: 0.4,
   p99Ms: 100,
   request: (data, target) => requests(data, target)[0]!,
+  // The page links in `meta` name each server's own host, port and path: the rest must be the same.
+  sameAnswer: (api, baseline) => canonical(withoutLinks(api)) === canonical(withoutLinks(baseline)),
   pool: (data, target) => requests(data, target),
   baseline(app, pool, data) {
     app.get(BASELINE_PATH, async (request) => {

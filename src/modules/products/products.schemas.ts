@@ -300,32 +300,41 @@ export type UpdateProductInput = z.infer<typeof updateProductBody>;
 export const productParams = z.object({ id: idParam("product") }).strict();
 export const productSlugParams = z.object({ slug: z.string().min(1).max(100).describe("The product's slug").meta({ example: "beeswax-candle" }) }).strict();
 
-/** `fields=a,b`: only these fields of each product, and its `id`; an unknown one is a 400 naming it. */
-const fieldsParam = z
-  .string()
-  .max(2000)
-  .transform((value, ctx) => {
-    const names = [
-      ...new Set(
-        value
-          .split(",")
-          .map((v) => v.trim())
-          .filter((v) => v.length > 0),
-      ),
-    ];
-    const unknown = names.find((n) => !(PRODUCT_FIELDS as readonly string[]).includes(n));
-    if (unknown !== undefined) {
-      ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the product's fields are ${PRODUCT_FIELDS.join(", ")}` });
-      return z.NEVER;
-    }
-    if (names.length === 0) {
-      ctx.addIssue({ code: "custom", message: "must name at least one field" });
-      return z.NEVER;
-    }
-    return names;
-  })
-  .optional()
-  .describe("Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug`");
+/**
+ * `fields=a,b`: only these fields of each object (of `names`), and its `id`; an unknown one is a 400
+ * naming it. Products' lists and collections take it alike.
+ */
+export function sparseFieldsParam(names: readonly string[], what: string, example: string) {
+  return z
+    .string()
+    .max(2000)
+    .transform((value, ctx) => {
+      const asked = [
+        ...new Set(
+          value
+            .split(",")
+            .map((v) => v.trim())
+            .filter((v) => v.length > 0),
+        ),
+      ];
+      const unknown = asked.find((n) => !names.includes(n));
+      if (unknown !== undefined) {
+        ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the ${what}'s fields are ${names.join(", ")}` });
+        return z.NEVER;
+      }
+      if (asked.length === 0) {
+        ctx.addIssue({ code: "custom", message: "must name at least one field" });
+        return z.NEVER;
+      }
+      return asked;
+    })
+    .optional()
+    .describe(`Comma-separated fields to answer (each ${what} then has only these and its \`id\`), e.g. \`fields=${example}\``);
+}
+
+/** `fields=` of products: every field of the product object. */
+export const productFieldsParam = sparseFieldsParam(PRODUCT_FIELDS, "product", "name,price,slug");
+const fieldsParam = productFieldsParam;
 export const userProductsParams = z.object({ user_id: idParam("user") }).strict();
 export const seasonalPriceParams = z.object({ id: idParam("product"), price_id: idParam("seasonal price") }).strict();
 
