@@ -8,6 +8,7 @@ import { MIGRATIONS_DIR } from "../../scripts/lib/prisma-cli.js";
 import { createTestDatabase } from "../helpers/database.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import type { Json } from "../helpers/contracts.js";
+import { SEARCH_WINDOW } from "../../src/modules/products/search-words.js";
 
 /**
  * Search of the catalogue (docs/api/search.md): full text ranked by where words match, misspelt
@@ -330,14 +331,14 @@ describe("corrections never tell a hidden listing's words (the attack)", () => {
   });
 });
 
-describe("the window: a search considers the newest 1 000 matches", () => {
+describe(`the window: a search considers the newest ${SEARCH_WINDOW} matches`, () => {
   it("counts and facets exactly up to the window; beyond it says the total is a lower bound, and hidden listings never fill it", async () => {
-    // 1 001 listings sharing a word, written straight to the table (the API would take minutes).
+    // One more listing than the window sharing a word, written straight to the table (the API would take long).
     const insert = (word: string, status: string) =>
       t.db.$executeRawUnsafe(
         `INSERT INTO products (id, platform_id, mode, user_id, name, slug, price, admin_status, created, updated)
          SELECT 'prod_${word}_' || i, $1, $2::"Mode", $3, '${word} lamp ' || i, '${word}-lamp-' || i, 100 * i, '${status}'::"ProductAdminStatus", now() - i * interval '1 second', now()
-         FROM generate_series(1, 1001) AS i`,
+         FROM generate_series(1, ${SEARCH_WINDOW + 1}) AS i`,
         acme.id,
         acme.mode,
         sam.id,
@@ -345,14 +346,14 @@ describe("the window: a search considers the newest 1 000 matches", () => {
     await insert("quokka", "published");
     await insert("numbat", "draft");
     const broad = await search("search=quokka&facets=type&per_page=5");
-    expect(broad.meta.total).toBe(1000);
+    expect(broad.meta.total).toBe(SEARCH_WINDOW);
     expect(broad.meta.total_is_lower_bound).toBe(true);
-    expect(broad.meta.facets.type).toEqual([{ value: "product", count: 1000 }]);
+    expect(broad.meta.facets.type).toEqual([{ value: "product", count: SEARCH_WINDOW }]);
     // Equal ranks: newest first; the oldest is outside the window.
     expect(names(broad)).toEqual(["quokka lamp 1", "quokka lamp 2", "quokka lamp 3", "quokka lamp 4", "quokka lamp 5"]);
     expect(names(await search("search=quokka&sort=price&per_page=1"))).toEqual(["quokka lamp 1"]);
     // A narrower search is exact.
-    const narrow = await search("search=quokka%20lamp%201000");
+    const narrow = await search(`search=quokka%20lamp%20${SEARCH_WINDOW}`);
     expect(narrow.meta.total).toBe(1);
     expect(narrow.meta.total_is_lower_bound).toBeUndefined();
     // Another seller's drafts neither fill a member's window nor tell that they are many.
@@ -360,7 +361,7 @@ describe("the window: a search considers the newest 1 000 matches", () => {
     expect(member.meta.total).toBe(0);
     expect(member.meta.total_is_lower_bound).toBeUndefined();
     // Their seller sees their own, in a window of their own.
-    expect((await search("search=numbat&per_page=1", bearer(sam.token))).meta).toMatchObject({ total: 1000, total_is_lower_bound: true });
+    expect((await search("search=numbat&per_page=1", bearer(sam.token))).meta).toMatchObject({ total: SEARCH_WINDOW, total_is_lower_bound: true });
   });
 });
 

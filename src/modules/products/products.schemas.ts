@@ -2,7 +2,7 @@ import { z } from "zod";
 import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
-import { SEARCH_LANGUAGES } from "./search-words.js";
+import { SEARCH_LANGUAGES, SEARCH_WINDOW } from "./search-words.js";
 
 export { SEARCH_LANGUAGES };
 
@@ -213,8 +213,10 @@ export const productListSchema = z.object({
     total_is_lower_bound: z
       .literal(true)
       .optional()
-      .describe("A search matched more listings than it considers (the newest 1 000): `total`, the pages and the facets are of those (docs/api/search.md, Limits)"),
-    facets: facetsSchema.optional().describe("With `facets`: counts of all the matching listings (not just this page; of the newest 1 000 with `total_is_lower_bound`)"),
+      .describe(`A search matched more listings than it considers (the newest ${SEARCH_WINDOW}): \`total\`, the pages and the facets are of those (docs/api/search.md, Limits)`),
+    facets: facetsSchema
+      .optional()
+      .describe(`With \`facets\`: counts of all the matching listings (not just this page; of the newest ${SEARCH_WINDOW} with \`total_is_lower_bound\`)`),
   }),
 });
 

@@ -11,7 +11,7 @@ export const SEARCH_LANGUAGES = ["simple", "danish", "dutch", "english", "finnis
  * Ranking, counting and faceting every match of a word most listings hold cost seconds at 100 000
  * listings; a window keeps a search's cost bounded whatever it matches (bench/RESULTS.md).
  */
-export const SEARCH_WINDOW = 1000;
+export const SEARCH_WINDOW = 500;
 
 /** Words of a search: letters and digits, lower-cased; the rest separates them. At most 10. */
 export function searchWords(text: string): string[] {
