@@ -53,6 +53,11 @@ export interface LoadResult {
   /** With `overload`: answers 503 (shed), and the 2xx answers' p99 (the others' latency is left out). */
   shed?: number;
   acceptedP99?: number;
+  /** With `overload`: connections opened, and how many took a second or more to open (a SYN the server's full accept queue dropped waits the kernel's 1 s retransmission). */
+  connects?: number;
+  slowConnects?: number;
+  /** With `overload`: the share (%) of accepted answers that took over 250 ms. */
+  acceptedOver250?: number;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
@@ -190,12 +195,17 @@ async function openLoop(rate: number): Promise<LoadResult> {
  */
 async function overloadLoop(): Promise<LoadResult> {
   const target = new URL(config.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: config.connections });
+  // Each client keeps its connection while it waits a Retry-After, as a browser would: the agent's
+  // default keeps 256 idle sockets and closes the rest, so past 256 clients most would reconnect
+  // after every 503 (and wait in the agent's queue while their old socket closed).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: config.connections, maxFreeSockets: config.connections });
   const accepted: number[] = [];
   let shed = 0;
   let non2xx = 0;
   let errors = 0;
   let inFlight = 0;
+  let connects = 0;
+  let slowConnects = 0;
   const started = performance.now();
   const until = started + config.duration * 1000;
   /** Resolves to the seconds a 503 asked to wait (0 otherwise). */
@@ -231,6 +241,14 @@ async function overloadLoop(): Promise<LoadResult> {
         resolve(0);
       });
       request.once("timeout", () => request.destroy(new Error("timeout")));
+      request.once("socket", (socket) => {
+        if (!socket.connecting) return;
+        const opening = performance.now();
+        socket.once("connect", () => {
+          connects += 1;
+          if (performance.now() - opening >= 1_000) slowConnects += 1;
+        });
+      });
       request.end(spec.body);
     });
   const client = async () => {
@@ -259,6 +277,9 @@ async function overloadLoop(): Promise<LoadResult> {
     seconds,
     shed,
     acceptedP99: at(0.99),
+    connects,
+    slowConnects,
+    acceptedOver250: accepted.length ? (100 * accepted.filter((ms) => ms > 250).length) / accepted.length : 0,
   };
 }
 

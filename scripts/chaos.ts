@@ -60,7 +60,7 @@ function startServer(): Promise<void> {
       DATA_DIR: dataDir,
       EMBEDDED_PG_PORT: String(pgPort),
       NODE_ID: "chaos-node",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: "info",
       LOG_FORMAT: "json",
       RATE_LIMIT_MAX: "1000000",
       RATE_LIMIT_IP_MAX: "1000000",
@@ -273,7 +273,19 @@ await loadFor(Math.min(SECONDS, 3));
 await new Promise((r) => setTimeout(r, Math.max(0, recovered + 5_000 - Date.now())));
 const views = await Promise.all([...contracts].map(async (id) => (await must("GET", `/v1/contracts/${id}`)) as Json));
 const processing = views.filter((c) => c.status === "processing");
-if (processing.length) problems.push(`${processing.length} contract(s) still processing 5 s after recovery: ${processing.map((c) => c.id).join(", ")}`);
+if (processing.length) {
+  problems.push(`${processing.length} contract(s) still processing 5 s after recovery: ${processing.map((c) => c.id).join(", ")}`);
+  // How late, and what the API said of them: what a fix needs to know.
+  for (const c of processing) {
+    let status = "processing";
+    while (status === "processing" && Date.now() - recovered < 120_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = ((await must("GET", `/v1/contracts/${c.id}`)) as Json).status;
+    }
+    say(`  ${c.id}: ${status} ${((Date.now() - recovered) / 1000).toFixed(1)} s after recovery`);
+    for (const line of output.split("\n").filter((l) => l.includes(c.id as string))) say(`    ${line.slice(0, 600)}`);
+  }
+}
 const transactions = await all("/v1/transactions?sort=created");
 const byContract = new Map<string, Json[]>();
 for (const t of transactions) if (t.contract_id) byContract.set(t.contract_id, [...(byContract.get(t.contract_id) ?? []), t]);

@@ -193,6 +193,8 @@ const envSchema = z
     CONTRACT_SETTLEMENT_LEASE: int(10, 5, 3_600),
     NODE_ID: optionalString,
     LOAD_MAX_IN_FLIGHT: int(64, 0, 100_000),
+    LOAD_TARGET_LATENCY: int(150, 0, 60_000),
+    LOAD_MIN_IN_FLIGHT: int(8, 1, 100_000),
     LOAD_MAX_EVENT_LOOP_DELAY: int(0, 0, 60_000),
     LOAD_MAX_HEAP_USED: int(0, 0, 1_000_000),
     LOAD_MAX_RSS: int(0, 0, 1_000_000),
@@ -260,7 +262,7 @@ export interface Config {
    * routes excepted). `maxInFlight` requests at once; mean event-loop delay (ms); heap used and
    * RSS (MB). 0: that check is off.
    */
-  load: { maxInFlight: number; maxEventLoopDelay: number; maxHeapUsedMb: number; maxRssMb: number };
+  load: { maxInFlight: number; targetLatency: number; minInFlight: number; maxEventLoopDelay: number; maxHeapUsedMb: number; maxRssMb: number };
   database: { url: string | undefined; poolSize: number; transactionTimeout: number; preparedStatements: number; embeddedPort: number };
   auth: { jwtSecret: string | undefined; accessTokenTtl: number; refreshTokenTtl: number; cacheTtl: number };
   cors: { origins: string[] };
@@ -342,7 +344,14 @@ export function loadConfig(env: Env): Readonly<Config> {
     migrateOnBoot: e.MIGRATE_ON_BOOT,
     dataDir: e.DATA_DIR,
     nodeId: e.NODE_ID ?? `${os.hostname()}:${e.DATA_DIR}`,
-    load: { maxInFlight: e.LOAD_MAX_IN_FLIGHT, maxEventLoopDelay: e.LOAD_MAX_EVENT_LOOP_DELAY, maxHeapUsedMb: e.LOAD_MAX_HEAP_USED, maxRssMb: e.LOAD_MAX_RSS },
+    load: {
+      maxInFlight: e.LOAD_MAX_IN_FLIGHT,
+      targetLatency: e.LOAD_TARGET_LATENCY,
+      minInFlight: e.LOAD_MIN_IN_FLIGHT,
+      maxEventLoopDelay: e.LOAD_MAX_EVENT_LOOP_DELAY,
+      maxHeapUsedMb: e.LOAD_MAX_HEAP_USED,
+      maxRssMb: e.LOAD_MAX_RSS,
+    },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
-  await app.listen({ port: config.port, host: config.host });
+  // The accept queue holds as many connections as the node would hold open (Node's default, 511, is
+  // below MAX_CONNECTIONS): a burst of connections arriving while the loop is busy would otherwise
+  // overflow it, and each dropped SYN waits the kernel's one-second retransmission. The kernel caps
+  // it at net.core.somaxconn.
+  await app.listen({ port: config.port, host: config.host, backlog: Math.max(511, config.maxConnections) });
   logger.info(`API docs at ${config.publicUrl}/docs`);
 }
 

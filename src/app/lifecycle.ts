@@ -70,7 +70,7 @@ export function registerLifecycle(app: FastifyInstance, deps: { config: Readonly
 /**
  * PostgreSQL going away under a running node cuts its settlers off mid-way: they cannot release
  * their leases. Once the database answers again, this boot's leases no settler works under any
- * more are freed and their jobs queued to run now (tried every 250 ms → 2 s until it answers).
+ * more are freed and their jobs queued to run now (tried every 250 ms → 1 s until it answers).
  */
 function resumeOrphansWhenBack(s: Services, logger: Logger): { stop(): void } {
   let pending = false;
@@ -88,7 +88,7 @@ function resumeOrphansWhenBack(s: Services, logger: Logger): { stop(): void } {
         delay = 250;
       } catch {
         pending = true;
-        delay = Math.min(delay * 2, 2000);
+        delay = Math.min(delay * 2, 1000);
       }
     }
     running = false;

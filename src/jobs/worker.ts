@@ -1,6 +1,7 @@
 import { Logger as GraphileLogger, run, runMigrations, type TaskList } from "graphile-worker";
 import pg from "pg";
 import type { Logger } from "pino";
+import { isDatabaseUnavailable } from "../plugins/error-handler.js";
 
 /**
  * The worker: runs in the API process by default (JOBS_WORKER=true), and any number of nodes may run
@@ -63,6 +64,36 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+let loggerForLostRecords: Pick<Logger, "warn"> | undefined;
+
+/** An unhandled rejection from graphile-worker's own queries, for a database that is unavailable (below). */
+export function lostJobRecord(reason: unknown): boolean {
+  const stack = reason instanceof Error ? (reason.stack ?? "") : "";
+  return /[/\\]graphile-worker[/\\]/.test(stack) && isDatabaseUnavailable(reason);
+}
+
+/**
+ * graphile-worker 0.18 does not await its record of a job that has finished (`completeJob(job)` and
+ * `failJob(…)` in its worker.js): when the database goes away at that moment, that promise's
+ * rejection is unhandled, and Node ends the process — `npm run chaos` saw the API exit while its
+ * PostgreSQL restarted. Such a rejection, and only such (graphile-worker's, for a database that is
+ * unavailable), is logged instead: the job is left as a crash would leave it — locked, and run again
+ * once graphile-worker's lock on it expires — without the crash. Any other unhandled rejection
+ * still ends the process, as Node's default does.
+ */
+function keepRunningWhenAJobRecordIsLost(logger: Pick<Logger, "warn">): void {
+  const installed = loggerForLostRecords !== undefined;
+  loggerForLostRecords = logger;
+  if (installed) return;
+  process.on("unhandledRejection", (reason) => {
+    if (lostJobRecord(reason)) {
+      loggerForLostRecords?.warn({ err: reason }, "the job queue could not record a finished job (database unavailable): it runs again once its lock expires");
+      return;
+    }
+    throw reason;
+  });
+}
+
 export async function startWorker(options: {
   connectionString: string;
   tasks: TaskList;
@@ -74,6 +105,7 @@ export async function startWorker(options: {
   // waiting and removes the pool's error handlers, so a connection still closing when the
   // database shuts down next raised an unhandled 'error' and the process exited 1.
   const pgPool = new pg.Pool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2) });
+  keepRunningWhenAJobRecordIsLost(options.logger);
   const onError = (err: Error) => options.logger.warn({ err }, "job queue connection error");
   pgPool.on("error", onError);
   pgPool.on("connect", (client) => client.on("error", onError));
@@ -85,7 +117,11 @@ export async function startWorker(options: {
       crontab: options.crontab ?? CRONTAB,
       // The process's own shutdown stops the worker, after the HTTP server drained.
       noHandleSignals: true,
-      pollInterval: 2_000,
+      // Jobs are announced by NOTIFY; polling is what finds them while the LISTEN connection is down,
+      // and graphile-worker reconnects it with a backoff of up to a minute after the database was
+      // away — when the jobs resuming cut-off settlements are queued. Half a second keeps those
+      // within the few seconds promised (docs/operations.md), for one cheap query per node.
+      pollInterval: 500,
       logger: graphileLogger(options.logger),
     });
     return {

@@ -1,14 +1,17 @@
 import underPressure from "@fastify/under-pressure";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { Gauge } from "prom-client";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AppError } from "../lib/errors.js";
+import { InFlightLimit, WINDOW_MS } from "../lib/in-flight-limit.js";
 import { sendError } from "./error-handler.js";
 
 /**
  * Load shedding: a node over its limits answers 503 `server_busy` with `Retry-After` at once —
  * before authentication, before the database — instead of queueing work it would answer too late
- * (latency and memory grow with the queue). Two guards: a bound on the requests in flight, and
+ * (latency and memory grow with the queue). Two guards: a bound on the requests in flight (lowered
+ * while the node is full and its accepted requests wait past a target: src/lib/in-flight-limit.ts), and
  * pressure — the mean event-loop delay over the last second, and heap and RSS as
  * @fastify/under-pressure samples them every second. The health routes are never shed; `/ready`
  * answers 503 while the node is under pressure (it would shed every request), not when it is merely
@@ -17,6 +20,10 @@ import { sendError } from "./error-handler.js";
 export interface LoadLimits {
   /** Requests in flight at once (0: no bound). */
   maxInFlight: number;
+  /** The accepted requests' 90th percentile (ms) the bound adapts to keep while the node is full (0: the bound stays fixed). */
+  targetLatency: number;
+  /** The adapted bound never goes below this. */
+  minInFlight: number;
   /** Mean event-loop delay over a sample, ms (0: off). */
   maxEventLoopDelay: number;
   maxHeapUsedMb: number;
@@ -32,6 +39,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Requests this node is answering right now (those counted against LOAD_MAX_IN_FLIGHT). */
     inFlight(): number;
+    /** The bound on them now (LOAD_MAX_IN_FLIGHT, or lower while full and slow; 0: none). */
+    inFlightLimit(): number;
     /** Why this node sheds every request right now (event-loop delay, heap, RSS), or undefined. */
     underPressure(): string | undefined;
   }
@@ -100,23 +109,61 @@ async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<v
   app.decorate("underPressure", pressure);
 
   let inFlight = 0;
+  const limit = new InFlightLimit({
+    max: limits.maxInFlight,
+    min: Math.min(limits.maxInFlight, limits.minInFlight),
+    targetMs: limits.targetLatency,
+    now: () => performance.now(),
+  });
+  if (limits.maxInFlight > 0 && limits.targetLatency > 0) {
+    const timer = setInterval(() => limit.adjust(), WINDOW_MS);
+    timer.unref();
+    app.addHook("onClose", async () => clearInterval(timer));
+  }
   app.decorate("inFlight", () => inFlight);
+  app.decorate("inFlightLimit", () => (limits.maxInFlight > 0 ? limit.current() : 0));
+  if (app.hasDecorator("metrics")) {
+    new Gauge({
+      name: "http_requests_in_flight",
+      help: "Requests this node is answering now (those counted against its in-flight bound)",
+      registers: [app.metrics.registry],
+      collect() {
+        this.set(inFlight);
+      },
+    });
+    new Gauge({
+      name: "http_requests_in_flight_limit",
+      help: "The in-flight bound now: LOAD_MAX_IN_FLIGHT, or lower while the node is full and slow (0: none)",
+      registers: [app.metrics.registry],
+      collect() {
+        this.set(app.inFlightLimit());
+      },
+    });
+  }
   const counted = new WeakSet<FastifyRequest>();
   const release = (request: FastifyRequest) => {
-    if (counted.delete(request)) inFlight -= 1;
+    if (!counted.delete(request)) return false;
+    inFlight -= 1;
+    return true;
   };
   app.addHook("onRequest", async (request, reply) => {
     if (exempt(request)) return;
     const why = pressure();
     if (why) return shed(reply, why);
     if (limits.maxInFlight <= 0) return;
-    if (inFlight >= limits.maxInFlight) return shed(reply, `${limits.maxInFlight} requests in flight`);
+    const bound = limit.current();
+    if (inFlight >= bound) {
+      limit.refused();
+      return shed(reply, `${bound} requests in flight`);
+    }
     inFlight += 1;
     counted.add(request);
     // Whichever comes first: the answer sent, or the connection closed (a client that went away).
     reply.raw.once("close", () => release(request));
   });
-  app.addHook("onResponse", async (request) => release(request));
+  app.addHook("onResponse", async (request, reply) => {
+    if (release(request)) limit.answered(reply.elapsedTime);
+  });
 }
 
 export default fp(loadShedding, { name: "load-shedding" });

@@ -40,6 +40,7 @@ describe("requests in flight (LOAD_MAX_IN_FLIGHT)", () => {
     await new Promise((resolve) => held.once("connect", resolve));
     held.write(`POST /v1/products HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${acme.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
     await until(() => t.app.inFlight() === 1);
+    expect(t.app.inFlightLimit()).toBe(1);
 
     expectBusy(await t.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
     expectBusy(await t.request({ method: "POST", url: "/v1/products", headers: bearer(acme.apiKey), payload: { name: "x" } }));
