@@ -58,7 +58,7 @@ CREATE TRIGGER products_search_publicity AFTER INSERT OR UPDATE OF name, categor
 ON products FOR EACH ROW EXECUTE FUNCTION products_search_publicity();
 
 -- ───────────── written by hand: search in a bounded window, corrections only from public listings ─────────────
--- (docs/api/search.md, "How it is stored"; no table changes.)
+-- (docs/api/search.md, "Limits" and "How it is stored".)
 --
 -- search_listings ranked every match: a word found in most of the catalogue ranked and re-read tens
 -- of thousands of rows (1.7 s on 100 000 listings). It now returns at most `p_limit` of them, the
