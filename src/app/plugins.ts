@@ -60,7 +60,10 @@ export async function registerPlugins(app: FastifyInstance, deps: { config: Read
     credentials: s.credentials,
     limiter: s.limiter,
     limits: { perCredential: config.rateLimit.max, perAddress: config.rateLimit.ipMax },
+    restrictCollaborator: s.collaboratorAccess.restrict,
   });
+  // Every answer a collaborator reads loses what its view permissions hide: one step for every route (docs/api/collaborators.md).
+  app.addHook("onSend", s.collaboratorAccess.redactAnswer);
   await app.register(idempotency, { db });
   await app.register(pageLinks, { publicUrl: config.publicUrl });
   await app.register(openapi, { version: deps.version, publicUrl: config.publicUrl });

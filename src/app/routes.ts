@@ -7,6 +7,7 @@ import { authRoutes } from "../modules/auth/index.js";
 import { bankAccountsRoutes, connectPagesRoutes } from "../modules/bank-accounts/index.js";
 import { calendarsRoutes } from "../modules/calendars/index.js";
 import { categoriesRoutes } from "../modules/categories/index.js";
+import { collaboratorsRoutes } from "../modules/collaborators/index.js";
 import { shippingRoutes } from "../modules/shipping/index.js";
 import { collectionsRoutes } from "../modules/collections/index.js";
 import { cartsRoutes } from "../modules/carts/index.js";
@@ -82,6 +83,7 @@ export async function registerApiRoutes(app: FastifyInstance, config: Readonly<C
       await v1.register(payoutsRoutes, { payouts: s.payouts });
       await v1.register(stripeWebhooksRoutes, { webhooks: s.stripeWebhooks });
       await v1.register(waitlistsRoutes, { waitlists: s.waitlists, platforms: s.platforms });
+      await v1.register(collaboratorsRoutes, { collaborators: s.collaborators });
       await v1.register(utilsRoutes, { utils: s.utils, media: s.media, platforms: s.platforms });
       await v1.register(calendarsRoutes, { calendars: s.calendars, users: s.users, platforms: s.platforms });
       await v1.register(productsRoutes, { products: s.products, images: s.productImages });

@@ -16,6 +16,7 @@ import { createCredentialsService, createOtpService, createSessionsService, crea
 import { createBankAccountsService } from "../modules/bank-accounts/index.js";
 import { createCalendarsService } from "../modules/calendars/index.js";
 import { createCategoriesService } from "../modules/categories/index.js";
+import { createCollaboratorAccess, createCollaboratorsService } from "../modules/collaborators/index.js";
 import { createShippingService } from "../modules/shipping/index.js";
 import { createCollectionsService } from "../modules/collections/index.js";
 import { createCartsService, removeProductsFromCarts } from "../modules/carts/index.js";
@@ -141,6 +142,9 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     },
   });
   const waitlists = createWaitlistsService({ db, clock });
+  // Collaborators (docs/api/collaborators.md): read-only users whose answers are redacted by their view permissions.
+  const collaborators = createCollaboratorsService({ db, clock, publicUrl: config.publicUrl, invalidate });
+  const collaboratorAccess = createCollaboratorAccess(collaborators);
   const utils = createUtilsService({ db, rates: config.fees });
   const calendars = createCalendarsService({ db, clock, google: googleCalendar, secret: deps.jwtSecret, publicUrl: config.publicUrl });
 
@@ -265,6 +269,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     paymentMethods,
     bankAccounts,
     waitlists,
+    collaborators,
+    collaboratorAccess,
     utils,
     calendars,
     products,

@@ -18,6 +18,7 @@ export const TABLE_OWNERS = {
   OtpCode: "src/modules/auth/",
   RefreshToken: "src/modules/auth/",
   WaitlistEntry: "src/modules/waitlists/",
+  Collaborator: "src/modules/collaborators/",
   Media: "src/modules/media/",
   Product: "src/modules/products/",
   SeasonalPrice: "src/modules/products/",

@@ -55,6 +55,18 @@ const table = {
   insufficient_role: { status: [403], description: "Only an owner can give a role other than member." },
   user_suspended: { status: [403], description: "The user is suspended by the platform: no sign-in, no session, nothing bought or sold until an admin unsuspends them." },
   user_role_protected: { status: [403], description: "The user's role is equal to or above the caller's: only they, the key or a higher role may change them." },
+  collaborator_read_only: {
+    status: [403],
+    description: "A collaborator reads the platform's catalogue and orders and never writes: this route is not one it may call (docs/api/collaborators.md).",
+  },
+  collaborator_field_hidden: {
+    status: [403],
+    description: "A collaborator sorted, filtered or faceted by a field its permissions hide (`param` names the parameter): it may not learn the field that way either.",
+  },
+  collaborator_managed_above: {
+    status: [403],
+    description: "The collaborator was made by a higher rank (an owner or the key): only that rank or the key changes or deletes it.",
+  },
   waitlist_not_granted: { status: [403], description: "The platform is invite-only and this email has not been granted access from the waitlist." },
   not_shipping_rate_owner: {
     status: [403],
@@ -89,6 +101,10 @@ const table = {
   resource_already_exists: { status: [409], description: "Another object already uses this unique value; `param` names the field." },
   concurrent_update: { status: [409], description: "The object changed while the request ran: retry it." },
   email_taken: { status: [409], description: "Another user of the platform has this email." },
+  collaborator_role_managed: {
+    status: [409],
+    description: "The user is a collaborator: its role follows its collaborator (`/v1/collaborators`), not a user update; delete the collaborator instead.",
+  },
   username_taken: { status: [409], description: "Another user of the platform has this username." },
   slug_taken: { status: [409], description: "Another category, or product, of the platform (and mode) has this slug." },
   handle_taken: { status: [409], description: "Another collection of the platform has this handle." },
@@ -161,6 +177,7 @@ const table = {
   webhook_disabled: { status: [409], description: "The webhook endpoint is disabled (`isEnabled: false`): enable it before sending to it." },
   delivery_pending: { status: [409], description: "The delivery is still pending (being sent or waiting for a retry): it is not resent." },
   // ── business rules (422) ──
+  collaborator_not_managed: { status: [422], description: "`account_name` and `paypal_email` change only on a managed collaborator (`is_managed`); the others keep their own." },
   idempotency_key_reused: { status: [422, 400], description: "The `Idempotency-Key` was first used with another method, path or body." },
   idempotency_key_invalid: { status: [400], description: "An idempotency key is empty or longer than 255 characters." },
   amount_too_small: { status: [422, 400], description: "An amount is below what a card can be charged in its currency, or below the fees it bears." },

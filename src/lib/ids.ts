@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   otp: "otp",
   refreshToken: "rtok",
   waitlist: "wlist",
+  collaborator: "collab",
   media: "media",
   product: "prod",
   seasonalPrice: "sprice",

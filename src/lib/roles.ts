@@ -3,11 +3,12 @@ import type { Role } from "../generated/prisma/enums.js";
 export type { Role };
 
 /**
- * Roles on a platform, weakest first (docs/authorization.md). A member manages what is theirs; an editor any
- * product and contract; an admin also users, waitlists and transactions; an owner also keys and
- * roles. A platform API key acts as owner.
+ * Roles on a platform, weakest first (docs/authorization.md). A collaborator only reads the catalogue
+ * and orders, narrowed by its view permissions (docs/api/collaborators.md); a member manages what is
+ * theirs; an editor any product and contract; an admin also users, waitlists, transactions and
+ * collaborators; an owner also keys and roles. A platform API key acts as owner.
  */
-export const ROLES: readonly Role[] = ["member", "editor", "admin", "owner"];
+export const ROLES: readonly Role[] = ["collaborator", "member", "editor", "admin", "owner"];
 
 export function roleAtLeast(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);

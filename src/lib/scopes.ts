@@ -11,6 +11,7 @@ export const SCOPE_RESOURCES = [
   "payment_methods",
   "bank_accounts",
   "waitlists",
+  "collaborators",
   "utils",
   "calendars",
   "products",

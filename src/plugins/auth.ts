@@ -41,6 +41,11 @@ export interface AuthContext {
   role: Role;
   /** The request's id, recorded on the events its changes cause. */
   requestId: string;
+  /**
+   * Set when a user of the `collaborator` role calls a route it may read (src/modules/collaborators/access.ts):
+   * its view permissions, which every answer is redacted by. `role` is then the rights the route reads with.
+   */
+  collaborator?: { id: string | null; permissions: Readonly<Record<string, boolean>> };
 }
 
 declare module "fastify" {
@@ -67,6 +72,11 @@ declare module "fastify" {
 
 export interface AuthPluginOptions {
   credentials: CredentialsService;
+  /**
+   * Narrows a user of the `collaborator` role before the route's role is checked: refuses what it
+   * may not call, or sets the rights it reads with (src/modules/collaborators/access.ts).
+   */
+  restrictCollaborator?: (request: FastifyRequest, context: AuthContext) => Promise<void>;
   limiter: RateLimiter;
   limits: { perCredential: number; perAddress: number };
 }
@@ -166,6 +176,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
         "credentials_missing",
         "No credentials. Send your platform key as `Authorization: Bearer cndl_…` (or `api_key` and `mode` headers), or a user token.",
       );
+    }
+    // Fail closed: without the narrowing step a collaborator is refused everything that needs credentials.
+    if (context.user?.role === "collaborator" && context.via !== "api_key") {
+      if (!options.restrictCollaborator) throw new PermissionError("collaborator_read_only", "A collaborator only reads what its permissions allow.");
+      await options.restrictCollaborator(request, context);
     }
     if (routeAuth.user && !context.user) {
       throw new AuthenticationError("user_token_required", "This route acts for a signed-in user: send the user's token as `Authorization: Bearer <token>`.");

@@ -22,6 +22,7 @@ export const OBJECT_KINDS = [
   "userLink",
   "paymentMethod",
   "waitlistEntry",
+  "collaborator",
   "media",
   "calendarEvent",
   "product",
@@ -83,6 +84,8 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
     admin: await t.createUser(platform, "admin"),
     editor: await t.createUser(platform, "editor"),
     member: await t.createUser(platform, "member"),
+    // Without a collaborator record: every view permission false (fail closed), as a deleted collaborator's would be.
+    collaborator: await t.createUser(platform, "collaborator"),
   } satisfies Record<Role, TestUser>;
   const key = bearer(platform.apiKey);
   const self = bearer(users.member.token);
@@ -104,6 +107,11 @@ export async function createWorld(t: TestContext, input: { name: string; mode?: 
   const makers: Record<ObjectKind, () => Promise<string>> = {
     platform: async () => platform.id,
     user: async () => users.member.id,
+    collaborator: async () => {
+      const n = next();
+      const payload = { first_name: "Cole", last_name: `Laborator ${n}`, account_name: `Studio ${n}`, email: `collab${n}-${platform.id.slice(-6)}@example.com` };
+      return (await call(t, { method: "POST", url: "/v1/collaborators", headers: key, payload })).id;
+    },
     apiKey: async () => (await call(t, { method: "POST", url: `/v1/platforms/${platform.id}/keys`, headers: key, payload: { name: `extra ${next()}` } })).id,
     oauthApp: async () =>
       (

@@ -14,6 +14,7 @@ const ID_UNDER: Record<string, ObjectKind> = {
   platforms: "platform",
   users: "user",
   waitlists: "waitlistEntry",
+  collaborators: "collaborator",
   products: "product",
   listings: "product",
   add_ons: "addOn",

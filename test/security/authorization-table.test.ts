@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/generated/prisma/enums.js";
 import { ROLES } from "../../src/lib/roles.js";
+import { COLLABORATOR_ROUTES } from "../../src/modules/collaborators/index.js";
 import { createTestContext } from "../helpers/app.js";
 import { loadRouteModels, type RouteModel } from "../helpers/route-model.js";
 
@@ -43,6 +44,10 @@ const words = (who: string) => new Set(who.toLowerCase().match(/[a-z]+/g) ?? [])
 function contradictions(route: RouteModel, who: string): string[] {
   const said = words(who);
   const problems: string[] = [];
+  // The rows a collaborator may call say so, and only those.
+  if (said.has("collaborator") !== Boolean(COLLABORATOR_ROUTES[route.id])) {
+    problems.push(COLLABORATOR_ROUTES[route.id] ? "a collaborator may call it: its row must say collaborator" : "its row says collaborator, but a collaborator is refused it");
+  }
   if (route.auth === "public") {
     if (!said.has("anyone")) problems.push("the route is public: its row must say who (anyone, or anyone holding …)");
     return problems;
@@ -56,6 +61,8 @@ function contradictions(route: RouteModel, who: string): string[] {
   if (!said.has("key")) problems.push("the key answers for its platform as owner: its row must say key");
   const required: Role = route.auth.role ?? "member";
   for (const role of ROLES) {
+    // A collaborator reads the routes it is given, whatever their role (src/modules/collaborators/access.ts).
+    if (role === "collaborator" && COLLABORATOR_ROUTES[route.id]) continue;
     if (said.has(role) && ROLES.indexOf(role) < ROLES.indexOf(required)) problems.push(`the route needs ${required}, but its row lets in ${role}`);
   }
   if (required !== "member") {

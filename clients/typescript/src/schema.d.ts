@@ -1215,6 +1215,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collaborators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List collaborators */
+        get: operations["listCollaborators"];
+        put?: never;
+        /**
+         * Create a collaborator (invites its user by email unless managed)
+         * @description A collaborator reads the platform's catalogue and orders, never writes, and sees only what its twelve `see_*` permissions allow (all false unless sent). Unless `is_managed`, a user of the `collaborator` role is made for `email` and sent an invite with a sign-in link.
+         */
+        post: operations["createCollaborator"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collaborators/auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in collaborator: its permissions (what it may see) */
+        get: operations["retrieveOwnCollaborator"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collaborators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a collaborator */
+        get: operations["retrieveCollaborator"];
+        /**
+         * Update a collaborator's permissions, payout settings or managed account
+         * @description Only the fields sent change. An admin changes only a collaborator an admin made (403 `collaborator_managed_above`).
+         */
+        put: operations["updateCollaborator"];
+        post?: never;
+        /** Delete a collaborator (its user can no longer sign in) */
+        delete: operations["deleteCollaborator"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a collaborator's permissions, payout settings or managed account
+         * @description Only the fields sent change. An admin changes only a collaborator an admin made (403 `collaborator_managed_above`).
+         */
+        patch: operations["patchCollaborator"];
+        trace?: never;
+    };
     "/v1/utils/generate/username": {
         parameters: {
             query?: never;
@@ -3837,7 +3901,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "collaborator_read_only" | "collaborator_field_hidden" | "collaborator_managed_above" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "collaborator_role_managed" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "collaborator_not_managed" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -3921,7 +3985,7 @@ export interface components {
              * @description The user's role on the platform
              * @enum {string}
              */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
@@ -3955,7 +4019,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_action_required, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.payment_action_required, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, collaborator.created, collaborator.updated, collaborator.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_action_required, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.payment_action_required, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -4066,7 +4130,7 @@ export interface components {
         Membership: {
             user_id: string;
             /** @enum {string} */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             joined: string;
         };
@@ -4201,7 +4265,7 @@ export interface components {
              * @description The user's role on the platform
              * @enum {string}
              */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
@@ -4261,7 +4325,7 @@ export interface components {
              * @description The user's role on the platform
              * @enum {string}
              */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
@@ -4461,6 +4525,65 @@ export interface components {
         CategoryTree: {
             /** @description The top-level categories, each with its subcategories */
             data: components["schemas"]["CategoryNode"][];
+        };
+        CollaboratorPermissions: {
+            /** @description Prices: products' `price`, add-ons' and seasonal prices, and every amount of an order derived from them (items, totals, what buyers owe) */
+            see_product_price: boolean;
+            /** @description What the goods cost the marketplace: sellers' amounts on orders and the fees */
+            see_product_cost: boolean;
+            /** @description Products' stock (`quantity`, `isAvailableInStock`) */
+            see_product_stock: boolean;
+            /** @description How many of a product an order holds (items' `quantity`) */
+            see_product_quantity: boolean;
+            /** @description Tax fields (none in this API today) */
+            see_product_tax: boolean;
+            /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`) */
+            see_product_discount: boolean;
+            /** @description The names of the people on orders (buyers and sellers), and other users' names */
+            see_customer_name: boolean;
+            /** @description The emails of the people on orders (buyers and sellers), and other users' emails */
+            see_customer_email: boolean;
+            /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …) */
+            see_order_status: boolean;
+            /** @description The payment gateway: Stripe fees and fee inclusion, any gateway id */
+            see_order_payment_gateway: boolean;
+            /** @description Shipping addresses (none on orders in this API today) */
+            see_order_shipping_address: boolean;
+            /** @description Billing addresses: users' `address` */
+            see_order_billing_address: boolean;
+        };
+        Collaborator: {
+            id: string;
+            platform_id: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            /** @description The collaborator's user (role `collaborator`), who signs in by email code; null for a managed account */
+            user_id: string | null;
+            email: string | null;
+            first_name: string | null;
+            last_name: string | null;
+            currency: string;
+            /** @enum {string} */
+            payout_measurement: "month_day" | "day" | "week" | "month";
+            payout_frequency: number;
+            /** @description Cents */
+            payout_threshold: number | null;
+            permissions: components["schemas"]["CollaboratorPermissions"];
+            /** @description The collaborator's account; a managed one never signs in and gets no invite */
+            account: {
+                name: string;
+                paypal_email: string | null;
+                is_managed: boolean;
+            };
+            /**
+             * @description The rank that made it: only that rank or higher, and the key, change or delete it
+             * @enum {string}
+             */
+            managed_by: "owner" | "admin";
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
         };
         ShippingBand: {
             /** @description Lower bound, inclusive: grams (weight) or cents (price) */
@@ -5228,7 +5351,7 @@ export interface components {
              * @description The user's role on the platform
              * @enum {string}
              */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
@@ -5289,7 +5412,7 @@ export interface components {
              * @description The user's role on the platform
              * @enum {string}
              */
-            role: "owner" | "admin" | "editor" | "member";
+            role: "owner" | "admin" | "editor" | "member" | "collaborator";
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             address: components["schemas"]["Address"];
@@ -7781,7 +7904,7 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     /** @description Restricts the key to these scopes; without it the key has the owner's rights */
-                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "collaborators:read" | "collaborators:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 } | null;
             };
         };
@@ -8210,7 +8333,7 @@ export interface operations {
                     /** @description The app's logo, shown on the consent page */
                     logo?: string | null;
                     redirect_uris: string[];
-                    scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "collaborators:read" | "collaborators:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 };
             };
         };
@@ -8466,7 +8589,7 @@ export interface operations {
                     /** @description The app's logo, shown on the consent page */
                     logo?: string | null;
                     redirect_uris?: string[];
-                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    scopes?: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "collaborators:read" | "collaborators:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
                 };
             };
         };
@@ -18594,6 +18717,1178 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCollaborators: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Part of the account name, first or last name, or email (case-insensitive) */
+                search?: string;
+                /** @description Sort by created, account_name; prefix with - for descending. */
+                sort?: "created" | "-created" | "account_name" | "-account_name";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "mode": "test",
+                     *           "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "email": "ada@example.com",
+                     *           "first_name": "first name",
+                     *           "last_name": "last name",
+                     *           "currency": "usd",
+                     *           "payout_measurement": "month_day",
+                     *           "payout_frequency": 1,
+                     *           "payout_threshold": 1,
+                     *           "permissions": {
+                     *             "see_product_price": true,
+                     *             "see_product_cost": true,
+                     *             "see_product_stock": true,
+                     *             "see_product_quantity": true,
+                     *             "see_product_tax": true,
+                     *             "see_product_discount": true,
+                     *             "see_customer_name": true,
+                     *             "see_customer_email": true,
+                     *             "see_order_status": true,
+                     *             "see_order_payment_gateway": true,
+                     *             "see_order_shipping_address": true,
+                     *             "see_order_billing_address": true
+                     *           },
+                     *           "account": {
+                     *             "name": "Beeswax candle",
+                     *             "paypal_email": "paypal email",
+                     *             "is_managed": true
+                     *           },
+                     *           "managed_by": "owner",
+                     *           "created": "2026-03-02T09:30:00Z",
+                     *           "updated": "2026-03-02T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "total": 2500,
+                     *         "per_page": 1,
+                     *         "current_page": 1,
+                     *         "last_page": 1,
+                     *         "from": 1,
+                     *         "to": 1,
+                     *         "path": "path",
+                     *         "first_page_url": "first page url",
+                     *         "last_page_url": "last page url",
+                     *         "next_page_url": "next page url",
+                     *         "prev_page_url": "prev page url"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Collaborator"][];
+                        meta: {
+                            total: number;
+                            per_page: number;
+                            current_page: number;
+                            last_page: number;
+                            from: number | null;
+                            to: number | null;
+                            /** @description The list's URL, without its query */
+                            path?: string;
+                            /** @description This list's first page (the same query, `page=1`) */
+                            first_page_url?: string;
+                            /** @description This list's last page */
+                            last_page_url?: string;
+                            /** @description The next page; null on the last page */
+                            next_page_url?: string | null;
+                            /** @description The previous page; null on the first page */
+                            prev_page_url?: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "first_name": "first name",
+                 *       "last_name": "last name",
+                 *       "account_name": "account name",
+                 *       "email": "ada@example.com",
+                 *       "is_managed": true,
+                 *       "paypal_email": "paypal email",
+                 *       "currency": "usd",
+                 *       "payout_measurement": "month_day",
+                 *       "payout_frequency": 1,
+                 *       "payout_threshold": 1,
+                 *       "see_product_price": true,
+                 *       "see_product_cost": true,
+                 *       "see_product_stock": true,
+                 *       "see_product_quantity": true,
+                 *       "see_product_tax": true,
+                 *       "see_product_discount": true,
+                 *       "see_customer_name": true,
+                 *       "see_customer_email": true,
+                 *       "see_order_status": true,
+                 *       "see_order_payment_gateway": true,
+                 *       "see_order_shipping_address": true,
+                 *       "see_order_billing_address": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Required unless is_managed */
+                    first_name?: string;
+                    /** @description Required unless is_managed */
+                    last_name?: string;
+                    /** @description The account's (business) name */
+                    account_name: string;
+                    /** @description Where the invite goes and what the collaborator signs in with; required unless is_managed */
+                    email?: string;
+                    /** @description true: an account the platform manages, without a user: no invite, no sign-in */
+                    is_managed?: boolean;
+                    paypal_email?: string | null;
+                    /** @description ISO 4217 code (stored lower-case); default the platform's currency */
+                    currency?: string;
+                    /**
+                     * @description What `payout_frequency` counts; default month_day
+                     * @enum {string}
+                     */
+                    payout_measurement?: "month_day" | "day" | "week" | "month";
+                    /** @description With month_day: the day of the month (1–28, or -1 for the last); otherwise a positive number of days, weeks or months. Default -1 */
+                    payout_frequency?: number;
+                    /** @description Smallest payout, cents */
+                    payout_threshold?: number | null;
+                    /** @description Prices: products' `price`, add-ons' and seasonal prices, and every amount of an order derived from them (items, totals, what buyers owe); default false */
+                    see_product_price?: boolean;
+                    /** @description What the goods cost the marketplace: sellers' amounts on orders and the fees; default false */
+                    see_product_cost?: boolean;
+                    /** @description Products' stock (`quantity`, `isAvailableInStock`); default false */
+                    see_product_stock?: boolean;
+                    /** @description How many of a product an order holds (items' `quantity`); default false */
+                    see_product_quantity?: boolean;
+                    /** @description Tax fields (none in this API today); default false */
+                    see_product_tax?: boolean;
+                    /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
+                    see_product_discount?: boolean;
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
+                    see_customer_name?: boolean;
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
+                    see_customer_email?: boolean;
+                    /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
+                    see_order_status?: boolean;
+                    /** @description The payment gateway: Stripe fees and fee inclusion, any gateway id; default false */
+                    see_order_payment_gateway?: boolean;
+                    /** @description Shipping addresses (none on orders in this API today); default false */
+                    see_order_shipping_address?: boolean;
+                    /** @description Billing addresses: users' `address`; default false */
+                    see_order_billing_address?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveOwnCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collaborator id
+                 * @example collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collaborator id
+                 * @example collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "account_name": "account name",
+                 *       "paypal_email": "paypal email",
+                 *       "currency": "usd",
+                 *       "payout_measurement": "month_day",
+                 *       "payout_frequency": 1,
+                 *       "payout_threshold": 1,
+                 *       "see_product_price": true,
+                 *       "see_product_cost": true,
+                 *       "see_product_stock": true,
+                 *       "see_product_quantity": true,
+                 *       "see_product_tax": true,
+                 *       "see_product_discount": true,
+                 *       "see_customer_name": true,
+                 *       "see_customer_email": true,
+                 *       "see_order_status": true,
+                 *       "see_order_payment_gateway": true,
+                 *       "see_order_shipping_address": true,
+                 *       "see_order_billing_address": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only on a managed collaborator (422 `collaborator_not_managed`) */
+                    account_name?: string;
+                    /** @description Only on a managed collaborator */
+                    paypal_email?: string | null;
+                    /** @description ISO 4217 code (stored lower-case); default the platform's currency */
+                    currency?: string;
+                    /**
+                     * @description What `payout_frequency` counts; default month_day
+                     * @enum {string}
+                     */
+                    payout_measurement?: "month_day" | "day" | "week" | "month";
+                    /** @description With month_day: the day of the month (1–28, or -1 for the last); otherwise a positive number of days, weeks or months. Default -1 */
+                    payout_frequency?: number;
+                    /** @description Smallest payout, cents */
+                    payout_threshold?: number | null;
+                    /** @description Prices: products' `price`, add-ons' and seasonal prices, and every amount of an order derived from them (items, totals, what buyers owe); default false */
+                    see_product_price?: boolean;
+                    /** @description What the goods cost the marketplace: sellers' amounts on orders and the fees; default false */
+                    see_product_cost?: boolean;
+                    /** @description Products' stock (`quantity`, `isAvailableInStock`); default false */
+                    see_product_stock?: boolean;
+                    /** @description How many of a product an order holds (items' `quantity`); default false */
+                    see_product_quantity?: boolean;
+                    /** @description Tax fields (none in this API today); default false */
+                    see_product_tax?: boolean;
+                    /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
+                    see_product_discount?: boolean;
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
+                    see_customer_name?: boolean;
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
+                    see_customer_email?: boolean;
+                    /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
+                    see_order_status?: boolean;
+                    /** @description The payment gateway: Stripe fees and fee inclusion, any gateway id; default false */
+                    see_order_payment_gateway?: boolean;
+                    /** @description Shipping addresses (none on orders in this API today); default false */
+                    see_order_shipping_address?: boolean;
+                    /** @description Billing addresses: users' `address`; default false */
+                    see_order_billing_address?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collaborator id
+                 * @example collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchCollaborator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collaborator id
+                 * @example collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "account_name": "account name",
+                 *       "paypal_email": "paypal email",
+                 *       "currency": "usd",
+                 *       "payout_measurement": "month_day",
+                 *       "payout_frequency": 1,
+                 *       "payout_threshold": 1,
+                 *       "see_product_price": true,
+                 *       "see_product_cost": true,
+                 *       "see_product_stock": true,
+                 *       "see_product_quantity": true,
+                 *       "see_product_tax": true,
+                 *       "see_product_discount": true,
+                 *       "see_customer_name": true,
+                 *       "see_customer_email": true,
+                 *       "see_order_status": true,
+                 *       "see_order_payment_gateway": true,
+                 *       "see_order_shipping_address": true,
+                 *       "see_order_billing_address": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Only on a managed collaborator (422 `collaborator_not_managed`) */
+                    account_name?: string;
+                    /** @description Only on a managed collaborator */
+                    paypal_email?: string | null;
+                    /** @description ISO 4217 code (stored lower-case); default the platform's currency */
+                    currency?: string;
+                    /**
+                     * @description What `payout_frequency` counts; default month_day
+                     * @enum {string}
+                     */
+                    payout_measurement?: "month_day" | "day" | "week" | "month";
+                    /** @description With month_day: the day of the month (1–28, or -1 for the last); otherwise a positive number of days, weeks or months. Default -1 */
+                    payout_frequency?: number;
+                    /** @description Smallest payout, cents */
+                    payout_threshold?: number | null;
+                    /** @description Prices: products' `price`, add-ons' and seasonal prices, and every amount of an order derived from them (items, totals, what buyers owe); default false */
+                    see_product_price?: boolean;
+                    /** @description What the goods cost the marketplace: sellers' amounts on orders and the fees; default false */
+                    see_product_cost?: boolean;
+                    /** @description Products' stock (`quantity`, `isAvailableInStock`); default false */
+                    see_product_stock?: boolean;
+                    /** @description How many of a product an order holds (items' `quantity`); default false */
+                    see_product_quantity?: boolean;
+                    /** @description Tax fields (none in this API today); default false */
+                    see_product_tax?: boolean;
+                    /** @description Seasonal prices (`effectivePrice`, `seasonalPrices`, `useSeasonalPrices`); default false */
+                    see_product_discount?: boolean;
+                    /** @description The names of the people on orders (buyers and sellers), and other users' names; default false */
+                    see_customer_name?: boolean;
+                    /** @description The emails of the people on orders (buyers and sellers), and other users' emails; default false */
+                    see_customer_email?: boolean;
+                    /** @description Orders' `status`, `orderStatus` and the dates and amounts that tell it (sent, paid, fulfilled, …); default false */
+                    see_order_status?: boolean;
+                    /** @description The payment gateway: Stripe fees and fee inclusion, any gateway id; default false */
+                    see_order_payment_gateway?: boolean;
+                    /** @description Shipping addresses (none on orders in this API today); default false */
+                    see_order_shipping_address?: boolean;
+                    /** @description Billing addresses: users' `address`; default false */
+                    see_order_billing_address?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "collab_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "platform_id": "plat_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "mode": "test",
+                     *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "first name",
+                     *       "last_name": "last name",
+                     *       "currency": "usd",
+                     *       "payout_measurement": "month_day",
+                     *       "payout_frequency": 1,
+                     *       "payout_threshold": 1,
+                     *       "permissions": {
+                     *         "see_product_price": true,
+                     *         "see_product_cost": true,
+                     *         "see_product_stock": true,
+                     *         "see_product_quantity": true,
+                     *         "see_product_tax": true,
+                     *         "see_product_discount": true,
+                     *         "see_customer_name": true,
+                     *         "see_customer_email": true,
+                     *         "see_order_status": true,
+                     *         "see_order_payment_gateway": true,
+                     *         "see_order_shipping_address": true,
+                     *         "see_order_billing_address": true
+                     *       },
+                     *       "account": {
+                     *         "name": "Beeswax candle",
+                     *         "paypal_email": "paypal email",
+                     *         "is_managed": true
+                     *       },
+                     *       "managed_by": "owner",
+                     *       "created": "2026-03-02T09:30:00Z",
+                     *       "updated": "2026-03-02T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Collaborator"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed, but breaks a business rule (or an `Idempotency-Key` reused with another request). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "item_not_booked",
+                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -48266,7 +49561,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -48508,7 +49803,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

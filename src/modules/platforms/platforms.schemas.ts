@@ -44,7 +44,7 @@ export const platformSchema = z
 export const membershipSchema = z
   .object({
     user_id: z.string(),
-    role: z.enum(["owner", "admin", "editor", "member"]),
+    role: z.enum(["owner", "admin", "editor", "member", "collaborator"]),
     joined: apiDate,
   })
   .meta({ id: "Membership" });

@@ -2,6 +2,7 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 import type { Mode, Role } from "../../generated/prisma/enums.js";
+import { notifyInvalidation } from "../../db/invalidation.js";
 
 /**
  * What other modules read of the users tables (`users`, `memberships`): a user of the tenant who
@@ -103,6 +104,47 @@ export async function findSignedInUser<Extra>(
     WHERE u.id = ${who.userId} AND u.platform_id = ${who.platformId} AND u.mode = ${who.mode}::"Mode" AND u.deleted IS NULL
       AND ${parts.session}`;
   return row ?? null;
+}
+
+/*
+ * The users of the collaborators module (docs/api/collaborators.md): users of the `collaborator`
+ * role, made and switched on or off only through it.
+ */
+
+/** The user (not erased) of the tenant with this email, with their role and suspension. */
+export async function userWithEmail(client: Client, tenant: Tenant, email: string): Promise<{ id: string; role: Role; suspended: Date | null } | null> {
+  const user = await client.user.findFirst({
+    where: { platformId: tenant.platformId, mode: tenant.mode, email: { equals: email, mode: "insensitive" }, deleted: null },
+    select: { id: true, suspended: true, membership: { select: { role: true } } },
+  });
+  return user ? { id: user.id, role: user.membership?.role ?? "member", suspended: user.suspended } : null;
+}
+
+/** A new user of the `collaborator` role; its id. */
+export async function createCollaboratorUser(tx: Tx, tenant: Tenant, input: { id: string; membershipId: string; email: string; name: string | null }): Promise<string> {
+  await tx.user.create({
+    data: {
+      id: input.id,
+      platformId: tenant.platformId,
+      mode: tenant.mode,
+      email: input.email.toLowerCase(),
+      name: input.name,
+      membership: { create: { id: input.membershipId, platformId: tenant.platformId, mode: tenant.mode, role: "collaborator" } },
+    },
+  });
+  return input.id;
+}
+
+/**
+ * Switches a collaborator's user on (unsuspended) or off (suspended: no sign-in, its sessions refused at once on every node,
+ * through the `user:<id>` invalidation). Only a user of the `collaborator` role is touched.
+ */
+export async function setCollaboratorUserActive(tx: Tx, userId: string, active: boolean, now: Date): Promise<void> {
+  const { count } = await tx.user.updateMany({
+    where: { id: userId, deleted: null, membership: { role: "collaborator" } },
+    data: { suspended: active ? null : now },
+  });
+  if (count > 0 && !active) await notifyInvalidation(tx, `user:${userId}`);
 }
 
 /** Which of these usernames are taken on the platform. */

@@ -17,6 +17,8 @@ export const timezone = z
   .refine((tz) => IANAZone.isValidZone(tz), "must be an IANA time zone such as America/New_York");
 
 const roleSchema = z.enum(["owner", "admin", "editor", "member"]);
+/** A user's role as answered: also `collaborator`, which only the collaborators routes give (docs/api/collaborators.md). */
+const roleAnswerSchema = z.enum(["owner", "admin", "editor", "member", "collaborator"]);
 
 export const linkSchema = z.object({ id: z.string(), label: z.string(), url: z.string() }).meta({ id: "UserLink" });
 
@@ -139,7 +141,7 @@ export const userSchema = z
     pendingEmail: z.string().nullable().describe("A new email waiting for its confirmation code; `email` changes when it is confirmed"),
     scheduledDeletion: apiDate.nullable(),
     suspended: apiDate.nullable().describe("Since when the user is suspended (null: not suspended): no sign-in, no session, neither charged nor paid"),
-    role: roleSchema.describe("The user's role on the platform"),
+    role: roleAnswerSchema.describe("The user's role on the platform"),
     metafields: metafieldListSchema,
     address: addressSchema,
     phoneCountryCode: z.string().nullable().describe("Country calling code, e.g. +1"),
@@ -203,7 +205,7 @@ export const listUsersQuery = withMetafieldFilters(
     ...pageParams,
     search: z.string().trim().min(1).max(200).optional().describe("Matches email, username or name (case-insensitive, substring)"),
     sort: sortParam(["created", "name", "username", "email", "authenticated"], "-created"),
-    "filter[role]": csv(roleSchema).optional(),
+    "filter[role]": csv(roleAnswerSchema).optional(),
     "filter[email]": csv(emailAddress).optional(),
     "filter[username]": csv(z.string().toLowerCase()).optional(),
     "filter[scheduledDeletion]": z.enum(["true", "false"]).optional().describe("true: only users scheduled for deletion"),

@@ -44,6 +44,8 @@ function showSignIn(message) {
   // By email code: an owner's, admin's or editor's account on the platform.
   const platformId = input({ name: "platform_id", autocomplete: "off", required: true, spellcheck: "false", placeholder: "plat_…" });
   const email = input({ type: "email", name: "email", autocomplete: "username", required: true });
+  // An invite's sign-in link names the address (a collaborator's invite: docs/api/collaborators.md).
+  email.value = new URLSearchParams(location.search).get("email") ?? "";
   const code = input({ name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6" });
   const codeField = field("Code from the email", code, "6 digits, valid for 10 minutes.");
   codeField.hidden = true;

@@ -22,6 +22,10 @@ export async function update(ctx: UsersContext, auth: AuthContext, id: string, i
   const fields = profileData(auth, input);
   if (role !== undefined && role !== (current.membership?.role ?? "member")) {
     if (auth.role !== "owner") throw new PermissionError("insufficient_role", "Only an owner can change roles.");
+    // A collaborator's role stays with its collaborator record: promoting it here would leave a reader with write rights behind.
+    if (current.membership?.role === "collaborator") {
+      throw new ConflictError("collaborator_role_managed", `${current.id} is a collaborator: delete the collaborator (DELETE /v1/collaborators/:id) instead.`, "role");
+    }
   }
   const emailChanges = email !== undefined && email !== current.email;
   const direct = auth.via === "api_key";
