@@ -1,4 +1,6 @@
+import { lineTotal } from "../../src/domain/fees/index.js";
 import { uuidv7Hex } from "../../src/lib/ids.js";
+import { groupBySeller, quoteShipping, type Rate } from "../../src/modules/shipping/index.js";
 import type { BenchData } from "../seed.js";
 import type { RequestSpec, Scenario, Target } from "./scenario.js";
 
@@ -11,7 +13,8 @@ import type { RequestSpec, Scenario, Target } from "./scenario.js";
  * The baseline does the same in one pg transaction (create the cart if needed, lock it, read the
  * product with a share lock, check it, add or merge the line, read the cart and record it as a
  * `cart.updated` event — the insert, and the look-up of subscribed webhook endpoints, of which the
- * bench has none) and answers the same cart JSON; the
+ * bench has none) and answers the same cart JSON, with the lines' add-ons and the shipping its
+ * sellers' and the platform's rates price (the bench has none); the
  * shopper comes in an `x-user-id` header (no auth). Its shoppers are others, adding the same
  * products in the same order, so both servers do the same work.
  */
@@ -48,6 +51,7 @@ interface LineRow {
   end_date: string | null;
   created: string;
   updated: string;
+  add_ons: { id: string; title: string; price: number }[];
   product: {
     id: string;
     parent_product_id: string | null;
@@ -60,6 +64,7 @@ interface LineRow {
     is_enabled: boolean;
     archived: string | null;
     use_seasonal_prices: boolean;
+    weight: number | null;
     seasons: Season[] | null;
     parent: { is_enabled: boolean; archived: string | null } | null;
   };
@@ -68,17 +73,24 @@ interface LineRow {
 const CART_SQL = `
   SELECT c.id, c.platform_id, c.mode, c.user_id, c.created, c.updated, coalesce((
     SELECT json_agg(json_build_object('id', ci.id, 'cart_id', ci.cart_id, 'type', ci.type, 'quantity', ci.quantity, 'start_date', ci.start_date,
-      'end_date', ci.end_date, 'created', ci.created, 'updated', ci.updated, 'product', json_build_object(
+      'end_date', ci.end_date, 'created', ci.created, 'updated', ci.updated,
+      'add_ons', coalesce((SELECT json_agg(json_build_object('id', a.id, 'title', a.title, 'price', a.price) ORDER BY a.created, a.id) FROM product_add_ons a
+                           WHERE a.id = ANY(coalesce(ci.add_on_ids, ARRAY[]::text[])) AND (a.product_id = p.id OR a.product_id = p.parent_product_id)), '[]'),
+      'product', json_build_object(
         'id', p.id, 'parent_product_id', p.parent_product_id, 'name', p.name, 'image', p.image, 'user_id', p.user_id, 'currency', p.currency,
-        'price', p.price, 'quantity', p.quantity, 'is_enabled', p.is_enabled, 'archived', p.archived, 'use_seasonal_prices', p.use_seasonal_prices,
+        'price', p.price, 'quantity', p.quantity, 'weight', p.weight, 'is_enabled', p.is_enabled, 'archived', p.archived, 'use_seasonal_prices', p.use_seasonal_prices,
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price) ORDER BY s.season_start, s.id)
                     FROM seasonal_prices s WHERE s.product_id = p.id),
         'parent', (SELECT json_build_object('is_enabled', pp.is_enabled, 'archived', pp.archived) FROM products pp WHERE pp.id = p.parent_product_id)))
       ORDER BY ci.created, ci.id)
-    FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = c.id), '[]') AS items
+    FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = c.id), '[]') AS items,
+    coalesce((SELECT json_agg(json_build_object('id', r.id, 'userId', r.user_id, 'title', r.title, 'kind', r.kind, 'price', r.price, 'stepPrice', r.step_price,
+                                                'bands', r.bands) ORDER BY r.created, r.id)
+              FROM shipping_rates r WHERE r.platform_id = c.platform_id AND r.mode = c.mode AND r.currency = $2
+                AND (r.user_id IS NULL OR r.user_id IN (SELECT p.user_id FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = c.id))), '[]') AS rates
   FROM carts c WHERE c.id = $1`;
 
-function toCart(row: { id: string; platform_id: string; mode: string; user_id: string; created: Date; updated: Date; items: LineRow[] }, currency: string) {
+function toCart(row: { id: string; platform_id: string; mode: string; user_id: string; created: Date; updated: Date; items: LineRow[]; rates: Rate[] }, currency: string) {
   const now = Date.now();
   const sellers = new Map<string, number>();
   const items = row.items.map((line) => {
@@ -86,7 +98,8 @@ function toCart(row: { id: string; platform_id: string; mode: string; user_id: s
     const at = line.start_date ? Date.parse(line.start_date) : now;
     const season = p.use_seasonal_prices ? (p.seasons ?? []).find((s) => Date.parse(s.seasonStart) <= at && at < Date.parse(s.seasonEnd)) : undefined;
     const price = season?.price ?? p.price;
-    const total = price * line.quantity;
+    const priced = lineTotal(price, line.quantity, line.add_ons);
+    const total = priced.total;
     sellers.set(p.user_id, (sellers.get(p.user_id) ?? 0) + total);
     const forSale = p.is_enabled && p.archived === null && (p.quantity === null || p.quantity > 0) && (p.parent === null || (p.parent.is_enabled && p.parent.archived === null));
     return {
@@ -98,6 +111,7 @@ function toCart(row: { id: string; platform_id: string; mode: string; user_id: s
       endDate: apiDate(line.end_date),
       price,
       total,
+      add_ons: priced.addOns.map((a, i) => ({ id: a.id, title: line.add_ons[i]!.title, price: a.price, quantity: a.quantity, total: a.total })),
       currency: p.currency,
       product_id: p.id,
       parent_product_id: p.parent_product_id,
@@ -109,6 +123,9 @@ function toCart(row: { id: string; platform_id: string; mode: string; user_id: s
       updated: apiDate(line.updated),
     };
   });
+  const groups = groupBySeller(items.map((i, k) => ({ sellerUserId: i.user_id, quantity: i.quantity, total: i.total, weight: row.items[k]!.product.weight })));
+  const shipping = row.rates.length === 0 ? [] : quoteShipping(groups, row.rates);
+  const shippingTotal = shipping.reduce((sum, line) => sum + line.amount, 0);
   return {
     id: row.id,
     platform_id: row.platform_id,
@@ -116,7 +133,9 @@ function toCart(row: { id: string; platform_id: string; mode: string; user_id: s
     user_id: row.user_id,
     items,
     sellers: [...sellers].map(([user_id, subTotal]) => ({ user_id, subTotal })),
-    total: items.reduce((sum, i) => sum + i.total, 0),
+    shipping: shipping.map((l) => ({ shipping_rate_id: l.shippingRateId, user_id: l.userId, payee: l.payee, title: l.title, amount: l.amount })),
+    shippingTotal,
+    total: items.reduce((sum, i) => sum + i.total, 0) + shippingTotal,
     currency: items[0]?.currency ?? currency,
     created: apiDate(row.created),
     updated: apiDate(row.updated),
@@ -226,7 +245,7 @@ export const addToCart: Scenario = {
           );
         }
         await client.query(`UPDATE carts SET updated = now() WHERE id = $1`, [cartId]);
-        cart = toCart((await client.query(CART_SQL, [cartId])).rows[0], "usd");
+        cart = toCart((await client.query(CART_SQL, [cartId, product.currency])).rows[0], "usd");
         await client.query(`INSERT INTO events (id, platform_id, mode, type, object_id, object_type, data) VALUES ($1, $2, 'test', 'cart.updated', $3, 'cart', $4::json)`, [
           `evt_${uuidv7Hex()}`,
           data.platformId,

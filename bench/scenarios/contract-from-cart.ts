@@ -35,6 +35,7 @@ interface Line {
   use_seasonal_prices: boolean;
   seasons: { seasonStart: string; seasonEnd: string; price: number }[] | null;
   parent_ok: boolean;
+  shipped: boolean;
 }
 
 const DB_FEE: Record<FeeType, string> = { "stripe:cc": "stripe:cc", "candle:base": "candle:base", "platform:base": "platform:base", shipping: "shipping", custom: "custom" };
@@ -58,7 +59,11 @@ export const contractFromCart: Scenario = {
   request: (data, target) => fromCart(data.carts[target][0]!, data.apiKey),
   pool: (data, target) => data.carts[target].map((id) => fromCart(id, data.apiKey)),
   sameAnswer: (api, baseline) => {
-    const strip = (c: Record<string, unknown>) => ({ ...c, buyers: (c.buyers as Record<string, unknown>[]).map(({ user_id: _u, email: _e, name: _n, ...b }) => b) });
+    // The order number counts the platform's contracts: the two servers' alternate.
+    const strip = ({ number: _number, ...c }: Record<string, unknown>) => ({
+      ...c,
+      buyers: (c.buyers as Record<string, unknown>[]).map(({ user_id: _u, email: _e, name: _n, ...b }) => b),
+    });
     return sameWithoutIdentity(strip(api as Record<string, unknown>), strip(baseline as Record<string, unknown>));
   },
   baseline(app, db, data) {
@@ -79,12 +84,16 @@ export const contractFromCart: Scenario = {
             `SELECT ci.product_id, ci.quantity, ci.start_date, ci.end_date, p.user_id AS seller, p.type, p.name, p.price, p.currency, p.quantity AS stock,
                     p.is_enabled, p.archived, p.use_seasonal_prices,
                     (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id) AS seasons,
-                    coalesce((SELECT pp.is_enabled AND pp.archived IS NULL FROM products pp WHERE pp.id = p.parent_product_id), true) AS parent_ok
+                    coalesce((SELECT pp.is_enabled AND pp.archived IS NULL FROM products pp WHERE pp.id = p.parent_product_id), true) AS parent_ok,
+                    -- The shipping rates that would price the sellers' items (the API quotes them; the bench seeds none).
+                    EXISTS (SELECT 1 FROM shipping_rates r WHERE r.platform_id = ci.platform_id AND r.mode = ci.mode AND r.currency = p.currency
+                              AND (r.user_id IS NULL OR r.user_id = p.user_id)) AS shipped
              FROM cart_items ci JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = $1 ORDER BY ci.created, ci.id`,
             [cart.id],
           )
         ).rows;
         if (lines.length === 0) throw new HttpError(422, "cart_empty");
+        if (lines.some((l) => l.shipped)) throw new Error("the baseline does not price shipping: the bench seeds no shipping rates");
         for (const l of lines) {
           if (l.archived !== null || !l.parent_ok) throw new HttpError(409, "product_archived");
           if (!l.is_enabled) throw new HttpError(409, "product_disabled");
@@ -189,6 +198,8 @@ export const contractFromCart: Scenario = {
           [data.platformId, id, figures.fees.map(() => `fee_${uuidv7Hex()}`), figures.fees.map((f) => DB_FEE[f.type]), figures.fees.map((f) => f.amount)],
         );
         await client.query(`DELETE FROM cart_items WHERE cart_id = $1`, [cart.id]);
+        // The order number (a per-platform counter the contracts trigger takes) is in the answer.
+        await client.query("SET CONSTRAINTS contracts_number IMMEDIATE");
         const { rows } = await client.query<{ contract: string }>(`SELECT ${CONTRACT_JSON_SQL}::text AS contract FROM contracts c WHERE c.id = $1`, [id]);
         await client.query("COMMIT");
         return reply.code(201).type("application/json").send(rows[0]!.contract);

@@ -27,6 +27,8 @@ import {
   countSentContractItems,
   createContractSettlement,
   createContractsService,
+  cancelBookingsOfRefundedOrder,
+  expiredHoldsSql,
   releaseExpiredHolds,
 } from "../modules/contracts/index.js";
 import { pendingPayoutsTo } from "../modules/settlement/index.js";
@@ -140,6 +142,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
       if (subscriptions.length > 0) return `live subscriptions pay the user at each renewal (${subscriptions.join(", ")})`;
       return null;
     },
+    // The bank account route's payout schedule is set through the payout settings (made below; called only once serving).
+    setPayoutSchedule: (auth, userId, schedule) => payouts.setSchedule(auth, userId, schedule),
   });
   const waitlists = createWaitlistsService({ db, clock });
   // Collaborators (docs/api/collaborators.md): read-only users whose answers are redacted by their view permissions.
@@ -154,7 +158,7 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   const collections = createCollectionsService({ db, products });
   const shipping = createShippingService({ db });
   const productImages = createProductImagesService({ db, storage, products, uploadLimit: config.uploadLimit, publicUrl: config.publicUrl });
-  const carts = createCartsService({ db, clock, releaseExpiredHolds, purchaseGate: access.assertMayBuy });
+  const carts = createCartsService({ db, clock, releaseExpiredHolds, expiredHoldsSql, purchaseGate: access.assertMayBuy });
   const contracts = createContractsService({ db, clock, rates: config.fees, holds: config.stockHolds, hasSubscriptions, purchaseGate: access.assertMayBuy });
   // This app's boot, named in every settlement lease it takes (a restart resumes the earlier boots' at once).
   const leases = deps.leases ?? createLeaseHolder(config.nodeId);
@@ -202,10 +206,12 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
   });
   const transactions = createTransactionsService({ db, payments, clock });
   const analytics = createAnalyticsService({ db, clock });
-  const payouts = createPayoutsService({ db, clock, payments });
+  const payouts = createPayoutsService({ db, clock, payments, recordAccount: bankAccounts.recordAccount });
   const refundRequests = createRefundRequestsService({ db, clock, refunds: transactions });
   // Orders, payouts and refunds email the people they concern, as their events are recorded.
   listenToEvents(notifyOnEvent);
+  // An order refunded in full gives its booked time back.
+  listenToEvents(cancelBookingsOfRefundedOrder);
   const stripeWebhooks = createStripeWebhooksService({
     db,
     payments,
@@ -213,8 +219,8 @@ export async function createServices(deps: AppDeps, log: FastifyBaseLogger, metr
     paymentMethods,
     // Contract settlement and subscription billing register their PaymentOutcomeHandlers here, to learn how their charges ended.
     onPaymentOutcome: [settlement.onPaymentOutcome, billing.onPaymentOutcome],
-    // Refunds Stripe answered `pending` end by webhook.
-    onRefundOutcome: [transactions.onRefundOutcome],
+    // Refunds Stripe answered `pending` end by webhook: the ledger first, then an ended order whose refund failed.
+    onRefundOutcome: [transactions.onRefundOutcome, settlement.onRefundOutcome],
     // A dispute: the ledger first (it may ask Stripe to retry a dispute of a charge not recorded yet), then the contract.
     onDispute: [transactions.onDispute, settlement.onDispute],
     // Payouts of sellers' Connect accounts.

@@ -4,6 +4,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
 import { PREPARED_STATEMENTS, prepareStatements } from "./prepared.js";
+import { rawSqlInTransactions } from "./raw-in-transactions.js";
 import { currentScope, runInScope, scopeSettings, type Scope } from "./tenant.js";
 
 export type Db = PrismaClient;
@@ -34,7 +35,13 @@ export function createPrisma(
   connectionString: string,
   poolSize: number,
   transactionTimeoutMs = 10_000,
-  options: { guardTransactions?: boolean /** Named statements kept per connection (src/db/prepared.ts); 0: none. */; preparedStatements?: number } = {},
+  options: {
+    guardTransactions?: boolean;
+    /** Named statements kept per connection (src/db/prepared.ts); 0: none. */
+    preparedStatements?: number;
+    /** Raw SQL in interactive transactions through Prisma's own pipeline instead of straight to the connection (src/db/raw-in-transactions.ts); for comparing the two. */
+    prismaRawInTransactions?: boolean;
+  } = {},
 ): PrismaClient {
   const pool = new pg.Pool({
     connectionString,
@@ -56,6 +63,7 @@ export function createPrisma(
   // behind others under load; past this it fails with P2028, answered 503 database_busy.
   const client = new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
   scopeBatches(client);
+  if (!options.prismaRawInTransactions) rawSqlInTransactions(client);
   if (options.guardTransactions) guardTransactionCallbacks(client);
   pools.set(client, pool);
   return client;

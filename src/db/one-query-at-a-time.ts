@@ -1,4 +1,5 @@
 import type { PrismaPg } from "@prisma/adapter-pg";
+import { noteClosingTransaction, noteOpenedTransaction } from "./raw-in-transactions.js";
 
 type Adapter = Awaited<ReturnType<PrismaPg["connect"]>>;
 type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
@@ -33,7 +34,23 @@ function serialize(tx: Transaction): Transaction {
   };
   const queryRaw = tx.queryRaw.bind(tx);
   const executeRaw = tx.executeRaw.bind(tx);
+  const commit = tx.commit.bind(tx);
+  const rollback = tx.rollback.bind(tx);
   tx.queryRaw = (query) => inTurn(() => queryRaw(query));
-  tx.executeRaw = (query) => inTurn(() => executeRaw(query));
+  tx.executeRaw = (query) => {
+    // Prisma ends a transaction by sending COMMIT or ROLLBACK through here, then releasing the connection.
+    if (query.sql === "COMMIT" || query.sql === "ROLLBACK") noteClosingTransaction(tx);
+    return inTurn(() => executeRaw(query));
+  };
+  tx.commit = () => {
+    noteClosingTransaction(tx);
+    return commit();
+  };
+  tx.rollback = () => {
+    noteClosingTransaction(tx);
+    return rollback();
+  };
+  // The transaction's own raw SQL comes here directly (src/db/raw-in-transactions.ts), in the same queue.
+  noteOpenedTransaction(tx);
   return tx;
 }

@@ -114,6 +114,7 @@ const table = {
   email_missing: { status: [409], description: "The payment processor needs the user's email first." },
   last_active_key: { status: [409], description: "The platform's last active key cannot be revoked: create another first." },
   payment_method_attach_loop: { status: [409], description: "This payment method was attached and removed too often today: use a new one." },
+  oauth_app_public: { status: [409], description: "The OAuth app is public (`token_endpoint_auth_method: none`): it has no client secret to rotate." },
   bank_account_missing: { status: [409], description: "The user has no bank account (Connect account) yet." },
   no_payment_method: { status: [409], description: "A buyer has no default payment method to charge." },
   buyer_consent_required: { status: [409], description: "Settling would charge buyers who have not accepted what they owe; `buyers` lists them." },
@@ -137,6 +138,10 @@ const table = {
   payment_requires_action: {
     status: [409],
     description: "A buyer is authenticating a payment of the contract (3-D Secure): it waits for them to complete or fail it (their checkout answers it again).",
+  },
+  currency_unsupported: {
+    status: [422],
+    description: "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
   },
   item_not_booked: { status: [422], description: "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves." },
   booking_unavailable: { status: [409], description: "A booked item's dates fall outside its seller's availability, or overlap another booking or event of theirs." },

@@ -101,7 +101,8 @@ export function expectInvariants(c: Json): void {
   }
   for (const fee of c.fees) expect(fee.payer).toBe(fee.type === "custom" ? fee.payer : fee.type === "shipping" || includedFor(c, fee.type) ? "buyers" : "sellers");
   for (const b of c.buyers) expect(b.amountPaid === 0 || b.amountPaid === b.amountDue).toBe(true);
-  for (const s of c.sellers) expect(s.amountReceived === 0 || s.amountReceived === s.amountOwed).toBe(true);
+  // A written-off contract pays its sellers their share of what was paid (docs/api/contracts.md, Orders).
+  for (const s of c.sellers) expect(s.amountReceived === 0 || s.amountReceived === s.amountOwed || c.status === "uncollectible").toBe(true);
 }
 
 function includedFor(c: Json, type: string): boolean {

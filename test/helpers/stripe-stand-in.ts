@@ -146,6 +146,8 @@ export const stripeObjects = {
     id,
     object: "account",
     type: "express",
+    country: "US",
+    default_currency: "usd",
     charges_enabled: onboarded,
     details_submitted: onboarded,
     payouts_enabled: onboarded,

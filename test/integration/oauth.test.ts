@@ -70,10 +70,10 @@ class Browser {
 /** A user through the whole authorization: sign-in page, token posted, consent page, allow (or deny). */
 async function authorize(
   params: Record<string, string>,
-  options: { token?: string; decision?: "allow" | "deny" } = {},
+  options: { token?: string; decision?: "allow" | "deny"; config?: client.Configuration } = {},
 ): Promise<{ callback: string; consentPage?: string; signInPage?: string }> {
   const browser = new Browser();
-  const start = await browser.follow(client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, ...params }).href);
+  const start = await browser.follow(client.buildAuthorizationUrl(options.config ?? config, { redirect_uri: REDIRECT_URI, ...params }).href);
   if (!start.url.startsWith(base)) return { callback: start.url };
   expect(start.res.status, await start.res.clone().text()).toBe(200);
   const signInPage = await start.res.text();
@@ -269,6 +269,84 @@ describe("client credentials", () => {
     const deleted = await t.request({ method: "DELETE", url: `/v1/platforms/${platform.id}/apps/${shortLived.client_id}`, headers: bearer(platform.apiKey) });
     expect(deleted.json()).toEqual({ id: shortLived.client_id, deleted: true });
     expect((await api("GET", "/v1/products", token)).statusCode).toBe(401);
+  });
+});
+
+describe("public apps (token_endpoint_auth_method none)", () => {
+  it("have no secret; a single-page app signs a user in with PKCE alone, refreshes, and cannot use client credentials", async () => {
+    const created = await t.request({
+      method: "POST",
+      url: `/v1/platforms/${platform.id}/apps`,
+      headers: { ...bearer(platform.apiKey), "content-type": "application/json" },
+      payload: JSON.stringify({ name: "Shelf SPA", redirect_uris: [REDIRECT_URI], scopes: ["products:read"], token_endpoint_auth_method: "none" }),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const spa = created.json();
+    expect(spa).toMatchObject({ token_endpoint_auth_method: "none", client_secret: null, secret_last4: null });
+    const spaConfig = await client.discovery(new URL(`${base}/oauth`), spa.client_id, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+
+    const { verifier, challenge, state } = await pkce();
+    const { callback } = await authorize({ scope: "products:read offline_access", code_challenge: challenge, code_challenge_method: "S256", state }, { config: spaConfig });
+    const tokens = await client.authorizationCodeGrant(spaConfig, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state });
+    expect((await api("GET", "/v1/products", tokens.access_token)).statusCode).toBe(200);
+    expect((await api("POST", "/v1/products", tokens.access_token, { name: "Lamp", price: 100 })).statusCode).toBe(403);
+    const refreshed = await client.refreshTokenGrant(spaConfig, tokens.refresh_token!);
+    expect((await api("GET", "/v1/products", refreshed.access_token)).statusCode).toBe(200);
+
+    // From the browser: CORS for the origin of its redirect URIs only; a confidential app never.
+    const fromBrowser = (origin: string, clientId: string, refreshToken: string) =>
+      fetch(`${base}/oauth/token`, {
+        method: "POST",
+        headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", client_id: clientId, refresh_token: refreshToken }).toString(),
+      });
+    const elsewhere = await fromBrowser("https://evil.example", spa.client_id, refreshed.refresh_token!);
+    expect([elsewhere.status, elsewhere.headers.get("access-control-allow-origin")]).toEqual([400, null]);
+    const own = await fromBrowser(new URL(REDIRECT_URI).origin, spa.client_id, refreshed.refresh_token!);
+    expect(own.status, await own.clone().text()).toBe(200);
+    expect(own.headers.get("access-control-allow-origin")).toBe(new URL(REDIRECT_URI).origin);
+    const confidential = await fetch(`${base}/oauth/token`, {
+      method: "POST",
+      headers: {
+        origin: new URL(REDIRECT_URI).origin,
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString("base64")}`,
+      },
+      body: "grant_type=client_credentials&scope=products:read",
+    });
+    expect(confidential.status).toBe(400);
+
+    // PKCE is what stands in for the secret: without it, or with another verifier, no token.
+    const bare = await authorize({ scope: "products:read", state: "s1" }, { config: spaConfig });
+    expect(new URL(bare.callback).searchParams.get("error")).toBe("invalid_request");
+    const other = await pkce();
+    const { callback: stolen } = await authorize(
+      { scope: "products:read", code_challenge: other.challenge, code_challenge_method: "S256", state: other.state },
+      { config: spaConfig },
+    );
+    const wrong = await client.authorizationCodeGrant(spaConfig, new URL(stolen), { pkceCodeVerifier: verifier, expectedState: other.state }).catch((err: unknown) => err);
+    expect(JSON.stringify(wrong)).toContain("invalid_grant");
+
+    // Client credentials would be anyone's who knows the public client id: refused.
+    const cc = await client.clientCredentialsGrant(spaConfig, { scope: "products:read" }).catch((err: unknown) => err);
+    expect(cc).toBeInstanceOf(Error);
+    expect(JSON.stringify(cc)).toContain("requested grant type is not allowed for this client");
+    // Nor does it become confidential by sending a made-up secret.
+    const posing = await client.discovery(new URL(`${base}/oauth`), spa.client_id, undefined, client.ClientSecretBasic("made-up"), { execute: [client.allowInsecureRequests] });
+    expect(JSON.stringify(await client.clientCredentialsGrant(posing, { scope: "products:read" }).catch((err: unknown) => err))).toContain("invalid_client");
+
+    // No secret to rotate; an unknown method is refused.
+    const rotate = await t.request({ method: "POST", url: `/v1/platforms/${platform.id}/apps/${spa.client_id}/rotate_secret`, headers: bearer(platform.apiKey) });
+    expect([rotate.statusCode, rotate.json().error.code]).toEqual([409, "oauth_app_public"]);
+    const bad = await t.request({
+      method: "POST",
+      url: `/v1/platforms/${platform.id}/apps`,
+      headers: { ...bearer(platform.apiKey), "content-type": "application/json" },
+      payload: JSON.stringify({ name: "X", redirect_uris: [REDIRECT_URI], scopes: ["products:read"], token_endpoint_auth_method: "private_key_jwt" }),
+    });
+    expect([bad.statusCode, bad.json().error.param]).toEqual([400, "token_endpoint_auth_method"]);
+    // Confidential apps are as before: a secret, shown once.
+    expect(app.client_secret).toMatch(/^[A-Za-z0-9]{48}$/);
   });
 });
 

@@ -486,7 +486,9 @@ describe("the instant flow stays the default", () => {
     const writtenOff = await make();
     const uncollectible = okContract(await t.request({ method: "POST", url: `/v1/contracts/${writtenOff.id}/uncollectible`, headers: bearer(plain.apiKey) }));
     expect(uncollectible.status).toBe("uncollectible");
-    expect((await ledger(writtenOff.id)).map((x) => x.type)).toEqual(["incoming"]);
+    // The paid share goes to the seller in proportion, the fees likewise: nothing stays with the platform unrecorded.
+    expect((await ledger(writtenOff.id)).map((x) => x.type)).toEqual(["incoming", "outgoing", "fee_stripe", "fee_candle", "fee_platform"]);
+    expect(await settlementBooks(t.db, { platformId: plain.id, mode: "test" }, writtenOff.id)).toMatchObject({ incoming: paidShare, paidOut: paidShare, balanced: true });
     // Final: neither settles nor changes again.
     failed(await t.request({ method: "PUT", url: `/v1/contracts/${writtenOff.id}/settle`, headers: bearer(plain.apiKey) }), 409, "contract_not_payable");
     failed(await t.request({ method: "POST", url: `/v1/contracts/${writtenOff.id}/cancel`, headers: bearer(plain.apiKey) }), 409, "order_state");

@@ -257,7 +257,7 @@ const scenarios: Scenario[] = [
       ];
     },
     expected: [
-      { id: "acct_…", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, bankLast4: null },
+      { id: "acct_…", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, bankLast4: null, country: "US", defaultCurrency: "usd" },
       { error: { class: "PaymentsRequestError", status: 400, type: "invalid_request_error", code: "insufficient_capabilities_for_transfer", param: "destination" } },
       true,
     ],
@@ -282,7 +282,15 @@ const scenarios: Scenario[] = [
       ];
     },
     expected: [
-      { id: "acct_…", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: { interval: "weekly", delayDays: 2, weeklyAnchor: "friday" }, bankLast4: null },
+      {
+        id: "acct_…",
+        chargesEnabled: false,
+        detailsSubmitted: false,
+        payoutSchedule: { interval: "weekly", delayDays: 2, weeklyAnchor: "friday" },
+        bankLast4: null,
+        country: "US",
+        defaultCurrency: "usd",
+      },
       { ok: undefined },
       { error: { class: "PaymentsRequestError", status: 404, type: "invalid_request_error", code: "resource_missing", param: null } },
       { error: { class: "PaymentsRequestError", status: 404, type: "invalid_request_error", code: "resource_missing", param: null } },

@@ -388,7 +388,15 @@ describe("Connect accounts and onboarding", () => {
   it("creates an Express account that cannot take transfers before onboarding", async () => {
     const { id } = await payments.createConnectAccount({ email: "seller@example.com", metadata: { user_id: "user_s" }, idempotencyKey: key() });
     expect(id).toMatch(/^acct_[A-Za-z0-9]{16}$/);
-    expect(await payments.retrieveAccount(id)).toEqual({ id, chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, bankLast4: null });
+    expect(await payments.retrieveAccount(id)).toEqual({
+      id,
+      chargesEnabled: false,
+      detailsSubmitted: false,
+      payoutSchedule: null,
+      bankLast4: null,
+      country: "US",
+      defaultCurrency: "usd",
+    });
     const err = await failure(payments.createTransfer({ amount: 500, currency: "usd", destination: id, metadata: {}, idempotencyKey: key() }));
     expect(err).toBeInstanceOf(PaymentsRequestError);
     expect(err).toMatchObject({ status: 400, code: "insufficient_capabilities_for_transfer", param: "destination" });
@@ -430,6 +438,8 @@ describe("Connect accounts and onboarding", () => {
       detailsSubmitted: true,
       payoutSchedule: { interval: "daily", delayDays: 2 },
       bankLast4: "6789",
+      country: "US",
+      defaultCurrency: "usd",
     });
 
     const again = await t.request({ method: "GET", url: `${url.pathname}${url.search}` });

@@ -227,13 +227,23 @@ describe("request shapes", () => {
   it("retrieveAccount maps onboarding state, payout schedule and bank account", async () => {
     standIn.on("GET", "/v1/accounts/acct_new", { body: so.account("acct_new", false) });
     standIn.on("GET", "/v1/accounts/acct_done", { body: so.account("acct_done", true) });
-    expect(await stripe.retrieveAccount("acct_new")).toEqual({ id: "acct_new", chargesEnabled: false, detailsSubmitted: false, payoutSchedule: null, bankLast4: null });
+    expect(await stripe.retrieveAccount("acct_new")).toEqual({
+      id: "acct_new",
+      chargesEnabled: false,
+      detailsSubmitted: false,
+      payoutSchedule: null,
+      bankLast4: null,
+      country: "US",
+      defaultCurrency: "usd",
+    });
     expect(await stripe.retrieveAccount("acct_done")).toEqual({
       id: "acct_done",
       chargesEnabled: true,
       detailsSubmitted: true,
       payoutSchedule: { interval: "daily", delayDays: 2 },
       bankLast4: "6789",
+      country: "US",
+      defaultCurrency: "usd",
     });
   });
 
@@ -244,6 +254,38 @@ describe("request shapes", () => {
     const req = only();
     expect(req.form).toEqual({ amount: "700", currency: "usd", destination: "acct_1", transfer_group: "inv_1", source_transaction: "ch_1", "metadata[seller_id]": "seller_1" });
     expect(req.headers["idempotency-key"]).toBe("payout:seller_1");
+  });
+
+  it("retrieveTransfer reads what arrived from the transfer's payment on the connected account: converted amount and exchange_rate", async () => {
+    standIn.on("GET", "/v1/transfers/tr_1", { body: { ...so.transfer("tr_1", 10_000, "usd", "acct_1"), destination_payment: "py_1" } });
+    standIn.on("GET", "/v1/charges/py_1", {
+      body: {
+        id: "py_1",
+        object: "charge",
+        amount: 9_200,
+        currency: "eur",
+        balance_transaction: { id: "txn_1", object: "balance_transaction", amount: 9_200, currency: "eur", exchange_rate: 0.92 },
+      },
+    });
+    expect(await stripe.retrieveTransfer("tr_1")).toEqual({
+      id: "tr_1",
+      amount: 10_000,
+      currency: "usd",
+      destination: "acct_1",
+      destinationAmount: 9_200,
+      destinationCurrency: "eur",
+      exchangeRate: "0.92",
+    });
+    const [transfer, payment] = standIn.requests;
+    expect(transfer!.headers["stripe-account"]).toBeUndefined();
+    expect(payment!.headers["stripe-account"]).toBe("acct_1");
+    expect(payment!.form).toEqual({ "expand[0]": "balance_transaction" });
+  });
+
+  it("updateAccount sends the default currency alone when no schedule is given", async () => {
+    standIn.on("POST", "/v1/accounts/acct_1", { body: { ...so.account("acct_1", true), default_currency: "eur", country: "DE" } });
+    expect(await stripe.updateAccount({ accountId: "acct_1", defaultCurrency: "eur" })).toMatchObject({ country: "DE", defaultCurrency: "eur" });
+    expect(only().form).toEqual({ default_currency: "eur" });
   });
 
   it("createRefund refunds an amount of a payment intent, or the rest without one", async () => {

@@ -176,5 +176,6 @@ describe("no delivery lost across a restart", () => {
         ["succeeded", 2],
         ["succeeded", 1],
       ]);
-  });
+    // A server process boots within it (up to 90 s on a loaded machine): more than the default 30 s.
+  }, 180_000);
 });

@@ -440,7 +440,10 @@ export interface paths {
         /** List the platform's OAuth apps (admin) */
         get: operations["listOAuthApps"];
         put?: never;
-        /** Register an OAuth app (admin); its client secret is shown only in this answer */
+        /**
+         * Register an OAuth app (admin); its client secret is shown only in this answer
+         * @description A confidential app (default) gets a `client_secret`, answered only here. With `token_endpoint_auth_method: none` it is a public app — a single-page or mobile app that cannot keep a secret: no secret (`client_secret: null`), the authorization code flow with PKCE only (client credentials are refused: `invalid_request`, the grant type is not allowed for this client), refresh tokens rotating at each use.
+         */
         post: operations["createOAuthApp"];
         delete?: never;
         options?: never;
@@ -479,7 +482,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give an OAuth app a new client secret (admin); the old one stops working at once */
+        /**
+         * Give an OAuth app a new client secret (admin); the old one stops working at once
+         * @description 409 `oauth_app_public` for a public app, which has no secret.
+         */
         post: operations["rotateOAuthAppSecret"];
         delete?: never;
         options?: never;
@@ -969,7 +975,7 @@ export interface paths {
         get: operations["retrieveSignedInUserBankAccount"];
         /**
          * Update the signed-in user's bank account (payout schedule)
-         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. It goes through the user's payout settings (`PUT /v1/users/:id/payout_settings`), which it sets to the same schedule (clearing a threshold) and which record `payout_settings.updated`. 409 `bank_account_missing` before the account was created.
          */
         put: operations["updateSignedInUserBankAccount"];
         /**
@@ -1001,7 +1007,7 @@ export interface paths {
         get: operations["retrieveUserBankAccount"];
         /**
          * Update a user's bank account (payout schedule)
-         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. 409 `bank_account_missing` before the account was created.
+         * @description Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. It goes through the user's payout settings (`PUT /v1/users/:id/payout_settings`), which it sets to the same schedule (clearing a threshold) and which record `payout_settings.updated`. 409 `bank_account_missing` before the account was created.
          */
         put: operations["updateUserBankAccount"];
         /**
@@ -1134,7 +1140,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a Stripe webhook event
-         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `refund.updated`, `refund.failed`, `charge.refund.updated`, `charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`, `payout.created`, `payout.updated`, `payout.paid`, `payout.failed`, `payout.canceled`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
+         * @description For Stripe only: point Stripe's webhook endpoints here (your account's, and a Connect one for `account.updated`), with `STRIPE_WEBHOOK_SECRET` listing their signing secrets. The `Stripe-Signature` header is verified (400 when it does not match or is more than 5 minutes old); each event is acted on once; its object is re-read from Stripe before anything changes. Acted on: `account.updated`, `payment_method.attached`, `payment_method.detached`, `payment_method.updated`, `setup_intent.succeeded`, `payment_intent.succeeded`, `payment_intent.payment_failed`, `payment_intent.amount_capturable_updated`, `refund.updated`, `refund.failed`, `charge.refund.updated`, `charge.dispute.created`, `charge.dispute.updated`, `charge.dispute.closed`, `payout.created`, `payout.updated`, `payout.paid`, `payout.failed`, `payout.canceled`; other types, and events of the other Stripe mode (live / test), are answered 200 and ignored. A 5xx (Stripe unreachable while re-reading) makes Stripe retry.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -3017,7 +3023,7 @@ export interface paths {
         put?: never;
         /**
          * Pay a buyer's share on-session (3-D Secure)
-         * @description Charges one buyer's default payment method for their share with them present — the settlement of `PUT …/settle` for that buyer alone, on-session. A card that needs no authentication is charged at once: 200 with `payment.status` `succeeded` (the contract `paid` when that was the last share). A card that wants 3-D Secure answers 202 with `payment.status` `requires_action`, the PaymentIntent's `client_secret` (Stripe.js) and, offline, a `next_action_url`; the contract stays `processing` until `payment_intent.succeeded` (the contract proceeds to `paid`) or `payment_intent.payment_failed` (it is `open` again) arrives. Calling again meanwhile answers the same intent. Only the buyer themself, or the key, an owner or an admin naming them in `user_id` (403 `not_contract_buyer` otherwise): a client secret is handed to the buyer alone. Checked as a settle is (409 `seller_not_ready`, `no_payment_method`, `already_paid`, 422 `contract_incomplete`); 409 `settlement_in_progress` while another settlement runs; 402 on a decline.
+         * @description Charges one buyer's default payment method for their share with them present — the settlement of `PUT …/settle` for that buyer alone, on-session. A card that needs no authentication is charged at once: 200 with `payment.status` `succeeded` (the contract `paid` when that was the last share). A card that wants 3-D Secure answers 202 with `payment.status` `requires_action`, the PaymentIntent's `client_secret` (Stripe.js) and, offline, a `next_action_url`; the contract stays `processing` until `payment_intent.succeeded` (the contract proceeds to `paid`) or `payment_intent.payment_failed` (it is `open` again) arrives. Calling again meanwhile answers the same intent. On a platform requiring the seller's acceptance the card is only authorised: 202 with `payment.status` `requires_capture` (after 3-D Secure: on `payment_intent.amount_capturable_updated`), the contract `authorized` awaiting the seller once every buyer's card is; accepting captures, declining or the timeout releases it. Only the buyer themself, or the key, an owner or an admin naming them in `user_id` (403 `not_contract_buyer` otherwise): a client secret is handed to the buyer alone. Checked as a settle is (409 `seller_not_ready`, `no_payment_method`, `already_paid`, 422 `contract_incomplete`); 409 `settlement_in_progress` while another settlement runs; 402 on a decline.
          */
         post: operations["checkoutContract"];
         delete?: never;
@@ -3901,7 +3907,7 @@ export interface components {
                  * @description What went wrong, for programs to branch on: every code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "collaborator_read_only" | "collaborator_field_hidden" | "collaborator_managed_above" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "collaborator_role_managed" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "collaborator_not_managed" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
+                code: "body_invalid" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "parameter_not_writable" | "phone_not_supported" | "too_many_buckets" | "url_invalid" | "url_not_public" | "request_malformed" | "invalid_request" | "cursor_conflict" | "unauthenticated" | "credentials_missing" | "authorization_malformed" | "conflicting_credentials" | "api_key_invalid" | "api_key_revoked" | "mode_invalid" | "mode_mismatch" | "platform_mismatch" | "user_token_required" | "token_invalid" | "token_expired" | "token_revoked" | "refresh_token_invalid" | "refresh_token_expired" | "refresh_token_revoked" | "refresh_token_reused" | "oauth_token_invalid" | "otp_invalid" | "forbidden" | "https_required" | "insufficient_scope" | "insufficient_role" | "user_suspended" | "user_role_protected" | "collaborator_read_only" | "collaborator_field_hidden" | "collaborator_managed_above" | "waitlist_not_granted" | "not_shipping_rate_owner" | "not_product_seller" | "listing_not_allowed" | "field_forbidden" | "listing_review_forbidden" | "not_contract_buyer" | "not_contract_seller" | "platform_only" | "not_contract_creator" | "not_contract_party" | "refund_decider_required" | "not_subscriber" | "fee_payer_forbidden" | "seller_pin_forbidden" | "signature_invalid" | "resource_missing" | "route_not_found" | "method_not_allowed" | "upload_url_expired" | "resource_already_exists" | "concurrent_update" | "email_taken" | "collaborator_role_managed" | "username_taken" | "slug_taken" | "handle_taken" | "category_has_children" | "category_in_use" | "domain_taken" | "email_missing" | "last_active_key" | "payment_method_attach_loop" | "oauth_app_public" | "bank_account_missing" | "no_payment_method" | "buyer_consent_required" | "buyer_exists" | "seller_exists" | "seller_has_items" | "contract_locked" | "contract_not_acceptable" | "order_state" | "funds_released" | "contract_not_payable" | "contract_not_sendable" | "contract_not_subscribable" | "contract_void" | "contract_has_subscriptions" | "already_paid" | "settlement_in_progress" | "payment_requires_action" | "currency_unsupported" | "item_not_booked" | "booking_unavailable" | "renewal_in_progress" | "already_subscribed" | "subscription_ended" | "subscription_paused" | "subscription_not_paused" | "subscription_event" | "product_archived" | "product_disabled" | "product_out_of_stock" | "product_not_published" | "listing_status_conflict" | "external_id_taken" | "sku_taken" | "bank_account_money_pending" | "product_in_open_contract" | "outside_availability" | "slot_taken" | "busy_in_google_calendar" | "google_calendar_not_connected" | "transaction_not_refundable" | "contract_not_refundable" | "refund_request_open" | "refund_request_not_pending" | "refund_failed" | "upload_missing" | "idempotency_request_in_progress" | "idempotency_key_in_use" | "webhook_disabled" | "delivery_pending" | "collaborator_not_managed" | "idempotency_key_reused" | "idempotency_key_invalid" | "amount_too_small" | "amount_too_large" | "charge_already_refunded" | "refund_quantity_too_large" | "settlement_incomplete" | "pinned_amounts_exceed_total" | "pinned_amounts_below_total" | "buyer_is_seller" | "cart_empty" | "cart_full" | "contract_incomplete" | "currency_mismatch" | "fee_not_custom" | "insufficient_stock" | "nested_variant" | "own_product" | "quantity_too_large" | "quantity_below_minimum" | "season_overlap" | "buyer_suspended" | "seller_suspended" | "last_owner" | "seller_not_ready" | "stock_hold_limit" | "too_many_buyers" | "too_many_sellers" | "too_many_items" | "too_many_metafields" | "too_many_add_ons" | "add_on_not_offered" | "too_many_shipping_rates" | "shipping_rate_kind" | "too_many_fees" | "too_many_links" | "too_many_seasonal_prices" | "too_many_webhooks" | "email_code_invalid" | "category_cycle" | "category_too_deep" | "too_many_categories" | "too_many_collections" | "variant_of_itself" | "variant_required" | "variant_seller_mismatch" | "subscription_required" | "card_declined" | "expired_card" | "incorrect_cvc" | "incorrect_number" | "processing_error" | "authentication_required" | "charge_invalid_parameter" | "email_invalid" | "parameter_invalid_integer" | "payment_intent_unexpected_state" | "payment_method_type_unsupported" | "payment_method_unexpected_state" | "insufficient_capabilities_for_transfer" | "setup_intent_unexpected_state" | "webhook_signature_invalid" | "webhook_payload_invalid" | "webhook_timestamp_too_old" | "payload_too_large" | "url_too_long" | "unsupported_media_type" | "headers_too_large" | "request_timeout" | "rate_limited" | "otp_attempts_exceeded" | "email_code_attempts_exceeded" | "internal_error" | "payments_misconfigured" | "payments_unavailable" | "payments_timeout" | "google_calendar_unavailable" | "payments_rate_limited" | "service_unavailable" | "database_unavailable" | "server_busy" | "database_busy" | "shutting_down" | "webhook_secret_missing";
                 message: string;
                 param?: string;
                 request_id: string;
@@ -4019,7 +4025,7 @@ export interface components {
             platform_id: string;
             /** @enum {string} */
             mode: "test" | "live";
-            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, collaborator.created, collaborator.updated, collaborator.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_action_required, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.payment_action_required, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
+            /** @description The event type: platform.created, platform.updated, api_key.created, api_key.revoked, oauth_app.created, oauth_app.updated, oauth_app.deleted, user.created, user.updated, user.suspended, user.unsuspended, user.deletion_scheduled, user.deleted, collaborator.created, collaborator.updated, collaborator.deleted, waitlist_entry.created, waitlist_entry.granted, waitlist_entry.removed, calendar.created, calendar.availability_updated, calendar.updated, calendar_event.created, calendar_event.updated, calendar_event.deleted, payment_method.attached, payment_method.updated, payment_method.default_changed, payment_method.detached, bank_account.created, bank_account.updated, bank_account.deleted, payout.created, payout.updated, payout.paid, payout.failed, payout.canceled, payout_settings.updated, product.created, product.updated, product.enabled, product.disabled, product.archived, product.unarchived, product.deleted, product.submitted, product.approved, product.rejected, product.price_added, product.price_removed, shipping_rate.created, shipping_rate.updated, shipping_rate.deleted, category.created, category.updated, category.deleted, collection.created, collection.updated, collection.deleted, cart.updated, cart.cleared, transaction.created, transaction.updated, contract.created, contract.updated, contract.deleted, contract.voided, contract.accepted, contract.sent, contract.payment_action_required, contract.payment_failed, contract.paid, contract.authorized, contract.order_accepted, contract.declined, contract.expired, contract.fulfilled, contract.completed, contract.canceled, contract.capture_failed, contract.refund_failed, contract.uncollectible, contract.funds_released, contract.disputed, contract.dispute_closed, refund_request.created, refund_request.approved, refund_request.declined, refund_request.canceled, refund_request.refunded, subscription.created, subscription.renewed, subscription.renewal_failed, subscription.payment_action_required, subscription.renewal_skipped, subscription.past_due, subscription.paused, subscription.resumed, subscription.ended, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.test */
             type: string;
             /** @description The kind of object in data.object: platform, api_key, user, waitlist_entry, webhook_endpoint, … */
             object_type: string;
@@ -5232,7 +5238,7 @@ export interface components {
             /** @description The resource's metafields, by namespace and key */
             metafields: components["schemas"]["Metafield"][];
             /** @description Where the order stands once its buyers are charged or authorised (docs/api/contracts.md, Orders); null before */
-            orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled") | null;
+            orderStatus: ("awaiting_acceptance" | "accepted" | "declined" | "expired" | "fulfilled" | "completed" | "canceled" | "capture_failed" | "refund_failed") | null;
             /** @description When an order awaiting the seller's acceptance expires */
             acceptBy: string | null;
             fulfilled: string | null;
@@ -5293,10 +5299,10 @@ export interface components {
                 /** @description The buyer paying */
                 user_id: string;
                 /**
-                 * @description `succeeded`: their share is paid; `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit
+                 * @description `succeeded`: their share is paid; `requires_capture`: their card is authorised for it, captured when the seller accepts the order (platforms requiring the seller's acceptance); `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit
                  * @enum {string}
                  */
-                status: "succeeded" | "requires_action" | "processing";
+                status: "succeeded" | "requires_capture" | "requires_action" | "processing";
                 /** @description Their share, in cents */
                 amount: number;
                 currency: string;
@@ -5310,6 +5316,8 @@ export interface components {
         };
         SellerBalance: {
             user_id: string;
+            /** @description The payout currency set in the seller's payout settings (null: never set): transfers arrive converted into it */
+            payout_currency: string | null;
             /** @description May be paid out now, per currency (cents) */
             available: {
                 amount: number;
@@ -5457,8 +5465,13 @@ export interface components {
             redirect_uris: string[];
             /** @description The scopes the app may ask users for, and gets with client credentials */
             scopes: string[];
-            /** @description The secret's last four characters, to tell secrets apart */
-            secret_last4: string;
+            /**
+             * @description `client_secret_basic`: a confidential app, with a secret; `none`: a public app (single-page or mobile), with no secret: PKCE only, no client credentials
+             * @enum {string}
+             */
+            token_endpoint_auth_method: "client_secret_basic" | "none";
+            /** @description The secret's last four characters, to tell secrets apart; null for a public app */
+            secret_last4: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
@@ -5476,14 +5489,19 @@ export interface components {
             redirect_uris: string[];
             /** @description The scopes the app may ask users for, and gets with client credentials */
             scopes: string[];
-            /** @description The secret's last four characters, to tell secrets apart */
-            secret_last4: string;
+            /**
+             * @description `client_secret_basic`: a confidential app, with a secret; `none`: a public app (single-page or mobile), with no secret: PKCE only, no client credentials
+             * @enum {string}
+             */
+            token_endpoint_auth_method: "client_secret_basic" | "none";
+            /** @description The secret's last four characters, to tell secrets apart; null for a public app */
+            secret_last4: string | null;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
-            /** @description The app's secret. Shown only in this answer (and when rotated): store it now. */
-            client_secret: string;
+            /** @description The app's secret. Shown only in this answer (and when rotated): store it now. Null for a public app, which has none. */
+            client_secret: string | null;
         };
         DeletedOAuthApp: {
             id: string;
@@ -5517,6 +5535,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        PayoutListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Payouts matching the filters, in this currency */
+                count: number;
+                /** @description Σ amount, minor units */
+                amount: number;
+            }[];
+        };
         PayoutSettings: {
             user_id: string;
             /**
@@ -5524,10 +5552,12 @@ export interface components {
              * @enum {string}
              */
             measurement: "manual" | "day" | "week" | "month" | "month_day";
-            /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+            /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–31 or -1 for the last day); ignored for `manual` */
             frequency: number;
             /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
             threshold: number | null;
+            /** @description The seller's payout currency; null: never set (the account's own, its country's currency) */
+            currency: string | null;
             /** @description What the seller's Connect account's payout schedule was set to */
             stripe_schedule: {
                 /** @enum {string} */
@@ -5558,9 +5588,20 @@ export interface components {
                  * @enum {string}
                  */
                 kind: "transfer" | "transfer_reversal" | "payout" | "payout_returned";
-                /** @description Cents, signed: what it did to the seller's Stripe balance */
+                /** @description Cents (minor units), signed: what it did to the seller's Stripe balance, in its currency (converted when `conversion` is set) */
                 amount: number;
                 currency: string;
+                /** @description A transfer (or its reversal) converted into the seller's payout currency on arrival; null when none was */
+                conversion: {
+                    /** @description What was sent, signed, in the charge currency */
+                    original_amount: number;
+                    original_currency: string;
+                    /** @description What it became in the seller's payout currency (`amount`) */
+                    converted_amount: number;
+                    converted_currency: string;
+                    /** @description Units of `converted_currency` per unit of `original_currency` (Stripe's `exchange_rate`) */
+                    exchange_rate: number;
+                } | null;
                 /** @description Our id: the transaction or the payout */
                 reference: string;
                 contract_id: string | null;
@@ -5622,6 +5663,16 @@ export interface components {
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
         };
+        SubscriptionListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Subscriptions matching the filters, in this currency */
+                count: number;
+                /** @description Σ price (what one cycle of each charges), cents */
+                price: number;
+            }[];
+        };
         Transaction: {
             id: string;
             platform_id: string;
@@ -5655,6 +5706,18 @@ export interface components {
             created: string;
             /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
             updated: string;
+        };
+        TransactionListMetadata: {
+            /** @description One entry per currency (amounts of different currencies are never added) */
+            totals: {
+                currency: string;
+                /** @description Transactions matching the filters, in this currency */
+                count: number;
+                /** @description Σ amount, cents */
+                amount: number;
+                /** @description Σ amountRefunded (refunds written against them), cents */
+                amountRefunded: number;
+            }[];
         };
         TransactionFlow: {
             from: string | null;
@@ -8180,6 +8243,7 @@ export interface operations {
                      *           "scopes": [
                      *             "scope"
                      *           ],
+                     *           "token_endpoint_auth_method": "client_secret_basic",
                      *           "secret_last4": "secret last4",
                      *           "created": "2026-03-02T09:30:00Z",
                      *           "updated": "2026-03-02T09:30:00Z"
@@ -8325,7 +8389,8 @@ export interface operations {
                  *       ],
                  *       "scopes": [
                  *         "platforms:read"
-                 *       ]
+                 *       ],
+                 *       "token_endpoint_auth_method": "client_secret_basic"
                  *     }
                  */
                 "application/json": {
@@ -8334,6 +8399,12 @@ export interface operations {
                     logo?: string | null;
                     redirect_uris: string[];
                     scopes: ("platforms:read" | "platforms:write" | "users:read" | "users:write" | "payment_methods:read" | "payment_methods:write" | "bank_accounts:read" | "bank_accounts:write" | "waitlists:read" | "waitlists:write" | "collaborators:read" | "collaborators:write" | "utils:read" | "utils:write" | "calendars:read" | "calendars:write" | "products:read" | "products:write" | "categories:read" | "categories:write" | "collections:read" | "collections:write" | "carts:read" | "carts:write" | "contracts:read" | "contracts:write" | "subscriptions:read" | "subscriptions:write" | "transactions:read" | "transactions:write" | "refund_requests:read" | "refund_requests:write" | "payouts:read" | "payouts:write" | "shipping_rates:read" | "shipping_rates:write" | "events:read" | "events:write" | "webhooks:read" | "webhooks:write")[];
+                    /**
+                     * @description How the app authenticates at the token endpoint (RFC 7591): `client_secret_basic` (default) gets a secret; `none` registers a public app — a single-page or mobile app that cannot keep a secret — which uses the authorization code flow with PKCE only (no client credentials). Fixed once registered
+                     * @default client_secret_basic
+                     * @enum {string}
+                     */
+                    token_endpoint_auth_method?: "client_secret_basic" | "none";
                 };
             };
         };
@@ -8358,6 +8429,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8485,6 +8557,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8614,6 +8687,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z"
@@ -8839,6 +8913,7 @@ export interface operations {
                      *       "scopes": [
                      *         "scope"
                      *       ],
+                     *       "token_endpoint_auth_method": "client_secret_basic",
                      *       "secret_last4": "secret last4",
                      *       "created": "2026-03-02T09:30:00Z",
                      *       "updated": "2026-03-02T09:30:00Z",
@@ -8917,6 +8992,25 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "resource_missing",
                      *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's current state does not allow this, or it changed meanwhile. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_already_exists",
+                     *         "message": "Another object already uses this unique value; `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9548,8 +9642,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -9931,8 +10025,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -11395,8 +11489,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -12228,8 +12322,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -12696,8 +12790,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -15651,12 +15745,18 @@ export interface operations {
                 /**
                  * @example {
                  *       "return_url": "https://example.com/return",
+                 *       "country": "AT",
                  *       "refresh_url": "https://example.com/refresh"
                  *     }
                  */
                 "application/json": {
                     /** @description Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete */
                     return_url?: string;
+                    /**
+                     * @description The country of the Connect account (ISO 3166-1 alpha-2), when it is created: it decides the currencies the seller may be paid out in (payout settings' `currency`). Default: the platform's Stripe country (offline: US). Ignored once the account exists
+                     * @enum {string}
+                     */
+                    country?: "AT" | "AU" | "BE" | "CA" | "CH" | "DE" | "DK" | "ES" | "FI" | "FR" | "GB" | "IE" | "IT" | "JP" | "LU" | "NL" | "NO" | "PT" | "SE" | "US";
                     /** @description Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted */
                     refresh_url?: string;
                 } | null;
@@ -16682,12 +16782,18 @@ export interface operations {
                 /**
                  * @example {
                  *       "return_url": "https://example.com/return",
+                 *       "country": "AT",
                  *       "refresh_url": "https://example.com/refresh"
                  *     }
                  */
                 "application/json": {
                     /** @description Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete */
                     return_url?: string;
+                    /**
+                     * @description The country of the Connect account (ISO 3166-1 alpha-2), when it is created: it decides the currencies the seller may be paid out in (payout settings' `currency`). Default: the platform's Stripe country (offline: US). Ignored once the account exists
+                     * @enum {string}
+                     */
+                    country?: "AT" | "AU" | "BE" | "CA" | "CH" | "DE" | "DK" | "ES" | "FI" | "FR" | "GB" | "IE" | "IT" | "JP" | "LU" | "NL" | "NO" | "PT" | "SE" | "US";
                     /** @description Where Stripe sends the user when the link expired or was used: ask for a new link there. Default: the platform's `url` with `?stripe_connect=refresh`, else `return_url`, else a page of this server saying onboarding must be restarted */
                     refresh_url?: string;
                 } | null;
@@ -17228,6 +17334,8 @@ export interface operations {
                 /** @description One seller's payouts (members see only their own anyway) */
                 "filter[user_id]"?: string;
                 "filter[status]"?: "pending" | "in_transit" | "paid" | "failed" | "canceled";
+                /** @description `true`: add `metadata`, sums over every payout the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -17273,6 +17381,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "amount": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -17296,6 +17413,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["PayoutListMetadata"];
                     };
                 };
             };
@@ -17467,6 +17585,7 @@ export interface operations {
                      *       "measurement": "manual",
                      *       "frequency": 1,
                      *       "threshold": 1,
+                     *       "currency": "usd",
                      *       "stripe_schedule": {
                      *         "interval": "manual",
                      *         "delay_days": 1,
@@ -17576,7 +17695,8 @@ export interface operations {
                  * @example {
                  *       "measurement": "manual",
                  *       "frequency": 1,
-                 *       "threshold": 1
+                 *       "threshold": 1,
+                 *       "currency": "usd"
                  *     }
                  */
                 "application/json": {
@@ -17585,10 +17705,15 @@ export interface operations {
                      * @enum {string}
                      */
                     measurement: "manual" | "day" | "week" | "month" | "month_day";
-                    /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual` */
+                    /** @description Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–31 or -1 for the last day); ignored for `manual` */
                     frequency: number;
                     /** @description Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none */
                     threshold?: number | null;
+                    /**
+                     * @description The seller's payout currency (lower-case ISO 4217): their Connect account's default currency. Transfers stay in the charge currency and Stripe converts them as they arrive; one the account's country cannot be paid out in is a 422 `currency_unsupported`. `jpy` has no minor unit (amounts are yen)
+                     * @enum {string}
+                     */
+                    currency?: "usd" | "eur" | "gbp" | "cad" | "aud" | "chf" | "dkk" | "sek" | "nok" | "jpy";
                 };
             };
         };
@@ -17605,6 +17730,7 @@ export interface operations {
                      *       "measurement": "manual",
                      *       "frequency": 1,
                      *       "threshold": 1,
+                     *       "currency": "usd",
                      *       "stripe_schedule": {
                      *         "interval": "manual",
                      *         "delay_days": 1,
@@ -17795,6 +17921,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "payout_currency": "payout currency",
                      *       "available": [
                      *         {
                      *           "amount": 2500,
@@ -18000,6 +18127,13 @@ export interface operations {
                      *           "kind": "transfer",
                      *           "amount": 2500,
                      *           "currency": "usd",
+                     *           "conversion": {
+                     *             "original_amount": 2500,
+                     *             "original_currency": "original currency",
+                     *             "converted_amount": 2500,
+                     *             "converted_currency": "converted currency",
+                     *             "exchange_rate": 2.5
+                     *           },
                      *           "reference": "reference",
                      *           "contract_id": "inv_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
                      *           "subscription_id": "subs_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
@@ -19543,8 +19677,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -19887,8 +20021,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -20210,8 +20344,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -22962,8 +23096,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -23983,8 +24117,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -24640,8 +24774,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -27080,8 +27214,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -28280,8 +28414,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -28777,8 +28911,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30034,8 +30168,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30469,8 +30603,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -30893,8 +31027,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31229,8 +31363,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31549,8 +31683,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -31881,8 +32015,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33092,8 +33226,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33367,8 +33501,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33666,8 +33800,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -33892,8 +34026,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35447,8 +35581,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -35724,8 +35858,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37064,8 +37198,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37604,8 +37738,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -37869,8 +38003,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38150,8 +38284,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38420,8 +38554,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38692,8 +38826,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -38957,8 +39091,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39227,8 +39361,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39499,8 +39633,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -39764,8 +39898,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40040,8 +40174,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40316,8 +40450,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40581,8 +40715,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -40857,8 +40991,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41074,8 +41208,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41296,8 +41430,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -41556,8 +41690,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -42219,8 +42353,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -42675,8 +42809,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -43019,8 +43153,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -43454,8 +43588,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -45115,6 +45249,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "user_id": "user_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *       "payout_currency": "payout currency",
                      *       "available": [
                      *         {
                      *           "amount": 2500,
@@ -45420,8 +45555,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -45487,6 +45622,8 @@ export interface operations {
                 /** @description true: not ended */
                 "filter[isActive]"?: "true" | "false";
                 "filter[isPaused]"?: "true" | "false";
+                /** @description `true`: add `metadata`, sums over every subscription the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -45541,6 +45678,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "price": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -45564,6 +45710,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["SubscriptionListMetadata"];
                     };
                 };
             };
@@ -45638,6 +45785,8 @@ export interface operations {
                 /** @description true: not ended */
                 "filter[isActive]"?: "true" | "false";
                 "filter[isPaused]"?: "true" | "false";
+                /** @description `true`: add `metadata`, sums over every subscription the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path: {
@@ -45698,6 +45847,15 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "price": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -45721,6 +45879,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["SubscriptionListMetadata"];
                     };
                 };
             };
@@ -46412,8 +46571,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -46791,6 +46950,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the period, exclusive (default: now and after) */
                 to?: string;
+                /** @description `true`: add `metadata`, sums over every transaction the filters match */
+                metadata?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -46843,6 +47004,16 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url"
+                     *       },
+                     *       "metadata": {
+                     *         "totals": [
+                     *           {
+                     *             "currency": "usd",
+                     *             "count": 1,
+                     *             "amount": 2500,
+                     *             "amountRefunded": 2500
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -46866,6 +47037,7 @@ export interface operations {
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
                         };
+                        metadata?: components["schemas"]["TransactionListMetadata"];
                     };
                 };
             };
@@ -48096,8 +48268,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -48464,8 +48636,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -48788,8 +48960,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -49561,7 +49733,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url: string;
                     /** @description Event types to receive; `*` for all */
-                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.capture_failed" | "contract.refund_failed" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                 };
@@ -49662,8 +49834,8 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "type": "invalid_request_error",
-                     *         "code": "item_not_booked",
-                     *         "message": "The contract item has no live booking: only an item booked at checkout (a cart line with dates) moves.",
+                     *         "code": "currency_unsupported",
+                     *         "message": "The seller's Connect account cannot be paid out in this currency (its country does not support it); `param` names the field.",
                      *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
                      *       }
                      *     }
@@ -49803,7 +49975,7 @@ export interface operations {
                     /** @description http(s) URL on the public internet */
                     url?: string;
                     /** @description Event types to receive; `*` for all */
-                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
+                    events?: ("*" | "platform.created" | "platform.updated" | "api_key.created" | "api_key.revoked" | "oauth_app.created" | "oauth_app.updated" | "oauth_app.deleted" | "user.created" | "user.updated" | "user.suspended" | "user.unsuspended" | "user.deletion_scheduled" | "user.deleted" | "collaborator.created" | "collaborator.updated" | "collaborator.deleted" | "waitlist_entry.created" | "waitlist_entry.granted" | "waitlist_entry.removed" | "calendar.created" | "calendar.availability_updated" | "calendar.updated" | "calendar_event.created" | "calendar_event.updated" | "calendar_event.deleted" | "payment_method.attached" | "payment_method.updated" | "payment_method.default_changed" | "payment_method.detached" | "bank_account.created" | "bank_account.updated" | "bank_account.deleted" | "payout.created" | "payout.updated" | "payout.paid" | "payout.failed" | "payout.canceled" | "payout_settings.updated" | "product.created" | "product.updated" | "product.enabled" | "product.disabled" | "product.archived" | "product.unarchived" | "product.deleted" | "product.submitted" | "product.approved" | "product.rejected" | "product.price_added" | "product.price_removed" | "shipping_rate.created" | "shipping_rate.updated" | "shipping_rate.deleted" | "category.created" | "category.updated" | "category.deleted" | "collection.created" | "collection.updated" | "collection.deleted" | "cart.updated" | "cart.cleared" | "transaction.created" | "transaction.updated" | "contract.created" | "contract.updated" | "contract.deleted" | "contract.voided" | "contract.accepted" | "contract.sent" | "contract.payment_action_required" | "contract.payment_failed" | "contract.paid" | "contract.authorized" | "contract.order_accepted" | "contract.declined" | "contract.expired" | "contract.fulfilled" | "contract.completed" | "contract.canceled" | "contract.capture_failed" | "contract.refund_failed" | "contract.uncollectible" | "contract.funds_released" | "contract.disputed" | "contract.dispute_closed" | "refund_request.created" | "refund_request.approved" | "refund_request.declined" | "refund_request.canceled" | "refund_request.refunded" | "subscription.created" | "subscription.renewed" | "subscription.renewal_failed" | "subscription.payment_action_required" | "subscription.renewal_skipped" | "subscription.past_due" | "subscription.paused" | "subscription.resumed" | "subscription.ended" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "webhook_endpoint.test")[];
                     description?: string | null;
                     name?: string | null;
                     /** @description false: stop sending; deliveries already queued wait until it is enabled again */

@@ -88,6 +88,23 @@ export interface ConnectAccount {
   detailsSubmitted: boolean;
   payoutSchedule: PayoutSchedule | null;
   bankLast4: string | null;
+  /** ISO 3166-1 alpha-2 (`US`, `DE`): what it may be paid out in follows from it (src/lib/currency.ts). */
+  country: string | null;
+  /** The currency its balance settles in and is paid out in (lower-case); transfers in another are converted on arrival. */
+  defaultCurrency: string | null;
+}
+
+/** A transfer as it reached the connected account: its balance transaction there says what it became. */
+export interface TransferArrival {
+  id: string;
+  amount: number;
+  currency: string;
+  destination: string;
+  /** What the connected account's balance got, in its own currency (`amount` when no conversion). */
+  destinationAmount: number;
+  destinationCurrency: string;
+  /** Stripe's `exchange_rate` (units of `destinationCurrency` per unit of `currency`) as a decimal string; null without conversion. */
+  exchangeRate: string | null;
 }
 
 export interface Refund {
@@ -146,13 +163,6 @@ export interface AccountBalance {
   pending: { amount: number; currency: string }[];
 }
 
-/** What a connected account's payout schedule may be set to (Stripe's `settings.payouts.schedule`). */
-export type PayoutScheduleInput =
-  | { interval: "manual" }
-  | { interval: "daily"; delayDays: number }
-  | { interval: "weekly"; weeklyAnchor: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" }
-  | { interval: "monthly"; monthlyAnchor: number };
-
 export interface PaymentsGateway {
   readonly kind: "stripe" | "offline";
 
@@ -194,12 +204,16 @@ export interface PaymentsGateway {
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
 
   /** A Connect Express account for a seller. */
-  createConnectAccount(input: { email: string; metadata: Metadata; idempotencyKey: string }): Promise<{ id: string }>;
+  createConnectAccount(input: { email: string; country?: string; metadata: Metadata; idempotencyKey: string }): Promise<{ id: string }>;
   /** A short-lived onboarding link; Stripe sends the seller to `returnUrl` when done, `refreshUrl` when the link is stale. */
   createAccountLink(input: { accountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: Date }>;
   retrieveAccount(accountId: string): Promise<ConnectAccount>;
-  /** Changes what the platform sets of a Connect account (its payout schedule); answers the account as it is then. */
-  updateAccount(input: { accountId: string; payoutSchedule: PayoutScheduleUpdate }): Promise<ConnectAccount>;
+  /**
+   * Changes what the platform sets of a Connect account — its payout schedule, its default (payout)
+   * currency — and answers the account as it is then. The one way to set either: the payout
+   * settings and the bank account routes both come here.
+   */
+  updateAccount(input: { accountId: string; payoutSchedule?: PayoutScheduleUpdate; defaultCurrency?: string }): Promise<ConnectAccount>;
   /**
    * Deletes a Connect account: transfers to it fail from then on and it cannot be read again. Stripe
    * deletes a test-mode account at any time, a live-mode one only once its balances are zero.
@@ -222,8 +236,8 @@ export interface PaymentsGateway {
   retrieveDispute(disputeId: string): Promise<Dispute>;
   createTransferReversal(input: { transferId: string; amount: number; idempotencyKey: string }): Promise<{ id: string; amount: number }>;
 
-  /** Sets a connected account's payout schedule. */
-  updatePayoutSchedule(input: { accountId: string; schedule: PayoutScheduleInput }): Promise<void>;
+  /** A transfer and what it became on the connected account (converted when the account's currency differs). */
+  retrieveTransfer(transferId: string): Promise<TransferArrival>;
   retrieveBalance(accountId: string): Promise<AccountBalance>;
   /** A payout of `amount` of the account's available balance to its bank (for accounts on a manual schedule). */
   createPayout(input: { accountId: string; amount: number; currency: string; metadata: Metadata; idempotencyKey: string }): Promise<Payout>;

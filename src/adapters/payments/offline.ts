@@ -7,6 +7,7 @@ import { connectOperations } from "./offline/connect.js";
 import { customersOperations } from "./offline/customers.js";
 import { payoutsOperations } from "./offline/payouts.js";
 import { createSimulator } from "./offline/simulator.js";
+import { OFFLINE_RATES_PER_USD } from "./offline/rates.js";
 import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/types.js";
 
 /**
@@ -32,6 +33,8 @@ import type { OfflineGatewayOptions, OfflinePaymentsGateway } from "./offline/ty
  *   `pending` until `finishRefund` ends them, which answers the signed `refund.updated` event
  *   Stripe would send (the offline route hands it to the Stripe webhook endpoint's service).
  *
+ * - A transfer to an account whose default currency is not the transfer's is converted as it arrives, with the fixed
+ *   table of offline/rates.ts (or `exchangeRates`); `retrieveTransfer` answers what it became, as Stripe's balance transaction does.
  * - Payouts of connected accounts follow their schedule when `runScheduledPayouts` plays Stripe's
  *   day (the offline route `/offline/payouts/run`), and end when `finishPayout` plays the bank.
  *
@@ -52,7 +55,7 @@ export function createOfflineGateway(options: OfflineGatewayOptions): OfflinePay
     ...customersOperations(sim),
     ...chargesOperations(sim),
     ...captureOperations(sim),
-    ...connectOperations(sim),
+    ...connectOperations(sim, options.exchangeRates ?? OFFLINE_RATES_PER_USD),
     ...authenticationOperations(sim),
     ...payoutsOperations(sim),
     deliverEventsTo: sim.deliverEventsTo,

@@ -120,10 +120,10 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
 
     retrievePaymentIntent: (paymentIntentId) => call(async () => toPaymentIntent(await stripe.paymentIntents.retrieve(paymentIntentId))),
 
-    createConnectAccount: ({ email, metadata, idempotencyKey }) =>
+    createConnectAccount: ({ email, country, metadata, idempotencyKey }) =>
       call(async () => {
         const account = await stripe.accounts.create(
-          { type: "express", email, metadata, capabilities: { card_payments: { requested: true }, transfers: { requested: true } } },
+          { type: "express", email, ...(country ? { country } : {}), metadata, capabilities: { card_payments: { requested: true }, transfers: { requested: true } } },
           { idempotencyKey },
         );
         return { id: account.id };
@@ -137,20 +137,25 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
 
     retrieveAccount: (accountId) => call(async () => toAccount(await stripe.accounts.retrieve(accountId))),
 
-    updateAccount: ({ accountId, payoutSchedule: s }) =>
+    updateAccount: ({ accountId, payoutSchedule: s, defaultCurrency }) =>
       call(async () =>
         toAccount(
           await stripe.accounts.update(accountId, {
-            settings: {
-              payouts: {
-                schedule: {
-                  interval: s.interval,
-                  ...(s.delayDays !== undefined ? { delay_days: s.delayDays } : {}),
-                  ...(s.weeklyAnchor !== undefined ? { weekly_anchor: s.weeklyAnchor as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
-                  ...(s.monthlyAnchor !== undefined ? { monthly_anchor: s.monthlyAnchor } : {}),
-                },
-              },
-            },
+            ...(defaultCurrency !== undefined ? { default_currency: defaultCurrency } : {}),
+            ...(s
+              ? {
+                  settings: {
+                    payouts: {
+                      schedule: {
+                        interval: s.interval,
+                        ...(s.delayDays !== undefined ? { delay_days: s.delayDays } : {}),
+                        ...(s.weeklyAnchor !== undefined ? { weekly_anchor: s.weeklyAnchor as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+                        ...(s.monthlyAnchor !== undefined ? { monthly_anchor: s.monthlyAnchor } : {}),
+                      },
+                    },
+                  },
+                }
+              : {}),
           }),
         ),
       ),
@@ -174,6 +179,25 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
           { idempotencyKey },
         );
         return { id: transfer.id };
+      }),
+
+    retrieveTransfer: (transferId) =>
+      call(async () => {
+        const transfer = await stripe.transfers.retrieve(transferId);
+        const destination = idOf(transfer.destination)!;
+        const base = { id: transfer.id, amount: transfer.amount, currency: transfer.currency, destination };
+        const paymentId = idOf(transfer.destination_payment);
+        if (!paymentId) return { ...base, destinationAmount: transfer.amount, destinationCurrency: transfer.currency, exchangeRate: null };
+        // What arrived is the balance transaction of the transfer's payment on the connected account.
+        const payment = await stripe.charges.retrieve(paymentId, { expand: ["balance_transaction"] }, { stripeAccount: destination });
+        const bt = payment.balance_transaction as Stripe.BalanceTransaction | string | null;
+        if (!bt || typeof bt === "string") return { ...base, destinationAmount: transfer.amount, destinationCurrency: transfer.currency, exchangeRate: null };
+        return {
+          ...base,
+          destinationAmount: bt.amount,
+          destinationCurrency: bt.currency,
+          exchangeRate: bt.exchange_rate === null || bt.exchange_rate === undefined ? null : String(bt.exchange_rate),
+        };
       }),
 
     createRefund: ({ paymentIntentId, amount, metadata, idempotencyKey }) =>
@@ -206,19 +230,6 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentsGate
       call(async () => {
         const reversal = await stripe.transfers.createReversal(transferId, { amount }, { idempotencyKey });
         return { id: reversal.id, amount: reversal.amount };
-      }),
-
-    updatePayoutSchedule: ({ accountId, schedule }) =>
-      call(async () => {
-        const s =
-          schedule.interval === "daily"
-            ? { interval: "daily" as const, delay_days: schedule.delayDays }
-            : schedule.interval === "weekly"
-              ? { interval: "weekly" as const, weekly_anchor: schedule.weeklyAnchor }
-              : schedule.interval === "monthly"
-                ? { interval: "monthly" as const, monthly_anchor: schedule.monthlyAnchor }
-                : { interval: "manual" as const };
-        await stripe.accounts.update(accountId, { settings: { payouts: { schedule: s } } });
       }),
 
     retrieveBalance: (accountId) =>
@@ -325,5 +336,7 @@ function toAccount(account: Stripe.Account): ConnectAccount {
         }
       : null,
     bankLast4: bank?.last4 ?? null,
+    country: account.country ?? null,
+    defaultCurrency: account.default_currency ?? null,
   };
 }

@@ -24,6 +24,7 @@ const statusDescription =
 
 const updateDescription =
   "Sets the Connect account's payout schedule at Stripe (`weekly` with `weeklyAnchor`, `monthly` with `monthlyAnchor`, `manual`: only when asked) and answers the user with `bankAccount` as Stripe has it then; records `bank_account.updated` when it changed. " +
+  "It goes through the user's payout settings (`PUT /v1/users/:id/payout_settings`), which it sets to the same schedule (clearing a threshold) and which record `payout_settings.updated`. " +
   "409 `bank_account_missing` before the account was created.";
 
 const deleteDescription =
@@ -60,6 +61,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
         userId: auth.user.id,
         returnUrl: request.body?.return_url,
         refreshUrl: request.body?.refresh_url,
+        country: request.body?.country,
       });
       return { ...withBankAccount(user), ...link };
     },
@@ -98,7 +100,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
     },
     async (request) => {
       const auth = requireUser(request);
-      return withBankAccount(await bankAccounts.update({ tenant: auth, userId: auth.user.id, self: true, changes: request.body }));
+      return withBankAccount(await bankAccounts.update({ auth, userId: auth.user.id, self: true, changes: request.body }));
     },
   );
 
@@ -145,6 +147,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
         userId: request.params.id,
         returnUrl: request.body?.return_url,
         refreshUrl: request.body?.refresh_url,
+        country: request.body?.country,
       });
       return { ...withBankAccount(user), ...link };
     },
@@ -182,7 +185,7 @@ export const bankAccountsRoutes: FastifyPluginAsyncZod<{ bankAccounts: BankAccou
       // Another user's payouts: only by those who may change that user (403 `user_role_protected`).
       preHandler: async (request: FastifyRequest) => users.assertMayManage(requireAuth(request), (request.params as { id: string }).id),
     },
-    async (request) => withBankAccount(await bankAccounts.update({ tenant: requireAuth(request), userId: request.params.id, self: false, changes: request.body })),
+    async (request) => withBankAccount(await bankAccounts.update({ auth: requireAuth(request), userId: request.params.id, self: false, changes: request.body })),
   );
 
   app.delete(

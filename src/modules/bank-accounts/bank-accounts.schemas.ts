@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CONNECT_COUNTRIES } from "../../lib/currency.js";
 import { apiDate, httpUrl, optionalBody } from "../../lib/schemas.js";
 import { userSchema } from "../users/index.js";
 
@@ -39,6 +40,12 @@ export const connectBankAccountBody = optionalBody(
         .optional()
         .describe(
           "Where Stripe sends the user after onboarding. Default: the platform's `url` with `?stripe_connect=return`, else a page of this server saying onboarding is complete",
+        ),
+      country: z
+        .enum(CONNECT_COUNTRIES as [string, ...string[]])
+        .optional()
+        .describe(
+          "The country of the Connect account (ISO 3166-1 alpha-2), when it is created: it decides the currencies the seller may be paid out in (payout settings' `currency`). Default: the platform's Stripe country (offline: US). Ignored once the account exists",
         ),
       refresh_url: httpUrl
         .optional()

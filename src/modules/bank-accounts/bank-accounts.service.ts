@@ -1,4 +1,5 @@
-import type { ConnectAccount, PaymentsGateway } from "../../adapters/payments/gateway.js";
+import type { ConnectAccount, PaymentsGateway, PayoutScheduleUpdate } from "../../adapters/payments/gateway.js";
+import type { AuthContext } from "../../plugins/auth.js";
 import type { Db, Prisma } from "../../db/client.js";
 import type { User } from "../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../lib/errors.js";
@@ -73,7 +74,7 @@ function withQuery(base: string | null, name: string, value: string): string | n
   }
 }
 
-type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "updateAccount" | "deleteAccount">;
+type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "deleteAccount">;
 
 /**
  * Why a user's payout account may not be deleted now (money still coming to it, or at stake), as a
@@ -82,8 +83,26 @@ type Gateway = Pick<PaymentsGateway, "createConnectAccount" | "createAccountLink
  */
 export type MoneyPending = (tx: Prisma.TransactionClient, tenant: Tenant, userId: string) => Promise<string | null>;
 
-export function createBankAccountsService(deps: { db: Db; payments: Gateway; users: Pick<UsersService, "view">; publicUrl?: string; moneyPending?: MoneyPending }) {
+/**
+ * Sets a seller's payout schedule through their payout settings (the payouts module's, given by the
+ * app: it sits beside this one), so the two routes that set it cannot disagree.
+ */
+export type SetPayoutSchedule = (auth: AuthContext, userId: string, schedule: PayoutScheduleUpdate) => Promise<unknown>;
+
+export function createBankAccountsService(deps: {
+  db: Db;
+  payments: Gateway;
+  users: Pick<UsersService, "view">;
+  publicUrl?: string;
+  moneyPending?: MoneyPending;
+  setPayoutSchedule?: SetPayoutSchedule;
+}) {
   const { db, payments, users, publicUrl } = deps;
+  const setPayoutSchedule: SetPayoutSchedule =
+    deps.setPayoutSchedule ??
+    (async () => {
+      throw new Error("no payout settings to set a schedule through");
+    });
   const moneyPending = deps.moneyPending ?? (async () => null);
 
   /** The user's account id; 409 `bank_account_missing` before `connect`. */
@@ -133,6 +152,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
       userId: string;
       returnUrl?: string;
       refreshUrl?: string;
+      country?: string;
     }): Promise<{ user: UserView; link: { url: string; expiresAt: string } }> {
       // Candle's docs give this call no parameters: without a URL from the body or the platform, this server's own pages.
       const pages = publicUrl ? defaultConnectPages(publicUrl, input.tenant.platformId) : undefined;
@@ -148,6 +168,7 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
         if (!user.email) throw new ConflictError("email_missing", "Stripe needs an email address for the account: give the user an email first.", "email");
         const created = await payments.createConnectAccount({
           email: user.email,
+          ...(input.country ? { country: input.country } : {}),
           metadata: { user_id: user.id, platform_id: user.platformId, mode: user.mode },
           // One key per account the user has had: a retry makes no second account, a reconnection after a deletion makes a new one.
           idempotencyKey: user.connectAccountsDeleted === 0 ? `connect-account:${user.id}` : `connect-account:${user.id}:${user.connectAccountsDeleted}`,
@@ -179,12 +200,16 @@ export function createBankAccountsService(deps: { db: Db; payments: Gateway; use
       return users.view(input.tenant, user.id);
     },
 
-    /** Sets the account's payout schedule at the gateway; the user's columns follow (`bank_account.updated`). 409 before `connect`. */
-    async update(input: { tenant: Tenant; userId: string; self: boolean; changes: UpdateBankAccountInput }): Promise<UserView> {
-      const user = await users.view(input.tenant, input.userId);
-      const account = await payments.updateAccount({ accountId: accountOf(user, input.self), payoutSchedule: input.changes.payoutSchedule });
-      await db.$transaction((tx) => recordAccount(tx, account, input.tenant.requestId ?? undefined));
-      return users.view(input.tenant, user.id);
+    /**
+     * Sets the account's payout schedule — through the seller's payout settings, which call the
+     * gateway and record what it answered here (`bank_account.updated`) and there
+     * (`payout_settings.updated`). 409 before `connect`.
+     */
+    async update(input: { auth: AuthContext; userId: string; self: boolean; changes: UpdateBankAccountInput }): Promise<UserView> {
+      const user = await users.view(input.auth, input.userId);
+      accountOf(user, input.self);
+      await setPayoutSchedule(input.auth, user.id, input.changes.payoutSchedule);
+      return users.view(input.auth, user.id);
     },
 
     /**

@@ -9,7 +9,7 @@ import { toApiDate, type Clock } from "../../lib/time.js";
 import type { AuthContext } from "../../plugins/auth.js";
 import { type EventType, recordEvent } from "../events/index.js";
 import { lineTotal } from "../../domain/fees/index.js";
-import { quoteLines, type ShippingQuote } from "../shipping/index.js";
+import { quoteLines, quoteLinesWith, type Rate, ratesJsonSql, type ShippingQuote } from "../shipping/index.js";
 import {
   addOnsOffered,
   assertMinimumQuantity,
@@ -20,6 +20,7 @@ import {
   isAvailableInStock,
   productCurrencyOf,
   productJsonOf,
+  productSellerOf,
   shareLockProduct,
   type ProductForCart,
   type Season,
@@ -79,16 +80,22 @@ export interface CartView {
   currency: string;
   /** Each seller's shipping line, priced at the rates in force now (none without an applicable rate). */
   shipping: ShippingQuote[];
+  /** The shipping rates that may price the lines, read with them (`priceShipping` uses them). */
+  rates?: Rate[];
 }
 
 /**
  * The cart with its lines, their products, seasons and parents, as one JSON text built by
  * PostgreSQL: every change answers (and records) the cart, and Prisma's nested `include` was five
  * queries compiled in Wasm on each call (bench/RESULTS.md, add-to-cart). The product of each line
- * is the products module's subquery.
+ * is the products module's subquery; the shipping rates that may price the lines (those of the
+ * cart's currency, of its sellers and of the platform) are the shipping module's.
  */
+const CART_CURRENCY = Prisma.sql`(SELECT ${productCurrencyOf(Prisma.raw("i.product_id"))} FROM cart_items i WHERE i.cart_id = c.id ORDER BY i.created, i.id LIMIT 1)`;
+const CART_SELLERS = Prisma.sql`ARRAY(SELECT ${productSellerOf(Prisma.raw("i.product_id"))} FROM cart_items i WHERE i.cart_id = c.id)`;
 const CART_JSON = Prisma.sql`json_build_object(
   'id', c.id, 'platformId', c.platform_id, 'mode', c.mode, 'userId', c.user_id, 'created', c.created, 'updated', c.updated,
+  'rates', ${ratesJsonSql(Prisma.raw("c.platform_id"), Prisma.raw("c.mode"), CART_CURRENCY, CART_SELLERS)},
   'items', coalesce((
     SELECT json_agg(json_build_object(
       'id', i.id, 'cartId', i.cart_id, 'type', i.type, 'quantity', i.quantity, 'startDate', i.start_date, 'endDate', i.end_date,
@@ -103,7 +110,7 @@ const toDate = (v: string | null): Date | null => (v === null ? null : new Date(
 /** Dates arrive from the JSON text as strings: back to the instants they were. */
 function parseCart(text: string, fallbackCurrency: string): CartView {
   // biome-ignore lint/suspicious/noExplicitAny: JSON text our own query shaped (above); the dates are revived here
-  const raw: { items: any[]; [field: string]: any } = JSON.parse(text);
+  const raw: { items: any[]; rates?: Rate[]; [field: string]: any } = JSON.parse(text);
   const items: CartLineView[] = raw.items.map((i) => ({
     ...i,
     startDate: toDate(i.startDate),
@@ -131,6 +138,7 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
     items,
     currency: items[0]?.product.currency ?? fallbackCurrency,
     shipping: [],
+    ...(raw.rates ? { rates: raw.rates } : {}),
   };
 }
 
@@ -139,7 +147,8 @@ function parseCart(text: string, fallbackCurrency: string): CartView {
  * else of the platform's (the shipping module decides). Lines not for sale count as the cart shows them.
  */
 export async function priceShipping(client: Db | Prisma.TransactionClient, cart: CartView, now: Date): Promise<CartView> {
-  if (cart.items.length === 0) return cart;
+  const { rates, ...rest } = cart;
+  if (cart.items.length === 0) return rest;
   const lines = cart.items.map((item) => ({
     sellerUserId: item.product.userId,
     quantity: item.quantity,
@@ -147,7 +156,8 @@ export async function priceShipping(client: Db | Prisma.TransactionClient, cart:
     total: lineTotal(effectivePrice(item.product, item.product.seasonalPrices, item.startDate ?? now), item.quantity, item.addOns).total,
     weight: item.product.weight ?? null,
   }));
-  return { ...cart, shipping: await quoteLines(client, { platformId: cart.platformId, mode: cart.mode }, cart.currency, lines) };
+  const shipping = rates ? quoteLinesWith(rates, lines) : await quoteLines(client, { platformId: cart.platformId, mode: cart.mode }, cart.currency, lines);
+  return { ...rest, shipping };
 }
 
 const sameInstant = (a: Date | null, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -210,8 +220,13 @@ export function toCartResponse(cart: CartView, now: Date) {
   };
 }
 
-/** Gives back to a product the units unpaid contracts' expired stock holds took (the contracts module does it). */
-export type ReleaseExpiredHolds = (tx: Prisma.TransactionClient, productId: string, now: Date) => Promise<number>;
+/**
+ * Gives back to a product the units unpaid contracts' expired stock holds took (the contracts module
+ * does it); `known`: the caller learned there are some with `ExpiredHoldsSql`.
+ */
+export type ReleaseExpiredHolds = (tx: Prisma.TransactionClient, productId: string, now: Date, exceptContractId?: string | null, known?: boolean) => Promise<number>;
+/** Whether the product (an SQL expression) has expired stock holds, as a condition of a statement sent anyway (the contracts module's). */
+export type ExpiredHoldsSql = (productId: Prisma.Sql, now: Date) => Prisma.Sql;
 
 /**
  * The subscription gate on buying (docs/api/subscriptions.md, Access): 402 `subscription_required` when
@@ -220,8 +235,8 @@ export type ReleaseExpiredHolds = (tx: Prisma.TransactionClient, productId: stri
  */
 export type PurchaseGate = (tx: Prisma.TransactionClient, auth: AuthContext, productIds: readonly (string | null)[]) => Promise<void>;
 
-export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredHolds: ReleaseExpiredHolds; purchaseGate?: PurchaseGate }) {
-  const { db, clock, releaseExpiredHolds } = deps;
+export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredHolds: ReleaseExpiredHolds; expiredHoldsSql?: ExpiredHoldsSql; purchaseGate?: PurchaseGate }) {
+  const { db, clock, releaseExpiredHolds, expiredHoldsSql } = deps;
   const purchaseGate: PurchaseGate = deps.purchaseGate ?? (async () => {});
 
   async function ensureCart(client: Db | Prisma.TransactionClient, buyer: Buyer): Promise<void> {
@@ -259,15 +274,22 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
    * The buyer's cart — created if they have none — locked for the rest of the transaction and
    * marked updated now: one statement where an add used to take three (ensure, lock, touch). The
    * update of a conflicting row locks it as `FOR UPDATE` does; a change that fails rolls it back.
+   * The same statement says which of `productIds` have expired stock holds to give back.
    */
-  async function lockCartForChange(tx: Prisma.TransactionClient, buyer: Buyer): Promise<string> {
+  async function lockCartForChange(tx: Prisma.TransactionClient, buyer: Buyer, productIds: readonly string[]): Promise<{ id: string; expired: string[] | null }> {
     const now = clock.now();
-    const [cart] = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO carts (id, platform_id, mode, user_id, created, updated)
-      VALUES (${newId("cart")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${buyer.user.id}, ${now}, ${now})
-      ON CONFLICT (user_id) DO UPDATE SET updated = EXCLUDED.updated
-      RETURNING id`;
-    return cart!.id;
+    const expired = expiredHoldsSql
+      ? Prisma.sql`ARRAY(SELECT x.id FROM unnest(${[...productIds]}::text[]) AS x(id) WHERE ${expiredHoldsSql(Prisma.raw("x.id"), now)})`
+      : Prisma.sql`NULL::text[]`;
+    const [cart] = await tx.$queryRaw<{ id: string; expired: string[] | null }[]>`
+      WITH cart AS (
+        INSERT INTO carts (id, platform_id, mode, user_id, created, updated)
+        VALUES (${newId("cart")}, ${buyer.platformId}, ${buyer.mode}::"Mode", ${buyer.user.id}, ${now}, ${now})
+        ON CONFLICT (user_id) DO UPDATE SET updated = EXCLUDED.updated
+        RETURNING id
+      )
+      SELECT cart.id, ${expired} AS expired FROM cart`;
+    return cart!;
   }
 
   async function touchCart(tx: Prisma.TransactionClient, cartId: string): Promise<void> {
@@ -319,9 +341,10 @@ export function createCartsService(deps: { db: Db; clock: Clock; releaseExpiredH
 
     async add(buyer: Buyer, productId: string, input: AddToCartInput): Promise<CartView> {
       return db.$transaction(async (tx) => {
-        const cartId = await lockCartForChange(tx, buyer);
+        const wanted = input.variant === undefined ? [productId] : [productId, input.variant];
+        const { id: cartId, expired } = await lockCartForChange(tx, buyer, wanted);
         // Contracts' expired stock holds go back first (before the share lock: releasing writes the product).
-        for (const id of [productId, input.variant]) if (id !== undefined) await releaseExpiredHolds(tx, id, clock.now());
+        for (const id of wanted) if (expired === null || expired.includes(id)) await releaseExpiredHolds(tx, id, clock.now(), null, expired !== null);
 
         // A listing not published is not for sale: 404 to those who may not see it, 409 to the others.
         const product = await productForShare(tx, buyer, "product_id", productId);

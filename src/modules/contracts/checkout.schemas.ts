@@ -21,9 +21,10 @@ export const contractPaymentSchema = z
       .object({
         user_id: z.string().describe("The buyer paying"),
         status: z
-          .enum(["succeeded", "requires_action", "processing"])
+          .enum(["succeeded", "requires_capture", "requires_action", "processing"])
           .describe(
-            "`succeeded`: their share is paid; `requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit",
+            "`succeeded`: their share is paid; `requires_capture`: their card is authorised for it, captured when the seller accepts the order (platforms requiring the seller's acceptance); " +
+              "`requires_action`: they must authenticate (3-D Secure) with `client_secret` or at `next_action_url`; `processing`: a bank debit",
           ),
         amount: z.int().describe("Their share, in cents"),
         currency: z.string(),

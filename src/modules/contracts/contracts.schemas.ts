@@ -11,7 +11,7 @@ export const MAX_CUSTOM_FEES = 20;
 export const MAX_ITEM_QUANTITY = 10_000;
 
 export const CONTRACT_STATUSES = ["draft", "open", "processing", "authorized", "paid", "void", "uncollectible", "disputed"] as const;
-export const ORDER_STATUSES = ["awaiting_acceptance", "accepted", "declined", "expired", "fulfilled", "completed", "canceled"] as const;
+export const ORDER_STATUSES = ["awaiting_acceptance", "accepted", "declined", "expired", "fulfilled", "completed", "canceled", "capture_failed", "refund_failed"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 export const FEE_TYPES = ["stripe:cc", "stripe:us_bank_account", "candle:base", "platform:base", "shipping", "custom"] as const;

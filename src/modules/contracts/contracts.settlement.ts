@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { PaymentsGateway } from "../../adapters/payments/gateway.js";
+import type { Dispute, Metadata, PaymentsGateway } from "../../adapters/payments/gateway.js";
 import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/tenant.js";
 import type { PaymentIntentOutcome } from "../../generated/prisma/client.js";
@@ -10,6 +10,7 @@ import type { AuthContext } from "../../plugins/auth.js";
 import type { BaseRates } from "../settlement/index.js";
 import { onPaymentOutcome } from "./settle/payment-outcome.js";
 import { onDispute } from "./settle/dispute.js";
+import { onOrderRefundOutcome } from "./settle/refund-outcome.js";
 import type { SettleContext, SettleContractJob, SettlementResult } from "./settle/plan.js";
 import { resumeAfterRestart, resumeOrphans } from "./settle/lease.js";
 import { settle } from "./settle/run.js";
@@ -64,7 +65,7 @@ export { captureKey, chargeKey, transferKey, type OrderJob, type OrderJobName, t
  */
 export function createContractSettlement(deps: {
   db: Db;
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund">;
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund" | "retrievePaymentIntent">;
   clock: Clock;
   rates: BaseRates;
   leaseSeconds: number;
@@ -124,7 +125,10 @@ export function createContractSettlement(deps: {
     onPaymentOutcome: (outcome: PaymentIntentOutcome, tx: Tx): Promise<void> => onPaymentOutcome(ctx, outcome, tx),
 
     /** The DisputeHandler (stripe-webhooks.service.ts): a dispute of a contract's charge moves it to `disputed` and back (settle/dispute.ts). */
-    onDispute,
+    onDispute: (dispute: Dispute, metadata: Metadata | null, tx: Tx): Promise<void> => onDispute(ctx.clock, dispute, metadata, tx),
+
+    /** A RefundOutcomeHandler (stripe-webhooks.service.ts): an ended order's refund that failed makes it `refund_failed` (settle/refund-outcome.ts). */
+    onRefundOutcome: onOrderRefundOutcome,
 
     // ── the order (operations/fulfilment.ts; docs/api/contracts.md, Orders) ──
     acceptOrder: (auth: AuthContext, id: string) => acceptOrder(ctx, auth, id),

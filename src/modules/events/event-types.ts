@@ -170,9 +170,20 @@ export const EVENT_TYPE_LIST = {
     object: "contract",
     description: "The order was canceled: authorisations released, captured charges refunded, stock back; status `void`, `orderStatus` `canceled`.",
   },
+  "contract.capture_failed": {
+    object: "contract",
+    description:
+      "Stripe refused to capture a buyer's authorisation after the seller accepted (it lapsed, or the card declined the capture): the order ended — status `void`, `orderStatus` `capture_failed`, stock back, other authorisations released and captured charges refunded.",
+  },
+  "contract.refund_failed": {
+    object: "contract",
+    description:
+      "A canceled order's refund that Stripe answered `pending` failed (Stripe's `refund.failed` / `refund.updated`): `orderStatus` `refund_failed`, the money still with the platform; canceling again retries the refund.",
+  },
   "contract.uncollectible": {
     object: "contract",
-    description: "The platform wrote off a partly paid contract: what is unpaid is no longer collected (authorisations released, stock back); status `uncollectible`.",
+    description:
+      "The platform wrote off a partly paid contract: what is unpaid is no longer collected (authorisations released), the paid shares go to the sellers in proportion (`contract.funds_released`); status `uncollectible`.",
   },
   "contract.funds_released": {
     object: "contract",

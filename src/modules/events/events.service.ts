@@ -55,12 +55,14 @@ export async function recordEvent(tx: Prisma.TransactionClient, input: RecordEve
   for (const listener of listeners) await listener(tx, input);
   const id = newId("event");
   // Plain SQL: every write of the API records an event, and the query builder's create cost a Wasm
-  // compilation of the whole object on each one (bench/RESULTS.md, add-to-cart).
-  await tx.$executeRaw`
-    INSERT INTO events (id, platform_id, mode, type, object_id, object_type, data, request_id)
-    VALUES (${id}, ${input.platformId}, ${input.mode}::"Mode", ${input.type}, ${input.object.id}, ${EVENT_TYPE_LIST[input.type].object},
-            ${JSON.stringify(input.object)}::json, ${input.requestId ?? null})`;
+  // compilation of the whole object on each one (bench/RESULTS.md, add-to-cart). The insert and the
+  // subscribed endpoints' locks are one statement: one round trip per write less.
   const endpoints = await tx.$queryRaw<{ id: string }[]>`
+    WITH event AS (
+      INSERT INTO events (id, platform_id, mode, type, object_id, object_type, data, request_id)
+      VALUES (${id}, ${input.platformId}, ${input.mode}::"Mode", ${input.type}, ${input.object.id}, ${EVENT_TYPE_LIST[input.type].object},
+              ${JSON.stringify(input.object)}::json, ${input.requestId ?? null})
+    )
     SELECT id FROM webhook_endpoints
     WHERE platform_id = ${input.platformId} AND mode = ${input.mode}::"Mode" AND is_enabled
       AND events && ARRAY[${input.type}, ${WILDCARD_EVENT}]::text[]

@@ -18,10 +18,15 @@ import { renderEmail, type Branding, type EmailContent } from "./templates.js";
  * | `refund.succeeded` | the buyer refunded | `transaction.updated` of an `incoming:refund` that succeeded |
  * | `refund_request.created` | the sellers concerned | `refund_request.created` |
  * | `refund_request.declined` | the buyer | `refund_request.declined` |
- * | `order.accepted`, `order.declined`, `order.fulfilled` | the buyers | the contract lifecycle's changes: call `notifyContract` |
+ * | `order.to_accept` | each seller | `contract.authorized` (an order awaiting their acceptance, with its deadline) |
+ * | `order.accepted` | the buyers | `contract.order_accepted` |
+ * | `order.declined` | the buyers | `contract.declined`, `contract.expired` (nobody accepted in time) |
+ * | `order.fulfilled` | the buyers | `contract.fulfilled`, with the tracking when given |
+ * | `order.capture_failed` | the buyers and the sellers | `contract.capture_failed` |
  *
- * The first five follow from the events themselves (`onEvent`, a listener of the events module);
- * the lifecycle's are for its code to call with the kind and the contract.
+ * Each follows from its event (`onEvent`, a listener of the events module), so the emails are
+ * queued in the transaction that records the change and every step has its webhook too;
+ * `notifyContract` also sends one on its own.
  */
 
 export const NOTIFICATION_KINDS = [
@@ -30,9 +35,11 @@ export const NOTIFICATION_KINDS = [
   "refund.succeeded",
   "refund_request.created",
   "refund_request.declined",
+  "order.to_accept",
   "order.accepted",
   "order.declined",
   "order.fulfilled",
+  "order.capture_failed",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -45,14 +52,19 @@ export interface NotifyInput extends Tenant {
   amount?: number;
   /** A reason given (a declined request or order). */
   reason?: string | null;
+  /** The contract as `contractView` answers it now, when the caller has it (an event's object): not read again. */
+  contract?: ContractResponse;
 }
 
 /** Queues the emails of `kind` about the contract; answers how many. Nothing for a contract the tenant does not have. */
 export async function notifyContract(tx: Tx, input: NotifyInput): Promise<number> {
-  const contract = await contractView(tx, input, input.contractId);
+  const contract = input.contract ?? (await contractView(tx, input, input.contractId));
   if (!contract) return 0;
-  const toSellers = input.kind === "order.paid" || input.kind === "payout.sent" || input.kind === "refund_request.created";
-  const userIds = input.userIds ?? (toSellers ? contract.sellers.map((s) => s.user_id) : contract.buyers.map((b) => b.user_id));
+  const toSellers = input.kind === "order.paid" || input.kind === "payout.sent" || input.kind === "refund_request.created" || input.kind === "order.to_accept";
+  const toBoth = input.kind === "order.capture_failed";
+  const sellers = contract.sellers.map((s) => s.user_id);
+  const buyers = contract.buyers.map((b) => b.user_id);
+  const userIds = input.userIds ?? (toBoth ? [...new Set([...buyers, ...sellers])] : toSellers ? sellers : buyers);
   if (userIds.length === 0) return 0;
   const brand = await platformBranding(tx, input.platformId);
   const emails = await activeEmailsOf(tx, userIds);
@@ -73,7 +85,29 @@ export async function onEvent(tx: Tx, event: RecordEventInput): Promise<void> {
   const str = (key: string) => (typeof o[key] === "string" ? (o[key] as string) : null);
   switch (event.type) {
     case "contract.paid":
-      await notifyContract(tx, { ...tenant, kind: "order.paid", contractId: event.object.id });
+      // The event's object is the contract as it is now, read in this transaction (settle/charges.ts).
+      await notifyContract(tx, { ...tenant, kind: "order.paid", contractId: event.object.id, contract: event.object as unknown as ContractResponse });
+      return;
+    case "contract.authorized":
+      await notifyContract(tx, { ...tenant, kind: "order.to_accept", contractId: event.object.id });
+      return;
+    case "contract.order_accepted":
+      await notifyContract(tx, { ...tenant, kind: "order.accepted", contractId: event.object.id });
+      return;
+    case "contract.declined":
+    case "contract.expired":
+      await notifyContract(tx, {
+        ...tenant,
+        kind: "order.declined",
+        contractId: event.object.id,
+        reason: event.type === "contract.expired" ? "The seller did not accept it in time." : null,
+      });
+      return;
+    case "contract.fulfilled":
+      await notifyContract(tx, { ...tenant, kind: "order.fulfilled", contractId: event.object.id });
+      return;
+    case "contract.capture_failed":
+      await notifyContract(tx, { ...tenant, kind: "order.capture_failed", contractId: event.object.id });
       return;
     case "transaction.created":
     case "transaction.updated": {
@@ -159,6 +193,30 @@ function content(input: NotifyInput, c: ContractResponse, userId: string, brand:
         paragraphs: [`Your request for ${amount} back for ${ref} was declined.`, ...(input.reason ? [`Reason: ${input.reason}`] : [])],
         action,
       };
+    case "order.to_accept": {
+      const mine = c.items.filter((it) => it.user_id === userId);
+      const owed = c.sellers.find((s) => s.user_id === userId)?.amountOwed ?? 0;
+      return {
+        subject: `Order ${c.id} to accept`,
+        heading: "An order awaits your acceptance",
+        paragraphs: [
+          `The buyer's card is authorised for ${ref}; nothing is charged until you accept it.`,
+          c.acceptBy ? `Accept or decline it by ${c.acceptBy} (UTC): after that it is declined by itself and the buyer released.` : "Accept or decline it.",
+        ],
+        rows: [...mine.map((it): [string, string] => [`${it.description ?? it.product_id ?? it.type} × ${it.quantity}`, money(it.total)]), ["You receive", money(owed)]],
+        action,
+      };
+    }
+    case "order.capture_failed":
+      return {
+        subject: `Order ${c.id} could not be paid`,
+        heading: "The order's payment failed",
+        paragraphs: [
+          `The card's payment for ${ref} could not be taken after the order was accepted (the authorisation expired, or the bank refused it), so the order was canceled.`,
+          "Nothing is charged; anything taken already is refunded.",
+        ],
+        action,
+      };
     case "order.accepted":
       return { subject: `Order ${c.id} accepted`, heading: "Your order was accepted", paragraphs: [`The seller accepted ${ref}.`], action };
     case "order.declined":
@@ -168,7 +226,11 @@ function content(input: NotifyInput, c: ContractResponse, userId: string, brand:
         paragraphs: [`The seller declined ${ref}; you are not charged for it.`, ...(input.reason ? [`Reason: ${input.reason}`] : [])],
         action,
       };
-    case "order.fulfilled":
-      return { subject: `Order ${c.id} fulfilled`, heading: "Your order was fulfilled", paragraphs: [`The seller fulfilled ${ref}.`], action };
+    case "order.fulfilled": {
+      const t = c.tracking;
+      const shipment = t && (t.carrier || t.number) ? [`It was shipped${t.carrier ? ` with ${t.carrier}` : ""}${t.number ? `, tracking number ${t.number}` : ""}.`] : [];
+      const follow = t?.url ? { label: "Track the shipment", url: t.url } : action;
+      return { subject: `Order ${c.id} fulfilled`, heading: "Your order was fulfilled", paragraphs: [`The seller fulfilled ${ref}.`, ...shipment], action: follow };
+    }
   }
 }

@@ -50,6 +50,9 @@ export const appsRoutes: FastifyPluginAsyncZod<{ apps: AppsService }> = async (a
         operationId: "createOAuthApp",
         tags,
         summary: "Register an OAuth app (admin); its client secret is shown only in this answer",
+        description:
+          "A confidential app (default) gets a `client_secret`, answered only here. With `token_endpoint_auth_method: none` it is a public app — a single-page or mobile app that cannot keep a secret: " +
+          "no secret (`client_secret: null`), the authorization code flow with PKCE only (client credentials are refused: `invalid_request`, the grant type is not allowed for this client), refresh tokens rotating at each use.",
         params: appPlatformParams,
         body: createAppBody,
         response: { 201: createdOAuthAppSchema, ...errors(400, 401, 403, 404) },
@@ -111,9 +114,10 @@ export const appsRoutes: FastifyPluginAsyncZod<{ apps: AppsService }> = async (a
         operationId: "rotateOAuthAppSecret",
         tags,
         summary: "Give an OAuth app a new client secret (admin); the old one stops working at once",
+        description: "409 `oauth_app_public` for a public app, which has no secret.",
         params: appParams,
         body: noBody,
-        response: { 200: createdOAuthAppSchema, ...errors(400, 401, 403, 404) },
+        response: { 200: createdOAuthAppSchema, ...errors(400, 401, 403, 404, 409) },
       },
       config: admin,
     },

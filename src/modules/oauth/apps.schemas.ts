@@ -3,6 +3,8 @@ import { listOf, pageParams } from "../../lib/pagination.js";
 import { apiDate, httpUrl, idParam, modeSchema } from "../../lib/schemas.js";
 import { SCOPES } from "../../lib/scopes.js";
 
+export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "none"] as const;
+
 export const scopeSchema = z.enum(SCOPES as [string, ...string[]]).describe("A scope (docs/api/oauth.md, Scopes): `<resource>:read` or `<resource>:write`.");
 
 /**
@@ -29,14 +31,17 @@ export const oauthAppSchema = z
     logo: z.string().nullable(),
     redirect_uris: z.array(z.string()),
     scopes: z.array(z.string()).describe("The scopes the app may ask users for, and gets with client credentials"),
-    secret_last4: z.string().describe("The secret's last four characters, to tell secrets apart"),
+    token_endpoint_auth_method: z
+      .enum(TOKEN_ENDPOINT_AUTH_METHODS)
+      .describe("`client_secret_basic`: a confidential app, with a secret; `none`: a public app (single-page or mobile), with no secret: PKCE only, no client credentials"),
+    secret_last4: z.string().nullable().describe("The secret's last four characters, to tell secrets apart; null for a public app"),
     created: apiDate,
     updated: apiDate,
   })
   .meta({ id: "OAuthApp" });
 
 export const createdOAuthAppSchema = oauthAppSchema
-  .extend({ client_secret: z.string().describe("The app's secret. Shown only in this answer (and when rotated): store it now.") })
+  .extend({ client_secret: z.string().nullable().describe("The app's secret. Shown only in this answer (and when rotated): store it now. Null for a public app, which has none.") })
   .meta({ id: "CreatedOAuthApp" });
 
 const appFields = {
@@ -46,7 +51,17 @@ const appFields = {
   scopes: z.array(scopeSchema).min(1).max(SCOPES.length),
 };
 
-export const createAppBody = z.object(appFields).strict();
+export const createAppBody = z
+  .object({
+    ...appFields,
+    token_endpoint_auth_method: z
+      .enum(TOKEN_ENDPOINT_AUTH_METHODS)
+      .default("client_secret_basic")
+      .describe(
+        "How the app authenticates at the token endpoint (RFC 7591): `client_secret_basic` (default) gets a secret; `none` registers a public app — a single-page or mobile app that cannot keep a secret — which uses the authorization code flow with PKCE only (no client credentials). Fixed once registered",
+      ),
+  })
+  .strict();
 export const updateAppBody = z.object(appFields).partial().strict();
 
 export const appPlatformParams = z.object({ id: idParam("platform") }).strict();

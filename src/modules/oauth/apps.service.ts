@@ -3,7 +3,7 @@ import { Prisma } from "../../db/client.js";
 import type { Tenant } from "../../db/tenant.js";
 import type { OauthApp, Platform } from "../../generated/prisma/client.js";
 import { randomBase62 } from "../../lib/crypto.js";
-import { NotFoundError } from "../../lib/errors.js";
+import { ConflictError, NotFoundError } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { pageMeta, pageWindow, type Page } from "../../lib/pagination.js";
 import { createSealer } from "../../lib/sealed.js";
@@ -24,6 +24,8 @@ export interface AppInput {
   redirect_uris: string[];
   scopes: string[];
 }
+
+export type TokenEndpointAuthMethod = "client_secret_basic" | "none";
 
 export function createAppsService(deps: { db: Db; secret: string }) {
   const { db } = deps;
@@ -56,8 +58,10 @@ export function createAppsService(deps: { db: Db; secret: string }) {
 
     retrieve: (tenant: Tenant, id: string) => find(db, tenant, id),
 
-    create(tenant: Tenant, input: AppInput): Promise<{ app: OauthApp; secret: string }> {
-      const { secret, sealed } = newSecret();
+    /** A confidential app gets a secret (answered once); a public one (`none`) none. */
+    create(tenant: Tenant, input: AppInput & { token_endpoint_auth_method?: TokenEndpointAuthMethod }): Promise<{ app: OauthApp; secret: string | null }> {
+      const isPublic = input.token_endpoint_auth_method === "none";
+      const { secret, sealed } = isPublic ? { secret: null, sealed: { secretSealed: null, secretLast4: null } } : newSecret();
       return db.$transaction(async (tx) => {
         const app = await tx.oauthApp.create({
           data: {
@@ -68,6 +72,7 @@ export function createAppsService(deps: { db: Db; secret: string }) {
             logo: input.logo ?? null,
             redirectUris: [...new Set(input.redirect_uris)],
             scopes: [...new Set(input.scopes)],
+            tokenEndpointAuthMethod: isPublic ? "none" : "client_secret_basic",
             ...sealed,
           },
         });
@@ -97,7 +102,10 @@ export function createAppsService(deps: { db: Db; secret: string }) {
     rotateSecret(tenant: Tenant, id: string): Promise<{ app: OauthApp; secret: string }> {
       const { secret, sealed } = newSecret();
       return db.$transaction(async (tx) => {
-        await find(tx, tenant, id);
+        const current = await find(tx, tenant, id);
+        if (current.tokenEndpointAuthMethod === "none") {
+          throw new ConflictError("oauth_app_public", `${id} is a public app: it has no secret to rotate (register a confidential app for a secret).`, "app_id");
+        }
         const app = await tx.oauthApp.update({ where: { id }, data: sealed });
         await changed(tx, tenant, "oauth_app.updated", app);
         return { app, secret };
@@ -118,15 +126,25 @@ export function createAppsService(deps: { db: Db; secret: string }) {
     /** The app with its secret and platform, for the OAuth server (any platform's: it is looked up by client id, in the system scope). */
     async clientOf(id: string): Promise<OAuthClient | null> {
       const [row] = await db.$queryRaw<
-        (PlatformRow & { app_id: string; app_name: string; app_logo: string | null; redirect_uris: string[]; scopes: string[]; secret_sealed: string })[]
+        (PlatformRow & {
+          app_id: string;
+          app_name: string;
+          app_logo: string | null;
+          redirect_uris: string[];
+          scopes: string[];
+          secret_sealed: string | null;
+          token_endpoint_auth_method: string;
+        })[]
       >`
-        SELECT a.id AS app_id, a.name AS app_name, a.logo AS app_logo, a.redirect_uris, a.scopes, a.secret_sealed, ${PLATFORM_COLUMNS}
+        SELECT a.id AS app_id, a.name AS app_name, a.logo AS app_logo, a.redirect_uris, a.scopes, a.secret_sealed, a.token_endpoint_auth_method, ${PLATFORM_COLUMNS}
         FROM oauth_apps a ${platformJoin(Prisma.raw("a.platform_id"))}
         WHERE a.id = ${id} AND a.mode = p.mode`;
       if (!row) return null;
-      const secret = sealer.open(row.secret_sealed);
+      const base = { id: row.app_id, name: row.app_name, logo: row.app_logo, redirectUris: row.redirect_uris, scopes: row.scopes, platform: toPlatform(row) };
+      if (row.token_endpoint_auth_method === "none") return { ...base, secret: null };
+      const secret = row.secret_sealed === null ? null : sealer.open(row.secret_sealed);
       if (secret === null) return null;
-      return { id: row.app_id, name: row.app_name, logo: row.app_logo, redirectUris: row.redirect_uris, scopes: row.scopes, secret, platform: toPlatform(row) };
+      return { ...base, secret };
     },
   };
 }
@@ -138,7 +156,8 @@ export interface OAuthClient {
   logo: string | null;
   redirectUris: string[];
   scopes: string[];
-  secret: string;
+  /** Null for a public app (`token_endpoint_auth_method: none`). */
+  secret: string | null;
   platform: Platform;
 }
 
@@ -154,6 +173,7 @@ export function toOAuthAppResponse(app: OauthApp) {
     logo: app.logo,
     redirect_uris: app.redirectUris,
     scopes: app.scopes,
+    token_endpoint_auth_method: app.tokenEndpointAuthMethod as TokenEndpointAuthMethod,
     secret_last4: app.secretLast4,
     created: toApiDate(app.created),
     updated: toApiDate(app.updated),

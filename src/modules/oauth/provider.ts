@@ -41,15 +41,17 @@ function signingKey(secret: string) {
 
 /** The client metadata oidc-provider validates and uses, from our app row. */
 export function clientMetadata(client: OAuthClient): ClientMetadata {
+  // A public app (no secret) authenticates with PKCE alone: no client credentials, which would be anyone's who knows its id.
+  const isPublic = client.secret === null;
   return {
     client_id: client.id,
-    client_secret: client.secret,
+    ...(isPublic ? {} : { client_secret: client.secret! }),
     client_name: client.name,
     ...(client.logo ? { logo_uri: client.logo } : {}),
     redirect_uris: client.redirectUris,
-    grant_types: ["authorization_code", "refresh_token", "client_credentials"],
+    grant_types: isPublic ? ["authorization_code", "refresh_token"] : ["authorization_code", "refresh_token", "client_credentials"],
     response_types: ["code"],
-    token_endpoint_auth_method: "client_secret_basic",
+    token_endpoint_auth_method: isPublic ? "none" : "client_secret_basic",
     id_token_signed_response_alg: "EdDSA",
     scope: ["openid", "offline_access", ...client.scopes].join(" "),
     platform_id: client.platform.id,
@@ -140,8 +142,11 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     jwks: { keys: [signingKey(secret)] },
     enabledJWA: { idTokenSigningAlgValues: ["EdDSA"] },
     // Only our own apps: no client sends its own key pairs.
-    clientAuthMethods: ["client_secret_basic", "client_secret_post"],
-    clientBasedCORS: () => false,
+    // `none`: public apps (PKCE is required of every app anyway).
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "none"],
+    // A browser may call the token, introspection and revocation endpoints only for a public app,
+    // from the origin of one of its redirect URIs (a single-page app); a confidential app's secret never belongs in a browser.
+    clientBasedCORS: (_ctx, origin, client) => client.tokenEndpointAuthMethod === "none" && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = "html";
       ctx.body = renderErrorPage(out.error, out.error_description);

@@ -40,7 +40,7 @@ export const payoutsRoutes: FastifyPluginAsyncZod<{ payouts: PayoutsService }> =
     },
     async (request) => {
       const page = await payouts.list(requireAuth(request), request.query);
-      return { data: page.data.map(toPayoutResponse), meta: page.meta };
+      return { data: page.data.map(toPayoutResponse), meta: page.meta, ...(page.metadata ? { metadata: page.metadata } : {}) };
     },
   );
 

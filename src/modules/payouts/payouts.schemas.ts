@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
+import { PAYOUT_CURRENCIES } from "../../lib/currency.js";
+import { listMetadataSchema, metadataParam } from "../../lib/list-metadata.js";
 import { apiDate, idParam, modeSchema } from "../../lib/schemas.js";
 
 export const PAYOUT_STATUSES = ["pending", "in_transit", "paid", "failed", "canceled"] as const;
@@ -22,7 +24,13 @@ export const payoutSchema = z
     updated: apiDate,
   })
   .meta({ id: "Payout" });
-export const payoutListSchema = listOf(payoutSchema);
+export const PAYOUT_TOTALS = { amount: "amount" } as const;
+
+export const payoutListSchema = listOf(payoutSchema).extend({
+  metadata: listMetadataSchema("PayoutListMetadata", "Payouts", { amount: "Σ amount, minor units" })
+    .optional()
+    .describe("Aggregates over every payout the filters match (not only this page), with `metadata=true`"),
+});
 
 export const payoutParams = z.object({ id: idParam("payout") }).strict();
 
@@ -32,6 +40,7 @@ export const listPayoutsQuery = z
     sort: sortParam(["created", "arrival_date", "amount"], "-created"),
     "filter[user_id]": z.string().min(1).max(100).optional().describe("One seller's payouts (members see only their own anyway)"),
     "filter[status]": z.enum(PAYOUT_STATUSES).optional(),
+    metadata: metadataParam("payout"),
   })
   .strict();
 export type ListPayoutsQuery = z.infer<typeof listPayoutsQuery>;
@@ -48,7 +57,7 @@ const settingsFields = {
   frequency: z
     .number()
     .int("must be an integer")
-    .describe("Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–28 or -1); ignored for `manual`"),
+    .describe("Days of delay (`day`: 1–365), the weekday (`week`: 1–7) or the day of the month (`month`, `month_day`: 1–31 or -1 for the last day); ignored for `manual`"),
   threshold: z
     .number()
     .int("must be an integer")
@@ -58,10 +67,18 @@ const settingsFields = {
     .describe("Cents: payouts wait until the available balance reaches it (the account is then paid out by this API, hourly, instead of by Stripe's schedule); null: none"),
 };
 
+const currencyField = z
+  .enum(PAYOUT_CURRENCIES)
+  .describe(
+    "The seller's payout currency (lower-case ISO 4217): their Connect account's default currency. Transfers stay in the charge currency and Stripe converts them as they arrive; " +
+      "one the account's country cannot be paid out in is a 422 `currency_unsupported`. `jpy` has no minor unit (amounts are yen)",
+  );
+
 export const payoutSettingsSchema = z
   .object({
     user_id: z.string(),
     ...settingsFields,
+    currency: z.string().nullable().describe("The seller's payout currency; null: never set (the account's own, its country's currency)"),
     stripe_schedule: z
       .object({
         interval: z.enum(["manual", "daily", "weekly", "monthly"]),
@@ -74,12 +91,16 @@ export const payoutSettingsSchema = z
   })
   .meta({ id: "PayoutSettings" });
 
-export const payoutSettingsBody = z.object(settingsFields).partial({ threshold: true }).strict();
+export const payoutSettingsBody = z
+  .object({ ...settingsFields, currency: currencyField.optional() })
+  .partial({ threshold: true })
+  .strict();
 export type PayoutSettingsInput = z.infer<typeof payoutSettingsBody>;
 
 export const balanceSchema = z
   .object({
     user_id: z.string(),
+    payout_currency: z.string().nullable().describe("The payout currency set in the seller's payout settings (null: never set): transfers arrive converted into it"),
     available: z.array(z.object({ amount: z.number().int(), currency: z.string() })).describe("May be paid out now, per currency (cents)"),
     pending: z.array(z.object({ amount: z.number().int(), currency: z.string() })).describe("Not yet available (Stripe's rolling delay), per currency"),
   })
@@ -103,8 +124,18 @@ export const statementLineSchema = z.object({
     .describe(
       "`transfer`: a sale's share paid to the seller; `transfer_reversal`: taken back for a refund or dispute; `payout`: sent to the bank; `payout_returned`: a failed or cancelled payout, back in the balance",
     ),
-  amount: z.number().int().describe("Cents, signed: what it did to the seller's Stripe balance"),
+  amount: z.number().int().describe("Cents (minor units), signed: what it did to the seller's Stripe balance, in its currency (converted when `conversion` is set)"),
   currency: z.string(),
+  conversion: z
+    .object({
+      original_amount: z.number().int().describe("What was sent, signed, in the charge currency"),
+      original_currency: z.string(),
+      converted_amount: z.number().int().describe("What it became in the seller's payout currency (`amount`)"),
+      converted_currency: z.string(),
+      exchange_rate: z.number().describe("Units of `converted_currency` per unit of `original_currency` (Stripe's `exchange_rate`)"),
+    })
+    .nullable()
+    .describe("A transfer (or its reversal) converted into the seller's payout currency on arrival; null when none was"),
   reference: z.string().describe("Our id: the transaction or the payout"),
   contract_id: z.string().nullable(),
   subscription_id: z.string().nullable(),

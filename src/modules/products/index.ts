@@ -15,6 +15,7 @@ export {
 export {
   productCurrencyOf,
   productJsonOf,
+  productSellerOf,
   shareLockProduct,
   type ProductForCart,
   existingProductIds,

@@ -121,6 +121,9 @@ export const productJsonOf = (productId: Prisma.Sql) => Prisma.sql`(
 /** The currency of the product whose id is in that column. */
 export const productCurrencyOf = (productId: Prisma.Sql) => Prisma.sql`(SELECT p.currency FROM products p WHERE p.id = ${productId})`;
 
+/** The seller (user id) of the product whose id is in that column. */
+export const productSellerOf = (productId: Prisma.Sql) => Prisma.sql`(SELECT p.user_id FROM products p WHERE p.id = ${productId})`;
+
 /** What adding to a cart needs of a product, read under a share lock. */
 export interface ProductForCart {
   id: string;

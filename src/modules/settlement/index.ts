@@ -34,11 +34,15 @@ export {
   pageTransactions,
   pendingPayoutsTo,
   recordSettlementTransactions,
+  recordTransferArrival,
   sellerMovements,
+  transfersById,
+  type TransferArrivalRecord,
   settlementBooks,
+  transactionTotals,
   type SettlementMovements,
 } from "./ledger.repo.js";
 export { REFUND_RESUME_DELAY_MS, createRefunds, type RefundInput, type RefundOutcome, type Refunds } from "./refunds.js";
-export { buyerCharge, hasDisputedCharge, refundStatuses } from "./refunds/lookup.js";
+export { buyerCharge, hasDisputedCharge, refundStatuses, refundedInFull } from "./refunds/lookup.js";
 export { chargeLimits, customerOnRecord, loadParties, type Parties, type Payee, type Payer } from "./parties.repo.js";
-export { recordOrderRefund, sellerPaidOut } from "./order-refunds.js";
+export { orderRefundState, recordOrderRefund, sellerPaidOut } from "./order-refunds.js";

@@ -204,6 +204,16 @@ export async function pageTransactions(
   return { total, data };
 }
 
+/** Per currency, the count and sums of the transactions `where` matches (list metadata). */
+export async function transactionTotals(db: Db, tenant: Tenant, where: Prisma.TransactionWhereInput) {
+  return db.transaction.groupBy({
+    by: ["currency"],
+    where: { ...where, platformId: tenant.platformId, mode: tenant.mode },
+    _count: { _all: true },
+    _sum: { amount: true, amountRefunded: true },
+  });
+}
+
 /** Transfers to a seller written down and not finished (queued, on their way, or of unknown outcome): at most 5 ids. */
 export async function pendingPayoutsTo(tx: Tx, tenant: Tenant, userId: string): Promise<string[]> {
   const rows = await tx.transaction.findMany({
@@ -228,4 +238,26 @@ export async function sellerMovements(client: Db | Prisma.TransactionClient, ten
     },
     orderBy: [{ created: "asc" }, { id: "asc" }],
   });
+}
+
+/** What an `outgoing` transfer became on the seller's Connect account (read from the gateway once, then kept on its row). */
+export interface TransferArrivalRecord {
+  convertedAmount: number;
+  convertedCurrency: string;
+  /** Stripe's `exchange_rate`; null when no conversion happened. */
+  exchangeRate: string | null;
+}
+
+/** Keeps a transfer's arrival on its `outgoing` row (for statements); a row that has one keeps it. */
+export async function recordTransferArrival(client: Db | Prisma.TransactionClient, tenant: Tenant, transactionId: string, arrival: TransferArrivalRecord): Promise<void> {
+  await client.transaction.updateMany({
+    where: { id: transactionId, platformId: tenant.platformId, mode: tenant.mode, type: "outgoing", convertedCurrency: null },
+    data: { convertedAmount: arrival.convertedAmount, convertedCurrency: arrival.convertedCurrency, exchangeRate: arrival.exchangeRate },
+  });
+}
+
+/** The transfers (`outgoing` rows) with these ids: a statement's reversals convert at their transfer's rate. */
+export async function transfersById(client: Db | Prisma.TransactionClient, tenant: Tenant, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return client.transaction.findMany({ where: { id: { in: [...ids] }, platformId: tenant.platformId, mode: tenant.mode, type: "outgoing" } });
 }

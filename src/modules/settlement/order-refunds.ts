@@ -9,11 +9,24 @@ import { transactionEvent } from "./ledger.js";
  * of its settlement was paid out — no transfer, no fee recorded — so there is nothing to reverse in
  * proportion (refunds.ts does that for settled charges). Writes the `incoming:refund` and the
  * charge's `amountRefunded`, once per Stripe refund (`idempotencyKey` `refund:<re_…>`).
+ *
+ * As Stripe answered it: `succeeded`; `processing` for a refund Stripe holds `pending` — its
+ * webhook ends it (refunds/webhook.ts: succeeded, or failed with the amount refundable again);
+ * `failed` for one Stripe refused at once (the charge's `amountRefunded` unchanged).
  */
 export async function recordOrderRefund(
   tx: Tx,
-  input: Tenant & { contractId: string; stripePaymentIntentId: string; stripeRefundId: string; amount: number; requestId: string | null },
+  input: Tenant & {
+    contractId: string;
+    stripePaymentIntentId: string;
+    stripeRefundId: string;
+    amount: number;
+    requestId: string | null;
+    status?: "succeeded" | "processing" | "failed";
+    description?: string;
+  },
 ): Promise<boolean> {
+  const status = input.status ?? "succeeded";
   const charge = await tx.transaction.findFirst({
     where: { platformId: input.platformId, mode: input.mode, contractId: input.contractId, type: "incoming", stripePaymentIntentId: input.stripePaymentIntentId },
   });
@@ -34,17 +47,36 @@ export async function recordOrderRefund(
         stripeChargeId: charge.stripeChargeId,
         stripeRefundId: input.stripeRefundId,
         type: "incoming_refund",
-        status: "succeeded",
-        description: "The order was canceled",
+        status,
+        description: input.description ?? "The order was canceled",
         idempotencyKey: `refund:${input.stripeRefundId}`,
       },
     ],
     skipDuplicates: true,
   });
   if (written.length === 0) return false;
+  if (status === "failed") {
+    await recordEvents(tx, [transactionEvent("transaction.created", written[0]!, input.requestId)]);
+    return true;
+  }
   const updated = await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: input.amount } } });
   await recordEvents(tx, [transactionEvent("transaction.created", written[0]!, input.requestId), transactionEvent("transaction.updated", updated, input.requestId)]);
   return true;
+}
+
+/**
+ * Where the refunds of an ended order's charge stand: what is left to refund (the charge less what
+ * its refunds succeeded or still wait for), and how many failed — a retry is a new Stripe refund
+ * under a new key. Null when the charge is not in the books.
+ */
+export async function orderRefundState(client: Tx | Db, tenant: Tenant, contractId: string, stripePaymentIntentId: string): Promise<{ left: number; failed: number } | null> {
+  const charge = await client.transaction.findFirst({
+    where: { platformId: tenant.platformId, mode: tenant.mode, contractId, type: "incoming", stripePaymentIntentId },
+    select: { id: true, amount: true, amountRefunded: true },
+  });
+  if (!charge) return null;
+  const failed = await client.transaction.count({ where: { platformId: tenant.platformId, mode: tenant.mode, refundOfId: charge.id, type: "incoming_refund", status: "failed" } });
+  return { left: charge.amount - charge.amountRefunded, failed };
 }
 
 /** What a seller was paid, per currency: their `outgoing` less its reversals (their Connect balance's side of the ledger). */

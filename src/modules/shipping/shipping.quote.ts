@@ -1,4 +1,4 @@
-import type { Db } from "../../db/client.js";
+import { type Db, Prisma } from "../../db/client.js";
 import type { Tenant, Tx } from "../../db/tenant.js";
 
 /**
@@ -102,6 +102,23 @@ export async function ratesFor(client: Db | Tx, tenant: Tenant, currency: string
     WHERE platform_id = ${tenant.platformId} AND mode = ${tenant.mode}::"Mode" AND currency = ${currency}
       AND (user_id IS NULL OR user_id = ANY(${[...sellerUserIds]}::text[]))
     ORDER BY created, id`;
+}
+
+/**
+ * The rates `ratesFor` reads, as a JSON array built inside another statement (the cart's view, the
+ * checkout's read of its lines): platform, mode, currency and sellers are SQL expressions of that
+ * statement. One statement instead of a second round trip on every cart read and change.
+ */
+export const ratesJsonSql = (platformId: Prisma.Sql, mode: Prisma.Sql, currency: Prisma.Sql, sellerUserIds: Prisma.Sql) => Prisma.sql`coalesce((
+  SELECT json_agg(json_build_object('id', r.id, 'userId', r.user_id, 'title', r.title, 'kind', r.kind, 'price', r.price, 'stepPrice', r.step_price, 'bands', r.bands)
+                  ORDER BY r.created, r.id)
+  FROM shipping_rates r
+  WHERE r.platform_id = ${platformId} AND r.mode = ${mode} AND r.currency = ${currency} AND (r.user_id IS NULL OR r.user_id = ANY(${sellerUserIds}))), '[]'::json)`;
+
+/** Prices the shipping of these lines with rates already read (`ratesJsonSql`). */
+export function quoteLinesWith(rates: readonly Rate[], lines: readonly { sellerUserId: string; quantity: number; total: number; weight: number | null }[]): ShippingQuote[] {
+  const groups = groupBySeller(lines);
+  return groups.length === 0 || rates.length === 0 ? [] : quoteShipping(groups, rates);
 }
 
 /** Prices the shipping of these lines (a cart's, or a contract's being made from one). */

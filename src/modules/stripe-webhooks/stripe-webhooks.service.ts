@@ -26,7 +26,8 @@ import { payingUser } from "../users/index.js";
 
 /**
  * The extension point for contract settlement: called, inside the webhook's transaction, with the
- * recorded state of a PaymentIntent each time Stripe reports it succeeded or failed. Settlement
+ * recorded state of a PaymentIntent each time Stripe reports it succeeded, failed, or was authorised
+ * (a manual-capture intent in `requires_capture`). Settlement
  * finds its own records through `outcome.metadata` (the ids it put on the intent) and
  * `outcome.chargeId`, and updates them in `tx`, so they commit together with the event.
  */
@@ -72,6 +73,7 @@ export const HANDLED_EVENT_TYPES = [
   "setup_intent.succeeded",
   "payment_intent.succeeded",
   "payment_intent.payment_failed",
+  "payment_intent.amount_capturable_updated",
   "refund.updated",
   "refund.failed",
   "charge.refund.updated",
@@ -201,6 +203,8 @@ export function createStripeWebhooksService(deps: {
     },
     "payment_intent.succeeded": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
     "payment_intent.payment_failed": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
+    // A manual-capture intent authorised after its holder authenticated it (3-D Secure): `requires_capture`.
+    "payment_intent.amount_capturable_updated": ({ objectId, livemode }) => paymentIntentEffect(objectId, livemode),
     // Each carries the refund (`re_…`): `charge.refund.updated` is the older API versions' name of `refund.updated`.
     "refund.updated": ({ objectId }) => refundEffect(objectId),
     "refund.failed": ({ objectId }) => refundEffect(objectId),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { listMetadataSchema, metadataParam } from "../../lib/list-metadata.js";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, idParam, instant, modeSchema, optionalBody } from "../../lib/schemas.js";
 import { CYCLES } from "../../domain/subscriptions/periods.js";
@@ -45,7 +46,13 @@ export const subscriptionSchema = z
 
 export type SubscriptionResponse = z.infer<typeof subscriptionSchema>;
 
-export const subscriptionListSchema = listOf(subscriptionSchema);
+export const SUBSCRIPTION_TOTALS = { price: "price" } as const;
+
+export const subscriptionListSchema = listOf(subscriptionSchema).extend({
+  metadata: listMetadataSchema("SubscriptionListMetadata", "Subscriptions", { price: "Σ price (what one cycle of each charges), cents" })
+    .optional()
+    .describe("Aggregates over every subscription the filters match (not only this page), with `metadata=true`"),
+});
 
 // ── requests ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -80,6 +87,7 @@ export const listSubscriptionsQuery = z
     sort: sortParam(["created", "startDate"], "-created"),
     "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
     "filter[isPaused]": z.enum(["true", "false"]).optional(),
+    metadata: metadataParam("subscription"),
   })
   .strict();
 
@@ -101,6 +109,7 @@ export const listAllSubscriptionsQuery = z
     "filter[contract_id]": idList("contract"),
     "filter[isActive]": z.enum(["true", "false"]).optional().describe("true: not ended"),
     "filter[isPaused]": z.enum(["true", "false"]).optional(),
+    metadata: metadataParam("subscription"),
   })
   .strict();
 

@@ -15,7 +15,16 @@ import { emailOf, isPlatformOwner, userOfTenantExists } from "../users/index.js"
 import type { SubscriptionAccess } from "./access/gate.js";
 import { asSystem } from "../../db/tenant.js";
 import { lockSubscription, storedTerms, type SubscriptionBilling } from "./subscriptions.billing.js";
-import type { ListAllSubscriptionsQuery, ListSubscriptionsQuery, PauseInput, SubscribeInput, SubscriptionResponse, SubscriptionStatus } from "./subscriptions.schemas.js";
+import {
+  SUBSCRIPTION_TOTALS,
+  type ListAllSubscriptionsQuery,
+  type ListSubscriptionsQuery,
+  type PauseInput,
+  type SubscribeInput,
+  type SubscriptionResponse,
+  type SubscriptionStatus,
+} from "./subscriptions.schemas.js";
+import { currencyTotals, wantsMetadata } from "../../lib/list-metadata.js";
 import { placeOnCalendars } from "./subscriptions.calendar.js";
 import { recordSubscriptionEvent, toSubscriptionResponse } from "./subscriptions.view.js";
 import type { Tx } from "../../db/tenant.js";
@@ -34,6 +43,8 @@ type SignedIn = AuthContext & { user: { id: string } };
 
 const tenantOf = (auth: AuthContext) => ({ platformId: auth.platformId, mode: auth.mode });
 const isAdmin = (auth: AuthContext) => roleAtLeast(auth.role, "admin");
+
+type SubscriptionPage = Page<SubscriptionResponse> & { metadata?: ReturnType<typeof currencyTotals<typeof SUBSCRIPTION_TOTALS>> };
 
 export function createSubscriptionsService(deps: {
   db: Db;
@@ -122,6 +133,12 @@ export function createSubscriptionsService(deps: {
     return toSubscriptionResponse(await db.subscription.findUniqueOrThrow({ where: { id } }));
   }
 
+  /** The page, with `metadata` (Σ price per currency over every subscription `where` matches) when asked. */
+  async function withTotals(query: { metadata?: "true" | "false" }, where: Prisma.SubscriptionWhereInput, page: Page<SubscriptionResponse>): Promise<SubscriptionPage> {
+    if (!wantsMetadata(query)) return page;
+    const groups = await db.subscription.groupBy({ by: ["currency"], where, _count: { _all: true }, _sum: { price: true } });
+    return { ...page, metadata: currencyTotals(groups, SUBSCRIPTION_TOTALS) };
+  }
   return {
     /**
      * `POST /subscriptions/auth/contract/:contract_id`: the signed-in buyer subscribes; the first
@@ -190,7 +207,7 @@ export function createSubscriptionsService(deps: {
     },
 
     /** A user's subscriptions: the key and admins for anyone, a user for themself. */
-    async listForUser(auth: AuthContext, userId: string, query: ListSubscriptionsQuery): Promise<Page<SubscriptionResponse>> {
+    async listForUser(auth: AuthContext, userId: string, query: ListSubscriptionsQuery): Promise<SubscriptionPage> {
       const tenant = tenantOf(auth);
       if (!(await userOfTenantExists(db, tenant, userId))) throw new NotFoundError("user", userId, "user_id");
       if (!isAdmin(auth) && auth.user?.id !== userId) throw new PermissionError("insufficient_role", "A member lists only their own subscriptions.");
@@ -206,11 +223,11 @@ export function createSubscriptionsService(deps: {
         db.subscription.count({ where }),
         db.subscription.findMany({ where, orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }], ...pageWindow(query.page, query.per_page) }),
       ]);
-      return { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) };
+      return withTotals(query, where, { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) });
     },
 
     /** `GET /subscriptions` (key or admin): every subscription of the platform, filtered. */
-    async list(auth: AuthContext, query: ListAllSubscriptionsQuery): Promise<Page<SubscriptionResponse>> {
+    async list(auth: AuthContext, query: ListAllSubscriptionsQuery): Promise<SubscriptionPage> {
       if (!isAdmin(auth)) throw new PermissionError("insufficient_role", "Listing every subscription needs an admin or the platform key.");
       const statuses = query["filter[status]"];
       const where: Prisma.SubscriptionWhereInput = {
@@ -227,7 +244,7 @@ export function createSubscriptionsService(deps: {
         db.subscription.count({ where }),
         db.subscription.findMany({ where, orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }], ...pageWindow(query.page, query.per_page) }),
       ]);
-      return { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) };
+      return withTotals(query, where, { data: rows.map(toSubscriptionResponse), meta: pageMeta(total, query.page, query.per_page, rows.length) });
     },
 
     /** `PUT /subscriptions/:id/pause` (key or admin): its cycles are not charged until it resumes. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { listMetadataSchema, metadataParam } from "../../lib/list-metadata.js";
 import { csv, listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, currencyCode, idParam, modeSchema, money, optionalBody } from "../../lib/schemas.js";
 
@@ -36,7 +37,17 @@ export const transactionSchema = z
   })
   .meta({ id: "Transaction" });
 
-export const transactionListSchema = listOf(transactionSchema);
+/** List metadata's sums: API name → column. */
+export const TRANSACTION_TOTALS = { amount: "amount", amountRefunded: "amountRefunded" } as const;
+
+export const transactionListMetadataSchema = listMetadataSchema("TransactionListMetadata", "Transactions", {
+  amount: "Σ amount, cents",
+  amountRefunded: "Σ amountRefunded (refunds written against them), cents",
+});
+
+export const transactionListSchema = listOf(transactionSchema).extend({
+  metadata: transactionListMetadataSchema.optional().describe("Aggregates over every transaction the filters match (not only this page), with `metadata=true`"),
+});
 
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-03-09T13:00:00Z" }).transform((v) => new Date(v));
 
@@ -69,6 +80,7 @@ export const listTransactionsQuery = z
     "filter[refund_of]": idList("transaction"),
     "filter[currency]": csv(currencyCode).optional(),
     ...period,
+    metadata: metadataParam("transaction"),
   })
   .strict()
   .superRefine(orderedPeriod);

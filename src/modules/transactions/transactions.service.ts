@@ -5,7 +5,9 @@ import type { Transaction } from "../../generated/prisma/client.js";
 import { NotFoundError } from "../../lib/errors.js";
 import { pageMeta, pageWindow, parseSort, type Page } from "../../lib/pagination.js";
 import type { Clock } from "../../lib/time.js";
-import { createRefunds, findTransaction, pageTransactions, toDbType, toTransactionResponse } from "../settlement/index.js";
+import { currencyTotals, wantsMetadata } from "../../lib/list-metadata.js";
+import { createRefunds, findTransaction, pageTransactions, toDbType, toTransactionResponse, transactionTotals } from "../settlement/index.js";
+import { TRANSACTION_TOTALS } from "./transactions.schemas.js";
 import type { ListTransactionsQuery } from "./transactions.schemas.js";
 import type { Tenant } from "../../db/tenant.js";
 
@@ -34,7 +36,7 @@ export function createTransactionsService(deps: {
   return {
     retrieve,
 
-    async list(tenant: Tenant, query: ListTransactionsQuery): Promise<Page<Transaction>> {
+    async list(tenant: Tenant, query: ListTransactionsQuery): Promise<Page<Transaction> & { metadata?: ReturnType<typeof currencyTotals<typeof TRANSACTION_TOTALS>> }> {
       const where: Prisma.TransactionWhereInput = {
         ...(query["filter[type]"] ? { type: { in: query["filter[type]"].map(toDbType) } } : {}),
         ...(query["filter[status]"] ? { status: { in: query["filter[status]"] } } : {}),
@@ -48,8 +50,12 @@ export function createTransactionsService(deps: {
       };
       const { field, direction } = parseSort<"created" | "amount">(query.sort);
       const orderBy: Prisma.TransactionOrderByWithRelationInput[] = [{ [field]: direction }, { id: direction }];
-      const { total, data } = await pageTransactions(db, tenant, where, orderBy, pageWindow(query.page, query.per_page));
-      return { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+      const [{ total, data }, groups] = await Promise.all([
+        pageTransactions(db, tenant, where, orderBy, pageWindow(query.page, query.per_page)),
+        wantsMetadata(query) ? transactionTotals(db, tenant, where) : null,
+      ]);
+      const page = { data, meta: pageMeta(total, query.page, query.per_page, data.length) };
+      return groups ? { ...page, metadata: currencyTotals(groups, TRANSACTION_TOTALS) } : page;
     },
 
     /**

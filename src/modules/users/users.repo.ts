@@ -246,6 +246,13 @@ export async function isPlatformOwner(client: Client, platformId: string, email:
 }
 
 /** A user's Connect account (payouts): null when there is no such user (erased included). */
-export async function connectAccountOf(client: Client, tenant: Tenant, id: string): Promise<{ id: string; stripeConnectId: string | null; suspended: Date | null } | null> {
-  return client.user.findFirst({ where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null }, select: { id: true, stripeConnectId: true, suspended: true } });
+export async function connectAccountOf(
+  client: Client,
+  tenant: Tenant,
+  id: string,
+): Promise<{ id: string; stripeConnectId: string | null; suspended: Date | null; payoutSchedule: Prisma.JsonValue } | null> {
+  return client.user.findFirst({
+    where: { id, platformId: tenant.platformId, mode: tenant.mode, deleted: null },
+    select: { id: true, stripeConnectId: true, suspended: true, payoutSchedule: true },
+  });
 }

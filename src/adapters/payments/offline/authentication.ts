@@ -55,7 +55,10 @@ export function authenticationOperations(sim: Simulator): Pick<OfflinePaymentsGa
           where: { id: intent.id },
           data:
             outcome === "complete"
-              ? { status: "succeeded", chargeSucceeded: true }
+              ? // A manual-capture intent is then authorised (Stripe's `payment_intent.amount_capturable_updated`), not charged.
+                intent.captureMethod === "manual"
+                ? { status: "requires_capture" }
+                : { status: "succeeded", chargeSucceeded: true }
               : {
                   status: "requires_payment_method",
                   errorCode: "payment_intent_authentication_failure",
@@ -66,7 +69,9 @@ export function authenticationOperations(sim: Simulator): Pick<OfflinePaymentsGa
         });
       });
       if (!done) return null;
-      const event: SignedEvent = sim.signedEvent(outcome === "complete" ? "payment_intent.succeeded" : "payment_intent.payment_failed", intentObject(done));
+      const type =
+        outcome === "fail" ? "payment_intent.payment_failed" : done.status === "requires_capture" ? "payment_intent.amount_capturable_updated" : "payment_intent.succeeded";
+      const event: SignedEvent = sim.signedEvent(type, intentObject(done));
       return { status: done.status, returnUrl: done.returnUrl, event };
     },
   };

@@ -60,6 +60,7 @@ export function chargesOperations(
               chargeSucceeded: !decline && !authenticate && !manual,
               clientSecret,
               returnUrl: onSession?.returnUrl ?? null,
+              captureMethod: manual ? "manual" : "automatic",
               ...(disputes ? { disputeId: stripeId("dp"), disputeStatus: "needs_response" } : {}),
               transferGroup: transferGroup ?? null,
               metadata,

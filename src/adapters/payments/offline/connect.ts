@@ -4,7 +4,9 @@ import { ACCOUNT_LINK_TTL_MS, ONBOARDED, Simulator } from "./simulator.js";
 import { assertAmount, assertCurrency, assertEmail, assertUrl, drawFromCharge, missing, stripeId } from "./helpers.js";
 import type { OfflinePaymentsGateway } from "./types.js";
 import type { SimAccount } from "../../../generated/prisma/client.js";
-import type { ConnectAccount } from "../gateway.js";
+import type { ConnectAccount, TransferArrival } from "../gateway.js";
+import { CONNECT_COUNTRIES, convertAmount, settlementCurrencies } from "../../../lib/currency.js";
+import { crossRate } from "./rates.js";
 
 /** What Stripe answers of a simulated account. */
 function toAccount(account: SimAccount): ConnectAccount {
@@ -22,22 +24,39 @@ function toAccount(account: SimAccount): ConnectAccount {
             ...(account.payoutMonthlyAnchor ? { monthlyAnchor: account.payoutMonthlyAnchor } : {}),
           },
     bankLast4: account.bankLast4,
+    country: account.country,
+    defaultCurrency: account.defaultCurrency,
   };
 }
 
 /** Connect: accounts, onboarding links, transfers and their reversals. */
 export function connectOperations(
   sim: Simulator,
+  /** Units of each currency per US dollar (offline/rates.ts): transfers to an account of another currency are converted with them. */
+  ratesPerUsd: Readonly<Record<string, string>>,
 ): Pick<
   OfflinePaymentsGateway,
-  "createConnectAccount" | "createAccountLink" | "retrieveAccount" | "updateAccount" | "deleteAccount" | "completeOnboarding" | "createTransfer" | "createTransferReversal"
+  | "createConnectAccount"
+  | "createAccountLink"
+  | "retrieveAccount"
+  | "updateAccount"
+  | "deleteAccount"
+  | "completeOnboarding"
+  | "createTransfer"
+  | "retrieveTransfer"
+  | "createTransferReversal"
 > {
   const { db, clock, publicUrl, idempotent } = sim;
   return {
-    createConnectAccount: ({ email, metadata, idempotencyKey }) =>
-      idempotent(idempotencyKey, "accounts.create", { email, metadata }, async (tx, now) => {
+    createConnectAccount: ({ email, country, metadata, idempotencyKey }) =>
+      idempotent(idempotencyKey, "accounts.create", { email, country: country ?? null, metadata }, async (tx, now) => {
         assertEmail(email);
-        const account = await tx.simAccount.create({ data: { id: stripeId("acct", 16), email, metadata, created: now } });
+        // The simulated platform is in the US: an account opens there unless told, in its country's currency.
+        const code = (country ?? "US").toUpperCase();
+        if (!CONNECT_COUNTRIES.includes(code)) throw new PaymentsRequestError("country_unsupported", `Country ${country} is unsupported.`, { param: "country" });
+        const account = await tx.simAccount.create({
+          data: { id: stripeId("acct", 16), email, metadata, country: code, defaultCurrency: settlementCurrencies(code)[0]!, created: now },
+        });
         return { id: account.id };
       }),
 
@@ -62,23 +81,28 @@ export function connectOperations(
       return toAccount(account);
     },
 
-    updateAccount: async ({ accountId, payoutSchedule: s }) => {
+    updateAccount: async ({ accountId, payoutSchedule: s, defaultCurrency }) => {
       const account = await db.simAccount.findUnique({ where: { id: accountId } });
       if (!account || account.deleted) throw missing("account", accountId);
-      if (s.interval === "weekly" && !s.weeklyAnchor)
+      if (s?.interval === "weekly" && !s.weeklyAnchor)
         throw new PaymentsRequestError("parameter_missing", "A weekly schedule needs a weekly_anchor.", { param: "settings[payouts][schedule][weekly_anchor]" });
-      if (s.interval === "monthly" && !s.monthlyAnchor)
+      if (s?.interval === "monthly" && !s.monthlyAnchor)
         throw new PaymentsRequestError("parameter_missing", "A monthly schedule needs a monthly_anchor.", { param: "settings[payouts][schedule][monthly_anchor]" });
-      const updated = await db.simAccount.update({
-        where: { id: accountId },
-        data: {
-          payoutInterval: s.interval,
-          // Stripe keeps the delay when it is not sent (its minimum, 2 days here, on a new schedule).
-          payoutDelayDays: s.delayDays ?? account.payoutDelayDays ?? ONBOARDED.payoutDelayDays,
-          payoutWeeklyAnchor: s.interval === "weekly" ? (s.weeklyAnchor ?? null) : null,
-          payoutMonthlyAnchor: s.interval === "monthly" ? (s.monthlyAnchor ?? null) : null,
-        },
-      });
+      if (s?.interval === "daily" && s.delayDays !== undefined && (!Number.isInteger(s.delayDays) || s.delayDays < 1 || s.delayDays > 365))
+        throw new PaymentsRequestError("parameter_invalid_integer", "delay_days must be between 1 and 365.", { param: "settings[payouts][schedule][delay_days]" });
+      if (defaultCurrency !== undefined && !settlementCurrencies(account.country).includes(defaultCurrency)) {
+        throw new PaymentsRequestError("parameter_invalid", `${defaultCurrency} is not a supported currency for accounts in ${account.country}.`, { param: "default_currency" });
+      }
+      const schedule = s
+        ? {
+            payoutInterval: s.interval,
+            // Stripe keeps the delay when it is not sent (its minimum, 2 days here, on a new schedule).
+            payoutDelayDays: s.delayDays ?? account.payoutDelayDays ?? ONBOARDED.payoutDelayDays,
+            payoutWeeklyAnchor: s.interval === "weekly" ? (s.weeklyAnchor ?? null) : null,
+            payoutMonthlyAnchor: s.interval === "monthly" ? (s.monthlyAnchor ?? null) : null,
+          }
+        : {};
+      const updated = await db.simAccount.update({ where: { id: accountId }, data: { ...schedule, ...(defaultCurrency !== undefined ? { defaultCurrency } : {}) } });
       return toAccount(updated);
     },
 
@@ -119,11 +143,19 @@ export function connectOperations(
             );
           }
           if (sourceTransaction) await drawFromCharge(tx, sourceTransaction, amount, currency);
+          // Stripe converts a transfer into the account's currency as it arrives, at the day's rate (here the table's).
+          let arrival: { destinationAmount: number; destinationCurrency: string; exchangeRate: string } | null = null;
+          if (account.defaultCurrency !== currency) {
+            const rate = crossRate(ratesPerUsd, currency, account.defaultCurrency);
+            if (!rate) throw new PaymentsRequestError("parameter_invalid", `No exchange rate from ${currency} to ${account.defaultCurrency}.`, { param: "currency" });
+            arrival = { destinationAmount: convertAmount(amount, currency, account.defaultCurrency, rate), destinationCurrency: account.defaultCurrency, exchangeRate: rate };
+          }
           const transfer = await tx.simTransfer.create({
             data: {
               id: stripeId("tr"),
               amount,
               currency,
+              ...(arrival ?? {}),
               destinationId: destination,
               transferGroup: transferGroup ?? null,
               sourceTransaction: sourceTransaction ?? null,
@@ -134,6 +166,12 @@ export function connectOperations(
           return { id: transfer.id };
         },
       ),
+
+    retrieveTransfer: async (transferId) => {
+      const t = await db.simTransfer.findUnique({ where: { id: transferId } });
+      if (!t) throw missing("transfer", transferId);
+      return toArrival(t);
+    },
 
     createTransferReversal: ({ transferId, amount, idempotencyKey }) =>
       idempotent(idempotencyKey, "transfers.reversals.create", { transferId, amount }, async (tx, now) => {
@@ -154,5 +192,25 @@ export function connectOperations(
         const reversal = await tx.simTransferReversal.create({ data: { id: stripeId("trr"), transferId: transfer.id, amount, created: now } });
         return { id: reversal.id, amount: reversal.amount };
       }),
+  };
+}
+
+function toArrival(t: {
+  id: string;
+  amount: number;
+  currency: string;
+  destinationId: string;
+  destinationAmount: number | null;
+  destinationCurrency: string | null;
+  exchangeRate: string | null;
+}): TransferArrival {
+  return {
+    id: t.id,
+    amount: t.amount,
+    currency: t.currency,
+    destination: t.destinationId,
+    destinationAmount: t.destinationAmount ?? t.amount,
+    destinationCurrency: t.destinationCurrency ?? t.currency,
+    exchangeRate: t.exchangeRate,
   };
 }

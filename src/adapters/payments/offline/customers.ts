@@ -54,7 +54,7 @@ export function customersOperations(
         let pm: SimPaymentMethod | null;
         const test = TEST_PAYMENT_METHODS[paymentMethod];
         if (test) {
-          const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, ...details } = test;
+          const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, captureDeclines: _captureDeclines, ...details } = test;
           pm = await tx.simPaymentMethod.create({ data: { id: stripeId("pm"), customerId: intent.customerId, token: paymentMethod, ...details, created: now } });
         } else {
           pm = await tx.simPaymentMethod.findUnique({ where: { id: paymentMethod } });
@@ -82,7 +82,7 @@ export function customersOperations(
         await customerOrFail(tx, customerId, "customer");
         const test = TEST_PAYMENT_METHODS[paymentMethodId];
         if (test) {
-          const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, ...details } = test;
+          const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, captureDeclines: _captureDeclines, ...details } = test;
           const created = await tx.simPaymentMethod.create({ data: { id: stripeId("pm"), customerId, token: paymentMethodId, ...details, created: now } });
           return toDetails(created);
         }

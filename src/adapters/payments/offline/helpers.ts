@@ -9,7 +9,7 @@ import { TEST_PAYMENT_METHODS } from "./test-methods.js";
 export async function chargeablePaymentMethod(tx: Tx, customerId: string, paymentMethodId: string, now: Date): Promise<SimPaymentMethod> {
   const test = TEST_PAYMENT_METHODS[paymentMethodId];
   if (test) {
-    const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, ...details } = test;
+    const { decline: _decline, refundsPending: _refundsPending, disputed: _disputed, authentication: _authentication, captureDeclines: _captureDeclines, ...details } = test;
     return tx.simPaymentMethod.create({ data: { id: stripeId("pm"), customerId: null, token: paymentMethodId, ...details, created: now } });
   }
   const pm = await tx.simPaymentMethod.findUnique({ where: { id: paymentMethodId } });

@@ -3,6 +3,7 @@ import { PaymentsRequestError } from "../errors.js";
 import type { AccountBalance, Metadata, Payout } from "../gateway.js";
 import type { SignedEvent, Simulator } from "./simulator.js";
 import { assertAmount, assertCurrency, missing, stripeId } from "./helpers.js";
+import { convertAmount } from "../../../lib/currency.js";
 import type { OfflinePaymentsGateway } from "./types.js";
 
 type Tx = Prisma.TransactionClient;
@@ -22,22 +23,27 @@ const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "frida
  * day of a shorter month); `finishPayout` is the bank's answer days later. Each change is sent as
  * Stripe sends it: a `payout.*` event naming the connected `account`.
  */
-export function payoutsOperations(
-  sim: Simulator,
-): Pick<OfflinePaymentsGateway, "updatePayoutSchedule" | "retrieveBalance" | "createPayout" | "retrievePayout" | "runScheduledPayouts" | "finishPayout"> {
+export function payoutsOperations(sim: Simulator): Pick<OfflinePaymentsGateway, "retrieveBalance" | "createPayout" | "retrievePayout" | "runScheduledPayouts" | "finishPayout"> {
   const { db, clock, idempotent, signedEvent, emit } = sim;
 
   async function balance(tx: Tx | typeof db, accountId: string, now: Date): Promise<AccountBalance> {
     const account = await tx.simAccount.findUnique({ where: { id: accountId } });
     if (!account) throw missing("account", accountId, "account");
     const availableBefore = new Date(now.getTime() - (account.payoutDelayDays ?? DEFAULT_DELAY_DAYS) * DAY_MS);
-    const transfers = await tx.simTransfer.findMany({ where: { destinationId: accountId }, select: { amount: true, amountReversed: true, currency: true, created: true } });
+    const transfers = await tx.simTransfer.findMany({
+      where: { destinationId: accountId },
+      select: { amount: true, amountReversed: true, currency: true, destinationCurrency: true, exchangeRate: true, created: true },
+    });
     const payouts = await tx.simPayout.findMany({ where: { accountId, status: { notIn: ["failed", "canceled"] } }, select: { amount: true, currency: true } });
     const available = new Map<string, number>();
     const pending = new Map<string, number>();
     for (const t of transfers) {
       const into = t.created <= availableBefore ? available : pending;
-      into.set(t.currency, (into.get(t.currency) ?? 0) + t.amount - t.amountReversed);
+      // A converted transfer counts in the account's currency: what is left of it, at its own rate.
+      const left = t.amount - t.amountReversed;
+      const currency = t.destinationCurrency ?? t.currency;
+      const amount = t.exchangeRate ? convertAmount(left, t.currency, currency, t.exchangeRate) : left;
+      into.set(currency, (into.get(currency) ?? 0) + amount);
     }
     for (const p of payouts) available.set(p.currency, (available.get(p.currency) ?? 0) - p.amount);
     const rows = (m: Map<string, number>) => [...m].map(([currency, amount]) => ({ currency, amount })).sort((a, b) => a.currency.localeCompare(b.currency));
@@ -63,26 +69,6 @@ export function payoutsOperations(
   }
 
   return {
-    updatePayoutSchedule: async ({ accountId, schedule }) => {
-      const account = await db.simAccount.findUnique({ where: { id: accountId } });
-      if (!account) throw missing("account", accountId, "account");
-      if (schedule.interval === "daily" && (!Number.isInteger(schedule.delayDays) || schedule.delayDays < 1 || schedule.delayDays > 365)) {
-        throw new PaymentsRequestError("parameter_invalid_integer", "delay_days must be between 1 and 365.", { param: "settings[payouts][schedule][delay_days]" });
-      }
-      if (schedule.interval === "monthly" && (!Number.isInteger(schedule.monthlyAnchor) || schedule.monthlyAnchor < 1 || schedule.monthlyAnchor > 31)) {
-        throw new PaymentsRequestError("parameter_invalid_integer", "monthly_anchor must be between 1 and 31.", { param: "settings[payouts][schedule][monthly_anchor]" });
-      }
-      await db.simAccount.update({
-        where: { id: accountId },
-        data: {
-          payoutInterval: schedule.interval,
-          payoutDelayDays: schedule.interval === "daily" ? schedule.delayDays : (account.payoutDelayDays ?? DEFAULT_DELAY_DAYS),
-          payoutWeeklyAnchor: schedule.interval === "weekly" ? schedule.weeklyAnchor : null,
-          payoutMonthlyAnchor: schedule.interval === "monthly" ? schedule.monthlyAnchor : null,
-        },
-      });
-    },
-
     retrieveBalance: (accountId) => balance(db, accountId, clock.now()),
 
     createPayout: async ({ accountId, amount, currency, metadata, idempotencyKey }) => {

@@ -18,6 +18,8 @@ export interface TestPaymentMethod extends Omit<PaymentMethodDetails, "id"> {
    * wants it on-session only, and off-session charges of the saved card go through.
    */
   authentication?: "always" | "on_setup";
+  /** Authorises (manual capture), but its capture declines (`card_declined`): the simulator's way to a capture Stripe refuses. */
+  captureDeclines?: boolean;
 }
 
 export const DECLINED: Decline = { code: "card_declined", declineCode: "generic_decline", message: "Your card was declined." };
@@ -69,6 +71,8 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   // Not one of Stripe's tokens: the simulator's way to a refund that stays `pending` (as a bank debit's does on Stripe).
   pm_card_refundPending: { ...card("visa", "7726"), refundsPending: true },
   pm_card_createDispute: { ...card("visa", "0259"), disputed: true },
+  // Not one of Stripe's tokens either: authorises, then refuses the capture (as a card blocked after its authorisation would).
+  pm_card_captureDeclined: { ...card("visa", "0341"), captureDeclines: true },
   pm_usBankAccount: bankAccount,
   pm_usBankAccount_success: bankAccount,
 };

@@ -60,4 +60,6 @@ export interface OfflineGatewayOptions {
   publicUrl: string;
   webhookSecret: string;
   clock?: Clock;
+  /** Units of each currency per US dollar, for converting transfers; default offline/rates.ts's table. */
+  exchangeRates?: Readonly<Record<string, string>>;
 }

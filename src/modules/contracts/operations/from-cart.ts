@@ -7,11 +7,11 @@ import { toCartResponse } from "../../carts/index.js";
 import { recordEvent } from "../../events/index.js";
 import { assertMinimumQuantity, chosenAddOnsJsonSql, effectivePrice, type AddOnView } from "../../products/index.js";
 import { computeFigures, priceLine } from "../../settlement/index.js";
-import { quoteLines } from "../../shipping/index.js";
+import { quoteLinesWith, type Rate, ratesJsonSql } from "../../shipping/index.js";
 import { Prisma } from "../../../db/client.js";
 import type { ContractResponse, FromCartInput } from "../contracts.schemas.js";
 import { isEditor } from "../contracts.state.js";
-import { assertWithinHoldCap, holdUntil, releaseExpiredHolds } from "../stock-holds.js";
+import { assertWithinHoldCap, expiredHoldsSql, holdUntil, releaseExpiredHolds } from "../stock-holds.js";
 import { stockError } from "./items.js";
 import { numberNow } from "../contracts.repo.js";
 import { inclusion, recorded, tenantOf, view, type ContractsContext } from "./shared.js";
@@ -42,6 +42,8 @@ interface CartLine {
   sellerSuspended: boolean;
   addOns: AddOnView[];
   weight: number | null;
+  /** Whether the product has expired stock holds to give back before its stock is taken. */
+  expiredHolds: boolean;
 }
 
 /**
@@ -62,7 +64,10 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       WHERE c.id = ${cartId} AND c.platform_id = ${tenant.platformId} AND c.mode = ${tenant.mode}::"Mode" FOR UPDATE OF c`;
     // A member's own cart only; anyone else's is not there for them.
     if (!cart || (!isEditor(auth) && cart.user_id !== auth.user?.id)) throw new NotFoundError("cart", cartId, "cart_id");
-    const [read] = await tx.$queryRaw<{ lines: string }[]>`
+    const now = clock.now();
+    // The lines with their products, whether each has expired holds, and the shipping rates that may
+    // price them (the cart's currency is its first line's): one statement.
+    const [read] = await tx.$queryRaw<{ lines: string; rates: Rate[] }[]>`
       SELECT coalesce(json_agg(json_build_object(
         'productId', p.id, 'quantity', ci.quantity, 'startDate', ci.start_date, 'endDate', ci.end_date,
         'sellerId', p.user_id, 'sellerEmail', su.email, 'sellerName', su.name, 'type', p.type, 'name', p.name, 'price', p.price,
@@ -73,8 +78,15 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true),
         'publishAt', greatest(p.publish_at, pp.publish_at), 'sellerSuspended', su.suspended IS NOT NULL,
         'weight', p.weight,
-        'addOns', ${chosenAddOnsJsonSql(Prisma.raw("ci.add_on_ids"), Prisma.raw("p.id"))}
-      ) ORDER BY ci.created, ci.id), '[]')::text AS lines
+        'addOns', ${chosenAddOnsJsonSql(Prisma.raw("ci.add_on_ids"), Prisma.raw("p.id"))},
+        'expiredHolds', ${expiredHoldsSql(Prisma.raw("p.id"), now)}
+      ) ORDER BY ci.created, ci.id), '[]')::text AS lines,
+      ${ratesJsonSql(
+        Prisma.sql`${tenant.platformId}`,
+        Prisma.sql`${tenant.mode}::"Mode"`,
+        Prisma.sql`(SELECT p1.currency FROM cart_items c1 JOIN products p1 ON p1.id = c1.product_id WHERE c1.cart_id = ${cart.id} ORDER BY c1.created, c1.id LIMIT 1)`,
+        Prisma.sql`ARRAY(SELECT p1.user_id FROM cart_items c1 JOIN products p1 ON p1.id = c1.product_id WHERE c1.cart_id = ${cart.id})`,
+      )} AS rates
       FROM cart_items ci
       JOIN products p ON p.id = ci.product_id
       JOIN users su ON su.id = p.user_id
@@ -112,7 +124,6 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       );
 
     // Take the stock, product by product in id order (two carts never lock in opposite orders).
-    const now = clock.now();
     const wanted = new Map<string, { line: CartLine; units: number }>();
     for (const line of lines) {
       const entry = wanted.get(line.productId) ?? { line, units: 0 };
@@ -121,7 +132,7 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     }
     const limited = new Set<string>();
     for (const [productId, { line, units }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      await releaseExpiredHolds(tx, productId, now);
+      if (line.expiredHolds) await releaseExpiredHolds(tx, productId, now, null, true);
       if (line.stock === null) {
         // Unlimited when the cart was read: a share lock keeps it so until this commits.
         const [row] = await tx.$queryRaw<{ quantity: number | null }[]>`SELECT quantity FROM products WHERE id = ${productId} FOR SHARE`;
@@ -148,13 +159,9 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     });
     const sellers = [...new Map(lines.map((line) => [line.sellerId, line])).values()];
     // Shipping as the cart showed it: each seller's items at the rates in force now.
-    const shipping = (
-      await quoteLines(
-        tx,
-        tenant,
-        lines[0]!.currency,
-        items.map((i) => ({ sellerUserId: i.userId, quantity: i.line.quantity, total: i.total, weight: i.line.weight })),
-      )
+    const shipping = quoteLinesWith(
+      read!.rates,
+      items.map((i) => ({ sellerUserId: i.userId, quantity: i.line.quantity, total: i.total, weight: i.line.weight })),
     ).map((quote) => ({ ...quote, id: newId("contractShipping") }));
     const flags = inclusion(input);
     const figures = computeFigures(
@@ -180,8 +187,8 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
     const fees = figures.fees.filter((fee) => fee.type !== "custom");
     const id = newId("contract");
     const { platformId, mode } = tenant;
-    // The contract, its items, buyer, sellers and fees, and the emptied cart: one statement.
-    await tx.$executeRaw`
+    // The contract, its items, buyer, sellers and fees, and the emptied cart (marked updated): one statement.
+    const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
       WITH contract AS (
         INSERT INTO contracts (id, platform_id, mode, user_id, cart_id, notes, due, currency, sub_total, total,
                                include_stripe_fees, include_candle_fees, include_platform_fees, hold_expires, updated)
@@ -222,8 +229,10 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         FROM unnest(${shipping.map((l) => l.id)}::text[], ${shipping.map((l) => l.shippingRateId)}::text[], ${shipping.map((l) => l.userId)}::text[],
                     ${shipping.map((l) => l.payee)}::text[], ${shipping.map((l) => l.title)}::text[], ${shipping.map((l) => l.amount)}::int[])
           AS t(id, rate_id, user_id, payee, title, amount)
+      ), emptied AS (
+        DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}
       )
-      DELETE FROM cart_items WHERE cart_id = ${cart.id} AND platform_id = ${platformId}`;
+      UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;
     // Dated items are bookings: checked against each seller's availability and bookings, and put on both parties' calendars (409 when taken).
     await bookItems(tx, tenant, {
       contractId: id,
@@ -240,8 +249,6 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         })),
     });
     // The cart was emptied: its event, as the carts module records a DELETE /carts/auth.
-    const [emptied] = await tx.$queryRaw<{ created: Date; updated: Date }[]>`
-      UPDATE carts SET updated = ${now} WHERE id = ${cart.id} RETURNING created, updated`;
     const emptyCart = {
       id: cart.id,
       platformId,

@@ -1,9 +1,8 @@
 import type { Tenant, Tx } from "../../../db/tenant.js";
-import type { Prisma } from "../../../generated/prisma/client.js";
 import { ConflictError, NotFoundError } from "../../../lib/errors.js";
 import type { AuthContext } from "../../../plugins/auth.js";
 import { orderSettings } from "../../platforms/index.js";
-import { loadParties } from "../../settlement/index.js";
+import { hasDisputedCharge, loadParties } from "../../settlement/index.js";
 import { contractView, lockContract, type ContractState } from "../contracts.repo.js";
 import type { ContractResponse } from "../contracts.schemas.js";
 import { assertBuyerOrPlatform, assertPlatform, assertSellerOrPlatform, orderStateError } from "../orders.state.js";
@@ -11,8 +10,9 @@ import { recordContractEvent } from "../settle/charges.js";
 import { RESUME_GRACE_MS, queueOrderJob, queueResume, type SettleContext } from "../settle/plan.js";
 import { releaseFunds } from "../settle/release.js";
 import { settle } from "../settle/run.js";
+import { endOrder } from "../settle/end-order.js";
 import { unwindPayments } from "../settle/unwind.js";
-import { releaseStock } from "./items.js";
+import { writeOffShares } from "../settle/write-off.js";
 
 /**
  * The order's steps after its buyers were charged or authorised (docs/api/contracts.md, Orders):
@@ -74,7 +74,14 @@ export async function acceptOrder(ctx: SettleContext, auth: AuthContext, id: str
     await recordContractEvent(tx, tenant, c.id, "contract.order_accepted", auth.requestId);
     return true;
   });
-  await settle(ctx, tenant, id, { kind: "order", requestId: auth.requestId });
+  try {
+    await settle(ctx, tenant, id, { kind: "order", requestId: auth.requestId });
+  } catch (err) {
+    // A capture Stripe refused ended the order (settle/capture-failure.ts): the answer shows `capture_failed`.
+    if ((await answer(ctx, tenant, id)).orderStatus !== "capture_failed") throw err;
+    await afterCommit(ctx, "giving the money back", id, () => unwindPayments(ctx, tenant, id, auth.requestId));
+    return answer(ctx, tenant, id);
+  }
   return answer(ctx, tenant, id);
 }
 
@@ -98,16 +105,6 @@ export async function declineOrder(ctx: SettleContext, tenant: Tenant, id: strin
   });
   if (changed) await afterCommit(ctx, "releasing the authorisations", id, () => unwindPayments(ctx, tenant, id, requestIdOf(actor)));
   return actor.kind === "request" ? answer(ctx, tenant, id) : null;
-}
-
-/** The end of an order without a sale: its state, its stock back (unless kept), the unwinding job queued in the same transaction. */
-async function endOrder(tx: Tx, tenant: Tenant, c: ContractState, data: Prisma.ContractUpdateInput, stockBack: boolean): Promise<void> {
-  if (stockBack) {
-    await releaseStock(tx, c.items);
-    await tx.contractItem.updateMany({ where: { contractId: c.id }, data: { reserved: 0 } });
-  }
-  await tx.contract.update({ where: { id: c.id }, data: { ...data, acceptBy: null, releaseAt: null } });
-  await queueOrderJob(tx, tenant, "unwind-order", c.id, undefined);
 }
 
 export interface Tracking {
@@ -166,11 +163,20 @@ export async function completeOrder(ctx: SettleContext, tenant: Tenant, id: stri
  * awaiting acceptance (a buyer of it, or the platform); partly paid — some buyers charged or
  * authorised, the contract `open` again after another's decline — or paid with its funds still
  * held, before completion (the platform alone). Once a seller was paid, refunds go through the
- * transactions' refund route.
+ * transactions' refund route. A canceled order whose refund failed (`refund_failed`) is canceled
+ * again by the platform to retry the refund.
  */
 export async function cancelOrder(ctx: SettleContext, auth: AuthContext, id: string): Promise<ContractResponse> {
   const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
   const { changed } = await step(ctx, tenant, id, async (tx, c, now) => {
+    // A canceled order's refund failed: canceling again retries it (a new refund at Stripe).
+    if (c.status === "void" && c.orderStatus === "refund_failed") {
+      assertPlatform(auth, c, "cancel");
+      await tx.contract.update({ where: { id: c.id }, data: { orderStatus: "canceled" } });
+      await queueOrderJob(tx, tenant, "unwind-order", c.id, undefined);
+      await recordContractEvent(tx, tenant, c.id, "contract.canceled", auth.requestId);
+      return true;
+    }
     const partlyPaid = c.status === "open" && c.buyers.some((b) => b.amountPaid > 0 || b.amountAuthorized > 0);
     const held = c.status === "paid" && (c.orderStatus === "accepted" || c.orderStatus === "fulfilled") && c.holdFunds && c.fundsReleased === null;
     if (awaiting(c)) assertBuyerOrPlatform(auth, c, "cancel");
@@ -193,7 +199,10 @@ export async function cancelOrder(ctx: SettleContext, auth: AuthContext, id: str
 /**
  * `POST /contracts/:id/uncollectible` (the platform): a partly paid contract — some buyers paid,
  * another declined for good — is written off: what is unpaid is no longer collected (authorisations
- * released), what was paid stays with the platform, recorded, and the sold stock stays sold.
+ * released), the sold stock stays sold, and what was paid goes to the sellers in proportion, the
+ * fees likewise (settle/write-off.ts) — never kept without a record. The other way out is
+ * `cancel`, which refunds the paid shares. Refused while a paid charge is disputed (its money is
+ * the bank's to decide) or a seller to pay cannot receive transfers.
  */
 export async function writeOff(ctx: SettleContext, auth: AuthContext, id: string): Promise<ContractResponse> {
   const tenant: Tenant = { platformId: auth.platformId, mode: auth.mode };
@@ -201,10 +210,15 @@ export async function writeOff(ctx: SettleContext, auth: AuthContext, id: string
     assertPlatform(auth, c, "write off");
     const partlyPaid = c.status === "open" && c.buyers.some((b) => b.amountPaid > 0) && !leaseLive(c, now);
     if (!partlyPaid) throw orderStateError(c, "written off", "while it is open with some buyers paid and no payment under way");
+    if (await hasDisputedCharge(tx, tenant, c.id)) throw orderStateError(c, "written off", "while none of its charges is disputed");
+    const paidTo = writeOffShares(c).sellers.filter((s) => s.amount > 0);
+    const parties = await loadParties(tx, c.platformId, { payers: [], payees: paidTo.map((s) => s.userId) });
+    const seller = paidTo.find((s) => !parties.payee(s.userId).ready);
+    if (seller) throw new ConflictError("seller_not_ready", `Seller ${seller.userId} cannot be paid their share: their Connect account cannot receive transfers yet.`, "sellers");
     await endOrder(tx, tenant, c, { status: "uncollectible" }, false);
     await recordContractEvent(tx, tenant, c.id, "contract.uncollectible", auth.requestId);
     return true;
   });
-  if (changed) await afterCommit(ctx, "releasing the authorisations", id, () => unwindPayments(ctx, tenant, id, auth.requestId));
+  if (changed) await afterCommit(ctx, "releasing the authorisations and paying the paid shares", id, () => unwindPayments(ctx, tenant, id, auth.requestId));
   return answer(ctx, tenant, id);
 }

@@ -15,7 +15,8 @@ export async function recordPendingCharge({ db }: SettleContext, plan: Plan, cha
   await db.$transaction(async (tx) => {
     await lockContract(tx, plan, plan.contractId);
     const marked = await tx.contractBuyer.updateMany({
-      where: { contractId: plan.contractId, userId: charge.buyerUserId, attempts: charge.attempt, amountPaid: 0, actionPaymentIntentId: null },
+      // Not once the webhook recorded it (a buyer quicker than this settler): paid, or authorised for the seller.
+      where: { contractId: plan.contractId, userId: charge.buyerUserId, attempts: charge.attempt, amountPaid: 0, amountAuthorized: 0, actionPaymentIntentId: null },
       data: { actionPaymentIntentId: intent.id },
     });
     if (marked.count > 0) await recordContractEvent(tx, plan, plan.contractId, "contract.payment_action_required", plan.requestId);

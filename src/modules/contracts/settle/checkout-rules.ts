@@ -29,7 +29,7 @@ export function assertMayCheckout(auth: AuthContext, c: ContractState, buyerUser
  * A checkout of a contract whose settlement is under way otherwise is 409 `settlement_in_progress`.
  */
 export function awaitingAuthentication(c: ContractState, settler: Settler): "go" | "wait" {
-  const awaiting = c.buyers.find((b) => b.actionPaymentIntentId !== null && b.amountPaid < b.amountDue);
+  const awaiting = c.buyers.find((b) => b.actionPaymentIntentId !== null && b.amountPaid + b.amountAuthorized < b.amountDue);
   if (!awaiting) {
     if (settler.kind === "checkout" && c.status === "processing") {
       throw new ConflictError("settlement_in_progress", `${c.id} is being settled right now. Retry when that settlement is over.`, "id");

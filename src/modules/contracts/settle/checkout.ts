@@ -9,6 +9,9 @@ import type { SettleContext } from "./plan.js";
  * for 3-D Secure, and the charge then waits in `requires_action` — the buyer's entry names the
  * intent (`actionPaymentIntentId`), the contract stays `processing`, and the intent's webhook
  * carries on (settle/payment-outcome.ts: paid, or the attempt ended and the contract `open`).
+ * With the platform requiring the seller's acceptance the charge is an authorisation (manual
+ * capture), on-session all the same: it ends `requires_capture` — at once, or on
+ * `payment_intent.amount_capturable_updated` after 3-D Secure — and the seller's acceptance captures it.
  * Asking again repeats the same attempt under the same idempotency key, so Stripe answers the same
  * intent and client secret: a reloaded checkout page never makes a second charge.
  */
@@ -19,12 +22,14 @@ export async function checkout(ctx: SettleContext, auth: AuthContext, id: string
   const buyer = result.contract.buyers.find((b) => b.user_id === buyerUserId)!;
   const pending = result.pending;
   const paid = buyer.amountPaid >= buyer.amountDue && buyer.amountDue > 0;
+  // Seller acceptance: the card is authorised, captured when the seller accepts.
+  const authorised = !paid && buyer.amountAuthorized > 0 && buyer.amountPaid + buyer.amountAuthorized >= buyer.amountDue;
   return {
     object: "contract_payment",
     contract: result.contract,
     payment: {
       user_id: buyer.user_id,
-      status: paid ? "succeeded" : pending?.status === "requires_action" ? "requires_action" : "processing",
+      status: paid ? "succeeded" : authorised ? "requires_capture" : pending?.status === "requires_action" ? "requires_action" : "processing",
       amount: buyer.amountDue,
       currency: result.contract.currency,
       payment_intent: pending?.id ?? null,

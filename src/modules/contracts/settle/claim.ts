@@ -83,7 +83,8 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
     const phase: Plan["phase"] = !c.captureManual ? "charge" : c.orderStatus === "accepted" ? "capture" : "authorise";
     // A checkout pays one buyer's share; the sellers are paid once every buyer has.
     const mine = checkoutBuyers(c, settler);
-    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !mine.includes(b));
+    // A buyer whose card is authorised already counts as done while the order is being authorised.
+    const partial = c.buyers.some((b) => b.amountPaid < b.amountDue && !(phase === "authorise" && b.amountAuthorized > 0) && !mine.includes(b));
     const owing = mine.filter((b) => phase !== "authorise" || b.amountAuthorized === 0);
     const owed = phase === "authorise" || c.holdFunds ? [] : c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: owing.map((b) => b.userId), payees: owed.map((s) => s.userId) });
@@ -141,9 +142,9 @@ export async function claim(ctx: SettleContext, tenant: Tenant, id: string, sett
         throw new ConflictError("no_payment_method", `Buyer ${b.userId} has no default payment method to charge (POST /v1/users/auth/payment_methods).`, "buyers");
       }
       // The attempt's payment method is fixed now: a resumed attempt must send Stripe the same request.
-      // An authorisation (seller acceptance) is not confirmed on-session: 3-D Secure completing it would not be followed to
-      // `requires_capture` (only `payment_intent.succeeded` is), so such a card declines `authentication_required` as off-session.
-      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" && phase === "charge" : b.attemptOnSession;
+      // A checkout is on-session, an authorisation (seller acceptance) too: 3-D Secure completing it leaves the intent
+      // `requires_capture`, which its webhook (`payment_intent.amount_capturable_updated`) records (settle/payment-outcome.ts).
+      const onSession = b.attemptPaymentMethodId === null ? settler.kind === "checkout" : b.attemptOnSession;
       if (b.attemptPaymentMethodId === null) {
         await tx.contractBuyer.update({ where: { id: b.id }, data: { attemptPaymentMethodId: paymentMethodId, attemptOnSession: onSession } });
       }

@@ -2,14 +2,17 @@ import type { Tenant, Tx } from "../../../db/tenant.js";
 import type { PaymentIntentOutcome } from "../../../generated/prisma/client.js";
 import type { Mode } from "../../../generated/prisma/enums.js";
 import { loadState } from "../contracts.repo.js";
-import { markBuyerPaid, recordContractEvent } from "./charges.js";
+import { markBuyerAuthorized, markBuyerPaid, recordContractEvent } from "./charges.js";
 import { queueResume, type SettleContext } from "./plan.js";
 
 /**
  * The PaymentOutcomeHandler (stripe-webhooks.service.ts): `payment_intent.succeeded` /
  * `payment_failed` for a contract's charge, inside the webhook's transaction. A success records
  * the buyer's payment (e.g. a charge that went through after our node died), and when every
- * buyer has paid queues the job that finishes the settlement; a failure ends that attempt.
+ * buyer has paid queues the job that finishes the settlement; a failure ends that attempt. An
+ * authorisation (`requires_capture`: manual capture, after the buyer authenticated it on-session)
+ * records the buyer's card as authorised, and once every buyer's is, queues the job that puts the
+ * order before the seller (`authorized`, awaiting acceptance).
  */
 export async function onPaymentOutcome(ctx: SettleContext, outcome: PaymentIntentOutcome, tx: Tx): Promise<void> {
   const { clock } = ctx;
@@ -31,6 +34,14 @@ export async function onPaymentOutcome(ctx: SettleContext, outcome: PaymentInten
     if (recorded && c.status !== "paid" && c.buyers.every((b) => b.amountPaid >= b.amountDue)) await queueResume(tx, tenant, c.id, clock.now());
     // A checkout's share paid after 3-D Secure while other buyers still owe: open again, as a settlement some buyers paid is.
     else if (recorded && c.status === "processing" && !isLeased(c, clock.now())) await tx.contract.update({ where: { id: c.id }, data: { status: "open" } });
+    return;
+  }
+  if (outcome.status === "requires_capture") {
+    const recorded = await markBuyerAuthorized(ctx, tx, c, buyerUserId, { id: outcome.id, chargeId: outcome.chargeId, amount: outcome.amount });
+    if (!recorded || c.status !== "processing") return;
+    if (c.buyers.every((b) => b.amountPaid + b.amountAuthorized >= b.amountDue)) await queueResume(tx, tenant, c.id, clock.now());
+    // One buyer's share authorised while others still owe: open again for their checkouts.
+    else if (!isLeased(c, clock.now())) await tx.contract.update({ where: { id: c.id }, data: { status: "open" } });
     return;
   }
   if (outcome.status === "requires_payment_method" || outcome.status === "canceled") {

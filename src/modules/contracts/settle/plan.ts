@@ -15,7 +15,7 @@ import type { HoldRules } from "../stock-holds.js";
 /** What every step of a contract's settlement works with. */
 export interface SettleContext {
   db: Db;
-  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund">;
+  payments: Pick<PaymentsGateway, "createPaymentIntent" | "createTransfer" | "capturePaymentIntent" | "cancelPaymentIntent" | "createRefund" | "retrievePaymentIntent">;
   clock: Clock;
   rates: BaseRates;
   leaseMs: number;

@@ -1,6 +1,6 @@
 import type { Tenant } from "../../../db/tenant.js";
 import { ConflictError } from "../../../lib/errors.js";
-import { closeBooks, collectedFees, loadParties, runSettlement } from "../../settlement/index.js";
+import { closeBooks, collectedFees, hasDisputedCharge, loadParties, runSettlement } from "../../settlement/index.js";
 import { lockContract } from "../contracts.repo.js";
 import { recordContractEvent } from "./charges.js";
 import { heartbeat, releaseLease, renewLease } from "./lease.js";
@@ -31,6 +31,8 @@ export async function releaseFunds(ctx: SettleContext, tenant: Tenant, id: strin
       return null;
     }
     if (c.fundsReleased) return null;
+    // A disputed charge's money is the bank's to decide (disputeFunds): nothing is paid out until it closes won (settle/dispute.ts queues the release then).
+    if (await hasDisputedCharge(tx, tenant, c.id)) return null;
     const owed = c.sellers.filter((s) => s.amountReceived < s.amountOwed);
     const parties = await loadParties(tx, c.platformId, { payers: [], payees: owed.map((s) => s.userId) });
     const notReady = owed.find((s) => !parties.payee(s.userId).ready);

@@ -5,6 +5,7 @@ import { runSettlement } from "../../settlement/index.js";
 import { lockContract } from "../contracts.repo.js";
 import { contractView } from "../contracts.repo.js";
 import { markBuyerAuthorized, markBuyerPaid, recordFailedCharge } from "./charges.js";
+import { recordRefusedCapture } from "./capture-failure.js";
 import { claim } from "./claim.js";
 import { recordPendingCharge, reopenAfterShare } from "./checkout-records.js";
 import { heartbeat, releaseLease, renewLease } from "./lease.js";
@@ -26,15 +27,8 @@ export async function settle(ctx: SettleContext, tenant: Tenant, id: string, set
       renewLease: () => renewLease(ctx, plan),
       heartbeat: heartbeat(ctx),
       releaseLease: () => releaseLease(ctx, plan),
-      chargeFailed: async (charge, err) => {
-        // A capture refused: the authorisation lapsed or was released at Stripe. Nothing moved; the
-        // order stays accepted and `processing` for the platform to cancel (a person looks at it).
-        if (charge.capture) {
-          ctx.log.error({ contractId: plan.contractId, buyerUserId: charge.buyerUserId, code: err.code }, "a capture was refused: cancel the order");
-          return releaseLease(ctx, plan);
-        }
-        return recordFailedCharge(ctx, plan, charge);
-      },
+      // A capture refused (the authorisation lapsed, the card declined it) ends the order: settle/capture-failure.ts.
+      chargeFailed: (charge, err) => (charge.capture ? recordRefusedCapture(ctx, plan, charge, err) : recordFailedCharge(ctx, plan, charge)),
       chargePending: async (charge, intent) => {
         pending = intent;
         await recordPendingCharge(ctx, plan, charge, intent);

@@ -97,8 +97,30 @@ async function recordLoss(
     currency: charge.currency,
   };
   let headId: string | null = null;
-  if (amount > 0) {
-    const locked = await lockPool(tx, tenant, charge);
+  const locked = amount > 0 ? await lockPool(tx, tenant, charge) : [];
+  if (amount > 0 && locked.every((t) => t.amount - t.amountRefunded <= 0)) {
+    // Nothing of the settlement was paid out (its funds were held for the sellers: settle/release.ts in the
+    // contracts module pays nothing out while a charge is disputed): the amount comes out of what was held,
+    // with nothing to reverse. The books: Σ incoming = Σ disputes, nothing paid out.
+    const head = await tx.transaction.create({
+      data: {
+        ...common,
+        id: newId("transaction"),
+        type: "dispute",
+        status: "succeeded",
+        amount,
+        refundOfId: charge.id,
+        buyerUserId: charge.buyerUserId,
+        stripeChargeId: charge.stripeChargeId,
+        stripePaymentIntentId: charge.stripePaymentIntentId,
+        stripeRefundId: dispute.id,
+        description: `Dispute ${dispute.id} lost: the buyer's bank gave the amount back (the sellers had not been paid: their funds were held).`,
+        idempotencyKey: `dispute:${dispute.id}`,
+      },
+    });
+    events.push(transactionEvent("transaction.created", head, null));
+    events.push(transactionEvent("transaction.updated", await tx.transaction.update({ where: { id: charge.id }, data: { amountRefunded: { increment: amount } } }), null));
+  } else if (amount > 0) {
     const fees = locked.filter((t) => t.type !== "outgoing");
     const pool = held > 0 && fees.reduce((sum, t) => sum + t.amount - t.amountRefunded, 0) >= amount ? fees : locked;
     const { refundId, rows, shares } = planRefund(tenant, charge, pool, amount, `Dispute ${dispute.id} lost: the buyer's bank gave the amount back.`);

@@ -34,3 +34,20 @@ export async function hasDisputedCharge(client: Db | Tx, tenant: Tenant, contrac
   });
   return found !== null;
 }
+
+/**
+ * Whether every charge of the contract was given back whole by refunds that succeeded (none still
+ * waiting for Stripe): the order is refunded in full. False for a contract nobody paid.
+ */
+export async function refundedInFull(client: Db | Tx, tenant: Tenant, contractId: string): Promise<boolean> {
+  const scope = { platformId: tenant.platformId, mode: tenant.mode, contractId };
+  const charges = await client.transaction.findMany({ where: { ...scope, type: "incoming" }, select: { id: true, amount: true } });
+  if (charges.length === 0) return false;
+  const refunded = await client.transaction.groupBy({
+    by: ["refundOfId"],
+    where: { ...scope, type: "incoming_refund", status: "succeeded", refundOfId: { in: charges.map((c) => c.id) } },
+    _sum: { amount: true },
+  });
+  const byCharge = new Map(refunded.map((r) => [r.refundOfId, r._sum.amount ?? 0]));
+  return charges.every((c) => (byCharge.get(c.id) ?? 0) >= c.amount);
+}

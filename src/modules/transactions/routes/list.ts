@@ -21,7 +21,7 @@ export function listRoutes(app: TransactionsApp, { transactions }: TransactionsR
     },
     async (request) => {
       const page = await transactions.list(requireAuth(request), request.query);
-      return { data: page.data.map(toTransactionResponse), meta: page.meta };
+      return { data: page.data.map(toTransactionResponse), meta: page.meta, ...(page.metadata ? { metadata: page.metadata } : {}) };
     },
   );
 }
