@@ -1,4 +1,4 @@
-import { type LookupRow, SEARCH_LOOKUP_SQL, searchQueries, searchWords } from "../../src/modules/products/search-words.js";
+import { type LookupRow, SEARCH_LOOKUP_SQL, SEARCH_WINDOW, searchQueries, searchWords } from "../../src/modules/products/search-words.js";
 import type { BenchData } from "../seed.js";
 import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
 import type { RequestSpec, Scenario, Target } from "./scenario.js";
@@ -11,7 +11,7 @@ import type { RequestSpec, Scenario, Target } from "./scenario.js";
  *
  * The baseline does the same work on a bare pg pool with the same SQL: the same lookup of the
  * corrections and lexemes and the same tsqueries from them (search-words.ts), then one statement for
- * the matches, their count, their page and their facets. No auth, no validation.
+ * the window of matches, their count, their page and their facets. No auth, no validation.
  */
 const PER_PAGE = 20;
 const BANDS = [1000, 5000, 10000, 50000];
@@ -40,6 +40,18 @@ function requests(data: BenchData, target: Target): RequestSpec[] {
   });
 }
 
+const LINKS = ["path", "first_page_url", "last_page_url", "next_page_url", "prev_page_url"];
+function withoutLinks(body: unknown): unknown {
+  const { meta, ...rest } = body as { meta: Record<string, unknown> };
+  return { ...rest, meta: Object.fromEntries(Object.entries(meta).filter(([k]) => !LINKS.includes(k))) };
+}
+/** JSON with every object's keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
 const EARTH_KM = 6371.0088;
 const KM_PER_DEGREE = (Math.PI * EARTH_KM) / 180;
 
@@ -50,6 +62,8 @@ export const search: Scenario = {
   minRatio: 0.4,
   p99Ms: 100,
   request: (data, target) => requests(data, target)[0]!,
+  // The page links in `meta` name each server's own host, port and path: the rest must be the same.
+  sameAnswer: (api, baseline) => canonical(withoutLinks(api)) === canonical(withoutLinks(baseline)),
   pool: (data, target) => requests(data, target),
   baseline(app, pool, data) {
     app.get(BASELINE_PATH, async (request) => {
@@ -71,22 +85,36 @@ export const search: Scenario = {
           + cos(radians($6::float8)) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - $7::float8) / 2), 2)))))`;
         near = `AND p.latitude BETWEEN $8::float8 AND $9::float8 AND p.longitude BETWEEN $10::float8 AND $11::float8 AND ${distance} <= $12::float8`;
       }
+      // As the API: the newest SEARCH_WINDOW matches (search_listings, or the radius's rows matched one by one), then the page chosen among them.
+      const window = `${SEARCH_WINDOW}`;
+      const matches = near
+        ? `w AS MATERIALIZED (
+             SELECT p.id, p.category_id, p.category, p.price, p.created, p.search_vector FROM products p
+             WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
+               ${near} AND p.search_vector @@ $2::tsquery
+             ORDER BY p.created DESC, p.id DESC LIMIT ${window} + 1),
+           m AS MATERIALIZED (
+             SELECT w.id, w.category_id, w.category, w.price, w.created, ts_rank(w.search_vector, $2::tsquery) + ts_rank(w.search_vector, $3::tsquery) AS rank
+             FROM w ORDER BY w.created DESC, w.id DESC LIMIT ${window}),
+           more AS (SELECT count(*) > ${window} AS more FROM w)`
+        : `s AS MATERIALIZED (SELECT * FROM search_listings($1, 'test', $2::tsquery, $3::tsquery, ${window}, NULL, false, true, now())),
+           m AS MATERIALIZED (
+             SELECT p.id, p.category_id, p.category, p.price, p.created, s.rank FROM s JOIN products p ON p.id = s.id
+             WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'),
+           more AS (SELECT coalesce(bool_or(s.more), false) AS more FROM s)`;
       const sql = `
-        WITH m AS MATERIALIZED (
-          SELECT p.id, p.category_id, p.category, p.price, ${near ? "ts_rank(p.search_vector, $2::tsquery) + ts_rank(p.search_vector, $3::tsquery) AS rank" : "p.rank"}
-          FROM ${near ? "products" : "search_listings($1, 'test', $2::tsquery, $3::tsquery)"} p
-          WHERE p.platform_id = $1 AND p.mode = 'test' AND p.parent_product_id IS NULL AND p.archived IS NULL AND p.admin_status = 'published'
-            ${near ? `${near} AND p.search_vector @@ $2::tsquery` : ""}
-        )
-        SELECT (SELECT count(*)::int FROM m) AS total,
+        WITH ${matches}
+        SELECT (SELECT count(*)::int FROM m) AS total, (SELECT more FROM more) AS more,
                (SELECT coalesce(json_agg(t), '[]') FROM (
                   SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
                          (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
                             SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
-                         ) v) AS variants
-                  FROM m JOIN products p ON p.id = m.id
-                  ORDER BY m.rank DESC, p.created DESC, p.id DESC
-                  LIMIT $4
+                         ) v) AS variants,
+                         -- As the API's product object: its metafields and add-ons (none in the bench's catalogue; the same index probes).
+                         coalesce((SELECT json_agg(mf.key) FROM metafields mf WHERE mf.product_id = p.id), '[]') AS metafields,
+                         coalesce((SELECT json_agg(a.id) FROM product_add_ons a WHERE a.product_id = p.id), '[]') AS add_ons
+                  FROM (SELECT m.* FROM m ORDER BY m.rank DESC, m.created DESC, m.id DESC LIMIT $4) pg JOIN products p ON p.id = pg.id
+                  ORDER BY pg.rank DESC, pg.created DESC, pg.id DESC
                ) t) AS page,
                (SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
                   FROM (SELECT m.category_id, m.category, count(*)::int AS n FROM m WHERE m.category IS NOT NULL OR m.category_id IS NOT NULL GROUP BY 1, 2) f) AS categories,
@@ -94,7 +122,8 @@ export const search: Scenario = {
                   FROM (SELECT width_bucket(m.price, $5::int[]) AS b, count(*)::int AS n FROM m GROUP BY 1) f) AS prices`;
       const { rows } = await pool.query<{
         total: number;
-        page: ProductRow[];
+        more: boolean;
+        page: (ProductRow & { metafields: unknown[]; add_ons: unknown[] })[];
         categories: { id: null; name: string; count: number }[] | null;
         prices: { bucket: number; count: number }[] | null;
       }>(sql, params);
@@ -103,9 +132,10 @@ export const search: Scenario = {
       const page = row.page;
       const buckets = new Map((row.prices ?? []).map((b) => [b.bucket, b.count]));
       return {
-        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)) })),
+        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)), metafields: p.metafields, add_ons: p.add_ons })),
         meta: {
           total: row.total,
+          ...(row.more ? { total_is_lower_bound: true } : {}),
           per_page: perPage,
           current_page: 1,
           last_page: Math.max(1, Math.ceil(row.total / perPage)),

@@ -23,6 +23,7 @@ export const TABLE_OWNERS = {
   Product: "src/modules/products/",
   SeasonalPrice: "src/modules/products/",
   SearchTerm: "src/modules/products/",
+  SearchTermListing: "src/modules/products/",
   ProductAddOn: "src/modules/products/",
   // Metafields of products, contracts and users: those modules render and filter them through its index.ts.
   Metafield: "src/modules/metafields/",

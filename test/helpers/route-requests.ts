@@ -207,8 +207,11 @@ export const UNCOVERED_ROUTES: Record<string, string> = {};
 
 export type ParamKind = { kind: ObjectKind } | { notObject: string } | { missingFixture: string } | { unknown: true };
 
+/** The resource an `:id` sits under: the segment before it when that names one (`/v1/listings/add_ons/:id`: an add-on), else the first. */
 function resourceOf(url: string): string {
-  return url.split("/")[2] ?? "";
+  const parts = url.split("/");
+  const before = parts[parts.indexOf(":id") - 1];
+  return before !== undefined && ID_UNDER[before] ? before : (parts[2] ?? "");
 }
 
 export function kindOfPathParam(route: RouteModel, param: string): ParamKind {

@@ -47,17 +47,51 @@ describe("the add-on endpoints", () => {
     expect(wrap.id).toMatch(/^addon_/);
     const warranty = await addOn(p.id, { title: "Warranty", price: 1_250 }, as(editor));
     expect((await call(as(buyer), "GET", `/products/${p.id}/add_ons`)).json().map((a: Json) => a.id)).toEqual([wrap.id, warranty.id]);
-    expect((await call(as(buyer), "GET", `/listings/${p.id}/add_ons/count`)).json()).toEqual({ count: 2 });
+    expect((await call(as(buyer), "GET", `/products/${p.id}/add_ons/count`)).json()).toEqual({ count: 2 });
     expect((await call(as(buyer), "GET", `/products/${p.id}`)).json().add_ons).toHaveLength(2);
     expect((await call(as(buyer), "GET", `/add_ons/${wrap.id}`)).json()).toEqual(wrap);
     const patched = await call(as(seller), "PATCH", `/add_ons/${wrap.id}`, { price: 600 });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ id: wrap.id, title: "Gift wrap", price: 600 });
-    const removed = await call(as(seller), "DELETE", `/listings/${p.id}/add_ons/${wrap.id}`);
+    const removed = await call(as(seller), "DELETE", `/products/${p.id}/add_ons/${wrap.id}`);
     expect(removed.statusCode, removed.body).toBe(200);
     expect(removed.json().id).toBe(wrap.id);
     expect((await call(as(buyer), "GET", `/add_ons/${wrap.id}`)).statusCode).toBe(404);
-    expect((await call(as(seller), "DELETE", `/products/${p.id}/add_ons/${wrap.id}`)).statusCode).toBe(404);
+    expect((await call(as(seller), "DELETE", `/listings/${p.id}/add_ons/${wrap.id}`)).statusCode).toBe(404);
+    const events = (await call(key(), "GET", `/events?filter[object_id]=${p.id}&per_page=100`)).json().data as Json[];
+    expect(events.filter((e) => e.type === "product.updated")).toHaveLength(4);
+  });
+
+  it("answer in the seed's shapes under /listings, with the same rights and events", async () => {
+    const p = await product();
+    const created = await call(as(seller), "POST", `/listings/${p.id}/add_ons`, { title: "Gift wrap", price: 500, description: "Recycled paper" });
+    expect(created.statusCode, created.body).toBe(201);
+    const wrap = created.json().add_on;
+    expect(Object.keys(created.json())).toEqual(["add_on"]);
+    expect(wrap).toMatchObject({ listing_id: p.id, title: "Gift wrap", price: 500, description: "Recycled paper" });
+    expect(wrap).not.toHaveProperty("product_id");
+    expect((await call(as(buyer), "GET", `/listings/${p.id}/add_ons`)).json()).toEqual({ add_ons: [wrap] });
+    expect((await call(as(buyer), "GET", `/listings/${p.id}/add_ons/count`)).json()).toEqual({ count: "1" });
+    expect((await call(as(buyer), "GET", `/listings/add_ons/${wrap.id}`)).json()).toEqual({ add_on: wrap });
+    for (const method of ["PUT", "PATCH"]) {
+      const changed = await call(as(seller), method, `/listings/add_ons/${wrap.id}`, { price: 700 });
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json()).toEqual({ success: true, message: "Add-on has been updated" });
+    }
+    expect((await call(as(buyer), "GET", `/add_ons/${wrap.id}`)).json()).toMatchObject({ product_id: p.id, price: 700 });
+    // The same rights as under /products: another member may not change it, another platform does not see it.
+    expect((await call(as(buyer), "PATCH", `/listings/add_ons/${wrap.id}`, { price: 1 })).statusCode).toBe(403);
+    expect((await call(as(buyer), "DELETE", `/listings/${p.id}/add_ons/${wrap.id}`)).statusCode).toBe(403);
+    expect((await call(key(other), "GET", `/listings/add_ons/${wrap.id}`)).statusCode).toBe(404);
+    expect((await call(key(other), "GET", `/listings/${p.id}/add_ons`)).statusCode).toBe(404);
+    const bad = await call(as(seller), "POST", `/listings/${p.id}/add_ons`, { title: "X", price: 1.5 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.param).toBe("price");
+    const removed = await call(as(seller), "DELETE", `/listings/${p.id}/add_ons/${wrap.id}`);
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect(removed.json()).toEqual({ success: true, message: "Add-on deleted" });
+    expect((await call(as(buyer), "GET", `/listings/${p.id}/add_ons/count`)).json()).toEqual({ count: "0" });
+    expect((await call(as(buyer), "GET", `/listings/add_ons/${wrap.id}`)).statusCode).toBe(404);
     const events = (await call(key(), "GET", `/events?filter[object_id]=${p.id}&per_page=100`)).json().data as Json[];
     expect(events.filter((e) => e.type === "product.updated")).toHaveLength(4);
   });

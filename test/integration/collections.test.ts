@@ -156,6 +156,36 @@ describe("collections", () => {
   });
 });
 
+describe("sparse field sets", () => {
+  it("fields= cuts each product of a collection, and each collection, down to those fields and its id; an unknown field is a 400 naming fields", async () => {
+    const [a, b] = [await product({ name: "Sparse A", price: 1200 }), await product({ name: "Sparse B", price: 3400 })];
+    await created(acme, "/v1/collections", { title: "Sparse", product_ids: [b.id, a.id] });
+    const res = await call(acme, "GET", "/v1/collections/sparse/products?fields=name,price");
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toEqual([
+      { id: b.id, name: "Sparse B", price: 3400 },
+      { id: a.id, name: "Sparse A", price: 1200 },
+    ]);
+    expect(res.json().meta.total).toBe(2);
+    const one = await call(acme, "GET", "/v1/collections/sparse?fields=handle,product_ids");
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.json()).toEqual({ id: expect.stringMatching(/^coll/), handle: "sparse", product_ids: [b.id, a.id] });
+    const list = await call(acme, "GET", "/v1/collections?fields=title&per_page=100");
+    expect(list.statusCode, list.body).toBe(200);
+    expect(list.json().data.every((c: Json) => Object.keys(c).sort().join() === "id,title")).toBe(true);
+    for (const url of [
+      "/v1/collections/sparse/products?fields=colour",
+      "/v1/collections/sparse?fields=price",
+      "/v1/collections?fields=",
+      "/v1/collections/sparse/products?fields=,",
+    ]) {
+      const bad = await call(acme, "GET", url);
+      expect(bad.statusCode, url).toBe(400);
+      expect(bad.json().error.param, url).toBe("fields");
+    }
+  });
+});
+
 describe("events and webhooks of the catalogue", () => {
   it("each change records its event with the object as answered, and a subscribed endpoint gets a delivery", async () => {
     const p = await t.createPlatform();

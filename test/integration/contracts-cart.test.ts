@@ -136,6 +136,44 @@ describe("POST /v1/contracts/cart/:cart_id", () => {
     expect(await stock(jar.id)).toBe(5);
   });
 
+  it("re-checks each listing: one whose publishAt moved to the future, one sent back to review, or one whose seller was suspended is a 409 naming it", async () => {
+    const buyer = await t.createUser(acme, "member");
+    const seller = await t.createUser(acme, "member");
+    const later = await product({ name: "Later vase", quantity: 5 });
+    const cart = await add(buyer, later.id);
+    const patch = (id: string, payload: Json) => t.request({ method: "PATCH", url: `/v1/products/${id}`, headers: key(), payload });
+    // Its publish date moved past now after it was added: not on sale yet, for the buyer nor for the key converting the cart.
+    expect((await patch(later.id, { publishAt: "2099-01-01T00:00:00Z" })).statusCode).toBe(200);
+    for (const headers of [as(buyer), key()]) {
+      const res = await fromCart(cart.id, headers);
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json().error).toMatchObject({ code: "product_not_published", param: "product_id" });
+      expect(res.json().error.message).toContain(later.id);
+    }
+    expect(await stock(later.id)).toBe(5);
+    // Back on sale: the cart goes through.
+    expect((await patch(later.id, { publishAt: null })).statusCode).toBe(200);
+    okContract(await fromCart(cart.id, as(buyer)), 201);
+
+    // Sent back to review after it was added.
+    const drafted = await product({ name: "Drafted jug" });
+    const cart2 = await add(buyer, drafted.id);
+    await t.db.product.update({ where: { id: drafted.id }, data: { adminStatus: "pending" } });
+    const unpublished = await fromCart(cart2.id, as(buyer));
+    expect(unpublished.statusCode, unpublished.body).toBe(409);
+    expect(unpublished.json().error).toMatchObject({ code: "product_not_published", param: "product_id" });
+
+    // Its seller suspended after it was added.
+    const buyer3 = await t.createUser(acme, "member");
+    const mug = await product({ name: "Suspended mug" }, seller);
+    const cart3 = await add(buyer3, mug.id);
+    expect((await t.request({ method: "PUT", url: `/v1/users/${seller.id}/suspend`, headers: key() })).statusCode).toBe(200);
+    const suspended = await fromCart(cart3.id, as(buyer3));
+    expect(suspended.statusCode, suspended.body).toBe(409);
+    expect(suspended.json().error).toMatchObject({ code: "seller_suspended", param: "product_id" });
+    expect(suspended.json().error.message).toContain(mug.id);
+  });
+
   it("a member's own cart only (404 otherwise); an editor or the key any cart of the platform; 401, 400, 422 for an empty cart", async () => {
     const buyer = await t.createUser(acme, "member");
     const nosy = await t.createUser(acme, "member");

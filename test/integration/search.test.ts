@@ -8,6 +8,7 @@ import { MIGRATIONS_DIR } from "../../scripts/lib/prisma-cli.js";
 import { createTestDatabase } from "../helpers/database.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform, type TestUser } from "../helpers/app.js";
 import type { Json } from "../helpers/contracts.js";
+import { SEARCH_WINDOW } from "../../src/modules/products/search-words.js";
 
 /**
  * Search of the catalogue (docs/api/search.md): full text ranked by where words match, misspelt
@@ -271,6 +272,96 @@ describe("visibility and publishAt", () => {
     expect(names(await search("search=zebrawood%20desk")).sort()).toEqual(
       ["Zebrawood desk catalogue", "Zebrawood desk hidden", "Zebrawood desk shown", "Zebrawood desk soon"].sort(),
     );
+  });
+});
+
+describe("corrections never tell a hidden listing's words (the attack)", () => {
+  // Each hidden listing holds a word of its own, one edit from a public listing's `velvet`. Were a
+  // hidden word offered as a correction, or taken as "a word the catalogue holds", searching it
+  // would find nothing instead of being corrected to `velvet`: that difference would tell it exists.
+  let cy: TestUser;
+  const secrets = { draft: "velvex", private: "velvez", scheduled: "velveq", archived: "velvek", rejected: "velvej", members: "velvey", elsewhere: "velveb" } as const;
+
+  it("a member searching a hidden listing's word is answered as if it did not exist, and the candidates never hold it", async () => {
+    cy = await t.createUser(acme, "member");
+    await product({ name: "Velvet cushion" });
+    await product({ name: `${secrets.draft} sofa`, draft: true }, bearer(bea.token));
+    ids.private = (await product({ name: `${secrets.private} sofa`, visibility: "none" })).id;
+    await product({ name: `${secrets.scheduled} sofa`, publishAt: "2099-01-01T00:00:00Z" });
+    const archived = await product({ name: `${secrets.archived} sofa` });
+    expect((await t.request({ method: "POST", url: `/v1/products/${archived.id}/archive`, headers: key() })).statusCode).toBe(200);
+    const review = (on: boolean) => t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { requireListingReview: on } });
+    expect((await review(true)).statusCode).toBe(200);
+    const rejected = await product({ name: `${secrets.rejected} sofa` });
+    const rejecting = await t.request({ method: "PUT", url: `/v1/products/${rejected.id}/reject`, headers: key(), payload: { reason: "No" } });
+    expect(rejecting.statusCode, rejecting.body).toBe(200);
+    expect((await review(false)).statusCode).toBe(200);
+    // Members-only is gated once the platform has a plan (cy has no subscription to it).
+    const plan = await product({ name: "Plan", type: "service", cycle: "monthly" });
+    expect((await t.request({ method: "PUT", url: `/v1/platforms/${acme.id}`, headers: key(), payload: { subscriptionPlan: plan.id } })).statusCode).toBe(200);
+    await product({ name: `${secrets.members} sofa`, membersOnly: true });
+    const otherSeller = await t.createUser(other, "member");
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/products",
+      headers: bearer(other.apiKey),
+      payload: { name: `${secrets.elsewhere} sofa`, price: 100, user_id: otherSeller.id },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+
+    for (const [kind, secret] of Object.entries(secrets)) {
+      expect(names(await search(`search=${secret}`, bearer(cy.token))), kind).toEqual(["Velvet cushion"]);
+      const candidates = await t.db.$queryRawUnsafe<{ term: string }[]>(`SELECT term FROM search_term_candidates($1, $2::"Mode", $3, 20)`, acme.id, acme.mode, secret);
+      expect(
+        candidates.map((c) => c.term),
+        kind,
+      ).toEqual(["velvet"]);
+    }
+    // The key, which sees every listing, still finds a hidden one by its word as typed.
+    expect(names(await search(`search=${secrets.private}`)).sort()).toEqual(["Velvet cushion", `${secrets.private} sofa`].sort());
+  });
+
+  it("a listing made public offers its words from then on, and gives them back when hidden again", async () => {
+    const shown = await t.request({ method: "PATCH", url: `/v1/products/${ids.private}`, headers: key(), payload: { visibility: "both" } });
+    expect(shown.statusCode, shown.body).toBe(200);
+    expect(names(await search(`search=${secrets.private}`, bearer(cy.token)))).toEqual([`${secrets.private} sofa`]);
+    const hidden = await t.request({ method: "PATCH", url: `/v1/products/${ids.private}`, headers: key(), payload: { visibility: "none" } });
+    expect(hidden.statusCode, hidden.body).toBe(200);
+    expect(names(await search(`search=${secrets.private}`, bearer(cy.token)))).toEqual(["Velvet cushion"]);
+  });
+});
+
+describe(`the window: a search considers the newest ${SEARCH_WINDOW} matches`, () => {
+  it("counts and facets exactly up to the window; beyond it says the total is a lower bound, and hidden listings never fill it", async () => {
+    // One more listing than the window sharing a word, written straight to the table (the API would take long).
+    const insert = (word: string, status: string) =>
+      t.db.$executeRawUnsafe(
+        `INSERT INTO products (id, platform_id, mode, user_id, name, slug, price, admin_status, created, updated)
+         SELECT 'prod_${word}_' || i, $1, $2::"Mode", $3, '${word} lamp ' || i, '${word}-lamp-' || i, 100 * i, '${status}'::"ProductAdminStatus", now() - i * interval '1 second', now()
+         FROM generate_series(1, ${SEARCH_WINDOW + 1}) AS i`,
+        acme.id,
+        acme.mode,
+        sam.id,
+      );
+    await insert("quokka", "published");
+    await insert("numbat", "draft");
+    const broad = await search("search=quokka&facets=type&per_page=5");
+    expect(broad.meta.total).toBe(SEARCH_WINDOW);
+    expect(broad.meta.total_is_lower_bound).toBe(true);
+    expect(broad.meta.facets.type).toEqual([{ value: "product", count: SEARCH_WINDOW }]);
+    // Equal ranks: newest first; the oldest is outside the window.
+    expect(names(broad)).toEqual(["quokka lamp 1", "quokka lamp 2", "quokka lamp 3", "quokka lamp 4", "quokka lamp 5"]);
+    expect(names(await search("search=quokka&sort=price&per_page=1"))).toEqual(["quokka lamp 1"]);
+    // A narrower search is exact.
+    const narrow = await search(`search=quokka%20lamp%20${SEARCH_WINDOW}`);
+    expect(narrow.meta.total).toBe(1);
+    expect(narrow.meta.total_is_lower_bound).toBeUndefined();
+    // Another seller's drafts neither fill a member's window nor tell that they are many.
+    const member = await search("search=numbat", bearer(bea.token));
+    expect(member.meta.total).toBe(0);
+    expect(member.meta.total_is_lower_bound).toBeUndefined();
+    // Their seller sees their own, in a window of their own.
+    expect((await search("search=numbat&per_page=1", bearer(sam.token))).meta).toMatchObject({ total: SEARCH_WINDOW, total_is_lower_bound: true });
   });
 });
 

@@ -1637,7 +1637,7 @@ export interface paths {
         };
         /**
          * List the platform's products
-         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
+         * @description Top-level products (each with its variants); `filter[parent_product_id]` lists one product's variants instead. Archived products are left out unless `filter[archived]=true` (only them) or `all` (both). Published listings and the caller's own in any review state, unless `filter[adminStatus]` names states: then the key, owners and admins see every listing in them, anyone else only their own (and published ones). The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). `search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); `facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). A search considers the newest 500 matching listings: when more match, `meta.total_is_lower_bound` is true and the total, pages and facets are theirs (docs/api/search.md, Limits). For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). `fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listProducts"];
         put?: never;
@@ -2057,16 +2057,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List a listing's add-ons
-         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         * List a listing's add-ons (the seed's shape)
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/products` otherwise.
          */
-        get: operations["listProductAddOnsViaListings"];
+        get: operations["listListingAddOns"];
         put?: never;
         /**
-         * Add an add-on to a listing
-         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         * Add an add-on to a listing (the seed's shape)
+         * @description A platform key, an editor (or above), or the member who sells the product. A listing offers at most 50 (422 `too_many_add_ons`). Records `product.updated`. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/products` otherwise.
          */
-        post: operations["createProductAddOnViaListings"];
+        post: operations["createListingAddOn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2081,10 +2081,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Count a listing's add-ons
-         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. The same as under `/products`, by the seed's name of a product.
+         * Count a listing's add-ons (the seed's shape: a string)
+         * @description Whoever may read the listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/products` otherwise.
          */
-        get: operations["countProductAddOnsViaListings"];
+        get: operations["countListingAddOns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2104,13 +2104,41 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete one of a listing's add-ons
-         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it (their lines stay); contracts keep the add-ons they were priced with. Answers the add-on as it was; records `product.updated`. The same as under `/products`, by the seed's name of a product.
+         * Delete one of a listing's add-ons (the seed's shape)
+         * @description A platform key, an editor (or above), or the member who sells the product. Carts holding it drop it; contracts keep the add-ons they were priced with. Records `product.updated`. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/products` otherwise.
          */
-        delete: operations["deleteProductAddOnViaListings"];
+        delete: operations["deleteListingAddOn"];
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/add_ons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an add-on (the seed's shape)
+         * @description Whoever may read its listing (`GET /products/:id`): 404 for one not published that is not theirs, 402 for a members-only one they may not read. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/add_ons/:id` otherwise.
+         */
+        get: operations["retrieveListingAddOn"];
+        /**
+         * Modify an add-on, only the fields sent (the seed's shape)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Records `product.updated`. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/add_ons/:id` otherwise.
+         */
+        put: operations["modifyListingAddOn"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Modify an add-on, only the fields sent (the seed's shape)
+         * @description A platform key, an editor (or above), or the member who sells its listing. Records `product.updated`. Answers in the seed's shape (docs/api/add-ons.md); the same as under `/add_ons/:id` otherwise.
+         */
+        patch: operations["patchListingAddOn"];
         trace?: never;
     };
     "/v1/add_ons/{id}": {
@@ -2309,7 +2337,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the platform's collections */
+        /**
+         * List the platform's collections
+         * @description `fields=` answers each object with only those fields and its `id` (an unknown field: 400 naming it).
+         */
         get: operations["listCollections"];
         put?: never;
         /**
@@ -2330,7 +2361,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Retrieve a collection (by id or handle) */
+        /**
+         * Retrieve a collection (by id or handle)
+         * @description `fields=` answers each object with only those fields and its `id` (an unknown field: 400 naming it).
+         */
         get: operations["retrieveCollection"];
         /**
          * Change a collection (only the fields sent)
@@ -2361,7 +2395,7 @@ export interface paths {
         };
         /**
          * List the products in a collection
-         * @description As `GET /products` shows them to the caller (archived listings left out, and unpublished ones other than the caller's own): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. A deleted product leaves every collection with it.
+         * @description As `GET /products` shows them to the caller (archived listings left out, and unpublished ones other than the caller's own): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. A deleted product leaves every collection with it. `fields=` answers each object with only those fields and its `id` (an unknown field: 400 naming it).
          */
         get: operations["listCollectionProducts"];
         put?: never;
@@ -2556,7 +2590,7 @@ export interface paths {
         put?: never;
         /**
          * Create a contract from a cart
-         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart. 402 `subscription_required` when a member checks out what the platform sells to subscribed members only.
+         * @description One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled, no longer published (`product_not_published`), not on sale yet because its `publishAt` moved into the future (`product_not_published`), or its seller was suspended (`seller_suspended`); 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart. 402 `subscription_required` when a member checks out what the platform sells to subscribed members only.
          */
         post: operations["createContractFromCart"];
         delete?: never;
@@ -4725,6 +4759,78 @@ export interface components {
         };
         AddOnCount: {
             count: number;
+        };
+        ListingAddOn: {
+            id: string;
+            /** @description The listing offering it (a product id) */
+            listing_id: string;
+            title: string;
+            description: string | null;
+            /** @description In cents, for each unit of the line it is chosen on */
+            price: number;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            created: string;
+            /** @description UTC date, YYYY-MM-DDTHH:MM:SSZ */
+            updated: string;
+        };
+        /**
+         * @example {
+         *       "add_on": {
+         *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *         "listing_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+         *         "title": "Extended warranty",
+         *         "description": "Two more years of cover",
+         *         "price": 1250,
+         *         "created": "2026-12-05T02:00:00Z",
+         *         "updated": "2026-12-05T02:00:00Z"
+         *       }
+         *     }
+         */
+        ListingAddOnEnvelope: {
+            add_on: components["schemas"]["ListingAddOn"];
+        };
+        /**
+         * @example {
+         *       "add_ons": [
+         *         {
+         *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+         *           "listing_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+         *           "title": "Extended warranty",
+         *           "description": "Two more years of cover",
+         *           "price": 1250,
+         *           "created": "2026-12-05T02:00:00Z",
+         *           "updated": "2026-12-05T02:00:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        ListingAddOnsEnvelope: {
+            /** @description Oldest first */
+            add_ons: components["schemas"]["ListingAddOn"][];
+        };
+        /**
+         * @example {
+         *       "count": "4"
+         *     }
+         */
+        ListingAddOnCount: {
+            /** @description The number of add-ons, as a string (as the seed answers it) */
+            count: string;
+        };
+        /**
+         * @example {
+         *       "success": true,
+         *       "message": "Add-on deleted"
+         *     }
+         * @example {
+         *       "success": true,
+         *       "message": "Add-on has been updated"
+         *     }
+         */
+        ListingAddOnDone: {
+            /** @constant */
+            success: true;
+            message: string;
         };
         Product: {
             id: string;
@@ -22489,6 +22595,7 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url",
+                     *         "total_is_lower_bound": true,
                      *         "facets": {
                      *           "category": [
                      *             {
@@ -22540,6 +22647,11 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            /**
+                             * @description A search matched more listings than it considers (the newest 500): `total`, the pages and the facets are of those (docs/api/search.md, Limits)
+                             * @enum {boolean}
+                             */
+                            total_is_lower_bound?: true;
                             facets?: components["schemas"]["ProductFacets"];
                         };
                     };
@@ -23202,6 +23314,7 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url",
+                     *         "total_is_lower_bound": true,
                      *         "facets": {
                      *           "category": [
                      *             {
@@ -23253,6 +23366,11 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            /**
+                             * @description A search matched more listings than it considers (the newest 500): `total`, the pages and the facets are of those (docs/api/search.md, Limits)
+                             * @enum {boolean}
+                             */
+                            total_is_lower_bound?: true;
                             facets?: components["schemas"]["ProductFacets"];
                         };
                     };
@@ -28537,7 +28655,7 @@ export interface operations {
             };
         };
     };
-    listProductAddOnsViaListings: {
+    listListingAddOns: {
         parameters: {
             query?: never;
             header?: never;
@@ -28559,19 +28677,21 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *         "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *         "title": "title",
-                     *         "description": "Hand-poured, burns for 40 hours.",
-                     *         "price": 2500,
-                     *         "created": "2026-03-02T09:30:00Z",
-                     *         "updated": "2026-03-02T09:30:00Z"
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "add_ons": [
+                     *         {
+                     *           "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *           "listing_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+                     *           "title": "Extended warranty",
+                     *           "description": "Two more years of cover",
+                     *           "price": 1250,
+                     *           "created": "2026-12-05T02:00:00Z",
+                     *           "updated": "2026-12-05T02:00:00Z"
+                     *         }
+                     *       ]
+                     *     }
                      */
-                    "application/json": components["schemas"]["AddOn"][];
+                    "application/json": components["schemas"]["ListingAddOnsEnvelope"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -28652,7 +28772,7 @@ export interface operations {
             };
         };
     };
-    createProductAddOnViaListings: {
+    createListingAddOn: {
         parameters: {
             query?: never;
             header?: never;
@@ -28691,16 +28811,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *       "title": "title",
-                     *       "description": "Hand-poured, burns for 40 hours.",
-                     *       "price": 2500,
-                     *       "created": "2026-03-02T09:30:00Z",
-                     *       "updated": "2026-03-02T09:30:00Z"
+                     *       "add_on": {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "listing_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+                     *         "title": "Extended warranty",
+                     *         "description": "Two more years of cover",
+                     *         "price": 1250,
+                     *         "created": "2026-12-05T02:00:00Z",
+                     *         "updated": "2026-12-05T02:00:00Z"
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["AddOn"];
+                    "application/json": components["schemas"]["ListingAddOnEnvelope"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -28800,7 +28922,7 @@ export interface operations {
             };
         };
     };
-    countProductAddOnsViaListings: {
+    countListingAddOns: {
         parameters: {
             query?: never;
             header?: never;
@@ -28823,10 +28945,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "count": 1
+                     *       "count": "4"
                      *     }
                      */
-                    "application/json": components["schemas"]["AddOnCount"];
+                    "application/json": components["schemas"]["ListingAddOnCount"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -28907,7 +29029,7 @@ export interface operations {
             };
         };
     };
-    deleteProductAddOnViaListings: {
+    deleteListingAddOn: {
         parameters: {
             query?: never;
             header?: never;
@@ -28940,16 +29062,370 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *       "product_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
-                     *       "title": "title",
-                     *       "description": "Hand-poured, burns for 40 hours.",
-                     *       "price": 2500,
-                     *       "created": "2026-03-02T09:30:00Z",
-                     *       "updated": "2026-03-02T09:30:00Z"
+                     *       "success": true,
+                     *       "message": "Add-on deleted"
                      *     }
                      */
-                    "application/json": components["schemas"]["AddOn"];
+                    "application/json": components["schemas"]["ListingAddOnDone"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retrieveListingAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "add_on": {
+                     *         "id": "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+                     *         "listing_id": "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+                     *         "title": "Extended warranty",
+                     *         "description": "Two more years of cover",
+                     *         "price": 1250,
+                     *         "created": "2026-12-05T02:00:00Z",
+                     *         "updated": "2026-12-05T02:00:00Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ListingAddOnEnvelope"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card was declined (`card_declined` with Stripe's `decline_code`, `expired_card`, `authentication_required`, …). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "subscription_required",
+                     *         "message": "The platform gates this (buying, or a members-only product) behind a live subscription to its plan: `plan` names the contract or product to subscribe to (docs/api/subscriptions.md, Access).",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    modifyListingAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Add-on deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ListingAddOnDone"];
+                };
+            };
+            /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "body_invalid",
+                     *         "message": "The request body is missing, is not valid JSON, does not match its `Content-Length`, or is not the object the route expects.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`unauthenticated`, `api_key_revoked`, `token_expired`, …). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthenticated",
+                     *         "message": "No valid credentials: send the platform key or a user's token.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role or relation to the object does not allow this (`forbidden`, …). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "The caller's role does not allow this route.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one of another platform or mode (`resource_missing`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "resource_missing",
+                     *         "message": "No such object — or it belongs to another platform or mode, which is answered the same way; `param` names the id.",
+                     *         "request_id": "req_0192f1a0c3d87b4e9a1f2b3c4d5e6f70"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchListingAddOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The add-on id
+                 * @example obj_0192f1a0c3d87b4e9a1f2b3c4d5e6f70
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "price": 1500
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    /** @description In cents, for each unit of the line it is chosen on */
+                    price?: number;
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Add-on deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ListingAddOnDone"];
                 };
             };
             /** @description Malformed input: `error.param` names the field or parameter (`parameter_invalid`, `parameter_missing`, `parameter_unknown`, …). */
@@ -31228,6 +31704,8 @@ export interface operations {
                 /** @description Sort by created, title; prefix with - for descending. */
                 sort?: "created" | "-created" | "title" | "-title";
                 "filter[type]"?: "curated" | "rules";
+                /** @description Comma-separated fields to answer (each collection then has only these and its `id`), e.g. `fields=handle,title` */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -31550,7 +32028,10 @@ export interface operations {
     };
     retrieveCollection: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated fields to answer (each collection then has only these and its `id`), e.g. `fields=handle,title` */
+                fields?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -32163,6 +32644,8 @@ export interface operations {
                 sort?: "price" | "-price" | "created" | "-created" | "name" | "-name";
                 /** @description Compute `effectivePrice` at this instant instead of now */
                 at?: string;
+                /** @description Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug` */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -32321,6 +32804,7 @@ export interface operations {
                      *         "last_page_url": "last page url",
                      *         "next_page_url": "next page url",
                      *         "prev_page_url": "prev page url",
+                     *         "total_is_lower_bound": true,
                      *         "facets": {
                      *           "category": [
                      *             {
@@ -32372,6 +32856,11 @@ export interface operations {
                             next_page_url?: string | null;
                             /** @description The previous page; null on the first page */
                             prev_page_url?: string | null;
+                            /**
+                             * @description A search matched more listings than it considers (the newest 500): `total`, the pages and the facets are of those (docs/api/search.md, Limits)
+                             * @enum {boolean}
+                             */
+                            total_is_lower_bound?: true;
                             facets?: components["schemas"]["ProductFacets"];
                         };
                     };

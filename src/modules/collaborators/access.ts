@@ -30,6 +30,7 @@ export const COLLABORATOR_ROUTES: Readonly<Record<string, Role>> = {
   "GET /v1/listings/:id/add_ons/count": "member",
   "GET /v1/listings/:id/metafields": "member",
   "GET /v1/add_ons/:id": "member",
+  "GET /v1/listings/add_ons/:id": "member",
   "GET /v1/categories": "member",
   "GET /v1/categories/tree": "member",
   "GET /v1/categories/:id": "member",

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { errors } from "../../lib/route.js";
 import { noBody } from "../../lib/schemas.js";
 import { requireAuth } from "../../plugins/auth.js";
-import { productListSchema, toProductResponse, type ProductsService } from "../products/index.js";
+import type { FastifyReply } from "fastify";
+import { pickFields, productListSchema, toProductResponse, type ProductsService } from "../products/index.js";
 import {
   collectionListSchema,
   collectionParams,
@@ -10,6 +11,7 @@ import {
   collectionSchema,
   createCollectionBody,
   listCollectionsQuery,
+  retrieveCollectionQuery,
   updateCollectionBody,
 } from "./collections.schemas.js";
 import { type CollectionsService, toCollectionResponse } from "./collections.service.js";
@@ -19,6 +21,16 @@ const tags = ["Collections"];
 const admin = { auth: { role: "admin" } } as const;
 const signedIn = { auth: {} } as const;
 const WRITERS = "The platform key, an owner or an admin.";
+const SPARSE = "`fields=` answers each object with only those fields and its `id` (an unknown field: 400 naming it).";
+
+/**
+ * With `fields=`, an answer is cut down to those fields (and `id`): it no longer matches the full
+ * schema, so it is serialized as it is rather than checked against it (as the products' lists do).
+ */
+function sparse<T>(reply: FastifyReply, fields: string[] | undefined, body: T): T {
+  if (fields) reply.serializer(JSON.stringify);
+  return body;
+}
 
 export const collectionsRoutes: FastifyPluginAsyncZod<{ collections: CollectionsService; products: Pick<ProductsService, "now"> }> = async (app, { collections, products }) => {
   app.get(
@@ -28,14 +40,16 @@ export const collectionsRoutes: FastifyPluginAsyncZod<{ collections: Collections
         operationId: "listCollections",
         tags,
         summary: "List the platform's collections",
+        description: SPARSE,
         querystring: listCollectionsQuery,
         response: { 200: collectionListSchema, ...errors(400, 401) },
       },
       config: signedIn,
     },
-    async (request) => {
+    async (request, reply) => {
       const page = await collections.list(requireAuth(request), request.query);
-      return { data: page.data.map(toCollectionResponse), meta: page.meta };
+      const fields = request.query.fields;
+      return sparse(reply, fields, { data: page.data.map((c) => pickFields(toCollectionResponse(c), fields)), meta: page.meta });
     },
   );
 
@@ -64,12 +78,15 @@ export const collectionsRoutes: FastifyPluginAsyncZod<{ collections: Collections
         operationId: "retrieveCollection",
         tags,
         summary: "Retrieve a collection (by id or handle)",
+        description: SPARSE,
         params: collectionParams,
+        querystring: retrieveCollectionQuery,
         response: { 200: collectionSchema, ...errors(400, 401, 404) },
       },
       config: signedIn,
     },
-    async (request) => toCollectionResponse(await collections.retrieve(requireAuth(request), request.params.id)),
+    async (request, reply) =>
+      sparse(reply, request.query.fields, pickFields(toCollectionResponse(await collections.retrieve(requireAuth(request), request.params.id)), request.query.fields)),
   );
 
   for (const [method, operationId] of [
@@ -119,17 +136,18 @@ export const collectionsRoutes: FastifyPluginAsyncZod<{ collections: Collections
         summary: "List the products in a collection",
         description:
           "As `GET /products` shows them to the caller (archived listings left out, and unpublished ones other than the caller's own): a curated collection's in its order, a rule-based one's as the catalogue matches its rules now, sorted by `sort`. " +
-          "A deleted product leaves every collection with it.",
+          `A deleted product leaves every collection with it. ${SPARSE}`,
         params: collectionParams,
         querystring: collectionProductsQuery,
         response: { 200: productListSchema, ...errors(400, 401, 404) },
       },
       config: signedIn,
     },
-    async (request) => {
+    async (request, reply) => {
       const page = await collections.products(requireAuth(request), request.params.id, request.query);
       const at = request.query.at ?? products.now();
-      return { data: page.data.map((p) => toProductResponse(p, at)), meta: page.meta };
+      const fields = request.query.fields;
+      return sparse(reply, fields, { data: page.data.map((p) => pickFields(toProductResponse(p, at), fields)), meta: page.meta });
     },
   );
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { listOf, pageParams, sortParam } from "../../lib/pagination.js";
 import { apiDate, instant, MAX_INT4, modeSchema } from "../../lib/schemas.js";
+import { productFieldsParam, sparseFieldsParam } from "../products/index.js";
 
 export const MAX_COLLECTION_PRODUCTS = 500;
 const MAX_METADATA_BYTES = 8192;
@@ -56,6 +57,10 @@ export const collectionSchema = z
   .meta({ id: "Collection" });
 export const collectionListSchema = listOf(collectionSchema);
 
+/** `fields=` of collections: every field of the collection object. */
+const collectionFields = sparseFieldsParam(Object.keys(collectionSchema.shape), "collection", "handle,title");
+export const retrieveCollectionQuery = z.object({ fields: collectionFields }).strict();
+
 const productIds = z
   .array(z.string().min(1).max(100))
   .max(MAX_COLLECTION_PRODUCTS)
@@ -100,6 +105,7 @@ export const listCollectionsQuery = z
     ...pageParams,
     sort: sortParam(["created", "title"], "-created"),
     "filter[type]": z.enum(["curated", "rules"]).optional(),
+    fields: collectionFields,
   })
   .strict();
 export type ListCollectionsQuery = z.infer<typeof listCollectionsQuery>;
@@ -109,5 +115,6 @@ export const collectionProductsQuery = z
     ...pageParams,
     sort: sortParam(["price", "created", "name"], "-created").describe("Rule-based collections only; a curated collection keeps its own order"),
     at: instant.optional().describe("Compute `effectivePrice` at this instant instead of now"),
+    fields: productFieldsParam,
   })
   .strict();

@@ -37,4 +37,5 @@ export { addOnsOffered, chosenAddOnsJsonSql, MAX_ADD_ONS_PER_LINE } from "./prod
 export type { AddOnView } from "./products.repo.js";
 export { withdrawUserProducts } from "./products.erase.js";
 export { countProductsInCategory, renameCategoryOnProducts } from "./products.categories.js";
-export { listProductsQuery, productListSchema, type ListProductsQuery } from "./products.schemas.js";
+export { listProductsQuery, productFieldsParam, productListSchema, sparseFieldsParam, type ListProductsQuery } from "./products.schemas.js";
+export { pickFields } from "./products.view.js";

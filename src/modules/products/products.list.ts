@@ -6,6 +6,7 @@ import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type Meta
 import { addOnsJsonSql } from "./products.addons.js";
 import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
 import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
+import { SEARCH_WINDOW } from "./search-words.js";
 import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
 import { isCatalogueEditor, isReviewer, type Viewer } from "./products.view.js";
 
@@ -272,6 +273,8 @@ interface FacetRows {
 
 export interface ListResult {
   total: number;
+  /** A search matched more listings than its window (SEARCH_WINDOW): `total` and the facets count the window's. */
+  totalIsLowerBound?: boolean;
   data: ProductView[];
   facets?: FacetRows;
 }
@@ -310,42 +313,67 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
   }
   // A search, a radius or facets: the matching rows once (`m`), then their count, their page and their facets.
   const near = query["filter[near]"];
-  // A search's ids come from `search_listings`, with their rank: under row-level security the query's
-  // own `@@` could not use the GIN index (the search migration says why). Each is re-read from
-  // `products` under the normal policies, where every condition (visibility, publishAt, filters)
-  // applies. Within a radius, the position's index finds fewer rows: they are matched one by one.
-  const indexed = search !== null && !near;
-  const source = indexed
-    ? Prisma.sql`search_listings(${filter.platformId}, ${filter.mode}::"Mode", ${search.matches}, ${search.exact}) s JOIN products p ON p.id = s.id`
-    : Prisma.sql`products p`;
-  const matching = search && !indexed ? Prisma.sql`${where} AND p.search_vector @@ ${search.matches}` : where;
-  const rank = indexed ? Prisma.sql`s.rank` : search ? Prisma.sql`(ts_rank(p.search_vector, ${search.matches}) + ts_rank(p.search_vector, ${search.exact}))` : Prisma.sql`0::real`;
   const distance = near ? distanceKm(near) : Prisma.sql`NULL::float8`;
-  const order = filter.productIds
-    ? Prisma.sql`array_position(${[...filter.productIds]}::text[], p.id)`
-    : sort.field === "relevance"
-      ? Prisma.sql`m.rank DESC, p.created DESC, p.id DESC`
-      : sort.field === "distance"
-        ? Prisma.sql`m.distance ASC, p.id ASC`
-        : Prisma.sql`${SORT_COLUMNS[sort.field]} ${direction}, p.id ${direction}`;
+  const columns = Prisma.sql`p.id, p.category_id, p.category, p.tags, p.type, p.price, p.created, p.name`;
+  let source: Prisma.Sql;
+  if (search && !near) {
+    // A search's window comes from `search_listings`, with its rank: under row-level security the
+    // query's own `@@` could not use the GIN index (the search migrations say why). Each row is
+    // re-read from `products` under the normal policies, where every condition (visibility,
+    // publishAt, filters) applies. The function leaves out only what this caller could never see.
+    const viewer = filter.viewer;
+    const anyStatus = query["filter[adminStatus]"] !== undefined && isReviewer(viewer);
+    source = Prisma.sql`
+      s AS MATERIALIZED (
+        SELECT * FROM search_listings(${filter.platformId}, ${filter.mode}::"Mode", ${search.matches}, ${search.exact}, ${SEARCH_WINDOW}::int,
+                                      ${viewer.user?.id ?? null}::text, ${anyStatus}, ${isCatalogueEditor(viewer)}, ${filter.now}::timestamptz)
+      ),
+      m AS MATERIALIZED (SELECT ${columns}, s.rank, NULL::float8 AS distance FROM s JOIN products p ON p.id = s.id WHERE ${where}),
+      more AS (SELECT coalesce(bool_or(s.more), false) AS more FROM s)`;
+  } else if (search) {
+    // Within a radius, the position's index finds fewer rows: they are matched one by one, the newest window of them.
+    source = Prisma.sql`
+      w AS MATERIALIZED (
+        SELECT ${columns}, p.search_vector, ${distance} AS distance FROM products p WHERE ${where} AND p.search_vector @@ ${search.matches}
+        ORDER BY p.created DESC, p.id DESC LIMIT ${SEARCH_WINDOW + 1}::int
+      ),
+      m AS MATERIALIZED (
+        SELECT w.id, w.category_id, w.category, w.tags, w.type, w.price, w.created, w.name,
+               (ts_rank(w.search_vector, ${search.matches}) + ts_rank(w.search_vector, ${search.exact})) AS rank, w.distance
+        FROM w ORDER BY w.created DESC, w.id DESC LIMIT ${SEARCH_WINDOW}::int
+      ),
+      more AS (SELECT count(*) > ${SEARCH_WINDOW}::int AS more FROM w)`;
+  } else {
+    source = Prisma.sql`
+      m AS MATERIALIZED (SELECT ${columns}, 0::real AS rank, ${distance} AS distance FROM products p WHERE ${where}),
+      more AS (SELECT false AS more)`;
+  }
+  const order = (alias: "m" | "pg") => {
+    const a = (column: string) => Prisma.raw(`${alias}.${column}`);
+    if (filter.productIds) return Prisma.sql`array_position(${[...filter.productIds]}::text[], ${a("id")})`;
+    if (sort.field === "relevance") return Prisma.sql`${a("rank")} DESC, ${a("created")} DESC, ${a("id")} DESC`;
+    if (sort.field === "distance") return Prisma.sql`${a("distance")} ASC, ${a("id")} ASC`;
+    return Prisma.sql`${a(sort.field)} ${direction}, ${a("id")} ${direction}`;
+  };
   const bands = query.price_bands ?? DEFAULT_PRICE_BANDS;
   const extra = facetColumns(facets, bands);
-  const [result] = await db.$queryRaw<({ total: number; page: string } & Record<string, unknown>)[]>`
-    WITH m AS MATERIALIZED (
-      SELECT p.id, p.category_id, p.category, p.tags, p.type, p.price, ${rank} AS rank, ${distance} AS distance FROM ${source} WHERE ${matching}
-    )
-    SELECT (SELECT count(*)::int FROM m) AS total,
+  // The page is chosen among `m` first, then only its rows are read in full.
+  const [result] = await db.$queryRaw<({ total: number; more: boolean; page: string } & Record<string, unknown>)[]>`
+    WITH ${source}
+    SELECT (SELECT count(*)::int FROM m) AS total, (SELECT more FROM more) AS more,
            (SELECT coalesce(json_agg(t), '[]')::text FROM (
               SELECT p.id, p.platform_id, p.mode, p.user_id, p.parent_product_id, p.type, p.name, p.description, p.image, p.quantity,
                      p.is_enabled, p.archived, p.category, p.subcategory, p.category_id, p.tags, p.price, p.currency, p.cycle, p.use_seasonal_prices,
-                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants
-              FROM m JOIN products p ON p.id = m.id
-              ORDER BY ${order}
-              LIMIT ${query.per_page} OFFSET ${offset}
+                     p.members_only, p.language, p.latitude, p.longitude, p.admin_status, p.rejection_reason, ${ATTRIBUTES}, p.created, p.updated, ${SEASONS("p")} AS seasons, ${VARIANTS(filter.viewer, filter.now)} AS variants,
+                     ${metafieldsJsonSql("product", Prisma.raw("p.id"))} AS metafields, ${addOnsJsonSql(Prisma.raw("p.id"))} AS add_ons
+              FROM (SELECT m.* FROM m ORDER BY ${order("m")} LIMIT ${query.per_page} OFFSET ${offset}) pg
+              JOIN products p ON p.id = pg.id
+              ORDER BY ${order("pg")}
            ) t) AS page
            ${extra.length ? Prisma.sql`, ${Prisma.join(extra, ", ")}` : Prisma.empty}`;
-  const row = result ?? { total: 0, page: "[]" };
+  const row = result ?? { total: 0, more: false, page: "[]" };
   const out: ListResult = { total: row.total, data: (JSON.parse(row.page) as ProductRow[]).map(toView) };
+  if (row.more) out.totalIsLowerBound = true;
   if (facets.length > 0) {
     out.facets = {};
     for (const facet of facets) (out.facets as Record<string, unknown>)[facet] = row[`facet_${facet}`] ?? [];

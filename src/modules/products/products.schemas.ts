@@ -2,7 +2,7 @@ import { z } from "zod";
 import { csv, listOf, pageParams } from "../../lib/pagination.js";
 import { metafieldListSchema, metafieldsInput, withMetafieldFilters, METAFIELD_FILTER_DOC } from "../metafields/index.js";
 import { apiDate, currencyCode, httpUrl, idParam, instant, MAX_INT4, modeSchema, money } from "../../lib/schemas.js";
-import { SEARCH_LANGUAGES } from "./search-words.js";
+import { SEARCH_LANGUAGES, SEARCH_WINDOW } from "./search-words.js";
 
 export { SEARCH_LANGUAGES };
 
@@ -127,6 +127,47 @@ export const addOnParams = z.object({ id: idParam("add-on") }).strict();
 export const productAddOnParams = z.object({ id: idParam("product"), addon_id: idParam("add-on") }).strict();
 export const addOnCountSchema = z.object({ count: z.number().int() }).meta({ id: "AddOnCount" });
 
+/*
+ * The seed's shapes (the admin API the add-ons are modelled on), answered under `/listings`: an
+ * add-on names its listing `listing_id` and comes wrapped in `add_on` (a list in `add_ons`), a
+ * count is a string, and a change or a deletion answers `{ success, message }`. Prices stay integer
+ * cents, as everywhere in this API.
+ */
+const EXAMPLE_ADD_ON = {
+  id: "addon_0192f1a0c3d87b4e9a1f2b3c4d5e6f70",
+  listing_id: "prod_0192f1a0c3d87b4e9a1f2b3c4d5e6f71",
+  title: "Extended warranty",
+  description: "Two more years of cover",
+  price: 1250,
+  created: "2026-12-05T02:00:00Z",
+  updated: "2026-12-05T02:00:00Z",
+};
+export const listingAddOnSchema = z
+  .object({
+    id: z.string(),
+    listing_id: z.string().describe("The listing offering it (a product id)"),
+    title: z.string(),
+    description: z.string().nullable(),
+    price: z.number().int().describe("In cents, for each unit of the line it is chosen on"),
+    created: apiDate,
+    updated: apiDate,
+  })
+  .meta({ id: "ListingAddOn" });
+export const listingAddOnEnvelope = z.object({ add_on: listingAddOnSchema }).meta({ id: "ListingAddOnEnvelope", examples: [{ add_on: EXAMPLE_ADD_ON }] });
+export const listingAddOnsEnvelope = z
+  .object({ add_ons: z.array(listingAddOnSchema).describe("Oldest first") })
+  .meta({ id: "ListingAddOnsEnvelope", examples: [{ add_ons: [EXAMPLE_ADD_ON] }] });
+export const listingAddOnCountSchema = z
+  .object({ count: z.string().regex(/^\d+$/).describe("The number of add-ons, as a string (as the seed answers it)") })
+  .meta({ id: "ListingAddOnCount", examples: [{ count: "4" }] });
+export const listingAddOnDoneSchema = z.object({ success: z.literal(true), message: z.string() }).meta({
+  id: "ListingAddOnDone",
+  examples: [
+    { success: true, message: "Add-on deleted" },
+    { success: true, message: "Add-on has been updated" },
+  ],
+});
+
 export const productSchema = z
   .object({
     ...productFields,
@@ -168,7 +209,15 @@ export const facetsSchema = z
 
 export const productListSchema = z.object({
   data: z.array(productSchema),
-  meta: listOf(productSchema).shape.meta.extend({ facets: facetsSchema.optional().describe("With `facets`: counts of all the matching listings (not just this page)") }),
+  meta: listOf(productSchema).shape.meta.extend({
+    total_is_lower_bound: z
+      .literal(true)
+      .optional()
+      .describe(`A search matched more listings than it considers (the newest ${SEARCH_WINDOW}): \`total\`, the pages and the facets are of those (docs/api/search.md, Limits)`),
+    facets: facetsSchema
+      .optional()
+      .describe(`With \`facets\`: counts of all the matching listings (not just this page; of the newest ${SEARCH_WINDOW} with \`total_is_lower_bound\`)`),
+  }),
 });
 
 const writableFields = {
@@ -253,32 +302,41 @@ export type UpdateProductInput = z.infer<typeof updateProductBody>;
 export const productParams = z.object({ id: idParam("product") }).strict();
 export const productSlugParams = z.object({ slug: z.string().min(1).max(100).describe("The product's slug").meta({ example: "beeswax-candle" }) }).strict();
 
-/** `fields=a,b`: only these fields of each product, and its `id`; an unknown one is a 400 naming it. */
-const fieldsParam = z
-  .string()
-  .max(2000)
-  .transform((value, ctx) => {
-    const names = [
-      ...new Set(
-        value
-          .split(",")
-          .map((v) => v.trim())
-          .filter((v) => v.length > 0),
-      ),
-    ];
-    const unknown = names.find((n) => !(PRODUCT_FIELDS as readonly string[]).includes(n));
-    if (unknown !== undefined) {
-      ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the product's fields are ${PRODUCT_FIELDS.join(", ")}` });
-      return z.NEVER;
-    }
-    if (names.length === 0) {
-      ctx.addIssue({ code: "custom", message: "must name at least one field" });
-      return z.NEVER;
-    }
-    return names;
-  })
-  .optional()
-  .describe("Comma-separated fields to answer (each product then has only these and its `id`), e.g. `fields=name,price,slug`");
+/**
+ * `fields=a,b`: only these fields of each object (of `names`), and its `id`; an unknown one is a 400
+ * naming it. Products' lists and collections take it alike.
+ */
+export function sparseFieldsParam(names: readonly string[], what: string, example: string) {
+  return z
+    .string()
+    .max(2000)
+    .transform((value, ctx) => {
+      const asked = [
+        ...new Set(
+          value
+            .split(",")
+            .map((v) => v.trim())
+            .filter((v) => v.length > 0),
+        ),
+      ];
+      const unknown = asked.find((n) => !names.includes(n));
+      if (unknown !== undefined) {
+        ctx.addIssue({ code: "custom", message: `unknown field \`${unknown.slice(0, 100)}\`; the ${what}'s fields are ${names.join(", ")}` });
+        return z.NEVER;
+      }
+      if (asked.length === 0) {
+        ctx.addIssue({ code: "custom", message: "must name at least one field" });
+        return z.NEVER;
+      }
+      return asked;
+    })
+    .optional()
+    .describe(`Comma-separated fields to answer (each ${what} then has only these and its \`id\`), e.g. \`fields=${example}\``);
+}
+
+/** `fields=` of products: every field of the product object. */
+export const productFieldsParam = sparseFieldsParam(PRODUCT_FIELDS, "product", "name,price,slug");
+const fieldsParam = productFieldsParam;
 export const userProductsParams = z.object({ user_id: idParam("user") }).strict();
 export const seasonalPriceParams = z.object({ id: idParam("product"), price_id: idParam("seasonal price") }).strict();
 

@@ -6,6 +6,13 @@
 /** PostgreSQL's text search configurations a listing may be stemmed with; `simple` lower-cases words and stems none. */
 export const SEARCH_LANGUAGES = ["simple", "danish", "dutch", "english", "finnish", "french", "german", "italian", "norwegian", "portuguese", "spanish", "swedish"] as const;
 
+/**
+ * How many matching listings a search considers: the newest this many (docs/api/search.md, "Limits").
+ * Ranking, counting and faceting every match of a word most listings hold cost seconds at 100 000
+ * listings; a window keeps a search's cost bounded whatever it matches (bench/RESULTS.md).
+ */
+export const SEARCH_WINDOW = 500;
+
 /** Words of a search: letters and digits, lower-cased; the rest separates them. At most 10. */
 export function searchWords(text: string): string[] {
   const words =
@@ -41,7 +48,7 @@ const MAX_CORRECTIONS = 3;
 /**
  * One statement answering, for the search's words (`$1`, text[]) in a tenant (`$2` platform, `$3`
  * mode): the catalogue's candidate corrections of each word of 3 letters or more (trigram
- * candidates, `search_term_candidates`), and the lexemes each word and candidate gives in each
+ * candidates, `search_term_candidates`: words of public listings only), and the lexemes
  * configuration the tenant's listings use (a loose scan of the (tenant, language) index: a few
  * probes), `simple` always.
  */

@@ -37,6 +37,9 @@ interface CartLine {
   seasons: { seasonStart: string; seasonEnd: string; price: number }[] | null;
   parentOk: boolean;
   published: boolean;
+  /** The later publishAt of the listing and its parent: not on sale before it. */
+  publishAt: string | null;
+  sellerSuspended: boolean;
   addOns: AddOnView[];
   weight: number | null;
   /** Whether the product has expired stock holds to give back before its stock is taken. */
@@ -73,6 +76,7 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
         'seasons', (SELECT json_agg(json_build_object('seasonStart', s.season_start, 'seasonEnd', s.season_end, 'price', s.price)) FROM seasonal_prices s WHERE s.product_id = p.id),
         'parentOk', coalesce(pp.is_enabled AND pp.archived IS NULL, true),
         'published', p.admin_status = 'published' AND coalesce(pp.admin_status = 'published', true),
+        'publishAt', greatest(p.publish_at, pp.publish_at), 'sellerSuspended', su.suspended IS NOT NULL,
         'weight', p.weight,
         'addOns', ${chosenAddOnsJsonSql(Prisma.raw("ci.add_on_ids"), Prisma.raw("p.id"))},
         'expiredHolds', ${expiredHoldsSql(Prisma.raw("p.id"), now)}
@@ -101,6 +105,12 @@ export async function fromCart(ctx: ContractsContext, auth: AuthContext, cartId:
       if (!line.isEnabled) throw new ConflictError("product_disabled", `${name} is disabled and cannot be bought.`, "product_id");
       // Sent back to review (or taken down) since it was added to the cart.
       if (!line.published) throw new ConflictError("product_not_published", `${name} is not published and cannot be bought.`, "product_id");
+      // Its publishAt moved past now since it was added: not on sale yet, whoever converts the cart.
+      if (line.publishAt !== null && new Date(line.publishAt) > clock.now())
+        throw new ConflictError("product_not_published", `${name} is not on sale before ${line.publishAt} and cannot be bought yet.`, "product_id");
+      // Suspended since: they would not be paid (settlement refuses them too).
+      if (line.sellerSuspended)
+        throw new ConflictError("seller_suspended", `The seller of ${name} (${line.sellerId}) is suspended: it cannot be bought until they are unsuspended.`, "product_id");
       // The minimum may have been raised since the line was added.
       assertMinimumQuantity({ id: line.productId, name: line.name, minQuantity: line.minQuantity }, line.quantity);
       if (line.sellerId === cart.user_id) throw new UnprocessableError("own_product", `${name} is sold by the cart's owner: sellers cannot buy their own products.`, "product_id");

@@ -34,7 +34,8 @@ export function createRoutes(app: ContractsApp, { contracts }: ContractsRoutesDe
         summary: "Create a contract from a cart",
         description:
           "One contract with the cart's items at their effective prices, their sellers as sellers and the cart's owner as buyer and creator; the cart is emptied. " +
-          "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled; 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. " +
+          "The items' stock is reserved in the same transaction: 409 naming the product when there is not enough left (of two buyers racing for the last unit, one gets it), or when it is archived or disabled, " +
+          "no longer published (`product_not_published`), not on sale yet because its `publishAt` moved into the future (`product_not_published`), or its seller was suspended (`seller_suspended`); 422 `stock_hold_limit` when a member would hold more than their share of a product (STOCK_HOLD_MAX_SHARE). The hold expires after STOCK_HOLD_MINUTES. " +
           "A member turns their own cart into a contract, which is their acceptance of it (`accepted`, `acceptedAmount`); an editor or the key any cart (not accepted). 422 for an empty cart. " +
           "402 `subscription_required` when a member checks out what the platform sells to subscribed members only.",
         params: cartParams,

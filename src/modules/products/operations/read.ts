@@ -17,7 +17,7 @@ export interface ProductFacets {
   price?: { from: number | null; to: number | null; count: number }[];
 }
 
-export type ProductPage = Page<ProductView> & { meta: PageMeta & { facets?: ProductFacets } };
+export type ProductPage = Page<ProductView> & { meta: PageMeta & { total_is_lower_bound?: true; facets?: ProductFacets } };
 
 /** The list's order: as asked; else by relevance for a search, newest first otherwise. */
 function sortOf(query: ListProductsQuery): ListSort {
@@ -29,6 +29,7 @@ function sortOf(query: ListProductsQuery): ListSort {
 async function answer(ctx: ProductsContext, filter: ListFilter, query: ListProductsQuery): Promise<ProductPage> {
   const result: ListResult = await listProducts(ctx.db, filter, query, sortOf(query));
   const meta: ProductPage["meta"] = pageMeta(result.total, query.page, query.per_page, result.data.length);
+  if (result.totalIsLowerBound) meta.total_is_lower_bound = true;
   if (result.facets) {
     const facets: ProductFacets = {};
     const { category, tags, type, price } = result.facets;

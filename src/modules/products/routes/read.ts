@@ -15,6 +15,7 @@ import {
 } from "../products.schemas.js";
 import { toProductResponse, type ProductView } from "../products.service.js";
 import { pickFields } from "../products.view.js";
+import { SEARCH_WINDOW } from "../search-words.js";
 import { tags, signedIn, type ProductsApp, type ProductsRoutesDeps } from "./shared.js";
 
 const SPARSE = "`fields=name,price` answers each product with only those fields and its `id` (an unknown field: 400 naming it).";
@@ -67,6 +68,7 @@ export function readRoutes(app: ProductsApp, { products }: ProductsRoutesDeps): 
           "The price range and `sort=price` use the base `price`. Members-only products are left out for callers who may not read them (docs/api/subscriptions.md, Access). " +
           "`search` is full-text with typo correction, sorted by relevance; `filter[near]` and `filter[radius_km]` keep the listings within a radius (`sort=distance`: nearest first); " +
           "`facets` adds counts of all the matching listings to `meta.facets` (docs/api/search.md). " +
+          `A search considers the newest ${SEARCH_WINDOW} matching listings: when more match, \`meta.total_is_lower_bound\` is true and the total, pages and facets are theirs (docs/api/search.md, Limits). ` +
           "For members, listings whose `publishAt` is to come are left out, and `visibility` decides where one shows: lists without `search` show `both` and `catalog`, lists with it `both` and `search` (their own listings always; editors and up see every one). " +
           SPARSE,
         querystring: listProductsFieldsQuery,
