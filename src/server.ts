@@ -63,11 +63,11 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
-  // The accept queue holds as many connections as the node would hold open (Node's default, 511, is
-  // below MAX_CONNECTIONS): a burst of connections arriving while the loop is busy would otherwise
-  // overflow it, and each dropped SYN waits the kernel's one-second retransmission. The kernel caps
-  // it at net.core.somaxconn.
-  await app.listen({ port: config.port, host: config.host, backlog: Math.max(511, config.maxConnections) });
+  // A long accept queue (the kernel caps it at net.core.somaxconn): under a flood of new
+  // connections the node accepts them only between bursts of work, and with Node's default of 511
+  // (or even 1024) the queue overflowed at 1000 clients — each dropped SYN waits the kernel's
+  // one-second retransmission, then two, then four (bench/RESULTS.md, "Overload").
+  await app.listen({ port: config.port, host: config.host, backlog: Math.max(4096, config.maxConnections) });
   logger.info(`API docs at ${config.publicUrl}/docs`);
 }
 
