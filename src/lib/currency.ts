@@ -66,7 +66,8 @@ export function convertAmount(amount: number, from: string, to: string, rate: st
   const scaledDen = den * 10n ** BigInt(minorUnitExponent(from));
   const rounded = (scaledNum * 2n + scaledDen) / (scaledDen * 2n);
   const n = Number(rounded);
-  return amount < 0 ? -n : n;
+  // Never -0: a refund too small to convert is 0, as its charge is.
+  return amount < 0 && n !== 0 ? -n : n;
 }
 
 /** A rate as our API shows it: a number, as Stripe's `exchange_rate` (at most 12 decimals). */
