@@ -1,4 +1,4 @@
-import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
+import { as, COLUMNS, EXTRAS, SEASONS, type ProductWithExtras, toTopProduct } from "./list-products.js";
 import type { RequestSpec, Scenario } from "./scenario.js";
 
 /**
@@ -14,7 +14,7 @@ const PRODUCT_SQL = `
   SELECT ${as(COLUMNS, "p")}, ${as(SEASONS, "p")} AS seasons,
          (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
             SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
-         ) v) AS variants
+         ) v) AS variants, ${as(EXTRAS, "p")}
   FROM products p WHERE p.id = $1 AND p.platform_id = $2 AND p.mode = 'test'`;
 
 export const retrieveProduct: Scenario = {
@@ -27,11 +27,10 @@ export const retrieveProduct: Scenario = {
   baseline(app, pool, data) {
     app.get("/v1/products/:id", async (request, reply) => {
       const { id } = request.params as { id: string };
-      const { rows } = await pool.query<ProductRow>(PRODUCT_SQL, [id, data.platformId]);
+      const { rows } = await pool.query<ProductWithExtras>(PRODUCT_SQL, [id, data.platformId]);
       const row = rows[0];
       if (!row) return reply.code(404).send({ error: "not found" });
-      const now = Date.now();
-      return { ...toProduct(row, now), variants: (row.variants ?? []).map((v) => toProduct(v, now)) };
+      return toTopProduct(row, Date.now());
     });
   },
 };

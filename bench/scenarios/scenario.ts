@@ -45,3 +45,17 @@ export interface Scenario {
    */
   sameAnswer?(api: unknown, baseline: unknown): boolean;
 }
+
+const LINKS = ["path", "first_page_url", "last_page_url", "next_page_url", "prev_page_url"];
+function withoutLinks(body: unknown): unknown {
+  const { meta, ...rest } = body as { meta?: Record<string, unknown> };
+  return meta ? { ...rest, meta: Object.fromEntries(Object.entries(meta).filter(([k]) => !LINKS.includes(k))) } : rest;
+}
+/** JSON with every object's keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+/** A list's answers compared without its page links: they name each server's own host, port and path. */
+export const sameButLinks = (api: unknown, baseline: unknown): boolean => canonical(withoutLinks(api)) === canonical(withoutLinks(baseline));

@@ -1,7 +1,7 @@
 import { type LookupRow, SEARCH_LOOKUP_SQL, SEARCH_WINDOW, searchQueries, searchWords } from "../../src/modules/products/search-words.js";
 import type { BenchData } from "../seed.js";
-import { as, COLUMNS, SEASONS, toProduct, type ProductRow } from "./list-products.js";
-import type { RequestSpec, Scenario, Target } from "./scenario.js";
+import { as, COLUMNS, EXTRAS, SEASONS, type ProductWithExtras, toTopProduct } from "./list-products.js";
+import { type RequestSpec, type Scenario, sameButLinks, type Target } from "./scenario.js";
 
 /**
  * `GET /v1/products?search=…&facets=category,price&per_page=20` over the 100 000 listings, some
@@ -40,18 +40,6 @@ function requests(data: BenchData, target: Target): RequestSpec[] {
   });
 }
 
-const LINKS = ["path", "first_page_url", "last_page_url", "next_page_url", "prev_page_url"];
-function withoutLinks(body: unknown): unknown {
-  const { meta, ...rest } = body as { meta: Record<string, unknown> };
-  return { ...rest, meta: Object.fromEntries(Object.entries(meta).filter(([k]) => !LINKS.includes(k))) };
-}
-/** JSON with every object's keys sorted. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
-}
-
 const EARTH_KM = 6371.0088;
 const KM_PER_DEGREE = (Math.PI * EARTH_KM) / 180;
 
@@ -63,7 +51,7 @@ export const search: Scenario = {
   p99Ms: 100,
   request: (data, target) => requests(data, target)[0]!,
   // The page links in `meta` name each server's own host, port and path: the rest must be the same.
-  sameAnswer: (api, baseline) => canonical(withoutLinks(api)) === canonical(withoutLinks(baseline)),
+  sameAnswer: sameButLinks,
   pool: (data, target) => requests(data, target),
   baseline(app, pool, data) {
     app.get(BASELINE_PATH, async (request) => {
@@ -110,9 +98,7 @@ export const search: Scenario = {
                          (SELECT json_agg(v ORDER BY v.created, v.id) FROM (
                             SELECT ${as(COLUMNS, "c")}, ${as(SEASONS, "c")} AS seasons FROM products c WHERE c.parent_product_id = p.id AND c.archived IS NULL
                          ) v) AS variants,
-                         -- As the API's product object: its metafields and add-ons (none in the bench's catalogue; the same index probes).
-                         coalesce((SELECT json_agg(mf.key) FROM metafields mf WHERE mf.product_id = p.id), '[]') AS metafields,
-                         coalesce((SELECT json_agg(a.id) FROM product_add_ons a WHERE a.product_id = p.id), '[]') AS add_ons
+                         ${as(EXTRAS, "p")}
                   FROM (SELECT m.* FROM m ORDER BY m.rank DESC, m.created DESC, m.id DESC LIMIT $4) pg JOIN products p ON p.id = pg.id
                   ORDER BY pg.rank DESC, pg.created DESC, pg.id DESC
                ) t) AS page,
@@ -123,7 +109,7 @@ export const search: Scenario = {
       const { rows } = await pool.query<{
         total: number;
         more: boolean;
-        page: (ProductRow & { metafields: unknown[]; add_ons: unknown[] })[];
+        page: ProductWithExtras[];
         categories: { id: null; name: string; count: number }[] | null;
         prices: { bucket: number; count: number }[] | null;
       }>(sql, params);
@@ -132,7 +118,7 @@ export const search: Scenario = {
       const page = row.page;
       const buckets = new Map((row.prices ?? []).map((b) => [b.bucket, b.count]));
       return {
-        data: page.map((p) => ({ ...toProduct(p, now), variants: (p.variants ?? []).map((v) => toProduct(v, now)), metafields: p.metafields, add_ons: p.add_ons })),
+        data: page.map((p) => toTopProduct(p, now)),
         meta: {
           total: row.total,
           ...(row.more ? { total_is_lower_bound: true } : {}),
