@@ -3,11 +3,12 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import { databasePool } from "./db/client.js";
 import { uuidv7Hex } from "./lib/ids.js";
 import { instrumentTasks } from "./observability/instrument.js";
-import { createMetrics, observeJobQueue, observePool } from "./observability/metrics.js";
+import { createMetrics, type Metrics, observeJobQueue, observePool } from "./observability/metrics.js";
 import { observability } from "./observability/plugin.js";
 import { censoring, createLogger } from "./lib/logging.js";
 import { loadTls } from "./lib/tls.js";
 import { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
+import { Admission, admittingServer } from "./plugins/load-shedding.js";
 import { registerLifecycle } from "./app/lifecycle.js";
 import { registerPlugins } from "./app/plugins.js";
 import { registerApiRoutes, registerSiteRoutes } from "./app/routes.js";
@@ -26,9 +27,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const app = createServer(deps, config.tls ? await loadTls(config.tls) : undefined);
   // Prometheus series (src/observability): served by the admin listener runtime.ts starts (METRICS_PORT).
   const metrics = createMetrics();
+  const app = createServer(deps, config.tls ? await loadTls(config.tls) : undefined, metrics);
   app.decorate("metrics", metrics);
   // Past MAX_CONNECTIONS, Node closes a new connection as it arrives (its 'drop' event) before any
   // byte is read: the client sees the connection closed, never a 500, and the open ones go on.
@@ -75,14 +76,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-/** Fastify with our server options: HTTPS when configured, logging (censored), limits, request ids, zod schemas. */
-function createServer(deps: AppDeps, https: { cert: Buffer; key: Buffer } | undefined): FastifyInstance {
+/**
+ * Fastify with our server options: HTTPS when configured, the load-shedding gate in front
+ * (src/plugins/load-shedding.ts), logging (censored), limits, request ids, zod schemas.
+ */
+function createServer(deps: AppDeps, https: { cert: Buffer; key: Buffer } | undefined, metrics: Metrics): FastifyInstance {
   const { config } = deps;
+  // Whatever logger is handed in, the app's lines go through the same censoring (credentials in
+  // headers, bodies and query strings).
+  const logger = censoring(deps.logger ?? createLogger({ level: config.logLevel })) as FastifyBaseLogger;
+  const admission = new Admission(config.load, logger, metrics.requestsShed);
   const app = Fastify({
     ...(https ? { https } : {}),
-    // Whatever logger is handed in, the app's lines go through the same censoring (credentials in
-    // headers, bodies and query strings).
-    loggerInstance: censoring(deps.logger ?? createLogger({ level: config.logLevel })) as FastifyBaseLogger,
+    serverFactory: admittingServer(admission, https),
+    loggerInstance: logger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestTimeout: config.requestTimeout,
@@ -97,6 +104,7 @@ function createServer(deps: AppDeps, https: { cert: Buffer; key: Buffer } | unde
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
+  app.decorate("admission", admission);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook("onRequest", async (request, reply) => {

@@ -29,6 +29,7 @@ export interface Metrics {
   poolAcquireWait: Histogram;
   paymentsCalls: Counter<"operation" | "outcome">;
   connectionsRefused: Counter;
+  requestsShed: Counter<"reason">;
 }
 
 export function createMetrics(): Metrics {
@@ -109,6 +110,12 @@ export function createMetrics(): Metrics {
     connectionsRefused: new Counter({
       name: "http_connections_refused_total",
       help: "Connections closed as they arrived because the node had MAX_CONNECTIONS open",
+      registers: [registry],
+    }),
+    requestsShed: new Counter({
+      name: "http_requests_shed_total",
+      help: "Requests answered 503 server_busy before any other work (load shedding), by reason: in_flight, event_loop_delay, heap_used, rss",
+      labelNames: ["reason"],
       registers: [registry],
     }),
   };

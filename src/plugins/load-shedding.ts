@@ -1,11 +1,13 @@
 import underPressure from "@fastify/under-pressure";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerFactory } from "fastify";
 import fp from "fastify-plugin";
-import { Gauge } from "prom-client";
+import { type Counter, Gauge } from "prom-client";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AppError } from "../lib/errors.js";
+import { uuidv7Hex } from "../lib/ids.js";
 import { InFlightLimit, WINDOW_MS } from "../lib/in-flight-limit.js";
-import { sendError } from "./error-handler.js";
 
 /**
  * Load shedding: a node over its limits answers 503 `server_busy` with `Retry-After` at once —
@@ -16,6 +18,14 @@ import { sendError } from "./error-handler.js";
  * @fastify/under-pressure samples them every second. The health routes are never shed; `/ready`
  * answers 503 while the node is under pressure (it would shed every request), not when it is merely
  * full (its requests in flight end within moments).
+ *
+ * The decision is taken on the HTTP server's own request event, before Fastify sees the request
+ * (`Admission`, wired by app.ts's server factory): under a storm a node refuses thousands of
+ * requests a second, and each refusal that went through Fastify's lifecycle (request id, logger,
+ * hooks, serialisation, the request's log line) took event-loop time from the requests it had
+ * accepted — time they spent unread in their sockets. A refusal is now a few writes. Refusals are
+ * counted (`http_requests_shed_total`) and logged once a second, not one line each.
+ * `app.inject()` does not pass through the server, so it is never shed.
  */
 export interface LoadLimits {
   /** Requests in flight at once (0: no bound). */
@@ -30,10 +40,12 @@ export interface LoadLimits {
   maxRssMb: number;
 }
 
-const EXEMPT = new Set(["/health", "/ready"]);
+const EXEMPT = new Set(["/health", "/ready", "/health/", "/ready/"]);
 const RETRY_AFTER_SECONDS = 1;
 const SAMPLE_MS = 1_000;
 const RESOLUTION_MS = 10;
+const REPORT_MS = 1_000;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -43,30 +55,118 @@ declare module "fastify" {
     inFlightLimit(): number;
     /** Why this node sheds every request right now (event-loop delay, heap, RSS), or undefined. */
     underPressure(): string | undefined;
+    /** The gate every request the HTTP server receives passes first (app.ts). */
+    admission: Admission;
   }
 }
 
-export const busy = (why: string) =>
-  new AppError(503, "api_error", "server_busy", `This node is too busy to take the request (${why}). Retry shortly.`, { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } });
+const busyMessage = (why: string) => `This node is too busy to take the request (${why}). Retry shortly.`;
 
-/**
- * A refusal costs next to nothing: answered from the hook, with no error thrown (no stack trace
- * captured) and no error logged — under a storm a node refuses thousands a second, and each used
- * to be logged at `error` with its stack. The request's one line still carries the code.
- */
-function shed(reply: FastifyReply, why: string): FastifyReply {
-  return sendError(reply, {
-    status: 503,
-    type: "api_error",
-    code: "server_busy",
-    message: `This node is too busy to take the request (${why}). Retry shortly.`,
-    headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
-  });
+/** `/ready`'s answer while under pressure (through Fastify's error handler, as any route's error). */
+export const busy = (why: string) => new AppError(503, "api_error", "server_busy", busyMessage(why), { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } });
+
+function exempt(req: IncomingMessage): boolean {
+  if (req.method === "OPTIONS") return true;
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  return EXEMPT.has(query < 0 ? url : url.slice(0, query));
 }
 
-function exempt(request: FastifyRequest): boolean {
-  const path = request.url.split("?", 1)[0]!;
-  return EXEMPT.has(path) || request.method === "OPTIONS";
+/**
+ * What a node takes in: every request the HTTP server receives is admitted (handed to Fastify and
+ * counted in flight until its answer ends) or refused with 503 there and then.
+ */
+export class Admission {
+  private count = 0;
+  readonly limit: InFlightLimit;
+  /** Why every request is refused now; set by the plugin once it samples memory and the event loop. */
+  pressure: () => string | undefined = () => undefined;
+  private shedSince: Record<string, number> = {};
+  private report: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limits: LoadLimits,
+    private readonly log: FastifyBaseLogger,
+    private readonly shedCounter?: Counter<"reason">,
+  ) {
+    this.limit = new InFlightLimit({
+      max: limits.maxInFlight,
+      min: Math.min(limits.maxInFlight, limits.minInFlight),
+      targetMs: limits.targetLatency,
+      now: () => performance.now(),
+    });
+  }
+
+  inFlight(): number {
+    return this.count;
+  }
+
+  /** The bound now (0: none). */
+  bound(): number {
+    return this.limits.maxInFlight > 0 ? this.limit.current() : 0;
+  }
+
+  /** Whether the request goes on to Fastify; if not, it has been answered. */
+  admit(req: IncomingMessage, res: ServerResponse): boolean {
+    if (exempt(req)) return true;
+    const why = this.pressure();
+    if (why) return this.refuse(req, res, why.replaceAll(" ", "_"), why);
+    if (this.limits.maxInFlight <= 0) return true;
+    const bound = this.limit.current();
+    if (this.count >= bound) {
+      this.limit.refused();
+      return this.refuse(req, res, "in_flight", `${bound} requests in flight`);
+    }
+    this.count += 1;
+    const started = performance.now();
+    // Whichever comes first: the answer sent, or the connection closed (a client that went away).
+    res.once("close", () => {
+      this.count -= 1;
+      if (res.writableFinished) this.limit.answered(performance.now() - started);
+    });
+    return true;
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, reason: string, why: string): false {
+    const incoming = req.headers["x-request-id"];
+    const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
+    const body = JSON.stringify({ error: { type: "api_error", code: "server_busy", message: busyMessage(why), request_id: id } });
+    res.writeHead(503, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "retry-after": String(RETRY_AFTER_SECONDS),
+      "request-id": id,
+      "x-content-type-options": "nosniff",
+    });
+    res.end(body);
+    this.shedCounter?.inc({ reason });
+    this.shedSince[reason] = (this.shedSince[reason] ?? 0) + 1;
+    this.report ??= setTimeout(() => {
+      this.log.warn({ shed: this.shedSince }, "load shedding: requests answered 503 server_busy in the last second");
+      this.shedSince = {};
+      this.report = undefined;
+    }, REPORT_MS).unref();
+    return false;
+  }
+}
+
+/**
+ * The HTTP(S) server Fastify would create (the same timeouts), whose request event asks the
+ * admission first: Fastify's `serverFactory`.
+ */
+export function admittingServer(admission: Admission, https: { cert: Buffer; key: Buffer } | undefined): FastifyServerFactory {
+  return (handler, fastifyOptions) => {
+    const options = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
+      if (admission.admit(req, res)) handler(req, res);
+    };
+    const server = https ? createHttpsServer(https, listener) : createHttpServer(listener);
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    server.setTimeout(options.connectionTimeout ?? 0);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    return server;
+  };
 }
 
 async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<void> {
@@ -108,27 +208,22 @@ async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<v
   };
   app.decorate("underPressure", pressure);
 
-  let inFlight = 0;
-  const limit = new InFlightLimit({
-    max: limits.maxInFlight,
-    min: Math.min(limits.maxInFlight, limits.minInFlight),
-    targetMs: limits.targetLatency,
-    now: () => performance.now(),
-  });
+  const admission = app.admission;
+  admission.pressure = pressure;
   if (limits.maxInFlight > 0 && limits.targetLatency > 0) {
-    const timer = setInterval(() => limit.adjust(), WINDOW_MS);
+    const timer = setInterval(() => admission.limit.adjust(), WINDOW_MS);
     timer.unref();
     app.addHook("onClose", async () => clearInterval(timer));
   }
-  app.decorate("inFlight", () => inFlight);
-  app.decorate("inFlightLimit", () => (limits.maxInFlight > 0 ? limit.current() : 0));
+  app.decorate("inFlight", () => admission.inFlight());
+  app.decorate("inFlightLimit", () => admission.bound());
   if (app.hasDecorator("metrics")) {
     new Gauge({
       name: "http_requests_in_flight",
       help: "Requests this node is answering now (those counted against its in-flight bound)",
       registers: [app.metrics.registry],
       collect() {
-        this.set(inFlight);
+        this.set(admission.inFlight());
       },
     });
     new Gauge({
@@ -136,34 +231,10 @@ async function loadShedding(app: FastifyInstance, limits: LoadLimits): Promise<v
       help: "The in-flight bound now: LOAD_MAX_IN_FLIGHT, or lower while the node is full and slow (0: none)",
       registers: [app.metrics.registry],
       collect() {
-        this.set(app.inFlightLimit());
+        this.set(admission.bound());
       },
     });
   }
-  const counted = new WeakSet<FastifyRequest>();
-  const release = (request: FastifyRequest) => {
-    if (!counted.delete(request)) return false;
-    inFlight -= 1;
-    return true;
-  };
-  app.addHook("onRequest", async (request, reply) => {
-    if (exempt(request)) return;
-    const why = pressure();
-    if (why) return shed(reply, why);
-    if (limits.maxInFlight <= 0) return;
-    const bound = limit.current();
-    if (inFlight >= bound) {
-      limit.refused();
-      return shed(reply, `${bound} requests in flight`);
-    }
-    inFlight += 1;
-    counted.add(request);
-    // Whichever comes first: the answer sent, or the connection closed (a client that went away).
-    reply.raw.once("close", () => release(request));
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    if (release(request)) limit.answered(reply.elapsedTime);
-  });
 }
 
 export default fp(loadShedding, { name: "load-shedding" });

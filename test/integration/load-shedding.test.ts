@@ -6,6 +6,7 @@ import { bearer, createTestContext, type TestContext, type TestPlatform } from "
  * A node over its limits answers 503 `server_busy` with `Retry-After`, in the envelope, before
  * doing anything — the health routes excepted. Made deterministic: an in-flight bound of 1 held by
  * a request whose body never comes, and a memory threshold every node is over (1 MB of RSS).
+ * Over real HTTP: the gate is the HTTP server's own (`app.inject()` never passes through it).
  */
 
 let t: TestContext;
@@ -26,14 +27,42 @@ async function until(check: () => boolean): Promise<void> {
   }
 }
 
-function expectBusy(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }): void {
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string>;
+  json(): unknown;
+}
+
+/** A request over the node's listening socket. */
+async function send(app: TestContext["app"], options: { method: string; url: string; headers?: Record<string, string>; payload?: unknown }): Promise<Answer> {
+  const { port } = app.server.address() as net.AddressInfo;
+  const res = await fetch(`http://127.0.0.1:${port}${options.url}`, {
+    method: options.method,
+    headers: { ...(options.payload === undefined ? {} : { "content-type": "application/json" }), ...options.headers },
+    ...(options.payload === undefined ? {} : { body: JSON.stringify(options.payload) }),
+  });
+  const text = await res.text();
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), json: () => JSON.parse(text) };
+}
+
+function expectBusy(res: Answer): void {
   expect(res.statusCode).toBe(503);
   expect(res.headers["retry-after"]).toBe("1");
+  expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
   expect((res.json() as { error: unknown }).error).toMatchObject({ type: "api_error", code: "server_busy", request_id: res.headers["request-id"] });
+}
+
+/** `http_requests_shed_total` for a reason, read from the node's registry. */
+async function shedCount(reason: string): Promise<number> {
+  const metric = await t.app.metrics.registry.getSingleMetric("http_requests_shed_total")!.get();
+  return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
 describe("requests in flight (LOAD_MAX_IN_FLIGHT)", () => {
   it("past the bound: 503 server_busy with Retry-After; health routes still answer; taken again once the request in flight ends", async () => {
+    // The server the gate is part of keeps Fastify's timeouts (REQUEST_TIMEOUT's default, Fastify's keep-alive).
+    expect(t.app.server.requestTimeout).toBe(30_000);
+    expect(t.app.server.keepAliveTimeout).toBe(72_000);
     const { port } = t.app.server.address() as net.AddressInfo;
     // A request whose body never ends holds the only place.
     const held = net.connect(port, "127.0.0.1");
@@ -42,14 +71,26 @@ describe("requests in flight (LOAD_MAX_IN_FLIGHT)", () => {
     await until(() => t.app.inFlight() === 1);
     expect(t.app.inFlightLimit()).toBe(1);
 
-    expectBusy(await t.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
-    expectBusy(await t.request({ method: "POST", url: "/v1/products", headers: bearer(acme.apiKey), payload: { name: "x" } }));
-    expect((await t.request({ method: "GET", url: "/health" })).statusCode).toBe(200);
-    expect((await t.request({ method: "GET", url: "/ready" })).statusCode).toBe(200);
+    const shedBefore = await shedCount("in_flight");
+    expectBusy(await send(t.app, { method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
+    expectBusy(await send(t.app, { method: "POST", url: "/v1/products", headers: bearer(acme.apiKey), payload: { name: "x" } }));
+    // The caller's request id is kept, as on any answer.
+    const traced = await send(t.app, { method: "GET", url: "/v1/products", headers: { ...bearer(acme.apiKey), "x-request-id": "trace-42" } });
+    expectBusy(traced);
+    expect(traced.headers["request-id"]).toBe("trace-42");
+    expect(await shedCount("in_flight")).toBe(shedBefore + 3);
+    // Nothing was created by the refused POST.
+    expect((await t.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).json()).toMatchObject({ data: [] });
+    expect((await send(t.app, { method: "GET", url: "/health" })).statusCode).toBe(200);
+    expect((await send(t.app, { method: "GET", url: "/ready" })).statusCode).toBe(200);
+    // A CORS preflight is never shed either.
+    expect(
+      (await send(t.app, { method: "OPTIONS", url: "/v1/products", headers: { origin: "https://shop.example", "access-control-request-method": "GET" } })).statusCode,
+    ).not.toBe(503);
 
     held.destroy();
     await until(() => t.app.inFlight() === 0);
-    expect((await t.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).statusCode).toBe(200);
+    expect((await send(t.app, { method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).statusCode).toBe(200);
   });
 });
 
@@ -59,9 +100,10 @@ describe("memory and event-loop thresholds", () => {
     try {
       // Sampled every second: the first sample puts the node over 1 MB of RSS.
       await until(() => node.app.underPressure() !== undefined);
-      expectBusy(await node.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
-      expect((await node.request({ method: "GET", url: "/health" })).statusCode).toBe(200);
-      const ready = await node.request({ method: "GET", url: "/ready" });
+      await node.app.listen({ port: 0, host: "127.0.0.1" });
+      expectBusy(await send(node.app, { method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) }));
+      expect((await send(node.app, { method: "GET", url: "/health" })).statusCode).toBe(200);
+      const ready = await send(node.app, { method: "GET", url: "/ready" });
       expectBusy(ready);
       expect(ready.json()).toMatchObject({ error: { message: expect.stringContaining("rss") } });
     } finally {
@@ -89,8 +131,8 @@ describe("memory and event-loop thresholds", () => {
       expect(node.app.underPressure()).toBe("event loop delay");
       await node.app.listen({ port: 0, host: "127.0.0.1" });
       expect(node.app.underPressure()).toBeUndefined();
-      expect((await node.request({ method: "GET", url: "/ready" })).statusCode).toBe(200);
-      expect((await node.request({ method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).statusCode).toBe(200);
+      expect((await send(node.app, { method: "GET", url: "/ready" })).statusCode).toBe(200);
+      expect((await send(node.app, { method: "GET", url: "/v1/products", headers: bearer(acme.apiKey) })).statusCode).toBe(200);
     } finally {
       await node.close();
     }
