@@ -358,6 +358,7 @@ async function seedContracts(
       paid,
       created,
       random() < 0.3 ? "Thank you for your order." : null,
+      n + 1,
     ]);
     lines.forEach((l, i) => {
       rows.items.push([
@@ -424,10 +425,16 @@ async function seedContracts(
       ["last_payment_attempt", "timestamptz"],
       ["created", "timestamptz"],
       ["notes", "text"],
+      // The platform is new: its order numbers from 1, and its counter after them (left to the
+      // deferred numbering trigger, every row would update the one counter row at COMMIT).
+      ["number", "int"],
     ],
     rows.contracts,
     { ...T, include_candle_fees: "t.include_stripe_fees", include_platform_fees: "t.include_stripe_fees" },
   );
+  if (rows.contracts.length > 0) {
+    await client.query(`INSERT INTO contract_counters (platform_id, mode, last_number) VALUES ($1, 'test', $2)`, [platformId, rows.contracts.length]);
+  }
   await insert(
     client,
     "contract_items",
