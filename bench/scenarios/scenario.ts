@@ -26,6 +26,8 @@ export interface Scenario {
   minRatio: number;
   /** The API's p99 must stay under this at the bench's connections (default: the runner's 50 ms). */
   p99Ms?: number;
+  /** The API's p99 goal in the fixed-rate run (default: issue 22's 25 ms for reads, 50 ms for writes). */
+  fixedRateP99Ms?: number;
   /** What the seed must hold for it (beyond the catalogue); `transactions`: the analytics history (seed-transactions.ts). */
   needs?: { contracts?: boolean; carts?: boolean; shoppers?: boolean; transactions?: boolean };
   /** The request whose answers are compared before measuring; without a pool, the one repeated. */

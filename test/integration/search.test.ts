@@ -363,6 +363,40 @@ describe(`the window: a search considers the newest ${SEARCH_WINDOW} matches`, (
     // Their seller sees their own, in a window of their own.
     expect((await search("search=numbat&per_page=1", bearer(sam.token))).meta).toMatchObject({ total: SEARCH_WINDOW, total_is_lower_bound: true });
   });
+
+  it("reads the same window whichever plan it takes: every match through the GIN index, or the newest listings walked", async () => {
+    // search_listings walks the (platform, created) index when matches² > 5 × window × listings
+    // (the planner's estimates, here from fresh statistics), else reads every match. A window of 3
+    // over the 501 quokka lamps is walked; one of 400 is read through the GIN index.
+    const client = new pg.Client({ connectionString: t.databaseUrl });
+    await client.connect();
+    try {
+      await client.query("ANALYZE products");
+      const estimate = async (sql: string) => (await client.query(`EXPLAIN (FORMAT JSON) ${sql}`, [acme.id])).rows[0]["QUERY PLAN"][0].Plan["Plan Rows"] as number;
+      const matches = await estimate(`SELECT 1 FROM products p WHERE p.platform_id = $1 AND p.mode = 'test' AND p.search_vector @@ 'quokka'::tsquery`);
+      const listings = await estimate(`SELECT 1 FROM products p WHERE p.platform_id = $1 AND p.mode = 'test'`);
+      expect(matches * matches).toBeGreaterThan(5 * 3 * listings);
+      expect(matches * matches).toBeLessThanOrEqual(5 * 400 * listings);
+      const window = async (limit: number) =>
+        (
+          await client.query<{ id: string; rank: number; more: boolean }>(
+            `SELECT * FROM search_listings($1, 'test', 'quokka'::tsquery, 'quokka'::tsquery, $2, NULL, false, false, now())`,
+            [acme.id, limit],
+          )
+        ).rows;
+      const walked = await window(3);
+      const read = await window(400);
+      expect(walked.map((r) => r.id)).toEqual(["prod_quokka_1", "prod_quokka_2", "prod_quokka_3"]);
+      expect(read.slice(0, 3)).toEqual(walked);
+      expect(read).toHaveLength(400);
+      expect(walked.every((r) => r.more) && read.every((r) => r.more)).toBe(true);
+      // Both leave out what the caller could never be shown: another seller's drafts.
+      const drafts = await client.query(`SELECT * FROM search_listings($1, 'test', 'numbat'::tsquery, 'numbat'::tsquery, 3, $2, false, false, now())`, [acme.id, bea.id]);
+      expect(drafts.rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
 });
 
 describe("the migration", () => {
