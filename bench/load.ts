@@ -18,6 +18,7 @@
 import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RequestSpec } from "./scenarios/scenario.js";
 
 export interface LoadConfig {
@@ -30,6 +31,12 @@ export interface LoadConfig {
   consumable: boolean;
   /** Requests per second on a fixed schedule (open loop); unset: closed loop, each connection as fast as answers come. */
   rate?: number;
+  /**
+   * With `rate` or `overload`: seconds sent before the measured `duration`, not counted (the
+   * generator's own start — a fresh process compiling its code, its first connections — had put
+   * a few hundred ms of its own at the head of every run, the baseline's as much as the API's).
+   */
+  warmup?: number;
   /** Closed loop counting the accepted (2xx) and the shed (503) answers apart: `--overload`. */
   overload?: boolean;
   /** With `overload`: after a 503, a connection waits the `Retry-After` it was given before its next request (as a client should); unset, it resends at once. */
@@ -47,6 +54,8 @@ export interface LoadResult {
   timeouts: number;
   /** Requests handed out (a pool's cursor moves on by this much). */
   issued: number;
+  /** Fixed rate: the slowest answer (ms) and when it was due (seconds into the measured run): a stall, or a slope. */
+  worst?: { ms: number; at: number };
   /** A consumable pool ran out before the duration was up. */
   exhausted: boolean;
   seconds: number;
@@ -58,6 +67,10 @@ export interface LoadResult {
   slowConnects?: number;
   /** With `overload`: the share (%) of accepted answers that took over 250 ms. */
   acceptedOver250?: number;
+  /** Overload: the accepted answers' p99 (ms) among the requests sent while the clients connected (the warm-up). */
+  openingP99?: number;
+  /** Overload: this process's own event-loop delay, p99 in ms — time the client itself took to notice answers, counted in their latency. */
+  clientLoopDelayP99?: number;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadConfig;
@@ -117,10 +130,13 @@ async function openLoop(rate: number): Promise<LoadResult> {
   let non2xx = 0;
   let errors = 0;
   let inFlight = 0;
-  const started = performance.now();
+  const begun = performance.now();
+  // Counted from here: what is due before is sent on the same schedule, and not counted.
+  const started = begun + (config.warmup ?? 0) * 1000;
   const interval = 1000 / rate;
   const until = started + config.duration * 1000;
-  let due = started;
+  let due = begun;
+  let worst = { latency: 0, at: 0 };
   const send = (spec: RequestSpec, at: number) => {
     inFlight += 1;
     const request = http.request(
@@ -136,14 +152,17 @@ async function openLoop(rate: number): Promise<LoadResult> {
         res.resume();
         res.once("end", () => {
           inFlight -= 1;
-          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(performance.now() - at);
+          if (at < started) return;
+          const latency = performance.now() - at;
+          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(latency);
           else non2xx += 1;
+          if (latency > worst.latency) worst = { latency, at: (at - started) / 1000 };
         });
       },
     );
     request.once("error", () => {
       inFlight -= 1;
-      errors += 1;
+      if (at >= started) errors += 1;
     });
     request.end(spec.body);
   };
@@ -183,6 +202,7 @@ async function openLoop(rate: number): Promise<LoadResult> {
     issued: next - config.offset,
     exhausted,
     seconds,
+    worst: { ms: Math.round(worst.latency), at: Math.round(worst.at * 10) / 10 },
   };
 }
 
@@ -206,7 +226,15 @@ async function overloadLoop(): Promise<LoadResult> {
   let inFlight = 0;
   let connects = 0;
   let slowConnects = 0;
-  const started = performance.now();
+  // 1000 sockets on one event loop, sharing two cores with the node and PostgreSQL: how late this
+  // process itself notices an answer is part of every latency it records.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const begun = performance.now();
+  // The clients all connect at once: what they send in the first `warmup` seconds is measured apart
+  // (`openingP99`), and the step's figures count from there, as every other run counts after its warm-up.
+  const started = begun + (config.warmup ?? 0) * 1000;
+  const opening: number[] = [];
   const until = started + config.duration * 1000;
   /** Resolves to the seconds a 503 asked to wait (0 otherwise). */
   const once = (spec: RequestSpec) =>
@@ -228,7 +256,9 @@ async function overloadLoop(): Promise<LoadResult> {
           res.once("end", () => {
             inFlight -= 1;
             const status = res.statusCode!;
-            if (status >= 200 && status < 300) accepted.push(performance.now() - at);
+            if (at < started) {
+              if (status >= 200 && status < 300) opening.push(performance.now() - at);
+            } else if (status >= 200 && status < 300) accepted.push(performance.now() - at);
             else if (status === 503) shed += 1;
             else non2xx += 1;
             resolve(status === 503 ? Number(res.headers["retry-after"] ?? 1) || 1 : 0);
@@ -259,11 +289,14 @@ async function overloadLoop(): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: config.connections }, client));
+  loopDelay.disable();
   agent.destroy();
   const seconds = (performance.now() - started) / 1000;
   accepted.sort((a, b) => a - b);
-  const at = (q: number) => (accepted.length ? Math.round(accepted[Math.min(accepted.length - 1, Math.floor(q * accepted.length))]! * 10) / 10 : 0);
+  opening.sort((a, b) => a - b);
+  const at = (q: number, list = accepted) => (list.length ? Math.round(list[Math.min(list.length - 1, Math.floor(q * list.length))]! * 10) / 10 : 0);
   return {
+    openingP99: at(0.99, opening),
     requestsPerSecond: accepted.length / Math.max(0.001, seconds),
     p50: at(0.5),
     p99: at(0.99),
@@ -280,6 +313,7 @@ async function overloadLoop(): Promise<LoadResult> {
     connects,
     slowConnects,
     acceptedOver250: accepted.length ? (100 * accepted.filter((ms) => ms > 250).length) / accepted.length : 0,
+    clientLoopDelayP99: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
   };
 }
 

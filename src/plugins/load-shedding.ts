@@ -60,6 +60,14 @@ declare module "fastify" {
   }
 }
 
+/**
+ * A refused request's `Retry-After`: 1, 2 or 3 seconds at random. Clients that honour it and were
+ * refused together would otherwise all come back together, a second later, to be mostly refused
+ * again: the overload bench's accepted answers were slow in exactly those waves, each second.
+ */
+const retryAfter = () => RETRY_AFTER_SECONDS + Math.floor(Math.random() * (RETRY_AFTER_SPREAD + 1));
+const RETRY_AFTER_SPREAD = 2;
+
 const busyMessage = (why: string) => `This node is too busy to take the request (${why}). Retry shortly.`;
 
 /** `/ready`'s answer while under pressure (through Fastify's error handler, as any route's error). */
@@ -134,7 +142,7 @@ export class Admission {
     res.writeHead(503, {
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(body),
-      "retry-after": String(RETRY_AFTER_SECONDS),
+      "retry-after": String(retryAfter()),
       "request-id": id,
       "x-content-type-options": "nosniff",
     });
