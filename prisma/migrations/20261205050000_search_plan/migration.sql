@@ -10,11 +10,12 @@
 -- GIN index had 4 076 to fetch: several times slower.
 --
 -- So the function now asks the planner only for what it estimates well — how many listings match
--- (the tsvector statistics) and how many the platform holds — and chooses itself: the walk tests
--- about p_limit × listings / matches rows, the GIN read fetches `matches`, so the GIN read is taken
--- when matches² ≤ 5 × p_limit × listings (up to ~16 000 matches of 100 000 listings, ~50 000 of a
--- million). The estimates come from EXPLAIN, which a function may run only if VOLATILE: it is
--- called once per search, so the label costs nothing.
+-- (the tsvector statistics) — and chooses itself: the walk tests about p_limit × listings / matches
+-- rows, the GIN read fetches `matches`, so the GIN read is taken when matches² ≤ 5 × p_limit ×
+-- listings (up to ~16 000 matches of 100 000 listings, ~50 000 of a million). The estimate comes
+-- from EXPLAIN, which a function may run only if VOLATILE: it is called once per search, so the
+-- label costs nothing. The GIN read also no longer carries every match's tsvector to the sort: only
+-- the window's are read again, to rank them.
 CREATE OR REPLACE FUNCTION search_listings(
   p_platform text, p_mode "Mode", p_query tsquery, p_exact tsquery, p_limit integer,
   p_user text, p_any_status boolean, p_any_time boolean, p_now timestamptz
@@ -29,29 +30,28 @@ BEGIN
   IF coalesce(current_setting('app.platform_id', true), '') NOT IN ('', p_platform) THEN
     RETURN;
   END IF;
-  EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM products p WHERE p.platform_id = $1 AND p.mode = $2 AND p.search_vector @@ $3'
-    INTO estimate USING p_platform, p_mode, p_query;
+  -- The GIN index holds every platform's listings, so a GIN read fetches the words' matches in the
+  -- whole table; the walk, over this platform's listings, tests about as many listings per match
+  -- found as the whole table holds per match. One estimate of the planner, and the table's size.
+  EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM products p WHERE p.search_vector @@ $1' INTO estimate USING p_query;
   matches := (estimate->0->'Plan'->>'Plan Rows')::float8;
-  EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM products p WHERE p.platform_id = $1 AND p.mode = $2'
-    INTO estimate USING p_platform, p_mode;
-  listings := (estimate->0->'Plan'->>'Plan Rows')::float8;
-  IF matches * matches <= 5 * p_limit * listings THEN
-    -- Every match through the GIN index (a CTE the planner cannot turn into the walk), the newest kept.
+  SELECT c.reltuples INTO listings FROM pg_class c WHERE c.oid = 'products'::regclass;
+  IF listings <= 0 OR matches * matches <= 5 * p_limit * listings THEN
+    -- Every match through the GIN index (a CTE the planner cannot turn into the walk), the newest
+    -- kept; only those have their tsvector read again, to be ranked.
     RETURN QUERY EXECUTE $q$
       WITH m AS MATERIALIZED (
-        SELECT p.id, p.search_vector, p.created FROM products p
+        SELECT p.id, p.created FROM products p
         WHERE p.platform_id = $1 AND p.mode = $2 AND p.search_vector @@ $3
           AND ($7 OR p.admin_status = 'published' OR p.user_id = $6)
           AND ($8 OR ((p.publish_at IS NULL OR p.publish_at <= $9) AND p.visibility IN ('both', 'search')) OR p.user_id = $6)
+      ), w AS (
+        SELECT t.id, t.created, count(*) OVER () AS n FROM (SELECT m.id, m.created FROM m ORDER BY m.created DESC, m.id DESC LIMIT $5 + 1) t
       )
       SELECT w.id,
-             (CASE WHEN $4 = $3 THEN 2 * ts_rank(w.search_vector, $3) ELSE ts_rank(w.search_vector, $3) + ts_rank(w.search_vector, $4) END)::real,
+             (CASE WHEN $4 = $3 THEN 2 * ts_rank(p.search_vector, $3) ELSE ts_rank(p.search_vector, $3) + ts_rank(p.search_vector, $4) END)::real,
              w.n > $5
-      FROM (
-        SELECT m.id, m.search_vector, m.created, count(*) OVER () AS n FROM (
-          SELECT m.id, m.search_vector, m.created FROM m ORDER BY m.created DESC, m.id DESC LIMIT $5 + 1
-        ) m
-      ) w
+      FROM w JOIN products p ON p.id = w.id
       ORDER BY w.created DESC, w.id DESC
       LIMIT $5
     $q$ USING p_platform, p_mode, p_query, p_exact, p_limit, p_user, p_any_status, p_any_time, p_now;
