@@ -841,7 +841,8 @@ async function runScale(): Promise<void> {
       `| ${scenario} | ${cells.map((c) => (c ? `${c.p99} · ${c.cpuMsPerRequest.toFixed(2)} + ${c.dbCpuMsPerRequest === null ? "?" : c.dbCpuMsPerRequest.toFixed(2)} · ${c.rssMb.toFixed(0)}` : "—")).join(" | ")} | ${cpu.every(Number.isFinite) ? growth(sizes, cpu) : ""} |`,
     );
   }
-  const report = `${table.join("\n")}\n\nRun: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; each size a full run (\`${["npm run bench --", ...shared].join(" ")}\`), the API's figures; load average ${os.loadavg()[0]!.toFixed(1)} at the end (${os.cpus().length} cores, shared)\n`;
+  const when = args["scale-report"] ? "rebuilt from the last run's bench/.results/scale-<size>.json" : `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const report = `${table.join("\n")}\n\nRun: ${when}; each size a full run (\`${["npm run bench --", ...shared].join(" ")}\`), the API's figures; load average ${os.loadavg()[0]!.toFixed(1)} at the end (${os.cpus().length} cores, shared)\n`;
   process.stdout.write(`\n${report}\n`);
   if (args.write) await writeResults(report, "scale");
 }
