@@ -1,10 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { databasePool } from "./db/client.js";
-import { uuidv7Hex } from "./lib/ids.js";
 import { instrumentTasks } from "./observability/instrument.js";
 import { createMetrics, type Metrics, observeJobQueue, observePool } from "./observability/metrics.js";
 import { observability } from "./observability/plugin.js";
+import { requestIdOf } from "./observability/request-id.js";
 import { censoring, createLogger } from "./lib/logging.js";
 import { loadTls } from "./lib/tls.js";
 import { clientErrorHandler, frameworkErrors } from "./plugins/error-handler.js";
@@ -18,8 +18,6 @@ import type { AppDeps, RouteInfo } from "./app/types.js";
 
 export { VERSION };
 export type { AppDeps, AppServices, RouteInfo } from "./app/types.js";
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The composition root: builds a ready-to-listen app from its dependencies. Only server.ts listens.
@@ -95,10 +93,7 @@ function createServer(deps: AppDeps, https: { cert: Buffer; key: Buffer } | unde
     requestTimeout: config.requestTimeout,
     // One line per request, written when it is answered (src/observability/plugin.ts), not Fastify's two.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
-    genReqId: (req) => {
-      const incoming = req.headers["x-request-id"];
-      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
-    },
+    genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     frameworkErrors,
     clientErrorHandler,

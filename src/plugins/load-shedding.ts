@@ -6,8 +6,8 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from "node:https";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AppError } from "../lib/errors.js";
-import { uuidv7Hex } from "../lib/ids.js";
 import { InFlightLimit, WINDOW_MS } from "../lib/in-flight-limit.js";
+import { requestIdOf } from "../observability/request-id.js";
 
 /**
  * Load shedding: a node over its limits answers 503 `server_busy` with `Retry-After` at once —
@@ -45,7 +45,6 @@ const RETRY_AFTER_SECONDS = 1;
 const SAMPLE_MS = 1_000;
 const RESOLUTION_MS = 10;
 const REPORT_MS = 1_000;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -136,8 +135,7 @@ export class Admission {
   }
 
   private refuse(req: IncomingMessage, res: ServerResponse, reason: string, why: string): false {
-    const incoming = req.headers["x-request-id"];
-    const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : `req_${uuidv7Hex()}`;
+    const id = requestIdOf(req.headers);
     const body = JSON.stringify({ error: { type: "api_error", code: "server_busy", message: busyMessage(why), request_id: id } });
     res.writeHead(503, {
       "content-type": "application/json; charset=utf-8",
