@@ -192,7 +192,7 @@ const envSchema = z
     CANDLE_FEE_PERCENT: percentBps(100, 100),
     CONTRACT_SETTLEMENT_LEASE: int(10, 5, 3_600),
     NODE_ID: optionalString,
-    LOAD_MAX_IN_FLIGHT: int(64, 0, 100_000),
+    LOAD_MAX_IN_FLIGHT: int(defaultMaxInFlight(), 0, 100_000),
     LOAD_TARGET_LATENCY: int(150, 0, 60_000),
     LOAD_MIN_IN_FLIGHT: int(8, 1, 100_000),
     LOAD_MAX_EVENT_LOOP_DELAY: int(0, 0, 60_000),
@@ -416,6 +416,16 @@ export function loadConfig(env: Env): Readonly<Config> {
     ),
   };
   return deepFreeze(config);
+}
+
+/**
+ * Requests in flight per node when LOAD_MAX_IN_FLIGHT is unset: 16 per core the process may use (32
+ * on two). An accepted request waits about bound ÷ throughput, and throughput grows with the cores;
+ * on two cores 64 let the overload bench's accepted p99 at 1000 connections pass 250 ms, 32 kept it
+ * under at the same throughput (bench/RESULTS.md, "Overload").
+ */
+export function defaultMaxInFlight(cores = os.availableParallelism()): number {
+  return 16 * Math.max(1, cores);
 }
 
 /**

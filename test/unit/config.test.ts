@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import os from "node:os";
+import { ConfigError, defaultMaxInFlight, loadConfig } from "../../src/config.js";
 
 describe("loadConfig", () => {
   it("has working defaults for a bare environment", () => {
@@ -117,6 +118,15 @@ describe("loadConfig", () => {
     expect(tls.publicUrl).toBe("https://localhost:8443");
     expect(() => loadConfig({ TLS_CERT: "/etc/tls/cert.pem" })).toThrow(/TLS_KEY/);
     expect(() => loadConfig({ TLS_KEY: "/etc/tls/key.pem" })).toThrow(/TLS_CERT/);
+  });
+
+  it("bounds the requests a node answers at once to 16 per core it may use, unless told", () => {
+    expect(defaultMaxInFlight(2)).toBe(32);
+    expect(defaultMaxInFlight(8)).toBe(128);
+    expect(defaultMaxInFlight(0)).toBe(16);
+    expect(loadConfig({}).load.maxInFlight).toBe(16 * os.availableParallelism());
+    expect(loadConfig({ LOAD_MAX_IN_FLIGHT: "64" }).load.maxInFlight).toBe(64);
+    expect(loadConfig({ LOAD_MAX_IN_FLIGHT: "0" }).load.maxInFlight).toBe(0);
   });
 
   it("bounds the connections a node accepts: four per request in flight, at least 1024, unless told", () => {
