@@ -22,10 +22,12 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/modules/console/static ./dist/src/modules/console/static
 COPY --from=build /app/prisma ./prisma
 ENV PORT=5000 DATA_DIR=/data
-# Without a limit V8 sizes the heap from the machine's RAM and lets garbage pile up under load (a
-# node's live heap is ~50 MB, its RSS reached 320–360 MB in bench/RESULTS.md); 256 MB of old space
-# keeps it near 260 MB at the same throughput. Override NODE_OPTIONS to give a node more.
-ENV NODE_OPTIONS=--max-old-space-size=256
+# Without limits V8 sizes the heap from the machine's RAM and lets garbage pile up under load. A
+# node's live heap is well under 100 MB; the old space is capped at 256 MB, and the young generation's
+# semi-spaces at 16 MB each (V8 lets them grow to 64 MB, 128 MB of RSS for garbage the next scavenge
+# frees; bench/RESULTS.md, "Memory"). Override NODE_OPTIONS to give a node more. The bench starts the
+# API with this line's options.
+ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
 # /data/media is where the `media` volume mounts: a new named volume takes this directory's owner,
 # so the node user can write uploads to it.
 RUN mkdir -p /data/media && chown -R node:node /data

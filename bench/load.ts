@@ -56,6 +56,8 @@ export interface LoadResult {
   issued: number;
   /** Fixed rate: the slowest answer (ms) and when it was due (seconds into the measured run): a stall, or a slope. */
   worst?: { ms: number; at: number };
+  /** Fixed rate, when the pool cycles through a few distinct requests (search's eight): each one's count, p50 and p99 (ms). */
+  byRequest?: { path: string; n: number; p50: number; p99: number }[];
   /** A consumable pool ran out before the duration was up. */
   exhausted: boolean;
   seconds: number;
@@ -137,6 +139,9 @@ async function openLoop(rate: number): Promise<LoadResult> {
   const until = started + config.duration * 1000;
   let due = begun;
   let worst = { latency: 0, at: 0 };
+  // Latencies per request too, when there are few distinct ones: which of them makes the tail.
+  const paths = new Set(specs.map((spec) => spec.path));
+  const perPath = paths.size > 1 && paths.size <= BY_REQUEST_MAX ? new Map([...paths].map((path) => [path, [] as number[]])) : undefined;
   const send = (spec: RequestSpec, at: number) => {
     inFlight += 1;
     const request = http.request(
@@ -154,8 +159,10 @@ async function openLoop(rate: number): Promise<LoadResult> {
           inFlight -= 1;
           if (at < started) return;
           const latency = performance.now() - at;
-          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(latency);
-          else non2xx += 1;
+          if (res.statusCode! >= 200 && res.statusCode! < 300) {
+            latencies.push(latency);
+            perPath?.get(spec.path)?.push(latency);
+          } else non2xx += 1;
           if (latency > worst.latency) worst = { latency, at: (at - started) / 1000 };
         });
       },
@@ -203,8 +210,20 @@ async function openLoop(rate: number): Promise<LoadResult> {
     exhausted,
     seconds,
     worst: { ms: Math.round(worst.latency), at: Math.round(worst.at * 10) / 10 },
+    ...(perPath
+      ? {
+          byRequest: [...perPath].map(([path, values]) => {
+            values.sort((a, b) => a - b);
+            const q = (x: number) => (values.length ? Math.round(values[Math.min(values.length - 1, Math.floor(x * values.length))]! * 10) / 10 : 0);
+            return { path, n: values.length, p50: q(0.5), p99: q(0.99) };
+          }),
+        }
+      : {}),
   };
 }
+
+/** At most this many distinct requests get latencies of their own (byRequest). */
+const BY_REQUEST_MAX = 16;
 
 /**
  * The overload run: `connections` clients, each sending its next request when the last was answered

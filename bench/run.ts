@@ -9,8 +9,8 @@
  * `--scenario analytics` selects every `analytics-…` scenario; the transactions they read (1 000 000
  * by default, ~2.5 min to seed on 2 cores) are seeded only when one of them runs.
  *
- * The API gets NODE_OPTIONS=--max-old-space-size=256 like the production image (BENCH_NODE_OPTIONS
- * overrides it). Database: BENCH_DATABASE_URL when set (it is migrated and seeded, and must be a database you can
+ * The API gets the production image's NODE_OPTIONS (the Dockerfile's; BENCH_NODE_OPTIONS
+ * overrides them). Database: BENCH_DATABASE_URL when set (it is migrated and seeded, and must be a database you can
  * throw away), otherwise an embedded PostgreSQL in a scratch directory, removed afterwards.
  * `--write` also writes the table to bench/RESULTS.md with the machine and the date.
  *
@@ -145,6 +145,13 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000)
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
+/** The production image's NODE_OPTIONS (its heap limits), read from the Dockerfile so that the two cannot drift apart. */
+function productionNodeOptions(): string {
+  const line = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(readFileSync(path.join(ROOT, "Dockerfile"), "utf8"));
+  if (!line) throw new Error('the Dockerfile has no ENV NODE_OPTIONS="…" line');
+  return line[1]!;
+}
+
 /** Resident memory of a process, in MB (Linux /proc). */
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -270,6 +277,7 @@ async function measure(target: Server, base: string, work: Work, pid: number, ra
     const result = await load(base, work, duration, rate);
     if (result.non2xx > 0 || result.errors > 0) log(`${target}: ${result.non2xx} non-2xx answers, ${result.errors} errors (see bench/.results/${target}.log)`);
     if (rate && result.worst) log(`${target}: slowest answer ${result.worst.ms} ms, due ${result.worst.at} s into the run`);
+    for (const r of result.byRequest ?? []) log(`${target}:   ${r.path.slice(0, 90)}: ${r.n} answers, p50 ${r.p50} ms, p99 ${r.p99} ms`);
     const cpuMsPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, result.total);
     const dbAfter = dbBefore && (await backendsCpu(benchDbUrl, target));
     const dbCpuMsPerRequest = dbBefore && dbAfter ? backendsDelta(dbBefore, dbAfter) / Math.max(1, result.total) : null;
@@ -539,7 +547,7 @@ async function main(): Promise<void> {
     // what a node sheds is --overload's measure.
     ...(args.overload ? {} : { LOAD_MAX_IN_FLIGHT: "0" }),
     // As the production image runs it (Dockerfile).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=256",
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? productionNodeOptions(),
     // The load-shedding and statement settings, to measure one against another (`LOAD_MAX_IN_FLIGHT=64 npm run bench -- --overload`).
     ...Object.fromEntries(
       Object.entries(process.env).filter(([name]) => /^LOAD_|^DATABASE_PREPARED_STATEMENTS$|^DATABASE_POOL_SIZE$|^MAX_CONNECTIONS$|^LISTEN_BACKLOG$/.test(name)) as [
