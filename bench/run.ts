@@ -7,7 +7,7 @@
  *                    [--contracts 20000] [--carts <per server>] [--shoppers 200] [--transactions 1000000]
  *
  * `--scenario analytics` selects every `analytics-…` scenario; the transactions they read (1 000 000
- * by default, ~2.5 min to seed on 2 cores) are seeded only when one of them runs.
+ * by default, ~1.5 min to seed on 2 cores) are seeded only when one of them runs.
  *
  * The API gets the production image's NODE_OPTIONS (the Dockerfile's; BENCH_NODE_OPTIONS
  * overrides them). Database: BENCH_DATABASE_URL when set (it is migrated and seeded, and must be a database you can

@@ -42,6 +42,34 @@ describe("bench/seed-transactions.ts", () => {
     expect(volume.json().count).toBe(await t.db.transaction.count({ where: { platformId: platform.id, type: "incoming", status: "succeeded" } }));
   });
 
+  it("with rebuildIndexes (the harness's large seeds), the same rows and every index of the two tables built again", async () => {
+    const indexes = () => t.db.$queryRaw<{ indexdef: string }[]>`
+      SELECT indexdef FROM pg_indexes WHERE tablename IN ('transactions', 'contracts') ORDER BY indexname`;
+    const before = await indexes();
+    expect(before.length).toBeGreaterThan(10);
+    const other = await t.createPlatform({ name: "Bench rebuilt" });
+    const progress: string[] = [];
+    const result = await seedTransactions(t.databaseUrl, {
+      platformId: other.id,
+      mode: other.mode,
+      transactions: 2_000,
+      users: 40,
+      rebuildIndexes: true,
+      progress: (m) => progress.push(m),
+    });
+    expect(result.transactions).toBe(2_000);
+    expect(await t.db.transaction.count({ where: { platformId: other.id } })).toBe(2_000);
+    expect(progress.some((m) => /indexes built again/.test(m))).toBe(true);
+    expect(await indexes()).toEqual(before);
+    // The numbering the seed gave its contracts holds: unique per platform, and the counter is past the last.
+    const [numbers] = await t.db.$queryRaw<{ n: bigint; distinct: bigint; max: number | null; counter: number | null }[]>`
+      SELECT count(*) AS n, count(DISTINCT number) AS distinct, max(number) AS max,
+             (SELECT last_number FROM contract_counters WHERE platform_id = ${other.id} AND mode = ${other.mode}::"Mode") AS counter
+      FROM contracts WHERE platform_id = ${other.id}`;
+    expect(numbers!.distinct).toBe(numbers!.n);
+    expect(numbers!.counter).toBe(numbers!.max);
+  });
+
   it("as `npm run bench:seed`: usage on --help, progress on stderr, the result as JSON on stdout", async () => {
     const help = runScript("bench/seed-transactions.ts", ["--help"], {});
     expect(await help.exited).toBe(0);
