@@ -37,7 +37,7 @@ export interface SeedOptions {
   /**
    * Drops the secondary indexes of `transactions` and `contracts` before the insert and builds them
    * again after it, in the same transaction: one sort per index instead of millions of random
-   * insertions into indexes larger than the cache (10 M rows did not finish in 18 min with them kept).
+   * insertions into indexes larger than the cache (docs/benchmarks.md).
    * For the bench harness only, which seeds before the API starts: the two tables stay locked until
    * the commit, so a server running meanwhile would wait.
    */
