@@ -196,7 +196,7 @@ async function openLoop(rate: number): Promise<LoadResult> {
   agent.destroy();
   const seconds = (Math.min(issuedUntil, until) - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10 : 0);
+  const at = (q: number) => quantile(latencies, q);
   return {
     requestsPerSecond: latencies.length / Math.max(0.001, seconds),
     p50: at(0.5),
@@ -214,12 +214,16 @@ async function openLoop(rate: number): Promise<LoadResult> {
       ? {
           byRequest: [...perPath].map(([path, values]) => {
             values.sort((a, b) => a - b);
-            const q = (x: number) => (values.length ? Math.round(values[Math.min(values.length - 1, Math.floor(x * values.length))]! * 10) / 10 : 0);
-            return { path, n: values.length, p50: q(0.5), p99: q(0.99) };
+            return { path, n: values.length, p50: quantile(values, 0.5), p99: quantile(values, 0.99) };
           }),
         }
       : {}),
   };
+}
+
+/** The q-quantile of sorted latencies (ms), to a tenth; 0 for none. */
+function quantile(sorted: number[], q: number): number {
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10 : 0;
 }
 
 /** At most this many distinct requests get latencies of their own (byRequest). */
@@ -313,7 +317,7 @@ async function overloadLoop(): Promise<LoadResult> {
   const seconds = (performance.now() - started) / 1000;
   accepted.sort((a, b) => a - b);
   opening.sort((a, b) => a - b);
-  const at = (q: number, list = accepted) => (list.length ? Math.round(list[Math.min(list.length - 1, Math.floor(q * list.length))]! * 10) / 10 : 0);
+  const at = (q: number, list = accepted) => quantile(list, q);
   return {
     openingP99: at(0.99, opening),
     requestsPerSecond: accepted.length / Math.max(0.001, seconds),

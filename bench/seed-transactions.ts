@@ -223,7 +223,7 @@ export async function seedTransactions(connectionString: string, options: SeedOp
       await client.query("SET CONSTRAINTS ALL IMMEDIATE");
       await client.query("SET LOCAL maintenance_work_mem = '512MB'");
       for (const definition of rebuilt) await client.query(definition);
-      progress(`[3/6] ${rebuilt.length} indexes built again (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      step(3, `${rebuilt.length} indexes built again`);
     }
     await client.query("COMMIT");
     step(4, `${subscriptions} subscriptions; committed`);
