@@ -25,9 +25,11 @@ ENV PORT=5000 DATA_DIR=/data
 # Without limits V8 sizes the heap from the machine's RAM and lets garbage pile up under load. A
 # node's live heap is well under 100 MB; the old space is capped at 256 MB, and the young generation's
 # semi-spaces at 16 MB each (V8 lets them grow to 64 MB, 128 MB of RSS for garbage the next scavenge
-# frees; bench/RESULTS.md, "Memory"). Override NODE_OPTIONS to give a node more. The bench starts the
-# API with this line's options.
-ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
+# frees; bench/RESULTS.md, "Memory"). One V8 worker thread rather than four: on a node of two cores
+# shared with PostgreSQL, four helpers (parallel scavenges, concurrent sweeping and compiling) left
+# the request thread waiting for a core in bursts of tens of milliseconds (bench/RESULTS.md, "Fixed
+# rate"). Override NODE_OPTIONS to give a node more. The bench starts the API with this line's options.
+ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16 --v8-pool-size=1"
 # /data/media is where the `media` volume mounts: a new named volume takes this directory's owner,
 # so the node user can write uploads to it.
 RUN mkdir -p /data/media && chown -R node:node /data

@@ -16,9 +16,9 @@
  * in a burst, which measures the burst.
  */
 import autocannon from "autocannon";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import http from "node:http";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import type { RequestSpec } from "./scenarios/scenario.js";
 
 export interface LoadConfig {
@@ -124,6 +124,31 @@ async function closedLoop(): Promise<LoadResult> {
   };
 }
 
+/**
+ * BENCH_SLOW_LOG=<file>: a fixed-rate run appends to the file each answer slower than 20 ms (when it
+ * was due, in epoch ms, its latency and path), and every stall of this process's own event loop
+ * (with the CPU its thread used meanwhile) and garbage collection over 3 ms, so that a tail can be
+ * laid beside the server's own stalls (docs/benchmarks.md, "Where a tail comes from").
+ */
+const SLOW_LOG = process.env.BENCH_SLOW_LOG;
+const slow: string[] = [];
+if (SLOW_LOG) {
+  let last = performance.now();
+  let lastCpu = process.threadCpuUsage();
+  setInterval(() => {
+    const now = performance.now();
+    const cpu = process.threadCpuUsage();
+    const lag = now - last - 2;
+    if (lag > 8)
+      slow.push(`${(performance.timeOrigin + last).toFixed(0)} client-stall ${lag.toFixed(1)} cpu ${((cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000).toFixed(1)}`);
+    last = now;
+    lastCpu = cpu;
+  }, 2).unref();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.duration > 3) slow.push(`${(performance.timeOrigin + e.startTime).toFixed(0)} client-gc ${e.duration.toFixed(1)}`);
+  }).observe({ entryTypes: ["gc"] });
+}
+
 /** The fixed-rate run (see above): latencies from each request's due time, in ms with fractions. */
 async function openLoop(rate: number): Promise<LoadResult> {
   const target = new URL(config.url);
@@ -164,6 +189,7 @@ async function openLoop(rate: number): Promise<LoadResult> {
             perPath?.get(spec.path)?.push(latency);
           } else non2xx += 1;
           if (latency > worst.latency) worst = { latency, at: (at - started) / 1000 };
+          if (SLOW_LOG && latency > 20) slow.push(`${(performance.timeOrigin + at).toFixed(0)} ${latency.toFixed(1)} ${spec.path}`);
         });
       },
     );
@@ -194,6 +220,14 @@ async function openLoop(rate: number): Promise<LoadResult> {
   // Answers still on their way count (their latency is the point), for up to 10 s.
   while (inFlight > 0 && performance.now() - issuedUntil < 10_000) await new Promise((r) => setTimeout(r, 5));
   agent.destroy();
+  if (SLOW_LOG)
+    appendFileSync(
+      SLOW_LOG,
+      slow
+        .splice(0)
+        .map((line) => `${line}\n`)
+        .join(""),
+    );
   const seconds = (Math.min(issuedUntil, until) - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => quantile(latencies, q);

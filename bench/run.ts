@@ -152,6 +152,11 @@ function productionNodeOptions(): string {
   return line[1]!;
 }
 
+/** BENCH_NODE_ARGS: node options for the API that NODE_OPTIONS refuses (`--single-threaded-gc`), to measure one against another. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+}
+
 /** Resident memory of a process, in MB (Linux /proc). */
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -531,7 +536,7 @@ async function main(): Promise<void> {
     await fs.rm(profileDir, { recursive: true, force: true });
     await fs.mkdir(profileDir, { recursive: true });
   }
-  const api = await start("api", [...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/server.js"], {
+  const api = await start("api", [...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...nodeArgs(), "dist/src/server.js"], {
     DATABASE_URL: apiUrl,
     PORT: String(apiPort),
     HOST: "127.0.0.1",
