@@ -5,6 +5,14 @@ import type pg from "pg";
 export const PREPARED_STATEMENTS = 100;
 
 /**
+ * Begins a statement whose best plan depends on its parameters' values: it is always sent unnamed,
+ * so planned for the values of each call. A kept statement moves to a generic plan after five calls
+ * when PostgreSQL estimates it costs no more than the custom ones; for the cart value of "last year"
+ * that plan took 35–41 ms where the custom one took 3–6 (bench/RESULTS.md, "cart value").
+ */
+export const PLAN_EACH_CALL = "/* plan each call */";
+
+/**
  * Named (prepared) statements, per connection, for the queries Prisma and our SQL send.
  *
  * Sent unnamed, every statement is planned again on every call; under row-level security each
@@ -13,6 +21,8 @@ export const PREPARED_STATEMENTS = 100;
  * connection and, after a few calls, a generic plan it reuses. The server replans by itself when a
  * table or index changes, or when the statement runs as another role (row-level security depends
  * on it), so this changes no answer.
+ *
+ * A statement beginning with PLAN_EACH_CALL is never named.
  *
  * Bounded: a connection names its first `perConnection` distinct statements and sends the rest
  * unnamed (the hot ones come first under steady load, and a pooled connection is replaced after
@@ -29,7 +39,7 @@ export function prepareStatements(client: pg.PoolClient, perConnection: number):
   prepared.add(client);
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-    if (!isNameable(config)) return query(config, ...rest);
+    if (!isNameable(config) || config.text.startsWith(PLAN_EACH_CALL)) return query(config, ...rest);
     const name = nameOf(config.text);
     if (unnamed.has(name) || (!named.has(name) && named.size >= perConnection)) return query(config, ...rest);
     named.add(name);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type Db } from "../../src/db/client.js";
+import { createPrisma, type Db, Prisma } from "../../src/db/client.js";
+import { PLAN_EACH_CALL } from "../../src/db/prepared.js";
 import { appRoleUrl } from "../../src/db/roles.js";
 import { asSystem, withTenant } from "../../src/db/tenant.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
@@ -72,6 +73,23 @@ describe("named statements", () => {
     expect(names).toEqual(["SELECT $1::int + 1 AS x", "SELECT $1::int + 2 AS x"]);
     // And the unnamed ones still answer.
     expect(await asSystem(() => db.$queryRawUnsafe("SELECT $1::int + 4 AS x", 1))).toEqual([{ x: 5 }]);
+  });
+
+  it("sends a statement that begins with PLAN_EACH_CALL unnamed, however often it runs, and keeps the others", async () => {
+    const db = oneConnection(100);
+    for (let i = 0; i < 7; i++) {
+      // As cart-value.ts writes it: the marker first, through a tagged template.
+      const rows = await withTenant(
+        tenant(acme),
+        () => db.$queryRaw<Array<{ n: number }>>`${Prisma.raw(PLAN_EACH_CALL)}
+        SELECT count(*)::int AS n FROM products WHERE price >= ${i}`,
+      );
+      expect(rows).toEqual([{ n: 2 }]);
+      await withTenant(tenant(acme), () => db.$queryRaw`SELECT count(*)::int AS n FROM products WHERE price >= ${i} AND name <> 'x'`);
+    }
+    const statements = (await kept(db)).map((s) => s.statement);
+    expect(statements.some((text) => text.includes("plan each call"))).toBe(false);
+    expect(statements.filter((text) => text.includes("AND name <> 'x'"))).toHaveLength(1);
   });
 
   it("keeps none when turned off", async () => {

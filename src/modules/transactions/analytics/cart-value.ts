@@ -1,4 +1,5 @@
 import { Prisma } from "../../../db/client.js";
+import { PLAN_EACH_CALL } from "../../../db/prepared.js";
 import type { Tenant } from "../../../db/tenant.js";
 import { averageCents, medianCents } from "../../../domain/fees/index.js";
 import { planPeriod, type Costs } from "../analytics.plan.js";
@@ -31,8 +32,9 @@ export async function cartValue(ctx: AnalyticsContext, tenant: Tenant, q: Period
   });
   // The histogram of the period says how many contracts, their sum, and which bucket holds
   // each middle rank; the middle values themselves are read from contracts_paid_totals_idx,
-  // within that bucket only (at most a tenth of its values), in the same snapshot.
-  const rows = await ctx.query<{ currency: string; count: bigint; sum: bigint; median: number }[]>(Prisma.sql`
+  // within that bucket only (at most a tenth of its values), in the same snapshot. Planned on each
+  // call: how to read those values depends on the period (src/db/prepared.ts, PLAN_EACH_CALL).
+  const rows = await ctx.query<{ currency: string; count: bigint; sum: bigint; median: number }[]>(Prisma.sql`${Prisma.raw(PLAN_EACH_CALL)}
     WITH hist AS (
       SELECT currency, bucket, sum(count)::bigint AS count, sum(sum)::bigint AS sum
       FROM (${Prisma.join(parts, " UNION ALL ")}) AS parts
