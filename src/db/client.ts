@@ -4,7 +4,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
 import { PREPARED_STATEMENTS, prepareStatements } from "./prepared.js";
-import { rawSqlInTransactions } from "./raw-in-transactions.js";
+import { rawSqlDirect, rawSqlInTransactions } from "./raw-in-transactions.js";
 import { currentScope, runInScope, scopeSettings, type Scope } from "./tenant.js";
 
 export type Db = PrismaClient;
@@ -39,8 +39,8 @@ export function createPrisma(
     guardTransactions?: boolean;
     /** Named statements kept per connection (src/db/prepared.ts); 0: none. */
     preparedStatements?: number;
-    /** Raw SQL in interactive transactions through Prisma's own pipeline instead of straight to the connection (src/db/raw-in-transactions.ts); for comparing the two. */
-    prismaRawInTransactions?: boolean;
+    /** Raw SQL through Prisma's own pipeline instead of straight to the connection or the pool (src/db/raw-in-transactions.ts); for comparing the two. */
+    prismaRaw?: boolean;
   } = {},
 ): PrismaClient {
   const pool = new pg.Pool({
@@ -58,12 +58,15 @@ export function createPrisma(
   scopePool(pool, options.preparedStatements ?? PREPARED_STATEMENTS);
   if (options.guardTransactions) guardPool(pool);
   // The pool is ours: $disconnect ends it.
-  const adapter = oneQueryAtATimeInTransactions(new PrismaPg(pool, { disposeExternalPool: true }));
+  const factory = oneQueryAtATimeInTransactions(new PrismaPg(pool, { disposeExternalPool: true }));
   // Prisma's defaults (2 s to get a connection, 5 s to run) fail a transaction that merely queued
   // behind others under load; past this it fails with P2028, answered 503 database_busy.
-  const client = new PrismaClient({ adapter, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
+  const client = new PrismaClient({ adapter: factory, transactionOptions: { maxWait: transactionTimeoutMs, timeout: transactionTimeoutMs } });
   scopeBatches(client);
-  if (!options.prismaRawInTransactions) rawSqlInTransactions(client);
+  if (!options.prismaRaw) {
+    rawSqlInTransactions(client);
+    rawSqlDirect(client, factory);
+  }
   if (options.guardTransactions) guardTransactionCallbacks(client);
   pools.set(client, pool);
   return client;

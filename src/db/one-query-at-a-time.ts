@@ -1,5 +1,5 @@
 import type { PrismaPg } from "@prisma/adapter-pg";
-import { noteClosingTransaction, noteOpenedTransaction } from "./raw-in-transactions.js";
+import { noteClosingTransaction, noteConnectedAdapter, noteOpenedTransaction } from "./raw-in-transactions.js";
 
 type Adapter = Awaited<ReturnType<PrismaPg["connect"]>>;
 type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
@@ -20,6 +20,13 @@ export function oneQueryAtATimeInTransactions(factory: PrismaPg): PrismaPg {
     const adapter = await connect();
     const startTransaction = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (isolationLevel) => serialize(await startTransaction(isolationLevel));
+    // Raw SQL outside transactions comes to this adapter directly (src/db/raw-in-transactions.ts), while it is connected.
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = () => {
+      noteConnectedAdapter(factory, null);
+      return dispose();
+    };
+    noteConnectedAdapter(factory, adapter);
     return adapter;
   };
   return factory;

@@ -28,6 +28,53 @@ type ResultSet = Awaited<ReturnType<AdapterTransaction["queryRaw"]>>;
  * rolled back, or past its time) fails with `P2028` as Prisma's would.
  */
 
+/**
+ * Raw SQL outside transactions too (`db.$queryRaw`, the reads): sent to the adapter Prisma itself
+ * connected, which takes a connection from the pool the same way (the tenant's settings, the kept
+ * statements, the pool guard of src/db/client.ts). Prisma's pipeline was a quarter of a read's CPU
+ * (bench/RESULTS.md, "Fixed rate with one V8 worker"). As in a transaction, the answer and the
+ * errors are Prisma's; the call still runs only when awaited, as Prisma's promise does.
+ */
+const connected = new WeakMap<object, Adapter>();
+
+/** Called by the adapter wrapper once Prisma connected its adapter, and with null as it disposes it (src/db/one-query-at-a-time.ts). */
+export function noteConnectedAdapter(factory: object, adapter: Adapter | null): void {
+  if (adapter) connected.set(factory, adapter);
+  else connected.delete(factory);
+}
+
+/** Makes the client's top-level raw methods send their SQL to the connected adapter (see above). */
+export function rawSqlDirect(client: PrismaClient, factory: object): void {
+  const originals = Object.fromEntries([...RAW_METHODS].map((name) => [name, (client as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(client)]));
+  const direct: Record<string, (...args: unknown[]) => unknown> = {
+    $queryRaw: (query: unknown, ...values: unknown[]) => viaAdapter(factory, templateSql(query, values), "query", () => originals.$queryRaw!(query, ...values)),
+    $executeRaw: (query: unknown, ...values: unknown[]) => viaAdapter(factory, templateSql(query, values), "execute", () => originals.$executeRaw!(query, ...values)),
+    $queryRawUnsafe: (text: unknown, ...values: unknown[]) =>
+      viaAdapter(factory, typeof text === "string" ? { text, values } : null, "query", () => originals.$queryRawUnsafe!(text, ...values)),
+    $executeRawUnsafe: (text: unknown, ...values: unknown[]) =>
+      viaAdapter(factory, typeof text === "string" ? { text, values } : null, "execute", () => originals.$executeRawUnsafe!(text, ...values)),
+  };
+  for (const [name, method] of Object.entries(direct)) Object.defineProperty(client, name, { value: method, configurable: true, writable: true });
+}
+
+/** A promise that starts its work when first awaited (Prisma's raw promises are lazy too); Prisma's own path when the statement or the adapter is not at hand. */
+function viaAdapter(factory: object, sql: { text: string; values: unknown[] } | null, kind: "query" | "execute", prisma: () => unknown): PromiseLike<unknown> {
+  let started: Promise<unknown> | undefined;
+  const start = () => {
+    if (started) return started;
+    const adapter = sql && connected.get(factory);
+    started = adapter ? run(adapter, sql.text, sql.values, kind) : Promise.resolve(prisma());
+    return started;
+  };
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a lazy promise, as Prisma's
+    then: (onFulfilled, onRejected) => start().then(onFulfilled, onRejected),
+    catch: (onRejected: (reason: unknown) => unknown) => start().catch(onRejected),
+    finally: (onFinally: () => void) => start().finally(onFinally),
+    [Symbol.toStringTag]: "PrismaPromise",
+  } as PromiseLike<unknown>;
+}
+
 /** Where the adapter transaction opened for the current `$transaction` callback is noted. */
 interface Opening {
   transaction?: AdapterTransaction;
@@ -45,7 +92,7 @@ export function noteOpenedTransaction(transaction: AdapterTransaction): void {
 export function noteClosingTransaction(transaction: AdapterTransaction): void {
   closing.add(transaction);
 }
-const closing = new WeakSet<AdapterTransaction>();
+const closing = new WeakSet<Queryable>();
 
 /** Makes the client's interactive transactions send their raw SQL directly (see above). */
 export function rawSqlInTransactions(client: PrismaClient): void {
@@ -94,7 +141,10 @@ function templateSql(query: unknown, values: unknown[]): { text: string; values:
 
 const CLIENT_VERSION = Prisma.prismaVersion.client;
 
-async function run(transaction: AdapterTransaction, text: string, values: unknown[], kind: "query" | "execute"): Promise<unknown> {
+/** A transaction, or the adapter itself (outside transactions). */
+type Queryable = Pick<AdapterTransaction, "queryRaw" | "executeRaw">;
+
+async function run(transaction: Queryable, text: string, values: unknown[], kind: "query" | "execute"): Promise<unknown> {
   if (closing.has(transaction)) throw closedError();
   const args = values.map(argument);
   const query: SqlQuery = { sql: text, args, argTypes: args.map((value) => (Array.isArray(value) ? LIST : SCALAR)) };
@@ -171,7 +221,7 @@ function rows(result: ResultSet): Record<string, unknown>[] {
  * the adapter's error under `meta.driverAdapterError` (whose `cause.originalCode` is PostgreSQL's
  * SQLSTATE); another error with a code keeps it; a statement on a closed transaction is `P2028`.
  */
-function asPrismaError(err: unknown, transaction: AdapterTransaction): unknown {
+function asPrismaError(err: unknown, transaction: Queryable): unknown {
   const e = err as { name?: string; message?: string; code?: unknown; cause?: { originalCode?: string; originalMessage?: string } };
   if (e?.name === "DriverAdapterError" && e.cause) {
     const message = `Raw query failed. Code: \`${e.cause.originalCode ?? "N/A"}\`. Message: \`${e.cause.originalMessage ?? e.message}\``;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrisma, type Db, Prisma } from "../../src/db/client.js";
+import { createPrisma, type Db, POOL_IN_TRANSACTION, Prisma } from "../../src/db/client.js";
 import { appRoleUrl } from "../../src/db/roles.js";
 import { asSystem, withTenant } from "../../src/db/tenant.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const res = await t.request({ method: "POST", url: "/v1/products", headers: bearer(seller.token), payload: { name: "Lamp", price: 1000 } });
   expect(res.statusCode).toBe(201);
   direct = createPrisma(appRoleUrl(t.databaseUrl), 2, 2_000, { guardTransactions: true });
-  prisma = createPrisma(appRoleUrl(t.databaseUrl), 2, 2_000, { guardTransactions: true, prismaRawInTransactions: true });
+  prisma = createPrisma(appRoleUrl(t.databaseUrl), 2, 2_000, { guardTransactions: true, prismaRaw: true });
 });
 afterAll(async () => {
   await direct.$disconnect();
@@ -158,5 +158,67 @@ describe("raw SQL in transactions, directly and through Prisma", () => {
     }
     const [rows] = await both((db) => withTenant({ platformId: acme.id, mode: acme.mode }, () => db.$queryRaw<{ name: string }[]>`SELECT name FROM products`));
     expect(rows).toEqual([{ name: "Lamp" }]);
+  });
+});
+
+describe("raw SQL outside transactions, to the adapter directly and through Prisma", () => {
+  const at = new Date("2026-01-02T03:04:05.678Z");
+  const typed = (db: Db) =>
+    asSystem(async () => ({
+      rows: await db.$queryRaw<Record<string, unknown>[]>`
+        SELECT ${"s"}::text AS s, ${5}::int AS i, ${true}::boolean AS b, ${null}::text AS n, ${at}::timestamptz AS d, ${["a"]}::text[] AS ta,
+               ${10n}::bigint AS bi, ${Buffer.from("hi")}::bytea AS by, ${JSON.stringify({ a: 1 })}::json AS j, ${new Prisma.Decimal("1.50")}::numeric AS dec,
+               '2026-03-04'::date AS dt, 'test'::"Mode" AS en, ${{ k: "v" }}::jsonb AS obj, '12:00:00'::time AS tm, count(*) AS c`,
+      unsafe: await db.$queryRawUnsafe<Record<string, unknown>[]>("SELECT $1::int + 1 AS n, $2::timestamptz AS d", 41, at),
+      fragment: await db.$queryRaw<Record<string, unknown>[]>(Prisma.sql`SELECT ${Prisma.join([1, 2, 3])} AS list`),
+    }));
+
+  it("answers every type the same", async () => {
+    const [a, b] = await both(typed);
+    expect(a).toEqual(b);
+    expect([typeof a.rows[0]!.bi, a.rows[0]!.d, (a.rows[0]!.dec as Prisma.Decimal).toString(), a.unsafe]).toEqual(["bigint", at, "1.5", [{ n: 42, d: at }]]);
+  });
+
+  it("counts rows the same with $executeRaw and $executeRawUnsafe, in the caller's tenant scope", async () => {
+    const [a, b] = await both((db) =>
+      withTenant({ platformId: acme.id, mode: acme.mode }, async () => ({
+        updated: await db.$executeRaw`UPDATE products SET name = name WHERE price >= ${0}`,
+        unsafe: await db.$executeRawUnsafe("UPDATE products SET price = price WHERE price >= $1", 0),
+      })),
+    );
+    expect(a).toEqual({ updated: 1, unsafe: 1 });
+    expect(b).toEqual(a);
+    // Two tenants at once: each statement runs in its own caller's scope.
+    const count = (db: Db, p: TestPlatform) => withTenant({ platformId: p.id, mode: p.mode }, () => db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM products`);
+    expect(await Promise.all([count(direct, acme), count(direct, globex), count(direct, acme)])).toEqual([[{ n: 1 }], [{ n: 0 }], [{ n: 1 }]]);
+  });
+
+  it("fails the same way: P2010 with PostgreSQL's code", async () => {
+    for (const sql of [Prisma.sql`SELECT 1/0`, Prisma.sql`SELECT * FROM no_such_table`]) {
+      const [a, b] = await both((db) => caught(asSystem(() => db.$executeRaw(sql))));
+      expect(a).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+      expect([a.code, a.meta?.driverAdapterError]).toEqual([b.code, b.meta?.driverAdapterError]);
+      expect(a.code).toBe("P2010");
+    }
+  });
+
+  it("runs a statement only when it is awaited, as Prisma's promise does", async () => {
+    const name = "Lazy";
+    const [a, b] = await both(async (db) =>
+      withTenant({ platformId: acme.id, mode: acme.mode }, async () => {
+        const pending = db.$executeRaw`UPDATE products SET name = ${name} WHERE platform_id = ${acme.id}`;
+        const before = await db.$queryRaw<{ name: string }[]>`SELECT name FROM products`;
+        await db.$executeRaw`UPDATE products SET name = 'Lamp' WHERE platform_id = ${acme.id}`;
+        void pending;
+        return before;
+      }),
+    );
+    expect([a, b]).toEqual([[{ name: "Lamp" }], [{ name: "Lamp" }]]);
+  });
+
+  it("is refused on the pool inside a transaction callback, as before", async () => {
+    const [a, b] = await both((db) => caught(asSystem(() => db.$transaction(async () => db.$queryRaw`SELECT 1`))));
+    expect(a.message).toContain(POOL_IN_TRANSACTION);
+    expect(b.message).toContain(POOL_IN_TRANSACTION);
   });
 });
