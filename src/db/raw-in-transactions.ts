@@ -43,18 +43,29 @@ export function noteConnectedAdapter(factory: object, adapter: Adapter | null): 
   else connected.delete(factory);
 }
 
-/** Makes the client's top-level raw methods send their SQL to the connected adapter (see above). */
+/**
+ * Makes the client's top-level raw methods send their SQL to the connected adapter (see above).
+ * Prisma's transaction client reaches these same methods through a proxy of this client: called on
+ * anything but the client itself, they are Prisma's own, so a transaction's statement never leaves
+ * its transaction (rawSqlInTransactions normally answers those first).
+ */
 export function rawSqlDirect(client: PrismaClient, factory: object): void {
-  const originals = Object.fromEntries([...RAW_METHODS].map((name) => [name, (client as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(client)]));
-  const direct: Record<string, (...args: unknown[]) => unknown> = {
-    $queryRaw: (query: unknown, ...values: unknown[]) => viaAdapter(factory, templateSql(query, values), "query", () => originals.$queryRaw!(query, ...values)),
-    $executeRaw: (query: unknown, ...values: unknown[]) => viaAdapter(factory, templateSql(query, values), "execute", () => originals.$executeRaw!(query, ...values)),
-    $queryRawUnsafe: (text: unknown, ...values: unknown[]) =>
-      viaAdapter(factory, typeof text === "string" ? { text, values } : null, "query", () => originals.$queryRawUnsafe!(text, ...values)),
-    $executeRawUnsafe: (text: unknown, ...values: unknown[]) =>
-      viaAdapter(factory, typeof text === "string" ? { text, values } : null, "execute", () => originals.$executeRawUnsafe!(text, ...values)),
+  type Method = (this: unknown, ...args: unknown[]) => unknown;
+  const sqlOf: Record<string, (first: unknown, rest: unknown[]) => { text: string; values: unknown[] } | null> = {
+    $queryRaw: templateSql,
+    $executeRaw: templateSql,
+    $queryRawUnsafe: (text, values) => (typeof text === "string" ? { text, values } : null),
+    $executeRawUnsafe: (text, values) => (typeof text === "string" ? { text, values } : null),
   };
-  for (const [name, method] of Object.entries(direct)) Object.defineProperty(client, name, { value: method, configurable: true, writable: true });
+  for (const name of RAW_METHODS) {
+    const original = (client as unknown as Record<string, Method>)[name]!;
+    const kind = name.startsWith("$query") ? "query" : "execute";
+    const method: Method = function (this: unknown, first: unknown, ...rest: unknown[]) {
+      if (this !== client) return original.call(this, first, ...rest);
+      return viaAdapter(factory, sqlOf[name]!(first, rest), kind, () => original.call(client, first, ...rest));
+    };
+    Object.defineProperty(client, name, { value: method, configurable: true, writable: true });
+  }
 }
 
 /** A promise that starts its work when first awaited (Prisma's raw promises are lazy too); Prisma's own path when the statement or the adapter is not at hand. */

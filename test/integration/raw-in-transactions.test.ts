@@ -216,6 +216,22 @@ describe("raw SQL outside transactions, to the adapter directly and through Pris
     expect([a, b]).toEqual([[{ name: "Lamp" }], [{ name: "Lamp" }]]);
   });
 
+  it("called on a transaction's client, stays in that transaction", async () => {
+    const seen = await withTenant({ platformId: acme.id, mode: acme.mode }, () =>
+      direct.$transaction(async (tx) => {
+        await tx.$executeRaw`UPDATE products SET name = 'Uncommitted' WHERE platform_id = ${acme.id}`;
+        // As Prisma's own transaction client reaches the method: through the client's property, with `this` the transaction.
+        const rows = await (direct.$queryRaw as (this: unknown, q: TemplateStringsArray) => Promise<{ name: string }[]>).call(
+          tx,
+          Object.assign(["SELECT name FROM products"], { raw: ["SELECT name FROM products"] }),
+        );
+        await tx.$executeRaw`UPDATE products SET name = 'Lamp' WHERE platform_id = ${acme.id}`;
+        return rows;
+      }),
+    );
+    expect(seen).toEqual([{ name: "Uncommitted" }]);
+  });
+
   it("is refused on the pool inside a transaction callback, as before", async () => {
     const [a, b] = await both((db) => caught(asSystem(() => db.$transaction(async () => db.$queryRaw`SELECT 1`))));
     expect(a.message).toContain(POOL_IN_TRANSACTION);
