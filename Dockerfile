@@ -28,7 +28,8 @@ ENV PORT=5000 DATA_DIR=/data
 # frees; bench/RESULTS.md, "Memory"). One V8 worker thread rather than four: on a node of two cores
 # shared with PostgreSQL, four helpers (parallel scavenges, concurrent sweeping and compiling) left
 # the request thread waiting for a core in bursts of tens of milliseconds (bench/RESULTS.md, "Fixed
-# rate"). Override NODE_OPTIONS to give a node more. The bench starts the API with this line's options.
+# rate with one V8 worker"). Override NODE_OPTIONS to give a node more (and more workers on more
+# cores). The bench starts the API with this line's options.
 ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16 --v8-pool-size=1"
 # /data/media is where the `media` volume mounts: a new named volume takes this directory's owner,
 # so the node user can write uploads to it.

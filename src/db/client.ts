@@ -4,7 +4,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { oneQueryAtATimeInTransactions } from "./one-query-at-a-time.js";
 import { PREPARED_STATEMENTS, prepareStatements } from "./prepared.js";
-import { rawSqlDirect, rawSqlInTransactions } from "./raw-in-transactions.js";
+import { rawSqlDirect, rawSqlInTransactions } from "./raw-sql.js";
 import { currentScope, runInScope, scopeSettings, type Scope } from "./tenant.js";
 
 export type Db = PrismaClient;
@@ -39,7 +39,7 @@ export function createPrisma(
     guardTransactions?: boolean;
     /** Named statements kept per connection (src/db/prepared.ts); 0: none. */
     preparedStatements?: number;
-    /** Raw SQL through Prisma's own pipeline instead of straight to the connection or the pool (src/db/raw-in-transactions.ts); for comparing the two. */
+    /** Raw SQL through Prisma's own pipeline instead of straight to the connection or the pool (src/db/raw-sql.ts); for comparing the two. */
     prismaRaw?: boolean;
   } = {},
 ): PrismaClient {

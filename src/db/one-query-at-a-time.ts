@@ -1,5 +1,5 @@
 import type { PrismaPg } from "@prisma/adapter-pg";
-import { noteClosingTransaction, noteConnectedAdapter, noteOpenedTransaction } from "./raw-in-transactions.js";
+import { noteClosingTransaction, noteConnectedAdapter, noteOpenedTransaction } from "./raw-sql.js";
 
 type Adapter = Awaited<ReturnType<PrismaPg["connect"]>>;
 type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
@@ -20,7 +20,7 @@ export function oneQueryAtATimeInTransactions(factory: PrismaPg): PrismaPg {
     const adapter = await connect();
     const startTransaction = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (isolationLevel) => serialize(await startTransaction(isolationLevel));
-    // Raw SQL outside transactions comes to this adapter directly (src/db/raw-in-transactions.ts), while it is connected.
+    // Raw SQL outside transactions comes to this adapter directly (src/db/raw-sql.ts), while it is connected.
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = () => {
       noteConnectedAdapter(factory, null);
@@ -57,7 +57,7 @@ function serialize(tx: Transaction): Transaction {
     noteClosingTransaction(tx);
     return rollback();
   };
-  // The transaction's own raw SQL comes here directly (src/db/raw-in-transactions.ts), in the same queue.
+  // The transaction's own raw SQL comes here directly (src/db/raw-sql.ts), in the same queue.
   noteOpenedTransaction(tx);
   return tx;
 }

@@ -8,7 +8,8 @@ export const PREPARED_STATEMENTS = 100;
  * Begins a statement whose best plan depends on its parameters' values: it is always sent unnamed,
  * so planned for the values of each call. A kept statement moves to a generic plan after five calls
  * when PostgreSQL estimates it costs no more than the custom ones; for the cart value of "last year"
- * that plan took 35–41 ms where the custom one took 3–6 (bench/RESULTS.md, "cart value").
+ * that plan took several times the period's own (bench/RESULTS.md, "The cart value after thousands
+ * of checkouts").
  */
 export const PLAN_EACH_CALL = "/* plan each call */";
 

@@ -31,9 +31,9 @@ export async function cartValue(ctx: AnalyticsContext, tenant: Tenant, q: Period
       SELECT currency, bucket, ${k} * count, ${k} * sum FROM contract_value_deltas WHERE ${scope} ${daysWithin("month", span.from, span.to)}`;
   });
   // The histogram of the period says how many contracts, their sum, and which bucket holds
-  // each middle rank; the middle values themselves are read from contracts_paid_totals_idx,
+  // each middle rank; the middle values themselves are read from the paid contracts' indexes,
   // within that bucket only (at most a tenth of its values), in the same snapshot. Planned on each
-  // call: how to read those values depends on the period (src/db/prepared.ts, PLAN_EACH_CALL).
+  // call: which index reads them best depends on the period (src/db/prepared.ts, PLAN_EACH_CALL).
   const rows = await ctx.query<{ currency: string; count: bigint; sum: bigint; median: number }[]>(Prisma.sql`${Prisma.raw(PLAN_EACH_CALL)}
     WITH hist AS (
       SELECT currency, bucket, sum(count)::bigint AS count, sum(sum)::bigint AS sum

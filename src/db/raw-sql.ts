@@ -10,7 +10,8 @@ type ArgType = SqlQuery["argTypes"][number];
 type ResultSet = Awaited<ReturnType<AdapterTransaction["queryRaw"]>>;
 
 /**
- * Raw SQL inside interactive transactions, sent straight to the transaction's connection.
+ * Raw SQL (`$queryRaw` and its three siblings) sent straight to the driver adapter, inside
+ * interactive transactions and outside them, rather than through Prisma's request pipeline.
  *
  * The write paths are raw SQL in `db.$transaction(async (tx) => …)` (docs/decisions.md), but every
  * `tx.$queryRaw` still went through Prisma's request pipeline: the parameters serialized to JSON, a
@@ -31,8 +32,8 @@ type ResultSet = Awaited<ReturnType<AdapterTransaction["queryRaw"]>>;
 /**
  * Raw SQL outside transactions too (`db.$queryRaw`, the reads): sent to the adapter Prisma itself
  * connected, which takes a connection from the pool the same way (the tenant's settings, the kept
- * statements, the pool guard of src/db/client.ts). Prisma's pipeline was a quarter of a read's CPU
- * (bench/RESULTS.md, "Fixed rate with one V8 worker"). As in a transaction, the answer and the
+ * statements, the pool guard of src/db/client.ts). Prisma's pipeline was a large share of a read's
+ * CPU (bench/RESULTS.md, "Reads without Prisma's pipeline"). As in a transaction, the answer and the
  * errors are Prisma's; the call still runs only when awaited, as Prisma's promise does.
  */
 const connected = new WeakMap<object, Adapter>();

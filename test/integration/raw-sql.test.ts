@@ -5,10 +5,10 @@ import { asSystem, withTenant } from "../../src/db/tenant.js";
 import { bearer, createTestContext, type TestContext, type TestPlatform } from "../helpers/app.js";
 
 /**
- * Raw SQL inside interactive transactions goes straight to the transaction's connection
- * (src/db/raw-in-transactions.ts). Each check runs the same statements on a client that takes that
- * path and on one that sends them through Prisma's pipeline, and expects the same answers, the same
- * errors and the same tenant scope.
+ * Raw SQL goes straight to the driver adapter (src/db/raw-sql.ts): to the transaction's connection
+ * inside interactive transactions, to the adapter's pool outside them. Each check runs the same
+ * statements on a client that takes that path and on one that sends them through Prisma's pipeline,
+ * and expects the same answers, the same errors and the same tenant scope.
  */
 
 let t: TestContext;
