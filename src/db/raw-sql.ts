@@ -51,19 +51,11 @@ export function noteConnectedAdapter(factory: object, adapter: Adapter | null): 
  * its transaction (rawSqlInTransactions normally answers those first).
  */
 export function rawSqlDirect(client: PrismaClient, factory: object): void {
-  type Method = (this: unknown, ...args: unknown[]) => unknown;
-  const sqlOf: Record<string, (first: unknown, rest: unknown[]) => { text: string; values: unknown[] } | null> = {
-    $queryRaw: templateSql,
-    $executeRaw: templateSql,
-    $queryRawUnsafe: (text, values) => (typeof text === "string" ? { text, values } : null),
-    $executeRawUnsafe: (text, values) => (typeof text === "string" ? { text, values } : null),
-  };
-  for (const name of RAW_METHODS) {
+  for (const [name, { kind, statement }] of Object.entries(RAW)) {
     const original = (client as unknown as Record<string, Method>)[name]!;
-    const kind = name.startsWith("$query") ? "query" : "execute";
     const method: Method = function (this: unknown, first: unknown, ...rest: unknown[]) {
       if (this !== client) return original.call(this, first, ...rest);
-      return viaAdapter(factory, sqlOf[name]!(first, rest), kind, () => original.call(client, first, ...rest));
+      return viaAdapter(factory, statement(first, rest), kind, () => original.call(client, first, ...rest));
     };
     Object.defineProperty(client, name, { value: method, configurable: true, writable: true });
   }
@@ -119,25 +111,30 @@ export function rawSqlInTransactions(client: PrismaClient): void {
   Object.defineProperty(client, "$transaction", { value: direct, configurable: true, writable: true });
 }
 
-const RAW_METHODS = new Set(["$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe"]);
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+type Statement = { text: string; values: unknown[] };
+const textSql = (text: unknown, values: unknown[]): Statement | null => (typeof text === "string" ? { text, values } : null);
+
+/** The four raw methods: whether each answers rows or a count, and its statement (null: one left to Prisma). */
+const RAW: Record<string, { kind: "query" | "execute"; statement: (first: unknown, rest: unknown[]) => Statement | null }> = {
+  $queryRaw: { kind: "query", statement: (query, values) => templateSql(query, values) },
+  $executeRaw: { kind: "execute", statement: (query, values) => templateSql(query, values) },
+  $queryRawUnsafe: { kind: "query", statement: textSql },
+  $executeRawUnsafe: { kind: "execute", statement: textSql },
+};
 
 function direct_(tx: Prisma.TransactionClient, transaction: AdapterTransaction): Prisma.TransactionClient {
-  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {
-    $queryRaw: (query: unknown, ...values: unknown[]) => {
-      const sql = templateSql(query, values);
-      return sql ? run(transaction, sql.text, sql.values, "query") : (tx.$queryRaw as (...a: unknown[]) => Promise<unknown>)(query, ...values);
-    },
-    $executeRaw: (query: unknown, ...values: unknown[]) => {
-      const sql = templateSql(query, values);
-      return sql ? run(transaction, sql.text, sql.values, "execute") : (tx.$executeRaw as (...a: unknown[]) => Promise<unknown>)(query, ...values);
-    },
-    $queryRawUnsafe: (text: unknown, ...values: unknown[]) =>
-      typeof text === "string" ? run(transaction, text, values, "query") : (tx.$queryRawUnsafe as (...a: unknown[]) => Promise<unknown>)(text, ...values),
-    $executeRawUnsafe: (text: unknown, ...values: unknown[]) =>
-      typeof text === "string" ? run(transaction, text, values, "execute") : (tx.$executeRawUnsafe as (...a: unknown[]) => Promise<unknown>)(text, ...values),
-  };
+  const methods = Object.fromEntries(
+    Object.entries(RAW).map(([name, { kind, statement }]) => [
+      name,
+      (first: unknown, ...rest: unknown[]) => {
+        const sql = statement(first, rest);
+        return sql ? run(transaction, sql.text, sql.values, kind) : (tx as unknown as Record<string, Method>)[name]!.call(tx, first, ...rest);
+      },
+    ]),
+  );
   return new Proxy(tx, {
-    get: (target, property) => (typeof property === "string" && RAW_METHODS.has(property) ? methods[property] : Reflect.get(target, property)),
+    get: (target, property) => (typeof property === "string" && Object.hasOwn(methods, property) ? methods[property] : Reflect.get(target, property)),
   });
 }
 
