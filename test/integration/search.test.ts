@@ -195,6 +195,155 @@ describe("facets", () => {
   });
 });
 
+describe("facets on the listing attributes and metafields", () => {
+  const material = (value: string) => ({ namespace: "specs", key: "material", type: "string", value });
+  const capacity = (value: number) => ({ namespace: "specs", key: "capacity", type: "number", value });
+  // Reykjavik: far from the other tests' positions.
+  const REYKJAVIK = [64.1466, -21.9426] as const;
+  const here = { latitude: REYKJAVIK[0], longitude: REYKJAVIK[1] };
+  beforeAll(async () => {
+    await product({ name: "Felt yurt", weight: 800, minQuantity: 2, onHomepage: true, metafields: [material("felt"), capacity(4)], ...here });
+    await product({ name: "Canvas yurt", weight: 12000, currency: "eur", metafields: [material("canvas"), capacity(4)], ...here });
+    await product(
+      { name: "Small yurt", language: "english", metafields: [material("felt"), capacity(6), { namespace: "specs", key: "ready", type: "boolean", value: true }] },
+      bearer(bea.token),
+    );
+    // Hidden from members' searches: its values are counted for the key only.
+    await product({ name: "Silk yurt", visibility: "catalog", weight: 400, metafields: [material("silk")] });
+    // Another platform's yurt, with the same metafield: never counted by Acme.
+    const otherSeller = await t.createUser(other, "member");
+    const res = await t.request({
+      method: "POST",
+      url: "/v1/products",
+      headers: bearer(other.apiKey),
+      payload: { name: "Felt yurt elsewhere", price: 100, user_id: otherSeller.id, metafields: [material("felt"), capacity(4)] },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+
+  it("counts the matches' attributes: seller, currency, language, review state, visibility, home page, minimum quantity and weight bands", async () => {
+    const page = await search("search=yurt&facets=user_id,currency,language,membersOnly,adminStatus,visibility,onHomepage,minQuantity,weight&per_page=1");
+    expect(page.meta.total).toBe(4);
+    expect(page.meta.facets).toEqual({
+      user_id: [
+        { value: sam.id, count: 3 },
+        { value: bea.id, count: 1 },
+      ],
+      currency: [
+        { value: "usd", count: 3 },
+        { value: "eur", count: 1 },
+      ],
+      language: [
+        { value: "simple", count: 3 },
+        { value: "english", count: 1 },
+      ],
+      membersOnly: [{ value: false, count: 4 }],
+      adminStatus: [{ value: "published", count: 4 }],
+      visibility: [
+        { value: "both", count: 3 },
+        { value: "catalog", count: 1 },
+      ],
+      onHomepage: [
+        { value: false, count: 3 },
+        { value: true, count: 1 },
+      ],
+      minQuantity: [
+        { value: 1, count: 3 },
+        { value: 2, count: 1 },
+      ],
+      // Every band, empty ones too; the listing without a weight is in none.
+      weight: [
+        { from: null, to: 500, count: 1 },
+        { from: 500, to: 1000, count: 1 },
+        { from: 1000, to: 5000, count: 0 },
+        { from: 5000, to: 20000, count: 1 },
+        { from: 20000, to: null, count: 0 },
+      ],
+    });
+    const banded = await search("search=yurt&facets=weight&weight_bands=1000");
+    expect(banded.meta.facets).toEqual({
+      weight: [
+        { from: null, to: 1000, count: 2 },
+        { from: 1000, to: null, count: 1 },
+      ],
+    });
+  });
+
+  it("counts a metafield's values, as their type answers them, most frequent first; listings without it are not counted", async () => {
+    const page = await search("search=yurt&facets=metafields.specs.material,metafields.specs.capacity,metafields.specs.ready,metafields.specs.none");
+    expect(page.meta.facets).toEqual({
+      "metafields.specs.material": [
+        { value: "felt", count: 2 },
+        { value: "canvas", count: 1 },
+        { value: "silk", count: 1 },
+      ],
+      "metafields.specs.capacity": [
+        { value: 4, count: 2 },
+        { value: 6, count: 1 },
+      ],
+      "metafields.specs.ready": [{ value: true, count: 1 }],
+      "metafields.specs.none": [],
+    });
+    // Without a search (no window: every match), with the list's filters, a metafield's too.
+    const filtered = await search("facets=metafields.specs.material,type&filter[metafields.specs.capacity]=4");
+    expect(filtered.meta.facets).toEqual({
+      "metafields.specs.material": [
+        { value: "canvas", count: 1 },
+        { value: "felt", count: 1 },
+      ],
+      type: [{ value: "product", count: 2 }],
+    });
+    // Within a radius (the matches read one by one): the same counts.
+    const near = await search(`search=yurt&filter[near]=${REYKJAVIK.join(",")}&filter[radius_km]=1&facets=weight,metafields.specs.material`);
+    expect(near.meta.facets).toEqual({
+      weight: [
+        { from: null, to: 500, count: 0 },
+        { from: 500, to: 1000, count: 1 },
+        { from: 1000, to: 5000, count: 0 },
+        { from: 5000, to: 20000, count: 1 },
+        { from: 20000, to: null, count: 0 },
+      ],
+      "metafields.specs.material": [
+        { value: "canvas", count: 1 },
+        { value: "felt", count: 1 },
+      ],
+    });
+  });
+
+  it("a member's facets count only what the member's list shows: not a catalogue-only listing's values, nor another platform's (the attack)", async () => {
+    // Bea is not the silk yurt's seller: it is catalogue-only to her.
+    const member = await search("search=yurt&facets=metafields.specs.material,visibility,weight", bearer(bea.token));
+    expect(names(member).sort()).toEqual(["Canvas yurt", "Felt yurt", "Small yurt"]);
+    expect(member.meta.facets["metafields.specs.material"]).toEqual([
+      { value: "felt", count: 2 },
+      { value: "canvas", count: 1 },
+    ]);
+    expect(member.meta.facets.visibility).toEqual([{ value: "both", count: 3 }]);
+    expect(member.meta.facets.weight[0]).toEqual({ from: null, to: 500, count: 0 });
+    // The other platform's key counts its own yurt only.
+    const theirs = await search("search=yurt&facets=metafields.specs.material", bearer(other.apiKey));
+    expect(theirs.meta.facets["metafields.specs.material"]).toEqual([{ value: "felt", count: 1 }]);
+  });
+
+  it("refuses a malformed or unknown facet, too many metafield facets, one named twice, and weight bands out of order or without the facet", async () => {
+    const six = Array.from({ length: 6 }, (_, i) => `metafields.specs.k${i}`).join(",");
+    for (const [query, param] of [
+      ["facets=metafields.specs", "facets"],
+      ["facets=metafields.specs.material.colour", "facets"],
+      ["facets=metafields.sp%20ecs.material", "facets"],
+      ["facets=weight,weight", "facets"],
+      [`facets=${six}`, "facets"],
+      ["facets=weight&weight_bands=500,100", "weight_bands"],
+      ["weight_bands=100", "weight_bands"],
+      ["facets=weight&weight_bands=1.5", "weight_bands"],
+    ] as const) {
+      const res = await t.request({ method: "GET", url: `/v1/products?${query}`, headers: key() });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error.param, query).toBe(param);
+    }
+  });
+});
+
 describe("position and radius", () => {
   it("keeps a listing's position, validated, both coordinates or neither", async () => {
     const chair = (await t.request({ method: "GET", url: `/v1/products/${ids.oakChair}`, headers: key() })).json();

@@ -4926,7 +4926,7 @@ export interface components {
                 /** @description Matching listings in it or in any category under it */
                 count: number;
             }[];
-            /** @description The 50 most frequent tags */
+            /** @description Tags, the 50 most frequent first */
             tags?: {
                 value: string;
                 /** @description Matching listings */
@@ -4938,11 +4938,79 @@ export interface components {
                 /** @description Matching listings */
                 count: number;
             }[];
+            /** @description Every band of `price_bands`, empty ones too, on the base price */
             price?: {
                 /** @description Inclusive, cents; null: no lower bound */
                 from: number | null;
                 /** @description Exclusive; null: no upper bound */
                 to: number | null;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Sellers, the 50 most frequent first */
+            user_id?: {
+                value: string;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Currencies, the 50 most frequent first */
+            currency?: {
+                value: string;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Text search configurations, the 50 most frequent first */
+            language?: {
+                /** @enum {string} */
+                value: "simple" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "italian" | "norwegian" | "portuguese" | "spanish" | "swedish";
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Members-only or not, the 50 most frequent first */
+            membersOnly?: {
+                value: boolean;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Review states, the 50 most frequent first */
+            adminStatus?: {
+                /** @enum {string} */
+                value: "draft" | "pending" | "published" | "rejected";
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Where members find the listings, the 50 most frequent first */
+            visibility?: {
+                /** @enum {string} */
+                value: "both" | "catalog" | "search" | "none";
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Picked for the home page or not, the 50 most frequent first */
+            onHomepage?: {
+                value: boolean;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Minimum quantities, the 50 most frequent first */
+            minQuantity?: {
+                value: number;
+                /** @description Matching listings */
+                count: number;
+            }[];
+            /** @description Every band of `weight_bands`, empty ones too; listings without a weight are not counted */
+            weight?: {
+                /** @description Inclusive, grams; null: no lower bound */
+                from: number | null;
+                /** @description Exclusive; null: no upper bound */
+                to: number | null;
+                /** @description Matching listings */
+                count: number;
+            }[];
+        } & {
+            [key: string]: {
+                /** @description A value of the metafield, as its type answers it */
+                value: unknown;
                 /** @description Matching listings */
                 count: number;
             }[];
@@ -22409,10 +22477,12 @@ export interface operations {
                 "filter[near]"?: string;
                 /** @description Radius of `filter[near]` in km (default 25) */
                 "filter[radius_km]"?: number;
-                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                /** @description Counts of the matching listings in `meta.facets`: by category (the tree, each counting its subcategories' listings too), tags, type, price band, seller (`user_id`), the listing attributes (currency, language, membersOnly, adminStatus, visibility, onHomepage, minQuantity, weight) and `metafields.<namespace>.<key>` (at most 5); docs/api/search.md */
                 facets?: string | string[];
                 /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
                 price_bands?: string | string[];
+                /** @description Where the `weight` facet's bands start and end, in grams, ascending (default 500,1000,5000,20000) */
+                weight_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -22618,6 +22688,61 @@ export interface operations {
                      *             }
                      *           ],
                      *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "user_id": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "currency": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "language": [
+                     *             {
+                     *               "value": "simple",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "membersOnly": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "adminStatus": [
+                     *             {
+                     *               "value": "draft",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "visibility": [
+                     *             {
+                     *               "value": "both",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "onHomepage": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "minQuantity": [
+                     *             {
+                     *               "value": 2500,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "weight": [
                      *             {
                      *               "from": 1,
                      *               "to": 1,
@@ -23122,10 +23247,12 @@ export interface operations {
                 "filter[near]"?: string;
                 /** @description Radius of `filter[near]` in km (default 25) */
                 "filter[radius_km]"?: number;
-                /** @description Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets` */
+                /** @description Counts of the matching listings in `meta.facets`: by category (the tree, each counting its subcategories' listings too), tags, type, price band, seller (`user_id`), the listing attributes (currency, language, membersOnly, adminStatus, visibility, onHomepage, minQuantity, weight) and `metafields.<namespace>.<key>` (at most 5); docs/api/search.md */
                 facets?: string | string[];
                 /** @description Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000) */
                 price_bands?: string | string[];
+                /** @description Where the `weight` facet's bands start and end, in grams, ascending (default 500,1000,5000,20000) */
+                weight_bands?: string | string[];
                 "filter[category]"?: string | string[];
                 "filter[subcategory]"?: string | string[];
                 /** @description Products in this category of the tree or in any category under it */
@@ -23337,6 +23464,61 @@ export interface operations {
                      *             }
                      *           ],
                      *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "user_id": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "currency": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "language": [
+                     *             {
+                     *               "value": "simple",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "membersOnly": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "adminStatus": [
+                     *             {
+                     *               "value": "draft",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "visibility": [
+                     *             {
+                     *               "value": "both",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "onHomepage": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "minQuantity": [
+                     *             {
+                     *               "value": 2500,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "weight": [
                      *             {
                      *               "from": 1,
                      *               "to": 1,
@@ -32827,6 +33009,61 @@ export interface operations {
                      *             }
                      *           ],
                      *           "price": [
+                     *             {
+                     *               "from": 1,
+                     *               "to": 1,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "user_id": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "currency": [
+                     *             {
+                     *               "value": "value",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "language": [
+                     *             {
+                     *               "value": "simple",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "membersOnly": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "adminStatus": [
+                     *             {
+                     *               "value": "draft",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "visibility": [
+                     *             {
+                     *               "value": "both",
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "onHomepage": [
+                     *             {
+                     *               "value": true,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "minQuantity": [
+                     *             {
+                     *               "value": 2500,
+                     *               "count": 1
+                     *             }
+                     *           ],
+                     *           "weight": [
                      *             {
                      *               "from": 1,
                      *               "to": 1,

@@ -4,7 +4,7 @@ import type { Cycle, ItemType, Mode, ProductAdminStatus, ProductVisibility } fro
 import { categorySubtreeSql } from "../categories/index.js";
 import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
 import { addOnsJsonSql } from "./products.addons.js";
-import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "./products.schemas.js";
+import { DEFAULT_PRICE_BANDS, DEFAULT_WEIGHT_BANDS, FACET_VALUES, METAFIELD_FACET, type ListProductsQuery, type NamedFacet } from "./products.schemas.js";
 import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
 import { SEARCH_WINDOW } from "./search-words.js";
 import type { AddOnView, ProductCoreView, ProductView } from "./products.repo.js";
@@ -263,12 +263,15 @@ export async function readProduct(
 
 export type ListSort = { field: "price" | "created" | "name" | "relevance" | "distance"; direction: "asc" | "desc" };
 
-/** Counts of the matching listings (docs/api/search.md), as the statement returns them. */
+/** Counts of the matching listings (docs/api/search.md), as the statement returns them, by facet name. */
 interface FacetRows {
   category?: { id: string | null; name: string; count: number }[] | null;
-  tags?: { value: string; count: number }[] | null;
   type?: { value: "product" | "service"; count: number }[] | null;
+  /** `price` and `weight`: width_bucket's bucket of each band holding listings. */
   price?: { bucket: number; count: number }[] | null;
+  weight?: { bucket: number; count: number }[] | null;
+  /** tags, the attributes' and `metafields.<namespace>.<key>`: the most frequent values. */
+  [valueFacet: string]: { value: unknown; count: number }[] | { bucket: number; count: number }[] | { id: string | null; name: string; count: number }[] | null | undefined;
 }
 
 export interface ListResult {
@@ -279,25 +282,65 @@ export interface ListResult {
   facets?: FacetRows;
 }
 
+/** The attributes' facets: each counts the values of one column of the matches (`m`). */
+const VALUE_FACET_COLUMNS: Partial<Record<NamedFacet, string>> = {
+  user_id: "user_id",
+  currency: "currency",
+  language: "language",
+  membersOnly: "members_only",
+  adminStatus: "admin_status",
+  visibility: "visibility",
+  onHomepage: "on_homepage",
+  minQuantity: "min_quantity",
+};
+
+/** The columns of `m` every list reads, and those only some facets need. */
+const MATCH_COLUMNS = ["id", "category_id", "category", "tags", "type", "price", "created", "name"];
+function matchColumns(facets: readonly string[]): string[] {
+  const extra = facets.flatMap((f) => (f === "weight" ? ["weight"] : VALUE_FACET_COLUMNS[f as NamedFacet] ? [VALUE_FACET_COLUMNS[f as NamedFacet]!] : []));
+  return [...MATCH_COLUMNS, ...extra];
+}
+
+/** The statement's column answering a facet: metafield facets are numbered, their names are the caller's. */
+const facetAlias = (facets: readonly string[], facet: string) => (METAFIELD_FACET.test(facet) ? `facet_mf_${facets.indexOf(facet)}` : `facet_${facet}`);
+
 /** The facets' subqueries over the matching rows (`m`), each one JSON column. */
-function facetColumns(facets: readonly string[], bands: readonly number[]): Prisma.Sql[] {
+function facetColumns(facets: readonly string[], priceBands: readonly number[], weightBands: readonly number[]): Prisma.Sql[] {
   const columns: Prisma.Sql[] = [];
-  if (facets.includes("category")) {
-    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
+  const valueFacet = (counts: Prisma.Sql, alias: string) =>
+    Prisma.sql`(SELECT json_agg(json_build_object('value', f.value, 'count', f.n) ORDER BY f.n DESC, f.value)
+      FROM (${counts} ORDER BY n DESC, 1 LIMIT ${FACET_VALUES}::int) f) AS ${Prisma.raw(`"${alias}"`)}`;
+  for (const facet of facets) {
+    const alias = facetAlias(facets, facet);
+    const metafield = METAFIELD_FACET.exec(facet);
+    if (metafield) {
+      // One probe of the metafields' (product, namespace, key) index per match; under the caller's
+      // row-level security like the matches themselves.
+      const [, namespace, key] = metafield as unknown as [string, string, string];
+      columns.push(
+        valueFacet(
+          Prisma.sql`SELECT mf.value, count(*)::int AS n FROM m JOIN metafields mf ON mf.product_id = m.id AND mf.namespace = ${namespace} AND mf.key = ${key} GROUP BY mf.value`,
+          alias,
+        ),
+      );
+    } else if (facet === "category") {
+      columns.push(Prisma.sql`(SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
       FROM (SELECT m.category_id, m.category, count(*)::int AS n FROM m WHERE m.category IS NOT NULL OR m.category_id IS NOT NULL GROUP BY 1, 2) f) AS facet_category`);
-  }
-  if (facets.includes("tags")) {
-    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('value', f.tag, 'count', f.n) ORDER BY f.n DESC, f.tag)
-      FROM (SELECT t.tag, count(*)::int AS n FROM m, unnest(m.tags) AS t(tag) GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT 50) f) AS facet_tags`);
-  }
-  if (facets.includes("type")) {
-    columns.push(
-      Prisma.sql`(SELECT json_agg(json_build_object('value', f.type, 'count', f.n) ORDER BY f.type) FROM (SELECT m.type, count(*)::int AS n FROM m GROUP BY 1) f) AS facet_type`,
-    );
-  }
-  if (facets.includes("price")) {
-    columns.push(Prisma.sql`(SELECT json_agg(json_build_object('bucket', f.b, 'count', f.n))
-      FROM (SELECT width_bucket(m.price, ${[...bands]}::int[]) AS b, count(*)::int AS n FROM m GROUP BY 1) f) AS facet_price`);
+    } else if (facet === "tags") {
+      columns.push(valueFacet(Prisma.sql`SELECT t.tag AS value, count(*)::int AS n FROM m, unnest(m.tags) AS t(tag) GROUP BY t.tag`, alias));
+    } else if (facet === "type") {
+      columns.push(
+        Prisma.sql`(SELECT json_agg(json_build_object('value', f.type, 'count', f.n) ORDER BY f.type) FROM (SELECT m.type, count(*)::int AS n FROM m GROUP BY 1) f) AS facet_type`,
+      );
+    } else if (facet === "price" || facet === "weight") {
+      const bands = facet === "price" ? priceBands : weightBands;
+      const column = Prisma.raw(`m.${facet}`);
+      columns.push(Prisma.sql`(SELECT json_agg(json_build_object('bucket', f.b, 'count', f.n))
+      FROM (SELECT width_bucket(${column}, ${[...bands]}::int[]) AS b, count(*)::int AS n FROM m WHERE ${column} IS NOT NULL GROUP BY 1) f) AS ${Prisma.raw(`"${alias}"`)}`);
+    } else {
+      const column = VALUE_FACET_COLUMNS[facet as NamedFacet];
+      if (column) columns.push(valueFacet(Prisma.sql`SELECT ${Prisma.raw(`m.${column}`)} AS value, count(*)::int AS n FROM m GROUP BY 1`, alias));
+    }
   }
   return columns;
 }
@@ -314,7 +357,8 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
   // A search, a radius or facets: the matching rows once (`m`), then their count, their page and their facets.
   const near = query["filter[near]"];
   const distance = near ? distanceKm(near) : Prisma.sql`NULL::float8`;
-  const columns = Prisma.sql`p.id, p.category_id, p.category, p.tags, p.type, p.price, p.created, p.name`;
+  const matched = matchColumns(facets);
+  const columns = Prisma.raw(matched.map((c) => `p.${c}`).join(", "));
   let source: Prisma.Sql;
   if (search && !near) {
     // A search's window comes from `search_listings`, with its rank: under row-level security the
@@ -338,7 +382,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
         ORDER BY p.created DESC, p.id DESC LIMIT ${SEARCH_WINDOW + 1}::int
       ),
       m AS MATERIALIZED (
-        SELECT w.id, w.category_id, w.category, w.tags, w.type, w.price, w.created, w.name,
+        SELECT ${Prisma.raw(matched.map((c) => `w.${c}`).join(", "))},
                (ts_rank(w.search_vector, ${search.matches}) + ts_rank(w.search_vector, ${search.exact})) AS rank, w.distance
         FROM w ORDER BY w.created DESC, w.id DESC LIMIT ${SEARCH_WINDOW}::int
       ),
@@ -355,8 +399,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
     if (sort.field === "distance") return Prisma.sql`${a("distance")} ASC, ${a("id")} ASC`;
     return Prisma.sql`${a(sort.field)} ${direction}, ${a("id")} ${direction}`;
   };
-  const bands = query.price_bands ?? DEFAULT_PRICE_BANDS;
-  const extra = facetColumns(facets, bands);
+  const extra = facetColumns(facets, query.price_bands ?? DEFAULT_PRICE_BANDS, query.weight_bands ?? DEFAULT_WEIGHT_BANDS);
   // The page is chosen among `m` first, then only its rows are read in full.
   const [result] = await db.$queryRaw<({ total: number; more: boolean; page: string } & Record<string, unknown>)[]>`
     WITH ${source}
@@ -376,7 +419,7 @@ export async function listProducts(db: Db, filter: ListFilter, query: ListProduc
   if (row.more) out.totalIsLowerBound = true;
   if (facets.length > 0) {
     out.facets = {};
-    for (const facet of facets) (out.facets as Record<string, unknown>)[facet] = row[`facet_${facet}`] ?? [];
+    for (const facet of facets) out.facets[facet] = (row[facetAlias(facets, facet)] as FacetRows[string]) ?? [];
   }
   return out;
 }

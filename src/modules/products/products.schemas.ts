@@ -10,10 +10,36 @@ export const CYCLES = ["hourly", "daily", "weekly", "biweekly", "monthly", "year
 export const PRODUCT_TYPES = ["product", "service"] as const;
 export const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif"] as const;
 export const ADMIN_STATUSES = ["draft", "pending", "published", "rejected"] as const;
-/** What `facets=` may ask for (docs/api/search.md). */
-export const FACETS = ["category", "tags", "type", "price"] as const;
+/**
+ * What `facets=` may ask for by name (docs/api/search.md): the catalogue's own, then the listing
+ * attributes, named as the product object names them; and any `metafields.<namespace>.<key>`.
+ */
+export const FACETS = [
+  "category",
+  "tags",
+  "type",
+  "price",
+  "user_id",
+  "currency",
+  "language",
+  "membersOnly",
+  "adminStatus",
+  "visibility",
+  "onHomepage",
+  "minQuantity",
+  "weight",
+] as const;
+export type NamedFacet = (typeof FACETS)[number];
+/** `facets=metafields.<namespace>.<key>`: counts of a metafield's values. */
+export const METAFIELD_FACET = /^metafields\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{1,64})$/;
+/** Metafield facets one list asks for at most: each is a join of the matches with the metafields. */
+export const MAX_METAFIELD_FACETS = 5;
+/** Values a value facet (tags, sellers, a metafield's…) lists at most, the most frequent. */
+export const FACET_VALUES = 50;
 /** Price bands of the `price` facet when `price_bands` is not sent, in cents: under $10, $10–50, $50–100, $100–500, $500 and up. */
 export const DEFAULT_PRICE_BANDS = [1000, 5000, 10000, 50000] as const;
+/** Weight bands of the `weight` facet when `weight_bands` is not sent, in grams: under 500 g, 0.5–1 kg, 1–5 kg, 5–20 kg, 20 kg and up. */
+export const DEFAULT_WEIGHT_BANDS = [500, 1000, 5000, 20000] as const;
 export const VISIBILITIES = ["both", "catalog", "search", "none"] as const;
 /** Images one product's gallery holds at most. */
 export const MAX_GALLERY = 20;
@@ -178,6 +204,22 @@ export const productSchema = z
   .meta({ id: "Product" });
 
 const facetCount = z.number().int().describe("Matching listings");
+const valueFacet = <T extends z.ZodType>(value: T, what: string) =>
+  z
+    .array(z.object({ value, count: facetCount }))
+    .optional()
+    .describe(`${what}, the ${FACET_VALUES} most frequent first`);
+const bandFacet = (unit: string, what: string) =>
+  z
+    .array(
+      z.object({
+        from: z.number().int().nullable().describe(`Inclusive, ${unit}; null: no lower bound`),
+        to: z.number().int().nullable().describe("Exclusive; null: no upper bound"),
+        count: facetCount,
+      }),
+    )
+    .optional()
+    .describe(what);
 export const facetsSchema = z
   .object({
     category: z
@@ -190,21 +232,24 @@ export const facetsSchema = z
         }),
       )
       .optional(),
-    tags: z
-      .array(z.object({ value: z.string(), count: facetCount }))
-      .optional()
-      .describe("The 50 most frequent tags"),
+    tags: valueFacet(z.string(), "Tags"),
     type: z.array(z.object({ value: z.enum(PRODUCT_TYPES), count: facetCount })).optional(),
-    price: z
-      .array(
-        z.object({
-          from: z.number().int().nullable().describe("Inclusive, cents; null: no lower bound"),
-          to: z.number().int().nullable().describe("Exclusive; null: no upper bound"),
-          count: facetCount,
-        }),
-      )
-      .optional(),
+    price: bandFacet("cents", "Every band of `price_bands`, empty ones too, on the base price"),
+    user_id: valueFacet(z.string(), "Sellers"),
+    currency: valueFacet(z.string(), "Currencies"),
+    language: valueFacet(z.enum(SEARCH_LANGUAGES), "Text search configurations"),
+    membersOnly: valueFacet(z.boolean(), "Members-only or not"),
+    adminStatus: valueFacet(z.enum(ADMIN_STATUSES), "Review states"),
+    visibility: valueFacet(z.enum(VISIBILITIES), "Where members find the listings"),
+    onHomepage: valueFacet(z.boolean(), "Picked for the home page or not"),
+    minQuantity: valueFacet(z.number().int(), "Minimum quantities"),
+    weight: bandFacet("grams", "Every band of `weight_bands`, empty ones too; listings without a weight are not counted"),
   })
+  .catchall(
+    z
+      .array(z.object({ value: z.unknown().describe("A value of the metafield, as its type answers it"), count: facetCount }))
+      .describe(`\`metafields.<namespace>.<key>\`: the metafield's values among the matching listings (those without it are not counted), the ${FACET_VALUES} most frequent first`),
+  )
   .meta({ id: "ProductFacets" });
 
 export const productListSchema = z.object({
@@ -372,9 +417,17 @@ const listShape = {
     .optional()
     .describe("`latitude,longitude`: only listings with a position within `filter[radius_km]` of it"),
   "filter[radius_km]": z.coerce.number().gt(0).max(20_000).optional().describe("Radius of `filter[near]` in km (default 25)"),
-  facets: csv(z.enum(FACETS))
+  facets: csv(
+    z.string().refine((f) => (FACETS as readonly string[]).includes(f) || METAFIELD_FACET.test(f), {
+      message: `must be one of ${FACETS.join(", ")} or metafields.<namespace>.<key>`,
+    }),
+  )
     .optional()
-    .describe("Counts of the matching listings by category (the tree, each counting its subcategories' listings too), tags, type and price band, in `meta.facets`"),
+    .describe(
+      "Counts of the matching listings in `meta.facets`: by category (the tree, each counting its subcategories' listings too), tags, type, price band, " +
+        `seller (\`user_id\`), the listing attributes (${FACETS.slice(5).join(", ")}) and \`metafields.<namespace>.<key>\` (at most ${MAX_METAFIELD_FACETS}); docs/api/search.md`,
+    )
+    .meta({ example: "category,price,weight,metafields.specs.material" }),
   price_bands: csv(
     z
       .string()
@@ -384,6 +437,15 @@ const listShape = {
   )
     .optional()
     .describe("Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000)"),
+  weight_bands: csv(
+    z
+      .string()
+      .regex(/^\d{1,10}$/, "must be a whole number of grams")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_INT4)),
+  )
+    .optional()
+    .describe("Where the `weight` facet's bands start and end, in grams, ascending (default 500,1000,5000,20000)"),
   "filter[category]": csv(z.string().max(100)).optional(),
   "filter[subcategory]": csv(z.string().max(100)).optional(),
   "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
@@ -424,6 +486,13 @@ function listChecks(q: z.infer<z.ZodObject<typeof listShape>>, ctx: z.Refinement
   const bands = q.price_bands;
   if (Array.isArray(bands) && bands.some((b, i) => i > 0 && b <= bands[i - 1]!)) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "must be ascending" });
   if (bands !== undefined && !q.facets?.includes("price")) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "needs facets=price" });
+  const weights = q.weight_bands;
+  if (Array.isArray(weights) && weights.some((b, i) => i > 0 && b <= weights[i - 1]!)) ctx.addIssue({ code: "custom", path: ["weight_bands"], message: "must be ascending" });
+  if (weights !== undefined && !q.facets?.includes("weight")) ctx.addIssue({ code: "custom", path: ["weight_bands"], message: "needs facets=weight" });
+  const facets = Array.isArray(q.facets) ? q.facets : [];
+  if (new Set(facets).size < facets.length) ctx.addIssue({ code: "custom", path: ["facets"], message: "names a facet twice" });
+  if (facets.filter((f) => METAFIELD_FACET.test(f)).length > MAX_METAFIELD_FACETS)
+    ctx.addIssue({ code: "custom", path: ["facets"], message: `at most ${MAX_METAFIELD_FACETS} metafield facets` });
 }
 
 export const listProductsQuery = withMetafieldFilters(z.object(listShape)).superRefine(listChecks).describe(METAFIELD_FILTER_DOC);

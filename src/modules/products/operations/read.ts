@@ -6,15 +6,21 @@ import { categoryFacet, type CategoryFacet } from "../../categories/index.js";
 import { findActiveUser } from "../../users/index.js";
 import { type ListFilter, type ListResult, type ListSort, listProducts } from "../products.list.js";
 import type { ProductView } from "../products.repo.js";
-import { DEFAULT_PRICE_BANDS, type ListProductsQuery } from "../products.schemas.js";
+import { DEFAULT_PRICE_BANDS, DEFAULT_WEIGHT_BANDS, type ListProductsQuery } from "../products.schemas.js";
 import type { ProductsContext } from "./shared.js";
 
-/** Counts of the matching listings by category, tags, type and price band (docs/api/search.md). */
-export interface ProductFacets {
+/** Counts of the matching listings by category, tags, type, price band, attribute and metafield (docs/api/search.md). */
+export type ProductFacets = {
   category?: { id: string | null; name: string; parent_id: string | null; count: number }[];
-  tags?: { value: string; count: number }[];
-  type?: { value: "product" | "service"; count: number }[];
-  price?: { from: number | null; to: number | null; count: number }[];
+  price?: Band[];
+  weight?: Band[];
+} & { [valueFacet: string]: { value: unknown; count: number }[] | Band[] | undefined };
+type Band = { from: number | null; to: number | null; count: number };
+
+/** Every band of `bounds` with its count (empty ones too): width_bucket's 0 is below the first bound, i between bounds i and i+1, n above the last. */
+function bands(bounds: readonly number[], buckets: readonly { bucket: number; count: number }[]): Band[] {
+  const counts = new Map(buckets.map((b) => [b.bucket, b.count]));
+  return Array.from({ length: bounds.length + 1 }, (_, i) => ({ from: i === 0 ? null : bounds[i - 1]!, to: bounds[i] ?? null, count: counts.get(i) ?? 0 }));
 }
 
 export type ProductPage = Page<ProductView> & { meta: PageMeta & { total_is_lower_bound?: true; facets?: ProductFacets } };
@@ -32,21 +38,17 @@ async function answer(ctx: ProductsContext, filter: ListFilter, query: ListProdu
   if (result.totalIsLowerBound) meta.total_is_lower_bound = true;
   if (result.facets) {
     const facets: ProductFacets = {};
-    const { category, tags, type, price } = result.facets;
-    if (category) {
-      const direct = new Map<string, number>();
-      for (const c of category) if (c.id !== null) direct.set(c.id, (direct.get(c.id) ?? 0) + c.count);
-      const tree: ProductFacets["category"] = (await categoryFacet(ctx.db, filter, direct)) satisfies CategoryFacet[];
-      const freeText = category.filter((c) => c.id === null).map((c) => ({ id: null, name: c.name, parent_id: null, count: c.count }));
-      facets.category = [...tree, ...freeText];
-    }
-    if (tags) facets.tags = tags;
-    if (type) facets.type = type;
-    if (price) {
-      // width_bucket: 0 below the first bound, i between bounds i and i+1, n above the last.
-      const bounds = query.price_bands ?? DEFAULT_PRICE_BANDS;
-      const counts = new Map(price.map((b) => [b.bucket, b.count]));
-      facets.price = Array.from({ length: bounds.length + 1 }, (_, i) => ({ from: i === 0 ? null : bounds[i - 1]!, to: bounds[i] ?? null, count: counts.get(i) ?? 0 }));
+    for (const [name, rows] of Object.entries(result.facets)) {
+      if (name === "category") {
+        const category = rows as { id: string | null; name: string; count: number }[];
+        const direct = new Map<string, number>();
+        for (const c of category) if (c.id !== null) direct.set(c.id, (direct.get(c.id) ?? 0) + c.count);
+        const tree: NonNullable<ProductFacets["category"]> = (await categoryFacet(ctx.db, filter, direct)) satisfies CategoryFacet[];
+        const freeText = category.filter((c) => c.id === null).map((c) => ({ id: null, name: c.name, parent_id: null, count: c.count }));
+        facets.category = [...tree, ...freeText];
+      } else if (name === "price") facets.price = bands(query.price_bands ?? DEFAULT_PRICE_BANDS, rows as { bucket: number; count: number }[]);
+      else if (name === "weight") facets.weight = bands(query.weight_bands ?? DEFAULT_WEIGHT_BANDS, rows as { bucket: number; count: number }[]);
+      else facets[name] = rows as { value: unknown; count: number }[];
     }
     meta.facets = facets;
   }
