@@ -94,6 +94,9 @@ function keepRunningWhenAJobRecordIsLost(logger: Pick<Logger, "warn">): void {
   });
 }
 
+/** How long the worker's pool keeps an idle connection: past the crontab's minute. */
+export const WORKER_IDLE_MS = 120_000;
+
 export async function startWorker(options: {
   connectionString: string;
   tasks: TaskList;
@@ -104,7 +107,11 @@ export async function startWorker(options: {
   // Our own pool rather than graphile-worker's: when its runner stops it ends its pool without
   // waiting and removes the pool's error handlers, so a connection still closing when the
   // database shuts down next raised an unhandled 'error' and the process exited 1.
-  const pgPool = new pg.Pool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2) });
+  // Connections kept two minutes idle, not pg's 10 s: the crontab's jobs start together every minute,
+  // and each new connection's first statements (a backend forked, its catalog caches filled,
+  // graphile-worker's statements parsed) cost tens of ms of CPU at once, a tail for the requests
+  // served beside them (bench/RESULTS.md, "The category page's tail").
+  const pgPool = new pg.Pool({ connectionString: options.connectionString, max: Math.max(10, options.concurrency + 2), idleTimeoutMillis: WORKER_IDLE_MS });
   keepRunningWhenAJobRecordIsLost(options.logger);
   const onError = (err: Error) => options.logger.warn({ err }, "job queue connection error");
   pgPool.on("error", onError);
