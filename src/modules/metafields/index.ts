@@ -1,6 +1,6 @@
 /**
  * The metafields module's public API: the `metafields` table, the subquery that renders a
- * resource's metafields, its list filters, and the routes each resource's module registers with
+ * resource's metafields, its list filters and facets, and the routes each resource's module registers with
  * its own authorization (docs/api/metafields.md).
  */
 export { metafieldRoutes, type MetafieldHost } from "./metafields.routes.js";
@@ -11,6 +11,7 @@ export {
   metafieldsOf,
   ownersMatching,
   metafieldFilterSql,
+  metafieldValueCountsSql,
   metafieldsJsonSql,
   writeMetafields,
   type MetafieldOwner,

@@ -30,6 +30,15 @@ export function metafieldsJsonSql(owner: MetafieldOwner, ownerId: Prisma.Sql): P
 }
 
 /**
+ * A facet's counts of one metafield's values over a list's matches: `matches` is a relation of the
+ * owners with an `id` column (the list's `m`), probed through the owner's (namespace, key) index.
+ * Rows `value` (as the API answers it) and `n`; owners without the metafield are not counted.
+ */
+export function metafieldValueCountsSql(owner: MetafieldOwner, matches: Prisma.Sql, namespace: string, key: string): Prisma.Sql {
+  return Prisma.sql`SELECT mf.value, count(*)::int AS n FROM ${matches} o JOIN metafields mf ON ${column("mf", owner)} = o.id AND mf.namespace = ${namespace} AND mf.key = ${key} GROUP BY mf.value`;
+}
+
+/**
  * The conditions of a list's metafield filters on the owner whose id column is `ownerId`: each an
  * EXISTS on the owner's (namespace, key) index. Comparisons read the value as a number or a date only
  * for a metafield of that type (CASE keeps the cast from ever seeing another type's value).

@@ -2,7 +2,7 @@ import type { Db } from "../../db/client.js";
 import { Prisma } from "../../db/client.js";
 import type { Cycle, ItemType, Mode, ProductAdminStatus, ProductVisibility } from "../../generated/prisma/enums.js";
 import { categorySubtreeSql } from "../categories/index.js";
-import { metafieldFilterSql, metafieldsJsonSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
+import { metafieldFilterSql, metafieldsJsonSql, metafieldValueCountsSql, parseMetafieldFilters, type MetafieldResponse } from "../metafields/index.js";
 import { addOnsJsonSql } from "./products.addons.js";
 import { DEFAULT_PRICE_BANDS, DEFAULT_WEIGHT_BANDS, FACET_VALUES, METAFIELD_FACET, type ListProductsQuery, type NamedFacet } from "./products.schemas.js";
 import { DEFAULT_RADIUS_KM, distanceKm, textSearch, withinRadius, type TextSearch } from "./products.search.js";
@@ -314,15 +314,9 @@ function facetColumns(facets: readonly string[], priceBands: readonly number[], 
     const alias = facetAlias(facets, facet);
     const metafield = METAFIELD_FACET.exec(facet);
     if (metafield) {
-      // One probe of the metafields' (product, namespace, key) index per match; under the caller's
-      // row-level security like the matches themselves.
+      // One probe of the metafields' index per match, under the caller's row-level security like the matches.
       const [, namespace, key] = metafield as unknown as [string, string, string];
-      columns.push(
-        valueFacet(
-          Prisma.sql`SELECT mf.value, count(*)::int AS n FROM m JOIN metafields mf ON mf.product_id = m.id AND mf.namespace = ${namespace} AND mf.key = ${key} GROUP BY mf.value`,
-          alias,
-        ),
-      );
+      columns.push(valueFacet(metafieldValueCountsSql("product", Prisma.raw("m"), namespace, key), alias));
     } else if (facet === "category") {
       columns.push(Prisma.sql`(SELECT json_agg(json_build_object('id', f.category_id, 'name', f.category, 'count', f.n) ORDER BY f.category)
       FROM (SELECT m.category_id, m.category, count(*)::int AS n FROM m WHERE m.category IS NOT NULL OR m.category_id IS NOT NULL GROUP BY 1, 2) f) AS facet_category`);
