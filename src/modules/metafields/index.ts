@@ -1,7 +1,7 @@
 /**
  * The metafields module's public API: the `metafields` table, the subquery that renders a
- * resource's metafields, its list filters and facets, and the routes each resource's module registers with
- * its own authorization (docs/api/metafields.md).
+ * resource's metafields, its list filters and facets, and the routes each resource's module
+ * registers with its own authorization (docs/api/metafields.md).
  */
 export { metafieldRoutes, type MetafieldHost } from "./metafields.routes.js";
 export {
