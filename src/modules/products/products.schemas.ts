@@ -392,6 +392,18 @@ export const retrieveProductQuery = z.object({ at: atQuery.shape.at, fields: fie
 
 const cents = z.coerce.number().int("must be an integer number of cents").min(0).max(MAX_INT4);
 
+/** A band facet's bounds (`price_bands`, `weight_bands`): whole numbers, ascending (checked in listChecks). */
+const bandsParam = (facet: "price" | "weight", unit: string, defaults: readonly number[]) =>
+  csv(
+    z
+      .string()
+      .regex(/^\d{1,10}$/, `must be a whole number of ${unit}`)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_INT4)),
+  )
+    .optional()
+    .describe(`Where the \`${facet}\` facet's bands start and end, in ${unit}, ascending (default ${defaults.join(",")})`);
+
 const listShape = {
   ...pageParams,
   search: z
@@ -428,24 +440,8 @@ const listShape = {
         `seller (\`user_id\`), the listing attributes (${FACETS.slice(5).join(", ")}) and \`metafields.<namespace>.<key>\` (at most ${MAX_METAFIELD_FACETS}); docs/api/search.md`,
     )
     .meta({ example: "category,price,weight,metafields.specs.material" }),
-  price_bands: csv(
-    z
-      .string()
-      .regex(/^\d{1,10}$/, "must be a whole number of cents")
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_INT4)),
-  )
-    .optional()
-    .describe("Where the `price` facet's bands start and end, in cents, ascending (default 1000,5000,10000,50000)"),
-  weight_bands: csv(
-    z
-      .string()
-      .regex(/^\d{1,10}$/, "must be a whole number of grams")
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_INT4)),
-  )
-    .optional()
-    .describe("Where the `weight` facet's bands start and end, in grams, ascending (default 500,1000,5000,20000)"),
+  price_bands: bandsParam("price", "cents", DEFAULT_PRICE_BANDS),
+  weight_bands: bandsParam("weight", "grams", DEFAULT_WEIGHT_BANDS),
   "filter[category]": csv(z.string().max(100)).optional(),
   "filter[subcategory]": csv(z.string().max(100)).optional(),
   "filter[category_id]": z.string().min(1).max(100).optional().describe("Products in this category of the tree or in any category under it"),
@@ -483,12 +479,12 @@ function listChecks(q: z.infer<z.ZodObject<typeof listShape>>, ctx: z.Refinement
   if (q["filter[radius_km]"] !== undefined && q["filter[near]"] === undefined) ctx.addIssue({ code: "custom", path: ["filter[radius_km]"], message: "needs filter[near]" });
   if (q.sort === "distance" && q["filter[near]"] === undefined) ctx.addIssue({ code: "custom", path: ["sort"], message: "sort=distance needs filter[near]" });
   if (q.sort === "relevance" && q.search === undefined) ctx.addIssue({ code: "custom", path: ["sort"], message: "sort=relevance needs search" });
-  const bands = q.price_bands;
-  if (Array.isArray(bands) && bands.some((b, i) => i > 0 && b <= bands[i - 1]!)) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "must be ascending" });
-  if (bands !== undefined && !q.facets?.includes("price")) ctx.addIssue({ code: "custom", path: ["price_bands"], message: "needs facets=price" });
-  const weights = q.weight_bands;
-  if (Array.isArray(weights) && weights.some((b, i) => i > 0 && b <= weights[i - 1]!)) ctx.addIssue({ code: "custom", path: ["weight_bands"], message: "must be ascending" });
-  if (weights !== undefined && !q.facets?.includes("weight")) ctx.addIssue({ code: "custom", path: ["weight_bands"], message: "needs facets=weight" });
+  for (const facet of ["price", "weight"] as const) {
+    const param = `${facet}_bands` as const;
+    const bands = q[param];
+    if (Array.isArray(bands) && bands.some((b, i) => i > 0 && b <= bands[i - 1]!)) ctx.addIssue({ code: "custom", path: [param], message: "must be ascending" });
+    if (bands !== undefined && !q.facets?.includes(facet)) ctx.addIssue({ code: "custom", path: [param], message: `needs facets=${facet}` });
+  }
   const facets = Array.isArray(q.facets) ? q.facets : [];
   if (new Set(facets).size < facets.length) ctx.addIssue({ code: "custom", path: ["facets"], message: "names a facet twice" });
   if (facets.filter((f) => METAFIELD_FACET.test(f)).length > MAX_METAFIELD_FACETS)
